@@ -1,0 +1,58 @@
+#!/usr/bin/env python
+"""fn_slack: IBM SOAR functions that post incident data and files to Slack and archive channels."""
+
+import glob
+import ntpath
+
+from setuptools import find_packages, setup
+
+
+def get_module_name(module_path):
+    """Return the module name of a component file path."""
+    return ntpath.split(module_path)[1].split(".")[0]
+
+
+def snake_to_camel(word):
+    """Convert snake_case to CamelCase for the entry point names."""
+    return "".join(x.capitalize() or "_" for x in word.split("_"))
+
+
+setup(
+    name="fn_slack",
+    display_name="Slack",
+    version="3.0.0",
+    license="MIT",
+    author="fn_slack maintainers",
+    author_email="fn-slack-maintainers@fn-slack.dev",
+    url="https://github.com/fn-slack/fn_slack",
+    description="Post SOAR incidents, tasks, notes, artifacts and attachments to Slack, "
+                "and export and archive Slack channels",
+    long_description="""fn_slack lets SOAR analysts post incident data into Slack channels (creating the
+channel and inviting people as needed), upload incident, task and artifact files, and export a channel's
+whole conversation, threads included, into the incident before archiving the channel.""",
+    install_requires=[
+        "resilient-circuits>=51.0.0",
+        "resilient-lib~=51.0",
+        "slack_sdk~=3.48",
+        "Jinja2~=3.1",
+        "beautifulsoup4~=4.12",
+    ],
+    python_requires=">=3.11",
+    packages=find_packages(include=["fn_slack", "fn_slack.*"]),
+    include_package_data=True,
+    platforms="any",
+    classifiers=[
+        "Programming Language :: Python",
+        "Programming Language :: Python :: 3.11",
+    ],
+    entry_points={
+        "resilient.circuits.components": [
+            "{}FunctionComponent = fn_slack.components.{}:FunctionComponent".format(
+                snake_to_camel(get_module_name(filename)), get_module_name(filename))
+            for filename in sorted(glob.glob("./fn_slack/components/[a-zA-Z]*.py"))
+        ],
+        "resilient.circuits.configsection": ["gen_config = fn_slack.util.config:config_section_data"],
+        "resilient.circuits.customize": ["customize = fn_slack.util.customize:customization_data"],
+        "resilient.circuits.selftest": ["selftest = fn_slack.util.selftest:selftest_function"],
+    },
+)
