@@ -1,0 +1,114 @@
+"""Validation of the function inputs, before anything is asked of Slack or SOAR."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fn_slack.lib.errors import InputError
+
+MAX_CHANNEL_NAME = 80
+_NAME_OK = re.compile(r"^[a-z0-9_-]+$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# Pragmatic e-mail shape: one @, no spaces or commas, a dot in the domain, no leading/trailing dots.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_TRUE = {"true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):  # a rich-text field arrives as {"format": ..., "content": ...}
+        value = value.get("content", "")
+    return str(value).strip()
+
+
+def text_input(value: Any) -> str | None:
+    """A text input, trimmed; None when empty."""
+    return _text(value) or None
+
+
+def channel_name(value: Any) -> str | None:
+    """A channel name as typed, checked against Slack's rules (a leading ``#`` is dropped); None when empty."""
+    name = _text(value)
+    if name.startswith("#"):
+        name = name[1:].strip()
+    if not name:
+        return None
+    rule = ("Slack channel names use lowercase letters, digits, '-' and '_', at most 80 characters; "
+            "fix slack_channel")
+    if len(name) > MAX_CHANNEL_NAME:
+        raise InputError(f"slack_channel '{name[:20]}…' has {len(name)} characters. {rule}.")
+    if name != name.lower() and _NAME_OK.match(name.lower()):
+        raise InputError(f"slack_channel '{name}' has capital letters. {rule} (e.g. '{name.lower()}').")
+    if not _NAME_OK.match(name):
+        bad = sorted({c for c in name if not re.match(r"[a-z0-9_-]", c)})
+        shown = " ".join(repr(c) for c in bad[:8])
+        raise InputError(f"slack_channel '{name}' has characters Slack does not allow ({shown}). {rule}.")
+    if not re.search(r"[a-z0-9]", name):
+        raise InputError(f"slack_channel '{name}' is only punctuation. {rule}, with at least one letter or digit.")
+    return name
+
+
+def channel_id(value: Any) -> str | None:
+    """A Slack channel ID such as C0123456789; None when empty."""
+    text = _text(value)
+    if not text:
+        return None
+    if not _CHANNEL_ID.match(text):
+        raise InputError(f"slack_channel_id '{text[:40]}' is not a Slack channel ID: it looks like C0123ABCD "
+                         f"(in Slack: channel details → About → Channel ID). Leave it empty to use "
+                         f"slack_channel.")
+    return text
+
+
+def record_id(name: str, value: Any, *, required: bool = False) -> int | None:
+    """A SOAR object id (a positive whole number)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InputError(f"{name} is required: the workflow must pass the {name.split('_', maxsplit=1)[0]}'s id.")
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InputError(f"{name} must be a SOAR id (a whole number), got {str(value)[:40]!r}.") from None
+    if number <= 0:
+        raise InputError(f"{name} must be a positive SOAR id, got {number}.")
+    return number
+
+
+def flag(value: Any, name: str) -> bool | None:
+    """A boolean input: True/False, or None when it was not set."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InputError(f"{name} must be true or false, got {str(value)[:40]!r}.")
+
+
+@dataclass(frozen=True)
+class Participants:
+    emails: list[str]
+    malformed: list[str]
+
+
+def participant_emails(value: Any) -> Participants:
+    """Comma-separated e-mails: trimmed, empties and duplicates dropped, malformed ones set apart."""
+    emails: list[str] = []
+    malformed: list[str] = []
+    seen: set[str] = set()
+    for part in re.split(r"[,;\n]", _text(value)):
+        email = part.strip()
+        if not email or email.lower() in seen:
+            continue
+        seen.add(email.lower())
+        (emails if _EMAIL.match(email) else malformed).append(email)
+    return Participants(emails=emails, malformed=malformed)

@@ -1,0 +1,29 @@
+"""The ``[fn_slack]`` section that ``resilient-circuits config -c/-u`` writes into app.config."""
+
+
+def config_section_data():
+    """The app.config section for fn_slack, with every key explained."""
+    return """[fn_slack]
+# Slack token. A bot token (xoxb-...) of a Slack app created from doc/slack-app-manifest.yml is recommended;
+# a user token (xoxp-...) also works. Use $ENV_VAR or ^keystore references to keep it out of this file.
+api_token = xoxb-xxxx-your-token
+# Author name of messages when the workflow gives no slack_username (needs the chat:write.customize scope)
+username = SOAR
+# Optional Jinja2 template that replaces the built-in export format of slack_archive_channel
+#template_file = /path/to/history_export.jinja2
+# Slack Web API base URL: https://slack.com/api/ (default) or GovSlack https://slack-gov.com/api/
+#slack_api_url = https://slack.com/api/
+# Seconds per Slack HTTP call
+#timeout = 30
+# Most seconds one function call may spend waiting out Slack rate limits before it fails
+#max_rate_limit_wait = 120
+# Let slack_post_attachment upload artifacts of type Malware Sample (default false)
+#allow_malware_samples = false
+# Refuse uploads above this size (MB), before anything is sent; Slack's own limit is 1 GB
+#max_upload_mb = 1024
+# TLS verification of Slack calls: true, false, or the path of a CA bundle
+#verify = true
+# Proxies for Slack calls (default: [integrations] section, then the environment)
+#http_proxy = http://proxy:3128
+#https_proxy = http://proxy:3128
+"""
