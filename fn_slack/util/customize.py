@@ -1,0 +1,54 @@
+"""Yields fn_slack's SOAR customizations (util/data/export.res) for ``resilient-circuits customize``."""
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+from resilient import ImportDefinition
+
+RES_FILE = Path(__file__).resolve().parent / "data" / "export.res"
+
+
+def codegen_reload_data() -> dict:
+    """Return what ``resilient-sdk codegen --reload`` keeps when it regenerates export.res from a server."""
+    return {
+        "package": "fn_slack",
+        "message_destinations": ["slack"],
+        "functions": ["slack_archive_channel", "slack_post_attachment", "slack_post_message"],
+        "workflows": [
+            "example_archive_incident_slack_channel",
+            "example_archive_task_slack_channel",
+            "example_post_artifact_attachment_to_slack",
+            "example_post_artifact_to_slack",
+            "example_post_attachment_to_slack",
+            "example_post_incident_to_slack",
+            "example_post_note_to_slack",
+            "example_post_task_to_slack",
+        ],
+        "actions": [
+            "Example: Archive Incident Slack Channel",
+            "Example: Archive Task Slack Channel",
+            "Example: Post Artifact Attachment to Slack",
+            "Example: Post Artifact to Slack",
+            "Example: Post Incident to Slack",
+            "Example: Post Incident/Task Attachment to Slack",
+            "Example: Post Note to Slack",
+            "Example: Post Task to Slack",
+        ],
+        "incident_fields": [],
+        "incident_artifact_types": [],
+        "incident_types": [],
+        "datatables": ["slack_conversations_db"],
+        "automatic_tasks": [],
+        "scripts": [],
+        "playbooks": [],
+    }
+
+
+def customization_data(client=None) -> Iterator[ImportDefinition]:
+    """Yield the one import definition of fn_slack: the message destination ``slack``, the three
+    functions, the ``slack_conversations_db`` data table, the eight example rules and their workflows.
+    """
+    if not RES_FILE.is_file():
+        raise FileNotFoundError(f"{RES_FILE} not found: the fn_slack installation is incomplete")
+    yield ImportDefinition(base64.b64encode(RES_FILE.read_text(encoding="utf-8").encode("utf-8")))

@@ -1,0 +1,21 @@
+# ruff: noqa: F821
+# Example: Post Incident/Task Attachment to Slack (pre-processing).
+# Uploads the attachment; the menu item's additional text becomes the comment shown with the file. An
+# attachment on a task goes to the task's channel, any other to the incident's.
+inputs.incident_id = incident.id
+inputs.attachment_id = attachment.id
+task_id = task.id if task else attachment.task_id
+if task_id:
+    inputs.task_id = task_id
+if rule.properties.rule_slack_text:
+    inputs.slack_text = rule.properties.rule_slack_text
+
+# The menu item's values; empty ones are left out.
+if rule.properties.rule_slack_channel:
+    inputs.slack_channel = rule.properties.rule_slack_channel
+if rule.properties.rule_slack_is_channel_private is not None:
+    inputs.slack_is_channel_private = rule.properties.rule_slack_is_channel_private
+if rule.properties.rule_slack_participant_emails:
+    inputs.slack_participant_emails = rule.properties.rule_slack_participant_emails
+if rule.properties.slack_channel_id:
+    inputs.slack_channel_id = rule.properties.slack_channel_id
