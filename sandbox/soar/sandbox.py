@@ -1,0 +1,126 @@
+"""SoarSandbox: the REST API and the STOMP broker of one local SOAR org, started and stopped together."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .broker import StompBroker
+from .rest import SoarRestApp
+from .state import ORG_ID, ORG_NAME, SoarState
+from .tls import SandboxCertificate
+
+DEFAULT_API_KEY_ID = "sandbox-api-key-id"
+DEFAULT_API_KEY_SECRET = "sandbox-api-key-secret"  # noqa: S105 - a local test credential
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Werkzeug's handler without the per-request stderr line: the sandbox keeps its own call log."""
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+class SoarSandbox:
+    """A local SOAR org for `resilient-circuits` and fn_slack: HTTPS REST plus STOMP over TLS on 127.0.0.1."""
+
+    def __init__(self, api_key_id: str = DEFAULT_API_KEY_ID, api_key_secret: str = DEFAULT_API_KEY_SECRET, *,
+                 rest_port: int = 0, stomp_port: int = 0, host: str = "127.0.0.1",
+                 org_id: int = ORG_ID, org_name: str = ORG_NAME) -> None:
+        self.api_key_id = api_key_id
+        self.api_key_secret = api_key_secret
+        self.host = host
+        self.state = SoarState(org_id=org_id, org_name=org_name)
+        self._requested_rest_port = rest_port
+        self._requested_stomp_port = stomp_port
+        self._cert: SandboxCertificate | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.broker: StompBroker | None = None
+        self.app = SoarRestApp(self.state, api_key_id, api_key_secret)
+
+    # ---------------------------------------------------------------- life cycle
+    def start(self) -> SoarSandbox:
+        """Make the certificate, bind both ports and serve in background threads."""
+        self._cert = SandboxCertificate()
+        self._server = make_server(self.host, self._requested_rest_port, self.app, threaded=True,
+                                   ssl_context=self._cert.server_context(), request_handler=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="soar-rest", daemon=True)
+        self._thread.start()
+        self.broker = StompBroker(self.api_key_id, self.api_key_secret, self._cert.server_context(),
+                                  host=self.host, port=self._requested_stomp_port).start()
+        return self
+
+    def stop(self) -> None:
+        if self.broker is not None:
+            self.broker.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._cert is not None:
+            self._cert.cleanup()
+
+    def __enter__(self) -> SoarSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- addresses
+    @property
+    def rest_port(self) -> int:
+        return self._server.server_port if self._server else 0
+
+    @property
+    def stomp_port(self) -> int:
+        return self.broker.port if self.broker else 0
+
+    @property
+    def rest_url(self) -> str:
+        return f"https://{self.host}:{self.rest_port}/"
+
+    @property
+    def org_id(self) -> int:
+        return self.state.org_id
+
+    @property
+    def org_name(self) -> str:
+        return self.state.org_name
+
+    def describe(self) -> str:
+        return (f"SOAR sandbox REST {self.rest_url} STOMP {self.host}:{self.stomp_port} "
+                f'(org "{self.org_name}" id {self.org_id})')
+
+    def app_config_section(self, logdir: str, num_workers: int = 10, **extra: Any) -> str:
+        """The [resilient] section of an app.config that points resilient-circuits at this sandbox
+        (logs go to `logdir`; `extra` adds or overrides keys)."""
+        lines = ["[resilient]", f"host = {self.host}", f"port = {self.rest_port}", f"org = {self.org_name}",
+                 f"api_key_id = {self.api_key_id}", f"api_key_secret = {self.api_key_secret}",
+                 "cafile = false", f"stomp_port = {self.stomp_port}", f"num_workers = {num_workers}",
+                 f"logdir = {logdir}", "loglevel = INFO"]
+        lines += [f"{key} = {value}" for key, value in extra.items()]
+        return "\n".join(lines) + "\n"
+
+    # ---------------------------------------------------------------- in-process helpers
+    def create_incident(self, name: str, description: str = "", **values: Any) -> dict:
+        return self.state.create_incident(name, description, **values)
+
+    def create_task(self, inc_id: int, name: str, **values: Any) -> dict:
+        return self.state.create_task(inc_id, name, **values)
+
+    def add_note(self, inc_id: int, html: str, task_id: int | None = None) -> dict:
+        return self.state.add_note(inc_id, html, task_id=task_id)
+
+    def add_artifact(self, inc_id: int, artifact_type: str, value: str, description: str = "", *,
+                     file_name: str | None = None, data: bytes | None = None,
+                     content_type: str = "application/octet-stream") -> dict:
+        return self.state.add_artifact(inc_id, artifact_type, value, description, file_name=file_name,
+                                       data=data, content_type=content_type)
+
+    def add_attachment(self, inc_id: int, name: str, data: bytes, *,
+                       content_type: str = "application/octet-stream", task_id: int | None = None) -> dict:
+        return self.state.add_attachment(inc_id, name, data, content_type=content_type, task_id=task_id)

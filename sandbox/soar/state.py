@@ -1,0 +1,446 @@
+"""In-memory SOAR org: incidents, tasks, notes, artifacts, attachments, data tables and customizations."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+ORG_ID = 201
+ORG_NAME = "Test Org"
+SERVER_VERSION = {"major": 51, "minor": 0, "build_number": 9339, "version": "51.0.0.0.9339",
+                  "v": 51, "r": 0, "m": 0, "f": 0}
+
+# Artifact types as SOAR numbers them in a fresh org; the names are what handle_format=names returns.
+ARTIFACT_TYPES = {
+    1: "IP Address", 2: "DNS Name", 3: "URL", 4: "Email Sender", 5: "Email Recipient", 6: "Email Subject",
+    7: "Malware MD5 Hash", 8: "Malware SHA-1 Hash", 9: "Malware SHA-256 Hash", 10: "User Account",
+    11: "System Name", 12: "Malware Sample", 13: "Log File", 14: "Other File", 15: "Email Attachment",
+    16: "RFC 822 Email Message File", 17: "X509 Certificate File", 18: "String", 19: "File Name",
+}
+ARTIFACT_TYPE_IDS = {name: type_id for type_id, name in ARTIFACT_TYPES.items()}
+SEVERITIES = {4: "Low", 5: "Medium", 6: "High"}
+
+SANDBOX_USER = {"id": 3, "type": "user", "name": "analyst@example.com", "display_name": "Ann Analyst"}
+
+
+class NotFound(LookupError):
+    """The object does not exist in the org (answered as HTTP 404)."""
+
+
+class Conflict(RuntimeError):
+    """An update carried a stale version (answered as HTTP 409)."""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class CallRecord:
+    """One REST request as the sandbox saw it (for tests and the demo report)."""
+
+    method: str
+    path: str
+    status: int
+    at: float = field(default_factory=time.time)
+
+
+class SoarState:
+    """A single SOAR org. Every public method is thread-safe (REST and STOMP threads share it)."""
+
+    def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME) -> None:
+        self.org_id = org_id
+        self.org_name = org_name
+        self.lock = threading.RLock()
+        self._ids = itertools.count(2095)
+        self._type_ids = itertools.count(1000)
+        self._field_ids = itertools.count(500)
+        self.incidents: dict[int, dict] = {}
+        self.tasks: dict[int, dict] = {}
+        self.notes: dict[int, dict] = {}
+        self.artifacts: dict[int, dict] = {}
+        self.artifact_files: dict[int, bytes] = {}
+        self.attachments: dict[int, dict] = {}
+        self.attachment_files: dict[int, bytes] = {}
+        self.tables: dict[str, dict] = {}
+        self.rows: dict[tuple[int, str], list[dict]] = {}
+        self.functions: dict[str, dict] = {}
+        self.fields: dict[str, dict[str, dict]] = {"incident": {}, "actioninvocation": {}, "__function": {}}
+        self.rules: dict[str, dict] = {}
+        self.workflows: dict[str, dict] = {}
+        self.message_destinations: dict[str, dict] = {}
+        self.imports: dict[int, dict] = {}
+        self.imported_exports: list[dict] = []
+        self.calls: list[CallRecord] = []
+
+    def _next_id(self) -> int:
+        return next(self._ids)
+
+    # ------------------------------------------------------------------ incidents, tasks, notes
+    def create_incident(self, name: str, description: str = "", **values: Any) -> dict:
+        """Add an incident; keyword arguments override the defaults of a new incident (names, not ids)."""
+        with self.lock:
+            inc_id = values.pop("id", None) or self._next_id()
+            created = now_ms()
+            incident = {
+                "id": inc_id, "name": name, "description": description, "org_id": self.org_id,
+                "create_date": created, "discovered_date": created, "start_date": None, "due_date": None,
+                "inc_last_modified_date": created, "plan_status": "A", "phase_id": "Respond",
+                "incident_type_ids": [], "nist_attack_vectors": [], "confirmed": False,
+                "severity_code": "Low", "owner_id": SANDBOX_USER["name"], "creator_id": SANDBOX_USER["name"],
+                "inc_training": False, "properties": {}, "vers": 1,
+            }
+            incident.update(values)
+            self.incidents[inc_id] = incident
+            return copy.deepcopy(incident)
+
+    def incident(self, inc_id: int) -> dict:
+        with self.lock:
+            if inc_id not in self.incidents:
+                raise NotFound(f"incident {inc_id}")
+            return copy.deepcopy(self.incidents[inc_id])
+
+    def create_task(self, inc_id: int, name: str, **values: Any) -> dict:
+        """Add a task to an incident."""
+        with self.lock:
+            incident = self.incident(inc_id)
+            task_id = self._next_id()
+            task = {
+                "id": task_id, "inc_id": inc_id, "inc_name": incident["name"], "name": name, "status": "O",
+                "owner_id": None, "owner_fname": None, "owner_lname": None, "due_date": None,
+                "instructions": "", "required": False, "frozen": False, "active": True, "phase_id": "Respond",
+                "init_date": now_ms(), "closed_date": None, "cat_name": "Response", "notes": [],
+                "inc_owner_id": incident["owner_id"],
+            }
+            task.update(values)
+            self.tasks[task_id] = task
+            return copy.deepcopy(task)
+
+    def task(self, task_id: int) -> dict:
+        with self.lock:
+            if task_id not in self.tasks:
+                raise NotFound(f"task {task_id}")
+            return copy.deepcopy(self.tasks[task_id])
+
+    def add_note(self, inc_id: int, html: str, task_id: int | None = None,
+                 author: dict | None = None) -> dict:
+        """Add a note (SOAR calls them comments) to an incident, or to one of its tasks."""
+        with self.lock:
+            self.incident(inc_id)
+            if task_id is not None and self.task(task_id)["inc_id"] != inc_id:
+                raise NotFound(f"task {task_id} of incident {inc_id}")
+            user = author or SANDBOX_USER
+            note_id = self._next_id()
+            created = now_ms()
+            note = {
+                "id": note_id, "parent_id": None, "type": "task" if task_id else "incident",
+                "inc_id": inc_id, "task_id": task_id, "text": html, "create_date": created,
+                "modify_date": created, "user_id": user["id"], "user_name": user["display_name"],
+                "user_fname": user["display_name"].split(" ")[0],
+                "user_lname": user["display_name"].split(" ")[-1],
+                "children": [], "mentioned_users": [], "is_deleted": False, "actions": [],
+            }
+            self.notes[note_id] = note
+            return copy.deepcopy(note)
+
+    def notes_of(self, inc_id: int, task_id: int | None = None) -> list[dict]:
+        """Notes on the incident itself (task_id None) or on one task, oldest first."""
+        with self.lock:
+            return [copy.deepcopy(n) for n in self.notes.values()
+                    if n["inc_id"] == inc_id and n["task_id"] == task_id]
+
+    # ------------------------------------------------------------------ artifacts and attachments
+    def add_artifact(self, inc_id: int, artifact_type: str, value: str, description: str = "", *,
+                     file_name: str | None = None, data: bytes | None = None,
+                     content_type: str = "application/octet-stream") -> dict:
+        """Add an artifact; with `data` it holds a file, as "Malware Sample" or "Log File" artifacts do."""
+        if artifact_type not in ARTIFACT_TYPE_IDS:
+            raise ValueError(f"unknown artifact type {artifact_type!r}")
+        with self.lock:
+            self.incident(inc_id)
+            art_id = self._next_id()
+            created = now_ms()
+            artifact = {
+                "id": art_id, "inc_id": inc_id, "type": artifact_type, "value": value or (file_name or ""),
+                "description": description, "created": created, "last_modified_time": created,
+                "creator_principal": dict(SANDBOX_USER),
+                "creator": {"id": SANDBOX_USER["id"], "display_name": SANDBOX_USER["display_name"],
+                            "email": SANDBOX_USER["name"]},
+                "attachment": None, "hits": [], "properties": None, "relating": True, "pending_sources": [],
+                "hash": None, "parent_id": None, "perms": {"read": True, "write": True, "delete": True},
+            }
+            if data is not None:
+                artifact["attachment"] = {
+                    "id": self._next_id(), "name": file_name or value, "content_type": content_type,
+                    "size": len(data), "created": created, "creator_id": SANDBOX_USER["id"],
+                    "uuid": str(uuid.uuid4()), "vers": 1,
+                }
+                self.artifact_files[art_id] = bytes(data)
+            self.artifacts[art_id] = artifact
+            return copy.deepcopy(artifact)
+
+    def artifact(self, inc_id: int, art_id: int) -> dict:
+        with self.lock:
+            artifact = self.artifacts.get(art_id)
+            if artifact is None or artifact["inc_id"] != inc_id:
+                raise NotFound(f"artifact {art_id} of incident {inc_id}")
+            return copy.deepcopy(artifact)
+
+    def artifact_contents(self, inc_id: int, art_id: int) -> bytes:
+        with self.lock:
+            self.artifact(inc_id, art_id)
+            if art_id not in self.artifact_files:
+                raise NotFound(f"artifact {art_id} holds no file")
+            return self.artifact_files[art_id]
+
+    def add_attachment(self, inc_id: int, name: str, data: bytes,
+                       content_type: str = "application/octet-stream", task_id: int | None = None) -> dict:
+        """Add a file to an incident, or to one of its tasks."""
+        with self.lock:
+            incident = self.incident(inc_id)
+            task = self.task(task_id) if task_id is not None else None
+            if task is not None and task["inc_id"] != inc_id:
+                raise NotFound(f"task {task_id} of incident {inc_id}")
+            att_id = self._next_id()
+            attachment = {
+                "id": att_id, "name": name, "content_type": content_type, "size": len(data),
+                "created": now_ms(), "creator_id": SANDBOX_USER["id"], "inc_id": inc_id,
+                "inc_name": incident["name"], "inc_owner": incident["owner_id"], "task_id": task_id,
+                "task_name": task["name"] if task else None, "task_at_id": None, "task_custom": None,
+                "task_members": None, "type": "task" if task_id else "incident", "uuid": str(uuid.uuid4()),
+                "vers": 1, "actions": [],
+            }
+            self.attachments[att_id] = attachment
+            self.attachment_files[att_id] = bytes(data)
+            return copy.deepcopy(attachment)
+
+    def attachment(self, att_id: int, inc_id: int | None = None, task_id: int | None = None) -> dict:
+        """The attachment, addressed the way REST does: under its incident or under its task."""
+        with self.lock:
+            attachment = self.attachments.get(att_id)
+            if attachment is None:
+                raise NotFound(f"attachment {att_id}")
+            if task_id is not None and attachment["task_id"] != task_id:
+                raise NotFound(f"attachment {att_id} of task {task_id}")
+            if task_id is None and inc_id is not None and attachment["inc_id"] != inc_id:
+                raise NotFound(f"attachment {att_id} of incident {inc_id}")
+            return copy.deepcopy(attachment)
+
+    def attachments_of(self, inc_id: int, task_id: int | None = None) -> list[dict]:
+        with self.lock:
+            return [copy.deepcopy(a) for a in self.attachments.values()
+                    if a["inc_id"] == inc_id and a["task_id"] == task_id]
+
+    # ------------------------------------------------------------------ data tables
+    def table(self, name: str) -> dict:
+        with self.lock:
+            if name not in self.tables:
+                raise NotFound(f"data table {name}")
+            return self.tables[name]
+
+    def _row_out(self, table: dict, row: dict, names: bool) -> dict:
+        out = copy.deepcopy(row)
+        if not names:
+            ids = {col: str(spec["id"]) for col, spec in table["fields"].items()}
+            out["cells"] = {ids[col]: dict(cell, id=int(ids[col])) for col, cell in row["cells"].items()}
+        return out
+
+    def _check_cells(self, table: dict, cells: dict) -> dict:
+        """Map the posted cells (keyed by column name or numeric id) to column names."""
+        by_id = {str(spec["id"]): col for col, spec in table["fields"].items()}
+        clean = {}
+        for key, cell in cells.items():
+            column = key if key in table["fields"] else by_id.get(str(key))
+            if column is None:
+                raise ValueError(f"column {key!r} is not in data table {table['type_name']}")
+            if not isinstance(cell, dict) or "value" not in cell:
+                raise ValueError(f"cell {key!r} must be an object with a 'value'")
+            clean[column] = cell["value"]
+        return clean
+
+    def table_rows(self, inc_id: int, name: str, names: bool = True) -> dict:
+        """The incident's rows of a data table, in SOAR's table_data shape."""
+        with self.lock:
+            self.incident(inc_id)
+            table = self.table(name)
+            rows = self.rows.get((inc_id, name), [])
+            return {"id": table["id"], "rows": [self._row_out(table, r, names) for r in rows],
+                    "table_name": name, "display_name": table["display_name"]}
+
+    def add_row(self, inc_id: int, name: str, cells: dict, names: bool = True) -> dict:
+        with self.lock:
+            self.incident(inc_id)
+            table = self.table(name)
+            values = self._check_cells(table, cells)
+            row_id = self._next_id()
+            row = {"id": row_id, "type_id": table["id"], "inc_id": inc_id, "version": 1, "actions": [],
+                   "cells": {col: {"id": col, "row_id": row_id, "value": values.get(col)}
+                             for col in table["fields"] if col in values}}
+            self.rows.setdefault((inc_id, name), []).append(row)
+            return self._row_out(table, row, names)
+
+    def update_row(self, inc_id: int, name: str, row_id: int, cells: dict, *, version: int | None = None,
+                   names: bool = True) -> dict:
+        with self.lock:
+            self.incident(inc_id)
+            table = self.table(name)
+            for row in self.rows.get((inc_id, name), []):
+                if row["id"] == row_id:
+                    break
+            else:
+                raise NotFound(f"row {row_id} of {name} in incident {inc_id}")
+            if version is not None and version != row["version"]:
+                raise Conflict(f"row {row_id} is at version {row['version']}, not {version}")
+            for col, value in self._check_cells(table, cells).items():
+                row["cells"][col] = {"id": col, "row_id": row_id, "value": value}
+            row["version"] += 1
+            return self._row_out(table, row, names)
+
+    def rows_of(self, inc_id: int, name: str = "slack_conversations_db") -> list[dict[str, Any]]:
+        """Plain {column: value} dicts of the incident's rows (for tests and reports)."""
+        with self.lock:
+            return [{col: cell["value"] for col, cell in row["cells"].items()}
+                    for row in self.rows.get((inc_id, name), [])]
+
+    # ------------------------------------------------------------------ customizations (imports)
+    def start_import(self, export: dict) -> dict:
+        """Store a posted export as a pending import, as SOAR does before the user confirms it."""
+        with self.lock:
+            import_id = len(self.imports) + 1
+            functions = [f.get("name") for f in export.get("functions") or []]
+            record = {"id": import_id, "status": "PENDING", "create_date": now_ms(),
+                      "messages": [{"type": "INFO", "text": f"Import of {len(functions)} functions "
+                                                             f"({', '.join(functions)}) is pending"}]}
+            self.imports[import_id] = {"record": record, "export": export}
+            return copy.deepcopy(record)
+
+    def finish_import(self, import_id: int, status: str) -> dict:
+        """ACCEPTED applies the pending import to the org; REJECTED drops it."""
+        with self.lock:
+            pending = self.imports.get(import_id)
+            if pending is None:
+                raise NotFound(f"import {import_id}")
+            if pending["record"]["status"] != "PENDING":
+                raise Conflict(f"import {import_id} is {pending['record']['status']}")
+            pending["record"]["status"] = status
+            if status == "ACCEPTED":
+                self._apply_export(pending["export"])
+            return copy.deepcopy(pending["record"])
+
+    def _apply_export(self, export: dict) -> None:
+        # Objects are matched by name, as SOAR does: a re-import updates instead of duplicating.
+        for dest in export.get("message_destinations") or []:
+            current = self.message_destinations.get(dest["programmatic_name"])
+            kept = current or {}
+            merged = dict(dest, id=kept.get("id") or len(self.message_destinations) + 1,
+                          api_keys=kept.get("api_keys", []), users=kept.get("users", []))
+            self.message_destinations[dest["programmatic_name"]] = merged
+        for fld in export.get("fields") or []:
+            type_name = (fld.get("export_key") or "").split("/")[0] or "incident"
+            bucket = self.fields.setdefault(type_name, {})
+            current = bucket.get(fld["name"])
+            bucket[fld["name"]] = dict(fld, id=current["id"] if current else next(self._field_ids))
+        for table in export.get("types") or []:
+            if table.get("type_id") != 8:
+                continue
+            current = self.tables.get(table["type_name"])
+            table_id = current["id"] if current else next(self._type_ids)
+            columns = {}
+            for name, col in (table.get("fields") or {}).items():
+                old = (current or {}).get("fields", {}).get(name)
+                columns[name] = dict(col, id=old["id"] if old else next(self._field_ids), type_id=table_id)
+            self.tables[table["type_name"]] = dict(table, id=table_id, fields=columns)
+        for fn in export.get("functions") or []:
+            current = self.functions.get(fn["name"])
+            self.functions[fn["name"]] = dict(fn, id=current["id"] if current else len(self.functions) + 1,
+                                              version=(current["version"] + 1) if current else 1)
+        for rule in export.get("actions") or []:
+            current = self.rules.get(rule["name"])
+            self.rules[rule["name"]] = dict(rule, id=current["id"] if current else len(self.rules) + 1)
+        for wf in export.get("workflows") or []:
+            current = self.workflows.get(wf["programmatic_name"])
+            self.workflows[wf["programmatic_name"]] = dict(
+                wf, workflow_id=current["workflow_id"] if current else len(self.workflows) + 1)
+        self.imported_exports.append(copy.deepcopy(export))
+
+    def function(self, name: str) -> dict:
+        """The function definition as REST answers it with handle_format=names."""
+        with self.lock:
+            fn = self.functions.get(name)
+            if fn is None:
+                raise NotFound(f"function {name}")
+            out = {key: copy.deepcopy(fn.get(key)) for key in (
+                "id", "uuid", "name", "display_name", "description", "destination_handle", "view_items",
+                "version", "workflows", "tags", "output_description")}
+            out["creator"] = dict(SANDBOX_USER)
+            out["last_modified_by"] = dict(SANDBOX_USER)
+            out["last_modified_time"] = now_ms()
+            return out
+
+    def function_input_fields(self, name: str) -> list[dict]:
+        """The __function fields a function shows, in its view order."""
+        with self.lock:
+            fn = self.functions.get(name)
+            if fn is None:
+                raise NotFound(f"function {name}")
+            by_uuid = {f["uuid"]: f for f in self.fields.get("__function", {}).values()}
+            return [copy.deepcopy(by_uuid[item["content"]]) for item in fn.get("view_items") or []
+                    if item.get("content") in by_uuid]
+
+    def type_fields(self, type_name: str) -> list[dict]:
+        with self.lock:
+            if type_name in self.tables:
+                return copy.deepcopy(list(self.tables[type_name]["fields"].values()))
+            return copy.deepcopy(list(self.fields.get(type_name, {}).values()))
+
+    def destination(self, dest_id: int) -> dict:
+        with self.lock:
+            for dest in self.message_destinations.values():
+                if dest["id"] == dest_id:
+                    return copy.deepcopy(dest)
+            raise NotFound(f"message destination {dest_id}")
+
+    def update_destination(self, dest_id: int, body: dict) -> dict:
+        with self.lock:
+            current = self.destination(dest_id)
+            # Only who may consume is editable here, which is all customize changes.
+            current["api_keys"] = list(body.get("api_keys") or [])
+            current["users"] = list(body.get("users") or [])
+            self.message_destinations[current["programmatic_name"]] = current
+            return copy.deepcopy(current)
+
+    # ------------------------------------------------------------------ inspection
+    def log_call(self, method: str, path: str, status: int) -> None:
+        with self.lock:
+            self.calls.append(CallRecord(method, path, status))
+
+    def snapshot(self) -> dict:
+        """Everything in the org as JSON-ready data (file bytes as sizes; no keys or tokens)."""
+        with self.lock:
+            return copy.deepcopy({
+                "org": {"id": self.org_id, "name": self.org_name},
+                "incidents": list(self.incidents.values()),
+                "tasks": list(self.tasks.values()),
+                "notes": list(self.notes.values()),
+                "artifacts": list(self.artifacts.values()),
+                "attachments": list(self.attachments.values()),
+                "data_tables": {name: {"id": t["id"], "display_name": t.get("display_name"),
+                                       "columns": list(t["fields"])} for name, t in self.tables.items()},
+                "rows": [{"incident_id": inc, "table": name, "rows": rows}
+                         for (inc, name), rows in self.rows.items()],
+                "functions": [self.function(name) for name in self.functions],
+                "message_destinations": list(self.message_destinations.values()),
+                "rules": [{"id": r["id"], "name": r["name"], "object_type": r.get("object_type")}
+                          for r in self.rules.values()],
+                "workflows": [{"workflow_id": w["workflow_id"], "programmatic_name": w["programmatic_name"],
+                               "name": w.get("name"), "object_type": w.get("object_type")}
+                              for w in self.workflows.values()],
+                "imports": [i["record"] for i in self.imports.values()],
+                "calls": [{"method": c.method, "path": c.path, "status": c.status, "at": c.at}
+                          for c in self.calls],
+            })
