@@ -59,7 +59,8 @@ class FunctionComponent(AppFunctionComponent):
             handle, path = tempfile.mkstemp(prefix="fn_slack_", suffix=".txt")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-                    count = write_history(out, slack.iter_threads(channel), slack.author_name, template)
+                    count = write_history(out, slack.iter_threads(channel), slack.author_name, template,
+                                          extra={"channel": channel.name})
                 try:
                     attachment = save_attachment(rest, incident_id, task_id, path, name)
                 except SoarError as err:

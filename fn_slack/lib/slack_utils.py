@@ -102,6 +102,10 @@ class _ChannelDirectory:
         with self._lock:
             self._by_workspace.get(workspace, {}).pop(name, None)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._by_workspace.clear()
+
 
 CHANNEL_DIRECTORY = _ChannelDirectory()
 
@@ -110,10 +114,10 @@ class SlackUtils:
     """One function call's conversation with Slack. Create one per call: it owns that call's wait budget."""
 
     def __init__(self, settings: SlackSettings, *, budget: WaitBudget | None = None,
-                 share_wait: float = SHARE_WAIT_SECONDS):
+                 share_wait: float | None = None):
         self.settings = settings
         self.budget = budget or WaitBudget(settings.max_rate_limit_wait)
-        self.share_wait = share_wait
+        self.share_wait = SHARE_WAIT_SECONDS if share_wait is None else share_wait
         self._ssl = settings.ssl_context()
         self.client = WebClient(
             token=settings.token,

@@ -1,0 +1,28 @@
+"""Fresh Slack sandbox and SOAR state for every function test."""
+
+import pytest
+
+from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY
+from tests.functions.harness import slack_sandbox
+from tests.functions.soar_mock import STATE
+
+INCIDENT = 2095
+TASK = 7
+
+
+@pytest.fixture
+def slack():
+    """The Slack sandbox, reset to the default workspace (alice, bob, carol, #general)."""
+    sandbox = slack_sandbox()
+    sandbox.reset()
+    CHANNEL_DIRECTORY.clear()
+    return sandbox
+
+
+@pytest.fixture
+def soar():
+    """The SOAR REST state: incident 2095 with task 7, an empty slack_conversations_db table."""
+    STATE.reset()
+    STATE.add_incident(INCIDENT)
+    STATE.add_task(INCIDENT, TASK)
+    return STATE

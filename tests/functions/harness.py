@@ -1,0 +1,114 @@
+"""Runs fn_slack's functions through resilient-circuits (pytest-resilient-circuits) against the Slack sandbox."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+from circuits import Component, handler
+from resilient_circuits import SubmitTestFunction
+
+from sandbox.slack import SlackSandbox
+
+TOKEN = "xoxb-sandbox-token"
+_sandbox: SlackSandbox | None = None
+_sandbox_lock = threading.Lock()
+
+
+def slack_sandbox() -> SlackSandbox:
+    """The Slack sandbox shared by the function tests of this process (started once, reset per test)."""
+    global _sandbox
+    with _sandbox_lock:
+        if _sandbox is None:
+            _sandbox = SlackSandbox().start()
+            atexit.register(_sandbox.stop)
+        return _sandbox
+
+
+def config_data(**fn_slack: object) -> str:
+    """app.config text for a test module: the [fn_slack] section points at the Slack sandbox."""
+    settings = {
+        "api_token": TOKEN,
+        "slack_api_url": slack_sandbox().base_url,
+        "username": "SOAR",
+        "max_rate_limit_wait": 10,
+        "timeout": 10,
+    }
+    settings.update(fn_slack)
+    lines = "\n".join(f"{key} = {value}" for key, value in settings.items() if value is not None)
+    return f"""[resilient]
+host = soar.example.test
+port = 443
+org = Test Org
+request_max_retries = 1
+request_retry_delay = 0
+max_connection_retries = 1
+num_workers = 10
+
+[fn_slack]
+{lines}
+"""
+
+
+class _ReplyCollector(Component):
+    """Collects the replies (status messages, result or error) that SOAR would receive."""
+
+    def __init__(self):
+        super().__init__()
+        self.replies: dict[str, list[dict]] = {}
+        self.lock = threading.Lock()
+
+    @handler("test_response")
+    def _test_response(self, msg_id, message, *args, **kwargs):
+        with self.lock:
+            self.replies.setdefault(msg_id, []).append(json.loads(message))
+
+
+@dataclass
+class Outcome:
+    """What SOAR saw of one function call."""
+
+    statuses: list[str] = field(default_factory=list)
+    result: dict | None = None
+    error: str | None = None
+
+    @property
+    def content(self) -> dict:
+        assert self.error is None, f"the function failed: {self.error}"
+        assert self.result is not None
+        return self.result.get("content", self.result)
+
+
+_collectors: dict[int, _ReplyCollector] = {}
+
+
+def _collector(circuits_app) -> _ReplyCollector:
+    key = id(circuits_app.manager)
+    if key not in _collectors:
+        _collectors[key] = _ReplyCollector().register(circuits_app.manager)
+    return _collectors[key]
+
+
+def run_function(circuits_app, name: str, inputs: dict, timeout: float = 30) -> Outcome:
+    """Fire a function message and wait for its final reply, like SOAR waiting on the action."""
+    collector = _collector(circuits_app)
+    event = SubmitTestFunction(name, inputs)
+    msg_id = event.kwargs["msg_id"]
+    circuits_app.manager.fire(event)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with collector.lock:
+            replies = list(collector.replies.get(msg_id, []))
+        final = [r for r in replies if r.get("complete")]
+        if final:
+            outcome = Outcome(statuses=[r["message"] for r in replies if not r.get("complete")])
+            if final[0]["message_type"] == 0:
+                outcome.result = final[0].get("results")
+            else:
+                outcome.error = final[0]["message"]
+            return outcome
+        time.sleep(0.02)
+    raise AssertionError(f"{name} did not answer within {timeout} s; replies so far: {replies}")

@@ -1,0 +1,212 @@
+"""A SOAR REST stand-in for function tests: BasicResilientMock plus real state for the calls fn_slack makes."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests_mock
+from pytest_resilient_circuits import BasicResilientMock
+from resilient.resilient_rest_mock import resilient_endpoint
+
+TABLE = "slack_conversations_db"
+
+
+@dataclass
+class SoarState:
+    """Everything the mock stores; tests arrange and inspect it directly."""
+
+    incidents: dict[int, dict] = field(default_factory=dict)
+    tasks: dict[int, dict] = field(default_factory=dict)
+    artifacts: dict[tuple[int, int], dict] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)      # "/incidents/1/attachments/5" -> bytes
+    attachments: dict[str, dict] = field(default_factory=dict)  # same key -> metadata
+    rows: dict[int, list[dict]] = field(default_factory=dict)   # incident id -> table rows
+    table_imported: bool = True
+    fail_attachment_upload: int = 0   # answer HTTP 500 to this many attachment uploads
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(100))
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.incidents.clear()
+            self.tasks.clear()
+            self.artifacts.clear()
+            self.files.clear()
+            self.attachments.clear()
+            self.rows.clear()
+            self.table_imported = True
+            self.fail_attachment_upload = 0
+            self.calls.clear()
+
+    # ---- arranging
+    def add_incident(self, incident_id: int, name: str = "Phishing campaign") -> dict:
+        incident = {"id": incident_id, "name": name, "inc_id": incident_id}
+        self.incidents[incident_id] = incident
+        return incident
+
+    def add_task(self, incident_id: int, task_id: int, name: str = "Investigate") -> dict:
+        task = {"id": task_id, "inc_id": incident_id, "name": name}
+        self.tasks[task_id] = task
+        return task
+
+    def add_attachment(self, incident_id: int, name: str, data: bytes, task_id: int | None = None) -> int:
+        attachment_id = self.next_id()
+        key = f"/tasks/{task_id}/attachments/{attachment_id}" if task_id else \
+            f"/incidents/{incident_id}/attachments/{attachment_id}"
+        self.files[key] = data
+        self.attachments[key] = {"id": attachment_id, "name": name, "content_type": "application/octet-stream",
+                                 "size": len(data), "inc_id": incident_id, "task_id": task_id,
+                                 "created": int(time.time() * 1000)}
+        return attachment_id
+
+    def add_artifact(self, incident_id: int, artifact_type: str, value: str, file: tuple[str, bytes] | None = None
+                     ) -> int:
+        artifact_id = self.next_id()
+        artifact = {"id": artifact_id, "type": artifact_type, "value": value, "description": None,
+                    "inc_id": incident_id}
+        if file:
+            artifact["attachment"] = {"name": file[0], "content_type": "application/octet-stream",
+                                      "size": len(file[1])}
+            self.files[f"/incidents/{incident_id}/artifacts/{artifact_id}"] = file[1]
+        self.artifacts[(incident_id, artifact_id)] = artifact
+        return artifact_id
+
+    def add_row(self, incident_id: int, cells: dict) -> dict:
+        row_id = self.next_id()
+        row = {"id": row_id, "type_id": 1000, "version": 1,
+               "cells": {k: {"id": k, "row_id": row_id, "value": v} for k, v in cells.items()}}
+        self.rows.setdefault(incident_id, []).append(row)
+        return row
+
+    # ---- inspecting
+    def table(self, incident_id: int) -> list[dict]:
+        """The rows of an incident as plain {column: value} dicts."""
+        return [{k: c.get("value") for k, c in row["cells"].items()} for row in self.rows.get(incident_id, [])]
+
+    def saved_attachments(self, incident_id: int, task_id: int | None = None) -> list[dict]:
+        prefix = f"/tasks/{task_id}/attachments/" if task_id else f"/incidents/{incident_id}/attachments/"
+        return [dict(meta, data=self.files[key]) for key, meta in self.attachments.items()
+                if key.startswith(prefix) and meta.get("uploaded")]
+
+
+STATE = SoarState()
+
+
+def _json(request, data, status=200):
+    return requests_mock.create_response(request, status_code=status, json=data)
+
+
+def _not_found(request, what):
+    return requests_mock.create_response(request, status_code=404, json={"success": False, "title": "Not Found",
+                                                                        "message": f"{what} not found"})
+
+
+def _body_bytes(request) -> bytes:
+    body = request.body
+    if hasattr(body, "read"):
+        return body.read()
+    return body if isinstance(body, bytes) else (body or "").encode()
+
+
+def _parse_multipart(request) -> tuple[str, bytes]:
+    raw = _body_bytes(request)
+    header = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            return part.get_filename(), part.get_payload(decode=True)
+    raise ValueError("no file part")
+
+
+class SoarMock(BasicResilientMock):
+    """Answers the SOAR REST calls of fn_slack from ``STATE``."""
+
+    def _log(self, request):
+        STATE.calls.append((request.method, request.path))
+
+    @resilient_endpoint("GET", r"/incidents/[0-9]+/table_data/slack_conversations_db(\?.*)?$")
+    def table_get(self, request):
+        self._log(request)
+        incident_id = int(re.search(r"/incidents/([0-9]+)/", request.path).group(1))
+        if not STATE.table_imported or incident_id not in STATE.incidents:
+            return _not_found(request, "table")
+        with STATE.lock:
+            return _json(request, {"id": 1000, "rows": json.loads(json.dumps(STATE.rows.get(incident_id, [])))})
+
+    @resilient_endpoint("POST", r"/incidents/[0-9]+/table_data/slack_conversations_db/row_data(\?.*)?$")
+    def table_add(self, request):
+        self._log(request)
+        incident_id = int(re.search(r"/incidents/([0-9]+)/", request.path).group(1))
+        if not STATE.table_imported or incident_id not in STATE.incidents:
+            return _not_found(request, "table")
+        cells = {k: v.get("value") for k, v in request.json()["cells"].items()}
+        with STATE.lock:
+            return _json(request, STATE.add_row(incident_id, cells))
+
+    @resilient_endpoint("PUT", r"/incidents/[0-9]+/table_data/slack_conversations_db/row_data/[0-9]+(\?.*)?$")
+    def table_update(self, request):
+        self._log(request)
+        match = re.search(r"/incidents/([0-9]+)/.*/row_data/([0-9]+)", request.path)
+        incident_id, row_id = int(match.group(1)), int(match.group(2))
+        with STATE.lock:
+            for row in STATE.rows.get(incident_id, []):
+                if row["id"] == row_id:
+                    for column, cell in request.json()["cells"].items():
+                        row["cells"][column] = {"id": column, "row_id": row_id, "value": cell.get("value")}
+                    row["version"] += 1
+                    return _json(request, row)
+        return _not_found(request, "row")
+
+    @resilient_endpoint("GET", r"/incidents/[0-9]+/artifacts/[0-9]+(\?.*)?$")
+    def artifact_get(self, request):
+        self._log(request)
+        match = re.search(r"/incidents/([0-9]+)/artifacts/([0-9]+)", request.path)
+        artifact = STATE.artifacts.get((int(match.group(1)), int(match.group(2))))
+        return _json(request, artifact) if artifact else _not_found(request, "artifact")
+
+    @resilient_endpoint("GET", r"/(incidents|tasks)/[0-9]+/(artifacts|attachments)/[0-9]+/contents(\?.*)?$")
+    def contents_get(self, request):
+        self._log(request)
+        key = request.path.split("/rest/orgs/", 1)[-1].split("/", 1)[-1].rsplit("/contents", 1)[0]
+        data = STATE.files.get("/" + key)
+        if data is None:
+            return _not_found(request, "file")
+        return requests_mock.create_response(request, status_code=200, content=data)
+
+    @resilient_endpoint("GET", r"/(incidents|tasks)/[0-9]+/attachments/[0-9]+(\?.*)?$")
+    def attachment_get(self, request):
+        self._log(request)
+        key = "/" + request.path.split("/rest/orgs/", 1)[-1].split("/", 1)[-1]
+        meta = STATE.attachments.get(key)
+        return _json(request, meta) if meta else _not_found(request, "attachment")
+
+    @resilient_endpoint("POST", r"/(incidents|tasks)/[0-9]+/attachments(\?.*)?$")
+    def attachment_post(self, request):
+        self._log(request)
+        if STATE.fail_attachment_upload > 0:
+            STATE.fail_attachment_upload -= 1
+            return _json(request, {"success": False, "message": "Internal error"}, status=500)
+        name, data = _parse_multipart(request)
+        match = re.search(r"/(incidents|tasks)/([0-9]+)/attachments", request.path)
+        kind, owner = match.group(1), int(match.group(2))
+        with STATE.lock:
+            attachment_id = STATE.next_id()
+            key = f"/{kind}/{owner}/attachments/{attachment_id}"
+            STATE.files[key] = data
+            meta = {"id": attachment_id, "name": name, "content_type": "text/plain", "size": len(data),
+                    "inc_id": owner if kind == "incidents" else STATE.tasks.get(owner, {}).get("inc_id"),
+                    "task_id": owner if kind == "tasks" else None, "created": int(time.time() * 1000),
+                    "uploaded": True}
+            STATE.attachments[key] = meta
+        return _json(request, {k: v for k, v in meta.items() if k != "uploaded"})

@@ -1,0 +1,110 @@
+"""slack_post_attachment through resilient-circuits, against the Slack sandbox over HTTP (behavior §3.4)."""
+
+import pytest
+
+from fn_slack.lib import slack_utils
+from tests.functions.conftest import INCIDENT, TASK
+from tests.functions.harness import config_data as make_config
+from tests.functions.harness import run_function
+from tests.functions.soar_mock import SoarMock
+
+config_data = make_config()
+resilient_mock = SoarMock
+FN = "slack_post_attachment"
+REPORT = b"%PDF-1.7 quarterly report\n" * 100
+
+
+@pytest.fixture(autouse=True)
+def short_share_wait(monkeypatch):
+    monkeypatch.setattr(slack_utils, "SHARE_WAIT_SECONDS", 1.0)
+
+
+def upload(circuits_app, **inputs):
+    inputs.setdefault("incident_id", INCIDENT)
+    inputs.setdefault("slack_channel", "general")
+    return run_function(circuits_app, FN, inputs)
+
+
+def shared_files(slack, channel_name):
+    messages = slack.messages(slack.channel(channel_name)["id"])
+    return [(m.get("text"), f) for m in messages for f in m.get("files") or []]
+
+
+def test_incident_attachment_is_shared_with_title_and_comment(circuits_app, slack, soar):
+    attachment_id = soar.add_attachment(INCIDENT, "report.pdf", REPORT)
+
+    outcome = upload(circuits_app, attachment_id=attachment_id, slack_text="Quarterly report")
+
+    [(comment, file)] = shared_files(slack, "general")
+    assert comment == "Quarterly report"
+    assert file["name"] == "report.pdf"
+    assert file["title"] == "Incident ID 2095 Incident Attachment: report.pdf"
+    assert file["size"] == len(REPORT)
+    result = outcome.content
+    assert result["channel"] == "general" and result["file_name"] == "report.pdf"
+    assert result["url"].startswith(f"https://sandbox.slack.com/archives/{slack.channel('general')['id']}/p")
+    assert "files.upload" not in [c.method for c in slack.calls]
+    assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
+
+
+def test_task_attachment_title_says_task(circuits_app, slack, soar):
+    attachment_id = soar.add_attachment(INCIDENT, "notes.txt", b"task notes", task_id=TASK)
+
+    upload(circuits_app, task_id=TASK, attachment_id=attachment_id)
+
+    [(_, file)] = shared_files(slack, "general")
+    assert file["title"] == "Incident ID 2095 Task Attachment: notes.txt"
+    assert soar.table(INCIDENT)[0]["slack_db_res_id"] == "RES-2095-7"
+
+
+def test_artifact_file_title_says_artifact(circuits_app, slack, soar):
+    artifact_id = soar.add_artifact(INCIDENT, "Log File", "auth.log", file=("auth.log", b"Failed password\n"))
+
+    upload(circuits_app, artifact_id=artifact_id)
+
+    [(_, file)] = shared_files(slack, "general")
+    assert file["title"] == "Incident ID 2095 Artifact Attachment: auth.log"
+
+
+def test_malware_sample_is_refused_and_nothing_reaches_slack(circuits_app, slack, soar):
+    artifact_id = soar.add_artifact(INCIDENT, "Malware Sample", "evil.exe", file=("evil.exe", b"MZ\x90\x00"))
+
+    outcome = upload(circuits_app, artifact_id=artifact_id)
+
+    assert "Malware Sample" in outcome.error and "allow_malware_samples" in outcome.error
+    assert slack.calls == []
+
+
+def test_no_file_given_fails_naming_the_inputs(circuits_app, slack, soar):
+    outcome = upload(circuits_app)
+
+    assert "artifact_id" in outcome.error and "attachment_id" in outcome.error
+    assert slack.calls == []
+
+
+def test_unknown_attachment_fails_naming_the_ids(circuits_app, slack, soar):
+    outcome = upload(circuits_app, attachment_id=999999)
+
+    assert "attachment_id" in outcome.error
+    assert slack.calls == []
+
+
+def test_share_that_appears_late_still_gives_the_message_permalink(circuits_app, slack, soar):
+    slack.share_delay = 0.4
+    attachment_id = soar.add_attachment(INCIDENT, "late.txt", b"late")
+
+    outcome = upload(circuits_app, attachment_id=attachment_id)
+
+    assert "/archives/" in outcome.content["url"]
+    assert outcome.content["ts"]
+
+
+def test_share_that_never_appears_falls_back_to_the_file_permalink(circuits_app, slack, soar):
+    slack.share_delay = 30
+    attachment_id = soar.add_attachment(INCIDENT, "slow.txt", b"slow")
+
+    outcome = upload(circuits_app, attachment_id=attachment_id)
+
+    assert outcome.error is None
+    assert "/files/" in outcome.content["url"]
+    assert any("links to the file itself" in s for s in outcome.statuses)
