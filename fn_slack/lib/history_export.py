@@ -12,8 +12,9 @@ any variables given in ``extra``
     whatever the caller adds (for example the channel name).
 
 and the filter ``tab_indent`` (one tab before every line of a block). Templates are rendered without
-autoescaping, with ``trim_blocks``, ``lstrip_blocks`` and ``keep_trailing_newline``; an undefined variable
-is an error, so a typo in a template fails the export instead of silently dropping text.
+autoescaping, with ``trim_blocks`` (the newline after a ``{% ... %}`` tag is dropped: give block tags lines of
+their own), ``lstrip_blocks`` and ``keep_trailing_newline``; an undefined variable is an error, so a typo in a
+template fails the export instead of silently dropping text.
 """
 
 from __future__ import annotations

@@ -1,0 +1,376 @@
+"""Slack history → the archive export text (behavior.md §6), streamed through the Jinja2 template."""
+
+import calendar
+import io
+from datetime import datetime
+
+import pytest
+
+from fn_slack.lib.errors import ConfigError
+from fn_slack.lib.history_export import (
+    ExportMessage,
+    author_key,
+    is_thread_parent,
+    load_template,
+    message_body,
+    message_files,
+    user_display_name,
+    write_history,
+)
+
+# behavior.md §6, byte for byte.
+SPEC_EXPORT = (
+    "1 - SOAR POSTED ON 2026-11-01 14:41:54:\n"
+    "This channel has been set to be archived from SOAR.\n"
+    "\n"
+    "2 - Alice POSTED ON 2026-11-01 14:41:20:\n"
+    "I'll take a look asap.\n"
+    "\n"
+    "3 - SOAR POSTED ON 2026-11-01 14:35:13:\n"
+    "Please review\n"
+    "*Incident ID*: 2103\n"
+    "\n"
+    "2 REPLIES:\n"
+    "\t4 - Bob POSTED A REPLY ON 2026-11-01 14:41:25:\n"
+    "\tI'll take a look asap.\n"
+    "\n"
+    "\t5 - Carol POSTED A REPLY ON 2026-11-01 14:41:34:\n"
+    "\tFile name report.pdf\n"
+    "\tFile url https://files.slack.com/...\n"
+    "\n"
+)
+
+USERS = {"U0ALICE": "Alice", "U0BOB": "Bob", "U0CAROL": "Carol"}
+
+
+def ts(utc: str, micro: str = "000100") -> str:
+    """Slack's ts for a UTC time written as in the export."""
+    return f"{calendar.timegm(datetime.strptime(utc, '%Y-%m-%d %H:%M:%S').timetuple())}.{micro}"
+
+
+def author_name(msg: dict) -> str:
+    """How the archive function names authors: bots by username, users by display name, else ""."""
+    kind, key = author_key(msg)
+    return key if kind == "bot" else USERS.get(key, "")
+
+
+def soar_post(when: str, text: str, **extra) -> dict:
+    return {"type": "message", "subtype": "bot_message", "bot_id": "B0SOAR", "username": "SOAR",
+            "text": text, "ts": ts(when), **extra}
+
+
+def user_post(user: str, when: str, text: str, **extra) -> dict:
+    return {"type": "message", "user": user, "text": text, "ts": ts(when), **extra}
+
+
+def spec_channel() -> list[tuple[dict, list[dict]]]:
+    """The conversation of behavior.md §6 as conversations.history/replies return it."""
+    parent_ts = ts("2026-11-01 14:35:13")
+    incident_post = soar_post(
+        "2026-11-01 14:35:13", "Please review", thread_ts=parent_ts, reply_count=2, reply_users_count=2,
+        latest_reply=ts("2026-11-01 14:41:34"),
+        attachments=[{"pretext": "Please review", "title": "SOAR Incident", "text": "*Incident ID*: 2103",
+                      "title_link": "https://soar.example.com/#incidents/2103", "color": "36a64f",
+                      "fallback": "SOAR Incident", "mrkdwn_in": ["text", "pretext"]}])
+    replies = [
+        user_post("U0BOB", "2026-11-01 14:41:25", "I'll take a look asap.", thread_ts=parent_ts),
+        user_post("U0CAROL", "2026-11-01 14:41:34", "", thread_ts=parent_ts, upload=True,
+                  files=[{"id": "F1", "name": "report.pdf", "title": "report.pdf",
+                          "permalink": "https://files.slack.com/..."}]),
+    ]
+    return [
+        (soar_post("2026-11-01 14:41:54", "This channel has been set to be archived from SOAR."), []),
+        (user_post("U0ALICE", "2026-11-01 14:41:20", "I'll take a look asap."), []),
+        (incident_post, replies),
+    ]
+
+
+def export(threads, template_text=None, **kwargs) -> tuple[str, int]:
+    out = io.StringIO()
+    count = write_history(out, threads, author_name, template_text, **kwargs)
+    return out.getvalue(), count
+
+
+# ------------------------------------------------------------------------------------------ the format
+
+def test_builtin_template_writes_exactly_the_specified_export():
+    text, count = export(spec_channel())
+    assert text == SPEC_EXPORT
+    assert count == 5
+
+
+def test_export_of_an_empty_channel_is_empty():
+    assert export([]) == ("", 0)
+
+
+def test_unknown_author_leaves_the_name_out_like_the_seed():
+    text, _ = export([({"type": "message", "text": "hello", "ts": ts("2026-11-01 14:41:20")}, [])])
+    assert text == "1 - POSTED ON 2026-11-01 14:41:20:\nhello\n\n"
+
+
+def test_every_line_of_a_multi_line_reply_is_indented_with_a_tab():
+    parent = user_post("U0ALICE", "2026-11-01 10:00:00", "parent line 1\nparent line 2", reply_count=1)
+    parent["thread_ts"] = parent["ts"]
+    reply = user_post("U0BOB", "2026-11-01 10:05:00", "first\n\nthird\r\nfourth", thread_ts=parent["ts"])
+    text, count = export([(parent, [reply])])
+    assert text == ("1 - Alice POSTED ON 2026-11-01 10:00:00:\n"
+                    "parent line 1\nparent line 2\n"
+                    "\n"
+                    "1 REPLIES:\n"
+                    "\t2 - Bob POSTED A REPLY ON 2026-11-01 10:05:00:\n"
+                    "\tfirst\n\t\n\tthird\n\tfourth\n"
+                    "\n")
+    assert count == 2
+
+
+def test_numbering_runs_through_parents_and_replies_across_threads():
+    first = user_post("U0ALICE", "2026-11-02 09:00:00", "newest", reply_count=1)
+    second = user_post("U0BOB", "2026-11-01 09:00:00", "older", reply_count=2)
+    threads = [
+        (first, [user_post("U0BOB", "2026-11-02 09:01:00", "r1")]),
+        (user_post("U0CAROL", "2026-11-01 12:00:00", "plain"), []),
+        (second, [user_post("U0ALICE", "2026-11-01 09:01:00", "r2"),
+                  user_post("U0CAROL", "2026-11-01 09:02:00", "r3")]),
+    ]
+    text, count = export(threads)
+    headers = [line.strip() for line in text.splitlines() if " POSTED " in line]
+    assert headers == [
+        "1 - Alice POSTED ON 2026-11-02 09:00:00:",
+        "2 - Bob POSTED A REPLY ON 2026-11-02 09:01:00:",
+        "3 - Carol POSTED ON 2026-11-01 12:00:00:",
+        "4 - Bob POSTED ON 2026-11-01 09:00:00:",
+        "5 - Alice POSTED A REPLY ON 2026-11-01 09:01:00:",
+        "6 - Carol POSTED A REPLY ON 2026-11-01 09:02:00:",
+    ]
+    assert count == 6
+
+
+def test_message_with_text_and_files_lists_the_text_then_each_file():
+    msg = user_post("U0ALICE", "2026-11-01 10:00:00", "logs attached", files=[
+        {"name": "a.log", "permalink": "https://files.slack.com/files-pri/T1-F1/a.log"},
+        {"name": "b.pcap", "permalink": "https://files.slack.com/files-pri/T1-F2/b.pcap"},
+    ])
+    text, _ = export([(msg, [])])
+    assert text == ("1 - Alice POSTED ON 2026-11-01 10:00:00:\n"
+                    "logs attached\n"
+                    "File name a.log\nFile url https://files.slack.com/files-pri/T1-F1/a.log\n"
+                    "File name b.pcap\nFile url https://files.slack.com/files-pri/T1-F2/b.pcap\n"
+                    "\n")
+
+
+def test_slack_escapes_are_shown_as_the_characters_people_typed():
+    text, _ = export([(user_post("U0ALICE", "2026-11-01 10:00:00", "a &lt; b &amp;&amp; c &gt; d"), [])])
+    assert "a < b && c > d\n" in text
+
+
+def test_non_ascii_text_is_exported_unchanged():
+    text, _ = export([(user_post("U0ALICE", "2026-11-01 10:00:00", "Ünïcödé — 日本語 🚨"), [])])
+    assert "Ünïcödé — 日本語 🚨\n" in text
+
+
+def test_replies_passed_with_their_parent_first_do_not_repeat_the_parent():
+    parent = user_post("U0ALICE", "2026-11-01 10:00:00", "question", reply_count=1)
+    parent["thread_ts"] = parent["ts"]
+    replies = [dict(parent), user_post("U0BOB", "2026-11-01 10:01:00", "answer", thread_ts=parent["ts"])]
+    text, count = export([(parent, replies)])
+    assert count == 2 and text.count("question") == 1 and "1 REPLIES:" in text
+
+
+def test_reply_also_sent_to_channel_is_exported_once_inside_its_thread():
+    parent = user_post("U0ALICE", "2026-11-01 10:00:00", "question", reply_count=1)
+    parent["thread_ts"] = parent["ts"]
+    broadcast = user_post("U0BOB", "2026-11-01 10:01:00", "answer", thread_ts=parent["ts"],
+                          subtype="thread_broadcast")
+    text, count = export([(broadcast, []), (parent, [broadcast])])
+    assert count == 2
+    assert text.count("answer") == 1
+    assert text.startswith("1 - Alice POSTED ON")
+
+
+# ------------------------------------------------------------------------------------------ message parts
+
+def test_attachment_message_body_is_pretext_and_text_of_each_attachment():
+    msg = {"text": "fallback", "attachments": [
+        {"pretext": "Please review", "text": "*Incident ID*: 2103"},
+        {"pretext": "", "text": "*Severity*: High", "title": "ignored"},
+        {"fallback": "nothing shown"},
+    ]}
+    assert message_body(msg) == "Please review\n*Incident ID*: 2103\n*Severity*: High"
+
+
+def test_link_previews_do_not_replace_the_message_text():
+    msg = {"text": "see <https://ex.com>", "attachments": [
+        {"from_url": "https://ex.com", "original_url": "https://ex.com", "title": "Example", "text": "A site"}]}
+    assert message_body(msg) == "see <https://ex.com>"
+
+
+def test_plain_message_body_is_its_text():
+    assert message_body({"text": "hello\r\nworld"}) == "hello\nworld"
+    assert message_body({}) == ""
+
+
+def test_files_without_permalink_still_show_their_name():
+    assert message_files({"files": [{"name": "x.txt"}, {"title": "shot.png", "url_private": "https://f/p"},
+                                    "junk"]}) == [("x.txt", ""), ("shot.png", "https://f/p")]
+
+
+@pytest.mark.parametrize(("msg", "key"), [
+    ({"user": "U1", "text": "x"}, ("user", "U1")),
+    ({"user": "U1", "bot_id": "B1", "username": "SOAR"}, ("bot", "SOAR")),
+    ({"subtype": "bot_message", "username": "Alerts"}, ("bot", "Alerts")),
+    ({"bot_id": "B1", "bot_profile": {"name": "fn_slack"}}, ("bot", "fn_slack")),
+    ({"bot_id": "B1"}, ("bot", "B1")),
+    ({"text": "orphan"}, ("unknown", "")),
+])
+def test_author_key_identifies_users_and_bots(msg, key):
+    assert author_key(msg) == key
+
+
+def test_bot_messages_are_named_by_their_username_in_the_export():
+    text, _ = export([({"bot_id": "B9", "username": "Alerts", "subtype": "bot_message", "text": "boom",
+                        "ts": ts("2026-11-01 10:00:00")}, [])])
+    assert text.startswith("1 - Alerts POSTED ON 2026-11-01 10:00:00:\nboom\n")
+
+
+@pytest.mark.parametrize(("user", "name"), [
+    ({"name": "jdoe", "real_name": "Jane Doe", "profile": {"display_name": "Jane", "real_name": "Jane Doe"}}, "Jane"),
+    ({"name": "jdoe", "real_name": "Jane Doe", "profile": {"display_name": "", "real_name": "Jane Doe"}}, "Jane Doe"),
+    ({"name": "jdoe", "real_name": "Jane R. Doe", "profile": {"display_name": " "}}, "Jane R. Doe"),
+    ({"name": "jdoe", "profile": {}}, "jdoe"),
+    ({}, ""),
+])
+def test_user_display_name_prefers_display_then_real_then_user_name(user, name):
+    assert user_display_name(user) == name
+
+
+@pytest.mark.parametrize(("msg", "parent"), [
+    ({"ts": "1.1", "thread_ts": "1.1", "reply_count": 3}, True),
+    ({"ts": "1.1", "reply_count": 1}, True),
+    ({"ts": "1.1", "thread_ts": "1.1", "reply_count": 0}, False),
+    ({"ts": "1.2", "thread_ts": "1.1", "subtype": "thread_broadcast"}, False),
+    ({"ts": "1.1", "replies": [{"user": "U1", "ts": "1.2"}]}, False),  # Slack's retired array is not used
+])
+def test_thread_parents_are_detected_from_reply_count_and_thread_ts(msg, parent):
+    assert is_thread_parent(msg) is parent
+
+
+def test_export_message_exposes_utc_time_and_reply_count():
+    msg = ExportMessage(author="A", ts="1793544114.000100", text="t", files=[],
+                        replies=[ExportMessage("B", "1793544115.0", "r", [])])
+    assert (msg.time, msg.reply_count) == ("2026-11-01 14:41:54", 1)
+    assert ExportMessage("A", "", "t", []).time == ""
+
+
+# ------------------------------------------------------------------------------------------ templates
+
+def test_builtin_template_documents_the_variables_for_admins():
+    text = load_template(None)
+    for variable in ("messages", "number", "author", "time", "text", "files", "reply_count", "replies",
+                     "tab_indent"):
+        assert variable in text
+
+
+def test_custom_template_replaces_the_builtin_one(tmp_path):
+    path = tmp_path / "export.jinja2"
+    path.write_text(
+        "Channel #{{ channel }}\n"
+        "{% for m in messages %}\n"
+        "[{{ m.time }}] {{ m.author or '?' }}: {{ m.text }}\n"
+        "{% for name, url in m.files %}\n"
+        "  file {{ name }} <{{ url }}>\n"
+        "{% endfor %}\n"
+        "{% for r in m.replies %}\n"
+        "{% filter tab_indent %}\n"
+        "{{ r.number }}/{{ m.reply_count }} {{ r.author }}: {{ r.text }}\n"
+        "{% endfilter %}\n"
+        "{% endfor %}\n"
+        "{% endfor %}\n", encoding="utf-8")
+    text, count = export(spec_channel(), load_template(str(path)), extra={"channel": "soar-2103"})
+    assert text == ("Channel #soar-2103\n"
+                    "[2026-11-01 14:41:54] SOAR: This channel has been set to be archived from SOAR.\n"
+                    "[2026-11-01 14:41:20] Alice: I'll take a look asap.\n"
+                    "[2026-11-01 14:35:13] SOAR: Please review\n*Incident ID*: 2103\n"
+                    "\t4/2 Bob: I'll take a look asap.\n"
+                    "\t5/2 Carol: \n")
+    assert "file" not in text  # only the reply has a file, and this template lists only parents' files
+    assert count == 5
+
+
+def test_missing_template_file_is_a_config_error_naming_the_key_and_path(tmp_path):
+    path = tmp_path / "nope.jinja2"
+    with pytest.raises(ConfigError) as err:
+        load_template(str(path))
+    assert "template_file" in str(err.value) and str(path) in str(err.value)
+    assert "No such file" in str(err.value)
+
+
+def test_template_with_a_syntax_error_is_a_config_error_with_the_line(tmp_path):
+    path = tmp_path / "broken.jinja2"
+    path.write_text("ok\n{% for m in messages %}\n{{ m.text }\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_template(str(path))
+    message = str(err.value)
+    assert "template_file" in message and str(path) in message and "line 3" in message
+
+
+def test_template_that_is_not_text_is_a_config_error(tmp_path):
+    path = tmp_path / "binary.jinja2"
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ConfigError, match="template_file"):
+        load_template(str(path))
+
+
+def test_template_using_an_unknown_variable_fails_the_export_instead_of_dropping_text():
+    with pytest.raises(ConfigError, match="template_file.*'body'"):
+        export(spec_channel(), "{% for m in messages %}{{ m.body }}{% endfor %}")
+
+
+# ------------------------------------------------------------------------------------------ streaming
+
+class RecordingOut(io.StringIO):
+    """An output stream that notes, at each write, how far the input had been read."""
+
+    def __init__(self, progress):
+        super().__init__()
+        self.progress = progress
+        self.writes: list[tuple[object, str]] = []
+
+    def write(self, chunk: str) -> int:
+        self.writes.append((self.progress(), chunk))
+        return super().write(chunk)
+
+
+def test_export_is_written_while_the_history_is_still_being_read():
+    threads_total = 500
+    read = [0]
+
+    def history():
+        for i in range(threads_total):
+            read[0] += 1
+            yield user_post("U0ALICE", "2026-11-01 10:00:00", f"message {i}"), []
+
+    out = RecordingOut(lambda: read[0])
+    assert write_history(out, history(), author_name) == threads_total
+    read_at_write = [progress for progress, _ in out.writes]
+    assert read_at_write[0] <= 2  # the first message goes out before the rest of the history is fetched
+    # Reading and writing alternate all the way through, so memory does not grow with the channel.
+    assert len(set(read_at_write)) >= threads_total - 1
+    assert out.getvalue().count("POSTED ON") == threads_total
+
+
+def test_thread_replies_are_fetched_only_when_their_thread_is_reached():
+    fetched: list[str] = []
+
+    def replies(name):
+        fetched.append(name)
+        yield user_post("U0BOB", "2026-11-01 10:01:00", f"reply to {name}")
+
+    def history():
+        for name in ("a", "b", "c"):
+            yield user_post("U0ALICE", "2026-11-01 10:00:00", name, reply_count=1), replies(name)
+
+    out = RecordingOut(lambda: list(fetched))
+    write_history(out, history(), author_name)
+    fetched_when_reply_a_written = next(progress for progress, chunk in out.writes if "reply to a" in chunk)
+    assert "c" not in fetched_when_reply_a_written
+    assert fetched == ["a", "b", "c"]

@@ -1,0 +1,348 @@
+"""slack_text → Slack message: the container of the example workflows, escaping and value formatting."""
+
+import json
+
+import pytest
+
+from fn_slack.lib.errors import InputError
+from fn_slack.lib.message_format import (
+    KNOWN_TYPES,
+    MAX_TEXT_CHARS,
+    MENTION_BREAK,
+    SlackMessage,
+    escape_untrusted,
+    format_value,
+    parse_container,
+    render_message,
+    slack_date,
+)
+from tests.unit.slack_checks import assert_inert
+
+HOSTILE = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<!channel|channel>",
+    "@channel",
+    "@here",
+    "@everyone",
+    "@CHANNEL",
+    "@Here",
+    "@EveryOne",
+    "ping @channel now",
+    "(@here)",
+    "<https://evil.example|click>",
+    "<https://evil.example>",
+    "<mailto:x@evil.example|mail>",
+    "<@U123>",
+    "<@U123|boss>",
+    "<#C123>",
+    "<#C123|general>",
+    "<!subteam^S1>",
+    "<!subteam^S1|@security>",
+    "<!date^1^{date}|x>",
+    "&lt;!channel&gt;",
+    "&amp;lt;!here&amp;gt;",
+    "a & b",
+    ">quote",
+]
+
+
+def container(**entries) -> str:
+    """A slack_text container as the example workflows' scripts build it (json.dumps keeps order)."""
+    return json.dumps({label.replace("_", " "): {"type": t, "data": d} for label, (t, d) in entries.items()})
+
+
+def incident_container() -> str:
+    return json.dumps({
+        "Additional Text": {"type": "string", "data": "Hey user <@UCNC5K34J> check out #random"},
+        "Resilient URL": {"type": "incident", "data": 2095},
+        "Type of data": {"type": "string", "data": "Incident"},
+        "Incident ID": {"type": "number", "data": 2095},
+        "Incident name": {"type": "string", "data": "Phishing <b>campaign</b> @here"},
+        "Description": {"type": "richtext", "data": "<div><p>Mail from <b>ceo</b></p><p>Second</p></div>"},
+        "Incident Types": {"type": "string", "data": "['Malware', 'Phishing']"},
+        "NIST Attack Vectors": {"type": "string", "data": []},
+        "Confirmed": {"type": "boolean", "data": True},
+        "Date Created": {"type": "datetime", "data": 1541066628000},
+        "Date Occurred": {"type": "datetime", "data": None},
+        "Severity": {"type": "string", "data": "High"},
+    })
+
+
+# ------------------------------------------------------------------------------------------ plain text
+
+def test_plain_text_is_posted_exactly_as_typed_with_its_mentions():
+    text = "Hey user <@UCNC5K34J> check out #random & <!here>"
+    assert render_message(text, lambda i, t: "") == SlackMessage(text=text)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1}', '{"note": {"data": "x"}}', "[1, 2]", '"quoted"', "{not json",
+                                  "{}", "123"])
+def test_text_that_is_not_a_container_is_plain_text(text):
+    assert parse_container(text) is None
+    assert render_message(text, lambda i, t: "").text == text
+
+
+def test_empty_slack_text_is_refused_naming_the_input():
+    with pytest.raises(InputError, match="slack_text"):
+        render_message("  ", lambda i, t: "")
+
+
+def test_plain_text_over_slack_limit_fails_with_length_and_limit():
+    with pytest.raises(InputError) as err:
+        render_message("x" * (MAX_TEXT_CHARS + 1), lambda i, t: "")
+    message = str(err.value)
+    assert "slack_text" in message and "40,001" in message and "40,000" in message
+
+
+def test_plain_text_at_slack_limit_is_posted_whole():
+    assert len(render_message("x" * MAX_TEXT_CHARS, lambda i, t: "").text) == MAX_TEXT_CHARS
+
+
+# ------------------------------------------------------------------------------------------ the container
+
+def test_container_entries_keep_the_workflow_order():
+    parsed = parse_container(incident_container())
+    assert list(parsed)[:4] == ["Additional Text", "Resilient URL", "Type of data", "Incident ID"]
+
+
+def test_incident_container_renders_as_one_green_attachment(soar_link):
+    message = render_message(incident_container(), soar_link)
+    assert message.text == "Hey user <@UCNC5K34J> check out #random"
+    assert message.attachments == [{
+        "pretext": "Hey user <@UCNC5K34J> check out #random",
+        "title": "SOAR Incident",
+        "title_link": "https://soar.example.com/#incidents/2095",
+        "text": "*Incident ID*: 2095\n"
+                f"*Incident name*: Phishing &lt;b&gt;campaign&lt;/b&gt; @{MENTION_BREAK}here\n"
+                "*Description*: Mail from *ceo*\nSecond\n"
+                "*Incident Types*: Malware, Phishing\n"
+                "*Confirmed*: Yes\n"
+                "*Date Created*: <!date^1541066628^{date_num} {time_secs}|2018-11-01 10:03:48>\n"
+                "*Severity*: High",
+        "color": "#36a64f",
+        "mrkdwn_in": ["text", "pretext"],
+        "fallback": "SOAR Incident: https://soar.example.com/#incidents/2095",
+    }]
+
+
+def test_attachments_survive_json_encoding_for_slack():
+    message = render_message(incident_container(), lambda i, t: "https://soar/x")
+    assert json.loads(json.dumps(message.attachments)) == message.attachments
+
+
+def test_task_reference_links_to_the_task(soar_link):
+    text = container(Resilient_URL=("incident", "2095?task_id=7"), Type_of_data=("string", "Task"),
+                     Task_Name=("string", "Contain host"))
+    attachment = render_message(text, soar_link).attachments[0]
+    assert attachment["title_link"] == "https://soar.example.com/#incidents/2095?task_id=7"
+    assert attachment["title"] == "SOAR Task"
+    assert attachment["text"] == "*Task Name*: Contain host"
+
+
+def test_soar_url_key_is_accepted_like_resilient_url(soar_link):
+    text = container(SOAR_URL=("incident", "42"), Type_of_data=("string", "Artifact"))
+    assert render_message(text, soar_link).attachments[0]["title_link"] == "https://soar.example.com/#incidents/42"
+
+
+def test_soar_link_builder_receives_incident_and_task_ids():
+    calls = []
+    render_message(container(Resilient_URL=("incident", "12?task_id=34")),
+                   lambda i, t: calls.append((i, t)) or "https://soar/x")
+    assert calls == [(12, 34)]
+
+
+@pytest.mark.parametrize("data", ["abc", "12?task=3", "12?task_id=", True, 1.5])
+def test_unusable_soar_url_fails_naming_the_label(data):
+    with pytest.raises(InputError, match="Resilient URL"):
+        render_message(container(Resilient_URL=("incident", data)), lambda i, t: "")
+
+
+def test_container_without_url_has_no_title_link():
+    attachment = render_message(container(Type_of_data=("string", "Incident"), Severity=("string", "Low")),
+                                lambda i, t: "").attachments[0]
+    assert "title_link" not in attachment
+    assert attachment["fallback"] == "SOAR Incident"
+
+
+def test_without_additional_text_the_notification_text_is_the_title():
+    message = render_message(container(Type_of_data=("string", "Incident Note"), Note=("richtext", "<p>hi</p>")),
+                             lambda i, t: "")
+    assert message.text == "SOAR Incident Note"
+    assert message.attachments[0]["pretext"] == ""
+
+
+def test_additional_text_keeps_slack_syntax():
+    text = container(Additional_Text=("string", "<!here> look <@U1> <https://wiki|runbook>"),
+                     Type_of_data=("string", "Incident"))
+    message = render_message(text, lambda i, t: "")
+    assert message.text == "<!here> look <@U1> <https://wiki|runbook>"
+    assert message.attachments[0]["pretext"] == message.text
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+@pytest.mark.parametrize("type_", ["string", "richtext"])
+def test_soar_values_can_never_notify_or_link(hostile, type_):
+    text = container(Type_of_data=("string", hostile), Incident_name=(type_, hostile),
+                     Types=("string", json.dumps([hostile, hostile])))
+    message = render_message(text, lambda i, t: "https://soar/x")
+    attachment = message.attachments[0]
+    for part in (message.text, attachment["title"], attachment["text"], attachment["fallback"].split(": ")[0]):
+        assert_inert(part)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_labels_are_escaped_too(hostile):
+    attachment = render_message(json.dumps({hostile: {"type": "string", "data": "v"}}), lambda i, t: "").attachments[0]
+    assert_inert(attachment["text"])
+
+
+def test_hostile_list_items_are_escaped():
+    value = format_value("Types", "string", "['<!channel>', '@here']")
+    assert_inert(value)
+    assert value == f"&lt;!channel&gt;, @{MENTION_BREAK}here"
+
+
+def test_entry_that_is_not_an_object_fails_naming_label_and_known_types():
+    with pytest.raises(InputError) as err:
+        parse_container(json.dumps({"Type of data": {"type": "string", "data": "x"}, "Severity": "High"}))
+    message = str(err.value)
+    assert "slack_text" in message and "'Severity'" in message and ", ".join(KNOWN_TYPES) in message
+
+
+def test_entry_without_type_fails_naming_label():
+    with pytest.raises(InputError, match=r"slack_text entry 'Severity' has no \"type\""):
+        parse_container(json.dumps({"Incident ID": {"type": "number", "data": 1}, "Severity": {"data": "x"}}))
+
+
+def test_unknown_type_fails_naming_slack_text_label_type_and_known_types():
+    with pytest.raises(InputError) as err:
+        render_message(container(Incident_ID=("number", 1), Severity=("colour", "red")), lambda i, t: "")
+    assert str(err.value) == ("slack_text entry 'Severity' has type 'colour', which fn_slack does not know; "
+                              "known types: boolean, datetime, incident, number, richtext, string.")
+
+
+def test_incident_type_outside_the_url_entry_is_refused():
+    with pytest.raises(InputError, match="'Parent'.*Resilient URL"):
+        render_message(container(Type_of_data=("string", "Incident"), Parent=("incident", 3)), lambda i, t: "")
+
+
+def test_container_too_long_for_slack_fails_instead_of_being_cut():
+    text = container(Type_of_data=("string", "Incident"), Description=("string", "d" * MAX_TEXT_CHARS))
+    with pytest.raises(InputError) as err:
+        render_message(text, lambda i, t: "")
+    assert "slack_text" in str(err.value) and "40,000" in str(err.value) and "40,015" in str(err.value)
+
+
+def test_additional_text_too_long_for_slack_fails():
+    text = container(Additional_Text=("string", "a" * (MAX_TEXT_CHARS + 5)), Type_of_data=("string", "x"))
+    with pytest.raises(InputError, match="40,005"):
+        render_message(text, lambda i, t: "")
+
+
+def test_escaping_that_pushes_text_over_the_limit_is_caught():
+    # 10,000 '<' become 40,000 characters of '&lt;' once escaped, plus the label.
+    text = container(Type_of_data=("string", "Incident"), Data=("string", "<" * 10000))
+    with pytest.raises(InputError, match="slack_text"):
+        render_message(text, lambda i, t: "")
+
+
+# ------------------------------------------------------------------------------------------ values
+
+@pytest.mark.parametrize(("data", "shown"), [
+    ("['Malware', 'Phishing']", "Malware, Phishing"),
+    ('["Malware", "Phishing"]', "Malware, Phishing"),
+    (["Malware", "Phishing"], "Malware, Phishing"),
+    ("['Only one']", "Only one"),
+    ("[unbalanced", "[unbalanced"),
+    ("[1, 2]", "1, 2"),
+    ("plain", "plain"),
+    (2103, "2103"),
+    ("Ünïcödé 日本", "Ünïcödé 日本"),
+])
+def test_string_values_and_list_reprs(data, shown):
+    assert format_value("Incident Types", "string", data) == shown
+
+
+@pytest.mark.parametrize(("type_", "data"), [
+    ("string", ""), ("string", None), ("string", "   "), ("string", "[]"), ("string", []), ("string", "['']"),
+    ("richtext", ""), ("richtext", "<p></p>"), ("datetime", 0), ("datetime", "0"), ("datetime", ""),
+    ("datetime", None), ("number", None), ("boolean", None), ("boolean", ""),
+])
+def test_empty_values_leave_the_line_out(type_, data):
+    assert format_value("Label", type_, data) is None
+
+
+@pytest.mark.parametrize("data", [1541066628000, "1541066628000", " 1541066628000 ", 1541066628000.0,
+                                  "1541066628123"])
+def test_datetime_accepts_epoch_milliseconds_as_number_or_numeric_string(data):
+    assert format_value("Date Created", "datetime", data) == (
+        "<!date^1541066628^{date_num} {time_secs}|2018-11-01 10:03:48>")
+
+
+@pytest.mark.parametrize("data", ["yesterday", "12:00", True, {"ms": 1}, "1e400"])
+def test_bad_datetime_fails_naming_the_label(data):
+    with pytest.raises(InputError, match="'Date Created'"):
+        format_value("Date Created", "datetime", data)
+
+
+def test_slack_date_token_shows_local_time_with_utc_fallback():
+    assert slack_date(1793544114000) == "<!date^1793544114^{date_num} {time_secs}|2026-11-01 14:41:54>"
+    assert slack_date("1793544114999") == "<!date^1793544114^{date_num} {time_secs}|2026-11-01 14:41:54>"
+
+
+@pytest.mark.parametrize(("data", "shown"), [
+    (True, "Yes"), (1, "Yes"), ("1", "Yes"), ("yes", "Yes"), ("YES", "Yes"), ("true", "Yes"), ("True", "Yes"),
+    (" TRUE ", "Yes"), (False, "No"), (0, "No"), ("0", "No"), ("no", "No"), ("false", "No"), ("False", "No"),
+])
+def test_boolean_values_read_yes_or_no(data, shown):
+    assert format_value("Confirmed", "boolean", data) == shown
+
+
+@pytest.mark.parametrize(("data", "shown"), [(2103, "2103"), (0, "0"), (3.5, "3.5"), ("42", "42"), ("-1.5", "-1.5")])
+def test_numbers_are_shown_as_given(data, shown):
+    assert format_value("Incident ID", "number", data) == shown
+
+
+@pytest.mark.parametrize("data", ["twelve", True, [1], {"a": 1}])
+def test_bad_number_fails_naming_the_label(data):
+    with pytest.raises(InputError, match="'Incident ID'"):
+        format_value("Incident ID", "number", data)
+
+
+def test_richtext_values_become_mrkdwn():
+    assert format_value("Note", "richtext", "<p>Call <b>Bob</b></p><ul><li>a</li><li>b</li></ul>") == (
+        "Call *Bob*\n• a\n• b")
+
+
+def test_deeply_nested_richtext_fails_naming_the_label_instead_of_crashing():
+    with pytest.raises(InputError, match="'Note'"):
+        format_value("Note", "richtext", "<b>" * 5000 + "x")
+
+
+# ------------------------------------------------------------------------------------------ escaping
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_escape_untrusted_makes_hostile_text_inert(hostile):
+    assert_inert(escape_untrusted(hostile))
+
+
+@pytest.mark.parametrize(("raw", "escaped"), [
+    ("a & b", "a &amp; b"),
+    ("<!channel>", "&lt;!channel&gt;"),
+    ("&lt;!channel&gt;", "&amp;lt;!channel&amp;gt;"),
+    ("&amp;lt;", "&amp;amp;lt;"),
+    ("@here", f"@{MENTION_BREAK}here"),
+    ("@Everyone!", f"@{MENTION_BREAK}Everyone!"),
+    ("x @@channel", f"x @{MENTION_BREAK}@{MENTION_BREAK}channel"),
+    ("bob@example.com", "bob@example.com"),
+    ("2 @ 3", "2 @ 3"),
+])
+def test_escape_untrusted_shows_the_text_literally(raw, escaped):
+    assert escape_untrusted(raw) == escaped
+
+
+def test_escaping_twice_does_not_add_more_mention_breaks():
+    once = escape_untrusted("@here")
+    assert escape_untrusted(once) == once
