@@ -1,0 +1,658 @@
+"""The Slack Web API methods: parameters, Slack's rules and errors, and responses in Slack's shapes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import notify
+from .limits import NON_MARKETPLACE_PAGE
+from .workspace import MAX_TEXT, Channel, FileRec, Token, User, Workspace, parse_ts
+
+RETIRED_PREFIXES = ("channels.", "groups.", "im.", "mpim.")
+RETIRED_METHODS = ("files.upload",)
+CHANNEL_NAME_MAX = 80
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+# Words Slack keeps for its own mentions; a channel cannot take them.
+RESERVED_NAMES = frozenset({"channel", "channels", "here", "everyone", "group", "groups", "archive", "archived"})
+MAX_ATTACHMENTS = 100
+MAX_BLOCKS = 50
+MAX_INVITE_USERS = 1000
+
+READ_FAMILY = ("channels:read", "groups:read", "im:read", "mpim:read")
+HISTORY_FAMILY = ("channels:history", "groups:history", "im:history", "mpim:history")
+WRITE_FAMILY = ("channels:manage", "channels:write", "groups:write", "im:write", "mpim:write")
+TYPE_SCOPES = {"public_channel": "channels:read", "private_channel": "groups:read", "mpim": "mpim:read",
+               "im": "im:read"}
+
+
+class SlackError(Exception):
+    """A Slack API error: answered as HTTP 200 {"ok": false, "error": ...} plus any extra fields."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+class Params:
+    """Typed access to request arguments as Slack reads them (strings from forms, values from JSON)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def str(self, name: str) -> str | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, list | dict) else \
+            str(value).lower() if isinstance(value, bool) else str(value)
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            return value
+        return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+    def int(self, name: str, default: int) -> int:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            return default
+
+    def json_list(self, name: str, error: str) -> list | None:
+        """A JSON array argument, given as a JSON string (forms) or a list (JSON bodies); `error` otherwise."""
+        value = self.values.get(name)
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise SlackError(error) from None
+        if not isinstance(value, list):
+            raise SlackError(error)
+        return value
+
+
+@dataclass
+class Context:
+    ws: Workspace
+    token: Token
+    user: User
+    params: Params
+    host_url: str
+    share_delay: float
+    non_marketplace: bool
+
+    @property
+    def is_bot(self) -> bool:
+        return self.token.kind == "bot"
+
+    def has(self, scope: str) -> bool:
+        return scope in self.token.scopes
+
+    def require(self, *scopes: str) -> None:
+        """Pass if the token holds any of `scopes`; else missing_scope naming the first."""
+        if not any(s in self.token.scopes for s in scopes):
+            raise SlackError("missing_scope", needed=scopes[0], provided=",".join(self.token.scopes))
+
+    def require_family(self, family: tuple[str, ...]) -> None:
+        """A token with none of a method's scopes is told the whole family, as Slack does."""
+        if not any(s in self.token.scopes for s in family):
+            raise SlackError("missing_scope", needed=",".join(family), provided=",".join(self.token.scopes))
+
+    def channel(self, ref: str | None, *, by_name: bool = False) -> Channel:
+        """A channel the caller may see: public ones, and private ones it belongs to."""
+        if not ref:
+            raise SlackError("channel_not_found")
+        ch = self.ws.channels.get(ref)
+        if ch is None and by_name:
+            ch = self.ws.find_channel(ref)
+        if ch is None or (ch.is_private and self.user.id not in ch.members):
+            raise SlackError("channel_not_found")
+        return ch
+
+
+def encode_cursor(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def decode_cursor(cursor: str, prefix: str) -> str:
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise SlackError("invalid_cursor") from None
+    if not text.startswith(prefix + ":"):
+        raise SlackError("invalid_cursor")
+    return text[len(prefix) + 1:]
+
+
+def copy_message(msg: dict) -> dict:
+    out = dict(msg)
+    if "files" in out:
+        out["files"] = [dict(f) for f in out["files"]]
+    return out
+
+
+# ----- auth ------------------------------------------------------------------------------------------------
+def auth_test(ctx: Context) -> dict:
+    ws, user = ctx.ws, ctx.user
+    out = {"url": ws.team_url, "team": ws.team_name, "user": user.name, "team_id": ws.team_id, "user_id": user.id}
+    if ctx.is_bot:
+        out["bot_id"] = user.bot_id
+    out["is_enterprise_install"] = False
+    return out
+
+
+# ----- conversations ---------------------------------------------------------------------------------------
+def validate_channel_name(name: str | None) -> None:
+    """Slack validates channel names and never fixes them."""
+    if name is None or not name.strip():
+        raise SlackError("invalid_name_required")
+    if len(name) > CHANNEL_NAME_MAX:
+        raise SlackError("invalid_name_maxlength")
+    if not any(c.isalnum() for c in name):
+        raise SlackError("invalid_name_punctuation")
+    if any(c not in _NAME_CHARS for c in name):
+        raise SlackError("invalid_name_specials")
+    if name in RESERVED_NAMES:
+        raise SlackError("invalid_name")
+
+
+def conversations_create(ctx: Context) -> dict:
+    is_private = ctx.params.bool("is_private")
+    if is_private:
+        ctx.require("groups:write")
+    else:
+        ctx.require("channels:manage", "channels:write")
+    name = ctx.params.str("name")
+    validate_channel_name(name)
+    assert name is not None
+    # Archived channels and private channels the caller cannot see still hold their names.
+    if name in ctx.ws.names:
+        raise SlackError("name_taken")
+    cid = ctx.ws.add_channel(name, is_private=is_private, members=[ctx.user.id], creator=ctx.user.id)
+    return {"channel": ctx.ws.conversation_obj(ctx.ws.channels[cid], ctx.user.id)}
+
+
+def conversations_info(ctx: Context) -> dict:
+    ctx.require_family(READ_FAMILY)
+    ch = ctx.channel(ctx.params.str("channel"))
+    ctx.require("groups:read" if ch.is_private else "channels:read")
+    return {"channel": ctx.ws.conversation_obj(ch, ctx.user.id,
+                                               num_members=ctx.params.bool("include_num_members"))}
+
+
+def conversations_list(ctx: Context) -> dict:
+    ctx.require_family(READ_FAMILY)
+    types = [t.strip() for t in (ctx.params.str("types") or "public_channel").split(",") if t.strip()]
+    for kind in types:
+        if kind not in TYPE_SCOPES:
+            raise SlackError("invalid_types")
+        ctx.require(TYPE_SCOPES[kind])
+    exclude_archived = ctx.params.bool("exclude_archived")
+    limit = ctx.params.int("limit", 100)
+    limit = 100 if limit <= 0 else min(limit, 1000)
+    ws = ctx.ws
+    start = 0
+    cursor = ctx.params.str("cursor")
+    if cursor:
+        cid = decode_cursor(cursor, "team")
+        if cid not in ws.position:
+            raise SlackError("invalid_cursor")
+        start = ws.position[cid]
+    want_public, want_private = "public_channel" in types, "private_channel" in types
+    # Like Slack, a page is a slice of the workspace's channels filtered afterwards, so it may hold
+    # fewer than `limit` channels (even none) while next_cursor says more exist.
+    end = min(start + limit, len(ws.channel_order))
+    channels = []
+    for cid in ws.channel_order[start:end]:
+        ch = ws.channels[cid]
+        if exclude_archived and ch.is_archived:
+            continue
+        if ch.is_private:
+            if not want_private or ctx.user.id not in ch.members:
+                continue
+        elif not want_public:
+            continue
+        channels.append(ws.conversation_obj(ch, ctx.user.id, num_members=True))
+    next_cursor = encode_cursor("team:" + ws.channel_order[end]) if end < len(ws.channel_order) else ""
+    return {"channels": channels, "response_metadata": {"next_cursor": next_cursor}}
+
+
+def conversations_members(ctx: Context) -> dict:
+    ctx.require_family(READ_FAMILY)
+    ch = ctx.channel(ctx.params.str("channel"))
+    ctx.require("groups:read" if ch.is_private else "channels:read")
+    limit = ctx.params.int("limit", 100)
+    limit = 100 if limit <= 0 else min(limit, 1000)
+    members = list(ch.members)
+    start = 0
+    cursor = ctx.params.str("cursor")
+    if cursor:
+        try:
+            start = int(decode_cursor(cursor, "member_offset"))
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+    end = start + limit
+    next_cursor = encode_cursor(f"member_offset:{end}") if end < len(members) else ""
+    return {"members": members[start:end], "response_metadata": {"next_cursor": next_cursor}}
+
+
+def _history_channel(ctx: Context) -> Channel:
+    ctx.require_family(HISTORY_FAMILY)
+    ch = ctx.channel(ctx.params.str("channel"))
+    ctx.require("groups:history" if ch.is_private else "channels:history")
+    # Bots read only conversations they are in; user tokens may read any public channel.
+    if ctx.is_bot and ctx.user.id not in ch.members:
+        raise SlackError("not_in_channel")
+    return ch
+
+
+def _page_limit(ctx: Context, default: int, maximum: int) -> int:
+    limit = ctx.params.int("limit", default)
+    limit = default if limit <= 0 else min(limit, maximum)
+    return min(limit, NON_MARKETPLACE_PAGE) if ctx.non_marketplace else limit
+
+
+def _bounds(ctx: Context) -> tuple[int, int | None, bool]:
+    oldest_raw, latest_raw = ctx.params.str("oldest"), ctx.params.str("latest")
+    oldest = parse_ts(oldest_raw) if oldest_raw else 0
+    if oldest is None:
+        raise SlackError("invalid_ts_oldest")
+    latest = parse_ts(latest_raw) if latest_raw else None
+    if latest_raw and latest is None:
+        raise SlackError("invalid_ts_latest")
+    return oldest, latest, ctx.params.bool("inclusive")
+
+
+def conversations_history(ctx: Context) -> dict:
+    ch = _history_channel(ctx)
+    limit = _page_limit(ctx, 100, 999)
+    oldest, latest, inclusive = _bounds(ctx)
+    keys = ch.ts_keys
+    lo = bisect.bisect_left(keys, oldest) if inclusive else bisect.bisect_right(keys, oldest)
+    if latest is None:
+        hi = len(keys)
+    else:
+        hi = bisect.bisect_right(keys, latest) if inclusive else bisect.bisect_left(keys, latest)
+    cursor = ctx.params.str("cursor")
+    if cursor:
+        try:
+            hi = min(hi, bisect.bisect_right(keys, int(decode_cursor(cursor, "next_ts"))))
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+    start = max(lo, hi - limit)
+    page = [copy_message(m) for m in reversed(ch.messages[start:hi])]
+    out: dict[str, Any] = {"messages": page, "has_more": start > lo, "pin_count": 0,
+                           "channel_actions_ts": None, "channel_actions_count": 0}
+    if start > lo:
+        out["response_metadata"] = {"next_cursor": encode_cursor(f"next_ts:{keys[start - 1]}")}
+    return out
+
+
+def conversations_replies(ctx: Context) -> dict:
+    ch = _history_channel(ctx)
+    ts = ctx.params.str("ts")
+    msg = ch.by_ts.get(ts or "")
+    if msg is None:
+        raise SlackError("thread_not_found")
+    if msg.get("thread_ts") and msg["thread_ts"] != msg["ts"]:
+        msg = ch.by_ts[msg["thread_ts"]]
+    limit = _page_limit(ctx, 1000, 1000)
+    oldest, latest, inclusive = _bounds(ctx)
+    replies = ch.replies.get(msg["ts"], [])
+    keys = [parse_ts(r["ts"]) or 0 for r in replies]
+    lo = bisect.bisect_left(keys, oldest) if inclusive else bisect.bisect_right(keys, oldest)
+    if latest is None:
+        hi = len(keys)
+    else:
+        hi = bisect.bisect_right(keys, latest) if inclusive else bisect.bisect_left(keys, latest)
+    cursor = ctx.params.str("cursor")
+    if cursor:
+        try:
+            lo = max(lo, bisect.bisect_left(keys, int(decode_cursor(cursor, "next_ts"))))
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+    end = min(hi, lo + limit)
+    # The parent leads every page; `limit` counts the replies after it.
+    page = [copy_message(msg)] + [copy_message(r) for r in replies[lo:end]]
+    out: dict[str, Any] = {"messages": page, "has_more": end < hi}
+    if end < hi:
+        out["response_metadata"] = {"next_cursor": encode_cursor(f"next_ts:{keys[end]}")}
+    return out
+
+
+def conversations_invite(ctx: Context) -> dict:
+    ctx.require_family(WRITE_FAMILY + ("channels:write.invites", "groups:write.invites"))
+    ch = ctx.channel(ctx.params.str("channel"))
+    if ch.is_private:
+        ctx.require("groups:write", "groups:write.invites")
+    else:
+        ctx.require("channels:manage", "channels:write.invites", "channels:write")
+    if ch.is_archived:
+        raise SlackError("is_archived")
+    if ctx.user.id not in ch.members:
+        raise SlackError("not_in_channel")
+    users = list(dict.fromkeys(u.strip() for u in (ctx.params.str("users") or "").split(",") if u.strip()))
+    if not users:
+        raise SlackError("no_user")
+    if len(users) > MAX_INVITE_USERS:
+        raise SlackError("too_many_users")
+    valid, errors = [], []
+    for uid in users:
+        target = ctx.ws.users.get(uid)
+        if target is None or target.deleted:
+            error = "user_not_found"
+        elif uid == ctx.user.id:
+            error = "cant_invite_self"
+        elif uid in ch.members:
+            error = "already_in_channel"
+        else:
+            valid.append(uid)
+            continue
+        errors.append({"user": uid, "ok": False, "error": error})
+    # Without force any failure fails the whole call; with force the valid users still get in.
+    if errors and (not ctx.params.bool("force") or not valid):
+        raise SlackError(errors[0]["error"], errors=errors)
+    for uid in valid:
+        ch.members[uid] = None
+    out: dict[str, Any] = {"channel": ctx.ws.conversation_obj(ch, ctx.user.id)}
+    if errors:
+        out["errors"] = errors
+    return out
+
+
+def conversations_join(ctx: Context) -> dict:
+    ctx.require("channels:join", "channels:write")
+    ch = ctx.channel(ctx.params.str("channel"))
+    if ch.is_private:
+        raise SlackError("method_not_supported_for_channel_type")
+    if ch.is_archived:
+        raise SlackError("is_archived")
+    out: dict[str, Any] = {}
+    if ctx.user.id in ch.members:
+        out["warning"] = "already_in_channel"
+        out["response_metadata"] = {"warnings": ["already_in_channel"]}
+    ch.members[ctx.user.id] = None
+    out["channel"] = ctx.ws.conversation_obj(ch, ctx.user.id)
+    return out
+
+
+def conversations_archive(ctx: Context) -> dict:
+    ctx.require_family(WRITE_FAMILY)
+    ch = ctx.channel(ctx.params.str("channel"))
+    if ch.is_private:
+        ctx.require("groups:write")
+    else:
+        ctx.require("channels:manage", "channels:write")
+    if ch.is_general:
+        raise SlackError("cant_archive_general")
+    if ch.is_archived:
+        raise SlackError("already_archived")
+    if ctx.user.id not in ch.members:
+        raise SlackError("not_in_channel")
+    ch.is_archived = True
+    return {}
+
+
+# ----- users -----------------------------------------------------------------------------------------------
+def users_lookup_by_email(ctx: Context) -> dict:
+    ctx.require("users:read.email")
+    ctx.require("users:read")
+    email = (ctx.params.str("email") or "").strip().lower()
+    for user in ctx.ws.users.values():
+        if email and user.email and user.email.lower() == email:
+            return {"user": ctx.ws.user_obj(user, with_email=True)}
+    raise SlackError("users_not_found")
+
+
+def users_info(ctx: Context) -> dict:
+    ctx.require("users:read")
+    user = ctx.ws.users.get(ctx.params.str("user") or "")
+    if user is None:
+        raise SlackError("user_not_found")
+    return {"user": ctx.ws.user_obj(user, with_email=ctx.has("users:read.email"))}
+
+
+# ----- chat ------------------------------------------------------------------------------------------------
+def chat_post_message(ctx: Context) -> dict:
+    ctx.require("chat:write", "chat:write:bot", "chat:write:user")
+    ws, params = ctx.ws, ctx.params
+    ch = ctx.channel(params.str("channel"), by_name=True)
+    if ch.is_archived:
+        raise SlackError("is_archived")
+    if ctx.user.id not in ch.members and (ch.is_private or not ctx.has("chat:write.public")):
+        raise SlackError("not_in_channel")
+    username = params.str("username")
+    customised = bool(username or params.str("icon_emoji") or params.str("icon_url"))
+    as_user = params.values.get("as_user")
+    if ctx.is_bot and customised:
+        ctx.require("chat:write.customize")
+    elif not ctx.is_bot:
+        # A user token posts as its user; only as_user=false (legacy) makes the app's bot speak instead.
+        customised = customised and as_user is not None and not params.bool("as_user")
+    attachments = params.json_list("attachments", "invalid_attachments")
+    if attachments is not None:
+        if len(attachments) > MAX_ATTACHMENTS:
+            raise SlackError("too_many_attachments")
+        if not all(isinstance(a, dict) for a in attachments):
+            raise SlackError("invalid_attachments")
+    blocks = params.json_list("blocks", "invalid_blocks")
+    if blocks is not None and (len(blocks) > MAX_BLOCKS or
+                               not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks)):
+        raise SlackError("invalid_blocks")
+    text = params.str("text") or ""
+    if not text and not attachments and not blocks:
+        raise SlackError("no_text")
+    parent = None
+    thread_raw = params.str("thread_ts")
+    if thread_raw:
+        if parse_ts(thread_raw) is None:
+            raise SlackError("invalid_thread_ts")
+        parent = ch.by_ts.get(thread_raw)
+        if parent is None:
+            raise SlackError("thread_not_found")
+        if parent.get("thread_ts") and parent["thread_ts"] != parent["ts"]:
+            parent = ch.by_ts[parent["thread_ts"]]
+    out: dict[str, Any] = {}
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+        out["warning"] = "message_truncated"
+        out["response_metadata"] = {"warnings": ["message_truncated"]}
+    extra: dict[str, Any] = {}
+    if blocks:
+        extra["blocks"] = blocks
+    if customised:
+        icons = {}
+        if params.str("icon_emoji"):
+            icons["emoji"] = params.str("icon_emoji")
+        if params.str("icon_url"):
+            icons["image_64"] = params.str("icon_url")
+        if icons:
+            extra["icons"] = icons
+    ts = ws.build_and_store(
+        ch, ctx.user.id, text, thread_parent=parent, attachments=attachments,
+        bot_username=(username or ws.users[ws.bot_user_id].name) if customised else None,
+        broadcast=parent is not None and params.bool("reply_broadcast"), extra=extra,
+    )
+    record_notification(ws, ch, ts, text, blocks, link_names=params.bool("link_names") or
+                        params.str("parse") == "full")
+    out.update({"channel": ch.id, "ts": ts, "message": copy_message(ch.by_ts[ts])})
+    return out
+
+
+def record_notification(ws: Workspace, ch: Channel, ts: str, text: str, blocks: Any, *, link_names: bool) -> None:
+    result = notify.compute(
+        notify.message_texts(text, blocks), link_names=link_names,
+        users_by_name={u.name.lower(): u.id for u in ws.users.values()},
+        usergroups_by_handle={g.handle.lower(): g.id for g in ws.usergroups.values()},
+    )
+    ws.notifications.append({"channel": ch.id, "ts": ts, **result})
+
+
+def permalink(ws: Workspace, ch: Channel, msg: dict) -> str:
+    link = f"{ws.team_url}archives/{ch.id}/p{msg['ts'].replace('.', '')}"
+    thread_ts = msg.get("thread_ts")
+    if thread_ts and thread_ts != msg["ts"]:
+        link += f"?thread_ts={thread_ts}&cid={ch.id}"
+    return link
+
+
+def chat_get_permalink(ctx: Context) -> dict:
+    ch = ctx.channel(ctx.params.str("channel"))
+    msg = ch.by_ts.get(ctx.params.str("message_ts") or "")
+    if msg is None:
+        raise SlackError("message_not_found")
+    return {"channel": ch.id, "permalink": permalink(ctx.ws, ch, msg)}
+
+
+# ----- files -----------------------------------------------------------------------------------------------
+def invalid_arguments(message: str) -> SlackError:
+    return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {message}"]})
+
+
+def files_get_upload_url_external(ctx: Context) -> dict:
+    ctx.require("files:write")
+    filename = ctx.params.str("filename")
+    if not filename:
+        raise invalid_arguments("missing required field: filename")
+    length_raw = ctx.params.str("length")
+    if not length_raw:
+        raise invalid_arguments("missing required field: length")
+    try:
+        length = int(length_raw)
+    except ValueError:
+        raise invalid_arguments("invalid value for field: length") from None
+    if length < 1:
+        raise invalid_arguments("length must be at least 1")
+    if length > ctx.ws.max_file_bytes:
+        raise SlackError("file_upload_size_restricted")
+    rec = FileRec(ctx.ws.new_id("F"), filename, filename, ctx.user.id, length, int(time.time()),
+                  alt_txt=ctx.params.str("alt_txt"))
+    ctx.ws.files[rec.id] = rec
+    return {"upload_url": f"{ctx.host_url}upload/{rec.id}", "file_id": rec.id}
+
+
+def files_complete_upload_external(ctx: Context) -> dict:
+    ctx.require("files:write")
+    ws = ctx.ws
+    entries = ctx.params.json_list("files", "invalid_arguments")
+    if not entries:
+        raise invalid_arguments("missing required field: files")
+    recs: list[FileRec] = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry.get("id"):
+            raise invalid_arguments("each file needs an id")
+        rec = ws.files.get(entry["id"])
+        if rec is None or rec.user != ctx.user.id or rec.completed:
+            raise SlackError("file_not_found")
+        if rec.data is None:
+            raise invalid_arguments(f"file {rec.id} was never uploaded")
+        if len(rec.data) != rec.length:
+            raise invalid_arguments(f"file {rec.id}: declared length {rec.length}, received {len(rec.data)} bytes")
+        recs.append(rec)
+    channel_refs = [c.strip() for c in (ctx.params.str("channels") or "").split(",") if c.strip()]
+    if ctx.params.str("channel_id"):
+        channel_refs.insert(0, ctx.params.str("channel_id"))
+    channels = [ctx.channel(ref) for ref in dict.fromkeys(channel_refs)]
+    for ch in channels:
+        if ch.is_archived:
+            raise SlackError("is_archived")
+        if ctx.user.id not in ch.members:
+            raise SlackError("not_in_channel")
+    thread_ts = ctx.params.str("thread_ts")
+    if thread_ts:
+        if parse_ts(thread_ts) is None:
+            raise SlackError("invalid_thread_ts")
+        if not channels or any(thread_ts not in ch.by_ts for ch in channels):
+            raise SlackError("thread_not_found")
+    for entry, rec in zip(entries, recs, strict=True):
+        rec.completed = True
+        if entry.get("title"):
+            rec.title = str(entry["title"])
+    files = [ws.file_obj(rec) for rec in recs]
+    comment = ctx.params.str("initial_comment") or ""
+    for ch in channels:
+        share = {"channel": ch.id, "user": ctx.user.id, "files": [r.id for r in recs], "comment": comment,
+                 "thread_ts": thread_ts}
+        # Slack shares the file into the channel a moment after completion; model that delay.
+        if ctx.share_delay > 0:
+            ws.pending_shares.append((time.monotonic() + ctx.share_delay, share))
+        else:
+            post_share(ws, share)
+    return {"files": files}
+
+
+def post_share(ws: Workspace, share: dict) -> None:
+    ch = ws.channels[share["channel"]]
+    parent = ch.by_ts.get(share["thread_ts"]) if share.get("thread_ts") else None
+    if parent is not None and parent.get("thread_ts") and parent["thread_ts"] != parent["ts"]:
+        parent = ch.by_ts[parent["thread_ts"]]
+    ts = ws.build_and_store(ch, share["user"], share["comment"], thread_parent=parent,
+                            files=[ws.files[fid] for fid in share["files"]])
+    record_notification(ws, ch, ts, share["comment"], None, link_names=False)
+
+
+def flush_due_shares(ws: Workspace, now: float | None = None) -> None:
+    """Post the file shares whose delay has passed (called before every request and inspection)."""
+    if not ws.pending_shares:
+        return
+    now = time.monotonic() if now is None else now
+    due = [s for s in ws.pending_shares if s[0] <= now]
+    if due:
+        ws.pending_shares = [s for s in ws.pending_shares if s[0] > now]
+        for _, share in sorted(due, key=lambda s: s[0]):
+            post_share(ws, share)
+
+
+def files_info(ctx: Context) -> dict:
+    ctx.require("files:read")
+    rec = ctx.ws.files.get(ctx.params.str("file") or "")
+    if rec is None or not rec.completed or not _file_visible(ctx, rec):
+        raise SlackError("file_not_found")
+    return {"file": ctx.ws.file_obj(rec), "comments": [], "response_metadata": {"next_cursor": ""}}
+
+
+def _file_visible(ctx: Context, rec: FileRec) -> bool:
+    if rec.user == ctx.user.id or rec.shares.get("public"):
+        return True
+    return any(ctx.user.id in ctx.ws.channels[cid].members for cid in rec.shares.get("private", {}))
+
+
+METHODS: dict[str, Callable[[Context], dict]] = {
+    "auth.test": auth_test,
+    "conversations.create": conversations_create,
+    "conversations.info": conversations_info,
+    "conversations.list": conversations_list,
+    "conversations.invite": conversations_invite,
+    "conversations.join": conversations_join,
+    "conversations.members": conversations_members,
+    "conversations.history": conversations_history,
+    "conversations.replies": conversations_replies,
+    "conversations.archive": conversations_archive,
+    "users.lookupByEmail": users_lookup_by_email,
+    "users.info": users_info,
+    "chat.postMessage": chat_post_message,
+    "chat.getPermalink": chat_get_permalink,
+    "files.getUploadURLExternal": files_get_upload_url_external,
+    "files.completeUploadExternal": files_complete_upload_external,
+    "files.info": files_info,
+}
+
+
+def is_retired(method: str) -> bool:
+    return method in RETIRED_METHODS or method.startswith(RETIRED_PREFIXES)
+

@@ -1,0 +1,146 @@
+"""Slack's per-method rate-limit tiers over a time-scaled sliding window, and scripted faults."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+TIER_2, TIER_3, TIER_4, SPECIAL_HIGH = 20, 50, 100, 600
+METHOD_LIMITS: dict[str, int] = {
+    "conversations.create": TIER_2, "conversations.archive": TIER_2, "conversations.list": TIER_2,
+    "conversations.invite": TIER_3, "conversations.info": TIER_3, "conversations.join": TIER_3,
+    "conversations.history": TIER_3, "conversations.replies": TIER_3, "users.lookupByEmail": TIER_3,
+    "users.info": TIER_4, "conversations.members": TIER_4, "files.getUploadURLExternal": TIER_4,
+    "files.completeUploadExternal": TIER_4, "files.info": TIER_4,
+    "chat.getPermalink": SPECIAL_HIGH, "auth.test": SPECIAL_HIGH, "chat.postMessage": SPECIAL_HIGH,
+}
+# chat.postMessage: about one message per second per channel, with a short burst allowed.
+POST_PER_CHANNEL_BURST = 5
+POST_PER_CHANNEL_INTERVAL = 1.0
+NON_MARKETPLACE_METHODS = ("conversations.history", "conversations.replies")
+NON_MARKETPLACE_PAGE = 15
+FAULT_KINDS = ("http_status", "drop", "ratelimit", "slack_error", "delay")
+
+
+def retry_after_header(wait: float, time_scale: float) -> str:
+    """Whole seconds for Retry-After: at least 1 at real speed; scaled runs may say 0 (exact value elsewhere)."""
+    if time_scale >= 1:
+        return str(max(1, math.ceil(wait)))
+    return str(int(wait))
+
+
+class RateLimiter:
+    """Sliding-window counters per (method, token) and a token bucket per (token, channel) for posting."""
+
+    def __init__(self, enabled: bool = False, time_scale: float = 1.0) -> None:
+        self.enabled = enabled
+        self.time_scale = time_scale
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, str], deque[float]] = {}
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def configure(self, enabled: bool, time_scale: float) -> None:
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        with self._lock:
+            self.enabled = enabled
+            self.time_scale = time_scale
+            self._windows.clear()
+            self._buckets.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+            self._buckets.clear()
+
+    def _window(self, key: tuple[str, str], limit: int, window: float, now: float) -> float | None:
+        """Count one request; return the wait in seconds if it is over `limit` per `window`."""
+        hits = self._windows.setdefault(key, deque())
+        while hits and hits[0] <= now - window:
+            hits.popleft()
+        if len(hits) >= limit:
+            return max(hits[0] + window - now, 0.0)
+        hits.append(now)
+        return None
+
+    def check(self, method: str, token: str, *, channel: str | None = None,
+              non_marketplace: bool = False) -> float | None:
+        """Return None when the call may go ahead, else the scaled wait in seconds before retrying."""
+        now = time.monotonic()
+        window = 60.0 * self.time_scale
+        with self._lock:
+            if non_marketplace and method in NON_MARKETPLACE_METHODS:
+                wait = self._window(("nm:" + method, token), 1, window, now)
+                if wait is not None:
+                    return wait
+            if not self.enabled:
+                return None
+            limit = METHOD_LIMITS.get(method)
+            if limit is None:
+                return None
+            if method == "chat.postMessage" and channel:
+                wait = self._bucket((token, channel), now)
+                if wait is not None:
+                    return wait
+            return self._window((method, token), limit, window, now)
+
+    def _bucket(self, key: tuple[str, str], now: float) -> float | None:
+        interval = POST_PER_CHANNEL_INTERVAL * self.time_scale
+        tokens, last = self._buckets.get(key, (float(POST_PER_CHANNEL_BURST), now))
+        tokens = min(float(POST_PER_CHANNEL_BURST), tokens + (now - last) / interval)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) * interval
+        self._buckets[key] = (tokens - 1.0, now)
+        return None
+
+
+@dataclass
+class Fault:
+    method: str
+    kind: str
+    times: int
+    status: int
+    error: str | None
+    retry_after: float
+    delay: float
+
+
+class Faults:
+    """Scripted failures: each added fault fires for matching calls, in order, until its times are used up."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, method: str, kind: str, *, times: int = 1, status: int = 500, error: str | None = None,
+            retry_after: float = 1, delay: float = 0) -> None:
+        """Script `times` failures of `kind` for `method` ("*" = every method, "upload" = the upload URL)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._faults.append(Fault(method, kind, times, status, error, retry_after, delay))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, method: str) -> Fault | None:
+        """The next fault for this call, consuming one of its uses."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.method in ("*", method):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def pending(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)

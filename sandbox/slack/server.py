@@ -1,0 +1,546 @@
+"""The sandbox Slack HTTP server on 127.0.0.1 and its in-process handle for tests (SlackSandbox)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from . import api
+from .limits import Faults, RateLimiter, retry_after_header
+from .workspace import (
+    DEFAULT_TOKEN,
+    Channel,
+    Workspace,
+    WorkspaceError,
+    _refresh_thread,
+    mask_token,
+    parse_ts,
+    ts_str,
+)
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the sandbox answered (or refused), as the call log keeps it."""
+
+    method: str
+    params: dict
+    token: str | None
+    http_status: int
+    ok: bool
+    error: str | None
+    time: float
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["token"] = mask_token(self.token) if self.token else None
+        return data
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that keeps stdout/stderr free of per-request log lines."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's signature
+        if type == "error":
+            super().log(type, message, *args)
+
+
+class SlackSandbox:
+    """A local Slack Web API on 127.0.0.1 that slack_sdk's WebClient talks to over real HTTP."""
+
+    def __init__(self, workspace: dict | str | os.PathLike | None = None, *, port: int = 0, latency_ms: float = 0,
+                 rate_limits: bool = False, time_scale: float = 1.0, non_marketplace: bool = False,
+                 share_delay: float = 0.0) -> None:
+        self._workspace_spec = workspace
+        self._settings = {"latency_ms": latency_ms, "rate_limits": rate_limits, "time_scale": time_scale,
+                          "non_marketplace": non_marketplace, "share_delay": share_delay}
+        self._port = port
+        self._lock = threading.RLock()
+        self._ws = Workspace(workspace)
+        self._calls: list[Call] = []
+        self.faults = Faults()
+        self._limiter = RateLimiter()
+        self._apply_settings()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def _apply_settings(self) -> None:
+        s = self._settings
+        self.latency_ms = s["latency_ms"]
+        self.non_marketplace = s["non_marketplace"]
+        self.share_delay = s["share_delay"]
+        self._limiter.configure(s["rate_limits"], s["time_scale"])
+
+    # ----- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> SlackSandbox:
+        if self._server is not None:
+            return self
+        self._server = make_server("127.0.0.1", self._port, self._wsgi, threaded=True,
+                                   request_handler=_QuietHandler)
+        self._port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> SlackSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}/api/"
+
+    def reset(self, workspace: dict | str | os.PathLike | None = None) -> None:
+        """Fresh workspace (the given one, else the one the sandbox started with); logs, faults, limits cleared."""
+        spec = workspace if workspace is not None else self._workspace_spec
+        fresh = Workspace(spec)
+        with self._lock:
+            self._ws = fresh
+            self._calls = []
+            self.faults.clear()
+            self._apply_settings()
+
+    # ----- settings --------------------------------------------------------------------------------------
+    def set_rate_limits(self, enabled: bool, time_scale: float = 1.0) -> None:
+        """Switch Slack's tier limits on or off; windows are 60 s * time_scale."""
+        self._limiter.configure(enabled, time_scale)
+
+    @property
+    def rate_limits(self) -> bool:
+        return self._limiter.enabled
+
+    @property
+    def time_scale(self) -> float:
+        return self._limiter.time_scale
+
+    # ----- inspection ------------------------------------------------------------------------------------
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls = []
+
+    @property
+    def notifications(self) -> list[dict]:
+        with self._lock:
+            api.flush_due_shares(self._ws)
+            return [dict(n) for n in self._ws.notifications]
+
+    @property
+    def bot_user_id(self) -> str:
+        return self._ws.bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        return self._ws.users[self._ws.bot_user_id].bot_id or ""
+
+    @property
+    def default_token(self) -> str:
+        return DEFAULT_TOKEN
+
+    @property
+    def team_id(self) -> str:
+        return self._ws.team_id
+
+    def channel(self, name_or_id: str) -> dict | None:
+        with self._lock:
+            ch = self._ws.find_channel(name_or_id)
+            return _channel_snapshot(ch) if ch else None
+
+    def messages(self, channel_id: str) -> list[dict]:
+        """Top-level messages oldest first, each with its thread under "replies" (broadcast copies skipped)."""
+        with self._lock:
+            api.flush_due_shares(self._ws)
+            ch = self._ws.find_channel(channel_id)
+            if ch is None:
+                raise WorkspaceError(f"unknown channel {channel_id!r}")
+            return _channel_messages(ch)
+
+    def user(self, ref: str) -> dict | None:
+        with self._lock:
+            user = self._ws.find_user(ref)
+            return self._ws.user_obj(user) if user else None
+
+    def file(self, file_id: str) -> dict | None:
+        """The file object as files.info would show it to its uploader, plus the uploaded bytes under "data"."""
+        with self._lock:
+            api.flush_due_shares(self._ws)
+            rec = self._ws.files.get(file_id)
+            if rec is None:
+                return None
+            return {**self._ws.file_obj(rec), "data": rec.data, "completed": rec.completed,
+                    "declared_length": rec.length}
+
+    # ----- arranging -------------------------------------------------------------------------------------
+    def add_user(self, name: str, email: str, real_name: str | None = None, display_name: str | None = None) -> str:
+        with self._lock:
+            return self._ws.add_user(name, email, real_name=real_name, display_name=display_name)
+
+    def add_channel(self, name: str, *, is_private: bool = False, members: Iterable[str] = (),
+                    archived: bool = False, creator: str | None = None) -> str:
+        """Create a channel directly (no name rules); members and creator are ids, names or e-mails."""
+        with self._lock:
+            return self._ws.add_channel(name, is_private=is_private, members=list(members), archived=archived,
+                                        creator=creator)
+
+    def add_message(self, channel_id: str, user_id: str | None, text: str, *, thread_ts: str | None = None,
+                    files: list[dict] | None = None, attachments: list[dict] | None = None,
+                    bot_username: str | None = None) -> str:
+        """Post a message as someone; files are dicts {"name", "title"?, "content" (str or bytes)}."""
+        with self._lock:
+            ws = self._ws
+            api.flush_due_shares(ws)
+            ch = ws.find_channel(channel_id)
+            if ch is None:
+                raise WorkspaceError(f"unknown channel {channel_id!r}")
+            uid = ws.resolve_user(user_id) if user_id else ws.bot_user_id
+            parent = None
+            if thread_ts:
+                parent = ch.by_ts.get(thread_ts)
+                if parent is None:
+                    raise WorkspaceError(f"no message {thread_ts} in {ch.id}")
+            recs = []
+            for f in files or []:
+                content = f.get("content", b"")
+                data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+                recs.append(ws.make_file(uid, f.get("name", "file.txt"), f.get("title"), data))
+            ts = ws.build_and_store(ch, uid, text, thread_parent=parent, attachments=attachments, files=recs,
+                                    bot_username=bot_username)
+            api.record_notification(ws, ch, ts, text, None, link_names=False)
+            return ts
+
+    def add_token(self, token: str, scopes: Iterable[str], *, kind: str = "bot", user_id: str | None = None) -> None:
+        with self._lock:
+            self._ws.add_token(token, list(scopes), kind=kind, user_id=user_id)
+
+    def revoke_token(self, token: str) -> None:
+        with self._lock:
+            self._ws.tokens[token].revoked = True
+
+    def remove_member(self, channel_id: str, user_id: str) -> None:
+        with self._lock:
+            ch = self._ws.find_channel(channel_id)
+            if ch is None:
+                raise WorkspaceError(f"unknown channel {channel_id!r}")
+            ch.members.pop(self._ws.resolve_user(user_id), None)
+
+    def seed_channels(self, n: int, prefix: str = "chan", *, is_private: bool = False,
+                      members: Iterable[str] = ()) -> list[str]:
+        """Add n channels named prefix-00001... (skipping taken names) quickly, for big-workspace benchmarks."""
+        with self._lock:
+            ws = self._ws
+            member_ids = [ws.resolve_user(m) for m in members]
+            ids: list[str] = []
+            i = 0
+            while len(ids) < n:
+                i += 1
+                name = f"{prefix}-{i:05d}"
+                if name in ws.names:
+                    continue
+                ids.append(ws.add_channel(name, is_private=is_private, members=member_ids))
+            return ids
+
+    def seed_history(self, channel_id: str, messages: int, threads: int = 0, replies_per_thread: int = 3,
+                     files: int = 0) -> list[str]:
+        """Append `messages` top-level messages (one second apart, ending about now), `threads` of them with
+        `replies_per_thread` replies and `files` of them carrying a small file; returns the top-level ts."""
+        if not 0 <= replies_per_thread < 1000:
+            raise WorkspaceError("replies_per_thread must be below 1000")
+        if threads > messages or files > messages:
+            raise WorkspaceError("threads and files cannot exceed messages")
+        with self._lock:
+            ws = self._ws
+            ch = ws.find_channel(channel_id)
+            if ch is None:
+                raise WorkspaceError(f"unknown channel {channel_id!r}")
+            posters = [u.id for u in ws.users.values() if not u.is_bot and not u.deleted] or [ws.bot_user_id]
+            step = 1_000_000
+            now_us = time.time_ns() // 1000
+            base = max(ch.last_us + 1, now_us - messages * step)
+            thread_every = messages // threads if threads else 0
+            file_every = messages // files if files else 0
+            made_threads = made_files = 0
+            out: list[str] = []
+            for i in range(messages):
+                us = base + i * step
+                ts = ts_str(us)
+                uid = posters[i % len(posters)]
+                msg: dict[str, Any] = {"type": "message", "text": f"Message {i + 1}", "user": uid, "ts": ts}
+                if file_every and i % file_every == 0 and made_files < files:
+                    made_files += 1
+                    rec = ws.make_file(uid, f"seed-{i + 1}.txt", None, f"seeded file {i + 1}\n".encode())
+                    ws.record_share(rec, ch, ts, None)
+                    msg.update({"files": [ws.file_obj(rec)], "upload": True, "display_as_bot": False})
+                ch.ts_keys.append(us)
+                ch.messages.append(msg)
+                ch.by_ts[ts] = msg
+                out.append(ts)
+                if thread_every and i % thread_every == 0 and made_threads < threads and replies_per_thread:
+                    made_threads += 1
+                    replies = []
+                    for j in range(replies_per_thread):
+                        rts = ts_str(us + (j + 1) * 1000)
+                        reply = {"type": "message", "text": f"Reply {j + 1} to message {i + 1}",
+                                 "user": posters[(i + j + 1) % len(posters)], "ts": rts, "thread_ts": ts,
+                                 "parent_user_id": uid}
+                        ch.by_ts[rts] = reply
+                        replies.append(reply)
+                    ch.replies[ts] = replies
+                    _refresh_thread(msg, replies)
+            if messages:
+                ch.last_us = max(ch.last_us, base + (messages - 1) * step + 999_999)
+            return out
+
+    # ----- state ---------------------------------------------------------------------------------------------
+    def state_json(self) -> dict:
+        """The whole workspace as JSON-ready data; token strings appear masked only."""
+        with self._lock:
+            ws = self._ws
+            api.flush_due_shares(ws)
+            channels = []
+            for cid in ws.channel_order:
+                ch = ws.channels[cid]
+                channels.append({**_channel_snapshot(ch), "messages": _channel_messages(ch)})
+            return {
+                "team": {"id": ws.team_id, "name": ws.team_name, "domain": ws.team_domain, "url": ws.team_url},
+                "bot": {"user_id": ws.bot_user_id, "bot_id": ws.users[ws.bot_user_id].bot_id,
+                        "app_id": ws.users[ws.bot_user_id].app_id, "name": ws.users[ws.bot_user_id].name},
+                "users": [ws.user_obj(u) for u in ws.users.values()],
+                "usergroups": [{"id": g.id, "handle": g.handle, "users": list(g.users)}
+                               for g in ws.usergroups.values()],
+                "channels": channels,
+                "files": [{"id": f.id, "name": f.name, "title": f.title, "user": f.user,
+                           "declared_length": f.length, "size": len(f.data) if f.data is not None else None,
+                           "completed": f.completed, "shares": f.shares} for f in ws.files.values()],
+                "tokens": [{"token": mask_token(t.token), "kind": t.kind, "user_id": t.user_id,
+                            "scopes": list(t.scopes), "revoked": t.revoked} for t in ws.tokens.values()],
+                "settings": {"latency_ms": self.latency_ms, "rate_limits": self.rate_limits,
+                             "time_scale": self.time_scale, "non_marketplace": self.non_marketplace,
+                             "share_delay": self.share_delay},
+            }
+
+    # ----- HTTP ------------------------------------------------------------------------------------------
+    def _wsgi(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        path = request.path
+        if path.startswith("/api/"):
+            response = self._api(request, path[len("/api/"):], environ)
+        elif path.startswith("/upload/") and request.method == "POST":
+            response = self._upload(request, path[len("/upload/"):], environ)
+        elif path == "/_sandbox/state":
+            response = _json_response(self.state_json())
+        elif path == "/_sandbox/calls":
+            response = _json_response([c.to_json() for c in self.calls])
+        else:
+            response = Response("Not Found", status=404, mimetype="text/plain")
+        return response(environ, start_response)
+
+    def _record(self, method: str, params: dict, token: str | None, status: int,  # noqa: PLR0917
+                body: dict | None, started: float) -> None:
+        ok = bool(body and body.get("ok"))
+        error = None if ok or body is None else body.get("error")
+        with self._lock:
+            self._calls.append(Call(method, params, token, status, ok, error, started))
+
+    def _fault_response(self, method: str, params: dict, token: str | None, environ: dict,
+                        started: float) -> Response | None:
+        """Apply the next scripted fault for this call; None means answer normally."""
+        fault = self.faults.take(method)
+        if fault is None:
+            return None
+        if fault.kind == "delay":
+            time.sleep(fault.delay)
+            return None
+        if fault.kind == "drop":
+            self._record(method, params, token, 0, None, started)
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            # werkzeug treats a ConnectionError from the app as a dropped connection and sends nothing.
+            raise ConnectionAbortedError("sandbox fault: connection dropped")
+        if fault.kind == "ratelimit":
+            body = {"ok": False, "error": "ratelimited"}
+            self._record(method, params, token, 429, body, started)
+            response = _json_response(body, status=429)
+            response.headers["Retry-After"] = str(int(fault.retry_after))
+            response.headers["X-Sandbox-Retry-After-Seconds"] = f"{float(fault.retry_after):.3f}"
+            return response
+        if fault.kind == "http_status":
+            body = {"ok": False, "error": fault.error or "internal_error"}
+            self._record(method, params, token, fault.status, body, started)
+            return _json_response(body, status=fault.status)
+        body = {"ok": False, "error": fault.error or "internal_error"}
+        self._record(method, params, token, 200, body, started)
+        return _json_response(body)
+
+    def _api(self, request: Request, method: str, environ: dict) -> Response:
+        started = time.time()
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+        try:
+            values, body_token = _read_params(request)
+        except api.SlackError as exc:
+            body = {"ok": False, "error": exc.error}
+            self._record(method, {}, None, 200, body, started)
+            return _json_response(body)
+        token = _bearer(request) or body_token
+        params = {k: v for k, v in values.items() if k != "token"}
+        faulted = self._fault_response(method, params, token, environ, started)
+        if faulted is not None:
+            return faulted
+        if api.is_retired(method):
+            body = {"ok": False, "error": "method_deprecated"}
+        elif method not in api.METHODS:
+            body = {"ok": False, "error": "unknown_method", "req_method": method}
+        else:
+            channel = values.get("channel") if method == "chat.postMessage" else None
+            wait = self._limiter.check(method, token or "", channel=str(channel) if channel else None,
+                                       non_marketplace=self.non_marketplace)
+            if wait is not None:
+                body = {"ok": False, "error": "ratelimited"}
+                self._record(method, params, token, 429, body, started)
+                response = _json_response(body, status=429)
+                response.headers["Retry-After"] = retry_after_header(wait, self.time_scale)
+                response.headers["X-Sandbox-Retry-After-Seconds"] = f"{wait:.3f}"
+                return response
+            body = self._dispatch(method, values, token, request.host_url)
+        self._record(method, params, token, 200, body, started)
+        return _json_response(body)
+
+    def _dispatch(self, method: str, values: dict, token: str | None, host_url: str) -> dict:
+        with self._lock:
+            ws = self._ws
+            api.flush_due_shares(ws)
+            try:
+                if not token:
+                    raise api.SlackError("not_authed")
+                tok = ws.tokens.get(token)
+                if tok is None:
+                    raise api.SlackError("invalid_auth")
+                if tok.revoked:
+                    raise api.SlackError("token_revoked")
+                user = ws.users[tok.user_id]
+                if user.deleted:
+                    raise api.SlackError("account_inactive")
+                ctx = api.Context(ws, tok, user, api.Params(values), host_url, float(self.share_delay),
+                                  bool(self.non_marketplace))
+                result = api.METHODS[method](ctx)
+            except api.SlackError as exc:
+                return {"ok": False, "error": exc.error, **exc.extra}
+            # Encode now, under the lock, so later changes cannot race the response.
+            return json.loads(json.dumps({"ok": True, **result}))
+
+    def _upload(self, request: Request, file_id: str, environ: dict) -> Response:
+        started = time.time()
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+        faulted = self._fault_response("upload", {"file_id": file_id}, None, environ, started)
+        if faulted is not None:
+            return faulted
+        if request.mimetype == "multipart/form-data":
+            parts = list(request.files.values())
+            data = parts[0].read() if parts else (request.form.get("file") or "").encode("utf-8")
+        else:
+            data = request.get_data(cache=False)
+        with self._lock:
+            rec = self._ws.files.get(file_id)
+            if rec is None or rec.completed:
+                self._calls.append(Call("upload", {"file_id": file_id, "length": len(data)}, None, 404, False,
+                                        "file_not_found", started))
+                return Response("Not Found", status=404, mimetype="text/plain")
+            rec.data = data
+            self._calls.append(Call("upload", {"file_id": file_id, "length": len(data)}, None, 200, True, None,
+                                    started))
+        return Response(f"OK - {len(data)}", status=200, mimetype="text/plain")
+
+
+def _json_response(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type=JSON_TYPE)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+def _read_params(request: Request) -> tuple[dict, str | None]:
+    """Arguments from the query string and the body; the token only counts from a form body."""
+    values: dict[str, Any] = dict(request.args.items())
+    values.pop("token", None)  # Slack refuses query-string tokens
+    body_token = None
+    if request.mimetype == "application/json":
+        raw = request.get_data(cache=True)
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise api.SlackError("invalid_json") from None
+            if not isinstance(body, dict):
+                raise api.SlackError("json_not_object")
+            body.pop("token", None)  # JSON bodies must authenticate with the Authorization header
+            values.update(body)
+    else:
+        form = dict(request.form.items())
+        body_token = form.pop("token", None)
+        values.update(form)
+    return values, body_token
+
+
+def _channel_snapshot(ch: Channel) -> dict:
+    return {"id": ch.id, "name": ch.name, "is_private": ch.is_private, "is_archived": ch.is_archived,
+            "is_general": ch.is_general, "members": list(ch.members), "created": ch.created,
+            "creator": ch.creator, "topic": ch.topic, "purpose": ch.purpose}
+
+
+def _channel_messages(ch: Channel) -> list[dict]:
+    out = []
+    for msg in ch.messages:
+        if msg.get("thread_ts") and msg["thread_ts"] != msg["ts"]:
+            continue  # a reply broadcast to the channel: listed under its parent
+        copy = api.copy_message(msg)
+        copy["replies"] = [api.copy_message(r) for r in ch.replies.get(msg["ts"], [])]
+        out.append(copy)
+    return out
+
+
+__all__ = ["Call", "SlackSandbox", "parse_ts"]

@@ -1,0 +1,480 @@
+"""In-memory state of one sandbox Slack workspace: team, users, channels, messages, files and tokens."""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import json
+import mimetypes
+import os
+import random
+import re
+import string
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ID_ALPHABET = string.ascii_uppercase + string.digits
+DEFAULT_TOKEN = "xoxb-sandbox-token"
+DEFAULT_BOT_SCOPES = (
+    "channels:read", "groups:read", "channels:manage", "groups:write", "chat:write", "chat:write.public",
+    "chat:write.customize", "users:read", "users:read.email", "files:write", "files:read",
+    "channels:history", "groups:history", "channels:join",
+)
+DEFAULT_USERS = (
+    ("alice", "alice@example.com", "Alice Adams", "Alice"),
+    ("bob", "bob@example.com", "Bob Brown", "Bob"),
+    ("carol", "carol@example.com", "Carol Clark", "Carol"),
+)
+MAX_UPLOAD_BYTES = 1 << 30  # Slack's hard ceiling for one file
+MAX_TEXT = 40_000
+
+_TS_RE = re.compile(r"^\d{1,10}(\.\d{1,6})?$")
+
+# filetype, pretty_type by extension: what Slack reports for the common cases.
+_FILETYPES = {
+    "txt": ("text", "Plain Text"), "log": ("text", "Plain Text"), "json": ("json", "JSON"),
+    "csv": ("csv", "CSV"), "html": ("html", "HTML"), "htm": ("html", "HTML"), "pdf": ("pdf", "PDF"),
+    "png": ("png", "PNG"), "jpg": ("jpg", "JPEG"), "jpeg": ("jpg", "JPEG"), "gif": ("gif", "GIF"),
+    "zip": ("zip", "Zip"), "md": ("markdown", "Markdown (raw)"), "xml": ("xml", "XML"),
+    "eml": ("email", "Email"), "py": ("python", "Python"),
+}
+
+
+def ts_str(us: int) -> str:
+    """Render integer microseconds as Slack's "1700000000.000100" timestamp string."""
+    return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+
+def parse_ts(value: Any) -> int | None:
+    """Parse a Slack timestamp ("1700000000.0001", 1700000000) into integer microseconds, None if malformed."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = f"{value:.6f}"
+    text = str(value).strip()
+    if not _TS_RE.match(text):
+        return None
+    whole, _, frac = text.partition(".")
+    return int(whole) * 1_000_000 + int((frac or "0").ljust(6, "0"))
+
+
+def mask_token(token: str) -> str:
+    """Show enough of a token to recognise it, never the whole secret."""
+    prefix = token.split("-", 1)[0] if "-" in token else ""
+    tail = token[-4:] if len(token) >= 12 else ""
+    return f"{prefix}-****{tail}" if prefix else f"****{tail}"
+
+
+def filetype_for(name: str) -> tuple[str, str, str]:
+    """Return (filetype, pretty_type, mimetype) for a file name."""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    filetype, pretty = _FILETYPES.get(ext, ("binary", "Binary"))
+    mimetype = mimetypes.guess_type(name)[0] or ("text/plain" if filetype == "text" else "application/octet-stream")
+    return filetype, pretty, mimetype
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    email: str | None
+    real_name: str
+    display_name: str
+    is_bot: bool = False
+    bot_id: str | None = None
+    app_id: str | None = None
+    deleted: bool = False
+    is_admin: bool = False
+    updated: int = 0
+
+
+@dataclass
+class Token:
+    token: str
+    kind: str  # "bot" or "user"
+    user_id: str
+    scopes: list[str]
+    revoked: bool = False
+
+
+@dataclass
+class Usergroup:
+    id: str
+    handle: str
+    users: list[str]
+
+
+@dataclass(eq=False)
+class Channel:
+    id: str
+    name: str
+    is_private: bool
+    created: int
+    creator: str
+    is_archived: bool = False
+    is_general: bool = False
+    members: dict[str, None] = field(default_factory=dict)  # insertion-ordered set of user ids
+    topic: str = ""
+    purpose: str = ""
+    # Top-level messages (and thread broadcasts) in ts order, with their integer keys for bisecting.
+    ts_keys: list[int] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)
+    by_ts: dict[str, dict] = field(default_factory=dict)  # every message, replies included
+    replies: dict[str, list[dict]] = field(default_factory=dict)  # parent ts -> replies oldest first
+    last_us: int = 0
+
+
+@dataclass(eq=False)
+class FileRec:
+    id: str
+    name: str
+    title: str
+    user: str
+    length: int
+    created: int
+    data: bytes | None = None
+    completed: bool = False
+    shares: dict[str, dict[str, list[dict]]] = field(default_factory=dict)  # "public"/"private" -> cid -> [..]
+    alt_txt: str | None = None
+
+
+class WorkspaceError(ValueError):
+    """A workspace definition or an inspection-helper argument is invalid."""
+
+
+class Workspace:
+    """Everything one sandbox Slack holds; callers serialise access with the sandbox lock."""
+
+    def __init__(self, spec: dict | str | os.PathLike | None = None) -> None:
+        if spec is not None and not isinstance(spec, dict):
+            spec = json.loads(Path(spec).read_text(encoding="utf-8"))
+        spec = spec or {}
+        self._rng = random.Random(os.urandom(16))  # noqa: S311 - ids need uniqueness, not secrecy
+        self._ids: set[str] = set()
+        team = spec.get("team", {})
+        self.team_id: str = team.get("id", "T0SANDBOX1")
+        self.team_name: str = team.get("name", "sandbox")
+        self.team_domain: str = team.get("domain", self.team_name)
+        self.team_url: str = team.get("url", f"https://{self.team_domain}.slack.com/")
+        if not self.team_url.endswith("/"):
+            self.team_url += "/"
+        self.max_file_bytes: int = int(spec.get("max_file_bytes", MAX_UPLOAD_BYTES))
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}  # insertion order is creation order
+        self.channel_order: list[str] = []
+        self.position: dict[str, int] = {}  # channel id -> index in channel_order, for list cursors
+        self.names: dict[str, str] = {}  # channel name -> id, archived and private channels included
+        self.tokens: dict[str, Token] = {}
+        self.usergroups: dict[str, Usergroup] = {}
+        self.files: dict[str, FileRec] = {}
+        self.pending_shares: list[tuple[float, dict]] = []
+        self.notifications: list[dict] = []
+
+        bot = spec.get("bot", {})
+        self.bot_user_id = self.add_user(
+            bot.get("name", "fn_slack"), None, real_name=bot.get("real_name", "fn_slack"),
+            display_name=bot.get("display_name", ""), user_id=bot.get("user_id"), is_bot=True,
+            bot_id=bot.get("bot_id"), app_id=bot.get("app_id"),
+        )
+        for entry in spec.get("users", [{"name": n, "email": e, "real_name": r, "display_name": d}
+                                         for n, e, r, d in DEFAULT_USERS]):
+            self.add_user(entry["name"], entry.get("email"), real_name=entry.get("real_name"),
+                          display_name=entry.get("display_name"), user_id=entry.get("id"),
+                          is_admin=bool(entry.get("is_admin", False)), deleted=bool(entry.get("deleted", False)),
+                          is_bot=bool(entry.get("is_bot", False)))
+        for group in spec.get("usergroups", []):
+            gid = group.get("id") or self.new_id("S")
+            self._ids.add(gid)
+            self.usergroups[gid] = Usergroup(gid, group["handle"], [self.resolve_user(u) for u in group["users"]])
+        self.add_token(DEFAULT_TOKEN, list(DEFAULT_BOT_SCOPES), kind="bot", user_id=self.bot_user_id)
+        for tok in spec.get("tokens", []):
+            kind = tok.get("kind", "bot")
+            user_id = self.bot_user_id if kind == "bot" and not tok.get("user") else self.resolve_user(tok["user"])
+            self.add_token(tok["token"], list(tok.get("scopes", [])), kind=kind, user_id=user_id)
+            if tok.get("revoked"):
+                self.tokens[tok["token"]].revoked = True
+
+        humans = [u.id for u in self.users.values() if not u.is_bot]
+        channel_specs = spec.get("channels")
+        if channel_specs is None:
+            channel_specs = [{"name": "general", "is_general": True, "members": humans}]
+        for ch in channel_specs:
+            members = [self.resolve_user(m) for m in ch.get("members", [])]
+            creator = self.resolve_user(ch["creator"]) if ch.get("creator") else (members[0] if members else "")
+            cid = self.add_channel(
+                ch["name"], is_private=bool(ch.get("is_private", False)), members=members,
+                archived=False, creator=creator or None, channel_id=ch.get("id"), created=ch.get("created"),
+                is_general=bool(ch.get("is_general", ch["name"] == "general")),
+                topic=ch.get("topic", ""), purpose=ch.get("purpose", ""),
+            )
+            for msg in ch.get("messages", []):
+                self._load_message(cid, msg, None)
+            if ch.get("archived"):
+                self.channels[cid].is_archived = True
+
+    # ----- ids and lookups -------------------------------------------------------------------------------
+    def new_id(self, prefix: str, length: int = 10) -> str:
+        """A fresh Slack-style id: prefix + uppercase alphanumerics, unique in this workspace."""
+        while True:
+            candidate = prefix + "".join(self._rng.choices(ID_ALPHABET, k=length))
+            if candidate not in self._ids:
+                self._ids.add(candidate)
+                return candidate
+
+    def resolve_user(self, ref: str) -> str:
+        """User id for a name, e-mail, id or the word "bot"; WorkspaceError if nobody matches."""
+        user = self.find_user(ref)
+        if user is None:
+            raise WorkspaceError(f"unknown user {ref!r}")
+        return user.id
+
+    def find_user(self, ref: str) -> User | None:
+        if ref in self.users:
+            return self.users[ref]
+        if ref in ("bot", "@bot"):
+            return self.users[self.bot_user_id]
+        lowered = ref.lstrip("@").lower()
+        for user in self.users.values():
+            if user.name.lower() == lowered or (user.email and user.email.lower() == lowered):
+                return user
+        return None
+
+    def find_channel(self, ref: str) -> Channel | None:
+        """Channel by id, name or #name (no visibility rules: callers apply them)."""
+        if ref in self.channels:
+            return self.channels[ref]
+        cid = self.names.get(ref.lstrip("#"))
+        return self.channels.get(cid) if cid else None
+
+    # ----- building ------------------------------------------------------------------------------------
+    def add_user(self, name: str, email: str | None, *, real_name: str | None = None,
+                 display_name: str | None = None, user_id: str | None = None, is_bot: bool = False,
+                 bot_id: str | None = None, app_id: str | None = None, is_admin: bool = False,
+                 deleted: bool = False) -> str:
+        if any(u.name == name for u in self.users.values()):
+            raise WorkspaceError(f"user name {name!r} exists")
+        uid = user_id or self.new_id("U")
+        self._ids.add(uid)
+        if is_bot:
+            bot_id = bot_id or self.new_id("B")
+            app_id = app_id or self.new_id("A")
+        self.users[uid] = User(
+            uid, name, email, real_name if real_name is not None else name.title(),
+            display_name if display_name is not None else (real_name or name.title()).split()[0],
+            is_bot=is_bot, bot_id=bot_id, app_id=app_id, is_admin=is_admin, deleted=deleted,
+            updated=int(time.time()),
+        )
+        return uid
+
+    def add_token(self, token: str, scopes: list[str], *, kind: str = "bot", user_id: str | None = None) -> None:
+        if kind not in ("bot", "user"):
+            raise WorkspaceError("token kind must be 'bot' or 'user'")
+        if user_id is None:
+            if kind == "user":
+                raise WorkspaceError("a user token needs user_id")
+            user_id = self.bot_user_id
+        if user_id not in self.users:
+            user_id = self.resolve_user(user_id)
+        self.tokens[token] = Token(token, kind, user_id, list(dict.fromkeys(scopes)))
+
+    def add_channel(self, name: str, *, is_private: bool = False, members: Any = (), archived: bool = False,
+                    creator: str | None = None, channel_id: str | None = None, created: int | None = None,
+                    is_general: bool = False, topic: str = "", purpose: str = "") -> str:
+        if name in self.names:
+            raise WorkspaceError(f"channel name {name!r} is taken")
+        cid = channel_id or self.new_id("C")
+        if cid in self.channels:
+            raise WorkspaceError(f"channel id {cid!r} exists")
+        self._ids.add(cid)
+        creator_id = self.resolve_user(creator) if creator else (self.bot_user_id)
+        ch = Channel(cid, name, is_private, int(created if created is not None else time.time()), creator_id,
+                     is_archived=archived, is_general=is_general, topic=topic, purpose=purpose)
+        for m in members:
+            ch.members[self.resolve_user(m)] = None
+        self.channels[cid] = ch
+        self.position[cid] = len(self.channel_order)
+        self.channel_order.append(cid)
+        self.names[name] = cid
+        return cid
+
+    def next_ts(self, ch: Channel, at_us: int | None = None) -> int:
+        """A ts for a new message: now (or at_us), strictly after every ts already in the channel."""
+        us = max(at_us if at_us is not None else time.time_ns() // 1000, ch.last_us + 1)
+        ch.last_us = us
+        return us
+
+    def insert_message(self, ch: Channel, msg: dict, us: int, *, thread_parent: dict | None = None,
+                       broadcast: bool = False) -> dict:
+        """Store a message (ts already assigned) at its place, maintaining thread counters on the parent."""
+        ts = msg["ts"]
+        ch.by_ts[ts] = msg
+        if thread_parent is not None:
+            parent_ts = thread_parent["ts"]
+            replies = ch.replies.setdefault(parent_ts, [])
+            replies.append(msg)
+            if len(replies) > 1 and replies[-2]["ts"] > ts:
+                replies.sort(key=lambda m: parse_ts(m["ts"]) or 0)
+            _refresh_thread(thread_parent, replies)
+        if thread_parent is None or broadcast:
+            if not ch.ts_keys or us > ch.ts_keys[-1]:
+                ch.ts_keys.append(us)
+                ch.messages.append(msg)
+            else:
+                pos = bisect.bisect_left(ch.ts_keys, us)
+                ch.ts_keys.insert(pos, us)
+                ch.messages.insert(pos, msg)
+        ch.last_us = max(ch.last_us, us)
+        return msg
+
+    def _load_message(self, cid: str, entry: dict, parent: dict | None) -> None:
+        ch = self.channels[cid]
+        user_ref = entry.get("user")
+        user_id = self.resolve_user(user_ref) if user_ref else self.bot_user_id
+        at = parse_ts(entry["ts"]) if entry.get("ts") else None
+        if entry.get("ts") and at is None:
+            raise WorkspaceError(f"bad ts {entry['ts']!r}")
+        files = [self.make_file(user_id, f.get("name", "file.txt"), f.get("title"), _file_bytes(f))
+                 for f in entry.get("files", [])]
+        ts = self.build_and_store(ch, user_id, entry.get("text", ""), at_us=at,
+                                  thread_parent=parent, attachments=entry.get("attachments"),
+                                  files=files, bot_username=entry.get("bot_username"))
+        for reply in entry.get("replies", []):
+            self._load_message(cid, reply, ch.by_ts[ts])
+
+    def make_file(self, user_id: str, name: str, title: str | None, data: bytes) -> FileRec:
+        """A completed file record (used for seeded files)."""
+        rec = FileRec(self.new_id("F"), name, title or name, user_id, len(data), int(time.time()), data=data,
+                      completed=True)
+        self.files[rec.id] = rec
+        return rec
+
+    def build_and_store(self, ch: Channel, user_id: str, text: str, *, at_us: int | None = None,
+                        thread_parent: dict | None = None, attachments: list | None = None,
+                        files: list[FileRec] | None = None, bot_username: str | None = None,
+                        broadcast: bool = False, extra: dict | None = None) -> str:
+        """Create a message with Slack's fields, store it and return its ts."""
+        us = self.next_ts(ch, at_us)
+        ts = ts_str(us)
+        user = self.users[user_id]
+        msg: dict[str, Any] = {"type": "message", "text": text, "user": user_id, "ts": ts}
+        if user.is_bot:
+            msg["bot_id"] = user.bot_id
+            msg["team"] = self.team_id
+            msg["bot_profile"] = self.bot_profile(user)
+        if bot_username:
+            msg["subtype"] = "bot_message"
+            msg["username"] = bot_username
+            msg["bot_id"] = self.users[self.bot_user_id].bot_id
+        if attachments:
+            msg["attachments"] = [dict(a, id=i) for i, a in enumerate(attachments, start=1)]
+        if extra:
+            msg.update(extra)
+        if thread_parent is not None:
+            msg["thread_ts"] = thread_parent["ts"]
+            msg["parent_user_id"] = thread_parent.get("user", user_id)
+            if broadcast:
+                msg["subtype"] = "thread_broadcast"
+        if files:
+            msg["files"] = []
+            msg["upload"] = True
+            msg["display_as_bot"] = False
+            for rec in files:
+                self.record_share(rec, ch, ts, thread_parent["ts"] if thread_parent else None)
+                msg["files"].append(self.file_obj(rec))
+        self.insert_message(ch, msg, us, thread_parent=thread_parent, broadcast=broadcast)
+        return ts
+
+    def record_share(self, rec: FileRec, ch: Channel, ts: str, thread_ts: str | None) -> None:
+        kind = "private" if ch.is_private else "public"
+        entry = {"reply_users": [], "reply_users_count": 0, "reply_count": 0, "ts": ts,
+                 "channel_name": ch.name, "team_id": self.team_id, "share_user_id": rec.user}
+        if thread_ts:
+            entry["thread_ts"] = thread_ts
+        rec.shares.setdefault(kind, {}).setdefault(ch.id, []).append(entry)
+
+    # ----- Slack-shaped objects --------------------------------------------------------------------------
+    def bot_profile(self, user: User) -> dict:
+        icon = f"https://avatars.slack-edge.com/sandbox/{user.bot_id}"
+        return {"id": user.bot_id, "deleted": False, "name": user.name, "updated": user.updated,
+                "app_id": user.app_id, "team_id": self.team_id,
+                "icons": {"image_36": icon + "_36.png", "image_48": icon + "_48.png", "image_72": icon + "_72.png"}}
+
+    def user_obj(self, user: User, *, with_email: bool = True) -> dict:
+        first, _, last = user.real_name.partition(" ")
+        avatar = f"https://avatars.slack-edge.com/sandbox/{user.id}"
+        profile: dict[str, Any] = {
+            "title": "", "phone": "", "skype": "", "real_name": user.real_name,
+            "real_name_normalized": user.real_name, "display_name": user.display_name,
+            "display_name_normalized": user.display_name, "fields": {}, "status_text": "", "status_emoji": "",
+            "status_expiration": 0, "avatar_hash": "g" + user.id[-10:].lower(), "first_name": first,
+            "last_name": last, "team": self.team_id,
+            **{f"image_{n}": f"{avatar}_{n}.png" for n in (24, 32, 48, 72, 192, 512)},
+        }
+        if user.is_bot:
+            profile.update({"bot_id": user.bot_id, "api_app_id": user.app_id, "always_active": True})
+        elif with_email and user.email:
+            profile["email"] = user.email
+        return {
+            "id": user.id, "team_id": self.team_id, "name": user.name, "deleted": user.deleted,
+            "color": "9f69e7", "real_name": user.real_name, "tz": "Etc/UTC", "tz_label": "Coordinated Universal Time",
+            "tz_offset": 0, "profile": profile, "is_admin": user.is_admin, "is_owner": False,
+            "is_primary_owner": False, "is_restricted": False, "is_ultra_restricted": False, "is_bot": user.is_bot,
+            "is_app_user": False, "updated": user.updated,
+        }
+
+    def conversation_obj(self, ch: Channel, caller_id: str | None, *, num_members: bool = False) -> dict:
+        obj = {
+            "id": ch.id, "name": ch.name, "is_channel": True, "is_group": False, "is_im": False, "is_mpim": False,
+            "is_private": ch.is_private, "created": ch.created, "is_archived": ch.is_archived,
+            "is_general": ch.is_general, "unlinked": 0, "name_normalized": ch.name, "is_shared": False,
+            "is_org_shared": False, "is_pending_ext_shared": False, "pending_shared": [],
+            "parent_conversation": None, "creator": ch.creator, "is_ext_shared": False,
+            "shared_team_ids": [self.team_id], "pending_connected_team_ids": [],
+            "is_member": caller_id in ch.members if caller_id else False,
+            "topic": {"value": ch.topic, "creator": "", "last_set": 0},
+            "purpose": {"value": ch.purpose, "creator": "", "last_set": 0},
+            "previous_names": [],
+        }
+        if num_members:
+            obj["num_members"] = len(ch.members)
+        return obj
+
+    def file_obj(self, rec: FileRec) -> dict:
+        filetype, pretty, mimetype = filetype_for(rec.name)
+        channels = list(rec.shares.get("public", {}))
+        groups = list(rec.shares.get("private", {}))
+        base_private = f"{self.team_url}files-pri/{self.team_id}-{rec.id}/"
+        obj = {
+            "id": rec.id, "created": rec.created, "timestamp": rec.created, "name": rec.name, "title": rec.title,
+            "mimetype": mimetype, "filetype": filetype, "pretty_type": pretty, "user": rec.user,
+            "user_team": self.team_id, "editable": False, "size": len(rec.data) if rec.data is not None else 0,
+            "mode": "hosted", "is_external": False, "external_type": "", "is_public": bool(channels),
+            "public_url_shared": False, "display_as_bot": False, "username": "",
+            "url_private": base_private + rec.name, "url_private_download": base_private + "download/" + rec.name,
+            "permalink": f"{self.team_url}files/{rec.user}/{rec.id}/{rec.name}",
+            "permalink_public": f"https://slack-files.com/{self.team_id}-{rec.id}-{rec.id[-6:].lower()}",
+            "comments_count": 0, "is_starred": False,
+            "shares": copy.deepcopy(rec.shares), "channels": channels, "groups": groups, "ims": [],
+            "has_rich_preview": False,
+        }
+        return obj
+
+
+def _file_bytes(entry: dict) -> bytes:
+    """Bytes of a file defined in a workspace file: its "content" text, or "size" zero bytes."""
+    if "content" in entry:
+        return str(entry["content"]).encode("utf-8")
+    return b"\0" * int(entry.get("size", 0))
+
+
+def _refresh_thread(parent: dict, replies: list[dict]) -> None:
+    """Recompute the thread fields Slack keeps on a parent message."""
+    users = list(dict.fromkeys(r.get("user") for r in replies if r.get("user")))
+    parent["thread_ts"] = parent["ts"]
+    parent["reply_count"] = len(replies)
+    parent["reply_users_count"] = len(users)
+    parent["latest_reply"] = replies[-1]["ts"]
+    parent["reply_users"] = users[:5]
+    parent["subscribed"] = False
