@@ -175,8 +175,7 @@ def _safe_url(href: str) -> str | None:
         return None
     # Characters that would end or split Slack's <url|text> syntax are percent-encoded; '&' becomes
     # Slack's entity like everywhere else in message text.
-    unsafe = "".join(sorted({ch for ch in href if ch in "|<>\"" or ch.isspace() or ord(ch) < 32}))
-    quoted = "".join(quote(ch, safe="") if ch in unsafe else ch for ch in href) if unsafe else href
+    quoted = "".join(quote(ch, safe="") if ch in '|<>"' or ch.isspace() or ord(ch) < 32 else ch for ch in href)
     return quoted.replace("&", "&amp;")
 
 
@@ -313,8 +312,11 @@ def slack_date(epoch_ms: int | str) -> str:
 
 
 def _is_empty(data) -> bool:
-    return data is None or (isinstance(data, str | list | tuple | dict) and len(data) == 0) or (
-        isinstance(data, str) and not data.strip())
+    if data is None:
+        return True
+    if isinstance(data, str):
+        return not data.strip()
+    return isinstance(data, list | tuple | dict) and not data
 
 
 def _as_list(data) -> list | None:

@@ -106,6 +106,9 @@ def test_scripts_styles_and_comments_are_dropped():
     "<p>&lt;https://evil|click&gt;</p>",
     "<div>&lt;!subteam^S1&gt;</div>",
     "plain @Channel text",
+    "<p><!here> <!channel> raw</p>",
+    "<p><@U123> and <#C123> and <https://evil.example|click></p>",
+    "<p>&lt;<b>!channel</b>&gt;</p>",
 ])
 def test_hostile_text_inside_rich_text_stays_inert(html):
     assert_inert(html_to_mrkdwn(html))
