@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from resilient import BasicHTTPException
+from resilient import BasicHTTPException, SimpleHTTPException
 from resilient_lib import build_incident_url, build_resilient_url, build_task_url
 
 from fn_slack.lib.errors import InputError, SoarError
@@ -47,7 +47,7 @@ class SoarFile:
 def _get(rest, uri: str) -> dict:
     try:
         return rest.get(uri, skip_retry=[404])
-    except BasicHTTPException as err:
+    except (BasicHTTPException, SimpleHTTPException) as err:
         status = getattr(getattr(err, "response", None), "status_code", None)
         what = uri.split("?", maxsplit=1)[0]
         if status == 404:
@@ -86,7 +86,7 @@ def describe_file(rest, incident_id: int, task_id: int | None, artifact_id: int 
 def download(rest, path: str) -> bytes:
     try:
         return rest.get_content(path, skip_retry=[404])
-    except BasicHTTPException as err:
+    except (BasicHTTPException, SimpleHTTPException) as err:
         status = getattr(getattr(err, "response", None), "status_code", None)
         raise SoarError(f"SOAR refused to send the file {path}: HTTP {status}.") from None
 
@@ -96,7 +96,7 @@ def save_attachment(rest, incident_id: int, task_id: int | None, path: str, name
     uri = f"/tasks/{task_id}/attachments" if task_id else f"/incidents/{incident_id}/attachments"
     try:
         return rest.post_attachment(uri, path, filename=name, mimetype="text/plain")
-    except BasicHTTPException as err:
+    except (BasicHTTPException, SimpleHTTPException) as err:
         status = getattr(getattr(err, "response", None), "status_code", None)
         raise SoarError(f"SOAR refused to save {name} on the {'task' if task_id else 'incident'} "
                         f"(HTTP {status})") from None

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from resilient import BasicHTTPException
+from resilient import BasicHTTPException, SimpleHTTPException
 
 from fn_slack.lib.errors import SoarError
 
@@ -80,7 +80,7 @@ class ConversationsTable:
             if verb == "POST":
                 return self.rest.post(self._uri(suffix), payload, skip_retry=[404])
             return self.rest.put(self._uri(suffix), payload, skip_retry=[404])
-        except BasicHTTPException as err:
+        except (BasicHTTPException, SimpleHTTPException) as err:
             status = getattr(getattr(err, "response", None), "status_code", None)
             if status == 404:
                 raise SoarError(f"The data table {TABLE} is missing from incident {self.incident_id}'s org (or "

@@ -26,98 +26,99 @@ def archive(circuits_app, **inputs):
     return run_function(circuits_app, FN, inputs)
 
 
-def test_history_with_threads_and_files_is_saved_then_the_channel_archived(circuits_app, slack, soar):
-    bot = slack.bot_user_id
-    alice, bob = slack.user("alice")["id"], slack.user("bob")["id"]
-    channel_id = slack.add_channel("inc-2095", members=[bot, alice, bob])
-    parent = slack.add_message(channel_id, bot, "Please review", bot_username="SOAR")
-    slack.add_message(channel_id, bob, "I'll take a look asap.", thread_ts=parent)
-    slack.add_message(channel_id, alice, "Line one\nLine two", thread_ts=parent)
-    slack.add_message(channel_id, alice, "Done.")
-    link(soar, slack, "inc-2095")
+class TestArchiveChannel:
+    def test_history_with_threads_and_files_is_saved_then_the_channel_archived(self, circuits_app, slack, soar):
+        bot = slack.bot_user_id
+        alice, bob = slack.user("alice")["id"], slack.user("bob")["id"]
+        channel_id = slack.add_channel("inc-2095", members=[bot, alice, bob])
+        parent = slack.add_message(channel_id, bot, "Please review", bot_username="SOAR")
+        slack.add_message(channel_id, bob, "I'll take a look asap.", thread_ts=parent)
+        slack.add_message(channel_id, alice, "Line one\nLine two", thread_ts=parent)
+        slack.add_message(channel_id, alice, "Done.")
+        link(soar, slack, "inc-2095")
 
-    outcome = archive(circuits_app)
+        outcome = archive(circuits_app)
 
-    [saved] = soar.saved_attachments(INCIDENT)
-    assert saved["name"] == "Slack_channel_inc-2095_history.txt"
-    text = saved["data"].decode("utf-8")
-    assert text.startswith("1 - SOAR POSTED ON ")
-    assert f":\n{NOTICE}\n\n2 - Alice POSTED ON " in text
-    assert ":\nDone.\n\n3 - SOAR POSTED ON " in text
-    assert ":\nPlease review\n\n2 REPLIES:\n\t4 - Bob POSTED A REPLY ON " in text
-    assert ":\n\tI'll take a look asap.\n\n\t5 - Alice POSTED A REPLY ON " in text
-    assert ":\n\tLine one\n\tLine two\n\n" in text
-    assert slack.channel("inc-2095")["is_archived"] is True
-    result = outcome.content
-    assert result == {"channel": "inc-2095", "channel_id": channel_id, "attachment_id": saved["id"],
-                      "attachment_name": "Slack_channel_inc-2095_history.txt", "message_count": 5}
-    users_info = [c.params.get("user") for c in slack.calls_to("users.info")]
-    assert sorted(users_info) == sorted(set(users_info))
-
-
-def test_task_channel_history_is_saved_on_the_task(circuits_app, slack, soar):
-    slack.add_channel("task-7", members=[slack.bot_user_id])
-    link(soar, slack, "task-7", task_id=TASK)
-
-    outcome = archive(circuits_app, task_id=TASK)
-
-    assert outcome.error is None
-    assert [a["name"] for a in soar.saved_attachments(INCIDENT, TASK)] == ["Slack_channel_task-7_history.txt"]
-    assert soar.saved_attachments(INCIDENT) == []
+        [saved] = soar.saved_attachments(INCIDENT)
+        assert saved["name"] == "Slack_channel_inc-2095_history.txt"
+        text = saved["data"].decode("utf-8")
+        assert text.startswith("1 - SOAR POSTED ON ")
+        assert f":\n{NOTICE}\n\n2 - Alice POSTED ON " in text
+        assert ":\nDone.\n\n3 - SOAR POSTED ON " in text
+        assert ":\nPlease review\n\n2 REPLIES:\n\t4 - Bob POSTED A REPLY ON " in text
+        assert ":\n\tI'll take a look asap.\n\n\t5 - Alice POSTED A REPLY ON " in text
+        assert ":\n\tLine one\n\tLine two\n\n" in text
+        assert slack.channel("inc-2095")["is_archived"] is True
+        result = outcome.content
+        assert result == {"channel": "inc-2095", "channel_id": channel_id, "attachment_id": saved["id"],
+                          "attachment_name": "Slack_channel_inc-2095_history.txt", "message_count": 5}
+        users_info = [c.params.get("user") for c in slack.calls_to("users.info")]
+        assert sorted(users_info) == sorted(set(users_info))
 
 
-def test_channel_id_input_is_archived_without_a_table_row(circuits_app, slack, soar):
-    channel_id = slack.add_channel("by-id", members=[slack.bot_user_id])
+    def test_task_channel_history_is_saved_on_the_task(self, circuits_app, slack, soar):
+        slack.add_channel("task-7", members=[slack.bot_user_id])
+        link(soar, slack, "task-7", task_id=TASK)
 
-    outcome = archive(circuits_app, slack_channel_id=channel_id)
+        outcome = archive(circuits_app, task_id=TASK)
 
-    assert outcome.content["channel"] == "by-id"
-    assert slack.channel("by-id")["is_archived"] is True
-
-
-def test_failed_soar_upload_leaves_the_channel_unarchived_and_says_why(circuits_app, slack, soar):
-    slack.add_channel("inc-2095", members=[slack.bot_user_id])
-    link(soar, slack, "inc-2095")
-    soar.fail_attachment_upload = 10
-
-    outcome = archive(circuits_app)
-
-    assert "was NOT archived" in outcome.error and "#inc-2095" in outcome.error
-    assert slack.channel("inc-2095")["is_archived"] is False
-    assert slack.calls_to("conversations.archive") == []
-
-    soar.fail_attachment_upload = 0
-    rerun = archive(circuits_app)
-    assert rerun.error is None
-    assert slack.channel("inc-2095")["is_archived"] is True
+        assert outcome.error is None
+        assert [a["name"] for a in soar.saved_attachments(INCIDENT, TASK)] == ["Slack_channel_task-7_history.txt"]
+        assert soar.saved_attachments(INCIDENT) == []
 
 
-def test_already_archived_linked_channel_fails_saying_so(circuits_app, slack, soar):
-    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
-    link(soar, slack, "inc-2095")
-    WebClient(token=slack.default_token, base_url=slack.base_url).conversations_archive(channel=channel_id)
+    def test_channel_id_input_is_archived_without_a_table_row(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("by-id", members=[slack.bot_user_id])
 
-    outcome = archive(circuits_app)
+        outcome = archive(circuits_app, slack_channel_id=channel_id)
 
-    assert "#inc-2095 is already archived" in outcome.error
-    assert soar.saved_attachments(INCIDENT) == []
+        assert outcome.content["channel"] == "by-id"
+        assert slack.channel("by-id")["is_archived"] is True
 
 
-def test_nothing_linked_fails_asking_for_the_channel_id(circuits_app, slack, soar):
-    outcome = archive(circuits_app)
+    def test_failed_soar_upload_leaves_the_channel_unarchived_and_says_why(self, circuits_app, slack, soar):
+        slack.add_channel("inc-2095", members=[slack.bot_user_id])
+        link(soar, slack, "inc-2095")
+        soar.fail_attachment_upload = 10
 
-    assert "No Slack channel is linked to this incident" in outcome.error
-    assert "slack_channel_id" in outcome.error
-    assert slack.calls == []
+        outcome = archive(circuits_app)
+
+        assert "was NOT archived" in outcome.error and "#inc-2095" in outcome.error
+        assert slack.channel("inc-2095")["is_archived"] is False
+        assert slack.calls_to("conversations.archive") == []
+
+        soar.fail_attachment_upload = 0
+        rerun = archive(circuits_app)
+        assert rerun.error is None
+        assert slack.channel("inc-2095")["is_archived"] is True
 
 
-def test_export_failure_midway_leaves_the_channel_unarchived(circuits_app, slack, soar):
-    slack.add_channel("inc-2095", members=[slack.bot_user_id])
-    link(soar, slack, "inc-2095")
-    slack.faults.add("conversations.history", "http_status", times=50, status=500)
+    def test_already_archived_linked_channel_fails_saying_so(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+        link(soar, slack, "inc-2095")
+        WebClient(token=slack.default_token, base_url=slack.base_url).conversations_archive(channel=channel_id)
 
-    outcome = archive(circuits_app)
+        outcome = archive(circuits_app)
 
-    assert "conversations.history" in outcome.error
-    assert slack.channel("inc-2095")["is_archived"] is False
-    assert soar.saved_attachments(INCIDENT) == []
+        assert "#inc-2095 is already archived" in outcome.error
+        assert soar.saved_attachments(INCIDENT) == []
+
+
+    def test_nothing_linked_fails_asking_for_the_channel_id(self, circuits_app, slack, soar):
+        outcome = archive(circuits_app)
+
+        assert "No Slack channel is linked to this incident" in outcome.error
+        assert "slack_channel_id" in outcome.error
+        assert slack.calls == []
+
+
+    def test_export_failure_midway_leaves_the_channel_unarchived(self, circuits_app, slack, soar):
+        slack.add_channel("inc-2095", members=[slack.bot_user_id])
+        link(soar, slack, "inc-2095")
+        slack.faults.add("conversations.history", "http_status", times=50, status=500)
+
+        outcome = archive(circuits_app)
+
+        assert "conversations.history" in outcome.error
+        assert slack.channel("inc-2095")["is_archived"] is False
+        assert soar.saved_attachments(INCIDENT) == []

@@ -30,81 +30,82 @@ def shared_files(slack, channel_name):
     return [(m.get("text"), f) for m in messages for f in m.get("files") or []]
 
 
-def test_incident_attachment_is_shared_with_title_and_comment(circuits_app, slack, soar):
-    attachment_id = soar.add_attachment(INCIDENT, "report.pdf", REPORT)
+class TestPostAttachment:
+    def test_incident_attachment_is_shared_with_title_and_comment(self, circuits_app, slack, soar):
+        attachment_id = soar.add_attachment(INCIDENT, "report.pdf", REPORT)
 
-    outcome = upload(circuits_app, attachment_id=attachment_id, slack_text="Quarterly report")
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_text="Quarterly report")
 
-    [(comment, file)] = shared_files(slack, "general")
-    assert comment == "Quarterly report"
-    assert file["name"] == "report.pdf"
-    assert file["title"] == "Incident ID 2095 Incident Attachment: report.pdf"
-    assert file["size"] == len(REPORT)
-    result = outcome.content
-    assert result["channel"] == "general" and result["file_name"] == "report.pdf"
-    assert result["url"].startswith(f"https://sandbox.slack.com/archives/{slack.channel('general')['id']}/p")
-    assert "files.upload" not in [c.method for c in slack.calls]
-    assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
-
-
-def test_task_attachment_title_says_task(circuits_app, slack, soar):
-    attachment_id = soar.add_attachment(INCIDENT, "notes.txt", b"task notes", task_id=TASK)
-
-    upload(circuits_app, task_id=TASK, attachment_id=attachment_id)
-
-    [(_, file)] = shared_files(slack, "general")
-    assert file["title"] == "Incident ID 2095 Task Attachment: notes.txt"
-    assert soar.table(INCIDENT)[0]["slack_db_res_id"] == "RES-2095-7"
+        [(comment, file)] = shared_files(slack, "general")
+        assert comment == "Quarterly report"
+        assert file["name"] == "report.pdf"
+        assert file["title"] == "Incident ID 2095 Incident Attachment: report.pdf"
+        assert file["size"] == len(REPORT)
+        result = outcome.content
+        assert result["channel"] == "general" and result["file_name"] == "report.pdf"
+        assert result["url"].startswith(f"https://sandbox.slack.com/archives/{slack.channel('general')['id']}/p")
+        assert "files.upload" not in [c.method for c in slack.calls]
+        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
 
 
-def test_artifact_file_title_says_artifact(circuits_app, slack, soar):
-    artifact_id = soar.add_artifact(INCIDENT, "Log File", "auth.log", file=("auth.log", b"Failed password\n"))
+    def test_task_attachment_title_says_task(self, circuits_app, slack, soar):
+        attachment_id = soar.add_attachment(INCIDENT, "notes.txt", b"task notes", task_id=TASK)
 
-    upload(circuits_app, artifact_id=artifact_id)
+        upload(circuits_app, task_id=TASK, attachment_id=attachment_id)
 
-    [(_, file)] = shared_files(slack, "general")
-    assert file["title"] == "Incident ID 2095 Artifact Attachment: auth.log"
-
-
-def test_malware_sample_is_refused_and_nothing_reaches_slack(circuits_app, slack, soar):
-    artifact_id = soar.add_artifact(INCIDENT, "Malware Sample", "evil.exe", file=("evil.exe", b"MZ\x90\x00"))
-
-    outcome = upload(circuits_app, artifact_id=artifact_id)
-
-    assert "Malware Sample" in outcome.error and "allow_malware_samples" in outcome.error
-    assert slack.calls == []
+        [(_, file)] = shared_files(slack, "general")
+        assert file["title"] == "Incident ID 2095 Task Attachment: notes.txt"
+        assert soar.table(INCIDENT)[0]["slack_db_res_id"] == "RES-2095-7"
 
 
-def test_no_file_given_fails_naming_the_inputs(circuits_app, slack, soar):
-    outcome = upload(circuits_app)
+    def test_artifact_file_title_says_artifact(self, circuits_app, slack, soar):
+        artifact_id = soar.add_artifact(INCIDENT, "Log File", "auth.log", file=("auth.log", b"Failed password\n"))
 
-    assert "artifact_id" in outcome.error and "attachment_id" in outcome.error
-    assert slack.calls == []
+        upload(circuits_app, artifact_id=artifact_id)
 
-
-def test_unknown_attachment_fails_naming_the_ids(circuits_app, slack, soar):
-    outcome = upload(circuits_app, attachment_id=999999)
-
-    assert "attachment_id" in outcome.error
-    assert slack.calls == []
+        [(_, file)] = shared_files(slack, "general")
+        assert file["title"] == "Incident ID 2095 Artifact Attachment: auth.log"
 
 
-def test_share_that_appears_late_still_gives_the_message_permalink(circuits_app, slack, soar):
-    slack.share_delay = 0.4
-    attachment_id = soar.add_attachment(INCIDENT, "late.txt", b"late")
+    def test_malware_sample_is_refused_and_nothing_reaches_slack(self, circuits_app, slack, soar):
+        artifact_id = soar.add_artifact(INCIDENT, "Malware Sample", "evil.exe", file=("evil.exe", b"MZ\x90\x00"))
 
-    outcome = upload(circuits_app, attachment_id=attachment_id)
+        outcome = upload(circuits_app, artifact_id=artifact_id)
 
-    assert "/archives/" in outcome.content["url"]
-    assert outcome.content["ts"]
+        assert "Malware Sample" in outcome.error and "allow_malware_samples" in outcome.error
+        assert slack.calls == []
 
 
-def test_share_that_never_appears_falls_back_to_the_file_permalink(circuits_app, slack, soar):
-    slack.share_delay = 30
-    attachment_id = soar.add_attachment(INCIDENT, "slow.txt", b"slow")
+    def test_no_file_given_fails_naming_the_inputs(self, circuits_app, slack, soar):
+        outcome = upload(circuits_app)
 
-    outcome = upload(circuits_app, attachment_id=attachment_id)
+        assert "artifact_id" in outcome.error and "attachment_id" in outcome.error
+        assert slack.calls == []
 
-    assert outcome.error is None
-    assert "/files/" in outcome.content["url"]
-    assert any("links to the file itself" in s for s in outcome.statuses)
+
+    def test_unknown_attachment_fails_naming_the_ids(self, circuits_app, slack, soar):
+        outcome = upload(circuits_app, attachment_id=999999)
+
+        assert "attachment_id" in outcome.error
+        assert slack.calls == []
+
+
+    def test_share_that_appears_late_still_gives_the_message_permalink(self, circuits_app, slack, soar):
+        slack.share_delay = 0.4
+        attachment_id = soar.add_attachment(INCIDENT, "late.txt", b"late")
+
+        outcome = upload(circuits_app, attachment_id=attachment_id)
+
+        assert "/archives/" in outcome.content["url"]
+        assert outcome.content["ts"]
+
+
+    def test_share_that_never_appears_falls_back_to_the_file_permalink(self, circuits_app, slack, soar):
+        slack.share_delay = 30
+        attachment_id = soar.add_attachment(INCIDENT, "slow.txt", b"slow")
+
+        outcome = upload(circuits_app, attachment_id=attachment_id)
+
+        assert outcome.error is None
+        assert "/files/" in outcome.content["url"]
+        assert any("links to the file itself" in s for s in outcome.statuses)
