@@ -1,0 +1,311 @@
+"""Clicks menu items as a SOAR analyst would: rule conditions, pre-processing, the function message over
+STOMP, its status messages and result, post-processing and the notes it adds."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .broker import Reply
+from .sandbox import SoarSandbox
+from .scripting import (
+    Customizations,
+    ScriptContext,
+    ScriptError,
+    load_customizations,
+    rule_matches,
+    run_post_processing,
+    run_pre_processing,
+)
+from .state import SANDBOX_USER, NotFound
+
+# SOAR's numeric type ids of the objects a menu item can sit on (the "object" part of a function message).
+OBJECT_TYPE_IDS = {"incident": 0, "task": 1, "note": 2, "artifact": 4, "attachment": 5}
+
+
+@dataclass
+class Step:
+    """One thing SOAR did for the click, and whether it went as it should."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"[{'ok' if self.ok else 'FAILED'}] {self.name}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass
+class ClickResult:
+    """What happened when a menu item was clicked."""
+
+    rule: str
+    object_type: str
+    object_id: int
+    shown: bool = False
+    inputs: dict[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
+    correlation_id: str | None = None
+    status_messages: list[str] = field(default_factory=list)
+    results: dict[str, Any] | None = None
+    error: str | None = None
+    notes: list[dict] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def completed(self) -> bool:
+        """The function finished with success=True and post-processing ran."""
+        return self.error is None and bool(self.results and self.results.get("success"))
+
+    @property
+    def content(self) -> dict[str, Any]:
+        return dict((self.results or {}).get("content") or {})
+
+    def step(self, name: str, ok: bool, detail: str = "") -> None:
+        self.steps.append(Step(name, ok, detail))
+
+    def report(self) -> str:
+        """Readable lines, one per step, as the demo prints them."""
+        head = f"{self.rule} on {self.object_type} {self.object_id}"
+        return "\n".join([head] + [f"  {s}" for s in self.steps])
+
+
+class DriverError(RuntimeError):
+    """The click could not be made (unknown rule, missing object, function not imported)."""
+
+
+class SoarDriver:
+    """Runs fn_slack's rules and workflows against a SoarSandbox the way SOAR runs them."""
+
+    def __init__(self, sandbox: SoarSandbox, customizations: Customizations | None = None,
+                 timeout: float = 60.0) -> None:
+        self.sandbox = sandbox
+        self.timeout = timeout
+        self._customizations = customizations
+        self._instances = itertools.count(1)
+
+    @property
+    def customizations(self) -> Customizations:
+        """The rules and workflows SOAR has: the last import `customize` made, else the package's file."""
+        if self._customizations is not None:
+            return self._customizations
+        with self.sandbox.state.lock:
+            imported = list(self.sandbox.state.imported_exports)
+        return Customizations(imported[-1]) if imported else load_customizations()
+
+    # ---------------------------------------------------------------- objects as scripts see them
+    def _objects(self, object_type: str, incident_id: int, task_id: int | None, object_id: int | None) -> dict:
+        state = self.sandbox.state
+        incident = state.incident(incident_id)
+        description = incident.get("description")
+        incident["description"] = {"format": "html", "content": description} if description else None
+        objects: dict[str, Any] = {"incident": incident, "task": None}
+        if task_id is not None:
+            task = state.task(task_id)
+            if task["inc_id"] != incident_id:
+                raise NotFound(f"task {task_id} of incident {incident_id}")
+            objects["task"] = task
+        if object_type == "incident":
+            objects["object"] = incident
+        elif object_type == "task":
+            if objects["task"] is None:
+                raise DriverError("a task menu item needs task_id")
+            objects["object"] = objects["task"]
+        elif object_type == "note":
+            note = self._note(object_id, incident_id)
+            if note["task_id"] is not None:
+                objects["task"] = state.task(note["task_id"])
+            objects["note"] = objects["object"] = note
+        elif object_type == "artifact":
+            objects["artifact"] = objects["object"] = state.artifact(incident_id, _need(object_id, "artifact"))
+        elif object_type == "attachment":
+            attachment = state.attachment(_need(object_id, "attachment"), inc_id=incident_id)
+            if attachment["task_id"] is not None:
+                objects["task"] = state.task(attachment["task_id"])
+            objects["attachment"] = objects["object"] = attachment
+        else:
+            raise DriverError(f"menu items on {object_type} objects are not supported")
+        return objects
+
+    def _note(self, note_id: int | None, incident_id: int) -> dict:
+        with self.sandbox.state.lock:
+            note = self.sandbox.state.notes.get(_need(note_id, "note"))
+            if note is None or note["inc_id"] != incident_id:
+                raise NotFound(f"note {note_id} of incident {incident_id}")
+            note = dict(note)
+        note["text"] = {"format": "html", "content": note["text"]}
+        return note
+
+    # ---------------------------------------------------------------- the click
+    def click(self, rule_name: str, *, incident_id: int, task_id: int | None = None,
+              object_id: int | None = None, properties: dict[str, Any] | None = None,
+              timeout: float | None = None) -> ClickResult:
+        """Click the menu item `rule_name` on an object and run its workflow to the end.
+
+        `object_id` is the note, artifact or attachment id for those object types; `properties` are the
+        values the analyst types into the item's dialog (rule fields by API name).
+        """
+        started = time.monotonic()
+        customizations = self.customizations
+        rule = customizations.rule(rule_name)
+        objects = self._objects(rule.object_type, incident_id, task_id, object_id)
+        obj = objects["object"]
+        result = ClickResult(rule=rule_name, object_type=rule.object_type, object_id=obj["id"])
+        try:
+            self._run(rule, objects, properties or {}, result, timeout or self.timeout)
+        finally:
+            result.elapsed = time.monotonic() - started
+        return result
+
+    def _run(self, rule: Any, objects: dict, properties: dict, result: ClickResult, timeout: float) -> None:
+        customizations = self.customizations
+        result.shown = rule_matches(rule, objects["object"])
+        if not result.shown:
+            result.error = "the menu item is not shown on this object (the rule's conditions do not hold)"
+            result.step("rule conditions", False, _conditions_text(rule))
+            return
+        result.step("rule conditions", True, _conditions_text(rule) if rule.conditions else "none")
+        workflow = customizations.workflow(rule.workflows[0])
+        try:
+            function = self.sandbox.state.function(workflow.function_name)
+        except NotFound:
+            result.error = f"function {workflow.function_name} is not defined in SOAR (run customize)"
+            result.step("function definition", False, result.error)
+            return
+        input_fields = {f["name"]: f for f in self.sandbox.state.function_input_fields(function["name"])}
+        rule_properties = {name: properties.get(name) for name in rule.view_field_names}
+        ctx = ScriptContext(objects["incident"], task=objects["task"], note=objects.get("note"),
+                            artifact=objects.get("artifact"), attachment=objects.get("attachment"),
+                            rule_properties=rule_properties, soar_base_url=self.sandbox.rest_url.rstrip("/"))
+        try:
+            inputs = dict(workflow.static_inputs)
+            inputs.update(run_pre_processing(workflow.pre_script, ctx, input_types={
+                name: spec.get("input_type", "text") for name, spec in input_fields.items()}))
+        except ScriptError as exc:
+            result.error = str(exc)
+            result.step("pre-processing script", False, str(exc))
+            return
+        result.inputs = {name: value for name, value in inputs.items() if value is not None}
+        result.step("pre-processing script", True,
+                    ", ".join(f"{k}={_short(v)}" for k, v in result.inputs.items()))
+
+        correlation_id = str(uuid.uuid4())
+        result.correlation_id = correlation_id
+        body = self._function_message(function, workflow, objects, result.inputs, input_fields)
+        destination = f"actions.{self.sandbox.org_id}.{function['destination_handle']}"
+        result.message_id = self.sandbox.broker.publish(destination, json.dumps(body), {
+            "reply-to": f"acks.{self.sandbox.org_id}.{function['destination_handle']}",
+            "correlation-id": correlation_id,
+            "Co3ContextToken": uuid.uuid4().hex,
+            "Co3MessagePayload": "FunctionDataDTO",
+            "timestamp": str(int(time.time() * 1000)),
+            "persistent": "true", "priority": "4", "expires": "0", "content-type": "application/json",
+        })
+        result.step("function message sent", True, f"{function['name']} to {destination}")
+
+        final = self.sandbox.broker.wait_for_completion(correlation_id, timeout)
+        replies = self.sandbox.broker.replies_for(correlation_id)
+        for reply in replies:
+            if reply is final:
+                continue
+            message = str(reply.body.get("message", "")) if isinstance(reply.body, dict) else str(reply.body)
+            result.status_messages.append(message)
+            result.step("status message", True, message)
+        if final is None:
+            result.error = f"no result from {function['name']} within {timeout:.0f} s"
+            result.step("function result", False, result.error)
+            return
+        if not self._final_ok(final, result):
+            return
+        try:
+            run_post_processing(workflow.post_script, ctx, result.results or {})
+        except ScriptError as exc:
+            result.error = str(exc)
+            result.step("post-processing script", False, str(exc))
+            return
+        result.step("post-processing script", True, f"{len(ctx.notes_added)} note(s)")
+        for added in ctx.notes_added:
+            task = added.target_id if added.target == "task" else None
+            note = self.sandbox.state.add_note(objects["incident"]["id"], added.html, task_id=task)
+            result.notes.append(note)
+            result.step(f"note added to {added.target} {added.target_id}", True,
+                        _short(_strip_tags(added.html), 120))
+
+    def _final_ok(self, final: Reply, result: ClickResult) -> bool:
+        body = final.body if isinstance(final.body, dict) else {}
+        if body.get("message_type") == 1:
+            result.error = str(body.get("message", "")).strip()
+            result.step("function result", False, _short(result.error, 400))
+            return False
+        result.results = body.get("results") or {}
+        success = bool(result.results.get("success", True))
+        detail = json.dumps(result.results.get("content"), sort_keys=True) if success \
+            else str(result.results.get("reason"))
+        result.step("function result", success, _short(detail, 300))
+        if not success:
+            result.error = str(result.results.get("reason") or "the function reported success=false")
+        return success
+
+    def _function_message(self, function: dict, workflow: Any, objects: dict, inputs: dict,
+                          input_fields: dict[str, dict]) -> dict:
+        """The FunctionDataDTO body SOAR sends: inputs in their wire shapes, plus who, what and where."""
+        obj = objects["object"]
+        object_type = next(t for t in OBJECT_TYPE_IDS if objects.get(t) is obj)
+        with self.sandbox.state.lock:
+            stored = self.sandbox.state.workflows.get(workflow.programmatic_name, {})
+        workflow_dto = {"workflow_id": stored.get("workflow_id", 0),
+                        "programmatic_name": workflow.programmatic_name, "name": workflow.name,
+                        "object_type": workflow.object_type, "uuid": stored.get("uuid"),
+                        "description": stored.get("description"), "tags": [], "actions": []}
+        parent_id = None if object_type == "incident" else objects["incident"]["id"]
+        return {
+            "function": {"id": function["id"], "name": function["name"],
+                         "display_name": function["display_name"], "uuid": function.get("uuid")},
+            "inputs": {name: _wire_value(value, input_fields.get(name, {})) for name, value in inputs.items()},
+            "workflow": workflow_dto,
+            "workflow_instance": {"workflow_instance_id": next(self._instances), "workflow": workflow_dto},
+            "principal": dict(SANDBOX_USER),
+            "object": {"id": obj["id"], "parent_id": parent_id, "type_id": OBJECT_TYPE_IDS[object_type],
+                       "type_name": object_type, "name": obj.get("name") or obj.get("value") or str(obj["id"]),
+                       "object_type": object_type},
+        }
+
+
+def _wire_value(value: Any, spec: dict) -> Any:
+    """SOAR sends textareas as {format, content} and selects as {id, name}; the rest as they are."""
+    input_type = spec.get("input_type")
+    if input_type == "textarea" and not isinstance(value, dict):
+        return {"format": "text", "content": value}
+    if input_type == "select" and not isinstance(value, dict):
+        for choice in spec.get("values") or []:
+            if choice.get("label") == value:
+                return {"id": choice.get("value"), "name": value}
+        return {"id": None, "name": value}
+    return value
+
+
+def _need(object_id: int | None, kind: str) -> int:
+    if object_id is None:
+        raise DriverError(f"a {kind} menu item needs object_id (the {kind} id)")
+    return object_id
+
+
+def _conditions_text(rule: Any) -> str:
+    return "; ".join(f"{c.get('field_name')} {c.get('method')} {c.get('value')}" for c in rule.conditions)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _strip_tags(html: str) -> str:
+    from bs4 import BeautifulSoup  # noqa: PLC0415 - only needed for readable step lines
+
+    return BeautifulSoup(html, "html.parser").get_text(" ")
