@@ -28,7 +28,7 @@ SCRIPTS_DIR = Path(__file__).resolve().parent / "scripts"
 # upgrade updates the objects in SOAR instead of duplicating them.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/fn-slack/fn_slack/customizations")
 
-EXPORT_DATE = 1795996800000  # 2026-11-30 00:00 UTC, fixed so that rebuilding is reproducible
+EXPORT_DATE = 1795737600000  # 2026-11-27 00:00 UTC, fixed so that rebuilding is reproducible
 SERVER_VERSION = {"build_number": 0, "major": 41, "minor": 0, "version": "41.0.0"}
 AUTHOR = "fn-slack-maintainers@fn-slack.dev"
 
@@ -302,7 +302,7 @@ def build_export() -> dict[str, Any]:
         xml = workflow_xml(wf_name, rule_name, description, function)
         workflows.append({
             "actions": [], "content": {"version": 1, "workflow_id": wf_name, "xml": xml},
-            "content_version": 1, "creator_id": AUTHOR, "description": description, "export_key": wf_name,
+            "content_version": 1, "description": description, "export_key": wf_name,
             "last_modified_by": AUTHOR, "last_modified_time": EXPORT_DATE, "name": rule_name,
             "object_type": object_type, "programmatic_name": wf_name, "tags": [],
             "uuid": stable_uuid("workflow", wf_name), "workflow_id": workflow_id,
