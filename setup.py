@@ -47,8 +47,8 @@ whole conversation, threads included, into the incident before archiving the cha
     ],
     entry_points={
         "resilient.circuits.components": [
-            "{}FunctionComponent = fn_slack.components.{}:FunctionComponent".format(
-                snake_to_camel(get_module_name(filename)), get_module_name(filename))
+            f"{snake_to_camel(get_module_name(filename))}FunctionComponent = "
+            f"fn_slack.components.{get_module_name(filename)}:FunctionComponent"
             for filename in sorted(glob.glob("./fn_slack/components/[a-zA-Z]*.py"))
         ],
         "resilient.circuits.configsection": ["gen_config = fn_slack.util.config:config_section_data"],

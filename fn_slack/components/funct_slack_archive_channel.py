@@ -6,7 +6,7 @@ import tempfile
 from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
 
 from fn_slack.lib import inputs
-from fn_slack.lib.app_support import PACKAGE, load_settings, save_attachment
+from fn_slack.lib.app_support import PACKAGE, check_settings_at_startup, load_settings, save_attachment
 from fn_slack.lib.conversations_table import ConversationsTable, incident_lock
 from fn_slack.lib.errors import InputError, SlackError, SoarError
 from fn_slack.lib.history_export import load_template, write_history
@@ -22,7 +22,7 @@ class FunctionComponent(AppFunctionComponent):
 
     def __init__(self, opts):
         super().__init__(opts, PACKAGE)
-        load_settings(self)
+        check_settings_at_startup(self)
 
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs):

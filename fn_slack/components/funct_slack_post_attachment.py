@@ -3,7 +3,14 @@
 from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
 
 from fn_slack.lib import inputs
-from fn_slack.lib.app_support import MALWARE_SAMPLE, PACKAGE, describe_file, download, load_settings
+from fn_slack.lib.app_support import (
+    MALWARE_SAMPLE,
+    PACKAGE,
+    check_settings_at_startup,
+    describe_file,
+    download,
+    load_settings,
+)
 from fn_slack.lib.conversations_table import ConversationsTable, incident_lock
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import MAX_TEXT_CHARS
@@ -22,7 +29,7 @@ class FunctionComponent(AppFunctionComponent):
 
     def __init__(self, opts):
         super().__init__(opts, PACKAGE)
-        load_settings(self)
+        check_settings_at_startup(self)
 
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs):

@@ -3,7 +3,7 @@
 from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
 
 from fn_slack.lib import inputs
-from fn_slack.lib.app_support import PACKAGE, load_settings, soar_link_builder
+from fn_slack.lib.app_support import PACKAGE, check_settings_at_startup, load_settings, soar_link_builder
 from fn_slack.lib.conversations_table import ConversationsTable, incident_lock
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import render_message
@@ -18,7 +18,7 @@ class FunctionComponent(AppFunctionComponent):
 
     def __init__(self, opts):
         super().__init__(opts, PACKAGE)
-        load_settings(self)  # a missing or placeholder api_token is reported when the app starts
+        check_settings_at_startup(self)
 
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs):

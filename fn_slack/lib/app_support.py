@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from resilient import BasicHTTPException, SimpleHTTPException
 from resilient_lib import build_incident_url, build_resilient_url, build_task_url
 
-from fn_slack.lib.errors import InputError, SoarError
+from fn_slack.lib.errors import ConfigError, InputError, SoarError
 from fn_slack.lib.settings import SlackSettings
 
 PACKAGE = "fn_slack"
@@ -19,6 +19,14 @@ def load_settings(component) -> SlackSettings:
     """The validated ``[fn_slack]`` settings of a running component (proxies and TLS via resilient-lib)."""
     return SlackSettings.from_app_configs(component.app_configs, component.rc.get_proxies(),
                                           component.rc.get_verify())
+
+
+def check_settings_at_startup(component) -> None:
+    """Log a clear message at start-up when [fn_slack] is unusable; each call then fails with the same text."""
+    try:
+        load_settings(component)
+    except ConfigError as err:
+        component.LOG.error("fn_slack cannot call Slack until app.config is fixed: %s", err)
 
 
 def soar_link_builder(opts: dict, org_id: int | None) -> Callable[[int, int | None], str]:
