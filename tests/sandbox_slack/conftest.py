@@ -31,7 +31,8 @@ def sb(sandbox_session: SlackSandbox) -> SlackSandbox:
 @pytest.fixture
 def make_client(sb: SlackSandbox) -> Callable[..., WebClient]:
     def make(token: str | None = None, **kwargs: object) -> WebClient:
-        return WebClient(token=token or sb.default_token, base_url=sb.base_url, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return WebClient(token=token or sb.default_token, base_url=sb.base_url, **kwargs)
 
     return make
 
