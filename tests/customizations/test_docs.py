@@ -1,0 +1,80 @@
+"""The README, the user guide and the Slack app manifest say what the package really contains."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from tests.customizations import build_export
+
+ROOT = build_export.ROOT
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+GUIDE = (ROOT / "doc" / "user-guide.md").read_text(encoding="utf-8")
+EXPORT = json.loads(build_export.EXPORT_PATH.read_text(encoding="utf-8"))
+
+SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "chat:write", "chat:write.public",
+          "chat:write.customize", "users:read", "users:read.email", "files:write", "files:read",
+          "channels:history", "groups:history"]
+CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_proxy", "slack_api_url", "timeout",
+               "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify"]
+
+
+def test_readme_opens_with_the_two_command_quick_start():
+    first_block = README.split("```", 2)[1]
+    assert first_block == (
+        "\nmake demo    # runs fn_slack end to end against the local Slack and SOAR sandboxes (needs only python3)\n"
+        "make test    # ruff + the whole test suite\n")
+    assert README.index("```") < README.index("## ")
+
+
+def test_manifest_requests_exactly_the_scopes_fn_slack_needs():
+    manifest = (ROOT / "doc" / "slack-app-manifest.yml").read_text(encoding="utf-8")
+    bot_block = manifest.split("    bot:\n", 1)[1]
+    scopes = re.findall(r"^\s{6}- (\S+)$", bot_block.split("settings:", 1)[0], re.MULTILINE)
+    assert scopes == SCOPES
+    assert "token_rotation_enabled: false" in manifest
+    # the README names the same scopes
+    readme_scopes = README.split("#### Permissions", 1)[1].split("`", 2)[1].split()
+    assert readme_scopes == SCOPES
+
+
+def test_readme_and_guide_document_every_config_key():
+    readme_keys = re.findall(r"^\| \*\*(\w+)\*\* \|", README, re.MULTILINE)
+    assert readme_keys == CONFIG_KEYS
+    guide_keys = re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", GUIDE.split("## 6.", 1)[1].split("## 7.", 1)[0],
+                            re.MULTILINE)
+    assert sorted(k for pair in guide_keys for k in pair if k) == sorted(CONFIG_KEYS)
+
+
+def test_readme_function_inputs_match_the_export():
+    fields = {f["uuid"]: f for f in EXPORT["fields"]}
+    for function in EXPORT["functions"]:
+        section = README.split(f"## Function - {function['display_name']}\n", 1)[1].split("\n## ", 1)[0]
+        rows = re.findall(r"^\| `(\w+)` \| `(\w+)` \| (Yes|No) \| `-` \| (.*) \|$", section, re.MULTILINE)
+        expected = sorted((fields[item["content"]]["name"], fields[item["content"]]["input_type"],
+                           "Yes" if fields[item["content"]].get("required") == "always" else "No",
+                           fields[item["content"]]["tooltip"]) for item in function["view_items"])
+        assert sorted(rows) == expected, function["name"]
+
+
+def test_readme_example_scripts_are_the_shipped_ones():
+    scripts = set()
+    for workflow in EXPORT["workflows"]:
+        settings = json.loads(re.search(r"<resilient:function[^>]*>(.*?)</resilient:function>",
+                                        workflow["content"]["xml"]).group(1)
+                              .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+        scripts |= {settings["pre_processing_script"].strip(), settings["post_processing_script"].strip()}
+    shown = re.findall(r"Example Function (?:Input|Post Process) Script:</summary>\n<p>\n\n```python\n(.*?)```",
+                       README, re.DOTALL)
+    assert len(shown) == 2 * len(EXPORT["functions"])
+    assert all(block.strip() in scripts for block in shown)
+
+
+def test_readme_rules_table_lists_every_rule_with_its_workflow():
+    rows = re.findall(r"^\| (Example: [^|]+) \| (\w+) \| `(\w+)` \|", README, re.MULTILINE)
+    assert sorted(rows) == sorted((a["name"], a["object_type"], a["workflows"][0]) for a in EXPORT["actions"])
+
+
+def test_guide_names_the_selftest_spelling_that_works():
+    assert "resilient-circuits selftest -l fn_slack" in GUIDE
+    assert "selftest -l fn-slack" not in GUIDE
