@@ -1,10 +1,15 @@
 """Fresh Slack sandbox and SOAR state for every function test."""
 
 import pytest
+from resilient_circuits.actions_test_component import ResilientTestActions
 
 from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY
 from tests.functions.harness import slack_sandbox
 from tests.functions.soar_mock import STATE
+
+# resilient-circuits' interactive test console listens on 127.0.0.1:8008 in every app; the tests fire events
+# directly and never use it, so let each app take a free port and test runs never collide on 8008.
+ResilientTestActions.__init__.__defaults__ = ("127.0.0.1", 0)
 
 INCIDENT = 2095
 TASK = 7
