@@ -1,0 +1,73 @@
+"""The payload samples show the results the functions really return, wrapped in the v2 payload."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from fn_slack.lib.post_target import PostTarget, post_result
+from fn_slack.lib.slack_utils import Channel
+from tests.customizations import build_export
+from tests.customizations import samples as s
+
+SAMPLES = build_export.ROOT / "payload_samples"
+EXPORT = json.loads(build_export.EXPORT_PATH.read_text(encoding="utf-8"))
+FIELDS = {f["uuid"]: f["name"] for f in EXPORT["fields"]}
+FUNCTIONS = {f["name"]: [FIELDS[item["content"]] for item in f["view_items"]] for f in EXPORT["functions"]}
+
+# What the post functions build their result with, so the samples follow the code.
+POST_KEYS = list(post_result(None, PostTarget(channel=Channel(id="C1", name="x", is_private=False), link=None),
+                             "https://x", "1.2", linked=True))
+CONTENT_KEYS = {
+    "slack_post_message": POST_KEYS,
+    "slack_post_attachment": [*POST_KEYS, "file_id", "file_name"],
+    "slack_archive_channel": ["channel", "channel_id", "attachment_id", "attachment_name", "message_count"],
+}
+TEST_RESULTS = {"slack_post_message": s.POST_RESULT, "slack_post_attachment": s.ATTACHMENT_RESULT,
+                "slack_archive_channel": s.ARCHIVE_RESULT}
+
+
+def load(function: str, name: str) -> dict:
+    return json.loads((SAMPLES / function / name).read_text(encoding="utf-8"))
+
+
+def test_every_function_has_samples():
+    assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_example_is_a_v2_payload_with_the_real_result_keys(function):
+    example = load(function, "output_json_example.json")
+
+    assert set(example) == {"version", "success", "reason", "content", "raw", "inputs", "metrics"}
+    assert (example["version"], example["success"]) == (2.0, True)
+    assert list(example["content"]) == CONTENT_KEYS[function]
+    assert sorted(example["inputs"]) == sorted(FUNCTIONS[function])
+    assert example["metrics"]["package"] == "fn_slack"
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_schema_accepts_the_example_and_the_results_the_workflow_tests_use(function):
+    schema = load(function, "output_json_schema.json")
+    jsonschema.validate(load(function, "output_json_example.json"), schema)
+    jsonschema.validate(s.v2_payload(TEST_RESULTS[function]), schema)
+    assert list(TEST_RESULTS[function]) == CONTENT_KEYS[function]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_schema_rejects_a_result_of_the_wrong_shape(function):
+    schema = load(function, "output_json_schema.json")
+    broken = s.v2_payload(dict(TEST_RESULTS[function], channel=42))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_mock_expectations_describe_the_slack_call_that_succeeds_or_fails(function):
+    success = load(function, "mock_json_expectation_success.json")
+    failure = load(function, "mock_json_expectation_fail.json")
+    assert success["httpRequest"]["path"] == failure["httpRequest"]["path"]
+    assert success["httpResponse"]["body"]["ok"] is True
+    assert failure["httpResponse"]["body"]["ok"] is False and failure["httpResponse"]["body"]["error"]
