@@ -49,6 +49,16 @@ class Call:
         return data
 
 
+@dataclass(frozen=True)
+class _Stamp:
+    """When a request arrived and which workspace it belongs to: a request still running across reset()
+    must neither touch the fresh workspace nor appear in the fresh call log."""
+
+    time: float
+    generation: int
+    ws: Workspace
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Request handler that keeps stdout/stderr free of per-request log lines."""
 
@@ -73,6 +83,7 @@ class SlackSandbox:
         self._lock = threading.RLock()
         self._ws = Workspace(workspace)
         self._calls: list[Call] = []
+        self._generation = 0
         self.faults = Faults()
         self._limiter = RateLimiter()
         self._apply_settings()
@@ -127,6 +138,7 @@ class SlackSandbox:
         fresh = Workspace(spec)
         with self._lock:
             self._ws = fresh
+            self._generation += 1
             self._calls = []
             self.faults.clear()
             self._apply_settings()
@@ -372,15 +384,20 @@ class SlackSandbox:
             response = Response("Not Found", status=404, mimetype="text/plain")
         return response(environ, start_response)
 
-    def _record(self, method: str, params: dict, token: str | None, status: int,  # noqa: PLR0917
-                body: dict | None, started: float) -> None:
+    def _stamp(self) -> _Stamp:
+        with self._lock:
+            return _Stamp(time.time(), self._generation, self._ws)
+
+    def _record(self, stamp: _Stamp, method: str, params: dict, token: str | None, status: int,  # noqa: PLR0917
+                body: dict | None) -> None:
         ok = bool(body and body.get("ok"))
         error = None if ok or body is None else body.get("error")
         with self._lock:
-            self._calls.append(Call(method, params, token, status, ok, error, started))
+            if stamp.generation == self._generation:
+                self._calls.append(Call(method, params, token, status, ok, error, stamp.time))
 
-    def _fault_response(self, method: str, params: dict, token: str | None, environ: dict,
-                        started: float) -> Response | None:
+    def _fault_response(self, stamp: _Stamp, method: str, params: dict, token: str | None,
+                        environ: dict) -> Response | None:
         """Apply the next scripted fault for this call; None means answer normally."""
         fault = self.faults.take(method)
         if fault is None:
@@ -389,7 +406,7 @@ class SlackSandbox:
             time.sleep(fault.delay)
             return None
         if fault.kind == "drop":
-            self._record(method, params, token, 0, None, started)
+            self._record(stamp, method, params, token, 0, None)
             sock = environ.get("werkzeug.socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
@@ -398,32 +415,32 @@ class SlackSandbox:
             raise ConnectionAbortedError("sandbox fault: connection dropped")
         if fault.kind == "ratelimit":
             body = {"ok": False, "error": "ratelimited"}
-            self._record(method, params, token, 429, body, started)
+            self._record(stamp, method, params, token, 429, body)
             response = _json_response(body, status=429)
             response.headers["Retry-After"] = str(int(fault.retry_after))
             response.headers["X-Sandbox-Retry-After-Seconds"] = f"{float(fault.retry_after):.3f}"
             return response
         if fault.kind == "http_status":
             body = {"ok": False, "error": fault.error or "internal_error"}
-            self._record(method, params, token, fault.status, body, started)
+            self._record(stamp, method, params, token, fault.status, body)
             return _json_response(body, status=fault.status)
         body = {"ok": False, "error": fault.error or "internal_error"}
-        self._record(method, params, token, 200, body, started)
+        self._record(stamp, method, params, token, 200, body)
         return _json_response(body)
 
     def _api(self, request: Request, method: str, environ: dict) -> Response:
-        started = time.time()
+        stamp = self._stamp()
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
         try:
             values, body_token = _read_params(request)
         except api.SlackError as exc:
             body = {"ok": False, "error": exc.error}
-            self._record(method, {}, None, 200, body, started)
+            self._record(stamp, method, {}, None, 200, body)
             return _json_response(body)
         token = _bearer(request) or body_token
         params = {k: v for k, v in values.items() if k != "token"}
-        faulted = self._fault_response(method, params, token, environ, started)
+        faulted = self._fault_response(stamp, method, params, token, environ)
         if faulted is not None:
             return faulted
         if api.is_retired(method):
@@ -436,18 +453,17 @@ class SlackSandbox:
                                        non_marketplace=self.non_marketplace)
             if wait is not None:
                 body = {"ok": False, "error": "ratelimited"}
-                self._record(method, params, token, 429, body, started)
+                self._record(stamp, method, params, token, 429, body)
                 response = _json_response(body, status=429)
                 response.headers["Retry-After"] = retry_after_header(wait, self.time_scale)
                 response.headers["X-Sandbox-Retry-After-Seconds"] = f"{wait:.3f}"
                 return response
-            body = self._dispatch(method, values, token, request.host_url)
-        self._record(method, params, token, 200, body, started)
+            body = self._dispatch(stamp.ws, method, values, token, request.host_url)
+        self._record(stamp, method, params, token, 200, body)
         return _json_response(body)
 
-    def _dispatch(self, method: str, values: dict, token: str | None, host_url: str) -> dict:
+    def _dispatch(self, ws: Workspace, method: str, values: dict, token: str | None, host_url: str) -> dict:
         with self._lock:
-            ws = self._ws
             api.flush_due_shares(ws)
             try:
                 if not token:
@@ -469,10 +485,10 @@ class SlackSandbox:
             return json.loads(json.dumps({"ok": True, **result}))
 
     def _upload(self, request: Request, file_id: str, environ: dict) -> Response:
-        started = time.time()
+        stamp = self._stamp()
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
-        faulted = self._fault_response("upload", {"file_id": file_id}, None, environ, started)
+        faulted = self._fault_response(stamp, "upload", {"file_id": file_id}, None, environ)
         if faulted is not None:
             return faulted
         if request.mimetype == "multipart/form-data":
@@ -480,15 +496,14 @@ class SlackSandbox:
             data = parts[0].read() if parts else (request.form.get("file") or "").encode("utf-8")
         else:
             data = request.get_data(cache=False)
+        params = {"file_id": file_id, "length": len(data)}
         with self._lock:
-            rec = self._ws.files.get(file_id)
+            rec = stamp.ws.files.get(file_id)
             if rec is None or rec.completed:
-                self._calls.append(Call("upload", {"file_id": file_id, "length": len(data)}, None, 404, False,
-                                        "file_not_found", started))
+                self._record(stamp, "upload", params, None, 404, {"ok": False, "error": "file_not_found"})
                 return Response("Not Found", status=404, mimetype="text/plain")
             rec.data = data
-            self._calls.append(Call("upload", {"file_id": file_id, "length": len(data)}, None, 200, True, None,
-                                    started))
+        self._record(stamp, "upload", params, None, 200, {"ok": True})
         return Response(f"OK - {len(data)}", status=200, mimetype="text/plain")
 
 

@@ -168,3 +168,13 @@ def test_twenty_five_concurrent_clients(sb, make_client, ids):
     assert len(set(stamps)) == 120
     stored = [m["ts"] for m in sb.messages(ids["general"])]
     assert stored == sorted(stamps)
+
+
+def test_request_in_flight_across_reset_does_not_leak_into_the_fresh_workspace(sb, make_client, ids):
+    sb.faults.add("chat.postMessage", "delay", delay=0.5)
+    with pytest.raises(TimeoutError):
+        make_client(retry_handlers=[], timeout=0.1).chat_postMessage(channel=ids["general"], text="stale")
+    sb.reset()
+    time.sleep(0.8)  # let the delayed request finish on the server
+    assert sb.messages("general") == []
+    assert sb.calls == [] and sb.notifications == []
