@@ -29,6 +29,9 @@ _INPUT_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
     "text": (str,),
     "textarea": (str,),
     "select": (str,),
+    "multiselect": (list,),
+    "datepicker": (int,),
+    "datetimepicker": (int,),
 }
 
 
