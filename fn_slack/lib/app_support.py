@@ -52,15 +52,14 @@ class SoarFile:
     artifact_type: str | None = None
 
 
-def _get(rest, uri: str) -> dict:
+def _get(rest, uri: str, what: str) -> dict:
     try:
         return rest.get(uri, skip_retry=[404])
     except (BasicHTTPException, SimpleHTTPException) as err:
         status = getattr(getattr(err, "response", None), "status_code", None)
-        what = uri.split("?", maxsplit=1)[0]
         if status == 404:
-            raise InputError(f"SOAR has no {what.strip('/').replace('/', ' ')}: check incident_id, task_id, "
-                             f"artifact_id and attachment_id.") from None
+            raise InputError(f"SOAR has no {what}: check incident_id, task_id, artifact_id and "
+                             f"attachment_id.") from None
         raise SoarError(f"SOAR refused to read {what}: HTTP {status}.") from None
 
 
@@ -68,7 +67,8 @@ def describe_file(rest, incident_id: int, task_id: int | None, artifact_id: int 
                   attachment_id: int | None) -> tuple[SoarFile, str]:
     """Which file to upload (artifact, task attachment, incident attachment) and its download path."""
     if artifact_id:
-        artifact = _get(rest, f"/incidents/{incident_id}/artifacts/{artifact_id}?handle_format=names")
+        artifact = _get(rest, f"/incidents/{incident_id}/artifacts/{artifact_id}?handle_format=names",
+                        f"artifact {artifact_id} in incident {incident_id}")
         attachment = artifact.get("attachment") or {}
         if not attachment:
             raise InputError(f"Artifact {artifact_id} ({artifact.get('type')}) holds no file: use "
@@ -80,11 +80,13 @@ def describe_file(rest, incident_id: int, task_id: int | None, artifact_id: int 
                          kind="Artifact", artifact_type=str(artifact_type or "")),
                 f"/incidents/{incident_id}/artifacts/{artifact_id}/contents")
     if attachment_id and task_id:
-        meta = _get(rest, f"/tasks/{task_id}/attachments/{attachment_id}")
+        meta = _get(rest, f"/tasks/{task_id}/attachments/{attachment_id}",
+                    f"attachment {attachment_id} on task {task_id}")
         return (SoarFile(name=meta.get("name") or f"attachment-{attachment_id}", size=meta.get("size"),
                          kind="Task"), f"/tasks/{task_id}/attachments/{attachment_id}/contents")
     if attachment_id:
-        meta = _get(rest, f"/incidents/{incident_id}/attachments/{attachment_id}")
+        meta = _get(rest, f"/incidents/{incident_id}/attachments/{attachment_id}",
+                    f"attachment {attachment_id} on incident {incident_id}")
         return (SoarFile(name=meta.get("name") or f"attachment-{attachment_id}", size=meta.get("size"),
                          kind="Incident"), f"/incidents/{incident_id}/attachments/{attachment_id}/contents")
     raise InputError("Give artifact_id (an artifact with a file) or attachment_id (an incident or task "

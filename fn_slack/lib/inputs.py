@@ -49,7 +49,7 @@ def channel_name(value: Any) -> str | None:
         shown = " ".join(repr(c) for c in bad[:8])
         raise InputError(f"slack_channel '{name}' has characters Slack does not allow ({shown}). {rule}.")
     if not re.search(r"[a-z0-9]", name):
-        raise InputError(f"slack_channel '{name}' is only punctuation. {rule}, with at least one letter or digit.")
+        raise InputError(f"slack_channel '{name}' is only punctuation: give at least one letter or digit. {rule}.")
     return name
 
 
