@@ -176,7 +176,7 @@ class _Inputs:
                 raise ScriptError(f"inputs.{name}: the function has no input named {name!r} "
                                   f"(its inputs: {', '.join(sorted(types))})")
             expected = _INPUT_TYPE_CHECKS.get(types[name])
-            # bool is an int subclass, but SOAR refuses True for a number or a date
+            # bool is an int subclass; True in a number or date input is a script bug, so it is refused
             wrong_bool = isinstance(value, bool) and types[name] in ("number", "datepicker", "datetimepicker")
             if value is not None and expected and (not isinstance(value, expected) or wrong_bool):
                 raise ScriptError(f"inputs.{name} is a {types[name]} input; the script set "
