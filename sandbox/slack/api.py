@@ -49,10 +49,19 @@ class Params:
 
     def str(self, name: str) -> str | None:
         value = self.values.get(name)
-        if value is None:
-            return None
-        return value if isinstance(value, str) else json.dumps(value) if isinstance(value, list | dict) else \
-            str(value).lower() if isinstance(value, bool) else str(value)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, list | dict):
+            return json.dumps(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def csv(self, name: str) -> list[str]:
+        """A comma-separated list argument (a JSON list is accepted too), blanks and duplicates dropped."""
+        value = self.values.get(name)
+        items = value if isinstance(value, list) else str(value or "").split(",")
+        return list(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
 
     def bool(self, name: str, default: bool = False) -> bool:
         value = self.values.get(name)
@@ -346,7 +355,7 @@ def conversations_invite(ctx: Context) -> dict:
         raise SlackError("is_archived")
     if ctx.user.id not in ch.members:
         raise SlackError("not_in_channel")
-    users = list(dict.fromkeys(u.strip() for u in (ctx.params.str("users") or "").split(",") if u.strip()))
+    users = ctx.params.csv("users")
     if not users:
         raise SlackError("no_user")
     if len(users) > MAX_INVITE_USERS:
@@ -564,7 +573,7 @@ def files_complete_upload_external(ctx: Context) -> dict:
         if len(rec.data) != rec.length:
             raise invalid_arguments(f"file {rec.id}: declared length {rec.length}, received {len(rec.data)} bytes")
         recs.append(rec)
-    channel_refs = [c.strip() for c in (ctx.params.str("channels") or "").split(",") if c.strip()]
+    channel_refs = ctx.params.csv("channels")
     if ctx.params.str("channel_id"):
         channel_refs.insert(0, ctx.params.str("channel_id"))
     channels = [ctx.channel(ref) for ref in dict.fromkeys(channel_refs)]

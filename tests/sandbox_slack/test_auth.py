@@ -110,3 +110,36 @@ def test_calls_are_logged_without_tokens_in_params(sb, client):
     assert calls[0].ok and calls[0].http_status == 200 and calls[0].error is None
     sb.clear_calls()
     assert sb.calls == []
+
+
+def post_json(sb, method, body, token=None):
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(sb.base_url + method, data=json.dumps(body).encode(), method="POST",
+                                 headers=headers)
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def test_json_bodies_authenticate_with_the_header_only(sb):
+    assert post_json(sb, "auth.test", {"token": sb.default_token}) == {"ok": False, "error": "not_authed"}
+    assert post_json(sb, "auth.test", {}, token=sb.default_token)["ok"] is True
+
+
+def test_json_bodies_take_real_lists_and_booleans(sb, ids):
+    created = post_json(sb, "conversations.create", {"name": "json-room", "is_private": True}, sb.default_token)
+    assert created["channel"]["is_private"] is True
+    cid = created["channel"]["id"]
+    invited = post_json(sb, "conversations.invite", {"channel": cid, "users": [ids["alice"], ids["bob"]]},
+                        sb.default_token)
+    assert invited["ok"] is True
+    assert sb.channel(cid)["members"] == [ids["bot"], ids["alice"], ids["bob"]]
+
+
+def test_malformed_json_body(sb):
+    req = urllib.request.Request(sb.base_url + "auth.test", data=b"{nope", method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": f"Bearer {sb.default_token}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert json.loads(resp.read()) == {"ok": False, "error": "invalid_json"}
