@@ -1,0 +1,82 @@
+"""`resilient-circuits selftest -l fn_slack` and a broken [fn_slack] section, as the SOAR admin meets them."""
+
+import socket
+
+import pytest
+
+from fn_slack.util.selftest import selftest_function
+from tests.functions.conftest import INCIDENT
+from tests.functions.harness import TOKEN, run_function, slack_sandbox
+from tests.functions.harness import config_data as make_config
+from tests.functions.soar_mock import SoarMock
+
+config_data = make_config(template_file="/nonexistent/fn_slack/export.jinja2")
+resilient_mock = SoarMock
+
+
+def opts(**fn_slack):
+    section = {"api_token": TOKEN, "slack_api_url": slack_sandbox().base_url, "timeout": "5"}
+    section.update(fn_slack)
+    return {"resilient": {"host": "soar.example.test"}, "fn_slack": section}
+
+
+def test_selftest_success_names_the_workspace_and_the_bot(slack):
+    result = selftest_function(opts())
+
+    assert result["state"] == "success"
+    assert "Connected to Slack workspace 'sandbox' (https://sandbox.slack.com/) as bot" in result["reason"]
+    assert TOKEN not in result["reason"]
+
+
+def test_selftest_with_a_revoked_token_fails_with_slacks_reason(slack):
+    slack.revoke_token(slack.default_token)
+
+    result = selftest_function(opts())
+
+    assert result == {"state": "failure", "reason": "The Slack token in [fn_slack] api_token has been revoked "
+                                                    "(token_revoked): reinstall the Slack app and update app.config."}
+
+
+def test_selftest_with_a_wrong_token_fails_without_showing_it(slack):
+    result = selftest_function(opts(api_token="xoxb-not-a-real-token"))
+
+    assert result["state"] == "failure"
+    assert "invalid_auth" in result["reason"] and "xoxb-not-a-real-token" not in result["reason"]
+
+
+@pytest.mark.parametrize(("token", "reason"), [
+    (None, "[fn_slack] api_token is not set"),
+    ("$FN_SLACK_TOKEN_THAT_IS_NOT_SET", "[fn_slack] api_token is not set"),
+    ("xoxb-xxxx-your-token", "[fn_slack] api_token still holds the example value"),
+])
+def test_selftest_with_a_missing_or_placeholder_token_names_the_key(slack, token, reason):
+    result = selftest_function(opts(api_token=token))
+
+    assert result["state"] == "failure"
+    assert result["reason"].startswith(reason)
+    assert slack.calls == []
+
+
+def test_selftest_without_network_says_slack_cannot_be_reached(slack):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{closed_port}/api/"
+
+    result = selftest_function(opts(slack_api_url=url, max_rate_limit_wait="1"))
+
+    assert result["state"] == "failure"
+    assert result["reason"].startswith(f"Could not reach Slack at {url} for auth.test")
+
+
+class TestBrokenTemplateFile:
+    def test_archive_with_a_missing_template_file_changes_nothing(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+
+        outcome = run_function(circuits_app, "slack_archive_channel",
+                               {"incident_id": INCIDENT, "slack_channel_id": channel_id})
+
+        assert "template_file" in outcome.error and "/nonexistent/fn_slack/export.jinja2" in outcome.error
+        assert slack.calls == []
+        assert slack.channel("inc-2095")["is_archived"] is False
+        assert soar.saved_attachments(INCIDENT) == []
