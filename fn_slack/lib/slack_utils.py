@@ -21,6 +21,10 @@ from fn_slack.lib.retry import BudgetedRateLimitHandler, BudgetedTransientErrorH
 from fn_slack.lib.settings import SlackSettings
 
 LOG = logging.getLogger(__name__)
+# slack_sdk logs whole requests and responses (user profiles, e-mails) when its logger's own level is DEBUG;
+# fn_slack's client logger stays at INFO whatever the app's log level, so debug logs hold no workspace data.
+SDK_LOG = logging.getLogger("fn_slack.slack_sdk")
+SDK_LOG.setLevel(logging.INFO)
 
 INVITE_BATCH = 100          # Slack documents 1000, one mirror says 100: the safe size
 LIST_PAGE = 1000            # conversations.list maximum: fewest pages when a name must be searched
@@ -125,6 +129,7 @@ class SlackUtils:
             timeout=settings.timeout,
             ssl=self._ssl,
             proxy=settings.proxy,
+            logger=SDK_LOG,
             retry_handlers=[BudgetedRateLimitHandler(self.budget), BudgetedTransientErrorHandler(self.budget)],
         )
         self._users: dict[str, str] = {}

@@ -1,6 +1,7 @@
 """slack_post_message through resilient-circuits, against the Slack sandbox over HTTP (behavior §3.1–§3.3)."""
 
 import json
+import logging
 import threading
 
 from slack_sdk import WebClient
@@ -280,6 +281,20 @@ class TestMessageContent:
         assert "username" not in only_message(slack, "general") or \
             only_message(slack, "general").get("username") != "Analyst Ann"
         assert any("chat:write.customize" in s for s in outcome.statuses)
+
+
+class TestPrivacy:
+    def test_debug_logs_hold_neither_the_token_nor_workspace_e_mails(self, circuits_app, slack, soar, caplog):
+        caplog.set_level(logging.DEBUG)
+
+        outcome = post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=False, slack_text="x",
+                       slack_participant_emails="bob@example.com")
+
+        assert outcome.error is None
+        logged = "\n".join(record.getMessage() for record in caplog.records)
+        assert "Sending a request" not in logged and "Received the following response" not in logged
+        assert slack.default_token not in logged
+        assert slack.default_token not in json.dumps(outcome.result)
 
 
 class TestFaults:
