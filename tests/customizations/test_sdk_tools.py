@@ -6,12 +6,14 @@ Each tool runs offline on a copy of the working tree, so nothing in the reposito
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -31,8 +33,24 @@ def sdk_executable() -> str:
     return found
 
 
-def run_sdk(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def sdk_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for the SDK: offline, and with its "latest version on PyPI" check answered from cache.
+
+    Every resilient-sdk command first asks pypi.org for its latest version unless a cache file in the temp
+    directory is less than three days old; a private temp directory with a fresh cache keeps the tests off
+    the network.
+    """
+    tmp = tmp_path_factory.mktemp("sdk-tmp")
+    (tmp / "resilient_sdk").mkdir()
+    (tmp / "resilient_sdk" / "latest_pypi_version.json").write_text(
+        json.dumps({"ts": int(time.time()), "version": importlib.metadata.version("resilient-sdk")}))
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update(TMPDIR=str(tmp), PIP_NO_INDEX="1")  # PIP_NO_INDEX: prove that nothing is downloaded
+    return env
+
+
+def run_sdk(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sdk_executable(), *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
@@ -46,8 +64,8 @@ def package_copy(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def validate_report(package_copy) -> str:
-    result = run_sdk("validate", "-p", str(package_copy), "--validate", cwd=package_copy)
+def validate_report(package_copy, sdk_env) -> str:
+    result = run_sdk("validate", "-p", str(package_copy), "--validate", cwd=package_copy, env=sdk_env)
     report = package_copy / "dist" / "validate_report.md"
     assert report.is_file(), f"validate wrote no report:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return report.read_text(encoding="utf-8")
@@ -69,8 +87,28 @@ def test_validate_checked_customize_scripts_payloads_and_icons(validate_report):
     assert {name: sections.get(name) for name in expected} == dict.fromkeys(expected, "Pass")
 
 
-def test_package_builds_the_app_host_zip(package_copy, validate_report):
-    result = run_sdk("package", "-p", str(package_copy), cwd=package_copy)
+# `resilient-sdk package` builds the sdist with `python -m build`, whose isolated build environment pip fills
+# from the package index. The tests run offline, so the same build runs without isolation, against the
+# setuptools of the current environment; everything else is the SDK's own package command.
+OFFLINE_PACKAGE = """
+import os, subprocess, sys
+from resilient_sdk.cmds.ext import ext_package
+from resilient_sdk.app import main
+
+def run_setup_script(path_setup_py_file):
+    folder = os.path.dirname(path_setup_py_file)
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir",
+                    os.path.join(folder, "dist")], cwd=folder, check=True)
+
+ext_package.run_setup_script = run_setup_script
+sys.argv = ["resilient-sdk", "package", "-p", sys.argv[1]]
+sys.exit(main())
+"""
+
+
+def test_package_builds_the_app_host_zip(package_copy, validate_report, sdk_env):
+    result = subprocess.run([sys.executable, "-c", OFFLINE_PACKAGE, str(package_copy)], cwd=package_copy,
+                            env=sdk_env, capture_output=True, text=True, timeout=120, check=False)
     zips = list((package_copy / "dist").glob("app-fn_slack-*.zip"))
     assert zips, f"no App Host zip:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
@@ -87,13 +125,13 @@ def test_package_builds_the_app_host_zip(package_copy, validate_report):
         ["slack_archive_channel", "slack_post_attachment", "slack_post_message"]
 
 
-def test_codegen_reads_the_export_back_without_losing_anything(tmp_path):
+def test_codegen_reads_the_export_back_without_losing_anything(tmp_path, sdk_env):
     workflows = [w["programmatic_name"] for w in EXPORT["workflows"]]
     rules = [a["name"] for a in EXPORT["actions"]]
     functions = [f["name"] for f in EXPORT["functions"]]
     result = run_sdk("codegen", "-p", "fn_slack", "-e", str(build_export.EXPORT_PATH), "-m", "slack",
                      "-f", *functions, "-w", *workflows, "-r", *rules, "-d", "slack_conversations_db",
-                     cwd=tmp_path)
+                     cwd=tmp_path, env=sdk_env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     generated = tmp_path / "fn_slack"
