@@ -101,6 +101,22 @@ def download(rest, path: str) -> bytes:
         raise SoarError(f"SOAR refused to send the file {path}: HTTP {status}.") from None
 
 
+def find_saved_attachment(rest, incident_id: int, task_id: int | None, name: str, since_ms: int) -> dict | None:
+    """An attachment called ``name`` created at or after ``since_ms`` (epoch ms), if the object has one."""
+    uri = f"/tasks/{task_id}/attachments" if task_id else f"/incidents/{incident_id}/attachments"
+    try:
+        listing = rest.get(uri, skip_retry=[404])
+    except (BasicHTTPException, SimpleHTTPException) as err:
+        status = getattr(getattr(err, "response", None), "status_code", None)
+        raise SoarError(f"SOAR refused to list the attachments of the {'task' if task_id else 'incident'} "
+                        f"(HTTP {status})") from None
+    entries = listing.get("entities", []) if isinstance(listing, dict) else listing or []
+    for entry in entries:
+        if entry.get("name") == name and int(entry.get("created") or 0) >= since_ms:
+            return entry
+    return None
+
+
 def save_attachment(rest, incident_id: int, task_id: int | None, path: str, name: str) -> dict:
     """Upload a local file as an incident (or task) attachment; returns SOAR's attachment JSON."""
     uri = f"/tasks/{task_id}/attachments" if task_id else f"/incidents/{incident_id}/attachments"

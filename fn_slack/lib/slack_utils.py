@@ -456,6 +456,13 @@ class SlackUtils:
             if not cursor:
                 return
 
+    def newest_message(self, channel: Channel) -> dict | None:
+        """The channel's latest top-level message, or None for an empty channel."""
+        page = self._with_membership(channel, lambda: self.call(
+            "conversations.history", http_verb="GET", channel=channel.id, limit=1))
+        messages = page.get("messages") or []
+        return messages[0] if messages else None
+
     def _iter_replies(self, channel: Channel, thread_ts: str) -> Iterator[dict]:
         cursor = None
         while True:

@@ -191,6 +191,14 @@ class SoarMock(BasicResilientMock):
         meta = STATE.attachments.get(key)
         return _json(request, meta) if meta else _not_found(request, "attachment")
 
+    @resilient_endpoint("GET", r"/(incidents|tasks)/[0-9]+/attachments(\?.*)?$")
+    def attachment_list(self, request):
+        self._log(request)
+        prefix = "/" + request.path.split("/rest/orgs/", 1)[-1].split("/", 1)[-1].rstrip("/") + "/"
+        with STATE.lock:
+            return _json(request, [{k: v for k, v in meta.items() if k != "uploaded"}
+                                   for key, meta in STATE.attachments.items() if key.startswith(prefix)])
+
     @resilient_endpoint("POST", r"/(incidents|tasks)/[0-9]+/attachments(\?.*)?$")
     def attachment_post(self, request):
         self._log(request)

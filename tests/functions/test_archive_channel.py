@@ -122,3 +122,23 @@ class TestArchiveChannel:
         assert "conversations.history" in outcome.error
         assert slack.channel("inc-2095")["is_archived"] is False
         assert soar.saved_attachments(INCIDENT) == []
+
+    def test_rerun_after_saving_but_before_archiving_saves_the_history_once(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+        slack.add_message(channel_id, slack.user("alice")["id"], "evidence")
+        link(soar, slack, "inc-2095")
+        slack.faults.add("conversations.archive", "drop", times=100)
+        first = archive(circuits_app)
+        assert "conversations.archive" in first.error
+        assert len(soar.saved_attachments(INCIDENT)) == 1
+        slack.faults.clear()
+
+        rerun = archive(circuits_app)
+
+        assert rerun.error is None, rerun.error
+        assert len(soar.saved_attachments(INCIDENT)) == 1
+        assert rerun.content["attachment_id"] == soar.saved_attachments(INCIDENT)[0]["id"]
+        assert [m["text"] for m in slack.messages(channel_id)].count(NOTICE) == 1
+        assert slack.channel("inc-2095")["is_archived"] is True
+        assert "Slack_channel_inc-2095_history.txt was already saved on the incident by an earlier run." \
+            in rerun.statuses
