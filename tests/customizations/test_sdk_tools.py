@@ -145,3 +145,26 @@ def test_codegen_reads_the_export_back_without_losing_anything(tmp_path, sdk_env
     minified = json.loads((generated / "fn_slack" / "util" / "data" / "export.res").read_text(encoding="utf-8"))
     for key in ("actions", "fields", "functions", "message_destinations", "types", "workflows"):
         assert minified[key] == EXPORT[key], f"codegen changed {key}"
+
+
+def _function_sections(readme: str) -> list[str]:
+    """The README's function sections, without docgen's placeholders and blank lines outside code blocks."""
+    body = readme[readme.index("## Function - "):readme.index("## Custom Layouts")]
+    kept, in_code = [], False
+    for line in body.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        if "::CHANGE_ME::" in line or (not in_code and not line.strip()) or (not in_code and line == "---"):
+            continue
+        kept.append(line)
+    return kept
+
+
+def test_readme_function_sections_are_what_docgen_generates(package_copy, sdk_env):
+    result = run_sdk("docgen", "-p", str(package_copy), cwd=package_copy, env=sdk_env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    generated = (package_copy / "README.md").read_text(encoding="utf-8")
+
+    ours = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert _function_sections(ours) == _function_sections(generated), \
+        "README's function sections are stale: paste them from `resilient-sdk docgen -p .` output"
