@@ -143,3 +143,9 @@ def test_malformed_json_body(sb):
                                           "Authorization": f"Bearer {sb.default_token}"})
     with urllib.request.urlopen(req, timeout=5) as resp:
         assert json.loads(resp.read()) == {"ok": False, "error": "invalid_json"}
+
+
+def test_token_of_a_deactivated_user_is_account_inactive(sb, make_client):
+    sb.reset({"users": [{"name": "gone", "email": "gone@example.com", "deleted": True}],
+              "tokens": [{"token": "xoxp-gone", "kind": "user", "user": "gone", "scopes": ["chat:write"]}]})
+    assert error_of(make_client("xoxp-gone").auth_test)["error"] == "account_inactive"

@@ -206,3 +206,14 @@ def test_removed_member_loses_access_to_private_channel(sb, client, ids):
     cid = client.conversations_create(name="inc-11", is_private=True)["channel"]["id"]
     sb.remove_member(cid, ids["bot"])
     assert slack_error(client.conversations_info, channel=cid)["error"] == "channel_not_found"
+
+
+def test_invite_caps_the_user_list(client, ids):
+    cid = client.conversations_create(name="inc-12")["channel"]["id"]
+    many = ",".join(f"U{i:010d}" for i in range(1001))
+    assert slack_error(client.conversations_invite, channel=cid, users=many)["error"] == "too_many_users"
+
+
+def test_members_rejects_bad_cursor(client, ids):
+    assert slack_error(client.conversations_members, channel=ids["general"], cursor="eA==")["error"] == \
+        "invalid_cursor"
