@@ -78,3 +78,48 @@ def test_readme_rules_table_lists_every_rule_with_its_workflow():
 def test_guide_names_the_selftest_spelling_that_works():
     assert "resilient-circuits selftest -l fn_slack" in GUIDE
     assert "selftest -l fn-slack" not in GUIDE
+
+
+def _message_texts() -> list[str]:
+    """Every message text in fn_slack's code; an f-string's module constants are filled in, other values
+    become ``\x00``."""
+    import ast  # noqa: PLC0415 - only this test parses source
+    import importlib  # noqa: PLC0415
+
+    def value_of(node: ast.FormattedValue, module) -> str:
+        spec = "".join(part.value for part in getattr(node.format_spec, "values", []))
+        value = node.value
+        if isinstance(value, ast.Name) and isinstance(getattr(module, value.id, None), str | int):
+            return format(getattr(module, value.id), spec)
+        if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "join"
+                and isinstance(value.func.value, ast.Constant) and len(value.args) == 1
+                and isinstance(value.args[0], ast.Name)
+                and isinstance(getattr(module, value.args[0].id, None), tuple | list)):
+            return value.func.value.value.join(getattr(module, value.args[0].id))
+        return "\x00"
+
+    texts = []
+    for path in (ROOT / "fn_slack").rglob("*.py"):
+        module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.JoinedStr):
+                texts.append("".join(part.value if isinstance(part, ast.Constant) else value_of(part, module)
+                                     for part in node.values))
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                texts.append(node.value)
+    return texts
+
+
+def test_troubleshooting_messages_are_the_ones_fn_slack_produces():
+    """Each message the guide quotes matches fn_slack's code between its <placeholders> and … cuts."""
+    section = GUIDE.split("### 11.5 Error messages", 1)[1].split("### 11.6", 1)[0]
+    quoted = [m[1] for m in re.findall(r"^\| (`+) ?(.+?) ?\1 \|", section, re.MULTILINE)]
+    assert len(quoted) >= 25
+    texts = _message_texts()
+    missing = []
+    for message in quoted:
+        for piece in re.split(r"<[^>]+>|…", message):
+            fragment = piece.strip(" .")
+            if len(fragment) >= 12 and not any(fragment in text for text in texts):
+                missing.append(fragment)
+    assert missing == []
