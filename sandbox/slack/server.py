@@ -22,9 +22,8 @@ from .workspace import (
     Channel,
     Workspace,
     WorkspaceError,
-    _refresh_thread,
     mask_token,
-    parse_ts,
+    refresh_thread,
     ts_str,
 )
 
@@ -335,7 +334,7 @@ class SlackSandbox:
                         ch.by_ts[rts] = reply
                         replies.append(reply)
                     ch.replies[ts] = replies
-                    _refresh_thread(msg, replies)
+                    refresh_thread(msg, replies)
             if messages:
                 ch.last_us = max(ch.last_us, base + (messages - 1) * step + 999_999)
             return out
@@ -558,4 +557,4 @@ def _channel_messages(ch: Channel) -> list[dict]:
     return out
 
 
-__all__ = ["Call", "SlackSandbox", "parse_ts"]
+__all__ = ["Call", "SlackSandbox"]

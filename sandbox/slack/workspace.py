@@ -316,7 +316,7 @@ class Workspace:
             replies.append(msg)
             if len(replies) > 1 and replies[-2]["ts"] > ts:
                 replies.sort(key=lambda m: parse_ts(m["ts"]) or 0)
-            _refresh_thread(thread_parent, replies)
+            refresh_thread(thread_parent, replies)
         if thread_parent is None or broadcast:
             if not ch.ts_keys or us > ch.ts_keys[-1]:
                 ch.ts_keys.append(us)
@@ -469,7 +469,7 @@ def _file_bytes(entry: dict) -> bytes:
     return b"\0" * int(entry.get("size", 0))
 
 
-def _refresh_thread(parent: dict, replies: list[dict]) -> None:
+def refresh_thread(parent: dict, replies: list[dict]) -> None:
     """Recompute the thread fields Slack keeps on a parent message."""
     users = list(dict.fromkeys(r.get("user") for r in replies if r.get("user")))
     parent["thread_ts"] = parent["ts"]
