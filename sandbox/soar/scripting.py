@@ -21,8 +21,6 @@ _BLOCKED_BUILTINS = frozenset({"open", "exec", "eval", "compile", "input", "brea
                                "help", "globals", "locals", "vars", "memoryview", "__loader__",
                                "__spec__"})
 
-OBJECT_TYPES = ("incident", "task", "note", "artifact", "attachment")
-
 _INPUT_TYPE_CHECKS: dict[str, tuple[type, ...]] = {
     "number": (int, float),
     "boolean": (bool,),
@@ -228,6 +226,8 @@ class ScriptContext:
     ``incident`` is always present; ``task`` is set for task objects and for notes and attachments that
     sit on a task (else ``None``); ``note``/``artifact``/``attachment`` exist only for their object
     types. Rich-text fields may be ``{"format": "html", "content": ...}`` or plain strings.
+    ``soar_base_url`` is the address of the SOAR that runs the workflow, for callers that build links;
+    scripts do not see it, as in SOAR.
     """
 
     def __init__(self, incident: dict, task: dict | None = None, note: dict | None = None,  # noqa: PLR0917
