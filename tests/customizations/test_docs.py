@@ -12,9 +12,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 GUIDE = (ROOT / "doc" / "user-guide.md").read_text(encoding="utf-8")
 EXPORT = json.loads(build_export.EXPORT_PATH.read_text(encoding="utf-8"))
 
-SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "chat:write", "chat:write.public",
-          "chat:write.customize", "users:read", "users:read.email", "files:write", "files:read",
-          "channels:history", "groups:history"]
+SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "channels:join", "chat:write",
+          "chat:write.public", "chat:write.customize", "users:read", "users:read.email", "files:write",
+          "files:read", "channels:history", "groups:history"]
 CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_proxy", "slack_api_url", "timeout",
                "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify"]
 
@@ -123,3 +123,11 @@ def test_troubleshooting_messages_are_the_ones_fn_slack_produces():
             if len(fragment) >= 12 and not any(fragment in text for text in texts):
                 missing.append(fragment)
     assert missing == []
+
+
+def test_the_slack_sandbox_models_the_app_the_manifest_creates():
+    """The sandbox's default bot token has exactly the manifest's scopes, so every test and the demo run
+    with the permissions a real installation has."""
+    from sandbox.slack.workspace import DEFAULT_BOT_SCOPES  # noqa: PLC0415
+
+    assert sorted(DEFAULT_BOT_SCOPES) == sorted(SCOPES)
