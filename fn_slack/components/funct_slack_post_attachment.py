@@ -21,6 +21,11 @@ FN_NAME = "slack_post_attachment"
 
 
 def _megabytes(size: int) -> str:
+    """A size as people read it: 812 bytes, 3.4 KB, 12.0 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
 
 

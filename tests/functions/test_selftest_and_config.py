@@ -10,7 +10,7 @@ from tests.functions.harness import TOKEN, run_function, slack_sandbox
 from tests.functions.harness import config_data as make_config
 from tests.functions.soar_mock import SoarMock
 
-config_data = make_config(template_file="/nonexistent/fn_slack/export.jinja2")
+config_data = make_config(template_file="/nonexistent/fn_slack/export.jinja2", max_upload_mb="0.001")
 resilient_mock = SoarMock
 
 
@@ -80,3 +80,15 @@ class TestBrokenTemplateFile:
         assert slack.calls == []
         assert slack.channel("inc-2095")["is_archived"] is False
         assert soar.saved_attachments(INCIDENT) == []
+
+
+class TestUploadCap:
+    def test_a_file_over_max_upload_mb_is_refused_before_anything_is_sent(self, circuits_app, slack, soar):
+        attachment_id = soar.add_attachment(INCIDENT, "big.bin", b"\0" * 4096)
+
+        outcome = run_function(circuits_app, "slack_post_attachment",
+                               {"incident_id": INCIDENT, "attachment_id": attachment_id, "slack_channel": "general"})
+
+        assert outcome.error == ("ERROR:\n\nbig.bin is 4.0 KB, over the upload limit of 1.0 KB ([fn_slack] "
+                                 "max_upload_mb, at most Slack's 1 GB): nothing was uploaded.")
+        assert slack.calls == []
