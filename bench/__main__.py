@@ -1,0 +1,99 @@
+"""Command line: ``python -m bench [--quick]`` runs the scenarios, prints the table and writes the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sys
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import report, scenarios, throughput
+from bench.measure import Measurement
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
+POST_SCENARIOS = {"1": scenarios.scenario_1, "2": scenarios.scenario_2, "3": scenarios.scenario_3,
+                  "4": scenarios.scenario_4}
+METHOD_NOTES = [
+    "Slack: the sandbox (sandbox/slack) in its own process on 127.0.0.1, with the given latency added to every "
+    "API call; 'Slack/op' counts every HTTP request it answered, 429s included.",
+    "SOAR REST: scenarios 1-4 and 6 use an in-memory slack_conversations_db (bench/soar_table.py) counting one "
+    "call per table read/write; exports count 2 (row read, attachment save), the save itself is not executed.",
+    "Peak memory: tracemalloc peak of one extra run of the operation (timed runs are not traced), in this "
+    "benchmark process, which holds only the client's work.",
+    "ours: fn_slack's lib, called in the same steps as its components (bench/ours.py); baseline: the original "
+    "app's strategy on slack_sdk (bench/baseline.py).",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under a minute)")
+    parser.add_argument("--latency", type=float, action="append", help="sandbox latency in ms (repeatable; "
+                        "default 0 and 20)")
+    parser.add_argument("--scenarios", default="1,2,3,4,5,6", help="comma-separated scenario numbers")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr)
+    log = logging.getLogger("bench")
+    for noisy in ("slack_sdk", "fn_slack", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    plan = scenarios.QUICK if args.quick else scenarios.FULL
+    if args.latency:
+        plan = replace(plan, latencies=tuple(args.latency))
+    chosen = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    results: list[Measurement] = []
+    started = time.monotonic()
+    meta = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores", "method": METHOD_NOTES,
+            "latencies_ms": list(plan.latencies)}
+
+    def keep(measurement: Measurement) -> None:
+        results.append(measurement)
+        log.info("%s/%s %s %g ms: %s Slack calls/op, median %.4f s, peak %s", measurement.scenario,
+                 measurement.case, measurement.strategy, measurement.latency_ms, measurement.slack_calls,
+                 measurement.median_s, measurement.peak_bytes)
+        report.write_json(args.output, plan.name, results, [], {**meta, "partial": True})
+
+    if chosen & POST_SCENARIOS.keys():
+        workspace = scenarios.Workspace(plan)
+        try:
+            for latency in plan.latencies:
+                workspace.host.set_latency(latency)
+                for number, scenario in POST_SCENARIOS.items():
+                    if number in chosen:
+                        log.info("scenario %s at %g ms", number, latency)
+                        for measurement in scenario(workspace, latency):
+                            keep(measurement)
+        finally:
+            workspace.close()
+    if "6" in chosen:
+        for latency in plan.latencies:
+            log.info("scenario 6 at %g ms", latency)
+            for measurement in scenarios.scenario_6(plan, latency):
+                keep(measurement)
+    if "5" in chosen:
+        log.info("scenario 5")
+        for measurement in throughput.scenario_5(plan):
+            keep(measurement)
+
+    found = report.targets(results)
+    meta["elapsed_s"] = round(time.monotonic() - started, 1)
+    print(f"fn_slack benchmarks ({plan.name} plan, {meta['elapsed_s']:.0f} s)\n")
+    print(report.table(results))
+    print("\nTargets:")
+    print(report.target_lines(found))
+    print("\nMethod:\n" + "\n".join(f"- {note}" for note in METHOD_NOTES))
+    report.write_json(args.output, plan.name, results, found, meta)
+    print(f"\nResults written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The results table on stdout, the ours/baseline ratios, the PASS/MISS targets and ``bench/results.json``."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.measure import Measurement
+
+MB = 1024 * 1024
+FEW_MB = 5 * MB          # "within a few MB": the 1,000,000-message export's peak over the 1,000-message one
+FLOOR_SLACK = 1.10       # scenario 6: within 10% of the floor
+
+
+@dataclass
+class Target:
+    name: str
+    passed: bool | None   # None: not measured
+    detail: str
+
+    @property
+    def verdict(self) -> str:
+        return "N/A " if self.passed is None else ("PASS" if self.passed else "MISS")
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "verdict": self.verdict.strip(), "detail": self.detail}
+
+
+def _num(value: float | None, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format(value, fmt)
+
+
+def _secs(value: float) -> str:
+    if math.isnan(value):
+        return "-"
+    if value < 1:
+        return f"{value * 1000:.1f} ms"
+    return f"{value:.2f} s"
+
+
+def _mem(value: int | None) -> str:
+    return "-" if value is None else f"{value / MB:.2f} MB"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or math.isnan(a) or math.isnan(b):
+        return "-"
+    if b == 0:
+        return "-" if a == 0 else "inf"
+    return f"{a / b:.3g}x"
+
+
+def _extra(m: Measurement) -> str:
+    parts = []
+    if "export_bytes" in m.extra:
+        parts.append(f"{m.extra['messages']:,} msgs, {m.extra['export_bytes'] / MB:.1f} MB file")
+    if "floor_s" in m.extra:
+        parts.append(f"floor {m.extra['floor_s']:.2f} s ({m.extra.get('time_over_floor')}x)")
+    if "calls_per_second" in m.extra:
+        parts.append(f"{m.extra['calls_per_second']:.1f} calls/s, duplicates {m.extra.get('duplicates')}")
+    if m.note:
+        parts.append(m.note)
+    return "; ".join(parts)
+
+
+HEADER = ("scenario / case", "lat", "strategy", "Slack/op", "429/op", "SOAR/op", "median", "p95", "peak mem",
+          "notes")
+
+
+def table(results: list[Measurement]) -> str:
+    """All measurements, each baseline followed by the ours/baseline ratios of its case."""
+    rows: list[tuple[str, ...]] = []
+    by_key = {(m.scenario, m.case, m.latency_ms, m.strategy): m for m in results}
+    for m in results:
+        rows.append((f"{m.scenario}. {m.case}", f"{m.latency_ms:g} ms", m.strategy, _num(m.slack_calls, ".4g"),
+                     _num(m.rate_limited, ".4g"), _num(m.soar_calls, ".3g"), _secs(m.median_s), _secs(m.p95_s),
+                     _mem(m.peak_bytes), _extra(m)))
+        mine = by_key.get((m.scenario, m.case, m.latency_ms, "ours"))
+        if m.strategy == "baseline" and mine is not None and m.ops:
+            rows.append(("", "", "ours/base", _ratio(mine.slack_calls, m.slack_calls), "",
+                         _ratio(mine.soar_calls, m.soar_calls), _ratio(mine.median_s, m.median_s),
+                         _ratio(mine.p95_s, m.p95_s), _ratio(mine.peak_bytes, m.peak_bytes), ""))
+    widths = [max(len(HEADER[i]), *(len(r[i]) for r in rows)) if rows else len(HEADER[i])
+              for i in range(len(HEADER))]
+    widths[0] = min(widths[0], 64)
+    lines = [_fmt(HEADER, widths), _fmt(tuple("-" * w for w in widths), widths)]
+    last = None
+    for row in rows:
+        scenario = row[0].split(".", 1)[0] if row[0] else last
+        if last is not None and scenario != last and row[0]:
+            lines.append("")
+        last = scenario
+        lines.append(_fmt(row, widths))
+    return "\n".join(lines)
+
+
+def _fmt(row: tuple[str, ...], widths: list[int]) -> str:
+    cells = []
+    for i, (text, width) in enumerate(zip(row, widths, strict=True)):
+        shown = text[:width - 1] + "…" if i == 0 and len(text) > width else text
+        cells.append(shown.ljust(width) if i in (0, 2, 9) else shown.rjust(width))
+    return "  ".join(cells).rstrip()
+
+
+def targets(results: list[Measurement]) -> list[Target]:
+    """The issue's targets, judged on ours' figures."""
+    out = []
+    s1 = [m for m in results if m.scenario == "1" and m.strategy == "ours" and m.case.startswith("linked")]
+    if s1:
+        worst = max(m.slack_calls for m in s1)
+        out.append(Target("scenario 1: post to the linked channel in <= 2 Slack calls", worst <= 2,
+                          f"at most {worst:g} Slack calls per post over {len(s1)} runs "
+                          f"(early/late channel, {', '.join(sorted({f'{m.latency_ms:g} ms' for m in s1}))})"))
+    else:
+        out.append(Target("scenario 1: post to the linked channel in <= 2 Slack calls", None, "not run"))
+
+    s4 = {m.extra.get("messages_seeded", _size(m.case)): m for m in results
+          if m.scenario == "4" and m.strategy == "ours" and m.peak_bytes is not None}
+    if len(s4) >= 2:
+        small, large = min(s4), max(s4)
+        growth = s4[large].peak_bytes - s4[small].peak_bytes
+        out.append(Target(f"scenario 4: export peak memory at {large:,} messages within a few MB of {small:,}",
+                          growth <= FEW_MB,
+                          f"{_mem(s4[small].peak_bytes)} at {small:,} → {_mem(s4[large].peak_bytes)} at "
+                          f"{large:,} (+{growth / MB:.2f} MB; limit +{FEW_MB / MB:g} MB)"))
+    else:
+        out.append(Target("scenario 4: export peak memory flat", None, "not run"))
+
+    s5 = [m for m in results if m.scenario == "5" and m.strategy == "ours" and m.ops]
+    if s5:
+        dups = sum(int(m.extra.get("duplicates", 0)) for m in s5)
+        out.append(Target("scenario 5: no duplicated channels or rows", dups == 0,
+                          "; ".join(f"{m.latency_ms:g} ms: {m.extra.get('duplicate_detail', '')}" for m in s5)))
+    else:
+        notes = {m.note for m in results if m.scenario == "5"}
+        out.append(Target("scenario 5: no duplicated channels or rows", None,
+                          "; ".join(sorted(notes)) or "not run"))
+
+    s6 = [m for m in results if m.scenario == "6" and m.strategy == "ours" and m.ops]
+    if s6:
+        worst = max(m.extra["time_over_floor"] for m in s6)
+        out.append(Target("scenario 6: export under Tier-3 limits within 10% of the floor", worst <= FLOOR_SLACK,
+                          "; ".join(f"{m.latency_ms:g} ms: {m.median_s:.2f} s vs floor {m.extra['floor_s']:.2f} s "
+                                    f"({m.extra['time_over_floor']}x)" for m in s6)))
+    else:
+        out.append(Target("scenario 6: export within 10% of the floor", None, "not run"))
+    return out
+
+
+def _size(case: str) -> int:
+    return int(case.split(" ", 1)[0].replace(",", ""))
+
+
+def target_lines(found: Iterable[Target]) -> str:
+    return "\n".join(f"[{t.verdict}] {t.name}: {t.detail}" for t in found)
+
+
+def write_json(path: Path, plan_name: str, results: list[Measurement], found: list[Target],
+               meta: dict) -> None:
+    data = {"plan": plan_name, **meta, "targets": [t.to_json() for t in found],
+            "results": [_clean(m.to_json()) for m in results]}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def _clean(value):
+    """JSON has no NaN: not-measured figures become null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
