@@ -29,10 +29,10 @@ class Target:
         return {"name": self.name, "verdict": self.verdict.strip(), "detail": self.detail}
 
 
-def _num(value: float | None, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _count(value: float | None) -> str:
+    if value is None or math.isnan(value):
         return "-"
-    return format(value, fmt)
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
 
 
 def _secs(value: float) -> str:
@@ -77,8 +77,8 @@ def table(results: list[Measurement]) -> str:
     rows: list[tuple[str, ...]] = []
     by_key = {(m.scenario, m.case, m.latency_ms, m.strategy): m for m in results}
     for m in results:
-        rows.append((f"{m.scenario}. {m.case}", f"{m.latency_ms:g} ms", m.strategy, _num(m.slack_calls, ".4g"),
-                     _num(m.rate_limited, ".4g"), _num(m.soar_calls, ".3g"), _secs(m.median_s), _secs(m.p95_s),
+        rows.append((f"{m.scenario}. {m.case}", f"{m.latency_ms:g} ms", m.strategy, _count(m.slack_calls),
+                     _count(m.rate_limited), _count(m.soar_calls), _secs(m.median_s), _secs(m.p95_s),
                      _mem(m.peak_bytes), _extra(m)))
         mine = by_key.get((m.scenario, m.case, m.latency_ms, "ours"))
         if m.strategy == "baseline" and mine is not None and m.ops:
