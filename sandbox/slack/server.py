@@ -15,7 +15,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import api
+from . import api, html_view
 from .limits import Faults, RateLimiter, retry_after_header
 from .workspace import (
     DEFAULT_TOKEN,
@@ -379,6 +379,8 @@ class SlackSandbox:
             response = _json_response(self.state_json())
         elif path == "/_sandbox/calls":
             response = _json_response([c.to_json() for c in self.calls])
+        elif path == "/_sandbox" or path.startswith("/_sandbox/"):
+            response = html_view.respond(self, request)
         else:
             response = Response("Not Found", status=404, mimetype="text/plain")
         return response(environ, start_response)
