@@ -8,6 +8,7 @@ import hmac
 import itertools
 import json
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -84,23 +85,26 @@ class _Connection:
         self.number = next(self._ids)
         self.connected = False
         self.closed = threading.Event()
-        self._write_lock = threading.Lock()
+        # One lock for reads and writes: an SSL connection must not be used by two threads at once.
+        self._io_lock = threading.Lock()
         self._last_write = time.monotonic()
         self._last_read = time.monotonic()
         self.send_heartbeat_ms = 0
         self.expect_heartbeat_ms = 0
         self.login = ""
+        self.finish_by: float | None = None
         self.subscriptions: dict[str, Subscription] = {}
         self.inflight: dict[str, tuple[QueuedMessage, Subscription]] = {}
 
     # ---------------------------------------------------------------- writing
     def write(self, data: bytes) -> bool:
-        with self._write_lock:
+        with self._io_lock:
             if self.closed.is_set():
                 return False
             try:
                 self.sock.sendall(data)
-            except OSError:
+            except OSError as exc:
+                LOG.debug("connection %s: write failed: %s", self.number, exc)
                 self.closed.set()
                 return False
             self._last_write = time.monotonic()
@@ -115,13 +119,23 @@ class _Connection:
             headers["receipt-id"] = receipt_id
         self.send_frame("ERROR", headers, detail.encode("utf-8"))
 
+    def finish(self) -> None:
+        """Close after an ERROR: stop sending, let the client read what was sent, then drop the socket.
+
+        Closing at once would reset the connection while the client's last bytes sit unread, and a
+        reset can discard the ERROR frame before the client sees it."""
+        with self._io_lock:
+            self.finish_by = time.monotonic() + 2.0
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_WR)
+
     # ---------------------------------------------------------------- reading
     def run(self) -> None:
         try:
             self.sock.settimeout(self.broker.handshake_timeout)
             if isinstance(self.sock, ssl.SSLSocket):
                 self.sock.do_handshake()
-            self.sock.settimeout(0.5)
+            self.sock.settimeout(5.0)
             self._read_loop()
         except (OSError, ssl.SSLError) as exc:
             LOG.debug("connection %s ended: %s", self.number, exc)
@@ -131,18 +145,24 @@ class _Connection:
     def _read_loop(self) -> None:
         buffer = b""
         while not self.closed.is_set():
-            try:
-                chunk = self.sock.recv(65536)
-            except TimeoutError:
-                self._check_heartbeat()
-                continue
-            except ssl.SSLWantReadError:
-                continue
+            if self.finish_by is not None and time.monotonic() > self.finish_by:
+                return
+            pending = self.sock.pending() if isinstance(self.sock, ssl.SSLSocket) else 0
+            if not pending:
+                readable, _, _ = select.select([self.sock], [], [], 0.5)
+                if not readable:
+                    self._check_heartbeat()
+                    continue
+            with self._io_lock:
+                try:
+                    chunk = self.sock.recv(65536)
+                except (TimeoutError, ssl.SSLWantReadError):
+                    continue
             if not chunk:
                 return
             self._last_read = time.monotonic()
             buffer += chunk
-            while True:
+            while self.finish_by is None:
                 frame, buffer = _take_frame(buffer)
                 if frame is None:
                     break
@@ -161,7 +181,7 @@ class _Connection:
         interval = self.send_heartbeat_ms / 1000
         while not self.closed.wait(interval / 2):
             if time.monotonic() - self._last_write >= interval * 0.9:
-                with self._write_lock:
+                with self._io_lock:
                     if self.closed.is_set():
                         return
                     try:
@@ -244,7 +264,7 @@ class StompBroker:
     # ---------------------------------------------------------------- life cycle
     def start(self) -> StompBroker:
         listener = socket.create_server((self.host, self.requested_port), reuse_port=False)
-        listener.settimeout(0.5)
+        listener.settimeout(0.1)
         self._listener = listener
         self.port = listener.getsockname()[1]
         thread = threading.Thread(target=self._accept_loop, name="stomp-accept", daemon=True)
@@ -292,7 +312,7 @@ class StompBroker:
             self._on_connect(conn, headers)
         elif not conn.connected:
             conn.error("Not connected", "Send CONNECT first")
-            conn.close()
+            conn.finish()
             return
         elif command == "SUBSCRIBE":
             self._on_subscribe(conn, headers)
@@ -312,7 +332,7 @@ class StompBroker:
             return
         else:
             conn.error(f"Unknown command {command}")
-            conn.close()
+            conn.finish()
             return
         if headers.get("receipt") and not conn.closed.is_set():
             conn.send_frame("RECEIPT", {"receipt-id": headers["receipt"]})
@@ -322,13 +342,13 @@ class StompBroker:
         if "1.2" not in versions:
             conn.error("Supported protocol versions are 1.2",
                        f"accept-version was {headers.get('accept-version')}")
-            conn.close()
+            conn.finish()
             return
         login = headers.get("login", "")
         passcode = headers.get("passcode", "")
         if not (hmac.compare_digest(login, self.login) and hmac.compare_digest(passcode, self.passcode)):
             conn.error("Authentication failed: the API key id or secret is wrong")
-            conn.close()
+            conn.finish()
             return
         beats = (headers.get("heart-beat") or "0,0").split(",") + ["0"]
         client_send, client_want = int(beats[0] or 0), int(beats[1] or 0)

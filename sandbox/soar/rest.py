@@ -90,7 +90,7 @@ class SoarRestApp:
         self.state = state
         self.api_key_id = api_key_id
         self.api_key_secret = api_key_secret
-        self.url_map = Map(_ROUTES, strict_slashes=False)
+        self.url_map = Map([rule.empty() for rule in _ROUTES], strict_slashes=False)
         self._on_request = on_request
 
     # ------------------------------------------------------------------ plumbing

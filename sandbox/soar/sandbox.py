@@ -47,7 +47,8 @@ class SoarSandbox:
         self._cert = SandboxCertificate()
         self._server = make_server(self.host, self._requested_rest_port, self.app, threaded=True,
                                    ssl_context=self._cert.server_context(), request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="soar-rest", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="soar-rest", daemon=True)
         self._thread.start()
         self.broker = StompBroker(self.api_key_id, self.api_key_secret, self._cert.server_context(),
                                   host=self.host, port=self._requested_stomp_port).start()

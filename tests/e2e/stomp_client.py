@@ -1,0 +1,75 @@
+"""A stomp.py client wrapper that records frames, for driving the SOAR sandbox's broker in tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import stomp
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class RecordingListener(stomp.ConnectionListener):
+    """Keeps every MESSAGE and ERROR frame and counts heart-beats."""
+
+    messages: list[Received] = field(default_factory=list)
+    errors: list[Received] = field(default_factory=list)
+    connected_headers: dict[str, str] = field(default_factory=dict)
+    heartbeats: int = 0
+    disconnected: bool = False
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def on_connected(self, frame: Any) -> None:
+        with self.changed:
+            self.connected_headers = dict(frame.headers)
+            self.changed.notify_all()
+
+    def on_message(self, frame: Any) -> None:
+        with self.changed:
+            self.messages.append(Received(dict(frame.headers), frame.body))
+            self.changed.notify_all()
+
+    def on_error(self, frame: Any) -> None:
+        with self.changed:
+            self.errors.append(Received(dict(frame.headers), frame.body))
+            self.changed.notify_all()
+
+    def on_heartbeat(self) -> None:
+        with self.changed:
+            self.heartbeats += 1
+            self.changed.notify_all()
+
+    def on_disconnected(self) -> None:
+        with self.changed:
+            self.disconnected = True
+            self.changed.notify_all()
+
+    def wait_until(self, predicate: Any, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.changed.wait(remaining)
+            return True
+
+
+def connect(port: int, login: str, passcode: str, heartbeats: tuple[int, int] = (0, 0),
+            wait: bool = True) -> tuple[stomp.StompConnection12, RecordingListener]:
+    """A TLS STOMP 1.2 connection to the sandbox broker (certificate not verified, as cafile=false)."""
+    conn = stomp.StompConnection12([("127.0.0.1", port)], heartbeats=heartbeats, reconnect_attempts_max=1,
+                                   auto_decode=True)
+    conn.set_ssl(for_hosts=[("127.0.0.1", port)])
+    listener = RecordingListener()
+    conn.set_listener("recorder", listener)
+    conn.connect(login, passcode, wait=wait)
+    return conn, listener
