@@ -1,0 +1,176 @@
+"""The SOAR sandbox's REST API, called with the `resilient` client that fn_slack and resilient-circuits use."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import pytest
+import requests
+import resilient
+
+from sandbox.soar import SoarSandbox
+from sandbox.soar.scripting import default_export_path
+
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
+
+KEY, SECRET = "rest-key-id", "rest-key-secret-value"
+TABLE = "slack_conversations_db"
+
+
+@pytest.fixture
+def soar():
+    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as sandbox:
+        yield sandbox
+
+
+def _client(soar: SoarSandbox, secret: str = SECRET) -> resilient.SimpleClient:
+    client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
+                                    request_max_retries=1, request_retry_delay=0)
+    client.set_api_key(KEY, secret)
+    return client
+
+
+def _import_fn_slack(client: resilient.SimpleClient) -> dict:
+    export = json.loads(default_export_path().read_text(encoding="utf-8"))
+    pending = client.post("/configurations/imports", export)
+    assert pending["status"] == "PENDING"
+    client.put(f"/configurations/imports/{pending['id']}", dict(pending, status="ACCEPTED"))
+    return export
+
+
+def test_wrong_api_secret_is_refused_with_401(soar):
+    response = requests.get(f"{soar.rest_url}rest/orgs/201/incidents/1", auth=(KEY, "not-the-secret"),
+                            verify=False, timeout=10)  # noqa: S501 - the sandbox certificate is self-signed
+    assert response.status_code == 401
+    assert "API key" in response.json()["message"]
+    # The resilient client turns a 401 into its "invalid credentials" exit code.
+    with pytest.raises(SystemExit) as caught:
+        _client(soar, secret="not-the-secret")
+    assert caught.value.code == 21
+
+
+def test_session_selects_the_org_by_name_and_reports_actions_enabled(soar):
+    client = _client(soar)
+    assert client.org_id == 201
+    assert client.get("/orgs/201", is_uri_absolute=True)["actions_framework_enabled"] is True
+    assert client.get("/const", is_uri_absolute=True)["server_version"]["version"].startswith("51.")
+
+
+def test_functions_are_defined_only_after_the_import_is_accepted(soar):
+    client = _client(soar)
+    with pytest.raises(resilient.SimpleHTTPException):
+        client.get("/functions/slack_post_message?handle_format=names", skip_retry=[404])
+    export = _import_fn_slack(client)
+    function = client.get("/functions/slack_post_message?handle_format=names")
+    assert function["destination_handle"] == "slack"
+    assert function["uuid"] == "ded2826c-6528-4a26-b2c8-0cf215dce3c3"
+    field_names = {f["name"] for f in client.get("/types/__function/fields")}
+    declared = {f["name"] for f in export["fields"] if f["export_key"].startswith("__function/")}
+    assert field_names == declared
+    destinations = client.get("/message_destinations")["entities"]
+    assert [d["programmatic_name"] for d in destinations] == ["slack"]
+
+
+def test_a_rejected_import_defines_nothing(soar):
+    client = _client(soar)
+    export = json.loads(default_export_path().read_text(encoding="utf-8"))
+    pending = client.post("/configurations/imports", export)
+    client.put(f"/configurations/imports/{pending['id']}", dict(pending, status="REJECTED"))
+    assert client.get("/functions")["entities"] == []
+
+
+def test_data_table_rows_before_and_after_the_import(soar):
+    client = _client(soar)
+    incident = soar.create_incident("Lost laptop")
+    uri = f"/incidents/{incident['id']}/table_data/{TABLE}?handle_format=names"
+    with pytest.raises(resilient.SimpleHTTPException) as caught:
+        client.get(uri, skip_retry=[404])
+    assert caught.value.response.status_code == 404
+
+    _import_fn_slack(client)
+    assert client.get(uri)["rows"] == []
+    row = client.post(f"/incidents/{incident['id']}/table_data/{TABLE}/row_data?handle_format=names",
+                      {"cells": {"slack_db_res_id": {"value": f"RES-{incident['id']}"},
+                                 "slack_db_channel": {"value": "lost-laptop"}}})
+    assert row["cells"]["slack_db_channel"]["value"] == "lost-laptop"
+    client.put(f"/incidents/{incident['id']}/table_data/{TABLE}/row_data/{row['id']}?handle_format=names",
+               {"cells": {"slack_db_channel_id": {"value": "C0123"}}})
+    rows = client.get(uri)["rows"]
+    assert len(rows) == 1
+    cells = {name: cell["value"] for name, cell in rows[0]["cells"].items()}
+    assert cells == {"slack_db_res_id": f"RES-{incident['id']}", "slack_db_channel": "lost-laptop",
+                     "slack_db_channel_id": "C0123"}
+    assert soar.state.rows_of(incident["id"]) == [cells]
+
+
+def test_a_row_with_an_unknown_column_is_refused(soar):
+    client = _client(soar)
+    _import_fn_slack(client)
+    incident = soar.create_incident("x")
+    with pytest.raises(resilient.SimpleHTTPException) as caught:
+        client.post(f"/incidents/{incident['id']}/table_data/{TABLE}/row_data",
+                    {"cells": {"no_such_column": {"value": 1}}}, skip_retry=[400])
+    assert "no_such_column" in str(caught.value)
+
+
+def test_incident_and_task_attachments_upload_and_download(soar):
+    client = _client(soar)
+    incident = soar.create_incident("Malware on host")
+    task = soar.create_task(incident["id"], "Collect logs")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "history.txt")
+        with open(path, "wb") as handle:
+            handle.write(b"1 - SOAR POSTED ON 2026-11-01 14:41:54:\nhello\n")
+        uploaded = client.post_attachment(f"/tasks/{task['id']}/attachments", path,
+                                          filename="Slack_channel_x_history.txt", mimetype="text/plain")
+    assert uploaded["task_id"] == task["id"]
+    assert uploaded["name"] == "Slack_channel_x_history.txt"
+    meta = client.get(f"/tasks/{task['id']}/attachments/{uploaded['id']}")
+    assert (meta["content_type"], meta["size"]) == ("text/plain", 46)
+    body = client.get_content(f"/tasks/{task['id']}/attachments/{uploaded['id']}/contents")
+    assert body.startswith(b"1 - SOAR POSTED ON")
+    on_incident = soar.add_attachment(incident["id"], "report.pdf", b"%PDF-1.4", content_type="application/pdf")
+    assert client.get_content(f"/incidents/{incident['id']}/attachments/{on_incident['id']}/contents") \
+        == b"%PDF-1.4"
+
+
+def test_artifact_type_is_a_name_only_with_handle_format_names(soar):
+    client = _client(soar)
+    incident = soar.create_incident("x")
+    artifact = soar.add_artifact(incident["id"], "Malware Sample", "evil.exe", file_name="evil.exe",
+                                 data=b"MZ\x90\x00")
+    named = client.get(f"/incidents/{incident['id']}/artifacts/{artifact['id']}?handle_format=names")
+    assert named["type"] == "Malware Sample"
+    assert named["attachment"]["name"] == "evil.exe"
+    assert isinstance(client.get(f"/incidents/{incident['id']}/artifacts/{artifact['id']}")["type"], int)
+    assert client.get_content(f"/incidents/{incident['id']}/artifacts/{artifact['id']}/contents") == b"MZ\x90\x00"
+
+
+def test_notes_posted_over_rest_are_stored_as_html_on_the_right_object(soar):
+    client = _client(soar)
+    incident = soar.create_incident("x")
+    task = soar.create_task(incident["id"], "t")
+    client.post(f"/incidents/{incident['id']}/comments", {"text": {"format": "html", "content": "<b>inc</b>"}})
+    client.post(f"/tasks/{task['id']}/comments", {"text": {"format": "html", "content": "<i>task</i>"}})
+    assert [n["text"] for n in soar.state.notes_of(incident["id"])] == ["<b>inc</b>"]
+    assert [n["text"] for n in soar.state.notes_of(incident["id"], task["id"])] == ["<i>task</i>"]
+
+
+def test_missing_incident_is_404(soar):
+    client = _client(soar)
+    with pytest.raises(resilient.SimpleHTTPException) as caught:
+        client.get("/incidents/999999?handle_format=names", skip_retry=[404])
+    assert caught.value.response.status_code == 404
+
+
+def test_admin_state_is_served_without_auth_and_never_shows_the_key(soar):
+    _import_fn_slack(_client(soar))
+    response = requests.get(f"{soar.rest_url}_sandbox/state", verify=False, timeout=10)  # noqa: S501
+    assert response.status_code == 200
+    state = response.json()
+    assert [f["name"] for f in state["functions"]] == ["slack_post_message", "slack_post_attachment",
+                                                       "slack_archive_channel"]
+    assert SECRET not in response.text and KEY not in response.text
+    assert any(call["path"].endswith("/configurations/imports") for call in state["calls"])
