@@ -323,6 +323,11 @@ def _avatar(name: str, is_app: bool) -> str:
     return f'<div class="avatar" style="background:{color}">{esc(initial)}</div>'
 
 
+def _mark(ch: dict) -> str:
+    """'#' before a public channel's name; a padlock (drawn in CSS: emoji fonts may be missing) before a private one."""
+    return '<span class="lock" title="private"></span>' if ch.get("is_private") else '<span class="hash">#</span>'
+
+
 def _badges(ch: dict) -> str:
     out = []
     if ch.get("is_private"):
@@ -382,7 +387,7 @@ class ChannelPage:
         ch = self.channel
         members = [self.directory.user_name(m) or m for m in ch.get("members", [])]
         top, replies = _message_count(ch)
-        parts = [f'<header class="channel-head"><h1>{"🔒" if ch.get("is_private") else "#"}'
+        parts = [f'<header class="channel-head"><h1>{_mark(ch)}'
                  f'{esc(ch["name"])}</h1>{_badges(ch)}']
         if ch.get("topic"):
             parts.append(f'<div class="topic">{self.md.render(ch["topic"])}</div>')
@@ -532,12 +537,17 @@ nav .team a{color:#fff}
 nav h2{font-size:13px;font-weight:400;margin:14px 16px 4px;color:#cfc3cf}
 nav a.ch{display:block;padding:2px 16px 2px 26px;color:#cfc3cf;white-space:nowrap;overflow:hidden;
 text-overflow:ellipsis}
-nav a.ch.current{background:#1164a3;color:#fff}nav a.ch.archived{opacity:.55}
+nav a.ch.current{background:#1164a3;color:#fff}nav a.ch.archived:not(.current){opacity:.55}
+nav .hash{display:inline-block;width:1em}nav .lock{margin-right:.4em}
 nav .more{padding:2px 16px 2px 26px;font-size:13px}
 main{flex:1;min-width:0;padding:0 0 24px}
 .channel-head,.page-head{padding:14px 20px 10px;border-bottom:1px solid #ddd}
 h1{display:inline;font-size:20px;font-weight:900;margin:0 8px 0 0}
 .topic,.purpose,.meta{color:#616061;font-size:13px;margin-top:3px}
+.lock{display:inline-block;position:relative;width:.6em;height:.48em;background:currentColor;border-radius:1px;
+margin:0 .3em 0 .1em;vertical-align:-.02em}
+.lock::before{content:"";position:absolute;left:.1em;top:-.36em;width:.4em;height:.38em;border:.1em solid currentColor;
+border-bottom:none;border-radius:.25em .25em 0 0;box-sizing:border-box}
 .badge{display:inline-block;font-size:11px;font-weight:700;border-radius:3px;padding:0 5px;margin-left:4px;
 vertical-align:2px;border:1px solid #ccc;color:#616061;background:#f8f8f8}
 .badge.private{background:#fff4e0;border-color:#ecb22e;color:#7a5200}
@@ -594,8 +604,7 @@ def _page(state: dict, title: str, content: str, current: str | None = None) -> 
     links = []
     for ch in channels[:SIDEBAR_MAX_CHANNELS]:
         cls = "ch" + (" current" if ch["id"] == current else "") + (" archived" if ch.get("is_archived") else "")
-        mark = "🔒" if ch.get("is_private") else "#"
-        links.append(f'<a class="{cls}" href="{esc(channel_href(ch["id"]))}">{mark} {esc(ch["name"])}</a>')
+        links.append(f'<a class="{cls}" href="{esc(channel_href(ch["id"]))}">{_mark(ch)}{esc(ch["name"])}</a>')
     if len(channels) > SIDEBAR_MAX_CHANNELS:
         links.append(f'<div class="more"><a href="{PREFIX}/">{len(channels) - SIDEBAR_MAX_CHANNELS} more…</a></div>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -611,7 +620,7 @@ def render_index(state: dict) -> str:
     rows = []
     for ch in state.get("channels", []):
         top, replies = _message_count(ch)
-        rows.append(f'<tr><td><a href="{esc(channel_href(ch["id"]))}">{"🔒" if ch.get("is_private") else "#"}'
+        rows.append(f'<tr><td><a href="{esc(channel_href(ch["id"]))}">{_mark(ch)}'
                     f'{esc(ch["name"])}</a></td><td>{_badges(ch)}</td>'
                     f'<td class="num">{len(ch.get("members", []))}</td><td class="num">{top}</td>'
                     f'<td class="num">{replies}</td><td><code>{esc(ch["id"])}</code></td></tr>')

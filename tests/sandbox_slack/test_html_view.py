@@ -60,16 +60,18 @@ def test_index_lists_every_channel_with_badges_members_and_message_counts(sb: Sl
 
     assert soup.select_one("nav .team").get_text() == "sandbox"
     rows = {row.select_one("a").get_text(): row for row in soup.select("tbody tr")}
-    assert list(rows) == ["#general", "🔒incident-7-secret", "#incident-1"]
+    assert list(rows) == ["#general", "incident-7-secret", "#incident-1"]
 
     def cells(name: str) -> list[str]:
         return [td.get_text(" ", strip=True) for td in rows[name].find_all("td")]
 
     assert cells("#general")[1:5] == ["public general", "3", "2", "1"]
-    assert cells("🔒incident-7-secret")[1:4] == ["private", "2", "0"]
+    assert cells("incident-7-secret")[1:4] == ["private", "2", "0"]
     assert cells("#incident-1")[1:3] == ["public archived", "1"]
     assert rows["#incident-1"].select_one("a")["href"] == f"/_sandbox/channels/{old}"
-    assert rows["🔒incident-7-secret"].select_one("a")["href"] == f"/_sandbox/channels/{secret}"
+    assert rows["incident-7-secret"].select_one("a")["href"] == f"/_sandbox/channels/{secret}"
+    assert rows["incident-7-secret"].select_one("a .lock") is not None
+    assert rows["#general"].select_one("a .lock") is None
 
 
 def test_bare_prefix_redirects_to_the_index(sb: SlackSandbox) -> None:
