@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import hmac
 import itertools
 import json
 import logging
@@ -237,10 +236,9 @@ class StompBroker:
     """Queues named by destination; each message goes to exactly one subscriber and is redelivered
     when the connection that holds it un-ACKed drops."""
 
-    def __init__(self, login: str, passcode: str, ssl_context: ssl.SSLContext | None,
+    def __init__(self, authenticate: Callable[[str, str], bool], ssl_context: ssl.SSLContext | None,
                  host: str = "127.0.0.1", port: int = 0) -> None:
-        self.login = login
-        self.passcode = passcode
+        self.authenticate = authenticate
         self.ssl_context = ssl_context
         self.host = host
         self.requested_port = port
@@ -258,6 +256,8 @@ class StompBroker:
         self._session = f"soar-sandbox-{int(time.time())}"
         self.replies: dict[str, list[Reply]] = collections.defaultdict(list)
         self.acked: list[str] = []
+        # (message-id, login of the consumer, connection number) for every delivery, redeliveries included.
+        self.deliveries: list[tuple[str, str, int]] = []
         self.reply_listeners: list[Callable[[Reply], None]] = []
         self._stopping = threading.Event()
 
@@ -346,7 +346,7 @@ class StompBroker:
             return
         login = headers.get("login", "")
         passcode = headers.get("passcode", "")
-        if not (hmac.compare_digest(login, self.login) and hmac.compare_digest(passcode, self.passcode)):
+        if not self.authenticate(login, passcode):
             conn.error("Authentication failed: the API key id or secret is wrong")
             conn.finish()
             return
@@ -470,6 +470,7 @@ class StompBroker:
     def _deliver(self, message: QueuedMessage, sub: Subscription) -> None:
         message.deliveries += 1
         message.delivered_to.append(sub.connection.number)
+        self.deliveries.append((message.message_id, sub.connection.login, sub.connection.number))
         ack_id = f"{message.message_id}:{message.deliveries}"
         headers = dict(message.headers)
         headers.update({"destination": message.destination, "subscription": sub.sub_id,
@@ -530,6 +531,13 @@ class StompBroker:
         with self.lock:
             return sum(1 for conn in self._connections for message, _ in conn.inflight.values()
                        if destination is None or message.destination == destination)
+
+    def holders(self, destination: str | None = None) -> list[tuple[str, str]]:
+        """(message-id, consumer login) of every message delivered and not yet ACKed."""
+        with self.lock:
+            return [(message.message_id, conn.login) for conn in self._connections
+                    for message, _ in conn.inflight.values()
+                    if destination is None or message.destination == destination]
 
     def replies_for(self, correlation_id: str) -> list[Reply]:
         with self.lock:

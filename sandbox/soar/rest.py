@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -20,7 +19,6 @@ from .state import NotFound as StateNotFound
 LOG = logging.getLogger(__name__)
 
 ORG = "/rest/orgs/<int:org_id>"
-API_KEY_HANDLE = 7
 
 _ROUTES = [
     Rule("/rest/session", methods=["GET"], endpoint="session"),
@@ -85,11 +83,8 @@ def _error(status: int, message: str) -> Response:
 class SoarRestApp:
     """WSGI app over a SoarState; every /rest call needs the API key (HTTP Basic)."""
 
-    def __init__(self, state: SoarState, api_key_id: str, api_key_secret: str,
-                 on_request: Callable[[str, str, int], None] | None = None) -> None:
+    def __init__(self, state: SoarState, on_request: Callable[[str, str, int], None] | None = None) -> None:
         self.state = state
-        self.api_key_id = api_key_id
-        self.api_key_secret = api_key_secret
         self.url_map = Map([rule.empty() for rule in _ROUTES], strict_slashes=False)
         self._on_request = on_request
 
@@ -116,8 +111,10 @@ class SoarRestApp:
             if request.remote_addr not in ("127.0.0.1", "::1"):
                 return _error(403, "The sandbox state is served to 127.0.0.1 only")
             return _json(self.state.snapshot())
-        if not self._authorized(request):
+        handle = self._authorized(request)
+        if handle is None:
             return _error(401, "Unauthorized: the API key id or secret is wrong")
+        request.environ["soar.api_key_handle"] = handle
         org_id = args.pop("org_id", None)
         if org_id is not None and org_id != self.state.org_id:
             return _error(403, f"Not a member of org {org_id}")
@@ -132,16 +129,16 @@ class SoarRestApp:
         except SoarError as exc:
             return _error(exc.status, exc.message)
 
-    def _authorized(self, request: Request) -> bool:
+    def _authorized(self, request: Request) -> int | None:
+        """The API key's handle when the Basic credentials are a known key, else None."""
         header = request.headers.get("Authorization", "")
         if not header.startswith("Basic "):
-            return False
+            return None
         try:
             key_id, _, secret = base64.b64decode(header[6:]).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return False
-        return (hmac.compare_digest(key_id, self.api_key_id)
-                and hmac.compare_digest(secret, self.api_key_secret))
+            return None
+        return self.state.api_key_handle(key_id, secret)
 
     @staticmethod
     def _names(request: Request) -> bool:
@@ -157,7 +154,8 @@ class SoarRestApp:
     # ------------------------------------------------------------------ session, org, metadata
     def do_session(self, request: Request) -> Response:
         return _json({
-            "api_key_handle": API_KEY_HANDLE, "user_id": None, "is_saml": False, "is_ldap": False,
+            "api_key_handle": request.environ["soar.api_key_handle"], "user_id": None,
+            "is_saml": False, "is_ldap": False,
             "session_ip": request.remote_addr, "csrf_token": None,
             "orgs": [{"id": self.state.org_id, "name": self.state.org_name, "enabled": True,
                       "uuid": "7f6d1a5e-7b7d-4b8f-9a70-0c6d2d4d0201", "cloud_account": None,

@@ -39,7 +39,8 @@ class SoarSandbox:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.broker: StompBroker | None = None
-        self.app = SoarRestApp(self.state, api_key_id, api_key_secret)
+        self.state.add_api_key(api_key_id, api_key_secret)
+        self.app = SoarRestApp(self.state)
 
     # ---------------------------------------------------------------- life cycle
     def start(self) -> SoarSandbox:
@@ -50,7 +51,8 @@ class SoarSandbox:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="soar-rest", daemon=True)
         self._thread.start()
-        self.broker = StompBroker(self.api_key_id, self.api_key_secret, self._cert.server_context(),
+        self.broker = StompBroker(lambda key, secret: self.state.api_key_handle(key, secret) is not None,
+                                  self._cert.server_context(),
                                   host=self.host, port=self._requested_stomp_port).start()
         return self
 
@@ -96,11 +98,17 @@ class SoarSandbox:
         return (f"SOAR sandbox REST {self.rest_url} STOMP {self.host}:{self.stomp_port} "
                 f'(org "{self.org_name}" id {self.org_id})')
 
-    def app_config_section(self, logdir: str, num_workers: int = 10, **extra: Any) -> str:
+    def add_api_key(self, key_id: str, secret: str) -> int:
+        """Another API key (say, one per app process); returns its principal handle."""
+        return self.state.add_api_key(key_id, secret)
+
+    def app_config_section(self, logdir: str, num_workers: int = 10, api_key: tuple[str, str] | None = None,
+                           **extra: Any) -> str:
         """The [resilient] section of an app.config that points resilient-circuits at this sandbox
-        (logs go to `logdir`; `extra` adds or overrides keys)."""
+        (logs go to `logdir`; `api_key` is (id, secret), default the sandbox's first key; `extra` adds keys)."""
+        key_id, secret = api_key or (self.api_key_id, self.api_key_secret)
         lines = ["[resilient]", f"host = {self.host}", f"port = {self.rest_port}", f"org = {self.org_name}",
-                 f"api_key_id = {self.api_key_id}", f"api_key_secret = {self.api_key_secret}",
+                 f"api_key_id = {key_id}", f"api_key_secret = {secret}",
                  "cafile = false", f"stomp_port = {self.stomp_port}", f"num_workers = {num_workers}",
                  f"logdir = {logdir}", "loglevel = INFO"]
         lines += [f"{key} = {value}" for key, value in extra.items()]

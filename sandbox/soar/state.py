@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hmac
 import itertools
 import threading
 import time
@@ -77,6 +78,24 @@ class SoarState:
         self.imports: dict[int, dict] = {}
         self.imported_exports: list[dict] = []
         self.calls: list[CallRecord] = []
+        self._api_keys: dict[str, tuple[str, int]] = {}
+
+    # ------------------------------------------------------------------ API keys
+    def add_api_key(self, key_id: str, secret: str) -> int:
+        """Register an API key; returns its principal handle (what customize adds to destinations)."""
+        with self.lock:
+            handle = self._api_keys[key_id][1] if key_id in self._api_keys else 7 + len(self._api_keys)
+            self._api_keys[key_id] = (secret, handle)
+            return handle
+
+    def api_key_handle(self, key_id: str, secret: str) -> int | None:
+        """The handle of a valid key id and secret, else None."""
+        with self.lock:
+            known = self._api_keys.get(key_id)
+        if known is None:
+            hmac.compare_digest(secret, secret)  # same work for unknown ids
+            return None
+        return known[1] if hmac.compare_digest(secret, known[0]) else None
 
     def _next_id(self) -> int:
         return next(self._ids)
