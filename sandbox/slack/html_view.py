@@ -687,6 +687,10 @@ def respond(sandbox: SlackSandbox, request: Request) -> Response:
 def _channel_response(state: dict, channel_id: str) -> Response:
     page = render_channel(state, channel_id)
     if page is None:
+        # A name (or #name) typed into the address bar leads to the channel's canonical id page.
+        named = next((c for c in state.get("channels", []) if c["name"] == channel_id.lstrip("#")), None)
+        if named is not None:
+            return Response(status=302, headers={"Location": channel_href(named["id"])})
         return _not_found(state, f"No channel with id {channel_id}")
     return _html_response(page)
 

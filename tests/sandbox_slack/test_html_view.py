@@ -11,7 +11,9 @@ from bs4 import BeautifulSoup, Tag
 from slack_sdk import WebClient
 
 from fn_slack.lib.message_format import render_message
+from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY
 from sandbox.slack import SlackSandbox
+from tools import screenshots
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = '"><img src=x onerror=alert(document.cookie)>'
@@ -342,3 +344,74 @@ def test_pages_hold_no_forms_scripts_or_external_assets(sb: SlackSandbox, client
     for soup in (page(sb, "/_sandbox/"), channel_page(sb, general)):
         assert soup.find_all(["form", "input", "script", "link", "img"]) == []
         assert soup.find("style") is not None
+
+
+def test_a_channel_name_in_the_address_leads_to_the_channel_page(sb: SlackSandbox) -> None:
+    general = sb.channel("general")["id"]
+    sb.add_message(general, "alice", "hello")
+    soup = page(sb, "/_sandbox/channels/general")  # urllib follows the redirect to the id page
+    assert soup.select_one("nav a.current")["href"] == f"/_sandbox/channels/{general}"
+    assert own_text(messages(soup)[0]).get_text() == "hello"
+
+
+def test_head_answers_like_get_without_a_body(sb: SlackSandbox) -> None:
+    status, headers, body = fetch(sb, "/_sandbox/", method="HEAD")
+    assert status == 200
+    assert int(headers["Content-Length"]) > 0
+    assert body == b""
+
+
+def test_broadcast_and_user_group_mentions_and_blocks(sb: SlackSandbox, client: WebClient) -> None:
+    sb.reset({"usergroups": [{"id": "S0IRTEAM01", "handle": "ir-team", "users": ["alice", "bob"]}]})
+    general = sb.channel("general")["id"]
+    sb.add_message(general, "alice", "<!channel> and <!everyone|everyone> and <!subteam^S0IRTEAM01|@ir-team>, "
+                                     "<!subteam^S0GONE|@old-team>")
+    client.chat_postMessage(channel=general, text="fallback text, not shown", blocks=[
+        {"type": "header", "text": {"type": "plain_text", "text": "Incident *2095*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Severity*: <https://soar.example.com|High>"},
+         "fields": [{"type": "mrkdwn", "text": "_Owner_"}, {"type": "plain_text", "text": "Bob"}]},
+        {"type": "divider"},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "posted by SOAR"}]},
+    ])
+
+    first, second = messages(channel_page(sb, general))
+
+    assert [m.get_text() for m in own_text(first).select(".mention")] == [
+        "@channel", "@everyone", "@ir-team", "@old-team"]
+    assert len(own_text(first).select(".mention.broadcast")) == 2
+    body = second.select_one(".msg-body")
+    assert "fallback text" not in body.get_text()
+    assert body.select_one(".block-header").get_text() == "Incident *2095*"
+    assert body.select_one(".text b").get_text() == "Severity"
+    assert body.select_one(".text a")["href"] == "https://soar.example.com"
+    assert [f.get_text() for f in body.select(".fields .field")] == ["Owner", "Bob"]
+    assert body.select_one(".fields i").get_text() == "Owner"
+    assert body.find("hr") is not None
+    assert body.select_one(".context").get_text() == "posted by SOAR"
+
+
+# ----- the screenshot tool ---------------------------------------------------------------------------------------
+
+def test_screenshot_tool_seeds_the_demo_through_fn_slack(sb: SlackSandbox) -> None:
+    sb.reset(screenshots.WORKSPACE)
+    try:
+        ids = screenshots.seed(sb)
+    finally:
+        CHANNEL_DIRECTORY.clear()  # fn_slack's process-wide channel cache must not outlive this workspace
+
+    incident = channel_page(sb, ids["incident"])
+    _assert_inert(incident)
+    top = messages(incident)
+    assert top[0].select_one(".author").get_text() == "SOAR"
+    assert top[0].select_one(".att-title a")["href"] == "https://soar.example.com:443/#incidents/2095?orgId=201"
+    assert len(top[0].select(".thread .msg.reply")) == 2
+    assert incident.select_one(".file-title").get_text() == "EDR timeline for WS-0231"
+    assert sb.channel(ids["archived"])["is_archived"]
+    assert sb.channel(ids["task"])["is_private"]
+
+
+def test_screenshot_tool_says_clearly_when_chromium_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert screenshots.main(["--chromium", "/nonexistent/chromium", "--out", "/nonexistent/out"]) == 2
+    err = capsys.readouterr().err
+    assert "Chromium not found at /nonexistent/chromium" in err
+    assert "apt-get install -y chromium" in err
