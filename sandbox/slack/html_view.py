@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -42,7 +41,8 @@ _PH_RE = re.compile(_PH_OPEN + r"(\d+)" + _PH_CLOSE)
 _CODE_BLOCK_RE = re.compile(r"```\n?(.*?)```", re.DOTALL)
 _CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
 _TOKEN_RE = re.compile(r"<([^<>\n]*)>")
-_BARE_URL_RE = re.compile(r"\bhttps?://[^\s<>\ue000\ue001]+", re.IGNORECASE)
+# A URL typed without <...>; it ends at white space, a token, or Slack's escaped < or >.
+_BARE_URL_RE = re.compile(r"\bhttps?://(?:(?!&[lg]t;)[^\s<>\ue000\ue001])+", re.IGNORECASE)
 _SLACK_ENTITY_RE = re.compile(r"&(amp|lt|gt);")
 _SLACK_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _DATE_TOKEN_RE = re.compile(r"\{(\w+)\}")
@@ -70,7 +70,6 @@ class Directory:
         self.users = {u["id"]: u for u in state.get("users", [])}
         self.channels = {c["id"]: c for c in state.get("channels", [])}
         self.usergroups = {g["id"]: g for g in state.get("usergroups", [])}
-        self.bot = state.get("bot", {})
 
     def user_name(self, user_id: str) -> str | None:
         """What Slack shows for a person: display name, else real name, else user name."""
@@ -671,16 +670,14 @@ def respond(sandbox: SlackSandbox, request: Request) -> Response:
     if path == PREFIX:
         return Response(status=308, headers={"Location": f"{PREFIX}/"})
     state = sandbox.state_json()
-    routes: tuple[tuple[str, Callable[[str], Response]], ...] = (
-        (f"{PREFIX}/channels/", lambda rest: _channel_response(state, rest)),
-        (f"{PREFIX}/files/", lambda rest: _file_response(sandbox, state, rest)),
-    )
+    channels, files = f"{PREFIX}/channels/", f"{PREFIX}/files/"
+    # What follows the prefix is the whole id: ids from a workspace file may hold any character, '/' included.
     if path == f"{PREFIX}/":
         return _html_response(render_index(state))
-    for prefix, handler in routes:
-        if path.startswith(prefix):
-            # The rest is the whole id (ids from a workspace file may hold any character, '/' included).
-            return handler(path[len(prefix):])
+    if path.startswith(channels):
+        return _channel_response(state, path[len(channels):])
+    if path.startswith(files):
+        return _file_response(sandbox, state, path[len(files):])
     return _not_found(state, f"No sandbox page at {path}")
 
 

@@ -98,7 +98,8 @@ def test_channel_page_renders_slack_mrkdwn(sb: SlackSandbox, client: WebClient) 
     client.chat_postMessage(channel=cid, text=(
         f"*Severity high* _check_ ~old~ `grep -r x` <https://soar.example.com/#incidents/2095?a=1&amp;b=2|Open it> "
         f"<@{alice}> <#{general}|general> <!here> since <!date^1700000000^{{date_num}} {{time_secs}}|whenever> "
-        "&lt;!channel&gt; snake_case_name 2*3*4\n```line 1\n  *not bold*```"))
+        "&lt;!channel&gt; snake_case_name 2*3*4 (see https://wiki.example.com/a_b?x=1&amp;y=2&gt;).\n"
+        "```line 1\n  *not bold*```"))
 
     soup = channel_page(sb, cid)
     text = own_text(messages(soup)[0])
@@ -116,6 +117,9 @@ def test_channel_page_renders_slack_mrkdwn(sb: SlackSandbox, client: WebClient) 
     plain = text.get_text()
     assert "<!channel>" in plain  # escaped by the poster: shown literally, not as a mention
     assert "snake_case_name 2*3*4" in plain
+    bare = text.find("a", string="https://wiki.example.com/a_b?x=1&y=2")
+    assert bare["href"] == "https://wiki.example.com/a_b?x=1&y=2"
+    assert "https://wiki.example.com/a_b?x=1&y=2>)." in plain
     assert text.find("pre").get_text() == "line 1\n  *not bold*"
 
 
