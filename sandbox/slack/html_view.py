@@ -45,6 +45,8 @@ _TOKEN_RE = re.compile(r"<([^<>\n]*)>")
 _BARE_URL_RE = re.compile(r"\bhttps?://(?:(?!&[lg]t;)[^\s<>\ue000\ue001])+", re.IGNORECASE)
 _SLACK_ENTITY_RE = re.compile(r"&(amp|lt|gt);")
 _SLACK_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+# A line starting with ">" (sent raw or as Slack's &gt;) is a block quote; the line break is part of the block.
+_QUOTE_RE = re.compile(r"^&gt; ?(.*)(?:\n|$)", re.MULTILINE)
 _DATE_TOKEN_RE = re.compile(r"\{(\w+)\}")
 
 
@@ -190,6 +192,7 @@ class MrkdwnRenderer:
         if formatting:
             for pattern, tag in _EMPHASIS:
                 out = pattern.sub(rf"<{tag}>\1</{tag}>", out)
+            out = _QUOTE_RE.sub(r'<span class="quote">\1</span>', out)
         return _PH_RE.sub(lambda m: pieces[int(m.group(1))], out)
 
     def plain(self, text: Any) -> str:
@@ -567,6 +570,7 @@ code{font:12px/1.5 Monaco,Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",mo
 background:#f6f6f6;border:1px solid #ddd;border-radius:3px;padding:1px 3px}
 .pre{font:12px/1.5 Monaco,Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",monospace;background:#f8f8f8;
 border:1px solid #ddd;border-radius:4px;padding:8px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
+.quote{display:block;border-left:4px solid #ddd;padding-left:10px;color:#454245}
 .mention{background:#e8f5fa;color:#1264a3;border-radius:3px;padding:0 2px}
 .mention.broadcast{background:#fef3d3;color:#1d1c1d}
 time.date{border-bottom:1px dotted #999}

@@ -99,12 +99,13 @@ def test_channel_page_renders_slack_mrkdwn(sb: SlackSandbox, client: WebClient) 
         f"*Severity high* _check_ ~old~ `grep -r x` <https://soar.example.com/#incidents/2095?a=1&amp;b=2|Open it> "
         f"<@{alice}> <#{general}|general> <!here> since <!date^1700000000^{{date_num}} {{time_secs}}|whenever> "
         "&lt;!channel&gt; snake_case_name 2*3*4 (see https://wiki.example.com/a_b?x=1&amp;y=2&gt;).\n"
+        "&gt; quoted *words*\n>second quote\n"
         "```line 1\n  *not bold*```"))
 
     soup = channel_page(sb, cid)
     text = own_text(messages(soup)[0])
 
-    assert [b.get_text() for b in text.find_all("b")] == ["Severity high"]
+    assert [b.get_text() for b in text.find_all("b")] == ["Severity high", "words"]
     assert [i.get_text() for i in text.find_all("i")] == ["check"]
     assert [s.get_text() for s in text.find_all("s")] == ["old"]
     assert text.find("code").get_text() == "grep -r x"
@@ -121,6 +122,9 @@ def test_channel_page_renders_slack_mrkdwn(sb: SlackSandbox, client: WebClient) 
     assert bare["href"] == "https://wiki.example.com/a_b?x=1&y=2"
     assert "https://wiki.example.com/a_b?x=1&y=2>)." in plain
     assert text.find("pre").get_text() == "line 1\n  *not bold*"
+    quotes = text.select(".quote")
+    assert [q.get_text() for q in quotes] == ["quoted words", "second quote"]
+    assert quotes[0].find("b").get_text() == "words"
 
 
 def test_people_show_their_display_name_and_apps_their_username_with_an_app_badge(
