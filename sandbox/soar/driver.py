@@ -144,11 +144,13 @@ class SoarDriver:
     # ---------------------------------------------------------------- the click
     def click(self, rule_name: str, *, incident_id: int, task_id: int | None = None,
               object_id: int | None = None, properties: dict[str, Any] | None = None,
-              timeout: float | None = None) -> ClickResult:
+              timeout: float | None = None, enforce_conditions: bool = True) -> ClickResult:
         """Click the menu item `rule_name` on an object and run its workflow to the end.
 
         `object_id` is the note, artifact or attachment id for those object types; `properties` are the
-        values the analyst types into the item's dialog (rule fields by API name).
+        values the analyst types into the item's dialog (rule fields by API name). With
+        `enforce_conditions=False` the workflow runs even where SOAR would not show the item (as when
+        another workflow or a script starts it), to show what the function itself does.
         """
         started = time.monotonic()
         customizations = self.customizations
@@ -157,19 +159,24 @@ class SoarDriver:
         obj = objects["object"]
         result = ClickResult(rule=rule_name, object_type=rule.object_type, object_id=obj["id"])
         try:
-            self._run(rule, objects, properties or {}, result, timeout or self.timeout)
+            self._run(rule, objects, properties or {}, result, timeout=timeout or self.timeout,
+                      enforce_conditions=enforce_conditions)
         finally:
             result.elapsed = time.monotonic() - started
         return result
 
-    def _run(self, rule: Any, objects: dict, properties: dict, result: ClickResult, timeout: float) -> None:
+    def _run(self, rule: Any, objects: dict, properties: dict, result: ClickResult, *, timeout: float,
+             enforce_conditions: bool) -> None:
         customizations = self.customizations
         result.shown = rule_matches(rule, objects["object"])
         if not result.shown:
-            result.error = "the menu item is not shown on this object (the rule's conditions do not hold)"
-            result.step("rule conditions", False, _conditions_text(rule))
-            return
-        result.step("rule conditions", True, _conditions_text(rule) if rule.conditions else "none")
+            if enforce_conditions:
+                result.error = "the menu item is not shown on this object (the rule's conditions do not hold)"
+                result.step("rule conditions", False, "not shown: " + _conditions_text(rule))
+                return
+            result.step("rule conditions", True, "not shown, started anyway: " + _conditions_text(rule))
+        else:
+            result.step("rule conditions", True, _conditions_text(rule) if rule.conditions else "none")
         workflow = customizations.workflow(rule.workflows[0])
         try:
             function = self.sandbox.state.function(workflow.function_name)
