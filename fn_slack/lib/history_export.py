@@ -81,12 +81,16 @@ def _is_link_preview(attachment: dict) -> bool:
 def message_body(msg: dict) -> str:
     """The text a message contributes to the export (files are listed separately).
 
-    A message formatted with attachments (as fn_slack posts SOAR data) gives each attachment's pretext and
-    text, non-empty parts joined by newlines; any other message gives its ``text``.
+    A message formatted with attachments (as fn_slack posts SOAR data) gives its own text (the analyst's
+    words, unless it only repeats an attachment's title or fallback for notifications), then each
+    attachment's pretext and text, non-empty parts joined by newlines; any other message gives its ``text``.
     """
     content = [a for a in msg.get("attachments") or () if isinstance(a, dict) and not _is_link_preview(a)]
     if content:
-        parts = [str(a.get(key) or "").strip("\n") for a in content for key in ("pretext", "text")]
+        own = str(msg.get("text") or "").strip("\n")
+        repeats = {str(a.get(key) or "").strip() for a in content for key in ("title", "fallback", "pretext")}
+        parts = [own] if own.strip() not in repeats else []
+        parts += [str(a.get(key) or "").strip("\n") for a in content for key in ("pretext", "text")]
         body = "\n".join(part for part in parts if part.strip())
     else:
         body = str(msg.get("text") or "")

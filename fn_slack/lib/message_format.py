@@ -466,8 +466,10 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
     ``soar_link(incident_id, task_id)`` builds the URL of the SOAR object named by the container's
     ``Resilient URL`` / ``SOAR URL`` entry.
 
-    The top-level ``text`` (what notifications show) is the analyst's Additional Text, so mentions the analyst
-    wrote notify as intended; without it, the escaped "SOAR <Type of data>" title.
+    The analyst's Additional Text is the message's top-level ``text``: Slack shows it right above the
+    attachment, where a pretext would stand, and the mentions the analyst wrote notify as intended. It is not
+    repeated as the attachment's pretext, which Slack would show a second time. Without Additional Text the
+    top-level text (needed for notifications) is the escaped "SOAR <Type of data>" title.
     """
     if slack_text is None or not str(slack_text).strip():
         raise InputError("slack_text is empty: give the text to post to Slack.")
@@ -497,17 +499,15 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
 
     title = escape_untrusted(f"SOAR {type_of_data}".strip())
     attachment: dict = {
-        "pretext": pretext,
         "title": title,
         "text": "\n".join(lines),
         "color": ATTACHMENT_COLOR,
-        "mrkdwn_in": ["text", "pretext"],
+        "mrkdwn_in": ["text"],
         "fallback": f"{title}: {link}" if link else title,
     }
     if link:
         attachment["title_link"] = link
     text = pretext or title
     _check_length("text", text)
-    _check_length("attachment pretext", attachment["pretext"])
     _check_length("attachment text", attachment["text"])
     return SlackMessage(text=text, attachments=[attachment])

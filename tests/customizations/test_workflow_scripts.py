@@ -75,7 +75,7 @@ def test_post_incident_renders_as_an_attachment_linking_back_to_soar_with_no_liv
     assert attachment["title"] == "SOAR Incident"
     assert attachment["title_link"] == "https://soar.example.test/#incidents/2103"
     # The analyst's own text keeps its Slack mention syntax...
-    assert attachment["pretext"] == s.RULE_PROPERTIES["rule_slack_text"].strip()
+    assert message.text == s.RULE_PROPERTIES["rule_slack_text"].strip()
     assert "<@UCNC5K34J>" in message.text
     lines = attachment["text"].splitlines()
     assert "*Incident ID*: 2103" in lines
@@ -104,7 +104,7 @@ def test_post_incident_with_a_plain_string_description_and_missing_fields():
     assert container["Description"]["data"] == "plain <b>text</b>"
     assert container["Additional Text"]["data"] == ""
     _, attachment = rendered(inputs)
-    assert attachment["pretext"] == ""
+    assert "pretext" not in attachment
     assert "*Confirmed*: No" in attachment["text"].splitlines()
     assert "Severity" not in attachment["text"]
 

@@ -218,8 +218,10 @@ class TestMessageContent:
         }
         post(circuits_app, slack_channel="general", slack_text=json.dumps(container))
 
-        [attachment] = only_message(slack, "general")["attachments"]
-        assert attachment["pretext"] == "Hey <@UCNC5K34J> check out #random"
+        message = only_message(slack, "general")
+        [attachment] = message["attachments"]
+        assert message["text"] == "Hey <@UCNC5K34J> check out #random"
+        assert "pretext" not in attachment
         assert attachment["title"] == "SOAR Incident"
         assert attachment["title_link"] == f"https://soar.example.test:443/#incidents/{INCIDENT}?orgId=201"
         assert attachment["color"] == "#36a64f"

@@ -189,8 +189,21 @@ def test_reply_also_sent_to_channel_is_exported_once_inside_its_thread():
 
 # ------------------------------------------------------------------------------------------ message parts
 
+def test_message_text_above_its_attachment_is_exported_once():
+    posted = {"text": "Please review", "attachments": [{"title": "SOAR Incident", "text": "*Incident ID*: 2103",
+                                                        "fallback": "SOAR Incident"}]}
+    assert message_body(posted) == "Please review\n*Incident ID*: 2103"
+
+
+def test_notification_text_that_repeats_the_title_is_not_exported():
+    posted = {"text": "SOAR Incident", "attachments": [{"title": "SOAR Incident", "text": "*Incident ID*: 2103",
+                                                        "fallback": "SOAR Incident"}]}
+    assert message_body(posted) == "*Incident ID*: 2103"
+
+
 def test_attachment_message_body_is_pretext_and_text_of_each_attachment():
-    msg = {"text": "fallback", "attachments": [
+    # As the original app posted: no message text, everything in the attachments.
+    msg = {"text": "", "attachments": [
         {"pretext": "Please review", "text": "*Incident ID*: 2103"},
         {"pretext": "", "text": "*Severity*: High", "title": "ignored"},
         {"fallback": "nothing shown"},

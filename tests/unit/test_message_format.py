@@ -111,7 +111,6 @@ def test_incident_container_renders_as_one_green_attachment(soar_link):
     message = render_message(incident_container(), soar_link)
     assert message.text == "Hey user <@UCNC5K34J> check out #random"
     assert message.attachments == [{
-        "pretext": "Hey user <@UCNC5K34J> check out #random",
         "title": "SOAR Incident",
         "title_link": "https://soar.example.com/#incidents/2095",
         "text": "*Incident ID*: 2095\n"
@@ -122,7 +121,7 @@ def test_incident_container_renders_as_one_green_attachment(soar_link):
                 "*Date Created*: <!date^1541066628^{date_num} {time_secs}|2018-11-01 10:03:48>\n"
                 "*Severity*: High",
         "color": "#36a64f",
-        "mrkdwn_in": ["text", "pretext"],
+        "mrkdwn_in": ["text"],
         "fallback": "SOAR Incident: https://soar.example.com/#incidents/2095",
     }]
 
@@ -170,7 +169,7 @@ def test_without_additional_text_the_notification_text_is_the_title():
     message = render_message(container(Type_of_data=("string", "Incident Note"), Note=("richtext", "<p>hi</p>")),
                              lambda i, t: "")
     assert message.text == "SOAR Incident Note"
-    assert message.attachments[0]["pretext"] == ""
+    assert "pretext" not in message.attachments[0]
 
 
 def test_additional_text_keeps_slack_syntax():
@@ -178,7 +177,8 @@ def test_additional_text_keeps_slack_syntax():
                      Type_of_data=("string", "Incident"))
     message = render_message(text, lambda i, t: "")
     assert message.text == "<!here> look <@U1> <https://wiki|runbook>"
-    assert message.attachments[0]["pretext"] == message.text
+    # Shown once, above the attachment: not repeated as its pretext.
+    assert "pretext" not in message.attachments[0]
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
