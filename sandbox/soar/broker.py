@@ -148,7 +148,10 @@ class _Connection:
                 return
             pending = self.sock.pending() if isinstance(self.sock, ssl.SSLSocket) else 0
             if not pending:
-                readable, _, _ = select.select([self.sock], [], [], 0.5)
+                try:
+                    readable, _, _ = select.select([self.sock], [], [], 0.5)
+                except ValueError:
+                    return  # closed by another thread (stop, or a failed write)
                 if not readable:
                     self._check_heartbeat()
                     continue

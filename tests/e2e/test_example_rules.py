@@ -48,7 +48,7 @@ def test_post_incident_creates_the_channel_posts_the_summary_links_it_and_adds_a
     assert stack.slack.user("alice@example.com")["id"] in channel["members"]
     [message] = stack.slack.messages(channel["id"])
     [attachment] = message["attachments"]
-    assert attachment["pretext"] == "Please review"
+    assert "Please review" in message["text"]  # the analyst's text shows above the attachment
     assert attachment["title"] == "SOAR Incident"
     assert "Phishing wave" in attachment["text"]
     assert result.content["channel"] == name
