@@ -1,0 +1,428 @@
+"""`make demo`: fn_slack end to end - both sandboxes, the real resilient-circuits CLI, every example menu item,
+checked against the spec and reported as an analyst would see it."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html
+import re
+import signal
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bs4 import BeautifulSoup
+
+from sandbox.slack import SlackSandbox
+from sandbox.soar import SoarSandbox
+from sandbox.soar.circuits import CircuitsProcess, run_cli, write_app_config
+from sandbox.soar.driver import ClickResult, SoarDriver
+
+QUEUE = "actions.201.slack"
+POST_INCIDENT = "Example: Post Incident to Slack"
+POST_TASK = "Example: Post Task to Slack"
+POST_NOTE = "Example: Post Note to Slack"
+POST_ARTIFACT = "Example: Post Artifact to Slack"
+POST_ATTACHMENT = "Example: Post Incident/Task Attachment to Slack"
+POST_ARTIFACT_FILE = "Example: Post Artifact Attachment to Slack"
+ARCHIVE_INCIDENT = "Example: Archive Incident Slack Channel"
+ARCHIVE_TASK = "Example: Archive Task Slack Channel"
+ARCHIVE_NOTICE = "This channel has been set to be archived from SOAR."
+
+WIDTH = 100
+
+
+@dataclass
+class Check:
+    """One thing the spec says must have happened."""
+
+    what: str
+    ok: bool
+    detail: str = ""
+
+
+def heading(title: str) -> str:
+    return f"\n{'=' * WIDTH}\n{title}\n{'=' * WIDTH}"
+
+
+def strip_html(markup: str) -> str:
+    return " ".join(BeautifulSoup(markup or "", "html.parser").get_text(" ").split())
+
+
+class SlackText:
+    """Slack message text as the Slack client shows it: links, mentions and date tokens resolved."""
+
+    _TOKEN = re.compile(r"<([^<>\n]+)>")
+
+    def __init__(self, slack: SlackSandbox) -> None:
+        self.slack = slack
+
+    def __call__(self, text: str | None) -> str:
+        return html.unescape(self._TOKEN.sub(lambda m: self._token(m.group(1)), text or ""))
+
+    def _token(self, token: str) -> str:
+        target, _, label = token.partition("|")
+        if target.startswith("!date^"):
+            return label or target
+        if target.startswith("@"):
+            user = self.slack.user(target[1:])
+            return "@" + (user.get("display_name") or user.get("name") if user else target[1:])
+        if target.startswith("#"):
+            channel = self.slack.channel(target[1:])
+            return "#" + (channel["name"] if channel else label or target[1:])
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        return f"{label} <{target}>" if label and label != target else target
+
+
+class Demo:
+    """Runs the whole scenario; every expectation becomes a Check, and the report is printed as it goes."""
+
+    def __init__(self, workdir: Path, out: Any = print) -> None:
+        self.workdir = workdir
+        self.out = out
+        self.checks: list[Check] = []
+        self.slack: SlackSandbox | None = None
+        self.soar: SoarSandbox | None = None
+        self.run_process: CircuitsProcess | None = None
+        self.driver: SoarDriver | None = None
+        self.ids: dict[str, Any] = {}
+        self.channels: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- bookkeeping
+    def check(self, what: str, ok: Any, detail: str = "") -> bool:
+        self.checks.append(Check(what, bool(ok), detail))
+        mark = "ok  " if ok else "FAIL"
+        self.out(f"    [{mark}] {what}" + (f" - {detail}" if detail and not ok else ""))
+        return bool(ok)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    # ---------------------------------------------------------------- life cycle
+    def start(self) -> None:
+        self.out(heading("1. Sandboxes and resilient-circuits"))
+        self.slack = SlackSandbox().start()
+        self.soar = SoarSandbox().start()
+        self.driver = SoarDriver(self.soar, timeout=90)
+        self.out(f"  Slack sandbox  {self.slack.base_url}  (channel view {self._slack_view_url()})")
+        self.out(f"  {self.soar.describe()}")
+        self.config = write_app_config(self.workdir, self.soar, self.slack.base_url)
+        self.out(f"  app.config     {self.config}")
+
+        customize = run_cli(self.config, "customize", "-y", "-l", "fn_slack")
+        self.out(f"\n  $ resilient-circuits customize -y -l fn_slack    (exit {customize.returncode}, "
+                 f"{customize.elapsed:.1f} s)")
+        self.out(textwrap.indent(_tail(customize.output, 6), "    | "))
+        self.check("customize imported the slack destination, 3 functions, 8 rules and the data table",
+                   customize.returncode == 0 and len(self.soar.state.functions) == 3
+                   and len(self.soar.state.rules) == 8 and "slack_conversations_db" in self.soar.state.tables,
+                   customize.output[-500:])
+
+        selftest = run_cli(self.config, "selftest", "-l", "fn_slack")
+        self.out(f"\n  $ resilient-circuits selftest -l fn_slack    (exit {selftest.returncode}, "
+                 f"{selftest.elapsed:.1f} s)")
+        self.out(textwrap.indent(_grep(selftest.output, ("selftest:", "fn_slack")), "    | "))
+        self.check("selftest passes with the sandbox bot token", selftest.returncode == 0, selftest.output[-500:])
+
+        self.run_process = CircuitsProcess(self.config, name="run").start()
+        subscribed = self.soar.broker.wait_for_consumers(QUEUE, 1, timeout=90)
+        self.out(f"\n  $ resilient-circuits run    (pid {self.run_process.pid}, log {self.run_process.log_path})")
+        self.check(f"resilient-circuits run subscribed to {QUEUE}", subscribed, self.run_process.log()[-1500:])
+
+    def stop(self) -> None:
+        if self.run_process is not None:
+            self.run_process.stop()
+        if self.soar is not None:
+            self.soar.stop()
+        if self.slack is not None:
+            self.slack.stop()
+
+    def _slack_view_url(self) -> str:
+        return self.slack.base_url.replace("/api/", "/_sandbox/")
+
+    # ---------------------------------------------------------------- the incident
+    def create_incident(self) -> None:
+        self.out(heading("2. The demo incident"))
+        now_ms = int(time.time() * 1000)
+        incident = self.soar.create_incident(
+            "Phishing campaign against Finance",
+            "<p>Twelve users in <b>Finance</b> received invoices with a macro. See "
+            "<a href='https://intranet.example.com/tickets/4711'>ticket 4711</a>.</p>",
+            severity_code="High", confirmed=True, incident_type_ids=["Phishing", "Malware"],
+            nist_attack_vectors=["E-mail"], discovered_date=now_ms - 3_600_000, start_date=now_ms - 7_200_000)
+        task = self.soar.create_task(incident["id"], "Reset the passwords of affected users",
+                                     due_date=now_ms + 86_400_000, owner_id="carol@example.com")
+        note = self.soar.add_note(incident["id"], "<p>Mail gateway blocked <b>3</b> more copies. "
+                                                  "Sender domain: <i>invoices-example.net</i></p>")
+        ip = self.soar.add_artifact(incident["id"], "IP Address", "203.0.113.7", "Sending mail server")
+        log = self.soar.add_artifact(incident["id"], "Log File", "mail-gateway.log", "Gateway log excerpt",
+                                     file_name="mail-gateway.log", content_type="text/plain",
+                                     data=b"2026-11-27T09:12:01Z reject from=billing@invoices-example.net\n")
+        malware = self.soar.add_artifact(incident["id"], "Malware Sample", "invoice.xlsm", "The macro document",
+                                         file_name="invoice.xlsm", data=b"PK\x03\x04 macro payload")
+        mail = self.soar.add_attachment(incident["id"], "reported-mail.eml",
+                                        b"From: billing@invoices-example.net\nSubject: Invoice 2026-118\n\n"
+                                        b"See attached",
+                                        content_type="message/rfc822")
+        users = self.soar.add_attachment(incident["id"], "affected-users.csv", b"user\nann\nbert\ncarl\n",
+                                         content_type="text/csv", task_id=task["id"])
+        self.ids = {"incident": incident["id"], "task": task["id"], "note": note["id"], "ip": ip["id"],
+                    "log": log["id"], "malware": malware["id"], "mail": mail["id"], "users": users["id"]}
+        inc = incident["id"]
+        self.channels = {"incident": f"inc-{inc}-phishing", "task": f"inc-{inc}-password-resets"}
+        self.out(f"  Incident {inc} \"{incident['name']}\" (High, confirmed)")
+        self.out(f"  Task {task['id']} \"{task['name']}\"")
+        self.out(f"  Note {note['id']}: {strip_html(note['text'])}")
+        self.out(f"  Artifacts: IP Address 203.0.113.7 ({ip['id']}), Log File mail-gateway.log ({log['id']}), "
+                 f"Malware Sample invoice.xlsm ({malware['id']})")
+        self.out(f"  Attachments: reported-mail.eml on the incident ({mail['id']}), "
+                 f"affected-users.csv on the task ({users['id']})")
+
+    # ---------------------------------------------------------------- the clicks
+    def click(self, rule: str, what: str, **kwargs: Any) -> ClickResult:
+        result = self.driver.click(rule, incident_id=self.ids["incident"], **kwargs)
+        self.out(f"\n  >> {what}")
+        self.out(textwrap.indent(result.report(), "     "))
+        return result
+
+    @staticmethod
+    def dialog(channel: str | None = None, text: str | None = None, emails: str | None = None,
+               private: bool | None = None) -> dict:
+        return {"rule_slack_channel": channel, "rule_slack_text": text, "rule_slack_participant_emails": emails,
+                "rule_slack_is_channel_private": private}
+
+    def click_everything(self) -> None:
+        self.out(heading("3. Clicking every example menu item"))
+        ids, names, slack, state = self.ids, self.channels, self.slack, self.soar.state
+        inc, task = ids["incident"], ids["task"]
+
+        result = self.click(POST_INCIDENT, "Post Incident to Slack: new public channel, invite Alice and Bob",
+                            properties=self.dialog(names["incident"], "New phishing incident, <@alice> please join",
+                                                   "alice@example.com, bob@example.com, dave@example.com", False))
+        channel = slack.channel(names["incident"])
+        self.check("the incident channel was created, public, with Alice and Bob invited",
+                   result.completed and channel and not channel["is_private"]
+                   and {slack.user("alice")["id"], slack.user("bob")["id"]} <= set(channel["members"]),
+                   result.error or "")
+        self.check("an unknown e-mail is a status message, not a failure",
+                   any("dave@example.com" in s for s in result.status_messages))
+        self.check("the incident is linked to the channel in slack_conversations_db",
+                   [r.get("slack_db_res_id") for r in state.rows_of(inc)] == [f"RES-{inc}"])
+
+        result = self.click(POST_TASK, "Post Task to Slack: new private channel for the task, invite Carol",
+                            task_id=task, properties=self.dialog(names["task"], "Please reset these passwords today",
+                                                                 "carol@example.com", True))
+        channel = slack.channel(names["task"])
+        self.check("the task channel was created private and linked as RES-<incident>-<task>",
+                   result.completed and channel and channel["is_private"]
+                   and f"RES-{inc}-{task}" in [r.get("slack_db_res_id") for r in state.rows_of(inc)],
+                   result.error or "")
+
+        result = self.click(POST_NOTE, "Post Note to Slack: no channel given, so the incident's linked channel",
+                            object_id=ids["note"], properties=self.dialog(text="Update from the mail team"))
+        self.check("the note went to the incident channel", result.completed
+                   and result.content.get("channel") == names["incident"], result.error or "")
+
+        result = self.click(POST_ARTIFACT, "Post Artifact to Slack: the sending server's IP address",
+                            object_id=ids["ip"], properties=self.dialog(text="Block this at the firewall"))
+        self.check("the IP address artifact went to the incident channel", result.completed, result.error or "")
+
+        result = self.click(POST_ARTIFACT_FILE, "Post Artifact Attachment to Slack: the gateway log file",
+                            object_id=ids["log"], properties=self.dialog(text="Gateway log"))
+        self.check("the log file was uploaded to the incident channel", result.completed
+                   and _file_names(slack, names["incident"]) == ["mail-gateway.log"], result.error or "")
+
+        uploads = len(slack.calls_to("files.getUploadURLExternal"))
+        result = self.click(POST_ARTIFACT_FILE, "Post Artifact Attachment to Slack on the Malware Sample",
+                            object_id=ids["malware"], properties=self.dialog(text="the sample"))
+        self.check("the menu item is not shown on a Malware Sample (rule condition)",
+                   not result.shown and result.message_id is None)
+        result = self.click(POST_ARTIFACT_FILE, "...and the same workflow started anyway (say, by another rule)",
+                            object_id=ids["malware"], properties=self.dialog(text="the sample"),
+                            enforce_conditions=False)
+        self.check("the function refuses the Malware Sample and uploads nothing",
+                   not result.completed and "Malware Sample" in (result.error or "")
+                   and len(slack.calls_to("files.getUploadURLExternal")) == uploads, result.error or "")
+
+        result = self.click(POST_ATTACHMENT, "Post Incident Attachment to Slack: the reported mail",
+                            object_id=ids["mail"], properties=self.dialog(text="The mail as reported"))
+        self.check("the incident attachment was uploaded to the incident channel", result.completed
+                   and "reported-mail.eml" in _file_names(slack, names["incident"]), result.error or "")
+        result = self.click(POST_ATTACHMENT, "Post Task Attachment to Slack: goes to the task's linked channel",
+                            object_id=ids["users"], properties=self.dialog(text="Who to reset"))
+        self.check("the task attachment was uploaded to the task channel", result.completed
+                   and "affected-users.csv" in _file_names(slack, names["task"]), result.error or "")
+
+        # People answer in Slack before the channels are archived: a thread reply and a channel message.
+        incident_channel = slack.channel(names["incident"])["id"]
+        first = slack.messages(incident_channel)[0]
+        slack.add_message(incident_channel, "alice", "I'll take a look asap.", thread_ts=first["ts"])
+        slack.add_message(incident_channel, "bob", "Blocked the sender domain on the gateway.")
+        slack.add_message(slack.channel(names["task"])["id"], "carol", "All 3 passwords reset.")
+
+        result = self.click(ARCHIVE_TASK, "Archive Task Slack Channel", task_id=task, properties={})
+        saved = state.attachments_of(inc, task)
+        history = [a for a in saved if a["name"] == f"Slack_channel_{names['task']}_history.txt"]
+        self.check("the task channel's history was saved on the task, then the channel archived",
+                   result.completed and history and slack.channel(names["task"])["is_archived"], result.error or "")
+        self.check("the task channel export holds the notice and Carol's message",
+                   history and _history_has(state, history[0], [ARCHIVE_NOTICE, "All 3 passwords reset."]))
+
+        result = self.click(ARCHIVE_INCIDENT, "Archive Incident Slack Channel", properties={})
+        history = [a for a in state.attachments_of(inc)
+                   if a["name"] == f"Slack_channel_{names['incident']}_history.txt"]
+        self.check("the incident channel's history was saved on the incident, then the channel archived",
+                   result.completed and history and slack.channel(names["incident"])["is_archived"],
+                   result.error or "")
+        self.check("the incident export holds the thread reply indented under its parent",
+                   history and _history_has(state, history[0], ["1 REPLIES:", "\tI'll take a look asap."]))
+        notes = [strip_html(n["text"]) for n in state.notes_of(inc)] + \
+                [strip_html(n["text"]) for n in state.notes_of(inc, task)]
+        self.check("post-processing added a note for every post and archive",
+                   sum("was posted to Slack channel" in n for n in notes) == 7
+                   and sum("has been archived" in n for n in notes) == 2, "; ".join(notes))
+
+    # ---------------------------------------------------------------- the report
+    def report(self) -> None:
+        self.out(heading("4. Slack, as the channels show it"))
+        render = SlackText(self.slack)
+        for channel in self.slack.state_json()["channels"]:
+            if not channel["messages"]:
+                continue
+            flags = ["private" if channel["is_private"] else "public"] + (["archived"] if channel["is_archived"]
+                                                                          else [])
+            members = ", ".join(self.slack.user(m)["name"] for m in channel["members"] if self.slack.user(m))
+            self.out(f"\n  #{channel['name']}  ({', '.join(flags)}; members: {members})")
+            for message in self.slack.messages(channel["id"]):
+                self._print_message(message, render, "    ")
+                for reply in message.get("replies") or []:
+                    self._print_message(reply, render, "        | ")
+
+        self.out(heading("5. SOAR: data table slack_conversations_db"))
+        for row in self.soar.state.rows_of(self.ids["incident"]):
+            when = datetime.fromtimestamp((row.get("slack_db_time") or 0) / 1000, UTC).strftime("%H:%M:%S")
+            self.out(f"  {row.get('slack_db_res_id', ''):<18} #{row.get('slack_db_channel', ''):<28} "
+                     f"{row.get('slack_db_channel_type', ''):<8} {row.get('slack_db_channel_id', ''):<13} {when}  "
+                     f"{_href(row.get('slack_db_permalink'))}")
+
+        self.out(heading("6. SOAR: notes"))
+        inc, task = self.ids["incident"], self.ids["task"]
+        state = self.soar.state
+        for label, notes in (("incident", state.notes_of(inc)), ("task", state.notes_of(inc, task))):
+            for note in notes:
+                self.out(f"  [{label}] {strip_html(note['text'])}")
+
+        self.out(heading("7. SOAR: exported channel histories"))
+        for attachment in self.soar.state.attachments_of(inc) + self.soar.state.attachments_of(inc, task):
+            if attachment["name"].endswith("_history.txt"):
+                where = "task" if attachment["task_id"] else "incident"
+                self.out(f"\n  {attachment['name']} (on the {where}, {attachment['size']} bytes)")
+                text = self.soar.state.attachment_files[attachment["id"]].decode("utf-8", "replace")
+                self.out(textwrap.indent(text.rstrip("\n"), "    | ", lambda _line: True))
+
+    def _print_message(self, message: dict, render: SlackText, indent: str) -> None:
+        when = datetime.fromtimestamp(float(message["ts"]), UTC).strftime("%H:%M:%S")
+        author = message.get("username") or message.get("bot_username")
+        if not author and message.get("user"):
+            user = self.slack.user(message["user"])
+            author = (user.get("display_name") or user.get("real_name") or user.get("name")) if user else None
+        self.out(f"{indent}{author or 'app'}  {when}")
+        for line in render(message.get("text")).splitlines():
+            self.out(f"{indent}  {line}")
+        for attachment in message.get("attachments") or []:
+            bar = "▌"
+            title = render(attachment.get("title"))
+            link = attachment.get("title_link")
+            self.out(f"{indent}  {bar} {title}" + (f"  <{link}>" if link else ""))
+            for line in render(attachment.get("text")).splitlines():
+                self.out(f"{indent}  {bar} {line}")
+        for file in message.get("files") or []:
+            self.out(f"{indent}  [file] {file.get('name')} - {render(file.get('title'))} ({file.get('size')} bytes)")
+
+    def summary(self) -> None:
+        good = sum(c.ok for c in self.checks)
+        self.out(heading("Result"))
+        for check in self.checks:
+            if not check.ok:
+                self.out(f"  FAILED: {check.what}\n{textwrap.indent(check.detail[-1500:], '      ')}")
+        verdict = "every step did what the spec says" if self.passed else "some steps did NOT do what the spec says"
+        self.out(f"  Checks: {good} of {len(self.checks)} as specified - {verdict}.")
+
+
+def _file_names(slack: SlackSandbox, channel_name: str) -> list[str]:
+    channel = slack.channel(channel_name)
+    if channel is None:
+        return []
+    return [f["name"] for m in slack.messages(channel["id"]) for f in m.get("files") or []]
+
+
+def _history_has(state: Any, attachment: dict, needles: list[str]) -> bool:
+    text = state.attachment_files[attachment["id"]].decode("utf-8", "replace")
+    return all(needle in text for needle in needles)
+
+
+def _href(markup: Any) -> str:
+    match = re.search(r"href=['\"]([^'\"]+)", str(markup or ""))
+    return match.group(1) if match else str(markup or "")
+
+
+def _tail(text: str, lines: int) -> str:
+    return "\n".join(line for line in text.strip().splitlines()[-lines:])
+
+
+def _grep(text: str, needles: tuple[str, ...]) -> str:
+    found = [line for line in text.splitlines() if any(n in line for n in needles)]
+    return "\n".join(found[-8:]) or _tail(text, 8)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.demo", description=__doc__)
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the sandboxes (and resilient-circuits run) running until Ctrl-C")
+    parser.add_argument("--workdir", help="where app.config and the logs go (default: a new temporary directory)")
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="fn-slack-demo-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    demo = Demo(workdir)
+    started = time.monotonic()
+    try:
+        demo.start()
+        if demo.passed:
+            demo.create_incident()
+            demo.click_everything()
+            demo.report()
+    except Exception as exc:  # noqa: BLE001 - the demo reports any failure and still stops what it started
+        demo.check("the demo ran to the end", False, f"{type(exc).__name__}: {exc}")
+    finally:
+        demo.summary()
+        print(f"  Work directory (app.config, logs): {workdir}   ({time.monotonic() - started:.0f} s)")
+        if args.keep and demo.soar is not None:
+            _keep_running(demo)
+        demo.stop()
+    return 0 if demo.passed else 1
+
+
+def _keep_running(demo: Demo) -> None:
+    print(heading("Sandboxes left running (Ctrl-C to stop)"))
+    print(f"  Slack Web API    {demo.slack.base_url}")
+    print(f"  Slack channels   {demo._slack_view_url()}")
+    print(f"  SOAR REST        {demo.soar.rest_url}   (state: {demo.soar.rest_url}_sandbox/state)")
+    print(f"  SOAR STOMP       {demo.soar.host}:{demo.soar.stomp_port}")
+    print(f"  app.config       {demo.workdir / 'app.config'}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
