@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -174,3 +178,20 @@ def test_admin_state_is_served_without_auth_and_never_shows_the_key(soar):
                                                        "slack_archive_channel"]
     assert SECRET not in response.text and KEY not in response.text
     assert any(call["path"].endswith("/configurations/imports") for call in state["calls"])
+
+
+def test_command_line_prints_both_addresses_and_serves_until_terminated():
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.soar", "--rest-port", "0", "--stomp-port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.fullmatch(r'SOAR sandbox REST https://127\.0\.0\.1:(\d+)/ STOMP 127\.0\.0\.1:(\d+) '
+                             r'\(org "Test Org" id 201\)\n', line)
+        assert match, line
+        response = requests.get(f"https://127.0.0.1:{match[1]}/rest/const", verify=False, timeout=10)  # noqa: S501
+        assert response.status_code == 401
+        with socket.create_connection(("127.0.0.1", int(match[2])), timeout=10):
+            pass
+    finally:
+        proc.terminate()
+    assert proc.wait(10) == 0
