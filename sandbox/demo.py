@@ -4,14 +4,11 @@ checked against the spec and reported as an analyst would see it."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import html
 import re
-import signal
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +19,7 @@ from bs4 import BeautifulSoup
 
 from sandbox.slack import SlackSandbox
 from sandbox.soar import SoarSandbox
+from sandbox.soar.__main__ import wait_for_stop_signal
 from sandbox.soar.circuits import CircuitsProcess, run_cli, write_app_config
 from sandbox.soar.driver import ClickResult, SoarDriver
 
@@ -418,10 +416,7 @@ def _keep_running(demo: Demo) -> None:
     print(f"  SOAR REST        {demo.soar.rest_url}   (state: {demo.soar.rest_url}_sandbox/state)")
     print(f"  SOAR STOMP       {demo.soar.host}:{demo.soar.stomp_port}")
     print(f"  app.config       {demo.workdir / 'app.config'}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
+    wait_for_stop_signal()
 
 
 if __name__ == "__main__":

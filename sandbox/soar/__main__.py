@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
-import threading
+import time
 
 from .sandbox import DEFAULT_API_KEY_ID, DEFAULT_API_KEY_SECRET, SoarSandbox
 
@@ -19,16 +20,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sandbox = SoarSandbox(api_key_id=args.api_key_id, api_key_secret=args.api_key_secret,
                           rest_port=args.rest_port, stomp_port=args.stomp_port).start()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(sandbox.describe(), flush=True)
     try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop_signal()
     finally:
         sandbox.stop()
     return 0
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGTERM or Ctrl-C.
+
+    The kernel may hand the signal to any of the server threads, and Python then runs the handler only
+    when the main thread next executes bytecode: so the main thread polls a flag instead of blocking in
+    a wait that the signal would never interrupt."""
+    received: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: received.append(signum))
+    with contextlib.suppress(KeyboardInterrupt):
+        while not received:
+            time.sleep(0.2)
 
 
 if __name__ == "__main__":

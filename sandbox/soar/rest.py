@@ -56,7 +56,8 @@ _ROUTES = [
          endpoint="task_attachment_contents"),
     Rule(f"{ORG}/incidents/<int:inc_id>/table_data/<table>", methods=["GET"], endpoint="table_data"),
     Rule(f"{ORG}/incidents/<int:inc_id>/table_data/<table>/row_data", methods=["POST"], endpoint="row_add"),
-    Rule(f"{ORG}/incidents/<int:inc_id>/table_data/<table>/row_data/<int:row_id>", methods=["GET", "PUT"],
+    Rule(f"{ORG}/incidents/<int:inc_id>/table_data/<table>/row_data/<int:row_id>",
+         methods=["GET", "PUT", "DELETE"],
          endpoint="row_one"),
     Rule("/_sandbox/state", methods=["GET"], endpoint="sandbox_state"),
 ]
@@ -327,6 +328,9 @@ class SoarRestApp:
         return _json(self.state.add_row(inc_id, table, body.get("cells") or {}, names=self._names(request)))
 
     def do_row_one(self, request: Request, inc_id: int, table: str, row_id: int) -> Response:
+        if request.method == "DELETE":
+            self.state.delete_row(inc_id, table, row_id)
+            return _json({"success": True})
         if request.method == "PUT":
             body = self._body(request) or {}
             return _json(self.state.update_row(inc_id, table, row_id, body.get("cells") or {},

@@ -320,6 +320,17 @@ class SoarState:
             row["version"] += 1
             return self._row_out(table, row, names)
 
+    def delete_row(self, inc_id: int, name: str, row_id: int) -> None:
+        with self.lock:
+            self.incident(inc_id)
+            self.table(name)
+            rows = self.rows.get((inc_id, name), [])
+            for index, row in enumerate(rows):
+                if row["id"] == row_id:
+                    del rows[index]
+                    return
+            raise NotFound(f"row {row_id} of {name} in incident {inc_id}")
+
     def rows_of(self, inc_id: int, name: str = "slack_conversations_db") -> list[dict[str, Any]]:
         """Plain {column: value} dicts of the incident's rows (for tests and reports)."""
         with self.lock:

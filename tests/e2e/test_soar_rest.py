@@ -107,6 +107,8 @@ def test_data_table_rows_before_and_after_the_import(soar):
     assert cells == {"slack_db_res_id": f"RES-{incident['id']}", "slack_db_channel": "lost-laptop",
                      "slack_db_channel_id": "C0123"}
     assert soar.state.rows_of(incident["id"]) == [cells]
+    client.delete(f"/incidents/{incident['id']}/table_data/{TABLE}/row_data/{row['id']}")
+    assert client.get(uri)["rows"] == []
 
 
 def test_a_row_with_an_unknown_column_is_refused(soar):
