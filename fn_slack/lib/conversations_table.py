@@ -79,6 +79,8 @@ class ConversationsTable:
                 return self.rest.get(self._uri(suffix), skip_retry=[404])
             if verb == "POST":
                 return self.rest.post(self._uri(suffix), payload, skip_retry=[404])
+            if verb == "DELETE":
+                return self.rest.delete(self._uri(suffix), skip_retry=[404])
             return self.rest.put(self._uri(suffix), payload, skip_retry=[404])
         except (BasicHTTPException, SimpleHTTPException) as err:
             status = getattr(getattr(err, "response", None), "status_code", None)
@@ -89,19 +91,22 @@ class ConversationsTable:
             raise SoarError(f"SOAR refused to {'read' if verb == 'GET' else 'update'} the {TABLE} data table "
                             f"of incident {self.incident_id}: {_short(err)}") from None
 
+    def _links(self, key: str) -> list[ChannelLink]:
+        """Every row for ``key``, oldest (lowest row id) first."""
+        rows = [row for row in self._request("GET").get("rows") or []
+                if str(_cell(row, COL_RES_ID) or "").strip() == key]
+        return [ChannelLink(
+            row_id=row["id"],
+            res_id=key,
+            channel_name=str(_cell(row, COL_CHANNEL) or "").strip().lstrip("#"),
+            channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
+            channel_type=str(_cell(row, COL_TYPE) or "Public"),
+        ) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
+
     def find_link(self, task_id: int | None = None) -> ChannelLink | None:
         """The first row for the incident (or task); None when nothing is linked yet."""
-        key = res_id(self.incident_id, task_id)
-        for row in self._request("GET").get("rows") or []:
-            if str(_cell(row, COL_RES_ID) or "").strip() == key:
-                return ChannelLink(
-                    row_id=row["id"],
-                    res_id=key,
-                    channel_name=str(_cell(row, COL_CHANNEL) or "").strip().lstrip("#"),
-                    channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
-                    channel_type=str(_cell(row, COL_TYPE) or "Public"),
-                )
-        return None
+        links = self._links(res_id(self.incident_id, task_id))
+        return links[0] if links else None
 
     def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,
                  permalink: str) -> ChannelLink:
@@ -116,8 +121,14 @@ class ConversationsTable:
             COL_CHANNEL_ID: {"value": channel_id},
         }
         row = self._request("POST", "/row_data", {"cells": cells})
-        return ChannelLink(row_id=row.get("id"), res_id=key, channel_name=channel_name, channel_id=channel_id,
+        mine = ChannelLink(row_id=row.get("id"), res_id=key, channel_name=channel_name, channel_id=channel_id,
                            channel_type=channel_type)
+        # Another resilient-circuits process may have linked the same key at the same moment: the oldest row
+        # wins, and every process that lost removes only its own row, so exactly one link remains.
+        winner = next(iter(self._links(key)), mine)
+        if winner.row_id != mine.row_id:
+            self._request("DELETE", f"/row_data/{mine.row_id}")
+        return winner
 
     def fill_channel_id(self, link: ChannelLink, channel_id: str) -> ChannelLink:
         """Give a row written by the original app (no ID column value) its channel ID."""

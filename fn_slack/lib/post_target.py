@@ -149,8 +149,9 @@ def link_if_new(table: ConversationsTable, request: PostRequest, target: PostTar
     """Link the channel to the incident/task if nothing was linked yet (only the first channel is linked)."""
     if target.link is not None:
         return False
-    table.add_link(request.task_id, target.channel.name, target.channel.id, target.channel.channel_type, permalink)
-    return True
+    link = table.add_link(request.task_id, target.channel.name, target.channel.id, target.channel.channel_type,
+                          permalink)
+    return link.channel_id == target.channel.id
 
 
 def post_result(request: PostRequest, target: PostTarget, url: str, ts: str, linked: bool) -> dict:

@@ -168,6 +168,19 @@ class SoarMock(BasicResilientMock):
                     return _json(request, row)
         return _not_found(request, "row")
 
+    @resilient_endpoint("DELETE", r"/incidents/[0-9]+/table_data/slack_conversations_db/row_data/[0-9]+(\?.*)?$")
+    def table_delete(self, request):
+        self._log(request)
+        match = re.search(r"/incidents/([0-9]+)/.*/row_data/([0-9]+)", request.path)
+        incident_id, row_id = int(match.group(1)), int(match.group(2))
+        with STATE.lock:
+            rows = STATE.rows.get(incident_id, [])
+            for row in rows:
+                if row["id"] == row_id:
+                    rows.remove(row)
+                    return _json(request, {"success": True})
+        return _not_found(request, "row")
+
     @resilient_endpoint("GET", r"/incidents/[0-9]+/artifacts/[0-9]+(\?.*)?$")
     def artifact_get(self, request):
         self._log(request)

@@ -6,6 +6,7 @@ import threading
 
 from slack_sdk import WebClient
 
+from fn_slack.lib import conversations_table
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
@@ -341,3 +342,24 @@ class TestFaults:
         assert slack.default_token not in outcome.error
         assert all(slack.default_token not in s for s in outcome.statuses)
 
+
+
+class TestLinkRace:
+    def test_a_row_added_by_another_process_at_the_same_moment_wins_if_older(self, circuits_app, slack, soar,
+                                                                            monkeypatch):
+        """Another resilient-circuits process links the incident between our read and our write."""
+        original = conversations_table.ConversationsTable.add_link
+
+        def racing_add_link(table, task_id, *args, **kwargs):
+            soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "general",
+                                    "slack_db_channel_type": "Public",
+                                    "slack_db_channel_id": slack.channel("general")["id"]})
+            return original(table, task_id, *args, **kwargs)
+
+        monkeypatch.setattr(conversations_table.ConversationsTable, "add_link", racing_add_link)
+
+        outcome = post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=False, slack_text="x")
+
+        assert outcome.error is None
+        assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["general"]
+        assert outcome.content["linked"] is False
