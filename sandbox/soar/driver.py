@@ -87,6 +87,7 @@ class SoarDriver:
         self.sandbox = sandbox
         self.timeout = timeout
         self._customizations = customizations
+        self._imported: tuple[int, Customizations] | None = None
         self._instances = itertools.count(1)
 
     @property
@@ -96,7 +97,12 @@ class SoarDriver:
             return self._customizations
         with self.sandbox.state.lock:
             imported = list(self.sandbox.state.imported_exports)
-        return Customizations(imported[-1]) if imported else load_customizations()
+        if not imported:
+            return load_customizations()
+        # Parsing the export (workflow XML included) once per import keeps a click cheap.
+        if self._imported is None or self._imported[0] != len(imported):
+            self._imported = (len(imported), Customizations(imported[-1]))
+        return self._imported[1]
 
     # ---------------------------------------------------------------- objects as scripts see them
     def _objects(self, object_type: str, incident_id: int, task_id: int | None, object_id: int | None) -> dict:
@@ -153,8 +159,7 @@ class SoarDriver:
         another workflow or a script starts it), to show what the function itself does.
         """
         started = time.monotonic()
-        customizations = self.customizations
-        rule = customizations.rule(rule_name)
+        rule = self.customizations.rule(rule_name)
         objects = self._objects(rule.object_type, incident_id, task_id, object_id)
         obj = objects["object"]
         result = ClickResult(rule=rule_name, object_type=rule.object_type, object_id=obj["id"])

@@ -196,3 +196,22 @@ def _wait(predicate, timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_a_body_with_nul_bytes_travels_whole_when_content_length_is_given(soar):
+    consumer, seen = connect(soar.stomp_port, KEY, SECRET)
+    consumer.subscribe(QUEUE, id="c", ack="auto")
+    assert soar.broker.wait_for_consumers(QUEUE, 1)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    body = b"before\x00after"
+    with socket.create_connection(("127.0.0.1", soar.stomp_port)) as raw, context.wrap_socket(raw) as sock:
+        sock.sendall(f"CONNECT\naccept-version:1.2\nlogin:{KEY}\npasscode:{SECRET}\n\n\x00".encode())
+        assert b"CONNECTED" in _raw_frames(sock, b"\x00")
+        sock.sendall(f"SEND\ndestination:{QUEUE}\ncontent-length:{len(body)}\nreceipt:s1\n\n".encode()
+                     + body + b"\x00")
+        assert b"receipt-id:s1" in _raw_frames(sock, b"receipt-id")
+    assert seen.wait_until(lambda: seen.messages)
+    assert seen.messages[0].body == body.decode()
+    consumer.disconnect()
