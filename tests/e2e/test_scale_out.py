@@ -21,15 +21,27 @@ KEYS = {"run-a": ("app-key-a", "app-secret-a"), "run-b": ("app-key-b", "app-secr
 
 
 @pytest.fixture(scope="module")
-def two_runs(customized_stack):
-    """Both processes consume actions.201.slack, each with its own API key so deliveries can be told apart."""
-    stack = customized_stack
-    processes: dict[str, CircuitsProcess] = {}
+def app_configs(customized_stack):
+    """One app.config per process, each with its own API key so deliveries can be told apart."""
+    configs = {}
     for name, key in KEYS.items():
-        stack.soar.add_api_key(*key)
-        config = write_app_config(stack.workdir, stack.soar, stack.slack.base_url, name=f"{name}.config",
-                                  api_key=key, num_workers=10)
-        processes[key[0]] = stack.start_run(name, config=config, consumers=len(processes) + 1)
+        customized_stack.soar.add_api_key(*key)
+        configs[key[0]] = (name, write_app_config(customized_stack.workdir, customized_stack.soar,
+                                                  customized_stack.slack.base_url, name=f"{name}.config",
+                                                  api_key=key, num_workers=10))
+    return configs
+
+
+@pytest.fixture
+def two_runs(customized_stack, app_configs):
+    """Both processes consume actions.201.slack; one killed by an earlier test is started again."""
+    stack = customized_stack
+    live = {p.config: p for p in stack.processes if p.running()}
+    processes: dict[str, CircuitsProcess] = {}
+    for login, (name, config) in app_configs.items():
+        processes[login] = live.get(config) or stack.start_run(name, config=config, consumers=len(live) + 1)
+        live[config] = processes[login]
+    assert stack.soar.broker.wait_for_consumers(QUEUE, 2)
     return stack, processes
 
 
@@ -92,8 +104,36 @@ def test_a_process_killed_mid_call_has_its_message_completed_by_the_other(two_ru
     assert 1 <= len(stack.slack.messages(named[0]["id"])) <= 2
 
 
-@pytest.mark.xfail(strict=True, reason="fn_slack links a channel with read-then-add; two processes posting the "
-                   "first message of one incident at once both add a row (behavior.md section 7)")
+def test_an_archive_killed_after_saving_the_history_is_finished_once_by_the_other_process(two_runs):
+    stack, processes = two_runs
+    incident = stack.soar.create_incident("Archive interrupted")
+    channel = f"archive-{incident['id']}"
+    assert _post_incident(stack, incident["id"], channel).completed
+    stack.slack.add_message(stack.slack.channel(channel)["id"], "alice", "Nothing may be lost")
+    stack.slack.faults.add("conversations.archive", "delay", delay=4.0)
+    outcome = {}
+    clicker = threading.Thread(target=lambda: outcome.setdefault("result", stack.driver.click(
+        "Example: Archive Incident Slack Channel", incident_id=incident["id"], properties={})))
+    clicker.start()
+
+    assert _wait_for(lambda: stack.soar.broker.holders(QUEUE) and stack.soar.state.attachments_of(incident["id"]))
+    [(message_id, login)] = stack.soar.broker.holders(QUEUE)
+    time.sleep(0.5)  # the worker is now inside conversations.archive
+    processes[login].kill()
+    clicker.join(90)
+
+    result = outcome["result"]
+    assert result.completed, result.report() + stack.logs()
+    assert len({who for mid, who, _ in stack.soar.broker.deliveries if mid == message_id}) == 2
+    assert stack.slack.channel(channel)["is_archived"]
+    [saved] = stack.soar.state.attachments_of(incident["id"])
+    history = stack.soar.state.attachment_files[saved["id"]].decode("utf-8")
+    assert "Nothing may be lost" in history
+    notices = [m for m in stack.slack.messages(stack.slack.channel(channel)["id"])
+               if m.get("text") == "This channel has been set to be archived from SOAR."]
+    assert len(notices) == 1, "the rerun reuses the notice the killed process posted"
+
+
 def test_two_first_posts_for_one_incident_in_two_processes_leave_one_row(two_runs):
     stack, _ = two_runs
     incident = stack.soar.create_incident("Two analysts click at once")
