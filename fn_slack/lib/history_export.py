@@ -20,6 +20,7 @@ template fails the export instead of silently dropping text.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,8 +65,13 @@ def slack_ts_to_utc(ts: str) -> str:
         return ""
 
 
+# A date token <!date^SECONDS^FORMAT|fallback> reads as its fallback (UTC) text in a plain-text export.
+_DATE_TOKEN = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
+
+
 def _slack_unescape(text: str) -> str:
     # Slack sends &, < and > as entities in message text; the export is plain text for people to read.
+    text = _DATE_TOKEN.sub(r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

@@ -387,3 +387,9 @@ def test_thread_replies_are_fetched_only_when_their_thread_is_reached():
     fetched_when_reply_a_written = next(progress for progress, chunk in out.writes if "reply to a" in chunk)
     assert "c" not in fetched_when_reply_a_written
     assert fetched == ["a", "b", "c"]
+
+
+def test_date_tokens_read_as_their_utc_fallback_text():
+    posted = {"text": "", "attachments": [{"text": "*Date Created*: <!date^1541066628^{date_num} {time_secs}|"
+                                                   "2018-11-01 10:03:48>"}]}
+    assert message_body(posted) == "*Date Created*: 2018-11-01 10:03:48"
