@@ -146,20 +146,17 @@ class _Connection:
         while not self.closed.is_set():
             if self.finish_by is not None and time.monotonic() > self.finish_by:
                 return
-            pending = self.sock.pending() if isinstance(self.sock, ssl.SSLSocket) else 0
-            if not pending:
+            chunk = self._read_available()
+            if chunk is None:
+                # Nothing decrypted is waiting: sleep until the socket has bytes (or half a second passes).
+                # Reading first matters: OpenSSL may already hold a whole record that select cannot see.
                 try:
                     readable, _, _ = select.select([self.sock], [], [], 0.5)
                 except ValueError:
                     return  # closed by another thread (stop, or a failed write)
                 if not readable:
                     self._check_heartbeat()
-                    continue
-            with self._io_lock:
-                try:
-                    chunk = self.sock.recv(65536)
-                except (TimeoutError, ssl.SSLWantReadError):
-                    continue
+                continue
             if not chunk:
                 return
             self._last_read = time.monotonic()
@@ -171,6 +168,18 @@ class _Connection:
                 self.broker._handle(self, frame)
                 if self.closed.is_set():
                     return
+
+    def _read_available(self) -> bytes | None:
+        """What can be read without blocking: bytes, b"" at end of stream, or None when nothing is there."""
+        with self._io_lock:
+            self.sock.settimeout(0.0)
+            try:
+                return self.sock.recv(65536)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                return None
+            finally:
+                with contextlib.suppress(OSError):
+                    self.sock.settimeout(5.0)
 
     def _check_heartbeat(self) -> None:
         # A client that promised heart-beats and went silent for three periods is gone.
@@ -295,6 +304,8 @@ class StompBroker:
                 continue
             except OSError:
                 return
+            # Frames are small and each one is awaited by someone: do not let Nagle hold them back.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.ssl_context is not None:
                 try:
                     sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
@@ -309,6 +320,7 @@ class StompBroker:
 
     # ---------------------------------------------------------------- frames from clients
     def _handle(self, conn: _Connection, frame: Frame) -> None:
+        LOG.debug("connection %s: %s", conn.number, frame.cmd)
         command = frame.cmd
         headers = frame.headers
         if command in ("CONNECT", "STOMP"):

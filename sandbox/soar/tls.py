@@ -55,6 +55,10 @@ class SandboxCertificate:
         """A TLS server context that presents the sandbox certificate."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_path, self.key_path)
+        # No TLS 1.3 session tickets: stomp.py reads and writes one SSL socket from two threads, and a
+        # ticket arriving while it sends CONNECT can swallow the frame; without tickets nothing arrives
+        # unasked for right after the handshake.
+        context.num_tickets = 0
         return context
 
     def cleanup(self) -> None:

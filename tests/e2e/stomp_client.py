@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -71,5 +72,18 @@ def connect(port: int, login: str, passcode: str, heartbeats: tuple[int, int] = 
     conn.set_ssl(for_hosts=[("127.0.0.1", port)])
     listener = RecordingListener()
     conn.set_listener("recorder", listener)
-    conn.connect(login, passcode, wait=wait)
+    # stomp.py's own wait for CONNECTED has no limit; a bounded wait keeps a broken broker from hanging tests.
+    conn.connect(login, passcode, wait=False)
+    if wait and not listener.wait_until(lambda: listener.connected_headers or listener.errors, timeout=15):
+        hang_up(conn)
+        raise AssertionError("the broker did not answer CONNECT")
     return conn, listener
+
+
+def hang_up(conn: stomp.StompConnection12, timeout: float = 5.0) -> None:
+    """DISCONNECT, without waiting longer than `timeout` for the broker's receipt."""
+    closer = threading.Thread(target=conn.disconnect, daemon=True)
+    closer.start()
+    closer.join(timeout)
+    if closer.is_alive() and conn.transport.socket is not None:
+        conn.transport.socket.shutdown(socket.SHUT_RDWR)

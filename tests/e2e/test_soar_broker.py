@@ -12,7 +12,7 @@ import stomp
 
 from sandbox.soar import SoarSandbox
 
-from .stomp_client import connect
+from .stomp_client import connect, hang_up
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def test_wrong_passcode_gets_an_error_frame_and_no_session(soar):
     assert listener.wait_until(lambda: listener.errors)
     assert "Authentication failed" in listener.errors[0].headers["message"]
     assert not listener.connected_headers
-    conn.disconnect()
+    hang_up(conn)
 
 
 def test_each_message_goes_to_exactly_one_of_two_subscribers(soar):
@@ -55,7 +55,7 @@ def test_each_message_goes_to_exactly_one_of_two_subscribers(soar):
     for conn, listener in consumers:
         for message in listener.messages:
             conn.ack(message.headers["ack"])
-        conn.disconnect()
+        hang_up(conn)
 
 
 def test_unacked_message_is_redelivered_to_the_other_consumer_when_its_connection_drops(soar):
@@ -80,7 +80,7 @@ def test_unacked_message_is_redelivered_to_the_other_consumer_when_its_connectio
     second.ack(redelivered.headers["ack"])
     assert _wait(lambda: message_id in soar.broker.acked)
     assert soar.broker.queue_depth(QUEUE) == 0
-    second.disconnect()
+    hang_up(second)
 
 
 def test_acked_message_is_not_redelivered_after_disconnect(soar):
@@ -90,13 +90,13 @@ def test_acked_message_is_not_redelivered_after_disconnect(soar):
     assert seen.wait_until(lambda: seen.messages)
     conn.ack(seen.messages[0].headers["ack"])
     assert _wait(lambda: message_id in soar.broker.acked)
-    conn.disconnect()
+    hang_up(conn)
     other, other_seen = connect(soar.stomp_port, KEY, SECRET)
     other.subscribe(QUEUE, id="b", ack="client-individual")
     assert soar.broker.wait_for_consumers(QUEUE, 1)
     time.sleep(0.3)
     assert other_seen.messages == []
-    other.disconnect()
+    hang_up(other)
 
 
 def test_nack_puts_the_message_back_for_another_consumer(soar):
@@ -110,8 +110,8 @@ def test_nack_puts_the_message_back_for_another_consumer(soar):
     first.nack(first_seen.messages[0].headers["ack"])
     assert second_seen.wait_until(lambda: second_seen.messages)
     assert second_seen.messages[0].headers["message-id"] == message_id
-    first.disconnect()
-    second.disconnect()
+    hang_up(first)
+    hang_up(second)
 
 
 def test_replies_on_reply_to_are_collected_per_correlation_id(soar):
@@ -128,7 +128,7 @@ def test_replies_on_reply_to_are_collected_per_correlation_id(soar):
     assert final.body["results"]["content"] == {"channel": "x"}
     assert [r.body["message"] for r in soar.broker.replies_for("corr-1")] == ["Channel #x was created", "Completed"]
     assert [r.body["message"] for r in soar.broker.replies_for("corr-2")] == ["other"]
-    conn.disconnect()
+    hang_up(conn)
 
 
 def test_server_heartbeats_follow_what_the_client_asks(soar):
@@ -137,7 +137,7 @@ def test_server_heartbeats_follow_what_the_client_asks(soar):
     assert seen.connected_headers["heart-beat"] == "200,0"
     assert seen.wait_until(lambda: seen.heartbeats >= 2, timeout=10)
     assert conn.is_connected()
-    conn.disconnect()
+    hang_up(conn)
 
 
 def _raw_frames(sock: ssl.SSLSocket, until: bytes, timeout: float = 10.0) -> bytes:
@@ -214,4 +214,4 @@ def test_a_body_with_nul_bytes_travels_whole_when_content_length_is_given(soar):
         assert b"receipt-id:s1" in _raw_frames(sock, b"receipt-id")
     assert seen.wait_until(lambda: seen.messages)
     assert seen.messages[0].body == body.decode()
-    consumer.disconnect()
+    hang_up(consumer)

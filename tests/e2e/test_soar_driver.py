@@ -13,7 +13,7 @@ from sandbox.soar import SoarSandbox
 from sandbox.soar.driver import SoarDriver
 from sandbox.soar.scripting import default_export_path
 
-from .stomp_client import connect
+from .stomp_client import connect, hang_up
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ class FakeApp:
 
     def close(self) -> None:
         self.thread.join(10)
-        self.conn.disconnect()
+        hang_up(self.conn)
 
 
 def _v2(content: dict, success: bool = True, reason: str | None = None) -> dict:
