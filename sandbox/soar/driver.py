@@ -32,11 +32,12 @@ class Step:
     """One thing SOAR did for the click, and whether it went as it should."""
 
     name: str
-    ok: bool
+    ok: bool | None  # None: the step did not apply (a menu item SOAR does not show)
     detail: str = ""
 
     def __str__(self) -> str:
-        return f"[{'ok' if self.ok else 'FAILED'}] {self.name}" + (f": {self.detail}" if self.detail else "")
+        mark = {True: "ok", False: "FAILED", None: "--"}[self.ok]
+        return f"[{mark}] {self.name}" + (f": {self.detail}" if self.detail else "")
 
 
 @dataclass
@@ -66,7 +67,7 @@ class ClickResult:
     def content(self) -> dict[str, Any]:
         return dict((self.results or {}).get("content") or {})
 
-    def step(self, name: str, ok: bool, detail: str = "") -> None:
+    def step(self, name: str, ok: bool | None, detail: str = "") -> None:
         self.steps.append(Step(name, ok, detail))
 
     def report(self) -> str:
@@ -177,7 +178,7 @@ class SoarDriver:
         if not result.shown:
             if enforce_conditions:
                 result.error = "the menu item is not shown on this object (the rule's conditions do not hold)"
-                result.step("rule conditions", False, "not shown: " + _conditions_text(rule))
+                result.step("menu item not shown", None, "rule conditions: " + _conditions_text(rule))
                 return
             result.step("rule conditions", True, "not shown, started anyway: " + _conditions_text(rule))
         else:
