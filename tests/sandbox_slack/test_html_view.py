@@ -147,7 +147,7 @@ def test_people_show_their_display_name_and_apps_their_username_with_an_app_badg
     assert time.get_text().count(":") == 1  # hours:minutes, as Slack shows a message's time
 
 
-def test_incident_attachment_from_fn_slack_shows_colour_bar_pretext_title_and_fields(
+def test_incident_post_from_fn_slack_shows_the_analysts_text_then_colour_bar_title_and_fields(
         sb: SlackSandbox, client: WebClient) -> None:
     container = json.dumps({
         "Additional Text": {"type": "string", "data": "Please look at this *now*"},
@@ -163,8 +163,10 @@ def test_incident_attachment_from_fn_slack_shows_colour_bar_pretext_title_and_fi
 
     msg = messages(channel_page(sb, general))[0]
 
-    assert msg.select_one(".pretext").get_text() == "Please look at this now"
-    assert msg.select_one(".pretext b").get_text() == "now"
+    own_text = [div for div in msg.select(".text") if div.find_parent(class_="attachment") is None]
+    assert own_text[0].get_text() == "Please look at this now"
+    assert own_text[0].find("b").get_text() == "now"
+    assert msg.select_one(".pretext") is None  # shown once, not again above the attachment
     attachment = msg.select_one(".attachment")
     assert "border-left-color:#36a64f" in attachment["style"]
     title = attachment.select_one(".att-title a")
