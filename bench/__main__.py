@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
                         "default 0 and 20)")
     parser.add_argument("--scenarios", default="1,2,3,4,5,6", help="comma-separated scenario numbers")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
+    parser.add_argument("--report", action="store_true", help="run nothing: print the table and targets of "
+                        "the results already in --output")
+    parser.add_argument("--update", action="store_true", help="keep the other scenarios' results already in "
+                        "--output (same plan) and replace only the ones run now")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
@@ -49,17 +53,26 @@ def main(argv: list[str] | None = None) -> int:
         plan = replace(plan, latencies=tuple(args.latency))
     chosen = {s.strip() for s in args.scenarios.split(",") if s.strip()}
     results: list[Measurement] = []
+    if args.report:
+        chosen = set()
+    kept, earlier = report.read_json(args.output, plan.name, exclude=chosen) if args.update or args.report \
+        else ([], {})
     started = time.monotonic()
     meta = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores", "method": METHOD_NOTES,
             "latencies_ms": list(plan.latencies)}
+    if args.update:
+        meta["updated_scenarios"] = sorted(chosen)
+        meta["first_run"] = earlier
+    if args.report:
+        meta = {**earlier, "method": METHOD_NOTES}
 
     def keep(measurement: Measurement) -> None:
         results.append(measurement)
         log.info("%s/%s %s %g ms: %s Slack calls/op, median %.4f s, peak %s", measurement.scenario,
                  measurement.case, measurement.strategy, measurement.latency_ms, measurement.slack_calls,
                  measurement.median_s, measurement.peak_bytes)
-        report.write_json(args.output, plan.name, results, [], {**meta, "partial": True})
+        report.write_json(args.output, plan.name, kept + results, [], {**meta, "partial": True})
 
     if chosen & POST_SCENARIOS.keys():
         workspace = scenarios.Workspace(plan)
@@ -83,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         for measurement in throughput.scenario_5(plan):
             keep(measurement)
 
+    results = kept + results
     found = report.targets(results)
-    meta["elapsed_s"] = round(time.monotonic() - started, 1)
+    if not args.report:
+        meta["elapsed_s"] = round(time.monotonic() - started, 1)
     print(f"fn_slack benchmarks ({plan.name} plan, {meta['elapsed_s']:.0f} s)\n")
     print(report.table(results))
     print("\nTargets:")

@@ -30,6 +30,7 @@ from sandbox.soar import SoarSandbox
 LOG = logging.getLogger("bench")
 EXPORT = Path(__file__).resolve().parent.parent / "fn_slack" / "util" / "data" / "export.res"
 FUNCTION = "slack_post_message"
+TABLE = "slack_conversations_db"
 TIME_SCALE = 1.0
 START_TIMEOUT = 120.0
 RUN_TIMEOUT = 900.0
@@ -37,14 +38,18 @@ SHUFFLE_SEED = 5
 
 
 def scenario_5(plan: Plan) -> Iterator[Measurement]:
-    for latency in plan.latencies:
-        LOG.info("scenario 5 at %g ms", latency)
-        yield run_throughput(plan, latency)
+    """First posts (each incident's channel created by its first call), then posts to already linked channels."""
+    latencies = plan.latencies if plan.throughput_latencies is None else plan.throughput_latencies
+    for latency in latencies:
+        for linked in (False, True):
+            LOG.info("scenario 5 at %g ms%s", latency, ", channels linked beforehand" if linked else "")
+            yield run_throughput(plan, latency, linked)
 
 
-def _case(plan: Plan) -> str:
-    return (f"{plan.throughput_calls} post_message calls over {plan.throughput_incidents} incidents, "
-            f"num_workers {plan.throughput_workers}, Slack's real limits")
+def _case(plan: Plan, linked: bool) -> str:
+    return (("channels linked beforehand" if linked else "first call creates the channel")
+            + f", {plan.throughput_calls} post_message calls, {plan.throughput_incidents} incidents, "
+              f"num_workers {plan.throughput_workers}")
 
 
 def _function_message(function: dict, incident: dict, text: str) -> dict:
@@ -98,8 +103,8 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-def run_throughput(plan: Plan, latency: float) -> Measurement:
-    case = _case(plan)
+def run_throughput(plan: Plan, latency: float, linked: bool) -> Measurement:
+    case = _case(plan, linked)
     with SlackHost(latency_ms=latency, rate_limits=True, time_scale=TIME_SCALE) as slack, \
             SoarSandbox() as soar, tempfile.TemporaryDirectory(prefix="fn_slack_bench_") as tmp:
         work = Path(tmp)
@@ -113,14 +118,27 @@ def run_throughput(plan: Plan, latency: float) -> Measurement:
                 tail = (work / "resilient-circuits.out").read_text(encoding="utf-8", errors="replace")[-600:]
                 return skipped("5", case, "ours", latency, f"not measured: resilient-circuits did not subscribe "
                                                            f"to {queue} within {START_TIMEOUT:g} s: {tail}")
-            return _drive(plan, latency, case, soar, slack, process, function, queue)
+            return _drive(plan, latency, case, soar, slack, process, function, queue, linked)
         finally:
             _stop(process)
 
 
+def _link_beforehand(soar: SoarSandbox, slack: SlackHost, incidents: list[dict]) -> None:
+    """Give every incident its channel and table row, as an earlier post would have."""
+    for incident in incidents:
+        name = f"inc-{incident['id']}"
+        channel_id = slack.add_channel(name, members=["bot"])
+        soar.state.add_row(incident["id"], TABLE, {
+            "slack_db_time": {"value": int(time.time() * 1000)}, "slack_db_res_id": {"value": f"RES-{incident['id']}"},
+            "slack_db_channel": {"value": name}, "slack_db_channel_type": {"value": "Public"},
+            "slack_db_permalink": {"value": ""}, "slack_db_channel_id": {"value": channel_id}})
+
+
 def _drive(plan: Plan, latency: float, case: str, soar: SoarSandbox, slack: SlackHost,  # noqa: PLR0917
-           process: subprocess.Popen, function: dict, queue: str) -> Measurement:
+           process: subprocess.Popen, function: dict, queue: str, linked: bool) -> Measurement:
     incidents = [soar.create_incident(f"Benchmark incident {k + 1}") for k in range(plan.throughput_incidents)]
+    if linked:
+        _link_beforehand(soar, slack, incidents)
     order = [incidents[i % len(incidents)] for i in range(plan.throughput_calls)]
     random.Random(SHUFFLE_SEED).shuffle(order)
     _, rss_idle = _peak_rss(process.pid)
@@ -174,7 +192,7 @@ def _drive(plan: Plan, latency: float, case: str, soar: SoarSandbox, slack: Slac
                "calls_per_second": calls / elapsed if elapsed else None,
                "end_to_end_median_s": round(percentile(end_to_end, 50), 3),
                "end_to_end_p95_s": round(percentile(end_to_end, 95), 3),
-               "rate_floor_s": round(floor, 2), "time_over_floor": round(elapsed / floor, 3) if floor else None,
+               "floor_s": round(floor, 2), "time_over_floor": round(elapsed / floor, 3) if floor else None,
                "rss_before_bytes": rss_idle, **dups},
         note="median/p95: the function's execution time in resilient-circuits; peak memory: VmHWM (RSS) of the "
              "resilient-circuits process")
@@ -201,7 +219,7 @@ def _duplicates(soar: SoarSandbox, slack: SlackHost, incidents: list[dict], crea
         wrong_rows += sum(1 for row in rows if row.get("slack_db_channel_id") != channel["id"])
     extra_channels = max(0, int(created) - len(incidents))
     total = extra_rows + wrong_rows + extra_channels
-    detail = (f"{int(created)} channels created for {len(incidents)} incidents, {extra_rows} extra rows, "
+    detail = (f"{int(created)} channels created by fn_slack for {len(incidents)} incidents, {extra_rows} extra rows, "
               f"{wrong_rows} rows pointing elsewhere, {missing} incidents without channel or row")
     return {"duplicates": total, "duplicate_detail": detail, "channels_created": int(created),
             "incidents_unlinked": missing}
