@@ -1,5 +1,7 @@
 """Function slack_post_attachment: upload an incident, task or artifact file to a Slack channel."""
 
+from contextlib import nullcontext
+
 from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
 
 from fn_slack.lib import inputs
@@ -58,8 +60,10 @@ class FunctionComponent(AppFunctionComponent):
 
         slack = SlackUtils(settings)
         table = ConversationsTable(rest, request.incident_id)
-        with incident_lock(request.incident_id):
-            target = resolve_post_target(slack, table, request)
+        # Only a call that may link a channel needs the incident's lock; posts to a linked incident never wait.
+        link = table.find_link(request.task_id)
+        with incident_lock(request.incident_id) if link is None else nullcontext():
+            target = resolve_post_target(slack, table, request, link)
             for notice in target.notices:
                 yield self.status_message(notice)
             for notice in invite_participants(slack, target.channel, request.participants):

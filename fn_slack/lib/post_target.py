@@ -91,9 +91,13 @@ def _find_or_create(slack: SlackUtils, name: str, is_private: bool | None) -> tu
     return slack.create_channel(name, is_private), True
 
 
-def resolve_post_target(slack: SlackUtils, table: ConversationsTable, request: PostRequest) -> PostTarget:
-    """Decide the channel: slack_channel_id, else slack_channel (found or created), else the linked one."""
-    link = table.find_link(request.task_id)
+def resolve_post_target(slack: SlackUtils, table: ConversationsTable, request: PostRequest,
+                        link: ChannelLink | None = None) -> PostTarget:
+    """Decide the channel: slack_channel_id, else slack_channel (found or created), else the linked one.
+
+    ``link`` is the incident/task's row when the caller has already read it."""
+    if link is None:
+        link = table.find_link(request.task_id)
     notices: list[str] = []
     created = False
     if request.channel_id:

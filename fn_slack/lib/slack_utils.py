@@ -27,7 +27,9 @@ SDK_LOG = logging.getLogger("fn_slack.slack_sdk")
 SDK_LOG.setLevel(logging.INFO)
 
 INVITE_BATCH = 100          # Slack documents 1000, one mirror says 100: the safe size
-LIST_PAGE = 1000            # conversations.list maximum: fewest pages when a name must be searched
+FIRST_LIST_PAGE = 200       # a name early in the listing is found without fetching a large page...
+LIST_PAGE = 1000            # ...and the rest of a search takes the fewest pages (conversations.list maximum)
+USER_ID_TTL = 900           # seconds an e-mail → user ID answer is reused for later invitations
 HISTORY_PAGE = 999          # conversations.history / replies maximum
 SHARE_WAIT_SECONDS = 3.0    # how long to wait for a file share to appear before using the file's permalink
 
@@ -112,6 +114,39 @@ class _ChannelDirectory:
 
 
 CHANNEL_DIRECTORY = _ChannelDirectory()
+
+
+class _UserIds:
+    """Process-wide e-mail → user ID answers of users.lookupByEmail, reused for ``USER_ID_TTL`` seconds.
+
+    Only members found are remembered: an e-mail Slack did not know is asked again next time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[tuple[tuple[str, int], str], tuple[str, float]] = {}
+
+    def get(self, workspace: tuple[str, int], email: str) -> str | None:
+        with self._lock:
+            entry = self._known.get((workspace, email.lower()))
+        if entry is None or time.monotonic() - entry[1] > USER_ID_TTL:
+            return None
+        return entry[0]
+
+    def remember(self, workspace: tuple[str, int], email: str, user_id: str) -> None:
+        with self._lock:
+            self._known[(workspace, email.lower())] = (user_id, time.monotonic())
+
+    def forget(self, workspace: tuple[str, int], user_id: str) -> None:
+        with self._lock:
+            for key in [k for k, (uid, _) in self._known.items() if k[0] == workspace and uid == user_id]:
+                del self._known[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+
+USER_IDS = _UserIds()
 
 
 class SlackUtils:
@@ -218,7 +253,8 @@ class SlackUtils:
         cursor = None
         while True:
             page = self.call("conversations.list", http_verb="GET", types="public_channel,private_channel",
-                             exclude_archived="false", limit=LIST_PAGE, cursor=cursor)
+                             exclude_archived="false", limit=LIST_PAGE if cursor else FIRST_LIST_PAGE,
+                             cursor=cursor)
             channels = [Channel.from_slack(c) for c in page.get("channels", [])]
             CHANNEL_DIRECTORY.remember(self._workspace_key, channels)
             for channel in channels:
@@ -294,6 +330,10 @@ class SlackUtils:
         found: dict[str, str] = {}
         unknown: list[str] = []
         for email in emails:
+            remembered = USER_IDS.get(self._workspace_key, email)
+            if remembered:
+                found[email] = remembered
+                continue
             try:
                 data = self.call("users.lookupByEmail", http_verb="GET", email=email)
             except SlackError as err:
@@ -302,6 +342,7 @@ class SlackUtils:
                     continue
                 raise
             found[email] = data["user"]["id"]
+            USER_IDS.remember(self._workspace_key, email, found[email])
         return found, unknown
 
     def invite_by_email(self, channel: Channel, emails: list[str]) -> InviteOutcome:
@@ -321,6 +362,8 @@ class SlackUtils:
                 elif reason in ("already_in_channel", "cant_invite_self"):
                     outcome.already_members.append(email_of[uid])
                 else:
+                    # A deactivated or removed user: look the e-mail up afresh next time.
+                    USER_IDS.forget(self._workspace_key, uid)
                     outcome.failed[email_of[uid]] = reason
         return outcome
 

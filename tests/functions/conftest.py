@@ -3,7 +3,7 @@
 import pytest
 from resilient_circuits.actions_test_component import ResilientTestActions
 
-from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY
+from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, USER_IDS
 from tests.functions.harness import slack_sandbox
 from tests.functions.soar_mock import STATE
 
@@ -21,6 +21,7 @@ def slack():
     sandbox = slack_sandbox()
     sandbox.reset()
     CHANNEL_DIRECTORY.clear()
+    USER_IDS.clear()
     return sandbox
 
 

@@ -197,6 +197,17 @@ class TestInvites:
         assert sorted(lookups) == ["alice@example.com", "bob@example.com", "nobody@example.com"]
         assert len(slack.calls_to("conversations.invite")) == 1
 
+    def test_members_found_once_are_not_looked_up_again_but_unknown_emails_are(self, circuits_app, slack, soar):
+        emails = "alice@example.com, nobody@example.com"
+        post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=False, slack_text="x",
+             slack_participant_emails=emails)
+        slack.clear_calls()
+
+        outcome = post(circuits_app, slack_text="y", slack_participant_emails=emails)
+
+        assert [c.params.get("email") for c in slack.calls_to("users.lookupByEmail")] == ["nobody@example.com"]
+        assert "Already in #inc-2095: alice@example.com." in outcome.statuses
+
     def test_users_already_in_the_channel_are_not_an_error(self, circuits_app, slack, soar):
         post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=False, slack_text="x",
              slack_participant_emails="alice@example.com")
