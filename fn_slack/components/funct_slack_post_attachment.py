@@ -1,7 +1,5 @@
 """Function slack_post_attachment: upload an incident, task or artifact file to a Slack channel."""
 
-from contextlib import nullcontext
-
 from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
 
 from fn_slack.lib import inputs
@@ -13,10 +11,10 @@ from fn_slack.lib.app_support import (
     download,
     load_settings,
 )
-from fn_slack.lib.conversations_table import ConversationsTable, incident_lock
+from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import MAX_TEXT_CHARS
-from fn_slack.lib.post_target import PostRequest, invite_participants, link_if_new, post_result, resolve_post_target
+from fn_slack.lib.post_target import PostRequest, link_if_new, post_result, post_target
 from fn_slack.lib.slack_utils import SlackUtils
 
 FN_NAME = "slack_post_attachment"
@@ -60,13 +58,8 @@ class FunctionComponent(AppFunctionComponent):
 
         slack = SlackUtils(settings)
         table = ConversationsTable(rest, request.incident_id)
-        # Only a call that may link a channel needs the incident's lock; posts to a linked incident never wait.
-        link = table.find_link(request.task_id)
-        with incident_lock(request.incident_id) if link is None else nullcontext():
-            target = resolve_post_target(slack, table, request, link)
+        with post_target(slack, table, request) as target:
             for notice in target.notices:
-                yield self.status_message(notice)
-            for notice in invite_participants(slack, target.channel, request.participants):
                 yield self.status_message(notice)
 
             data = download(rest, path)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from fn_slack.lib import inputs
-from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
+from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable, incident_lock
 from fn_slack.lib.errors import InputError, SlackError
 from fn_slack.lib.slack_utils import Channel, SlackUtils
 
@@ -147,6 +149,19 @@ def invite_participants(slack: SlackUtils, channel: Channel, participants: input
     messages += [f"User {email} could not be invited to #{channel.name} ({reason})."
                  for email, reason in outcome.failed.items()]
     return messages
+
+
+@contextmanager
+def post_target(slack: SlackUtils, table: ConversationsTable, request: PostRequest) -> Iterator[PostTarget]:
+    """The channel to post to, with the participants invited; ``notices`` says what happened on the way.
+
+    Held for the whole post: only a call that may link a channel (nothing linked yet) holds the incident's
+    lock, and it reads the table again under it, so posts to a linked incident never wait."""
+    link = table.find_link(request.task_id)
+    with incident_lock(request.incident_id) if link is None else nullcontext():
+        target = resolve_post_target(slack, table, request, link)
+        target.notices += invite_participants(slack, target.channel, request.participants)
+        yield target
 
 
 def link_if_new(table: ConversationsTable, request: PostRequest, target: PostTarget, permalink: str) -> bool:
