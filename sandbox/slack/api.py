@@ -287,22 +287,34 @@ def _bounds(ctx: Context) -> tuple[int, int | None, bool]:
     return oldest, latest, ctx.params.bool("inclusive")
 
 
+def _window(keys: list, oldest, latest, inclusive: bool) -> tuple[int, int]:
+    """The slice of sorted ts keys that ``oldest``/``latest``/``inclusive`` select."""
+    lo = bisect.bisect_left(keys, oldest) if inclusive else bisect.bisect_right(keys, oldest)
+    if latest is None:
+        return lo, len(keys)
+    return lo, bisect.bisect_right(keys, latest) if inclusive else bisect.bisect_left(keys, latest)
+
+
+def _cursor_ts(ctx: Context) -> int | None:
+    """The ts key a page cursor points at; None without a cursor."""
+    cursor = ctx.params.str("cursor")
+    if not cursor:
+        return None
+    try:
+        return int(decode_cursor(cursor, "next_ts"))
+    except ValueError:
+        raise SlackError("invalid_cursor") from None
+
+
 def conversations_history(ctx: Context) -> dict:
     ch = _history_channel(ctx)
     limit = _page_limit(ctx, 100, 999)
     oldest, latest, inclusive = _bounds(ctx)
     keys = ch.ts_keys
-    lo = bisect.bisect_left(keys, oldest) if inclusive else bisect.bisect_right(keys, oldest)
-    if latest is None:
-        hi = len(keys)
-    else:
-        hi = bisect.bisect_right(keys, latest) if inclusive else bisect.bisect_left(keys, latest)
-    cursor = ctx.params.str("cursor")
-    if cursor:
-        try:
-            hi = min(hi, bisect.bisect_right(keys, int(decode_cursor(cursor, "next_ts"))))
-        except ValueError:
-            raise SlackError("invalid_cursor") from None
+    lo, hi = _window(keys, oldest, latest, inclusive)
+    cursor_ts = _cursor_ts(ctx)
+    if cursor_ts is not None:
+        hi = min(hi, bisect.bisect_right(keys, cursor_ts))
     start = max(lo, hi - limit)
     page = [copy_message(m) for m in reversed(ch.messages[start:hi])]
     out: dict[str, Any] = {"messages": page, "has_more": start > lo, "pin_count": 0,
@@ -324,17 +336,10 @@ def conversations_replies(ctx: Context) -> dict:
     oldest, latest, inclusive = _bounds(ctx)
     replies = ch.replies.get(msg["ts"], [])
     keys = [parse_ts(r["ts"]) or 0 for r in replies]
-    lo = bisect.bisect_left(keys, oldest) if inclusive else bisect.bisect_right(keys, oldest)
-    if latest is None:
-        hi = len(keys)
-    else:
-        hi = bisect.bisect_right(keys, latest) if inclusive else bisect.bisect_left(keys, latest)
-    cursor = ctx.params.str("cursor")
-    if cursor:
-        try:
-            lo = max(lo, bisect.bisect_left(keys, int(decode_cursor(cursor, "next_ts"))))
-        except ValueError:
-            raise SlackError("invalid_cursor") from None
+    lo, hi = _window(keys, oldest, latest, inclusive)
+    cursor_ts = _cursor_ts(ctx)
+    if cursor_ts is not None:
+        lo = max(lo, bisect.bisect_left(keys, cursor_ts))
     end = min(hi, lo + limit)
     # The parent leads every page; `limit` counts the replies after it.
     page = [copy_message(msg)] + [copy_message(r) for r in replies[lo:end]]
