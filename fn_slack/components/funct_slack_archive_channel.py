@@ -52,7 +52,7 @@ class FunctionComponent(AppFunctionComponent):
                                      f"archive a channel by its ID.")
                 channel = linked_channel(slack, table, link)
             if channel.is_archived:
-                raise SlackError(f"Slack channel #{channel.name} is already archived.", code="already_archived")
+                raise _already_archived(channel)
 
             notice_ts = self._post_notice(slack, channel, settings.username)
             yield self.status_message(f"Exporting the history of Slack channel #{channel.name}.")
@@ -90,8 +90,12 @@ class FunctionComponent(AppFunctionComponent):
             return slack.post_message(channel, NOTICE, username=username)
         except SlackError as err:
             if err.code == "is_archived":
-                raise SlackError(f"Slack channel #{channel.name} is already archived.", code=err.code) from None
+                raise _already_archived(channel) from None
             raise
+
+
+def _already_archived(channel) -> SlackError:
+    return SlackError(f"Slack channel #{channel.name} is already archived.", code="already_archived")
 
 
 def _export_and_save(slack: SlackUtils, channel, template: str, *, rest, incident_id: int, task_id: int | None,

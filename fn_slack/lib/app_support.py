@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from resilient import BasicHTTPException, SimpleHTTPException
 from resilient_lib import build_incident_url, build_resilient_url, build_task_url
 
-from fn_slack.lib.errors import ConfigError, InputError, SoarError
+from fn_slack.lib.errors import ConfigError, InputError, SoarError, http_status
 from fn_slack.lib.settings import SlackSettings
 
 PACKAGE = "fn_slack"
@@ -56,7 +56,7 @@ def _get(rest, uri: str, what: str) -> dict:
     try:
         return rest.get(uri, skip_retry=[404])
     except (BasicHTTPException, SimpleHTTPException) as err:
-        status = getattr(getattr(err, "response", None), "status_code", None)
+        status = http_status(err)
         if status == 404:
             raise InputError(f"SOAR has no {what}: check incident_id, task_id, artifact_id and "
                              f"attachment_id.") from None
@@ -97,7 +97,7 @@ def download(rest, path: str) -> bytes:
     try:
         return rest.get_content(path, skip_retry=[404])
     except (BasicHTTPException, SimpleHTTPException) as err:
-        status = getattr(getattr(err, "response", None), "status_code", None)
+        status = http_status(err)
         raise SoarError(f"SOAR refused to send the file {path}: HTTP {status}.") from None
 
 
@@ -107,7 +107,7 @@ def find_saved_attachment(rest, incident_id: int, task_id: int | None, name: str
     try:
         listing = rest.get(uri, skip_retry=[404])
     except (BasicHTTPException, SimpleHTTPException) as err:
-        status = getattr(getattr(err, "response", None), "status_code", None)
+        status = http_status(err)
         raise SoarError(f"SOAR refused to list the attachments of the {'task' if task_id else 'incident'} "
                         f"(HTTP {status})") from None
     entries = listing.get("entities", []) if isinstance(listing, dict) else listing or []
@@ -123,7 +123,7 @@ def save_attachment(rest, incident_id: int, task_id: int | None, path: str, name
     try:
         return rest.post_attachment(uri, path, filename=name, mimetype="text/plain")
     except (BasicHTTPException, SimpleHTTPException) as err:
-        status = getattr(getattr(err, "response", None), "status_code", None)
+        status = http_status(err)
         raise SoarError(f"SOAR refused to save {name} on the {'task' if task_id else 'incident'} "
                         f"(HTTP {status})") from None
     except OSError as err:

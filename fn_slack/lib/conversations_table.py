@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from resilient import BasicHTTPException, SimpleHTTPException
 
-from fn_slack.lib.errors import SoarError
+from fn_slack.lib.errors import SoarError, http_status
 
 TABLE = "slack_conversations_db"
 COL_TIME = "slack_db_time"
@@ -83,7 +83,7 @@ class ConversationsTable:
                 return self.rest.delete(self._uri(suffix), skip_retry=[404])
             return self.rest.put(self._uri(suffix), payload, skip_retry=[404])
         except (BasicHTTPException, SimpleHTTPException) as err:
-            status = getattr(getattr(err, "response", None), "status_code", None)
+            status = http_status(err)
             if status == 404:
                 raise SoarError(f"The data table {TABLE} is missing from incident {self.incident_id}'s org (or "
                                 f"the incident does not exist): run `resilient-circuits customize -l fn_slack` "

@@ -27,3 +27,8 @@ class RateLimitedError(SlackError):
 
 class SoarError(FnSlackError):
     """A SOAR REST call needed by the function failed."""
+
+
+def http_status(err: Exception) -> int | None:
+    """The HTTP status of a failed SOAR REST call (resilient's exceptions carry the response), if any."""
+    return getattr(getattr(err, "response", None), "status_code", None)

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
 from fn_slack.lib.errors import RateLimitedError, SlackError
-from fn_slack.lib.history_export import user_display_name
+from fn_slack.lib.history_export import is_thread_parent, user_display_name
 from fn_slack.lib.retry import BudgetedRateLimitHandler, BudgetedTransientErrorHandler, WaitBudget
 from fn_slack.lib.settings import SlackSettings
 
@@ -490,10 +490,8 @@ class SlackUtils:
             page = self._with_membership(channel, lambda c=cursor: self.call(
                 "conversations.history", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE, cursor=c))
             for message in page.get("messages", []):
-                thread_ts = message.get("thread_ts")
-                if thread_ts and thread_ts != message.get("ts"):
-                    continue  # a reply also sent to the channel: it is exported inside its thread
-                replies = self._iter_replies(channel, message["ts"]) if message.get("reply_count") else iter(())
+                # write_history leaves out replies also sent to the channel: they appear inside their thread.
+                replies = self._iter_replies(channel, message["ts"]) if is_thread_parent(message) else iter(())
                 yield message, replies
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
@@ -507,13 +505,12 @@ class SlackUtils:
         return messages[0] if messages else None
 
     def _iter_replies(self, channel: Channel, thread_ts: str) -> Iterator[dict]:
+        """The thread as conversations.replies pages it (the parent leads; write_history skips it)."""
         cursor = None
         while True:
             page = self.call("conversations.replies", http_verb="GET", channel=channel.id, ts=thread_ts,
                              limit=HISTORY_PAGE, cursor=cursor)
-            for message in page.get("messages", []):
-                if message.get("ts") != thread_ts:
-                    yield message
+            yield from page.get("messages", [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return
