@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.customizations import build_export
+from tools.customizations import build_export
 
 ROOT = build_export.ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")

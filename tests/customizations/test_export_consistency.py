@@ -10,7 +10,7 @@ import pytest
 
 from fn_slack.util import customize
 from sandbox.soar.scripting import load_customizations, rule_matches
-from tests.customizations import build_export
+from tools.customizations import build_export
 
 EXPORT = json.loads(build_export.EXPORT_PATH.read_text(encoding="utf-8"))
 CUSTOMIZATIONS = load_customizations()
@@ -53,7 +53,7 @@ RULES = {  # behavior.md §8: rule → (object, function, condition method)
 
 def test_export_res_is_what_the_builder_produces_from_the_script_sources():
     assert build_export.EXPORT_PATH.read_text(encoding="utf-8") == build_export.render_export(), \
-        "export.res is out of date: run python -m tests.customizations.build_export"
+        "export.res is out of date: run python -m tools.customizations.build_export"
 
 
 def test_export_is_ascii_so_customize_reads_it_in_any_locale():

@@ -9,8 +9,8 @@ import pytest
 
 from fn_slack.lib.post_target import PostTarget, post_result
 from fn_slack.lib.slack_utils import Channel
-from tests.customizations import build_export
 from tests.customizations import samples as s
+from tools.customizations import build_export
 
 SAMPLES = build_export.ROOT / "payload_samples"
 EXPORT = json.loads(build_export.EXPORT_PATH.read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.customizations import build_export
+from tools.customizations import build_export
 
 ROOT = build_export.ROOT
 EXPORT = json.loads(build_export.EXPORT_PATH.read_text(encoding="utf-8"))

@@ -6,7 +6,7 @@ here as plain Python files and assembled by this module instead of being edited 
 
 Regenerate after changing a script or a definition:
 
-    python -m tests.customizations.build_export
+    python -m tools.customizations.build_export
 
 tests/customizations/test_export_consistency.py fails when export.res differs from what this produces.
 """
@@ -371,7 +371,7 @@ def main() -> int:
     if "--check" in sys.argv[1:]:
         current = EXPORT_PATH.read_text(encoding="utf-8") if EXPORT_PATH.exists() else ""
         if current != text:
-            print(f"{EXPORT_PATH} is out of date: run python -m tests.customizations.build_export")
+            print(f"{EXPORT_PATH} is out of date: run python -m tools.customizations.build_export")
             return 1
         print(f"{EXPORT_PATH} is up to date")
         return 0
