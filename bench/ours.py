@@ -1,24 +1,19 @@
-"""fn_slack's own work for the benchmarks: the steps of the post and archive components, over fn_slack's lib.
+"""fn_slack's own work for the benchmarks: the flow classes the components run, without resilient-circuits.
 
-The components are thin (inputs → lib → status + result); these functions run the same lib calls in the same
-order without the resilient-circuits machinery, with the SOAR table in memory (``bench.soar_table``).
+``post_message`` runs ``MessagePost`` (what slack_post_message runs) with the SOAR table in memory
+(``bench.soar_table``); ``export_history`` runs the archive flow's export step.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TextIO
 
 from bench.soar_table import InMemoryTable
-from fn_slack.lib.history_export import load_template, write_history
-from fn_slack.lib.inputs import Participants
-from fn_slack.lib.message_format import render_message
-from fn_slack.lib.post_target import (
-    PostRequest,
-    invite_participants,
-    link_if_new,
-    linked_channel,
-    resolve_post_target,
-)
+from fn_slack.lib.channel_archive import write_export
+from fn_slack.lib.channel_post import PostOutcome
+from fn_slack.lib.history_export import load_template
+from fn_slack.lib.message_post import MessagePost, MessageRequest
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, Channel, SlackUtils
 
@@ -41,33 +36,23 @@ def _soar_link(incident_id: int, task_id: int | None = None) -> str:
 def post_message(config: SlackSettings, table: InMemoryTable, incident_id: int, text: str, *,
                  channel_name: str | None = None, is_private: bool | None = None,
                  emails: list[str] | None = None) -> dict:
-    """What slack_post_message does for one call (its component body, step by step)."""
-    request = PostRequest(incident_id=incident_id, task_id=None, channel_id=None, channel_name=channel_name,
-                          is_private=is_private, participants=Participants(emails=list(emails or []), malformed=[]),
-                          text=text)
-    message = render_message(request.text, _soar_link)
-    slack = SlackUtils(config)
-    target = resolve_post_target(slack, table, request)
-    status = list(target.notices)
-    status += invite_participants(slack, target.channel, request.participants)
-    ts = slack.post_message(target.channel, message.text, attachments=message.attachments,
-                            username=config.username, notices=status)
-    url = slack.permalink(target.channel, ts)
-    linked = link_if_new(table, request, target, url)
-    return {"channel_id": target.channel.id, "ts": ts, "url": url, "linked": linked, "status": status}
+    """What slack_post_message does for one call: its flow, with the inputs a workflow would pass."""
+    fn_inputs = SimpleNamespace(incident_id=incident_id, slack_channel=channel_name,
+                                slack_is_channel_private=is_private,
+                                slack_participant_emails=",".join(emails or []), slack_text=text)
+    flow = MessagePost(config, rest_client=None, soar_link=_soar_link, tables=lambda _incident: table)
+    status: list[str] = []
+    outcome = None
+    for step in flow.run(MessageRequest.from_inputs(fn_inputs)):
+        if isinstance(step, PostOutcome):
+            outcome = step
+        else:
+            status.append(step)
+    return {"channel_id": outcome.channel.id, "ts": outcome.ts, "url": outcome.url, "linked": outcome.linked,
+            "status": status}
 
 
 def export_history(config: SlackSettings, channel: Channel, out: TextIO) -> int:
     """The export step of slack_archive_channel: the whole history, threads and authors, streamed to ``out``."""
-    slack = SlackUtils(config)
-    template = load_template(config.template_file)
-    return write_history(out, slack.iter_threads(channel), slack.author_name, template,
-                         extra={"channel": channel.name})
+    return write_export(SlackUtils(config), channel, load_template(config.template_file), out)
 
-
-def linked_channel_of(config: SlackSettings, table: InMemoryTable) -> Channel:
-    """The incident's linked channel, as the archive component finds it."""
-    link = table.find_link(None)
-    if link is None:
-        raise LookupError(f"incident {table.incident_id} has no linked channel")
-    return linked_channel(SlackUtils(config), table, link)

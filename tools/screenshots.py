@@ -29,10 +29,9 @@ if str(ROOT) not in sys.path:
 
 from slack_sdk import WebClient  # noqa: E402
 
-from fn_slack.components.funct_slack_archive_channel import NOTICE  # noqa: E402
-from fn_slack.lib.app_support import soar_link_builder  # noqa: E402
 from fn_slack.lib.message_format import render_message  # noqa: E402
-from fn_slack.lib.settings import SlackSettings  # noqa: E402
+from fn_slack.lib.messages import ARCHIVE_NOTICE as NOTICE  # noqa: E402
+from fn_slack.lib.settings import SlackSettings, soar_link_builder  # noqa: E402
 from fn_slack.lib.slack_utils import Channel, SlackUtils  # noqa: E402
 from sandbox.slack import SlackSandbox  # noqa: E402
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 
-from resilient import BasicHTTPException, SimpleHTTPException
-
-from fn_slack.lib.errors import SoarError, http_status
+from fn_slack.lib import messages
+from fn_slack.lib.errors import SoarError
+from fn_slack.lib.soar_rest import call_soar
 
 TABLE = "slack_conversations_db"
 COL_TIME = "slack_db_time"
@@ -37,22 +35,8 @@ class ChannelLink:
 
     @property
     def is_private(self) -> bool:
+        """Whether the row says the channel is private."""
         return self.channel_type.strip().lower() == "private"
-
-
-class _IncidentLocks:
-    """One lock per incident, so two calls for one incident never both create a channel or a row."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[int, threading.RLock] = defaultdict(threading.RLock)
-
-    def __call__(self, incident_id: int) -> threading.RLock:
-        with self._guard:
-            return self._locks[int(incident_id)]
-
-
-incident_lock = _IncidentLocks()
 
 
 def _cell(row: dict, column: str):
@@ -63,7 +47,7 @@ def _cell(row: dict, column: str):
 class ConversationsTable:
     """Reads and writes the links of one incident's ``slack_conversations_db`` rows."""
 
-    def __init__(self, rest_client, incident_id: int):
+    def __init__(self, rest_client: object, incident_id: int) -> None:
         self.rest = rest_client
         self.incident_id = int(incident_id)
         self.calls = 0
@@ -73,23 +57,19 @@ class ConversationsTable:
 
     def _request(self, verb: str, suffix: str = "", payload: dict | None = None) -> dict:
         self.calls += 1
-        try:
-            # A missing table is final: don't let the client retry the 404.
-            if verb == "GET":
-                return self.rest.get(self._uri(suffix), skip_retry=[404])
-            if verb == "POST":
-                return self.rest.post(self._uri(suffix), payload, skip_retry=[404])
-            if verb == "DELETE":
-                return self.rest.delete(self._uri(suffix), skip_retry=[404])
-            return self.rest.put(self._uri(suffix), payload, skip_retry=[404])
-        except (BasicHTTPException, SimpleHTTPException) as err:
-            status = http_status(err)
-            if status == 404:
-                raise SoarError(f"The data table {TABLE} is missing from incident {self.incident_id}'s org (or "
-                                f"the incident does not exist): run `resilient-circuits customize -l fn_slack` "
-                                f"to import fn_slack's customizations.") from None
-            raise SoarError(f"SOAR refused to {'read' if verb == 'GET' else 'update'} the {TABLE} data table "
-                            f"of incident {self.incident_id}: {_short(err)}") from None
+        uri = self._uri(suffix)
+        # A missing table is final: don't let the client retry the 404.
+        calls = {
+            "GET": lambda: self.rest.get(uri, skip_retry=[404]),
+            "POST": lambda: self.rest.post(uri, payload, skip_retry=[404]),
+            "PUT": lambda: self.rest.put(uri, payload, skip_retry=[404]),
+            "DELETE": lambda: self.rest.delete(uri, skip_retry=[404]),
+        }
+        action = "read" if verb == "GET" else "update"
+        return call_soar(
+            calls[verb],
+            missing=lambda: SoarError(messages.soar_table_missing(self.incident_id)),
+            refused=lambda status, text: SoarError(messages.soar_table_refused(action, TABLE, self.incident_id, text)))
 
     def _links(self, key: str) -> list[ChannelLink]:
         """Every row for ``key``, oldest (lowest row id) first."""
@@ -139,8 +119,3 @@ class ConversationsTable:
 
 def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _short(err: Exception) -> str:
-    text = str(err)
-    return text if len(text) <= 300 else text[:300] + "…"

@@ -1,4 +1,15 @@
-"""The kinds of failure fn_slack reports to SOAR, each carrying a message written for the SOAR user."""
+"""The kinds of failure fn_slack reports to SOAR, each carrying a message written for the SOAR user.
+
+Which type is raised says who decided: ``InputError``/``ConfigError`` — fn_slack, before or without asking
+anyone; ``SlackError`` — Slack answered and refused (its error code and response are kept);
+``SlackUnreachableError`` — Slack did not answer usably (timeout, dropped connection, HTTP 5xx or a body that
+is not Slack's JSON), so a write may or may not have taken effect; ``ChannelStateError`` — the channel Slack
+describes cannot be used for the action; ``SoarError`` — a SOAR REST call failed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 
 class FnSlackError(Exception):
@@ -14,21 +25,37 @@ class ConfigError(FnSlackError):
 
 
 class SlackError(FnSlackError):
-    """Slack refused or failed a call; ``code`` is Slack's error code (e.g. ``is_archived``)."""
+    """Slack refused a call: ``code`` is Slack's own error code (e.g. ``is_archived``), ``response`` its answer."""
 
-    def __init__(self, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str, response: Any = None, method: str | None = None):
         super().__init__(message)
         self.code = code
+        self.response = response
+        self.method = method
 
 
 class RateLimitedError(SlackError):
     """Slack kept rate-limiting a call beyond the configured total wait (``max_rate_limit_wait``)."""
 
 
+class SlackUnreachableError(FnSlackError):
+    """No usable answer from Slack: timeout, dropped connection, HTTP 5xx or a non-JSON (e.g. proxy) page.
+
+    ``status`` is the HTTP status when there was one. A write that ends this way may have taken effect."""
+
+    def __init__(self, message: str, method: str, status: int | None = None):
+        super().__init__(message)
+        self.method = method
+        self.status = status
+
+
+class ChannelStateError(FnSlackError):
+    """The channel cannot be used for the action (archived, gone, invisible to the app); ``reason`` says which."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 class SoarError(FnSlackError):
     """A SOAR REST call needed by the function failed."""
-
-
-def http_status(err: Exception) -> int | None:
-    """The HTTP status of a failed SOAR REST call (resilient's exceptions carry the response), if any."""
-    return getattr(getattr(err, "response", None), "status_code", None)

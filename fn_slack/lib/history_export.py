@@ -114,39 +114,6 @@ def message_files(msg: dict) -> list[tuple[str, str]]:
     return files
 
 
-def author_key(msg: dict) -> tuple:
-    """What identifies a message's author, for caching names: ``("user", U...)`` or ``("bot", name or id)``.
-
-    A message posted by an app (``bot_id`` or subtype ``bot_message``) is keyed by the username it was posted
-    under, since one app posts under several names; ``("unknown", "")`` when Slack says nothing.
-    """
-    if msg.get("bot_id") or msg.get("subtype") == "bot_message":
-        name = msg.get("username") or (msg.get("bot_profile") or {}).get("name") or msg.get("bot_id") or ""
-        return ("bot", name)
-    if msg.get("user"):
-        return ("user", msg["user"])
-    return ("unknown", "")
-
-
-def bot_display_name(msg: dict) -> str:
-    """The name a bot message shows: its ``username``, else its app's name, else ""."""
-    return str(msg.get("username") or (msg.get("bot_profile") or {}).get("name") or "")
-
-
-def user_display_name(user: dict) -> str:
-    """A user's name as Slack shows it: profile display name, else real name, else user name."""
-    profile = user.get("profile") or {}
-    for name in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"), user.get("name")):
-        if name and str(name).strip():
-            return str(name).strip()
-    return ""
-
-
-def is_thread_parent(msg: dict) -> bool:
-    """Whether a conversations.history message starts a thread with replies (so its replies must be fetched)."""
-    return bool(msg.get("reply_count")) and msg.get("thread_ts", msg.get("ts")) == msg.get("ts")
-
-
 def _is_broadcast_copy(msg: dict) -> bool:
     # A reply "also sent to the channel" shows in history too; it is exported once, inside its thread.
     return msg.get("subtype") == "thread_broadcast" and msg.get("thread_ts") not in (None, msg.get("ts"))

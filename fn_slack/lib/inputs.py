@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError
 
 MAX_CHANNEL_NAME = 80
@@ -38,18 +39,16 @@ def channel_name(value: Any) -> str | None:
         name = name[1:].strip()
     if not name:
         return None
-    rule = ("Slack channel names use lowercase letters, digits, '-' and '_', at most 80 characters; "
-            "fix slack_channel")
     if len(name) > MAX_CHANNEL_NAME:
-        raise InputError(f"slack_channel '{name[:20]}…' has {len(name)} characters. {rule}.")
+        raise InputError(messages.channel_name_too_long(name))
     if name != name.lower() and _NAME_OK.match(name.lower()):
-        raise InputError(f"slack_channel '{name}' has capital letters. {rule} (e.g. '{name.lower()}').")
+        raise InputError(messages.channel_name_capitals(name))
     if not _NAME_OK.match(name):
         bad = sorted({c for c in name if not re.match(r"[a-z0-9_-]", c)})
         shown = " ".join(repr(c) for c in bad[:8])
-        raise InputError(f"slack_channel '{name}' has characters Slack does not allow ({shown}). {rule}.")
+        raise InputError(messages.channel_name_bad_characters(name, shown))
     if not re.search(r"[a-z0-9]", name):
-        raise InputError(f"slack_channel '{name}' is only punctuation: give at least one letter or digit. {rule}.")
+        raise InputError(messages.channel_name_only_punctuation(name))
     return name
 
 
@@ -59,9 +58,7 @@ def channel_id(value: Any) -> str | None:
     if not text:
         return None
     if not _CHANNEL_ID.match(text):
-        raise InputError(f"slack_channel_id '{text[:40]}' is not a Slack channel ID: it looks like C0123ABCD "
-                         f"(in Slack: channel details → About → Channel ID). Leave it empty to use "
-                         f"slack_channel.")
+        raise InputError(messages.bad_channel_id(text))
     return text
 
 
@@ -69,14 +66,14 @@ def record_id(name: str, value: Any, *, required: bool = False) -> int | None:
     """A SOAR object id (a positive whole number)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise InputError(f"{name} is required: the workflow must pass the {name.split('_', maxsplit=1)[0]}'s id.")
+            raise InputError(messages.missing_record_id(name))
         return None
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InputError(f"{name} must be a SOAR id (a whole number), got {str(value)[:40]!r}.") from None
+        raise InputError(messages.record_id_not_a_number(name, value)) from None
     if number <= 0:
-        raise InputError(f"{name} must be a positive SOAR id, got {number}.")
+        raise InputError(messages.record_id_not_positive(name, number))
     return number
 
 
@@ -91,11 +88,13 @@ def flag(value: Any, name: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise InputError(f"{name} must be true or false, got {str(value)[:40]!r}.")
+    raise InputError(messages.bad_flag(name, value))
 
 
 @dataclass(frozen=True)
 class Participants:
+    """The e-mails of slack_participant_emails: well-formed ones to invite, malformed ones to report."""
+
     emails: list[str]
     malformed: list[str]
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import PreformattedString
+from bs4.element import PageElement, PreformattedString
 
 from fn_slack.lib.errors import InputError
 
@@ -179,7 +179,7 @@ def _safe_url(href: str) -> str | None:
     return quoted.replace("&", "&amp;")
 
 
-def _render_node(node, writer: _MrkdwnWriter) -> None:
+def _render_node(node: PageElement, writer: _MrkdwnWriter) -> None:  # noqa: PLR0912, PLR0915 - one branch per tag
     if isinstance(node, PreformattedString):  # comments, doctypes, CDATA, processing instructions
         return
     if isinstance(node, NavigableString):
@@ -311,7 +311,7 @@ def slack_date(epoch_ms: int | str) -> str:
     return f"<!date^{seconds}^{{date_num}} {{time_secs}}|{fallback}>"
 
 
-def _is_empty(data) -> bool:
+def _is_empty(data: object) -> bool:
     if data is None:
         return True
     if isinstance(data, str):
@@ -319,7 +319,7 @@ def _is_empty(data) -> bool:
     return isinstance(data, list | tuple | dict) and not data
 
 
-def _as_list(data) -> list | None:
+def _as_list(data: object) -> list | None:
     """A list from a real JSON list or from a Python list repr such as ``"['Malware', 'Phishing']"``."""
     if isinstance(data, list | tuple):
         return list(data)
@@ -335,7 +335,7 @@ def _as_list(data) -> list | None:
     return None
 
 
-def _datetime_ms(label: str, data) -> int:
+def _datetime_ms(label: str, data: object) -> int:
     if isinstance(data, bool):
         raise InputError(f"slack_text entry '{label}' (datetime) must be epoch milliseconds, not {data!r}.")
     try:
@@ -354,7 +354,7 @@ def _datetime_ms(label: str, data) -> int:
     return value
 
 
-def format_value(label: str, type_: str, data) -> str | None:
+def format_value(label: str, type_: str, data: object) -> str | None:  # noqa: PLR0911, PLR0912 - one case per type
     """Slack text for one container value, or None when the line should be left out (empty data).
 
     Everything produced here is escaped as untrusted, except real links in rich text.
@@ -398,7 +398,7 @@ def format_value(label: str, type_: str, data) -> str | None:
     raise _unknown_type_error(label, type_)
 
 
-def _unknown_type_error(label: str, type_) -> InputError:
+def _unknown_type_error(label: str, type_: object) -> InputError:
     return InputError(
         f"slack_text entry '{label}' has type {type_!r}, which fn_slack does not know; "
         f"known types: {', '.join(KNOWN_TYPES)}.")
@@ -440,7 +440,7 @@ def parse_container(slack_text: str) -> dict[str, dict] | None:
     return parsed
 
 
-def _incident_reference(label: str, data) -> tuple[int, int | None] | None:
+def _incident_reference(label: str, data: object) -> tuple[int, int | None] | None:
     if _is_empty(data):
         return None
     if isinstance(data, int) and not isinstance(data, bool):

@@ -1,32 +1,43 @@
-"""slack_sdk retry handlers that wait out rate limits and transient failures within one call's time budget."""
+"""The retry policy of every Slack call: rate limits and transient failures waited out within one call's budget.
+
+Strategy objects in slack_sdk's shape: a ``WaitBudget`` (the total sleep one function call may spend), one
+interval calculator (exponential backoff with a little jitter), and the two ``RetryHandler``s the WebClient
+runs. The file upload, which goes to Slack's upload URL outside the WebClient, asks the same ``RetryPolicy``.
+"""
 
 from __future__ import annotations
 
 import random
 import threading
 import time
+from collections.abc import Callable
 from http.client import HTTPException, RemoteDisconnected
 from urllib.error import URLError
 
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 TRANSIENT_STATUS = (500, 502, 503, 504)
 MAX_TRANSIENT_RETRIES = 4
+BACKOFF_BASE_SECONDS = 0.25
+JITTER_FRACTION = 0.02      # keeps many workers from retrying in the same instant
 
 
 class WaitBudget:
     """The total time one function call may spend sleeping before retries (``max_rate_limit_wait``)."""
 
-    def __init__(self, seconds: float, sleep=time.sleep):
+    def __init__(self, seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
         self.total = float(seconds)
         self.spent = 0.0
         self._sleep = sleep
         self._lock = threading.Lock()
 
     def remaining(self) -> float:
+        """Seconds still allowed."""
         with self._lock:
             return max(0.0, self.total - self.spent)
 
@@ -39,6 +50,17 @@ class WaitBudget:
             self.spent += seconds
         self._sleep(seconds)
         return True
+
+
+class ProportionalJitter(Jitter):
+    """Adds up to ``fraction`` of the interval at random."""
+
+    def __init__(self, fraction: float = JITTER_FRACTION) -> None:
+        self.fraction = fraction
+
+    def recalculate(self, duration: float) -> float:
+        """The interval plus its jitter."""
+        return duration + duration * random.uniform(0, self.fraction)
 
 
 def retry_after_seconds(response: HttpResponse | None) -> float:
@@ -55,10 +77,39 @@ def retry_after_seconds(response: HttpResponse | None) -> float:
     return 1.0
 
 
+def is_transient_error(error: Exception | None) -> bool:
+    """A dropped connection, reset or timeout: Slack may answer the same request a moment later."""
+    if error is None:
+        return False
+    if isinstance(error, URLError) and not isinstance(error.reason, OSError | str):
+        return False
+    return isinstance(error, URLError | ConnectionError | RemoteDisconnected | HTTPException | TimeoutError)
+
+
+class RetryPolicy:
+    """One call's retry policy: its wait budget, the backoff between transient retries and how many to make."""
+
+    def __init__(self, budget: WaitBudget, max_transient_retries: int = MAX_TRANSIENT_RETRIES,
+                 backoff: BackoffRetryIntervalCalculator | None = None) -> None:
+        self.budget = budget
+        self.max_transient_retries = max_transient_retries
+        self.backoff = backoff or BackoffRetryIntervalCalculator(BACKOFF_BASE_SECONDS, ProportionalJitter())
+
+    def wait_before_retry(self, attempt: int) -> bool:
+        """Sleep before transient retry number ``attempt`` (0-based); False when no retry is left or allowed."""
+        if attempt >= self.max_transient_retries:
+            return False
+        return self.budget.try_wait(self.backoff.calculate_sleep_duration(attempt))
+
+    def handlers(self) -> list[RetryHandler]:
+        """The WebClient's retry handlers under this policy."""
+        return [BudgetedRateLimitHandler(self.budget), BudgetedTransientErrorHandler(self)]
+
+
 class BudgetedRateLimitHandler(RetryHandler):
     """Retries HTTP 429 after ``Retry-After`` for as long as the call's budget allows."""
 
-    def __init__(self, budget: WaitBudget):
+    def __init__(self, budget: WaitBudget) -> None:
         super().__init__(max_retry_count=10_000)
         self.budget = budget
         self.waited_out = 0
@@ -69,11 +120,9 @@ class BudgetedRateLimitHandler(RetryHandler):
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: HttpResponse | None = None, error: Exception | None = None) -> None:
-        wait = retry_after_seconds(response)
-        # A little jitter keeps many workers from retrying in the same instant.
-        wait += wait * random.uniform(0, 0.02)
+        """Sleep out ``Retry-After`` (plus jitter) if the budget holds it; else let slack_sdk raise the 429."""
+        wait = ProportionalJitter().recalculate(retry_after_seconds(response))
         if not self.budget.try_wait(wait):
-            # Out of budget: let slack_sdk raise the 429 as it is; the caller names the cap.
             state.next_attempt_requested = False
             return
         self.waited_out += 1
@@ -82,27 +131,22 @@ class BudgetedRateLimitHandler(RetryHandler):
 
 
 class BudgetedTransientErrorHandler(RetryHandler):
-    """Retries Slack 5xx answers and dropped connections with exponential backoff, within the budget."""
+    """Retries Slack 5xx answers and dropped connections with the policy's backoff, within the budget."""
 
-    def __init__(self, budget: WaitBudget, max_retries: int = MAX_TRANSIENT_RETRIES, base_delay: float = 0.25):
-        super().__init__(max_retry_count=max_retries)
-        self.budget = budget
-        self.base_delay = base_delay
+    def __init__(self, policy: RetryPolicy) -> None:
+        super().__init__(max_retry_count=policy.max_transient_retries, interval_calculator=policy.backoff)
+        self.policy = policy
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
                    error: Exception | None = None) -> bool:
         if response is not None:
             return response.status_code in TRANSIENT_STATUS
-        if error is None:
-            return False
-        if isinstance(error, URLError) and not isinstance(error.reason, OSError | str):
-            return False
-        return isinstance(error, URLError | ConnectionError | RemoteDisconnected | HTTPException | TimeoutError)
+        return is_transient_error(error)
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: HttpResponse | None = None, error: Exception | None = None) -> None:
-        delay = self.base_delay * (2 ** state.current_attempt)
-        if not self.budget.try_wait(delay):
+        """Back off before the next attempt, or stop when the budget cannot hold the wait."""
+        if not self.policy.wait_before_retry(state.current_attempt):
             state.next_attempt_requested = False
             return
         state.next_attempt_requested = True

@@ -1,16 +1,19 @@
-"""The ``[fn_slack]`` app.config section read once into validated, typed settings."""
+"""The ``[fn_slack]`` app.config section read once into validated, typed settings, and the SOAR links built
+from ``[resilient]``."""
 
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from resilient_lib import str_to_bool
+from resilient_lib import build_incident_url, build_resilient_url, build_task_url, str_to_bool
 
+from fn_slack.lib import messages
 from fn_slack.lib.errors import ConfigError
 
+PACKAGE = "fn_slack"
 SECTION = "fn_slack"
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_USERNAME = "SOAR"
@@ -43,10 +46,9 @@ def _number(options: Mapping[str, Any], key: str, default: float, minimum: float
     try:
         value = float(str(raw).strip())
     except ValueError:
-        raise ConfigError(f"[{SECTION}] {key} must be a number (got {str(raw)!r}); "
-                          f"remove it to use the default {default:g}.") from None
+        raise ConfigError(messages.config_not_a_number(key, raw, default)) from None
     if value < minimum:
-        raise ConfigError(f"[{SECTION}] {key} must be at least {minimum:g} (got {value:g}).")
+        raise ConfigError(messages.config_below_minimum(key, minimum, value))
     return value
 
 
@@ -62,6 +64,7 @@ class SlackSettings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     allow_malware_samples: bool = False
     template_file: str | None = None
+    result_user_info: bool = False
     proxy: str | None = None
     verify: bool | str = True
 
@@ -73,17 +76,14 @@ class SlackSettings:
         options = options or {}
         token = options.get("api_token")
         if _is_unset(token):
-            raise ConfigError(f"[{SECTION}] api_token is not set: put your Slack bot token (xoxb-...) in "
-                              f"app.config, or set the environment variable it refers to.")
+            raise ConfigError(messages.token_not_set())
         token = str(token).strip()
         if _is_placeholder(token):
-            raise ConfigError(f"[{SECTION}] api_token still holds the example value: replace it with your "
-                              f"Slack bot token (xoxb-...).")
+            raise ConfigError(messages.token_is_placeholder())
 
         api_url = str(options.get("slack_api_url") or DEFAULT_API_URL).strip()
         if not api_url.startswith(("https://", "http://")):
-            raise ConfigError(f"[{SECTION}] slack_api_url must be an http(s) URL such as {DEFAULT_API_URL} "
-                              f"(got {api_url!r}).")
+            raise ConfigError(messages.api_url_not_http(api_url, DEFAULT_API_URL))
         if not api_url.endswith("/"):
             api_url += "/"
 
@@ -108,6 +108,7 @@ class SlackSettings:
             max_upload_bytes=max_upload_bytes,
             allow_malware_samples=str_to_bool(options.get("allow_malware_samples") or "false"),
             template_file=template_file,
+            result_user_info=str_to_bool(options.get("result_user_info") or "false"),
             proxy=proxy,
             verify=True if verify is None else verify,
         )
@@ -122,3 +123,30 @@ class SlackSettings:
             context.verify_mode = ssl.CERT_NONE
             return context
         return ssl.create_default_context(cafile=str(self.verify))
+
+
+def load_settings(component: object) -> SlackSettings:
+    """The validated ``[fn_slack]`` settings of a running component (proxies and TLS via resilient-lib)."""
+    return SlackSettings.from_app_configs(component.app_configs, component.rc.get_proxies(),
+                                          component.rc.get_verify())
+
+
+def check_settings_at_startup(component: object) -> None:
+    """Log a clear message at start-up when [fn_slack] is unusable; each call then fails with the same text."""
+    try:
+        load_settings(component)
+    except ConfigError as err:
+        component.LOG.error(messages.settings_unusable_at_startup(), err)
+
+
+def soar_link_builder(opts: Mapping[str, Any], org_id: int | None) -> Callable[[int, int | None], str]:
+    """A function giving the SOAR URL of an incident or task, from ``[resilient] host/port``."""
+    resilient = opts.get("resilient", {}) or {}
+    base = build_resilient_url(resilient.get("host", ""), resilient.get("port", 443))
+
+    def link(incident_id: int, task_id: int | None = None) -> str:
+        if task_id:
+            return build_task_url(base, incident_id, task_id, org_id)
+        return build_incident_url(base, incident_id, org_id)
+
+    return link

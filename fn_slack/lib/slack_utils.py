@@ -1,4 +1,8 @@
-"""SlackUtils: every Slack Web API call fn_slack makes, over one slack_sdk WebClient with the retry policy."""
+"""SlackUtils: every Slack Web API call fn_slack makes, over one slack_sdk WebClient with one retry policy.
+
+The Slack edge: it knows Slack's methods, shapes, error codes and paging, and nothing about SOAR. A Slack
+refusal becomes ``SlackError`` (Slack's code and response kept), no usable answer ``SlackUnreachableError``.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,19 @@ import logging
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 from urllib.error import HTTPError, URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
-from fn_slack.lib.errors import RateLimitedError, SlackError
-from fn_slack.lib.history_export import is_thread_parent, user_display_name
-from fn_slack.lib.retry import BudgetedRateLimitHandler, BudgetedTransientErrorHandler, WaitBudget
+from fn_slack.lib import messages
+from fn_slack.lib.errors import ChannelStateError, RateLimitedError, SlackError, SlackUnreachableError
+from fn_slack.lib.retry import TRANSIENT_STATUS, RetryPolicy, WaitBudget
 from fn_slack.lib.settings import SlackSettings
 
 LOG = logging.getLogger(__name__)
@@ -32,21 +37,8 @@ LIST_PAGE = 1000            # ...and the rest of a search takes the fewest pages
 USER_ID_TTL = 900           # seconds an e-mail → user ID answer is reused for later invitations
 HISTORY_PAGE = 999          # conversations.history / replies maximum
 SHARE_WAIT_SECONDS = 3.0    # how long to wait for a file share to appear before using the file's permalink
-
-# Slack's answers that a user can act on, in words a SOAR user understands.
-_EXPLANATIONS = {
-    "invalid_auth": "Slack rejected the api_token in [fn_slack] (invalid_auth): check the token in app.config.",
-    "not_authed": "Slack received no token: set api_token in the [fn_slack] section of app.config.",
-    "token_revoked": "The Slack token in [fn_slack] api_token has been revoked (token_revoked): "
-                     "reinstall the Slack app and update app.config.",
-    "token_expired": "The Slack token in [fn_slack] api_token has expired (token_expired): update app.config.",
-    "account_inactive": "The Slack token belongs to a deactivated user or app (account_inactive): "
-                        "update [fn_slack] api_token.",
-    "not_allowed_token_type": "This Slack token type cannot call {method} (not_allowed_token_type): "
-                              "use a bot token (xoxb-) in [fn_slack] api_token.",
-    "method_deprecated": "Slack has retired {method} (method_deprecated).",
-    "restricted_action": "A workspace admin setting forbids {method} for this app (restricted_action).",
-}
+ALREADY_IN = ("already_in_channel", "cant_invite_self")
+NO_SUCH_USER = ("users_not_found", "user_not_found")
 
 
 @dataclass(frozen=True)
@@ -60,10 +52,12 @@ class Channel:
 
     @property
     def channel_type(self) -> str:
+        """"Private" or "Public", as the data table writes it."""
         return "Private" if self.is_private else "Public"
 
     @classmethod
     def from_slack(cls, data: dict) -> Channel:
+        """The channel of a conversations.* answer."""
         return cls(id=data["id"], name=data.get("name", ""),
                    is_private=bool(data.get("is_private") or data.get("is_group")),
                    is_archived=bool(data.get("is_archived")))
@@ -73,143 +67,160 @@ class Channel:
 class InviteOutcome:
     """What became of the participant e-mails."""
 
-    invited: list[str]
-    already_members: list[str]
-    unknown: list[str]
-    failed: dict[str, str]
+    invited: list[str] = field(default_factory=list)
+    already_members: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class UploadedFile:
+    """A file shared in a channel: its ID, name, the link to show and the sharing message's ts (if seen)."""
+
     id: str
     name: str
     permalink: str
     share_ts: str | None
 
 
-class _ChannelDirectory:
-    """Process-wide name → channel memory, so a name is searched in the workspace once, not on every post."""
+K = TypeVar("K")
+V = TypeVar("V")
 
-    def __init__(self) -> None:
+
+class ProcessMemory(Generic[K, V]):
+    """Answers remembered by this process for all its function calls, per workspace, optionally for ``ttl`` s."""
+
+    def __init__(self, ttl: float | None = None) -> None:
+        self.ttl = ttl
         self._lock = threading.Lock()
-        self._by_workspace: dict[tuple[str, int], dict[str, Channel]] = {}
+        self._known: dict[tuple[tuple[str, int], K], tuple[V, float]] = {}
 
-    def get(self, workspace: tuple[str, int], name: str) -> Channel | None:
+    def get(self, workspace: tuple[str, int], key: K) -> V | None:
+        """The remembered value, or None (never known, forgotten or older than ``ttl``)."""
         with self._lock:
-            return self._by_workspace.get(workspace, {}).get(name)
-
-    def remember(self, workspace: tuple[str, int], channels: Iterable[Channel]) -> None:
-        with self._lock:
-            known = self._by_workspace.setdefault(workspace, {})
-            for channel in channels:
-                known[channel.name] = channel
-
-    def forget(self, workspace: tuple[str, int], name: str) -> None:
-        with self._lock:
-            self._by_workspace.get(workspace, {}).pop(name, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._by_workspace.clear()
-
-
-CHANNEL_DIRECTORY = _ChannelDirectory()
-
-
-class _UserIds:
-    """Process-wide e-mail → user ID answers of users.lookupByEmail, reused for ``USER_ID_TTL`` seconds.
-
-    Only members found are remembered: an e-mail Slack did not know is asked again next time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._known: dict[tuple[tuple[str, int], str], tuple[str, float]] = {}
-
-    def get(self, workspace: tuple[str, int], email: str) -> str | None:
-        with self._lock:
-            entry = self._known.get((workspace, email.lower()))
-        if entry is None or time.monotonic() - entry[1] > USER_ID_TTL:
+            entry = self._known.get((workspace, key))
+        if entry is None or (self.ttl is not None and time.monotonic() - entry[1] > self.ttl):
             return None
         return entry[0]
 
-    def remember(self, workspace: tuple[str, int], email: str, user_id: str) -> None:
+    def remember(self, workspace: tuple[str, int], items: Iterable[tuple[K, V]]) -> None:
+        """Remember each ``(key, value)``."""
+        now = time.monotonic()
         with self._lock:
-            self._known[(workspace, email.lower())] = (user_id, time.monotonic())
+            for key, value in items:
+                self._known[(workspace, key)] = (value, now)
 
-    def forget(self, workspace: tuple[str, int], user_id: str) -> None:
+    def forget(self, workspace: tuple[str, int], key: K) -> None:
+        """Forget one key."""
         with self._lock:
-            for key in [k for k, (uid, _) in self._known.items() if k[0] == workspace and uid == user_id]:
-                del self._known[key]
+            self._known.pop((workspace, key), None)
+
+    def forget_value(self, workspace: tuple[str, int], value: V) -> None:
+        """Forget every key whose value is ``value``."""
+        with self._lock:
+            for stale in [k for k, (v, _) in self._known.items() if k[0] == workspace and v == value]:
+                del self._known[stale]
 
     def clear(self) -> None:
+        """Forget everything (a freshly started app)."""
         with self._lock:
             self._known.clear()
 
 
-USER_IDS = _UserIds()
+# Channel name → channel, so a name is searched in the workspace once, not on every post.
+CHANNEL_DIRECTORY: ProcessMemory[str, Channel] = ProcessMemory()
+# Lower-cased e-mail → user ID of users.lookupByEmail; only members found are remembered.
+USER_IDS: ProcessMemory[str, str] = ProcessMemory(ttl=USER_ID_TTL)
+
+
+def is_thread_parent(message: dict) -> bool:
+    """Whether a conversations.history message starts a thread with replies (so its replies must be fetched)."""
+    return bool(message.get("reply_count")) and message.get("thread_ts", message.get("ts")) == message.get("ts")
+
+
+def user_display_name(user: dict) -> str:
+    """A user's name as Slack shows it: profile display name, else real name, else user name."""
+    profile = user.get("profile") or {}
+    for name in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"), user.get("name")):
+        if name and str(name).strip():
+            return str(name).strip()
+    return ""
+
+
+def message_author(message: dict, user_name: Callable[[str], str]) -> str:
+    """The name a message shows: a bot message's username, else its user's name, else its app's name, else ""."""
+    if message.get("username"):
+        return str(message["username"])
+    if message.get("user"):
+        return user_name(message["user"])
+    return str((message.get("bot_profile") or {}).get("name", ""))
 
 
 class SlackUtils:
     """One function call's conversation with Slack. Create one per call: it owns that call's wait budget."""
 
     def __init__(self, settings: SlackSettings, *, budget: WaitBudget | None = None,
-                 share_wait: float | None = None):
+                 share_wait: float | None = None) -> None:
         self.settings = settings
         self.budget = budget or WaitBudget(settings.max_rate_limit_wait)
+        self.retry = RetryPolicy(self.budget)
         self.share_wait = SHARE_WAIT_SECONDS if share_wait is None else share_wait
         self._ssl = settings.ssl_context()
-        self.client = WebClient(
-            token=settings.token,
-            base_url=settings.api_url,
-            timeout=settings.timeout,
-            ssl=self._ssl,
-            proxy=settings.proxy,
-            logger=SDK_LOG,
-            retry_handlers=[BudgetedRateLimitHandler(self.budget), BudgetedTransientErrorHandler(self.budget)],
-        )
-        self._users: dict[str, str] = {}
-        self._workspace_key = (settings.api_url, hash(settings.token))
+        self.client = WebClient(token=settings.token, base_url=settings.api_url, timeout=settings.timeout,
+                                ssl=self._ssl, proxy=settings.proxy, logger=SDK_LOG,
+                                retry_handlers=self.retry.handlers())
+        self._users: dict[str, dict] = {}
+        self._workspace = (settings.api_url, hash(settings.token))
         self.calls = 0
 
     # ------------------------------------------------------------------ transport
-    def call(self, method: str, *, http_verb: str = "POST", json: dict | None = None,
-             **params: Any) -> SlackResponse:
-        """Call a Web API method; Slack refusals become ``SlackError`` with Slack's error code."""
-        params = {k: v for k, v in params.items() if v is not None}
-        self.calls += 1
+    @contextmanager
+    def _answers_of(self, method: str) -> Iterator[None]:
+        """Turn what slack_sdk raises for ``method`` into fn_slack's errors."""
         try:
-            if json is not None:
-                return self.client.api_call(method, http_verb="POST", json=json)
-            return self.client.api_call(method, http_verb=http_verb, params=params)
+            yield
         except SlackApiError as err:
             raise self._translate(method, err) from None
         except (URLError, OSError, SlackClientError) as err:
             reason = getattr(err, "reason", None) or err
-            raise SlackError(f"Could not reach Slack at {self.settings.api_url} for {method}: {reason}. "
-                             f"Check the network, proxy settings and [fn_slack] slack_api_url.",
-                             code="connection_error") from None
+            raise SlackUnreachableError(messages.slack_not_reached(self.settings.api_url, method, reason),
+                                        method=method) from None
 
-    def _translate(self, method: str, err: SlackApiError) -> SlackError:
+    def call(self, method: str, *, http_verb: str = "POST", json: dict | None = None,
+             **params: Any) -> SlackResponse:
+        """Call a Web API method once (slack_sdk's retry handlers apply the policy)."""
+        params = {k: v for k, v in params.items() if v is not None}
+        self.calls += 1
+        with self._answers_of(method):
+            if json is not None:
+                return self.client.api_call(method, http_verb="POST", json=json)
+            return self.client.api_call(method, http_verb=http_verb, params=params)
+
+    def _pages(self, method: str, first: SlackResponse) -> Iterator[SlackResponse]:
+        """``first`` and every later page of a cursor-paged read, fetched by slack_sdk's response iteration."""
+        pages = iter(first)
+        fetched = 0
+        while True:
+            with self._answers_of(method):
+                page = next(pages, None)
+            if page is None:
+                return
+            self.calls += 1 if fetched else 0   # the first page was counted by call()
+            fetched += 1
+            yield page
+
+    def _translate(self, method: str, err: SlackApiError) -> FnSlackErrorType:
         response = err.response
         status = getattr(response, "status_code", None)
         data = response.data if isinstance(getattr(response, "data", None), dict) else {}
         code = data.get("error") or ""
         if status == 429 or code == "ratelimited":
-            return RateLimitedError(
-                f"Slack rate-limited {method} and the wait allowed per call ([fn_slack] max_rate_limit_wait = "
-                f"{self.settings.max_rate_limit_wait:g} s) is used up; run the action again later or raise "
-                f"max_rate_limit_wait.", code="ratelimited")
-        if status and status >= 500 or (not code and status != 200):
-            return SlackError(f"Slack failed to answer {method} (HTTP {status}) after retrying; "
-                              f"try again later.", code=f"http_{status}")
-        if code == "missing_scope":
-            needed = data.get("needed") or "?"
-            return SlackError(f"The Slack app lacks the scope '{needed}' needed for {method} (missing_scope): "
-                              f"add it to the app's bot token scopes and reinstall the app.", code=code)
-        template = _EXPLANATIONS.get(code)
-        if template:
-            return SlackError(template.format(method=method), code=code)
-        return SlackError(f"Slack refused {method}: {code}.", code=code)
+            return RateLimitedError(messages.rate_limit_budget_spent(method, self.settings.max_rate_limit_wait),
+                                    code="ratelimited", response=response, method=method)
+        if (status or 0) >= 500 or (not code and status != 200):
+            return SlackUnreachableError(messages.slack_failed_to_answer(method, status), method=method, status=status)
+        return SlackError(messages.slack_refused(method, code, data.get("needed")), code=code, response=response,
+                          method=method)
 
     # ------------------------------------------------------------------ identity
     def auth_test(self) -> dict:
@@ -218,27 +229,26 @@ class SlackUtils:
 
     # ------------------------------------------------------------------ channels
     def channel_info(self, channel_id: str) -> Channel:
-        """The channel with this ID; ``channel_not_found`` (or not visible) → SlackError."""
+        """The channel with this ID; Slack's ``channel_not_found`` is explained with the input to check."""
         try:
             data = self.call("conversations.info", http_verb="GET", channel=channel_id)
         except SlackError as err:
             if err.code == "channel_not_found":
-                raise SlackError(f"Slack channel ID {channel_id} does not exist or the Slack app cannot see it "
-                                 f"(for a private channel, invite the app to it first). Check slack_channel_id.",
-                                 code=err.code) from None
+                raise SlackError(messages.channel_id_not_found(channel_id), code=err.code, response=err.response,
+                                 method=err.method) from None
             raise
         return Channel.from_slack(data["channel"])
 
     def remembers_channel(self, name: str) -> bool:
         """Whether an earlier search in this process already found a channel with this name."""
-        return CHANNEL_DIRECTORY.get(self._workspace_key, name) is not None
+        return CHANNEL_DIRECTORY.get(self._workspace, name) is not None
 
     def find_channel_by_name(self, name: str) -> Channel | None:
         """The channel called ``name`` that the token can see (archived ones included), or None.
 
         Remembers every channel it pages past, stops at the first match, and checks a remembered
         channel with one ``conversations.info`` instead of searching again."""
-        remembered = CHANNEL_DIRECTORY.get(self._workspace_key, name)
+        remembered = CHANNEL_DIRECTORY.get(self._workspace, name)
         if remembered is not None:
             try:
                 current = self.channel_info(remembered.id)
@@ -248,7 +258,7 @@ class SlackUtils:
                 current = None
             if current is not None and current.name == name:
                 return current
-            CHANNEL_DIRECTORY.forget(self._workspace_key, name)
+            CHANNEL_DIRECTORY.forget(self._workspace, name)
 
         cursor = None
         while True:
@@ -256,7 +266,7 @@ class SlackUtils:
                              exclude_archived="false", limit=LIST_PAGE if cursor else FIRST_LIST_PAGE,
                              cursor=cursor)
             channels = [Channel.from_slack(c) for c in page.get("channels", [])]
-            CHANNEL_DIRECTORY.remember(self._workspace_key, channels)
+            CHANNEL_DIRECTORY.remember(self._workspace, ((c.name, c) for c in channels))
             for channel in channels:
                 if channel.name == name:
                     return channel
@@ -270,16 +280,14 @@ class SlackUtils:
             data = self.call("conversations.create", name=name, is_private="true" if is_private else "false")
         except SlackError as err:
             if err.code == "name_taken":
-                raise SlackError(
-                    f"Slack channel name #{name} is taken by a channel the Slack app cannot see: an archived "
-                    f"channel or a private channel the app is not a member of. Invite the app to that private "
-                    f"channel (/invite @app in Slack), or give another slack_channel.", code=err.code) from None
-            if err.code and err.code.startswith("invalid_name"):
-                raise SlackError(f"Slack refused the channel name #{name} ({err.code}): use lowercase letters, "
-                                 f"digits, '-' and '_', at most 80 characters.", code=err.code) from None
+                raise SlackError(messages.name_taken_invisible(name), code=err.code, response=err.response,
+                                 method=err.method) from None
+            if err.code.startswith("invalid_name"):
+                raise SlackError(messages.channel_name_refused(name, err.code), code=err.code,
+                                 response=err.response, method=err.method) from None
             raise
         channel = Channel.from_slack(data["channel"])
-        CHANNEL_DIRECTORY.remember(self._workspace_key, [channel])
+        CHANNEL_DIRECTORY.remember(self._workspace, [(channel.name, channel)])
         return channel
 
     def join(self, channel: Channel) -> None:
@@ -287,42 +295,31 @@ class SlackUtils:
         self.call("conversations.join", channel=channel.id)
 
     def archive(self, channel: Channel) -> bool:
-        """Archive the channel; False when it already was (a rerun after a crash finishes cleanly)."""
+        """Archive the channel; False when Slack says it already was."""
         try:
             self._with_membership(channel, lambda: self.call("conversations.archive", channel=channel.id))
         except SlackError as err:
             if err.code == "already_archived":
                 return False
             raise
-        CHANNEL_DIRECTORY.forget(self._workspace_key, channel.name)
+        CHANNEL_DIRECTORY.forget(self._workspace, channel.name)
         return True
 
-    def _with_membership(self, channel: Channel, action):
+    def _with_membership(self, channel: Channel, action: Callable[[], V]) -> V:
         """Run ``action``; if Slack says the app is not in the (public) channel, join it and run it again."""
         try:
             return action()
         except SlackError as err:
             if err.code != "not_in_channel":
-                raise self._channel_error(channel, err) from None
+                raise _channel_error(channel, err) from None
             if channel.is_private:
-                raise SlackError(f"The Slack app is not a member of the private channel #{channel.name}: invite "
-                                 f"it to the channel in Slack, then run the action again.", code=err.code) from None
+                raise ChannelStateError(messages.not_member_of_private_channel(channel.name),
+                                        reason="not_in_channel") from None
             self.join(channel)
             try:
                 return action()
             except SlackError as again:
-                raise self._channel_error(channel, again) from None
-
-    @staticmethod
-    def _channel_error(channel: Channel, err: SlackError) -> SlackError:
-        if err.code == "is_archived":
-            return SlackError(f"Slack channel #{channel.name} is archived and cannot be used: give another "
-                              f"slack_channel.", code=err.code)
-        if err.code == "channel_not_found":
-            return SlackError(f"Slack channel #{channel.name} ({channel.id}) no longer exists or the Slack app "
-                              f"cannot see it: give another slack_channel, or invite the app to the channel.",
-                              code=err.code)
-        return err
+                raise _channel_error(channel, again) from None
 
     # ------------------------------------------------------------------ people
     def lookup_user_ids(self, emails: Iterable[str]) -> tuple[dict[str, str], list[str]]:
@@ -330,25 +327,25 @@ class SlackUtils:
         found: dict[str, str] = {}
         unknown: list[str] = []
         for email in emails:
-            remembered = USER_IDS.get(self._workspace_key, email)
+            remembered = USER_IDS.get(self._workspace, email.lower())
             if remembered:
                 found[email] = remembered
                 continue
             try:
                 data = self.call("users.lookupByEmail", http_verb="GET", email=email)
             except SlackError as err:
-                if err.code in ("users_not_found", "user_not_found"):
+                if err.code in NO_SUCH_USER:
                     unknown.append(email)
                     continue
                 raise
             found[email] = data["user"]["id"]
-            USER_IDS.remember(self._workspace_key, email, found[email])
+            USER_IDS.remember(self._workspace, [(email.lower(), found[email])])
         return found, unknown
 
     def invite_by_email(self, channel: Channel, emails: list[str]) -> InviteOutcome:
         """Invite the workspace members with these e-mails, in as few calls as Slack allows."""
         found, unknown = self.lookup_user_ids(emails)
-        outcome = InviteOutcome(invited=[], already_members=[], unknown=unknown, failed={})
+        outcome = InviteOutcome(unknown=unknown)
         email_of = {uid: email for email, uid in found.items()}
         user_ids = list(email_of)
         for start in range(0, len(user_ids), INVITE_BATCH):
@@ -359,11 +356,11 @@ class SlackUtils:
                 reason = refused.get(uid)
                 if reason is None:
                     outcome.invited.append(email_of[uid])
-                elif reason in ("already_in_channel", "cant_invite_self"):
+                elif reason in ALREADY_IN:
                     outcome.already_members.append(email_of[uid])
                 else:
                     # A deactivated or removed user: look the e-mail up afresh next time.
-                    USER_IDS.forget(self._workspace_key, uid)
+                    USER_IDS.forget_value(self._workspace, uid)
                     outcome.failed[email_of[uid]] = reason
         return outcome
 
@@ -373,21 +370,42 @@ class SlackUtils:
                                   force="true").data)
         except SlackError as err:
             # Without per-user detail (an old workspace ignoring `force`), a lone member is not an error.
-            if err.code in ("already_in_channel", "cant_invite_self"):
+            if err.code in ALREADY_IN:
                 return {"errors": [{"user": uid, "error": err.code} for uid in user_ids]}
             raise
 
-    def user_name(self, user_id: str) -> str:
-        """The name the export shows for a user, looked up once per call (display, real, user name)."""
+    def user(self, user_id: str) -> dict:
+        """users.info's user, looked up once per function call ({} for a user Slack no longer knows)."""
         if user_id not in self._users:
             try:
-                data = self.call("users.info", http_verb="GET", user=user_id)
-                self._users[user_id] = user_display_name(data.get("user") or {})
+                self._users[user_id] = dict(self.call("users.info", http_verb="GET", user=user_id).get("user") or {})
             except SlackError as err:
-                if err.code not in ("user_not_found", "users_not_found"):
+                if err.code not in NO_SUCH_USER:
                     raise
-                self._users[user_id] = ""
+                self._users[user_id] = {}
         return self._users[user_id]
+
+    def user_name(self, user_id: str) -> str:
+        """The name the export shows for a user (display, real, user name)."""
+        return user_display_name(self.user(user_id))
+
+    def author_name(self, message: dict) -> str:
+        """The export's author of a message."""
+        return message_author(message, self.user_name)
+
+    def member_descriptions(self, channel: Channel) -> list[str]:
+        """``"<display name>: <email>"`` of the channel's human members (bots and deactivated users left out)."""
+        first = self._with_membership(channel, lambda: self.call(
+            "conversations.members", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE))
+        described = []
+        for page in self._pages("conversations.members", first):
+            for user_id in page.get("members") or []:
+                user = self.user(user_id)
+                if not user or user.get("is_bot") or user.get("deleted") or user_id == "USLACKBOT":
+                    continue
+                email = (user.get("profile") or {}).get("email") or ""
+                described.append(f"{user_display_name(user)}: {email}")
+        return described
 
     # ------------------------------------------------------------------ messages
     def post_message(self, channel: Channel, text: str, *, attachments: list[dict] | None = None,
@@ -413,15 +431,14 @@ class SlackUtils:
                 if err.code == "missing_scope" and "username" in payload:
                     payload.pop("username")
                     if notices is not None:
-                        notices.append(f"Posted as the Slack app instead of '{username}': the app lacks the "
-                                       f"chat:write.customize scope needed to set the author name.")
+                        notices.append(messages.posted_as_app(username or ""))
                     return self.call("chat.postMessage", json=payload)
                 raise
 
-        response = self._with_membership(channel, send)
-        return response["ts"]
+        return self._with_membership(channel, send)["ts"]
 
     def permalink(self, channel: Channel, ts: str) -> str:
+        """The message's permalink."""
         return self.call("chat.getPermalink", http_verb="GET", channel=channel.id, message_ts=ts)["permalink"]
 
     # ------------------------------------------------------------------ files
@@ -431,28 +448,26 @@ class SlackUtils:
         ticket = self._with_membership(
             channel, lambda: self.call("files.getUploadURLExternal", filename=filename, length=len(data)))
         self._send_upload(ticket["upload_url"], data)
-        completed = self._with_membership(channel, lambda: self.call(
-            "files.completeUploadExternal", json={"files": [{"id": ticket["file_id"], "title": title}],
-                                                  "channel_id": channel.id,
-                                                  **({"initial_comment": initial_comment} if initial_comment else {})}))
+        completion = {"files": [{"id": ticket["file_id"], "title": title}], "channel_id": channel.id}
+        if initial_comment:
+            completion["initial_comment"] = initial_comment
+        completed = self._with_membership(channel, lambda: self.call("files.completeUploadExternal", json=completion))
         file_info = (completed.get("files") or [{}])[0]
         share_ts = self._wait_for_share(ticket["file_id"], channel.id, file_info)
-        permalink = file_info.get("permalink", "")
-        if share_ts:
-            permalink = self.permalink(channel, share_ts)
+        permalink = self.permalink(channel, share_ts) if share_ts else file_info.get("permalink", "")
         return UploadedFile(id=ticket["file_id"], name=file_info.get("name") or filename, permalink=permalink,
                             share_ts=share_ts)
 
     def _send_upload(self, url: str, data: bytes) -> None:
+        """POST the bytes to Slack's upload URL, under the same retry policy as every Web API call."""
         handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=self._ssl)]
         if self.settings.proxy:
-            handlers.append(urllib.request.ProxyHandler({"http": self.settings.proxy,
-                                                         "https": self.settings.proxy}))
+            handlers.append(urllib.request.ProxyHandler({"http": self.settings.proxy, "https": self.settings.proxy}))
         opener = urllib.request.build_opener(*handlers)
         attempt = 0
         while True:
             self.calls += 1
-            # The upload URL is the https URL Slack itself returned from files.getUploadURLExternal.
+            # The upload URL is the URL Slack itself returned from files.getUploadURLExternal.
             request = urllib.request.Request(url, data=data, method="POST",  # noqa: S310
                                              headers={"Content-Type": "application/octet-stream"})
             try:
@@ -460,15 +475,14 @@ class SlackUtils:
                     response.read()
                     return
             except HTTPError as err:
-                transient = err.code in (429, 500, 502, 503, 504)
+                transient = err.code == 429 or err.code in TRANSIENT_STATUS
                 detail = f"HTTP {err.code}"
             except (URLError, OSError) as err:
                 transient = True
                 detail = str(getattr(err, "reason", err))
+            if not transient or not self.retry.wait_before_retry(attempt):
+                raise SlackUnreachableError(messages.upload_failed(detail), method="files.upload")
             attempt += 1
-            if not transient or attempt > 4 or not self.budget.try_wait(0.25 * 2 ** attempt):
-                raise SlackError(f"Uploading the file to Slack failed ({detail}); nothing was shared. "
-                                 f"Run the action again.", code="upload_failed")
 
     def _wait_for_share(self, file_id: str, channel_id: str, file_info: dict) -> str | None:
         """The ts of the message sharing the file; Slack may add it a moment after the upload completes."""
@@ -485,43 +499,40 @@ class SlackUtils:
     # ------------------------------------------------------------------ history
     def iter_threads(self, channel: Channel) -> Iterator[tuple[dict, Iterator[dict]]]:
         """Top-level messages newest first, each with an iterator over its thread replies oldest first."""
-        cursor = None
-        while True:
-            page = self._with_membership(channel, lambda c=cursor: self.call(
-                "conversations.history", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE, cursor=c))
+        first = self._with_membership(channel, lambda: self.call(
+            "conversations.history", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE))
+        for page in self._pages("conversations.history", first):
             for message in page.get("messages", []):
-                # write_history leaves out replies also sent to the channel: they appear inside their thread.
                 replies = self._iter_replies(channel, message["ts"]) if is_thread_parent(message) else iter(())
                 yield message, replies
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return
 
     def newest_message(self, channel: Channel) -> dict | None:
         """The channel's latest top-level message, or None for an empty channel."""
         page = self._with_membership(channel, lambda: self.call(
             "conversations.history", http_verb="GET", channel=channel.id, limit=1))
-        messages = page.get("messages") or []
-        return messages[0] if messages else None
+        found = page.get("messages") or []
+        return found[0] if found else None
 
     def _iter_replies(self, channel: Channel, thread_ts: str) -> Iterator[dict]:
-        """The thread as conversations.replies pages it (the parent leads; write_history skips it)."""
-        cursor = None
-        while True:
-            page = self.call("conversations.replies", http_verb="GET", channel=channel.id, ts=thread_ts,
-                             limit=HISTORY_PAGE, cursor=cursor)
+        """The thread as conversations.replies pages it (the parent leads; the export skips it)."""
+        first = self.call("conversations.replies", http_verb="GET", channel=channel.id, ts=thread_ts,
+                          limit=HISTORY_PAGE)
+        for page in self._pages("conversations.replies", first):
             yield from page.get("messages", [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return
 
-    def author_name(self, message: dict) -> str:
-        """The export's author: a bot message's username, else the user's name, else empty."""
-        if message.get("username"):
-            return message["username"]
-        if message.get("user"):
-            return self.user_name(message["user"])
-        return (message.get("bot_profile") or {}).get("name", "")
+
+FnSlackErrorType = SlackError | SlackUnreachableError
+
+
+def _channel_error(channel: Channel, err: SlackError) -> SlackError:
+    """Slack's refusal to use a channel, explained with the channel's name."""
+    if err.code == "is_archived":
+        return SlackError(messages.channel_archived_cannot_use(channel.name), code=err.code, response=err.response,
+                          method=err.method)
+    if err.code == "channel_not_found":
+        return SlackError(messages.channel_gone(channel.name, channel.id), code=err.code, response=err.response,
+                          method=err.method)
+    return err
 
 
 def _share_ts(file_info: dict, channel_id: str) -> str | None:

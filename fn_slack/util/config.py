@@ -1,7 +1,7 @@
 """The ``[fn_slack]`` section that ``resilient-circuits config -c/-u`` writes into app.config."""
 
 
-def config_section_data():
+def config_section_data() -> str:
     """The app.config section for fn_slack, with every key explained."""
     return """[fn_slack]
 # Slack token. A bot token (xoxb-...) of a Slack app created from doc/slack-app-manifest.yml is recommended;

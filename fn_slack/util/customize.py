@@ -45,7 +45,7 @@ def codegen_reload_data() -> dict:
     }
 
 
-def customization_data(client=None) -> Iterator[ImportDefinition]:
+def customization_data(client: object = None) -> Iterator[ImportDefinition]:
     """Yield the one import definition of fn_slack: the message destination ``slack``, the three
     functions, the ``slack_conversations_db`` data table, the eight example rules and their workflows.
     """

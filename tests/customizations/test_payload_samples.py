@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from fn_slack.lib.post_target import PostTarget, post_result
+from fn_slack.lib.channel_post import PostOutcome
 from fn_slack.lib.slack_utils import Channel
 from tests.customizations import samples as s
 from tools.customizations import build_export
@@ -18,8 +18,8 @@ FIELDS = {f["uuid"]: f["name"] for f in EXPORT["fields"]}
 FUNCTIONS = {f["name"]: [FIELDS[item["content"]] for item in f["view_items"]] for f in EXPORT["functions"]}
 
 # What the post functions build their result with, so the samples follow the code.
-POST_KEYS = list(post_result(None, PostTarget(channel=Channel(id="C1", name="x", is_private=False), link=None),
-                             "https://x", "1.2", linked=True))
+POST_KEYS = list(PostOutcome(channel=Channel(id="C1", name="x", is_private=False), url="https://x", ts="1.2",
+                             created=False, linked=True).result())
 CONTENT_KEYS = {
     "slack_post_message": POST_KEYS,
     "slack_post_attachment": [*POST_KEYS, "file_id", "file_name"],

@@ -192,7 +192,10 @@ def test_archive_task_then_incident_channel_saves_each_history_and_archives(runn
     [saved_incident] = stack.soar.state.attachments_of(incident["id"])
     assert saved_incident["name"] == f"Slack_channel_{inc_channel}_history.txt"
 
-    # Clicking again (or a redelivered message) saves nothing twice and says the channel is archived.
+    # Clicking again fails saying the channel is archived (behavior §3.5), saving and noting nothing twice.
+    notes_before = note_texts(stack, incident["id"])
     again = click(stack, ARCHIVE_INCIDENT, incident_id=incident["id"], properties={})
-    assert any("already archived" in status for status in again.status_messages), again.report()
+    assert not again.completed
+    assert f"Slack channel #{inc_channel} is already archived." in (again.error or ""), again.report()
     assert len(stack.soar.state.attachments_of(incident["id"])) == 1
+    assert note_texts(stack, incident["id"]) == notes_before

@@ -84,9 +84,6 @@ CASES = [
      "slack_is_channel_private must be true or false, got 'maybe'."),
     ("mrkdwn not boolean", POST, {"slack_channel": "general", "slack_mrkdwn": "sometimes", "slack_text": "x"},
      "slack_mrkdwn must be true or false, got 'sometimes'."),
-    ("new channel without flag", POST, {"slack_channel": "new-room", "slack_text": "x"},
-     "Slack channel #new-room does not exist, and slack_is_channel_private is empty: set it to Yes or No so that "
-     "fn_slack can create the channel."),
     ("flag contradicts channel", POST, {"slack_channel": "general", "slack_is_channel_private": True,
                                         "slack_text": "x"},
      "Slack channel #general is public, but slack_is_channel_private says Yes: set slack_is_channel_private to No "

@@ -85,13 +85,15 @@ class TestChannelResolution:
         assert outcome.content["channel_created"] is False
         assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
 
-    def test_new_channel_without_the_private_flag_fails_and_names_the_input(self, circuits_app, slack, soar):
+    def test_new_channel_without_the_private_flag_is_created_public_as_1x_did_and_says_so(self, circuits_app, slack,
+                                                                                          soar):
         outcome = post(circuits_app, slack_channel="brand-new", slack_text="x")
 
-        assert "slack_is_channel_private" in outcome.error
-        assert "#brand-new does not exist" in outcome.error
-        assert slack.channel("brand-new") is None
-        assert soar.table(INCIDENT) == []
+        assert slack.channel("brand-new")["is_private"] is False
+        assert outcome.content["channel_created"] is True and outcome.content["channel_type"] == "Public"
+        assert ("Channel #brand-new was created in your workspace as a public channel because "
+                "slack_is_channel_private was not set.") in outcome.statuses
+        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "brand-new"
 
     def test_no_channel_and_nothing_linked_fails_asking_for_slack_channel(self, circuits_app, slack, soar):
         outcome = post(circuits_app, slack_text="x")

@@ -9,14 +9,12 @@ import pytest
 from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.history_export import (
     ExportMessage,
-    author_key,
-    is_thread_parent,
     load_template,
     message_body,
     message_files,
-    user_display_name,
     write_history,
 )
+from fn_slack.lib.slack_utils import message_author
 
 # behavior.md §6, byte for byte.
 SPEC_EXPORT = (
@@ -50,8 +48,7 @@ def ts(utc: str, micro: str = "000100") -> str:
 
 def author_name(msg: dict) -> str:
     """How the archive function names authors: bots by username, users by display name, else ""."""
-    kind, key = author_key(msg)
-    return key if kind == "bot" else USERS.get(key, "")
+    return message_author(msg, lambda user_id: USERS.get(user_id, ""))
 
 
 def soar_post(when: str, text: str, **extra) -> dict:
@@ -227,44 +224,10 @@ def test_files_without_permalink_still_show_their_name():
                                     "junk"]}) == [("x.txt", ""), ("shot.png", "https://f/p")]
 
 
-@pytest.mark.parametrize(("msg", "key"), [
-    ({"user": "U1", "text": "x"}, ("user", "U1")),
-    ({"user": "U1", "bot_id": "B1", "username": "SOAR"}, ("bot", "SOAR")),
-    ({"subtype": "bot_message", "username": "Alerts"}, ("bot", "Alerts")),
-    ({"bot_id": "B1", "bot_profile": {"name": "fn_slack"}}, ("bot", "fn_slack")),
-    ({"bot_id": "B1"}, ("bot", "B1")),
-    ({"text": "orphan"}, ("unknown", "")),
-])
-def test_author_key_identifies_users_and_bots(msg, key):
-    assert author_key(msg) == key
-
-
 def test_bot_messages_are_named_by_their_username_in_the_export():
     text, _ = export([({"bot_id": "B9", "username": "Alerts", "subtype": "bot_message", "text": "boom",
                         "ts": ts("2026-11-01 10:00:00")}, [])])
     assert text.startswith("1 - Alerts POSTED ON 2026-11-01 10:00:00:\nboom\n")
-
-
-@pytest.mark.parametrize(("user", "name"), [
-    ({"name": "jdoe", "real_name": "Jane Doe", "profile": {"display_name": "Jane", "real_name": "Jane Doe"}}, "Jane"),
-    ({"name": "jdoe", "real_name": "Jane Doe", "profile": {"display_name": "", "real_name": "Jane Doe"}}, "Jane Doe"),
-    ({"name": "jdoe", "real_name": "Jane R. Doe", "profile": {"display_name": " "}}, "Jane R. Doe"),
-    ({"name": "jdoe", "profile": {}}, "jdoe"),
-    ({}, ""),
-])
-def test_user_display_name_prefers_display_then_real_then_user_name(user, name):
-    assert user_display_name(user) == name
-
-
-@pytest.mark.parametrize(("msg", "parent"), [
-    ({"ts": "1.1", "thread_ts": "1.1", "reply_count": 3}, True),
-    ({"ts": "1.1", "reply_count": 1}, True),
-    ({"ts": "1.1", "thread_ts": "1.1", "reply_count": 0}, False),
-    ({"ts": "1.2", "thread_ts": "1.1", "subtype": "thread_broadcast"}, False),
-    ({"ts": "1.1", "replies": [{"user": "U1", "ts": "1.2"}]}, False),  # Slack's retired array is not used
-])
-def test_thread_parents_are_detected_from_reply_count_and_thread_ts(msg, parent):
-    assert is_thread_parent(msg) is parent
 
 
 def test_export_message_exposes_utc_time_and_reply_count():

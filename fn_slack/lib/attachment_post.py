@@ -1,0 +1,85 @@
+"""The slack_post_attachment flow: choose the SOAR file, check it, upload it to the decided channel (§3.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fn_slack.lib import inputs, messages
+from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
+from fn_slack.lib.conversations_table import ConversationsTable
+from fn_slack.lib.errors import InputError
+from fn_slack.lib.message_format import MAX_TEXT_CHARS
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.soar_files import SoarFiles
+
+
+@dataclass(frozen=True)
+class AttachmentRequest:
+    """slack_post_attachment's inputs: the common post inputs plus which file."""
+
+    post: PostRequest
+    artifact_id: int | None
+    attachment_id: int | None
+
+    @classmethod
+    def from_inputs(cls, fn_inputs: Any) -> AttachmentRequest:
+        """Read and check the inputs (an InputError names the first bad one)."""
+        post = PostRequest.from_inputs(fn_inputs)
+        request = cls(post=post,
+                      artifact_id=inputs.record_id("artifact_id", getattr(fn_inputs, "artifact_id", None)),
+                      attachment_id=inputs.record_id("attachment_id", getattr(fn_inputs, "attachment_id", None)))
+        if post.text and len(post.text) > MAX_TEXT_CHARS:
+            raise InputError(messages.file_comment_too_long(len(post.text), MAX_TEXT_CHARS))
+        return request
+
+
+class AttachmentPost:
+    """Uploads one SOAR file; ``run`` yields status messages, then the ``PostOutcome``."""
+
+    def __init__(self, settings: SlackSettings, rest_client: object,
+                 tables: Callable[[int], ConversationsTable] | None = None) -> None:
+        self.settings = settings
+        self.rest = rest_client
+        self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
+
+    def run(self, request: AttachmentRequest) -> Iterator[str | AttachmentOutcome]:
+        """Check the file, decide the channel, download, upload, link."""
+        post, limit = request.post, self.settings.max_upload_bytes
+        files = SoarFiles(self.rest, post.incident_id, post.task_id)
+        soar_file = files.describe(request.artifact_id, request.attachment_id)
+        if soar_file.is_malware_sample and not self.settings.allow_malware_samples:
+            raise InputError(messages.malware_sample_refused(request.artifact_id))
+        if soar_file.size is not None and soar_file.size > limit:
+            raise InputError(messages.file_over_limit_declared(soar_file.name, soar_file.size, limit))
+
+        slack = SlackUtils(self.settings)
+        with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
+            yield from target.notices
+            data = files.download(soar_file)
+            if len(data) > limit:
+                raise InputError(messages.file_over_limit_downloaded(soar_file.name, len(data), limit))
+            title = f"Incident ID {post.incident_id} {soar_file.kind} Attachment: {soar_file.name}"
+            uploaded = slack.upload_file(target.channel, data, soar_file.name, title, post.text)
+            del data
+            if not uploaded.share_ts:
+                yield messages.share_not_shown_yet()
+            user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
+            outcome = target.finish(uploaded.permalink, uploaded.share_ts or "", user_info)
+        yield messages.file_uploaded(soar_file.name, outcome.channel.name)
+        yield AttachmentOutcome(outcome, file_id=uploaded.id, file_name=uploaded.name)
+
+
+@dataclass(frozen=True)
+class AttachmentOutcome:
+    """A post's outcome plus the file Slack holds now."""
+
+    post: PostOutcome
+    file_id: str
+    file_name: str
+
+    def result(self) -> dict:
+        """The post result with ``file_id`` and ``file_name``."""
+        return {**self.post.result(), "file_id": self.file_id, "file_name": self.file_name}

@@ -1,0 +1,153 @@
+"""The slack_archive_channel flow: save the channel's whole conversation in SOAR, then archive it (§3.5).
+
+Steps, under the incident's lock:
+
+1. The channel: ``slack_channel_id``, else the incident's (or task's) linked channel, as Slack describes it
+   now. Already archived → fail saying so.
+2. Post the notice — or reuse this flow's own notice when it is still the newest message (a rerun).
+3. Export the whole history, threads included, to a temporary file (streamed: memory does not grow with the
+   channel).
+4. Save it as ``Slack_channel_<name>_history.txt`` on the task or incident — unless a rerun finds the export
+   an earlier run saved after its notice. A failed save leaves the channel as it is.
+5. Only then archive the channel.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from fn_slack.lib import inputs, messages
+from fn_slack.lib.channel_post import channel_of_link
+from fn_slack.lib.conversations_table import ConversationsTable
+from fn_slack.lib.errors import ChannelStateError, InputError, SlackError, SoarError
+from fn_slack.lib.history_export import load_template, write_history
+from fn_slack.lib.locks import incident_lock
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.soar_files import SoarFiles
+
+
+@dataclass(frozen=True)
+class ArchiveRequest:
+    """slack_archive_channel's inputs."""
+
+    incident_id: int
+    task_id: int | None
+    channel_id: str | None
+
+    @classmethod
+    def from_inputs(cls, fn_inputs: Any) -> ArchiveRequest:
+        """Read and check the inputs (an InputError names the first bad one)."""
+        return cls(incident_id=inputs.record_id("incident_id", getattr(fn_inputs, "incident_id", None),
+                                                required=True),
+                   task_id=inputs.record_id("task_id", getattr(fn_inputs, "task_id", None)),
+                   channel_id=inputs.channel_id(getattr(fn_inputs, "slack_channel_id", None)))
+
+
+@dataclass(frozen=True)
+class ArchiveOutcome:
+    """The archived channel and the SOAR attachment holding its conversation."""
+
+    channel: Channel
+    attachment: dict
+    name: str
+    message_count: int | None   # None when a rerun reused the export an earlier run saved
+
+    def result(self) -> dict:
+        """The result content of slack_archive_channel (the original key ``channel`` first)."""
+        return {
+            "channel": self.channel.name,
+            "channel_id": self.channel.id,
+            "attachment_id": self.attachment.get("id"),
+            "attachment_name": self.attachment.get("name") or self.name,
+            "message_count": self.message_count,
+        }
+
+
+def export_name(channel: Channel) -> str:
+    """The attachment name of a channel's export."""
+    return f"Slack_channel_{channel.name}_history.txt"
+
+
+def write_export(slack: SlackUtils, channel: Channel, template: str, out: TextIO) -> int:
+    """Step 3: the channel's whole history, threads and authors, streamed to ``out``; returns the message count."""
+    return write_history(out, slack.iter_threads(channel), slack.author_name, template,
+                         extra={"channel": channel.name})
+
+
+class ChannelArchive:
+    """Archives one channel; ``run`` yields status messages, then the ``ArchiveOutcome``."""
+
+    def __init__(self, settings: SlackSettings, rest_client: object) -> None:
+        self.settings = settings
+        self.rest = rest_client
+
+    def run(self, request: ArchiveRequest) -> Iterator[str | ArchiveOutcome]:
+        """The steps of the module docstring."""
+        template = load_template(self.settings.template_file)
+        slack = SlackUtils(self.settings)
+        files = SoarFiles(self.rest, request.incident_id, request.task_id)
+        with incident_lock(request.incident_id):
+            channel = self._channel(slack, request, files.kind)
+            if channel.is_archived:
+                raise ChannelStateError(messages.channel_is_already_archived(channel.name), reason="archived")
+            notice_ts = self._post_notice(slack, channel)
+            yield messages.exporting_history(channel.name)
+
+            name = export_name(channel)
+            # A rerun after a crash between saving and archiving finds its export and does not save it twice.
+            # (Clock skew between Slack and SOAR can only make it save again, never skip an unsaved export.)
+            attachment = files.find_saved(name, int(float(notice_ts) * 1000))
+            count = None
+            if attachment is not None:
+                yield messages.export_already_saved(name, files.kind)
+            else:
+                attachment, count = self._export_and_save(slack, channel, template, files, name)
+                yield messages.export_saved(count, channel.name, name, files.kind)
+
+            archived = slack.archive(channel)
+        yield (messages.channel_archived(channel.name) if archived
+               else messages.channel_was_already_archived(channel.name))
+        yield ArchiveOutcome(channel=channel, attachment=attachment, name=name, message_count=count)
+
+    def _channel(self, slack: SlackUtils, request: ArchiveRequest, kind: str) -> Channel:
+        """Step 1: the channel as Slack describes it now."""
+        if request.channel_id:
+            return slack.channel_info(request.channel_id)
+        link = ConversationsTable(self.rest, request.incident_id).find_link(request.task_id)
+        if link is None:
+            raise InputError(messages.no_linked_channel_for_archive(kind))
+        channel = channel_of_link(slack, link)
+        return slack.channel_info(channel.id) if link.channel_id else channel
+
+    def _post_notice(self, slack: SlackUtils, channel: Channel) -> str:
+        """Step 2: the notice's ts (a rerun reuses its own notice if nothing came after it)."""
+        newest = slack.newest_message(channel)
+        if newest and newest.get("text") == messages.ARCHIVE_NOTICE and newest.get("bot_id"):
+            return newest["ts"]
+        try:
+            return slack.post_message(channel, messages.ARCHIVE_NOTICE, username=self.settings.username)
+        except SlackError as err:
+            if err.code == "is_archived":
+                raise ChannelStateError(messages.channel_is_already_archived(channel.name),
+                                        reason="archived") from None
+            raise
+
+    def _export_and_save(self, slack: SlackUtils, channel: Channel, template: str, files: SoarFiles,
+                         name: str) -> tuple[dict, int]:
+        """Steps 3–4: stream the history to a temporary file and save it; the channel stays as it is on failure."""
+        handle, path = tempfile.mkstemp(prefix="fn_slack_", suffix=".txt")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+                count = write_export(slack, channel, template, out)
+            try:
+                attachment = files.save(path, name)
+            except SoarError as err:
+                raise SoarError(messages.export_not_saved(str(err), channel.name)) from None
+        finally:
+            os.unlink(path)
+        return attachment, count

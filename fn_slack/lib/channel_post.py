@@ -1,0 +1,193 @@
+"""The channel-post flow both post functions run: which channel, created or found, people invited, then linked.
+
+Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
+
+1. ``enter()`` reads the incident's (or task's) link once. Only when nothing is linked yet does it take the
+   incident's lock and read the link again under it, so that posts to a linked incident never wait.
+2. It decides the channel: ``slack_channel_id``; else ``slack_channel`` (found, or created — public when
+   ``slack_is_channel_private`` is empty, as 1.x did); else the linked channel. A row written by the original
+   app (no channel ID) is resolved by name. No table write happens here.
+3. It invites ``slack_participant_emails``; every outcome becomes a status message in ``notices``.
+4. The caller writes to the channel, then ``finish(url, ts)`` makes the one table write — add the link when
+   nothing was linked, or fill the channel ID into an old row — and returns the ``PostOutcome``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from fn_slack.lib import inputs, messages
+from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
+from fn_slack.lib.errors import ChannelStateError, InputError, SlackError
+from fn_slack.lib.locks import incident_lock
+from fn_slack.lib.slack_utils import Channel, SlackUtils
+
+
+@dataclass(frozen=True)
+class PostRequest:
+    """The validated inputs common to slack_post_message and slack_post_attachment."""
+
+    incident_id: int
+    task_id: int | None
+    channel_id: str | None
+    channel_name: str | None
+    is_private: bool | None
+    participants: inputs.Participants
+    text: str | None
+
+    @classmethod
+    def from_inputs(cls, fn_inputs: Any) -> PostRequest:
+        """Read and check the common inputs (an InputError names the first bad one)."""
+        def get(name: str) -> Any:
+            return getattr(fn_inputs, name, None)
+
+        return cls(
+            incident_id=inputs.record_id("incident_id", get("incident_id"), required=True),
+            task_id=inputs.record_id("task_id", get("task_id")),
+            channel_id=inputs.channel_id(get("slack_channel_id")),
+            channel_name=inputs.channel_name(get("slack_channel")),
+            is_private=inputs.flag(get("slack_is_channel_private"), "slack_is_channel_private"),
+            participants=inputs.participant_emails(get("slack_participant_emails")),
+            text=inputs.text_input(get("slack_text")),
+        )
+
+    @property
+    def object_label(self) -> str:
+        """"incident 2095" or "task 7"."""
+        return f"task {self.task_id}" if self.task_id else f"incident {self.incident_id}"
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    """What a post did: the channel, whether it was created or linked, and the message's link."""
+
+    channel: Channel
+    url: str
+    ts: str
+    created: bool
+    linked: bool
+    user_info: list[str] = field(default_factory=list)   # IBM 2.1's "<name>: <email>" list, when configured
+
+    def result(self) -> dict:
+        """The result content both post functions return (the original keys ``channel`` and ``url`` first)."""
+        return {
+            "channel": self.channel.name,
+            "url": self.url,
+            "channel_id": self.channel.id,
+            "ts": self.ts,
+            "channel_type": self.channel.channel_type,
+            "channel_created": self.created,
+            "linked": self.linked,
+        }
+
+
+def channel_of_link(slack: SlackUtils, link: ChannelLink) -> Channel:
+    """The channel a table row names; a row written by the original app (name only) is found by name."""
+    if link.channel_id:
+        return Channel(id=link.channel_id, name=link.channel_name, is_private=link.is_private)
+    channel = slack.find_channel_by_name(link.channel_name)
+    if channel is None:
+        raise ChannelStateError(messages.linked_channel_gone(link.channel_name, link.res_id), reason="not_found")
+    return channel
+
+
+class ChannelPost:
+    """One post's way to its channel; see the module docstring for the steps."""
+
+    def __init__(self, slack: SlackUtils, table: ConversationsTable, request: PostRequest) -> None:
+        self.slack = slack
+        self.table = table
+        self.request = request
+        self.link: ChannelLink | None = None
+        self.channel: Channel | None = None
+        self.created = False
+        self.notices: list[str] = []
+
+    @contextmanager
+    def enter(self) -> Iterator[ChannelPost]:
+        """Steps 1–3: the channel decided and the participants invited; held until the post is finished."""
+        self.link = self.table.find_link(self.request.task_id)
+        with incident_lock(self.request.incident_id) if self.link is None else nullcontext():
+            if self.link is None:
+                self.link = self.table.find_link(self.request.task_id)
+            self.channel = self._decide_channel()
+            self._check_channel()
+            self._invite()
+            yield self
+
+    def finish(self, url: str, ts: str, user_info: list[str] | None = None) -> PostOutcome:
+        """Step 4: the one table write, then the outcome."""
+        channel, link, linked = self.channel, self.link, False
+        if link is None:
+            winner = self.table.add_link(self.request.task_id, channel.name, channel.id, channel.channel_type, url)
+            linked = winner.channel_id == channel.id
+        elif not link.channel_id and link.channel_name == channel.name:
+            self.table.fill_channel_id(link, channel.id)
+        return PostOutcome(channel=channel, url=url, ts=ts, created=self.created, linked=linked,
+                           user_info=user_info or [])
+
+    # ------------------------------------------------------------------ step 2
+    def _decide_channel(self) -> Channel:
+        request, link = self.request, self.link
+        if request.channel_id:
+            return self.slack.channel_info(request.channel_id)
+        if request.channel_name:
+            if link is not None and link.channel_name == request.channel_name:
+                return channel_of_link(self.slack, link)
+            channel = self._find_or_create(request.channel_name, request.is_private)
+            if link is not None:
+                self.notices.append(messages.linked_channel_not_used(request.object_label, link.channel_name,
+                                                                     channel.name))
+            return channel
+        if link is not None:
+            return channel_of_link(self.slack, link)
+        raise InputError(messages.no_linked_channel_for_post(request.object_label))
+
+    def _find_or_create(self, name: str, is_private: bool | None) -> Channel:
+        """The named channel; created when missing (a name this process knows is checked, not created)."""
+        if is_private is not None and not self.slack.remembers_channel(name):
+            try:
+                return self._create(name, is_private)
+            except SlackError as err:
+                if err.code != "name_taken":
+                    raise
+                found = self.slack.find_channel_by_name(name)
+                if found is None:
+                    raise
+                return found
+        found = self.slack.find_channel_by_name(name)
+        if found is not None:
+            return found
+        return self._create(name, bool(is_private), flag_was_empty=is_private is None)
+
+    def _create(self, name: str, is_private: bool, flag_was_empty: bool = False) -> Channel:
+        channel = self.slack.create_channel(name, is_private)
+        self.created = True
+        self.notices.append(messages.channel_created_public_flag_empty(channel.name) if flag_was_empty
+                            else messages.channel_created(channel.name, channel.channel_type))
+        return channel
+
+    def _check_channel(self) -> None:
+        channel, asked = self.channel, self.request.is_private
+        if channel.is_archived:
+            raise ChannelStateError(messages.channel_archived_cannot_post(channel.name), reason="archived")
+        if not self.created and asked is not None and asked != channel.is_private:
+            raise InputError(messages.privacy_mismatch(channel.name, channel.is_private, asked))
+
+    # ------------------------------------------------------------------ step 3
+    def _invite(self) -> None:
+        participants, channel = self.request.participants, self.channel
+        self.notices += [messages.malformed_email_skipped(bad) for bad in participants.malformed]
+        if not participants.emails:
+            return
+        outcome = self.slack.invite_by_email(channel, participants.emails)
+        self.notices += [messages.user_not_in_workspace(email) for email in outcome.unknown]
+        if outcome.invited:
+            self.notices.append(messages.users_invited(channel.name, outcome.invited))
+        if outcome.already_members:
+            self.notices.append(messages.already_members(channel.name, outcome.already_members))
+        self.notices += [messages.user_not_invited(email, channel.name, reason)
+                         for email, reason in outcome.failed.items()]

@@ -1,0 +1,64 @@
+"""The slack_post_message flow: render slack_text, post it to the decided channel, link it (behavior.md §3.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fn_slack.lib import inputs, messages
+from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
+from fn_slack.lib.conversations_table import ConversationsTable
+from fn_slack.lib.errors import InputError
+from fn_slack.lib.message_format import render_message
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_utils import SlackUtils
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    """slack_post_message's inputs: the common post inputs plus how the message is authored and formatted."""
+
+    post: PostRequest
+    mrkdwn: bool | None
+    as_user: bool | None
+    username: str | None
+
+    @classmethod
+    def from_inputs(cls, fn_inputs: Any) -> MessageRequest:
+        """Read and check the inputs (an InputError names the first bad one)."""
+        post = PostRequest.from_inputs(fn_inputs)
+        if not post.text:
+            raise InputError(messages.empty_slack_text())
+        return cls(post=post,
+                   mrkdwn=inputs.flag(getattr(fn_inputs, "slack_mrkdwn", None), "slack_mrkdwn"),
+                   as_user=inputs.flag(getattr(fn_inputs, "slack_as_user", None), "slack_as_user"),
+                   username=inputs.text_input(getattr(fn_inputs, "slack_username", None)))
+
+
+class MessagePost:
+    """Posts one message; ``run`` yields status messages, then the ``PostOutcome``."""
+
+    def __init__(self, settings: SlackSettings, rest_client: object, soar_link: Callable[[int, int | None], str],
+                 tables: Callable[[int], ConversationsTable] | None = None) -> None:
+        self.settings = settings
+        self.soar_link = soar_link
+        self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
+
+    def run(self, request: MessageRequest) -> Iterator[str | PostOutcome]:
+        """Render, decide the channel, post, fetch the permalink, link."""
+        post = request.post
+        message = render_message(post.text, self.soar_link)
+        slack = SlackUtils(self.settings)
+        with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
+            yield from target.notices
+            notices: list[str] = []
+            ts = slack.post_message(target.channel, message.text, attachments=message.attachments,
+                                    username=None if request.as_user else (request.username or self.settings.username),
+                                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices)
+            yield from notices
+            url = slack.permalink(target.channel, ts)
+            user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
+            outcome = target.finish(url, ts, user_info)
+        yield messages.message_posted(outcome.channel.name, post.object_label, outcome.linked)
+        yield outcome

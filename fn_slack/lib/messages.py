@@ -1,0 +1,354 @@
+"""Every message a SOAR user reads from fn_slack — status messages and errors — one function per message.
+
+Wording lives here once: a flow or an edge says *which* message, this module says it. Messages name the input
+or setting to change and the fix. Values that came from SOAR or Slack are shown shortened where they could be
+long; secrets are never passed in.
+"""
+
+from __future__ import annotations
+
+SECTION = "fn_slack"
+CHANNEL_RULE = ("Slack channel names use lowercase letters, digits, '-' and '_', at most 80 characters; "
+                "fix slack_channel")
+
+
+def size_text(size: int) -> str:
+    """A size as people read it: 812 bytes, 3.4 KB, 12.0 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _kind(object_label: str) -> str:
+    """"incident" of "incident 2095", "task" of "task 7"."""
+    return object_label.split(maxsplit=1)[0]
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+def channel_name_too_long(name: str) -> str:
+    return f"slack_channel '{name[:20]}…' has {len(name)} characters. {CHANNEL_RULE}."
+
+
+def channel_name_capitals(name: str) -> str:
+    return f"slack_channel '{name}' has capital letters. {CHANNEL_RULE} (e.g. '{name.lower()}')."
+
+
+def channel_name_bad_characters(name: str, shown: str) -> str:
+    return f"slack_channel '{name}' has characters Slack does not allow ({shown}). {CHANNEL_RULE}."
+
+
+def channel_name_only_punctuation(name: str) -> str:
+    return f"slack_channel '{name}' is only punctuation: give at least one letter or digit. {CHANNEL_RULE}."
+
+
+def bad_channel_id(text: str) -> str:
+    return (f"slack_channel_id '{text[:40]}' is not a Slack channel ID: it looks like C0123ABCD "
+            f"(in Slack: channel details → About → Channel ID). Leave it empty to use slack_channel.")
+
+
+def missing_record_id(name: str) -> str:
+    return f"{name} is required: the workflow must pass the {name.split('_', maxsplit=1)[0]}'s id."
+
+
+def record_id_not_a_number(name: str, value: object) -> str:
+    return f"{name} must be a SOAR id (a whole number), got {str(value)[:40]!r}."
+
+
+def record_id_not_positive(name: str, number: int) -> str:
+    return f"{name} must be a positive SOAR id, got {number}."
+
+
+def bad_flag(name: str, value: object) -> str:
+    return f"{name} must be true or false, got {str(value)[:40]!r}."
+
+
+def empty_slack_text() -> str:
+    return "slack_text is empty: give the message to post."
+
+
+def file_comment_too_long(length: int, limit: int) -> str:
+    return (f"slack_text has {length:,} characters; Slack allows at most {limit:,} in a file comment: "
+            f"shorten it.")
+
+
+def malformed_email_skipped(email: str) -> str:
+    return f"'{email}' in slack_participant_emails is not a valid e-mail address; it was skipped."
+
+
+# ---------------------------------------------------------------------------------------------- settings
+def config_not_a_number(key: str, raw: object, default: float) -> str:
+    return f"[{SECTION}] {key} must be a number (got {str(raw)!r}); remove it to use the default {default:g}."
+
+
+def config_below_minimum(key: str, minimum: float, value: float) -> str:
+    return f"[{SECTION}] {key} must be at least {minimum:g} (got {value:g})."
+
+
+def token_not_set() -> str:
+    return (f"[{SECTION}] api_token is not set: put your Slack bot token (xoxb-...) in app.config, or set the "
+            f"environment variable it refers to.")
+
+
+def token_is_placeholder() -> str:
+    return f"[{SECTION}] api_token still holds the example value: replace it with your Slack bot token (xoxb-...)."
+
+
+def api_url_not_http(api_url: str, default: str) -> str:
+    return f"[{SECTION}] slack_api_url must be an http(s) URL such as {default} (got {api_url!r})."
+
+
+def settings_unusable_at_startup() -> str:
+    return "fn_slack cannot call Slack until app.config is fixed: %s"
+
+
+# ---------------------------------------------------------------------------------------------- channel choice
+def no_linked_channel_for_post(object_label: str) -> str:
+    return (f"No Slack channel is linked to this {_kind(object_label)}; give slack_channel (the channel's name) "
+            f"or slack_channel_id.")
+
+
+def no_linked_channel_for_archive(kind: str) -> str:
+    return f"No Slack channel is linked to this {kind}: give slack_channel_id to archive a channel by its ID."
+
+
+def linked_channel_gone(name: str, res_id: str) -> str:
+    return (f"The channel #{name} linked in {res_id} no longer exists or the Slack app cannot see it: give "
+            f"slack_channel to post elsewhere, or invite the app to the private channel.")
+
+
+def channel_created(name: str, channel_type: str) -> str:
+    return f"Channel #{name} was created in your workspace ({channel_type.lower()})."
+
+
+def channel_created_public_flag_empty(name: str) -> str:
+    return (f"Channel #{name} was created in your workspace as a public channel because slack_is_channel_private "
+            f"was not set.")
+
+
+def linked_channel_not_used(object_label: str, linked_name: str, used_name: str) -> str:
+    return (f"The channel linked to this {_kind(object_label)}, #{linked_name}, was not used: the message went to "
+            f"#{used_name} as slack_channel asked.")
+
+
+def channel_archived_cannot_post(name: str) -> str:
+    return f"Slack channel #{name} is archived and cannot be posted to: give another slack_channel."
+
+
+def channel_archived_cannot_use(name: str) -> str:
+    return f"Slack channel #{name} is archived and cannot be used: give another slack_channel."
+
+
+def privacy_mismatch(name: str, is_private: bool, asked_private: bool) -> str:
+    actual = "private" if is_private else "public"
+    return (f"Slack channel #{name} is {actual}, but slack_is_channel_private says "
+            f"{'Yes' if asked_private else 'No'}: set slack_is_channel_private to "
+            f"{'Yes' if is_private else 'No'} or leave it empty, or give another slack_channel.")
+
+
+def channel_id_not_found(channel_id: str) -> str:
+    return (f"Slack channel ID {channel_id} does not exist or the Slack app cannot see it (for a private channel, "
+            f"invite the app to it first). Check slack_channel_id.")
+
+
+def channel_gone(name: str, channel_id: str) -> str:
+    return (f"Slack channel #{name} ({channel_id}) no longer exists or the Slack app cannot see it: give another "
+            f"slack_channel, or invite the app to the channel.")
+
+
+def not_member_of_private_channel(name: str) -> str:
+    return (f"The Slack app is not a member of the private channel #{name}: invite it to the channel in Slack, "
+            f"then run the action again.")
+
+
+def name_taken_invisible(name: str) -> str:
+    return (f"Slack channel name #{name} is taken by a channel the Slack app cannot see: an archived channel or a "
+            f"private channel the app is not a member of. Invite the app to that private channel (/invite @app in "
+            f"Slack), or give another slack_channel.")
+
+
+def channel_name_refused(name: str, code: str) -> str:
+    return (f"Slack refused the channel name #{name} ({code}): use lowercase letters, digits, '-' and '_', at most "
+            f"80 characters.")
+
+
+# ---------------------------------------------------------------------------------------------- participants
+def user_not_in_workspace(email: str) -> str:
+    return f"User {email} is not a member of your workspace."
+
+
+def users_invited(channel_name: str, emails: list[str]) -> str:
+    count = len(emails)
+    return f"{count} user{'s' if count != 1 else ''} invited to #{channel_name}: {', '.join(emails)}."
+
+
+def already_members(channel_name: str, emails: list[str]) -> str:
+    return f"Already in #{channel_name}: {', '.join(emails)}."
+
+
+def user_not_invited(email: str, channel_name: str, reason: str) -> str:
+    return f"User {email} could not be invited to #{channel_name} ({reason})."
+
+
+# ---------------------------------------------------------------------------------------------- posting
+def posted_as_app(username: str) -> str:
+    return (f"Posted as the Slack app instead of '{username}': the app lacks the chat:write.customize scope "
+            f"needed to set the author name.")
+
+
+def message_posted(channel_name: str, object_label: str, linked: bool) -> str:
+    text = f"Message posted to Slack channel #{channel_name}."
+    if linked:
+        text += f" #{channel_name} is now linked to this {object_label}."
+    return text
+
+
+# ---------------------------------------------------------------------------------------------- files
+def no_file_chosen() -> str:
+    return ("Give artifact_id (an artifact with a file) or attachment_id (an incident or task attachment): "
+            "slack_post_attachment needs one of them.")
+
+
+def artifact_without_file(artifact_id: int, artifact_type: object) -> str:
+    return (f"Artifact {artifact_id} ({artifact_type}) holds no file: use 'Example: Post Artifact to Slack' to post "
+            f"its value, or give another artifact_id.")
+
+
+def malware_sample_refused(artifact_id: int | None) -> str:
+    return (f"Artifact {artifact_id} is a Malware Sample: fn_slack does not upload malware samples to Slack unless "
+            f"[{SECTION}] allow_malware_samples = true.")
+
+
+def file_over_limit_declared(name: str, size: int, limit: int) -> str:
+    return (f"{name} is {size_text(size)}, over the upload limit of {size_text(limit)} ([{SECTION}] max_upload_mb, "
+            f"at most Slack's 1 GB): nothing was uploaded.")
+
+
+def file_over_limit_downloaded(name: str, size: int, limit: int) -> str:
+    return f"{name} is {size_text(size)}, over the upload limit of {size_text(limit)}: nothing was uploaded."
+
+
+def share_not_shown_yet() -> str:
+    return "Slack had not shown the file in the channel yet; the result links to the file itself."
+
+
+def file_uploaded(name: str, channel_name: str) -> str:
+    return f"{name} was uploaded to Slack channel #{channel_name}."
+
+
+def upload_failed(detail: str) -> str:
+    return f"Uploading the file to Slack failed ({detail}); nothing was shared. Run the action again."
+
+
+# ---------------------------------------------------------------------------------------------- archive
+ARCHIVE_NOTICE = "This channel has been set to be archived from SOAR."
+
+
+def exporting_history(channel_name: str) -> str:
+    return f"Exporting the history of Slack channel #{channel_name}."
+
+
+def export_already_saved(name: str, kind: str) -> str:
+    return f"{name} was already saved on the {kind} by an earlier run."
+
+
+def export_saved(count: int, channel_name: str, name: str, kind: str) -> str:
+    return f"{count} messages of #{channel_name} saved as {name} on the {kind}."
+
+
+def export_not_saved(error: str, channel_name: str) -> str:
+    return f"{error}. Slack channel #{channel_name} was NOT archived, so nothing is lost: run the action again."
+
+
+def channel_archived(channel_name: str) -> str:
+    return f"Slack channel #{channel_name} was archived."
+
+
+def channel_was_already_archived(channel_name: str) -> str:
+    return f"Slack channel #{channel_name} was already archived."
+
+
+def channel_is_already_archived(channel_name: str) -> str:
+    return f"Slack channel #{channel_name} is already archived."
+
+
+# ---------------------------------------------------------------------------------------------- Slack answers
+_SLACK_EXPLANATIONS = {
+    "invalid_auth": "Slack rejected the api_token in [fn_slack] (invalid_auth): check the token in app.config.",
+    "not_authed": "Slack received no token: set api_token in the [fn_slack] section of app.config.",
+    "token_revoked": "The Slack token in [fn_slack] api_token has been revoked (token_revoked): "
+                     "reinstall the Slack app and update app.config.",
+    "token_expired": "The Slack token in [fn_slack] api_token has expired (token_expired): update app.config.",
+    "account_inactive": "The Slack token belongs to a deactivated user or app (account_inactive): "
+                        "update [fn_slack] api_token.",
+    "not_allowed_token_type": "This Slack token type cannot call {method} (not_allowed_token_type): "
+                              "use a bot token (xoxb-) in [fn_slack] api_token.",
+    "method_deprecated": "Slack has retired {method} (method_deprecated).",
+    "restricted_action": "A workspace admin setting forbids {method} for this app (restricted_action).",
+}
+
+
+def slack_refused(method: str, code: str, needed_scope: str | None = None) -> str:
+    """Slack's refusal of ``method`` with ``code``, explained where the SOAR user can act on it."""
+    if code == "missing_scope":
+        return (f"The Slack app lacks the scope '{needed_scope or '?'}' needed for {method} (missing_scope): add it "
+                f"to the app's bot token scopes and reinstall the app.")
+    explanation = _SLACK_EXPLANATIONS.get(code)
+    if explanation:
+        return explanation.format(method=method)
+    return f"Slack refused {method}: {code}."
+
+
+def rate_limit_budget_spent(method: str, max_wait: float) -> str:
+    return (f"Slack rate-limited {method} and the wait allowed per call ([{SECTION}] max_rate_limit_wait = "
+            f"{max_wait:g} s) is used up; run the action again later or raise max_rate_limit_wait.")
+
+
+def slack_failed_to_answer(method: str, status: int | None) -> str:
+    return f"Slack failed to answer {method} (HTTP {status}) after retrying; try again later."
+
+
+def slack_not_reached(api_url: str, method: str, reason: object) -> str:
+    return (f"Could not reach Slack at {api_url} for {method}: {reason}. Check the network, proxy settings and "
+            f"[{SECTION}] slack_api_url.")
+
+
+# ---------------------------------------------------------------------------------------------- SOAR answers
+def soar_table_missing(incident_id: int) -> str:
+    return (f"The data table slack_conversations_db is missing from incident {incident_id}'s org (or the incident "
+            f"does not exist): "
+            f"run `resilient-circuits customize -l fn_slack` to import fn_slack's customizations.")
+
+
+def soar_table_refused(action: str, table: str, incident_id: int, detail: str) -> str:
+    return f"SOAR refused to {action} the {table} data table of incident {incident_id}: {detail}"
+
+
+def soar_object_missing(what: str) -> str:
+    return f"SOAR has no {what}: check incident_id, task_id, artifact_id and attachment_id."
+
+
+def soar_read_refused(what: str, status: int | None) -> str:
+    return f"SOAR refused to read {what}: HTTP {status}."
+
+
+def soar_file_refused(path: str, status: int | None) -> str:
+    return f"SOAR refused to send the file {path}: HTTP {status}."
+
+
+def soar_list_attachments_refused(kind: str, status: int | None) -> str:
+    return f"SOAR refused to list the attachments of the {kind} (HTTP {status})"
+
+
+def soar_save_refused(name: str, kind: str, status: int | None) -> str:
+    return f"SOAR refused to save {name} on the {kind} (HTTP {status})"
+
+
+def soar_not_reached_to_save(name: str, error: object) -> str:
+    return f"SOAR could not be reached to save {name}: {error}"
+
+
+# ---------------------------------------------------------------------------------------------- selftest
+def selftest_connected(team: str, url: str, kind: str, who: str) -> str:
+    return f"Connected to Slack workspace '{team}' ({url}) as {kind} '{who}'."

@@ -1,0 +1,97 @@
+"""SOAR file I/O for one incident (or task): which file to upload, its bytes, and saving the archive export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fn_slack.lib import messages
+from fn_slack.lib.errors import InputError, SoarError
+from fn_slack.lib.soar_rest import call_soar
+
+MALWARE_SAMPLE = "malware sample"
+
+
+@dataclass(frozen=True)
+class SoarFile:
+    """A file chosen from SOAR for upload, with what the Slack title needs and where its bytes are."""
+
+    name: str
+    size: int | None
+    kind: str           # "Incident", "Task" or "Artifact"
+    path: str
+    artifact_type: str | None = None
+
+    @property
+    def is_malware_sample(self) -> bool:
+        """Whether the file is an artifact of type Malware Sample."""
+        return (self.artifact_type or "").strip().lower() == MALWARE_SAMPLE
+
+
+class SoarFiles:
+    """The files of one incident or task in SOAR, over the function's REST client."""
+
+    def __init__(self, rest_client: object, incident_id: int, task_id: int | None = None) -> None:
+        self.rest = rest_client
+        self.incident_id = int(incident_id)
+        self.task_id = task_id
+
+    @property
+    def kind(self) -> str:
+        """"task" or "incident": the object the files belong to."""
+        return "task" if self.task_id else "incident"
+
+    def _attachments_uri(self) -> str:
+        return f"/tasks/{self.task_id}/attachments" if self.task_id else f"/incidents/{self.incident_id}/attachments"
+
+    def _read(self, uri: str, what: str) -> dict:
+        return call_soar(lambda: self.rest.get(uri, skip_retry=[404]),
+                         missing=lambda: InputError(messages.soar_object_missing(what)),
+                         refused=lambda status, _: SoarError(messages.soar_read_refused(what, status)))
+
+    def describe(self, artifact_id: int | None, attachment_id: int | None) -> SoarFile:
+        """Which file to upload: an artifact's file, else a task attachment, else an incident attachment."""
+        incident_id, task_id = self.incident_id, self.task_id
+        if artifact_id:
+            artifact = self._read(f"/incidents/{incident_id}/artifacts/{artifact_id}?handle_format=names",
+                                  f"artifact {artifact_id} in incident {incident_id}")
+            attachment = artifact.get("attachment") or {}
+            if not attachment:
+                raise InputError(messages.artifact_without_file(artifact_id, artifact.get("type")))
+            artifact_type = artifact.get("type")
+            if isinstance(artifact_type, dict):
+                artifact_type = artifact_type.get("name")
+            return SoarFile(name=attachment.get("name") or f"artifact-{artifact_id}", size=attachment.get("size"),
+                            kind="Artifact", artifact_type=str(artifact_type or ""),
+                            path=f"/incidents/{incident_id}/artifacts/{artifact_id}/contents")
+        if attachment_id:
+            owner = f"task {task_id}" if task_id else f"incident {incident_id}"
+            base = f"/tasks/{task_id}" if task_id else f"/incidents/{incident_id}"
+            meta = self._read(f"{base}/attachments/{attachment_id}", f"attachment {attachment_id} on {owner}")
+            return SoarFile(name=meta.get("name") or f"attachment-{attachment_id}", size=meta.get("size"),
+                            kind="Task" if task_id else "Incident", path=f"{base}/attachments/{attachment_id}/contents")
+        raise InputError(messages.no_file_chosen())
+
+    def download(self, soar_file: SoarFile) -> bytes:
+        """The file's bytes."""
+        return call_soar(lambda: self.rest.get_content(soar_file.path, skip_retry=[404]),
+                         refused=lambda status, _: SoarError(messages.soar_file_refused(soar_file.path, status)))
+
+    def find_saved(self, name: str, since_ms: int) -> dict | None:
+        """An attachment called ``name`` created at or after ``since_ms`` (epoch ms) on the object, if any."""
+        listing = call_soar(
+            lambda: self.rest.get(self._attachments_uri(), skip_retry=[404]),
+            refused=lambda status, _: SoarError(messages.soar_list_attachments_refused(self.kind, status)))
+        entries = listing.get("entities", []) if isinstance(listing, dict) else listing or []
+        for entry in entries:
+            if entry.get("name") == name and int(entry.get("created") or 0) >= since_ms:
+                return entry
+        return None
+
+    def save(self, path: str, name: str) -> dict:
+        """Upload a local file as an attachment of the object; returns SOAR's attachment JSON."""
+        try:
+            return call_soar(
+                lambda: self.rest.post_attachment(self._attachments_uri(), path, filename=name, mimetype="text/plain"),
+                refused=lambda status, _: SoarError(messages.soar_save_refused(name, self.kind, status)))
+        except OSError as err:
+            raise SoarError(messages.soar_not_reached_to_save(name, err)) from None

@@ -1,0 +1,126 @@
+"""ChannelPost: which channel a post goes to, and the single table write at finish (Slack sandbox over HTTP)."""
+
+import pytest
+
+from fn_slack.lib.channel_post import ChannelPost, PostRequest
+from fn_slack.lib.conversations_table import ConversationsTable
+from fn_slack.lib.errors import ChannelStateError, InputError
+from fn_slack.lib.inputs import Participants
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, USER_IDS, SlackUtils
+from tests.functions.harness import TOKEN, slack_sandbox
+from tests.unit.soar_rest_stub import TableRest
+
+INCIDENT = 2095
+
+
+@pytest.fixture
+def slack():
+    sandbox = slack_sandbox()
+    sandbox.reset()
+    CHANNEL_DIRECTORY.clear()
+    USER_IDS.clear()
+    return sandbox
+
+
+@pytest.fixture
+def rest():
+    return TableRest()
+
+
+def request(**fields) -> PostRequest:
+    values = {"incident_id": INCIDENT, "task_id": None, "channel_id": None, "channel_name": None,
+              "is_private": None, "participants": Participants(emails=[], malformed=[]), "text": "x"}
+    values.update(fields)
+    return PostRequest(**values)
+
+
+def channel_post(slack, rest, **fields) -> ChannelPost:
+    utils = SlackUtils(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=5))
+    return ChannelPost(utils, ConversationsTable(rest, INCIDENT), request(**fields))
+
+
+def test_a_first_post_reads_the_link_twice_and_writes_it_once_at_finish(slack, rest):
+    with channel_post(slack, rest, channel_name="inc-2095", is_private=False).enter() as target:
+        assert rest.verbs() == ["GET", "GET"]     # once, then again under the incident's lock
+        outcome = target.finish("https://permalink", "1.2")
+
+    assert rest.verbs() == ["GET", "GET", "POST", "GET"]    # the write, and the check that it won
+    assert outcome.created and outcome.linked
+    assert [row["slack_db_channel_id"] for row in rest.values(INCIDENT)] == [slack.channel("inc-2095")["id"]]
+
+
+def test_a_post_to_the_linked_channel_reads_once_and_writes_nothing(slack, rest):
+    cid = slack.add_channel("inc-2095", members=["bot"])
+    rest.add_row(INCIDENT, slack_db_res_id="RES-2095", slack_db_channel="inc-2095", slack_db_channel_id=cid,
+                 slack_db_channel_type="Public")
+    slack.clear_calls()
+
+    with channel_post(slack, rest).enter() as target:
+        outcome = target.finish("https://permalink", "1.2")
+
+    assert rest.verbs() == ["GET"]
+    assert slack.calls == []        # the row knows the channel: Slack is not asked
+    assert outcome.channel.id == cid and not outcome.linked and not outcome.created
+
+
+def test_an_old_row_gets_its_channel_id_in_the_one_write_at_finish(slack, rest):
+    cid = slack.add_channel("legacy-room", members=["bot"])
+    rest.add_row(INCIDENT, slack_db_res_id="RES-2095", slack_db_channel="legacy-room", slack_db_channel_type="Public")
+
+    with channel_post(slack, rest).enter() as target:
+        assert rest.verbs() == ["GET"]
+        target.finish("https://permalink", "1.2")
+
+    assert rest.verbs() == ["GET", "PUT"]
+    assert rest.values(INCIDENT)[0]["slack_db_channel_id"] == cid
+
+
+def test_nothing_is_written_to_the_table_when_the_post_fails_before_finish(slack, rest):
+    with pytest.raises(RuntimeError), channel_post(slack, rest, channel_name="inc-2095", is_private=True).enter():
+        raise RuntimeError("chat.postMessage failed")
+
+    assert "POST" not in rest.verbs() and rest.values(INCIDENT) == []
+
+
+def test_a_named_channel_that_does_not_exist_is_created_public_when_the_flag_is_empty(slack, rest):
+    post = channel_post(slack, rest, channel_name="new-room")
+    with post.enter() as target:
+        outcome = target.finish("https://permalink", "1.2")
+
+    assert slack.channel("new-room")["is_private"] is False and outcome.created
+    assert post.notices == ["Channel #new-room was created in your workspace as a public channel because "
+                            "slack_is_channel_private was not set."]
+
+
+def test_a_named_channel_other_than_the_linked_one_is_used_and_not_linked(slack, rest):
+    linked = slack.add_channel("linked-room", members=["bot"])
+    rest.add_row(INCIDENT, slack_db_res_id="RES-2095", slack_db_channel="linked-room", slack_db_channel_id=linked,
+                 slack_db_channel_type="Public")
+
+    post = channel_post(slack, rest, channel_name="general")
+    with post.enter() as target:
+        outcome = target.finish("https://permalink", "1.2")
+
+    assert outcome.channel.name == "general" and not outcome.linked
+    assert rest.verbs() == ["GET"]
+    assert post.notices == ["The channel linked to this incident, #linked-room, was not used: the message went to "
+                            "#general as slack_channel asked."]
+
+
+def test_an_archived_channel_is_refused_naming_it(slack, rest):
+    slack.add_channel("old-room", members=["bot"], archived=True)
+
+    with pytest.raises(ChannelStateError) as caught, channel_post(slack, rest, channel_name="old-room").enter():
+        pass
+
+    assert str(caught.value) == ("Slack channel #old-room is archived and cannot be posted to: give another "
+                                 "slack_channel.")
+
+
+def test_nothing_linked_and_no_channel_given_asks_for_one(slack, rest):
+    with pytest.raises(InputError) as caught, channel_post(slack, rest, task_id=7).enter():
+        pass
+
+    assert "No Slack channel is linked to this task" in str(caught.value)
+    assert slack.calls == []

@@ -1,0 +1,175 @@
+"""SlackUtils, the Slack edge: paging, error kinds, people and the export's author helpers (Slack sandbox, HTTP)."""
+
+import pytest
+
+from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_utils import (
+    CHANNEL_DIRECTORY,
+    USER_IDS,
+    Channel,
+    ProcessMemory,
+    SlackUtils,
+    is_thread_parent,
+    message_author,
+    user_display_name,
+)
+from tests.functions.harness import TOKEN, slack_sandbox
+
+
+@pytest.fixture
+def slack():
+    sandbox = slack_sandbox()
+    sandbox.reset()
+    CHANNEL_DIRECTORY.clear()
+    USER_IDS.clear()
+    return sandbox
+
+
+def utils(slack, wait: float = 2) -> SlackUtils:
+    return SlackUtils(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=wait, timeout=5))
+
+
+def channel_of(slack, name: str) -> Channel:
+    return Channel.from_slack(slack.channel(name))
+
+
+def test_history_is_read_page_by_page_to_the_end_with_threads(slack):
+    cid = slack.add_channel("big", members=["bot", "alice"])
+    for n in range(2100):
+        slack.add_message(cid, "alice", f"m{n}")
+    parent = slack.add_message(cid, "alice", "question")
+    slack.add_message(cid, "bob", "answer", thread_ts=parent)
+    slack.clear_calls()
+    client = utils(slack)
+
+    threads = [(message["text"], [reply["text"] for reply in replies]) for message, replies in
+               client.iter_threads(channel_of(slack, "big"))]
+
+    assert len(threads) == 2101
+    assert threads[0] == ("question", ["question", "answer"])
+    assert threads[-1] == ("m0", [])
+    assert [c.method for c in slack.calls].count("conversations.history") == 3    # 999 + 999 + 103
+    assert client.calls == len(slack.calls)
+
+
+def test_a_slack_refusal_keeps_slacks_code_and_answer(slack):
+    slack.add_channel("old", members=["bot"], archived=True)
+
+    with pytest.raises(SlackError) as caught:
+        utils(slack).post_message(channel_of(slack, "old"), "hello")
+
+    assert caught.value.code == "is_archived"
+    assert caught.value.response["error"] == "is_archived"
+    assert caught.value.method == "chat.postMessage"
+
+
+def test_slack_failing_with_5xx_is_unreachable_with_the_status_not_a_refusal(slack):
+    slack.faults.add("auth.test", "http_status", status=503, times=10)
+
+    with pytest.raises(SlackUnreachableError) as caught:
+        utils(slack, wait=1).auth_test()
+
+    assert not isinstance(caught.value, SlackError)
+    assert caught.value.status == 503 and caught.value.method == "auth.test"
+    assert "Slack failed to answer auth.test (HTTP 503)" in str(caught.value)
+
+
+def test_a_dropped_connection_that_lasts_is_unreachable(slack):
+    slack.faults.add("auth.test", "drop", times=10)
+
+    with pytest.raises(SlackUnreachableError) as caught:
+        utils(slack, wait=1).auth_test()
+
+    assert caught.value.status is None and "Could not reach Slack" in str(caught.value)
+
+
+def test_a_rate_limit_beyond_the_budget_names_the_setting(slack):
+    slack.faults.add("auth.test", "ratelimit", retry_after=5, times=3)
+
+    with pytest.raises(RateLimitedError) as caught:
+        utils(slack, wait=1).auth_test()
+
+    assert caught.value.code == "ratelimited" and "max_rate_limit_wait = 1 s" in str(caught.value)
+
+
+def test_an_upload_dropped_once_is_sent_again_under_the_call_policy(slack):
+    cid = slack.add_channel("files", members=["bot"])
+    slack.faults.add("upload", "drop")
+    client = utils(slack)
+
+    uploaded = client.upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
+
+    assert uploaded.name == "e.txt" and uploaded.share_ts
+    assert client.budget.spent > 0
+    assert [m["files"][0]["name"] for m in slack.messages(cid) if m.get("files")] == ["e.txt"]
+
+
+def test_an_upload_that_keeps_failing_is_unreachable_and_shares_nothing(slack):
+    cid = slack.add_channel("files", members=["bot"])
+    slack.faults.add("upload", "http_status", status=502, times=20)
+
+    with pytest.raises(SlackUnreachableError) as caught:
+        utils(slack).upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
+
+    assert "Uploading the file to Slack failed (HTTP 502); nothing was shared" in str(caught.value)
+    assert slack.messages(cid) == []
+
+
+def test_member_descriptions_are_the_humans_with_their_emails(slack):
+    cid = slack.add_channel("room", members=["bot", "alice", "bob"])
+
+    described = utils(slack).member_descriptions(channel_of(slack, "room"))
+
+    assert sorted(described) == sorted(f"{user_display_name(slack.user(u))}: {slack.user(u)['profile']['email']}"
+                                       for u in ("alice", "bob"))
+    assert cid
+
+
+def test_process_memory_forgets_answers_older_than_its_ttl(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("fn_slack.lib.slack_utils.time.monotonic", lambda: clock[0])
+    memory: ProcessMemory[str, str] = ProcessMemory(ttl=900)
+    workspace = ("https://slack.test/api/", 1)
+    memory.remember(workspace, [("a@example.com", "U1"), ("b@example.com", "U2")])
+
+    clock[0] += 899
+    assert memory.get(workspace, "a@example.com") == "U1"
+    memory.forget_value(workspace, "U2")
+    assert memory.get(workspace, "b@example.com") is None
+    clock[0] += 2
+    assert memory.get(workspace, "a@example.com") is None
+
+
+@pytest.mark.parametrize(("user", "name"), [
+    ({"name": "jdoe", "real_name": "Jane Doe", "profile": {"display_name": "Jane", "real_name": "Jane Doe"}}, "Jane"),
+    ({"name": "jdoe", "real_name": "Jane Doe", "profile": {"display_name": "", "real_name": "Jane Doe"}}, "Jane Doe"),
+    ({"name": "jdoe", "real_name": "Jane R. Doe", "profile": {"display_name": " "}}, "Jane R. Doe"),
+    ({"name": "jdoe", "profile": {}}, "jdoe"),
+    ({}, ""),
+])
+def test_user_display_name_prefers_display_then_real_then_user_name(user, name):
+    assert user_display_name(user) == name
+
+
+@pytest.mark.parametrize(("msg", "parent"), [
+    ({"ts": "1.1", "thread_ts": "1.1", "reply_count": 3}, True),
+    ({"ts": "1.1", "reply_count": 1}, True),
+    ({"ts": "1.1", "thread_ts": "1.1", "reply_count": 0}, False),
+    ({"ts": "1.2", "thread_ts": "1.1", "subtype": "thread_broadcast"}, False),
+    ({"ts": "1.1", "replies": [{"user": "U1", "ts": "1.2"}]}, False),  # Slack's retired array is not used
+])
+def test_thread_parents_are_detected_from_reply_count_and_thread_ts(msg, parent):
+    assert is_thread_parent(msg) is parent
+
+
+@pytest.mark.parametrize(("msg", "author"), [
+    ({"user": "U1", "text": "x"}, "Una"),
+    ({"user": "U1", "bot_id": "B1", "username": "SOAR"}, "SOAR"),
+    ({"subtype": "bot_message", "username": "Alerts"}, "Alerts"),
+    ({"bot_id": "B1", "bot_profile": {"name": "fn_slack"}}, "fn_slack"),
+    ({"bot_id": "B1"}, ""),
+    ({"text": "orphan"}, ""),
+])
+def test_message_author_names_users_and_bots(msg, author):
+    assert message_author(msg, {"U1": "Una"}.get) == author
