@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.functions.conftest import slack  # noqa: F401 - the Slack sandbox, reset, for the Slack-edge tests
+
 
 @pytest.fixture
 def soar_link():

@@ -7,20 +7,12 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError
 from fn_slack.lib.inputs import Participants
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, USER_IDS, SlackUtils
-from tests.functions.harness import TOKEN, slack_sandbox
+from fn_slack.lib.slack_utils import SlackUtils
+from tests.functions.harness import TOKEN
 from tests.unit.soar_rest_stub import TableRest
 
 INCIDENT = 2095
 
-
-@pytest.fixture
-def slack():
-    sandbox = slack_sandbox()
-    sandbox.reset()
-    CHANNEL_DIRECTORY.clear()
-    USER_IDS.clear()
-    return sandbox
 
 
 @pytest.fixture

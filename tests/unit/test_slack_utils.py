@@ -5,8 +5,6 @@ import pytest
 from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import (
-    CHANNEL_DIRECTORY,
-    USER_IDS,
     Channel,
     ProcessMemory,
     SlackUtils,
@@ -14,16 +12,7 @@ from fn_slack.lib.slack_utils import (
     message_author,
     user_display_name,
 )
-from tests.functions.harness import TOKEN, slack_sandbox
-
-
-@pytest.fixture
-def slack():
-    sandbox = slack_sandbox()
-    sandbox.reset()
-    CHANNEL_DIRECTORY.clear()
-    USER_IDS.clear()
-    return sandbox
+from tests.functions.harness import TOKEN
 
 
 def utils(slack, wait: float = 2) -> SlackUtils:

@@ -1,0 +1,77 @@
+"""The import rules of doc/architecture.md: each part of fn_slack imports only what its place allows."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
+FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive"}
+SLACK_EDGE = {"slack_utils", "retry"}
+SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest"}
+FORMAT = {"message_format", "history_export"}
+LEAVES = {"messages", "errors", "inputs", "settings", "locks"}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, as dotted names."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def lib_modules_imported(path: Path) -> set[str]:
+    return {name.split(".")[2] for name in imports_of(path) if name.startswith("fn_slack.lib.")}
+
+
+def third_party_roots(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in imports_of(path)}
+
+
+def lib(name: str) -> Path:
+    return PACKAGE / "lib" / f"{name}.py"
+
+
+def test_every_lib_module_has_a_place_in_the_picture():
+    modules = {p.stem for p in (PACKAGE / "lib").glob("*.py")} - {"__init__"}
+    assert modules == FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT | LEAVES
+
+
+@pytest.mark.parametrize("component", sorted((PACKAGE / "components").glob("funct_*.py")), ids=lambda p: p.stem)
+def test_components_use_only_flows_and_settings(component):
+    assert lib_modules_imported(component) <= FLOWS | {"settings"}
+    assert not third_party_roots(component) & {"slack_sdk", "resilient", "requests"}
+
+
+@pytest.mark.parametrize("name", sorted(SLACK_EDGE))
+def test_the_slack_edge_knows_nothing_of_soar_or_formatting(name):
+    assert not lib_modules_imported(lib(name)) & (SOAR_EDGE | FORMAT | FLOWS)
+    assert "resilient" not in third_party_roots(lib(name))
+
+
+@pytest.mark.parametrize("name", sorted(SOAR_EDGE))
+def test_the_soar_edge_knows_nothing_of_slack(name):
+    assert not lib_modules_imported(lib(name)) & (SLACK_EDGE | FORMAT | FLOWS)
+    assert "slack_sdk" not in third_party_roots(lib(name))
+
+
+@pytest.mark.parametrize("name", sorted(FORMAT))
+def test_formatting_does_no_io(name):
+    assert not lib_modules_imported(lib(name)) & (SLACK_EDGE | SOAR_EDGE | FLOWS)
+    assert not third_party_roots(lib(name)) & {"slack_sdk", "resilient", "requests", "socket", "http"}
+    assert not any(imported.startswith("urllib.request") for imported in imports_of(lib(name)))
+
+
+@pytest.mark.parametrize("name", sorted(LEAVES))
+def test_leaves_import_no_flow_and_no_edge(name):
+    assert not lib_modules_imported(lib(name)) & (FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT)
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "lib").glob("*.py")), ids=lambda p: p.stem)
+def test_nothing_in_lib_imports_a_component(path):
+    assert not any(name.startswith("fn_slack.components") for name in imports_of(path))
