@@ -3,20 +3,25 @@
 Steps, under the incident's lock:
 
 1. The channel: ``slack_channel_id``, else the incident's (or task's) linked channel, as Slack describes it
-   now. Already archived → fail saying so.
+   now. Already archived → fail saying so; ``#general``, which Slack never archives → refused before anything
+   is posted or saved.
 2. Post the notice — or reuse this flow's own notice when it is still the newest message (a rerun).
 3. Export the whole history, threads included, to a temporary file (streamed: memory does not grow with the
-   channel).
+   channel), noting the newest message or reply it holds.
 4. Save it as ``Slack_channel_<name>_history.txt`` on the task or incident — unless a rerun finds the export
    an earlier run saved after its notice. A failed save leaves the channel as it is.
-5. Only then archive the channel.
+5. Archive the channel.
+6. Check that nothing was written after what the saved export holds (a person's message or thread reply, or
+   a post from another process, between the export and the moment the archive took effect; for a reused
+   export, anything after the notice). If something was, export and save the now frozen channel again; if
+   that save fails, unarchive the channel so that nothing is lost, and say so.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -27,7 +32,7 @@ from fn_slack.lib.errors import ChannelStateError, InputError, SlackError, SoarE
 from fn_slack.lib.history_export import load_template, write_history
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.slack_utils import Channel, SlackUtils, ts_order
 from fn_slack.lib.soar_files import SoarFiles
 
 
@@ -75,8 +80,13 @@ def export_name(channel: Channel) -> str:
 
 def write_export(slack: SlackUtils, channel: Channel, template: str, out: TextIO) -> int:
     """Step 3: the channel's whole history, threads and authors, streamed to ``out``; returns the message count."""
-    return write_history(out, slack.iter_threads(channel), slack.author_name, template,
-                         extra={"channel": channel.name})
+    return write_export_of(slack.iter_threads(channel), slack, channel, template, out)
+
+
+def write_export_of(threads: Iterable[tuple[dict, Iterable[dict]]], slack: SlackUtils, channel: Channel,
+                    template: str, out: TextIO) -> int:
+    """Step 3 over threads already being read (``SlackUtils.iter_threads``)."""
+    return write_history(out, threads, slack.author_name, template, extra={"channel": channel.name})
 
 
 class ChannelArchive:
@@ -95,21 +105,29 @@ class ChannelArchive:
             channel = self._channel(slack, request, files.kind)
             if channel.is_archived:
                 raise ChannelStateError(messages.channel_is_already_archived(channel.name), reason="archived")
+            if channel.is_general:
+                raise ChannelStateError(messages.cannot_archive_general(channel.name), reason="general")
             notice_ts = self._post_notice(slack, channel)
             yield messages.exporting_history(channel.name)
 
             name = export_name(channel)
-            # A rerun after a crash between saving and archiving finds its export and does not save it twice.
-            # (Clock skew between Slack and SOAR can only make it save again, never skip an unsaved export.)
+            # A rerun after a crash between saving and archiving finds its export and does not save it twice;
+            # step 6 then catches anything written after the notice. (Clock skew between Slack and SOAR can only
+            # make it save again, never skip an unsaved export.)
             attachment = files.find_saved(name, int(float(notice_ts) * 1000))
-            count = None
+            count, holds_up_to = None, notice_ts
             if attachment is not None:
                 yield messages.export_already_saved(name, files.kind)
             else:
-                attachment, count = self._export_and_save(slack, channel, template, files, name)
+                attachment, count, holds_up_to = self._export_and_save(slack, channel, template, files, name)
                 yield messages.export_saved(count, channel.name, name, files.kind)
 
             archived = slack.archive(channel)
+            if archived and slack.written_after(channel, holds_up_to):
+                yield messages.written_while_archiving(channel.name)
+                attachment, count, _ = self._export_and_save(slack, channel, template, files, name,
+                                                             on_failure=lambda: slack.unarchive(channel))
+                yield messages.export_saved(count, channel.name, name, files.kind)
         yield (messages.channel_archived(channel.name) if archived
                else messages.channel_was_already_archived(channel.name))
         yield ArchiveOutcome(channel=channel, attachment=attachment, name=name, message_count=count)
@@ -137,17 +155,43 @@ class ChannelArchive:
                                         reason="archived") from None
             raise
 
-    def _export_and_save(self, slack: SlackUtils, channel: Channel, template: str, files: SoarFiles,
-                         name: str) -> tuple[dict, int]:
-        """Steps 3–4: stream the history to a temporary file and save it; the channel stays as it is on failure."""
+    def _export_and_save(self, slack: SlackUtils, channel: Channel, template: str, files: SoarFiles, name: str,
+                         *, on_failure: Callable[[], None] | None = None) -> tuple[dict, int, str]:
+        """Steps 3–4: stream the history to a temporary file and save it; returns the attachment, the message
+        count and the ts of the newest message or reply saved. The channel stays as it is on failure (after
+        ``on_failure``, which undoes an archive)."""
         handle, path = tempfile.mkstemp(prefix="fn_slack_", suffix=".txt")
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-                count = write_export(slack, channel, template, out)
+                newest = NewestSeen(slack.iter_threads(channel))
+                try:
+                    count = write_export_of(newest, slack, channel, template, out)
+                except ChannelStateError as err:
+                    raise ChannelStateError(messages.app_removed_during_export(channel.name), err.reason) from None
             try:
                 attachment = files.save(path, name)
             except SoarError as err:
-                raise SoarError(messages.export_not_saved(str(err), channel.name)) from None
+                if on_failure is None:
+                    raise SoarError(messages.export_not_saved(str(err), channel.name)) from None
+                on_failure()
+                raise SoarError(messages.export_not_saved_unarchived(str(err), channel.name)) from None
         finally:
             os.unlink(path)
-        return attachment, count
+        return attachment, count, newest.ts
+
+
+class NewestSeen:
+    """Passes ``(parent, replies)`` threads through, noting the newest ts of any message or reply among them."""
+
+    def __init__(self, threads: Iterable[tuple[dict, Iterable[dict]]]) -> None:
+        self.threads = threads
+        self.ts = "0"
+
+    def _see(self, message: dict) -> dict:
+        if ts_order(message.get("ts")) > ts_order(self.ts):
+            self.ts = str(message.get("ts"))
+        return message
+
+    def __iter__(self) -> Iterator[tuple[dict, Iterator[dict]]]:
+        for parent, replies in self.threads:
+            yield self._see(parent), (self._see(reply) for reply in replies)

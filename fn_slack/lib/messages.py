@@ -261,6 +261,27 @@ def export_not_saved(error: str, channel_name: str) -> str:
     return f"{error}. Slack channel #{channel_name} was NOT archived, so nothing is lost: run the action again."
 
 
+def cannot_archive_general(channel_name: str) -> str:
+    return (f"Slack never archives #{channel_name}, the workspace's general channel: nothing was posted or saved. "
+            f"Give slack_channel_id of another channel, or link another channel to archive.")
+
+
+def app_removed_during_export(channel_name: str) -> str:
+    return (f"The Slack app lost access to #{channel_name} while its history was being exported (it was removed "
+            f"from the channel): nothing was saved or archived. Invite the app back (/invite @app in Slack) and "
+            f"run the action again.")
+
+
+def written_while_archiving(channel_name: str) -> str:
+    return (f"Messages were written in #{channel_name} while it was being archived: its complete history is saved "
+            f"again.")
+
+
+def export_not_saved_unarchived(error: str, channel_name: str) -> str:
+    return (f"{error}. Messages were written in #{channel_name} while it was being archived and the complete history "
+            f"could not be saved, so the channel was unarchived and nothing is lost: run the action again.")
+
+
 def channel_archived(channel_name: str) -> str:
     return f"Slack channel #{channel_name} was archived."
 

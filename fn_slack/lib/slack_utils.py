@@ -49,6 +49,7 @@ class Channel:
     name: str
     is_private: bool
     is_archived: bool = False
+    is_general: bool = False
 
     @property
     def channel_type(self) -> str:
@@ -60,7 +61,7 @@ class Channel:
         """The channel of a conversations.* answer."""
         return cls(id=data["id"], name=data.get("name", ""),
                    is_private=bool(data.get("is_private") or data.get("is_group")),
-                   is_archived=bool(data.get("is_archived")))
+                   is_archived=bool(data.get("is_archived")), is_general=bool(data.get("is_general")))
 
 
 @dataclass
@@ -131,6 +132,15 @@ class ProcessMemory(Generic[K, V]):
 CHANNEL_DIRECTORY: ProcessMemory[str, Channel] = ProcessMemory()
 # Lower-cased e-mail → user ID of users.lookupByEmail; only members found are remembered.
 USER_IDS: ProcessMemory[str, str] = ProcessMemory(ttl=USER_ID_TTL)
+
+
+def ts_order(ts: str | None) -> tuple[int, int]:
+    """A Slack message timestamp ("1793544114.000100") as a sortable pair; (0, 0) when missing or unreadable."""
+    seconds, _, micros = str(ts or "").partition(".")
+    try:
+        return int(seconds), int((micros or "0")[:6].ljust(6, "0"))
+    except ValueError:
+        return 0, 0
 
 
 def is_thread_parent(message: dict) -> bool:
@@ -304,6 +314,10 @@ class SlackUtils:
             raise
         CHANNEL_DIRECTORY.forget(self._workspace, channel.name)
         return True
+
+    def unarchive(self, channel: Channel) -> None:
+        """Bring an archived channel back (to finish saving its conversation before archiving it again)."""
+        self.call("conversations.unarchive", channel=channel.id)
 
     def _with_membership(self, channel: Channel, action: Callable[[], V]) -> V:
         """Run ``action``; if Slack says the app is not in the (public) channel, join it and run it again."""
@@ -512,6 +526,18 @@ class SlackUtils:
             "conversations.history", http_verb="GET", channel=channel.id, limit=1))
         found = page.get("messages") or []
         return found[0] if found else None
+
+    def written_after(self, channel: Channel, ts: str) -> bool:
+        """Whether any message or thread reply in the channel is newer than ``ts`` (reads the whole history:
+        a reply can arrive in any thread, and only its parent's ``latest_reply`` shows it)."""
+        after = ts_order(ts)
+        first = self._with_membership(channel, lambda: self.call(
+            "conversations.history", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE))
+        for page in self._pages("conversations.history", first):
+            for message in page.get("messages", []):
+                if ts_order(message.get("ts")) > after or ts_order(message.get("latest_reply")) > after:
+                    return True
+        return False
 
     def _iter_replies(self, channel: Channel, thread_ts: str) -> Iterator[dict]:
         """The thread as conversations.replies pages it (the parent leads; the export skips it)."""

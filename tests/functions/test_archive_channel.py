@@ -1,5 +1,8 @@
 """slack_archive_channel through resilient-circuits, against the Slack sandbox over HTTP (behavior §3.5, §6)."""
 
+import threading
+import time
+
 from slack_sdk import WebClient
 
 from tests.functions.conftest import INCIDENT, TASK
@@ -142,3 +145,63 @@ class TestArchiveChannel:
         assert slack.channel("inc-2095")["is_archived"] is True
         assert "Slack_channel_inc-2095_history.txt was already saved on the incident by an earlier run." \
             in rerun.statuses
+
+
+class TestNothingLost:
+    """A message written before the archive took effect is in a saved export (behavior §3.5 step 4)."""
+
+    def test_a_message_written_while_the_archive_is_in_flight_is_saved_before_the_run_ends(self, circuits_app,
+                                                                                           slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("alice")["id"]])
+        slack.add_message(channel_id, slack.user("alice")["id"], "first finding")
+        link(soar, slack, "inc-2095")
+        # conversations.archive takes a while to take effect; alice writes in that window, after the export was saved.
+        slack.faults.add("conversations.archive", "delay", delay=2.0)
+
+        def write_after_the_save() -> None:
+            deadline = time.monotonic() + 30
+            while not soar.saved_attachments(INCIDENT) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            slack.add_message(channel_id, slack.user("alice")["id"], "wait, one more log line")
+
+        writer = threading.Thread(target=write_after_the_save)
+        writer.start()
+
+        outcome = archive(circuits_app)
+        writer.join()
+
+        assert outcome.error is None, outcome.error
+        assert slack.channel("inc-2095")["is_archived"] is True
+        saved = soar.saved_attachments(INCIDENT)
+        assert "wait, one more log line" in saved[-1]["data"].decode("utf-8")
+        assert outcome.content["attachment_id"] == saved[-1]["id"]
+        assert "Messages were written in #inc-2095 while it was being archived: its complete history is saved " \
+               "again." in outcome.statuses
+
+    def test_a_reply_written_between_a_failed_archive_and_the_rerun_is_saved(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("bob")["id"]])
+        link(soar, slack, "inc-2095")
+        slack.faults.add("conversations.archive", "drop", times=100)
+        assert "conversations.archive" in archive(circuits_app).error
+        slack.faults.clear()
+        notice = next(m for m in slack.messages(channel_id) if m["text"] == NOTICE)
+        slack.add_message(channel_id, slack.user("bob")["id"], "wait, don't archive yet", thread_ts=notice["ts"])
+
+        rerun = archive(circuits_app)
+
+        assert rerun.error is None, rerun.error
+        assert slack.channel("inc-2095")["is_archived"] is True
+        newest = soar.saved_attachments(INCIDENT)[-1]["data"].decode("utf-8")
+        assert "wait, don't archive yet" in newest
+        assert [m["text"] for m in slack.messages(channel_id)].count(NOTICE) == 1
+
+    def test_general_is_refused_before_the_notice_and_the_export(self, circuits_app, slack, soar):
+        link(soar, slack, "general")
+        before = slack.messages(slack.channel("general")["id"])
+
+        outcome = archive(circuits_app)
+
+        assert ("Slack never archives #general, the workspace's general channel: nothing was posted or saved. Give "
+                "slack_channel_id of another channel, or link another channel to archive.") in outcome.error
+        assert slack.messages(slack.channel("general")["id"]) == before
+        assert soar.saved_attachments(INCIDENT) == []
