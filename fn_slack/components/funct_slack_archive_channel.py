@@ -3,7 +3,7 @@
 import os
 import tempfile
 
-from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
+from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_slack.lib import inputs
 from fn_slack.lib.app_support import (
@@ -17,6 +17,7 @@ from fn_slack.lib.conversations_table import ConversationsTable, incident_lock
 from fn_slack.lib.errors import InputError, SlackError, SoarError
 from fn_slack.lib.history_export import load_template, write_history
 from fn_slack.lib.post_target import linked_channel
+from fn_slack.lib.results import function_result
 from fn_slack.lib.slack_utils import SlackUtils
 
 FN_NAME = "slack_archive_channel"
@@ -72,7 +73,7 @@ class FunctionComponent(AppFunctionComponent):
             archived = slack.archive(channel)
         yield self.status_message(f"Slack channel #{channel.name} was archived." if archived else
                                   f"Slack channel #{channel.name} was already archived.")
-        yield FunctionResult({
+        yield function_result({
             "channel": channel.name,
             "channel_id": channel.id,
             "attachment_id": attachment.get("id"),

@@ -1,6 +1,6 @@
 """Function slack_post_attachment: upload an incident, task or artifact file to a Slack channel."""
 
-from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
+from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_slack.lib import inputs
 from fn_slack.lib.app_support import (
@@ -15,6 +15,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import MAX_TEXT_CHARS
 from fn_slack.lib.post_target import PostRequest, link_if_new, post_result, post_target
+from fn_slack.lib.results import function_result
 from fn_slack.lib.slack_utils import SlackUtils
 
 FN_NAME = "slack_post_attachment"
@@ -77,4 +78,4 @@ class FunctionComponent(AppFunctionComponent):
         yield self.status_message(f"{soar_file.name} was uploaded to Slack channel #{target.channel.name}.")
         result = post_result(request, target, uploaded.permalink, uploaded.share_ts or "", linked)
         result.update({"file_id": uploaded.id, "file_name": uploaded.name})
-        yield FunctionResult(result)
+        yield function_result(result, user_info=[])

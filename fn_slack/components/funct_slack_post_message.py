@@ -1,6 +1,6 @@
 """Function slack_post_message: post incident data or plain text to a Slack channel."""
 
-from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
+from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_slack.lib import inputs
 from fn_slack.lib.app_support import PACKAGE, check_settings_at_startup, load_settings, soar_link_builder
@@ -8,6 +8,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import render_message
 from fn_slack.lib.post_target import PostRequest, link_if_new, post_result, post_target
+from fn_slack.lib.results import function_result
 from fn_slack.lib.slack_utils import SlackUtils
 
 FN_NAME = "slack_post_message"
@@ -50,4 +51,4 @@ class FunctionComponent(AppFunctionComponent):
         yield self.status_message(f"Message posted to Slack channel #{target.channel.name}."
                                   + (f" #{target.channel.name} is now linked to this {request.object_label}."
                                      if linked else ""))
-        yield FunctionResult(post_result(request, target, url, ts, linked))
+        yield function_result(post_result(request, target, url, ts, linked), user_info=[])
