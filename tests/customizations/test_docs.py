@@ -64,6 +64,12 @@ def test_readme_example_scripts_are_the_shipped_ones():
                                         workflow["content"]["xml"]).group(1)
                               .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
         scripts |= {settings["pre_processing_script"].strip(), settings["post_processing_script"].strip()}
+    for playbook in EXPORT["playbooks"]:  # docgen shows a playbook's scripts when the function has one
+        settings = json.loads(re.search(r"<resilient:function[^>]*>(.*?)</resilient:function>",
+                                        playbook["content"]["xml"]).group(1)
+                              .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+        scripts |= {settings["pre_processing_script"].strip(),
+                    *(script["script_text"].strip() for script in playbook["local_scripts"])}
     shown = re.findall(r"Example Function (?:Input|Post Process) Script:</summary>\n<p>\n\n```python\n(.*?)```",
                        README, re.DOTALL)
     assert len(shown) == 2 * len(EXPORT["functions"])

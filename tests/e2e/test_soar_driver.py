@@ -82,7 +82,7 @@ def test_a_click_sends_the_function_message_soar_sends_and_the_post_processing_a
     assert headers["Co3ContextToken"] and headers["timestamp"].isdigit()
     body = json.loads(message.body)
     assert body["function"]["name"] == "slack_post_message"
-    assert body["workflow"]["programmatic_name"] == "example_post_incident_to_slack"
+    assert body["workflow"]["programmatic_name"] == "create_slack_message"
     assert body["object"] == {"id": incident["id"], "parent_id": None, "type_id": 0, "type_name": "incident",
                               "name": "Phishing wave", "object_type": "incident"}
     assert body["inputs"]["incident_id"] == incident["id"]
