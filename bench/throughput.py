@@ -54,7 +54,7 @@ def _case(plan: Plan, linked: bool) -> str:
 
 def _function_message(function: dict, incident: dict, text: str) -> dict:
     """The FunctionDataDTO SOAR sends for a workflow's slack_post_message call on an incident."""
-    workflow = {"workflow_id": 1, "programmatic_name": "example_post_incident_to_slack",
+    workflow = {"workflow_id": 1, "programmatic_name": "create_slack_message",
                 "name": "Example: Post Incident to Slack", "object_type": "incident", "tags": [], "actions": []}
     return {
         "function": {"id": function["id"], "name": function["name"], "display_name": function["display_name"],

@@ -28,11 +28,12 @@ POST_INCIDENT = "Example: Post Incident to Slack"
 POST_TASK = "Example: Post Task to Slack"
 POST_NOTE = "Example: Post Note to Slack"
 POST_ARTIFACT = "Example: Post Artifact to Slack"
-POST_ATTACHMENT = "Example: Post Incident/Task Attachment to Slack"
+POST_ATTACHMENT = "Example: Post Incident / Task Attachment to Slack"
 POST_ARTIFACT_FILE = "Example: Post Artifact Attachment to Slack"
 ARCHIVE_INCIDENT = "Example: Archive Incident Slack Channel"
 ARCHIVE_TASK = "Example: Archive Task Slack Channel"
 ARCHIVE_NOTICE = "This channel has been set to be archived from SOAR."
+PLAYBOOK_POST_INCIDENT = "example_post_incident_to_slack_pb"
 
 WIDTH = 100
 
@@ -192,6 +193,12 @@ class Demo:
         self.out(textwrap.indent(result.report(), "     "))
         return result
 
+    def run_playbook(self, playbook: str, what: str, **kwargs: Any) -> ClickResult:
+        result = self.driver.run_playbook(playbook, incident_id=self.ids["incident"], **kwargs)
+        self.out(f"\n  >> {what}")
+        self.out(textwrap.indent(result.report(), "     "))
+        return result
+
     @staticmethod
     def dialog(channel: str | None = None, text: str | None = None, emails: str | None = None,
                private: bool | None = None) -> dict:
@@ -229,6 +236,14 @@ class Demo:
                             object_id=ids["note"], properties=self.dialog(text="Update from the mail team"))
         self.check("the note went to the incident channel", result.completed
                    and result.content.get("channel") == names["incident"], result.error or "")
+
+        result = self.run_playbook(PLAYBOOK_POST_INCIDENT, "Playbook Example: Post Incident to Slack (PB), "
+                                   "started from the incident's Actions: no channel given, so the linked one",
+                                   inputs={"rule_slack_text": "Status: mail blocked, passwords next"})
+        self.check("the playbook posted the incident to its linked channel and noted it on the incident",
+                   result.completed and result.content.get("channel") == names["incident"]
+                   and any("was posted to Slack channel" in strip_html(n["text"]) for n in result.notes),
+                   result.error or "")
 
         result = self.click(POST_ARTIFACT, "Post Artifact to Slack: the sending server's IP address",
                             object_id=ids["ip"], properties=self.dialog(text="Block this at the firewall"))
@@ -286,7 +301,7 @@ class Demo:
         notes = [strip_html(n["text"]) for n in state.notes_of(inc)] + \
                 [strip_html(n["text"]) for n in state.notes_of(inc, task)]
         self.check("post-processing added a note for every post and archive",
-                   sum("was posted to Slack channel" in n for n in notes) == 7
+                   sum("was posted to Slack channel" in n for n in notes) == 8
                    and sum("has been archived" in n for n in notes) == 2, "; ".join(notes))
 
     # ---------------------------------------------------------------- the report

@@ -1,8 +1,9 @@
 """Function slack_post_message: post incident data or plain text to a Slack channel."""
 
-from resilient_circuits import AppFunctionComponent, FunctionResult, app_function
+from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_slack.lib.message_post import MessagePost, MessageRequest
+from fn_slack.lib.results import function_result
 from fn_slack.lib.settings import PACKAGE, check_settings_at_startup, load_settings, soar_link_builder
 
 FN_NAME = "slack_post_message"
@@ -21,4 +22,7 @@ class FunctionComponent(AppFunctionComponent):
         rest = self.rest_client()
         flow = MessagePost(load_settings(self), rest, soar_link_builder(self.opts, getattr(rest, "org_id", None)))
         for step in flow.run(request):
-            yield self.status_message(step) if isinstance(step, str) else FunctionResult(step.result())
+            if isinstance(step, str):
+                yield self.status_message(step)
+            else:
+                yield function_result(step.result(), user_info=step.user_info)

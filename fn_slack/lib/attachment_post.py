@@ -80,6 +80,11 @@ class AttachmentOutcome:
     file_id: str
     file_name: str
 
+    @property
+    def user_info(self) -> list[str]:
+        """The channel's human members as IBM 2.1 listed them (empty unless configured)."""
+        return self.post.user_info
+
     def result(self) -> dict:
         """The post result with ``file_id`` and ``file_name``."""
         return {**self.post.result(), "file_id": self.file_id, "file_name": self.file_name}

@@ -61,6 +61,7 @@ class ArchiveOutcome:
     attachment: dict
     name: str
     message_count: int | None   # None when a rerun reused the export an earlier run saved
+    user_info = None            # the archive result has no user_info (IBM's neither)
 
     def result(self) -> dict:
         """The result content of slack_archive_channel (the original key ``channel`` first)."""

@@ -23,6 +23,9 @@ username = SOAR
 #max_upload_mb = 1024
 # TLS verification of Slack calls: true, false, or the path of a CA bundle
 #verify = true
+# Fill results.user_info of the post functions ("<name>: <email>" of the channel's people, as IBM's 2.x did);
+# costs one Slack call per member the first time. Default false: an empty list.
+#result_user_info = false
 # Proxies for Slack calls (default: [integrations] section, then the environment)
 #http_proxy = http://proxy:3128
 #https_proxy = http://proxy:3128

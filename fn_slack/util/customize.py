@@ -16,22 +16,22 @@ def codegen_reload_data() -> dict:
         "message_destinations": ["slack"],
         "functions": ["slack_archive_channel", "slack_post_attachment", "slack_post_message"],
         "workflows": [
-            "example_archive_incident_slack_channel",
-            "example_archive_task_slack_channel",
-            "example_post_artifact_attachment_to_slack",
-            "example_post_artifact_to_slack",
-            "example_post_attachment_to_slack",
-            "example_post_incident_to_slack",
-            "example_post_note_to_slack",
-            "example_post_task_to_slack",
+            "archive_slack_channel",
+            "create_slack_message",
+            "create_slack_reply",
+            "example_post_attachment_to_slack__artifact",
+            "slack_example_archive_slack_channel__task",
+            "slack_example_post_attachment_to_slack",
+            "slack_example_post_message_to_slack__artifact",
+            "slack_example_post_message_to_slack__task",
         ],
         "actions": [
             "Example: Archive Incident Slack Channel",
             "Example: Archive Task Slack Channel",
             "Example: Post Artifact Attachment to Slack",
             "Example: Post Artifact to Slack",
+            "Example: Post Incident / Task Attachment to Slack",
             "Example: Post Incident to Slack",
-            "Example: Post Incident/Task Attachment to Slack",
             "Example: Post Note to Slack",
             "Example: Post Task to Slack",
         ],
@@ -41,13 +41,23 @@ def codegen_reload_data() -> dict:
         "datatables": ["slack_conversations_db"],
         "automatic_tasks": [],
         "scripts": [],
-        "playbooks": [],
+        "playbooks": [
+            "example_archive_incident_slack_channel_pb",
+            "example_archive_task_slack_channel_pb",
+            "example_post_artifact_attachment_to_slack_pb",
+            "example_post_artifact_to_slack_pb",
+            "example_post_incident__task_attachment_to_slack_pb",
+            "example_post_incident_to_slack_pb",
+            "example_post_note_to_slack_pb",
+            "example_post_task_to_slack_pb",
+        ],
     }
 
 
 def customization_data(client: object = None) -> Iterator[ImportDefinition]:
     """Yield the one import definition of fn_slack: the message destination ``slack``, the three
-    functions, the ``slack_conversations_db`` data table, the eight example rules and their workflows.
+    functions, the ``slack_conversations_db`` data table, the eight example rules and their workflows, and
+    the eight example playbooks.
     """
     if not RES_FILE.is_file():
         raise FileNotFoundError(f"{RES_FILE} not found: the fn_slack installation is incomplete")

@@ -14,10 +14,12 @@ from .broker import Reply
 from .sandbox import SoarSandbox
 from .scripting import (
     Customizations,
+    Playbook,
     ScriptContext,
     ScriptError,
     load_customizations,
     rule_matches,
+    run_playbook_script,
     run_post_processing,
     run_pre_processing,
 )
@@ -93,16 +95,19 @@ class SoarDriver:
 
     @property
     def customizations(self) -> Customizations:
-        """The rules and workflows SOAR has: the last import `customize` made, else the package's file."""
+        """The rules, workflows and playbooks SOAR has: all the org holds now, whichever import brought them
+        (an upgraded org keeps its own objects next to the package's), else the package's file."""
         if self._customizations is not None:
             return self._customizations
-        with self.sandbox.state.lock:
-            imported = list(self.sandbox.state.imported_exports)
-        if not imported:
+        state = self.sandbox.state
+        with state.lock:
+            imports = len(state.imported_exports)
+            current = state.customizations_export() if imports else None
+        if current is None:
             return load_customizations()
-        # Parsing the export (workflow XML included) once per import keeps a click cheap.
-        if self._imported is None or self._imported[0] != len(imported):
-            self._imported = (len(imported), Customizations(imported[-1]))
+        # Parsing the objects (workflow XML included) once per import keeps a click cheap.
+        if self._imported is None or self._imported[0] != imports:
+            self._imported = (imports, Customizations(current))
         return self._imported[1]
 
     # ---------------------------------------------------------------- objects as scripts see them
@@ -207,6 +212,99 @@ class SoarDriver:
         result.step("pre-processing script", True,
                     ", ".join(f"{k}={_short(v)}" for k, v in result.inputs.items()))
 
+        if not self._call_function(function, workflow, objects, input_fields, result=result, timeout=timeout):
+            return
+        try:
+            run_post_processing(workflow.post_script, ctx, result.results or {})
+        except ScriptError as exc:
+            result.error = str(exc)
+            result.step("post-processing script", False, str(exc))
+            return
+        result.step("post-processing script", True, f"{len(ctx.notes_added)} note(s)")
+        self._store_notes(ctx, objects, result)
+
+    # ---------------------------------------------------------------- a manual playbook
+    def run_playbook(self, playbook_name: str, *, incident_id: int, task_id: int | None = None,
+                     object_id: int | None = None, inputs: dict[str, Any] | None = None,
+                     timeout: float | None = None, enforce_conditions: bool = True) -> ClickResult:
+        """Start the manual playbook `playbook_name` (API or display name) on an object, as an analyst does
+        from the object's Actions menu, and run it to the end.
+
+        `inputs` are the values typed into its activation form (activation fields by API name); the rest is
+        as :meth:`click`: conditions, the function step's pre-processing (reading ``playbook.inputs``), the
+        function message, then the local scripts reading ``playbook.functions.results.<result name>``.
+        """
+        started = time.monotonic()
+        playbook = self.customizations.playbook(playbook_name)
+        objects = self._objects(playbook.object_type, incident_id, task_id, object_id)
+        result = ClickResult(rule=playbook.display_name, object_type=playbook.object_type,
+                             object_id=objects["object"]["id"])
+        try:
+            self._run_playbook(playbook, objects, inputs or {}, result, timeout=timeout or self.timeout,
+                               enforce_conditions=enforce_conditions)
+        finally:
+            result.elapsed = time.monotonic() - started
+        return result
+
+    def _run_playbook(self, playbook: Playbook, objects: dict, form: dict, result: ClickResult, *,
+                      timeout: float, enforce_conditions: bool) -> None:
+        result.shown = rule_matches(playbook, objects["object"])
+        if not result.shown:
+            if enforce_conditions:
+                result.error = "the playbook is not offered on this object (its activation conditions do not hold)"
+                result.step("playbook not offered", None, "activation conditions: " + _conditions_text(playbook))
+                return
+            result.step("activation conditions", True, "not met, started anyway: " + _conditions_text(playbook))
+        else:
+            result.step("activation conditions", True, _conditions_text(playbook) if playbook.conditions else "none")
+        try:
+            function = self.sandbox.state.function(playbook.function_name)
+        except NotFound:
+            result.error = f"function {playbook.function_name or playbook.function_uuid} is not defined in SOAR"
+            result.step("function definition", False, result.error)
+            return
+        input_fields = {f["name"]: f for f in self.sandbox.state.function_input_fields(function["name"])}
+        unknown = sorted(set(form) - set(playbook.input_names))
+        if unknown:
+            raise DriverError(f"playbook {playbook.display_name!r} has no activation field {', '.join(unknown)}")
+        ctx = ScriptContext(objects["incident"], task=objects["task"], note=objects.get("note"),
+                            artifact=objects.get("artifact"), attachment=objects.get("attachment"),
+                            playbook_inputs={name: form.get(name) for name in playbook.input_names},
+                            soar_base_url=self.sandbox.rest_url.rstrip("/"))
+        try:
+            inputs = run_pre_processing(playbook.pre_script, ctx, input_types={
+                name: spec.get("input_type", "text") for name, spec in input_fields.items()})
+        except ScriptError as exc:
+            result.error = str(exc)
+            result.step("function step: pre-processing script", False, str(exc))
+            return
+        result.inputs = {name: value for name, value in inputs.items() if value is not None}
+        result.step("function step: pre-processing script", True,
+                    ", ".join(f"{k}={_short(v)}" for k, v in result.inputs.items()))
+        if not self._call_function(function, playbook, objects, input_fields, result=result, timeout=timeout):
+            return
+        ctx.playbook_results[playbook.result_name] = result.results or {}
+        for script_name, script in playbook.scripts:
+            try:
+                run_playbook_script(script, ctx, label=script_name)
+            except ScriptError as exc:
+                result.error = str(exc)
+                result.step(f"script {script_name!r}", False, str(exc))
+                return
+            result.step(f"script {script_name!r}", True, f"{len(ctx.notes_added)} note(s)")
+        self._store_notes(ctx, objects, result)
+
+    def _store_notes(self, ctx: ScriptContext, objects: dict, result: ClickResult) -> None:
+        for added in ctx.notes_added:
+            task = added.target_id if added.target == "task" else None
+            note = self.sandbox.state.add_note(objects["incident"]["id"], added.html, task_id=task)
+            result.notes.append(note)
+            result.step(f"note added to {added.target} {added.target_id}", True,
+                        _short(_strip_tags(added.html), 120))
+
+    def _call_function(self, function: dict, workflow: Any, objects: dict, input_fields: dict[str, dict], *,
+                       result: ClickResult, timeout: float) -> bool:
+        """Send the function message, collect status messages and the result; True when it succeeded."""
         correlation_id = str(uuid.uuid4())
         result.correlation_id = correlation_id
         body = self._function_message(function, workflow, objects, result.inputs, input_fields)
@@ -232,22 +330,8 @@ class SoarDriver:
         if final is None:
             result.error = f"no result from {function['name']} within {timeout:.0f} s"
             result.step("function result", False, result.error)
-            return
-        if not self._final_ok(final, result):
-            return
-        try:
-            run_post_processing(workflow.post_script, ctx, result.results or {})
-        except ScriptError as exc:
-            result.error = str(exc)
-            result.step("post-processing script", False, str(exc))
-            return
-        result.step("post-processing script", True, f"{len(ctx.notes_added)} note(s)")
-        for added in ctx.notes_added:
-            task = added.target_id if added.target == "task" else None
-            note = self.sandbox.state.add_note(objects["incident"]["id"], added.html, task_id=task)
-            result.notes.append(note)
-            result.step(f"note added to {added.target} {added.target_id}", True,
-                        _short(_strip_tags(added.html), 120))
+            return False
+        return self._final_ok(final, result)
 
     def _final_ok(self, final: Reply, result: ClickResult) -> bool:
         body = final.body if isinstance(final.body, dict) else {}
@@ -270,11 +354,19 @@ class SoarDriver:
         obj = objects["object"]
         object_type = next(t for t in OBJECT_TYPE_IDS if objects.get(t) is obj)
         with self.sandbox.state.lock:
-            stored = self.sandbox.state.workflows.get(workflow.programmatic_name, {})
+            if isinstance(workflow, Playbook):  # a playbook's function step names the playbook
+                stored = self.sandbox.state.playbooks.get(workflow.name, {})
+                stored = dict(stored, workflow_id=stored.get("id", 0))
+                programmatic_name, name = workflow.name, workflow.display_name
+            else:
+                stored = self.sandbox.state.workflows.get(workflow.programmatic_name, {})
+                programmatic_name, name = workflow.programmatic_name, workflow.name
+        description = stored.get("description")
         workflow_dto = {"workflow_id": stored.get("workflow_id", 0),
-                        "programmatic_name": workflow.programmatic_name, "name": workflow.name,
+                        "programmatic_name": programmatic_name, "name": name,
                         "object_type": workflow.object_type, "uuid": stored.get("uuid"),
-                        "description": stored.get("description"), "tags": [], "actions": []}
+                        "description": description.get("content") if isinstance(description, dict) else description,
+                        "tags": [], "actions": []}
         parent_id = None if object_type == "incident" else objects["incident"]["id"]
         return {
             "function": {"id": function["id"], "name": function["name"],

@@ -220,8 +220,20 @@ class _Rule:
         self.properties = SoarValue(properties, ctx, label="rule.properties")
 
 
+class _Playbook:
+    """The ``playbook`` object of playbook scripts: its activation inputs and its functions' results."""
+
+    def __init__(self, ctx: ScriptContext):
+        self.inputs = SoarValue(ctx.playbook_inputs or {}, ctx, label="playbook.inputs")
+        self.functions = SoarValue({"results": ctx.playbook_results}, ctx, label="playbook.functions")
+
+
 class ScriptContext:
     """The objects SOAR gives a workflow's scripts, built from plain dicts as SOAR's REST API returns them.
+
+    With ``playbook_inputs`` (a dict, possibly empty) the scripts belong to a playbook: they see
+    ``playbook.inputs.<activation field>`` and ``playbook.functions.results.<result name>``, and neither
+    ``rule`` nor ``workflow``, as in SOAR.
 
     ``incident`` is always present; ``task`` is set for task objects and for notes and attachments that
     sit on a task (else ``None``); ``note``/``artifact``/``attachment`` exist only for their object
@@ -233,7 +245,7 @@ class ScriptContext:
     def __init__(self, incident: dict, task: dict | None = None, note: dict | None = None,  # noqa: PLR0917
                  artifact: dict | None = None, attachment: dict | None = None,
                  rule_properties: dict | None = None, workflow_properties: dict | None = None,
-                 soar_base_url: str = "https://soar.example.test"):
+                 soar_base_url: str = "https://soar.example.test", playbook_inputs: dict | None = None):
         self.incident = incident
         self.task = task
         self.note = note
@@ -242,6 +254,8 @@ class ScriptContext:
         self.rule_properties = dict(rule_properties or {})
         self.workflow_properties: dict[str, Any] = dict(workflow_properties or {})
         self.soar_base_url = soar_base_url
+        self.playbook_inputs = dict(playbook_inputs) if playbook_inputs is not None else None
+        self.playbook_results: dict[str, Any] = {}
         self.notes_added: list[AddedNote] = []
         self.field_changes: list[tuple[str, str, Any]] = []
         self.writable = False
@@ -253,10 +267,12 @@ class ScriptContext:
         names: dict[str, Any] = {
             "incident": _NoteTarget(incident, self, label="incident"),
             "task": _NoteTarget(self.task, self, label="task") if self.task is not None else None,
-            "rule": _Rule(self.rule_properties, self),
-            "workflow": _Workflow(self),
             "helper": _Helper(),
         }
+        if self.playbook_inputs is None:
+            names.update(rule=_Rule(self.rule_properties, self), workflow=_Workflow(self))
+        else:
+            names["playbook"] = _Playbook(self)
         for name in ("note", "artifact", "attachment"):
             value = getattr(self, name)
             if value is not None:
@@ -329,6 +345,26 @@ def run_post_processing(script: str, ctx: ScriptContext, results: dict) -> None:
         ctx.writable = False
 
 
+def run_playbook_script(script: str, ctx: ScriptContext, label: str = "local script") -> None:
+    """Run a playbook's local script (after its function steps): it reads
+    ``playbook.functions.results.<result name>`` (``ctx.playbook_results``) and may add notes.
+
+    As with post-processing, a failing script's notes are cancelled.
+    """
+    if ctx.playbook_inputs is None:
+        raise ValueError("a playbook script needs a playbook context (playbook_inputs)")
+    namespace = ctx.namespace()
+    notes_before = len(ctx.notes_added)
+    ctx.writable = True
+    try:
+        _run(script, label, namespace)
+    except ScriptError:
+        del ctx.notes_added[notes_before:]
+        raise
+    finally:
+        ctx.writable = False
+
+
 # --------------------------------------------------------------------------------------------------------
 # The customizations in export.res
 # --------------------------------------------------------------------------------------------------------
@@ -391,6 +427,25 @@ class Rule:
     view_field_names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Playbook:
+    """A manual playbook: start → one function step → its local scripts → end (fn_slack's shape)."""
+
+    name: str
+    display_name: str
+    uuid: str
+    object_type: str
+    conditions: tuple[dict, ...]
+    logic_type: str
+    input_names: tuple[str, ...]            # activation fields, in view order
+    input_types: dict[str, str]
+    function_name: str
+    function_uuid: str
+    pre_script: str
+    result_name: str
+    scripts: tuple[tuple[str, str], ...]    # (local script name, text) in the order the XML runs them
+
+
 def _programmatic_name(display_name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", display_name.lower()).strip("_")
 
@@ -434,6 +489,44 @@ class Customizations:
                  view_field_names=tuple(self.fields_by_uuid[item["content"]].name
                                         for item in raw.get("view_items", [])))
             for raw in export.get("actions", [])]
+        self.playbooks = [self._parse_playbook(raw, functions_by_uuid) for raw in export.get("playbooks") or []]
+
+    @staticmethod
+    def _parse_playbook(raw: dict, functions_by_uuid: dict[str, Function]) -> Playbook:
+        root = ET.fromstring(raw["content"]["xml"])  # noqa: S314 - the package's own export
+        calls = root.findall(f".//{BPMN}serviceTask/{BPMN}extensionElements/{RESILIENT}function")
+        if len(calls) != 1:
+            raise ValueError(f"playbook {raw['name']} calls {len(calls)} functions; fn_slack's call exactly one")
+        settings = json.loads(calls[0].text or "{}")
+        function = functions_by_uuid.get(calls[0].get("uuid", ""))
+        local = {script["uuid"]: script for script in raw.get("local_scripts") or []}
+        scripts = []
+        for ref in root.findall(f".//{BPMN}scriptTask/{BPMN}extensionElements/{RESILIENT}script"):
+            script = local.get(ref.get("uuid", ""))
+            if script is None:
+                raise ValueError(f"playbook {raw['name']} runs script {ref.get('uuid')}, which it does not hold")
+            scripts.append((script["name"], script.get("script_text") or ""))
+        fields = (raw.get("fields_type") or {}).get("fields") or {}
+        by_uuid = {f["uuid"]: f for f in fields.values()}
+        settings_manual = raw.get("manual_settings") or {}
+        activation = settings_manual.get("activation_conditions") or {}
+        return Playbook(
+            name=raw["name"], display_name=raw.get("display_name", raw["name"]), uuid=raw.get("uuid", ""),
+            object_type=raw.get("object_type", ""), conditions=tuple(activation.get("conditions") or []),
+            logic_type=activation.get("logic_type") or "all",
+            input_names=tuple(by_uuid[item["content"]]["name"] for item in settings_manual.get("view_items") or []
+                              if item.get("content") in by_uuid),
+            input_types={f["name"]: f.get("input_type", "text") for f in fields.values()},
+            function_name=function.name if function else "", function_uuid=calls[0].get("uuid", ""),
+            pre_script=settings.get("pre_processing_script") or "", result_name=settings.get("result_name") or "",
+            scripts=tuple(scripts))
+
+    def playbook(self, name: str) -> Playbook:
+        """Return the playbook with this API name or display name (``KeyError`` if there is none)."""
+        for playbook in self.playbooks:
+            if name in (playbook.name, playbook.display_name):
+                return playbook
+        raise KeyError(f"no playbook named {name!r}")
 
     def _parse_workflow(self, raw: dict, functions_by_uuid: dict[str, Function]) -> Workflow:
         root = ET.fromstring(raw["content"]["xml"])  # noqa: S314 - the package's own export
@@ -534,8 +627,8 @@ def _condition_holds(condition: Mapping[str, Any], actual: Any) -> bool:
     raise ValueError(f"condition method {method!r} is not supported for menu items")
 
 
-def rule_matches(rule: Rule, obj: dict) -> bool:
-    """Return whether the rule's menu item shows on ``obj`` (an object of ``rule.object_type``)."""
+def rule_matches(rule: Rule | Playbook, obj: dict) -> bool:
+    """Return whether the rule's menu item (or a manual playbook) shows on ``obj`` (of its object type)."""
     if not rule.conditions:
         return True
     results = [_condition_holds(c, _condition_value(obj, c["field_name"], rule.object_type))
@@ -544,4 +637,4 @@ def rule_matches(rule: Rule, obj: dict) -> bool:
         return any(results)
     if rule.logic_type == "all":
         return all(results)
-    raise ValueError(f"rule {rule.name!r}: logic type {rule.logic_type!r} is not supported")
+    raise ValueError(f"{rule.name!r}: logic type {rule.logic_type!r} is not supported")

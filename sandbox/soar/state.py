@@ -37,6 +37,19 @@ class Conflict(RuntimeError):
     """An update carried a stale version (answered as HTTP 409)."""
 
 
+class ImportClash(Conflict):
+    """An import names an object the org already holds under another identity (answered as HTTP 409).
+
+    An object of an import is the org's object only when its name and its UUID both agree; a name held
+    with another UUID or type, or a UUID held under another name, refuses the whole import.
+    """
+
+    def __init__(self, clashes: list[str]):
+        self.clashes = clashes
+        super().__init__("The import clashes with objects in the org (name and UUID must both match):\n"
+                         + "\n".join(f"  - {clash}" for clash in clashes))
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -74,6 +87,7 @@ class SoarState:
         self.fields: dict[str, dict[str, dict]] = {"incident": {}, "actioninvocation": {}, "__function": {}}
         self.rules: dict[str, dict] = {}
         self.workflows: dict[str, dict] = {}
+        self.playbooks: dict[str, dict] = {}
         self.message_destinations: dict[str, dict] = {}
         self.imports: dict[int, dict] = {}
         self.imported_exports: list[dict] = []
@@ -339,8 +353,12 @@ class SoarState:
 
     # ------------------------------------------------------------------ customizations (imports)
     def start_import(self, export: dict) -> dict:
-        """Store a posted export as a pending import, as SOAR does before the user confirms it."""
+        """Store a posted export as a pending import, as SOAR does before the user confirms it.
+
+        An export that clashes with the org's objects is refused here (:class:`ImportClash`).
+        """
         with self.lock:
+            self.check_import(export)
             import_id = len(self.imports) + 1
             functions = [f.get("name") for f in export.get("functions") or []]
             record = {"id": import_id, "status": "PENDING", "create_date": now_ms(),
@@ -357,10 +375,57 @@ class SoarState:
                 raise NotFound(f"import {import_id}")
             if pending["record"]["status"] != "PENDING":
                 raise Conflict(f"import {import_id} is {pending['record']['status']}")
-            pending["record"]["status"] = status
             if status == "ACCEPTED":
+                self.check_import(pending["export"])
                 self._apply_export(pending["export"])
+            pending["record"]["status"] = status
             return copy.deepcopy(pending["record"])
+
+    def install(self, export: dict) -> None:
+        """Import an export at once (as an administrator's earlier import did), with the same checks."""
+        with self.lock:
+            record = self.start_import(export)
+            self.finish_import(record["id"], "ACCEPTED")
+
+    # Identity of imported objects: (kind, name) ↔ uuid, plus the type that must not change.
+    def _identities(self) -> list[tuple[str, str, str, str | None]]:
+        """(kind, name, uuid, type) of every uuid-bearing object in the org."""
+        found = [("message destination", n, d.get("uuid"), None) for n, d in self.message_destinations.items()]
+        for type_name, bucket in self.fields.items():
+            found += [(f"{type_name} field", n, f.get("uuid"), f.get("input_type")) for n, f in bucket.items()]
+        for name, table in self.tables.items():
+            found.append(("data table", name, table.get("uuid"), None))
+            found += [(f"{name} column", n, c.get("uuid"), c.get("input_type")) for n, c in table["fields"].items()]
+        found += [("function", n, f.get("uuid"), None) for n, f in self.functions.items()]
+        found += [("rule", n, r.get("uuid"), r.get("object_type")) for n, r in self.rules.items()]
+        found += [("workflow", n, w.get("uuid"), w.get("object_type")) for n, w in self.workflows.items()]
+        for name, playbook in self.playbooks.items():
+            found.append(("playbook", name, playbook.get("uuid"), playbook.get("object_type")))
+            found += _playbook_parts(playbook)
+        return found
+
+    def check_import(self, export: dict) -> None:
+        """Raise :class:`ImportClash` if the export names an object the org holds under another identity."""
+        current = self._identities()
+        by_name = {(kind, name): (uid, typ) for kind, name, uid, typ in current}
+        by_uuid = {uid: (kind, name) for kind, name, uid, _ in current if uid}
+        clashes, seen = [], {}
+        for kind, name, uid, typ in _export_identities(export):
+            if uid and uid in seen and seen[uid] != (kind, name):
+                clashes.append(f"{kind} {name!r} uses uuid {uid}, as does {seen[uid][0]} {seen[uid][1]!r} "
+                               "of the same import")
+            seen.setdefault(uid, (kind, name))
+            held = by_name.get((kind, name))
+            if held is not None and held[0] != uid:
+                clashes.append(f"{kind} {name!r} exists with uuid {held[0]}; the import has {uid}")
+            elif held is not None and typ is not None and held[1] is not None and held[1] != typ:
+                clashes.append(f"{kind} {name!r} is of type {held[1]!r}; the import makes it {typ!r}")
+            owner = by_uuid.get(uid) if uid else None
+            if owner is not None and owner != (kind, name):
+                clashes.append(f"uuid {uid} belongs to {owner[0]} {owner[1]!r}; the import gives it to "
+                               f"{kind} {name!r}")
+        if clashes:
+            raise ImportClash(clashes)
 
     def _apply_export(self, export: dict) -> None:
         # Objects are matched by name, as SOAR does: a re-import updates instead of duplicating.
@@ -396,6 +461,11 @@ class SoarState:
             current = self.workflows.get(wf["programmatic_name"])
             self.workflows[wf["programmatic_name"]] = dict(
                 wf, workflow_id=current["workflow_id"] if current else len(self.workflows) + 1)
+        for playbook in export.get("playbooks") or []:
+            current = self.playbooks.get(playbook["name"])
+            self.playbooks[playbook["name"]] = dict(
+                playbook, id=current["id"] if current else len(self.playbooks) + 1,
+                version=(current["version"] + 1) if current else playbook.get("version", 1))
         self.imported_exports.append(copy.deepcopy(export))
 
     def function(self, name: str) -> dict:
@@ -444,6 +514,18 @@ class SoarState:
             self.message_destinations[current["programmatic_name"]] = current
             return copy.deepcopy(current)
 
+    def customizations_export(self) -> dict:
+        """The org's customizations as one export (what the driver runs: every rule, workflow and playbook
+        the org holds now, whichever import brought it)."""
+        with self.lock:
+            fields = [f for bucket in self.fields.values() for f in bucket.values()]
+            return copy.deepcopy({
+                "fields": fields, "functions": list(self.functions.values()),
+                "actions": list(self.rules.values()), "workflows": list(self.workflows.values()),
+                "playbooks": list(self.playbooks.values()), "types": list(self.tables.values()),
+                "message_destinations": list(self.message_destinations.values()),
+            })
+
     # ------------------------------------------------------------------ inspection
     def log_call(self, method: str, path: str, status: int) -> None:
         with self.lock:
@@ -470,7 +552,49 @@ class SoarState:
                 "workflows": [{"workflow_id": w["workflow_id"], "programmatic_name": w["programmatic_name"],
                                "name": w.get("name"), "object_type": w.get("object_type")}
                               for w in self.workflows.values()],
+                "playbooks": [{"id": p["id"], "name": p["name"], "display_name": p.get("display_name"),
+                               "object_type": p.get("object_type")} for p in self.playbooks.values()],
                 "imports": [i["record"] for i in self.imports.values()],
                 "calls": [{"method": c.method, "path": c.path, "status": c.status, "at": c.at}
                           for c in self.calls],
             })
+
+
+def _playbook_parts(playbook: dict) -> list[tuple[str, str, str | None, str | None]]:
+    """The uuid-bearing parts of a playbook: its inputs' type, its inputs, its local scripts, its tag."""
+    name = playbook.get("name", "")
+    fields_type = playbook.get("fields_type") or {}
+    parts: list[tuple[str, str, str | None, str | None]] = []
+    if fields_type:
+        parts.append(("playbook inputs type", fields_type.get("type_name", name), fields_type.get("uuid"), None))
+        parts += [(f"{fields_type.get('type_name', name)} input", n, f.get("uuid"), f.get("input_type"))
+                  for n, f in (fields_type.get("fields") or {}).items()]
+    parts += [(f"playbook {name} script", s.get("name", ""), s.get("uuid"), None)
+              for s in playbook.get("local_scripts") or []]
+    tag = playbook.get("tag") or {}
+    if tag:
+        parts.append(("playbook tag", tag.get("name", ""), tag.get("uuid"), None))
+    return parts
+
+
+def _export_identities(export: dict) -> list[tuple[str, str, str | None, str | None]]:
+    """(kind, name, uuid, type) of every uuid-bearing object an export would import."""
+    found = [("message destination", d["programmatic_name"], d.get("uuid"), None)
+             for d in export.get("message_destinations") or []]
+    for fld in export.get("fields") or []:
+        type_name = (fld.get("export_key") or "").split("/")[0] or "incident"
+        found.append((f"{type_name} field", fld["name"], fld.get("uuid"), fld.get("input_type")))
+    for table in export.get("types") or []:
+        if table.get("type_id") != 8:
+            continue
+        found.append(("data table", table["type_name"], table.get("uuid"), None))
+        found += [(f"{table['type_name']} column", n, c.get("uuid"), c.get("input_type"))
+                  for n, c in (table.get("fields") or {}).items()]
+    found += [("function", f["name"], f.get("uuid"), None) for f in export.get("functions") or []]
+    found += [("rule", r["name"], r.get("uuid"), r.get("object_type")) for r in export.get("actions") or []]
+    found += [("workflow", w["programmatic_name"], w.get("uuid"), w.get("object_type"))
+              for w in export.get("workflows") or []]
+    for playbook in export.get("playbooks") or []:
+        found.append(("playbook", playbook["name"], playbook.get("uuid"), playbook.get("object_type")))
+        found += _playbook_parts(playbook)
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fn_slack.lib.results import function_result
+
 SOAR_URL = "https://soar.example.test"
 
 # Text an analyst or an e-mail parser really puts into SOAR: quotes, newlines, HTML, non-ASCII and
@@ -70,17 +72,21 @@ RULE_PROPERTIES = {
 
 
 def v2_payload(content: dict, success: bool = True, reason: str | None = None) -> dict:
-    """Wrap a function's content the way resilient-circuits hands it to post-processing (payload v2)."""
-    return {"version": 2.0, "success": success, "reason": reason, "content": content, "raw": None,
-            "inputs": {}, "metrics": {"version": "1.0", "package": "fn_slack", "package_version": "3.0.0",
-                                      "host": "integrations", "execution_time_ms": 812,
-                                      "timestamp": "2026-11-30 10:00:00"}}
+    """Wrap a function's content the way resilient-circuits hands it to post-processing (payload v2), with
+    the flat legacy keys fn_slack adds (fn_slack/lib/results.py)."""
+    result = function_result(content)
+    result.value = {"version": 2.0, "success": success, "reason": reason, "content": result.value, "raw": None,
+                    "inputs": {}, "metrics": {"version": "1.0", "package": "fn_slack", "package_version": "3.0.0",
+                                              "host": "integrations", "execution_time_ms": 812,
+                                              "timestamp": "2026-11-30 10:00:00"}}
+    return result.value
 
 
 POST_RESULT = {"channel": "incident-2103", "url": "https://acme.slack.com/archives/C0AAA/p1700000000000100",
                "channel_id": "C0AAA", "ts": "1700000000.000100", "channel_type": "Private",
-               "channel_created": True, "linked": True}
-ATTACHMENT_RESULT = dict(POST_RESULT, file_id="F0BBB", file_name="report.pdf")
+               "channel_created": True, "linked": True, "user_info": ["Alice Archer: alice@example.com"]}
+ATTACHMENT_RESULT = {**{k: v for k, v in POST_RESULT.items() if k != "user_info"}, "file_id": "F0BBB",
+                     "file_name": "report.pdf", "user_info": POST_RESULT["user_info"]}
 ARCHIVE_RESULT = {"channel": "incident-2103", "channel_id": "C0AAA", "attachment_id": 12,
                   "attachment_name": "Slack_channel_incident-2103_history.txt", "message_count": 42}
 

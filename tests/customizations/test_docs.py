@@ -16,7 +16,8 @@ SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "ch
           "chat:write.public", "chat:write.customize", "users:read", "users:read.email", "files:write",
           "files:read", "channels:history", "groups:history"]
 CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_proxy", "slack_api_url", "timeout",
-               "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify"]
+               "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify",
+               "result_user_info"]
 
 
 def test_readme_opens_with_the_two_command_quick_start():
@@ -64,6 +65,12 @@ def test_readme_example_scripts_are_the_shipped_ones():
                                         workflow["content"]["xml"]).group(1)
                               .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
         scripts |= {settings["pre_processing_script"].strip(), settings["post_processing_script"].strip()}
+    for playbook in EXPORT["playbooks"]:  # docgen shows a playbook's scripts when the function has one
+        settings = json.loads(re.search(r"<resilient:function[^>]*>(.*?)</resilient:function>",
+                                        playbook["content"]["xml"]).group(1)
+                              .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+        scripts |= {settings["pre_processing_script"].strip(),
+                    *(script["script_text"].strip() for script in playbook["local_scripts"])}
     shown = re.findall(r"Example Function (?:Input|Post Process) Script:</summary>\n<p>\n\n```python\n(.*?)```",
                        README, re.DOTALL)
     assert len(shown) == 2 * len(EXPORT["functions"])

@@ -44,7 +44,7 @@ RULES = {  # behavior.md §8: rule → (object, function, condition method)
     "Example: Post Task to Slack": ("task", "slack_post_message", None),
     "Example: Post Note to Slack": ("note", "slack_post_message", None),
     "Example: Post Artifact to Slack": ("artifact", "slack_post_message", "not_in"),
-    "Example: Post Incident/Task Attachment to Slack": ("attachment", "slack_post_attachment", None),
+    "Example: Post Incident / Task Attachment to Slack": ("attachment", "slack_post_attachment", None),
     "Example: Post Artifact Attachment to Slack": ("artifact", "slack_post_attachment", "in"),
     "Example: Archive Incident Slack Channel": ("incident", "slack_archive_channel", None),
     "Example: Archive Task Slack Channel": ("task", "slack_archive_channel", None),
@@ -69,7 +69,7 @@ def test_customize_yields_exactly_the_export():
 
 def test_message_destination_is_slack_and_expects_acks():
     assert [(d["programmatic_name"], d["name"], d["export_key"], d["expect_ack"], d["destination_type"])
-            for d in EXPORT["message_destinations"]] == [("slack", "fn_slack", "slack", True, 0)]
+            for d in EXPORT["message_destinations"]] == [("slack", "slack", "slack", True, 0)]
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTION_UUIDS))
@@ -102,14 +102,14 @@ def test_channel_tooltips_state_todays_slack_rule_not_the_2018_one():
 def test_each_function_shows_exactly_the_inputs_it_reads():
     shown = {name: [FIELDS_BY_UUID[item["content"]]["name"] for item in f["view_items"]]
              for name, f in FUNCTIONS.items()}
-    assert shown == {
-        "slack_post_message": ["incident_id", "task_id", "slack_channel", "slack_channel_id",
-                               "slack_is_channel_private", "slack_participant_emails", "slack_text",
-                               "slack_mrkdwn", "slack_as_user", "slack_username"],
-        "slack_post_attachment": ["incident_id", "task_id", "artifact_id", "attachment_id", "slack_channel",
-                                  "slack_channel_id", "slack_is_channel_private", "slack_participant_emails",
-                                  "slack_text"],
-        "slack_archive_channel": ["incident_id", "task_id", "slack_channel_id"],
+    assert shown == {  # in IBM 2.1's order
+        "slack_post_message": ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text",
+                               "slack_mrkdwn", "slack_as_user", "slack_channel_id", "slack_username",
+                               "incident_id", "task_id"],
+        "slack_post_attachment": ["slack_channel", "slack_is_channel_private", "slack_participant_emails",
+                                  "slack_text", "slack_channel_id", "incident_id", "task_id", "artifact_id",
+                                  "attachment_id"],
+        "slack_archive_channel": ["incident_id", "slack_channel_id", "task_id"],
     }
     for function in EXPORT["functions"]:
         assert all(item["field_type"] == "__function" for item in function["view_items"])
@@ -121,7 +121,7 @@ def test_rule_fields_are_activity_fields_read_as_rule_properties():
         "rule_slack_channel": ("Slack channel name", "text"),
         "rule_slack_is_channel_private": ("Slack is channel private", "boolean"),
         "rule_slack_participant_emails": ("Slack users emails", "text"),
-        "rule_slack_text": ("Additional text", "textarea"),
+        "rule_slack_text": ("Additional text", "text"),  # text, as in IBM's 2.1 export
         "slack_channel_id": ("Slack Channel ID", "text"),
     }
     for name, field in activity.items():
@@ -163,9 +163,12 @@ def test_rule_starts_one_workflow_of_its_object_calling_its_function(rule_name):
     for condition in rule.conditions:
         assert condition["field_name"] == "artifact.type"
         assert sorted(condition["value"]) == FILE_TYPES
-    expected_fields = (("slack_channel_id",) if function_name == "slack_archive_channel" else
-                       ("rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails",
-                        "rule_slack_text", "slack_channel_id"))
+    expected_fields = (  # IBM 2.1's order: the Post Artifact item alone asks for the channel ID last
+        ("slack_channel_id",) if function_name == "slack_archive_channel" else
+        ("rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails", "rule_slack_text",
+         "slack_channel_id") if rule_name == "Example: Post Artifact to Slack" else
+        ("rule_slack_channel", "rule_slack_is_channel_private", "slack_channel_id", "rule_slack_participant_emails",
+         "rule_slack_text"))
     assert rule.view_field_names == expected_fields
     raw = next(a for a in EXPORT["actions"] if a["name"] == rule_name)
     assert (raw["type"], raw["logic_type"], raw["enabled"], raw["export_key"]) == (1, "all", True, rule_name)

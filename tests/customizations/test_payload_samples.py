@@ -21,8 +21,8 @@ FUNCTIONS = {f["name"]: [FIELDS[item["content"]] for item in f["view_items"]] fo
 POST_KEYS = list(PostOutcome(channel=Channel(id="C1", name="x", is_private=False), url="https://x", ts="1.2",
                              created=False, linked=True).result())
 CONTENT_KEYS = {
-    "slack_post_message": POST_KEYS,
-    "slack_post_attachment": [*POST_KEYS, "file_id", "file_name"],
+    "slack_post_message": [*POST_KEYS, "user_info"],
+    "slack_post_attachment": [*POST_KEYS, "file_id", "file_name", "user_info"],
     "slack_archive_channel": ["channel", "channel_id", "attachment_id", "attachment_name", "message_count"],
 }
 TEST_RESULTS = {"slack_post_message": s.POST_RESULT, "slack_post_attachment": s.ATTACHMENT_RESULT,
@@ -38,10 +38,13 @@ def test_every_function_has_samples():
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_example_is_a_v2_payload_with_the_real_result_keys(function):
+def test_example_is_a_v2_payload_with_the_real_result_keys_also_flat(function):
     example = load(function, "output_json_example.json")
 
-    assert set(example) == {"version", "success", "reason", "content", "raw", "inputs", "metrics"}
+    # v2 keys, plus the content's keys at the top level as IBM's fn_slack 1.x/2.x sent them
+    assert set(example) == {"version", "success", "reason", "content", "raw", "inputs", "metrics",
+                            *CONTENT_KEYS[function]}
+    assert {key: example[key] for key in CONTENT_KEYS[function]} == example["content"]
     assert (example["version"], example["success"]) == (2.0, True)
     assert list(example["content"]) == CONTENT_KEYS[function]
     assert sorted(example["inputs"]) == sorted(FUNCTIONS[function])
@@ -62,6 +65,15 @@ def test_schema_rejects_a_result_of_the_wrong_shape(function):
     broken = s.v2_payload(dict(TEST_RESULTS[function], channel=42))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_schema_rejects_a_payload_without_the_legacy_flat_keys(function):
+    schema = load(function, "output_json_schema.json")
+    v2_only = {key: value for key, value in s.v2_payload(TEST_RESULTS[function]).items()
+               if key in ("version", "success", "reason", "content", "raw", "inputs", "metrics")}
+    with pytest.raises(jsonschema.ValidationError, match="'channel' is a required property"):
+        jsonschema.validate(v2_only, schema)
 
 
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))

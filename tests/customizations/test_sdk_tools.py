@@ -47,6 +47,9 @@ def sdk_env(tmp_path_factory) -> dict[str, str]:
         json.dumps({"ts": int(time.time()), "version": importlib.metadata.version("resilient-sdk")}))
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env.update(TMPDIR=str(tmp), PIP_NO_INDEX="1")  # PIP_NO_INDEX: prove that nothing is downloaded
+    # docgen shows, per function, the scripts of one playbook calling it, taken from a set of playbook names:
+    # a fixed hash seed makes that choice, and so README's function sections, reproducible.
+    env["PYTHONHASHSEED"] = "0"
     return env
 
 

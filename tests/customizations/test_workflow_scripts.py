@@ -48,14 +48,14 @@ def incident_ctx(**kwargs) -> ScriptContext:
 
 
 def test_post_incident_sets_the_inputs_from_the_incident_and_the_menu_item():
-    inputs = run_pre("example_post_incident_to_slack", incident_ctx())
+    inputs = run_pre("create_slack_message", incident_ctx())
 
     assert {k: v for k, v in inputs.items() if k != "slack_text"} == {
         "incident_id": 2103, **RULE_INPUTS, **MESSAGE_DEFAULTS}
 
 
 def test_post_incident_container_carries_every_incident_field_exactly():
-    container = container_of(run_pre("example_post_incident_to_slack", incident_ctx()))
+    container = container_of(run_pre("create_slack_message", incident_ctx()))
 
     assert list(container) == RESERVED + [
         "Incident ID", "Incident name", "Description", "Incident Types", "NIST Attack Vectors", "Confirmed",
@@ -70,7 +70,7 @@ def test_post_incident_container_carries_every_incident_field_exactly():
 
 
 def test_post_incident_renders_as_an_attachment_linking_back_to_soar_with_no_live_mentions():
-    message, attachment = rendered(run_pre("example_post_incident_to_slack", incident_ctx()))
+    message, attachment = rendered(run_pre("create_slack_message", incident_ctx()))
 
     assert attachment["title"] == "SOAR Incident"
     assert attachment["title_link"] == "https://soar.example.test/#incidents/2103"
@@ -97,7 +97,7 @@ def test_post_incident_with_a_plain_string_description_and_missing_fields():
     incident = {"id": 9, "name": "Bare", "description": "plain <b>text</b>", "incident_type_ids": [],
                 "confirmed": False}
     ctx = ScriptContext(incident=incident, rule_properties={})
-    inputs = run_pre("example_post_incident_to_slack", ctx)
+    inputs = run_pre("create_slack_message", ctx)
 
     assert {k: v for k, v in inputs.items() if k != "slack_text"} == {"incident_id": 9, **MESSAGE_DEFAULTS}
     container = container_of(inputs)
@@ -110,14 +110,14 @@ def test_post_incident_with_a_plain_string_description_and_missing_fields():
 
 
 def test_post_incident_note_links_to_the_slack_message():
-    notes = run_post("example_post_incident_to_slack", incident_ctx(), s.POST_RESULT)
+    notes = run_post("create_slack_message", incident_ctx(), s.POST_RESULT)
 
     assert notes == [("incident", 2103, 'Incident was posted to Slack channel '
                       '<a href="https://acme.slack.com/archives/C0AAA/p1700000000000100">#incident-2103</a>')]
 
 
 def test_post_incident_soft_failure_note_gives_the_reason_escaped():
-    notes = run_post("example_post_incident_to_slack", incident_ctx(), {}, success=False,
+    notes = run_post("create_slack_message", incident_ctx(), {}, success=False,
                      reason="channel <#x> is archived")
 
     assert notes == [("incident", 2103,
@@ -128,7 +128,7 @@ def test_post_incident_soft_failure_note_gives_the_reason_escaped():
 
 def test_post_task_targets_the_task_channel_and_sends_the_task_fields():
     ctx = ScriptContext(incident=s.INCIDENT, task=s.TASK, rule_properties=s.RULE_PROPERTIES)
-    inputs = run_pre("example_post_task_to_slack", ctx)
+    inputs = run_pre("slack_example_post_message_to_slack__task", ctx)
 
     assert {k: v for k, v in inputs.items() if k != "slack_text"} == {
         "incident_id": 2103, "task_id": 77, **RULE_INPUTS, **MESSAGE_DEFAULTS}
@@ -148,13 +148,13 @@ def test_post_task_targets_the_task_channel_and_sends_the_task_fields():
 
 def test_post_closed_task_shows_closed():
     task = dict(s.TASK, status="C")
-    inputs = run_pre("example_post_task_to_slack", ScriptContext(incident=s.INCIDENT, task=task))
+    inputs = run_pre("slack_example_post_message_to_slack__task", ScriptContext(incident=s.INCIDENT, task=task))
     assert container_of(inputs)["Task Status"]["data"] == "Closed"
 
 
 def test_post_task_note_goes_on_the_task():
     ctx = ScriptContext(incident=s.INCIDENT, task=s.TASK)
-    notes = run_post("example_post_task_to_slack", ctx, s.POST_RESULT)
+    notes = run_post("slack_example_post_message_to_slack__task", ctx, s.POST_RESULT)
 
     assert notes == [("task", 77, 'Task was posted to Slack channel '
                       '<a href="https://acme.slack.com/archives/C0AAA/p1700000000000100">#incident-2103</a>')]
@@ -164,7 +164,7 @@ def test_post_task_note_goes_on_the_task():
 
 def test_post_incident_note_sends_the_note_html_to_the_incident_channel():
     ctx = ScriptContext(incident=s.INCIDENT, note=s.INCIDENT_NOTE, rule_properties=s.RULE_PROPERTIES)
-    inputs = run_pre("example_post_note_to_slack", ctx)
+    inputs = run_pre("create_slack_reply", ctx)
 
     assert "task_id" not in inputs
     assert inputs["incident_id"] == 2103
@@ -175,12 +175,12 @@ def test_post_incident_note_sends_the_note_html_to_the_incident_channel():
     _, attachment = rendered(inputs)
     assert attachment["title"] == "SOAR Incident Note"
     assert "✓" in attachment["text"]
-    assert run_post("example_post_note_to_slack", ctx, s.POST_RESULT)[0][:2] == ("incident", 2103)
+    assert run_post("create_slack_reply", ctx, s.POST_RESULT)[0][:2] == ("incident", 2103)
 
 
 def test_post_task_note_goes_to_the_task_channel_and_is_noted_on_the_task():
     ctx = ScriptContext(incident=s.INCIDENT, task=s.TASK, note=s.TASK_NOTE)
-    inputs = run_pre("example_post_note_to_slack", ctx)
+    inputs = run_pre("create_slack_reply", ctx)
 
     assert inputs["task_id"] == 77
     container = container_of(inputs)
@@ -190,7 +190,7 @@ def test_post_task_note_goes_to_the_task_channel_and_is_noted_on_the_task():
     assert container["Note"]["data"] == s.TASK_NOTE["text"]  # SOAR may give the note text as a string
     _, attachment = rendered(inputs)
     assert 'Called: no answer & "voicemail"' in attachment["text"].replace("&amp;", "&")
-    notes = run_post("example_post_note_to_slack", ctx, s.POST_RESULT)
+    notes = run_post("create_slack_reply", ctx, s.POST_RESULT)
     assert notes[0][:2] == ("task", 77)
     assert notes[0][2].startswith("Note was posted to Slack channel <a href=")
 
@@ -199,7 +199,7 @@ def test_post_task_note_goes_to_the_task_channel_and_is_noted_on_the_task():
 
 def test_post_artifact_sends_type_value_creator_and_date():
     ctx = ScriptContext(incident=s.INCIDENT, artifact=s.ARTIFACT, rule_properties=s.RULE_PROPERTIES)
-    inputs = run_pre("example_post_artifact_to_slack", ctx)
+    inputs = run_pre("slack_example_post_message_to_slack__artifact", ctx)
 
     assert {k: v for k, v in inputs.items() if k != "slack_text"} == {
         "incident_id": 2103, **RULE_INPUTS, **MESSAGE_DEFAULTS}
@@ -215,39 +215,39 @@ def test_post_artifact_sends_type_value_creator_and_date():
         "*Artifact Created By*: Resilient Sysadmin",
         "*Artifact Created on*: <!date^1762005828^{date_num} {time_secs}|2025-11-01 14:03:48>",
     ]
-    notes = run_post("example_post_artifact_to_slack", ctx, s.POST_RESULT)
+    notes = run_post("slack_example_post_message_to_slack__artifact", ctx, s.POST_RESULT)
     assert notes == [("incident", 2103, "Artifact 192.168.56.3 was posted to Slack channel "
                       '<a href="https://acme.slack.com/archives/C0AAA/p1700000000000100">#incident-2103</a>')]
 
 
 def test_post_artifact_falls_back_to_creator_id_when_soar_gives_no_creator_object():
     ctx = ScriptContext(incident=s.INCIDENT, artifact=dict(s.ARTIFACT, creator=None, creator_id="bob@x.test"))
-    container = container_of(run_pre("example_post_artifact_to_slack", ctx))
+    container = container_of(run_pre("slack_example_post_message_to_slack__artifact", ctx))
     assert container["Artifact Created By"]["data"] == "bob@x.test"
 
 
-# --- Example: Post Incident/Task Attachment to Slack -------------------------------------------------------
+# --- Example: Post Incident / Task Attachment to Slack -------------------------------------------------------
 
 def test_post_incident_attachment_sends_its_id_and_the_menu_text_as_the_comment():
     ctx = ScriptContext(incident=s.INCIDENT, attachment=s.INCIDENT_ATTACHMENT,
                         rule_properties=s.RULE_PROPERTIES)
-    inputs = run_pre("example_post_attachment_to_slack", ctx)
+    inputs = run_pre("slack_example_post_attachment_to_slack", ctx)
 
     assert inputs == {"incident_id": 2103, "attachment_id": 12, **RULE_INPUTS,
                       "slack_text": s.RULE_PROPERTIES["rule_slack_text"]}
     # The comment is plain text: the function posts it as typed.
     assert parse_container(inputs["slack_text"]) is None
-    notes = run_post("example_post_attachment_to_slack", ctx, s.ATTACHMENT_RESULT)
+    notes = run_post("slack_example_post_attachment_to_slack", ctx, s.ATTACHMENT_RESULT)
     assert notes == [("incident", 2103, "Attachment report.pdf was posted to Slack channel "
                       '<a href="https://acme.slack.com/archives/C0AAA/p1700000000000100">#incident-2103</a>')]
 
 
 def test_post_task_attachment_goes_to_the_task_channel_and_is_noted_on_the_task():
     ctx = ScriptContext(incident=s.INCIDENT, task=s.TASK, attachment=s.TASK_ATTACHMENT)
-    inputs = run_pre("example_post_attachment_to_slack", ctx)
+    inputs = run_pre("slack_example_post_attachment_to_slack", ctx)
 
     assert inputs == {"incident_id": 2103, "attachment_id": 13, "task_id": 77}
-    notes = run_post("example_post_attachment_to_slack", ctx,
+    notes = run_post("slack_example_post_attachment_to_slack", ctx,
                      dict(s.ATTACHMENT_RESULT, file_name="call notes.txt"))
     assert notes[0][:2] == ("task", 77)
     assert "Attachment call notes.txt was posted" in notes[0][2]
@@ -257,11 +257,11 @@ def test_post_task_attachment_goes_to_the_task_channel_and_is_noted_on_the_task(
 
 def test_post_artifact_attachment_sends_the_artifact_id():
     ctx = ScriptContext(incident=s.INCIDENT, artifact=s.FILE_ARTIFACT, rule_properties=s.RULE_PROPERTIES)
-    inputs = run_pre("example_post_artifact_attachment_to_slack", ctx)
+    inputs = run_pre("example_post_attachment_to_slack__artifact", ctx)
 
     assert inputs == {"incident_id": 2103, "artifact_id": 32, **RULE_INPUTS,
                       "slack_text": s.RULE_PROPERTIES["rule_slack_text"]}
-    notes = run_post("example_post_artifact_attachment_to_slack", ctx,
+    notes = run_post("example_post_attachment_to_slack__artifact", ctx,
                      dict(s.ATTACHMENT_RESULT, file_name="invoice <1>.eml"))
     assert notes == [("incident", 2103, "Artifact attachment invoice &lt;1&gt;.eml was posted to Slack "
                       'channel <a href="https://acme.slack.com/archives/C0AAA/p1700000000000100">'
@@ -272,16 +272,16 @@ def test_post_artifact_attachment_sends_the_artifact_id():
 
 def test_archive_incident_channel_sends_only_the_ids():
     ctx = ScriptContext(incident=s.INCIDENT, rule_properties={"slack_channel_id": None})
-    assert run_pre("example_archive_incident_slack_channel", ctx) == {"incident_id": 2103}
+    assert run_pre("archive_slack_channel", ctx) == {"incident_id": 2103}
 
     ctx = ScriptContext(incident=s.INCIDENT, rule_properties={"slack_channel_id": "C0ZZZ"})
-    assert run_pre("example_archive_incident_slack_channel", ctx) == {"incident_id": 2103,
+    assert run_pre("archive_slack_channel", ctx) == {"incident_id": 2103,
                                                                       "slack_channel_id": "C0ZZZ"}
 
 
 def test_archive_incident_channel_note():
     ctx = ScriptContext(incident=s.INCIDENT)
-    notes = run_post("example_archive_incident_slack_channel", ctx, s.ARCHIVE_RESULT)
+    notes = run_post("archive_slack_channel", ctx, s.ARCHIVE_RESULT)
 
     assert notes == [("incident", 2103, "Slack channel #incident-2103 has been archived. The conversation "
                       "history has been saved as an attachment.")]
@@ -289,9 +289,9 @@ def test_archive_incident_channel_note():
 
 def test_archive_task_channel_targets_the_task():
     ctx = ScriptContext(incident=s.INCIDENT, task=s.TASK)
-    assert run_pre("example_archive_task_slack_channel", ctx) == {"incident_id": 2103, "task_id": 77}
+    assert run_pre("slack_example_archive_slack_channel__task", ctx) == {"incident_id": 2103, "task_id": 77}
 
-    notes = run_post("example_archive_task_slack_channel", ctx,
+    notes = run_post("slack_example_archive_slack_channel__task", ctx,
                      dict(s.ARCHIVE_RESULT, channel="task-77"))
     assert notes == [("task", 77, "Slack channel #task-77 has been archived. The conversation history has "
                       "been saved as an attachment.")]
@@ -299,7 +299,7 @@ def test_archive_task_channel_targets_the_task():
 
 def test_archive_failure_note_names_the_reason():
     ctx = ScriptContext(incident=s.INCIDENT, task=s.TASK)
-    notes = run_post("example_archive_task_slack_channel", ctx, {}, success=False,
+    notes = run_post("slack_example_archive_slack_channel__task", ctx, {}, success=False,
                      reason="no Slack channel is linked to this task")
     assert notes == [("task", 77, "The Slack channel could not be archived: no Slack channel is linked to "
                       "this task")]

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from sandbox.soar import SoarSandbox
-from sandbox.soar.driver import SoarDriver
+from sandbox.soar.driver import DriverError, SoarDriver
 from sandbox.soar.scripting import default_export_path
 
 from .stomp_client import connect, hang_up
@@ -82,7 +82,7 @@ def test_a_click_sends_the_function_message_soar_sends_and_the_post_processing_a
     assert headers["Co3ContextToken"] and headers["timestamp"].isdigit()
     body = json.loads(message.body)
     assert body["function"]["name"] == "slack_post_message"
-    assert body["workflow"]["programmatic_name"] == "example_post_incident_to_slack"
+    assert body["workflow"]["programmatic_name"] == "create_slack_message"
     assert body["object"] == {"id": incident["id"], "parent_id": None, "type_id": 0, "type_name": "incident",
                               "name": "Phishing wave", "object_type": "incident"}
     assert body["inputs"]["incident_id"] == incident["id"]
@@ -137,3 +137,46 @@ def test_a_function_not_imported_is_reported_without_sending(soar):
         result = driver.click("Example: Archive Incident Slack Channel", incident_id=incident["id"])
         assert "customize" in result.error
         assert empty.broker.queue_depth(QUEUE) == 0
+
+
+def test_a_playbook_sends_what_its_menu_item_sends_and_its_script_reads_the_playbook_result(soar):
+    incident = soar.create_incident("Phishing wave", "<p>Many <b>mails</b></p>")
+    app = FakeApp(soar, [
+        {"message_type": 0, "message": "Completed", "complete": True,
+         "results": _v2({"channel": "phish", "url": "https://sandbox.slack.com/archives/C1/p1"})},
+    ])
+    result = SoarDriver(soar, timeout=30).run_playbook(
+        "Example: Post Incident to Slack (PB)", incident_id=incident["id"],
+        inputs={"rule_slack_channel": "phish", "rule_slack_is_channel_private": False,
+                "rule_slack_text": "Look at this"})
+    app.close()
+
+    assert result.completed, result.report()
+    body = json.loads(app.seen.messages[0].body)
+    assert body["function"]["name"] == "slack_post_message"
+    assert body["workflow"]["programmatic_name"] == "example_post_incident_to_slack_pb"
+    assert (body["inputs"]["slack_channel"], body["inputs"]["slack_is_channel_private"]) == ("phish", False)
+    assert json.loads(body["inputs"]["slack_text"])["Additional Text"]["data"] == "Look at this"
+    [note] = soar.state.notes_of(incident["id"])
+    assert note["text"] == 'Incident was posted to Slack channel <a href="https://sandbox.slack.com/archives/C1/p1">' \
+                           "#phish</a>"
+    assert [s.name for s in result.steps][-2:] == ["script 'Post message to Slack Post-Process Script'",
+                                                    f"note added to incident {incident['id']}"]
+
+
+def test_a_playbook_whose_activation_conditions_fail_sends_nothing(soar):
+    incident = soar.create_incident("x")
+    sample = soar.add_artifact(incident["id"], "Malware Sample", "a.exe", file_name="a.exe", data=b"MZ")
+    result = SoarDriver(soar, timeout=5).run_playbook("example_post_artifact_attachment_to_slack_pb",
+                                                      incident_id=incident["id"], object_id=sample["id"])
+    assert not result.shown and result.message_id is None
+    assert "activation conditions" in result.error
+    assert soar.broker.queue_depth(QUEUE) == 0
+
+
+def test_a_playbook_refuses_a_field_its_form_does_not_have(soar):
+    incident = soar.create_incident("x")
+    with pytest.raises(DriverError, match="no activation field rule_slack_channel"):
+        SoarDriver(soar, timeout=5).run_playbook("example_archive_incident_slack_channel_pb",
+                                                 incident_id=incident["id"], inputs={"rule_slack_channel": "x"})
+    assert soar.broker.queue_depth(QUEUE) == 0

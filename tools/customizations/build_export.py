@@ -9,13 +9,21 @@ Regenerate after changing a script or a definition:
     python -m tools.customizations.build_export
 
 tests/customizations/test_export_consistency.py fails when export.res differs from what this produces.
+
+Identities: every object that serves the same purpose as one of IBM's fn_slack 2.1 (destination, functions,
+inputs, menu-item fields, rules, workflows, data table, columns, playbooks) carries IBM's name, UUID and type
+(the project's spec ibm-2.1-identities.md), so `customize` on an org that ran IBM's package updates those
+objects in place instead of adding duplicates or clashing with them. Objects IBM does not have (the channel-ID
+column) take stable UUIDs of their own (stable_uuid).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -35,7 +43,7 @@ AUTHOR = "fn-slack-maintainers@fn-slack.dev"
 CHANNEL_RULE = ("Lowercase letters, digits, - and _, at most 80 characters (Slack's rule); a leading # is "
                 "ignored.")
 
-FILE_ARTIFACT_TYPES = ["Email Attachment", "Log File", "Other File", "RFC 822 Email Message File",
+FILE_ARTIFACT_TYPES = ["RFC 822 Email Message File", "Email Attachment", "Log File", "Other File",
                        "X509 Certificate File"]
 
 
@@ -90,91 +98,127 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "Post a message to a Slack channel: plain text, or SOAR incident, task, note or artifact data sent "
         "as the JSON container of the example workflows. Creates the channel and invites people as "
         "needed, and links the channel to the incident or task in the Slack Conversations data table.",
-        ["incident_id", "task_id", "slack_channel", "slack_channel_id", "slack_is_channel_private",
-         "slack_participant_emails", "slack_text", "slack_mrkdwn", "slack_as_user", "slack_username"]),
+        ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_mrkdwn",
+         "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id"]),
     "slack_post_attachment": (
         "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8", "Post attachment to Slack",
         "Upload an incident attachment, a task attachment or an artifact's file to a Slack channel, "
         "with slack_text as its comment. Artifacts of type Malware Sample are refused unless "
         "allow_malware_samples is set in app.config.",
-        ["incident_id", "task_id", "artifact_id", "attachment_id", "slack_channel", "slack_channel_id",
-         "slack_is_channel_private", "slack_participant_emails", "slack_text"]),
+        ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_channel_id",
+         "incident_id", "task_id", "artifact_id", "attachment_id"]),
     "slack_archive_channel": (
         "8f3a9d1d-8182-4c5b-b422-cfeee33de0dc", "Archive Slack Channel",
         "Save the whole conversation of the Slack channel linked to the incident or task (threads "
         "included) as an attachment, then archive the channel. The channel is not archived when the "
         "history could not be saved.",
-        ["incident_id", "task_id", "slack_channel_id"]),
+        ["incident_id", "slack_channel_id", "task_id"]),
 }
 
 # --- rule (menu item) fields (behavior.md §8) ----------------------------------------------------------
-# name: (label, input_type, placeholder, tooltip)
-ACTIVITY_FIELDS: dict[str, tuple[str, str, str, str]] = {
-    "rule_slack_channel": ("Slack channel name", "text", "incident-2103",
+# name: (IBM 2.1 uuid, label, input_type, placeholder, tooltip). rule_slack_text stays "text" as in IBM's
+# export: SOAR does not change the type of an existing field on import.
+ACTIVITY_FIELDS: dict[str, tuple[str, str, str, str, str]] = {
+    "rule_slack_channel": ("24df3e1c-2c28-4e7d-ac28-4fea0a3877a2", "Slack channel name", "text", "incident-2103",
                            "Existing or new channel. " + CHANNEL_RULE + " Empty: the channel linked to "
                            "this incident or task."),
-    "rule_slack_is_channel_private": ("Slack is channel private", "boolean", "",
+    "rule_slack_is_channel_private": ("3b1a6628-5ef0-495c-955e-10c3e5f9f4e2", "Slack is channel private",
+                                      "boolean", "",
                                       "Whether the channel is private. Needed when the channel is new."),
-    "rule_slack_participant_emails": ("Slack users emails", "text", "alice@example.com, bob@example.com",
+    "rule_slack_participant_emails": ("b2df44e2-5ae6-43ae-b86c-9c5f475f9c79", "Slack users emails", "text",
+                                      "alice@example.com, bob@example.com",
                                       "Comma-separated e-mail addresses of workspace members to invite."),
-    "rule_slack_text": ("Additional text", "textarea", "",
+    "rule_slack_text": ("2f0fcad3-79f1-410b-b7f0-6a6fa0ee3947", "Additional text", "text", "",
                         "Text shown above the data in Slack. Slack mentions such as <@U0123ABCD> and "
                         "#channel work here."),
-    "slack_channel_id": ("Slack Channel ID", "text", "C0123456789",
+    "slack_channel_id": ("7cbbbfdf-f1a0-4e32-9e5c-632a1835de1e", "Slack Channel ID", "text", "C0123456789",
                          "Optional Slack channel ID; it wins over the channel name and the linked "
                          "channel."),
 }
 
-POST_FIELDS = ["rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails",
-               "rule_slack_text", "slack_channel_id"]
+# The menu items' field order, as in IBM's rules (the Post Artifact item asks for the channel ID last).
+POST_FIELDS = ["rule_slack_channel", "rule_slack_is_channel_private", "slack_channel_id",
+               "rule_slack_participant_emails", "rule_slack_text"]
+POST_FIELDS_ID_LAST = ["rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails",
+                       "rule_slack_text", "slack_channel_id"]
 
 # --- data table (behavior.md §5) ----------------------------------------------------------------------
 TABLE_NAME = "slack_conversations_db"
 TABLE_UUID = "e2036bf3-61ea-4752-8d6f-2b4ea262bb1b"
-# name: (label, input_type, rich_text, width, tooltip)
-TABLE_COLUMNS: dict[str, tuple[str, str, bool, int, str]] = {
-    "slack_db_time": ("Time", "datetimepicker", False, 140, "When the channel was linked"),
-    "slack_db_res_id": ("Resilient ID", "text", False, 120,
+# name: (uuid, label, input_type, rich_text, width, tooltip); the first five are IBM 2.1's columns.
+TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
+    "slack_db_time": ("656a7daf-b64a-4559-987d-b789d0ec4c4b", "Time", "datetimepicker", False, 140,
+                      "When the channel was linked"),
+    "slack_db_res_id": ("ce3c9a1e-2800-47da-a5b9-c37825790943", "Resilient ID", "text", False, 120,
                         "RES-<incident ID>, or RES-<incident ID>-<task ID> for a task"),
-    "slack_db_channel": ("Slack channel name", "text", False, 180, ""),
-    "slack_db_channel_type": ("Slack channel type", "text", False, 90, "Private or Public"),
-    "slack_db_permalink": ("Slack URL", "textarea", True, 120, "Link to the first message posted"),
-    "slack_db_channel_id": ("Slack channel ID", "text", False, 120,
+    "slack_db_channel": ("df0165d4-6367-4914-b80c-c8877b20c011", "Slack channel name", "text", False, 180, ""),
+    "slack_db_channel_type": ("ce4c8399-09e3-481a-976f-b076c98965f7", "Slack channel type", "text", False, 90,
+                              "Private or Public"),
+    "slack_db_permalink": ("2f95366b-dd32-4035-8811-549646c0af5c", "Slack URL", "textarea", True, 120,
+                           "Link to the first message posted"),
+    "slack_db_channel_id": (stable_uuid("column", "slack_db_channel_id"), "Slack channel ID", "text", False, 120,
                             "Slack's ID of the channel, so later posts need no lookup"),
 }
 
-# --- rules and workflows (behavior.md §8) -------------------------------------------------------------
-# rule name: (object type, workflow programmatic name, function, conditions, rule fields, description)
-RULES: dict[str, tuple[str, str, str, list[dict[str, Any]], list[str], str]] = {
-    "Example: Post Incident to Slack": (
-        "incident", "example_post_incident_to_slack", "slack_post_message", [], POST_FIELDS,
-        "Posts the incident's main fields to Slack and notes the post on the incident."),
-    "Example: Post Task to Slack": (
-        "task", "example_post_task_to_slack", "slack_post_message", [], POST_FIELDS,
-        "Posts the task to the task's Slack channel and notes the post on the task."),
-    "Example: Post Note to Slack": (
-        "note", "example_post_note_to_slack", "slack_post_message", [], POST_FIELDS,
-        "Posts an incident or task note to Slack and notes the post on its task or incident."),
-    "Example: Post Artifact to Slack": (
-        "artifact", "example_post_artifact_to_slack", "slack_post_message",
-        [{"evaluation_id": None, "field_name": "artifact.type", "method": "not_in", "type": None,
-          "value": FILE_ARTIFACT_TYPES}], POST_FIELDS,
+# --- rules and workflows (behavior.md §8; identities of IBM 2.1) -------------------------------------------
+@dataclass(frozen=True)
+class RuleSpec:
+    """A menu item and the workflow it starts (both with IBM 2.1's identity)."""
+
+    uuid: str
+    object_type: str
+    workflow: str          # programmatic name
+    workflow_uuid: str
+    scripts: str           # stem of the script files in scripts/ (<stem>_pre.py, <stem>_post.py)
+    function: str
+    conditions: list[dict[str, Any]]
+    fields: list[str]
+    description: str
+
+
+def _artifact_condition(method: str) -> list[dict[str, Any]]:
+    return [{"evaluation_id": None, "field_name": "artifact.type", "method": method, "type": None,
+             "value": FILE_ARTIFACT_TYPES}]
+
+
+RULES: dict[str, RuleSpec] = {
+    "Example: Post Incident to Slack": RuleSpec(
+        "c915619e-ca11-4fb1-ba9d-a2d9439c92f2", "incident", "create_slack_message",
+        "8df6f333-4423-4e9d-9554-dceacd311cba", "example_post_incident_to_slack", "slack_post_message", [],
+        POST_FIELDS, "Posts the incident's main fields to Slack and notes the post on the incident."),
+    "Example: Post Task to Slack": RuleSpec(
+        "154221cd-f1c1-4c6c-b4d2-61ff709e23fb", "task", "slack_example_post_message_to_slack__task",
+        "eba8f270-2d03-4da8-a812-2c8783742454", "example_post_task_to_slack", "slack_post_message", [],
+        POST_FIELDS, "Posts the task to the task's Slack channel and notes the post on the task."),
+    "Example: Post Note to Slack": RuleSpec(
+        "ac5066e7-2644-48e3-9ecb-85ec2c16bb6d", "note", "create_slack_reply",
+        "d9edaa38-20df-4c0e-a017-9fe721368025", "example_post_note_to_slack", "slack_post_message", [],
+        POST_FIELDS, "Posts an incident or task note to Slack and notes the post on its task or incident."),
+    "Example: Post Artifact to Slack": RuleSpec(
+        "dfd73b22-4438-46ea-9e01-888edc0174e7", "artifact", "slack_example_post_message_to_slack__artifact",
+        "b3846e02-e1f9-420e-86ac-5bf0b8f95a9f", "example_post_artifact_to_slack", "slack_post_message",
+        _artifact_condition("not_in"), POST_FIELDS_ID_LAST,
         "Posts an artifact's type and value to Slack and notes the post on the incident."),
-    "Example: Post Incident/Task Attachment to Slack": (
-        "attachment", "example_post_attachment_to_slack", "slack_post_attachment", [], POST_FIELDS,
+    "Example: Post Incident / Task Attachment to Slack": RuleSpec(
+        "4bd47712-bc92-405d-9367-39affe544b91", "attachment", "slack_example_post_attachment_to_slack",
+        "dc4c831c-a444-4aac-aa1c-c74899ef9a50", "example_post_attachment_to_slack", "slack_post_attachment", [],
+        POST_FIELDS,
         "Uploads an incident or task attachment to Slack and notes the upload on its task or incident."),
-    "Example: Post Artifact Attachment to Slack": (
-        "artifact", "example_post_artifact_attachment_to_slack", "slack_post_attachment",
-        [{"evaluation_id": None, "field_name": "artifact.type", "method": "in", "type": None,
-          "value": FILE_ARTIFACT_TYPES}], POST_FIELDS,
+    "Example: Post Artifact Attachment to Slack": RuleSpec(
+        "0a8570be-c6ba-4f1d-83a1-67bd95647975", "artifact", "example_post_attachment_to_slack__artifact",
+        "27254f22-8ebb-4790-a557-0a83cb802196", "example_post_artifact_attachment_to_slack",
+        "slack_post_attachment", _artifact_condition("in"), POST_FIELDS,
         "Uploads a file artifact (never a Malware Sample) to Slack and notes the upload on the incident."),
-    "Example: Archive Incident Slack Channel": (
-        "incident", "example_archive_incident_slack_channel", "slack_archive_channel", [],
-        ["slack_channel_id"],
+    "Example: Archive Incident Slack Channel": RuleSpec(
+        "1835248d-cb58-45c6-8bb6-e30be25fe5e3", "incident", "archive_slack_channel",
+        "390425c1-1ce6-4f31-a522-372c19ba2370", "example_archive_incident_slack_channel", "slack_archive_channel",
+        [], ["slack_channel_id"],
         "Saves the history of the incident's Slack channel as an incident attachment, then archives "
         "the channel."),
-    "Example: Archive Task Slack Channel": (
-        "task", "example_archive_task_slack_channel", "slack_archive_channel", [], ["slack_channel_id"],
+    "Example: Archive Task Slack Channel": RuleSpec(
+        "0ce98ccf-197d-45ed-9543-8a9d59f0e767", "task", "slack_example_archive_slack_channel__task",
+        "fcc94828-cb91-4781-b706-f3a6ae01e805", "example_archive_task_slack_channel", "slack_archive_channel",
+        [], ["slack_channel_id"],
         "Saves the history of the task's Slack channel as a task attachment, then archives the channel."),
 }
 
@@ -183,8 +227,8 @@ RESULT_NAMES = {"slack_post_message": "post_message_result",
                 "slack_archive_channel": "archive_channel_result"}
 
 DESTINATION = {"api_keys": [], "destination_type": 0, "expect_ack": True, "export_key": "slack",
-               "name": "fn_slack", "programmatic_name": "slack", "tags": [], "users": [],
-               "uuid": stable_uuid("destination", "slack")}
+               "name": "slack", "programmatic_name": "slack", "tags": [], "users": [],
+               "uuid": "611f10f7-1b7d-49c5-8692-3b838156d42b"}
 
 INTERNAL_FIELD = {"export_key": "incident/internal_customizations_field", "id": 0, "input_type": "text",
                   "internal": True, "name": "internal_customizations_field", "read_only": True,
@@ -237,14 +281,14 @@ def read_script(workflow: str, kind: str) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def workflow_xml(programmatic_name: str, name: str, description: str, function_name: str) -> str:
+def workflow_xml(programmatic_name: str, name: str, description: str, function_name: str, scripts: str) -> str:
     """Return the BPMN XML of a start → function → end workflow calling ``function_name``."""
     fn_uuid, fn_display, _, _ = FUNCTIONS[function_name]
     fn_json = json.dumps({
         "inputs": {},
-        "post_processing_script": read_script(programmatic_name, "post"),
+        "post_processing_script": read_script(scripts, "post"),
         "post_processing_script_language": "python3",
-        "pre_processing_script": read_script(programmatic_name, "pre"),
+        "pre_processing_script": read_script(scripts, "pre"),
         "pre_processing_script_language": "python3",
         "result_name": RESULT_NAMES[function_name],
     }, separators=(",", ":"), sort_keys=True)
@@ -279,6 +323,211 @@ def workflow_xml(programmatic_name: str, name: str, description: str, function_n
     )
 
 
+# --- playbooks (IBM 2.1's eight, with their identities; soar-export-format.md §10) ------------------------
+PLAYBOOK_RESULT = "slack_info"  # result_name of the function step, read as playbook.functions.results.slack_info
+
+
+@dataclass(frozen=True)
+class PlaybookSpec:
+    """A manual playbook: the counterpart of one menu item, calling the same function with the same scripts."""
+
+    display_name: str
+    uuid: str
+    rule: str                      # the menu item it stands beside (object type, function, conditions, scripts)
+    fields_type_uuid: str
+    tag_uuid: str
+    script_name: str
+    script_uuid: str
+    fields: list[tuple[str, str]]  # (activation field name, uuid) in view order
+
+
+PLAYBOOKS: dict[str, PlaybookSpec] = {
+    "example_archive_incident_slack_channel_pb": PlaybookSpec(
+        "Example: Archive Incident Slack Channel (PB)", "f64c0ae6-cf29-4ca9-82cb-12804c304a58",
+        "Example: Archive Incident Slack Channel", "dcf1fff6-1f8b-4cf7-86f2-454cbd70404f",
+        "37f6a781-1a51-43f7-a7a3-1dd89306009c", "Archive Slack Channel Post-Process Script",
+        "9ad279d3-f265-497e-ba74-747e7a7f138b", [("slack_channel_id", "ed6eedab-21b3-47f9-8ed8-b8cf399af97e")]),
+    "example_archive_task_slack_channel_pb": PlaybookSpec(
+        "Example: Archive Task Slack Channel (PB)", "ec053ff0-3316-4e30-8498-e03efad45d95",
+        "Example: Archive Task Slack Channel", "d14dcee7-b9ef-45c3-bd91-32e0d76021cc",
+        "ded14058-2fbd-4fbb-87a3-6b546fb97f8c", "Archive Slack Channel Post-Process Script",
+        "69011e0f-54ff-47f7-9319-2b36730df65e", [("slack_channel_id", "53c08b62-5149-4e43-a0b5-fb5e32a6889b")]),
+    "example_post_artifact_attachment_to_slack_pb": PlaybookSpec(
+        "Example: Post Artifact Attachment to Slack (PB)", "edbbfb37-f3a9-4993-8000-dc3c9f1630af",
+        "Example: Post Artifact Attachment to Slack", "57f1afdf-59e4-429f-8c0a-591c190e54b4",
+        "80e4182e-171f-410a-ab03-2c7fe8c96791", "Post attachment to Slack Post-Process Script",
+        "b1a156b3-b2bd-41b0-a3e7-fadca2232386", [
+            ("rule_slack_channel", "5a8cd4ee-212b-42bf-bf05-9bd569bbc291"),
+            ("rule_slack_is_channel_private", "769edc9e-777a-4252-85df-5930b9cf873d"),
+            ("slack_channel_id", "1c9c244f-6c8e-4789-976a-2a06aa15ba4c"),
+            ("rule_slack_participant_emails", "37472dd2-3596-4c5b-b6a8-7383b85be8da"),
+            ("rule_slack_text", "015d9760-6f73-474d-8043-fa564bf95408")]),
+    "example_post_artifact_to_slack_pb": PlaybookSpec(
+        "Example: Post Artifact to Slack (PB)", "983c792d-6396-4caa-afbd-15db8d91dbb9",
+        "Example: Post Artifact to Slack", "514a4e78-f359-45be-890e-f7b870ea383d",
+        "added629-9037-45c7-9e37-132c719cbf61", "Post message to Slack",
+        "078d6518-62bb-47a8-b91e-9a72ec34878b", [
+            ("rule_slack_channel", "1d3847d0-b639-46b6-8fd8-7dd81464475d"),
+            ("rule_slack_is_channel_private", "9c743954-4f87-412a-a21c-64d39c872d44"),
+            ("rule_slack_participant_emails", "c1cc0f48-b7fc-4b15-8d21-a09f6c0fb5cc"),
+            ("rule_slack_text", "b803b5f7-b789-49b7-b9bb-14598e141594"),
+            ("slack_channel_id", "4c358baf-1d51-4713-a4fd-11b61e90cfdd")]),
+    "example_post_incident__task_attachment_to_slack_pb": PlaybookSpec(
+        "Example: Post Incident / Task Attachment to Slack (PB)", "8cbc1fd1-6da8-4f58-aeb3-45783ff6c318",
+        "Example: Post Incident / Task Attachment to Slack", "7393a3a3-6e2d-4955-90f0-7966fc0a6f30",
+        "e3305743-e52a-4104-89b3-03f7fe940440", "Post attachment to Slack Post-Process Script",
+        "0157189b-8e2f-4d9e-a1b8-ca88d965def0", [
+            ("rule_slack_channel", "4021ae7b-3ba0-49f8-a6bc-d6a80c6bfef0"),
+            ("rule_slack_is_channel_private", "b593cc52-e1c0-426c-9440-61dced2d7dc5"),
+            ("slack_channel_id", "1ae882ee-09ae-4cf2-af4b-934f985fb6ac"),
+            ("rule_slack_participant_emails", "c4f14c34-d2ba-4f23-9f46-9dbc95801e09"),
+            ("rule_slack_text", "3d0143cc-e161-4277-9d1e-f221988045ee")]),
+    "example_post_incident_to_slack_pb": PlaybookSpec(
+        "Example: Post Incident to Slack (PB)", "7e56abfb-53ba-49ca-9c67-f5a023b313e6",
+        "Example: Post Incident to Slack", "515ec18e-6c3f-4c1b-ba66-9a335ca72bdb",
+        "34fa4bdb-fbcd-429f-88e7-ef5f48d61ccc", "Post message to Slack Post-Process Script",
+        "0fe49f12-e387-405a-8771-4d7de5454034", [
+            ("rule_slack_channel", "4f0c6dfc-5afd-4e4e-85ab-012e109b6bca"),
+            ("rule_slack_is_channel_private", "b7552e08-b4fb-4900-91fa-23dbe448b431"),
+            ("slack_channel_id", "16dfec53-9777-4ac5-aba2-f09e7f649ccf"),
+            ("rule_slack_participant_emails", "4cb7cf15-5053-43c8-9e15-e14ad14613d6"),
+            ("rule_slack_text", "19562da3-7f2e-41e2-bf42-6252619b8743")]),
+    "example_post_note_to_slack_pb": PlaybookSpec(
+        "Example: Post Note to Slack (PB)", "75ed7c8c-78ef-4d6d-8208-9cfcfcff17b4",
+        "Example: Post Note to Slack", "ae06b9d7-1529-4300-8112-7ce9f6045614",
+        "cf0964b8-5b71-4dc5-bccc-a5cddc5f1ee0", "Post Note to Slack Post-Process Script",
+        "04af258b-e38c-41f8-8246-9d178bac1454", [
+            ("rule_slack_channel", "3a7fe4bc-a145-4bed-8870-26d3be4bdee9"),
+            ("rule_slack_is_channel_private", "c3549f01-5e65-4ad5-bf61-4a85bac91b15"),
+            ("slack_channel_id", "0fc5bf72-c0e1-4fc7-a79c-fc8d8323da66"),
+            ("rule_slack_participant_emails", "25ab3583-32ba-48e5-a57c-045060be9f72"),
+            ("rule_slack_text", "c693609c-3e59-4e0c-b45a-7ade7379b363")]),
+    "example_post_task_to_slack_pb": PlaybookSpec(
+        "Example: Post Task to Slack (PB)", "2bcb265a-9fee-4659-be16-d90ffed74dda",
+        "Example: Post Task to Slack", "e8755cd9-18ab-4367-b279-762dd880181b",
+        "746b16e4-f7f1-48a9-85e0-1847e5ea45e0", "Post Task to Slack Post-Process Script",
+        "2974d37b-560f-4945-af74-ae486c74b1fd", [
+            ("rule_slack_channel", "6e12e09d-86aa-4dd4-a60c-3bacb1a4b7e1"),
+            ("rule_slack_is_channel_private", "8af203e0-1485-4cc1-81d5-ca571d350fe0"),
+            ("slack_channel_id", "89898279-318a-4d96-ab49-dd4b99593c6d"),
+            ("rule_slack_participant_emails", "43c57513-8fcd-4e73-91d3-8716c5290a18"),
+            ("rule_slack_text", "8174b60f-8935-4c69-9122-0da6bc0801b0")]),
+}
+
+
+def playbook_type_name(playbook_uuid: str) -> str:
+    """The playbook's deployment id, which also names its inputs' type: ``playbook_<uuid with _>``."""
+    return "playbook_" + playbook_uuid.replace("-", "_")
+
+
+def playbook_pre_script(spec: PlaybookSpec) -> str:
+    """The function step's pre-processing script: the menu item's, reading the playbook's inputs.
+
+    A playbook has no ``rule``: its activation fields (same names as the menu item's fields) are
+    ``playbook.inputs.<name>``.
+    """
+    text = read_script(RULES[spec.rule].scripts, "pre").replace("rule.properties.", "playbook.inputs.")
+    if "rule." in text:
+        raise ValueError(f"{spec.display_name}: the pre-processing script still reads rule.*")
+    head = f"# {spec.display_name}: the function step's pre-processing, reading the playbook's inputs.\n"
+    return head + text
+
+
+def playbook_post_script(spec: PlaybookSpec) -> str:
+    """The local script after the function step: the menu item's post-processing on the playbook's result."""
+    return (f"# {spec.display_name}: runs after the function step; its result is "
+            f"playbook.functions.results.{PLAYBOOK_RESULT}.\n"
+            f"results = playbook.functions.results.{PLAYBOOK_RESULT}\n\n"
+            + read_script(RULES[spec.rule].scripts, "post"))
+
+
+def playbook_xml(name: str, spec: PlaybookSpec) -> str:
+    """Return the BPMN XML of a start → function → local script → end playbook."""
+    rule = RULES[spec.rule]
+    fn_uuid, fn_display, _, _ = FUNCTIONS[rule.function]
+    fn_json = json.dumps({
+        "inputs": {},
+        "pre_processing_script": playbook_pre_script(spec),
+        "pre_processing_script_language": "python3",
+        "result_name": PLAYBOOK_RESULT,
+    }, separators=(",", ":"), sort_keys=True)
+    attr = {'"': "&quot;"}
+    start, task, script, end = "StartEvent_155asxm", "ServiceTask_1", "ScriptTask_2", "EndPoint_3"
+    flows = [("Flow_start", start, task), ("Flow_result", task, script), ("Flow_end", script, end)]
+    shapes = [(start, 36, 36, 162, 188), (task, 80, 100, 250, 166), (script, 80, 100, 420, 166),
+              (end, 36, 36, 592, 188)]
+    waypoints = {"Flow_start": (198, 350), "Flow_result": (350, 420), "Flow_end": (520, 592)}
+    return (
+        BPMN_HEADER
+        + f'<process id="{playbook_type_name(spec.uuid)}" isExecutable="true" name="{escape(name, attr)}">'
+        + f'<startEvent id="{start}"><outgoing>Flow_start</outgoing></startEvent>'
+        + f'<serviceTask id="{task}" name="{escape(fn_display, attr)}" resilient:type="function">'
+        + f'<extensionElements><resilient:function uuid="{fn_uuid}">{escape(fn_json)}'
+        + "</resilient:function></extensionElements>"
+        + "<incoming>Flow_start</incoming><outgoing>Flow_result</outgoing></serviceTask>"
+        + f'<scriptTask id="{script}" name="{escape(spec.script_name, attr)}">'
+        + f'<extensionElements><resilient:script uuid="{spec.script_uuid}"/></extensionElements>'
+        + "<incoming>Flow_result</incoming><outgoing>Flow_end</outgoing><script>script</script></scriptTask>"
+        + f'<endEvent id="{end}" resilient:documentation="End point"><incoming>Flow_end</incoming></endEvent>'
+        + "".join(f'<sequenceFlow id="{flow}" sourceRef="{src}" targetRef="{dst}"/>' for flow, src, dst in flows)
+        + "</process>"
+        + '<bpmndi:BPMNDiagram id="BPMNDiagram_1"><bpmndi:BPMNPlane bpmnElement="undefined" id="BPMNPlane_1">'
+        + "".join(f'<bpmndi:BPMNShape bpmnElement="{el}" id="{el}_di"><omgdc:Bounds height="{h}" width="{w}" '
+                  f'x="{x}" y="{y}"/></bpmndi:BPMNShape>' for el, h, w, x, y in shapes)
+        + "".join(f'<bpmndi:BPMNEdge bpmnElement="{flow}" id="{flow}_di"><omgdi:waypoint x="{waypoints[flow][0]}" '
+                  f'y="206"/><omgdi:waypoint x="{waypoints[flow][1]}" y="206"/></bpmndi:BPMNEdge>'
+                  for flow, _, _ in flows)
+        + "</bpmndi:BPMNPlane></bpmndi:BPMNDiagram></definitions>"
+    )
+
+
+def build_playbook(name: str, spec: PlaybookSpec, index: int) -> dict[str, Any]:
+    """Return one ``playbooks[]`` entry: a manual playbook with the menu item's fields as its inputs."""
+    rule = RULES[spec.rule]
+    type_name = playbook_type_name(spec.uuid)
+    fields = {}
+    for order, (field_name, field_uuid) in enumerate(spec.fields):
+        _, label, input_type, placeholder, tooltip = ACTIVITY_FIELDS[field_name]
+        field = _field(field_name, export_type=type_name, type_id=28, field_id=401 + 10 * index + order,
+                       label=label, input_type=input_type, field_uuid=field_uuid, tooltip=tooltip,
+                       placeholder=placeholder, prefix="properties")
+        fields[field_name] = field
+    author = {"display_name": "fn_slack maintainers", "id": 1, "name": AUTHOR, "type": "user"}
+    return {
+        "activation_type": "manual",
+        "content": {"content_version": 1, "xml": playbook_xml(name, spec)},
+        "create_date": EXPORT_DATE, "creator_principal": author, "deployment_id": type_name,
+        "description": {"content": rule.description + " Playbook counterpart of the menu item "
+                        f"{spec.rule!r}.", "format": "text"},
+        "display_name": spec.display_name, "export_key": name, "field_type_handle": type_name,
+        "fields_type": {
+            "actions": [], "display_name": spec.display_name, "export_key": type_name, "fields": fields,
+            "for_actions": False, "for_custom_fields": False, "for_notifications": False, "for_workflows": False,
+            "id": None, "parent_types": ["__playbook"],
+            "properties": {"can_create": False, "can_destroy": False, "for_who": []}, "scripts": [], "tags": [],
+            "type_id": 28, "type_name": type_name, "uuid": spec.fields_type_uuid,
+        },
+        "has_logical_errors": False, "id": index + 1, "is_deleted": False, "is_locked": False,
+        "last_modified_principal": author, "last_modified_time": EXPORT_DATE,
+        "local_scripts": [{
+            "actions": [], "created_date": EXPORT_DATE, "description": "", "enabled": False,
+            "export_key": spec.script_name, "id": index + 1, "language": "python3",
+            "last_modified_by": AUTHOR, "last_modified_time": EXPORT_DATE, "name": spec.script_name,
+            "object_type": rule.object_type, "playbook_handle": name,
+            "programmatic_name": f"{name}_" + re.sub(r"[^a-z0-9]+", "_", spec.script_name.lower()).strip("_"),
+            "script_text": playbook_post_script(spec), "tags": [], "uuid": spec.script_uuid,
+        }],
+        "manual_settings": {
+            "activation_conditions": {"conditions": rule.conditions, "logic_type": "all"},
+            "view_items": [_view_item(field_uuid, type_name) for _, field_uuid in spec.fields],
+        },
+        "name": name, "object_type": rule.object_type, "status": "enabled",
+        "tag": {"display_name": "Playbook_" + spec.uuid, "id": index + 1, "name": type_name, "type": "playbook",
+                "uuid": spec.tag_uuid},
+        "type": "default", "uuid": spec.uuid, "version": 1,
+    }
+
+
 def build_export() -> dict[str, Any]:
     """Return the complete export as a JSON-ready dict."""
     fields: list[dict[str, Any]] = []
@@ -286,39 +535,37 @@ def build_export() -> dict[str, Any]:
         fields.append(_field(name, export_type="__function", type_id=11, field_id=101 + index, label=name,
                              input_type=input_type, field_uuid=field_uuid, tooltip=tooltip,
                              required=required))
-    activity_uuids = {name: stable_uuid("actioninvocation", name) for name in ACTIVITY_FIELDS}
-    for index, (name, (label, input_type, placeholder, tooltip)) in enumerate(ACTIVITY_FIELDS.items()):
+    for index, (name, (field_uuid, label, input_type, placeholder, tooltip)) in enumerate(ACTIVITY_FIELDS.items()):
         fields.append(_field(name, export_type="actioninvocation", type_id=6, field_id=201 + index,
-                             label=label, input_type=input_type, field_uuid=activity_uuids[name],
+                             label=label, input_type=input_type, field_uuid=field_uuid,
                              tooltip=tooltip, placeholder=placeholder, prefix="properties"))
     fields.append(INTERNAL_FIELD)
 
-    workflow_ids = {spec[1]: index + 1 for index, spec in enumerate(RULES.values())}
     workflows, actions = [], []
     function_backrefs: dict[str, list[dict[str, Any]]] = {name: [] for name in FUNCTIONS}
-    for index, (rule_name, (object_type, wf_name, function, conditions, rule_fields, description)) \
-            in enumerate(RULES.items()):
-        workflow_id = workflow_ids[wf_name]
-        xml = workflow_xml(wf_name, rule_name, description, function)
+    for index, (rule_name, rule) in enumerate(RULES.items()):
+        workflow_id = index + 1
+        xml = workflow_xml(rule.workflow, rule_name, rule.description, rule.function, rule.scripts)
         workflows.append({
-            "actions": [], "content": {"version": 1, "workflow_id": wf_name, "xml": xml},
-            "content_version": 1, "description": description, "export_key": wf_name,
+            "actions": [], "content": {"version": 1, "workflow_id": rule.workflow, "xml": xml},
+            "content_version": 1, "description": rule.description, "export_key": rule.workflow,
             "last_modified_by": AUTHOR, "last_modified_time": EXPORT_DATE, "name": rule_name,
-            "object_type": object_type, "programmatic_name": wf_name, "tags": [],
-            "uuid": stable_uuid("workflow", wf_name), "workflow_id": workflow_id,
+            "object_type": rule.object_type, "programmatic_name": rule.workflow, "tags": [],
+            "uuid": rule.workflow_uuid, "workflow_id": workflow_id,
         })
-        function_backrefs[function].append({
-            "actions": [], "description": None, "name": rule_name, "object_type": object_type,
-            "programmatic_name": wf_name, "tags": [], "uuid": None, "workflow_id": workflow_id,
+        function_backrefs[rule.function].append({
+            "actions": [], "description": None, "name": rule_name, "object_type": rule.object_type,
+            "programmatic_name": rule.workflow, "tags": [], "uuid": None, "workflow_id": workflow_id,
         })
         actions.append({
-            "automations": [], "conditions": conditions, "enabled": True, "export_key": rule_name,
+            "automations": [], "conditions": rule.conditions, "enabled": True, "export_key": rule_name,
             "id": index + 1, "logic_type": "all", "message_destinations": [], "name": rule_name,
-            "object_type": object_type, "tags": [], "timeout_seconds": 86400, "type": 1,
-            "uuid": stable_uuid("rule", rule_name),
-            "view_items": [_view_item(activity_uuids[name], "actioninvocation") for name in rule_fields],
-            "workflows": [wf_name],
+            "object_type": rule.object_type, "tags": [], "timeout_seconds": 86400, "type": 1,
+            "uuid": rule.uuid,
+            "view_items": [_view_item(ACTIVITY_FIELDS[name][0], "actioninvocation") for name in rule.fields],
+            "workflows": [rule.workflow],
         })
+    playbooks = [build_playbook(name, spec, index) for index, (name, spec) in enumerate(PLAYBOOKS.items())]
 
     functions = []
     for index, (name, (fn_uuid, display, description, inputs)) in enumerate(FUNCTIONS.items()):
@@ -334,9 +581,9 @@ def build_export() -> dict[str, Any]:
         })
 
     columns = {}
-    for order, (name, (label, input_type, rich_text, width, tooltip)) in enumerate(TABLE_COLUMNS.items()):
+    for order, (name, (col_uuid, label, input_type, rich_text, width, tooltip)) in enumerate(TABLE_COLUMNS.items()):
         column = _field(name, export_type=TABLE_NAME, type_id=1000, field_id=301 + order, label=label,
-                        input_type=input_type, field_uuid=stable_uuid("column", name), tooltip=tooltip,
+                        input_type=input_type, field_uuid=col_uuid, tooltip=tooltip,
                         rich_text=rich_text)
         column.update(order=order, width=width)
         columns[name] = column
@@ -354,7 +601,7 @@ def build_export() -> dict[str, Any]:
         "geos": None, "groups": None, "id": 1, "inbound_destinations": [], "inbound_mailboxes": None,
         "incident_artifact_types": [], "incident_types": [INTERNAL_INCIDENT_TYPE], "industries": None,
         "layouts": [], "locale": None, "message_destinations": [DESTINATION], "notifications": None,
-        "overrides": None, "phases": [], "regulators": None, "roles": [], "scripts": [],
+        "overrides": None, "phases": [], "playbooks": playbooks, "regulators": None, "roles": [], "scripts": [],
         "server_version": SERVER_VERSION, "tags": [], "task_order": [], "timeframes": None,
         "types": [table], "workflows": workflows, "workspaces": [],
     }

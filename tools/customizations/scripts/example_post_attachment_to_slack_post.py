@@ -1,5 +1,5 @@
 # ruff: noqa: F821
-# Example: Post Incident/Task Attachment to Slack (post-processing).
+# Example: Post Incident / Task Attachment to Slack (post-processing).
 # Records the upload as a note on the attachment's task, or on the incident.
 
 

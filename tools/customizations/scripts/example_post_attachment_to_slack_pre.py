@@ -1,5 +1,5 @@
 # ruff: noqa: F821
-# Example: Post Incident/Task Attachment to Slack (pre-processing).
+# Example: Post Incident / Task Attachment to Slack (pre-processing).
 # Uploads the attachment; the menu item's additional text becomes the comment shown with the file. An
 # attachment on a task goes to the task's channel, any other to the incident's.
 inputs.incident_id = incident.id

@@ -1,0 +1,117 @@
+"""The eight example playbooks' scripts, extracted from export.res and run in a SOAR-like playbook context.
+
+A playbook is the counterpart of a menu item: given the same values in its activation form, its function step
+must send the function the same inputs, and its local script must write the same notes from the result it
+reads as ``playbook.functions.results.<result name>``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.soar.scripting import (
+    ScriptContext,
+    ScriptError,
+    load_customizations,
+    rule_matches,
+    run_playbook_script,
+    run_post_processing,
+    run_pre_processing,
+)
+from tests.customizations import samples as s
+
+CUSTOMIZATIONS = load_customizations()
+# playbook → (the menu item it stands beside, the objects it runs on, the function's result)
+CASES = {
+    "example_post_incident_to_slack_pb": ("Example: Post Incident to Slack", {}, s.POST_RESULT),
+    "example_post_task_to_slack_pb": ("Example: Post Task to Slack", {"task": s.TASK}, s.POST_RESULT),
+    "example_post_note_to_slack_pb": ("Example: Post Note to Slack", {"task": s.TASK, "note": s.TASK_NOTE},
+                                      s.POST_RESULT),
+    "example_post_artifact_to_slack_pb": ("Example: Post Artifact to Slack", {"artifact": s.ARTIFACT},
+                                          s.POST_RESULT),
+    "example_post_incident__task_attachment_to_slack_pb": (
+        "Example: Post Incident / Task Attachment to Slack", {"attachment": s.INCIDENT_ATTACHMENT},
+        s.ATTACHMENT_RESULT),
+    "example_post_artifact_attachment_to_slack_pb": (
+        "Example: Post Artifact Attachment to Slack", {"artifact": s.FILE_ARTIFACT}, s.ATTACHMENT_RESULT),
+    "example_archive_incident_slack_channel_pb": ("Example: Archive Incident Slack Channel", {}, s.ARCHIVE_RESULT),
+    "example_archive_task_slack_channel_pb": ("Example: Archive Task Slack Channel", {"task": s.TASK},
+                                              s.ARCHIVE_RESULT),
+}
+
+
+def test_every_playbook_is_covered():
+    assert sorted(p.name for p in CUSTOMIZATIONS.playbooks) == sorted(CASES)
+
+
+def _form(playbook) -> dict:
+    """The activation form filled in as the menu item's dialog is in the workflow tests."""
+    return {name: s.RULE_PROPERTIES.get(name) for name in playbook.input_names}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_playbook_function_step_sends_what_the_menu_item_sends(name):
+    rule_name, objects, _ = CASES[name]
+    playbook = CUSTOMIZATIONS.playbook(name)
+    rule = CUSTOMIZATIONS.rule(rule_name)
+    workflow = CUSTOMIZATIONS.workflow(rule.workflows[0])
+    assert (playbook.object_type, playbook.function_name) == (rule.object_type, workflow.function_name)
+    assert set(playbook.input_names) == set(rule.view_field_names)
+    input_types = CUSTOMIZATIONS.input_types(workflow.function_name)
+
+    from_playbook = run_pre_processing(playbook.pre_script, ScriptContext(
+        incident=s.INCIDENT, playbook_inputs=_form(playbook), **objects), input_types=input_types)
+    from_menu_item = run_pre_processing(workflow.pre_script, ScriptContext(
+        incident=s.INCIDENT, rule_properties=s.RULE_PROPERTIES, **objects), input_types=input_types)
+
+    assert from_playbook == from_menu_item
+    assert from_playbook["incident_id"] == s.INCIDENT["id"]
+    if "rule_slack_channel" in playbook.input_names:
+        assert from_playbook["slack_channel"] == s.RULE_PROPERTIES["rule_slack_channel"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_playbook_local_script_writes_the_notes_of_the_menu_item(name):
+    rule_name, objects, content = CASES[name]
+    playbook = CUSTOMIZATIONS.playbook(name)
+    workflow = CUSTOMIZATIONS.workflow(CUSTOMIZATIONS.rule(rule_name).workflows[0])
+    payload = s.v2_payload(content)
+
+    ctx = ScriptContext(incident=s.INCIDENT, playbook_inputs=_form(playbook), **objects)
+    ctx.playbook_results[playbook.result_name] = payload
+    ((script_name, script),) = playbook.scripts
+    run_playbook_script(script, ctx, label=script_name)
+    menu_ctx = ScriptContext(incident=s.INCIDENT, rule_properties=s.RULE_PROPERTIES, **objects)
+    run_post_processing(workflow.post_script, menu_ctx, payload)
+
+    assert ctx.notes_added == menu_ctx.notes_added
+    (note,) = ctx.notes_added
+    assert f"#{content['channel']}" in note.html
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_playbook_local_script_reports_a_failed_function(name):
+    _, objects, content = CASES[name]
+    playbook = CUSTOMIZATIONS.playbook(name)
+    ctx = ScriptContext(incident=s.INCIDENT, playbook_inputs={}, **objects)
+    ctx.playbook_results[playbook.result_name] = s.v2_payload({}, success=False, reason="channel_not_found")
+    run_playbook_script(playbook.scripts[0][1], ctx)
+    (note,) = ctx.notes_added
+    assert "could not be" in note.html and "channel_not_found" in note.html
+
+
+def test_playbook_scripts_have_no_rule_object():
+    """A playbook script reading rule.properties fails in SOAR: the sandbox must not hide that."""
+    ctx = ScriptContext(incident=s.INCIDENT, playbook_inputs={"slack_channel_id": None})
+    with pytest.raises(ScriptError, match="NameError"):
+        run_pre_processing("inputs.incident_id = incident.id\nx = rule.properties.slack_channel_id", ctx)
+
+
+@pytest.mark.parametrize("artifact_type", ["Log File", "Malware Sample", "IP Address"])
+def test_artifact_playbooks_show_where_their_menu_items_show(artifact_type):
+    for playbook_name, rule_name in (("example_post_artifact_to_slack_pb", "Example: Post Artifact to Slack"),
+                                     ("example_post_artifact_attachment_to_slack_pb",
+                                      "Example: Post Artifact Attachment to Slack")):
+        artifact = {"type": artifact_type}
+        assert rule_matches(CUSTOMIZATIONS.playbook(playbook_name), artifact) == \
+            rule_matches(CUSTOMIZATIONS.rule(rule_name), artifact)

@@ -1,0 +1,235 @@
+"""Upgrade in place from IBM fn_slack 2.1, end to end.
+
+The SOAR sandbox starts as an org that ran IBM's fn_slack 2.1: IBM's objects with IBM's names and UUIDs,
+IBM-style scripts that read the result flat (``results.channel``, ``results.url``, ``for user in
+results.user_info``), the org's own copies of the example menu items, and 2.1-era data table rows (no channel
+ID column) linking incidents and tasks to channels that exist in the Slack sandbox. Then the real
+``resilient-circuits customize -y -l fn_slack`` and ``run``; then every menu item (ours and the org's legacy
+copies) and every playbook runs. doc/migration.md is written from what this test shows.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sandbox.soar import ibm21
+from sandbox.soar.circuits import run_cli
+from sandbox.soar.ibm21_org import ORG_COPY_PREFIX, install_ibm21
+from tests.e2e.conftest import Stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.e2e
+
+TABLE = "slack_conversations_db"
+POSTS = ["Example: Post Incident to Slack", "Example: Post Task to Slack", "Example: Post Note to Slack",
+         "Example: Post Artifact to Slack", "Example: Post Incident / Task Attachment to Slack",
+         "Example: Post Artifact Attachment to Slack"]
+ARCHIVES = ["Example: Archive Task Slack Channel", "Example: Archive Incident Slack Channel"]
+PLAYBOOK_OF = {  # menu item → its playbook counterpart
+    "Example: Post Incident to Slack": "example_post_incident_to_slack_pb",
+    "Example: Post Task to Slack": "example_post_task_to_slack_pb",
+    "Example: Post Note to Slack": "example_post_note_to_slack_pb",
+    "Example: Post Artifact to Slack": "example_post_artifact_to_slack_pb",
+    "Example: Post Incident / Task Attachment to Slack": "example_post_incident__task_attachment_to_slack_pb",
+    "Example: Post Artifact Attachment to Slack": "example_post_artifact_attachment_to_slack_pb",
+    "Example: Archive Task Slack Channel": "example_archive_task_slack_channel_pb",
+    "Example: Archive Incident Slack Channel": "example_archive_incident_slack_channel_pb",
+}
+
+
+@dataclass
+class Case:
+    """One incident of the 2.1 era: linked (2.1 rows, no channel IDs) to an incident and a task channel."""
+
+    incident: dict
+    task: dict
+    inc_channel: str
+    task_channel: str
+    note: dict
+    artifact: dict
+    file_artifact: dict
+    attachment: dict
+
+    def target(self, menu_item: str) -> dict:
+        """The object a menu item (or its playbook) is started on, as driver keyword arguments."""
+        inc = {"incident_id": self.incident["id"]}
+        if "Task" in menu_item and "Attachment" not in menu_item:
+            return dict(inc, task_id=self.task["id"])
+        if "Note" in menu_item:
+            return dict(inc, object_id=self.note["id"])
+        if menu_item == "Example: Post Artifact to Slack":
+            return dict(inc, object_id=self.artifact["id"])
+        if menu_item == "Example: Post Artifact Attachment to Slack":
+            return dict(inc, object_id=self.file_artifact["id"])
+        if "Attachment" in menu_item:
+            return dict(inc, object_id=self.attachment["id"])
+        return inc
+
+
+def _identities(stack: Stack) -> dict[str, tuple]:
+    state = stack.soar.state
+    with state.lock:
+        found = {f"rule {n}": (r["uuid"], r["id"]) for n, r in state.rules.items()}
+        found |= {f"workflow {n}": (w["uuid"], w["workflow_id"]) for n, w in state.workflows.items()}
+        found |= {f"playbook {n}": (p["uuid"], p["id"]) for n, p in state.playbooks.items()}
+        found |= {f"function {n}": (f["uuid"], f["id"]) for n, f in state.functions.items()}
+        found |= {f"destination {n}": (d["uuid"], d["id"]) for n, d in state.message_destinations.items()}
+        found |= {f"field {t}/{n}": (f["uuid"], f["id"]) for t, b in state.fields.items() for n, f in b.items()}
+        found |= {f"column {n}": (c["uuid"], c["id"]) for n, c in state.tables[TABLE]["fields"].items()}
+    return found
+
+
+def _new_case(stack: Stack, label: str) -> Case:
+    soar, slack = stack.soar, stack.slack
+    incident = soar.create_incident(f"2.1-era incident ({label})", "<p>Linked before the upgrade</p>")
+    task = soar.create_task(incident["id"], f"Contain ({label})")
+    inc_channel, task_channel = f"inc-{incident['id']}-{label}", f"task-{task['id']}-{label}"
+    for key, name in ((f"RES-{incident['id']}", inc_channel), (f"RES-{incident['id']}-{task['id']}", task_channel)):
+        slack.add_channel(name, members=[slack.bot_user_id])
+        # A row as IBM's 2.1 app wrote it: the five 2.1 columns, no channel ID.
+        soar.state.add_row(incident["id"], TABLE, {
+            "slack_db_time": {"value": 1685964407499}, "slack_db_res_id": {"value": key},
+            "slack_db_channel": {"value": name}, "slack_db_channel_type": {"value": "Public"},
+            "slack_db_permalink": {"value": '<a href="https://sandbox.slack.com/archives/x">Link</a>'}})
+    return Case(
+        incident=incident, task=task, inc_channel=inc_channel, task_channel=task_channel,
+        note=soar.add_note(incident["id"], "<p>Seen on the gateway</p>"),
+        artifact=soar.add_artifact(incident["id"], "IP Address", "192.0.2.7"),
+        file_artifact=soar.add_artifact(incident["id"], "Log File", "gw.log", file_name="gw.log",
+                                        data=b"deny 192.0.2.7\n", content_type="text/plain"),
+        attachment=soar.add_attachment(incident["id"], "findings.txt", b"first findings\n",
+                                       content_type="text/plain"))
+
+
+@pytest.fixture(scope="module")
+def upgrade() -> Iterator[dict]:
+    """The 2.1 org, then customize (the hyphen spelling first), then `run`."""
+    with tempfile.TemporaryDirectory(prefix="fn-slack-upgrade-") as tmp:
+        stack = start_stack(Path(tmp))
+        try:
+            install_ibm21(stack.soar.state, org_copies=True)
+            cases = {label: _new_case(stack, label) for label in ("menu", "legacy", "playbook")}
+            before = _identities(stack)
+            imports_before = len(stack.soar.state.imports)
+
+            hyphen = run_cli(stack.config, "customize", "-y", "-l", "fn-slack")
+            imports_after_hyphen = len(stack.soar.state.imports)
+            customize = run_cli(stack.config, "customize", "-y", "-l", "fn_slack")
+            assert customize.returncode == 0, customize.output
+            stack.start_run("run-upgraded")
+            yield {"stack": stack, "cases": cases, "before": before, "hyphen": hyphen,
+                   "imports": (imports_before, imports_after_hyphen, len(stack.soar.state.imports)),
+                   "customize": customize}
+        finally:
+            stop_stack(stack)
+
+
+def assert_completed(stack: Stack, result) -> None:
+    assert result.completed, f"{result.report()}\n{stack.logs()}"
+
+
+def rows(stack: Stack, case: Case) -> dict[str, dict]:
+    return {row["slack_db_res_id"]: row for row in stack.soar.state.rows_of(case.incident["id"])}
+
+
+def test_hyphenated_package_name_selects_nothing_and_still_exits_0(upgrade):
+    hyphen = upgrade["hyphen"]
+    imports_before, imports_after_hyphen, imports_after = upgrade["imports"]
+    assert hyphen.returncode == 0, hyphen.output
+    assert imports_after_hyphen == imports_before  # `-l fn-slack` imported nothing
+    assert imports_after == imports_before + 1
+
+
+def test_customize_updates_every_ibm_object_in_place_and_adds_only_the_channel_id_column(upgrade):
+    stack, before = upgrade["stack"], upgrade["before"]
+    after = _identities(stack)
+    # Nothing disappeared or changed identity (same uuid, same id), nothing was duplicated.
+    assert {key: after[key] for key in before} == before
+    assert sorted(set(after) - set(before)) == ["column slack_db_channel_id"]
+    state = stack.soar.state
+    assert len(state.rules) == 2 * len(ibm21.RULES)  # IBM's (now ours) and the org's own copies
+    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) and len(state.functions) == 3
+    assert [d["name"] for d in state.message_destinations.values()] == ["slack"]
+    # IBM's workflows now hold fn_slack's scripts; the org's copies keep theirs.
+    assert "legacy" not in state.workflows["create_slack_message"]["content"]["xml"]
+    assert "legacy 2.1-style" in state.workflows["org_copy_create_slack_message"]["content"]["xml"]
+
+
+def _run_all(stack: Stack, case: Case, start) -> dict[str, object]:
+    """Run the six posts (no channel typed: the 2.1 links decide), then the two archives."""
+    results = {}
+    for item in POSTS:
+        form = {"rule_slack_text": f"upgrade check: {item}"}
+        results[item] = start(item, form, case.target(item))
+        assert_completed(stack, results[item])
+    for item in ARCHIVES:
+        results[item] = start(item, {}, case.target(item))
+        assert_completed(stack, results[item])
+    return results
+
+
+def _assert_links_kept_and_ids_filled(stack: Stack, case: Case) -> None:
+    linked = rows(stack, case)
+    inc_key, task_key = f"RES-{case.incident['id']}", f"RES-{case.incident['id']}-{case.task['id']}"
+    assert sorted(linked) == sorted([inc_key, task_key])  # the 2.1 rows were reused, none added
+    assert linked[inc_key]["slack_db_channel_id"] == stack.slack.channel(case.inc_channel)["id"]
+    assert linked[task_key]["slack_db_channel_id"] == stack.slack.channel(case.task_channel)["id"]
+    assert stack.slack.channel(case.inc_channel)["is_archived"]
+    assert stack.slack.channel(case.task_channel)["is_archived"]
+    for channel in (case.inc_channel, case.task_channel):
+        texts = [m.get("text", "") for m in stack.slack.messages(stack.slack.channel(channel)["id"])]
+        assert any("upgrade check" in text for text in texts), texts
+
+
+def test_every_menu_item_runs_on_the_2_1_links_and_fills_in_their_channel_ids(upgrade):
+    stack, case = upgrade["stack"], upgrade["cases"]["menu"]
+    results = _run_all(stack, case, lambda item, form, target: stack.driver.click(
+        item, properties=form, **target))
+
+    assert results["Example: Post Incident to Slack"].content["channel"] == case.inc_channel
+    assert results["Example: Post Task to Slack"].content["channel"] == case.task_channel
+    _assert_links_kept_and_ids_filled(stack, case)
+
+
+def test_every_legacy_script_still_succeeds_on_the_new_result(upgrade):
+    stack, case = upgrade["stack"], upgrade["cases"]["legacy"]
+    results = _run_all(stack, case, lambda item, form, target: stack.driver.click(
+        ORG_COPY_PREFIX + item, properties=form, **target))
+
+    for item in POSTS:
+        result = results[item]
+        assert result.results["channel"] == result.content["channel"]  # the flat keys the scripts read
+        assert result.results["user_info"] == []
+        (note,) = result.notes
+        # the legacy loop over user_info ran zero times: no member lines after the link
+        assert note["text"] == f"[legacy] posted to Slack channel #{result.content['channel']}: " \
+                               f"{result.content['url']}"
+    assert results["Example: Archive Incident Slack Channel"].notes[0]["text"] == \
+        f"[legacy] Slack channel #{case.inc_channel} has been archived."
+    _assert_links_kept_and_ids_filled(stack, case)
+
+
+def test_every_playbook_runs_like_its_menu_item(upgrade):
+    stack, case = upgrade["stack"], upgrade["cases"]["playbook"]
+    results = _run_all(stack, case, lambda item, form, target: stack.driver.run_playbook(
+        PLAYBOOK_OF[item], inputs={k: v for k, v in form.items()
+                                   if k in stack.driver.customizations.playbook(PLAYBOOK_OF[item]).input_names},
+        **target))
+
+    for item in POSTS:
+        (note,) = results[item].notes
+        assert "was posted to Slack channel" in note["text"] or "was uploaded to Slack channel" in note["text"]
+    assert "has been archived" in results["Example: Archive Incident Slack Channel"].notes[0]["text"]
+    _assert_links_kept_and_ids_filled(stack, case)
+
+
+def test_nothing_was_duplicated_by_running_everything(upgrade):
+    stack = upgrade["stack"]
+    after = _identities(stack)
+    assert len(after) == len(upgrade["before"]) + 1
+    state = stack.soar.state
+    assert len(state.tables) == 1 and len(state.tables[TABLE]["fields"]) == 6
