@@ -2,6 +2,7 @@
 
 import calendar
 import io
+import tracemalloc
 from datetime import datetime
 
 import pytest
@@ -471,6 +472,33 @@ def test_original_style_template_is_written_while_the_history_is_read():
     read_at_write = [progress for progress, _ in out.writes]
     assert read_at_write[0] == 1
     assert len(set(read_at_write)) == threads_total
+
+
+@pytest.mark.parametrize("template_text", [None, ORIGINAL_STYLE_TEMPLATE], ids=["built-in", "original-style"])
+def test_memory_stays_flat_whatever_the_channel_size(template_text):
+    class Sink:
+        def write(self, chunk: str) -> int:
+            return len(chunk)
+
+    def history(threads: int):
+        for i in range(threads):
+            parent_ts = ts("2026-11-01 10:00:00", f"{i:06d}")
+            yield (user_post("U0ALICE", "2026-11-01 10:00:00", f"message {i} " + "x" * 300, thread_ts=parent_ts,
+                             reply_count=2),
+                   (user_post("U0BOB", "2026-11-01 10:00:01", f"reply {j} " + "y" * 300, thread_ts=parent_ts)
+                    for j in range(2)))
+
+    def peak(threads: int) -> int:
+        tracemalloc.start()
+        try:
+            assert write_history(Sink(), history(threads), author_name, template_text) == threads * 3
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(200), peak(2000)
+    # Ten times the messages (about 2 MB of export) need no more memory than a few messages' worth.
+    assert large < small + 64 * 1024, (small, large)
 
 
 def test_unknown_variable_fails_when_the_template_is_loaded_naming_file_and_variable(tmp_path):
