@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, USER_IDS
 from sandbox.slack import SlackSandbox
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
@@ -40,9 +41,14 @@ def _message(sandbox: SlackSandbox, channel_id: str, ts: str) -> dict:
 def seeded() -> tuple[list[screenshots.SeededPost], dict[str, dict]]:
     """The screenshot tool's seeding, run on a sandbox of its own: what it posted and how Slack holds it."""
     posted: list[screenshots.SeededPost] = []
-    with SlackSandbox(screenshots.WORKSPACE) as sandbox:
-        screenshots.seed(sandbox, posted)
-        messages = {post.ts: _message(sandbox, post.channel_id, post.ts) for post in posted}
+    try:
+        with SlackSandbox(screenshots.WORKSPACE) as sandbox:
+            screenshots.seed(sandbox, posted)
+            messages = {post.ts: _message(sandbox, post.channel_id, post.ts) for post in posted}
+    finally:
+        # fn_slack's process-wide caches must not carry this workspace's channels and users into other tests.
+        CHANNEL_DIRECTORY.clear()
+        USER_IDS.clear()
     return posted, messages
 
 
