@@ -1,19 +1,30 @@
 # fn_slack developer tasks. Everything runs in a local virtualenv (.venv) that `make` creates itself,
-# so a fresh machine needs nothing but python3.
+# so a fresh machine needs nothing but Python >= 3.11 (as python3, or name it: make demo PYTHON=python3.12).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGS   ?=
+# pip's warnings about its own configuration (say, an index location that does not exist) are not ours:
+# -qq shows pip's errors only.
+PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench screenshots clean python-check
 
-$(STAMP): setup.py requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet -e .
-	touch $(STAMP)
+python-check:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "fn_slack needs Python 3.11 or later, but '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo 'not installed')."; \
+	  echo "Install Python 3.11+ and name it, for example: make $(or $(MAKECMDGOALS),install) PYTHON=python3.11"; \
+	  exit 1; }
+
+$(STAMP): setup.py requirements-dev.txt | python-check
+	@echo "Setting up $(VENV) (Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')):" \
+	  "fn_slack and the development tools; this takes a minute the first time."
+	@$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install $(PIP_QUIET) --upgrade pip
+	@$(PY) -m pip install $(PIP_QUIET) -r requirements-dev.txt
+	@$(PY) -m pip install $(PIP_QUIET) -e .
+	@touch $(STAMP)
 
 install: $(STAMP)
 
@@ -24,7 +35,11 @@ test: lint
 	$(PY) -m pytest tests
 
 demo: $(STAMP)
-	$(PY) -m sandbox.demo $(ARGS)
+	@$(PY) -m sandbox.demo $(ARGS)
+
+# Retakes doc/screenshots/*.png from the current code (needs Chromium: apt-get install -y chromium)
+screenshots: $(STAMP)
+	$(PY) tools/screenshots.py $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)

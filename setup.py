@@ -4,7 +4,15 @@
 import glob
 import ntpath
 
-from setuptools import find_packages, setup
+import setuptools
+from setuptools import find_namespace_packages
+
+# resilient-sdk reads some attributes (display_name) from the text of the call at the end of this file, but
+# setuptools does not know them and would warn about each: they are taken out before setuptools sees the rest.
+# (resilient-sdk evaluates this file's text from the first line holding "setup" and an opening parenthesis, so no
+# line before that call may hold one.)
+SDK_ONLY_ATTRIBUTES = ("display_name",)
+_setuptools_build = setuptools.setup
 
 
 def get_module_name(module_path):
@@ -15,6 +23,15 @@ def get_module_name(module_path):
 def snake_to_camel(word):
     """Convert snake_case to CamelCase for the entry point names."""
     return "".join(x.capitalize() or "_" for x in word.split("_"))
+
+
+def _setup_for_setuptools(**attributes):
+    for name in SDK_ONLY_ATTRIBUTES:
+        attributes.pop(name, None)
+    return _setuptools_build(**attributes)
+
+
+setup = _setup_for_setuptools
 
 
 setup(
@@ -38,7 +55,8 @@ whole conversation, threads included, into the incident before archiving the cha
         "beautifulsoup4~=4.12",
     ],
     python_requires=">=3.11",
-    packages=find_packages(include=["fn_slack", "fn_slack.*"]),
+    # Namespace discovery: the data folders (util/data with export.res, data/...) ship as package data too.
+    packages=find_namespace_packages(include=["fn_slack", "fn_slack.*"], exclude=["*.__pycache__"]),
     include_package_data=True,
     platforms="any",
     classifiers=[

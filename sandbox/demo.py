@@ -1,11 +1,16 @@
 """`make demo`: fn_slack end to end - both sandboxes, the real resilient-circuits CLI, every example menu item,
-checked against the spec and reported as an analyst would see it."""
+checked against the spec and reported as an analyst would see it.
+
+By default it prints what it checks, one line each; --verbose adds every step of every click and what Slack and
+SOAR hold at the end; --keep leaves the sandboxes running to look at and to try resilient-circuits against.
+The work directory (app.config, logs) is removed at the end unless --keep or --workdir is given."""
 
 from __future__ import annotations
 
 import argparse
 import html
 import re
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -84,9 +89,10 @@ class SlackText:
 class Demo:
     """Runs the whole scenario; every expectation becomes a Check, and the report is printed as it goes."""
 
-    def __init__(self, workdir: Path, out: Any = print) -> None:
+    def __init__(self, workdir: Path, out: Any = print, verbose: bool = False) -> None:
         self.workdir = workdir
         self.out = out
+        self.verbose = verbose
         self.checks: list[Check] = []
         self.slack: SlackSandbox | None = None
         self.soar: SoarSandbox | None = None
@@ -102,6 +108,11 @@ class Demo:
         self.out(f"    [{mark}] {what}" + (f" - {detail}" if detail and not ok else ""))
         return bool(ok)
 
+    def detail(self, text: str) -> None:
+        """Print only with --verbose: the steps behind the checks."""
+        if self.verbose:
+            self.out(text)
+
     @property
     def passed(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
@@ -115,31 +126,34 @@ class Demo:
         self.out(f"  Slack sandbox  {self.slack.base_url}  (channel view {self._slack_view_url()})")
         self.out(f"  {self.soar.describe()}")
         self.config = write_app_config(self.workdir, self.soar, self.slack.base_url)
-        self.out(f"  app.config     {self.config}")
+        self.detail(f"  app.config     {self.config}")
 
         customize = run_cli(self.config, "customize", "-y", "-l", "fn_slack")
-        self.out(f"\n  $ resilient-circuits customize -y -l fn_slack    (exit {customize.returncode}, "
-                 f"{customize.elapsed:.1f} s)")
-        self.out(textwrap.indent(_tail(customize.output, 6), "    | "))
+        self.detail(f"\n  $ resilient-circuits customize -y -l fn_slack    (exit {customize.returncode}, "
+                    f"{customize.elapsed:.1f} s)")
+        self.detail(textwrap.indent(_tail(customize.output, 6), "    | "))
         self.check("customize imported the slack destination, 3 functions, 8 rules and the data table",
                    customize.returncode == 0 and len(self.soar.state.functions) == 3
                    and len(self.soar.state.rules) == 8 and "slack_conversations_db" in self.soar.state.tables,
                    customize.output[-500:])
 
         selftest = run_cli(self.config, "selftest", "-l", "fn_slack")
-        self.out(f"\n  $ resilient-circuits selftest -l fn_slack    (exit {selftest.returncode}, "
-                 f"{selftest.elapsed:.1f} s)")
-        self.out(textwrap.indent(_grep(selftest.output, ("selftest:", "fn_slack")), "    | "))
+        self.detail(f"\n  $ resilient-circuits selftest -l fn_slack    (exit {selftest.returncode}, "
+                    f"{selftest.elapsed:.1f} s)")
+        self.detail(textwrap.indent(_grep(selftest.output, ("selftest:", "fn_slack")), "    | "))
         self.check("selftest passes with the sandbox bot token", selftest.returncode == 0, selftest.output[-500:])
 
         self.run_process = CircuitsProcess(self.config, name="run").start()
         subscribed = self.soar.broker.wait_for_consumers(QUEUE, 1, timeout=90)
-        self.out(f"\n  $ resilient-circuits run    (pid {self.run_process.pid}, log {self.run_process.log_path})")
+        self.detail(f"\n  $ resilient-circuits run    (pid {self.run_process.pid}, log {self.run_process.log_path})")
         self.check(f"resilient-circuits run subscribed to {QUEUE}", subscribed, self.run_process.log()[-1500:])
 
-    def stop(self) -> None:
+    def stop_circuits(self) -> None:
         if self.run_process is not None:
             self.run_process.stop()
+
+    def stop(self) -> None:
+        self.stop_circuits()
         if self.soar is not None:
             self.soar.stop()
         if self.slack is not None:
@@ -180,17 +194,19 @@ class Demo:
         self.channels = {"incident": f"inc-{inc}-phishing", "task": f"inc-{inc}-password-resets"}
         self.out(f"  Incident {inc} \"{incident['name']}\" (High, confirmed)")
         self.out(f"  Task {task['id']} \"{task['name']}\"")
-        self.out(f"  Note {note['id']}: {strip_html(note['text'])}")
-        self.out(f"  Artifacts: IP Address 203.0.113.7 ({ip['id']}), Log File mail-gateway.log ({log['id']}), "
-                 f"Malware Sample invoice.xlsm ({malware['id']})")
-        self.out(f"  Attachments: reported-mail.eml on the incident ({mail['id']}), "
-                 f"affected-users.csv on the task ({users['id']})")
+        self.detail(f"  Note {note['id']}: {strip_html(note['text'])}")
+        self.detail(f"  Artifacts: IP Address 203.0.113.7 ({ip['id']}), Log File mail-gateway.log ({log['id']}), "
+                    f"Malware Sample invoice.xlsm ({malware['id']})")
+        self.detail(f"  Attachments: reported-mail.eml on the incident ({mail['id']}), "
+                    f"affected-users.csv on the task ({users['id']})")
+        if not self.verbose:
+            self.out("  with a note, 3 artifacts (an IP address, a log file, a malware sample) and 2 attachments")
 
     # ---------------------------------------------------------------- the clicks
     def click(self, rule: str, what: str, **kwargs: Any) -> ClickResult:
         result = self.driver.click(rule, incident_id=self.ids["incident"], **kwargs)
-        self.out(f"\n  >> {what}")
-        self.out(textwrap.indent(result.report(), "     "))
+        self.out(f"\n  >> {what}" if self.verbose else f"  >> {what}")
+        self.detail(textwrap.indent(result.report(), "     "))
         return result
 
     def run_playbook(self, playbook: str, what: str, **kwargs: Any) -> ClickResult:
@@ -306,6 +322,8 @@ class Demo:
 
     # ---------------------------------------------------------------- the report
     def report(self) -> None:
+        if not self.verbose:
+            return
         self.out(heading("4. Slack, as the channels show it"))
         render = SlackText(self.slack)
         for channel in self.slack.state_json()["channels"]:
@@ -398,14 +416,19 @@ def _grep(text: str, needles: tuple[str, ...]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true",
-                        help="leave the sandboxes (and resilient-circuits run) running until Ctrl-C")
-    parser.add_argument("--workdir", help="where app.config and the logs go (default: a new temporary directory)")
+                        help="leave the sandboxes running until Ctrl-C, print how to use them, keep the work directory")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every step of every click, and the channels, table, notes and exports at the end")
+    parser.add_argument("--workdir", help="where app.config and the logs go, kept afterwards (default: a temporary "
+                                          "directory, removed at the end unless --keep)")
     args = parser.parse_args(argv)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="fn-slack-demo-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    demo = Demo(workdir)
+    keep_workdir = args.keep or args.workdir is not None
+    demo = Demo(workdir, verbose=args.verbose)
     started = time.monotonic()
     try:
         demo.start()
@@ -417,20 +440,49 @@ def main(argv: list[str] | None = None) -> int:
         demo.check("the demo ran to the end", False, f"{type(exc).__name__}: {exc}")
     finally:
         demo.summary()
-        print(f"  Work directory (app.config, logs): {workdir}   ({time.monotonic() - started:.0f} s)")
-        if args.keep and demo.soar is not None:
+        print(f"  Took {time.monotonic() - started:.0f} s." + (
+            "" if args.verbose else " Every step, and what Slack and SOAR hold now: make demo ARGS=--verbose"))
+        if args.keep and demo.soar is not None and demo.slack is not None:
+            demo.stop_circuits()
             _keep_running(demo)
         demo.stop()
+        if keep_workdir:
+            print(f"  Work directory (app.config, logs): {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+            if not demo.passed:
+                print("  The work directory (app.config, logs) was removed: make demo ARGS=--keep keeps it.")
     return 0 if demo.passed else 1
 
 
+def keep_instructions(demo: Demo) -> list[str]:
+    """What --keep prints: where the sandboxes are, and the commands that use them."""
+    config = demo.workdir / "app.config"
+    circuits = Path(sys.executable).parent / "resilient-circuits"
+    with_config = f"APP_CONFIG_FILE={config} {_relative(circuits)}"
+    return [
+        heading("Sandboxes left running (Ctrl-C stops them)"),
+        f"  Slack channels, as Slack shows them   {demo._slack_view_url()}",
+        f"  Slack Web API                         {demo.slack.base_url}",
+        f"  SOAR state (JSON)                     {demo.soar.rest_url}_sandbox/state",
+        f"  SOAR REST, STOMP                      {demo.soar.rest_url}, {demo.soar.host}:{demo.soar.stomp_port}",
+        f"  app.config                            {config}",
+        "",
+        "  The demo's own resilient-circuits has stopped. From another terminal in this directory:",
+        f"    {with_config} selftest -l fn_slack",
+        f"    {with_config} run",
+    ]
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _keep_running(demo: Demo) -> None:
-    print(heading("Sandboxes left running (Ctrl-C to stop)"))
-    print(f"  Slack Web API    {demo.slack.base_url}")
-    print(f"  Slack channels   {demo._slack_view_url()}")
-    print(f"  SOAR REST        {demo.soar.rest_url}   (state: {demo.soar.rest_url}_sandbox/state)")
-    print(f"  SOAR STOMP       {demo.soar.host}:{demo.soar.stomp_port}")
-    print(f"  app.config       {demo.workdir / 'app.config'}", flush=True)
+    print("\n".join(keep_instructions(demo)), flush=True)
     wait_for_stop_signal()
 
 

@@ -2,12 +2,15 @@
 
 Usage (from the repository root):
 
+    make screenshots                            # the same as the next line, in the project's .venv
     python tools/screenshots.py                 # writes doc/screenshots/slack-sandbox-*.png
     python tools/screenshots.py --out DIR       # somewhere else
     python tools/screenshots.py --serve         # seed, print the page URLs and serve until Ctrl-C
 
 Needs Chromium (Debian: ``apt-get install chromium``) unless --serve is given. This is a documentation tool,
-not part of ``make test``.
+not part of ``make test``; but what it posts in fn_slack's name is: every message and file of the seeding is
+recorded (:class:`SeededPost`), and tests/functions/test_screenshot_seeding.py posts the same slack_text through
+the real slack_post_message / slack_post_attachment functions and fails when the two differ.
 """
 
 from __future__ import annotations
@@ -61,6 +64,21 @@ WORKSPACE = {
 
 
 @dataclass(frozen=True)
+class SeededPost:
+    """One thing the seeding posted in fn_slack's name, as a function call would have been asked to."""
+
+    channel_id: str
+    ts: str
+    slack_text: str
+    file_name: str | None = None  # a file upload (slack_post_attachment of an artifact's file) ...
+    file_data: bytes | None = None  # ... with these bytes
+
+
+# What slack_post_attachment titles an artifact's file (funct_slack_post_attachment).
+ARTIFACT_FILE_TITLE = "Incident ID {incident_id} Artifact Attachment: {name}"
+
+
+@dataclass(frozen=True)
 class Shot:
     """One screenshot: the file name, the page path and the window height that fits the page."""
 
@@ -83,8 +101,11 @@ def _hours_ago_ms(hours: float) -> int:
     return int((time.time() - hours * 3600) * 1000)
 
 
-def seed(sb: SlackSandbox) -> dict[str, str]:
-    """Fill the sandbox the way fn_slack would during an incident; returns channel ids by role."""
+def seed(sb: SlackSandbox, posted: list[SeededPost] | None = None) -> dict[str, str]:
+    """Fill the sandbox the way fn_slack would during an incident; returns channel ids by role.
+
+    fn_slack's messages are rendered and posted by the code the functions use; each is added to ``posted``."""
+    posted = [] if posted is None else posted
     settings = SlackSettings.from_app_configs({"api_token": sb.default_token, "slack_api_url": sb.base_url})
     slack = SlackUtils(settings, share_wait=5)
     link = soar_link_builder(SOAR_OPTS, SOAR_ORG_ID)
@@ -97,9 +118,16 @@ def seed(sb: SlackSandbox) -> dict[str, str]:
         return WebClient(token=f"xoxp-demo-{name}", base_url=sb.base_url, timeout=10)
 
     def post_container(channel: Channel, container: dict) -> str:
-        message = render_message(json.dumps(container, ensure_ascii=False), link)
-        return slack.post_message(channel, message.text, attachments=message.attachments,
-                                  username=settings.username)
+        slack_text = json.dumps(container, ensure_ascii=False)
+        message = render_message(slack_text, link)
+        ts = slack.post_message(channel, message.text, attachments=message.attachments, username=settings.username)
+        posted.append(SeededPost(channel.id, ts, slack_text))
+        return ts
+
+    def upload_artifact_file(channel: Channel, data: bytes, name: str, comment: str) -> None:
+        title = ARTIFACT_FILE_TITLE.format(incident_id=INCIDENT_ID, name=name)
+        uploaded = slack.upload_file(channel, data, name, title, initial_comment=comment)
+        posted.append(SeededPost(channel.id, uploaded.share_ts or "", comment, file_name=name, file_data=data))
 
     general = sb.channel("general")["id"]
     person("carol").chat_postMessage(channel=general, text="Reminder: the quarterly phishing drill starts "
@@ -155,8 +183,7 @@ def seed(sb: SlackSandbox) -> dict[str, str]:
     report = (b"timestamp,host,process,action\n"
               b"2026-11-27T09:12:44Z,WS-0231,WINWORD.EXE,spawned powershell.exe\n"
               b"2026-11-27T09:12:45Z,WS-0231,powershell.exe,connect 185.220.101.4:443\n")
-    slack.upload_file(channel, report, "edr-timeline.csv", "EDR timeline for WS-0231",
-                      initial_comment="EDR timeline attached to the incident in SOAR.")
+    upload_artifact_file(channel, report, "edr-timeline.csv", "EDR timeline of WS-0231, from the incident in SOAR.")
     person("alice").chat_postMessage(channel=channel.id, text=(
         "Sender domain blocked. `examp1e-billing.com` added to the *deny list*; "
         "no further deliveries since <!date^" + str(int(time.time()) - 1200) + "^{date_num} {time_secs}|earlier>."))

@@ -1,20 +1,32 @@
 """Turn a Slack channel's messages into the archive export text, streamed through a Jinja2 template.
 
 The built-in template (``fn_slack/data/templates/history_export.jinja2``) writes the format of the seed guide.
-An admin can replace it with ``template_file``; a template receives:
+An admin can replace it with ``[fn_slack] template_file``. Two kinds of template are accepted, and which kind
+a file is follows from the variables it uses:
+
+**Streamed** (this version's kind, also the built-in one): rendered once for the whole channel, with
 
 ``messages``
     an iterable (read once, lazily) of :class:`ExportMessage`, newest parent first, with
     ``number`` (1, 2, ... through parents and replies), ``author`` ("" when unknown), ``time`` (UTC
     "YYYY-MM-DD HH:MM:SS"), ``ts``, ``text``, ``files`` (list of ``(name, url)``), ``reply_count`` and
-    ``replies`` (a list of :class:`ExportMessage` in the same shape, oldest first).
-any variables given in ``extra``
-    whatever the caller adds (for example the channel name).
+    ``replies`` (a list of :class:`ExportMessage` in the same shape, oldest first);
 
-and the filter ``tab_indent`` (one tab before every line of a block). Templates are rendered without
-autoescaping, with ``trim_blocks`` (the newline after a ``{% ... %}`` tag is dropped: give block tags lines of
-their own), ``lstrip_blocks`` and ``keep_trailing_newline``; an undefined variable is an error, so a typo in a
-template fails the export instead of silently dropping text.
+and the filter ``tab_indent`` (one tab before every line of a block). These templates are rendered with
+``trim_blocks`` (the newline after a ``{% ... %}`` tag is dropped: give block tags lines of their own),
+``lstrip_blocks`` and ``keep_trailing_newline``.
+
+**Per message** (written for the original fn_slack 1.x/2.x): rendered once for each message, in export order
+(each thread's replies right after their parent), with the original's variables ``is_msg_parent``,
+``number``, ``username``, ``msg_time``, ``msg_pretext``, ``msg_text``, ``file_name``, ``file_permalink`` and
+``reply_count``, in the environment the original rendered them in (resilient-lib's filters, no
+``trim_blocks``). A template that uses one of these variables and not ``messages`` is of this kind.
+
+Both kinds also receive the variables the caller passes in ``extra``; the archive function passes
+``channel`` (the channel's name). Neither kind autoescapes (the export is plain text). A variable the kind does
+not provide is an error, found when the template is loaded (before the archive touches Slack), and anything
+undefined while rendering is an error too, so a typo in a template fails the export instead of silently
+dropping text.
 """
 
 from __future__ import annotations
@@ -28,11 +40,22 @@ from importlib import resources
 from typing import TextIO
 
 import jinja2
+from jinja2 import meta
+from resilient_lib import global_jinja_env
 
 from fn_slack.lib.errors import ConfigError
 
 BUILTIN_TEMPLATE = "history_export.jinja2"
 _TEMPLATE_PACKAGE = "fn_slack.data.templates"
+
+STREAMED = "streamed"
+PER_MESSAGE = "per-message"
+# The variables of each kind of template (see the module's documentation).
+STREAMED_VARIABLES = ("messages",)
+PER_MESSAGE_VARIABLES = ("is_msg_parent", "number", "username", "msg_time", "msg_pretext", "msg_text",
+                         "file_name", "file_permalink", "reply_count")
+# What the archive function passes in ``extra``, with the value a template is tried with when it is loaded.
+ARCHIVE_VARIABLES: Mapping[str, object] = {"channel": "soar-incident-2103"}
 
 
 @dataclass
@@ -84,6 +107,27 @@ def _is_link_preview(attachment: dict) -> bool:
     return bool(attachment.get("from_url") or attachment.get("original_url") or attachment.get("is_share"))
 
 
+def _join(parts: Iterable[str]) -> str:
+    return "\n".join(part for part in parts if part.strip())
+
+
+def _content_and_own_text(msg: dict) -> tuple[list[dict], str]:
+    """The message's content attachments, and its own text unless that only repeats one of them."""
+    content = [a for a in msg.get("attachments") or () if isinstance(a, dict) and not _is_link_preview(a)]
+    own = str(msg.get("text") or "")
+    if content:
+        own = own.strip("\n")
+        # The text of a formatted message often only repeats a title or fallback, for notifications.
+        repeats = {str(a.get(key) or "").strip() for a in content for key in ("title", "fallback", "pretext")}
+        if own.strip() in repeats:
+            own = ""
+    return content, own
+
+
+def _clean(text: str) -> str:
+    return _slack_unescape(_normalise_newlines(text))
+
+
 def message_body(msg: dict) -> str:
     """The text a message contributes to the export (files are listed separately).
 
@@ -91,16 +135,25 @@ def message_body(msg: dict) -> str:
     words, unless it only repeats an attachment's title or fallback for notifications), then each
     attachment's pretext and text, non-empty parts joined by newlines; any other message gives its ``text``.
     """
-    content = [a for a in msg.get("attachments") or () if isinstance(a, dict) and not _is_link_preview(a)]
-    if content:
-        own = str(msg.get("text") or "").strip("\n")
-        repeats = {str(a.get(key) or "").strip() for a in content for key in ("title", "fallback", "pretext")}
-        parts = [own] if own.strip() not in repeats else []
-        parts += [str(a.get(key) or "").strip("\n") for a in content for key in ("pretext", "text")]
-        body = "\n".join(part for part in parts if part.strip())
-    else:
-        body = str(msg.get("text") or "")
-    return _slack_unescape(_normalise_newlines(body))
+    content, own = _content_and_own_text(msg)
+    if not content:
+        return _clean(own)
+    parts = [own] + [str(a.get(key) or "").strip("\n") for a in content for key in ("pretext", "text")]
+    return _clean(_join(parts))
+
+
+def message_parts(msg: dict) -> tuple[str, str]:
+    """``(pretext, text)`` of a message: a per-message template's ``msg_pretext`` and ``msg_text``.
+
+    For a message formatted with attachments, the pretext is its own text (as in :func:`message_body`)
+    and each attachment's pretext, the text each attachment's text; any other message has no pretext and
+    its ``text``. With one attachment, pretext and text joined by a newline are :func:`message_body`.
+    """
+    content, own = _content_and_own_text(msg)
+    if not content:
+        return "", _clean(own)
+    pretext = _join([own] + [str(a.get("pretext") or "").strip("\n") for a in content])
+    return _clean(pretext), _clean(_join(str(a.get("text") or "").strip("\n") for a in content))
 
 
 def message_files(msg: dict) -> list[tuple[str, str]]:
@@ -126,37 +179,145 @@ def _tab_indent(text: str) -> str:
     return "\n".join("\t" + line if line or i < last else line for i, line in enumerate(lines))
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+def _streamed_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
         autoescape=False,  # noqa: S701 - the export is a plain text file, not HTML
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["tab_indent"] = _tab_indent
+    return env
 
 
-_ENV = _environment()
-_ENV.filters["tab_indent"] = _tab_indent
+def _per_message_environment() -> jinja2.Environment:
+    # The original rendered its template with resilient-lib's environment: its filters, no block trimming.
+    env = jinja2.Environment(autoescape=False, undefined=jinja2.StrictUndefined)  # noqa: S701 - plain text
+    library = global_jinja_env()
+    env.filters.update(library.filters)
+    env.globals.update(library.globals)
+    return env
 
 
-def load_template(path: str | None) -> str:
-    """The export template's text: the built-in one for None, else the file at ``path`` (checked for syntax)."""
+_ENVIRONMENTS = {STREAMED: _streamed_environment(), PER_MESSAGE: _per_message_environment()}
+_KIND_VARIABLES = {STREAMED: STREAMED_VARIABLES, PER_MESSAGE: PER_MESSAGE_VARIABLES}
+
+
+def _where(path: str | None) -> str:
+    return f"[fn_slack] template_file '{path}'" if path else "[fn_slack] template_file"
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(f"'{name}'" for name in sorted(names))
+
+
+class ExportTemplate(str):
+    """An export template's text that knows its kind and where it came from (checked when it is made).
+
+    It is the template text itself (a ``str``), with ``path`` (None for the built-in template or text given
+    directly), ``kind`` (:data:`STREAMED` or :data:`PER_MESSAGE`) and ``template`` (the compiled template).
+    Raises ConfigError, naming ``[fn_slack] template_file``, its path and the culprit, for a syntax error,
+    a template that mixes both kinds, or a variable that its kind does not provide (``extra_names`` are the
+    caller's own variables).
+    """
+
+    path: str | None
+    kind: str
+    template: jinja2.Template
+
+    def __new__(cls, text: str, path: str | None = None, extra_names: Iterable[str] = ARCHIVE_VARIABLES):
+        self = super().__new__(cls, text)
+        self.path = path
+        where = _where(path)
+        try:
+            ast = _ENVIRONMENTS[STREAMED].parse(text)
+        except jinja2.TemplateSyntaxError as err:
+            raise ConfigError(
+                f"{where} is not a valid Jinja2 template: {err.message} (line {err.lineno}).") from None
+        used = meta.find_undeclared_variables(ast)
+        per_message = used & set(PER_MESSAGE_VARIABLES)
+        if per_message and "messages" in used:
+            raise ConfigError(
+                f"{where} mixes 'messages' (a template rendered once for the channel) with {_names(per_message)} "
+                f"(the variables of a template written for the original fn_slack, rendered once per message): "
+                f"use one kind or the other.")
+        self.kind = PER_MESSAGE if per_message else STREAMED
+        environment = _ENVIRONMENTS[self.kind]
+        unknown = used - set(_KIND_VARIABLES[self.kind]) - set(extra_names) - set(environment.globals)
+        if unknown:
+            raise ConfigError(
+                f"{where} uses the variable{'s' if len(unknown) > 1 else ''} {_names(unknown)}, which the export "
+                f"does not provide. A template rendered once for the channel has "
+                f"{_names(set(STREAMED_VARIABLES) | set(extra_names))}; one written for the original fn_slack, "
+                f"rendered once per message, has {_names(set(PER_MESSAGE_VARIABLES) | set(extra_names))}.")
+        self.template = environment.from_string(text)
+        return self
+
+
+def _template_line(err: BaseException) -> int | None:
+    """The template line an error was raised at (Jinja2 rewrites tracebacks to show template lines)."""
+    line = getattr(err, "lineno", None)
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+# What a template may fail with while rendering (an undefined variable or attribute, a bad operation or
+# filter). Errors of fn_slack itself, such as a Slack call failing while the history is read, pass through.
+_RENDER_ERRORS = (jinja2.TemplateError, ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
+
+
+def _render_error(template: ExportTemplate, err: Exception) -> ConfigError:
+    line = _template_line(err)
+    at = f" at line {line}" if line else ""
+    return ConfigError(f"{_where(template.path)} could not render the channel export{at}: {err}. The export "
+                       f"stopped there and was not saved: fix the template or remove the setting.")
+
+
+class _Discard:
+    def write(self, chunk: str) -> int:
+        return len(chunk)
+
+
+def _sample_channel() -> list[tuple[dict, list[dict]]]:
+    """A small channel with every kind of message, to try a template with when it is loaded."""
+    file = {"name": "report.pdf", "permalink": "https://files.slack.com/files-pri/T0/F0/report.pdf"}
+    parent = {"type": "message", "user": "U0A", "text": "Please review", "ts": "1793544114.000100",
+              "thread_ts": "1793544114.000100", "reply_count": 2, "files": [file],
+              "attachments": [{"pretext": "Please review", "title": "SOAR Incident", "text": "*Incident ID*: 1"}]}
+    replies = [{"type": "message", "user": "U0B", "text": "On it", "ts": "1793544120.000100",
+                "thread_ts": parent["ts"]},
+               {"type": "message", "user": "U0A", "text": "", "ts": "1793544130.000100",
+                "thread_ts": parent["ts"], "files": [file, file]}]
+    plain = {"type": "message", "user": "U0B", "text": "Done", "ts": "1793544140.000100"}
+    return [(plain, []), (parent, replies)]
+
+
+def load_template(path: str | None) -> ExportTemplate:
+    """The export template: the built-in one for None, else the file at ``path``, checked before any export.
+
+    Besides the checks of :class:`ExportTemplate`, the template is tried on a small sample channel, so a
+    template that cannot render (an unknown attribute, a bad filter) fails here, before the archive function
+    touches Slack, with a ConfigError naming ``[fn_slack] template_file``, the path and the error.
+    """
     if path is None:
-        return resources.files(_TEMPLATE_PACKAGE).joinpath(BUILTIN_TEMPLATE).read_text(encoding="utf-8")
+        text = resources.files(_TEMPLATE_PACKAGE).joinpath(BUILTIN_TEMPLATE).read_text(encoding="utf-8")
+        return ExportTemplate(text)
     full_path = os.path.expanduser(path)
     try:
         with open(full_path, encoding="utf-8") as handle:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise ConfigError(f"template_file '{path}' cannot be read: {reason}.") from err
-    try:
-        _ENV.parse(text)
-    except jinja2.TemplateSyntaxError as err:
-        raise ConfigError(
-            f"template_file '{path}' is not a valid Jinja2 template: {err.message} (line {err.lineno}).") from err
-    return text
+        raise ConfigError(f"{_where(path)} cannot be read: {reason}.") from err
+    template = ExportTemplate(text, path)
+    write_history(_Discard(), _sample_channel(), lambda msg: str(msg.get("user") or ""), template,
+                  extra=ARCHIVE_VARIABLES)
+    return template
 
 
 def write_history(out: TextIO, threads: Iterable[tuple[dict, Iterable[dict]]],
@@ -166,37 +327,66 @@ def write_history(out: TextIO, threads: Iterable[tuple[dict, Iterable[dict]]],
 
     ``threads`` yields ``(parent, replies)`` newest parent first, as conversations.history lists them, with
     each thread's replies oldest first (empty for a message without replies). Only one thread's replies are
-    held in memory at a time. ``author_name(msg)`` gives the name shown for a message's author.
+    held in memory at a time, whichever kind the template is. ``author_name(msg)`` gives the name shown for a
+    message's author. ``template_text`` is a template from :func:`load_template`, other template text, or
+    None for the built-in template. A template that fails to render raises ConfigError naming
+    ``[fn_slack] template_file``.
     """
-    text = load_template(None) if template_text is None else template_text
-    try:
-        template = _ENV.from_string(text)
-    except jinja2.TemplateSyntaxError as err:
-        raise ConfigError(
-            f"template_file is not a valid Jinja2 template: {err.message} (line {err.lineno}).") from err
+    extra = dict(extra or {})
+    if template_text is None:
+        template = load_template(None)
+    elif isinstance(template_text, ExportTemplate):
+        template = template_text
+    else:
+        template = ExportTemplate(template_text, extra_names=extra)
 
     count = 0
 
-    def entry(msg: dict) -> ExportMessage:
+    def numbered(msg: dict) -> tuple[int, dict]:
         nonlocal count
         count += 1
-        return ExportMessage(author=author_name(msg) or "", ts=str(msg.get("ts") or ""),
-                             text=message_body(msg), files=message_files(msg), number=count)
+        return count, msg
 
-    def messages() -> Iterator[ExportMessage]:
+    def export_threads() -> Iterator[tuple[tuple[int, dict], list[tuple[int, dict]]]]:
         for parent, replies in threads:
             if _is_broadcast_copy(parent):
                 continue
-            item = entry(parent)
+            first = numbered(parent)
             parent_ts = parent.get("ts")
             # conversations.replies starts with the parent itself; skip it if the caller passed it through.
-            item.replies = [entry(reply) for reply in replies if reply.get("ts") != parent_ts]
+            yield first, [numbered(reply) for reply in replies if reply.get("ts") != parent_ts]
+
+    def entry(number: int, msg: dict) -> ExportMessage:
+        return ExportMessage(author=author_name(msg) or "", ts=str(msg.get("ts") or ""),
+                             text=message_body(msg), files=message_files(msg), number=number)
+
+    def messages() -> Iterator[ExportMessage]:
+        for parent, replies in export_threads():
+            item = entry(*parent)
+            item.replies = [entry(*reply) for reply in replies]
             yield item
 
-    try:
-        variables = {**(extra or {}), "messages": messages()}
-        for chunk in template.generate(variables):
-            out.write(chunk)
-    except jinja2.TemplateError as err:
-        raise ConfigError(f"template_file could not render the channel export: {err}.") from err
+    def per_message_variables(number: int, msg: dict, is_parent: bool, reply_count: int) -> dict:
+        pretext, text = message_parts(msg)
+        files = message_files(msg)
+        return {**extra, "is_msg_parent": is_parent, "number": number, "username": author_name(msg) or "",
+                "msg_time": slack_ts_to_utc(str(msg.get("ts") or "")), "msg_pretext": pretext, "msg_text": text,
+                # The original showed a message's one file; a message with several lists each, one a line.
+                "file_name": "\n".join(name for name, _ in files),
+                "file_permalink": "\n".join(url for _, url in files), "reply_count": reply_count}
+
+    def render(variables: dict) -> None:
+        try:
+            for chunk in template.template.generate(variables):
+                out.write(chunk)
+        except _RENDER_ERRORS as err:
+            raise _render_error(template, err) from err
+
+    if template.kind == PER_MESSAGE:
+        for parent, replies in export_threads():
+            render(per_message_variables(*parent, True, len(replies)))
+            for reply in replies:
+                render(per_message_variables(*reply, False, 0))
+    else:
+        render({**extra, "messages": messages()})
     return count

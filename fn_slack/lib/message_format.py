@@ -414,11 +414,14 @@ def parse_container(slack_text: str) -> dict[str, dict] | None:
     A JSON object counts as a container when one of its values is an object with a ``"type"`` key or one of
     its keys is reserved (``Additional Text``, ``Resilient URL``, ``SOAR URL``, ``Type of data``); any other
     text, including other JSON, is plain text. A container with a malformed entry raises InputError.
+
+    Like the original fn_slack, the JSON is read leniently: a raw newline or tab inside a string (what a
+    workflow script gets when it pastes a multi-line value into the container by hand) is that character.
     """
     if not isinstance(slack_text, str) or not slack_text.lstrip().startswith("{"):
         return None
     try:
-        parsed = json.loads(slack_text)
+        parsed = json.loads(slack_text, strict=False)
     except (ValueError, RecursionError):
         return None
     if not isinstance(parsed, dict) or not parsed:

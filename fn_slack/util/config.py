@@ -4,8 +4,9 @@
 def config_section_data() -> str:
     """The app.config section for fn_slack, with every key explained."""
     return """[fn_slack]
-# Slack token. A bot token (xoxb-...) of a Slack app created from doc/slack-app-manifest.yml is recommended;
-# a user token (xoxp-...) also works. Use $ENV_VAR or ^keystore references to keep it out of this file.
+# Slack token. A bot token (xoxb-...) of a Slack app created from the manifest that this package ships as
+# fn_slack/data/slack-app-manifest.yml (`pip show -f fn_slack` shows where) is recommended; a user token
+# (xoxp-...) also works. Use $ENV_VAR or ^keystore references to keep it out of this file.
 api_token = xoxb-xxxx-your-token
 # Author name of messages when the workflow gives no slack_username (needs the chat:write.customize scope)
 username = SOAR

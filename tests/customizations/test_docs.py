@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import resources
 
+from fn_slack.util.config import config_section_data
 from tools.customizations import build_export
 
 ROOT = build_export.ROOT
@@ -23,7 +25,8 @@ CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_pr
 def test_readme_opens_with_the_two_command_quick_start():
     first_block = README.split("```", 2)[1]
     assert first_block == (
-        "\nmake demo    # runs fn_slack end to end against the local Slack and SOAR sandboxes (needs only python3)\n"
+        "\nmake demo    # runs fn_slack end to end against the local Slack and SOAR sandboxes (needs Python >= 3.11 "
+        "as python3)\n"
         "make test    # ruff + the whole test suite\n")
     assert README.index("```") < README.index("## ")
 
@@ -138,3 +141,16 @@ def test_the_slack_sandbox_models_the_app_the_manifest_creates():
     from sandbox.slack.workspace import DEFAULT_BOT_SCOPES  # noqa: PLC0415
 
     assert sorted(DEFAULT_BOT_SCOPES) == sorted(SCOPES)
+
+
+def test_the_manifest_the_generated_config_names_ships_in_the_package_and_matches_the_docs():
+    [named] = re.findall(r"fn_slack/data/[\w.-]+\.yml", config_section_data())
+    packaged = resources.files("fn_slack").joinpath(named.removeprefix("fn_slack/"))
+    assert packaged.is_file()
+    assert packaged.read_text(encoding="utf-8") == (ROOT / "doc" / "slack-app-manifest.yml").read_text(encoding="utf-8")
+    assert "doc/" not in config_section_data()  # an installed package has no doc folder
+
+
+def test_the_guide_points_only_to_files_that_exist():
+    for path in re.findall(r"`((?:icons|doc|fn_slack)/[\w./-]+)`", GUIDE):
+        assert (ROOT / path).exists(), path

@@ -171,3 +171,23 @@ def test_readme_function_sections_are_what_docgen_generates(package_copy, sdk_en
     ours = (ROOT / "README.md").read_text(encoding="utf-8")
     assert _function_sections(ours) == _function_sections(generated), \
         "README's function sections are stale: paste them from `resilient-sdk docgen -p .` output"
+
+
+def test_build_runs_without_setuptools_warnings_and_ships_the_data_files(package_copy, tmp_path, sdk_env):
+    """What `pip install` builds: no warnings that read like failures, and every file the package reads or names.
+
+    (setuptools' own build command, offline: the wheel is these files zipped.)"""
+    result = subprocess.run([sys.executable, "setup.py", "build", "--build-base", str(tmp_path)], cwd=package_copy,
+                            env=sdk_env, capture_output=True, text=True, timeout=180, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    for warning in ("Unknown distribution option", "Package would be ignored", "is absent from the `packages`"):
+        assert warning not in output, output[-3000:]
+    built = tmp_path / "lib"
+    for name in ("fn_slack/util/data/export.res", "fn_slack/data/templates/history_export.jinja2",
+                 "fn_slack/data/slack-app-manifest.yml"):
+        assert (built / name).is_file(), name
+    assert not list(built.rglob("__pycache__"))
+    # The manifest the generated app.config points to is the one the docs show.
+    assert (built / "fn_slack/data/slack-app-manifest.yml").read_bytes() == \
+        (ROOT / "doc" / "slack-app-manifest.yml").read_bytes()

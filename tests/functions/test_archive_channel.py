@@ -1,10 +1,13 @@
 """slack_archive_channel through resilient-circuits, against the Slack sandbox over HTTP (behavior §3.5, §6)."""
 
+import re
 import threading
 import time
 
+import pytest
 from slack_sdk import WebClient
 
+from fn_slack.components import funct_slack_archive_channel
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
@@ -22,6 +25,35 @@ def link(soar, slack, name, task_id=None):
                             "slack_db_channel": name, "slack_db_channel_type": "Public",
                             "slack_db_channel_id": channel_id, "slack_db_permalink": "", "slack_db_time": 1})
     return channel_id
+
+
+def use_template_file(circuits_app, monkeypatch, path) -> None:
+    """Set [fn_slack] template_file of the running archive component, as app.config would."""
+    pending, found = [circuits_app.manager], []
+    while pending:
+        component = pending.pop()
+        if isinstance(component, funct_slack_archive_channel.FunctionComponent):
+            found.append(component)
+        pending.extend(component.components)
+    [component] = found
+    monkeypatch.setitem(component.app_configs, "template_file", str(path))
+
+
+# A template in the style fn_slack 1.x/2.x shipped: rendered once per message with the original's variables.
+ORIGINAL_STYLE_TEMPLATE = """\
+{%- if is_msg_parent -%}
+    {{- number }} - {{ username }} POSTED ON {{ msg_time }}:{{ '\\n' -}}
+    {%- if msg_pretext -%}{{- msg_pretext }}{{ '\\n' -}}{%- endif -%}
+    {%- if msg_text -%}{{- msg_text }}{{ '\\n' -}}{%- endif -%}
+    {%- if file_name -%}{{- file_name }}{{ '\\n' -}}{%- endif -%}
+    {%- if file_permalink -%}{{- file_permalink }}{{ '\\n' -}}{%- endif %}{{ '\\n' -}}
+    {%- if reply_count > 0 -%}{{- reply_count }} REPLIES:{{ '\\n' -}}{% endif -%}
+{%- else -%}
+    {{- '\\t' }}{{ number }} - {{ username }} POSTED A REPLY ON {{ msg_time }}:{{ '\\n' -}}
+    {%- if msg_text -%}{{- '\\t' }}{{ msg_text }}{{ '\\n' -}}{%- endif -%}
+    {%- if file_name -%}{{- '\\t' }}{{ file_name }}{{ '\\n' -}}{%- endif -%}
+    {%- if file_permalink -%}{{- '\\t' }}{{ file_permalink }}{{ '\\n' -}}{% endif %}{{ '\\n' -}}
+{%- endif -%}"""
 
 
 def archive(circuits_app, **inputs):
@@ -146,6 +178,50 @@ class TestArchiveChannel:
         assert "Slack_channel_inc-2095_history.txt was already saved on the incident by an earlier run." \
             in rerun.statuses
 
+    def test_template_written_for_the_original_exports_the_channel_then_archives_it(
+            self, circuits_app, slack, soar, monkeypatch, tmp_path):
+        path = tmp_path / "slack_export.jinja2"
+        path.write_text(ORIGINAL_STYLE_TEMPLATE, encoding="utf-8")
+        use_template_file(circuits_app, monkeypatch, path)
+        bot, alice, bob = slack.bot_user_id, slack.user("alice")["id"], slack.user("bob")["id"]
+        channel_id = slack.add_channel("inc-2095", members=[bot, alice, bob])
+        parent = slack.add_message(channel_id, bot, "Please review", bot_username="SOAR")
+        slack.add_message(channel_id, bob, "I'll take a look asap.", thread_ts=parent)
+        slack.add_message(channel_id, alice, "Done.")
+        link(soar, slack, "inc-2095")
+
+        outcome = archive(circuits_app)
+
+        assert outcome.error is None, outcome.error
+        [saved] = soar.saved_attachments(INCIDENT)
+        text = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", "<time>", saved["data"].decode("utf-8"))
+        assert text == (f"1 - SOAR POSTED ON <time>:\n{NOTICE}\n\n"
+                        "2 - Alice POSTED ON <time>:\nDone.\n\n"
+                        "3 - SOAR POSTED ON <time>:\nPlease review\n\n1 REPLIES:\n"
+                        "\t4 - Bob POSTED A REPLY ON <time>:\n\tI'll take a look asap.\n\n")
+        assert outcome.content["message_count"] == 4
+        assert slack.channel("inc-2095")["is_archived"] is True
+
+    @pytest.mark.parametrize("broken, culprit", [
+        (ORIGINAL_STYLE_TEMPLATE.replace("{{ msg_text }}", "{{ msg_txt }}"), "'msg_txt'"),
+        ("{% for m in messages %}{{ m.number }} {{ m.athor }}\n{% endfor %}", "'athor'"),
+    ], ids=["unknown-variable", "unknown-attribute"])
+    def test_template_that_cannot_render_leaves_the_channel_as_it_was_and_says_why(
+            self, circuits_app, slack, soar, monkeypatch, tmp_path, broken, culprit):
+        path = tmp_path / "slack_export.jinja2"
+        path.write_text(broken, encoding="utf-8")
+        use_template_file(circuits_app, monkeypatch, path)
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+        slack.add_message(channel_id, slack.user("alice")["id"], "evidence")
+        link(soar, slack, "inc-2095")
+
+        outcome = archive(circuits_app)
+
+        assert f"[fn_slack] template_file '{path}'" in outcome.error and culprit in outcome.error
+        assert slack.channel("inc-2095")["is_archived"] is False
+        assert soar.saved_attachments(INCIDENT) == []
+        # Found before the archive touched the channel: no "set to be archived" notice went out.
+        assert [m["text"] for m in slack.messages(channel_id)] == ["evidence"]
 
 class TestNothingLost:
     """A message written before the archive took effect is in a saved export (behavior §3.5 step 4)."""

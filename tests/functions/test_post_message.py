@@ -243,6 +243,20 @@ class TestMessageContent:
         assert "*Incident name*: Phishing &lt;b&gt;\"quoted\"&lt;/b&gt;" in attachment["text"]
         assert "*Confirmed*: Yes" in attachment["text"]
 
+    def test_container_with_a_raw_newline_in_a_string_is_posted_as_the_container(self, circuits_app, slack, soar):
+        # As a workflow script makes it when it pastes a multi-line note between quotes.
+        slack_text = ('{"Additional Text": {"type": "string", "data": "Line one\nLine two"},\n'
+                      '"Type of data": {"type": "string", "data": "Note"},\n'
+                      '"Note": {"type": "string", "data": "first\tsecond"}}')
+        outcome = post(circuits_app, slack_channel="general", slack_text=slack_text)
+
+        assert outcome.error is None, outcome.error
+        message = only_message(slack, "general")
+        assert message["text"] == "Line one\nLine two"
+        [attachment] = message["attachments"]
+        assert attachment["title"] == "SOAR Note"
+        assert attachment["text"] == "*Note*: first\tsecond"
+
     def test_hostile_incident_data_notifies_nobody_and_links_nowhere(self, circuits_app, slack, soar):
         container = {
             "Type of data": {"type": "string", "data": "Incident"},

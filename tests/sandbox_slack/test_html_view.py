@@ -415,7 +415,7 @@ def test_screenshot_tool_seeds_the_demo_through_fn_slack(sb: SlackSandbox) -> No
     assert top[0].select_one(".author").get_text() == "SOAR"
     assert top[0].select_one(".att-title a")["href"] == "https://soar.example.com:443/#incidents/2095?orgId=201"
     assert len(top[0].select(".thread .msg.reply")) == 2
-    assert incident.select_one(".file-title").get_text() == "EDR timeline for WS-0231"
+    assert incident.select_one(".file-title").get_text() == "Incident ID 2095 Artifact Attachment: edr-timeline.csv"
     assert sb.channel(ids["archived"])["is_archived"]
     assert sb.channel(ids["task"])["is_private"]
 

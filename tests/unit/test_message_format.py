@@ -107,6 +107,26 @@ def test_container_entries_keep_the_workflow_order():
     assert list(parsed)[:4] == ["Additional Text", "Resilient URL", "Type of data", "Incident ID"]
 
 
+def test_container_with_raw_newlines_and_tabs_in_strings_is_still_a_container(soar_link):
+    # A workflow script that pastes a multi-line value between quotes instead of using JSON.stringify.
+    slack_text = ('{"Additional Text": {"type": "string", "data": "Please look\nat this"},\n'
+                  ' "Resilient URL": {"type": "incident", "data": 2095},\n'
+                  ' "Type of data": {"type": "string", "data": "Incident"},\n'
+                  ' "Incident name": {"type": "string", "data": "Phishing\tcampaign"},\n'
+                  ' "Description": {"type": "richtext", "data": "<p>line one\nline two</p>"}}')
+    with pytest.raises(ValueError):
+        json.loads(slack_text)  # strict JSON refuses control characters inside strings
+    assert list(parse_container(slack_text)) == ["Additional Text", "Resilient URL", "Type of data",
+                                                 "Incident name", "Description"]
+    message = render_message(slack_text, soar_link)
+    assert message.text == "Please look\nat this"
+    [attachment] = message.attachments
+    assert attachment["title"] == "SOAR Incident"
+    assert attachment["title_link"] == "https://soar.example.com/#incidents/2095"
+    assert attachment["text"].startswith("*Incident name*: Phishing\tcampaign\n*Description*: line one")
+    assert "{" not in message.text and "{" not in attachment["text"]
+
+
 def test_incident_container_renders_as_one_green_attachment(soar_link):
     message = render_message(incident_container(), soar_link)
     assert message.text == "Hey user <@UCNC5K34J> check out #random"
