@@ -148,7 +148,10 @@ def test_conversations_methods(contract, sb, client, make_client, ids):
     contract("conversations.list", slack_error(client.conversations_list, cursor="bad").data)
     contract("conversations.list", slack_error(make_client("xoxb-none").conversations_list).data)
     contract("conversations.invite", client.conversations_invite(channel=cid, users=ids["alice"]).data)
-    contract("conversations.invite", client.conversations_invite(channel=cid, users=f"{ids['bob']},U0NOPE0000",
+    contract("conversations.invite", slack_error(client.conversations_invite, channel=cid,
+                                                 users=f"{ids['bob']},U0NOPE0000", force=True).data)
+    sb.set_realism(invite_partial="ok")
+    contract("conversations.invite", client.conversations_invite(channel=cid, users=f"{ids['carol']},U0NOPE0000",
                                                                  force=True).data)
     for users in (ids["alice"], ids["bot"], "U0NOPE0000"):
         contract("conversations.invite", slack_error(client.conversations_invite, channel=cid, users=users).data)
