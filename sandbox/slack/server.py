@@ -284,9 +284,92 @@ class SlackSandbox:
                     "declared_length": rec.length}
 
     # ----- arranging -------------------------------------------------------------------------------------
-    def add_user(self, name: str, email: str, real_name: str | None = None, display_name: str | None = None) -> str:
+    def add_user(self, name: str, email: str, real_name: str | None = None, display_name: str | None = None,
+                 **kinds: Any) -> str:
+        """Add a person; ``kinds`` may say is_admin, deleted, is_restricted, is_ultra_restricted, team_id (another
+        team's user) or invite_error (an error conversations.invite always answers for them)."""
         with self._lock:
-            return self._ws.add_user(name, email, real_name=real_name, display_name=display_name)
+            return self._ws.add_user(name, email, real_name=real_name, display_name=display_name, **kinds)
+
+    def deactivate_user(self, ref: str) -> None:
+        with self._lock:
+            self._ws.users[self._ws.resolve_user(ref)].deleted = True
+
+    def add_member(self, channel_id: str, user: str, *, inviter: str | None = None) -> None:
+        """Put someone in a channel as Slack would (with its channel_join message when join_messages is on)."""
+        with self._lock:
+            ch = self._find(channel_id)
+            self._ws.add_member(ch, self._ws.resolve_user(user),
+                                inviter=self._ws.resolve_user(inviter) if inviter else None)
+
+    def restrict_channel(self, channel_id: str, *, posting: str | None = None, archiving: str | None = None,
+                         inviting: str | None = None) -> None:
+        """Admin restrictions on one channel, each the error Slack answers (None lifts it): posting
+        ("restricted_action"; uploads then answer posting_to_channel_denied), archiving ("restricted_action" or
+        "cant_archive_required"), inviting ("restricted_action")."""
+        wanted = {"posting": posting, "archiving": archiving, "inviting": inviting}
+        for action, error in wanted.items():
+            if error is not None and error not in api.RESTRICTION_ACTIONS[action]:
+                raise WorkspaceError(f"{action} restriction must be one of {api.RESTRICTION_ACTIONS[action]}")
+        with self._lock:
+            ch = self._find(channel_id)
+            for action, error in wanted.items():
+                if error is None:
+                    ch.restrictions.pop(action, None)
+                else:
+                    ch.restrictions[action] = error
+
+    def set_topic(self, channel_id: str, user: str, topic: str) -> str:
+        with self._lock:
+            return self._ws.set_topic(self._find(channel_id), self._ws.resolve_user(user), topic)
+
+    def set_purpose(self, channel_id: str, user: str, purpose: str) -> str:
+        with self._lock:
+            return self._ws.set_purpose(self._find(channel_id), self._ws.resolve_user(user), purpose)
+
+    def rename_channel(self, channel_id: str, user: str, name: str) -> str:
+        with self._lock:
+            if name in self._ws.names:
+                raise WorkspaceError(f"channel name {name!r} is taken")
+            return self._ws.rename_channel(self._find(channel_id), self._ws.resolve_user(user), name)
+
+    def edit_message(self, channel_id: str, ts: str, text: str, *, editor: str | None = None) -> None:
+        """Edit a message as its author would: new text and an ``edited`` stamp."""
+        with self._lock:
+            ch = self._find(channel_id)
+            if ts not in ch.by_ts:
+                raise WorkspaceError(f"no message {ts} in {ch.id}")
+            self._ws.edit_message(ch, ts, text, self._ws.resolve_user(editor) if editor else None)
+
+    def delete_message(self, channel_id: str, ts: str) -> None:
+        """Delete a message: a thread parent with replies leaves a tombstone, anything else goes."""
+        with self._lock:
+            ch = self._find(channel_id)
+            if ts not in ch.by_ts:
+                raise WorkspaceError(f"no message {ts} in {ch.id}")
+            self._ws.delete_message(ch, ts)
+
+    def delete_file(self, file_id: str) -> None:
+        """Delete a file: messages keep {"id", "mode": "tombstone"}, files.info answers file_deleted."""
+        self._file_mode(file_id, "tombstone")
+
+    def hide_file(self, file_id: str) -> None:
+        """Hide a file as a free plan's storage limit does: messages keep {"id", "mode": "hidden_by_limit"}."""
+        self._file_mode(file_id, "hidden_by_limit")
+
+    def _file_mode(self, file_id: str, mode: str) -> None:
+        with self._lock:
+            api.flush_due_shares(self._ws)
+            rec = self._ws.files.get(file_id)
+            if rec is None:
+                raise WorkspaceError(f"unknown file {file_id!r}")
+            self._ws.set_file_mode(rec, mode)
+
+    def _find(self, channel_id: str) -> Channel:
+        ch = self._ws.find_channel(channel_id)
+        if ch is None:
+            raise WorkspaceError(f"unknown channel {channel_id!r}")
+        return ch
 
     def add_channel(self, name: str, *, is_private: bool = False, members: Iterable[str] = (),
                     archived: bool = False, creator: str | None = None) -> str:
