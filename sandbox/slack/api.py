@@ -733,6 +733,8 @@ def files_complete_upload_external(ctx: Context) -> dict:
             rec.title = str(entry["title"])
     files = [ws.file_obj(rec) for rec in recs]
     comment = ctx.params.str("initial_comment") or ""
+    if ctx.realism.rewrite_text and comment:
+        comment = rewrite.rewrite(comment, link_names=False, wrap_urls=True, usergroups_by_handle={})
     for ch in channels:
         share = {"channel": ch.id, "user": ctx.user.id, "files": [r.id for r in recs], "comment": comment,
                  "thread_ts": thread_ts}

@@ -506,7 +506,8 @@ class SlackSandbox:
                 "channels": channels,
                 "files": [{"id": f.id, "name": f.name, "title": f.title, "user": f.user,
                            "declared_length": f.length, "size": len(f.data) if f.data is not None else None,
-                           "completed": f.completed, "shares": f.shares} for f in ws.files.values()],
+                           "completed": f.completed, "mode": f.mode, "shares": f.shares}
+                          for f in ws.files.values()],
                 "tokens": [{"token": mask_token(t.token), "kind": t.kind, "user_id": t.user_id,
                             "scopes": list(t.scopes), "revoked": t.revoked} for t in ws.tokens.values()],
                 "settings": {"latency_ms": self.latency_ms, "rate_limits": self.rate_limits,

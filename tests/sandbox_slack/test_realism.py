@@ -347,6 +347,12 @@ def test_tidy_text_is_stored_as_sent(sb, client):
     assert client.chat_postMessage(channel="general", text="a & <b>")["message"]["text"] == "a & <b>"
 
 
+def test_file_comments_are_rewritten_too(sb, client):
+    cid = sb.add_channel("inc-comment", members=[sb.bot_user_id])
+    client.files_upload_v2(content="x", filename="x.txt", channel=cid, initial_comment="IOCs <here> & https://x.example")
+    assert sb.messages(cid)[-1]["text"] == "IOCs &lt;here&gt; &amp; <https://x.example>"
+
+
 def test_notifications_read_attachment_fields_and_blocks(sb, client, people):
     alice = people["alice"]
     client.chat_postMessage(channel="general", text="fallback", attachments=[
