@@ -542,7 +542,7 @@ def chat_post_message(ctx: Context) -> dict:
     if ctx.user.id not in ch.members and (ch.is_private or not ctx.has("chat:write.public")):
         raise SlackError("not_in_channel")
     if ch.restrictions.get("posting") and not ctx.user.is_admin:
-        raise SlackError("restricted_action")
+        raise SlackError(ch.restrictions["posting"])
     username = params.str("username")
     customised = bool(username or params.str("icon_emoji") or params.str("icon_url"))
     as_user = params.values.get("as_user")

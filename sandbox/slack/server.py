@@ -305,8 +305,9 @@ class SlackSandbox:
     def restrict_channel(self, channel_id: str, *, posting: str | None = None, archiving: str | None = None,
                          inviting: str | None = None) -> None:
         """Admin restrictions on one channel, each the error Slack answers (None lifts it): posting
-        ("restricted_action"; uploads then answer posting_to_channel_denied), archiving ("restricted_action" or
-        "cant_archive_required"), inviting ("restricted_action")."""
+        (chat.postMessage answers "restricted_action" or "posting_to_channel_denied", uploads always
+        posting_to_channel_denied), archiving ("restricted_action" or "cant_archive_required"), inviting
+        ("restricted_action")."""
         wanted = {"posting": posting, "archiving": archiving, "inviting": inviting}
         for action, error in wanted.items():
             if error is not None and error not in api.RESTRICTION_ACTIONS[action]:

@@ -13,7 +13,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from sandbox.slack import SlackSandbox
+from sandbox.slack import SlackSandbox, WorkspaceError
 from sandbox.slack.realism import Realism, make_realism, tidy
 
 from .helpers import slack_error
@@ -440,8 +440,16 @@ def test_admin_restrictions_per_channel(sb, client, people):
     assert slack_error(client.conversations_archive, channel=cid)["error"] == "cant_archive_required"
     assert slack_error(client.conversations_invite, channel=cid, users=people["bob"])["error"] == \
         "restricted_action"
-    sb.restrict_channel(cid, archiving="restricted_action")
+    sb.restrict_channel(cid, archiving="restricted_action", posting="posting_to_channel_denied")
     assert slack_error(client.conversations_archive, channel=cid)["error"] == "restricted_action"
+    assert slack_error(client.chat_postMessage, channel=cid, text="x")["error"] == "posting_to_channel_denied"
+    with pytest.raises(WorkspaceError):
+        sb.restrict_channel(cid, posting="nope")
+    # Admins still post in a restricted channel.
+    sb.add_token("xoxp-admin", ["chat:write"], kind="user", user_id=sb.add_user("ada", "ada@example.com",
+                                                                                 is_admin=True))
+    sb.add_member(cid, "ada")
+    assert WebClient(token="xoxp-admin", base_url=sb.base_url).chat_postMessage(channel=cid, text="ok")["ok"]
     sb.restrict_channel(cid)
     assert client.chat_postMessage(channel=cid, text="free again")["ok"] is True
     assert slack_error(client.conversations_archive, channel=sb.channel("general")["id"])["error"] == \
