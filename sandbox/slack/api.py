@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import notify
+from . import notify, rewrite
 from .limits import NON_MARKETPLACE_PAGE
+from .realism import Realism
 from .workspace import MAX_TEXT, Channel, FileRec, Token, User, Workspace, parse_ts
 
 RETIRED_PREFIXES = ("channels.", "groups.", "im.", "mpim.")
@@ -24,6 +25,14 @@ RESERVED_NAMES = frozenset({"channel", "channels", "here", "everyone", "group", 
 MAX_ATTACHMENTS = 100
 MAX_BLOCKS = 50
 MAX_INVITE_USERS = 1000
+MAX_LIST_LIMIT = 999  # "an integer under 1000" (conversations.list method page)
+MAX_TOPIC = 250
+NEVER = float("inf")  # a share_delay that never shares
+RESTRICTION_ACTIONS = {
+    "posting": ("restricted_action", "posting_to_channel_denied"),
+    "archiving": ("restricted_action", "cant_archive_required"),
+    "inviting": ("restricted_action",),
+}
 
 READ_FAMILY = ("channels:read", "groups:read", "im:read", "mpim:read")
 HISTORY_FAMILY = ("channels:history", "groups:history", "im:history", "mpim:history")
@@ -104,6 +113,8 @@ class Context:
     host_url: str
     share_delay: float
     non_marketplace: bool
+    realism: Realism
+    upload_url: str = ""  # base URL of the upload host ("" = host_url)
 
     @property
     def is_bot(self) -> bool:
@@ -192,7 +203,8 @@ def conversations_create(ctx: Context) -> dict:
     # Archived channels and private channels the caller cannot see still hold their names.
     if name in ctx.ws.names:
         raise SlackError("name_taken")
-    cid = ctx.ws.add_channel(name, is_private=is_private, members=[ctx.user.id], creator=ctx.user.id)
+    cid = ctx.ws.add_channel(name, is_private=is_private, creator=ctx.user.id)
+    ctx.ws.add_member(ctx.ws.channels[cid], ctx.user.id)
     return {"channel": ctx.ws.conversation_obj(ctx.ws.channels[cid], ctx.user.id)}
 
 
@@ -213,6 +225,8 @@ def conversations_list(ctx: Context) -> dict:
         ctx.require(TYPE_SCOPES[kind])
     exclude_archived = ctx.params.bool("exclude_archived")
     limit = ctx.params.int("limit", 100)
+    if ctx.realism.strict_list_limit and limit > MAX_LIST_LIMIT:
+        raise SlackError("invalid_limit")
     limit = 100 if limit <= 0 else min(limit, 1000)
     ws = ctx.ws
     start = 0
@@ -284,7 +298,14 @@ def _bounds(ctx: Context) -> tuple[int, int | None, bool]:
     latest = parse_ts(latest_raw) if latest_raw else None
     if latest_raw and latest is None:
         raise SlackError("invalid_ts_latest")
-    return oldest, latest, ctx.params.bool("inclusive")
+    inclusive = ctx.params.bool("inclusive")
+    days = ctx.realism.history_days
+    if days is not None:
+        # A free plan's window: older messages are not returned at all.
+        cutoff = time.time_ns() // 1000 - int(days * 86_400_000_000)
+        if oldest < cutoff:
+            oldest, inclusive = cutoff, True
+    return oldest, latest, inclusive
 
 
 def _window(keys: list, oldest, latest, inclusive: bool) -> tuple[int, int]:
@@ -360,6 +381,8 @@ def conversations_invite(ctx: Context) -> dict:
         raise SlackError("is_archived")
     if ctx.user.id not in ch.members:
         raise SlackError("not_in_channel")
+    if ch.restrictions.get("inviting"):
+        raise SlackError(ch.restrictions["inviting"])
     users = ctx.params.csv("users")
     if not users:
         raise SlackError("no_user")
@@ -367,26 +390,45 @@ def conversations_invite(ctx: Context) -> dict:
         raise SlackError("too_many_users")
     valid, errors = [], []
     for uid in users:
-        target = ctx.ws.users.get(uid)
-        if target is None or target.deleted:
-            error = "user_not_found"
-        elif uid == ctx.user.id:
-            error = "cant_invite_self"
-        elif uid in ch.members:
-            error = "already_in_channel"
-        else:
+        error = _invite_error(ctx, ch, uid)
+        if error == "":
+            continue  # a deactivated user: Slack skips them silently
+        if error is None:
             valid.append(uid)
-            continue
-        errors.append({"user": uid, "ok": False, "error": error})
+        else:
+            errors.append({"user": uid, "ok": False, "error": error})
     # Without force any failure fails the whole call; with force the valid users still get in.
     if errors and (not ctx.params.bool("force") or not valid):
         raise SlackError(errors[0]["error"], errors=errors)
     for uid in valid:
-        ch.members[uid] = None
+        ctx.ws.add_member(ch, uid, inviter=ctx.user.id)
+    if errors and ctx.realism.invite_partial == "error":
+        # The documented partial-failure answer: ok false with errors[], although the valid users are in.
+        raise SlackError(errors[0]["error"], errors=errors)
     out: dict[str, Any] = {"channel": ctx.ws.conversation_obj(ch, ctx.user.id)}
     if errors:
         out["errors"] = errors
     return out
+
+
+def _invite_error(ctx: Context, ch: Channel, uid: str) -> str | None:
+    """Why one user cannot be invited: an error code, "" to skip them silently, None if they can."""
+    target = ctx.ws.users.get(uid)
+    if target is None:
+        return "user_not_found"
+    if target.deleted:
+        return "" if ctx.realism.invite_removed_silently else "user_not_found"
+    if uid == ctx.user.id:
+        return "cant_invite_self"
+    if uid in ch.members:
+        return "already_in_channel"
+    if target.invite_error:
+        return target.invite_error
+    if target.is_ultra_restricted and any(uid in c.members for c in ctx.ws.channels.values() if not c.is_archived):
+        return "ura_max_channels"  # a single-channel guest is in their one channel already
+    if target.team_id and target.team_id not in ch.shared_team_ids:
+        return "cant_invite"  # another team's user: only channels shared with their team
+    return None
 
 
 def conversations_join(ctx: Context) -> dict:
@@ -400,7 +442,7 @@ def conversations_join(ctx: Context) -> dict:
     if ctx.user.id in ch.members:
         out["warning"] = "already_in_channel"
         out["response_metadata"] = {"warnings": ["already_in_channel"]}
-    ch.members[ctx.user.id] = None
+    ctx.ws.add_member(ch, ctx.user.id)
     out["channel"] = ctx.ws.conversation_obj(ch, ctx.user.id)
     return out
 
@@ -414,6 +456,8 @@ def conversations_archive(ctx: Context) -> dict:
         ctx.require("channels:manage", "channels:write")
     if ch.is_general:
         raise SlackError("cant_archive_general")
+    if ch.restrictions.get("archiving"):
+        raise SlackError(ch.restrictions["archiving"])
     if ch.is_archived:
         raise SlackError("already_archived")
     if ctx.user.id not in ch.members:
@@ -422,13 +466,60 @@ def conversations_archive(ctx: Context) -> dict:
     return {}
 
 
+def _settable_channel(ctx: Context) -> Channel:
+    ctx.require_family(WRITE_FAMILY)
+    ch = ctx.channel(ctx.params.str("channel"))
+    if ch.is_private:
+        ctx.require("groups:write")
+    else:
+        ctx.require("channels:manage", "channels:write")
+    if ch.is_archived:
+        raise SlackError("is_archived")
+    if ctx.user.id not in ch.members:
+        raise SlackError("not_in_channel")
+    if ctx.user.is_restricted:
+        raise SlackError("user_is_restricted")
+    return ch
+
+
+def conversations_set_topic(ctx: Context) -> dict:
+    ch = _settable_channel(ctx)
+    topic = ctx.params.str("topic") or ""
+    if len(topic) > MAX_TOPIC:
+        raise SlackError("too_long")
+    ctx.ws.set_topic(ch, ctx.user.id, topic)
+    return {"channel": ctx.ws.conversation_obj(ch, ctx.user.id)}
+
+
+def conversations_set_purpose(ctx: Context) -> dict:
+    ch = _settable_channel(ctx)
+    purpose = ctx.params.str("purpose") or ""
+    if len(purpose) > MAX_TOPIC:
+        raise SlackError("too_long")
+    ctx.ws.set_purpose(ch, ctx.user.id, purpose)
+    return {"channel": ctx.ws.conversation_obj(ch, ctx.user.id)}
+
+
+def conversations_rename(ctx: Context) -> dict:
+    ch = _settable_channel(ctx)
+    name = ctx.params.str("name")
+    validate_channel_name(name)
+    assert name is not None
+    if name != ch.name:
+        if name in ctx.ws.names:
+            raise SlackError("name_taken")
+        ctx.ws.rename_channel(ch, ctx.user.id, name)
+    return {"channel": ctx.ws.conversation_obj(ch, ctx.user.id)}
+
+
 # ----- users -----------------------------------------------------------------------------------------------
 def users_lookup_by_email(ctx: Context) -> dict:
     ctx.require("users:read.email")
     ctx.require("users:read")
     email = (ctx.params.str("email") or "").strip().lower()
     for user in ctx.ws.users.values():
-        if email and user.email and user.email.lower() == email:
+        # Deactivated accounts are not found by e-mail.
+        if email and user.email and user.email.lower() == email and not user.deleted:
             return {"user": ctx.ws.user_obj(user, with_email=True)}
     raise SlackError("users_not_found")
 
@@ -450,11 +541,15 @@ def chat_post_message(ctx: Context) -> dict:
         raise SlackError("is_archived")
     if ctx.user.id not in ch.members and (ch.is_private or not ctx.has("chat:write.public")):
         raise SlackError("not_in_channel")
+    if ch.restrictions.get("posting") and not ctx.user.is_admin:
+        raise SlackError(ch.restrictions["posting"])
     username = params.str("username")
     customised = bool(username or params.str("icon_emoji") or params.str("icon_url"))
     as_user = params.values.get("as_user")
-    if ctx.is_bot and customised:
-        ctx.require("chat:write.customize")
+    if ctx.is_bot and customised and not ctx.has("chat:write.customize"):
+        if ctx.realism.username_without_scope == "missing_scope":
+            ctx.require("chat:write.customize")
+        customised = False  # Slack ignores the override silently and posts as the app
     elif not ctx.is_bot:
         # A user token posts as its user; only as_user=false (legacy) makes the app's bot speak instead.
         customised = customised and as_user is not None and not params.bool("as_user")
@@ -486,6 +581,10 @@ def chat_post_message(ctx: Context) -> dict:
         text = text[:MAX_TEXT]
         out["warning"] = "message_truncated"
         out["response_metadata"] = {"warnings": ["message_truncated"]}
+    link_names = params.bool("link_names") or params.str("parse") == "full"
+    if ctx.realism.rewrite_text:
+        text = rewrite.rewrite(text, link_names=link_names, wrap_urls=params.str("parse") != "none",
+                               usergroups_by_handle={g.handle.lower(): g.id for g in ws.usergroups.values()})
     extra: dict[str, Any] = {}
     if blocks:
         extra["blocks"] = blocks
@@ -502,15 +601,17 @@ def chat_post_message(ctx: Context) -> dict:
         bot_username=(username or ws.users[ws.bot_user_id].name) if customised else None,
         broadcast=parent is not None and params.bool("reply_broadcast"), extra=extra,
     )
-    record_notification(ws, ch, ts, text, blocks, link_names=params.bool("link_names") or
-                        params.str("parse") == "full")
+    # Rewritten text already carries its mentions as <!here>...; tidy text is scanned for bare @words.
+    record_notification(ws, ch, ts, link_names=link_names and not ctx.realism.rewrite_text)
     out.update({"channel": ch.id, "ts": ts, "message": copy_message(ch.by_ts[ts])})
     return out
 
 
-def record_notification(ws: Workspace, ch: Channel, ts: str, text: str, blocks: Any, *, link_names: bool) -> None:
+def record_notification(ws: Workspace, ch: Channel, ts: str, *, link_names: bool) -> None:
+    """Whom the stored message notifies: its text, legacy attachment fields and blocks."""
+    msg = ch.by_ts[ts]
     result = notify.compute(
-        notify.message_texts(text, blocks), link_names=link_names,
+        notify.message_texts(msg.get("text"), msg.get("blocks"), msg.get("attachments")), link_names=link_names,
         users_by_name={u.name.lower(): u.id for u in ws.users.values()},
         usergroups_by_handle={g.handle.lower(): g.id for g in ws.usergroups.values()},
     )
@@ -533,6 +634,36 @@ def chat_get_permalink(ctx: Context) -> dict:
     return {"channel": ch.id, "permalink": permalink(ctx.ws, ch, msg)}
 
 
+def _own_message(ctx: Context, denied: str) -> tuple[Channel, dict]:
+    ctx.require("chat:write", "chat:write:bot", "chat:write:user")
+    ch = ctx.channel(ctx.params.str("channel"))
+    msg = ch.by_ts.get(ctx.params.str("ts") or "")
+    if msg is None or msg.get("subtype") == "tombstone":
+        raise SlackError("message_not_found")
+    if msg.get("user") != ctx.user.id:
+        raise SlackError(denied)
+    return ch, msg
+
+
+def chat_update(ctx: Context) -> dict:
+    ch, msg = _own_message(ctx, "cant_update_message")
+    text = ctx.params.str("text")
+    if text is None:
+        raise SlackError("no_text")
+    if ctx.realism.rewrite_text:
+        text = rewrite.rewrite(text, link_names=ctx.params.bool("link_names"), wrap_urls=True,
+                               usergroups_by_handle={g.handle.lower(): g.id for g in ctx.ws.usergroups.values()})
+    ctx.ws.edit_message(ch, msg["ts"], text[:MAX_TEXT], ctx.user.id)
+    return {"channel": ch.id, "ts": msg["ts"], "text": msg["text"], "message": copy_message(msg)}
+
+
+def chat_delete(ctx: Context) -> dict:
+    ch, msg = _own_message(ctx, "cant_delete_message")
+    ts = msg["ts"]
+    ctx.ws.delete_message(ch, ts)
+    return {"channel": ch.id, "ts": ts}
+
+
 # ----- files -----------------------------------------------------------------------------------------------
 def invalid_arguments(message: str) -> SlackError:
     return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {message}"]})
@@ -551,13 +682,14 @@ def files_get_upload_url_external(ctx: Context) -> dict:
     except ValueError:
         raise invalid_arguments("invalid value for field: length") from None
     if length < 1:
-        raise invalid_arguments("length must be at least 1")
+        # "Typically only occurs when the length provided is 0" (files.getUploadURLExternal method page).
+        raise SlackError("missing_argument")
     if length > ctx.ws.max_file_bytes:
         raise SlackError("file_upload_size_restricted")
     rec = FileRec(ctx.ws.new_id("F"), filename, filename, ctx.user.id, length, int(time.time()),
                   alt_txt=ctx.params.str("alt_txt"))
     ctx.ws.files[rec.id] = rec
-    return {"upload_url": f"{ctx.host_url}upload/{rec.id}", "file_id": rec.id}
+    return {"upload_url": f"{ctx.upload_url or ctx.host_url}upload/{rec.id}", "file_id": rec.id}
 
 
 def files_complete_upload_external(ctx: Context) -> dict:
@@ -587,6 +719,8 @@ def files_complete_upload_external(ctx: Context) -> dict:
             raise SlackError("is_archived")
         if ctx.user.id not in ch.members:
             raise SlackError("not_in_channel")
+        if ch.restrictions.get("posting") and not ctx.user.is_admin:
+            raise SlackError("posting_to_channel_denied")
     thread_ts = ctx.params.str("thread_ts")
     if thread_ts:
         if parse_ts(thread_ts) is None:
@@ -599,10 +733,14 @@ def files_complete_upload_external(ctx: Context) -> dict:
             rec.title = str(entry["title"])
     files = [ws.file_obj(rec) for rec in recs]
     comment = ctx.params.str("initial_comment") or ""
+    if ctx.realism.rewrite_text and comment:
+        comment = rewrite.rewrite(comment, link_names=False, wrap_urls=True, usergroups_by_handle={})
     for ch in channels:
         share = {"channel": ch.id, "user": ctx.user.id, "files": [r.id for r in recs], "comment": comment,
                  "thread_ts": thread_ts}
-        # Slack shares the file into the channel a moment after completion; model that delay.
+        # Slack shares the file into the channel a moment after completion (or, rarely, never); model that.
+        if ctx.share_delay == NEVER:
+            continue
         if ctx.share_delay > 0:
             ws.pending_shares.append((time.monotonic() + ctx.share_delay, share))
         else:
@@ -617,7 +755,7 @@ def post_share(ws: Workspace, share: dict) -> None:
         parent = ch.by_ts[parent["thread_ts"]]
     ts = ws.build_and_store(ch, share["user"], share["comment"], thread_parent=parent,
                             files=[ws.files[fid] for fid in share["files"]])
-    record_notification(ws, ch, ts, share["comment"], None, link_names=False)
+    record_notification(ws, ch, ts, link_names=False)
 
 
 def flush_due_shares(ws: Workspace, now: float | None = None) -> None:
@@ -635,8 +773,10 @@ def flush_due_shares(ws: Workspace, now: float | None = None) -> None:
 def files_info(ctx: Context) -> dict:
     ctx.require("files:read")
     rec = ctx.ws.files.get(ctx.params.str("file") or "")
-    if rec is None or not rec.completed or not _file_visible(ctx, rec):
+    if rec is None or not rec.completed or rec.mode == "hidden_by_limit" or not _file_visible(ctx, rec):
         raise SlackError("file_not_found")
+    if rec.mode == "tombstone":
+        raise SlackError("file_deleted")
     return {"file": ctx.ws.file_obj(rec), "comments": [], "response_metadata": {"next_cursor": ""}}
 
 
@@ -657,10 +797,15 @@ METHODS: dict[str, Callable[[Context], dict]] = {
     "conversations.history": conversations_history,
     "conversations.replies": conversations_replies,
     "conversations.archive": conversations_archive,
+    "conversations.setTopic": conversations_set_topic,
+    "conversations.setPurpose": conversations_set_purpose,
+    "conversations.rename": conversations_rename,
     "users.lookupByEmail": users_lookup_by_email,
     "users.info": users_info,
     "chat.postMessage": chat_post_message,
     "chat.getPermalink": chat_get_permalink,
+    "chat.update": chat_update,
+    "chat.delete": chat_delete,
     "files.getUploadURLExternal": files_get_upload_url_external,
     "files.completeUploadExternal": files_complete_upload_external,
     "files.info": files_info,

@@ -22,7 +22,11 @@ POST_PER_CHANNEL_BURST = 5
 POST_PER_CHANNEL_INTERVAL = 1.0
 NON_MARKETPLACE_METHODS = ("conversations.history", "conversations.replies")
 NON_MARKETPLACE_PAGE = 15
-FAULT_KINDS = ("http_status", "drop", "ratelimit", "slack_error", "delay")
+FAULT_KINDS = ("http_status", "drop", "ratelimit", "slack_error", "delay", "after_commit")
+# What an after_commit fault does once the call has taken effect.
+AFTER_COMMIT = ("http_status", "drop", "timeout")
+FAULT_BODIES = ("json", "html")
+POST_LIMIT_ANSWERS = ("http_429", "ok_false")
 
 
 def retry_after_header(wait: float, time_scale: float) -> str:
@@ -38,16 +42,20 @@ class RateLimiter:
     def __init__(self, enabled: bool = False, time_scale: float = 1.0) -> None:
         self.enabled = enabled
         self.time_scale = time_scale
+        self.post_limit_answer = "http_429"
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
-    def configure(self, enabled: bool, time_scale: float) -> None:
+    def configure(self, enabled: bool, time_scale: float, post_limit_answer: str = "http_429") -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
+        if post_limit_answer not in POST_LIMIT_ANSWERS:
+            raise ValueError(f"post_limit_answer must be one of {POST_LIMIT_ANSWERS}")
         with self._lock:
             self.enabled = enabled
             self.time_scale = time_scale
+            self.post_limit_answer = post_limit_answer
             self._windows.clear()
             self._buckets.clear()
 
@@ -69,23 +77,28 @@ class RateLimiter:
     def check(self, method: str, token: str, *, channel: str | None = None,
               non_marketplace: bool = False) -> float | None:
         """Return None when the call may go ahead, else the scaled wait in seconds before retrying."""
+        return self.decide(method, token, channel=channel, non_marketplace=non_marketplace)[0]
+
+    def decide(self, method: str, token: str, *, channel: str | None = None,
+               non_marketplace: bool = False) -> tuple[float | None, bool]:
+        """(wait or None, whether the refusal is chat.postMessage's per-channel pace)."""
         now = time.monotonic()
         window = 60.0 * self.time_scale
         with self._lock:
             if non_marketplace and method in NON_MARKETPLACE_METHODS:
                 wait = self._window(("nm:" + method, token), 1, window, now)
                 if wait is not None:
-                    return wait
+                    return wait, False
             if not self.enabled:
-                return None
+                return None, False
             limit = METHOD_LIMITS.get(method)
             if limit is None:
-                return None
+                return None, False
             if method == "chat.postMessage" and channel:
                 wait = self._bucket((token, channel), now)
                 if wait is not None:
-                    return wait
-            return self._window((method, token), limit, window, now)
+                    return wait, True
+            return self._window((method, token), limit, window, now), False
 
     def _bucket(self, key: tuple[str, str], now: float) -> float | None:
         interval = POST_PER_CHANNEL_INTERVAL * self.time_scale
@@ -107,6 +120,8 @@ class Fault:
     error: str | None
     retry_after: float
     delay: float
+    then: str = "http_status"
+    body: str = "json"
 
 
 class Faults:
@@ -117,14 +132,25 @@ class Faults:
         self._faults: list[Fault] = []
 
     def add(self, method: str, kind: str, *, times: int = 1, status: int = 500, error: str | None = None,
-            retry_after: float = 1, delay: float = 0) -> None:
-        """Script `times` failures of `kind` for `method` ("*" = every method, "upload" = the upload URL)."""
+            retry_after: float = 1, delay: float = 0, then: str = "http_status", body: str = "json") -> None:
+        """Script `times` failures of `kind` for `method` ("*" = every method, "upload" = the upload URL).
+
+        ``after_commit`` lets the call take effect, then does ``then``: answer ``status`` (``http_status``),
+        close the connection (``drop``) or answer normally only after ``delay`` seconds (``timeout``: longer
+        than the client waits). ``body="html"`` makes ``http_status`` answers an HTML page, as an edge proxy
+        sends."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
         if times < 1:
             raise ValueError("times must be at least 1")
+        if then not in AFTER_COMMIT:
+            raise ValueError(f"then must be one of {AFTER_COMMIT}")
+        if body not in FAULT_BODIES:
+            raise ValueError(f"body must be one of {FAULT_BODIES}")
+        if kind == "after_commit" and then == "timeout" and delay <= 0:
+            raise ValueError("an after_commit timeout needs a delay longer than the client's timeout")
         with self._lock:
-            self._faults.append(Fault(method, kind, times, status, error, retry_after, delay))
+            self._faults.append(Fault(method, kind, times, status, error, retry_after, delay, then, body))
 
     def clear(self) -> None:
         with self._lock:

@@ -15,9 +15,19 @@ _SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)
 
 
-def message_texts(text: str | None, blocks: Any) -> list[str]:
-    """The texts Slack scans for mentions: the top-level text and the mrkdwn/plain texts inside blocks."""
+def message_texts(text: str | None, blocks: Any, attachments: Any = None) -> list[str]:
+    """The texts Slack scans for mentions: the top-level text, the legacy attachment fields (pretext, title,
+    text, fields' titles and values) and the mrkdwn/plain texts inside blocks (attachments' blocks too)."""
     texts = [text or ""]
+    nested: list[Any] = [blocks]
+    for att in attachments if isinstance(attachments, list) else []:
+        if not isinstance(att, dict):
+            continue
+        texts.extend(str(att[k]) for k in ("pretext", "title", "text") if isinstance(att.get(k), str))
+        for fld in att.get("fields") or []:
+            if isinstance(fld, dict):
+                texts.extend(str(fld[k]) for k in ("title", "value") if isinstance(fld.get(k), str))
+        nested.append(att.get("blocks"))
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -29,7 +39,7 @@ def message_texts(text: str | None, blocks: Any) -> list[str]:
             for item in node:
                 walk(item)
 
-    walk(blocks)
+    walk(nested)
     return texts
 
 

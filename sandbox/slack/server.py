@@ -12,13 +12,17 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import api, html_view
+from . import api, html_view, tls
 from .limits import Faults, RateLimiter, retry_after_header
+from .realism import Realism, make_realism
 from .workspace import (
     DEFAULT_TOKEN,
+    SYSTEM_SUBTYPES,
+    USER_TOKEN_PREFIX,
     Channel,
     Workspace,
     WorkspaceError,
@@ -28,6 +32,10 @@ from .workspace import (
 )
 
 JSON_TYPE = "application/json; charset=utf-8"
+# What an edge proxy in front of Slack answers when the API behind it fails: a page, not JSON.
+HTML_ERROR_PAGE = ("<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
+                   "<body><h1>{status} {reason}</h1><p>The server encountered a temporary error and could not "
+                   "complete your request.</p></body></html>\n")
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,19 @@ class SlackSandbox:
 
     def __init__(self, workspace: dict | str | os.PathLike | None = None, *, port: int = 0, latency_ms: float = 0,
                  rate_limits: bool = False, time_scale: float = 1.0, non_marketplace: bool = False,
-                 share_delay: float = 0.0) -> None:
+                 share_delay: float = 0.0, realism: Realism | str | dict | None = None,
+                 upload_port: int = 0, upload_tls: bool = False, post_limit_answer: str = "http_429") -> None:
         self._workspace_spec = workspace
         self._settings = {"latency_ms": latency_ms, "rate_limits": rate_limits, "time_scale": time_scale,
-                          "non_marketplace": non_marketplace, "share_delay": share_delay}
+                          "non_marketplace": non_marketplace, "share_delay": share_delay,
+                          "realism": make_realism(realism), "post_limit_answer": post_limit_answer}
         self._port = port
+        self._upload_port = upload_port
+        self.upload_tls = upload_tls
+        self.upload_ca_file: str | None = None  # the upload host's self-signed certificate (PEM) with TLS
+        self._tls_dir: str | None = None
+        self._upload_server: BaseWSGIServer | None = None
+        self._upload_thread: threading.Thread | None = None
         self._lock = threading.RLock()
         self._ws = Workspace(workspace)
         self._calls: list[Call] = []
@@ -94,7 +110,8 @@ class SlackSandbox:
         self.latency_ms = s["latency_ms"]
         self.non_marketplace = s["non_marketplace"]
         self.share_delay = s["share_delay"]
-        self._limiter.configure(s["rate_limits"], s["time_scale"])
+        self._limiter.configure(s["rate_limits"], s["time_scale"], s["post_limit_answer"])
+        self._ws.realism = make_realism(s["realism"])
 
     # ----- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> SlackSandbox:
@@ -105,17 +122,32 @@ class SlackSandbox:
         self._port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-sandbox", daemon=True)
         self._thread.start()
+        # Slack's upload URL is on another host than the API; here another port (with its own certificate).
+        ssl_context = None
+        if self.upload_tls:
+            self._tls_dir, self.upload_ca_file, ssl_context = tls.self_signed_context()
+        self._upload_server = make_server("127.0.0.1", self._upload_port, self._upload_wsgi, threaded=True,
+                                          request_handler=_QuietHandler, ssl_context=ssl_context)
+        self._upload_port = self._upload_server.server_port
+        self._upload_thread = threading.Thread(target=self._upload_server.serve_forever,
+                                               name="slack-sandbox-upload", daemon=True)
+        self._upload_thread.start()
         return self
 
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        for server, thread in ((self._server, self._thread), (self._upload_server, self._upload_thread)):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+            if thread is not None:
+                thread.join(timeout=5)
+        self._server = self._upload_server = None
+        self._thread = self._upload_thread = None
+        if self._tls_dir:
+            tls.remove(self._tls_dir)
+            self._tls_dir = self.upload_ca_file = None
 
     def __enter__(self) -> SlackSandbox:
         return self.start()
@@ -131,6 +163,20 @@ class SlackSandbox:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._port}/api/"
 
+    @property
+    def upload_base_url(self) -> str:
+        """Where upload URLs point: the separate upload host (https with upload_tls)."""
+        scheme = "https" if self.upload_tls else "http"
+        return f"{scheme}://127.0.0.1:{self._upload_port}/" if self._upload_server is not None else ""
+
+    def user_token(self, name: str) -> str:
+        """The default workspace's user token of alice, bob or carol (``xoxp-sandbox-<name>``)."""
+        token = USER_TOKEN_PREFIX + name
+        with self._lock:
+            if token not in self._ws.tokens:
+                raise WorkspaceError(f"no user token for {name!r} in this workspace")
+        return token
+
     def reset(self, workspace: dict | str | os.PathLike | None = None) -> None:
         """Fresh workspace (the given one, else the one the sandbox started with); logs, faults, limits cleared."""
         spec = workspace if workspace is not None else self._workspace_spec
@@ -143,9 +189,24 @@ class SlackSandbox:
             self._apply_settings()
 
     # ----- settings --------------------------------------------------------------------------------------
-    def set_rate_limits(self, enabled: bool, time_scale: float = 1.0) -> None:
-        """Switch Slack's tier limits on or off; windows are 60 s * time_scale."""
-        self._limiter.configure(enabled, time_scale)
+    def set_rate_limits(self, enabled: bool, time_scale: float = 1.0, post_limit_answer: str | None = None) -> None:
+        """Switch Slack's tier limits on or off; windows are 60 s * time_scale. ``post_limit_answer``
+        ("http_429" or "ok_false") says how chat.postMessage's per-channel pace refuses."""
+        self._limiter.configure(enabled, time_scale, post_limit_answer or self._limiter.post_limit_answer)
+
+    @property
+    def realism(self) -> Realism:
+        """The realism switches in force (see realism.py); change them with set_realism()."""
+        with self._lock:
+            return self._ws.realism
+
+    def set_realism(self, value: Realism | str | dict | None = None, **changes: Any) -> Realism:
+        """Replace the realism switches ("real", "tidy", a dict or a Realism) and/or change some by name.
+        reset() goes back to the constructor's."""
+        with self._lock:
+            base = make_realism(value) if value is not None else self._ws.realism
+            self._ws.realism = base.changed(**changes)
+            return self._ws.realism
 
     @property
     def rate_limits(self) -> bool:
@@ -195,14 +256,17 @@ class SlackSandbox:
             ch = self._ws.find_channel(name_or_id)
             return _channel_snapshot(ch) if ch else None
 
-    def messages(self, channel_id: str) -> list[dict]:
-        """Top-level messages oldest first, each with its thread under "replies" (broadcast copies skipped)."""
+    def messages(self, channel_id: str, *, system: bool = False) -> list[dict]:
+        """Top-level messages oldest first, each with its thread under "replies" (broadcast copies skipped).
+        Messages Slack writes itself (channel_join, topic/purpose/name changes) only with ``system=True``;
+        conversations.history always returns them."""
         with self._lock:
             api.flush_due_shares(self._ws)
             ch = self._ws.find_channel(channel_id)
             if ch is None:
                 raise WorkspaceError(f"unknown channel {channel_id!r}")
-            return _channel_messages(ch)
+            messages = _channel_messages(ch)
+            return messages if system else [m for m in messages if m.get("subtype") not in SYSTEM_SUBTYPES]
 
     def user(self, ref: str) -> dict | None:
         with self._lock:
@@ -220,9 +284,93 @@ class SlackSandbox:
                     "declared_length": rec.length}
 
     # ----- arranging -------------------------------------------------------------------------------------
-    def add_user(self, name: str, email: str, real_name: str | None = None, display_name: str | None = None) -> str:
+    def add_user(self, name: str, email: str, real_name: str | None = None, display_name: str | None = None,
+                 **kinds: Any) -> str:
+        """Add a person; ``kinds`` may say is_admin, deleted, is_restricted, is_ultra_restricted, team_id (another
+        team's user) or invite_error (an error conversations.invite always answers for them)."""
         with self._lock:
-            return self._ws.add_user(name, email, real_name=real_name, display_name=display_name)
+            return self._ws.add_user(name, email, real_name=real_name, display_name=display_name, **kinds)
+
+    def deactivate_user(self, ref: str) -> None:
+        with self._lock:
+            self._ws.users[self._ws.resolve_user(ref)].deleted = True
+
+    def add_member(self, channel_id: str, user: str, *, inviter: str | None = None) -> None:
+        """Put someone in a channel as Slack would (with its channel_join message when join_messages is on)."""
+        with self._lock:
+            ch = self._find(channel_id)
+            self._ws.add_member(ch, self._ws.resolve_user(user),
+                                inviter=self._ws.resolve_user(inviter) if inviter else None)
+
+    def restrict_channel(self, channel_id: str, *, posting: str | None = None, archiving: str | None = None,
+                         inviting: str | None = None) -> None:
+        """Admin restrictions on one channel, each the error Slack answers (None lifts it): posting
+        (chat.postMessage answers "restricted_action" or "posting_to_channel_denied", uploads always
+        posting_to_channel_denied), archiving ("restricted_action" or "cant_archive_required"), inviting
+        ("restricted_action")."""
+        wanted = {"posting": posting, "archiving": archiving, "inviting": inviting}
+        for action, error in wanted.items():
+            if error is not None and error not in api.RESTRICTION_ACTIONS[action]:
+                raise WorkspaceError(f"{action} restriction must be one of {api.RESTRICTION_ACTIONS[action]}")
+        with self._lock:
+            ch = self._find(channel_id)
+            for action, error in wanted.items():
+                if error is None:
+                    ch.restrictions.pop(action, None)
+                else:
+                    ch.restrictions[action] = error
+
+    def set_topic(self, channel_id: str, user: str, topic: str) -> str:
+        with self._lock:
+            return self._ws.set_topic(self._find(channel_id), self._ws.resolve_user(user), topic)
+
+    def set_purpose(self, channel_id: str, user: str, purpose: str) -> str:
+        with self._lock:
+            return self._ws.set_purpose(self._find(channel_id), self._ws.resolve_user(user), purpose)
+
+    def rename_channel(self, channel_id: str, user: str, name: str) -> str:
+        with self._lock:
+            if name in self._ws.names:
+                raise WorkspaceError(f"channel name {name!r} is taken")
+            return self._ws.rename_channel(self._find(channel_id), self._ws.resolve_user(user), name)
+
+    def edit_message(self, channel_id: str, ts: str, text: str, *, editor: str | None = None) -> None:
+        """Edit a message as its author would: new text and an ``edited`` stamp."""
+        with self._lock:
+            ch = self._find(channel_id)
+            if ts not in ch.by_ts:
+                raise WorkspaceError(f"no message {ts} in {ch.id}")
+            self._ws.edit_message(ch, ts, text, self._ws.resolve_user(editor) if editor else None)
+
+    def delete_message(self, channel_id: str, ts: str) -> None:
+        """Delete a message: a thread parent with replies leaves a tombstone, anything else goes."""
+        with self._lock:
+            ch = self._find(channel_id)
+            if ts not in ch.by_ts:
+                raise WorkspaceError(f"no message {ts} in {ch.id}")
+            self._ws.delete_message(ch, ts)
+
+    def delete_file(self, file_id: str) -> None:
+        """Delete a file: messages keep {"id", "mode": "tombstone"}, files.info answers file_deleted."""
+        self._file_mode(file_id, "tombstone")
+
+    def hide_file(self, file_id: str) -> None:
+        """Hide a file as a free plan's storage limit does: messages keep {"id", "mode": "hidden_by_limit"}."""
+        self._file_mode(file_id, "hidden_by_limit")
+
+    def _file_mode(self, file_id: str, mode: str) -> None:
+        with self._lock:
+            api.flush_due_shares(self._ws)
+            rec = self._ws.files.get(file_id)
+            if rec is None:
+                raise WorkspaceError(f"unknown file {file_id!r}")
+            self._ws.set_file_mode(rec, mode)
+
+    def _find(self, channel_id: str) -> Channel:
+        ch = self._ws.find_channel(channel_id)
+        if ch is None:
+            raise WorkspaceError(f"unknown channel {channel_id!r}")
+        return ch
 
     def add_channel(self, name: str, *, is_private: bool = False, members: Iterable[str] = (),
                     archived: bool = False, creator: str | None = None) -> str:
@@ -254,7 +402,7 @@ class SlackSandbox:
                 recs.append(ws.make_file(uid, f.get("name", "file.txt"), f.get("title"), data))
             ts = ws.build_and_store(ch, uid, text, thread_parent=parent, attachments=attachments, files=recs,
                                     bot_username=bot_username)
-            api.record_notification(ws, ch, ts, text, None, link_names=False)
+            api.record_notification(ws, ch, ts, link_names=False)
             return ts
 
     def add_token(self, token: str, scopes: Iterable[str], *, kind: str = "bot", user_id: str | None = None) -> None:
@@ -359,12 +507,16 @@ class SlackSandbox:
                 "channels": channels,
                 "files": [{"id": f.id, "name": f.name, "title": f.title, "user": f.user,
                            "declared_length": f.length, "size": len(f.data) if f.data is not None else None,
-                           "completed": f.completed, "shares": f.shares} for f in ws.files.values()],
+                           "completed": f.completed, "mode": f.mode, "shares": f.shares}
+                          for f in ws.files.values()],
                 "tokens": [{"token": mask_token(t.token), "kind": t.kind, "user_id": t.user_id,
                             "scopes": list(t.scopes), "revoked": t.revoked} for t in ws.tokens.values()],
                 "settings": {"latency_ms": self.latency_ms, "rate_limits": self.rate_limits,
                              "time_scale": self.time_scale, "non_marketplace": self.non_marketplace,
-                             "share_delay": self.share_delay},
+                             "share_delay": None if self.share_delay == api.NEVER else self.share_delay,
+                             "upload_base_url": self.upload_base_url, "upload_tls": self.upload_tls,
+                             "post_limit_answer": self._limiter.post_limit_answer,
+                             "realism": ws.realism.to_json()},
             }
 
     # ----- HTTP ------------------------------------------------------------------------------------------
@@ -381,6 +533,14 @@ class SlackSandbox:
             response = _json_response([c.to_json() for c in self.calls])
         elif path == "/_sandbox" or path.startswith("/_sandbox/"):
             response = html_view.respond(self, request)
+        else:
+            response = Response("Not Found", status=404, mimetype="text/plain")
+        return response(environ, start_response)
+
+    def _upload_wsgi(self, environ: dict, start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        if request.path.startswith("/upload/") and request.method == "POST":
+            response = self._upload(request, request.path[len("/upload/"):], environ)
         else:
             response = Response("Not Found", status=404, mimetype="text/plain")
         return response(environ, start_response)
@@ -403,17 +563,16 @@ class SlackSandbox:
         fault = self.faults.take(method)
         if fault is None:
             return None
+        return self._apply_fault(fault, stamp, method, params, token, environ)
+
+    def _apply_fault(self, fault: Any, stamp: _Stamp, method: str, params: dict,  # noqa: PLR0917
+                     token: str | None, environ: dict) -> Response | None:
         if fault.kind == "delay":
             time.sleep(fault.delay)
             return None
         if fault.kind == "drop":
             self._record(stamp, method, params, token, 0, None)
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            # werkzeug treats a ConnectionError from the app as a dropped connection and sends nothing.
-            raise ConnectionAbortedError("sandbox fault: connection dropped")
+            _drop_connection(environ)
         if fault.kind == "ratelimit":
             body = {"ok": False, "error": "ratelimited"}
             self._record(stamp, method, params, token, 429, body)
@@ -424,6 +583,8 @@ class SlackSandbox:
         if fault.kind == "http_status":
             body = {"ok": False, "error": fault.error or "internal_error"}
             self._record(stamp, method, params, token, fault.status, body)
+            if fault.body == "html":
+                return _html_error(fault.status)
             return _json_response(body, status=fault.status)
         body = {"ok": False, "error": fault.error or "internal_error"}
         self._record(stamp, method, params, token, 200, body)
@@ -441,17 +602,25 @@ class SlackSandbox:
             return _json_response(body)
         token = _bearer(request) or body_token
         params = {k: v for k, v in values.items() if k != "token"}
-        faulted = self._fault_response(stamp, method, params, token, environ)
-        if faulted is not None:
-            return faulted
+        fault = self.faults.take(method)
+        after_commit = fault if fault is not None and fault.kind == "after_commit" else None
+        if fault is not None and after_commit is None:
+            faulted = self._apply_fault(fault, stamp, method, params, token, environ)
+            if faulted is not None:
+                return faulted
         if api.is_retired(method):
             body = {"ok": False, "error": "method_deprecated"}
         elif method not in api.METHODS:
             body = {"ok": False, "error": "unknown_method", "req_method": method}
         else:
             channel = values.get("channel") if method == "chat.postMessage" else None
-            wait = self._limiter.check(method, token or "", channel=str(channel) if channel else None,
-                                       non_marketplace=self.non_marketplace)
+            wait, post_pace = self._limiter.decide(method, token or "", channel=str(channel) if channel else None,
+                                                   non_marketplace=self.non_marketplace)
+            if wait is not None and post_pace and self._limiter.post_limit_answer == "ok_false":
+                # chat.postMessage's own refusal: HTTP 200 with the rate_limited error, no Retry-After.
+                body = {"ok": False, "error": "rate_limited"}
+                self._record(stamp, method, params, token, 200, body)
+                return _json_response(body)
             if wait is not None:
                 body = {"ok": False, "error": "ratelimited"}
                 self._record(stamp, method, params, token, 429, body)
@@ -460,8 +629,25 @@ class SlackSandbox:
                 response.headers["X-Sandbox-Retry-After-Seconds"] = f"{wait:.3f}"
                 return response
             body = self._dispatch(stamp.ws, method, values, token, request.host_url)
+        if after_commit is not None:
+            return self._after_commit(after_commit, stamp, method, params, token, environ, body)
         self._record(stamp, method, params, token, 200, body)
         return _json_response(body)
+
+    def _after_commit(self, fault: Any, stamp: _Stamp, method: str, params: dict,  # noqa: PLR0917
+                      token: str | None, environ: dict, body: dict) -> Response:
+        """The call has taken effect; now fail the way ``fault.then`` says."""
+        if fault.then == "drop":
+            self._record(stamp, method, params, token, 0, body)
+            _drop_connection(environ)
+        if fault.then == "timeout":
+            time.sleep(fault.delay)  # the client has given up by now; the answer goes nowhere
+            self._record(stamp, method, params, token, 200, body)
+            return _json_response(body)
+        self._record(stamp, method, params, token, fault.status, body)
+        if fault.body == "html":
+            return _html_error(fault.status)
+        return _json_response({"ok": False, "error": fault.error or "internal_error"}, status=fault.status)
 
     def _dispatch(self, ws: Workspace, method: str, values: dict, token: str | None, host_url: str) -> dict:
         with self._lock:
@@ -478,7 +664,7 @@ class SlackSandbox:
                 if user.deleted:
                     raise api.SlackError("account_inactive")
                 ctx = api.Context(ws, tok, user, api.Params(values), host_url, float(self.share_delay),
-                                  bool(self.non_marketplace))
+                                  bool(self.non_marketplace), ws.realism, self.upload_base_url)
                 result = api.METHODS[method](ctx)
             except api.SlackError as exc:
                 return {"ok": False, "error": exc.error, **exc.extra}
@@ -489,9 +675,12 @@ class SlackSandbox:
         stamp = self._stamp()
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
-        faulted = self._fault_response(stamp, "upload", {"file_id": file_id}, None, environ)
-        if faulted is not None:
-            return faulted
+        fault = self.faults.take("upload")
+        after_commit = fault if fault is not None and fault.kind == "after_commit" else None
+        if fault is not None and after_commit is None:
+            faulted = self._apply_fault(fault, stamp, "upload", {"file_id": file_id}, None, environ)
+            if faulted is not None:
+                return faulted
         if request.mimetype == "multipart/form-data":
             parts = list(request.files.values())
             data = parts[0].read() if parts else (request.form.get("file") or "").encode("utf-8")
@@ -504,12 +693,30 @@ class SlackSandbox:
                 self._record(stamp, "upload", params, None, 404, {"ok": False, "error": "file_not_found"})
                 return Response("Not Found", status=404, mimetype="text/plain")
             rec.data = data
+        if after_commit is not None:
+            return self._after_commit(after_commit, stamp, "upload", params, None, environ, {"ok": True})
         self._record(stamp, "upload", params, None, 200, {"ok": True})
         return Response(f"OK - {len(data)}", status=200, mimetype="text/plain")
 
 
 def _json_response(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type=JSON_TYPE)
+
+
+def _html_error(status: int) -> Response:
+    reason = HTTP_STATUS_CODES.get(status, "Error")
+    return Response(HTML_ERROR_PAGE.format(status=status, reason=reason), status=status,
+                    content_type="text/html; charset=utf-8")
+
+
+def _drop_connection(environ: dict) -> None:
+    """Close the client's connection without an answer."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    # werkzeug treats a ConnectionError from the app as a dropped connection and sends nothing.
+    raise ConnectionAbortedError("sandbox fault: connection dropped")
 
 
 def _bearer(request: Request) -> str | None:

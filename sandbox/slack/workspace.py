@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .realism import Realism
+
 ID_ALPHABET = string.ascii_uppercase + string.digits
 DEFAULT_TOKEN = "xoxb-sandbox-token"
 DEFAULT_BOT_SCOPES = (
@@ -27,6 +29,26 @@ DEFAULT_USERS = (
     ("bob", "bob@example.com", "Bob Brown", "Bob"),
     ("carol", "carol@example.com", "Carol Clark", "Carol"),
 )
+# The rest of the default workspace: a single-channel guest, a deactivated user and a Slack Connect partner.
+PARTNER_TEAM = "T0PARTNER1"
+DEFAULT_EXTRA_USERS = (
+    {"name": "gina", "email": "gina@example.com", "real_name": "Gina Guest", "display_name": "Gina",
+     "is_restricted": True, "is_ultra_restricted": True},
+    {"name": "dan", "email": "dan@example.com", "real_name": "Dan Gone", "display_name": "Dan", "deleted": True},
+    {"name": "erin", "email": "erin@partner.example", "real_name": "Erin External", "display_name": "Erin",
+     "team_id": PARTNER_TEAM},
+)
+# User tokens of the default people, so tests and the demo can act as them.
+DEFAULT_USER_SCOPES = (
+    "channels:read", "groups:read", "channels:write", "groups:write", "chat:write", "channels:history",
+    "groups:history", "users:read", "users:read.email", "files:write", "files:read",
+)
+USER_TOKEN_PREFIX = "xoxp-sandbox-"
+SLACKBOT_ID = "USLACKBOT"
+# Messages Slack writes into a channel itself.
+SYSTEM_SUBTYPES = frozenset({"channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name",
+                             "channel_archive", "channel_unarchive"})
+TOMBSTONE_TEXT = "This message was deleted."
 MAX_UPLOAD_BYTES = 1 << 30  # Slack's hard ceiling for one file
 MAX_TEXT = 40_000
 
@@ -88,6 +110,10 @@ class User:
     deleted: bool = False
     is_admin: bool = False
     updated: int = 0
+    is_restricted: bool = False  # a guest
+    is_ultra_restricted: bool = False  # a single-channel guest
+    team_id: str | None = None  # another team's id for a Slack Connect user, else None (this workspace)
+    invite_error: str | None = None  # an error conversations.invite always answers for this user
 
 
 @dataclass
@@ -124,6 +150,10 @@ class Channel:
     by_ts: dict[str, dict] = field(default_factory=dict)  # every message, replies included
     replies: dict[str, list[dict]] = field(default_factory=dict)  # parent ts -> replies oldest first
     last_us: int = 0
+    # Admin restrictions: action ("posting", "archiving", "inviting") -> the error Slack answers.
+    restrictions: dict[str, str] = field(default_factory=dict)
+    shared_team_ids: list[str] = field(default_factory=list)  # other teams in a Slack Connect channel
+    previous_names: list[str] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -138,6 +168,7 @@ class FileRec:
     completed: bool = False
     shares: dict[str, dict[str, list[dict]]] = field(default_factory=dict)  # "public"/"private" -> cid -> [..]
     alt_txt: str | None = None
+    mode: str = "hosted"  # "tombstone" once deleted, "hidden_by_limit" when a plan limit hides it
 
 
 class WorkspaceError(ValueError):
@@ -171,6 +202,7 @@ class Workspace:
         self.files: dict[str, FileRec] = {}
         self.pending_shares: list[tuple[float, dict]] = []
         self.notifications: list[dict] = []
+        self.realism = Realism()  # the sandbox replaces it with its own settings
 
         bot = spec.get("bot", {})
         self.bot_user_id = self.add_user(
@@ -178,17 +210,27 @@ class Workspace:
             display_name=bot.get("display_name", ""), user_id=bot.get("user_id"), is_bot=True,
             bot_id=bot.get("bot_id"), app_id=bot.get("app_id"),
         )
-        for entry in spec.get("users", [{"name": n, "email": e, "real_name": r, "display_name": d}
-                                         for n, e, r, d in DEFAULT_USERS]):
+        default_people = "users" not in spec
+        user_specs = spec.get("users") if not default_people else [
+            *({"name": n, "email": e, "real_name": r, "display_name": d} for n, e, r, d in DEFAULT_USERS),
+            *DEFAULT_EXTRA_USERS]
+        for entry in user_specs:
             self.add_user(entry["name"], entry.get("email"), real_name=entry.get("real_name"),
                           display_name=entry.get("display_name"), user_id=entry.get("id"),
                           is_admin=bool(entry.get("is_admin", False)), deleted=bool(entry.get("deleted", False)),
-                          is_bot=bool(entry.get("is_bot", False)))
+                          is_bot=bool(entry.get("is_bot", False)),
+                          is_restricted=bool(entry.get("is_restricted", entry.get("is_ultra_restricted", False))),
+                          is_ultra_restricted=bool(entry.get("is_ultra_restricted", False)),
+                          team_id=entry.get("team_id"), invite_error=entry.get("invite_error"))
         for group in spec.get("usergroups", []):
             gid = group.get("id") or self.new_id("S")
             self._ids.add(gid)
             self.usergroups[gid] = Usergroup(gid, group["handle"], [self.resolve_user(u) for u in group["users"]])
         self.add_token(DEFAULT_TOKEN, list(DEFAULT_BOT_SCOPES), kind="bot", user_id=self.bot_user_id)
+        if default_people:
+            for name, *_ in DEFAULT_USERS:
+                self.add_token(USER_TOKEN_PREFIX + name, list(DEFAULT_USER_SCOPES), kind="user",
+                               user_id=self.resolve_user(name))
         for tok in spec.get("tokens", []):
             kind = tok.get("kind", "bot")
             user_id = self.bot_user_id if kind == "bot" and not tok.get("user") else self.resolve_user(tok["user"])
@@ -196,10 +238,16 @@ class Workspace:
             if tok.get("revoked"):
                 self.tokens[tok["token"]].revoked = True
 
-        humans = [u.id for u in self.users.values() if not u.is_bot]
+        humans = [u.id for u in self.users.values()
+                  if not (u.is_bot or u.deleted or u.is_restricted or u.team_id)]
         channel_specs = spec.get("channels")
         if channel_specs is None:
             channel_specs = [{"name": "general", "is_general": True, "members": humans}]
+            if default_people:
+                # Private, without the app: invisible to the default bot token, as in Slack.
+                channel_specs.append({"name": "partners", "is_private": True, "members": ["alice", "gina", "erin"],
+                                      "creator": "alice",
+                                      "shared_team_ids": [PARTNER_TEAM], "purpose": "Shared with Partner Co"})
         for ch in channel_specs:
             members = [self.resolve_user(m) for m in ch.get("members", [])]
             creator = self.resolve_user(ch["creator"]) if ch.get("creator") else (members[0] if members else "")
@@ -209,6 +257,8 @@ class Workspace:
                 is_general=bool(ch.get("is_general", ch["name"] == "general")),
                 topic=ch.get("topic", ""), purpose=ch.get("purpose", ""),
             )
+            self.channels[cid].restrictions.update(ch.get("restrictions", {}))
+            self.channels[cid].shared_team_ids.extend(ch.get("shared_team_ids", []))
             for msg in ch.get("messages", []):
                 self._load_message(cid, msg, None)
             if ch.get("archived"):
@@ -252,7 +302,8 @@ class Workspace:
     def add_user(self, name: str, email: str | None, *, real_name: str | None = None,
                  display_name: str | None = None, user_id: str | None = None, is_bot: bool = False,
                  bot_id: str | None = None, app_id: str | None = None, is_admin: bool = False,
-                 deleted: bool = False) -> str:
+                 deleted: bool = False, is_restricted: bool = False, is_ultra_restricted: bool = False,
+                 team_id: str | None = None, invite_error: str | None = None) -> str:
         if any(u.name == name for u in self.users.values()):
             raise WorkspaceError(f"user name {name!r} exists")
         uid = user_id or self.new_id("U")
@@ -264,7 +315,9 @@ class Workspace:
             uid, name, email, real_name if real_name is not None else name.title(),
             display_name if display_name is not None else (real_name or name.title()).split()[0],
             is_bot=is_bot, bot_id=bot_id, app_id=app_id, is_admin=is_admin, deleted=deleted,
-            updated=int(time.time()),
+            updated=int(time.time()), is_restricted=is_restricted or is_ultra_restricted,
+            is_ultra_restricted=is_ultra_restricted, team_id=team_id if team_id != self.team_id else None,
+            invite_error=invite_error,
         )
         return uid
 
@@ -327,6 +380,103 @@ class Workspace:
                 ch.messages.insert(pos, msg)
         ch.last_us = max(ch.last_us, us)
         return msg
+
+    # ----- membership and system messages --------------------------------------------------------------------
+    def add_member(self, ch: Channel, user_id: str, *, inviter: str | None = None) -> None:
+        """Put a user in a channel; Slack records the join as a channel_join message (realism.join_messages)."""
+        if user_id in ch.members:
+            return
+        ch.members[user_id] = None
+        if self.realism.join_messages:
+            extra = {"inviter": inviter} if inviter else {}
+            self.system_message(ch, "channel_join", user_id, f"<@{user_id}> has joined the channel", **extra)
+
+    def system_message(self, ch: Channel, subtype: str, user_id: str, text: str, **extra: Any) -> str:
+        """Store a message Slack writes itself (channel_join, channel_topic, ...) and return its ts."""
+        us = self.next_ts(ch)
+        msg: dict[str, Any] = {"type": "message", "subtype": subtype, "ts": ts_str(us), "user": user_id,
+                               "text": text, **extra}
+        user = self.users.get(user_id)
+        if user is not None and user.is_bot:
+            msg["bot_id"] = user.bot_id
+        self.insert_message(ch, msg, us)
+        return msg["ts"]
+
+    def set_topic(self, ch: Channel, user_id: str, topic: str) -> str:
+        ch.topic = topic
+        return self.system_message(ch, "channel_topic", user_id, f"<@{user_id}> set the channel topic: {topic}",
+                                   topic=topic)
+
+    def set_purpose(self, ch: Channel, user_id: str, purpose: str) -> str:
+        ch.purpose = purpose
+        return self.system_message(ch, "channel_purpose", user_id,
+                                   f"<@{user_id}> set the channel description: {purpose}", purpose=purpose)
+
+    def rename_channel(self, ch: Channel, user_id: str, name: str) -> str:
+        old = ch.name
+        del self.names[old]
+        self.names[name] = ch.id
+        ch.name = name
+        ch.previous_names.insert(0, old)
+        return self.system_message(ch, "channel_name", user_id,
+                                   f'<@{user_id}> has renamed the channel from "{old}" to "{name}"',
+                                   old_name=old, name=name)
+
+    # ----- edits, deletions and file modes ---------------------------------------------------------------
+    def edit_message(self, ch: Channel, ts: str, text: str, editor: str | None = None) -> dict:
+        msg = ch.by_ts[ts]
+        msg["text"] = text
+        msg["edited"] = {"user": editor or msg.get("user", ""), "ts": ts_str(time.time_ns() // 1000)}
+        return msg
+
+    def delete_message(self, ch: Channel, ts: str) -> None:
+        """Delete as Slack does: a thread parent with replies leaves a tombstone, anything else disappears."""
+        msg = ch.by_ts[ts]
+        thread_ts = msg.get("thread_ts")
+        if thread_ts and thread_ts != ts:  # a reply
+            replies = ch.replies.get(thread_ts, [])
+            replies[:] = [r for r in replies if r["ts"] != ts]
+            parent = ch.by_ts.get(thread_ts)
+            if parent is not None:
+                if replies:
+                    refresh_thread(parent, replies)
+                else:
+                    ch.replies.pop(thread_ts, None)
+                    for key in ("thread_ts", "reply_count", "reply_users_count", "latest_reply", "reply_users",
+                                "subscribed"):
+                        parent.pop(key, None)
+                    if parent.get("subtype") == "tombstone":
+                        self._remove_top_level(ch, parent["ts"])
+            if msg.get("subtype") == "thread_broadcast":
+                self._remove_top_level(ch, ts)
+            del ch.by_ts[ts]
+            return
+        if ch.replies.get(ts):
+            keep = {k: msg[k] for k in ("ts", "thread_ts", "reply_count", "reply_users_count", "latest_reply",
+                                        "reply_users", "subscribed") if k in msg}
+            msg.clear()
+            msg.update({"type": "message", "subtype": "tombstone", "text": TOMBSTONE_TEXT, "user": SLACKBOT_ID,
+                        "hidden": True, **keep})
+            return
+        self._remove_top_level(ch, ts)
+        del ch.by_ts[ts]
+
+    @staticmethod
+    def _remove_top_level(ch: Channel, ts: str) -> None:
+        us = parse_ts(ts)
+        pos = bisect.bisect_left(ch.ts_keys, us)
+        if pos < len(ch.ts_keys) and ch.ts_keys[pos] == us:
+            del ch.ts_keys[pos]
+            del ch.messages[pos]
+
+    def set_file_mode(self, rec: FileRec, mode: str) -> None:
+        """Delete ("tombstone") or hide ("hidden_by_limit") a file: messages then show only its id and mode."""
+        rec.mode = mode
+        for ch in self.channels.values():
+            for msg in ch.by_ts.values():
+                files = msg.get("files")
+                if files and any(f.get("id") == rec.id for f in files):
+                    msg["files"] = [{"id": rec.id, "mode": mode} if f.get("id") == rec.id else f for f in files]
 
     def _load_message(self, cid: str, entry: dict, parent: dict | None) -> None:
         ch = self.channels[cid]
@@ -409,7 +559,7 @@ class Workspace:
             "real_name_normalized": user.real_name, "display_name": user.display_name,
             "display_name_normalized": user.display_name, "fields": {}, "status_text": "", "status_emoji": "",
             "status_expiration": 0, "avatar_hash": "g" + user.id[-10:].lower(), "first_name": first,
-            "last_name": last, "team": self.team_id,
+            "last_name": last, "team": user.team_id or self.team_id,
             **{f"image_{n}": f"{avatar}_{n}.png" for n in (24, 32, 48, 72, 192, 512)},
         }
         if user.is_bot:
@@ -420,22 +570,24 @@ class Workspace:
             "id": user.id, "team_id": self.team_id, "name": user.name, "deleted": user.deleted,
             "color": "9f69e7", "real_name": user.real_name, "tz": "Etc/UTC", "tz_label": "Coordinated Universal Time",
             "tz_offset": 0, "profile": profile, "is_admin": user.is_admin, "is_owner": False,
-            "is_primary_owner": False, "is_restricted": False, "is_ultra_restricted": False, "is_bot": user.is_bot,
+            "is_primary_owner": False, "is_restricted": user.is_restricted,
+            "is_ultra_restricted": user.is_ultra_restricted, "is_bot": user.is_bot,
             "is_app_user": False, "updated": user.updated,
-        }
+        } | ({"team_id": user.team_id, "is_stranger": True} if user.team_id else {})
 
     def conversation_obj(self, ch: Channel, caller_id: str | None, *, num_members: bool = False) -> dict:
         obj = {
             "id": ch.id, "name": ch.name, "is_channel": True, "is_group": False, "is_im": False, "is_mpim": False,
             "is_private": ch.is_private, "created": ch.created, "is_archived": ch.is_archived,
-            "is_general": ch.is_general, "unlinked": 0, "name_normalized": ch.name, "is_shared": False,
-            "is_org_shared": False, "is_pending_ext_shared": False, "pending_shared": [],
-            "parent_conversation": None, "creator": ch.creator, "is_ext_shared": False,
-            "shared_team_ids": [self.team_id], "pending_connected_team_ids": [],
+            "is_general": ch.is_general, "unlinked": 0, "name_normalized": ch.name,
+            "is_shared": bool(ch.shared_team_ids), "is_org_shared": False, "is_pending_ext_shared": False,
+            "pending_shared": [], "parent_conversation": None, "creator": ch.creator,
+            "is_ext_shared": bool(ch.shared_team_ids),
+            "shared_team_ids": [self.team_id, *ch.shared_team_ids], "pending_connected_team_ids": [],
             "is_member": caller_id in ch.members if caller_id else False,
             "topic": {"value": ch.topic, "creator": "", "last_set": 0},
             "purpose": {"value": ch.purpose, "creator": "", "last_set": 0},
-            "previous_names": [],
+            "previous_names": list(ch.previous_names),
         }
         if num_members:
             obj["num_members"] = len(ch.members)

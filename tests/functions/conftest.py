@@ -4,6 +4,7 @@ import pytest
 from resilient_circuits.actions_test_component import ResilientTestActions
 
 from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, USER_IDS
+from sandbox.slack.realism import tidy
 from tests.functions.harness import slack_sandbox
 from tests.functions.soar_mock import STATE
 
@@ -16,10 +17,14 @@ TASK = 7
 
 
 @pytest.fixture
-def slack():
-    """The Slack sandbox, reset to the default workspace (alice, bob, carol, #general)."""
+def slack(request):
+    """The Slack sandbox, reset to the default workspace (alice, bob, carol, #general), behaving like Slack
+    except for the realism switches a ``slack_tidy`` marker names (each hides a known product bug)."""
     sandbox = slack_sandbox()
     sandbox.reset()
+    marker = request.node.get_closest_marker("slack_tidy")
+    if marker is not None:
+        sandbox.set_realism(**tidy(*marker.args))
     CHANNEL_DIRECTORY.clear()
     USER_IDS.clear()
     return sandbox

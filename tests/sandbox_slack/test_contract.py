@@ -41,23 +41,32 @@ RELAXATIONS = [
      "invalid_attachments and invalid_blocks (postMessage)"),
     ("chat.postMessage errors gain thread_not_found and invalid_thread_ts, the sandbox's answers to a "
      "thread_ts naming no message or not a timestamp"),
+    ("objs_message lacks edited and hidden: Slack stamps edited messages with edited {user, ts} and marks the "
+     "tombstone a deleted thread parent leaves with hidden: true"),
+    ("error enums gain codes Slack's method pages list today but the 2020 spec lacks: invalid_limit "
+     "(conversations.list), restricted_action (chat.postMessage, conversations.invite), cant_archive_required "
+     "(conversations.archive), no_permission and org_user_not_in_team (conversations.invite, also in errors[])"),
+    ("conversations.invite errors[] items may carry the partial-failure codes above; the ok:false partial "
+     "answer keeps error plus errors[] exactly as the error schema allows"),
 ]
 
 EXTRA_ERRORS = {
     "conversations.history": ["not_in_channel", "invalid_cursor", "token_revoked"],
     "conversations.replies": ["not_in_channel", "invalid_cursor", "token_revoked"],
-    "conversations.list": ["invalid_cursor", "invalid_types", "token_revoked"],
+    "conversations.list": ["invalid_cursor", "invalid_types", "token_revoked", "invalid_limit"],
     "chat.postMessage": ["missing_scope", "invalid_attachments", "invalid_blocks", "thread_not_found",
-                         "invalid_thread_ts", "token_revoked"],
+                         "invalid_thread_ts", "token_revoked", "restricted_action"],
     "users.info": ["missing_scope", "token_revoked"],
     "users.lookupByEmail": ["missing_scope", "token_revoked"],
     "files.info": ["missing_scope", "token_revoked"],
     "conversations.members": ["missing_scope", "token_revoked"],
     "conversations.info": ["token_revoked"],
     "conversations.create": ["token_revoked"],
-    "conversations.invite": ["token_revoked"],
+    "conversations.invite": ["token_revoked", "restricted_action", "no_permission", "org_user_not_in_team"],
     "conversations.join": ["token_revoked"],
-    "conversations.archive": ["token_revoked"],
+    "conversations.archive": ["token_revoked", "cant_archive_required"],
+    "conversations.setTopic": ["token_revoked"],
+    "conversations.rename": ["token_revoked"],
 }
 
 
@@ -67,6 +76,10 @@ def _relaxed_spec() -> dict:
     for name in ("objs_conversation", "objs_user", "objs_response_metadata"):
         defs[name] = defs[name]["items"][0]
     defs["objs_message"]["properties"]["attachments"]["items"]["additionalProperties"] = True
+    defs["objs_message"]["properties"]["edited"] = {
+        "type": "object", "required": ["user", "ts"], "additionalProperties": False,
+        "properties": {"user": {"type": "string"}, "ts": {"$ref": "#/definitions/defs_ts"}}}
+    defs["objs_message"]["properties"]["hidden"] = {"type": "boolean"}
     share_list = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}}
     defs["objs_file"]["properties"]["shares"]["properties"] = {"public": share_list, "private": share_list}
     defs["objs_file"]["properties"]["groups"]["items"] = {"$ref": "#/definitions/defs_channel"}
@@ -96,6 +109,9 @@ def _relaxed_spec() -> dict:
     for method, codes in EXTRA_ERRORS.items():
         props = error(method)["properties"]
         props["error"]["enum"] = [*props["error"]["enum"], *[c for c in codes if c not in props["error"]["enum"]]]
+        if "errors" in props:
+            item_enum = props["errors"]["items"]["properties"]["error"]["enum"]
+            item_enum.extend(c for c in codes if c not in item_enum)
         if "missing_scope" in codes:
             props.setdefault("needed", {"type": "string"})
             props.setdefault("provided", {"type": "string"})
@@ -148,7 +164,10 @@ def test_conversations_methods(contract, sb, client, make_client, ids):
     contract("conversations.list", slack_error(client.conversations_list, cursor="bad").data)
     contract("conversations.list", slack_error(make_client("xoxb-none").conversations_list).data)
     contract("conversations.invite", client.conversations_invite(channel=cid, users=ids["alice"]).data)
-    contract("conversations.invite", client.conversations_invite(channel=cid, users=f"{ids['bob']},U0NOPE0000",
+    contract("conversations.invite", slack_error(client.conversations_invite, channel=cid,
+                                                 users=f"{ids['bob']},U0NOPE0000", force=True).data)
+    sb.set_realism(invite_partial="ok")
+    contract("conversations.invite", client.conversations_invite(channel=cid, users=f"{ids['carol']},U0NOPE0000",
                                                                  force=True).data)
     for users in (ids["alice"], ids["bot"], "U0NOPE0000"):
         contract("conversations.invite", slack_error(client.conversations_invite, channel=cid, users=users).data)
@@ -223,3 +242,49 @@ def test_files_info(contract, sb, client):
     contract("files.info", client.files_info(file=quiet).data)
     contract("files.info", slack_error(client.files_info, file="F0NOPE00000").data)
 
+
+
+def test_realism_shapes(contract, sb, client, make_client, ids):
+    """System messages, edits, tombstones, file modes, partial invitations and the new methods' answers."""
+    cid = client.conversations_create(name="inc-306")["channel"]["id"]
+    guest, partner = sb.user("gina")["id"], sb.user("erin")["id"]
+    contract("conversations.invite", slack_error(client.conversations_invite, channel=cid, force=True,
+                                                 users=f"{ids['alice']},{guest},{partner}").data)
+    contract("conversations.invite", client.conversations_invite(channel=cid, users=f"{sb.user('dan')['id']}").data)
+    odd = sb.add_user("odd", "odd@example.com", invite_error="org_user_not_in_team")
+    contract("conversations.invite", slack_error(client.conversations_invite, channel=cid, users=odd).data)
+    contract("conversations.setTopic", client.conversations_setTopic(channel=cid, topic="Phishing").data)
+    contract("conversations.setPurpose", client.conversations_setPurpose(channel=cid, purpose="Incident").data)
+    contract("conversations.rename", client.conversations_rename(channel=cid, name="inc-306-closed").data)
+    contract("conversations.rename", slack_error(client.conversations_rename, channel=cid, name="general").data)
+    contract("conversations.setTopic", slack_error(client.conversations_setTopic, channel=cid,
+                                                   topic="x" * 251).data)
+    client.chat_postMessage(channel=cid, text="legacy <b> & https://x.example", username="SOAR", link_names=1)
+    parent = client.chat_postMessage(channel=cid, text="parent")["ts"]
+    reply = client.chat_postMessage(channel=cid, text="reply", thread_ts=parent)["ts"]
+    client.chat_postMessage(channel=cid, text="kept", thread_ts=parent)
+    contract("chat.update", client.chat_update(channel=cid, ts=reply, text="reply (edited)").data)
+    contract("chat.delete", client.chat_delete(channel=cid, ts=parent).data)
+    contract("chat.delete", slack_error(client.chat_delete, channel=cid, ts=parent).data)
+    gone = client.files_upload_v2(content="a", filename="a.txt", channel=cid)["file"]["id"]
+    hidden = client.files_upload_v2(content="b", filename="b.txt", channel=cid)["file"]["id"]
+    sb.delete_file(gone)
+    sb.hide_file(hidden)
+    contract("conversations.history", client.conversations_history(channel=cid).data)
+    contract("conversations.replies", client.conversations_replies(channel=cid, ts=parent).data)
+    contract("files.info", slack_error(client.files_info, file=gone).data)
+    contract("conversations.list", slack_error(client.conversations_list, limit=1000).data)
+    contract("users.lookupByEmail", slack_error(client.users_lookupByEmail, email="dan@example.com").data)
+    contract("users.info", client.users_info(user=partner).data)
+    contract("users.info", client.users_info(user=guest).data)
+    sb.restrict_channel(cid, posting="restricted_action", archiving="cant_archive_required",
+                        inviting="restricted_action")
+    contract("chat.postMessage", slack_error(client.chat_postMessage, channel=cid, text="x").data)
+    contract("conversations.archive", slack_error(client.conversations_archive, channel=cid).data)
+    contract("conversations.invite", slack_error(client.conversations_invite, channel=cid, users=ids["bob"]).data)
+    alice = make_client(sb.user_token("alice"))
+    contract("chat.postMessage", alice.chat_postMessage(channel="general", text="as a person").data)
+    sb.set_rate_limits(True, post_limit_answer="ok_false")
+    for _ in range(5):
+        alice.chat_postMessage(channel="general", text="fast")
+    contract("chat.postMessage", slack_error(alice.chat_postMessage, channel="general", text="too fast").data)

@@ -127,10 +127,11 @@ def test_list_rejects_bad_cursor(client):
 def test_members_paginates(sb, client, ids):
     for i in range(7):
         sb.add_user(f"user{i}", f"user{i}@example.com")
-    cid = sb.add_channel("crowd", members=[u["id"] for u in sb.state_json()["users"]])
+    everyone = [u["id"] for u in sb.state_json()["users"]]
+    cid = sb.add_channel("crowd", members=everyone)
     members = [m for page in client.conversations_members(channel=cid, limit=3) for m in page["members"]]
-    assert members == sb.channel(cid)["members"]
-    assert len(members) == 11
+    assert members == sb.channel(cid)["members"] == everyone
+    assert len(members) == 14  # the bot, alice, bob, carol, gina, dan, erin and seven more
 
 
 def test_invite_adds_users(sb, client, ids):
@@ -153,7 +154,17 @@ def test_invite_failures_without_force_fail_the_call(sb, client, ids, who, error
     assert ids["alice"] not in sb.channel(cid)["members"]
 
 
-def test_invite_with_force_invites_the_valid_users(sb, client, ids):
+def test_invite_with_force_invites_the_valid_users_and_answers_ok_false(sb, client, ids):
+    cid = client.conversations_create(name="inc-9")["channel"]["id"]
+    resp = slack_error(client.conversations_invite, channel=cid, users=f"{ids['alice']},U0NOBODY000,{ids['bob']}",
+                       force=True)
+    assert resp["error"] == "user_not_found"
+    assert resp["errors"] == [{"user": "U0NOBODY000", "ok": False, "error": "user_not_found"}]
+    assert sb.channel(cid)["members"] == [ids["bot"], ids["alice"], ids["bob"]]
+
+
+def test_invite_with_force_in_tidy_mode_answers_ok_true(sb, client, ids):
+    sb.set_realism(invite_partial="ok")
     cid = client.conversations_create(name="inc-9")["channel"]["id"]
     resp = client.conversations_invite(channel=cid, users=f"{ids['alice']},U0NOBODY000,{ids['bob']}", force=True)
     assert resp["ok"] is True

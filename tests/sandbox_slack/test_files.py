@@ -12,7 +12,9 @@ from .helpers import slack_error
 
 
 @pytest.fixture
-def room(client):
+def room(sb, client):
+    """A channel the bot created; its channel_join message is switched off so history holds only shares."""
+    sb.set_realism(join_messages=False)
     return client.conversations_create(name="inc-200")["channel"]["id"]
 
 
@@ -92,7 +94,9 @@ def test_files_over_one_gigabyte_are_refused(client):
 
 def test_upload_url_is_an_absolute_sandbox_url(sb, client):
     resp = client.files_getUploadURLExternal(filename="a.txt", length=3)
-    assert resp["upload_url"] == f"{sb.base_url[:-len('api/')]}upload/{resp['file_id']}"
+    # On its own host (port), as Slack's upload URLs are on files.slack.com, not the API host.
+    assert resp["upload_url"] == f"{sb.upload_base_url}upload/{resp['file_id']}"
+    assert sb.upload_base_url.startswith("http://127.0.0.1:") and sb.upload_base_url not in sb.base_url
 
 
 def post(url, data, headers=None):

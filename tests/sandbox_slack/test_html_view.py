@@ -48,6 +48,13 @@ def own_text(msg: Tag) -> Tag:
     return msg.find("div", class_="text")
 
 
+@pytest.fixture(autouse=True)
+def _as_sent(sb: SlackSandbox) -> None:
+    """These tests show text as posted and count messages: Slack's rewriting and join messages are off here
+    (test_realism.py covers them)."""
+    sb.set_realism(join_messages=False, rewrite_text=False)
+
+
 # ----- index -------------------------------------------------------------------------------------------------
 
 def test_index_lists_every_channel_with_badges_members_and_message_counts(sb: SlackSandbox) -> None:
@@ -62,7 +69,7 @@ def test_index_lists_every_channel_with_badges_members_and_message_counts(sb: Sl
 
     assert soup.select_one("nav .team").get_text() == "sandbox"
     rows = {row.select_one("a").get_text(): row for row in soup.select("tbody tr")}
-    assert list(rows) == ["#general", "incident-7-secret", "#incident-1"]
+    assert list(rows) == ["#general", "partners", "incident-7-secret", "#incident-1"]
 
     def cells(name: str) -> list[str]:
         return [td.get_text(" ", strip=True) for td in rows[name].find_all("td")]
@@ -404,6 +411,7 @@ def test_broadcast_and_user_group_mentions_and_blocks(sb: SlackSandbox, client: 
 
 def test_screenshot_tool_seeds_the_demo_through_fn_slack(sb: SlackSandbox) -> None:
     sb.reset(screenshots.WORKSPACE)
+    sb.set_realism(join_messages=False, rewrite_text=False)
     try:
         ids = screenshots.seed(sb)
     finally:

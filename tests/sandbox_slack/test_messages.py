@@ -11,7 +11,9 @@ from .helpers import slack_error
 
 @pytest.fixture
 def room(sb, client, ids):
-    """A public channel the bot created, with alice and bob in it."""
+    """A public channel the bot created, with alice and bob in it. These tests count what people and apps
+    post, so Slack's channel_join messages are switched off here (test_realism.py covers them)."""
+    sb.set_realism(join_messages=False)
     cid = client.conversations_create(name="inc-100")["channel"]["id"]
     client.conversations_invite(channel=cid, users=f"{ids['alice']},{ids['bob']}")
     return cid
@@ -54,6 +56,13 @@ def test_username_override_needs_chat_write_customize(sb, make_client, room):
     resp = make_client().chat_postMessage(channel=room, text="x", username="SOAR")
     assert resp["message"]["username"] == "SOAR"
     sb.add_token("xoxb-plain", ["chat:write", "chat:write.public"])
+    # Slack ignores the override silently: posted as the app, no username in the message.
+    quiet = make_client("xoxb-plain").chat_postMessage(channel=room, text="y", username="SOAR", icon_emoji=":x:")
+    assert "username" not in quiet["message"] and "icons" not in quiet["message"]
+    assert quiet["message"].get("subtype") is None and quiet["message"]["bot_profile"]["name"] == "fn_slack"
+    assert "username" not in sb.messages(room)[-1]
+    # The opt-in strict mode refuses instead.
+    sb.set_realism(username_without_scope="missing_scope")
     err = slack_error(make_client("xoxb-plain").chat_postMessage, channel=room, text="x", username="SOAR")
     assert (err["error"], err["needed"]) == ("missing_scope", "chat:write.customize")
 
@@ -184,7 +193,7 @@ def test_replies_unknown_thread(client, room):
         "thread_not_found"
 
 
-def test_seeded_threads_and_files(sb, client, room):
+def test_seeded_threads_and_files(sb, client, room):  # noqa: ARG001 - room switches join messages off
     sb.seed_history(room, 40, threads=4, replies_per_thread=5, files=2)
     history = [m for p in client.conversations_history(channel=room, limit=15) for m in p["messages"]]
     assert len(history) == 40
@@ -267,7 +276,16 @@ def test_bare_mentions_only_with_link_names(sb, client, room, ids):
     assert quiet["broadcast"] == [] and quiet["users"] == []
     loud = notified(sb, client, room, text, link_names=True)
     assert loud["broadcast"] == ["channel", "here", "everyone"]
-    assert loud["users"] == [ids["alice"]]
+    # Slack's link_names no longer links individual users: @alice stays plain text and notifies nobody.
+    assert loud["users"] == []
+    assert sb.messages(room)[-1]["text"] == "<!channel> <!here> <!everyone> ping @alice, mail bob@example.com"
+
+
+def test_tidy_mode_scans_bare_user_names_with_link_names(sb, client, room, ids):
+    sb.set_realism(rewrite_text=False)
+    loud = notified(sb, client, room, "@here ping @alice", link_names=True)
+    assert loud["broadcast"] == ["here"] and loud["users"] == [ids["alice"]]
+    assert sb.messages(room)[-1]["text"] == "@here ping @alice"
 
 
 def test_mentions_inside_blocks_notify(sb, client, room):

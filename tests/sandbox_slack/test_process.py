@@ -53,15 +53,23 @@ def test_process_prints_one_line_serves_and_stops(stop_signal):
 
 def test_process_with_workspace_file_and_options():
     proc, base_url = start_process("--workspace", str(EXAMPLE), "--rate-limits", "--time-scale", "0.01",
-                                   "--share-delay", "0.5", "--latency-ms", "1", "--non-marketplace")
+                                   "--share-delay", "0.5", "--latency-ms", "1", "--non-marketplace",
+                                   "--tidy", "--realism", "rewrite_text=true", "--realism", "history_days=90",
+                                   "--post-limit-answer", "ok_false")
     try:
         client = WebClient(token="xoxp-alice", base_url=base_url)
         assert client.auth_test()["user"] == "alice"
         with urllib.request.urlopen(base_url.replace("/api/", "/_sandbox/state"), timeout=5) as resp:
             state = json.loads(resp.read())
         assert state["team"]["id"] == "T0EXAMPLE01"
-        assert state["settings"] == {"latency_ms": 1.0, "rate_limits": True, "time_scale": 0.01,
-                                     "non_marketplace": True, "share_delay": 0.5}
+        settings = state["settings"]
+        assert settings.pop("upload_base_url").startswith("http://127.0.0.1:")
+        assert settings.pop("realism") == {"join_messages": False, "rewrite_text": True,
+                                           "username_without_scope": "missing_scope", "invite_partial": "ok",
+                                           "invite_removed_silently": False, "strict_list_limit": False,
+                                           "history_days": 90.0}
+        assert settings == {"latency_ms": 1.0, "rate_limits": True, "time_scale": 0.01, "non_marketplace": True,
+                            "share_delay": 0.5, "upload_tls": False, "post_limit_answer": "ok_false"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -82,7 +90,9 @@ def test_state_and_calls_endpoints_mask_tokens(sb, client):
     general = [c for c in state["channels"] if c["name"] == "general"][0]
     assert [m["text"] for m in general["messages"]] == ["state me"]
     assert sorted(general["members"]) == sorted(sb.channel("general")["members"])
-    assert {t["token"] for t in state["tokens"]} == {"xoxb-****oken", "xoxp-****oken"}
+    # The default people's own tokens (xoxp-sandbox-alice...) are masked too.
+    assert {t["token"] for t in state["tokens"]} == {"xoxb-****oken", "xoxp-****oken", "xoxp-****lice",
+                                                     "xoxp-****-bob", "xoxp-****arol"}
     calls = json.loads(raw_calls)
     assert calls[-1]["method"] == "chat.postMessage" and calls[-1]["token"] == "xoxb-****oken"
 
@@ -111,8 +121,9 @@ def test_example_workspace_through_the_api(sb, make_client):
     assert slack_error(limited.users_info, user=sb.bot_user_id)["needed"] == "users:read"
     alice = make_client("xoxp-alice")
     assert alice.conversations_history(channel=sb.channel("general")["id"])["ok"] is True  # user token, public
-    dave = bot.users_lookupByEmail(email="dave@example.com")["user"]
-    assert dave["deleted"] is True
+    # dave is deactivated: not found by e-mail, still known by id.
+    assert slack_error(bot.users_lookupByEmail, email="dave@example.com")["error"] == "users_not_found"
+    assert bot.users_info(user=sb.user("dave")["id"])["user"]["deleted"] is True
 
 
 def test_workspace_dict_with_usergroups_and_mentions(sb, client):
@@ -139,4 +150,5 @@ def test_seeding_big_workspaces(sb, client, ids):
     client.conversations_join(channel=ids["general"])
     page = client.conversations_history(channel=ids["general"], limit=999)
     assert len(page["messages"]) == 999 and page["has_more"] is True
-    assert page["messages"][0]["ts"] == stamps[-1]
+    assert page["messages"][0]["subtype"] == "channel_join"  # the app's join, newest
+    assert page["messages"][1]["ts"] == stamps[-1]
