@@ -3,6 +3,7 @@
 from resilient_circuits import AppFunctionComponent, app_function
 
 from fn_slack.lib.channel_archive import ArchiveRequest, ChannelArchive
+from fn_slack.lib.invocation import current_invocation
 from fn_slack.lib.results import function_result
 from fn_slack.lib.settings import PACKAGE, check_settings_at_startup, load_settings
 
@@ -19,7 +20,7 @@ class FunctionComponent(AppFunctionComponent):
     @app_function(FN_NAME)
     def _app_function(self, fn_inputs: object):  # noqa: ANN202 - a generator of status messages and a result
         request = ArchiveRequest.from_inputs(fn_inputs)
-        for step in ChannelArchive(load_settings(self), self.rest_client()).run(request):
+        for step in ChannelArchive(load_settings(self), self.rest_client()).run(request, current_invocation()):
             if isinstance(step, str):
                 yield self.status_message(step)
             else:

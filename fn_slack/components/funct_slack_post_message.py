@@ -2,6 +2,7 @@
 
 from resilient_circuits import AppFunctionComponent, app_function
 
+from fn_slack.lib.invocation import current_invocation
 from fn_slack.lib.message_post import MessagePost, MessageRequest
 from fn_slack.lib.results import function_result
 from fn_slack.lib.settings import PACKAGE, check_settings_at_startup, load_settings, soar_link_builder
@@ -21,7 +22,7 @@ class FunctionComponent(AppFunctionComponent):
         request = MessageRequest.from_inputs(fn_inputs)
         rest = self.rest_client()
         flow = MessagePost(load_settings(self), rest, soar_link_builder(self.opts, getattr(rest, "org_id", None)))
-        for step in flow.run(request):
+        for step in flow.run(request, current_invocation()):
             if isinstance(step, str):
                 yield self.status_message(step)
             else:

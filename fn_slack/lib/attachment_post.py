@@ -10,6 +10,7 @@ from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
+from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import MAX_TEXT_CHARS
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
@@ -45,8 +46,11 @@ class AttachmentPost:
         self.rest = rest_client
         self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
 
-    def run(self, request: AttachmentRequest) -> Iterator[str | AttachmentOutcome]:
-        """Check the file, decide the channel, download, upload, link."""
+    def run(self, request: AttachmentRequest,
+            invocation: Invocation | None = None) -> Iterator[str | AttachmentOutcome]:
+        """Check the file (its real bytes, before any channel is created or anyone invited), decide the channel,
+        upload (once), link."""
+        invocation = invocation or Invocation.fresh()
         post, limit = request.post, self.settings.max_upload_bytes
         files = SoarFiles(self.rest, post.incident_id, post.task_id)
         soar_file = files.describe(request.artifact_id, request.attachment_id)
@@ -54,15 +58,18 @@ class AttachmentPost:
             raise InputError(messages.malware_sample_refused(request.artifact_id))
         if soar_file.size is not None and soar_file.size > limit:
             raise InputError(messages.file_over_limit_declared(soar_file.name, soar_file.size, limit))
+        data = files.download(soar_file)
+        if len(data) > limit:
+            raise InputError(messages.file_over_limit_downloaded(soar_file.name, len(data), limit))
+        if not data:
+            raise InputError(messages.file_is_empty(soar_file.name))
 
         slack = SlackUtils(self.settings)
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
             yield from target.notices
-            data = files.download(soar_file)
-            if len(data) > limit:
-                raise InputError(messages.file_over_limit_downloaded(soar_file.name, len(data), limit))
             title = f"Incident ID {post.incident_id} {soar_file.kind} Attachment: {soar_file.name}"
-            uploaded = slack.upload_file(target.channel, data, soar_file.name, title, post.text)
+            uploaded = slack.upload_file(target.channel, data, soar_file.name, title, post.text,
+                                         check_first=invocation.redelivered)
             del data
             if not uploaded.share_ts:
                 yield messages.share_not_shown_yet()

@@ -30,6 +30,7 @@ from fn_slack.lib.channel_post import channel_of_link
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError, SlackError, SoarError
 from fn_slack.lib.history_export import load_template, write_history
+from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import Channel, SlackUtils, ts_order
@@ -97,8 +98,9 @@ class ChannelArchive:
         self.settings = settings
         self.rest = rest_client
 
-    def run(self, request: ArchiveRequest) -> Iterator[str | ArchiveOutcome]:
+    def run(self, request: ArchiveRequest, invocation: Invocation | None = None) -> Iterator[str | ArchiveOutcome]:
         """The steps of the module docstring."""
+        invocation = invocation or Invocation.fresh()
         template = load_template(self.settings.template_file)
         slack = SlackUtils(self.settings)
         files = SoarFiles(self.rest, request.incident_id, request.task_id)
@@ -108,7 +110,7 @@ class ChannelArchive:
                 raise ChannelStateError(messages.channel_is_already_archived(channel.name), reason="archived")
             if channel.is_general:
                 raise ChannelStateError(messages.cannot_archive_general(channel.name), reason="general")
-            notice_ts = self._post_notice(slack, channel)
+            notice_ts = self._post_notice(slack, channel, invocation)
             yield messages.exporting_history(channel.name)
 
             name = export_name(channel)
@@ -143,13 +145,14 @@ class ChannelArchive:
         channel = channel_of_link(slack, link)
         return slack.channel_info(channel.id) if link.channel_id else channel
 
-    def _post_notice(self, slack: SlackUtils, channel: Channel) -> str:
+    def _post_notice(self, slack: SlackUtils, channel: Channel, invocation: Invocation) -> str:
         """Step 2: the notice's ts (a rerun reuses its own notice if nothing came after it)."""
         newest = slack.newest_message(channel)
         if newest and newest.get("text") == messages.ARCHIVE_NOTICE and newest.get("bot_id"):
             return newest["ts"]
         try:
-            return slack.post_message(channel, messages.ARCHIVE_NOTICE, username=self.settings.username)
+            return slack.post_message(channel, messages.ARCHIVE_NOTICE, username=self.settings.username,
+                                      key=invocation.key)
         except SlackError as err:
             if err.code == "is_archived":
                 raise ChannelStateError(messages.channel_is_already_archived(channel.name),

@@ -10,6 +10,7 @@ from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
+from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import render_message
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
@@ -45,8 +46,9 @@ class MessagePost:
         self.soar_link = soar_link
         self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
 
-    def run(self, request: MessageRequest) -> Iterator[str | PostOutcome]:
-        """Render, decide the channel, post, fetch the permalink, link."""
+    def run(self, request: MessageRequest, invocation: Invocation | None = None) -> Iterator[str | PostOutcome]:
+        """Render, decide the channel, post (once: see ``SlackUtils.post_message``), fetch the permalink, link."""
+        invocation = invocation or Invocation.fresh()
         post = request.post
         message = render_message(post.text, self.soar_link)
         slack = SlackUtils(self.settings)
@@ -55,7 +57,8 @@ class MessagePost:
             notices: list[str] = []
             ts = slack.post_message(target.channel, message.text, attachments=message.attachments,
                                     username=None if request.as_user else (request.username or self.settings.username),
-                                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices)
+                                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices,
+                                    key=invocation.key, check_first=invocation.redelivered)
             yield from notices
             url = slack.permalink(target.channel, ts)
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []

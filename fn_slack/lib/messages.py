@@ -229,12 +229,21 @@ def file_over_limit_downloaded(name: str, size: int, limit: int) -> str:
     return f"{name} is {size_text(size)}, over the upload limit of {size_text(limit)}: nothing was uploaded."
 
 
+def file_is_empty(name: str) -> str:
+    return f"{name} is empty (0 bytes): Slack does not take empty files, so nothing was uploaded."
+
+
 def share_not_shown_yet() -> str:
     return "Slack had not shown the file in the channel yet; the result links to the file itself."
 
 
 def file_uploaded(name: str, channel_name: str) -> str:
     return f"{name} was uploaded to Slack channel #{channel_name}."
+
+
+def upload_tls_refused(detail: str) -> str:
+    return (f"Uploading the file to Slack failed: its TLS certificate did not verify ({detail}); nothing was "
+            f"shared. Check [{SECTION}] verify (a CA bundle path) and the proxy settings.")
 
 
 def upload_failed(detail: str) -> str:
@@ -315,6 +324,9 @@ def slack_refused(method: str, code: str, needed_scope: str | None = None) -> st
     if code == "missing_scope":
         return (f"The Slack app lacks the scope '{needed_scope or '?'}' needed for {method} (missing_scope): add it "
                 f"to the app's bot token scopes and reinstall the app.")
+    if code == "invalid_types":
+        return (f"Slack refused the channel types fn_slack asked {method} for (invalid_types): the app needs the "
+                f"channels:read and groups:read scopes; add them to the app's bot token scopes and reinstall the app.")
     explanation = _SLACK_EXPLANATIONS.get(code)
     if explanation:
         return explanation.format(method=method)

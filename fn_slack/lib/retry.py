@@ -8,6 +8,7 @@ runs. The file upload, which goes to Slack's upload URL outside the WebClient, a
 from __future__ import annotations
 
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -64,22 +65,28 @@ class ProportionalJitter(Jitter):
 
 
 def retry_after_seconds(response: HttpResponse | None) -> float:
-    """Slack's ``Retry-After`` in seconds (1 when absent or unreadable, as Slack documents)."""
+    """Slack's ``Retry-After`` in seconds: 1 when absent, unreadable or 0 (a zero still means "slow down": a
+    client that resends at once only meets the limit again)."""
     if response is None:
         return 1.0
     for name, values in (response.headers or {}).items():
         if name.lower() == "retry-after":
             value = values[0] if isinstance(values, list | tuple) else values
             try:
-                return max(0.0, float(value))
+                seconds = float(value)
             except (TypeError, ValueError):
                 return 1.0
+            return seconds if seconds > 0 else 1.0
     return 1.0
 
 
 def is_transient_error(error: Exception | None) -> bool:
-    """A dropped connection, reset or timeout: Slack may answer the same request a moment later."""
+    """A dropped connection, reset or timeout: Slack may answer the same request a moment later. A TLS
+    certificate that does not verify is not: it fails the same way every time."""
     if error is None:
+        return False
+    reason = error.reason if isinstance(error, URLError) else error
+    if isinstance(reason, ssl.SSLCertVerificationError | ssl.CertificateError):
         return False
     if isinstance(error, URLError) and not isinstance(error.reason, OSError | str):
         return False
@@ -87,13 +94,17 @@ def is_transient_error(error: Exception | None) -> bool:
 
 
 class RetryPolicy:
-    """One call's retry policy: its wait budget, the backoff between transient retries and how many to make."""
+    """One call's retry policy: its wait budget, the backoff between transient retries and how many to make.
+
+    ``writes`` are the methods that change something in Slack: a transient failure of one of them may have
+    taken effect, so the WebClient never resends them by itself (the caller finds out first, then resends)."""
 
     def __init__(self, budget: WaitBudget, max_transient_retries: int = MAX_TRANSIENT_RETRIES,
-                 backoff: BackoffRetryIntervalCalculator | None = None) -> None:
+                 backoff: BackoffRetryIntervalCalculator | None = None, writes: frozenset[str] = frozenset()) -> None:
         self.budget = budget
         self.max_transient_retries = max_transient_retries
         self.backoff = backoff or BackoffRetryIntervalCalculator(BACKOFF_BASE_SECONDS, ProportionalJitter())
+        self.writes = writes
 
     def wait_before_retry(self, attempt: int) -> bool:
         """Sleep before transient retry number ``attempt`` (0-based); False when no retry is left or allowed."""
@@ -139,6 +150,8 @@ class BudgetedTransientErrorHandler(RetryHandler):
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
                    error: Exception | None = None) -> bool:
+        if request.url.rstrip("/").rsplit("/", 1)[-1] in self.policy.writes:
+            return False
         if response is not None:
             return response.status_code in TRANSIENT_STATUS
         return is_transient_error(error)

@@ -22,7 +22,7 @@ from slack_sdk.web import SlackResponse
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import ChannelStateError, RateLimitedError, SlackError, SlackUnreachableError
-from fn_slack.lib.retry import TRANSIENT_STATUS, RetryPolicy, WaitBudget
+from fn_slack.lib.retry import TRANSIENT_STATUS, RetryPolicy, WaitBudget, is_transient_error, retry_after_seconds
 from fn_slack.lib.settings import SlackSettings
 
 LOG = logging.getLogger(__name__)
@@ -33,12 +33,24 @@ SDK_LOG.setLevel(logging.INFO)
 
 INVITE_BATCH = 100          # Slack documents 1000, one mirror says 100: the safe size
 FIRST_LIST_PAGE = 200       # a name early in the listing is found without fetching a large page...
-LIST_PAGE = 1000            # ...and the rest of a search takes the fewest pages (conversations.list maximum)
+LIST_PAGE = 999             # ...and the rest of a search takes the fewest pages (conversations.list: "under 1000")
 USER_ID_TTL = 900           # seconds an e-mail → user ID answer is reused for later invitations
 HISTORY_PAGE = 999          # conversations.history / replies maximum
 SHARE_WAIT_SECONDS = 3.0    # how long to wait for a file share to appear before using the file's permalink
 ALREADY_IN = ("already_in_channel", "cant_invite_self")
 NO_SUCH_USER = ("users_not_found", "user_not_found")
+# Methods that change something in Slack. A timeout, dropped connection or 5xx after one of them may mean it
+# took effect: fn_slack finds out before it sends one again (Slack's method pages: "it's possible some aspect
+# of the operation succeeded").
+WRITE_METHODS = frozenset({"chat.postMessage", "conversations.create", "conversations.invite",
+                           "files.completeUploadExternal", "conversations.archive"})
+RATE_LIMITED = ("ratelimited", "rate_limited")
+# conversations.invite's refusals that concern one person, not the call (its method page's error list).
+PER_USER_INVITE_ERRORS = frozenset({"user_is_restricted", "ura_max_channels", "cant_invite", "org_user_not_in_team",
+                                    "no_permission", "user_not_found", "user_is_ultra_restricted", "cant_invite_self",
+                                    "user_team_not_in_channel", "user_is_not_in_team"})
+POST_EVENT_TYPE = "fn_slack_post"   # message metadata marking fn_slack's posts, with the invocation's key
+LANDED_LOOKBACK = 100               # how many of a channel's newest messages are searched for a post that landed
 
 
 @dataclass(frozen=True)
@@ -173,7 +185,7 @@ class SlackUtils:
                  share_wait: float | None = None) -> None:
         self.settings = settings
         self.budget = budget or WaitBudget(settings.max_rate_limit_wait)
-        self.retry = RetryPolicy(self.budget)
+        self.retry = RetryPolicy(self.budget, writes=WRITE_METHODS)
         self.share_wait = SHARE_WAIT_SECONDS if share_wait is None else share_wait
         self._ssl = settings.ssl_context()
         self.client = WebClient(token=settings.token, base_url=settings.api_url, timeout=settings.timeout,
@@ -198,13 +210,39 @@ class SlackUtils:
 
     def call(self, method: str, *, http_verb: str = "POST", json: dict | None = None,
              **params: Any) -> SlackResponse:
-        """Call a Web API method once (slack_sdk's retry handlers apply the policy)."""
+        """Call a Web API method (slack_sdk's retry handlers apply the policy to 429s, and to transient failures
+        of reads). chat.postMessage's own rate limit — HTTP 200 ``rate_limited`` — is waited out here, within
+        the same budget: the message was not posted, so sending it again is safe."""
         params = {k: v for k, v in params.items() if v is not None}
-        self.calls += 1
-        with self._answers_of(method):
-            if json is not None:
-                return self.client.api_call(method, http_verb="POST", json=json)
-            return self.client.api_call(method, http_verb=http_verb, params=params)
+        waits = 0
+        while True:
+            self.calls += 1
+            try:
+                with self._answers_of(method):
+                    if json is not None:
+                        return self.client.api_call(method, http_verb="POST", json=json)
+                    return self.client.api_call(method, http_verb=http_verb, params=params)
+            except RateLimitedError as err:
+                if getattr(err.response, "status_code", None) == 429 or not self.retry.budget.try_wait(
+                        retry_after_seconds(None) * (2 ** min(waits, 4))):
+                    raise
+                waits += 1
+
+    def _write(self, method: str, send: Callable[[], V], landed: Callable[[], V | None]) -> V:
+        """Send a write; when its answer is lost, ask Slack whether it took effect before sending it again."""
+        attempt = 0
+        while True:
+            try:
+                return send()
+            except SlackUnreachableError as lost:
+                LOG.info("No answer from Slack to %s (%s); checking whether it took effect.", method, lost)
+                found = landed()
+                if found is not None:
+                    LOG.info("%s had taken effect; not sending it again.", method)
+                    return found
+                if not self.retry.wait_before_retry(attempt):
+                    raise
+                attempt += 1
 
     def _pages(self, method: str, first: SlackResponse) -> Iterator[SlackResponse]:
         """``first`` and every later page of a cursor-paged read, fetched by slack_sdk's response iteration."""
@@ -224,7 +262,7 @@ class SlackUtils:
         status = getattr(response, "status_code", None)
         data = response.data if isinstance(getattr(response, "data", None), dict) else {}
         code = data.get("error") or ""
-        if status == 429 or code == "ratelimited":
+        if status == 429 or code in RATE_LIMITED:
             return RateLimitedError(messages.rate_limit_budget_spent(method, self.settings.max_rate_limit_wait),
                                     code="ratelimited", response=response, method=method)
         if (status or 0) >= 500 or (not code and status != 200):
@@ -285,9 +323,15 @@ class SlackUtils:
                 return None
 
     def create_channel(self, name: str, is_private: bool) -> Channel:
-        """Create the channel; the app's bot user becomes its first member."""
+        """Create the channel; the app's bot user becomes its first member. When the answer is lost, the
+        channel is looked up by name before creating it again."""
+        def landed() -> Channel | None:
+            CHANNEL_DIRECTORY.forget(self._workspace, name)
+            return self.find_channel_by_name(name)
+
         try:
-            data = self.call("conversations.create", name=name, is_private="true" if is_private else "false")
+            channel = self._write("conversations.create", landed=landed, send=lambda: Channel.from_slack(self.call(
+                "conversations.create", name=name, is_private="true" if is_private else "false")["channel"]))
         except SlackError as err:
             if err.code == "name_taken":
                 raise SlackError(messages.name_taken_invisible(name), code=err.code, response=err.response,
@@ -296,7 +340,6 @@ class SlackUtils:
                 raise SlackError(messages.channel_name_refused(name, err.code), code=err.code,
                                  response=err.response, method=err.method) from None
             raise
-        channel = Channel.from_slack(data["channel"])
         CHANNEL_DIRECTORY.remember(self._workspace, [(channel.name, channel)])
         return channel
 
@@ -306,8 +349,13 @@ class SlackUtils:
 
     def archive(self, channel: Channel) -> bool:
         """Archive the channel; False when Slack says it already was."""
+        def landed() -> bool | None:
+            return True if self.channel_info(channel.id).is_archived else None
+
         try:
-            self._with_membership(channel, lambda: self.call("conversations.archive", channel=channel.id))
+            self._with_membership(channel, lambda: self._write(
+                "conversations.archive", landed=landed,
+                send=lambda: bool(self.call("conversations.archive", channel=channel.id))))
         except SlackError as err:
             if err.code == "already_archived":
                 return False
@@ -336,12 +384,13 @@ class SlackUtils:
                 raise _channel_error(channel, again) from None
 
     # ------------------------------------------------------------------ people
-    def lookup_user_ids(self, emails: Iterable[str]) -> tuple[dict[str, str], list[str]]:
-        """E-mail → user ID for workspace members; the e-mails Slack does not know come back separately."""
+    def lookup_user_ids(self, emails: Iterable[str], *, fresh: bool = False) -> tuple[dict[str, str], list[str]]:
+        """E-mail → user ID for workspace members; the e-mails Slack does not know come back separately.
+        ``fresh`` asks Slack again instead of using IDs this process remembers."""
         found: dict[str, str] = {}
         unknown: list[str] = []
         for email in emails:
-            remembered = USER_IDS.get(self._workspace, email.lower())
+            remembered = None if fresh else USER_IDS.get(self._workspace, email.lower())
             if remembered:
                 found[email] = remembered
                 continue
@@ -349,6 +398,7 @@ class SlackUtils:
                 data = self.call("users.lookupByEmail", http_verb="GET", email=email)
             except SlackError as err:
                 if err.code in NO_SUCH_USER:
+                    USER_IDS.forget(self._workspace, email.lower())
                     unknown.append(email)
                     continue
                 raise
@@ -357,36 +407,72 @@ class SlackUtils:
         return found, unknown
 
     def invite_by_email(self, channel: Channel, emails: list[str]) -> InviteOutcome:
-        """Invite the workspace members with these e-mails, in as few calls as Slack allows."""
-        found, unknown = self.lookup_user_ids(emails)
-        outcome = InviteOutcome(unknown=unknown)
-        email_of = {uid: email for email, uid in found.items()}
+        """Invite the workspace members with these e-mails, in as few calls as Slack allows.
+
+        Every refusal is per person (a guest, a deactivated or external user): it is reported, never raised.
+        An ID this process remembered that Slack no longer knows is looked up again once."""
+        outcome = InviteOutcome()
+        found, outcome.unknown = self.lookup_user_ids(emails)
+        refused = self._invite_ids(channel, found, outcome)
+        stale = [email for email, reason in refused.items() if reason in NO_SUCH_USER]
+        if stale:
+            again, gone = self.lookup_user_ids(stale, fresh=True)
+            outcome.unknown += gone
+            refused.update(self._invite_ids(channel, again, outcome))
+            for email in gone:
+                refused.pop(email, None)
+        outcome.failed = refused
+        return outcome
+
+    def _invite_ids(self, channel: Channel, ids: dict[str, str], outcome: InviteOutcome) -> dict[str, str]:
+        """Invite ``ids`` (e-mail → user ID) in batches; fills ``outcome``'s invited/already lists and returns
+        the refused e-mails with Slack's reason."""
+        email_of = {uid: email for email, uid in ids.items()}
         user_ids = list(email_of)
+        refused: dict[str, str] = {}
         for start in range(0, len(user_ids), INVITE_BATCH):
             batch = user_ids[start:start + INVITE_BATCH]
-            data = self._with_membership(channel, lambda b=batch: self._invite_batch(channel, b))
-            refused = {e.get("user"): e.get("error", "") for e in (data.get("errors") or []) if e.get("user")}
+            errors = self._with_membership(channel, lambda b=batch: self._invite_batch(channel, b))
             for uid in batch:
-                reason = refused.get(uid)
+                reason = errors.get(uid)
                 if reason is None:
                     outcome.invited.append(email_of[uid])
                 elif reason in ALREADY_IN:
                     outcome.already_members.append(email_of[uid])
                 else:
-                    # A deactivated or removed user: look the e-mail up afresh next time.
                     USER_IDS.forget_value(self._workspace, uid)
-                    outcome.failed[email_of[uid]] = reason
-        return outcome
+                    refused[email_of[uid]] = reason
+        return refused
 
-    def _invite_batch(self, channel: Channel, user_ids: list[str]) -> dict:
-        try:
+    def _invite_batch(self, channel: Channel, user_ids: list[str]) -> dict[str, str]:
+        """user ID → Slack's reason for each user not invited (conversations.invite with ``force``: the rest are
+        invited, and the refusals come in ``errors[]`` whether ``ok`` is true or false)."""
+        def send() -> dict:
             return dict(self.call("conversations.invite", channel=channel.id, users=",".join(user_ids),
                                   force="true").data)
+
+        def landed() -> dict | None:
+            members = set(self.channel_members(channel))
+            return {"ok": True} if set(user_ids) <= members else None
+
+        try:
+            data = self._write("conversations.invite", send=send, landed=landed)
         except SlackError as err:
-            # Without per-user detail (an old workspace ignoring `force`), a lone member is not an error.
-            if err.code in ALREADY_IN:
-                return {"errors": [{"user": uid, "error": err.code} for uid in user_ids]}
-            raise
+            data = err.response.data if isinstance(getattr(err.response, "data", None), dict) else {}
+            if not data.get("errors"):
+                if err.code in PER_USER_INVITE_ERRORS and len(user_ids) > 1:
+                    # Slack named no one: ask person by person, so the refusal lands on the right address.
+                    return {uid: reason for one in user_ids
+                            for uid, reason in self._invite_batch(channel, [one]).items()}
+                if err.code in PER_USER_INVITE_ERRORS or err.code in ALREADY_IN:
+                    return dict.fromkeys(user_ids, err.code)
+                raise
+        return {e.get("user"): e.get("error", "") for e in (data.get("errors") or []) if e.get("user")}
+
+    def channel_members(self, channel: Channel) -> list[str]:
+        """The user IDs of the channel's members."""
+        first = self.call("conversations.members", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE)
+        return [uid for page in self._pages("conversations.members", first) for uid in page.get("members") or []]
 
     def user(self, user_id: str) -> dict:
         """users.info's user, looked up once per function call ({} for a user Slack no longer knows)."""
@@ -409,47 +495,66 @@ class SlackUtils:
 
     def member_descriptions(self, channel: Channel) -> list[str]:
         """``"<display name>: <email>"`` of the channel's human members (bots and deactivated users left out)."""
-        first = self._with_membership(channel, lambda: self.call(
-            "conversations.members", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE))
         described = []
-        for page in self._pages("conversations.members", first):
-            for user_id in page.get("members") or []:
-                user = self.user(user_id)
-                if not user or user.get("is_bot") or user.get("deleted") or user_id == "USLACKBOT":
-                    continue
-                email = (user.get("profile") or {}).get("email") or ""
-                described.append(f"{user_display_name(user)}: {email}")
+        for user_id in self._with_membership(channel, lambda: self.channel_members(channel)):
+            user = self.user(user_id)
+            if not user or user.get("is_bot") or user.get("deleted") or user_id == "USLACKBOT":
+                continue
+            email = (user.get("profile") or {}).get("email") or ""
+            described.append(f"{user_display_name(user)}: {email}")
         return described
 
     # ------------------------------------------------------------------ messages
     def post_message(self, channel: Channel, text: str, *, attachments: list[dict] | None = None,
                      username: str | None = None, as_user: bool = False, mrkdwn: bool = True,
-                     notices: list[str] | None = None) -> str:
-        """Post to the channel and return the message ``ts``.
+                     notices: list[str] | None = None, key: str | None = None, check_first: bool = False) -> str:
+        """Post to the channel and return the message ``ts`` — once.
 
-        A username override that the app's scopes do not allow is dropped (and said in ``notices``)."""
+        ``key`` travels in the message's metadata; when Slack's answer is lost (or ``check_first``: this call
+        may repeat one that already posted, e.g. a redelivered function message) the channel's newest messages
+        are searched for it before posting (again). A username override Slack dropped (no
+        ``chat:write.customize``) is said in ``notices``."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
         if attachments:
             payload["attachments"] = attachments
+        if key:
+            payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
         if as_user:
             if self.settings.token.startswith("xoxp-"):
                 payload["as_user"] = True
         elif username:
             payload["username"] = username
 
-        def send() -> SlackResponse:
+        def landed() -> dict | None:
+            return self._posted_with_key(channel, key) if key else None
+
+        def send() -> dict:
             try:
-                return self.call("chat.postMessage", json=payload)
+                return dict(self.call("chat.postMessage", json=payload).data)
             except SlackError as err:
                 if err.code == "missing_scope" and "username" in payload:
                     payload.pop("username")
-                    if notices is not None:
-                        notices.append(messages.posted_as_app(username or ""))
-                    return self.call("chat.postMessage", json=payload)
+                    return dict(self.call("chat.postMessage", json=payload).data)
                 raise
 
-        return self._with_membership(channel, send)["ts"]
+        answer = (landed() if check_first else None) or self._with_membership(
+            channel, lambda: self._write("chat.postMessage", send=send, landed=landed))
+        posted = answer.get("message") or {}
+        if username and not as_user and posted.get("username") != username and notices is not None:
+            notices.append(messages.posted_as_app(username))
+        return answer["ts"]
+
+    def _posted_with_key(self, channel: Channel, key: str) -> dict | None:
+        """The answer chat.postMessage would have given, if one of the newest messages carries ``key``."""
+        page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK,
+                         include_all_metadata="true")
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == POST_EVENT_TYPE and payload.get("key") == key:
+                return {"ok": True, "channel": channel.id, "ts": message["ts"], "message": message}
+        return None
 
     def permalink(self, channel: Channel, ts: str) -> str:
         """The message's permalink."""
@@ -457,23 +562,80 @@ class SlackUtils:
 
     # ------------------------------------------------------------------ files
     def upload_file(self, channel: Channel, data: bytes, filename: str, title: str,
-                    initial_comment: str | None = None) -> UploadedFile:
-        """Share a file in the channel with Slack's external upload flow (no copy of ``data`` is made)."""
+                    initial_comment: str | None = None, *, check_first: bool = False) -> UploadedFile:
+        """Share a file in the channel with Slack's external upload flow (no copy of ``data`` is made).
+
+        The app joins a public channel first, so the upload is completed once, in a channel the app is in
+        (Slack does not complete a file twice). When the completion's answer is lost, ``files.info`` says
+        whether it took effect. ``check_first`` (a call that may repeat one that already shared the file)
+        looks for the app's share of a file with this title among the channel's newest messages first."""
+        if check_first:
+            shared = self._shared_file_with_title(channel, title)
+            if shared is not None:
+                return shared
+        if not channel.is_private:
+            self._join_before_sharing(channel)
         ticket = self._with_membership(
             channel, lambda: self.call("files.getUploadURLExternal", filename=filename, length=len(data)))
+        file_id = ticket["file_id"]
         self._send_upload(ticket["upload_url"], data)
-        completion = {"files": [{"id": ticket["file_id"], "title": title}], "channel_id": channel.id}
+        completion = {"files": [{"id": file_id, "title": title}], "channel_id": channel.id}
         if initial_comment:
             completion["initial_comment"] = initial_comment
-        completed = self._with_membership(channel, lambda: self.call("files.completeUploadExternal", json=completion))
+
+        def complete() -> dict:
+            try:
+                return dict(self.call("files.completeUploadExternal", json=completion).data)
+            except SlackError as err:
+                if err.code == "file_not_found" and self._file_info(file_id):
+                    return {"files": [self._file_info(file_id)]}   # an earlier, unanswered completion took effect
+                raise
+
+        def landed() -> dict | None:
+            info = self._file_info(file_id)
+            return {"files": [info]} if info and _share_ts(info, channel.id) else None
+
+        completed = self._with_membership(channel, lambda: self._write(
+            "files.completeUploadExternal", send=complete, landed=landed))
         file_info = (completed.get("files") or [{}])[0]
-        share_ts = self._wait_for_share(ticket["file_id"], channel.id, file_info)
+        share_ts = self._wait_for_share(file_id, channel.id, file_info)
         permalink = self.permalink(channel, share_ts) if share_ts else file_info.get("permalink", "")
-        return UploadedFile(id=ticket["file_id"], name=file_info.get("name") or filename, permalink=permalink,
+        return UploadedFile(id=file_id, name=file_info.get("name") or filename, permalink=permalink,
                             share_ts=share_ts)
 
+    def _join_before_sharing(self, channel: Channel) -> None:
+        """Join a public channel (a no-op for a member). Without ``channels:join`` the completion says it."""
+        try:
+            self.join(channel)
+        except SlackError as err:
+            if err.code != "missing_scope":
+                raise _channel_error(channel, err) from None
+
+    def _file_info(self, file_id: str) -> dict | None:
+        """files.info's file, or None when Slack does not have (or no longer shows) it."""
+        try:
+            return dict(self.call("files.info", http_verb="GET", file=file_id).get("file") or {}) or None
+        except SlackError as err:
+            if err.code in ("file_not_found", "file_deleted"):
+                return None
+            raise
+
+    def _shared_file_with_title(self, channel: Channel, title: str) -> UploadedFile | None:
+        """The app's share of a file titled ``title`` among the channel's newest messages, if there is one."""
+        me = self.auth_test()
+        page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK)
+        for message in page.get("messages") or []:
+            if message.get("user") != me.get("user_id"):
+                continue
+            for item in message.get("files") or []:
+                if item.get("title") == title:
+                    return UploadedFile(id=item.get("id", ""), name=item.get("name", ""), share_ts=message["ts"],
+                                        permalink=self.permalink(channel, message["ts"]))
+        return None
+
     def _send_upload(self, url: str, data: bytes) -> None:
-        """POST the bytes to Slack's upload URL, under the same retry policy as every Web API call."""
+        """POST the bytes to Slack's upload URL, under the same retry policy, proxy and TLS settings as every
+        Web API call. Sending the bytes again is safe: nothing is shared before the completion."""
         handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=self._ssl)]
         if self.settings.proxy:
             handlers.append(urllib.request.ProxyHandler({"http": self.settings.proxy, "https": self.settings.proxy}))
@@ -492,6 +654,9 @@ class SlackUtils:
                 transient = err.code == 429 or err.code in TRANSIENT_STATUS
                 detail = f"HTTP {err.code}"
             except (URLError, OSError) as err:
+                if not is_transient_error(err):
+                    raise SlackUnreachableError(messages.upload_tls_refused(str(getattr(err, "reason", err))),
+                                                method="files.upload") from None
                 transient = True
                 detail = str(getattr(err, "reason", err))
             if not transient or not self.retry.wait_before_retry(attempt):
@@ -499,7 +664,8 @@ class SlackUtils:
             attempt += 1
 
     def _wait_for_share(self, file_id: str, channel_id: str, file_info: dict) -> str | None:
-        """The ts of the message sharing the file; Slack may add it a moment after the upload completes."""
+        """The ts of the message sharing the file; Slack may add it a moment after the upload completes. A
+        files.info failure ends the wait: the file is shared, only its link falls back to the file's own."""
         deadline = time.monotonic() + self.share_wait
         delay = 0.1
         while True:
@@ -508,7 +674,11 @@ class SlackUtils:
                 return share_ts
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-            file_info = self.call("files.info", http_verb="GET", file=file_id).get("file") or {}
+            try:
+                file_info = self._file_info(file_id) or {}
+            except (SlackError, SlackUnreachableError) as err:
+                LOG.info("files.info failed while waiting for the share of %s: %s", file_id, err)
+                return None
 
     # ------------------------------------------------------------------ history
     def iter_threads(self, channel: Channel) -> Iterator[tuple[dict, Iterator[dict]]]:

@@ -159,11 +159,31 @@ def decode_cursor(cursor: str, prefix: str) -> str:
     return text[len(prefix) + 1:]
 
 
-def copy_message(msg: dict) -> dict:
+def copy_message(msg: dict, *, with_metadata: bool = True) -> dict:
     out = dict(msg)
     if "files" in out:
         out["files"] = [dict(f) for f in out["files"]]
+    if not with_metadata:
+        out.pop("metadata", None)
     return out
+
+
+def _message_metadata(params: Params, app_id: str) -> dict | None:
+    """chat.postMessage's ``metadata``: ``{"event_type": str, "event_payload": object}`` (message metadata
+    reference); Slack answers ``invalid_metadata_format`` otherwise."""
+    value = params.values.get("metadata")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise SlackError("invalid_metadata_format") from None
+    if not (isinstance(value, dict) and isinstance(value.get("event_type"), str) and value["event_type"]
+            and isinstance(value.get("event_payload", {}), dict)):
+        raise SlackError("invalid_metadata_format")
+    return {"event_type": value["event_type"], "event_payload": dict(value.get("event_payload") or {}),
+            "app_id": app_id}
 
 
 # ----- auth ------------------------------------------------------------------------------------------------
@@ -337,7 +357,9 @@ def conversations_history(ctx: Context) -> dict:
     if cursor_ts is not None:
         hi = min(hi, bisect.bisect_right(keys, cursor_ts))
     start = max(lo, hi - limit)
-    page = [copy_message(m) for m in reversed(ch.messages[start:hi])]
+    # Message metadata comes back only when asked for (conversations.history `include_all_metadata`).
+    with_metadata = ctx.params.bool("include_all_metadata")
+    page = [copy_message(m, with_metadata=with_metadata) for m in reversed(ch.messages[start:hi])]
     out: dict[str, Any] = {"messages": page, "has_more": start > lo, "pin_count": 0,
                            "channel_actions_ts": None, "channel_actions_count": 0}
     if start > lo:
@@ -588,6 +610,9 @@ def chat_post_message(ctx: Context) -> dict:
     extra: dict[str, Any] = {}
     if blocks:
         extra["blocks"] = blocks
+    metadata = _message_metadata(params, ctx.user.app_id or "")
+    if metadata is not None:
+        extra["metadata"] = metadata
     if customised:
         icons = {}
         if params.str("icon_emoji"):

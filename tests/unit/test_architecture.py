@@ -10,7 +10,7 @@ FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive"}
 SLACK_EDGE = {"slack_utils", "retry"}
 SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest"}
 FORMAT = {"message_format", "history_export"}
-LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results"}
+LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -44,7 +44,7 @@ def test_every_lib_module_has_a_place_in_the_picture():
 
 @pytest.mark.parametrize("component", sorted((PACKAGE / "components").glob("funct_*.py")), ids=lambda p: p.stem)
 def test_components_use_only_flows_settings_and_the_result_layout(component):
-    assert lib_modules_imported(component) <= FLOWS | {"settings", "results"}
+    assert lib_modules_imported(component) <= FLOWS | {"settings", "results", "invocation"}
     assert not third_party_roots(component) & {"slack_sdk", "resilient", "requests"}
 
 
