@@ -187,8 +187,21 @@ def already_members(channel_name: str, emails: list[str]) -> str:
     return f"Already in #{channel_name}: {', '.join(emails)}."
 
 
+_INVITE_REFUSALS = {
+    "ura_max_channels": "a single-channel guest who is already in another channel",
+    "user_is_ultra_restricted": "a single-channel guest",
+    "user_is_restricted": "a guest account this channel cannot take",
+    "cant_invite": "Slack does not let the app invite this person (for example a user of another organisation)",
+    "org_user_not_in_team": "a member of your organisation who is not in this workspace",
+    "no_permission": "the app is not allowed to invite this person",
+    "user_not_found": "no longer in the workspace",
+}
+
+
 def user_not_invited(email: str, channel_name: str, reason: str) -> str:
-    return f"User {email} could not be invited to #{channel_name} ({reason})."
+    words = _INVITE_REFUSALS.get(reason)
+    return (f"User {email} could not be invited to #{channel_name}: {words} ({reason})." if words
+            else f"User {email} could not be invited to #{channel_name} ({reason}).")
 
 
 # ---------------------------------------------------------------------------------------------- posting

@@ -109,3 +109,57 @@ class TestPostAttachment:
         assert outcome.error is None
         assert "/files/" in outcome.content["url"]
         assert any("links to the file itself" in s for s in outcome.statuses)
+
+
+class TestUploadsAgainstARealWorkspace:
+    """Issue: uploads join first, check the real bytes first, and survive a files.info failure after the share."""
+
+    def test_an_empty_file_is_refused_before_any_channel_is_created(self, circuits_app, slack, soar):
+        attachment_id = soar.add_attachment(INCIDENT, "empty.log", b"")
+
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_channel="new-room",
+                         slack_is_channel_private=False, slack_participant_emails="alice@example.com")
+
+        assert "empty.log is empty (0 bytes): Slack does not take empty files, so nothing was uploaded." in \
+            outcome.error
+        assert slack.channel("new-room") is None
+        assert [c.method for c in slack.calls] == []
+        assert soar.table(INCIDENT) == []
+
+    def test_a_file_larger_than_soar_said_is_refused_before_any_channel_is_created(self, circuits_app, slack, soar,
+                                                                                    monkeypatch):
+        attachment_id = soar.add_attachment(INCIDENT, "grows.bin", b"x" * (2 * 1024 * 1024))
+        [meta] = [m for m in soar.attachments.values() if m["id"] == attachment_id]
+        monkeypatch.setitem(meta, "size", 10)   # SOAR's metadata says 10 bytes
+        monkeypatch.setitem(circuits_app.app.opts["fn_slack"], "max_upload_mb", "1")
+
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_channel="new-room",
+                         slack_is_channel_private=False)
+
+        assert "grows.bin is 2.0 MB, over the upload limit of 1.0 MB: nothing was uploaded." in outcome.error
+        assert slack.channel("new-room") is None and slack.calls == []
+
+    def test_a_public_channel_the_app_is_not_in_is_joined_and_the_upload_completed_once(self, circuits_app, slack,
+                                                                                         soar):
+        slack.add_channel("ops", members=[slack.user("alice")["id"]])
+        attachment_id = soar.add_attachment(INCIDENT, "report.txt", b"report")
+
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_channel="ops")
+
+        assert outcome.error is None, outcome.error
+        assert len(slack.calls_to("files.completeUploadExternal")) == 1
+        assert slack.bot_user_id in slack.channel("ops")["members"]
+        files = [f["name"] for m in slack.messages(slack.channel("ops")["id"]) for f in m.get("files") or []]
+        assert files == ["report.txt"]
+
+    def test_files_info_failing_after_the_share_does_not_fail_a_shared_file(self, circuits_app, slack, soar):
+        slack.share_delay = 0.5
+        slack.faults.add("files.info", "http_status", status=500, times=50)
+        attachment_id = soar.add_attachment(INCIDENT, "report.txt", b"report")
+
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_channel="general")
+
+        assert outcome.error is None, outcome.error
+        assert outcome.content["file_name"] == "report.txt" and outcome.content["url"]
+        assert "Slack had not shown the file in the channel yet; the result links to the file itself." in \
+            outcome.statuses

@@ -302,8 +302,7 @@ class TestMessageContent:
         assert call.params["mrkdwn"] in (False, "false", "0")
         assert call.params["parse"] == "none" and str(call.params["link_names"]) in ("1", "True", "true")
 
-    # Slack ignores `username` without chat:write.customize silently; fn_slack only notices a missing_scope.
-    @pytest.mark.slack_tidy("username_without_scope")
+    # Slack ignores `username` without chat:write.customize silently: fn_slack reads it from the posted message.
     def test_username_without_the_customize_scope_posts_as_the_app_and_says_so(self, circuits_app, slack, soar):
         slack.add_token(slack.default_token, [s for s in BOT_SCOPES if s != "chat:write.customize"], kind="bot",
                         user_id=slack.bot_user_id)
@@ -314,6 +313,24 @@ class TestMessageContent:
         assert "username" not in only_message(slack, "general") or \
             only_message(slack, "general").get("username") != "Analyst Ann"
         assert any("chat:write.customize" in s for s in outcome.statuses)
+
+    @pytest.mark.slack_tidy("username_without_scope")
+    def test_username_refused_with_missing_scope_is_posted_as_the_app_and_said(self, circuits_app, slack, soar):
+        """Older workspaces answered missing_scope instead of dropping the override."""
+        slack.add_token(slack.default_token, [s for s in BOT_SCOPES if s != "chat:write.customize"], kind="bot",
+                        user_id=slack.bot_user_id)
+
+        outcome = post(circuits_app, slack_channel="general", slack_text="hello", slack_username="Analyst Ann")
+
+        assert outcome.error is None
+        assert only_message(slack, "general").get("username") != "Analyst Ann"
+        assert any("chat:write.customize" in s for s in outcome.statuses)
+
+    def test_username_honoured_is_not_reported_as_dropped(self, circuits_app, slack, soar):
+        outcome = post(circuits_app, slack_channel="general", slack_text="hello", slack_username="Analyst Ann")
+
+        assert only_message(slack, "general").get("username") == "Analyst Ann"
+        assert not any("chat:write.customize" in s for s in outcome.statuses)
 
 
 class TestPrivacy:

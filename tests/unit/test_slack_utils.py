@@ -162,3 +162,58 @@ def test_thread_parents_are_detected_from_reply_count_and_thread_ts(msg, parent)
 ])
 def test_message_author_names_users_and_bots(msg, author):
     assert message_author(msg, {"U1": "Una"}.get) == author
+
+
+def test_chat_post_message_rate_limited_with_http_200_is_waited_out_and_posted_once(slack):
+    slack.set_rate_limits(True, post_limit_answer="ok_false")
+    client = utils(slack, wait=10)
+    general = channel_of(slack, "general")
+
+    texts = [f"m{n}" for n in range(7)]
+    for text in texts:     # at once: past chat.postMessage's burst of about one per second per channel
+        client.post_message(general, text)
+
+    assert [m["text"] for m in slack.messages(general.id)] == texts
+    assert any(c.error == "rate_limited" for c in slack.calls_to("chat.postMessage"))
+    assert client.budget.spent >= 1.0
+
+
+def test_retry_after_zero_still_backs_off(slack):
+    slack.faults.add("auth.test", "ratelimit", retry_after=0)
+    client = utils(slack, wait=5)
+
+    assert client.auth_test()["ok"] is True
+    assert client.budget.spent >= 1.0
+
+
+def test_a_channel_search_pages_under_slacks_list_limit(slack):
+    slack.seed_channels(1500)
+    client = utils(slack)
+
+    found = client.find_channel_by_name("chan-01450")
+
+    assert found is not None and found.name == "chan-01450"
+    limits = [int(c.params["limit"]) for c in slack.calls_to("conversations.list")]
+    assert max(limits) < 1000 and all(c.ok for c in slack.calls_to("conversations.list"))
+
+
+def test_an_upload_host_whose_certificate_does_not_verify_is_not_retried_and_names_verify():
+    from sandbox.slack import SlackSandbox   # noqa: PLC0415 - a sandbox of its own, with a TLS upload host
+
+    sandbox = SlackSandbox(upload_tls=True).start()
+    try:
+        cid = sandbox.add_channel("files", members=["bot"])
+        client = SlackUtils(SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url, max_rate_limit_wait=5))
+
+        with pytest.raises(SlackUnreachableError) as caught:
+            client.upload_file(Channel.from_slack(sandbox.channel("files")), b"x", "x.txt", "X")
+
+        assert "TLS certificate did not verify" in str(caught.value) and "[fn_slack] verify" in str(caught.value)
+        assert client.budget.spent == 0
+        assert sandbox.messages(cid) == []
+
+        trusting = SlackUtils(SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url,
+                                            verify=sandbox.upload_ca_file))
+        assert trusting.upload_file(Channel.from_slack(sandbox.channel("files")), b"x", "x.txt", "X").share_ts
+    finally:
+        sandbox.stop()
