@@ -198,7 +198,7 @@ def test_a_channel_search_pages_under_slacks_list_limit(slack):
 
 
 def test_an_upload_host_whose_certificate_does_not_verify_is_not_retried_and_names_verify():
-    from sandbox.slack import SlackSandbox   # noqa: PLC0415 - a sandbox of its own, with a TLS upload host
+    from sandbox.slack import SlackSandbox  # noqa: PLC0415 - a sandbox of its own, with a TLS upload host
 
     sandbox = SlackSandbox(upload_tls=True).start()
     try:
