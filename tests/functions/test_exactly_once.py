@@ -17,6 +17,7 @@ resilient_mock = SoarMock
 THEN = [("http_status", {"status": 503}), ("http_status", {"status": 502, "body": "html"}), ("drop", {}),
         ("timeout", {"delay": 3.0})]
 THEN_IDS = ["503", "html-502", "drop", "timeout"]
+NOTICE = "This channel has been set to be archived from SOAR."
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +84,7 @@ def test_archive_notices_saves_and_archives_once_when_an_answer_is_lost(circuits
 
     assert outcome.error is None, outcome.error
     assert_lost_answer_happened(slack, method)
-    notices = [m for m in slack.messages(channel_id) if m["text"] == "This channel has been set to be archived from SOAR."]
+    notices = [m for m in slack.messages(channel_id) if m["text"] == NOTICE]
     assert len(notices) == 1
     assert len(soar.saved_attachments(INCIDENT)) == 1
     assert slack.channel("inc-2095")["is_archived"] is True
