@@ -124,43 +124,110 @@ def _content_and_own_text(msg: dict) -> tuple[list[dict], str]:
     return content, own
 
 
-def _clean(text: str) -> str:
-    return _slack_unescape(_normalise_newlines(text))
+# A Slack control sequence in message text: <@U..>, <#C..|name>, <!here>, <!subteam^S..|@handle>, <url|label>.
+_CONTROL = re.compile(r"<([^<>\n]+)>")
+NameOf = Callable[[str], str]
 
 
-def message_body(msg: dict) -> str:
+def _readable_control(inner: str, user_name: NameOf | None) -> str:
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):
+        name = (user_name(target[1:]) if user_name else "") or label.lstrip("@") or target[1:]
+        return f"@{name}"
+    if target.startswith("#"):
+        return f"#{label or target[1:]}"
+    if target.startswith("!"):
+        special = target[1:].split("^", 1)[0]
+        if special in ("here", "channel", "everyone"):
+            return f"@{special}"
+        return label or f"@{special}"
+    if target.startswith("mailto:"):
+        return label or target[len("mailto:"):]
+    # A link shows its real target: a label that names another address must not hide where it goes.
+    return target if not label or label == target else f"{label} ({target})"
+
+
+def _clean(text: str, user_name: NameOf | None = None) -> str:
+    """Slack's message text as a person reads it: mentions by name, links with their targets, entities undone."""
+    text = _DATE_TOKEN.sub(r"\1", _normalise_newlines(text))
+    text = _CONTROL.sub(lambda m: _readable_control(m.group(1), user_name), text)
+    return _slack_unescape(text)
+
+
+_SYSTEM_MESSAGES: dict[str, Callable[[str, dict, Callable[[str], str]], str]] = {
+    "channel_join": lambda who, msg, clean: f"{who} joined the channel",
+    "channel_leave": lambda who, msg, clean: f"{who} left the channel",
+    "channel_topic": lambda who, msg, clean: f"{who} set the channel topic: {clean(str(msg.get('topic') or ''))}",
+    "channel_purpose": lambda who, msg, clean:
+        f"{who} set the channel description: {clean(str(msg.get('purpose') or ''))}",
+    "channel_name": lambda who, msg, clean:
+        f'{who} renamed the channel from "{msg.get("old_name", "")}" to "{msg.get("name", "")}"',
+    "tombstone": lambda who, msg, clean: "(This message was deleted.)",
+}
+
+
+def _system_text(msg: dict, user_name: NameOf | None) -> str | None:
+    """What a message Slack writes itself says, in words (None for a person's or an app's own message)."""
+    words = _SYSTEM_MESSAGES.get(str(msg.get("subtype") or ""))
+    if words is None:
+        return None
+    who = (user_name(msg["user"]) if user_name and msg.get("user") else "") or "Someone"
+    return words(who, msg, lambda text: _clean(text, user_name))
+
+
+def _with_edit_mark(msg: dict, text: str) -> str:
+    return f"{text} (edited)" if msg.get("edited") and text else text
+
+
+def message_body(msg: dict, user_name: NameOf | None = None) -> str:
     """The text a message contributes to the export (files are listed separately).
 
     A message formatted with attachments (as fn_slack posts SOAR data) gives its own text (the analyst's
     words, unless it only repeats an attachment's title or fallback for notifications), then each
     attachment's pretext and text, non-empty parts joined by newlines; any other message gives its ``text``.
+    Messages Slack writes itself (joins, topic and name changes, deleted messages) read as words, mentions
+    name people (``user_name`` gives a user ID's name), links show their targets, edits are marked.
     """
+    system = _system_text(msg, user_name)
+    if system is not None:
+        return system
     content, own = _content_and_own_text(msg)
     if not content:
-        return _clean(own)
+        return _with_edit_mark(msg, _clean(own, user_name))
     parts = [own] + [str(a.get(key) or "").strip("\n") for a in content for key in ("pretext", "text")]
-    return _clean(_join(parts))
+    return _with_edit_mark(msg, _clean(_join(parts), user_name))
 
 
-def message_parts(msg: dict) -> tuple[str, str]:
+def message_parts(msg: dict, user_name: NameOf | None = None) -> tuple[str, str]:
     """``(pretext, text)`` of a message: a per-message template's ``msg_pretext`` and ``msg_text``.
 
     For a message formatted with attachments, the pretext is its own text (as in :func:`message_body`)
     and each attachment's pretext, the text each attachment's text; any other message has no pretext and
     its ``text``. With one attachment, pretext and text joined by a newline are :func:`message_body`.
     """
+    system = _system_text(msg, user_name)
+    if system is not None:
+        return "", system
     content, own = _content_and_own_text(msg)
     if not content:
-        return "", _clean(own)
+        return "", _with_edit_mark(msg, _clean(own, user_name))
     pretext = _join([own] + [str(a.get("pretext") or "").strip("\n") for a in content])
-    return _clean(pretext), _clean(_join(str(a.get("text") or "").strip("\n") for a in content))
+    text = _join(str(a.get("text") or "").strip("\n") for a in content)
+    return _clean(pretext, user_name), _with_edit_mark(msg, _clean(text, user_name))
+
+
+FILE_GONE = {"tombstone": "(deleted file)", "hidden_by_limit": "(file hidden by the workspace's plan limits)"}
 
 
 def message_files(msg: dict) -> list[tuple[str, str]]:
-    """(name, permalink) of each file shared in the message; deleted files keep whatever Slack still says."""
+    """(name, permalink) of each file shared in the message; a deleted file or one a plan's limit hides says so
+    (it has no name or link any more)."""
     files = []
     for item in msg.get("files") or ():
         if isinstance(item, dict):
+            if item.get("mode") in FILE_GONE:
+                files.append((FILE_GONE[item["mode"]], ""))
+                continue
             name = item.get("name") or item.get("title") or ""
             url = item.get("permalink") or item.get("url_private") or ""
             files.append((str(name), str(url)))
@@ -356,9 +423,12 @@ def write_history(out: TextIO, threads: Iterable[tuple[dict, Iterable[dict]]],
             # conversations.replies starts with the parent itself; skip it if the caller passed it through.
             yield first, [numbered(reply) for reply in replies if reply.get("ts") != parent_ts]
 
+    def mention_name(user_id: str) -> str:
+        return author_name({"user": user_id})
+
     def entry(number: int, msg: dict) -> ExportMessage:
         return ExportMessage(author=author_name(msg) or "", ts=str(msg.get("ts") or ""),
-                             text=message_body(msg), files=message_files(msg), number=number)
+                             text=message_body(msg, mention_name), files=message_files(msg), number=number)
 
     def messages() -> Iterator[ExportMessage]:
         for parent, replies in export_threads():
@@ -367,7 +437,7 @@ def write_history(out: TextIO, threads: Iterable[tuple[dict, Iterable[dict]]],
             yield item
 
     def per_message_variables(number: int, msg: dict, is_parent: bool, reply_count: int) -> dict:
-        pretext, text = message_parts(msg)
+        pretext, text = message_parts(msg, mention_name)
         files = message_files(msg)
         return {**extra, "is_msg_parent": is_parent, "number": number, "username": author_name(msg) or "",
                 "msg_time": slack_ts_to_utc(str(msg.get("ts") or "")), "msg_pretext": pretext, "msg_text": text,

@@ -170,7 +170,10 @@ def user_display_name(user: dict) -> str:
 
 
 def message_author(message: dict, user_name: Callable[[str], str]) -> str:
-    """The name a message shows: a bot message's username, else its user's name, else its app's name, else ""."""
+    """The name a message shows: a bot message's username, else its user's name, else its app's name, else ""
+    (a deleted message's tombstone has no author)."""
+    if message.get("subtype") == "tombstone":
+        return ""
     if message.get("username"):
         return str(message["username"])
     if message.get("user"):

@@ -215,7 +215,7 @@ def test_attachment_message_body_is_pretext_and_text_of_each_attachment():
 def test_link_previews_do_not_replace_the_message_text():
     msg = {"text": "see <https://ex.com>", "attachments": [
         {"from_url": "https://ex.com", "original_url": "https://ex.com", "title": "Example", "text": "A site"}]}
-    assert message_body(msg) == "see <https://ex.com>"
+    assert message_body(msg) == "see https://ex.com"
 
 
 def test_plain_message_body_is_its_text():
@@ -401,10 +401,10 @@ def test_original_variables_hold_each_message_as_the_original_gave_them(tmp_path
 def test_message_parts_split_the_body_into_pretext_and_text():
     posted = {"text": "Hey <@U0BOB>", "attachments": [{"title": "SOAR Incident", "pretext": "Heads up",
                                                          "text": "*Incident ID*: 7 &amp; more"}]}
-    assert message_parts(posted) == ("Hey <@U0BOB>\nHeads up", "*Incident ID*: 7 & more")
+    assert message_parts(posted, USERS.get) == ("Hey @Bob\nHeads up", "*Incident ID*: 7 & more")
     assert message_parts({"text": "just text"}) == ("", "just text")
     # With one attachment, the parts together are the body the built-in template shows.
-    assert "\n".join(message_parts(posted)) == message_body(posted)
+    assert "\n".join(message_parts(posted, USERS.get)) == message_body(posted, USERS.get)
 
 
 def test_template_of_this_version_and_builtin_one_are_rendered_once_for_the_channel(tmp_path):
@@ -557,3 +557,49 @@ def test_date_tokens_read_as_their_utc_fallback_text():
     posted = {"text": "", "attachments": [{"text": "*Date Created*: <!date^1541066628^{date_num} {time_secs}|"
                                                    "2018-11-01 10:03:48>"}]}
     assert message_body(posted) == "*Date Created*: 2018-11-01 10:03:48"
+
+
+class TestReadableExport:
+    """Messages Slack writes itself, mentions, links, edits and gone files read as words (issue: nothing raw)."""
+
+    def test_system_messages_read_as_words_with_names(self):
+        threads = [
+            ({"type": "message", "subtype": "channel_name", "user": "U0CAROL", "old_name": "inc-1", "name": "inc-1-x",
+              "text": "<@U0CAROL> has renamed the channel", "ts": ts("2026-11-01 10:00:04")}, []),
+            ({"type": "message", "subtype": "channel_purpose", "user": "U0BOB", "purpose": "Phishing <@U0ALICE>",
+              "text": "<@U0BOB> set the channel description", "ts": ts("2026-11-01 10:00:03")}, []),
+            ({"type": "message", "subtype": "channel_topic", "user": "U0BOB", "topic": "Wave &amp; more",
+              "text": "<@U0BOB> set the channel topic: Wave &amp; more", "ts": ts("2026-11-01 10:00:02")}, []),
+            ({"type": "message", "subtype": "channel_join", "user": "U0ALICE", "inviter": "U0BOB",
+              "text": "<@U0ALICE> has joined the channel", "ts": ts("2026-11-01 10:00:01")}, []),
+        ]
+        text, _ = export(threads)
+
+        assert "Alice joined the channel\n" in text
+        assert "Bob set the channel topic: Wave & more\n" in text
+        assert "Bob set the channel description: Phishing @Alice\n" in text
+        assert 'Carol renamed the channel from "inc-1" to "inc-1-x"\n' in text
+        assert "<@" not in text
+
+    def test_mentions_links_and_edits(self):
+        msg = {"user": "U0ALICE", "ts": ts("2026-11-01 10:00:00"), "edited": {"user": "U0ALICE", "ts": "1.2"},
+               "text": "cc <@U0BOB> <!here> <#C123|ops> <!subteam^S1|@secops> <mailto:a@b.test|a@b.test> "
+                       "<https://evil.test/x|https://bank.example> <https://ex.com|ex.com docs> &lt;tag&gt;"}
+
+        body = message_body(msg, USERS.get)
+
+        assert body == ("cc @Bob @here #ops @secops a@b.test https://bank.example (https://evil.test/x) "
+                        "ex.com docs (https://ex.com) <tag> (edited)")
+
+    def test_a_deleted_parent_and_gone_files_say_so(self):
+        parent_ts = ts("2026-11-01 10:00:00")
+        tombstone = {"type": "message", "subtype": "tombstone", "user": "USLACKBOT", "hidden": True,
+                     "text": "This message was deleted.", "ts": parent_ts, "thread_ts": parent_ts, "reply_count": 1}
+        reply = {"user": "U0BOB", "ts": ts("2026-11-01 10:01:00"), "thread_ts": parent_ts, "text": "files",
+                 "files": [{"id": "F1", "mode": "tombstone"}, {"id": "F2", "mode": "hidden_by_limit"}]}
+
+        text, _ = export([(tombstone, [reply])])
+
+        assert text.startswith("1 - POSTED ON 2026-11-01 10:00:00:\n(This message was deleted.)\n")
+        assert "\tFile name (deleted file)\n\tFile name (file hidden by the workspace's plan limits)\n" in text
+        assert "File url \n" not in text and "File url\n" not in text
