@@ -124,8 +124,9 @@ _BROKER_XML = """\
   </broker>
 </beans>
 """
+# Connection and consumer events give the consumer counts (and acks); internal events add one line per dispatch.
 _LOGGING_PLUGIN = ('<loggingBrokerPlugin logConnectionEvents="true" logConsumerEvents="true" '
-                   'logInternalEvents="true"/>')
+                   'logInternalEvents="{dispatches}"/>')
 
 
 def activemq_installed() -> bool:
@@ -221,7 +222,8 @@ class ActiveMQBroker:
         (self.data / "events.log").touch()
         (self.conf / "activemq.xml").write_text(_BROKER_XML.format(
             data=xml_escape(str(self.data)), conf=xml_escape(str(self.conf)), host=self.host, port=self.port,
-            store_password=store_password, logging=_LOGGING_PLUGIN if self.track_deliveries else ""),
+            store_password=store_password,
+            logging=_LOGGING_PLUGIN.format(dispatches=str(self.track_deliveries).lower())),
             encoding="utf-8")
         command = [JAVA, *self.jvm_options,
                    f"-Djava.security.auth.login.config={self.conf / 'login.config'}",
@@ -235,9 +237,8 @@ class ActiveMQBroker:
         out.close()
         try:
             self._wait_until_listening(started + START_TIMEOUT)
-            if self.track_deliveries:
-                self._tail = threading.Thread(target=self._follow_events, name="activemq-events", daemon=True)
-                self._tail.start()
+            self._tail = threading.Thread(target=self._follow_events, name="activemq-events", daemon=True)
+            self._tail.start()
             self._connect()
         except BaseException:
             self.stop()
