@@ -5,8 +5,13 @@ Skipped where Debian's activemq package is not installed (`make activemq` instal
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import time
 
 import pytest
@@ -139,6 +144,27 @@ def test_a_broker_that_cannot_start_says_why_with_its_log(tmp_path):
             broker.start()
     assert "Address already in use" in str(failed.value) or "BindException" in str(failed.value)
     assert broker.process.poll() is not None, "the child process is gone"
+
+
+def test_the_command_line_serves_on_activemq_and_takes_it_down_on_sigterm():
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox.soar", "--broker", "activemq",
+                             "--api-key-id", KEY, "--api-key-secret", SECRET], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert "on ActiveMQ" in line, line + proc.stdout.read()
+        port = int(re.search(r"STOMP 127\.0\.0\.1:(\d+)", line)[1])
+        conn, listener = connect(port, KEY, SECRET)
+        assert listener.connected_headers["server"].startswith("ActiveMQ/")
+        hang_up(conn)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass  # ActiveMQ went down with the sandbox
 
 
 def _wait(predicate, timeout: float = 15.0) -> bool:
