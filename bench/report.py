@@ -141,6 +141,13 @@ def targets(results: list[Measurement]) -> list[Target]:
         out.append(Target("scenario 5: no duplicated channels or rows", None,
                           "; ".join(sorted(notes)) or "not run"))
 
+    if s5:
+        lost = [m for m in s5 if m.extra.get("failed") or m.extra.get("timed_out")]
+        out.append(Target("scenario 5: every call completed (no failure, no time-out)", not lost,
+                          "; ".join(f"{_short_case(m.case)}: {m.extra.get('failed', 0)} failed, "
+                                    f"{m.extra.get('timed_out', 0)} timed out of {m.ops}" for m in lost)
+                          or f"{sum(m.ops for m in s5):,} calls over {len(s5)} runs"))
+
     s5 = [m for m in s5 if m.extra.get("time_over_floor")]
     if not s5:
         out.append(Target("scenario 5: limited by Slack's configured rate", None, "no rate-limit floor in this plan"))
