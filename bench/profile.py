@@ -21,27 +21,29 @@ from pathlib import Path
 from bench import scenarios, throughput
 
 DOC = Path(__file__).resolve().parent.parent / "doc"
-# Parts of a call, matched against a frame's "function (file:line)" text, innermost frame first.
+# Parts of a call, matched against py-spy's frame text "function (path/file.py:line)", innermost frame first.
 PARTS = [
-    ("fn_slack", ("/fn_slack/",)),
-    ("slack_sdk (HTTP to Slack)", ("/slack_sdk/",)),
-    ("resilient REST client (requests, urllib3)", ("/resilient/", "/requests/", "/urllib3/")),
-    ("TLS (ssl)", ("/ssl.py",)),
-    ("STOMP client (stomp.py)", ("/stomp/",)),
-    ("resilient-circuits", ("/resilient_circuits/",)),
-    ("circuits (event loop, worker pool)", ("/circuits/",)),
-    ("logging", ("/logging/",)),
-    ("json", ("/json/",)),
-    ("threading, queue", ("/threading.py", "/queue.py", "concurrent/futures")),
-    ("http.client, socket", ("/http/client.py", "/socket.py", "/selectors.py")),
+    ("package metadata look-ups (importlib.metadata)", ("(importlib/metadata", "(importlib_metadata/")),
+    ("slack_sdk (HTTP to Slack)", ("(slack_sdk/",)),
+    ("resilient REST client (resilient, requests, urllib3)", ("(resilient/", "(requests/", "(urllib3/")),
+    ("TLS (ssl)", ("(ssl.py",)),
+    ("STOMP client (stomp.py)", ("(stomp/",)),
+    ("resilient-lib (function results, metrics)", ("(resilient_lib/",)),
+    ("resilient-circuits", ("(resilient_circuits/",)),
+    ("circuits (event loop)", ("(circuits/",)),
+    ("logging", ("(logging/",)),
+    ("json", ("(json/",)),
+    ("http.client, socket, selectors", ("(http/client.py", "(socket.py", "(selectors.py")),
+    ("threading, queue, worker pool", ("(threading.py", "(queue.py", "(multiprocessing/", "(concurrent/")),
 ]
+FN_SLACK = "(fn_slack/"
 
 
 def part_of(stack: list[str]) -> str:
     """The part a sample is charged to: the innermost frame of fn_slack if there is one (its own work and
     everything it calls), else the innermost frame that belongs to a known part."""
-    if any("/fn_slack/" in frame for frame in stack):
-        return "fn_slack and what it calls (slack_sdk, resilient REST, TLS)"
+    if any(FN_SLACK in frame for frame in stack):
+        return "fn_slack's function and what it calls (slack_sdk, SOAR REST, TLS)"
     for frame in reversed(stack):
         for name, needles in PARTS:
             if any(needle in frame for needle in needles):
@@ -66,11 +68,13 @@ def fn_slack_detail(folded: Path) -> list[tuple[str, float]]:
     total = 0
     for line in folded.read_text(encoding="utf-8", errors="replace").splitlines():
         stack_text, _, count = line.rpartition(" ")
-        if "/fn_slack/" not in stack_text or not count.isdigit():
+        if FN_SLACK not in stack_text or not count.isdigit():
             continue
         frames = stack_text.split(";")
         inner = next((name for frame in reversed(frames) for name, needles in PARTS
-                      if any(needle in frame for needle in needles)), "other")
+                      if any(needle in frame for needle in needles)), None)
+        if inner is None:
+            inner = "fn_slack's own code" if FN_SLACK in frames[-1] else "other"
         counts[inner] += int(count)
         total += int(count)
     return [(name, n / (total or 1)) for name, n in counts.most_common()]
@@ -84,12 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--duration", type=int, default=30, help="seconds to sample")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy")
+    parser.add_argument("--summarize", type=Path, help="only print the summary of folded stacks already recorded")
     parser.add_argument("--output", type=Path, default=DOC / "scenario5-run-process-flamegraph.svg")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("slack_sdk", "fn_slack", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     folded = args.output.with_suffix(".folded.txt")
+    if args.summarize:
+        _print_summary(args.summarize)
+        return 0
     recorders = []
 
     def attach_as(fmt: str, out: Path):
@@ -110,13 +118,18 @@ def main(argv: list[str] | None = None) -> int:
         if recorders[-1].returncode:
             print(recorders[-1].stderr.read().decode(errors="replace"), file=sys.stderr)
             return 1
-    print(f"flame graph: {args.output}\nfolded stacks: {folded}\n\nsamples of the run process (non-idle threads):")
+    print(f"flame graph: {args.output}\nfolded stacks: {folded}\n")
+    _print_summary(folded)
+    return 0
+
+
+def _print_summary(folded: Path) -> None:
+    print("samples of the run process (non-idle threads):")
     for name, n, share in summarize(folded):
         print(f"  {share:6.1%}  {n:6d}  {name}")
     print("\nwithin fn_slack's samples, innermost part:")
     for name, share in fn_slack_detail(folded):
         print(f"  {share:6.1%}  {name}")
-    return 0
 
 
 if __name__ == "__main__":
