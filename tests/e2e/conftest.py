@@ -40,7 +40,11 @@ class Stack:
         return process
 
     def logs(self) -> str:
-        return "\n".join(f"----- {p.name} -----\n{p.log()[-6000:]}" for p in self.processes)
+        text = "\n".join(f"----- {p.name} -----\n{p.log()[-6000:]}" for p in self.processes)
+        broker_log = getattr(self.soar.broker, "log_tail", None)
+        if broker_log is not None:
+            text += f"\n----- ActiveMQ -----\n{broker_log(4000)}"
+        return text
 
 
 NO_ACTIVEMQ = "Apache ActiveMQ is not installed here (`make activemq` installs Debian's package; CI does)"
