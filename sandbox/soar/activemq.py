@@ -489,4 +489,18 @@ def _queue(name: str) -> str:
 
 
 def _escape_property(value: str) -> str:
-    return "".join("\\" + ch if ch in "\\:=#! " else ch for ch in value)
+    """A value as java.util.Properties reads it back (ISO-8859-1 file: other characters as \\uXXXX)."""
+    out = []
+    for ch in value:
+        if ch in "\\:=#! ":
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) > 0x7E:
+            out.append("".join(f"\\u{unit:04x}" for unit in _utf16_units(ch)))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _utf16_units(ch: str) -> list[int]:
+    data = ch.encode("utf-16-be")
+    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]

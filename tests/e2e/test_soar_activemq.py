@@ -73,8 +73,8 @@ def test_a_wrong_secret_is_refused_and_a_key_added_later_can_log_in(soar):
     assert "invalid" in listener.errors[0].headers["message"]
     assert not listener.connected_headers
     hang_up(conn)
-    soar.add_api_key("later-key", "later-secret")
-    conn, listener = connect(soar.stomp_port, "later-key", "later-secret")
+    soar.add_api_key("later-key", "later secret: with=odd #chars! \\ ä")
+    conn, listener = connect(soar.stomp_port, "later-key", "later secret: with=odd #chars! \\ ä")
     assert listener.connected_headers and not listener.errors
     hang_up(conn)
 
