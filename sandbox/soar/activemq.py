@@ -5,9 +5,9 @@ ActiveMQ runs as a child process with its own configuration and data in a tempor
 ActiveMQ reloads when a key is added), queues `actions.<org>.<destination>` that only the keys can read and
 `acks.<org>.<destination>` that only they can write, client-individual acks and redelivery of what a dropped
 consumer held. The sandbox talks to it as a STOMP client (stomp.py): it publishes the function messages,
-reads the replies, counts consumers from ActiveMQ's consumer advisories, and learns which consumer got
-which message from ActiveMQ's logging broker plugin (ActiveMQ tells a STOMP client nothing about other
-consumers' deliveries, and the Debian package ships no JMX-less management API).
+reads the replies, and follows ActiveMQ's logging broker plugin for what a STOMP client cannot ask:
+consumers per queue, which consumer got which message, acknowledgements (the Debian package ships neither
+the web console nor a JMX client, and advisory messages need XStream to reach a STOMP client).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ START_TIMEOUT = 90.0
 # time matters more than peak throughput of the JIT (measured: see sandbox/soar/README.md).
 JVM_OPTIONS = ["-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
                # stomp.py reads and writes one SSL socket from two threads; a TLS 1.3 session ticket arriving
-               # right after the handshake can swallow its CONNECT frame. SOAR's clients speak TLS 1.2 too.
+               # right after the handshake can swallow its CONNECT frame.
                "-Djdk.tls.server.protocols=TLSv1.2"]
 # Lines of ActiveMQ's logging broker plugin that the sandbox follows (one line per event, see _LOG4J).
 _CONNECTION_ADDED = re.compile(r"Adding Connection: ConnectionInfo \{.*?connectionId = (?P<conn>\S+?), .*?"
