@@ -9,7 +9,7 @@ ARGS   ?=
 # -qq shows pip's errors only.
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: install test lint demo bench screenshots clean python-check
+.PHONY: install test lint demo bench screenshots clean python-check activemq
 
 python-check:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -43,6 +43,13 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
+
+# Apache ActiveMQ Classic from Debian's package, for `--broker activemq` and the scale-out suite on it
+# (needs root and the package index; does nothing when it is already installed).
+activemq:
+	@if dpkg -s activemq >/dev/null 2>&1; then echo "activemq is installed"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends activemq >/dev/null \
+	  && echo "activemq installed"; fi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -46,6 +46,8 @@ class Plan:
     throughput_incidents: int = 50
     throughput_workers: int = 25
     throughput_latencies: tuple[float, ...] | None = None   # None: every latency of the plan
+    throughput_brokers: tuple[str, ...] = ("builtin", "activemq")
+    throughput_processes: tuple[int, ...] = (1, 2, 3)
     notes: list[str] = field(default_factory=list)
 
     def export_ops(self, messages: int, latency: float) -> int:
@@ -62,11 +64,12 @@ class Plan:
 
 FULL = Plan(name="full", latencies=(0.0, 20.0), channels=20_000, post_ops=10, invite_ops=5, emails=200,
             export_sizes=(1_000, 10_000, 100_000, 1_000_000), baseline_export_cap={0.0: 100_000, 20.0: 10_000},
-            rated_messages=20_000, baseline_rated_latencies=(0.0,))
+            rated_messages=20_000, baseline_rated_latencies=(0.0,), throughput_latencies=(20.0,))
 QUICK = Plan(name="quick", latencies=(0.0, 20.0), channels=1_000, post_ops=3, invite_ops=2, emails=20,
              export_sizes=(500, 2_000), baseline_export_cap={0.0: 500}, rated_messages=1_000,
              baseline_rated_latencies=(0.0,), repeat_small_exports=False,
-             throughput_calls=40, throughput_incidents=10, throughput_workers=25, throughput_latencies=(0.0,))
+             throughput_calls=40, throughput_incidents=10, throughput_workers=25, throughput_latencies=(0.0,),
+             throughput_processes=(1, 2))
 
 
 def threads_and_files(messages: int) -> tuple[int, int]:

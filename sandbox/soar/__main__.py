@@ -17,9 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stomp-port", type=int, default=0, help="STOMP/TLS port (0 = any free port)")
     parser.add_argument("--api-key-id", default=DEFAULT_API_KEY_ID)
     parser.add_argument("--api-key-secret", default=DEFAULT_API_KEY_SECRET)
+    parser.add_argument("--broker", choices=["builtin", "activemq"], default="builtin",
+                        help="the STOMP broker: the sandbox's own (default) or Apache ActiveMQ (make activemq)")
     args = parser.parse_args(argv)
     sandbox = SoarSandbox(api_key_id=args.api_key_id, api_key_secret=args.api_key_secret,
-                          rest_port=args.rest_port, stomp_port=args.stomp_port).start()
+                          rest_port=args.rest_port, stomp_port=args.stomp_port, broker=args.broker).start()
     print(sandbox.describe(), flush=True)
     try:
         wait_for_stop_signal()

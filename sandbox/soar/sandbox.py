@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .broker import StompBroker
+from .broker import Reply, StompBroker
 from .rest import SoarRestApp
 from .state import ORG_ID, ORG_NAME, SoarState
 from .tls import SandboxCertificate
 
 DEFAULT_API_KEY_ID = "sandbox-api-key-id"
 DEFAULT_API_KEY_SECRET = "sandbox-api-key-secret"  # noqa: S105 - a local test credential
+
+
+BrokerKind = Literal["builtin", "activemq"]
+BROKERS: tuple[BrokerKind, ...] = ("builtin", "activemq")
+
+
+class MessageBroker(Protocol):
+    """What the REST side, the driver and the tests use of a broker: the built-in StompBroker and
+    ActiveMQBroker both provide it."""
+
+    port: int
+    deliveries: list[tuple[str, str, int]]
+    acked: list[str]
+    reply_listeners: list
+
+    def publish(self, destination: str, body: bytes | str, headers: dict[str, str] | None = None) -> str: ...
+    def replies_for(self, correlation_id: str) -> list[Reply]: ...
+    def wait_for_completion(self, correlation_id: str, timeout: float) -> Reply | None: ...
+    def consumers(self, destination: str) -> int: ...
+    def wait_for_consumers(self, destination: str, count: int = 1, timeout: float = 30.0) -> bool: ...
+    def queue_depth(self, destination: str) -> int: ...
+    def inflight_count(self, destination: str | None = None) -> int: ...
+    def holders(self, destination: str | None = None) -> list[tuple[str, str]]: ...
+    def stop(self) -> None: ...
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -28,7 +52,16 @@ class SoarSandbox:
 
     def __init__(self, api_key_id: str = DEFAULT_API_KEY_ID, api_key_secret: str = DEFAULT_API_KEY_SECRET, *,
                  rest_port: int = 0, stomp_port: int = 0, host: str = "127.0.0.1",
-                 org_id: int = ORG_ID, org_name: str = ORG_NAME) -> None:
+                 org_id: int = ORG_ID, org_name: str = ORG_NAME, broker: BrokerKind = "builtin",
+                 track_deliveries: bool = True) -> None:
+        """`broker`: "builtin" (this package's STOMP broker, the default) or "activemq" (Apache ActiveMQ
+        Classic from Debian's package, started as a child process; see sandbox/soar/activemq.py).
+        `track_deliveries` (ActiveMQ only): follow ActiveMQ's dispatch log, for `deliveries`/`holders`."""
+        if broker not in BROKERS:
+            raise ValueError(f"broker must be one of {', '.join(BROKERS)}, not {broker!r}")
+        self.broker_kind: BrokerKind = broker
+        self.track_deliveries = track_deliveries
+        self._api_keys: dict[str, str] = {api_key_id: api_key_secret}
         self.api_key_id = api_key_id
         self.api_key_secret = api_key_secret
         self.host = host
@@ -38,7 +71,7 @@ class SoarSandbox:
         self._cert: SandboxCertificate | None = None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-        self.broker: StompBroker | None = None
+        self.broker: MessageBroker | None = None
         self.state.add_api_key(api_key_id, api_key_secret)
         self.app = SoarRestApp(self.state)
 
@@ -51,21 +84,38 @@ class SoarSandbox:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="soar-rest", daemon=True)
         self._thread.start()
-        self.broker = StompBroker(lambda key, secret: self.state.api_key_handle(key, secret) is not None,
-                                  self._cert.server_context(),
-                                  host=self.host, port=self._requested_stomp_port).start()
+        try:
+            self.broker = self._start_broker()
+        except BaseException:
+            self.stop()
+            raise
         return self
+
+    def _start_broker(self) -> MessageBroker:
+        if self.broker_kind == "activemq":
+            from .activemq import ActiveMQBroker  # noqa: PLC0415 - only when asked for
+
+            broker = ActiveMQBroker(self._api_keys, (self._cert.cert_path, self._cert.key_path), host=self.host,
+                                    port=self._requested_stomp_port, track_deliveries=self.track_deliveries)
+            self.broker = broker
+            return broker.start()
+        return StompBroker(lambda key, secret: self.state.api_key_handle(key, secret) is not None,
+                           self._cert.server_context(), host=self.host, port=self._requested_stomp_port).start()
 
     def stop(self) -> None:
         if self.broker is not None:
             self.broker.stop()
+            self.broker = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
+            self._thread = None
         if self._cert is not None:
             self._cert.cleanup()
+            self._cert = None
 
     def __enter__(self) -> SoarSandbox:
         return self.start()
@@ -95,12 +145,18 @@ class SoarSandbox:
         return self.state.org_name
 
     def describe(self) -> str:
-        return (f"SOAR sandbox REST {self.rest_url} STOMP {self.host}:{self.stomp_port} "
+        broker = " on ActiveMQ" if self.broker_kind == "activemq" else ""
+        return (f"SOAR sandbox REST {self.rest_url} STOMP {self.host}:{self.stomp_port}{broker} "
                 f'(org "{self.org_name}" id {self.org_id})')
 
     def add_api_key(self, key_id: str, secret: str) -> int:
         """Another API key (say, one per app process); returns its principal handle."""
-        return self.state.add_api_key(key_id, secret)
+        handle = self.state.add_api_key(key_id, secret)
+        self._api_keys[key_id] = secret
+        add_user = getattr(self.broker, "add_user", None)
+        if add_user is not None:
+            add_user(key_id, secret)
+        return handle
 
     def app_config_section(self, logdir: str, num_workers: int = 10, api_key: tuple[str, str] | None = None,
                            **extra: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import pytest
 
 from sandbox.slack import SlackSandbox
 from sandbox.soar import SoarSandbox
+from sandbox.soar.activemq import activemq_installed
 from sandbox.soar.circuits import CircuitsProcess, run_cli, write_app_config
 from sandbox.soar.driver import SoarDriver
 
@@ -38,12 +40,29 @@ class Stack:
         return process
 
     def logs(self) -> str:
-        return "\n".join(f"----- {p.name} -----\n{p.log()[-6000:]}" for p in self.processes)
+        text = "\n".join(f"----- {p.name} -----\n{p.log()[-6000:]}" for p in self.processes)
+        broker_log = getattr(self.soar.broker, "log_tail", None)
+        if broker_log is not None:
+            text += f"\n----- ActiveMQ -----\n{broker_log(4000)}"
+        return text
 
 
-def start_stack(workdir: Path) -> Stack:
+NO_ACTIVEMQ = "Apache ActiveMQ is not installed here (`make activemq` installs Debian's package; CI does)"
+
+
+def require_broker(broker: str) -> None:
+    """Skip the test when it asks for ActiveMQ and the machine has none."""
+    if broker == "activemq" and not activemq_installed():
+        pytest.skip(NO_ACTIVEMQ)
+
+
+def start_stack(workdir: Path, broker: str = "builtin") -> Stack:
     slack = SlackSandbox().start()
-    soar = SoarSandbox().start()
+    try:
+        soar = SoarSandbox(broker=broker).start()
+    except BaseException:
+        slack.stop()
+        raise
     config = write_app_config(workdir, soar, slack.base_url)
     return Stack(soar=soar, slack=slack, workdir=workdir, config=config, driver=SoarDriver(soar, timeout=60))
 
@@ -55,17 +74,25 @@ def stop_stack(stack: Stack) -> None:
     stack.slack.stop()
 
 
-@pytest.fixture(scope="module")
-def customized_stack() -> Iterator[Stack]:
-    """Sandboxes with fn_slack's customizations imported by the real `resilient-circuits customize -y`."""
+@contextlib.contextmanager
+def customized(broker: str = "builtin") -> Iterator[Stack]:
+    """Sandboxes (SOAR's message destinations on `broker`) with fn_slack's customizations imported by the
+    real `resilient-circuits customize -y`."""
     with tempfile.TemporaryDirectory(prefix="fn-slack-e2e-") as tmp:
-        stack = start_stack(Path(tmp))
+        stack = start_stack(Path(tmp), broker)
         try:
             result = run_cli(stack.config, "customize", "-y", "-l", "fn_slack")
             assert result.returncode == 0, result.output
             yield stack
         finally:
             stop_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def customized_stack() -> Iterator[Stack]:
+    """Sandboxes with fn_slack's customizations, on the SOAR sandbox's built-in broker."""
+    with customized() as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")
