@@ -399,7 +399,7 @@ def soar_object_of_another_incident(what: str, other_incident: object, incident_
 
 
 def config_above_maximum(key: str, maximum: float, value: float) -> str:
-    return f"[{SECTION}] {key} must be at most {maximum:g} (got {value:g})."
+    return f"[{SECTION}] {key} must be at most {maximum:.15g} (got {value:.15g})."
 
 
 def config_verify_bundle_missing(where: str, path: str) -> str:
