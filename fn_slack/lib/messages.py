@@ -395,7 +395,7 @@ def channel_id_as_name(name: str) -> str:
 
 def soar_object_of_another_incident(what: str, other_incident: object, incident_id: int) -> str:
     return (f"{what} belongs to incident {other_incident}, not to incident {incident_id}: check incident_id, task_id, "
-            f"artifact_id and attachment_id. Nothing was uploaded.")
+            f"artifact_id and attachment_id.")
 
 
 def config_above_maximum(key: str, maximum: float, value: float) -> str:

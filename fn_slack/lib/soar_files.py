@@ -77,12 +77,19 @@ class SoarFiles:
         if owner is not None and str(owner) != str(self.incident_id):
             raise InputError(messages.soar_object_of_another_incident(what, owner, self.incident_id))
 
+    def check_task(self) -> None:
+        """Refuse a task_id of another incident (or one SOAR does not know); nothing to check without a task."""
+        if self.task_id:
+            task = self._read(f"/tasks/{self.task_id}?handle_format=names", f"task {self.task_id}")
+            self._check_incident(task, f"Task {self.task_id}")
+
     def describe(self, artifact_id: int | None, attachment_id: int | None) -> SoarFile:
         """Which file to upload: an artifact's file, else a task attachment, else an incident attachment.
 
         The object must belong to the function's incident: a task_id, artifact_id or attachment_id of another
         incident is refused, whatever path SOAR answered it under."""
         incident_id, task_id = self.incident_id, self.task_id
+        self.check_task()
         if artifact_id:
             artifact = self._read(f"/incidents/{incident_id}/artifacts/{artifact_id}?handle_format=names",
                                   f"artifact {artifact_id} in incident {incident_id}")

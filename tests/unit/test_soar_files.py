@@ -53,22 +53,36 @@ def test_an_artifact_of_another_incident_is_refused():
     with pytest.raises(InputError) as err:
         SoarFiles(artifact("Log File", inc_id=3000), 2095).describe(5, None)
     assert str(err.value) == ("Artifact 5 belongs to incident 3000, not to incident 2095: check incident_id, task_id, "
-                              "artifact_id and attachment_id. Nothing was uploaded.")
+                              "artifact_id and attachment_id.")
 
 
-@pytest.mark.parametrize(("task_id", "uri", "what"), [
-    (None, "/incidents/2095/attachments/9", "Attachment 9 of incident 2095"),
-    (8, "/tasks/8/attachments/9", "Attachment 9 of task 8"),
-])
-def test_an_attachment_of_another_incident_is_refused(task_id, uri, what):
-    rest = Rest({uri: {"id": 9, "name": "a.txt", "size": 3, "inc_id": 3000, "task_id": task_id}})
+def test_an_attachment_of_another_incident_is_refused():
+    rest = Rest({"/incidents/2095/attachments/9": {"id": 9, "name": "a.txt", "size": 3, "inc_id": 3000}})
     with pytest.raises(InputError) as err:
-        SoarFiles(rest, 2095, task_id).describe(None, 9)
-    assert str(err.value) == (f"{what} belongs to incident 3000, not to incident 2095: check incident_id, task_id, "
-                              f"artifact_id and attachment_id. Nothing was uploaded.")
+        SoarFiles(rest, 2095).describe(None, 9)
+    assert str(err.value) == ("Attachment 9 of incident 2095 belongs to incident 3000, not to incident 2095: check "
+                              "incident_id, task_id, artifact_id and attachment_id.")
+
+
+@pytest.mark.parametrize(("artifact_id", "attachment_id"), [(None, 9), (5, None)])
+def test_a_task_of_another_incident_is_refused_before_its_files_are_read(artifact_id, attachment_id):
+    rest = Rest({"/tasks/8?handle_format=names": {"id": 8, "inc_id": 3000, "name": "Investigate"}})
+    with pytest.raises(InputError) as err:
+        SoarFiles(rest, 2095, 8).describe(artifact_id, attachment_id)
+    assert str(err.value) == ("Task 8 belongs to incident 3000, not to incident 2095: check incident_id, task_id, "
+                              "artifact_id and attachment_id.")
+    assert rest.asked == ["/tasks/8?handle_format=names"]
+
+
+def test_an_attachment_that_soar_files_under_the_task_but_another_incident_is_refused():
+    rest = Rest({"/tasks/7?handle_format=names": {"id": 7, "inc_id": 2095},
+                 "/tasks/7/attachments/9": {"id": 9, "name": "a.txt", "size": 3, "inc_id": 3000, "task_id": 7}})
+    with pytest.raises(InputError, match="^Attachment 9 of task 7 belongs to incident 3000, not to incident 2095"):
+        SoarFiles(rest, 2095, 7).describe(None, 9)
 
 
 def test_the_incidents_own_task_attachment_is_described():
-    rest = Rest({"/tasks/7/attachments/9": {"id": 9, "name": "a.txt", "size": 3, "inc_id": 2095, "task_id": 7}})
+    rest = Rest({"/tasks/7?handle_format=names": {"id": 7, "inc_id": 2095},
+                 "/tasks/7/attachments/9": {"id": 9, "name": "a.txt", "size": 3, "inc_id": 2095, "task_id": 7}})
     described = SoarFiles(rest, 2095, 7).describe(None, 9)
     assert (described.name, described.kind, described.path) == ("a.txt", "Task", "/tasks/7/attachments/9/contents")
