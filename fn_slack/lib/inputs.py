@@ -12,6 +12,9 @@ from fn_slack.lib.errors import InputError
 MAX_CHANNEL_NAME = 80
 _NAME_OK = re.compile(r"^[a-z0-9_-]+$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# What a channel ID typed into slack_channel looks like: C/G + capitals and digits, at least one digit, 9+ long
+# (so a shouted name such as GENERAL still gets the capital-letters advice).
+_ID_AS_NAME = re.compile(r"^[CG](?=[A-Z]*[0-9])[A-Z0-9]{8,}$")
 # Pragmatic e-mail shape: one @, no spaces or commas, a dot in the domain, no leading/trailing dots.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -37,8 +40,12 @@ def channel_name(value: Any) -> str | None:
     name = _text(value)
     if name.startswith("#"):
         name = name[1:].strip()
+        if not name:
+            raise InputError(messages.channel_name_only_hash())
     if not name:
         return None
+    if _ID_AS_NAME.match(name):
+        raise InputError(messages.channel_id_as_name(name))
     if len(name) > MAX_CHANNEL_NAME:
         raise InputError(messages.channel_name_too_long(name))
     if name != name.lower() and _NAME_OK.match(name.lower()):

@@ -8,6 +8,11 @@ notify anyone or smuggle in a link, whatever it contains.
 Mentions are neutralised by putting a zero-width space (U+200B) right after an ``@`` that starts a word
 (``@channel`` becomes ``@\u200bchannel``): the text reads the same, but Slack's ``link_names`` no longer sees
 a mention. An ``@`` inside a word (``bob@example.com``) is left alone, so e-mail addresses stay intact.
+
+Untrusted text cannot disguise itself either: bidi overrides and zero-width characters that came with it are
+removed (before fn_slack adds its own mention breaks), a run of backticks cannot open a code block, a value
+of several lines is shown as a quote under its label (so no line of it can pass for another field), and a
+link whose label names another address than its target shows its real target.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from urllib.parse import quote, urlsplit
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PageElement, PreformattedString
 
+from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError
 
 # Slack truncates a message's text beyond this many characters; fn_slack refuses instead of losing data.
@@ -44,6 +50,20 @@ _MENTION_RE = re.compile(r"(?<!\w)@(?=[^\s\u200b])")
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
 _INCIDENT_REF_RE = re.compile(r"^\s*(\d+)\s*(?:\?\s*task_id\s*=\s*(\d+))?\s*$")
 
+# Characters that change how text displays without being seen: bidi embeddings, overrides and isolates
+# (U+202A-U+202E, U+2066-U+2069) and zero-width characters (U+200B-U+200D, U+2060, U+FEFF). Untrusted text
+# loses them; a zero-width joiner between two emoji (a family, a skin tone) is what draws them as one, and stays.
+_EMOJI = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF"
+_INVISIBLE_RE = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u200b\u200c\u2060\ufeff]"
+    f"|(?<![{_EMOJI}\ufe0f])\u200d|\u200d(?![{_EMOJI}])")
+# Line breaks Slack may honour besides "\n"; untrusted text gets plain "\n" so its lines can be laid out.
+_LINE_BREAK_RE = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
+# Two backticks in a row in untrusted text get a zero-width space between them: three make a code block.
+_BACKTICKS_RE = re.compile("`(?=`)")
+# What a label or a URL in a link label would be read as: a domain (with or without scheme) or an IPv4 address.
+_DOMAIN_IN_LABEL_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,}|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])")
+
 
 @dataclass(frozen=True)
 class SlackMessage:
@@ -61,15 +81,28 @@ def _neutralise_mentions(text: str) -> str:
     return _MENTION_RE.sub("@" + MENTION_BREAK, text)
 
 
+def strip_invisible(value: str) -> str:
+    """``value`` without bidi controls and zero-width characters (see ``_INVISIBLE_RE``)."""
+    return _INVISIBLE_RE.sub("", value)
+
+
 def escape_untrusted(value: str) -> str:
-    """Make untrusted text display literally in Slack: no mention, no notification, no link.
+    """Make untrusted text display literally in Slack: no mention, no notification, no link, no disguise.
 
     ``&``, ``<`` and ``>`` become Slack's entities, so ``<!channel>``, ``<@U123>`` or ``<https://x|click>``
     show as typed and text that already holds entities (``&lt;!channel&gt;``) shows those entities literally.
-    Word-initial ``@`` (``@here``, ``@Channel``, ``@everyone``, ``@team``) gets a zero-width space after it.
+    Bidi controls and zero-width characters are removed, every line break becomes ``\n``, backticks never
+    stand two in a row (three would open a code block that swallows what follows), and word-initial ``@``
+    (``@here``, ``@Channel``, ``@everyone``, ``@team``) gets a zero-width space after it.
     """
-    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _neutralise_mentions(escaped)
+    text = _LINE_BREAK_RE.sub("\n", strip_invisible(str(value)))
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _neutralise_mentions(_BACKTICKS_RE.sub("`" + MENTION_BREAK, escaped))
+
+
+def _one_line(text: str) -> str:
+    """Escaped untrusted text for a place that shows one line (a label, a title)."""
+    return _SPACES_RE.sub(" ", text.replace("\n", " ")).strip()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -175,8 +208,34 @@ def _safe_url(href: str) -> str | None:
         return None
     # Characters that would end or split Slack's <url|text> syntax are percent-encoded; '&' becomes
     # Slack's entity like everywhere else in message text.
-    quoted = "".join(quote(ch, safe="") if ch in '|<>"' or ch.isspace() or ord(ch) < 32 else ch for ch in href)
+    quoted = "".join(quote(ch, safe="") if ch in '|<>"' or ch.isspace() or ord(ch) < 32 or _INVISIBLE_RE.match(ch)
+                     else ch for ch in href)
     return quoted.replace("&", "&amp;")
+
+
+def _link_host(href: str) -> str:
+    """The host a link leads to (lower case, no ``www.``): the URL's host, or a mailto address's domain."""
+    parts = urlsplit(href.strip())
+    host = parts.path.rpartition("@")[2] if parts.scheme.lower() == "mailto" else (parts.hostname or "")
+    return _bare_host(host)
+
+
+def _bare_host(host: str) -> str:
+    host = host.lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _label_misleads(label: str, href: str) -> bool:
+    """Whether a link's label names an address (a URL, domain or IP) other than where the link leads.
+
+    A label naming the target's host or a parent domain of it ("example.com" for https://www.example.com/x)
+    is honest; so is a label naming no address at all ("the report")."""
+    target = _link_host(href)
+    for match in _DOMAIN_IN_LABEL_RE.finditer(strip_invisible(label)):
+        named = _bare_host(match.group(1))
+        if named != target and not target.endswith("." + named):
+            return True
+    return False
 
 
 def _render_node(node: PageElement, writer: _MrkdwnWriter) -> None:  # noqa: PLR0912, PLR0915 - one branch per tag
@@ -264,6 +323,8 @@ def _render_link(node: Tag, writer: _MrkdwnWriter) -> None:
     # Nested links are not valid HTML; keep only the outer one.
     label = _PLACEHOLDER_RE.sub("", " ".join(line.strip() for line in label_lines if line.strip()))
     label = _SPACES_RE.sub(" ", label.replace("|", "").replace(">", "")).strip()
+    if label and _label_misleads(node.get_text(" "), str(node.get("href", ""))):
+        label = ""   # "<https://evil.example/login>": Slack shows the real target, not a look-alike address
     leading = " " if label_lines and label_lines[0].startswith(" ") else ""
     if leading:
         writer.text(leading)
@@ -398,6 +459,15 @@ def format_value(label: str, type_: str, data: object) -> str | None:  # noqa: P
     raise _unknown_type_error(label, type_)
 
 
+def field_line(label: str, value: str) -> str:
+    """``*Label*: value``; a value of several lines goes below its label as a quote, so that none of its
+    lines (``*Severity*: Low`` in a description) can pass for a field line of its own."""
+    head = f"*{_one_line(escape_untrusted(label))}*:"
+    if "\n" not in value:
+        return f"{head} {value}"
+    return head + "".join(f"\n> {line}" if line.strip() else "\n>" for line in value.split("\n"))
+
+
 def _unknown_type_error(label: str, type_: object) -> InputError:
     return InputError(
         f"slack_text entry '{label}' has type {type_!r}, which fn_slack does not know; "
@@ -413,7 +483,9 @@ def parse_container(slack_text: str) -> dict[str, dict] | None:
 
     A JSON object counts as a container when one of its values is an object with a ``"type"`` key or one of
     its keys is reserved (``Additional Text``, ``Resilient URL``, ``SOAR URL``, ``Type of data``); any other
-    text, including other JSON, is plain text. A container with a malformed entry raises InputError.
+    text, including other JSON, is plain text. A container with a malformed entry raises InputError, and so
+    does text that starts with ``{`` but is not JSON: it is most likely a container the workflow script broke,
+    full of incident data that must not be posted unescaped.
 
     Like the original fn_slack, the JSON is read leniently: a raw newline or tab inside a string (what a
     workflow script gets when it pastes a multi-line value into the container by hand) is that character.
@@ -422,8 +494,10 @@ def parse_container(slack_text: str) -> dict[str, dict] | None:
         return None
     try:
         parsed = json.loads(slack_text, strict=False)
+    except json.JSONDecodeError as err:
+        raise InputError(messages.slack_text_not_json(f"{err.msg}: line {err.lineno} column {err.colno}")) from None
     except (ValueError, RecursionError):
-        return None
+        raise InputError(messages.slack_text_not_json("nested too deeply")) from None
     if not isinstance(parsed, dict) or not parsed:
         return None
     looks_like_container = any(key in RESERVED_KEYS for key in parsed) or any(
@@ -498,9 +572,9 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
         else:
             value = format_value(label, type_, data)
             if value is not None:
-                lines.append(f"*{escape_untrusted(label)}*: {value}")
+                lines.append(field_line(label, value))
 
-    title = escape_untrusted(f"SOAR {type_of_data}".strip())
+    title = _one_line(escape_untrusted(f"SOAR {type_of_data}".strip()))
     attachment: dict = {
         "title": title,
         "text": "\n".join(lines),

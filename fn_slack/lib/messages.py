@@ -114,8 +114,9 @@ def no_linked_channel_for_archive(kind: str) -> str:
 
 
 def linked_channel_gone(name: str, res_id: str) -> str:
-    return (f"The channel #{name} linked in {res_id} no longer exists or the Slack app cannot see it: give "
-            f"slack_channel to post elsewhere, or invite the app to the private channel.")
+    return (f"The Slack app cannot see #{name}, the channel linked in {res_id}: if it is a private channel, invite "
+            f"the app to it (/invite @app in Slack) and run the action again; if it was deleted, give slack_channel "
+            f"to post elsewhere.")
 
 
 def channel_created(name: str, channel_type: str) -> str:
@@ -148,13 +149,13 @@ def privacy_mismatch(name: str, is_private: bool, asked_private: bool) -> str:
 
 
 def channel_id_not_found(channel_id: str) -> str:
-    return (f"Slack channel ID {channel_id} does not exist or the Slack app cannot see it (for a private channel, "
-            f"invite the app to it first). Check slack_channel_id.")
+    return (f"The Slack app cannot see channel ID {channel_id}: if it is a private channel, invite the app to it "
+            f"(/invite @app in Slack) and run the action again; otherwise check slack_channel_id.")
 
 
 def channel_gone(name: str, channel_id: str) -> str:
-    return (f"Slack channel #{name} ({channel_id}) no longer exists or the Slack app cannot see it: give another "
-            f"slack_channel, or invite the app to the channel.")
+    return (f"The Slack app cannot see #{name} ({channel_id}): if it is a private channel, invite the app to it "
+            f"(/invite @app in Slack) and run the action again; if it was deleted, give another slack_channel.")
 
 
 def not_member_of_private_channel(name: str) -> str:
@@ -398,3 +399,48 @@ def soar_not_reached_to_save(name: str, error: object) -> str:
 # ---------------------------------------------------------------------------------------------- selftest
 def selftest_connected(team: str, url: str, kind: str, who: str) -> str:
     return f"Connected to Slack workspace '{team}' ({url}) as {kind} '{who}'."
+
+
+# ---------------------------------------------------------------------------------------------- hostile input
+def slack_text_not_json(detail: str) -> str:
+    return (f"slack_text starts with '{{' but is not valid JSON ({detail}): fn_slack does not post it as plain text, "
+            f"since it may hold incident data with live mentions. Fix the script that builds slack_text, or start "
+            f"plain text with something other than '{{'.")
+
+
+def channel_name_only_hash() -> str:
+    return ("slack_channel '#' has no name after the '#': give the channel's name (e.g. #incident-2095), or leave "
+            "slack_channel empty to use the linked channel.")
+
+
+def channel_id_as_name(name: str) -> str:
+    return (f"slack_channel '{name}' is a Slack channel ID, not a channel name: use slack_channel_id for IDs "
+            f"(and leave slack_channel empty).")
+
+
+def soar_object_of_another_incident(what: str, other_incident: object, incident_id: int) -> str:
+    return (f"{what} belongs to incident {other_incident}, not to incident {incident_id}: check incident_id, task_id, "
+            f"artifact_id and attachment_id.")
+
+
+def config_above_maximum(key: str, maximum: float, value: float) -> str:
+    return f"[{SECTION}] {key} must be at most {maximum:.15g} (got {value:.15g})."
+
+
+def config_verify_bundle_missing(where: str, path: str) -> str:
+    return (f"[{where}] verify names a CA bundle that does not exist: {path}. Give the path of a PEM file of the CA "
+            f"certificates to trust, or true to use the system's.")
+
+
+def config_verify_bundle_unusable(where: str, path: str, reason: object) -> str:
+    return f"[{where}] verify names a CA bundle that cannot be used: {path} ({reason})."
+
+
+def api_url_plain_http(api_url: str) -> str:
+    return (f"[{SECTION}] slack_api_url {api_url} uses plain http to another machine: the Slack token would cross the "
+            f"network unencrypted. Use https, or set allow_insecure_http = true if the connection is protected "
+            f"another way.")
+
+
+def flag_setting_not_boolean(key: str, raw: object) -> str:
+    return f"[{SECTION}] {key} must be true or false (got {str(raw)!r})."

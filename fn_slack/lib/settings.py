@@ -3,10 +3,14 @@ from ``[resilient]``."""
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import os
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from resilient_lib import build_incident_url, build_resilient_url, build_task_url, str_to_bool
 
@@ -21,6 +25,10 @@ DEFAULT_TIMEOUT = 30
 DEFAULT_MAX_RATE_LIMIT_WAIT = 120
 DEFAULT_MAX_UPLOAD_MB = 1024
 SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
+# The largest values that still make sense; anything above is a typo (or "inf") and refused, naming the key.
+MAX_TIMEOUT = 3600                 # an hour for one HTTP call
+MAX_RATE_LIMIT_WAIT = 86400        # a day of waiting out rate limits in one function call
+MAX_UPLOAD_MB_SETTING = 1024 * 1024  # a terabyte; values above Slack's 1 GB are capped at it
 
 # Values that the generated app.config and the docs show as examples: never a real token.
 _PLACEHOLDER_MARKERS = ("<", ">", "xoxb-xxxx", "xoxp-xxxx", "your-token", "your_token", "changeme")
@@ -39,7 +47,8 @@ def _is_placeholder(token: str) -> bool:
     return any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
 
 
-def _number(options: Mapping[str, Any], key: str, default: float, minimum: float) -> float:
+def _number(options: Mapping[str, Any], key: str, default: float, minimum: float, maximum: float) -> float:
+    """A numeric setting between ``minimum`` and ``maximum``; ``nan`` and ``inf`` are not numbers here."""
     raw = options.get(key)
     if _is_unset(raw):
         return default
@@ -47,9 +56,70 @@ def _number(options: Mapping[str, Any], key: str, default: float, minimum: float
         value = float(str(raw).strip())
     except ValueError:
         raise ConfigError(messages.config_not_a_number(key, raw, default)) from None
+    if not math.isfinite(value):
+        raise ConfigError(messages.config_not_a_number(key, raw, default))
     if value < minimum:
         raise ConfigError(messages.config_below_minimum(key, minimum, value))
+    if value > maximum:
+        raise ConfigError(messages.config_above_maximum(key, maximum, value))
     return value
+
+
+def _flag(options: Mapping[str, Any], key: str) -> bool:
+    raw = options.get(key)
+    if _is_unset(raw):
+        return False
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ConfigError(messages.flag_setting_not_boolean(key, raw))
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: localhost or a loopback address (127.0.0.0/8, ::1)."""
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _api_url(options: Mapping[str, Any]) -> str:
+    """slack_api_url checked: http(s) in any letter case, plain http only to this machine unless allowed."""
+    api_url = str(options.get("slack_api_url") or DEFAULT_API_URL).strip()
+    try:
+        parts = urlsplit(api_url)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    if parts is None or parts.scheme.lower() not in ("https", "http") or not host:
+        raise ConfigError(messages.api_url_not_http(api_url, DEFAULT_API_URL))
+    scheme = parts.scheme.lower()
+    if scheme == "http" and not _is_loopback(host) and not _flag(options, "allow_insecure_http"):
+        raise ConfigError(messages.api_url_plain_http(api_url))
+    api_url = scheme + api_url[len(parts.scheme):]
+    return api_url if api_url.endswith("/") else api_url + "/"
+
+
+def _verify(options: Mapping[str, Any], verify: bool | str | None) -> bool | str:
+    """TLS verification as resilient-lib read it; a CA bundle path must name a usable file."""
+    if verify is None or isinstance(verify, bool):
+        return True if verify is None else verify
+    path = str(verify).strip()
+    where = SECTION if "verify" in options else "integrations"
+    if not os.path.exists(path):
+        raise ConfigError(messages.config_verify_bundle_missing(where, path))
+    try:
+        ssl.create_default_context(**({"capath": path} if os.path.isdir(path) else {"cafile": path}))
+    except (ssl.SSLError, OSError, ValueError) as err:
+        raise ConfigError(messages.config_verify_bundle_unusable(where, path, err)) from None
+    return path
 
 
 @dataclass(frozen=True)
@@ -81,18 +151,14 @@ class SlackSettings:
         if _is_placeholder(token):
             raise ConfigError(messages.token_is_placeholder())
 
-        api_url = str(options.get("slack_api_url") or DEFAULT_API_URL).strip()
-        if not api_url.startswith(("https://", "http://")):
-            raise ConfigError(messages.api_url_not_http(api_url, DEFAULT_API_URL))
-        if not api_url.endswith("/"):
-            api_url += "/"
+        api_url = _api_url(options)
 
         username = options.get("username")
         username = DEFAULT_USERNAME if _is_unset(username) else str(username).strip()
         template_file = options.get("template_file")
         template_file = None if _is_unset(template_file) else str(template_file).strip()
 
-        max_upload_mb = _number(options, "max_upload_mb", DEFAULT_MAX_UPLOAD_MB, 0)
+        max_upload_mb = _number(options, "max_upload_mb", DEFAULT_MAX_UPLOAD_MB, 0, MAX_UPLOAD_MB_SETTING)
         max_upload_bytes = min(int(max_upload_mb * 1024 * 1024), SLACK_MAX_UPLOAD_BYTES)
 
         proxy = None
@@ -103,14 +169,15 @@ class SlackSettings:
             token=token,
             api_url=api_url,
             username=username,
-            timeout=int(_number(options, "timeout", DEFAULT_TIMEOUT, 1)),
-            max_rate_limit_wait=_number(options, "max_rate_limit_wait", DEFAULT_MAX_RATE_LIMIT_WAIT, 0),
+            timeout=int(_number(options, "timeout", DEFAULT_TIMEOUT, 1, MAX_TIMEOUT)),
+            max_rate_limit_wait=_number(options, "max_rate_limit_wait", DEFAULT_MAX_RATE_LIMIT_WAIT, 0,
+                                        MAX_RATE_LIMIT_WAIT),
             max_upload_bytes=max_upload_bytes,
             allow_malware_samples=str_to_bool(options.get("allow_malware_samples") or "false"),
             template_file=template_file,
             result_user_info=str_to_bool(options.get("result_user_info") or "false"),
             proxy=proxy,
-            verify=True if verify is None else verify,
+            verify=_verify(options, verify),
         )
 
     def ssl_context(self) -> ssl.SSLContext | None:
@@ -122,6 +189,8 @@ class SlackSettings:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
             return context
+        if os.path.isdir(str(self.verify)):
+            return ssl.create_default_context(capath=str(self.verify))
         return ssl.create_default_context(cafile=str(self.verify))
 
 

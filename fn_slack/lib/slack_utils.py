@@ -191,9 +191,9 @@ class SlackUtils:
         self.retry = RetryPolicy(self.budget, writes=WRITE_METHODS)
         self.share_wait = SHARE_WAIT_SECONDS if share_wait is None else share_wait
         self._ssl = settings.ssl_context()
-        self.client = WebClient(token=settings.token, base_url=settings.api_url, timeout=settings.timeout,
-                                ssl=self._ssl, proxy=settings.proxy, logger=SDK_LOG,
-                                retry_handlers=self.retry.handlers())
+        self.client = TokenKeepingWebClient(token=settings.token, base_url=settings.api_url,
+                                            timeout=settings.timeout, ssl=self._ssl, proxy=settings.proxy,
+                                            logger=SDK_LOG, retry_handlers=self.retry.handlers())
         self._users: dict[str, dict] = {}
         self._workspace = (settings.api_url, hash(settings.token))
         self.calls = 0
@@ -741,3 +741,19 @@ def _share_ts(file_info: dict, channel_id: str) -> str | None:
         if entries:
             return entries[0].get("ts")
     return None
+
+
+class TokenKeepingWebClient(WebClient):
+    """slack_sdk's WebClient whose token is never sent on after a redirect.
+
+    urllib follows a redirect with every header of the first request, so a slack_api_url that redirects (a
+    misconfigured proxy, a hostile or hijacked endpoint) would receive the token at the new address too.
+    Here the Authorization header is an "unredirected" header: urllib sends it to slack_api_url only, and
+    the redirected request arrives without it (Slack answers ``not_authed``)."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
+        authorization = req.get_header("Authorization")
+        if authorization is not None:
+            req.remove_header("Authorization")
+            req.add_unredirected_header("Authorization", authorization)
+        return super()._perform_urllib_http_request_internal(url, req)

@@ -9,6 +9,10 @@ from fn_slack.lib.errors import InputError, SoarError
 from fn_slack.lib.soar_rest import call_soar
 
 MALWARE_SAMPLE = "malware sample"
+# The artifact type id of "Malware Sample" in every SOAR org (a system type; the SOAR sandbox numbers the
+# system artifact types the same way: sandbox/soar/state.py ARTIFACT_TYPES). An artifact read without names,
+# or a type shown under another name, is still recognised by it.
+MALWARE_SAMPLE_TYPE_ID = 12
 
 
 @dataclass(frozen=True)
@@ -20,11 +24,30 @@ class SoarFile:
     kind: str           # "Incident", "Task" or "Artifact"
     path: str
     artifact_type: str | None = None
+    artifact_type_id: int | None = None
 
     @property
     def is_malware_sample(self) -> bool:
-        """Whether the file is an artifact of type Malware Sample."""
-        return (self.artifact_type or "").strip().lower() == MALWARE_SAMPLE
+        """Whether the file is an artifact of type Malware Sample, by the type's name or by its id."""
+        return ((self.artifact_type or "").strip().lower() == MALWARE_SAMPLE
+                or self.artifact_type_id == MALWARE_SAMPLE_TYPE_ID)
+
+
+def _artifact_type(value: object) -> tuple[str, int | None]:
+    """An artifact's ``type`` as (name, id): SOAR gives a name (handle_format=names), an id, or {id, name}."""
+    if isinstance(value, dict):
+        name, type_id = value.get("name"), value.get("id")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        name, type_id = None, value
+    elif isinstance(value, str) and value.strip().isdigit():
+        name, type_id = None, value.strip()
+    else:
+        name, type_id = value, None
+    try:
+        type_id = int(type_id) if type_id is not None else None
+    except (TypeError, ValueError):
+        type_id = None
+    return str(name or (f"type {type_id}" if type_id is not None else "")), type_id
 
 
 class SoarFiles:
@@ -48,25 +71,41 @@ class SoarFiles:
                          missing=lambda: InputError(messages.soar_object_missing(what)),
                          refused=lambda status, _: SoarError(messages.soar_read_refused(what, status)))
 
+    def _check_incident(self, found: dict, what: str) -> None:
+        """Refuse an object SOAR describes as another incident's (its JSON carries ``inc_id``)."""
+        owner = found.get("inc_id") if isinstance(found, dict) else None
+        if owner is not None and str(owner) != str(self.incident_id):
+            raise InputError(messages.soar_object_of_another_incident(what, owner, self.incident_id))
+
+    def check_task(self) -> None:
+        """Refuse a task_id of another incident (or one SOAR does not know); nothing to check without a task."""
+        if self.task_id:
+            task = self._read(f"/tasks/{self.task_id}?handle_format=names", f"task {self.task_id}")
+            self._check_incident(task, f"Task {self.task_id}")
+
     def describe(self, artifact_id: int | None, attachment_id: int | None) -> SoarFile:
-        """Which file to upload: an artifact's file, else a task attachment, else an incident attachment."""
+        """Which file to upload: an artifact's file, else a task attachment, else an incident attachment.
+
+        The object must belong to the function's incident: a task_id, artifact_id or attachment_id of another
+        incident is refused, whatever path SOAR answered it under."""
         incident_id, task_id = self.incident_id, self.task_id
+        self.check_task()
         if artifact_id:
             artifact = self._read(f"/incidents/{incident_id}/artifacts/{artifact_id}?handle_format=names",
                                   f"artifact {artifact_id} in incident {incident_id}")
+            self._check_incident(artifact, f"Artifact {artifact_id}")
+            type_name, type_id = _artifact_type(artifact.get("type"))
             attachment = artifact.get("attachment") or {}
             if not attachment:
-                raise InputError(messages.artifact_without_file(artifact_id, artifact.get("type")))
-            artifact_type = artifact.get("type")
-            if isinstance(artifact_type, dict):
-                artifact_type = artifact_type.get("name")
+                raise InputError(messages.artifact_without_file(artifact_id, type_name))
             return SoarFile(name=attachment.get("name") or f"artifact-{artifact_id}", size=attachment.get("size"),
-                            kind="Artifact", artifact_type=str(artifact_type or ""),
+                            kind="Artifact", artifact_type=type_name, artifact_type_id=type_id,
                             path=f"/incidents/{incident_id}/artifacts/{artifact_id}/contents")
         if attachment_id:
             owner = f"task {task_id}" if task_id else f"incident {incident_id}"
             base = f"/tasks/{task_id}" if task_id else f"/incidents/{incident_id}"
             meta = self._read(f"{base}/attachments/{attachment_id}", f"attachment {attachment_id} on {owner}")
+            self._check_incident(meta, f"Attachment {attachment_id} of {owner}")
             return SoarFile(name=meta.get("name") or f"attachment-{attachment_id}", size=meta.get("size"),
                             kind="Task" if task_id else "Incident", path=f"{base}/attachments/{attachment_id}/contents")
         raise InputError(messages.no_file_chosen())

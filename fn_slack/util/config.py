@@ -27,6 +27,9 @@ username = SOAR
 # Fill results.user_info of the post functions ("<name>: <email>" of the channel's people, as IBM's 2.x did);
 # costs one Slack call per member the first time. Default false: an empty list.
 #result_user_info = false
+# Allow a plain http:// slack_api_url to another machine (default false: the token would cross the network
+# unencrypted; plain http is always allowed to this machine, e.g. the local Slack sandbox)
+#allow_insecure_http = false
 # Proxies for Slack calls (default: [integrations] section, then the environment)
 #http_proxy = http://proxy:3128
 #https_proxy = http://proxy:3128

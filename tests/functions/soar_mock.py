@@ -16,6 +16,10 @@ from pytest_resilient_circuits import BasicResilientMock
 from resilient.resilient_rest_mock import resilient_endpoint
 
 TABLE = "slack_conversations_db"
+# SOAR's system artifact types by id, as sandbox/soar/state.py numbers them: without handle_format=names an
+# artifact's "type" is this number, with it the name.
+ARTIFACT_TYPE_IDS = {"IP Address": 1, "DNS Name": 2, "URL": 3, "Malware Sample": 12, "Log File": 13,
+                     "Other File": 14, "Email Attachment": 15}
 
 
 @dataclass
@@ -181,12 +185,22 @@ class SoarMock(BasicResilientMock):
                     return _json(request, {"success": True})
         return _not_found(request, "row")
 
+    @resilient_endpoint("GET", r"/tasks/[0-9]+(\?.*)?$")
+    def task_get(self, request):
+        self._log(request)
+        task = STATE.tasks.get(int(re.search(r"/tasks/([0-9]+)", request.path).group(1)))
+        return _json(request, task) if task else _not_found(request, "task")
+
     @resilient_endpoint("GET", r"/incidents/[0-9]+/artifacts/[0-9]+(\?.*)?$")
     def artifact_get(self, request):
         self._log(request)
         match = re.search(r"/incidents/([0-9]+)/artifacts/([0-9]+)", request.path)
         artifact = STATE.artifacts.get((int(match.group(1)), int(match.group(2))))
-        return _json(request, artifact) if artifact else _not_found(request, "artifact")
+        if not artifact:
+            return _not_found(request, "artifact")
+        if "handle_format=names" not in (request.query or "") and artifact["type"] in ARTIFACT_TYPE_IDS:
+            artifact = dict(artifact, type=ARTIFACT_TYPE_IDS[artifact["type"]])
+        return _json(request, artifact)
 
     @resilient_endpoint("GET", r"/(incidents|tasks)/[0-9]+/(artifacts|attachments)/[0-9]+/contents(\?.*)?$")
     def contents_get(self, request):

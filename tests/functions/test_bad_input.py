@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_utils import SlackUtils
 from tests.functions.conftest import INCIDENT, TASK
+from tests.functions.harness import TOKEN, run_function
 from tests.functions.harness import config_data as make_config
-from tests.functions.harness import run_function
 from tests.functions.soar_mock import SoarMock
 
 config_data = make_config()
@@ -18,6 +20,7 @@ ARCHIVE = "slack_archive_channel"
 RULE = "Slack channel names use lowercase letters, digits, '-' and '_', at most 80 characters; fix slack_channel"
 READ_ONLY = {"conversations.list", "conversations.info", "users.lookupByEmail", "auth.test"}
 CREATE = {"slack_is_channel_private": False, "slack_text": "x"}
+OTHER_TASK = 8   # a task of incident 3000
 
 
 def container(**entries):
@@ -42,6 +45,18 @@ CASES = [
      f"slack_channel 'fire-🔥' has characters Slack does not allow ('🔥'). {RULE}."),
     ("bad name on upload", UPLOAD, {"slack_channel": "Files", "attachment_id": 1},
      f"slack_channel 'Files' has capital letters. {RULE} (e.g. 'files')."),
+    ("lone hash", POST, {"slack_channel": "#", "slack_text": "x"},
+     "slack_channel '#' has no name after the '#': give the channel's name (e.g. #incident-2095), or leave "
+     "slack_channel empty to use the linked channel."),
+    ("lone hash with a link", POST, {"slack_channel": " # ", "slack_text": "x", "LINKED": "general"},
+     "slack_channel '#' has no name after the '#': give the channel's name (e.g. #incident-2095), or leave "
+     "slack_channel empty to use the linked channel."),
+    ("channel id typed as a name", POST, {"slack_channel": "C0123ABCD", **CREATE},
+     "slack_channel 'C0123ABCD' is a Slack channel ID, not a channel name: use slack_channel_id for IDs (and leave "
+     "slack_channel empty)."),
+    ("private channel id typed as a name on upload", UPLOAD, {"slack_channel": "#G01ABCDEFG", "attachment_id": 1},
+     "slack_channel 'G01ABCDEFG' is a Slack channel ID, not a channel name: use slack_channel_id for IDs (and leave "
+     "slack_channel empty)."),
     # --- channel ids
     ("channel id is a name", POST, {"slack_channel_id": "general", "slack_text": "x"},
      "slack_channel_id 'general' is not a Slack channel ID: it looks like C0123ABCD (in Slack: channel details → "
@@ -78,6 +93,16 @@ CASES = [
     ("malware sample", UPLOAD, {"artifact_id": "MALWARE_ARTIFACT", "slack_channel": "general"},
      "Artifact {id} is a Malware Sample: fn_slack does not upload malware samples to Slack unless "
      "[fn_slack] allow_malware_samples = true."),
+    ("task attachment of another incident", UPLOAD, {"task_id": "OTHER_TASK", "attachment_id": "OTHER_TASK_FILE",
+                                                     "slack_channel": "general"},
+     "Task 8 belongs to incident 3000, not to incident 2095: check incident_id, task_id, artifact_id and "
+     "attachment_id."),
+    ("artifact with a task of another incident", UPLOAD, {"task_id": "OTHER_TASK", "artifact_id": "LOG_ARTIFACT",
+                                                          "slack_channel": "general"},
+     "Task 8 belongs to incident 3000, not to incident 2095: check incident_id, task_id, artifact_id and "
+     "attachment_id."),
+    ("unknown task", UPLOAD, {"task_id": 99999, "attachment_id": 1, "slack_channel": "general"},
+     "SOAR has no task 99999: check incident_id, task_id, artifact_id and attachment_id."),
     # --- flags
     ("private flag not boolean", POST, {"slack_channel": "new-room", "slack_is_channel_private": "maybe",
                                         "slack_text": "x"},
@@ -98,6 +123,15 @@ CASES = [
     # --- text
     ("empty text", POST, {"slack_channel": "general", "slack_text": "   "},
      "slack_text is empty: give the message to post."),
+    ("broken container", POST, {"slack_channel": "general",
+                                "slack_text": '{"Incident name": {"type": "string", "data": "<!channel> Phish"}'},
+     "slack_text starts with '{' but is not valid JSON (Expecting ',' delimiter: line 1 column 65): fn_slack does "
+     "not post it as plain text, since it may hold incident data with live mentions. Fix the script that builds "
+     "slack_text, or start plain text with something other than '{'."),
+    ("text that only starts like JSON", POST, {"slack_channel": "general", "slack_text": "  {urgent} <!here> look"},
+     "slack_text starts with '{' but is not valid JSON (Expecting property name enclosed in double quotes: line 1 "
+     "column 2): fn_slack does not post it as plain text, since it may hold incident data with live mentions. Fix "
+     "the script that builds slack_text, or start plain text with something other than '{'."),
     ("text over 40,000", POST, {"slack_channel": "general", "slack_text": "y" * 40001},
      "slack_text makes a message text of 40,001 characters; Slack accepts at most 40,000 (it would cut the rest). "
      "Post less text, or split it over several messages."),
@@ -144,6 +178,10 @@ def _materialise(soar, inputs):
     """Replace placeholders with ids that exist in this test's SOAR state; returns the inputs and the new id."""
     resolved = dict(inputs)
     created = None
+    if "LINKED" in resolved:   # a channel already linked to the incident
+        name = resolved.pop("LINKED")
+        soar.add_row(INCIDENT, {"slack_db_res_id": f"RES-{INCIDENT}", "slack_db_channel": name,
+                                "slack_db_channel_type": "Public"})
     for key, value in inputs.items():
         if value == "OTHER_INCIDENT_ATTACHMENT":
             soar.add_incident(3000)
@@ -152,6 +190,14 @@ def _materialise(soar, inputs):
             resolved[key] = created = soar.add_artifact(INCIDENT, "IP Address", "10.0.0.1")
         elif value == "MALWARE_ARTIFACT":
             resolved[key] = created = soar.add_artifact(INCIDENT, "Malware Sample", "x.exe", file=("x.exe", b"MZ"))
+        elif value == "LOG_ARTIFACT":
+            resolved[key] = created = soar.add_artifact(INCIDENT, "Log File", "app.log", file=("app.log", b"ok"))
+        elif value in ("OTHER_TASK", "OTHER_TASK_FILE"):
+            if 3000 not in soar.incidents:
+                soar.add_incident(3000)
+                soar.add_task(3000, OTHER_TASK)
+            resolved[key] = OTHER_TASK if value == "OTHER_TASK" else \
+                soar.add_attachment(3000, "other.txt", b"not yours", task_id=OTHER_TASK)
     return resolved, created
 
 
@@ -164,6 +210,7 @@ class TestBadInputCatalogue:
         if inputs.get("incident_id") is None:
             inputs.pop("incident_id")
         channels_before = json.dumps(slack.state_json()["channels"], sort_keys=True)
+        table_before = soar.table(INCIDENT)
 
         outcome = run_function(circuits_app, function, inputs)
 
@@ -177,5 +224,99 @@ class TestBadInputCatalogue:
             assert json.dumps(slack.state_json()["channels"], sort_keys=True) == channels_before
             changes = [c.method for c in slack.calls if c.ok and c.method not in READ_ONLY]
             assert changes == []
-            assert soar.table(INCIDENT) == []
+            assert soar.table(INCIDENT) == table_before
             assert soar.saved_attachments(INCIDENT) == []
+
+
+HIDDEN_PRIVATE = ("Slack channel name #secret-room is taken by a channel the Slack app cannot see: an archived channel "
+                  "or a private channel the app is not a member of. Invite the app to that private channel (/invite "
+                  "@app in Slack), or give another slack_channel.")
+
+
+class TestPrivateChannelTheAppIsNotIn:
+    """Slack cannot tell the app a private channel it is not in from a missing one: every way to it gets the
+    invite hint first, and nothing is posted, created or linked."""
+
+    @pytest.mark.parametrize(("function", "inputs", "link", "message"), [
+        (POST, {"slack_channel_id": "{cid}"}, None,
+         "The Slack app cannot see channel ID {cid}: if it is a private channel, invite the app to it (/invite @app "
+         "in Slack) and run the action again; otherwise check slack_channel_id."),
+        (ARCHIVE, {"slack_channel_id": "{cid}"}, None,
+         "The Slack app cannot see channel ID {cid}: if it is a private channel, invite the app to it (/invite @app "
+         "in Slack) and run the action again; otherwise check slack_channel_id."),
+        (POST, {"slack_channel": "secret-room"}, None, HIDDEN_PRIVATE),
+        (POST, {"slack_channel": "secret-room", "slack_is_channel_private": True}, None, HIDDEN_PRIVATE),
+        (POST, {"slack_channel": "secret-room", "slack_is_channel_private": False}, None, HIDDEN_PRIVATE),
+        (UPLOAD, {"slack_channel": "secret-room", "attachment_id": "FILE"}, None, HIDDEN_PRIVATE),
+        (POST, {}, "with id",
+         "The Slack app cannot see #secret-room ({cid}): if it is a private channel, invite the app to it (/invite "
+         "@app in Slack) and run the action again; if it was deleted, give another slack_channel."),
+        (POST, {}, "name only",
+         "The Slack app cannot see #secret-room, the channel linked in RES-2095: if it is a private channel, invite "
+         "the app to it (/invite @app in Slack) and run the action again; if it was deleted, give slack_channel to "
+         "post elsewhere."),
+    ], ids=["post by id", "archive by id", "by name", "by name, private", "by name, public", "upload by name",
+            "linked with id", "linked by name (original app's row)"])
+    def test_gets_the_invite_hint_and_nothing_changes(self, circuits_app, slack, soar, function, inputs, link,
+                                                      message):
+        cid = slack.add_channel("secret-room", is_private=True, members=[slack.user("alice")["id"]])
+        if link:
+            soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "secret-room",
+                                    "slack_db_channel_type": "Private",
+                                    **({"slack_db_channel_id": cid} if link == "with id" else {})})
+        inputs = {k: cid if v == "{cid}" else v for k, v in inputs.items()}
+        if inputs.get("attachment_id") == "FILE":
+            inputs["attachment_id"] = soar.add_attachment(INCIDENT, "a.txt", b"a")
+        table_before = soar.table(INCIDENT)
+        channels_before = json.dumps(slack.state_json()["channels"], sort_keys=True)
+
+        outcome = run_function(circuits_app, function, {"incident_id": INCIDENT, "slack_text": "x", **inputs})
+
+        assert outcome.error == "ERROR:\n\n" + message.replace("{cid}", cid)
+        assert "does not exist" not in outcome.error and "no longer exists" not in outcome.error
+        assert json.dumps(slack.state_json()["channels"], sort_keys=True) == channels_before
+        assert [c.method for c in slack.calls if c.ok and c.method not in READ_ONLY] == []
+        assert soar.table(INCIDENT) == table_before
+        assert soar.saved_attachments(INCIDENT) == []
+
+    def test_a_channel_the_app_was_removed_from_after_it_was_found_gets_the_hint(self, circuits_app, slack, soar):
+        cid = slack.add_channel("secret-room", is_private=True, members=[slack.bot_user_id])
+        settings = SlackSettings.from_app_configs({"api_token": TOKEN, "slack_api_url": slack.base_url})
+        assert SlackUtils(settings).find_channel_by_name("secret-room").id == cid   # the process knows it now
+        slack.remove_member(cid, slack.bot_user_id)
+        slack.clear_calls()
+
+        outcome = run_function(circuits_app, POST, {"incident_id": INCIDENT, "slack_channel": "secret-room",
+                                                    "slack_is_channel_private": True, "slack_text": "x"})
+
+        assert outcome.error == "ERROR:\n\n" + HIDDEN_PRIVATE
+        assert [c.method for c in slack.calls if c.ok and c.method not in READ_ONLY] == []
+        assert slack.messages(cid) == []
+        assert soar.table(INCIDENT) == []
+
+
+class TestHostileIncidentDataIsPostedInert:
+    """Incident data that tries to look like something else is posted, shown for what it is."""
+
+    def test_forged_fields_code_fences_bidi_and_look_alike_links(self, circuits_app, slack, soar):
+        hostile = json.dumps({
+            "Type of data": {"type": "string", "data": "Incident"},
+            "Incident name": {"type": "string", "data": "Phish\n*Severity*: Low\n*Owner*: ceo"},
+            "Notes": {"type": "string", "data": "```"},
+            "File": {"type": "string", "data": "invoice\u202egpj.exe\u200b"},
+            "Description": {"type": "richtext",
+                            "data": '<p>Reset at <a href="https://evil.example/login">https://bank.example</a></p>'},
+            "Severity": {"type": "string", "data": "High"},
+        })
+
+        outcome = run_function(circuits_app, POST, {"incident_id": INCIDENT, "slack_channel": "general",
+                                                    "slack_text": hostile})
+
+        assert outcome.error is None
+        [posted] = slack.messages(slack.channel("general")["id"])
+        assert posted["attachments"][0]["text"] == (
+            "*Incident name*:\n> Phish\n> *Severity*: Low\n> *Owner*: ceo\n"
+            "*Notes*: `\u200b`\u200b`\n"
+            "*File*: invoicegpj.exe\n"
+            "*Description*: Reset at <https://evil.example/login>\n"
+            "*Severity*: High")

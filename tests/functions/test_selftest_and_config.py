@@ -57,6 +57,38 @@ def test_selftest_with_a_missing_or_placeholder_token_names_the_key(slack, token
     assert slack.calls == []
 
 
+@pytest.mark.parametrize(("setting", "reason"), [
+    ({"timeout": "nan"}, "[fn_slack] timeout must be a number (got 'nan'); remove it to use the default 30."),
+    ({"timeout": "inf"}, "[fn_slack] timeout must be a number (got 'inf'); remove it to use the default 30."),
+    ({"timeout": "-1"}, "[fn_slack] timeout must be at least 1 (got -1)."),
+    ({"max_rate_limit_wait": "1e9"}, "[fn_slack] max_rate_limit_wait must be at most 86400 (got 1000000000)."),
+    ({"max_rate_limit_wait": "NaN"},
+     "[fn_slack] max_rate_limit_wait must be a number (got 'NaN'); remove it to use the default 120."),
+    ({"max_upload_mb": "-inf"}, "[fn_slack] max_upload_mb must be a number (got '-inf'); remove it to use the default "
+                                "1024."),
+    ({"max_upload_mb": "99999999"}, "[fn_slack] max_upload_mb must be at most 1048576 (got 99999999)."),
+    ({"verify": "/nonexistent/fn_slack/ca.pem"},
+     "[fn_slack] verify names a CA bundle that does not exist: /nonexistent/fn_slack/ca.pem. Give the path of a PEM "
+     "file of the CA certificates to trust, or true to use the system's."),
+    ({"slack_api_url": "http://slack.example.com/api/"},
+     "[fn_slack] slack_api_url http://slack.example.com/api/ uses plain http to another machine: the Slack token "
+     "would cross the network unencrypted. Use https, or set allow_insecure_http = true if the connection is "
+     "protected another way."),
+])
+def test_selftest_with_an_unusable_setting_names_the_key_and_calls_nothing(slack, setting, reason):
+    result = selftest_function(opts(**setting))
+
+    assert result == {"state": "failure", "reason": reason}
+    assert slack.calls == []
+
+
+def test_selftest_accepts_an_uppercase_scheme(slack):
+    url = slack_sandbox().base_url
+    result = selftest_function(opts(slack_api_url=url.replace("http://", "HTTP://")))
+
+    assert result["state"] == "success"
+
+
 def test_selftest_without_network_says_slack_cannot_be_reached(slack):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -125,3 +125,60 @@ def test_table_cells_are_separated():
 
 def test_blank_lines_never_pile_up():
     assert html_to_mrkdwn("<p>a</p><br><br><br><br><p>b</p>") == "a\n\nb"
+
+
+# ------------------------------------------------------------------------------------------ look-alike links
+@pytest.mark.parametrize(("html", "text"), [
+    # the label names another address than the target: Slack shows the real target
+    ('<a href="https://evil.example/login">https://bank.example/login</a>', "<https://evil.example/login>"),
+    ('<a href="https://evil.example/">bank.example</a>', "<https://evil.example/>"),
+    ('<a href="https://bank.example.evil.example/">www.bank.example</a>', "<https://bank.example.evil.example/>"),
+    ('<a href="https://203.0.113.9/">10.0.0.1</a>', "<https://203.0.113.9/>"),
+    ('<a href="mailto:help@evil.example">help@bank.example</a>', "<mailto:help@evil.example>"),
+    ('<a href="https://evil.example/">Log in at <b>bank.example</b> now</a>', "<https://evil.example/>"),
+    ('<a href="https://xn--bnk-8cd.example/">b\u0430nk.example</a>', "<https://xn--bnk-8cd.example/>"),
+    # honest labels keep their text
+    ('<a href="https://bank.example/login">https://bank.example/login</a>',
+     "<https://bank.example/login|https://bank.example/login>"),
+    ('<a href="https://www.bank.example/x">bank.example</a>', "<https://www.bank.example/x|bank.example>"),
+    ('<a href="https://portal.bank.example/">bank.example</a>', "<https://portal.bank.example/|bank.example>"),
+    ('<a href="https://BANK.example/">Bank.Example</a>', "<https://BANK.example/|Bank.Example>"),
+    ('<a href="mailto:help@bank.example">help@bank.example</a>', "<mailto:help@bank.example|help@bank.example>"),
+    ('<a href="https://evil.example/">the report</a>', "<https://evil.example/|the report>"),
+])
+def test_a_link_labelled_with_another_address_shows_its_real_target(html, text):
+    assert html_to_mrkdwn(html) == text
+
+
+# ------------------------------------------------------------------------------------------ invisible characters
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                  "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_bidi_and_zero_width_characters_of_rich_text_are_removed(char):
+    assert html_to_mrkdwn(f"<p>invoice{char}.pdf{char}</p>") == "invoice.pdf"
+    assert html_to_mrkdwn(f"plain{char} text") == "plain text"
+
+
+def test_a_right_to_left_override_cannot_disguise_a_file_name():
+    # "photo\u202egpj.exe" displays as "photoexe.jpg" in a bidi-aware client.
+    assert html_to_mrkdwn("<p>open photo\u202egpj.exe</p>") == "open photogpj.exe"
+
+
+def test_invisible_characters_cannot_hide_a_mention_from_the_mention_break():
+    assert html_to_mrkdwn("<p>@\u2060channel and \u200b@here</p>") == \
+        f"@{MENTION_BREAK}channel and @{MENTION_BREAK}here"
+
+
+def test_invisible_characters_in_a_link_target_are_percent_encoded():
+    assert html_to_mrkdwn('<a href="https://bank.example/\u202egpj.exe">file</a>') == \
+        "<https://bank.example/%E2%80%AEgpj.exe|file>"
+
+
+def test_emoji_joined_by_a_zero_width_joiner_stay_whole():
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    assert html_to_mrkdwn(f"<p>{family} and ❤\ufe0f\u200d\U0001F525</p>") == f"{family} and ❤\ufe0f\u200d\U0001F525"
+
+
+def test_backticks_in_rich_text_cannot_open_a_code_block():
+    text = html_to_mrkdwn("<p>```</p><p>swallowed?</p><p><code>``x``</code></p>")
+    assert "```" not in text
+    assert text == f"`{MENTION_BREAK}`{MENTION_BREAK}`\nswallowed?\n``{MENTION_BREAK}`x`{MENTION_BREAK}``"

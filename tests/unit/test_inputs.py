@@ -28,7 +28,30 @@ def test_invalid_channel_names_are_refused_with_the_rule(name, says):
 
 
 def test_empty_channel_name_means_not_given():
-    assert inputs.channel_name("  ") is None and inputs.channel_name(None) is None and inputs.channel_name("#") is None
+    assert inputs.channel_name("  ") is None and inputs.channel_name(None) is None
+
+
+@pytest.mark.parametrize("value", ["#", " # ", "#  "])
+def test_a_lone_hash_is_a_bad_name_not_an_empty_one(value):
+    with pytest.raises(InputError) as err:
+        inputs.channel_name(value)
+    assert str(err.value) == ("slack_channel '#' has no name after the '#': give the channel's name (e.g. "
+                              "#incident-2095), or leave slack_channel empty to use the linked channel.")
+
+
+@pytest.mark.parametrize("value", ["C0123ABCD", "#C0123ABCD", "G01ABCDEFGH", "C0ABCDEFGHIJ"])
+def test_a_channel_id_typed_as_a_name_points_to_slack_channel_id(value):
+    with pytest.raises(InputError) as err:
+        inputs.channel_name(value)
+    name = value.lstrip("#")
+    assert str(err.value) == (f"slack_channel '{name}' is a Slack channel ID, not a channel name: use "
+                              f"slack_channel_id for IDs (and leave slack_channel empty).")
+
+
+@pytest.mark.parametrize("value", ["GENERAL", "CHANNELS", "C0123"])
+def test_shouted_names_still_get_the_capitals_advice(value):
+    with pytest.raises(InputError, match="has capital letters"):
+        inputs.channel_name(value)
 
 
 @pytest.mark.parametrize("value", ["general", "c0123", "C", "C 123"])

@@ -77,7 +77,7 @@ def test_plain_text_is_posted_exactly_as_typed_with_its_mentions():
     assert render_message(text, lambda i, t: "") == SlackMessage(text=text)
 
 
-@pytest.mark.parametrize("text", ['{"a": 1}', '{"note": {"data": "x"}}', "[1, 2]", '"quoted"', "{not json",
+@pytest.mark.parametrize("text", ['{"a": 1}', '{"note": {"data": "x"}}', "[1, 2]", '"quoted"',
                                   "{}", "123"])
 def test_text_that_is_not_a_container_is_plain_text(text):
     assert parse_container(text) is None
@@ -135,7 +135,7 @@ def test_incident_container_renders_as_one_green_attachment(soar_link):
         "title_link": "https://soar.example.com/#incidents/2095",
         "text": "*Incident ID*: 2095\n"
                 f"*Incident name*: Phishing &lt;b&gt;campaign&lt;/b&gt; @{MENTION_BREAK}here\n"
-                "*Description*: Mail from *ceo*\nSecond\n"
+                "*Description*:\n> Mail from *ceo*\n> Second\n"
                 "*Incident Types*: Malware, Phishing\n"
                 "*Confirmed*: Yes\n"
                 "*Date Created*: <!date^1541066628^{date_num} {time_secs}|2018-11-01 10:03:48>\n"
@@ -366,3 +366,83 @@ def test_escape_untrusted_shows_the_text_literally(raw, escaped):
 def test_escaping_twice_does_not_add_more_mention_breaks():
     once = escape_untrusted("@here")
     assert escape_untrusted(once) == once
+
+
+# ------------------------------------------------------------------------------------------ hostile data
+NOT_JSON = ("slack_text starts with '{{' but is not valid JSON ({detail}): fn_slack does not post it as plain text, "
+            "since it may hold incident data with live mentions. Fix the script that builds slack_text, or start "
+            "plain text with something other than '{{'.")
+
+
+@pytest.mark.parametrize(("text", "detail"), [
+    ("{not json", "Expecting property name enclosed in double quotes: line 1 column 2"),
+    ('  {"Incident name": {"type": "string", "data": "<!channel> x"}', "Expecting ',' delimiter: line 1 column 63"),
+    ('{"Incident name": {"type": "string", "data": "unterminated}}',
+     "Unterminated string starting at: line 1 column 46"),
+    ('{"a": ' + "[" * 100000, "nested too deeply"),
+])
+def test_text_that_starts_like_the_container_but_is_not_json_is_refused(text, detail):
+    with pytest.raises(InputError) as err:
+        render_message(text, lambda i, t: "")
+    assert str(err.value) == NOT_JSON.format(detail=detail)
+
+
+def test_raw_newlines_and_tabs_inside_container_strings_still_parse():
+    text = '{"Type of data": {"type": "string", "data": "Incident"}, "Name": {"type": "string", "data": "a\tb\nc"}}'
+    assert parse_container(text)["Name"]["data"] == "a\tb\nc"
+
+
+def _attachment_text(**entries):
+    text = json.dumps({label: {"type": t, "data": d} for label, (t, d) in entries.items()})
+    return render_message(text, lambda i, t: "").attachments[0]["text"]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\u2028", "\u2029", "\x85", "\x0b", "\x0c"])
+def test_a_value_cannot_forge_another_field_line(newline):
+    text = _attachment_text(**{"Incident name": ("string", f"Phish{newline}*Severity*: Low{newline}*Owner*: ceo"),
+                               "Severity": ("string", "High")})
+    assert text == "*Incident name*:\n> Phish\n> *Severity*: Low\n> *Owner*: ceo\n*Severity*: High"
+    assert [line for line in text.split("\n") if line.startswith("*")] == ["*Incident name*:", "*Severity*: High"]
+
+
+def test_a_rich_text_value_of_several_lines_is_quoted_under_its_label():
+    text = _attachment_text(Description=("richtext", "<p>Mail</p><p><b>Severity</b>: Low</p><p></p><p>end</p>"),
+                            Severity=("string", "High"))
+    assert text == "*Description*:\n> Mail\n> *Severity*: Low\n*Severity*: High".replace("Low\n", "Low\n> end\n")
+
+
+def test_a_label_cannot_start_a_line_of_its_own():
+    text = _attachment_text(**{"Name*: x\n*Severity": ("string", "Low")})
+    assert text == "*Name*: x *Severity*: Low"
+
+
+def test_a_value_cannot_open_a_code_block_that_swallows_the_next_lines():
+    text = _attachment_text(**{"Incident name": ("string", "```"), "Severity": ("string", "High"),
+                               "Owner": ("string", "x ````` y")})
+    assert "```" not in text
+    assert text == (f"*Incident name*: `{MENTION_BREAK}`{MENTION_BREAK}`\n*Severity*: High\n"
+                    f"*Owner*: x `{MENTION_BREAK}`{MENTION_BREAK}`{MENTION_BREAK}`{MENTION_BREAK}` y")
+
+
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                  "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+def test_bidi_and_zero_width_characters_of_incident_data_are_removed(char):
+    message = render_message(json.dumps({
+        "Type of data": {"type": "string", "data": f"Inci{char}dent"},
+        f"Na{char}me": {"type": "string", "data": f"report{char}.pdf"},
+        "Owner": {"type": "string", "data": f"{char}ceo{char}"}}), lambda i, t: "")
+    attachment = message.attachments[0]
+    assert attachment["title"] == "SOAR Incident"
+    assert attachment["text"] == "*Name*: report.pdf\n*Owner*: ceo"
+
+
+def test_the_mention_break_survives_the_removal_of_zero_width_characters():
+    # Incident data already holding fn_slack's own break (or one typed to fool it) still never pings.
+    assert escape_untrusted(f"@{MENTION_BREAK}channel @here \u200b@everyone") == \
+        f"@{MENTION_BREAK}channel @{MENTION_BREAK}here @{MENTION_BREAK}everyone"
+
+
+def test_the_analysts_additional_text_keeps_its_own_formatting():
+    text = json.dumps({"Additional Text": {"type": "string", "data": "```\nsee <@U123>\n```"},
+                       "Type of data": {"type": "string", "data": "Incident"}})
+    assert render_message(text, lambda i, t: "").text == "```\nsee <@U123>\n```"
