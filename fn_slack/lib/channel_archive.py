@@ -104,6 +104,7 @@ class ChannelArchive:
         template = load_template(self.settings.template_file)
         slack = SlackUtils(self.settings)
         files = SoarFiles(self.rest, request.incident_id, request.task_id)
+        files.check_task()
         with incident_lock(request.incident_id):
             channel = self._channel(slack, request, files.kind)
             if channel.is_archived:
@@ -143,7 +144,15 @@ class ChannelArchive:
         if link is None:
             raise InputError(messages.no_linked_channel_for_archive(kind))
         channel = channel_of_link(slack, link)
-        return slack.channel_info(channel.id) if link.channel_id else channel
+        if not link.channel_id:
+            return channel
+        try:
+            return slack.channel_info(channel.id)
+        except SlackError as err:
+            if err.code != "channel_not_found":
+                raise
+            raise ChannelStateError(messages.linked_channel_gone_for_archive(link.channel_name, link.res_id),
+                                    reason="not_found") from None
 
     def _post_notice(self, slack: SlackUtils, channel: Channel, invocation: Invocation) -> str:
         """Step 2: the notice's ts (a rerun reuses its own notice if nothing came after it)."""
@@ -172,6 +181,10 @@ class ChannelArchive:
                     count = write_export_of(newest, slack, channel, template, out)
                 except ChannelStateError as err:
                     raise ChannelStateError(messages.app_removed_during_export(channel.name), err.reason) from None
+                except SlackError as err:
+                    if err.code not in ("not_in_channel", "channel_not_found"):
+                        raise
+                    raise ChannelStateError(messages.app_removed_during_export(channel.name), err.code) from None
             try:
                 attachment = files.save(path, name)
             except SoarError as err:

@@ -14,6 +14,7 @@ from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import render_message
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.soar_files import SoarFiles
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class MessagePost:
     def __init__(self, settings: SlackSettings, rest_client: object, soar_link: Callable[[int, int | None], str],
                  tables: Callable[[int], ConversationsTable] | None = None) -> None:
         self.settings = settings
+        self.rest = rest_client
         self.soar_link = soar_link
         self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
 
@@ -50,6 +52,7 @@ class MessagePost:
         """Render, decide the channel, post (once: see ``SlackUtils.post_message``), fetch the permalink, link."""
         invocation = invocation or Invocation.fresh()
         post = request.post
+        SoarFiles(self.rest, post.incident_id, post.task_id).check_task()
         message = render_message(post.text, self.soar_link)
         slack = SlackUtils(self.settings)
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
@@ -60,8 +63,10 @@ class MessagePost:
                                     as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices,
                                     key=invocation.key, check_first=invocation.redelivered)
             yield from notices
-            url = slack.permalink(target.channel, ts)
+            url = slack.permalink_if_given(target.channel, ts)
+            if url is None:
+                yield messages.permalink_unavailable(target.channel.name)
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
-            outcome = target.finish(url, ts, user_info)
+            outcome = target.finish(url or "", ts, user_info)
         yield messages.message_posted(outcome.channel.name, post.object_label, outcome.linked)
         yield outcome

@@ -119,6 +119,17 @@ def linked_channel_gone(name: str, res_id: str) -> str:
             f"to post elsewhere.")
 
 
+def linked_channel_gone_for_archive(name: str, res_id: str) -> str:
+    return (f"The Slack app cannot see #{name}, the channel linked in {res_id}: if it is a private channel, invite "
+            f"the app to it (/invite @app in Slack) and run the action again; if it was deleted, there is nothing "
+            f"left to archive.")
+
+
+def permalink_unavailable(channel_name: str) -> str:
+    return (f"The message is in #{channel_name}, but Slack did not give its link; the result and the data table "
+            f"have no link for it.")
+
+
 def channel_created(name: str, channel_type: str) -> str:
     return f"Channel #{name} was created in your workspace ({channel_type.lower()})."
 
@@ -354,6 +365,12 @@ def rate_limit_budget_spent(method: str, max_wait: float) -> str:
 
 def slack_failed_to_answer(method: str, status: int | None) -> str:
     return f"Slack failed to answer {method} (HTTP {status}) after retrying; try again later."
+
+
+def slack_redirected(method: str, status: int, api_url: str) -> str:
+    return (f"{api_url} answered {method} with a redirect (HTTP {status}); fn_slack does not follow redirects, so "
+            f"the token is never sent elsewhere. Set [{SECTION}] slack_api_url to Slack's own address (such as "
+            f"https://slack.com/api/) or fix the proxy that redirects.")
 
 
 def slack_not_reached(api_url: str, method: str, reason: object) -> str:

@@ -268,6 +268,9 @@ class SlackUtils:
         if status == 429 or code in RATE_LIMITED:
             return RateLimitedError(messages.rate_limit_budget_spent(method, self.settings.max_rate_limit_wait),
                                     code="ratelimited", response=response, method=method)
+        if status and 300 <= status < 400:
+            return SlackUnreachableError(messages.slack_redirected(method, status, self.settings.api_url),
+                                         method=method, status=status)
         if (status or 0) >= 500 or (not code and status != 200):
             return SlackUnreachableError(messages.slack_failed_to_answer(method, status), method=method, status=status)
         return SlackError(messages.slack_refused(method, code, data.get("needed")), code=code, response=response,
@@ -563,6 +566,15 @@ class SlackUtils:
         """The message's permalink."""
         return self.call("chat.getPermalink", http_verb="GET", channel=channel.id, message_ts=ts)["permalink"]
 
+    def permalink_if_given(self, channel: Channel, ts: str) -> str | None:
+        """The permalink of a message already posted, or None when Slack does not give it: the post stands
+        (failing here would only make a rerun post it twice)."""
+        try:
+            return self.permalink(channel, ts)
+        except (SlackError, SlackUnreachableError) as err:
+            LOG.warning("No permalink for %s in %s: %s", ts, channel.id, err)
+            return None
+
     # ------------------------------------------------------------------ files
     def upload_file(self, channel: Channel, data: bytes, filename: str, title: str,
                     initial_comment: str | None = None, *, check_first: bool = False) -> UploadedFile:
@@ -602,7 +614,7 @@ class SlackUtils:
             "files.completeUploadExternal", send=complete, landed=landed))
         file_info = (completed.get("files") or [{}])[0]
         share_ts = self._wait_for_share(file_id, channel.id, file_info)
-        permalink = self.permalink(channel, share_ts) if share_ts else file_info.get("permalink", "")
+        permalink = (self.permalink_if_given(channel, share_ts) if share_ts else None) or file_info.get("permalink", "")
         return UploadedFile(id=file_id, name=file_info.get("name") or filename, permalink=permalink,
                             share_ts=share_ts)
 
@@ -743,17 +755,30 @@ def _share_ts(file_info: dict, channel_id: str) -> str | None:
     return None
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the HTTP error it is, never followed."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,  # noqa: PLR0917
+                         newurl: str) -> None:
+        """Refuse: raise the 3xx as an HTTPError."""
+        raise HTTPError(req.full_url, code, f"redirect to another address refused: {msg}", headers, fp)
+
+
 class TokenKeepingWebClient(WebClient):
-    """slack_sdk's WebClient whose token is never sent on after a redirect.
+    """slack_sdk's WebClient that never follows a redirect.
 
     urllib follows a redirect with every header of the first request, so a slack_api_url that redirects (a
-    misconfigured proxy, a hostile or hijacked endpoint) would receive the token at the new address too.
-    Here the Authorization header is an "unredirected" header: urllib sends it to slack_api_url only, and
-    the redirected request arrives without it (Slack answers ``not_authed``)."""
+    misconfigured proxy, a hostile or hijacked endpoint) would receive the token at the new address too. Here
+    a 3xx is an answer like any other: fn_slack reports it and sends nothing on (Slack itself never
+    redirects its Web API)."""
 
     def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
-        authorization = req.get_header("Authorization")
-        if authorization is not None:
-            req.remove_header("Authorization")
-            req.add_unredirected_header("Authorization", authorization)
-        return super()._perform_urllib_http_request_internal(url, req)
+        if not url.lower().startswith(("https://", "http://")):
+            raise SlackClientError(f"Only http(s) URLs are called: {url.split(':', 1)[0]}")
+        handlers: list[urllib.request.BaseHandler] = [_RefuseRedirects(), urllib.request.HTTPSHandler(context=self.ssl)]
+        if self.proxy:
+            handlers.append(urllib.request.ProxyHandler({"http": self.proxy, "https": self.proxy}))
+        # The URL is slack_api_url plus a method name: http(s) only, checked above.
+        resp = urllib.request.build_opener(*handlers).open(req, timeout=self.timeout)  # noqa: S310
+        charset = resp.headers.get_content_charset() or "utf-8"
+        return {"status": resp.code, "headers": resp.headers, "body": resp.read().decode(charset)}

@@ -281,3 +281,32 @@ class TestNothingLost:
                 "slack_channel_id of another channel, or link another channel to archive.") in outcome.error
         assert slack.messages(slack.channel("general")["id"]) == before
         assert soar.saved_attachments(INCIDENT) == []
+
+
+class TestAppLosesTheChannel:
+    def test_the_app_removed_while_the_history_is_exported_says_so_and_nothing_is_archived(self, circuits_app,
+                                                                                           slack, soar):
+        alice = slack.user("alice")["id"]
+        channel_id = slack.add_channel("secret-2095", is_private=True, members=[slack.bot_user_id, alice])
+        parent = slack.add_message(channel_id, alice, "question")
+        slack.add_message(channel_id, alice, "answer", thread_ts=parent)
+        soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "secret-2095",
+                                "slack_db_channel_type": "Private", "slack_db_channel_id": channel_id})
+        slack.faults.add("conversations.replies", "slack_error", error="not_in_channel")
+
+        outcome = archive(circuits_app)
+
+        assert ("The Slack app lost access to #secret-2095 while its history was being exported (it was removed "
+                "from the channel): nothing was saved or archived. Invite the app back (/invite @app in Slack) and "
+                "run the action again.") in outcome.error
+        assert soar.saved_attachments(INCIDENT) == []
+        assert slack.channel("secret-2095")["is_archived"] is False
+
+    def test_a_linked_channel_the_app_cannot_see_is_not_blamed_on_slack_channel_id(self, circuits_app, slack, soar):
+        soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "vanished",
+                                "slack_db_channel_type": "Private", "slack_db_channel_id": "C0GONE12345"})
+
+        outcome = archive(circuits_app)
+
+        assert "The Slack app cannot see #vanished, the channel linked in RES-2095" in outcome.error
+        assert "slack_channel_id" not in outcome.error

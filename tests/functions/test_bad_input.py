@@ -97,6 +97,13 @@ CASES = [
                                                      "slack_channel": "general"},
      "Task 8 belongs to incident 3000, not to incident 2095: check incident_id, task_id, artifact_id and "
      "attachment_id."),
+    ("post for a task of another incident", POST, {"task_id": "OTHER_TASK", "slack_channel": "general",
+                                                   "slack_text": "x"},
+     "Task 8 belongs to incident 3000, not to incident 2095: check incident_id, task_id, artifact_id and "
+     "attachment_id."),
+    ("archive for a task of another incident", ARCHIVE, {"task_id": "OTHER_TASK"},
+     "Task 8 belongs to incident 3000, not to incident 2095: check incident_id, task_id, artifact_id and "
+     "attachment_id."),
     ("artifact with a task of another incident", UPLOAD, {"task_id": "OTHER_TASK", "artifact_id": "LOG_ARTIFACT",
                                                           "slack_channel": "general"},
      "Task 8 belongs to incident 3000, not to incident 2095: check incident_id, task_id, artifact_id and "
