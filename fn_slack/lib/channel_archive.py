@@ -10,11 +10,13 @@ Steps, under the incident's lock:
    channel), noting the newest message or reply it holds.
 4. Save it as ``Slack_channel_<name>_history.txt`` on the task or incident — unless a rerun finds the export
    an earlier run saved after its notice. A failed save leaves the channel as it is.
-5. Archive the channel.
-6. Check that nothing was written after what the saved export holds (a person's message or thread reply, or
-   a post from another process, between the export and the moment the archive took effect; for a reused
-   export, anything after the notice). If something was, export and save the now frozen channel again; if
-   that save fails, unarchive the channel so that nothing is lost, and say so.
+5. Check that nothing was written after what the saved export holds (a person's message or thread reply, or
+   a post from another process; for a reused export, anything after the notice); if something was, export
+   and save again (a channel still changing after a few rounds is not archived now, and the user is told).
+6. Archive the channel, then check once more for anything written in the moment before the archive took
+   effect; if there is, export and save the now frozen channel again. If that save fails, the channel is
+   unarchived (user tokens; Slack does not let bot tokens unarchive) or the user is told to have a workspace
+   admin unarchive it — nothing is lost either way: Slack keeps an archived channel's history.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class ArchiveOutcome:
         }
 
 
+MAX_SAVES_BEFORE_ARCHIVING = 3   # a channel still changing after this many fresh exports is not archived now
+
+
 def export_name(channel: Channel) -> str:
     """The attachment name of a channel's export."""
     return f"Slack_channel_{channel.name}_history.txt"
@@ -126,11 +131,23 @@ class ChannelArchive:
                 attachment, count, holds_up_to = self._export_and_save(slack, channel, template, files, name)
                 yield messages.export_saved(count, channel.name, name, files.kind)
 
+            # Step 5: anything written since what the saved export holds (a person, or another process's post)
+            # is saved before the channel is archived; a channel that keeps changing is left as it is.
+            for _ in range(MAX_SAVES_BEFORE_ARCHIVING):
+                if not slack.written_after(channel, holds_up_to):
+                    break
+                yield messages.written_while_saving(channel.name)
+                attachment, count, holds_up_to = self._export_and_save(slack, channel, template, files, name)
+                yield messages.export_saved(count, channel.name, name, files.kind)
+            else:
+                raise ChannelStateError(messages.channel_keeps_changing(channel.name), reason="busy")
+
+            # Step 6: the moment between that check and the archive taking effect.
             archived = slack.archive(channel)
             if archived and slack.written_after(channel, holds_up_to):
                 yield messages.written_while_archiving(channel.name)
                 attachment, count, _ = self._export_and_save(slack, channel, template, files, name,
-                                                             on_failure=lambda: slack.unarchive(channel))
+                                                             on_failure=lambda: self._undo_archive(slack, channel))
                 yield messages.export_saved(count, channel.name, name, files.kind)
         yield (messages.channel_archived(channel.name) if archived
                else messages.channel_was_already_archived(channel.name))
@@ -153,6 +170,12 @@ class ChannelArchive:
                 raise
             raise ChannelStateError(messages.linked_channel_gone_for_archive(link.channel_name, link.res_id),
                                     reason="not_found") from None
+
+    def _undo_archive(self, slack: SlackUtils, channel: Channel) -> None:
+        """Bring the channel back so a rerun can save it whole; Slack lets only user tokens unarchive."""
+        if not self.settings.token.startswith("xoxp-"):
+            raise SoarError(messages.archived_with_unsaved_messages(channel.name))
+        slack.unarchive(channel)
 
     def _post_notice(self, slack: SlackUtils, channel: Channel, invocation: Invocation) -> str:
         """Step 2: the notice's ts (a rerun reuses its own notice if nothing came after it)."""
@@ -190,7 +213,10 @@ class ChannelArchive:
             except SoarError as err:
                 if on_failure is None:
                     raise SoarError(messages.export_not_saved(str(err), channel.name)) from None
-                on_failure()
+                try:
+                    on_failure()
+                except SoarError as undo:
+                    raise SoarError(f"{err}. {undo}") from None
                 raise SoarError(messages.export_not_saved_unarchived(str(err), channel.name)) from None
         finally:
             os.unlink(path)

@@ -306,6 +306,21 @@ def app_removed_during_export(channel_name: str) -> str:
             f"run the action again.")
 
 
+def written_while_saving(channel_name: str) -> str:
+    return f"Messages were written in #{channel_name} while its history was being saved: saving it again."
+
+
+def channel_keeps_changing(channel_name: str) -> str:
+    return (f"Messages keep arriving in #{channel_name}, so it was not archived; every saved history is kept. Run "
+            f"the action again when the conversation has stopped.")
+
+
+def archived_with_unsaved_messages(channel_name: str) -> str:
+    return (f"#{channel_name} was archived while messages were being written, and the complete history could not be "
+            f"saved. Slack keeps the messages: ask a workspace admin to unarchive #{channel_name} in Slack (Slack does "
+            f"not let the app's bot token do it), then run the action again.")
+
+
 def written_while_archiving(channel_name: str) -> str:
     return (f"Messages were written in #{channel_name} while it was being archived: its complete history is saved "
             f"again.")

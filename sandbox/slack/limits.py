@@ -6,11 +6,13 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 TIER_2, TIER_3, TIER_4, SPECIAL_HIGH = 20, 50, 100, 600
 METHOD_LIMITS: dict[str, int] = {
-    "conversations.create": TIER_2, "conversations.archive": TIER_2, "conversations.list": TIER_2,
+    "conversations.create": TIER_2, "conversations.archive": TIER_2, "conversations.unarchive": TIER_2,
+    "conversations.list": TIER_2,
     "conversations.invite": TIER_3, "conversations.info": TIER_3, "conversations.join": TIER_3,
     "conversations.history": TIER_3, "conversations.replies": TIER_3, "users.lookupByEmail": TIER_3,
     "users.info": TIER_4, "conversations.members": TIER_4, "files.getUploadURLExternal": TIER_4,
@@ -122,6 +124,7 @@ class Fault:
     delay: float
     then: str = "http_status"
     body: str = "json"
+    on_fire: Callable[[], None] | None = None   # a test's hook, run when the fault fires (before a delay)
 
 
 class Faults:
@@ -132,13 +135,15 @@ class Faults:
         self._faults: list[Fault] = []
 
     def add(self, method: str, kind: str, *, times: int = 1, status: int = 500, error: str | None = None,
-            retry_after: float = 1, delay: float = 0, then: str = "http_status", body: str = "json") -> None:
+            retry_after: float = 1, delay: float = 0, then: str = "http_status", body: str = "json",
+            on_fire: Callable[[], None] | None = None) -> None:
         """Script `times` failures of `kind` for `method` ("*" = every method, "upload" = the upload URL).
 
         ``after_commit`` lets the call take effect, then does ``then``: answer ``status`` (``http_status``),
         close the connection (``drop``) or answer normally only after ``delay`` seconds (``timeout``: longer
         than the client waits). ``body="html"`` makes ``http_status`` answers an HTML page, as an edge proxy
-        sends."""
+        sends. ``on_fire`` runs when the fault fires — for a ``delay``, before the sleep, so a test can act
+        while the call is in flight."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
         if times < 1:
@@ -150,7 +155,7 @@ class Faults:
         if kind == "after_commit" and then == "timeout" and delay <= 0:
             raise ValueError("an after_commit timeout needs a delay longer than the client's timeout")
         with self._lock:
-            self._faults.append(Fault(method, kind, times, status, error, retry_after, delay, then, body))
+            self._faults.append(Fault(method, kind, times, status, error, retry_after, delay, then, body, on_fire))
 
     def clear(self) -> None:
         with self._lock:

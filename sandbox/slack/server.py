@@ -567,6 +567,8 @@ class SlackSandbox:
 
     def _apply_fault(self, fault: Any, stamp: _Stamp, method: str, params: dict,  # noqa: PLR0917
                      token: str | None, environ: dict) -> Response | None:
+        if fault.on_fire is not None:
+            fault.on_fire()
         if fault.kind == "delay":
             time.sleep(fault.delay)
             return None

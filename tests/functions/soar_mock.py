@@ -34,6 +34,7 @@ class SoarState:
     rows: dict[int, list[dict]] = field(default_factory=dict)   # incident id -> table rows
     table_imported: bool = True
     fail_attachment_upload: int = 0   # answer HTTP 500 to this many attachment uploads
+    on_attachment_saved: object = None  # a test's hook, called (once) when an attachment upload arrives
     calls: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(100))
@@ -51,6 +52,7 @@ class SoarState:
             self.rows.clear()
             self.table_imported = True
             self.fail_attachment_upload = 0
+            self.on_attachment_saved = None
             self.calls.clear()
 
     # ---- arranging
@@ -232,6 +234,9 @@ class SoarMock(BasicResilientMock):
         if STATE.fail_attachment_upload > 0:
             STATE.fail_attachment_upload -= 1
             return _json(request, {"success": False, "message": "Internal error"}, status=500)
+        hook, STATE.on_attachment_saved = STATE.on_attachment_saved, None
+        if hook is not None:
+            hook()
         name, data = _parse_multipart(request)
         match = re.search(r"/(incidents|tasks)/([0-9]+)/attachments", request.path)
         kind, owner = match.group(1), int(match.group(2))

@@ -1,8 +1,6 @@
 """slack_archive_channel through resilient-circuits, against the Slack sandbox over HTTP (behavior §3.5, §6)."""
 
 import re
-import threading
-import time
 
 import pytest
 from slack_sdk import WebClient
@@ -231,20 +229,11 @@ class TestNothingLost:
         channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("alice")["id"]])
         slack.add_message(channel_id, slack.user("alice")["id"], "first finding")
         link(soar, slack, "inc-2095")
-        # conversations.archive takes a while to take effect; alice writes in that window, after the export was saved.
-        slack.faults.add("conversations.archive", "delay", delay=2.0)
-
-        def write_after_the_save() -> None:
-            deadline = time.monotonic() + 30
-            while not soar.saved_attachments(INCIDENT) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            slack.add_message(channel_id, slack.user("alice")["id"], "wait, one more log line")
-
-        writer = threading.Thread(target=write_after_the_save)
-        writer.start()
+        # Alice writes while conversations.archive is on its way, after the history was saved and checked.
+        slack.faults.add("conversations.archive", "delay", delay=0.5, on_fire=lambda: slack.add_message(
+            channel_id, slack.user("alice")["id"], "wait, one more log line"))
 
         outcome = archive(circuits_app)
-        writer.join()
 
         assert outcome.error is None, outcome.error
         assert slack.channel("inc-2095")["is_archived"] is True
@@ -253,6 +242,39 @@ class TestNothingLost:
         assert outcome.content["attachment_id"] == saved[-1]["id"]
         assert "Messages were written in #inc-2095 while it was being archived: its complete history is saved " \
                "again." in outcome.statuses
+
+    def test_when_the_last_save_fails_after_archiving_the_user_is_told_to_have_it_unarchived(self, circuits_app,
+                                                                                              slack, soar):
+        """Slack does not let a bot token unarchive: the messages stay in Slack and the message says how to
+        get them saved."""
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("alice")["id"]])
+        link(soar, slack, "inc-2095")
+
+        def write_then_break_soar() -> None:
+            slack.add_message(channel_id, slack.user("alice")["id"], "one more thing")
+            soar.fail_attachment_upload = 10
+
+        slack.faults.add("conversations.archive", "delay", delay=0.5, on_fire=write_then_break_soar)
+
+        outcome = archive(circuits_app)
+
+        assert "ask a workspace admin to unarchive #inc-2095" in outcome.error
+        assert slack.channel("inc-2095")["is_archived"] is True
+        assert "one more thing" in [m["text"] for m in slack.messages(channel_id)]
+
+    def test_a_message_written_after_the_export_is_saved_before_archiving(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("alice")["id"]])
+        link(soar, slack, "inc-2095")
+        # Alice writes while the first export is being saved in SOAR.
+        soar.on_attachment_saved = lambda: slack.add_message(channel_id, slack.user("alice")["id"], "late line")
+
+        outcome = archive(circuits_app)
+
+        assert outcome.error is None, outcome.error
+        assert "Messages were written in #inc-2095 while its history was being saved: saving it again." in \
+            outcome.statuses
+        assert "late line" in soar.saved_attachments(INCIDENT)[-1]["data"].decode("utf-8")
+        assert slack.channel("inc-2095")["is_archived"] is True
 
     def test_a_reply_written_between_a_failed_archive_and_the_rerun_is_saved(self, circuits_app, slack, soar):
         channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("bob")["id"]])

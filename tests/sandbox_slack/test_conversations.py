@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from .helpers import slack_error
 
@@ -228,3 +230,35 @@ def test_invite_caps_the_user_list(client, ids):
 def test_members_rejects_bad_cursor(client, ids):
     assert slack_error(client.conversations_members, channel=ids["general"], cursor="eA==")["error"] == \
         "invalid_cursor"
+
+
+def test_unarchive_is_for_user_tokens_only(sb):
+    cid = sb.add_channel("old-room", members=["bot", "alice"], archived=True)
+    bot = WebClient(token=sb.default_token, base_url=sb.base_url)
+    alice = WebClient(token=sb.user_token("alice"), base_url=sb.base_url)
+
+    with pytest.raises(SlackApiError) as refused:
+        bot.conversations_unarchive(channel=cid)
+    assert refused.value.response["error"] == "not_allowed_token_type"
+
+    assert alice.conversations_unarchive(channel=cid)["ok"] is True
+    assert sb.channel(cid)["is_archived"] is False
+    with pytest.raises(SlackApiError) as again:
+        alice.conversations_unarchive(channel=cid)
+    assert again.value.response["error"] == "not_archived"
+
+
+def test_message_metadata_comes_back_only_when_asked_for(sb):
+    bot = WebClient(token=sb.default_token, base_url=sb.base_url)
+    cid = sb.add_channel("meta", members=["bot"])
+    posted = bot.chat_postMessage(channel=cid, text="x", metadata={"event_type": "t", "event_payload": {"k": 1}})
+    assert posted["message"]["metadata"]["event_payload"] == {"k": 1}
+
+    plain = bot.conversations_history(channel=cid, limit=1)["messages"][0]
+    full = bot.conversations_history(channel=cid, limit=1, include_all_metadata=True)["messages"][0]
+
+    assert "metadata" not in plain
+    assert full["metadata"]["event_type"] == "t" and full["metadata"]["event_payload"] == {"k": 1}
+    with pytest.raises(SlackApiError) as bad:
+        bot.chat_postMessage(channel=cid, text="x", metadata={"event_payload": {}})
+    assert bad.value.response["error"] == "invalid_metadata_format"
