@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar
+from fn_slack.lib.soar_rest import call_soar, keep_connections
 
 TABLE = "slack_conversations_db"
 COL_TIME = "slack_db_time"
@@ -49,6 +49,7 @@ class ConversationsTable:
 
     def __init__(self, rest_client: object, incident_id: int) -> None:
         self.rest = rest_client
+        keep_connections(rest_client)
         self.incident_id = int(incident_id)
         self.calls = 0
 

@@ -7,6 +7,7 @@ import ipaddress
 import math
 import os
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,18 +181,34 @@ class SlackSettings:
             verify=_verify(options, verify),
         )
 
-    def ssl_context(self) -> ssl.SSLContext | None:
-        """The TLS context for Slack calls: default verification, a CA bundle, or (if configured) none."""
-        if self.verify is True:
-            return None
-        if self.verify is False:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context for Slack calls: default verification, a CA bundle, or (if configured) none.
+
+        One context per setting for the whole process: Slack calls go over urllib, which opens a connection per
+        call, and a context made per connection would load the CA store every time (milliseconds of CPU per
+        call). A CA bundle changed on disk is read again when the app restarts."""
+        with _TLS_GUARD:
+            context = _TLS_CONTEXTS.get(self.verify)
+            if context is None:
+                context = _TLS_CONTEXTS[self.verify] = _new_tls_context(self.verify)
             return context
-        if os.path.isdir(str(self.verify)):
-            return ssl.create_default_context(capath=str(self.verify))
-        return ssl.create_default_context(cafile=str(self.verify))
+
+
+_TLS_GUARD = threading.Lock()
+_TLS_CONTEXTS: dict[bool | str, ssl.SSLContext] = {}
+
+
+def _new_tls_context(verify: bool | str) -> ssl.SSLContext:
+    if verify is True:
+        return ssl.create_default_context()
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if os.path.isdir(str(verify)):
+        return ssl.create_default_context(capath=str(verify))
+    return ssl.create_default_context(cafile=str(verify))
 
 
 def load_settings(component: object) -> SlackSettings:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError, SoarError
-from fn_slack.lib.soar_rest import call_soar
+from fn_slack.lib.soar_rest import call_soar, keep_connections
 
 MALWARE_SAMPLE = "malware sample"
 # The artifact type id of "Malware Sample" in every SOAR org (a system type; the SOAR sandbox numbers the
@@ -55,6 +55,7 @@ class SoarFiles:
 
     def __init__(self, rest_client: object, incident_id: int, task_id: int | None = None) -> None:
         self.rest = rest_client
+        keep_connections(rest_client)
         self.incident_id = int(incident_id)
         self.task_id = task_id
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -10,6 +11,25 @@ from resilient import BasicHTTPException, SimpleHTTPException
 from fn_slack.lib.errors import FnSlackError
 
 T = TypeVar("T")
+
+# resilient's client keeps 10 HTTPS connections to SOAR; resilient-circuits shares one client between all its
+# workers (num_workers, often 25), so calls beyond ten opened a new TLS connection each time — loading the CA
+# store and handshaking again (most of fn_slack's CPU per call in a profile of scenario 5). Keep enough.
+SOAR_CONNECTIONS = 64
+_pool_guard = threading.Lock()
+
+
+def keep_connections(rest_client: object) -> None:
+    """Let the SOAR client keep ``SOAR_CONNECTIONS`` HTTPS connections for reuse (once per client)."""
+    session = getattr(rest_client, "session", None)
+    if session is None or not hasattr(session, "get_adapter"):
+        return
+    with _pool_guard:
+        adapter = session.get_adapter("https://")
+        if getattr(adapter, "_pool_maxsize", SOAR_CONNECTIONS) >= SOAR_CONNECTIONS:
+            return
+        session.mount("https://", type(adapter)(pool_connections=4, pool_maxsize=SOAR_CONNECTIONS,
+                                                max_retries=adapter.max_retries))
 
 
 def http_status(err: Exception) -> int | None:

@@ -217,3 +217,26 @@ def test_an_upload_host_whose_certificate_does_not_verify_is_not_retried_and_nam
         assert trusting.upload_file(Channel.from_slack(sandbox.channel("files")), b"x", "x.txt", "X").share_ts
     finally:
         sandbox.stop()
+
+
+def test_tls_to_slack_reuses_one_context_instead_of_loading_the_ca_store_per_call(monkeypatch):
+    """urllib opens a connection per Slack call; a context made per connection costs tens of ms of CPU."""
+    import ssl  # noqa: PLC0415
+
+    from sandbox.slack import SlackSandbox  # noqa: PLC0415
+
+    sandbox = SlackSandbox(upload_tls=True).start()
+    try:
+        sandbox.add_channel("files", members=["bot"])
+        settings = SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url, verify=sandbox.upload_ca_file)
+        SlackUtils(settings)    # the process's first call makes the context
+        made = []
+        real = ssl.create_default_context
+        monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: made.append(1) or real(*a, **k))
+
+        for n in range(3):
+            SlackUtils(settings).upload_file(Channel.from_slack(sandbox.channel("files")), b"x", f"{n}.txt", "X")
+
+        assert made == []
+    finally:
+        sandbox.stop()
