@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -17,6 +18,7 @@ from bench.timescale import ScaledRateLimitHandler, scaled_retry_after
 from fn_slack.lib.slack_utils import Channel, SlackUtils
 from sandbox.slack.limits import METHOD_LIMITS
 
+USER_INFO_MEMBERS = 10   # people in the channel whose results.user_info is measured
 LOG = logging.getLogger("bench")
 TEXT = "Phishing campaign: 3 new artifacts were added to the incident."
 KNOWN_USERS = 100
@@ -81,9 +83,7 @@ class Workspace:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        # fn_slack pages conversations.list with limit=1000, which Slack refuses (invalid_limit, "under
-        # 1000"); until that is fixed the benchmark's sandbox keeps the old tolerant limit.
-        self.host = SlackHost(realism={"strict_list_limit": False})
+        self.host = SlackHost()
         LOG.info("seeding %s channels", f"{plan.channels:,}")
         self.channel_ids: list[str] = self.host.seed_channels(plan.channels, "chan", members=["bot"])
         self.names = [f"chan-{i:05d}" for i in range(1, plan.channels + 1)]
@@ -157,6 +157,24 @@ def scenario_1(ws: Workspace, latency: float) -> Iterator[Measurement]:
                       latency_ms=latency)
         yield measure(ws.host, Workload(base_op), ops=plan.post_ops, scenario="1", case=case,
                       strategy="baseline", latency_ms=latency)
+
+    # IBM 2.x's results.user_info ([fn_slack] result_user_info = true) costs conversations.members and one
+    # users.info per member (reused within a call); off by default, when a linked post stays at 2 calls.
+    members = ws.known_emails[:USER_INFO_MEMBERS]
+    for fill in (False, True):
+        incident = ws.new_incident()
+        name = f"user-info-{incident}-{int(latency)}"
+        ws.store.link(incident, name, ws.host.add_channel(name, members=["bot", *members]))
+        config = dataclasses.replace(ws.config, result_user_info=fill)
+
+        def user_info_op(_: int, incident=incident, config=config) -> OpOutcome:
+            table = InMemoryTable(ws.store, incident)
+            ours.post_message(config, table, incident, TEXT)
+            return OpOutcome(soar_calls=table.calls)
+
+        yield measure(ws.host, Workload(user_info_op), ops=plan.post_ops, scenario="1",
+                      case=f"results.user_info {'filled' if fill else 'empty (default)'}, {len(members)} members",
+                      strategy="ours", latency_ms=latency)
 
     # A row the original app wrote holds the name only: the first post finds the channel and fills in its ID.
     cid, name = ws.channel("late")
