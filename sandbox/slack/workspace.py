@@ -11,6 +11,7 @@ import random
 import re
 import string
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,9 @@ class Workspace:
         self.pending_shares: list[tuple[float, dict]] = []
         self.notifications: list[dict] = []
         self.realism = Realism()  # the sandbox replaces it with its own settings
+        # Socket Mode: called (under the sandbox lock) as on_event(kind, channel, message, previous) for
+        # "message", "message_changed" and "message_deleted"; the sandbox sets it after loading the file.
+        self.on_event: Callable[[str, Channel, dict, dict | None], None] | None = None
 
         bot = spec.get("bot", {})
         self.bot_user_id = self.add_user(
@@ -379,6 +383,8 @@ class Workspace:
                 ch.ts_keys.insert(pos, us)
                 ch.messages.insert(pos, msg)
         ch.last_us = max(ch.last_us, us)
+        if self.on_event is not None:
+            self.on_event("message", ch, msg, None)
         return msg
 
     # ----- membership and system messages --------------------------------------------------------------------
@@ -425,13 +431,18 @@ class Workspace:
     # ----- edits, deletions and file modes ---------------------------------------------------------------
     def edit_message(self, ch: Channel, ts: str, text: str, editor: str | None = None) -> dict:
         msg = ch.by_ts[ts]
+        previous = copy.deepcopy(msg)
         msg["text"] = text
         msg["edited"] = {"user": editor or msg.get("user", ""), "ts": ts_str(time.time_ns() // 1000)}
+        if self.on_event is not None:
+            self.on_event("message_changed", ch, msg, previous)
         return msg
 
     def delete_message(self, ch: Channel, ts: str) -> None:
         """Delete as Slack does: a thread parent with replies leaves a tombstone, anything else disappears."""
         msg = ch.by_ts[ts]
+        if self.on_event is not None:
+            self.on_event("message_deleted", ch, copy.deepcopy(msg), None)
         thread_ts = msg.get("thread_ts")
         if thread_ts and thread_ts != ts:  # a reply
             replies = ch.replies.get(thread_ts, [])
