@@ -11,6 +11,7 @@ from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import render_message
+from fn_slack.lib.mirror_soar import MirrorIndex, enable_mirroring
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 
@@ -23,6 +24,7 @@ class MessageRequest:
     mrkdwn: bool | None
     as_user: bool | None
     username: str | None
+    mirror: bool | None = None  # slack_mirror (3.x): Yes turns mirroring of the linked channel on
 
     @classmethod
     def from_inputs(cls, fn_inputs: Any) -> MessageRequest:
@@ -33,7 +35,8 @@ class MessageRequest:
         return cls(post=post,
                    mrkdwn=inputs.flag(getattr(fn_inputs, "slack_mrkdwn", None), "slack_mrkdwn"),
                    as_user=inputs.flag(getattr(fn_inputs, "slack_as_user", None), "slack_as_user"),
-                   username=inputs.text_input(getattr(fn_inputs, "slack_username", None)))
+                   username=inputs.text_input(getattr(fn_inputs, "slack_username", None)),
+                   mirror=inputs.flag(getattr(fn_inputs, "slack_mirror", None), "slack_mirror"))
 
 
 class MessagePost:
@@ -43,6 +46,7 @@ class MessagePost:
                  tables: Callable[[int], ConversationsTable] | None = None) -> None:
         self.settings = settings
         self.soar_link = soar_link
+        self.rest_client = rest_client
         self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
 
     def run(self, request: MessageRequest) -> Iterator[str | PostOutcome]:
@@ -60,5 +64,9 @@ class MessagePost:
             url = slack.permalink(target.channel, ts)
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
             outcome = target.finish(url, ts, user_info)
+        if request.mirror:
+            yield enable_mirroring(self.tables(post.incident_id), MirrorIndex(self.rest_client), post.task_id,
+                                   channel_id=outcome.channel.id, channel_name=outcome.channel.name,
+                                   object_label=post.object_label)
         yield messages.message_posted(outcome.channel.name, post.object_label, outcome.linked)
         yield outcome

@@ -373,3 +373,53 @@ def soar_not_reached_to_save(name: str, error: object) -> str:
 # ---------------------------------------------------------------------------------------------- selftest
 def selftest_connected(team: str, url: str, kind: str, who: str) -> str:
     return f"Connected to Slack workspace '{team}' ({url}) as {kind} '{who}'."
+
+
+# ---------------------------------------------------------------------------------- two-way channels
+def app_token_is_placeholder() -> str:
+    return (f"[{SECTION}] app_token still holds the example value: put your Slack app-level token (xapp-...) "
+            f"there, or comment the line out to keep the Socket Mode listener off.")
+
+
+def app_token_not_app_level() -> str:
+    return (f"[{SECTION}] app_token must be an app-level token (xapp-...), made under Basic Information > "
+            f"App-Level Tokens with the connections:write scope; a bot or user token cannot open Socket Mode.")
+
+
+def listener_off() -> str:
+    return f"Slack Socket Mode listener is off: [{SECTION}] app_token is not set."
+
+
+def listener_started(connection_note: str) -> str:
+    return f"Slack Socket Mode listener started ({connection_note})."
+
+
+def listener_cannot_start(error: object) -> str:
+    return (f"Slack Socket Mode listener could not start: {error}. Slack conversations are not mirrored into "
+            f"SOAR until this is fixed and resilient-circuits is restarted.")
+
+
+def listener_event_failed(key: str, error: object) -> str:
+    return f"Slack event {key} could not be written to SOAR: {error}. Slack will deliver it again."
+
+
+def mirror_note_header(author: str, where: str, when: str, link: str, kind: str) -> str:
+    """The first line of a mirrored note (HTML already escaped by the caller)."""
+    return f"<p><b>Slack</b> · <b>{author}</b> {kind} in {where} at {when} (<a href=\"{link}\">view in Slack</a>)</p>"
+
+
+def mirror_edited(author: str, when: str) -> str:
+    return f"edited the message of {when}; it now reads:"
+
+
+def mirror_deleted(author: str, when: str) -> str:
+    return f"deleted the message of {when}. It read:"
+
+
+def mirror_on(channel: str, label: str) -> str:
+    return f"Messages of people in #{channel} are now written to the {label} as notes."
+
+
+def mirror_needs_link(channel: str, label: str) -> str:
+    return (f"slack_mirror was not applied to #{channel}: it is not the channel linked to the {label}. Only the "
+            f"linked channel is mirrored; post to it (empty slack_channel) with slack_mirror Yes.")

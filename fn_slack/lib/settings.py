@@ -21,6 +21,7 @@ DEFAULT_TIMEOUT = 30
 DEFAULT_MAX_RATE_LIMIT_WAIT = 120
 DEFAULT_MAX_UPLOAD_MB = 1024
 SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
+DEFAULT_EVENT_CLAIM_SECONDS = 30
 
 # Values that the generated app.config and the docs show as examples: never a real token.
 _PLACEHOLDER_MARKERS = ("<", ">", "xoxb-xxxx", "xoxp-xxxx", "your-token", "your_token", "changeme")
@@ -67,6 +68,9 @@ class SlackSettings:
     result_user_info: bool = False
     proxy: str | None = None
     verify: bool | str = True
+    # Two-way channels (Socket Mode): the app-level token (xapp-...); None keeps the listener off.
+    app_token: str | None = field(default=None, repr=False)
+    event_claim_seconds: float = DEFAULT_EVENT_CLAIM_SECONDS
 
     @classmethod
     def from_app_configs(cls, options: Mapping[str, Any] | None, proxies: Mapping[str, str] | None = None,
@@ -111,6 +115,8 @@ class SlackSettings:
             result_user_info=str_to_bool(options.get("result_user_info") or "false"),
             proxy=proxy,
             verify=True if verify is None else verify,
+            app_token=_app_token(options),
+            event_claim_seconds=_number(options, "event_claim_seconds", DEFAULT_EVENT_CLAIM_SECONDS, 1),
         )
 
     def ssl_context(self) -> ssl.SSLContext | None:
@@ -123,6 +129,19 @@ class SlackSettings:
             context.verify_mode = ssl.CERT_NONE
             return context
         return ssl.create_default_context(cafile=str(self.verify))
+
+
+def _app_token(options: Mapping[str, Any]) -> str | None:
+    """``app_token``: unset (or commented out) keeps the Socket Mode listener off; else an ``xapp-`` token."""
+    raw = options.get("app_token")
+    if _is_unset(raw):
+        return None
+    token = str(raw).strip()
+    if _is_placeholder(token) or "xapp-xxxx" in token.lower():
+        raise ConfigError(messages.app_token_is_placeholder())
+    if not token.startswith("xapp-"):
+        raise ConfigError(messages.app_token_not_app_level())
+    return token
 
 
 def load_settings(component: object) -> SlackSettings:

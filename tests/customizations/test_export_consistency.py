@@ -128,8 +128,8 @@ def test_rule_fields_are_activity_fields_read_as_rule_properties():
         assert (field["export_key"], field["prefix"]) == (f"actioninvocation/{name}", "properties")
 
 
-def test_data_table_has_the_six_columns_in_order():
-    (table,) = EXPORT["types"]
+def test_data_table_has_the_seven_columns_in_order():
+    table = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversations_db")
     assert (table["type_name"], table["display_name"], table["uuid"], table["type_id"], table["parent_types"]) \
         == ("slack_conversations_db", "Slack Conversations", "e2036bf3-61ea-4752-8d6f-2b4ea262bb1b", 8,
             ["incident"])
@@ -141,8 +141,9 @@ def test_data_table_has_the_six_columns_in_order():
         ("slack_db_channel_type", "Slack channel type", "text", False),
         ("slack_db_permalink", "Slack URL", "textarea", True),
         ("slack_db_channel_id", "Slack channel ID", "text", False),
+        ("slack_db_mirror", "Mirrored into SOAR", "boolean", False),
     ]
-    assert [c["order"] for c in columns] == list(range(6))
+    assert [c["order"] for c in columns] == list(range(7))
     for name, column in table["fields"].items():
         assert (column["name"], column["export_key"], column["type_id"]) == \
             (name, f"slack_conversations_db/{name}", 1000)
@@ -224,10 +225,20 @@ def test_workflow_is_valid_soar_bpmn(name):
 def test_uuids_and_ids_are_unique():
     uuids = [f["uuid"] for f in EXPORT["fields"]] + [f["uuid"] for f in EXPORT["functions"]] \
         + [w["uuid"] for w in EXPORT["workflows"]] + [a["uuid"] for a in EXPORT["actions"]] \
-        + [c["uuid"] for c in EXPORT["types"][0]["fields"].values()] + [EXPORT["types"][0]["uuid"]]
+        + [c["uuid"] for t in EXPORT["types"] for c in t["fields"].values()] + [t["uuid"] for t in EXPORT["types"]]
     assert len(uuids) == len(set(uuids))
-    field_ids = [f["id"] for f in EXPORT["fields"]] + [c["id"] for c in EXPORT["types"][0]["fields"].values()]
+    field_ids = [f["id"] for f in EXPORT["fields"]] + [c["id"] for t in EXPORT["types"] for c in t["fields"].values()]
     assert len(field_ids) == len(set(field_ids))
+
+
+def test_two_way_channels_add_the_messages_table_and_the_channel_index_field():
+    table = next(t for t in EXPORT["types"] if t["type_name"] == "slack_messages_db")
+    assert table["uuid"] == build_export.stable_uuid("table", "slack_messages_db")
+    assert sorted(table["fields"]) == sorted(["slack_msg_key", "slack_msg_author", "slack_msg_link", "slack_msg_state",
+                                              "slack_msg_note_id", "slack_msg_owner", "slack_msg_claimed"])
+    (index,) = [f for f in EXPORT["fields"] if f["name"] == "slack_mirror_channels"]
+    assert (index["export_key"], index["type_id"], index["prefix"], index["input_type"]) == \
+        ("incident/slack_mirror_channels", 0, "properties", "text")
 
 
 def test_codegen_reload_data_names_every_object_of_the_export():

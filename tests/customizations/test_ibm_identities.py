@@ -24,7 +24,7 @@ FUNCTIONS = {f["name"]: f for f in EXPORT["functions"]}
 RULES = {a["name"]: a for a in EXPORT["actions"]}
 WORKFLOWS = {w["programmatic_name"]: w for w in EXPORT["workflows"]}
 PLAYBOOKS = {p["name"]: p for p in EXPORT["playbooks"]}
-(TABLE,) = EXPORT["types"]
+TABLE = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversations_db")
 CHANNEL_ID_COLUMN_UUID = "24db8240-cb75-5dac-805b-1ecb48520d87"  # ours only; must never change
 SPEC = build_export.ROOT.parent / "shared" / "spec" / "ibm-2.1-identities.md"
 RESILIENT = "{http://resilient.ibm.com/bpmn}"
@@ -100,9 +100,16 @@ def test_data_table_and_ibms_columns_keep_their_identity():
 
 
 def test_the_channel_id_column_is_ours_with_a_stable_uuid_after_ibms_columns():
-    assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == ["slack_db_channel_id"]
+    assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == ["slack_db_channel_id", "slack_db_mirror"]
     column = TABLE["fields"]["slack_db_channel_id"]
     assert (column["uuid"], column["order"]) == (CHANNEL_ID_COLUMN_UUID, len(ibm21.TABLE_COLUMNS))
+
+
+def test_the_mirror_column_is_ours_after_the_channel_id():
+    column = TABLE["fields"]["slack_db_mirror"]
+    assert (column["uuid"], column["order"], column["input_type"]) == \
+        (build_export.stable_uuid("column", "slack_db_mirror"), len(ibm21.TABLE_COLUMNS) + 1, "boolean")
+    assert column["uuid"] not in {c[2] for c in ibm21.TABLE_COLUMNS.values()}
 
 
 @pytest.mark.parametrize("name", sorted(ibm21.PLAYBOOKS))

@@ -88,6 +88,11 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
     "slack_channel_id": ("9846df31-5b76-4299-b12b-17e0c6551791", "text", False,
                          "Slack channel ID (for example C0123456789). When given it wins over "
                          "slack_channel and the data table."),
+    # 3.x, two-way channels: not in IBM's 2.1, so a UUID of our own.
+    "slack_mirror": (stable_uuid("input", "slack_mirror"), "boolean", False,
+                     "Yes: from now on, what people write in this channel (messages, thread replies, files, "
+                     "edits and deletions) becomes notes of the incident or task. Needs the Socket Mode "
+                     "listener ([fn_slack] app_token). Empty or No: the link's setting stays as it is."),
 }
 
 # --- functions (behavior.md §1) ------------------------------------------------------------------------
@@ -99,7 +104,7 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "as the JSON container of the example workflows. Creates the channel and invites people as "
         "needed, and links the channel to the incident or task in the Slack Conversations data table.",
         ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_mrkdwn",
-         "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id"]),
+         "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id", "slack_mirror"]),
     "slack_post_attachment": (
         "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8", "Post attachment to Slack",
         "Upload an incident attachment, a task attachment or an artifact's file to a Slack channel, "
@@ -158,7 +163,32 @@ TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
                            "Link to the first message posted"),
     "slack_db_channel_id": (stable_uuid("column", "slack_db_channel_id"), "Slack channel ID", "text", False, 120,
                             "Slack's ID of the channel, so later posts need no lookup"),
+    "slack_db_mirror": (stable_uuid("column", "slack_db_mirror"), "Mirrored into SOAR", "boolean", False, 90,
+                        "Yes: what people write in the channel becomes notes (set by slack_mirror); empty for "
+                        "links made by 1.x/2.x"),
 }
+
+# --- two-way channels (3.x): the mirrored-messages table and the channel index field --------------------------
+MESSAGES_TABLE_NAME = "slack_messages_db"
+MESSAGES_TABLE_UUID = stable_uuid("table", MESSAGES_TABLE_NAME)
+MESSAGES_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
+    "slack_msg_key": (stable_uuid("column", "slack_msg_key"), "Slack event", "text", False, 220,
+                      "<channel>/<ts>, with /edit/<ts> or /deleted for edits and deletions"),
+    "slack_msg_author": (stable_uuid("column", "slack_msg_author"), "Author", "text", False, 140,
+                         "Who wrote, edited or deleted the message in Slack"),
+    "slack_msg_link": (stable_uuid("column", "slack_msg_link"), "Slack URL", "textarea", True, 80,
+                       "The message in Slack"),
+    "slack_msg_state": (stable_uuid("column", "slack_msg_state"), "State", "text", False, 80,
+                        "claimed: an integration server is writing the note; noted: the note is written"),
+    "slack_msg_note_id": (stable_uuid("column", "slack_msg_note_id"), "Note ID", "number", False, 80,
+                          "The SOAR note written for it"),
+    "slack_msg_owner": (stable_uuid("column", "slack_msg_owner"), "Integration server", "text", False, 140,
+                        "host:process that wrote (or is writing) the note"),
+    "slack_msg_claimed": (stable_uuid("column", "slack_msg_claimed"), "Claimed", "datetimepicker", False, 140,
+                          "When that integration server took the event"),
+}
+MIRROR_INDEX_FIELD = "slack_mirror_channels"
+MIRROR_INDEX_FIELD_UUID = stable_uuid("field", MIRROR_INDEX_FIELD)
 
 # --- rules and workflows (behavior.md §8; identities of IBM 2.1) -------------------------------------------
 @dataclass(frozen=True)
@@ -528,6 +558,23 @@ def build_playbook(name: str, spec: PlaybookSpec, index: int) -> dict[str, Any]:
     }
 
 
+def _table(name: str, table_uuid: str, display_name: str, spec: dict[str, tuple[str, str, str, bool, int, str]],
+           first_id: int) -> dict[str, Any]:
+    columns = {}
+    for order, (col_name, (col_uuid, label, input_type, rich_text, width, tooltip)) in enumerate(spec.items()):
+        column = _field(col_name, export_type=name, type_id=1000, field_id=first_id + order, label=label,
+                        input_type=input_type, field_uuid=col_uuid, tooltip=tooltip, rich_text=rich_text)
+        column.update(order=order, width=width)
+        columns[col_name] = column
+    return {
+        "actions": [], "display_name": display_name, "export_key": name, "fields": columns,
+        "for_actions": False, "for_custom_fields": False, "for_notifications": False,
+        "for_workflows": False, "id": None, "parent_types": ["incident"],
+        "properties": {"can_create": False, "can_destroy": False, "for_who": []}, "scripts": [],
+        "tags": [], "type_id": 8, "type_name": name, "uuid": table_uuid,
+    }
+
+
 def build_export() -> dict[str, Any]:
     """Return the complete export as a JSON-ready dict."""
     fields: list[dict[str, Any]] = []
@@ -540,6 +587,11 @@ def build_export() -> dict[str, Any]:
                              label=label, input_type=input_type, field_uuid=field_uuid,
                              tooltip=tooltip, placeholder=placeholder, prefix="properties"))
     fields.append(INTERNAL_FIELD)
+    fields.append(_field(MIRROR_INDEX_FIELD, export_type="incident", type_id=0, field_id=401,
+                         label="Slack channels mirrored", input_type="text", field_uuid=MIRROR_INDEX_FIELD_UUID,
+                         tooltip="IDs of the Slack channels whose conversation fn_slack writes into this incident "
+                                 "(set by slack_post_message with slack_mirror; fn_slack finds the incident of a "
+                                 "channel by it)", prefix="properties"))
 
     workflows, actions = [], []
     function_backrefs: dict[str, list[dict[str, Any]]] = {name: [] for name in FUNCTIONS}
@@ -580,20 +632,9 @@ def build_export() -> dict[str, Any]:
             "workflows": function_backrefs[name],
         })
 
-    columns = {}
-    for order, (name, (col_uuid, label, input_type, rich_text, width, tooltip)) in enumerate(TABLE_COLUMNS.items()):
-        column = _field(name, export_type=TABLE_NAME, type_id=1000, field_id=301 + order, label=label,
-                        input_type=input_type, field_uuid=col_uuid, tooltip=tooltip,
-                        rich_text=rich_text)
-        column.update(order=order, width=width)
-        columns[name] = column
-    table = {
-        "actions": [], "display_name": "Slack Conversations", "export_key": TABLE_NAME, "fields": columns,
-        "for_actions": False, "for_custom_fields": False, "for_notifications": False,
-        "for_workflows": False, "id": None, "parent_types": ["incident"],
-        "properties": {"can_create": False, "can_destroy": False, "for_who": []}, "scripts": [],
-        "tags": [], "type_id": 8, "type_name": TABLE_NAME, "uuid": TABLE_UUID,
-    }
+    table = _table(TABLE_NAME, TABLE_UUID, "Slack Conversations", TABLE_COLUMNS, 301)
+    messages_table = _table(MESSAGES_TABLE_NAME, MESSAGES_TABLE_UUID, "Slack Messages", MESSAGES_TABLE_COLUMNS,
+                            351)
 
     return {
         "action_order": [], "actions": actions, "apps": [], "automatic_tasks": [],
@@ -603,7 +644,7 @@ def build_export() -> dict[str, Any]:
         "layouts": [], "locale": None, "message_destinations": [DESTINATION], "notifications": None,
         "overrides": None, "phases": [], "playbooks": playbooks, "regulators": None, "roles": [], "scripts": [],
         "server_version": SERVER_VERSION, "tags": [], "task_order": [], "timeframes": None,
-        "types": [table], "workflows": workflows, "workspaces": [],
+        "types": [table, messages_table], "workflows": workflows, "workspaces": [],
     }
 
 

@@ -1,0 +1,240 @@
+"""Two-way channels through real `resilient-circuits run` processes: the Socket Mode listener starts with the
+app, people's messages in a mirrored channel become incident notes, hostile text arrives inert, and with two
+processes (one of them killed in the middle of an event) each Slack event is written to SOAR exactly once."""
+
+from __future__ import annotations
+
+import collections
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from slack_sdk import WebClient
+
+from sandbox.slack.socket_mode import APP_TOKEN
+from sandbox.soar.circuits import run_cli, write_app_config
+from tools.customizations import build_export
+
+from .conftest import Stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.e2e
+
+POST_INCIDENT = "Example: Post Incident to Slack"
+KEYS = {"run-a": ("mirror-key-a", "mirror-secret-a"), "run-b": ("mirror-key-b", "mirror-secret-b")}
+ALLOWED_TAGS = {"div", "p", "b", "i", "s", "code", "pre", "blockquote", "br", "a", "small"}
+
+
+def mirroring_export() -> dict:
+    """fn_slack's export with one line added to the Post Incident workflow's pre-processing script, as an
+    administrator turns two-way channels on for a workflow: ``inputs.slack_mirror = True``."""
+    original = build_export.read_script
+
+    def patched(workflow: str, kind: str) -> str:
+        text = original(workflow, kind)
+        if workflow == "example_post_incident_to_slack" and kind == "pre":
+            text += "\n# Two-way channel: what people write in the linked channel becomes incident notes.\n" \
+                    "inputs.slack_mirror = True\n"
+        return text
+
+    build_export.read_script = patched
+    try:
+        return build_export.build_export()
+    finally:
+        build_export.read_script = original
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory(prefix="fn-slack-two-way-") as tmp:
+        stack = start_stack(Path(tmp))
+        try:
+            result = run_cli(stack.config, "customize", "-y", "-l", "fn_slack")
+            assert result.returncode == 0, result.output
+            stack.soar.state.install(mirroring_export())
+            for key in KEYS.values():
+                stack.soar.add_api_key(*key)
+            yield stack
+        finally:
+            stop_stack(stack)
+
+
+def _config(stack: Stack, name: str) -> Path:
+    return write_app_config(stack.workdir, stack.soar, stack.slack.base_url, name=f"{name}.config",
+                            api_key=KEYS[name], num_workers=5,
+                            fn_slack={"app_token": APP_TOKEN, "event_claim_seconds": "4"})
+
+
+def _runs(stack: Stack, names: list[str]) -> dict[str, object]:
+    """The named run processes, started (or kept) with the listener connected; others stopped."""
+    live = {p.name: p for p in stack.processes if p.running()}
+    for name, process in live.items():
+        if name not in names:
+            process.stop()
+    started = {}
+    for name in names:
+        started[name] = live.get(name) or stack.start_run(name, config=_config(stack, name), consumers=len(started) + 1)
+    assert stack.slack.socket_mode.wait_for_connections(len(names), timeout=60), stack.logs()
+    # a connection the killed process held is gone; the survivors' connections remain
+    return started
+
+
+def _open_incident_channel(stack: Stack, title: str) -> tuple[dict, str]:
+    incident = stack.soar.create_incident(title)
+    channel = f"two-way-{incident['id']}"
+    result = stack.driver.click(POST_INCIDENT, incident_id=incident["id"],
+                                properties={"rule_slack_channel": channel, "rule_slack_is_channel_private": False,
+                                            "rule_slack_participant_emails": "alice@example.com, bob@example.com",
+                                            "rule_slack_text": "Two-way"})
+    assert result.completed, result.report() + stack.logs()
+    assert any("are now written to the incident" in m for m in result.status_messages), \
+        result.status_messages
+    return incident, stack.slack.channel(channel)["id"]
+
+
+def _person(stack: Stack, name: str) -> WebClient:
+    return WebClient(token=stack.slack.user_token(name), base_url=stack.slack.base_url)
+
+
+def _mirrored(stack: Stack, incident_id: int) -> list[dict]:
+    return [n for n in stack.soar.state.notes_of(incident_id) if "slack-event " in n["text"]]
+
+
+def _settled(stack: Stack, incident_id: int, count: int) -> bool:
+    """``count`` mirrored notes, each event's row marked noted and no envelope in flight."""
+    rows = stack.soar.state.rows_of(incident_id, "slack_messages_db")
+    return (len(_mirrored(stack, incident_id)) >= count and len(rows) >= count
+            and all(r["slack_msg_state"] == "noted" for r in rows) and not stack.slack.socket_mode.in_flight())
+
+
+def _wait(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_listener_starts_with_run_and_replies_become_notes(stack):
+    runs = _runs(stack, ["run-a"])
+    assert runs["run-a"].wait_for_log("Slack Socket Mode listener started", timeout=30), stack.logs()
+    incident, channel = _open_incident_channel(stack, "Replies become notes")
+    root = stack.slack.messages(channel)[-1]
+    alice, bob = _person(stack, "alice"), _person(stack, "bob")
+
+    alice.chat_postMessage(channel=channel, text="I isolated *host-17* — see <https://wiki.example.com/ir|runbook>")
+    bob.chat_postMessage(channel=channel, thread_ts=root["ts"], text="Confirmed, the hash matches")
+    edited = alice.chat_postMessage(channel=channel, text="first draft")["ts"]
+    alice.chat_update(channel=channel, ts=edited, text="final wording")
+    alice.chat_delete(channel=channel, ts=edited)
+
+    assert _wait(lambda: _settled(stack, incident["id"], 5)), \
+        [n["text"] for n in _mirrored(stack, incident["id"])] + [stack.logs()]
+    notes = [n["text"] for n in _mirrored(stack, incident["id"])]
+    by_kind = {k: [n for n in notes if k in n] for k in ("wrote", "replied in a thread", "edited a message",
+                                                         "deleted a message")}
+    assert len(by_kind["wrote"]) == 2 and len(by_kind["replied in a thread"]) == 1
+    first = next(n for n in by_kind["wrote"] if "host-17" in n)
+    assert "<b>Alice</b>" in first and "<b>host-17</b>" in first
+    assert '<a href="https://wiki.example.com/ir">runbook</a>' in first
+    assert f"#two-way-{incident['id']}" in first
+    assert "Bob" in by_kind["replied in a thread"][0] and "the hash matches" in by_kind["replied in a thread"][0]
+    assert "final wording" in by_kind["edited a message"][0] and "first draft" in by_kind["edited a message"][0]
+    assert "final wording" in by_kind["deleted a message"][0]
+    # fn_slack's own post (the incident container) and Slack's join messages are not mirrored
+    assert not any("Two-way" in n for n in notes)
+    rows = stack.soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert len(rows) == 5 and {r["slack_msg_state"] for r in rows} == {"noted"}
+    [link] = stack.soar.state.rows_of(incident["id"])
+    assert link["slack_db_mirror"] is True
+    assert stack.soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == channel
+
+
+def test_a_channel_without_mirroring_stays_one_way(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("One-way")
+    name = f"one-way-{incident['id']}"
+    result = stack.driver.click("Example: Post Task to Slack", incident_id=incident["id"],
+                                task_id=stack.soar.create_task(incident["id"], "Contain")["id"],
+                                properties={"rule_slack_channel": name, "rule_slack_is_channel_private": False,
+                                            "rule_slack_participant_emails": "alice@example.com"})
+    assert result.completed, result.report()
+    channel = stack.slack.channel(name)["id"]
+    envelope_count = len(stack.slack.socket_mode.published)
+    _person(stack, "alice").chat_postMessage(channel=channel, text="not for SOAR")
+    assert _wait(lambda: len(stack.slack.socket_mode.acked) > envelope_count and not
+                 stack.slack.socket_mode.in_flight())
+    time.sleep(1)
+    assert not _mirrored(stack, incident["id"])
+    assert stack.soar.state.rows_of(incident["id"], "slack_messages_db") == []
+
+
+def test_hostile_slack_text_arrives_inert(stack):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Hostile text")
+    hostile = [
+        "<script>alert(document.cookie)</script>",
+        '<img src=x onerror="alert(1)">',
+        "<a href=\"javascript:alert(1)\">click</a> and <javascript:alert(2)|also click>",
+        "{{7*7}} ${7*7} [b]bold[/b] <div style=\"position:fixed\">overlay</div>",
+        '"><svg/onload=alert(3)> &amp;lt;b&amp;gt;',
+    ]
+    alice = _person(stack, "alice")
+    for text in hostile:
+        alice.chat_postMessage(channel=channel, text=text)
+    assert _wait(lambda: _settled(stack, incident["id"], len(hostile))), stack.logs()
+    for note in _mirrored(stack, incident["id"]):
+        soup = BeautifulSoup(note["text"], "html.parser")
+        tags = {t.name for t in soup.find_all(True)}
+        assert tags <= ALLOWED_TAGS, (tags, note["text"])
+        for tag in soup.find_all(True):
+            assert set(tag.attrs) <= {"href"}, note["text"]
+            if tag.name == "a":
+                assert tag["href"].startswith("https://"), note["text"]
+    texts = " ".join(BeautifulSoup(n["text"], "html.parser").get_text() for n in _mirrored(stack, incident["id"]))
+    assert "<script>alert(document.cookie)</script>" in texts  # shown as text, not run
+    assert "{{7*7}}" in texts and "[b]bold[/b]" in texts
+
+
+def test_two_processes_write_each_event_once(stack):
+    _runs(stack, ["run-a", "run-b"])
+    incident, channel = _open_incident_channel(stack, "Two processes")
+    people = [_person(stack, "alice"), _person(stack, "bob")]
+    first_delivery = len(stack.slack.socket_mode.deliveries)
+    for i in range(40):
+        people[i % 2].chat_postMessage(channel=channel, text=f"update {i}")
+    assert _wait(lambda: _settled(stack, incident["id"], 40), timeout=120), stack.logs()
+    time.sleep(2)  # anything written twice would show up now
+    notes = _mirrored(stack, incident["id"])
+    keys = collections.Counter(re.search(r"slack-event (\S+)<", n["text"]).group(1) for n in notes)
+    assert len(notes) == 40 and set(keys.values()) == {1}
+    connections = {d.connection for d in stack.slack.socket_mode.deliveries[first_delivery:]}
+    assert len(connections) == 2, "Slack spread the envelopes over both processes' connections"
+
+
+def test_a_process_killed_mid_event_leaves_one_note(stack):
+    runs = _runs(stack, ["run-a", "run-b"])
+    incident, channel = _open_incident_channel(stack, "Killed mid-event")
+    hold = stack.soar.state.hold("POST", rf"/incidents/{incident['id']}/comments$")
+    _person(stack, "alice").chat_postMessage(channel=channel, text="written while a process dies")
+    assert hold.arrived.wait(30), stack.logs()
+    [caller] = hold.callers
+    victim = next(name for name, key in KEYS.items() if key[0] == caller)
+    [envelope_id] = stack.slack.socket_mode.in_flight()
+    runs[victim].kill()
+    hold.release()  # the dead process's note reaches SOAR after all, but it never marks its claim
+
+    redelivered = stack.slack.socket_mode.wait_delivered(envelope_id, attempt=1, timeout=30)
+    assert redelivered is not None and redelivered.retry_attempt >= 1
+    assert stack.slack.socket_mode.wait_acked(envelope_id, timeout=60), stack.logs()
+    time.sleep(1)
+    notes = _mirrored(stack, incident["id"])
+    assert len(notes) == 1, [n["text"] for n in notes]
+    [row] = stack.soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert row["slack_msg_state"] == "noted" and row["slack_msg_note_id"] == notes[0]["id"]
+    survivor = next(name for name in KEYS if name != victim)
+    assert str(runs[survivor].pid) in row["slack_msg_owner"], "the survivor took the claim over"
