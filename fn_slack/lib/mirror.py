@@ -17,11 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from resilient_lib import RequestsCommon
+
 from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import ConversationsTable, target_of
+from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes, owner_name
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
-from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.socket_listener import SocketListener
 
@@ -297,6 +300,23 @@ class MirrorService:
         self.mirror = EventMirror(settings, rest_client)
         self.listener = SocketListener(settings, self._handle,
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)))
+
+    @classmethod
+    def from_opts(cls, opts: dict, rest_client: Callable[[], object]) -> MirrorService | None:
+        """The service for this process's app.config, or None (logged) when app_token is unset or unusable."""
+        log = logging.getLogger(PACKAGE)
+        options = opts.get(PACKAGE, {}) or {}
+        try:
+            rc = RequestsCommon(opts, options)
+            settings = SlackSettings.from_app_configs(options, rc.get_proxies(), rc.get_verify())
+        except ConfigError as err:
+            if options.get("app_token"):
+                log.error(messages.listener_cannot_start(err))
+            return None
+        if not settings.app_token:
+            log.info(messages.listener_off())
+            return None
+        return cls(settings, rest_client(), log)
 
     def _handle(self, kind: str, payload: dict, facts: dict) -> None:
         try:

@@ -30,7 +30,7 @@ from resilient import BasicHTTPException, Patch, PatchConflictException, SimpleH
 from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, http_status
+from fn_slack.lib.soar_rest import call_soar, http_status, short
 
 INDEX_FIELD = "slack_mirror_channels"
 TABLE = "slack_messages_db"
@@ -87,11 +87,12 @@ class MirrorIndex:
             patch = Patch(incident)
             patch.add_value(f"properties.{INDEX_FIELD}", " ".join([*ids, channel_id]))
             try:
-                call_soar(lambda p=patch: self.rest.patch(f"/incidents/{incident_id}", p),
-                          refused=_refused(f"update incident {incident_id}"))
+                self.rest.patch(f"/incidents/{incident_id}", patch)
                 return
             except PatchConflictException:
-                continue
+                continue  # another link of this incident changed the field first: read it again
+            except (BasicHTTPException, SimpleHTTPException) as err:
+                raise _refused(f"update incident {incident_id}")(http_status(err), short(err)) from None
         raise SoarError(f"SOAR kept refusing to update incident {incident_id}: it changed under every attempt")
 
 

@@ -56,3 +56,26 @@ def test_proxy_is_chosen_by_the_api_scheme():
 def test_verify_false_gives_an_unverified_context():
     context = SlackSettings.from_app_configs({"api_token": "xoxb-1"}, verify=False).ssl_context()
     assert context is not None and context.check_hostname is False
+
+
+@pytest.mark.parametrize("value", [None, "", "$SLACK_APP_TOKEN", "^slack_app_token"])
+def test_without_an_app_token_the_listener_is_off(value):
+    assert settings(app_token=value).app_token is None
+
+
+def test_an_app_token_is_kept_out_of_repr():
+    s = settings(app_token="xapp-1-A1-123-abc")
+    assert s.app_token == "xapp-1-A1-123-abc" and "xapp-1-A1" not in repr(s)
+
+
+@pytest.mark.parametrize(("value", "says"), [("xoxb-1-bot", "must be an app-level token"),
+                                             ("xapp-xxxx-your-token", "still holds the example value")])
+def test_a_wrong_app_token_is_named(value, says):
+    with pytest.raises(ConfigError, match=rf"\[fn_slack\] app_token {says}"):
+        settings(app_token=value)
+
+
+def test_event_claim_seconds_defaults_to_thirty_and_must_be_at_least_one():
+    assert settings().event_claim_seconds == 30
+    with pytest.raises(ConfigError, match="event_claim_seconds"):
+        settings(event_claim_seconds="0")
