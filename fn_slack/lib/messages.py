@@ -423,3 +423,70 @@ def mirror_on(channel: str, label: str) -> str:
 def mirror_needs_link(channel: str, label: str) -> str:
     return (f"slack_mirror was not applied to #{channel}: it is not the channel linked to the {label}. Only the "
             f"linked channel is mirrored; post to it (empty slack_channel) with slack_mirror Yes.")
+
+
+# ---------------------------------------------------------------------------------- slack_ask_question
+def question_missing() -> str:
+    return "slack_question is empty: give the question to ask."
+
+
+def question_too_long(limit: int) -> str:
+    return f"slack_question is longer than {limit} characters (Slack's limit for one message section)."
+
+
+def question_needs_options() -> str:
+    return ("slack_question_options is empty: give the answers as buttons (one per line, or separated by |), "
+            "or set slack_question_free_text to Yes.")
+
+
+def question_too_many_options(limit: int) -> str:
+    return f"slack_question_options has more than {limit} answers; give at most {limit}."
+
+
+def question_option_too_long(limit: int) -> str:
+    return f"An answer in slack_question_options is longer than {limit} characters (Slack's limit for a button)."
+
+
+def question_direct_needs_people() -> str:
+    return "slack_question_direct is Yes but slack_participant_emails is empty: say whom to ask."
+
+
+def question_bad_expiry(value: object) -> str:
+    return f"slack_question_expiry_minutes must be a number of minutes, at least 1 (got {value!r})."
+
+
+def question_people_unknown(emails: list[str]) -> str:
+    return f"Not asked: no Slack member has the e-mail {', '.join(emails)}."
+
+
+def question_asked(question_id: str, channel: str, people: int) -> str:
+    who = f"{people} person(s) may answer" if people else "anyone in the conversation may answer"
+    return f"Question {question_id} asked in {channel}; {who}. The answer will be written to SOAR."
+
+
+def question_unknown() -> str:
+    return "This question is no longer known to SOAR; your answer was not recorded."
+
+
+def question_already_answered(by: str, answer: str) -> str:
+    return f"This question was already answered by {by}: {answer}. Your answer was not recorded."
+
+
+def question_expired(when: str) -> str:
+    return f"This question expired at {when}; your answer was not recorded."
+
+
+def question_expired_text(question: str) -> str:
+    return f"Expired: {question}"
+
+
+def question_not_yours(allowed: list[str]) -> str:
+    return "Only " + ", ".join(f"<@{uid}>" for uid in allowed) + " may answer this question."
+
+
+def question_unknown_option() -> str:
+    return "That answer is not one of the question's options; it was not recorded."
+
+
+def question_answered_text(question: str, answer: str) -> str:
+    return f"{question} — answered: {answer}"

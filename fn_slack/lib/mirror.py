@@ -24,6 +24,7 @@ from fn_slack.lib.conversations_table import ConversationsTable, target_of
 from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes, owner_name
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
+from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.socket_listener import SocketListener
@@ -300,6 +301,8 @@ class MirrorService:
         self.mirror = EventMirror(settings, rest_client)
         self.listener = SocketListener(settings, self._handle,
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)))
+        self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
+                                       bot_user=lambda: self.mirror.identity().get("user_id"))
 
     @classmethod
     def from_opts(cls, opts: dict, rest_client: Callable[[], object]) -> MirrorService | None:
@@ -320,6 +323,12 @@ class MirrorService:
 
     def _handle(self, kind: str, payload: dict, facts: dict) -> None:
         try:
+            if kind == "interactive":
+                self.answers.on_interactive(payload)
+                return
+            event = payload.get("event") or {}
+            if kind == "events_api" and event.get("type") == "message" and event.get("parent_user_id"):
+                self.answers.on_thread_reply(event)
             self.mirror.handle(kind, payload, facts)
         except Exception as err:
             event = payload.get("event") or {}

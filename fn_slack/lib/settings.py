@@ -22,6 +22,7 @@ DEFAULT_MAX_RATE_LIMIT_WAIT = 120
 DEFAULT_MAX_UPLOAD_MB = 1024
 SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 DEFAULT_EVENT_CLAIM_SECONDS = 30
+DEFAULT_QUESTION_EXPIRY_MINUTES = 1440
 
 # Values that the generated app.config and the docs show as examples: never a real token.
 _PLACEHOLDER_MARKERS = ("<", ">", "xoxb-xxxx", "xoxp-xxxx", "your-token", "your_token", "changeme")
@@ -71,6 +72,7 @@ class SlackSettings:
     # Two-way channels (Socket Mode): the app-level token (xapp-...); None keeps the listener off.
     app_token: str | None = field(default=None, repr=False)
     event_claim_seconds: float = DEFAULT_EVENT_CLAIM_SECONDS
+    question_expiry_minutes: float = DEFAULT_QUESTION_EXPIRY_MINUTES
 
     @classmethod
     def from_app_configs(cls, options: Mapping[str, Any] | None, proxies: Mapping[str, str] | None = None,
@@ -117,6 +119,7 @@ class SlackSettings:
             verify=True if verify is None else verify,
             app_token=_app_token(options),
             event_claim_seconds=_number(options, "event_claim_seconds", DEFAULT_EVENT_CLAIM_SECONDS, 1),
+            question_expiry_minutes=_number(options, "question_expiry_minutes", DEFAULT_QUESTION_EXPIRY_MINUTES, 1),
         )
 
     def ssl_context(self) -> ssl.SSLContext | None:

@@ -424,14 +424,21 @@ class SlackUtils:
     # ------------------------------------------------------------------ messages
     def post_message(self, channel: Channel, text: str, *, attachments: list[dict] | None = None,
                      username: str | None = None, as_user: bool = False, mrkdwn: bool = True,
-                     notices: list[str] | None = None) -> str:
+                     notices: list[str] | None = None, blocks: list[dict] | None = None,
+                     thread_ts: str | None = None) -> str:
         """Post to the channel and return the message ``ts``.
 
-        A username override that the app's scopes do not allow is dropped (and said in ``notices``)."""
+        A username override that the app's scopes do not allow is dropped (and said in ``notices``).
+        ``blocks`` (Block Kit; ``text`` is then the notification fallback) and ``thread_ts`` (a reply in that
+        message's thread) are optional."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
         if attachments:
             payload["attachments"] = attachments
+        if blocks:
+            payload["blocks"] = blocks
+        if thread_ts:
+            payload["thread_ts"] = thread_ts
         if as_user:
             if self.settings.token.startswith("xoxp-"):
                 payload["as_user"] = True
@@ -450,6 +457,23 @@ class SlackUtils:
                 raise
 
         return self._with_membership(channel, send)["ts"]
+
+    def open_conversation(self, user_ids: list[str]) -> Channel:
+        """The direct message (one person) or group DM (several) of the app with these people."""
+        data = self.call("conversations.open", json={"users": ",".join(user_ids)})
+        info = dict(data.get("channel") or {})
+        return Channel(id=info["id"], name=info.get("name") or ("dm-" + "-".join(user_ids)), is_private=True)
+
+    def thread_parent(self, channel_id: str, thread_ts: str) -> dict | None:
+        """The message that starts a thread (None when it is gone or not visible)."""
+        try:
+            data = self.call("conversations.replies", http_verb="GET", channel=channel_id, ts=thread_ts, limit=1)
+        except SlackError as err:
+            if err.code in ("thread_not_found", "message_not_found", "channel_not_found", "not_in_channel"):
+                return None
+            raise
+        found = data.get("messages") or []
+        return dict(found[0]) if found else None
 
     def permalink(self, channel: Channel, ts: str) -> str:
         """The message's permalink."""

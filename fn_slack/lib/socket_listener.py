@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.webhook import WebhookClient
 
 from fn_slack.lib.settings import SlackSettings
 
@@ -71,6 +72,17 @@ class SocketListener:
     def close(self) -> None:
         self._stop.set()
         self.client.close()
+
+    def respond(self, response_url: str, body: dict) -> bool:
+        """Answer an interaction through its ``response_url`` (replace the message, or tell the clicker
+        alone with ``response_type: ephemeral``); False when Slack refused it (say, the URL expired)."""
+        client = WebhookClient(response_url, timeout=self.settings.timeout, ssl=self.settings.ssl_context(),
+                               proxy=self.settings.proxy, logger=SDK_LOG)
+        try:
+            return client.send_dict(body).status_code == 200
+        except OSError as err:
+            LOG.warning("Slack response URL not reached: %s", err)
+            return False
 
     def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
         facts = {"envelope_id": request.envelope_id, "retry_attempt": request.retry_attempt or 0,

@@ -27,6 +27,13 @@ username = SOAR
 # Fill results.user_info of the post functions ("<name>: <email>" of the channel's people, as IBM's 2.x did);
 # costs one Slack call per member the first time. Default false: an empty list.
 #result_user_info = false
+# Two-way channels (Socket Mode): the app-level token (xapp-..., scope connections:write) of the same Slack
+# app. Unset: no listener, nothing changes. See the user guide, section 12.
+#app_token = $SLACK_APP_TOKEN
+# Seconds another integration server waits before taking over a Slack event whose writer went silent
+#event_claim_seconds = 30
+# Minutes until a slack_ask_question question expires when the function gives no expiry
+#question_expiry_minutes = 1440
 # Proxies for Slack calls (default: [integrations] section, then the environment)
 #http_proxy = http://proxy:3128
 #https_proxy = http://proxy:3128

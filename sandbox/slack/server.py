@@ -246,6 +246,12 @@ class SlackSandbox:
             return [dict(n) for n in self._ws.notifications]
 
     @property
+    def ephemerals(self) -> list[dict]:
+        """chat.postEphemeral messages: {"channel", "user", "text", "thread_ts", "ts"} (never in history)."""
+        with self._lock:
+            return [dict(e) for e in self._ws.ephemerals]
+
+    @property
     def bot_user_id(self) -> str:
         return self._ws.bot_user_id
 
@@ -575,7 +581,7 @@ class SlackSandbox:
         ws = self._ws
         if ws.bot_user_id not in ch.members:
             return
-        channel_type = "im" if getattr(ch, "is_im", False) else ("group" if ch.is_private else "channel")
+        channel_type = "im" if ch.is_im else "mpim" if ch.is_mpim else "group" if ch.is_private else "channel"
         now_ts = ts_str(time.time_ns() // 1000)
         if kind == "message":
             event = {**api.copy_message(msg), "channel": ch.id, "event_ts": msg["ts"], "channel_type": channel_type}

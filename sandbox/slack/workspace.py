@@ -24,6 +24,8 @@ DEFAULT_BOT_SCOPES = (
     "channels:read", "groups:read", "channels:manage", "groups:write", "chat:write", "chat:write.public",
     "chat:write.customize", "users:read", "users:read.email", "files:write", "files:read",
     "channels:history", "groups:history", "channels:join",
+    # two-way channels: questions in direct messages, and replies there
+    "im:write", "mpim:write", "im:history",
 )
 DEFAULT_USERS = (
     ("alice", "alice@example.com", "Alice Adams", "Alice"),
@@ -155,6 +157,8 @@ class Channel:
     restrictions: dict[str, str] = field(default_factory=dict)
     shared_team_ids: list[str] = field(default_factory=list)  # other teams in a Slack Connect channel
     previous_names: list[str] = field(default_factory=list)
+    is_im: bool = False  # a direct message (conversations.open): private, unnamed, not in conversations.list
+    is_mpim: bool = False
 
 
 @dataclass(eq=False)
@@ -203,6 +207,7 @@ class Workspace:
         self.files: dict[str, FileRec] = {}
         self.pending_shares: list[tuple[float, dict]] = []
         self.notifications: list[dict] = []
+        self.ephemerals: list[dict] = []  # chat.postEphemeral: {"channel", "user", "text", "thread_ts", "ts"}
         self.realism = Realism()  # the sandbox replaces it with its own settings
         # Socket Mode: called (under the sandbox lock) as on_event(kind, channel, message, previous) for
         # "message", "message_changed" and "message_deleted"; the sandbox sets it after loading the file.
@@ -355,6 +360,22 @@ class Workspace:
         self.channel_order.append(cid)
         self.names[name] = cid
         return cid
+
+    def open_dm(self, user_ids: list[str]) -> Channel:
+        """The app's direct message with one person (``D…``) or group DM with several, made on first use."""
+        members = {self.bot_user_id, *user_ids}
+        for ch in self.channels.values():
+            if (ch.is_im or ch.is_mpim) and set(ch.members) == members:
+                return ch
+        cid = self.new_id("D" if len(user_ids) == 1 else "G")
+        self._ids.add(cid)
+        name = user_ids[0] if len(user_ids) == 1 else "mpdm-" + "--".join(user_ids) + "-1"
+        ch = Channel(cid, name, True, int(time.time()), self.bot_user_id, is_im=len(user_ids) == 1,
+                     is_mpim=len(user_ids) > 1)
+        for uid in [self.bot_user_id, *user_ids]:
+            ch.members[uid] = None
+        self.channels[cid] = ch
+        return ch
 
     def next_ts(self, ch: Channel, at_us: int | None = None) -> int:
         """A ts for a new message: now (or at_us), strictly after every ts already in the channel."""
@@ -588,7 +609,8 @@ class Workspace:
 
     def conversation_obj(self, ch: Channel, caller_id: str | None, *, num_members: bool = False) -> dict:
         obj = {
-            "id": ch.id, "name": ch.name, "is_channel": True, "is_group": False, "is_im": False, "is_mpim": False,
+            "id": ch.id, "name": ch.name, "is_channel": not (ch.is_im or ch.is_mpim), "is_group": False,
+            "is_im": ch.is_im, "is_mpim": ch.is_mpim,
             "is_private": ch.is_private, "created": ch.created, "is_archived": ch.is_archived,
             "is_general": ch.is_general, "unlinked": 0, "name_normalized": ch.name,
             "is_shared": bool(ch.shared_team_ids), "is_org_shared": False, "is_pending_ext_shared": False,

@@ -93,6 +93,20 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
                      "Yes: from now on, what people write in this channel (messages, thread replies, files, "
                      "edits and deletions) becomes notes of the incident or task. Needs the Socket Mode "
                      "listener ([fn_slack] app_token). Empty or No: the link's setting stays as it is."),
+    "slack_question": (stable_uuid("input", "slack_question"), "text", False,
+                       "The question to ask in Slack (plain text, at most 2900 characters)."),
+    "slack_question_options": (stable_uuid("input", "slack_question_options"), "text", False,
+                               "The answers, shown as buttons: one per line, or on one line separated by a "
+                               "vertical bar. At most 10, each at most 75 characters."),
+    "slack_question_free_text": (stable_uuid("input", "slack_question_free_text"), "boolean", False,
+                                 "Yes: a reply in the question's thread also answers it, in the person's own "
+                                 "words."),
+    "slack_question_direct": (stable_uuid("input", "slack_question_direct"), "boolean", False,
+                              "Yes: ask the people of slack_participant_emails in a direct message (a group DM "
+                              "for several) instead of a channel."),
+    "slack_question_expiry_minutes": (stable_uuid("input", "slack_question_expiry_minutes"), "number", False,
+                                      "Minutes until the question expires; later answers are refused in Slack. "
+                                      "Empty: [fn_slack] question_expiry_minutes (default 1440)."),
 }
 
 # --- functions (behavior.md §1) ------------------------------------------------------------------------
@@ -118,6 +132,15 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "included) as an attachment, then archive the channel. The channel is not archived when the "
         "history could not be saved.",
         ["incident_id", "slack_channel_id", "task_id"]),
+    "slack_ask_question": (
+        stable_uuid("function", "slack_ask_question"), "Ask a question in Slack",
+        "Ask a question with answer buttons in a Slack channel (the same channel choice as Post message to "
+        "Slack) or directly of people by e-mail, and return at once with the question's id. The answer - who, "
+        "which, when - arrives through the Socket Mode listener ([fn_slack] app_token) as a note and in the "
+        "Slack Questions data table. Only the people asked may answer; the question expires.",
+        ["slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
+         "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
+         "slack_participant_emails", "incident_id", "task_id"]),
 }
 
 # --- rule (menu item) fields (behavior.md §8) ----------------------------------------------------------
@@ -139,11 +162,22 @@ ACTIVITY_FIELDS: dict[str, tuple[str, str, str, str, str]] = {
     "slack_channel_id": ("7cbbbfdf-f1a0-4e32-9e5c-632a1835de1e", "Slack Channel ID", "text", "C0123456789",
                          "Optional Slack channel ID; it wins over the channel name and the linked "
                          "channel."),
+    # 3.x: the Ask a Question menu item's own fields.
+    "rule_slack_question": (stable_uuid("field", "rule_slack_question"), "Question", "text",
+                            "Isolate the host now?", "The question to ask in Slack."),
+    "rule_slack_question_options": (stable_uuid("field", "rule_slack_question_options"), "Answers", "text",
+                                    "Yes|No", "The answer buttons, separated by a vertical bar (empty: Yes and No)."),
+    "rule_slack_question_direct": (stable_uuid("field", "rule_slack_question_direct"), "Ask them directly",
+                                   "boolean", "",
+                                   "Yes: ask the people of Slack users emails in a direct message."),
 }
 
 # The menu items' field order, as in IBM's rules (the Post Artifact item asks for the channel ID last).
 POST_FIELDS = ["rule_slack_channel", "rule_slack_is_channel_private", "slack_channel_id",
                "rule_slack_participant_emails", "rule_slack_text"]
+QUESTION_FIELDS = ["rule_slack_question", "rule_slack_question_options", "rule_slack_channel",
+                   "rule_slack_is_channel_private", "slack_channel_id", "rule_slack_participant_emails",
+                   "rule_slack_question_direct"]
 POST_FIELDS_ID_LAST = ["rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails",
                        "rule_slack_text", "slack_channel_id"]
 
@@ -186,6 +220,29 @@ MESSAGES_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
                         "host:process that wrote (or is writing) the note"),
     "slack_msg_claimed": (stable_uuid("column", "slack_msg_claimed"), "Claimed", "datetimepicker", False, 140,
                           "When that integration server took the event"),
+}
+QUESTIONS_TABLE_NAME = "slack_questions_db"
+QUESTIONS_TABLE_UUID = stable_uuid("table", QUESTIONS_TABLE_NAME)
+QUESTIONS_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
+    name: (stable_uuid("column", name), label, input_type, rich, width, tip)
+    for name, label, input_type, rich, width, tip in [
+        ("slack_q_asked_at", "Asked", "datetimepicker", False, 130, "When the question was asked"),
+        ("slack_q_question", "Question", "text", False, 220, "The question"),
+        ("slack_q_options", "Answers offered", "text", False, 140, "The buttons, one per line"),
+        ("slack_q_status", "Status", "text", False, 80, "open, answered or expired: a rule can fire on its change"),
+        ("slack_q_answer", "Answer", "text", False, 140, "The button clicked, or the words replied"),
+        ("slack_q_answered_by", "Answered by", "text", False, 120, "Who answered in Slack"),
+        ("slack_q_answered_at", "Answered", "datetimepicker", False, 130, "When"),
+        ("slack_q_expires", "Expires", "datetimepicker", False, 130, "Answers after this are refused in Slack"),
+        ("slack_q_link", "Slack URL", "textarea", True, 80, "The question in Slack"),
+        ("slack_q_id", "Question ID", "text", False, 130, "The id slack_ask_question returned"),
+        ("slack_q_channel_id", "Slack channel ID", "text", False, 110, "Where it was asked"),
+        ("slack_q_ts", "Slack message ts", "text", False, 110, "The question message"),
+        ("slack_q_allowed", "May answer", "text", False, 120, "Slack user IDs of the people asked (empty: anyone "
+                                                                "in the conversation)"),
+        ("slack_q_free_text", "Free-text answers", "boolean", False, 70, "Whether a thread reply answers it"),
+        ("slack_q_answer_key", "Answer key", "text", False, 100, "Which click or reply was recorded"),
+    ]
 }
 MIRROR_INDEX_FIELD = "slack_mirror_channels"
 MIRROR_INDEX_FIELD_UUID = stable_uuid("field", MIRROR_INDEX_FIELD)
@@ -250,9 +307,17 @@ RULES: dict[str, RuleSpec] = {
         "fcc94828-cb91-4781-b706-f3a6ae01e805", "example_archive_task_slack_channel", "slack_archive_channel",
         [], ["slack_channel_id"],
         "Saves the history of the task's Slack channel as a task attachment, then archives the channel."),
+    # 3.x: not one of IBM's items, so identities of our own.
+    "Example: Ask a Question in Slack": RuleSpec(
+        stable_uuid("rule", "Example: Ask a Question in Slack"), "incident", "example_ask_question_in_slack",
+        stable_uuid("workflow", "example_ask_question_in_slack"), "example_ask_question_in_slack",
+        "slack_ask_question", [], QUESTION_FIELDS,
+        "Asks a question with answer buttons in the incident's Slack channel (or directly of people); the answer "
+        "arrives as a note and in the Slack Questions data table."),
 }
 
-RESULT_NAMES = {"slack_post_message": "post_message_result",
+RESULT_NAMES = {"slack_ask_question": "ask_question_result",
+                "slack_post_message": "post_message_result",
                 "slack_post_attachment": "post_attachment_result",
                 "slack_archive_channel": "archive_channel_result"}
 
@@ -422,6 +487,14 @@ PLAYBOOKS: dict[str, PlaybookSpec] = {
             ("slack_channel_id", "16dfec53-9777-4ac5-aba2-f09e7f649ccf"),
             ("rule_slack_participant_emails", "4cb7cf15-5053-43c8-9e15-e14ad14613d6"),
             ("rule_slack_text", "19562da3-7f2e-41e2-bf42-6252619b8743")]),
+    "example_ask_question_in_slack_pb": PlaybookSpec(
+        "Example: Ask a Question in Slack (PB)", stable_uuid("playbook", "example_ask_question_in_slack_pb"),
+        "Example: Ask a Question in Slack", stable_uuid("playbook-fields", "example_ask_question_in_slack_pb"),
+        stable_uuid("playbook-tag", "example_ask_question_in_slack_pb"), "Ask a question in Slack Post-Process Script",
+        stable_uuid("script", "example_ask_question_in_slack_pb"),
+        [(name, stable_uuid("playbook-field", f"example_ask_question_in_slack_pb/{name}")) for name in
+         ["rule_slack_question", "rule_slack_question_options", "rule_slack_channel", "rule_slack_is_channel_private",
+          "slack_channel_id", "rule_slack_participant_emails", "rule_slack_question_direct"]]),
     "example_post_note_to_slack_pb": PlaybookSpec(
         "Example: Post Note to Slack (PB)", "75ed7c8c-78ef-4d6d-8208-9cfcfcff17b4",
         "Example: Post Note to Slack", "ae06b9d7-1529-4300-8112-7ce9f6045614",
@@ -586,12 +659,13 @@ def build_export() -> dict[str, Any]:
         fields.append(_field(name, export_type="actioninvocation", type_id=6, field_id=201 + index,
                              label=label, input_type=input_type, field_uuid=field_uuid,
                              tooltip=tooltip, placeholder=placeholder, prefix="properties"))
-    fields.append(INTERNAL_FIELD)
-    fields.append(_field(MIRROR_INDEX_FIELD, export_type="incident", type_id=0, field_id=401,
+    # codegen --reload writes the package's incident fields before SOAR's internal one: the same order here.
+    fields.append(_field(MIRROR_INDEX_FIELD, export_type="incident", type_id=0, field_id=391,
                          label="Slack channels mirrored", input_type="text", field_uuid=MIRROR_INDEX_FIELD_UUID,
                          tooltip="IDs of the Slack channels whose conversation fn_slack writes into this incident "
                                  "(set by slack_post_message with slack_mirror; fn_slack finds the incident of a "
                                  "channel by it)", prefix="properties"))
+    fields.append(INTERNAL_FIELD)
 
     workflows, actions = [], []
     function_backrefs: dict[str, list[dict[str, Any]]] = {name: [] for name in FUNCTIONS}
@@ -635,6 +709,8 @@ def build_export() -> dict[str, Any]:
     table = _table(TABLE_NAME, TABLE_UUID, "Slack Conversations", TABLE_COLUMNS, 301)
     messages_table = _table(MESSAGES_TABLE_NAME, MESSAGES_TABLE_UUID, "Slack Messages", MESSAGES_TABLE_COLUMNS,
                             351)
+    questions_table = _table(QUESTIONS_TABLE_NAME, QUESTIONS_TABLE_UUID, "Slack Questions", QUESTIONS_TABLE_COLUMNS,
+                             361)
 
     return {
         "action_order": [], "actions": actions, "apps": [], "automatic_tasks": [],
@@ -644,7 +720,7 @@ def build_export() -> dict[str, Any]:
         "layouts": [], "locale": None, "message_destinations": [DESTINATION], "notifications": None,
         "overrides": None, "phases": [], "playbooks": playbooks, "regulators": None, "roles": [], "scripts": [],
         "server_version": SERVER_VERSION, "tags": [], "task_order": [], "timeframes": None,
-        "types": [table, messages_table], "workflows": workflows, "workspaces": [],
+        "types": [table, messages_table, questions_table], "workflows": workflows, "workspaces": [],
     }
 
 
