@@ -30,7 +30,8 @@ ALLOWED_TAGS = {"div", "p", "b", "i", "s", "code", "pre", "blockquote", "br", "a
 
 def mirroring_export() -> dict:
     """fn_slack's export with one line added to the Post Incident workflow's pre-processing script, as an
-    administrator turns two-way channels on for a workflow: ``inputs.slack_mirror = True``."""
+    administrator turns two-way channels on for a workflow (``inputs.slack_mirror = True``), and the Ask a
+    Question item's questions taking free-text answers too."""
     original = build_export.read_script
 
     def patched(workflow: str, kind: str) -> str:
@@ -38,6 +39,8 @@ def mirroring_export() -> dict:
         if workflow == "example_post_incident_to_slack" and kind == "pre":
             text += "\n# Two-way channel: what people write in the linked channel becomes incident notes.\n" \
                     "inputs.slack_mirror = True\n"
+        if workflow == "example_ask_question_in_slack" and kind == "pre":
+            text = text.replace("inputs.slack_question_free_text = False", "inputs.slack_question_free_text = True")
         return text
 
     build_export.read_script = patched
@@ -238,3 +241,138 @@ def test_a_process_killed_mid_event_leaves_one_note(stack):
     assert row["slack_msg_state"] == "noted" and row["slack_msg_note_id"] == notes[0]["id"]
     survivor = next(name for name in KEYS if name != victim)
     assert str(runs[survivor].pid) in row["slack_msg_owner"], "the survivor took the claim over"
+
+
+# --- questions ------------------------------------------------------------------------------------------------
+
+ASK = "Example: Ask a Question in Slack"
+
+
+def _ask(stack: Stack, incident_id: int, **properties) -> dict:
+    result = stack.driver.click(ASK, incident_id=incident_id, properties={
+        "rule_slack_question": "Isolate host-17 now?", "rule_slack_question_options": "Yes|No", **properties})
+    assert result.completed, result.report() + stack.logs()
+    return result.content
+
+
+def _question_row(stack: Stack, incident_id: int) -> dict:
+    [row] = stack.soar.state.rows_of(incident_id, "slack_questions_db")
+    return row
+
+
+def _click(stack: Stack, person: str, channel: str, ts: str, answer: str) -> str:
+    message = next(m for m in _messages_with_buttons(stack, channel) if m["ts"] == ts)
+    action = next(e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["value"] == answer)
+    clicked = stack.slack.interactions.click(stack.slack.user_token(person), channel, ts, action)
+    assert clicked["ok"], clicked
+    assert stack.slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60), stack.logs()
+    return clicked["envelope_id"]
+
+
+def _messages_with_buttons(stack: Stack, channel: str) -> list[dict]:
+    return [m for m in stack.slack.messages(channel) if m.get("blocks")]
+
+
+def _told(stack: Stack, person: str) -> list[str]:
+    return [r["body"]["text"] for r in stack.slack.interactions.responses_for(stack.slack.user(person)["id"])
+            if r["body"].get("response_type") == "ephemeral"]
+
+
+def test_a_question_answered_by_a_click_reaches_soar_once_and_only_from_the_people_asked(stack):
+    _runs(stack, ["run-a", "run-b"])
+    incident = stack.soar.create_incident("Question by click")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"ask-{incident['id']}",
+                   rule_slack_is_channel_private=False, rule_slack_participant_emails="alice@example.com")
+    channel, ts = content["channel_id"], content["ts"]
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_id"], row["slack_q_status"], row["slack_q_options"]) == (content["question_id"], "open",
+                                                                                  "Yes\nNo")
+    assert row["slack_q_allowed"] == stack.slack.user("alice")["id"]
+
+    _click(stack, "carol", channel, ts, "Yes")  # carol can see the public channel but was not asked
+    assert _question_row(stack, incident["id"])["slack_q_status"] == "open"
+    assert any("may answer this question" in t for t in _told(stack, "carol"))
+
+    _click(stack, "alice", channel, ts, "No")
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Alice")
+    answered = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+    assert len(answered) == 1 and "<blockquote>No</blockquote>" in answered[0]
+    shown = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
+    assert "No" in shown["text"] and not any(b["type"] == "actions" for b in shown.get("blocks") or [])
+
+    # the buttons are gone in Slack, but a click that was already on its way is told it came too late
+    clicked = stack.slack.interactions.click(stack.slack.user_token("alice"), channel, ts, "fn_slack_answer_0")
+    assert clicked == {"ok": False, "error": "action_not_found"}
+    assert len([n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]) == 1
+
+
+def test_two_clicks_at_once_record_one_answer(stack):
+    _runs(stack, ["run-a", "run-b"])
+    incident = stack.soar.create_incident("Two clicks")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"race-q-{incident['id']}",
+                   rule_slack_is_channel_private=False)
+    channel, ts = content["channel_id"], content["ts"]
+    message = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
+    actions = {e["value"]: e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    envelopes = [stack.slack.interactions.click(stack.slack.user_token(p), channel, ts, actions[a])["envelope_id"]
+                 for p, a in (("alice", "Yes"), ("bob", "No"))]
+    for envelope in envelopes:
+        assert stack.slack.socket_mode.wait_acked(envelope, timeout=60), stack.logs()
+    row = _question_row(stack, incident["id"])
+    winner = {"Yes": "alice", "No": "bob"}[row["slack_q_answer"]]
+    loser = "bob" if winner == "alice" else "alice"
+    assert row["slack_q_status"] == "answered"
+    assert any("already answered" in t for t in _told(stack, loser)), _told(stack, loser)
+    assert len([n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]) == 1
+
+
+def test_a_late_click_is_answered_in_slack_and_marks_the_question_expired(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Late click")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"late-{incident['id']}",
+                   rule_slack_is_channel_private=False)
+    # the question's time runs out: its expiry is now in the past
+    [raw] = stack.soar.state.table_rows(incident["id"], "slack_questions_db")["rows"]
+    stack.soar.state.update_row(incident["id"], "slack_questions_db", raw["id"],
+                                {"slack_q_expires": {"value": int(time.time() * 1000) - 1000}})
+    _click(stack, "alice", content["channel_id"], content["ts"], "Yes")
+    assert _question_row(stack, incident["id"])["slack_q_status"] == "expired"
+    assert any("expired" in t for t in _told(stack, "alice"))
+    shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
+    assert shown["text"].startswith("Expired:")
+    assert not [n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+
+
+def test_a_question_asked_directly_is_answered_in_the_direct_message(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Direct question")
+    content = _ask(stack, incident["id"], rule_slack_participant_emails="bob@example.com",
+                   rule_slack_question_direct=True)
+    assert content["channel_id"].startswith("D")
+    assert stack.slack.channel(content["channel_id"])["members"] == [stack.slack.bot_user_id,
+                                                                      stack.slack.user("bob")["id"]]
+    _click(stack, "bob", content["channel_id"], content["ts"], "Yes")
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "Yes", "Bob")
+
+
+def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Free-text answer")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"free-{incident['id']}",
+                   rule_slack_is_channel_private=False, rule_slack_participant_emails="alice@example.com")
+    channel, ts = content["channel_id"], content["ts"]
+    stack.slack.add_member(channel, "carol")
+    _person(stack, "carol").chat_postMessage(channel=channel, thread_ts=ts, text="just do it")
+    _person(stack, "alice").chat_postMessage(channel=channel, thread_ts=ts, text="Only the *VLAN*, not the host")
+    assert _wait(lambda: [n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+                 and not stack.slack.socket_mode.in_flight()), stack.logs()
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "Only the *VLAN*, not the host", "Alice")
+    [note] = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+    assert "<b>VLAN</b>" in note
+    told = [e for e in stack.slack.ephemerals if e["user"] == stack.slack.user("carol")["id"]]
+    assert told and "may answer this question" in told[0]["text"]
