@@ -56,6 +56,47 @@ def question_ref_of(message: dict) -> QuestionRef | None:
     return None
 
 
+MAX_FIELDS_PER_SECTION = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tuple[str, str]], link: str | None,
+                     pretext: str | None = None) -> list[dict]:
+    """A SOAR container as Block Kit: a header with the title, sections of fields (label over value, ten to a
+    section), a value too long for a field as a section of its own, and a context line linking to SOAR.
+    Labels and values come already escaped/formatted for mrkdwn (message_format); the header is plain text."""
+    blocks: list[dict] = []
+    if pretext:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": pretext[:MAX_SECTION_TEXT]}})
+    if title:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _unescape(title)[:MAX_HEADER_TEXT]}})
+    pending: list[dict] = []
+
+    def flush() -> None:
+        if pending:
+            blocks.append({"type": "section", "fields": list(pending)})
+            pending.clear()
+
+    for label, value in fields:
+        text = f"*{label}*\n{value}"
+        if len(text) > MAX_FIELD_TEXT:
+            flush()
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}})
+            continue
+        pending.append({"type": "mrkdwn", "text": text})
+        if len(pending) == MAX_FIELDS_PER_SECTION:
+            flush()
+    flush()
+    if link:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open in SOAR>"}]})
+    return blocks[:50]
+
+
 def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who: list[str], expires: float,
                     free_text: bool, header: str | None = None) -> list[dict]:
     """The question message: the question, the buttons, and who may answer until when."""
@@ -94,4 +135,4 @@ def expired_blocks(question: str, expired_at: float) -> list[dict]:
 
 
 __all__ = ["ANSWER_ACTION_PREFIX", "MAX_BUTTON_TEXT", "MAX_OPTIONS", "QuestionRef", "answered_blocks",
-           "expired_blocks", "question_blocks", "question_ref_of", "slack_escape"]
+           "container_blocks", "expired_blocks", "question_blocks", "question_ref_of", "slack_escape"]

@@ -16,6 +16,7 @@ COL_CHANNEL = "slack_db_channel"
 COL_TYPE = "slack_db_channel_type"
 COL_PERMALINK = "slack_db_permalink"
 COL_CHANNEL_ID = "slack_db_channel_id"
+COL_THREAD_TS = "slack_db_thread_ts"  # 3.x: the message whose thread slack_thread posts reply in
 COL_MIRROR = "slack_db_mirror"  # 3.x: people's messages in the channel become notes (empty/No for 1.x/2.x rows)
 
 
@@ -34,6 +35,7 @@ class ChannelLink:
     channel_id: str | None
     channel_type: str
     mirror: bool = False
+    thread_ts: str | None = None
 
     @property
     def is_private(self) -> bool:
@@ -84,6 +86,7 @@ class ConversationsTable:
             channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
             channel_type=str(_cell(row, COL_TYPE) or "Public"),
             mirror=_cell(row, COL_MIRROR) is True,
+            thread_ts=(str(_cell(row, COL_THREAD_TS) or "").strip() or None),
         ) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
 
     def find_link(self, task_id: int | None = None) -> ChannelLink | None:
@@ -129,6 +132,10 @@ class ConversationsTable:
             channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
             channel_type=str(_cell(row, COL_TYPE) or "Public"), mirror=_cell(row, COL_MIRROR) is True,
         ) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
+
+    def set_thread(self, link: ChannelLink, thread_ts: str) -> None:
+        """Keep the message whose thread later posts of the incident (or task) reply in."""
+        self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_THREAD_TS: {"value": thread_ts}}})
 
     def set_mirror(self, link: ChannelLink, on: bool) -> ChannelLink:
         """Turn mirroring of the link's channel on or off."""

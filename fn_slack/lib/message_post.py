@@ -12,6 +12,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import render_message
 from fn_slack.lib.mirror_soar import MirrorIndex, enable_mirroring
+from fn_slack.lib.post_threads import ThreadChoice, styled
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 
@@ -25,6 +26,7 @@ class MessageRequest:
     as_user: bool | None
     username: str | None
     mirror: bool | None = None  # slack_mirror (3.x): Yes turns mirroring of the linked channel on
+    thread: bool | None = None  # slack_thread (3.x): Yes replies in the thread of the link's first message
 
     @classmethod
     def from_inputs(cls, fn_inputs: Any) -> MessageRequest:
@@ -36,7 +38,8 @@ class MessageRequest:
                    mrkdwn=inputs.flag(getattr(fn_inputs, "slack_mrkdwn", None), "slack_mrkdwn"),
                    as_user=inputs.flag(getattr(fn_inputs, "slack_as_user", None), "slack_as_user"),
                    username=inputs.text_input(getattr(fn_inputs, "slack_username", None)),
-                   mirror=inputs.flag(getattr(fn_inputs, "slack_mirror", None), "slack_mirror"))
+                   mirror=inputs.flag(getattr(fn_inputs, "slack_mirror", None), "slack_mirror"),
+                   thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"))
 
 
 class MessagePost:
@@ -57,13 +60,24 @@ class MessagePost:
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
             yield from target.notices
             notices: list[str] = []
-            ts = slack.post_message(target.channel, message.text, attachments=message.attachments,
-                                    username=None if request.as_user else (request.username or self.settings.username),
-                                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices)
+            thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
+            blocks, attachments = styled(message, self.settings.message_style)
+
+            def send(thread_ts: str | None) -> str:
+                return slack.post_message(
+                    target.channel, message.text, attachments=attachments,
+                    username=None if request.as_user else (request.username or self.settings.username),
+                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices,
+                    blocks=blocks, thread_ts=thread_ts)
+
+            ts = thread.post(send, post.object_label, notices)
             yield from notices
             url = slack.permalink(target.channel, ts)
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
             outcome = target.finish(url, ts, user_info)
+        if thread.starts_thread:
+            yield thread.keep_root(self.tables(post.incident_id), post.task_id, outcome.channel.id, ts,
+                                   post.object_label)
         if request.mirror:
             yield enable_mirroring(self.tables(post.incident_id), MirrorIndex(self.rest_client), post.task_id,
                                    channel_id=outcome.channel.id, channel_name=outcome.channel.name,

@@ -490,3 +490,26 @@ def question_unknown_option() -> str:
 
 def question_answered_text(question: str, answer: str) -> str:
     return f"{question} — answered: {answer}"
+
+
+# ---------------------------------------------------------------------------------- threads and Block Kit
+def message_style_unknown(value: str, styles: tuple[str, ...]) -> str:
+    return f"[{SECTION}] message_style is {value!r}; use one of: {', '.join(styles)} (default attachment)."
+
+
+def posted_in_thread(label: str) -> str:
+    return f"Posted in the thread of the {label}'s first message in this channel."
+
+
+def thread_started(label: str) -> str:
+    return f"This message starts the {label}'s thread: later posts with slack_thread Yes reply in it."
+
+
+def thread_gone(label: str) -> str:
+    return (f"The {label}'s thread in Slack is gone (its first message was deleted): posted as a new message, "
+            f"which starts a new thread.")
+
+
+def thread_not_kept(label: str) -> str:
+    return (f"slack_thread: the post went to another channel than the {label}'s linked one, so it does not start "
+            f"the {label}'s thread.")

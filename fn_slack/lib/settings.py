@@ -23,6 +23,7 @@ DEFAULT_MAX_UPLOAD_MB = 1024
 SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 DEFAULT_EVENT_CLAIM_SECONDS = 30
 DEFAULT_QUESTION_EXPIRY_MINUTES = 1440
+MESSAGE_STYLES = ("attachment", "blocks")
 
 # Values that the generated app.config and the docs show as examples: never a real token.
 _PLACEHOLDER_MARKERS = ("<", ">", "xoxb-xxxx", "xoxp-xxxx", "your-token", "your_token", "changeme")
@@ -73,6 +74,7 @@ class SlackSettings:
     app_token: str | None = field(default=None, repr=False)
     event_claim_seconds: float = DEFAULT_EVENT_CLAIM_SECONDS
     question_expiry_minutes: float = DEFAULT_QUESTION_EXPIRY_MINUTES
+    message_style: str = "attachment"  # how slack_post_message shows a container: legacy attachment or Block Kit
 
     @classmethod
     def from_app_configs(cls, options: Mapping[str, Any] | None, proxies: Mapping[str, str] | None = None,
@@ -120,6 +122,7 @@ class SlackSettings:
             app_token=_app_token(options),
             event_claim_seconds=_number(options, "event_claim_seconds", DEFAULT_EVENT_CLAIM_SECONDS, 1),
             question_expiry_minutes=_number(options, "question_expiry_minutes", DEFAULT_QUESTION_EXPIRY_MINUTES, 1),
+            message_style=_message_style(options),
         )
 
     def ssl_context(self) -> ssl.SSLContext | None:
@@ -132,6 +135,16 @@ class SlackSettings:
             context.verify_mode = ssl.CERT_NONE
             return context
         return ssl.create_default_context(cafile=str(self.verify))
+
+
+def _message_style(options: Mapping[str, Any]) -> str:
+    raw = options.get("message_style")
+    if _is_unset(raw):
+        return "attachment"
+    style = str(raw).strip().lower()
+    if style not in MESSAGE_STYLES:
+        raise ConfigError(messages.message_style_unknown(str(raw), MESSAGE_STYLES))
+    return style
 
 
 def _app_token(options: Mapping[str, Any]) -> str | None:

@@ -32,6 +32,8 @@ username = SOAR
 #app_token = $SLACK_APP_TOKEN
 # Seconds another integration server waits before taking over a Slack event whose writer went silent
 #event_claim_seconds = 30
+# How slack_post_message shows SOAR data: attachment (default, the legacy attachment) or blocks (Block Kit)
+#message_style = attachment
 # Minutes until a slack_ask_question question expires when the function gives no expiry
 #question_expiry_minutes = 1440
 # Proxies for Slack calls (default: [integrations] section, then the environment)

@@ -19,7 +19,7 @@ SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "ch
           "files:read", "channels:history", "groups:history", "im:write", "mpim:write", "im:history"]
 CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_proxy", "slack_api_url", "timeout",
                "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify",
-               "result_user_info", "app_token", "event_claim_seconds", "question_expiry_minutes"]
+               "result_user_info", "app_token", "event_claim_seconds", "message_style", "question_expiry_minutes"]
 
 
 def test_readme_opens_with_the_two_command_quick_start():

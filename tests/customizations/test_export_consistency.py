@@ -41,7 +41,8 @@ INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
     "slack_channel_id": ("9846df31-5b76-4299-b12b-17e0c6551791", "text"),
     # 3.x, two-way channels and questions: UUIDs of our own
     **{name: (build_export.stable_uuid("input", name), kind) for name, kind in [
-        ("slack_mirror", "boolean"), ("slack_question", "text"), ("slack_question_options", "text"),
+        ("slack_mirror", "boolean"), ("slack_thread", "boolean"), ("slack_question", "text"),
+        ("slack_question_options", "text"),
         ("slack_question_free_text", "boolean"), ("slack_question_direct", "boolean"),
         ("slack_question_expiry_minutes", "number")]},
 }
@@ -113,7 +114,7 @@ def test_each_function_shows_exactly_the_inputs_it_reads():
     assert shown == {  # in IBM 2.1's order
         "slack_post_message": ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text",
                                "slack_mrkdwn", "slack_as_user", "slack_channel_id", "slack_username",
-                               "incident_id", "task_id", "slack_mirror"],
+                               "incident_id", "task_id", "slack_mirror", "slack_thread"],
         "slack_post_attachment": ["slack_channel", "slack_is_channel_private", "slack_participant_emails",
                                   "slack_text", "slack_channel_id", "incident_id", "task_id", "artifact_id",
                                   "attachment_id"],
@@ -143,7 +144,7 @@ def test_rule_fields_are_activity_fields_read_as_rule_properties():
         assert (field["export_key"], field["prefix"]) == (f"actioninvocation/{name}", "properties")
 
 
-def test_data_table_has_the_seven_columns_in_order():
+def test_data_table_has_the_eight_columns_in_order():
     table = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversations_db")
     assert (table["type_name"], table["display_name"], table["uuid"], table["type_id"], table["parent_types"]) \
         == ("slack_conversations_db", "Slack Conversations", "e2036bf3-61ea-4752-8d6f-2b4ea262bb1b", 8,
@@ -157,8 +158,9 @@ def test_data_table_has_the_seven_columns_in_order():
         ("slack_db_permalink", "Slack URL", "textarea", True),
         ("slack_db_channel_id", "Slack channel ID", "text", False),
         ("slack_db_mirror", "Mirrored into SOAR", "boolean", False),
+        ("slack_db_thread_ts", "Thread", "text", False),
     ]
-    assert [c["order"] for c in columns] == list(range(7))
+    assert [c["order"] for c in columns] == list(range(8))
     for name, column in table["fields"].items():
         assert (column["name"], column["export_key"], column["type_id"]) == \
             (name, f"slack_conversations_db/{name}", 1000)

@@ -28,13 +28,14 @@ TABLE = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversation
 CHANNEL_ID_COLUMN_UUID = "24db8240-cb75-5dac-805b-1ecb48520d87"  # ours only; must never change
 # fn_slack 3.x's own objects beyond IBM's (two-way channels, questions): each has a UUID of its own, derived
 # from its kind and name, so it stays the same in every build and never takes one of IBM's.
-OUR_INPUTS = {"slack_post_message": ["slack_mirror"]}
+OUR_INPUTS = {"slack_post_message": ["slack_mirror", "slack_thread"]}
 OUR_FUNCTIONS = {"slack_ask_question": [
     "slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
     "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
     "slack_participant_emails", "incident_id", "task_id"]}
 OUR_FIELDS = {
     "__function/slack_mirror": ("input", "slack_mirror"),
+    "__function/slack_thread": ("input", "slack_thread"),
     "__function/slack_question": ("input", "slack_question"),
     "__function/slack_question_options": ("input", "slack_question_options"),
     "__function/slack_question_free_text": ("input", "slack_question_free_text"),
@@ -140,7 +141,8 @@ def test_data_table_and_ibms_columns_keep_their_identity():
 
 
 def test_the_channel_id_column_is_ours_with_a_stable_uuid_after_ibms_columns():
-    assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == ["slack_db_channel_id", "slack_db_mirror"]
+    assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == \
+        ["slack_db_channel_id", "slack_db_mirror", "slack_db_thread_ts"]
     column = TABLE["fields"]["slack_db_channel_id"]
     assert (column["uuid"], column["order"]) == (CHANNEL_ID_COLUMN_UUID, len(ibm21.TABLE_COLUMNS))
 
@@ -217,7 +219,7 @@ def _export_uuids() -> set[str]:
 
 
 def _our_uuids() -> set[str]:
-    uuids = {CHANNEL_ID_COLUMN_UUID, _ours("column", "slack_db_mirror")}
+    uuids = {CHANNEL_ID_COLUMN_UUID, _ours("column", "slack_db_mirror"), _ours("column", "slack_db_thread_ts")}
     uuids |= {_ours("function", name) for name in OUR_FUNCTIONS} | {_ours(*v) for v in OUR_FIELDS.values()}
     uuids |= {_ours("rule", name) for name in OUR_RULES} | {_ours("workflow", w) for w in OUR_RULES.values()}
     for table in OUR_TABLES:

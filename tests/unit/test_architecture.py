@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
-FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "questions"}
+FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "questions",
+         "post_threads"}
 SLACK_EDGE = {"slack_utils", "retry", "socket_listener"}
 SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest", "mirror_soar", "questions_table"}
 FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit"}

@@ -93,6 +93,10 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
                      "Yes: from now on, what people write in this channel (messages, thread replies, files, "
                      "edits and deletions) becomes notes of the incident or task. Needs the Socket Mode "
                      "listener ([fn_slack] app_token). Empty or No: the link's setting stays as it is."),
+    "slack_thread": (stable_uuid("input", "slack_thread"), "boolean", False,
+                     "Yes: reply in the thread of the incident's (or task's) first message in its linked channel, so "
+                     "one incident stays one thread in a shared channel; the first such post starts the thread. "
+                     "Empty or No: a message of its own, as before."),
     "slack_question": (stable_uuid("input", "slack_question"), "text", False,
                        "The question to ask in Slack (plain text, at most 2900 characters)."),
     "slack_question_options": (stable_uuid("input", "slack_question_options"), "text", False,
@@ -118,7 +122,8 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "as the JSON container of the example workflows. Creates the channel and invites people as "
         "needed, and links the channel to the incident or task in the Slack Conversations data table.",
         ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_mrkdwn",
-         "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id", "slack_mirror"]),
+         "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id", "slack_mirror",
+         "slack_thread"]),
     "slack_post_attachment": (
         "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8", "Post attachment to Slack",
         "Upload an incident attachment, a task attachment or an artifact's file to a Slack channel, "
@@ -200,6 +205,8 @@ TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
     "slack_db_mirror": (stable_uuid("column", "slack_db_mirror"), "Mirrored into SOAR", "boolean", False, 90,
                         "Yes: what people write in the channel becomes notes (set by slack_mirror); empty for "
                         "links made by 1.x/2.x"),
+    "slack_db_thread_ts": (stable_uuid("column", "slack_db_thread_ts"), "Thread", "text", False, 110,
+                           "ts of the message whose thread posts with slack_thread reply in"),
 }
 
 # --- two-way channels (3.x): the mirrored-messages table and the channel index field --------------------------

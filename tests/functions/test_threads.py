@@ -1,0 +1,83 @@
+"""slack_post_message with slack_thread: one incident stays one thread in its channel (function tests)."""
+
+import json
+
+from tests.functions.conftest import INCIDENT, TASK
+from tests.functions.harness import config_data as make_config
+from tests.functions.harness import run_function
+from tests.functions.soar_mock import SoarMock
+
+config_data = make_config()
+resilient_mock = SoarMock
+FN = "slack_post_message"
+
+
+def post(circuits_app, **inputs):
+    inputs.setdefault("incident_id", INCIDENT)
+    return run_function(circuits_app, FN, inputs)
+
+
+def test_the_first_threaded_post_starts_the_thread_and_later_ones_reply_in_it(circuits_app, slack, soar):
+    first = post(circuits_app, slack_channel="shared-soc", slack_is_channel_private=False, slack_text="Incident 2095",
+                 slack_thread=True)
+    assert "This message starts the incident 2095's thread: later posts with slack_thread Yes reply in it." \
+        in first.statuses
+    [row] = soar.table(INCIDENT)
+    assert row["slack_db_thread_ts"] == first.content["ts"]
+
+    second = post(circuits_app, slack_text="update 1", slack_thread=True)
+    third = post(circuits_app, slack_text="update 2", slack_thread=True)
+    plain = post(circuits_app, slack_text="not threaded")
+
+    channel = slack.channel("shared-soc")["id"]
+    top = slack.messages(channel)
+    assert [m["text"] for m in top] == ["Incident 2095", "not threaded"]
+    assert [r["text"] for r in top[0]["replies"]] == ["update 1", "update 2"]
+    assert "Posted in the thread of the incident 2095's first message in this channel." in second.statuses
+    assert second.content["url"].endswith(f"?thread_ts={first.content['ts']}&cid={channel}")
+    assert third.content["ts"] != second.content["ts"] and plain.content["ts"]
+    assert soar.table(INCIDENT)[0]["slack_db_thread_ts"] == first.content["ts"]
+
+
+def test_a_link_of_1x_gets_its_thread_from_the_first_threaded_post(circuits_app, slack, soar):
+    channel = slack.add_channel("legacy-room", members=["bot"])
+    soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "legacy-room",
+                            "slack_db_channel_type": "Public"})
+    slack.add_message(channel, "alice", "older talk")
+    first = post(circuits_app, slack_text="now threaded", slack_thread=True)
+    post(circuits_app, slack_text="reply", slack_thread=True)
+    [row] = soar.table(INCIDENT)
+    assert (row["slack_db_channel_id"], row["slack_db_thread_ts"]) == (channel, first.content["ts"])
+    assert [r["text"] for r in slack.messages(channel)[-1]["replies"]] == ["reply"]
+
+
+def test_a_deleted_first_message_starts_a_new_thread(circuits_app, slack, soar):
+    first = post(circuits_app, slack_channel="gone-root", slack_is_channel_private=False, slack_text="root",
+                 slack_thread=True)
+    channel = slack.channel("gone-root")["id"]
+    slack.delete_message(channel, first.content["ts"])
+    again = post(circuits_app, slack_text="after the deletion", slack_thread=True)
+    assert any("thread in Slack is gone" in s for s in again.statuses), again.statuses
+    assert [m["text"] for m in slack.messages(channel)] == ["after the deletion"]
+    assert soar.table(INCIDENT)[0]["slack_db_thread_ts"] == again.content["ts"]
+
+
+def test_a_task_has_its_own_thread(circuits_app, slack, soar):
+    post(circuits_app, slack_channel="tasks-room", slack_is_channel_private=False, slack_text="incident root",
+         slack_thread=True)
+    task_root = post(circuits_app, task_id=TASK, slack_channel="tasks-room", slack_text="task root", slack_thread=True)
+    post(circuits_app, task_id=TASK, slack_text="task update", slack_thread=True)
+    channel = slack.channel("tasks-room")["id"]
+    by_text = {m["text"]: m for m in slack.messages(channel)}
+    assert [r["text"] for r in by_text["task root"]["replies"]] == ["task update"]
+    assert by_text["incident root"]["replies"] == []
+    task_row = next(r for r in soar.table(INCIDENT) if r["slack_db_res_id"] == f"RES-{INCIDENT}-{TASK}")
+    assert task_row["slack_db_thread_ts"] == task_root.content["ts"]
+
+
+def test_without_slack_thread_nothing_is_written_beyond_the_link(circuits_app, slack, soar):
+    post(circuits_app, slack_channel="plain-room", slack_is_channel_private=False,
+         slack_text=json.dumps({"Type of data": {"type": "string", "data": "Incident"}}))
+    [row] = soar.table(INCIDENT)
+    assert "slack_db_thread_ts" not in row
+    assert [m for m in soar.calls if m[0] == "PUT"] == []
