@@ -16,9 +16,10 @@ def container(**entries):
 
 
 def test_the_container_becomes_header_fields_and_a_link_to_soar(circuits_app, slack, soar):
-    text = container(**{"Additional Text": ("string", "Please look <@U0ALICE>"), "Resilient URL": ("incident", INCIDENT),
-                        "Type of data": ("string", "Incident"), "Incident name": ("string", "Phish <b>&</b>"),
-                        "Severity": ("string", "High"), "Description": ("richtext", "<p>Two <b>users</b></p>")})
+    text = container(**{
+        "Additional Text": ("string", "Please look <@U0ALICE>"), "Resilient URL": ("incident", INCIDENT),
+        "Type of data": ("string", "Incident"), "Incident name": ("string", "Phish <b>&</b>"),
+        "Severity": ("string", "High"), "Description": ("richtext", "<p>Two <b>users</b></p>")})
     outcome = run_function(circuits_app, "slack_post_message",
                            {"incident_id": INCIDENT, "slack_channel": "blocks-room", "slack_is_channel_private": False,
                             "slack_text": text})
