@@ -46,6 +46,8 @@ class Plan:
     throughput_incidents: int = 50
     throughput_workers: int = 25
     throughput_latencies: tuple[float, ...] | None = None   # None: every latency of the plan
+    mirror_channels: int = 20     # scenario 7: mirrored channels, each with people posting 1 msg/s
+    mirror_messages: int = 600    # scenario 7: messages posted after the warm-up
     notes: list[str] = field(default_factory=list)
 
     def export_ops(self, messages: int, latency: float) -> int:
@@ -66,7 +68,8 @@ FULL = Plan(name="full", latencies=(0.0, 20.0), channels=20_000, post_ops=10, in
 QUICK = Plan(name="quick", latencies=(0.0, 20.0), channels=1_000, post_ops=3, invite_ops=2, emails=20,
              export_sizes=(500, 2_000), baseline_export_cap={0.0: 500}, rated_messages=1_000,
              baseline_rated_latencies=(0.0,), repeat_small_exports=False,
-             throughput_calls=40, throughput_incidents=10, throughput_workers=25, throughput_latencies=(0.0,))
+             throughput_calls=40, throughput_incidents=10, throughput_workers=25, throughput_latencies=(0.0,),
+             mirror_channels=10, mirror_messages=60)
 
 
 def threads_and_files(messages: int) -> tuple[int, int]:
