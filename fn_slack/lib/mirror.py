@@ -255,13 +255,14 @@ class EventMirror:
         notes = Notes(self.rest)
         lease_ms = self.settings.event_claim_seconds * 1000
         give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
-        mine: Claim | None = None
+        # Claim first, then read the rows once: the oldest row of the key is the claim (see mirror_soar).
+        mine: Claim | None = log.add_claim(event.key, author, f'<a href="{html.escape(link, quote=True)}">Slack</a>')
         while True:
             claims = log.claims(event.key)
-            if not claims and mine is None:
+            first = claims[0] if claims else mine
+            if first is None:  # our row is gone and nobody else's is there: claim again
                 mine = log.add_claim(event.key, author, f'<a href="{html.escape(link, quote=True)}">Slack</a>')
                 continue
-            first = claims[0] if claims else mine
             if mine is not None and first.row_id != mine.row_id:
                 log.drop(mine)  # another process claimed it first
                 mine = None
