@@ -513,3 +513,12 @@ def thread_gone(label: str) -> str:
 def thread_not_kept(label: str) -> str:
     return (f"slack_thread: the post went to another channel than the {label}'s linked one, so it does not start "
             f"the {label}'s thread.")
+
+
+def selftest_app_token_works() -> str:
+    return "Socket Mode: the app-level token opens connections (two-way channels are on)."
+
+
+def selftest_app_token_refused(problem: str) -> str:
+    return (f"[{SECTION}] app_token was refused by Slack's apps.connections.open ({problem}): check that it is the "
+            f"app-level token (xapp-...) of this app with the connections:write scope, and that Socket Mode is on.")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -29,6 +30,20 @@ CONNECT_BACKOFF = (1, 2, 5, 10, 30, 60)
 
 # (envelope type, payload, delivery facts) → nothing; raising means "do not ack".
 Handler = Callable[[str, dict, dict], None]
+
+
+def check_app_token(settings: SlackSettings) -> str | None:
+    """Ask Slack for a Socket Mode URL with the app-level token (nothing is connected): None when it works,
+    else Slack's error code or the reason Slack was not reached."""
+    web = WebClient(base_url=settings.api_url, timeout=settings.timeout, ssl=settings.ssl_context(),
+                    proxy=settings.proxy, logger=SDK_LOG)
+    try:
+        web.apps_connections_open(app_token=settings.app_token)
+    except SlackApiError as err:
+        return str(err.response.get("error") or err.response.status_code)
+    except (OSError, SlackClientError) as err:
+        return str(err)
+    return None
 
 
 class SocketListener:
