@@ -15,6 +15,7 @@ class SlackSocketListener(ResilientComponent):
 
     def __init__(self, opts: dict) -> None:
         super().__init__(opts)
+        # Whatever goes wrong here is logged by the service and never stops the functions from loading.
         self.service = MirrorService.from_opts(opts, self.rest_client)
         if self.service is not None:
             self.service.start()

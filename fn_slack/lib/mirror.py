@@ -320,7 +320,11 @@ class MirrorService:
         if not settings.app_token:
             log.info(messages.listener_off())
             return None
-        return cls(settings, rest_client(), log)
+        try:
+            return cls(settings, rest_client(), log)
+        except Exception as err:  # noqa: BLE001 - the functions must load even when the listener cannot
+            log.error(messages.listener_cannot_start(err))
+            return None
 
     def _handle(self, kind: str, payload: dict, facts: dict) -> None:
         try:
@@ -337,6 +341,7 @@ class MirrorService:
             raise
 
     def start(self) -> None:
+        """Connect in the background (retried with backoff); the log says when the connection is up."""
         self.listener.start()
         self.log.info(messages.listener_started("Socket Mode"))
 
