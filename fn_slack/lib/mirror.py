@@ -33,7 +33,8 @@ LOG = logging.getLogger(__name__)
 PEOPLE_SUBTYPES = {None, "", "thread_broadcast", "file_share", "me_message"}
 CACHE_SECONDS = 300
 UNLINKED_CACHE_SECONDS = 60
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.25     # first wait for another process's open claim; doubles up to MAX_POLL_SECONDS
+MAX_POLL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class EventMirror:
         self._identity: dict | None = None
         self._names: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._in_flight: dict[str, threading.Event] = {}
         self.outcomes: dict[str, int] = {}
 
     # ------------------------------------------------------------------ Slack facts, cached per process
@@ -241,7 +243,25 @@ class EventMirror:
         target = self.directory.target(event.channel)
         if target is None:
             return self._count("unlinked")
-        return self._count(self._write_once(event, target))
+        return self._count(self._write_once_here(event, target))
+
+    def _write_once_here(self, event: SlackEvent, target: MirrorTarget) -> str:
+        """Within this process, one thread works on an event at a time: Slack's retry of an envelope this
+        process is still working on waits for that work instead of asking SOAR about it over and over."""
+        with self._lock:
+            running = self._in_flight.get(event.key)
+            first_here = running is None
+            if first_here:
+                running = self._in_flight[event.key] = threading.Event()
+        if not first_here:
+            running.wait(max(4 * self.settings.event_claim_seconds, 60))
+            return self._write_once(event, target)
+        try:
+            return self._write_once(event, target)
+        finally:
+            with self._lock:
+                self._in_flight.pop(event.key, None)
+            running.set()
 
     def _count(self, outcome: str) -> str:
         with self._lock:
@@ -257,6 +277,7 @@ class EventMirror:
         give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
         # Claim first, then read the rows once: the oldest row of the key is the claim (see mirror_soar).
         mine: Claim | None = log.add_claim(event.key, author, f'<a href="{html.escape(link, quote=True)}">Slack</a>')
+        pause = POLL_SECONDS
         while True:
             claims = log.claims(event.key)
             first = claims[0] if claims else mine
@@ -273,7 +294,8 @@ class EventMirror:
             if self.clock() * 1000 - first.claimed_ms < lease_ms:
                 if time.monotonic() > give_up:
                     raise TimeoutError(f"the claim of {event.key} stayed open")
-                self.sleep(POLL_SECONDS)
+                self.sleep(pause)
+                pause = min(pause * 2, MAX_POLL_SECONDS)
                 continue
             if not log.take_over(first):
                 continue
