@@ -376,3 +376,15 @@ def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack
     assert "<b>VLAN</b>" in note
     told = [e for e in stack.slack.ephemerals if e["user"] == stack.slack.user("carol")["id"]]
     assert told and "may answer this question" in told[0]["text"]
+
+
+def test_after_slack_asks_for_a_refresh_the_listener_reconnects_and_keeps_mirroring(stack):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Refresh")
+    opened = len(stack.slack.calls_to("apps.connections.open"))
+    assert stack.slack.socket_mode.disconnect(reason="refresh_requested") == 1
+    assert _wait(lambda: len(stack.slack.calls_to("apps.connections.open")) > opened), stack.logs()
+    assert stack.slack.socket_mode.wait_for_connections(1, timeout=60), stack.logs()
+    _person(stack, "alice").chat_postMessage(channel=channel, text="still mirrored after the refresh")
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+    assert "still mirrored after the refresh" in _mirrored(stack, incident["id"])[0]["text"]
