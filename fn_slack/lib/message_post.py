@@ -12,7 +12,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.message_format import render_message
 from fn_slack.lib.mirror_soar import MirrorIndex, enable_mirroring
-from fn_slack.lib.post_threads import ThreadChoice, styled
+from fn_slack.lib.post_threads import ThreadChoice, post_direct, styled
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 
@@ -27,6 +27,7 @@ class MessageRequest:
     username: str | None
     mirror: bool | None = None  # slack_mirror (3.x): Yes turns mirroring of the linked channel on
     thread: bool | None = None  # slack_thread (3.x): Yes replies in the thread of the link's first message
+    direct: bool | None = None  # slack_direct (3.x): Yes posts to slack_participant_emails in a direct message
 
     @classmethod
     def from_inputs(cls, fn_inputs: Any) -> MessageRequest:
@@ -39,7 +40,8 @@ class MessageRequest:
                    as_user=inputs.flag(getattr(fn_inputs, "slack_as_user", None), "slack_as_user"),
                    username=inputs.text_input(getattr(fn_inputs, "slack_username", None)),
                    mirror=inputs.flag(getattr(fn_inputs, "slack_mirror", None), "slack_mirror"),
-                   thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"))
+                   thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"),
+                   direct=inputs.flag(getattr(fn_inputs, "slack_direct", None), "slack_direct"))
 
 
 class MessagePost:
@@ -57,6 +59,11 @@ class MessagePost:
         post = request.post
         message = render_message(post.text, self.soar_link)
         slack = SlackUtils(self.settings)
+        if request.direct:
+            outcome = yield from post_direct(slack, post, message, self.settings, username=request.username,
+                                             as_user=request.as_user, mrkdwn=request.mrkdwn)
+            yield outcome
+            return
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
             yield from target.notices
             notices: list[str] = []

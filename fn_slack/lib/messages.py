@@ -522,3 +522,20 @@ def selftest_app_token_works() -> str:
 def selftest_app_token_refused(problem: str) -> str:
     return (f"[{SECTION}] app_token was refused by Slack's apps.connections.open ({problem}): check that it is the "
             f"app-level token (xapp-...) of this app with the connections:write scope, and that Socket Mode is on.")
+
+
+def direct_needs_people() -> str:
+    return "slack_direct is Yes but slack_participant_emails is empty: say whom to write to."
+
+
+def direct_too_many_people(limit: int) -> str:
+    return (f"slack_direct: a direct message holds at most {limit} people; give fewer e-mails in "
+            f"slack_participant_emails.")
+
+
+def direct_nobody_found() -> str:
+    return "slack_direct: none of slack_participant_emails is a member of the workspace; nothing was posted."
+
+
+def posted_directly(people: int) -> str:
+    return f"Message posted to {people} person(s) in a direct message; no channel was created or linked."

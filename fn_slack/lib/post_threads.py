@@ -1,5 +1,5 @@
-"""FLOW helpers of slack_post_message (3.x): one incident as one thread in a shared channel, and the container
-as Block Kit.
+"""FLOW helpers of slack_post_message (3.x): one incident as one thread in a shared channel, the container as
+Block Kit, and direct messages to people by e-mail.
 
 Threads (input ``slack_thread`` Yes): the link's row in ``slack_conversations_db`` keeps the ``ts`` of the
 message that starts the incident's (or task's) thread (column ``slack_db_thread_ts``). A threaded post to the
@@ -8,6 +8,10 @@ itself becomes the thread's first message. A thread whose first message was dele
 is replaced: the post goes to the channel and starts a new thread. Posts without ``slack_thread`` stay as
 they were.
 
+Direct messages (input ``slack_direct`` Yes): the post goes to the people of ``slack_participant_emails`` in
+the app's direct message with them (a group DM for several, at most 8), instead of a channel; nothing is
+created, invited or linked.
+
 Block Kit (``[fn_slack] message_style = blocks``): the container becomes a header, sections of fields and a
 context line with the SOAR link; the top-level ``text`` (the analyst's Additional Text, else the title) is
 what notifications and clients without Block Kit show. The default ``attachment`` keeps the legacy attachment.
@@ -15,14 +19,17 @@ what notifications and clients without Block Kit show. The default ``attachment`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import Any
 
 from fn_slack.lib import messages
 from fn_slack.lib.block_kit import container_blocks
 from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
-from fn_slack.lib.errors import SlackError
+from fn_slack.lib.errors import InputError, SlackError
 from fn_slack.lib.message_format import SlackMessage
+
+MAX_DM_PEOPLE = 8  # conversations.open: a group DM holds at most 8 people besides the app
 
 
 def styled(message: SlackMessage, style: str) -> tuple[list[dict] | None, list[dict] | None]:
@@ -76,4 +83,34 @@ class ThreadChoice:
         return messages.thread_started(label)
 
 
-__all__ = ["ThreadChoice", "styled"]
+def post_direct(slack: Any, post: Any, message: SlackMessage, settings: Any, *, username: str | None,  # noqa: PLR0913
+                as_user: bool | None, mrkdwn: bool | None) -> Generator[str, None, Any]:
+    """Post to the people of slack_participant_emails in a direct message; yields status messages and returns
+    the outcome (a ``PostOutcome`` of the DM: never created, never linked)."""
+    from fn_slack.lib.channel_post import PostOutcome  # noqa: PLC0415 - channel_post imports nothing of this
+
+    emails = post.participants.emails
+    if not emails:
+        raise InputError(messages.direct_needs_people())
+    if len(emails) > MAX_DM_PEOPLE:
+        raise InputError(messages.direct_too_many_people(MAX_DM_PEOPLE))
+    for bad in post.participants.malformed:
+        yield messages.malformed_email_skipped(bad)
+    found, unknown = slack.lookup_user_ids(emails)
+    for email in unknown:
+        yield messages.user_not_in_workspace(email)
+    if not found:
+        raise InputError(messages.direct_nobody_found())
+    channel = slack.open_conversation([found[e] for e in emails if e in found])
+    blocks, attachments = styled(message, settings.message_style)
+    notices: list[str] = []
+    ts = slack.post_message(channel, message.text, attachments=attachments, blocks=blocks,
+                            username=None if as_user else (username or settings.username), as_user=bool(as_user),
+                            mrkdwn=mrkdwn is not False, notices=notices)
+    yield from notices
+    url = slack.permalink(channel, ts)
+    yield messages.posted_directly(len(found))
+    return PostOutcome(channel=channel, url=url, ts=ts, created=False, linked=False)
+
+
+__all__ = ["ThreadChoice", "post_direct", "styled"]

@@ -41,7 +41,8 @@ INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
     "slack_channel_id": ("9846df31-5b76-4299-b12b-17e0c6551791", "text"),
     # 3.x, two-way channels and questions: UUIDs of our own
     **{name: (build_export.stable_uuid("input", name), kind) for name, kind in [
-        ("slack_mirror", "boolean"), ("slack_thread", "boolean"), ("slack_question", "text"),
+        ("slack_mirror", "boolean"), ("slack_thread", "boolean"), ("slack_direct", "boolean"),
+        ("slack_question", "text"),
         ("slack_question_options", "text"),
         ("slack_question_free_text", "boolean"), ("slack_question_direct", "boolean"),
         ("slack_question_expiry_minutes", "number")]},
@@ -114,7 +115,7 @@ def test_each_function_shows_exactly_the_inputs_it_reads():
     assert shown == {  # in IBM 2.1's order
         "slack_post_message": ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text",
                                "slack_mrkdwn", "slack_as_user", "slack_channel_id", "slack_username",
-                               "incident_id", "task_id", "slack_mirror", "slack_thread"],
+                               "incident_id", "task_id", "slack_mirror", "slack_thread", "slack_direct"],
         "slack_post_attachment": ["slack_channel", "slack_is_channel_private", "slack_participant_emails",
                                   "slack_text", "slack_channel_id", "incident_id", "task_id", "artifact_id",
                                   "attachment_id"],

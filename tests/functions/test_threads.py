@@ -81,3 +81,30 @@ def test_without_slack_thread_nothing_is_written_beyond_the_link(circuits_app, s
     [row] = soar.table(INCIDENT)
     assert "slack_db_thread_ts" not in row
     assert [m for m in soar.calls if m[0] == "PUT"] == []
+
+
+def test_slack_direct_posts_to_the_people_in_a_direct_message_without_a_channel_or_link(circuits_app, slack, soar):
+    outcome = post(circuits_app, slack_text="Your mailbox was used to send phishing",
+                   slack_participant_emails="alice@example.com, nobody@example.com", slack_direct=True)
+    result = outcome.content
+    assert result["channel_id"].startswith("D") and result["linked"] is False and result["channel_created"] is False
+    dm = slack.channel(result["channel_id"])
+    assert dm["members"] == [slack.bot_user_id, slack.user("alice")["id"]]
+    assert [m["text"] for m in slack.messages(result["channel_id"])] == ["Your mailbox was used to send phishing"]
+    assert "User nobody@example.com is not a member of your workspace." in outcome.statuses
+    assert "Message posted to 1 person(s) in a direct message; no channel was created or linked." in outcome.statuses
+    assert soar.table(INCIDENT) == []
+    assert "conversations.create" not in [c.method for c in slack.calls]
+
+
+def test_slack_direct_to_several_people_is_one_group_dm(circuits_app, slack, soar):
+    result = post(circuits_app, slack_text="Both of you", slack_direct=True,
+                  slack_participant_emails="alice@example.com, bob@example.com").content
+    assert slack.channel(result["channel_id"])["members"] == [slack.bot_user_id, slack.user("alice")["id"],
+                                                              slack.user("bob")["id"]]
+
+
+def test_slack_direct_without_people_is_refused_before_anything_happens(circuits_app, slack, soar):
+    outcome = post(circuits_app, slack_text="to whom?", slack_direct=True)
+    assert "slack_direct is Yes but slack_participant_emails is empty: say whom to write to." in outcome.error
+    assert slack.calls == [] and soar.table(INCIDENT) == []

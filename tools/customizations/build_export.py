@@ -97,6 +97,9 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
                      "Yes: reply in the thread of the incident's (or task's) first message in its linked channel, so "
                      "one incident stays one thread in a shared channel; the first such post starts the thread. "
                      "Empty or No: a message of its own, as before."),
+    "slack_direct": (stable_uuid("input", "slack_direct"), "boolean", False,
+                     "Yes: post to the people of slack_participant_emails in a direct message (a group DM for "
+                     "several, at most 8) instead of a channel; no channel is created or linked."),
     "slack_question": (stable_uuid("input", "slack_question"), "text", False,
                        "The question to ask in Slack (plain text, at most 2900 characters)."),
     "slack_question_options": (stable_uuid("input", "slack_question_options"), "text", False,
@@ -123,7 +126,7 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "needed, and links the channel to the incident or task in the Slack Conversations data table.",
         ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_mrkdwn",
          "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id", "slack_mirror",
-         "slack_thread"]),
+         "slack_thread", "slack_direct"]),
     "slack_post_attachment": (
         "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8", "Post attachment to Slack",
         "Upload an incident attachment, a task attachment or an artifact's file to a Slack channel, "
