@@ -5,8 +5,9 @@ Slack: the Slack sandbox with its Socket Mode server, Slack's real 3-second ack 
 rate limits on (time scale 1) for the calls the listener makes. SOAR: the SOAR sandbox with fn_slack's export
 imported; each incident's channel is linked with mirroring on, as ``slack_mirror`` leaves it. People post in
 ``mirror_channels`` channels at one message a second per channel — chat.postMessage's per-channel pace —
-so the whole load is ``mirror_channels`` events a second (the full plan's 20/s is over twice the 30,000
-events an hour the Events API delivers to one app; the quick plan's 10/s is at it). One warm-up message per
+so the whole load is ``mirror_channels`` events a second: 8/s in both plans, the 30,000 events an hour the
+Events API delivers to one app at most. The backlog case posts the same messages all at once, as Slack
+delivers what piled up while no connection was open: the most the processes take. One warm-up message per
 channel first lets each process fill its channel → incident cache, as it would within minutes of running.
 
 Measured: events mirrored per second (events / time from the first post to the last note), and each
