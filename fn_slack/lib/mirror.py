@@ -200,7 +200,12 @@ class EventMirror:
         self._names: dict[str, str] = {}
         self._lock = threading.Lock()
         self._in_flight: dict[str, threading.Event] = {}
+        self._closing = threading.Event()
         self.outcomes: dict[str, int] = {}
+
+    def close(self) -> None:
+        """Stop waiting for other processes' claims: work in progress ends unacked, Slack delivers it again."""
+        self._closing.set()
 
     # ------------------------------------------------------------------ Slack facts, cached per process
     def _slack(self) -> SlackUtils:
@@ -254,7 +259,10 @@ class EventMirror:
             if first_here:
                 running = self._in_flight[event.key] = threading.Event()
         if not first_here:
-            running.wait(max(4 * self.settings.event_claim_seconds, 60))
+            deadline = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
+            while not running.wait(0.5):
+                if self._closing.is_set() or time.monotonic() > deadline:
+                    break
             return self._write_once(event, target)
         try:
             return self._write_once(event, target)
@@ -292,7 +300,7 @@ class EventMirror:
             if mine is not None:
                 return self._note(event, target, author, link, log, notes, first)
             if self.clock() * 1000 - first.claimed_ms < lease_ms:
-                if time.monotonic() > give_up:
+                if time.monotonic() > give_up or self._closing.is_set():
                     raise TimeoutError(f"the claim of {event.key} stayed open")
                 self.sleep(pause)
                 pause = min(pause * 2, MAX_POLL_SECONDS)
@@ -321,11 +329,14 @@ class MirrorService:
 
     def __init__(self, settings: SlackSettings, rest_client: object, log: logging.Logger | None = None) -> None:
         self.log = log or LOG
-        self.mirror = EventMirror(settings, rest_client)
+        self.mirror = EventMirror(settings, rest_client, sleep=self._sleep)
         self.listener = SocketListener(settings, self._handle,
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)))
         self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
                                        bot_user=lambda: self.mirror.identity().get("user_id"))
+
+    def _sleep(self, seconds: float) -> None:
+        self.mirror._closing.wait(seconds)  # noqa: SLF001 - the service owns its mirror
 
     @classmethod
     def from_opts(cls, opts: dict, rest_client: Callable[[], object]) -> MirrorService | None:
@@ -368,6 +379,7 @@ class MirrorService:
         self.log.info(messages.listener_started("Socket Mode"))
 
     def close(self) -> None:
+        self.mirror.close()
         self.listener.close()
 
 
