@@ -481,14 +481,17 @@ class SlackUtils:
 
     # ------------------------------------------------------------------ files
     def upload_file(self, channel: Channel, data: bytes, filename: str, title: str,
-                    initial_comment: str | None = None) -> UploadedFile:
-        """Share a file in the channel with Slack's external upload flow (no copy of ``data`` is made)."""
+                    initial_comment: str | None = None, *, thread_ts: str | None = None) -> UploadedFile:
+        """Share a file in the channel with Slack's external upload flow (no copy of ``data`` is made);
+        with ``thread_ts``, in that message's thread."""
         ticket = self._with_membership(
             channel, lambda: self.call("files.getUploadURLExternal", filename=filename, length=len(data)))
         self._send_upload(ticket["upload_url"], data)
         completion = {"files": [{"id": ticket["file_id"], "title": title}], "channel_id": channel.id}
         if initial_comment:
             completion["initial_comment"] = initial_comment
+        if thread_ts:
+            completion["thread_ts"] = thread_ts
         completed = self._with_membership(channel, lambda: self.call("files.completeUploadExternal", json=completion))
         file_info = (completed.get("files") or [{}])[0]
         share_ts = self._wait_for_share(ticket["file_id"], channel.id, file_info)

@@ -118,7 +118,7 @@ def test_each_function_shows_exactly_the_inputs_it_reads():
                                "incident_id", "task_id", "slack_mirror", "slack_thread", "slack_direct"],
         "slack_post_attachment": ["slack_channel", "slack_is_channel_private", "slack_participant_emails",
                                   "slack_text", "slack_channel_id", "incident_id", "task_id", "artifact_id",
-                                  "attachment_id"],
+                                  "attachment_id", "slack_thread"],
         "slack_archive_channel": ["incident_id", "slack_channel_id", "task_id"],
         "slack_ask_question": ["slack_question", "slack_question_options", "slack_question_free_text",
                                "slack_question_direct", "slack_question_expiry_minutes", "slack_channel",

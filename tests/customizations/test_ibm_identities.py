@@ -28,7 +28,8 @@ TABLE = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversation
 CHANNEL_ID_COLUMN_UUID = "24db8240-cb75-5dac-805b-1ecb48520d87"  # ours only; must never change
 # fn_slack 3.x's own objects beyond IBM's (two-way channels, questions): each has a UUID of its own, derived
 # from its kind and name, so it stays the same in every build and never takes one of IBM's.
-OUR_INPUTS = {"slack_post_message": ["slack_mirror", "slack_thread", "slack_direct"]}
+OUR_INPUTS = {"slack_post_message": ["slack_mirror", "slack_thread", "slack_direct"],
+              "slack_post_attachment": ["slack_thread"]}
 OUR_FUNCTIONS = {"slack_ask_question": [
     "slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
     "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",

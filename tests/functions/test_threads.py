@@ -108,3 +108,18 @@ def test_slack_direct_without_people_is_refused_before_anything_happens(circuits
     outcome = post(circuits_app, slack_text="to whom?", slack_direct=True)
     assert "slack_direct is Yes but slack_participant_emails is empty: say whom to write to." in outcome.error
     assert slack.calls == [] and soar.table(INCIDENT) == []
+
+
+def test_a_file_shared_with_slack_thread_goes_into_the_incident_s_thread(circuits_app, slack, soar):
+    first = post(circuits_app, slack_channel="files-room", slack_is_channel_private=False, slack_text="root",
+                 slack_thread=True)
+    attachment_id = soar.add_attachment(INCIDENT, "report.txt", b"findings\n")
+    shared = run_function(circuits_app, "slack_post_attachment", {
+        "incident_id": INCIDENT, "attachment_id": attachment_id, "slack_text": "the report", "slack_thread": True})
+    assert shared.error is None, shared.error
+    channel = slack.channel("files-room")["id"]
+    [root] = slack.messages(channel)
+    assert root["ts"] == first.content["ts"]
+    [reply] = root["replies"]
+    assert [f["name"] for f in reply["files"]] == ["report.txt"]
+    assert "Posted in the thread of the incident 2095's first message in this channel." in shared.statuses

@@ -94,9 +94,9 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
                      "edits and deletions) becomes notes of the incident or task. Needs the Socket Mode "
                      "listener ([fn_slack] app_token). Empty or No: the link's setting stays as it is."),
     "slack_thread": (stable_uuid("input", "slack_thread"), "boolean", False,
-                     "Yes: reply in the thread of the incident's (or task's) first message in its linked channel, so "
-                     "one incident stays one thread in a shared channel; the first such post starts the thread. "
-                     "Empty or No: a message of its own, as before."),
+                     "Yes: post (or share the file) in the thread of the incident's or task's first message in its "
+                     "linked channel, so one incident stays one thread in a shared channel; the first such post "
+                     "starts the thread. Empty or No: a message of its own, as before."),
     "slack_direct": (stable_uuid("input", "slack_direct"), "boolean", False,
                      "Yes: post to the people of slack_participant_emails in a direct message (a group DM for "
                      "several, at most 8) instead of a channel; no channel is created or linked."),
@@ -133,7 +133,7 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "with slack_text as its comment. Artifacts of type Malware Sample are refused unless "
         "allow_malware_samples is set in app.config.",
         ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_channel_id",
-         "incident_id", "task_id", "artifact_id", "attachment_id"]),
+         "incident_id", "task_id", "artifact_id", "attachment_id", "slack_thread"]),
     "slack_archive_channel": (
         "8f3a9d1d-8182-4c5b-b422-cfeee33de0dc", "Archive Slack Channel",
         "Save the whole conversation of the Slack channel linked to the incident or task (threads "
