@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import re
 import shutil
 import sys
@@ -28,6 +29,8 @@ from sandbox.soar import SoarSandbox
 from sandbox.soar.__main__ import wait_for_stop_signal
 from sandbox.soar.circuits import CircuitsProcess, run_cli, write_app_config
 from sandbox.soar.driver import ClickResult, SoarDriver
+from sandbox.soar.edit_export import edit_pre_script
+from sandbox.soar.scripting import default_export_path
 
 QUEUE = "actions.201.slack"
 POST_INCIDENT = "Example: Post Incident to Slack"
@@ -435,19 +438,8 @@ class Demo:
 
 def _export_with_mirroring() -> dict:
     """fn_slack's export with ``inputs.slack_mirror = True`` added to Example: Post Incident to Slack's script."""
-    from tools.customizations import build_export  # noqa: PLC0415 - the demo's only use of the builder
-
-    original = build_export.read_script
-
-    def patched(workflow: str, kind: str) -> str:
-        text = original(workflow, kind)
-        return text + MIRROR_LINE if (workflow, kind) == ("example_post_incident_to_slack", "pre") else text
-
-    build_export.read_script = patched
-    try:
-        return build_export.build_export()
-    finally:
-        build_export.read_script = original
+    export = json.loads(default_export_path().read_text(encoding="utf-8"))
+    return edit_pre_script(export, "create_slack_message", lambda text: text + MIRROR_LINE)
 
 
 def _wait(predicate: Any, timeout: float = 60.0) -> bool:

@@ -5,6 +5,7 @@ processes (one of them killed in the middle of an event) each Slack event is wri
 from __future__ import annotations
 
 import collections
+import json
 import re
 import tempfile
 import time
@@ -17,7 +18,8 @@ from slack_sdk import WebClient
 
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar.circuits import run_cli, write_app_config
-from tools.customizations import build_export
+from sandbox.soar.edit_export import edit_pre_script
+from sandbox.soar.scripting import default_export_path
 
 from .conftest import Stack, start_stack, stop_stack
 
@@ -32,22 +34,12 @@ def mirroring_export() -> dict:
     """fn_slack's export with one line added to the Post Incident workflow's pre-processing script, as an
     administrator turns two-way channels on for a workflow (``inputs.slack_mirror = True``), and the Ask a
     Question item's questions taking free-text answers too."""
-    original = build_export.read_script
-
-    def patched(workflow: str, kind: str) -> str:
-        text = original(workflow, kind)
-        if workflow == "example_post_incident_to_slack" and kind == "pre":
-            text += "\n# Two-way channel: what people write in the linked channel becomes incident notes.\n" \
-                    "inputs.slack_mirror = True\n"
-        if workflow == "example_ask_question_in_slack" and kind == "pre":
-            text = text.replace("inputs.slack_question_free_text = False", "inputs.slack_question_free_text = True")
-        return text
-
-    build_export.read_script = patched
-    try:
-        return build_export.build_export()
-    finally:
-        build_export.read_script = original
+    export = json.loads(default_export_path().read_text(encoding="utf-8"))
+    export = edit_pre_script(export, "create_slack_message", lambda text: text + (
+        "\n# Two-way channel: what people write in the linked channel becomes incident notes.\n"
+        "inputs.slack_mirror = True\n"))
+    return edit_pre_script(export, "example_ask_question_in_slack", lambda text: text.replace(
+        "inputs.slack_question_free_text = False", "inputs.slack_question_free_text = True"))
 
 
 @pytest.fixture(scope="module")
