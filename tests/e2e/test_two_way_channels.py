@@ -38,6 +38,8 @@ def mirroring_export() -> dict:
     export = edit_pre_script(export, "create_slack_message", lambda text: text + (
         "\n# Two-way channel: what people write in the linked channel becomes incident notes.\n"
         "inputs.slack_mirror = True\n"))
+    export = edit_pre_script(export, "slack_example_post_message_to_slack__task", lambda text: text + (
+        "\ninputs.slack_mirror = True\n"))
     return edit_pre_script(export, "example_ask_question_in_slack", lambda text: text.replace(
         "inputs.slack_question_free_text = False", "inputs.slack_question_free_text = True"))
 
@@ -380,3 +382,24 @@ def test_after_slack_asks_for_a_refresh_the_listener_reconnects_and_keeps_mirror
     _person(stack, "alice").chat_postMessage(channel=channel, text="still mirrored after the refresh")
     assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
     assert "still mirrored after the refresh" in _mirrored(stack, incident["id"])[0]["text"]
+
+
+def test_a_task_channel_mirrors_into_task_notes(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Task channel")
+    task = stack.soar.create_task(incident["id"], "Reset passwords")
+    name = f"task-room-{task['id']}"
+    result = stack.driver.click("Example: Post Task to Slack", incident_id=incident["id"], task_id=task["id"],
+                                properties={"rule_slack_channel": name, "rule_slack_is_channel_private": True,
+                                            "rule_slack_participant_emails": "carol@example.com"})
+    assert result.completed, result.report()
+    channel = stack.slack.channel(name)["id"]
+    _person(stack, "carol").chat_postMessage(channel=channel, text="All 3 passwords reset")
+    def task_notes() -> list[dict]:
+        return [n for n in stack.soar.state.notes_of(incident["id"], task["id"]) if "slack-event " in n["text"]]
+
+    assert _wait(lambda: task_notes() and not stack.slack.socket_mode.in_flight()), stack.logs()
+    [note] = task_notes()
+    assert "Carol" in note["text"] and "All 3 passwords reset" in note["text"]
+    assert not _mirrored(stack, incident["id"]), "the task's channel writes to the task, not the incident"
+    assert [r["slack_msg_state"] for r in stack.soar.state.rows_of(incident["id"], "slack_messages_db")] == ["noted"]
