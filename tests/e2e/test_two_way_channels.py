@@ -155,11 +155,12 @@ def test_a_channel_without_mirroring_stays_one_way(stack):
     _runs(stack, ["run-a"])
     incident = stack.soar.create_incident("One-way")
     name = f"one-way-{incident['id']}"
-    result = stack.driver.click("Example: Post Task to Slack", incident_id=incident["id"],
-                                task_id=stack.soar.create_task(incident["id"], "Contain")["id"],
-                                properties={"rule_slack_channel": name, "rule_slack_is_channel_private": False,
-                                            "rule_slack_participant_emails": "alice@example.com"})
+    # the playbook's script was not edited: it posts without slack_mirror, as every 1.x/2.x workflow does
+    result = stack.driver.run_playbook("example_post_incident_to_slack_pb", incident_id=incident["id"],
+                                       inputs={"rule_slack_channel": name, "rule_slack_is_channel_private": False,
+                                               "rule_slack_participant_emails": "alice@example.com"})
     assert result.completed, result.report()
+    assert stack.soar.state.rows_of(incident["id"])[0].get("slack_db_mirror") is None
     channel = stack.slack.channel(name)["id"]
     envelope_count = len(stack.slack.socket_mode.published)
     _person(stack, "alice").chat_postMessage(channel=channel, text="not for SOAR")
