@@ -67,7 +67,10 @@ whole conversation, threads included, into the incident before archiving the cha
         "resilient.circuits.components": [
             f"{snake_to_camel(get_module_name(filename))}FunctionComponent = "
             f"fn_slack.components.{get_module_name(filename)}:FunctionComponent"
-            for filename in sorted(glob.glob("./fn_slack/components/[a-zA-Z]*.py"))
+            for filename in sorted(glob.glob("./fn_slack/components/funct_[a-zA-Z]*.py"))
+        ] + [
+            # Not a function: the Socket Mode listener of two-way channels (off without [fn_slack] app_token).
+            "SlackSocketListenerComponent = fn_slack.components.slack_socket_listener:SlackSocketListener",
         ],
         "resilient.circuits.configsection": ["gen_config = fn_slack.util.config:config_section_data"],
         "resilient.circuits.customize": ["customize = fn_slack.util.customize:customization_data"],

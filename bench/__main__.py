@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import report, scenarios, throughput
+from bench import mirroring, report, scenarios, throughput
 from bench.measure import Measurement
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
@@ -27,6 +27,8 @@ METHOD_NOTES = [
     "benchmark process, which holds only the client's work.",
     "ours: fn_slack's lib, called in the same steps as its components (bench/ours.py); baseline: the original "
     "app's strategy on slack_sdk (bench/baseline.py).",
+    "Scenario 7: Slack and SOAR sandboxes in the benchmark process, 1 or 2 `resilient-circuits run` processes with "
+    "the Socket Mode listener; people post at 1 msg/s per mirrored channel; median/p95 is post → SOAR note.",
 ]
 
 
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under a minute)")
     parser.add_argument("--latency", type=float, action="append", help="sandbox latency in ms (repeatable; "
                         "default 0 and 20)")
-    parser.add_argument("--scenarios", default="1,2,3,4,5,6", help="comma-separated scenario numbers")
+    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7", help="comma-separated scenario numbers")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
     parser.add_argument("--report", action="store_true", help="run nothing: print the table and targets of "
                         "the results already in --output")
@@ -94,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if "5" in chosen:
         log.info("scenario 5")
         for measurement in throughput.scenario_5(plan):
+            keep(measurement)
+    if "7" in chosen:
+        log.info("scenario 7")
+        for measurement in mirroring.scenario_7(plan):
             keep(measurement)
 
     results = kept + results

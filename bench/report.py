@@ -61,6 +61,9 @@ def _extra(m: Measurement) -> str:
         parts.append(f"{m.extra['messages']:,} msgs, {m.extra['export_bytes'] / MB:.1f} MB file")
     if "floor_s" in m.extra:
         parts.append(f"floor {m.extra['floor_s']:.2f} s ({m.extra.get('time_over_floor')}x)")
+    if "events_per_second" in m.extra:
+        parts.append(f"{m.extra['events_per_second']} events/s mirrored of {m.extra.get('offered_per_second')}/s "
+                     f"offered, missing {m.extra.get('missing')}, duplicates {m.extra.get('duplicates')}")
     if "calls_per_second" in m.extra:
         parts.append(f"{m.extra['calls_per_second']:.1f} calls/s, duplicates {m.extra.get('duplicates')}")
     if m.note:
@@ -166,6 +169,16 @@ def targets(results: list[Measurement]) -> list[Target]:
                                     f"({m.extra['time_over_floor']}x)" for m in s6)))
     else:
         out.append(Target("scenario 6: export within 10% of the floor", None, "not run"))
+    s7 = [m for m in results if m.scenario == "7" and m.strategy == "ours" and m.ops]
+    if s7:
+        bad = sum(int(m.extra.get("duplicates", 0)) + int(m.extra.get("missing", 0)) for m in s7)
+        out.append(Target("scenario 7: every Slack event mirrored exactly once by one and by two run processes",
+                          bad == 0, "; ".join(f"{m.case.split(':')[0]}: {m.extra.get('events_per_second')} events/s, "
+                                             f"p50 {_secs(m.median_s)}, p95 {_secs(m.p95_s)}, missing "
+                                             f"{m.extra.get('missing')}, duplicates {m.extra.get('duplicates')}"
+                                             for m in s7)))
+    else:
+        out.append(Target("scenario 7: every Slack event mirrored exactly once", None, "not run"))
     return out
 
 

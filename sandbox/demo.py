@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import re
 import shutil
 import sys
@@ -23,10 +24,13 @@ from typing import Any
 from bs4 import BeautifulSoup
 
 from sandbox.slack import SlackSandbox
+from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
 from sandbox.soar.__main__ import wait_for_stop_signal
 from sandbox.soar.circuits import CircuitsProcess, run_cli, write_app_config
 from sandbox.soar.driver import ClickResult, SoarDriver
+from sandbox.soar.edit_export import edit_pre_script
+from sandbox.soar.scripting import default_export_path
 
 QUEUE = "actions.201.slack"
 POST_INCIDENT = "Example: Post Incident to Slack"
@@ -39,6 +43,9 @@ ARCHIVE_INCIDENT = "Example: Archive Incident Slack Channel"
 ARCHIVE_TASK = "Example: Archive Task Slack Channel"
 ARCHIVE_NOTICE = "This channel has been set to be archived from SOAR."
 PLAYBOOK_POST_INCIDENT = "example_post_incident_to_slack_pb"
+ASK_QUESTION = "Example: Ask a Question in Slack"
+MIRROR_LINE = ("\n# Two-way channel: what people write in the linked channel becomes incident notes.\n"
+               "inputs.slack_mirror = True\n")
 
 WIDTH = 100
 
@@ -125,17 +132,22 @@ class Demo:
         self.driver = SoarDriver(self.soar, timeout=90)
         self.out(f"  Slack sandbox  {self.slack.base_url}  (channel view {self._slack_view_url()})")
         self.out(f"  {self.soar.describe()}")
-        self.config = write_app_config(self.workdir, self.soar, self.slack.base_url)
+        self.config = write_app_config(self.workdir, self.soar, self.slack.base_url,
+                                       fn_slack={"app_token": APP_TOKEN})
         self.detail(f"  app.config     {self.config}")
 
         customize = run_cli(self.config, "customize", "-y", "-l", "fn_slack")
         self.detail(f"\n  $ resilient-circuits customize -y -l fn_slack    (exit {customize.returncode}, "
                     f"{customize.elapsed:.1f} s)")
         self.detail(textwrap.indent(_tail(customize.output, 6), "    | "))
-        self.check("customize imported the slack destination, 3 functions, 8 rules and the data table",
-                   customize.returncode == 0 and len(self.soar.state.functions) == 3
-                   and len(self.soar.state.rules) == 8 and "slack_conversations_db" in self.soar.state.tables,
+        self.check("customize imported the slack destination, 4 functions, 9 rules and the 3 data tables",
+                   customize.returncode == 0 and len(self.soar.state.functions) == 4
+                   and len(self.soar.state.rules) == 9
+                   and {"slack_conversations_db", "slack_messages_db", "slack_questions_db"}
+                   <= set(self.soar.state.tables),
                    customize.output[-500:])
+        # An administrator turns two-way channels on for the Post Incident workflow: one line in its script.
+        self.soar.state.install(_export_with_mirroring())
 
         selftest = run_cli(self.config, "selftest", "-l", "fn_slack")
         self.detail(f"\n  $ resilient-circuits selftest -l fn_slack    (exit {selftest.returncode}, "
@@ -147,6 +159,8 @@ class Demo:
         subscribed = self.soar.broker.wait_for_consumers(QUEUE, 1, timeout=90)
         self.detail(f"\n  $ resilient-circuits run    (pid {self.run_process.pid}, log {self.run_process.log_path})")
         self.check(f"resilient-circuits run subscribed to {QUEUE}", subscribed, self.run_process.log()[-1500:])
+        self.check("its Slack Socket Mode listener connected (app_token set)",
+                   self.slack.socket_mode.wait_for_connections(1, timeout=60), self.run_process.log()[-1500:])
 
     def stop_circuits(self) -> None:
         if self.run_process is not None:
@@ -297,6 +311,7 @@ class Demo:
         slack.add_message(incident_channel, "alice", "I'll take a look asap.", thread_ts=first["ts"])
         slack.add_message(incident_channel, "bob", "Blocked the sender domain on the gateway.")
         slack.add_message(slack.channel(names["task"])["id"], "carol", "All 3 passwords reset.")
+        self.two_way(inc, incident_channel)
 
         result = self.click(ARCHIVE_TASK, "Archive Task Slack Channel", task_id=task, properties={})
         saved = state.attachments_of(inc, task)
@@ -319,6 +334,38 @@ class Demo:
         self.check("post-processing added a note for every post and archive",
                    sum("was posted to Slack channel" in n for n in notes) == 8
                    and sum("has been archived" in n for n in notes) == 2, "; ".join(notes))
+
+    def two_way(self, inc: int, channel: str) -> None:
+        """The round trip: people's messages became incident notes; a question answered by a click."""
+        state, slack = self.soar.state, self.slack
+        self.out("  Two-way: the incident channel mirrors (slack_mirror); people wrote in it")
+        mirrored = _wait(lambda: len([n for n in state.notes_of(inc) if "slack-event " in n["text"]]) >= 2)
+        notes = [strip_html(n["text"]) for n in state.notes_of(inc) if "slack-event " in n["text"]]
+        self.check("Alice's thread reply and Bob's message became incident notes, fn_slack's own posts did not",
+                   mirrored and len(notes) == 2 and any("Alice replied in a thread" in n for n in notes)
+                   and any("Bob wrote in" in n and "Blocked the sender domain" in n for n in notes), "; ".join(notes))
+        result = self.click(ASK_QUESTION, "Ask a Question in Slack: may Alice block the sender domain for good?",
+                            properties={"rule_slack_question": "Block invoices-example.net for good?",
+                                        "rule_slack_question_options": "Yes|No",
+                                        "rule_slack_participant_emails": "alice@example.com"})
+        content = result.content if result.completed else {}
+        self.check("the question was asked in the incident channel with Yes/No buttons, only Alice may answer",
+                   result.completed and content.get("channel") == self.channels["incident"]
+                   and content.get("allowed_user_ids") == [slack.user("alice")["id"]], result.error or "")
+        if not result.completed:
+            return
+        message = next(m for m in slack.messages(channel) if m["ts"] == content["ts"])
+        yes = next(e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["value"] == "Yes")
+        self.out("  Alice clicks Yes in Slack")
+        clicked = slack.interactions.click(slack.user_token("alice"), channel, content["ts"], yes)
+        answered = clicked.get("ok") and slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60)
+        rows = state.rows_of(inc, "slack_questions_db")
+        self.check("the answer reached SOAR: the question's row says answered, Yes, by Alice, and a note says so",
+                   answered and [(r["slack_q_status"], r["slack_q_answer"], r["slack_q_answered_by"]) for r in rows]
+                   == [("answered", "Yes", "Alice")]
+                   and any("Alice answered the question" in strip_html(n["text"]) for n in state.notes_of(inc)),
+                   str(rows))
 
     # ---------------------------------------------------------------- the report
     def report(self) -> None:
@@ -387,6 +434,21 @@ class Demo:
                 self.out(f"  FAILED: {check.what}\n{textwrap.indent(check.detail[-1500:], '      ')}")
         verdict = "every step did what the spec says" if self.passed else "some steps did NOT do what the spec says"
         self.out(f"  Checks: {good} of {len(self.checks)} as specified - {verdict}.")
+
+
+def _export_with_mirroring() -> dict:
+    """fn_slack's export with ``inputs.slack_mirror = True`` added to Example: Post Incident to Slack's script."""
+    export = json.loads(default_export_path().read_text(encoding="utf-8"))
+    return edit_pre_script(export, "create_slack_message", lambda text: text + MIRROR_LINE)
+
+
+def _wait(predicate: Any, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _file_names(slack: SlackSandbox, channel_name: str) -> list[str]:

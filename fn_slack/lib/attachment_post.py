@@ -12,6 +12,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import MAX_TEXT_CHARS
+from fn_slack.lib.post_threads import ThreadChoice
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.soar_files import SoarFiles
@@ -24,6 +25,7 @@ class AttachmentRequest:
     post: PostRequest
     artifact_id: int | None
     attachment_id: int | None
+    thread: bool | None = None  # slack_thread (3.x): Yes shares the file in the thread of the link's first message
 
     @classmethod
     def from_inputs(cls, fn_inputs: Any) -> AttachmentRequest:
@@ -31,7 +33,8 @@ class AttachmentRequest:
         post = PostRequest.from_inputs(fn_inputs)
         request = cls(post=post,
                       artifact_id=inputs.record_id("artifact_id", getattr(fn_inputs, "artifact_id", None)),
-                      attachment_id=inputs.record_id("attachment_id", getattr(fn_inputs, "attachment_id", None)))
+                      attachment_id=inputs.record_id("attachment_id", getattr(fn_inputs, "attachment_id", None)),
+                      thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"))
         if post.text and len(post.text) > MAX_TEXT_CHARS:
             raise InputError(messages.file_comment_too_long(len(post.text), MAX_TEXT_CHARS))
         return request
@@ -68,13 +71,28 @@ class AttachmentPost:
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
             yield from target.notices
             title = f"Incident ID {post.incident_id} {soar_file.kind} Attachment: {soar_file.name}"
-            uploaded = slack.upload_file(target.channel, data, soar_file.name, title, post.text,
-                                         check_first=invocation.redelivered)
+            thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
+            shared: list = []
+            held = [data]  # the bytes, released right after the upload
             del data
+
+            def send(thread_ts: str | None) -> str:
+                shared.append(slack.upload_file(target.channel, held[0], soar_file.name, title, post.text,
+                                                check_first=invocation.redelivered, thread_ts=thread_ts))
+                return shared[-1].share_ts or ""
+
+            notices: list[str] = []
+            thread.post(send, post.object_label, notices)
+            held.clear()
+            uploaded = shared[-1]
+            yield from notices
             if not uploaded.share_ts:
                 yield messages.share_not_shown_yet()
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
             outcome = target.finish(uploaded.permalink, uploaded.share_ts or "", user_info)
+        if thread.starts_thread and uploaded.share_ts:
+            yield thread.keep_root(self.tables(post.incident_id), post.task_id, outcome.channel.id,
+                                   uploaded.share_ts, post.object_label)
         yield messages.file_uploaded(soar_file.name, outcome.channel.name)
         yield AttachmentOutcome(outcome, file_id=uploaded.id, file_name=uploaded.name)
 

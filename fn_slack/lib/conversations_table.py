@@ -16,6 +16,8 @@ COL_CHANNEL = "slack_db_channel"
 COL_TYPE = "slack_db_channel_type"
 COL_PERMALINK = "slack_db_permalink"
 COL_CHANNEL_ID = "slack_db_channel_id"
+COL_THREAD_TS = "slack_db_thread_ts"  # 3.x: the message whose thread slack_thread posts reply in
+COL_MIRROR = "slack_db_mirror"  # 3.x: people's messages in the channel become notes (empty/No for 1.x/2.x rows)
 
 
 def res_id(incident_id: int, task_id: int | None = None) -> str:
@@ -32,6 +34,8 @@ class ChannelLink:
     channel_name: str
     channel_id: str | None
     channel_type: str
+    mirror: bool = False
+    thread_ts: str | None = None
 
     @property
     def is_private(self) -> bool:
@@ -82,6 +86,8 @@ class ConversationsTable:
             channel_name=str(_cell(row, COL_CHANNEL) or "").strip().lstrip("#"),
             channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
             channel_type=str(_cell(row, COL_TYPE) or "Public"),
+            mirror=_cell(row, COL_MIRROR) is True,
+            thread_ts=(str(_cell(row, COL_THREAD_TS) or "").strip() or None),
         ) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
 
     def find_link(self, task_id: int | None = None) -> ChannelLink | None:
@@ -116,6 +122,35 @@ class ConversationsTable:
         self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_CHANNEL_ID: {"value": channel_id}}})
         return ChannelLink(row_id=link.row_id, res_id=link.res_id, channel_name=link.channel_name,
                            channel_id=channel_id, channel_type=link.channel_type)
+
+
+    def links(self) -> list[ChannelLink]:
+        """Every row of the incident (the incident's and its tasks' links), oldest first."""
+        rows = self._request("GET").get("rows") or []
+        return [ChannelLink(
+            row_id=row["id"], res_id=str(_cell(row, COL_RES_ID) or "").strip(),
+            channel_name=str(_cell(row, COL_CHANNEL) or "").strip().lstrip("#"),
+            channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
+            channel_type=str(_cell(row, COL_TYPE) or "Public"), mirror=_cell(row, COL_MIRROR) is True,
+        ) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
+
+    def set_thread(self, link: ChannelLink, thread_ts: str) -> None:
+        """Keep the message whose thread later posts of the incident (or task) reply in."""
+        self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_THREAD_TS: {"value": thread_ts}}})
+
+    def set_mirror(self, link: ChannelLink, on: bool) -> ChannelLink:
+        """Turn mirroring of the link's channel on or off."""
+        self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_MIRROR: {"value": bool(on)}}})
+        return ChannelLink(row_id=link.row_id, res_id=link.res_id, channel_name=link.channel_name,
+                           channel_id=link.channel_id, channel_type=link.channel_type, mirror=bool(on))
+
+
+def target_of(res_id_value: str) -> tuple[int, int | None] | None:
+    """``RES-<incident>[-<task>]`` → (incident, task or None); None for anything else."""
+    parts = res_id_value.strip().split("-")
+    if len(parts) not in (2, 3) or parts[0] != "RES" or not all(p.isdigit() for p in parts[1:]):
+        return None
+    return int(parts[1]), (int(parts[2]) if len(parts) == 3 else None)
 
 
 def _attr(value: str) -> str:

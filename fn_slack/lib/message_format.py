@@ -71,6 +71,11 @@ class SlackMessage:
 
     text: str
     attachments: list[dict] | None = None
+    # The container's parts, for a Block Kit rendering (block_kit.container_blocks): title, SOAR link, and
+    # each (escaped label, formatted value) in order. Empty for plain text.
+    title: str = ""
+    link: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -559,6 +564,7 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
     type_of_data = ""
     link: str | None = None
     lines: list[str] = []
+    pairs: list[tuple[str, str]] = []
     for label, entry in container.items():
         type_, data = entry["type"], entry.get("data")
         if label == ADDITIONAL_TEXT:
@@ -573,6 +579,7 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
             value = format_value(label, type_, data)
             if value is not None:
                 lines.append(field_line(label, value))
+                pairs.append((escape_untrusted(label), value))
 
     title = _one_line(escape_untrusted(f"SOAR {type_of_data}".strip()))
     attachment: dict = {
@@ -587,4 +594,4 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
     text = pretext or title
     _check_length("text", text)
     _check_length("attachment text", attachment["text"])
-    return SlackMessage(text=text, attachments=[attachment])
+    return SlackMessage(text=text, attachments=[attachment], title=title, link=link, fields=tuple(pairs))

@@ -12,6 +12,8 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import render_message
+from fn_slack.lib.mirror_soar import MirrorIndex, enable_mirroring
+from fn_slack.lib.post_threads import ThreadChoice, post_direct, styled
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.soar_files import SoarFiles
@@ -25,6 +27,9 @@ class MessageRequest:
     mrkdwn: bool | None
     as_user: bool | None
     username: str | None
+    mirror: bool | None = None  # slack_mirror (3.x): Yes turns mirroring of the linked channel on
+    thread: bool | None = None  # slack_thread (3.x): Yes replies in the thread of the link's first message
+    direct: bool | None = None  # slack_direct (3.x): Yes posts to slack_participant_emails in a direct message
 
     @classmethod
     def from_inputs(cls, fn_inputs: Any) -> MessageRequest:
@@ -35,7 +40,10 @@ class MessageRequest:
         return cls(post=post,
                    mrkdwn=inputs.flag(getattr(fn_inputs, "slack_mrkdwn", None), "slack_mrkdwn"),
                    as_user=inputs.flag(getattr(fn_inputs, "slack_as_user", None), "slack_as_user"),
-                   username=inputs.text_input(getattr(fn_inputs, "slack_username", None)))
+                   username=inputs.text_input(getattr(fn_inputs, "slack_username", None)),
+                   mirror=inputs.flag(getattr(fn_inputs, "slack_mirror", None), "slack_mirror"),
+                   thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"),
+                   direct=inputs.flag(getattr(fn_inputs, "slack_direct", None), "slack_direct"))
 
 
 class MessagePost:
@@ -55,18 +63,37 @@ class MessagePost:
         SoarFiles(self.rest, post.incident_id, post.task_id).check_task()
         message = render_message(post.text, self.soar_link)
         slack = SlackUtils(self.settings)
+        if request.direct:
+            outcome = yield from post_direct(slack, post, message, self.settings, username=request.username,
+                                             as_user=request.as_user, mrkdwn=request.mrkdwn)
+            yield outcome
+            return
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
             yield from target.notices
             notices: list[str] = []
-            ts = slack.post_message(target.channel, message.text, attachments=message.attachments,
-                                    username=None if request.as_user else (request.username or self.settings.username),
-                                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices,
-                                    key=invocation.key, check_first=invocation.redelivered)
+            thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
+            blocks, attachments = styled(message, self.settings.message_style)
+
+            def send(thread_ts: str | None) -> str:
+                return slack.post_message(
+                    target.channel, message.text, attachments=attachments,
+                    username=None if request.as_user else (request.username or self.settings.username),
+                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices,
+                    key=invocation.key, check_first=invocation.redelivered, blocks=blocks, thread_ts=thread_ts)
+
+            ts = thread.post(send, post.object_label, notices)
             yield from notices
             url = slack.permalink_if_given(target.channel, ts)
             if url is None:
                 yield messages.permalink_unavailable(target.channel.name)
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
             outcome = target.finish(url or "", ts, user_info)
+        if thread.starts_thread:
+            yield thread.keep_root(self.tables(post.incident_id), post.task_id, outcome.channel.id, ts,
+                                   post.object_label)
+        if request.mirror:
+            yield enable_mirroring(self.tables(post.incident_id), MirrorIndex(self.rest), post.task_id,
+                                   channel_id=outcome.channel.id, channel_name=outcome.channel.name,
+                                   object_label=post.object_label)
         yield messages.message_posted(outcome.channel.name, post.object_label, outcome.linked)
         yield outcome

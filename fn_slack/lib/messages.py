@@ -476,3 +476,169 @@ def api_url_plain_http(api_url: str) -> str:
 
 def flag_setting_not_boolean(key: str, raw: object) -> str:
     return f"[{SECTION}] {key} must be true or false (got {str(raw)!r})."
+
+
+# ---------------------------------------------------------------------------------- two-way channels
+def app_token_is_placeholder() -> str:
+    return (f"[{SECTION}] app_token still holds the example value: put your Slack app-level token (xapp-...) "
+            f"there, or comment the line out to keep the Socket Mode listener off.")
+
+
+def app_token_not_app_level() -> str:
+    return (f"[{SECTION}] app_token must be an app-level token (xapp-...), made under Basic Information > "
+            f"App-Level Tokens with the connections:write scope; a bot or user token cannot open Socket Mode.")
+
+
+def listener_off() -> str:
+    return f"Slack Socket Mode listener is off: [{SECTION}] app_token is not set."
+
+
+def listener_started(connection_note: str) -> str:
+    return f"Slack Socket Mode listener started ({connection_note})."
+
+
+def listener_cannot_start(error: object) -> str:
+    return (f"Slack Socket Mode listener could not start: {error}. Slack conversations are not mirrored into "
+            f"SOAR until this is fixed and resilient-circuits is restarted.")
+
+
+def listener_event_failed(key: str, error: object) -> str:
+    return f"Slack event {key} could not be written to SOAR: {error}. Slack will deliver it again."
+
+
+def mirror_note_header(author: str, where: str, when: str, link: str, kind: str) -> str:
+    """The first line of a mirrored note (HTML already escaped by the caller)."""
+    return f"<p><b>Slack</b> · <b>{author}</b> {kind} in {where} at {when} (<a href=\"{link}\">view in Slack</a>)</p>"
+
+
+def mirror_edited(author: str, when: str) -> str:
+    return f"edited the message of {when}; it now reads:"
+
+
+def mirror_deleted(author: str, when: str) -> str:
+    return f"deleted the message of {when}. It read:"
+
+
+def mirror_on(channel: str, label: str) -> str:
+    return f"Messages of people in #{channel} are now written to the {label} as notes."
+
+
+def mirror_needs_link(channel: str, label: str) -> str:
+    return (f"slack_mirror was not applied to #{channel}: it is not the channel linked to the {label}. Only the "
+            f"linked channel is mirrored; post to it (empty slack_channel) with slack_mirror Yes.")
+
+
+# ---------------------------------------------------------------------------------- slack_ask_question
+def question_missing() -> str:
+    return "slack_question is empty: give the question to ask."
+
+
+def question_too_long(limit: int) -> str:
+    return f"slack_question is longer than {limit} characters (Slack's limit for one message section)."
+
+
+def question_needs_options() -> str:
+    return ("slack_question_options is empty: give the answers as buttons (one per line, or separated by |), "
+            "or set slack_question_free_text to Yes.")
+
+
+def question_too_many_options(limit: int) -> str:
+    return f"slack_question_options has more than {limit} answers; give at most {limit}."
+
+
+def question_option_too_long(limit: int) -> str:
+    return f"An answer in slack_question_options is longer than {limit} characters (Slack's limit for a button)."
+
+
+def question_direct_needs_people() -> str:
+    return "slack_question_direct is Yes but slack_participant_emails is empty: say whom to ask."
+
+
+def question_bad_expiry(value: object) -> str:
+    return f"slack_question_expiry_minutes must be a number of minutes, at least 1 (got {value!r})."
+
+
+def question_people_unknown(emails: list[str]) -> str:
+    return f"Not asked: no Slack member has the e-mail {', '.join(emails)}."
+
+
+def question_asked(question_id: str, channel: str, people: int) -> str:
+    who = f"{people} person(s) may answer" if people else "anyone in the conversation may answer"
+    return f"Question {question_id} asked in {channel}; {who}. The answer will be written to SOAR."
+
+
+def question_unknown() -> str:
+    return "This question is no longer known to SOAR; your answer was not recorded."
+
+
+def question_already_answered(by: str, answer: str) -> str:
+    return f"This question was already answered by {by}: {answer}. Your answer was not recorded."
+
+
+def question_expired(when: str) -> str:
+    return f"This question expired at {when}; your answer was not recorded."
+
+
+def question_expired_text(question: str) -> str:
+    return f"Expired: {question}"
+
+
+def question_not_yours(allowed: list[str]) -> str:
+    return "Only " + ", ".join(f"<@{uid}>" for uid in allowed) + " may answer this question."
+
+
+def question_unknown_option() -> str:
+    return "That answer is not one of the question's options; it was not recorded."
+
+
+def question_answered_text(question: str, answer: str) -> str:
+    return f"{question} — answered: {answer}"
+
+
+# ---------------------------------------------------------------------------------- threads and Block Kit
+def message_style_unknown(value: str, styles: tuple[str, ...]) -> str:
+    return f"[{SECTION}] message_style is {value!r}; use one of: {', '.join(styles)} (default attachment)."
+
+
+def posted_in_thread(label: str) -> str:
+    return f"Posted in the thread of the {label}'s first message in this channel."
+
+
+def thread_started(label: str) -> str:
+    return f"This message starts the {label}'s thread: later posts with slack_thread Yes reply in it."
+
+
+def thread_gone(label: str) -> str:
+    return (f"The {label}'s thread in Slack is gone (its first message was deleted): posted as a new message, "
+            f"which starts a new thread.")
+
+
+def thread_not_kept(label: str) -> str:
+    return (f"slack_thread: the post went to another channel than the {label}'s linked one, so it does not start "
+            f"the {label}'s thread.")
+
+
+def selftest_app_token_works() -> str:
+    return "Socket Mode: the app-level token opens connections (two-way channels are on)."
+
+
+def selftest_app_token_refused(problem: str) -> str:
+    return (f"[{SECTION}] app_token was refused by Slack's apps.connections.open ({problem}): check that it is the "
+            f"app-level token (xapp-...) of this app with the connections:write scope, and that Socket Mode is on.")
+
+
+def direct_needs_people() -> str:
+    return "slack_direct is Yes but slack_participant_emails is empty: say whom to write to."
+
+
+def direct_too_many_people(limit: int) -> str:
+    return (f"slack_direct: a direct message holds at most {limit} people; give fewer e-mails in "
+            f"slack_participant_emails.")
+
+
+def direct_nobody_found() -> str:
+    return "slack_direct: none of slack_participant_emails is a member of the workspace; nothing was posted."
+
+
+def posted_directly(people: int) -> str:
+    return f"Message posted to {people} person(s) in a direct message; no channel was created or linked."

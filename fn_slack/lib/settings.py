@@ -30,6 +30,11 @@ SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 MAX_TIMEOUT = 3600                 # an hour for one HTTP call
 MAX_RATE_LIMIT_WAIT = 86400        # a day of waiting out rate limits in one function call
 MAX_UPLOAD_MB_SETTING = 1024 * 1024  # a terabyte; values above Slack's 1 GB are capped at it
+DEFAULT_EVENT_CLAIM_SECONDS = 30
+DEFAULT_QUESTION_EXPIRY_MINUTES = 1440
+MAX_EVENT_CLAIM_SECONDS = 3600            # an hour before another process takes over an event's claim
+MAX_QUESTION_EXPIRY_MINUTES = 525600      # a year
+MESSAGE_STYLES = ("attachment", "blocks")
 
 # Values that the generated app.config and the docs show as examples: never a real token.
 _PLACEHOLDER_MARKERS = ("<", ">", "xoxb-xxxx", "xoxp-xxxx", "your-token", "your_token", "changeme")
@@ -138,6 +143,11 @@ class SlackSettings:
     result_user_info: bool = False
     proxy: str | None = None
     verify: bool | str = True
+    # Two-way channels (Socket Mode): the app-level token (xapp-...); None keeps the listener off.
+    app_token: str | None = field(default=None, repr=False)
+    event_claim_seconds: float = DEFAULT_EVENT_CLAIM_SECONDS
+    question_expiry_minutes: float = DEFAULT_QUESTION_EXPIRY_MINUTES
+    message_style: str = "attachment"  # how slack_post_message shows a container: legacy attachment or Block Kit
 
     @classmethod
     def from_app_configs(cls, options: Mapping[str, Any] | None, proxies: Mapping[str, str] | None = None,
@@ -179,6 +189,12 @@ class SlackSettings:
             result_user_info=str_to_bool(options.get("result_user_info") or "false"),
             proxy=proxy,
             verify=_verify(options, verify),
+            app_token=_app_token(options),
+            event_claim_seconds=_number(options, "event_claim_seconds", DEFAULT_EVENT_CLAIM_SECONDS, 1,
+                                        MAX_EVENT_CLAIM_SECONDS),
+            question_expiry_minutes=_number(options, "question_expiry_minutes", DEFAULT_QUESTION_EXPIRY_MINUTES, 1,
+                                            MAX_QUESTION_EXPIRY_MINUTES),
+            message_style=_message_style(options),
         )
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -209,6 +225,29 @@ def _new_tls_context(verify: bool | str) -> ssl.SSLContext:
     if os.path.isdir(str(verify)):
         return ssl.create_default_context(capath=str(verify))
     return ssl.create_default_context(cafile=str(verify))
+
+
+def _message_style(options: Mapping[str, Any]) -> str:
+    raw = options.get("message_style")
+    if _is_unset(raw):
+        return "attachment"
+    style = str(raw).strip().lower()
+    if style not in MESSAGE_STYLES:
+        raise ConfigError(messages.message_style_unknown(str(raw), MESSAGE_STYLES))
+    return style
+
+
+def _app_token(options: Mapping[str, Any]) -> str | None:
+    """``app_token``: unset (or commented out) keeps the Socket Mode listener off; else an ``xapp-`` token."""
+    raw = options.get("app_token")
+    if _is_unset(raw):
+        return None
+    token = str(raw).strip()
+    if _is_placeholder(token) or "xapp-xxxx" in token.lower():
+        raise ConfigError(messages.app_token_is_placeholder())
+    if not token.startswith("xapp-"):
+        raise ConfigError(messages.app_token_not_app_level())
+    return token
 
 
 def load_settings(component: object) -> SlackSettings:

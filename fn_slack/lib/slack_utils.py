@@ -513,19 +513,25 @@ class SlackUtils:
     # ------------------------------------------------------------------ messages
     def post_message(self, channel: Channel, text: str, *, attachments: list[dict] | None = None,
                      username: str | None = None, as_user: bool = False, mrkdwn: bool = True,
-                     notices: list[str] | None = None, key: str | None = None, check_first: bool = False) -> str:
+                     notices: list[str] | None = None, key: str | None = None, check_first: bool = False,
+                     blocks: list[dict] | None = None, thread_ts: str | None = None) -> str:
         """Post to the channel and return the message ``ts`` — once.
 
         ``key`` travels in the message's metadata; when Slack's answer is lost (or ``check_first``: this call
         may repeat one that already posted, e.g. a redelivered function message) the channel's newest messages
         are searched for it before posting (again). A username override Slack dropped (no
-        ``chat:write.customize``) is said in ``notices``."""
+        ``chat:write.customize``) is said in ``notices``. ``blocks`` (Block Kit; ``text`` is then the
+        notification fallback) and ``thread_ts`` (a reply in that message's thread) are optional."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
         if attachments:
             payload["attachments"] = attachments
         if key:
             payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
+        if blocks:
+            payload["blocks"] = blocks
+        if thread_ts:
+            payload["thread_ts"] = thread_ts
         if as_user:
             if self.settings.token.startswith("xoxp-"):
                 payload["as_user"] = True
@@ -562,6 +568,23 @@ class SlackUtils:
                 return {"ok": True, "channel": channel.id, "ts": message["ts"], "message": message}
         return None
 
+    def open_conversation(self, user_ids: list[str]) -> Channel:
+        """The direct message (one person) or group DM (several) of the app with these people."""
+        data = self.call("conversations.open", json={"users": ",".join(user_ids)})
+        info = dict(data.get("channel") or {})
+        return Channel(id=info["id"], name=info.get("name") or ("dm-" + "-".join(user_ids)), is_private=True)
+
+    def thread_parent(self, channel_id: str, thread_ts: str) -> dict | None:
+        """The message that starts a thread (None when it is gone or not visible)."""
+        try:
+            data = self.call("conversations.replies", http_verb="GET", channel=channel_id, ts=thread_ts, limit=1)
+        except SlackError as err:
+            if err.code in ("thread_not_found", "message_not_found", "channel_not_found", "not_in_channel"):
+                return None
+            raise
+        found = data.get("messages") or []
+        return dict(found[0]) if found else None
+
     def permalink(self, channel: Channel, ts: str) -> str:
         """The message's permalink."""
         return self.call("chat.getPermalink", http_verb="GET", channel=channel.id, message_ts=ts)["permalink"]
@@ -577,8 +600,10 @@ class SlackUtils:
 
     # ------------------------------------------------------------------ files
     def upload_file(self, channel: Channel, data: bytes, filename: str, title: str,
-                    initial_comment: str | None = None, *, check_first: bool = False) -> UploadedFile:
-        """Share a file in the channel with Slack's external upload flow (no copy of ``data`` is made).
+                    initial_comment: str | None = None, *, check_first: bool = False,
+                    thread_ts: str | None = None) -> UploadedFile:
+        """Share a file in the channel with Slack's external upload flow (no copy of ``data`` is made); with
+        ``thread_ts``, in that message's thread.
 
         The app joins a public channel first, so the upload is completed once, in a channel the app is in
         (Slack does not complete a file twice). When the completion's answer is lost, ``files.info`` says
@@ -597,6 +622,8 @@ class SlackUtils:
         completion = {"files": [{"id": file_id, "title": title}], "channel_id": channel.id}
         if initial_comment:
             completion["initial_comment"] = initial_comment
+        if thread_ts:
+            completion["thread_ts"] = thread_ts
 
         def complete() -> dict:
             try:

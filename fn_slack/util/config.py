@@ -30,6 +30,15 @@ username = SOAR
 # Allow a plain http:// slack_api_url to another machine (default false: the token would cross the network
 # unencrypted; plain http is always allowed to this machine, e.g. the local Slack sandbox)
 #allow_insecure_http = false
+# Two-way channels (Socket Mode): the app-level token (xapp-..., scope connections:write) of the same Slack
+# app. Unset: no listener, nothing changes. See the user guide, section 12.
+#app_token = $SLACK_APP_TOKEN
+# Seconds another integration server waits before taking over a Slack event whose writer went silent
+#event_claim_seconds = 30
+# How slack_post_message shows SOAR data: attachment (default, the legacy attachment) or blocks (Block Kit)
+#message_style = attachment
+# Minutes until a slack_ask_question question expires when the function gives no expiry
+#question_expiry_minutes = 1440
 # Proxies for Slack calls (default: [integrations] section, then the environment)
 #http_proxy = http://proxy:3128
 #https_proxy = http://proxy:3128

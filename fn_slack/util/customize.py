@@ -14,9 +14,10 @@ def codegen_reload_data() -> dict:
     return {
         "package": "fn_slack",
         "message_destinations": ["slack"],
-        "functions": ["slack_archive_channel", "slack_post_attachment", "slack_post_message"],
+        "functions": ["slack_archive_channel", "slack_ask_question", "slack_post_attachment", "slack_post_message"],
         "workflows": [
             "archive_slack_channel",
+            "example_ask_question_in_slack",
             "create_slack_message",
             "create_slack_reply",
             "example_post_attachment_to_slack__artifact",
@@ -27,6 +28,7 @@ def codegen_reload_data() -> dict:
         ],
         "actions": [
             "Example: Archive Incident Slack Channel",
+            "Example: Ask a Question in Slack",
             "Example: Archive Task Slack Channel",
             "Example: Post Artifact Attachment to Slack",
             "Example: Post Artifact to Slack",
@@ -35,15 +37,16 @@ def codegen_reload_data() -> dict:
             "Example: Post Note to Slack",
             "Example: Post Task to Slack",
         ],
-        "incident_fields": [],
+        "incident_fields": ["slack_mirror_channels"],
         "incident_artifact_types": [],
         "incident_types": [],
-        "datatables": ["slack_conversations_db"],
+        "datatables": ["slack_conversations_db", "slack_messages_db", "slack_questions_db"],
         "automatic_tasks": [],
         "scripts": [],
         "playbooks": [
             "example_archive_incident_slack_channel_pb",
             "example_archive_task_slack_channel_pb",
+            "example_ask_question_in_slack_pb",
             "example_post_artifact_attachment_to_slack_pb",
             "example_post_artifact_to_slack_pb",
             "example_post_incident__task_attachment_to_slack_pb",
@@ -55,9 +58,10 @@ def codegen_reload_data() -> dict:
 
 
 def customization_data(client: object = None) -> Iterator[ImportDefinition]:
-    """Yield the one import definition of fn_slack: the message destination ``slack``, the three
-    functions, the ``slack_conversations_db`` data table, the eight example rules and their workflows, and
-    the eight example playbooks.
+    """Yield the one import definition of fn_slack: the message destination ``slack``, the four
+    functions, the ``slack_conversations_db``, ``slack_messages_db`` and ``slack_questions_db`` data tables, the
+    ``slack_mirror_channels`` incident field, the nine example rules and their workflows, and the nine example
+    playbooks.
     """
     if not RES_FILE.is_file():
         raise FileNotFoundError(f"{RES_FILE} not found: the fn_slack installation is incomplete")

@@ -9,6 +9,7 @@ from fn_slack.lib.errors import FnSlackError
 from fn_slack.lib.retry import WaitBudget
 from fn_slack.lib.settings import SECTION, SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.socket_listener import check_app_token
 
 LOG = logging.getLogger(__name__)
 SELFTEST_WAIT_SECONDS = 10   # a selftest answers quickly: a few seconds of rate-limit waiting at most
@@ -28,5 +29,11 @@ def selftest_function(opts: dict) -> dict:
                                          url=identity.get("url", ""),
                                          kind="bot" if identity.get("bot_id") else "user",
                                          who=identity.get("user") or identity.get("user_id") or "?")
+    if settings.app_token:
+        problem = check_app_token(settings)
+        if problem:
+            LOG.error("fn_slack selftest failed: %s", messages.selftest_app_token_refused(problem))
+            return {"state": "failure", "reason": messages.selftest_app_token_refused(problem)}
+        reason += " " + messages.selftest_app_token_works()
     LOG.info("fn_slack selftest: %s", reason)
     return {"state": "success", "reason": reason}

@@ -14,7 +14,7 @@ from typing import Any
 from . import notify, rewrite
 from .limits import NON_MARKETPLACE_PAGE
 from .realism import Realism
-from .workspace import MAX_TEXT, Channel, FileRec, Token, User, Workspace, parse_ts
+from .workspace import MAX_TEXT, Channel, FileRec, Token, User, Workspace, parse_ts, ts_str
 
 RETIRED_PREFIXES = ("channels.", "groups.", "im.", "mpim.")
 RETIRED_METHODS = ("files.upload",)
@@ -705,6 +705,39 @@ def chat_delete(ctx: Context) -> dict:
     return {"channel": ch.id, "ts": ts}
 
 
+def conversations_open(ctx: Context) -> dict:
+    """A direct message (one user: im:write) or group DM (2-8 users: mpim:write) of the caller with people."""
+    users = ctx.params.csv("users")
+    if not users:
+        raise SlackError("users_list_not_supplied")
+    if len(users) > 8:
+        raise SlackError("too_many_users")
+    ctx.require("im:write" if len(users) == 1 else "mpim:write")
+    for uid in users:
+        user = ctx.ws.users.get(uid)
+        if user is None or user.deleted:
+            raise SlackError("user_not_found")
+    ch = ctx.ws.open_dm(users)
+    return {"no_op": False, "already_open": False, "channel": {"id": ch.id}}
+
+
+def chat_post_ephemeral(ctx: Context) -> dict:
+    """A message only ``user`` sees, in a conversation they are in; it is not stored in history."""
+    ctx.require("chat:write", "chat:write:bot", "chat:write:user")
+    ch = ctx.channel(ctx.params.str("channel"), by_name=True)
+    user = ctx.params.str("user")
+    if not user or user not in ctx.ws.users:
+        raise SlackError("user_not_found")
+    if user not in ch.members:
+        raise SlackError("user_not_in_channel")
+    if not (ctx.params.str("text") or ctx.params.json_list("blocks", "invalid_blocks")):
+        raise SlackError("no_text")
+    ts = ts_str(time.time_ns() // 1000)
+    ctx.ws.ephemerals.append({"channel": ch.id, "user": user, "text": ctx.params.str("text") or "",
+                              "thread_ts": ctx.params.str("thread_ts"), "ts": ts})
+    return {"message_ts": ts}
+
+
 # ----- files -----------------------------------------------------------------------------------------------
 def invalid_arguments(message: str) -> SlackError:
     return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {message}"]})
@@ -845,6 +878,8 @@ METHODS: dict[str, Callable[[Context], dict]] = {
     "users.lookupByEmail": users_lookup_by_email,
     "users.info": users_info,
     "chat.postMessage": chat_post_message,
+    "chat.postEphemeral": chat_post_ephemeral,
+    "conversations.open": conversations_open,
     "chat.getPermalink": chat_get_permalink,
     "chat.update": chat_update,
     "chat.delete": chat_delete,

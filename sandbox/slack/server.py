@@ -16,9 +16,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import api, html_view, tls
+from . import api, html_view, interactivity, tls
 from .limits import Faults, RateLimiter, retry_after_header
 from .realism import Realism, make_realism
+from .socket_mode import SocketModeHub, event_payload
 from .workspace import (
     DEFAULT_TOKEN,
     SYSTEM_SUBTYPES,
@@ -104,6 +105,10 @@ class SlackSandbox:
         self._apply_settings()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # Socket Mode: the WebSocket side (started with the server) and the interactivity state.
+        self.socket_mode = SocketModeHub(lambda: self._ws.users[self._ws.bot_user_id].app_id or "A0SANDBOX")
+        self.interactions = interactivity.Interactions(self)
+        self._ws.on_event = self._on_workspace_event
 
     def _apply_settings(self) -> None:
         s = self._settings
@@ -122,6 +127,7 @@ class SlackSandbox:
         self._port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="slack-sandbox", daemon=True)
         self._thread.start()
+        self.socket_mode.start()
         # Slack's upload URL is on another host than the API; here another port (with its own certificate).
         ssl_context = None
         if self.upload_tls:
@@ -137,6 +143,7 @@ class SlackSandbox:
     def stop(self) -> None:
         if self._server is None:
             return
+        self.socket_mode.stop()
         for server, thread in ((self._server, self._thread), (self._upload_server, self._upload_thread)):
             if server is not None:
                 server.shutdown()
@@ -183,10 +190,13 @@ class SlackSandbox:
         fresh = Workspace(spec)
         with self._lock:
             self._ws = fresh
+            self._ws.on_event = self._on_workspace_event
             self._generation += 1
             self._calls = []
             self.faults.clear()
             self._apply_settings()
+            self.interactions.reset()
+        self.socket_mode.reset()
 
     # ----- settings --------------------------------------------------------------------------------------
     def set_rate_limits(self, enabled: bool, time_scale: float = 1.0, post_limit_answer: str | None = None) -> None:
@@ -234,6 +244,12 @@ class SlackSandbox:
         with self._lock:
             api.flush_due_shares(self._ws)
             return [dict(n) for n in self._ws.notifications]
+
+    @property
+    def ephemerals(self) -> list[dict]:
+        """chat.postEphemeral messages: {"channel", "user", "text", "thread_ts", "ts"} (never in history)."""
+        with self._lock:
+            return [dict(e) for e in self._ws.ephemerals]
 
     @property
     def bot_user_id(self) -> str:
@@ -523,8 +539,12 @@ class SlackSandbox:
     def _wsgi(self, environ: dict, start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         path = request.path
-        if path.startswith("/api/"):
+        if path == "/api/apps.connections.open":
+            response = self._connections_open(request)
+        elif path.startswith("/api/"):
             response = self._api(request, path[len("/api/"):], environ)
+        elif path.startswith("/_sandbox/interact/"):
+            response = self.interactions.respond(request, path[len("/_sandbox/interact/"):])
         elif path.startswith("/upload/") and request.method == "POST":
             response = self._upload(request, path[len("/upload/"):], environ)
         elif path == "/_sandbox/state":
@@ -536,6 +556,46 @@ class SlackSandbox:
         else:
             response = Response("Not Found", status=404, mimetype="text/plain")
         return response(environ, start_response)
+
+    def _connections_open(self, request: Request) -> Response:
+        """apps.connections.open: an app-level token gets a one-time WebSocket URL (Socket Mode)."""
+        stamp = self._stamp()
+        try:
+            _, body_token = _read_params(request)
+        except api.SlackError:
+            body_token = None
+        token = _bearer(request) or body_token
+        fault = self.faults.take("apps.connections.open")
+        if fault is not None:
+            faulted = self._apply_fault(fault, stamp, "apps.connections.open", {}, token, request.environ)
+            if faulted is not None:
+                return faulted
+        body = self.socket_mode.open_connection(token)
+        self._record(stamp, "apps.connections.open", {}, token, 200, body)
+        return _json_response(body)
+
+    # ----- Socket Mode events ------------------------------------------------------------------------------
+    def _on_workspace_event(self, kind: str, ch: Channel, msg: dict, previous: dict | None) -> None:
+        """A message was stored, edited or deleted (under the lock): the events_api envelope Slack would send
+        to an app subscribed to message.channels/groups/im, which it only gets where its bot is a member."""
+        ws = self._ws
+        if ws.bot_user_id not in ch.members:
+            return
+        channel_type = "im" if ch.is_im else "mpim" if ch.is_mpim else "group" if ch.is_private else "channel"
+        now_ts = ts_str(time.time_ns() // 1000)
+        if kind == "message":
+            event = {**api.copy_message(msg), "channel": ch.id, "event_ts": msg["ts"], "channel_type": channel_type}
+            event.setdefault("team", ws.team_id)
+        elif kind == "message_changed":
+            event = {"type": "message", "subtype": "message_changed", "hidden": True, "channel": ch.id,
+                     "message": api.copy_message(msg), "previous_message": api.copy_message(previous or {}),
+                     "event_ts": now_ts, "ts": now_ts, "channel_type": channel_type}
+        else:
+            event = {"type": "message", "subtype": "message_deleted", "hidden": True, "channel": ch.id,
+                     "deleted_ts": msg["ts"], "previous_message": api.copy_message(msg), "event_ts": now_ts,
+                     "ts": now_ts, "channel_type": channel_type}
+        app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
+        self.socket_mode.publish("events_api", event_payload(event, team_id=ws.team_id, app_id=app_id))
 
     def _upload_wsgi(self, environ: dict, start_response: Any) -> Iterable[bytes]:
         request = Request(environ)

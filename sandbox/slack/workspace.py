@@ -11,6 +11,7 @@ import random
 import re
 import string
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ DEFAULT_BOT_SCOPES = (
     "channels:read", "groups:read", "channels:manage", "groups:write", "chat:write", "chat:write.public",
     "chat:write.customize", "users:read", "users:read.email", "files:write", "files:read",
     "channels:history", "groups:history", "channels:join",
+    # two-way channels: questions in direct messages, and replies there
+    "im:write", "mpim:write", "im:history",
 )
 DEFAULT_USERS = (
     ("alice", "alice@example.com", "Alice Adams", "Alice"),
@@ -154,6 +157,8 @@ class Channel:
     restrictions: dict[str, str] = field(default_factory=dict)
     shared_team_ids: list[str] = field(default_factory=list)  # other teams in a Slack Connect channel
     previous_names: list[str] = field(default_factory=list)
+    is_im: bool = False  # a direct message (conversations.open): private, unnamed, not in conversations.list
+    is_mpim: bool = False
 
 
 @dataclass(eq=False)
@@ -202,7 +207,11 @@ class Workspace:
         self.files: dict[str, FileRec] = {}
         self.pending_shares: list[tuple[float, dict]] = []
         self.notifications: list[dict] = []
+        self.ephemerals: list[dict] = []  # chat.postEphemeral: {"channel", "user", "text", "thread_ts", "ts"}
         self.realism = Realism()  # the sandbox replaces it with its own settings
+        # Socket Mode: called (under the sandbox lock) as on_event(kind, channel, message, previous) for
+        # "message", "message_changed" and "message_deleted"; the sandbox sets it after loading the file.
+        self.on_event: Callable[[str, Channel, dict, dict | None], None] | None = None
 
         bot = spec.get("bot", {})
         self.bot_user_id = self.add_user(
@@ -352,6 +361,22 @@ class Workspace:
         self.names[name] = cid
         return cid
 
+    def open_dm(self, user_ids: list[str]) -> Channel:
+        """The app's direct message with one person (``D…``) or group DM with several, made on first use."""
+        members = {self.bot_user_id, *user_ids}
+        for ch in self.channels.values():
+            if (ch.is_im or ch.is_mpim) and set(ch.members) == members:
+                return ch
+        cid = self.new_id("D" if len(user_ids) == 1 else "G")
+        self._ids.add(cid)
+        name = user_ids[0] if len(user_ids) == 1 else "mpdm-" + "--".join(user_ids) + "-1"
+        ch = Channel(cid, name, True, int(time.time()), self.bot_user_id, is_im=len(user_ids) == 1,
+                     is_mpim=len(user_ids) > 1)
+        for uid in [self.bot_user_id, *user_ids]:
+            ch.members[uid] = None
+        self.channels[cid] = ch
+        return ch
+
     def next_ts(self, ch: Channel, at_us: int | None = None) -> int:
         """A ts for a new message: now (or at_us), strictly after every ts already in the channel."""
         us = max(at_us if at_us is not None else time.time_ns() // 1000, ch.last_us + 1)
@@ -379,6 +404,8 @@ class Workspace:
                 ch.ts_keys.insert(pos, us)
                 ch.messages.insert(pos, msg)
         ch.last_us = max(ch.last_us, us)
+        if self.on_event is not None:
+            self.on_event("message", ch, msg, None)
         return msg
 
     # ----- membership and system messages --------------------------------------------------------------------
@@ -425,13 +452,18 @@ class Workspace:
     # ----- edits, deletions and file modes ---------------------------------------------------------------
     def edit_message(self, ch: Channel, ts: str, text: str, editor: str | None = None) -> dict:
         msg = ch.by_ts[ts]
+        previous = copy.deepcopy(msg)
         msg["text"] = text
         msg["edited"] = {"user": editor or msg.get("user", ""), "ts": ts_str(time.time_ns() // 1000)}
+        if self.on_event is not None:
+            self.on_event("message_changed", ch, msg, previous)
         return msg
 
     def delete_message(self, ch: Channel, ts: str) -> None:
         """Delete as Slack does: a thread parent with replies leaves a tombstone, anything else disappears."""
         msg = ch.by_ts[ts]
+        if self.on_event is not None:
+            self.on_event("message_deleted", ch, copy.deepcopy(msg), None)
         thread_ts = msg.get("thread_ts")
         if thread_ts and thread_ts != ts:  # a reply
             replies = ch.replies.get(thread_ts, [])
@@ -577,7 +609,8 @@ class Workspace:
 
     def conversation_obj(self, ch: Channel, caller_id: str | None, *, num_members: bool = False) -> dict:
         obj = {
-            "id": ch.id, "name": ch.name, "is_channel": True, "is_group": False, "is_im": False, "is_mpim": False,
+            "id": ch.id, "name": ch.name, "is_channel": not (ch.is_im or ch.is_mpim), "is_group": False,
+            "is_im": ch.is_im, "is_mpim": ch.is_mpim,
             "is_private": ch.is_private, "created": ch.created, "is_archived": ch.is_archived,
             "is_general": ch.is_general, "unlinked": 0, "name_normalized": ch.name,
             "is_shared": bool(ch.shared_team_ids), "is_org_shared": False, "is_pending_ext_shared": False,

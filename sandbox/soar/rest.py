@@ -35,7 +35,8 @@ _ROUTES = [
     Rule(f"{ORG}/message_destinations/<int:dest_id>", methods=["GET", "PUT"], endpoint="destination"),
     Rule(f"{ORG}/configurations/imports", methods=["POST"], endpoint="import_start"),
     Rule(f"{ORG}/configurations/imports/<int:import_id>", methods=["GET", "PUT"], endpoint="import_one"),
-    Rule(f"{ORG}/incidents/<int:inc_id>", methods=["GET"], endpoint="incident"),
+    Rule(f"{ORG}/incidents/query_paged", methods=["POST"], endpoint="incidents_query_paged"),
+    Rule(f"{ORG}/incidents/<int:inc_id>", methods=["GET", "PATCH"], endpoint="incident"),
     Rule(f"{ORG}/incidents/<int:inc_id>/tasks", methods=["GET"], endpoint="incident_tasks"),
     Rule(f"{ORG}/tasks/<int:task_id>", methods=["GET"], endpoint="task"),
     Rule(f"{ORG}/incidents/<int:inc_id>/comments", methods=["GET", "POST"], endpoint="incident_comments"),
@@ -72,6 +73,17 @@ class SoarError(Exception):
         self.message = message
 
 
+def _key_id(request: Request) -> str | None:
+    """The API key id of a Basic-authenticated request (which process is calling), unchecked."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    try:
+        return base64.b64decode(header[6:]).decode("utf-8").partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
 def _json(data: Any, status: int = 200) -> Response:
     return Response(json.dumps(data), status=status, mimetype="application/json")
 
@@ -92,6 +104,7 @@ class SoarRestApp:
     # ------------------------------------------------------------------ plumbing
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
+        self.state.wait_if_held(request.method, request.path, _key_id(request))
         response = self._dispatch(request)
         self.state.log_call(request.method, request.full_path.rstrip("?"), response.status_code)
         if self._on_request:
@@ -226,10 +239,18 @@ class SoarRestApp:
 
     # ------------------------------------------------------------------ incidents and tasks
     def do_incident(self, request: Request, inc_id: int) -> Response:
+        if request.method == "PATCH":
+            body = self._body(request) or {}
+            return _json(self.state.patch_incident(inc_id, body.get("changes") or []))
         incident = self.state.incident(inc_id)
         if not self._names(request):
             incident["severity_code"] = {"Low": 4, "Medium": 5, "High": 6}.get(incident["severity_code"])
         return _json(incident)
+
+    def do_incidents_query_paged(self, request: Request) -> Response:
+        body = self._body(request) or {}
+        return _json(self.state.query_incidents(body.get("filters") or [], int(body.get("start") or 0),
+                                                int(body.get("length") or 100)))
 
     def do_incident_tasks(self, request: Request, inc_id: int) -> Response:
         self.state.incident(inc_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hmac
 import itertools
+import re
 import threading
 import time
 import uuid
@@ -55,6 +56,21 @@ def now_ms() -> int:
 
 
 @dataclass
+class Hold:
+    """Requests matching method and path wait until released (see SoarState.hold)."""
+
+    method: str
+    pattern: re.Pattern
+    timeout: float = 120.0
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    callers: list = field(default_factory=list)  # API key id of each request that waited
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class CallRecord:
     """One REST request as the sandbox saw it (for tests and the demo report)."""
 
@@ -71,6 +87,7 @@ class SoarState:
         self.org_id = org_id
         self.org_name = org_name
         self.lock = threading.RLock()
+        self._holds: list[Hold] = []
         self._ids = itertools.count(2095)
         self._type_ids = itertools.count(1000)
         self._field_ids = itertools.count(500)
@@ -137,6 +154,87 @@ class SoarState:
             if inc_id not in self.incidents:
                 raise NotFound(f"incident {inc_id}")
             return copy.deepcopy(self.incidents[inc_id])
+
+    # ------------------------------------------------------------------ incident search and changes
+    def query_incidents(self, filters: list[dict], start: int = 0, length: int = 100) -> dict:
+        """POST /incidents/query_paged: incidents meeting every condition of any filter (methods equals,
+        contains, has_a_value), ordered by id, as {"recordsTotal", "recordsFiltered", "data"}."""
+        def value_of(incident: dict, name: str) -> Any:
+            if name.startswith("properties."):
+                return (incident.get("properties") or {}).get(name[len("properties."):])
+            return incident.get(name)
+
+        def meets(incident: dict, cond: dict) -> bool:
+            value, method, wanted = value_of(incident, cond["field_name"]), cond.get("method"), cond.get("value")
+            if method == "equals":
+                return value == wanted
+            if method == "contains":
+                return value is not None and str(wanted) in str(value)
+            if method == "has_a_value":
+                return value not in (None, "", [])
+            raise ValueError(f"condition method {method!r} is not supported by the sandbox")
+
+        with self.lock:
+            found = [copy.deepcopy(inc) for _, inc in sorted(self.incidents.items())
+                     if not filters or any(all(meets(inc, c) for c in f.get("conditions") or [])
+                                           for f in filters)]
+            total = len(self.incidents)
+        return {"recordsTotal": total, "recordsFiltered": len(found), "data": found[start:start + length]}
+
+    def patch_incident(self, inc_id: int, changes: list[dict]) -> dict:
+        """PATCH /incidents/<id> (resilient's Patch: ``field`` names, ``old_value``/``new_value`` as
+        ``{"object": v}``). A field whose old value is not the current one fails the whole patch with HTTP 200
+        ``success: false`` and ``field_failures``, as SOAR answers; nothing changes then."""
+        def name_of(change: dict) -> str:
+            name = change["field"]
+            return name["name"] if isinstance(name, dict) else str(name)
+
+        def read(incident: dict, name: str) -> Any:
+            if name.startswith("properties."):
+                return (incident.get("properties") or {}).get(name[len("properties."):])
+            return incident.get(name)
+
+        with self.lock:
+            incident = self.incidents.get(inc_id)
+            if incident is None:
+                raise NotFound(f"incident {inc_id}")
+            failures = []
+            for change in changes:
+                name = name_of(change)
+                old = next(iter((change.get("old_value") or {}).values()), None)
+                if old != read(incident, name):
+                    failures.append({"field": name, "your_original_value": old,
+                                     "actual_current_value": read(incident, name)})
+            if failures:
+                return {"success": False, "field_failures": failures, "message": "Field conflicts", "hints": []}
+            for change in changes:
+                name = name_of(change)
+                new = next(iter((change.get("new_value") or {}).values()), None)
+                if name.startswith("properties."):
+                    incident.setdefault("properties", {})[name[len("properties."):]] = new
+                else:
+                    incident[name] = new
+            incident["vers"] = incident.get("vers", 1) + 1
+            incident["inc_last_modified_date"] = now_ms()
+            return {"success": True, "field_failures": [], "message": None, "hints": []}
+
+    # ------------------------------------------------------------------ holding requests (tests)
+    def hold(self, method: str, path_pattern: str) -> Hold:
+        """Make matching REST requests wait (before they take effect) until ``release()``; ``arrived`` is set
+        when one is waiting. For tests that kill a process in the middle of a SOAR write."""
+        hold = Hold(method.upper(), re.compile(path_pattern))
+        with self.lock:
+            self._holds.append(hold)
+        return hold
+
+    def wait_if_held(self, method: str, path: str, key_id: str | None = None) -> None:
+        with self.lock:
+            holds = [h for h in self._holds if h.method == method.upper() and h.pattern.search(path)
+                     and not h.released.is_set()]
+        for hold in holds:
+            hold.callers.append(key_id)
+            hold.arrived.set()
+            hold.released.wait(hold.timeout)
 
     def create_task(self, inc_id: int, name: str, **values: Any) -> dict:
         """Add a task to an incident."""

@@ -68,6 +68,9 @@ RULE_PROPERTIES = {
     "rule_slack_participant_emails": "alice@example.com, bob@example.com",
     "rule_slack_text": "Hey <@UCNC5K34J> check out #random: \"quoted\"\nnext line ✓",
     "slack_channel_id": None,
+    "rule_slack_question": "Isolate host-17 now?",
+    "rule_slack_question_options": "Yes|No|Wait for IT",
+    "rule_slack_question_direct": None,
 }
 
 
@@ -87,6 +90,9 @@ POST_RESULT = {"channel": "incident-2103", "url": "https://acme.slack.com/archiv
                "channel_created": True, "linked": True, "user_info": ["Alice Archer: alice@example.com"]}
 ATTACHMENT_RESULT = {**{k: v for k, v in POST_RESULT.items() if k != "user_info"}, "file_id": "F0BBB",
                      "file_name": "report.pdf", "user_info": POST_RESULT["user_info"]}
+QUESTION_RESULT = {"question_id": "4f1c2a9be07d4c1a", "channel": "incident-2103", "channel_id": "C0AAA",
+                   "ts": "1700000000.000100", "url": "https://acme.slack.com/archives/C0AAA/p1700000000000100",
+                   "expires": 1700086400000, "allowed_user_ids": ["U0ALICE"], "status": "open"}
 ARCHIVE_RESULT = {"channel": "incident-2103", "channel_id": "C0AAA", "attachment_id": 12,
                   "attachment_name": "Slack_channel_incident-2103_history.txt", "message_count": 42}
 

@@ -20,10 +20,12 @@ WORKFLOWS = {w["programmatic_name"]: w for w in EXPORT["workflows"]}
 
 FUNCTION_UUIDS = {"slack_post_message": "ded2826c-6528-4a26-b2c8-0cf215dce3c3",
                   "slack_post_attachment": "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8",
-                  "slack_archive_channel": "8f3a9d1d-8182-4c5b-b422-cfeee33de0dc"}
+                  "slack_archive_channel": "8f3a9d1d-8182-4c5b-b422-cfeee33de0dc",
+                  "slack_ask_question": build_export.stable_uuid("function", "slack_ask_question")}
 DISPLAY_NAMES = {"slack_post_message": "Post message to Slack",
                  "slack_post_attachment": "Post attachment to Slack",
-                 "slack_archive_channel": "Archive Slack Channel"}
+                 "slack_archive_channel": "Archive Slack Channel",
+                 "slack_ask_question": "Ask a question in Slack"}
 INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
     "incident_id": ("3f35f1a9-f5d6-440a-a825-66a340aeaefe", "number"),
     "task_id": ("958f0953-8b6f-4472-b786-b9ae4351ddfe", "number"),
@@ -37,6 +39,13 @@ INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
     "slack_as_user": ("48e593f4-3cc4-4f3e-a809-38e5fed70f20", "boolean"),
     "slack_username": ("74365ed2-635a-446a-ba39-65b264b7ad54", "text"),
     "slack_channel_id": ("9846df31-5b76-4299-b12b-17e0c6551791", "text"),
+    # 3.x, two-way channels and questions: UUIDs of our own
+    **{name: (build_export.stable_uuid("input", name), kind) for name, kind in [
+        ("slack_mirror", "boolean"), ("slack_thread", "boolean"), ("slack_direct", "boolean"),
+        ("slack_question", "text"),
+        ("slack_question_options", "text"),
+        ("slack_question_free_text", "boolean"), ("slack_question_direct", "boolean"),
+        ("slack_question_expiry_minutes", "number")]},
 }
 FILE_TYPES = ["Email Attachment", "Log File", "Other File", "RFC 822 Email Message File", "X509 Certificate File"]
 RULES = {  # behavior.md §8: rule → (object, function, condition method)
@@ -48,6 +57,7 @@ RULES = {  # behavior.md §8: rule → (object, function, condition method)
     "Example: Post Artifact Attachment to Slack": ("artifact", "slack_post_attachment", "in"),
     "Example: Archive Incident Slack Channel": ("incident", "slack_archive_channel", None),
     "Example: Archive Task Slack Channel": ("task", "slack_archive_channel", None),
+    "Example: Ask a Question in Slack": ("incident", "slack_ask_question", None),
 }
 
 
@@ -105,11 +115,15 @@ def test_each_function_shows_exactly_the_inputs_it_reads():
     assert shown == {  # in IBM 2.1's order
         "slack_post_message": ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text",
                                "slack_mrkdwn", "slack_as_user", "slack_channel_id", "slack_username",
-                               "incident_id", "task_id"],
+                               "incident_id", "task_id", "slack_mirror", "slack_thread", "slack_direct"],
         "slack_post_attachment": ["slack_channel", "slack_is_channel_private", "slack_participant_emails",
                                   "slack_text", "slack_channel_id", "incident_id", "task_id", "artifact_id",
-                                  "attachment_id"],
+                                  "attachment_id", "slack_thread"],
         "slack_archive_channel": ["incident_id", "slack_channel_id", "task_id"],
+        "slack_ask_question": ["slack_question", "slack_question_options", "slack_question_free_text",
+                               "slack_question_direct", "slack_question_expiry_minutes", "slack_channel",
+                               "slack_is_channel_private", "slack_channel_id", "slack_participant_emails",
+                               "incident_id", "task_id"],
     }
     for function in EXPORT["functions"]:
         assert all(item["field_type"] == "__function" for item in function["view_items"])
@@ -123,13 +137,16 @@ def test_rule_fields_are_activity_fields_read_as_rule_properties():
         "rule_slack_participant_emails": ("Slack users emails", "text"),
         "rule_slack_text": ("Additional text", "text"),  # text, as in IBM's 2.1 export
         "slack_channel_id": ("Slack Channel ID", "text"),
+        "rule_slack_question": ("Question", "text"),
+        "rule_slack_question_options": ("Answers", "text"),
+        "rule_slack_question_direct": ("Ask them directly", "boolean"),
     }
     for name, field in activity.items():
         assert (field["export_key"], field["prefix"]) == (f"actioninvocation/{name}", "properties")
 
 
-def test_data_table_has_the_six_columns_in_order():
-    (table,) = EXPORT["types"]
+def test_data_table_has_the_eight_columns_in_order():
+    table = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversations_db")
     assert (table["type_name"], table["display_name"], table["uuid"], table["type_id"], table["parent_types"]) \
         == ("slack_conversations_db", "Slack Conversations", "e2036bf3-61ea-4752-8d6f-2b4ea262bb1b", 8,
             ["incident"])
@@ -141,8 +158,10 @@ def test_data_table_has_the_six_columns_in_order():
         ("slack_db_channel_type", "Slack channel type", "text", False),
         ("slack_db_permalink", "Slack URL", "textarea", True),
         ("slack_db_channel_id", "Slack channel ID", "text", False),
+        ("slack_db_mirror", "Mirrored into SOAR", "boolean", False),
+        ("slack_db_thread_ts", "Thread", "text", False),
     ]
-    assert [c["order"] for c in columns] == list(range(6))
+    assert [c["order"] for c in columns] == list(range(8))
     for name, column in table["fields"].items():
         assert (column["name"], column["export_key"], column["type_id"]) == \
             (name, f"slack_conversations_db/{name}", 1000)
@@ -164,6 +183,7 @@ def test_rule_starts_one_workflow_of_its_object_calling_its_function(rule_name):
         assert condition["field_name"] == "artifact.type"
         assert sorted(condition["value"]) == FILE_TYPES
     expected_fields = (  # IBM 2.1's order: the Post Artifact item alone asks for the channel ID last
+        tuple(build_export.QUESTION_FIELDS) if function_name == "slack_ask_question" else
         ("slack_channel_id",) if function_name == "slack_archive_channel" else
         ("rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails", "rule_slack_text",
          "slack_channel_id") if rule_name == "Example: Post Artifact to Slack" else
@@ -224,10 +244,20 @@ def test_workflow_is_valid_soar_bpmn(name):
 def test_uuids_and_ids_are_unique():
     uuids = [f["uuid"] for f in EXPORT["fields"]] + [f["uuid"] for f in EXPORT["functions"]] \
         + [w["uuid"] for w in EXPORT["workflows"]] + [a["uuid"] for a in EXPORT["actions"]] \
-        + [c["uuid"] for c in EXPORT["types"][0]["fields"].values()] + [EXPORT["types"][0]["uuid"]]
+        + [c["uuid"] for t in EXPORT["types"] for c in t["fields"].values()] + [t["uuid"] for t in EXPORT["types"]]
     assert len(uuids) == len(set(uuids))
-    field_ids = [f["id"] for f in EXPORT["fields"]] + [c["id"] for c in EXPORT["types"][0]["fields"].values()]
+    field_ids = [f["id"] for f in EXPORT["fields"]] + [c["id"] for t in EXPORT["types"] for c in t["fields"].values()]
     assert len(field_ids) == len(set(field_ids))
+
+
+def test_two_way_channels_add_the_messages_table_and_the_channel_index_field():
+    table = next(t for t in EXPORT["types"] if t["type_name"] == "slack_messages_db")
+    assert table["uuid"] == build_export.stable_uuid("table", "slack_messages_db")
+    assert sorted(table["fields"]) == sorted(["slack_msg_key", "slack_msg_author", "slack_msg_link", "slack_msg_state",
+                                              "slack_msg_note_id", "slack_msg_owner", "slack_msg_claimed"])
+    (index,) = [f for f in EXPORT["fields"] if f["name"] == "slack_mirror_channels"]
+    assert (index["export_key"], index["type_id"], index["prefix"], index["input_type"]) == \
+        ("incident/slack_mirror_channels", 0, "properties", "text")
 
 
 def test_codegen_reload_data_names_every_object_of_the_export():
@@ -236,4 +266,5 @@ def test_codegen_reload_data_names_every_object_of_the_export():
     assert sorted(data["workflows"]) == sorted(WORKFLOWS)
     assert sorted(data["actions"]) == sorted(RULES)
     assert data["message_destinations"] == ["slack"]
-    assert data["datatables"] == ["slack_conversations_db"]
+    assert data["datatables"] == ["slack_conversations_db", "slack_messages_db", "slack_questions_db"]
+    assert data["incident_fields"] == ["slack_mirror_channels"]

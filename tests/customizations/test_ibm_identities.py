@@ -24,8 +24,37 @@ FUNCTIONS = {f["name"]: f for f in EXPORT["functions"]}
 RULES = {a["name"]: a for a in EXPORT["actions"]}
 WORKFLOWS = {w["programmatic_name"]: w for w in EXPORT["workflows"]}
 PLAYBOOKS = {p["name"]: p for p in EXPORT["playbooks"]}
-(TABLE,) = EXPORT["types"]
+TABLE = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversations_db")
 CHANNEL_ID_COLUMN_UUID = "24db8240-cb75-5dac-805b-1ecb48520d87"  # ours only; must never change
+# fn_slack 3.x's own objects beyond IBM's (two-way channels, questions): each has a UUID of its own, derived
+# from its kind and name, so it stays the same in every build and never takes one of IBM's.
+OUR_INPUTS = {"slack_post_message": ["slack_mirror", "slack_thread", "slack_direct"],
+              "slack_post_attachment": ["slack_thread"]}
+OUR_FUNCTIONS = {"slack_ask_question": [
+    "slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
+    "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
+    "slack_participant_emails", "incident_id", "task_id"]}
+OUR_FIELDS = {
+    "__function/slack_mirror": ("input", "slack_mirror"),
+    "__function/slack_thread": ("input", "slack_thread"),
+    "__function/slack_direct": ("input", "slack_direct"),
+    "__function/slack_question": ("input", "slack_question"),
+    "__function/slack_question_options": ("input", "slack_question_options"),
+    "__function/slack_question_free_text": ("input", "slack_question_free_text"),
+    "__function/slack_question_direct": ("input", "slack_question_direct"),
+    "__function/slack_question_expiry_minutes": ("input", "slack_question_expiry_minutes"),
+    "actioninvocation/rule_slack_question": ("field", "rule_slack_question"),
+    "actioninvocation/rule_slack_question_options": ("field", "rule_slack_question_options"),
+    "actioninvocation/rule_slack_question_direct": ("field", "rule_slack_question_direct"),
+    "incident/slack_mirror_channels": ("field", "slack_mirror_channels"),
+}
+OUR_RULES = {"Example: Ask a Question in Slack": "example_ask_question_in_slack"}
+OUR_PLAYBOOKS = ["example_ask_question_in_slack_pb"]
+OUR_TABLES = ["slack_messages_db", "slack_questions_db"]
+
+
+def _ours(kind: str, name: str) -> str:
+    return build_export.stable_uuid(kind, name)
 SPEC = build_export.ROOT.parent / "shared" / "spec" / "ibm-2.1-identities.md"
 RESILIENT = "{http://resilient.ibm.com/bpmn}"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -43,7 +72,15 @@ def test_function_and_its_inputs_are_ibms_in_ibms_order(name):
     assert (function["display_name"], function["uuid"], function["destination_handle"]) == \
         (display_name, fn_uuid, "slack")
     shown = [FIELDS_BY_UUID[item["content"]] for item in function["view_items"]]
-    assert [(f["name"], f["uuid"], f["input_type"]) for f in shown] == [i[:3] for i in inputs]
+    assert [(f["name"], f["uuid"], f["input_type"]) for f in shown[:len(inputs)]] == [i[:3] for i in inputs]
+    assert [f["name"] for f in shown[len(inputs):]] == OUR_INPUTS.get(name, []), "ours come after IBM's"
+
+
+def test_functions_beyond_ibms_are_ours():
+    assert sorted(set(FUNCTIONS) - set(ibm21.FUNCTIONS)) == sorted(OUR_FUNCTIONS)
+    for name, inputs in OUR_FUNCTIONS.items():
+        assert FUNCTIONS[name]["uuid"] == _ours("function", name)
+        assert [FIELDS_BY_UUID[item["content"]]["name"] for item in FUNCTIONS[name]["view_items"]] == inputs
 
 
 @pytest.mark.parametrize("export_key", [f[0] for f in ibm21.FIELDS])
@@ -56,8 +93,10 @@ def test_field_has_ibms_name_uuid_type_and_label(export_key):
         assert field["text"] == text
 
 
-def test_no_fields_beyond_ibms():
-    assert sorted(FIELDS) == sorted(f[0] for f in ibm21.FIELDS)
+def test_fields_beyond_ibms_are_ours_with_stable_uuids():
+    assert sorted(set(FIELDS) - {f[0] for f in ibm21.FIELDS}) == sorted(OUR_FIELDS)
+    for export_key, (kind, name) in OUR_FIELDS.items():
+        assert FIELDS[export_key]["uuid"] == _ours(kind, name), export_key
 
 
 @pytest.mark.parametrize("rule_name", sorted(ibm21.RULES))
@@ -70,8 +109,10 @@ def test_rule_is_ibms_and_starts_the_workflow_ibm_named(rule_name):
         ([("artifact.type", method, sorted(ibm21.FILE_ARTIFACT_TYPES))] if method else [])
 
 
-def test_no_rules_beyond_ibms():
-    assert sorted(RULES) == sorted(ibm21.RULES)
+def test_rules_beyond_ibms_are_ours_with_stable_uuids():
+    assert sorted(set(RULES) - set(ibm21.RULES)) == sorted(OUR_RULES)
+    for name, workflow in OUR_RULES.items():
+        assert (RULES[name]["uuid"], RULES[name]["workflows"]) == (_ours("rule", name), [workflow])
 
 
 @pytest.mark.parametrize("programmatic_name", sorted(ibm21.WORKFLOWS))
@@ -86,8 +127,10 @@ def test_workflow_is_ibms_and_calls_the_same_function(programmatic_name):
     assert call.get("uuid") == ibm21.FUNCTIONS[function][1]
 
 
-def test_no_workflows_beyond_ibms():
-    assert sorted(WORKFLOWS) == sorted(ibm21.WORKFLOWS)
+def test_workflows_beyond_ibms_are_ours_with_stable_uuids():
+    assert sorted(set(WORKFLOWS) - set(ibm21.WORKFLOWS)) == sorted(OUR_RULES.values())
+    for workflow in OUR_RULES.values():
+        assert WORKFLOWS[workflow]["uuid"] == _ours("workflow", workflow)
 
 
 def test_data_table_and_ibms_columns_keep_their_identity():
@@ -100,9 +143,17 @@ def test_data_table_and_ibms_columns_keep_their_identity():
 
 
 def test_the_channel_id_column_is_ours_with_a_stable_uuid_after_ibms_columns():
-    assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == ["slack_db_channel_id"]
+    assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == \
+        ["slack_db_channel_id", "slack_db_mirror", "slack_db_thread_ts"]
     column = TABLE["fields"]["slack_db_channel_id"]
     assert (column["uuid"], column["order"]) == (CHANNEL_ID_COLUMN_UUID, len(ibm21.TABLE_COLUMNS))
+
+
+def test_the_mirror_column_is_ours_after_the_channel_id():
+    column = TABLE["fields"]["slack_db_mirror"]
+    assert (column["uuid"], column["order"], column["input_type"]) == \
+        (build_export.stable_uuid("column", "slack_db_mirror"), len(ibm21.TABLE_COLUMNS) + 1, "boolean")
+    assert column["uuid"] not in {c[2] for c in ibm21.TABLE_COLUMNS.values()}
 
 
 @pytest.mark.parametrize("name", sorted(ibm21.PLAYBOOKS))
@@ -135,8 +186,10 @@ def test_playbook_is_ibms_with_its_activation_fields_script_and_tag(name):
         ([("artifact.type", spec["condition"], sorted(ibm21.FILE_ARTIFACT_TYPES))] if spec["condition"] else [])
 
 
-def test_no_playbooks_beyond_ibms():
-    assert sorted(PLAYBOOKS) == sorted(ibm21.PLAYBOOKS)
+def test_playbooks_beyond_ibms_are_ours_with_stable_uuids():
+    assert sorted(set(PLAYBOOKS) - set(ibm21.PLAYBOOKS)) == sorted(OUR_PLAYBOOKS)
+    for name in OUR_PLAYBOOKS:
+        assert PLAYBOOKS[name]["uuid"] == _ours("playbook", name)
 
 
 def _ibm_uuids() -> set[str]:
@@ -167,8 +220,22 @@ def _export_uuids() -> set[str]:
     return found
 
 
-def test_the_only_uuid_ibm_does_not_have_is_the_channel_id_column():
-    assert _export_uuids() - _ibm_uuids() == {CHANNEL_ID_COLUMN_UUID}
+def _our_uuids() -> set[str]:
+    uuids = {CHANNEL_ID_COLUMN_UUID, _ours("column", "slack_db_mirror"), _ours("column", "slack_db_thread_ts")}
+    uuids |= {_ours("function", name) for name in OUR_FUNCTIONS} | {_ours(*v) for v in OUR_FIELDS.values()}
+    uuids |= {_ours("rule", name) for name in OUR_RULES} | {_ours("workflow", w) for w in OUR_RULES.values()}
+    for table in OUR_TABLES:
+        uuids.add(_ours("table", table))
+        uuids |= {_ours("column", c) for c in next(t for t in EXPORT["types"] if t["type_name"] == table)["fields"]}
+    for name in OUR_PLAYBOOKS:
+        uuids |= {_ours(kind, name) for kind in ("playbook", "playbook-fields", "playbook-tag", "script")}
+        uuids |= {_ours("playbook-field", f"{name}/{f}") for f in build_export.QUESTION_FIELDS}
+    return uuids
+
+
+def test_every_uuid_ibm_does_not_have_is_one_of_ours():
+    assert _export_uuids() - _ibm_uuids() == _our_uuids()
+    assert not _our_uuids() & _ibm_uuids()
 
 
 # --- the transcription against the spec ----------------------------------------------------------------------

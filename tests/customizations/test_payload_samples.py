@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from fn_slack.lib.channel_post import PostOutcome
+from fn_slack.lib.questions import AskOutcome
 from fn_slack.lib.slack_utils import Channel
 from tests.customizations import samples as s
 from tools.customizations import build_export
@@ -24,9 +25,11 @@ CONTENT_KEYS = {
     "slack_post_message": [*POST_KEYS, "user_info"],
     "slack_post_attachment": [*POST_KEYS, "file_id", "file_name", "user_info"],
     "slack_archive_channel": ["channel", "channel_id", "attachment_id", "attachment_name", "message_count"],
+    "slack_ask_question": list(AskOutcome("q", Channel(id="C1", name="x", is_private=False), "1.2", "https://x", 0,
+                                          []).result()),
 }
 TEST_RESULTS = {"slack_post_message": s.POST_RESULT, "slack_post_attachment": s.ATTACHMENT_RESULT,
-                "slack_archive_channel": s.ARCHIVE_RESULT}
+                "slack_archive_channel": s.ARCHIVE_RESULT, "slack_ask_question": s.QUESTION_RESULT}
 
 
 def load(function: str, name: str) -> dict:

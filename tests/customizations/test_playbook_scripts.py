@@ -1,4 +1,4 @@
-"""The eight example playbooks' scripts, extracted from export.res and run in a SOAR-like playbook context.
+"""The nine example playbooks' scripts, extracted from export.res and run in a SOAR-like playbook context.
 
 A playbook is the counterpart of a menu item: given the same values in its activation form, its function step
 must send the function the same inputs, and its local script must write the same notes from the result it
@@ -37,6 +37,7 @@ CASES = {
     "example_archive_incident_slack_channel_pb": ("Example: Archive Incident Slack Channel", {}, s.ARCHIVE_RESULT),
     "example_archive_task_slack_channel_pb": ("Example: Archive Task Slack Channel", {"task": s.TASK},
                                               s.ARCHIVE_RESULT),
+    "example_ask_question_in_slack_pb": ("Example: Ask a Question in Slack", {}, s.QUESTION_RESULT),
 }
 
 

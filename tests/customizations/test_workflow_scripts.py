@@ -1,4 +1,4 @@
-"""The eight example workflows' scripts, extracted from export.res and run in a SOAR-like script context."""
+"""The nine example workflows' scripts, extracted from export.res and run in a SOAR-like script context."""
 
 from __future__ import annotations
 
@@ -303,6 +303,33 @@ def test_archive_failure_note_names_the_reason():
                      reason="no Slack channel is linked to this task")
     assert notes == [("task", 77, "The Slack channel could not be archived: no Slack channel is linked to "
                       "this task")]
+
+
+# --- Example: Ask a Question in Slack ------------------------------------------------------------------------
+
+def test_ask_question_sends_the_question_the_answers_and_the_channel_choice():
+    ctx = ScriptContext(incident=s.INCIDENT, rule_properties=s.RULE_PROPERTIES)
+    assert run_pre("example_ask_question_in_slack", ctx) == {
+        "incident_id": 2103, "slack_question": "Isolate host-17 now?", "slack_question_options": "Yes|No|Wait for IT",
+        "slack_question_free_text": False, **RULE_INPUTS}
+
+
+def test_ask_question_defaults_to_yes_no_and_can_ask_people_directly():
+    props = dict(s.RULE_PROPERTIES, rule_slack_question_options=None, rule_slack_question_direct=True,
+                 rule_slack_channel=None, rule_slack_is_channel_private=None)
+    inputs = run_pre("example_ask_question_in_slack", ScriptContext(incident=s.INCIDENT, rule_properties=props))
+    assert (inputs["slack_question_options"], inputs["slack_question_direct"]) == ("Yes|No", True)
+    assert "slack_channel" not in inputs and inputs["slack_participant_emails"] == "alice@example.com, bob@example.com"
+
+
+def test_ask_question_notes_the_question_id_and_its_link():
+    notes = run_post("example_ask_question_in_slack", ScriptContext(incident=s.INCIDENT), s.QUESTION_RESULT)
+    assert notes == [("incident", 2103, 'Question 4f1c2a9be07d4c1a asked in Slack (<a href="https://acme.slack.com/'
+                      'archives/C0AAA/p1700000000000100">#incident-2103</a>); the answer will be noted here and in the '
+                      "Slack Questions data table.")]
+    failed = run_post("example_ask_question_in_slack", ScriptContext(incident=s.INCIDENT), {}, success=False,
+                      reason="<b>no</b> channel")
+    assert failed == [("incident", 2103, "The question could not be asked in Slack: &lt;b&gt;no&lt;/b&gt; channel")]
 
 
 # --- every workflow --------------------------------------------------------------------------------------

@@ -144,15 +144,24 @@ def test_hyphenated_package_name_selects_nothing_and_still_exits_0(upgrade):
     assert imports_after == imports_before + 1
 
 
-def test_customize_updates_every_ibm_object_in_place_and_adds_only_the_channel_id_column(upgrade):
+def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(upgrade):
     stack, before = upgrade["stack"], upgrade["before"]
     after = _identities(stack)
     # Nothing disappeared or changed identity (same uuid, same id), nothing was duplicated.
     assert {key: after[key] for key in before} == before
-    assert sorted(set(after) - set(before)) == ["column slack_db_channel_id"]
+    assert sorted(set(after) - set(before)) == sorted([
+        "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_thread_ts",
+        "function slack_ask_question", "rule Example: Ask a Question in Slack",
+        "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
+        *(f"field __function/{n}" for n in ("slack_mirror", "slack_thread", "slack_direct", "slack_question",
+                                              "slack_question_options", "slack_question_free_text",
+                                              "slack_question_direct", "slack_question_expiry_minutes")),
+        *(f"field actioninvocation/{n}" for n in ("rule_slack_question", "rule_slack_question_options",
+                                                  "rule_slack_question_direct")),
+        "field incident/slack_mirror_channels"])
     state = stack.soar.state
-    assert len(state.rules) == 2 * len(ibm21.RULES)  # IBM's (now ours) and the org's own copies
-    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) and len(state.functions) == 3
+    assert len(state.rules) == 2 * len(ibm21.RULES) + 1  # IBM's (now ours), the org's own copies, and 3.x's
+    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 1 and len(state.functions) == 4
     assert [d["name"] for d in state.message_destinations.values()] == ["slack"]
     # IBM's workflows now hold fn_slack's scripts; the org's copies keep theirs.
     assert "legacy" not in state.workflows["create_slack_message"]["content"]["xml"]
@@ -230,6 +239,7 @@ def test_every_playbook_runs_like_its_menu_item(upgrade):
 def test_nothing_was_duplicated_by_running_everything(upgrade):
     stack = upgrade["stack"]
     after = _identities(stack)
-    assert len(after) == len(upgrade["before"]) + 1
+    assert len(after) == len(upgrade["before"]) + 19  # the 3.x objects the test above names, once each
     state = stack.soar.state
-    assert len(state.tables) == 1 and len(state.tables[TABLE]["fields"]) == 6
+    assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
+    assert len(state.tables[TABLE]["fields"]) == 8

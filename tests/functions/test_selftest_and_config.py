@@ -124,3 +124,40 @@ class TestUploadCap:
         assert outcome.error == ("ERROR:\n\nbig.bin is 4.0 KB, over the upload limit of 1.0 KB ([fn_slack] "
                                  "max_upload_mb, at most Slack's 1 GB): nothing was uploaded.")
         assert slack.calls == []
+
+
+def test_selftest_checks_the_app_level_token_when_two_way_channels_are_on(slack):
+    from sandbox.slack.socket_mode import APP_TOKEN  # noqa: PLC0415
+
+    works = selftest_function(opts(app_token=APP_TOKEN))
+    assert works["state"] == "success"
+    assert works["reason"].endswith("Socket Mode: the app-level token opens connections (two-way channels are on).")
+    assert APP_TOKEN not in works["reason"]
+
+    refused = selftest_function(opts(app_token="xapp-1-A0-not-this-app"))
+    assert refused["state"] == "failure"
+    assert refused["reason"].startswith("[fn_slack] app_token was refused by Slack's apps.connections.open "
+                                        "(invalid_auth)")
+    assert "xapp-1-A0-not-this-app" not in refused["reason"]
+
+
+def test_without_an_app_token_no_listener_starts(caplog):
+    import logging  # noqa: PLC0415
+
+    from fn_slack.lib.mirror import MirrorService  # noqa: PLC0415
+
+    with caplog.at_level(logging.INFO, logger="fn_slack"):
+        service = MirrorService.from_opts(opts(), rest_client=lambda: pytest.fail("no SOAR client is needed"))
+    assert service is None
+    assert "Slack Socket Mode listener is off: [fn_slack] app_token is not set." in caplog.text
+
+
+def test_a_bot_token_given_as_app_token_is_named_at_start(caplog):
+    import logging  # noqa: PLC0415
+
+    from fn_slack.lib.mirror import MirrorService  # noqa: PLC0415
+
+    with caplog.at_level(logging.ERROR, logger="fn_slack"):
+        service = MirrorService.from_opts(opts(app_token="xoxb-1-bot"), rest_client=lambda: None)
+    assert service is None
+    assert "[fn_slack] app_token must be an app-level token (xapp-...)" in caplog.text

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
-FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive"}
-SLACK_EDGE = {"slack_utils", "retry"}
-SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest"}
-FORMAT = {"message_format", "history_export"}
+FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "questions",
+         "post_threads"}
+SLACK_EDGE = {"slack_utils", "retry", "socket_listener"}
+SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest", "mirror_soar", "questions_table"}
+FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit"}
 LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation"}
 
 
@@ -42,7 +43,7 @@ def test_every_lib_module_has_a_place_in_the_picture():
     assert modules == FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT | LEAVES
 
 
-@pytest.mark.parametrize("component", sorted((PACKAGE / "components").glob("funct_*.py")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("component", sorted((PACKAGE / "components").glob("[a-z]*.py")), ids=lambda p: p.stem)
 def test_components_use_only_flows_settings_and_the_result_layout(component):
     assert lib_modules_imported(component) <= FLOWS | {"settings", "results", "invocation"}
     assert not third_party_roots(component) & {"slack_sdk", "resilient", "requests"}

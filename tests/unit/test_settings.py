@@ -160,3 +160,25 @@ def test_plain_http_to_another_machine_can_be_allowed_explicitly():
 def test_urls_that_are_not_http_are_refused(url):
     with pytest.raises(ConfigError, match=r"^\[fn_slack\] slack_api_url must be an http\(s\) URL"):
         settings(slack_api_url=url)
+
+@pytest.mark.parametrize("value", [None, "", "$SLACK_APP_TOKEN", "^slack_app_token"])
+def test_without_an_app_token_the_listener_is_off(value):
+    assert settings(app_token=value).app_token is None
+
+
+def test_an_app_token_is_kept_out_of_repr():
+    s = settings(app_token="xapp-1-A1-123-abc")
+    assert s.app_token == "xapp-1-A1-123-abc" and "xapp-1-A1" not in repr(s)
+
+
+@pytest.mark.parametrize(("value", "says"), [("xoxb-1-bot", "must be an app-level token"),
+                                             ("xapp-xxxx-your-token", "still holds the example value")])
+def test_a_wrong_app_token_is_named(value, says):
+    with pytest.raises(ConfigError, match=rf"\[fn_slack\] app_token {says}"):
+        settings(app_token=value)
+
+
+def test_event_claim_seconds_defaults_to_thirty_and_must_be_at_least_one():
+    assert settings().event_claim_seconds == 30
+    with pytest.raises(ConfigError, match="event_claim_seconds"):
+        settings(event_claim_seconds="0")

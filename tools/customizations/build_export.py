@@ -88,6 +88,32 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
     "slack_channel_id": ("9846df31-5b76-4299-b12b-17e0c6551791", "text", False,
                          "Slack channel ID (for example C0123456789). When given it wins over "
                          "slack_channel and the data table."),
+    # 3.x, two-way channels: not in IBM's 2.1, so a UUID of our own.
+    "slack_mirror": (stable_uuid("input", "slack_mirror"), "boolean", False,
+                     "Yes: from now on, what people write in this channel (messages, thread replies, files, "
+                     "edits and deletions) becomes notes of the incident or task. Needs the Socket Mode "
+                     "listener ([fn_slack] app_token). Empty or No: the link's setting stays as it is."),
+    "slack_thread": (stable_uuid("input", "slack_thread"), "boolean", False,
+                     "Yes: post (or share the file) in the thread of the incident's or task's first message in its "
+                     "linked channel, so one incident stays one thread in a shared channel; the first such post "
+                     "starts the thread. Empty or No: a message of its own, as before."),
+    "slack_direct": (stable_uuid("input", "slack_direct"), "boolean", False,
+                     "Yes: post to the people of slack_participant_emails in a direct message (a group DM for "
+                     "several, at most 8) instead of a channel; no channel is created or linked."),
+    "slack_question": (stable_uuid("input", "slack_question"), "text", False,
+                       "The question to ask in Slack (plain text, at most 2900 characters)."),
+    "slack_question_options": (stable_uuid("input", "slack_question_options"), "text", False,
+                               "The answers, shown as buttons: one per line, or on one line separated by a "
+                               "vertical bar. At most 10, each at most 75 characters."),
+    "slack_question_free_text": (stable_uuid("input", "slack_question_free_text"), "boolean", False,
+                                 "Yes: a reply in the question's thread also answers it, in the person's own "
+                                 "words."),
+    "slack_question_direct": (stable_uuid("input", "slack_question_direct"), "boolean", False,
+                              "Yes: ask the people of slack_participant_emails in a direct message (a group DM "
+                              "for several) instead of a channel."),
+    "slack_question_expiry_minutes": (stable_uuid("input", "slack_question_expiry_minutes"), "number", False,
+                                      "Minutes until the question expires; later answers are refused in Slack. "
+                                      "Empty: [fn_slack] question_expiry_minutes (default 1440)."),
 }
 
 # --- functions (behavior.md §1) ------------------------------------------------------------------------
@@ -99,20 +125,30 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "as the JSON container of the example workflows. Creates the channel and invites people as "
         "needed, and links the channel to the incident or task in the Slack Conversations data table.",
         ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_mrkdwn",
-         "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id"]),
+         "slack_as_user", "slack_channel_id", "slack_username", "incident_id", "task_id", "slack_mirror",
+         "slack_thread", "slack_direct"]),
     "slack_post_attachment": (
         "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8", "Post attachment to Slack",
         "Upload an incident attachment, a task attachment or an artifact's file to a Slack channel, "
         "with slack_text as its comment. Artifacts of type Malware Sample are refused unless "
         "allow_malware_samples is set in app.config.",
         ["slack_channel", "slack_is_channel_private", "slack_participant_emails", "slack_text", "slack_channel_id",
-         "incident_id", "task_id", "artifact_id", "attachment_id"]),
+         "incident_id", "task_id", "artifact_id", "attachment_id", "slack_thread"]),
     "slack_archive_channel": (
         "8f3a9d1d-8182-4c5b-b422-cfeee33de0dc", "Archive Slack Channel",
         "Save the whole conversation of the Slack channel linked to the incident or task (threads "
         "included) as an attachment, then archive the channel. The channel is not archived when the "
         "history could not be saved.",
         ["incident_id", "slack_channel_id", "task_id"]),
+    "slack_ask_question": (
+        stable_uuid("function", "slack_ask_question"), "Ask a question in Slack",
+        "Ask a question with answer buttons in a Slack channel (the same channel choice as Post message to "
+        "Slack) or directly of people by e-mail, and return at once with the question's id. The answer - who, "
+        "which, when - arrives through the Socket Mode listener ([fn_slack] app_token) as a note and in the "
+        "Slack Questions data table. Only the people asked may answer; the question expires.",
+        ["slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
+         "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
+         "slack_participant_emails", "incident_id", "task_id"]),
 }
 
 # --- rule (menu item) fields (behavior.md §8) ----------------------------------------------------------
@@ -134,11 +170,22 @@ ACTIVITY_FIELDS: dict[str, tuple[str, str, str, str, str]] = {
     "slack_channel_id": ("7cbbbfdf-f1a0-4e32-9e5c-632a1835de1e", "Slack Channel ID", "text", "C0123456789",
                          "Optional Slack channel ID; it wins over the channel name and the linked "
                          "channel."),
+    # 3.x: the Ask a Question menu item's own fields.
+    "rule_slack_question": (stable_uuid("field", "rule_slack_question"), "Question", "text",
+                            "Isolate the host now?", "The question to ask in Slack."),
+    "rule_slack_question_options": (stable_uuid("field", "rule_slack_question_options"), "Answers", "text",
+                                    "Yes|No", "The answer buttons, separated by a vertical bar (empty: Yes and No)."),
+    "rule_slack_question_direct": (stable_uuid("field", "rule_slack_question_direct"), "Ask them directly",
+                                   "boolean", "",
+                                   "Yes: ask the people of Slack users emails in a direct message."),
 }
 
 # The menu items' field order, as in IBM's rules (the Post Artifact item asks for the channel ID last).
 POST_FIELDS = ["rule_slack_channel", "rule_slack_is_channel_private", "slack_channel_id",
                "rule_slack_participant_emails", "rule_slack_text"]
+QUESTION_FIELDS = ["rule_slack_question", "rule_slack_question_options", "rule_slack_channel",
+                   "rule_slack_is_channel_private", "slack_channel_id", "rule_slack_participant_emails",
+                   "rule_slack_question_direct"]
 POST_FIELDS_ID_LAST = ["rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails",
                        "rule_slack_text", "slack_channel_id"]
 
@@ -158,7 +205,57 @@ TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
                            "Link to the first message posted"),
     "slack_db_channel_id": (stable_uuid("column", "slack_db_channel_id"), "Slack channel ID", "text", False, 120,
                             "Slack's ID of the channel, so later posts need no lookup"),
+    "slack_db_mirror": (stable_uuid("column", "slack_db_mirror"), "Mirrored into SOAR", "boolean", False, 90,
+                        "Yes: what people write in the channel becomes notes (set by slack_mirror); empty for "
+                        "links made by 1.x/2.x"),
+    "slack_db_thread_ts": (stable_uuid("column", "slack_db_thread_ts"), "Thread", "text", False, 110,
+                           "ts of the message whose thread posts with slack_thread reply in"),
 }
+
+# --- two-way channels (3.x): the mirrored-messages table and the channel index field --------------------------
+MESSAGES_TABLE_NAME = "slack_messages_db"
+MESSAGES_TABLE_UUID = stable_uuid("table", MESSAGES_TABLE_NAME)
+MESSAGES_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
+    "slack_msg_key": (stable_uuid("column", "slack_msg_key"), "Slack event", "text", False, 220,
+                      "<channel>/<ts>, with /edit/<ts> or /deleted for edits and deletions"),
+    "slack_msg_author": (stable_uuid("column", "slack_msg_author"), "Author", "text", False, 140,
+                         "Who wrote, edited or deleted the message in Slack"),
+    "slack_msg_link": (stable_uuid("column", "slack_msg_link"), "Slack URL", "textarea", True, 80,
+                       "The message in Slack"),
+    "slack_msg_state": (stable_uuid("column", "slack_msg_state"), "State", "text", False, 80,
+                        "claimed: an integration server is writing the note; noted: the note is written"),
+    "slack_msg_note_id": (stable_uuid("column", "slack_msg_note_id"), "Note ID", "number", False, 80,
+                          "The SOAR note written for it"),
+    "slack_msg_owner": (stable_uuid("column", "slack_msg_owner"), "Integration server", "text", False, 140,
+                        "host:process that wrote (or is writing) the note"),
+    "slack_msg_claimed": (stable_uuid("column", "slack_msg_claimed"), "Claimed", "datetimepicker", False, 140,
+                          "When that integration server took the event"),
+}
+QUESTIONS_TABLE_NAME = "slack_questions_db"
+QUESTIONS_TABLE_UUID = stable_uuid("table", QUESTIONS_TABLE_NAME)
+QUESTIONS_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
+    name: (stable_uuid("column", name), label, input_type, rich, width, tip)
+    for name, label, input_type, rich, width, tip in [
+        ("slack_q_asked_at", "Asked", "datetimepicker", False, 130, "When the question was asked"),
+        ("slack_q_question", "Question", "text", False, 220, "The question"),
+        ("slack_q_options", "Answers offered", "text", False, 140, "The buttons, one per line"),
+        ("slack_q_status", "Status", "text", False, 80, "open, answered or expired: a rule can fire on its change"),
+        ("slack_q_answer", "Answer", "text", False, 140, "The button clicked, or the words replied"),
+        ("slack_q_answered_by", "Answered by", "text", False, 120, "Who answered in Slack"),
+        ("slack_q_answered_at", "Answered", "datetimepicker", False, 130, "When"),
+        ("slack_q_expires", "Expires", "datetimepicker", False, 130, "Answers after this are refused in Slack"),
+        ("slack_q_link", "Slack URL", "textarea", True, 80, "The question in Slack"),
+        ("slack_q_id", "Question ID", "text", False, 130, "The id slack_ask_question returned"),
+        ("slack_q_channel_id", "Slack channel ID", "text", False, 110, "Where it was asked"),
+        ("slack_q_ts", "Slack message ts", "text", False, 110, "The question message"),
+        ("slack_q_allowed", "May answer", "text", False, 120, "Slack user IDs of the people asked (empty: anyone "
+                                                                "in the conversation)"),
+        ("slack_q_free_text", "Free-text answers", "boolean", False, 70, "Whether a thread reply answers it"),
+        ("slack_q_answer_key", "Answer key", "text", False, 100, "Which click or reply was recorded"),
+    ]
+}
+MIRROR_INDEX_FIELD = "slack_mirror_channels"
+MIRROR_INDEX_FIELD_UUID = stable_uuid("field", MIRROR_INDEX_FIELD)
 
 # --- rules and workflows (behavior.md §8; identities of IBM 2.1) -------------------------------------------
 @dataclass(frozen=True)
@@ -220,9 +317,17 @@ RULES: dict[str, RuleSpec] = {
         "fcc94828-cb91-4781-b706-f3a6ae01e805", "example_archive_task_slack_channel", "slack_archive_channel",
         [], ["slack_channel_id"],
         "Saves the history of the task's Slack channel as a task attachment, then archives the channel."),
+    # 3.x: not one of IBM's items, so identities of our own.
+    "Example: Ask a Question in Slack": RuleSpec(
+        stable_uuid("rule", "Example: Ask a Question in Slack"), "incident", "example_ask_question_in_slack",
+        stable_uuid("workflow", "example_ask_question_in_slack"), "example_ask_question_in_slack",
+        "slack_ask_question", [], QUESTION_FIELDS,
+        "Asks a question with answer buttons in the incident's Slack channel (or directly of people); the answer "
+        "arrives as a note and in the Slack Questions data table."),
 }
 
-RESULT_NAMES = {"slack_post_message": "post_message_result",
+RESULT_NAMES = {"slack_ask_question": "ask_question_result",
+                "slack_post_message": "post_message_result",
                 "slack_post_attachment": "post_attachment_result",
                 "slack_archive_channel": "archive_channel_result"}
 
@@ -392,6 +497,14 @@ PLAYBOOKS: dict[str, PlaybookSpec] = {
             ("slack_channel_id", "16dfec53-9777-4ac5-aba2-f09e7f649ccf"),
             ("rule_slack_participant_emails", "4cb7cf15-5053-43c8-9e15-e14ad14613d6"),
             ("rule_slack_text", "19562da3-7f2e-41e2-bf42-6252619b8743")]),
+    "example_ask_question_in_slack_pb": PlaybookSpec(
+        "Example: Ask a Question in Slack (PB)", stable_uuid("playbook", "example_ask_question_in_slack_pb"),
+        "Example: Ask a Question in Slack", stable_uuid("playbook-fields", "example_ask_question_in_slack_pb"),
+        stable_uuid("playbook-tag", "example_ask_question_in_slack_pb"), "Ask a question in Slack Post-Process Script",
+        stable_uuid("script", "example_ask_question_in_slack_pb"),
+        [(name, stable_uuid("playbook-field", f"example_ask_question_in_slack_pb/{name}")) for name in
+         ["rule_slack_question", "rule_slack_question_options", "rule_slack_channel", "rule_slack_is_channel_private",
+          "slack_channel_id", "rule_slack_participant_emails", "rule_slack_question_direct"]]),
     "example_post_note_to_slack_pb": PlaybookSpec(
         "Example: Post Note to Slack (PB)", "75ed7c8c-78ef-4d6d-8208-9cfcfcff17b4",
         "Example: Post Note to Slack", "ae06b9d7-1529-4300-8112-7ce9f6045614",
@@ -528,6 +641,23 @@ def build_playbook(name: str, spec: PlaybookSpec, index: int) -> dict[str, Any]:
     }
 
 
+def _table(name: str, table_uuid: str, display_name: str, spec: dict[str, tuple[str, str, str, bool, int, str]],
+           first_id: int) -> dict[str, Any]:
+    columns = {}
+    for order, (col_name, (col_uuid, label, input_type, rich_text, width, tooltip)) in enumerate(spec.items()):
+        column = _field(col_name, export_type=name, type_id=1000, field_id=first_id + order, label=label,
+                        input_type=input_type, field_uuid=col_uuid, tooltip=tooltip, rich_text=rich_text)
+        column.update(order=order, width=width)
+        columns[col_name] = column
+    return {
+        "actions": [], "display_name": display_name, "export_key": name, "fields": columns,
+        "for_actions": False, "for_custom_fields": False, "for_notifications": False,
+        "for_workflows": False, "id": None, "parent_types": ["incident"],
+        "properties": {"can_create": False, "can_destroy": False, "for_who": []}, "scripts": [],
+        "tags": [], "type_id": 8, "type_name": name, "uuid": table_uuid,
+    }
+
+
 def build_export() -> dict[str, Any]:
     """Return the complete export as a JSON-ready dict."""
     fields: list[dict[str, Any]] = []
@@ -539,6 +669,12 @@ def build_export() -> dict[str, Any]:
         fields.append(_field(name, export_type="actioninvocation", type_id=6, field_id=201 + index,
                              label=label, input_type=input_type, field_uuid=field_uuid,
                              tooltip=tooltip, placeholder=placeholder, prefix="properties"))
+    # codegen --reload writes the package's incident fields before SOAR's internal one: the same order here.
+    fields.append(_field(MIRROR_INDEX_FIELD, export_type="incident", type_id=0, field_id=391,
+                         label="Slack channels mirrored", input_type="text", field_uuid=MIRROR_INDEX_FIELD_UUID,
+                         tooltip="IDs of the Slack channels whose conversation fn_slack writes into this incident "
+                                 "(set by slack_post_message with slack_mirror; fn_slack finds the incident of a "
+                                 "channel by it)", prefix="properties"))
     fields.append(INTERNAL_FIELD)
 
     workflows, actions = [], []
@@ -580,20 +716,11 @@ def build_export() -> dict[str, Any]:
             "workflows": function_backrefs[name],
         })
 
-    columns = {}
-    for order, (name, (col_uuid, label, input_type, rich_text, width, tooltip)) in enumerate(TABLE_COLUMNS.items()):
-        column = _field(name, export_type=TABLE_NAME, type_id=1000, field_id=301 + order, label=label,
-                        input_type=input_type, field_uuid=col_uuid, tooltip=tooltip,
-                        rich_text=rich_text)
-        column.update(order=order, width=width)
-        columns[name] = column
-    table = {
-        "actions": [], "display_name": "Slack Conversations", "export_key": TABLE_NAME, "fields": columns,
-        "for_actions": False, "for_custom_fields": False, "for_notifications": False,
-        "for_workflows": False, "id": None, "parent_types": ["incident"],
-        "properties": {"can_create": False, "can_destroy": False, "for_who": []}, "scripts": [],
-        "tags": [], "type_id": 8, "type_name": TABLE_NAME, "uuid": TABLE_UUID,
-    }
+    table = _table(TABLE_NAME, TABLE_UUID, "Slack Conversations", TABLE_COLUMNS, 301)
+    messages_table = _table(MESSAGES_TABLE_NAME, MESSAGES_TABLE_UUID, "Slack Messages", MESSAGES_TABLE_COLUMNS,
+                            351)
+    questions_table = _table(QUESTIONS_TABLE_NAME, QUESTIONS_TABLE_UUID, "Slack Questions", QUESTIONS_TABLE_COLUMNS,
+                             361)
 
     return {
         "action_order": [], "actions": actions, "apps": [], "automatic_tasks": [],
@@ -603,7 +730,7 @@ def build_export() -> dict[str, Any]:
         "layouts": [], "locale": None, "message_destinations": [DESTINATION], "notifications": None,
         "overrides": None, "phases": [], "playbooks": playbooks, "regulators": None, "roles": [], "scripts": [],
         "server_version": SERVER_VERSION, "tags": [], "task_order": [], "timeframes": None,
-        "types": [table], "workflows": workflows, "workspaces": [],
+        "types": [table, messages_table, questions_table], "workflows": workflows, "workspaces": [],
     }
 
 

@@ -1,0 +1,138 @@
+"""Block Kit messages fn_slack builds (pure: no I/O): the question with its buttons and what it becomes when
+answered or expired.
+
+Limits followed (Slack's Block Kit reference): a section's text at most 3,000 characters, a button's text at
+most 75 and its value at most 2,000, an ``actions`` block at most 25 elements, ``block_id`` at most 255
+characters, a message at most 50 blocks. Text that came from SOAR is escaped for Slack (``&``, ``<``, ``>``)
+so it cannot mention people or make links of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+QUESTION_BLOCK_PREFIX = "fn_slack_q"
+ANSWER_ACTION_PREFIX = "fn_slack_answer_"
+MAX_OPTIONS = 10
+MAX_BUTTON_TEXT = 75
+MAX_SECTION_TEXT = 3000
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three escapes: what SOAR wrote shows as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass(frozen=True)
+class QuestionRef:
+    """What a button's block carries back: the incident (and task) and the question's id."""
+
+    incident_id: int
+    task_id: int | None
+    question_id: str
+
+    def block_id(self) -> str:
+        return f"{QUESTION_BLOCK_PREFIX}:{self.incident_id}:{self.task_id or 0}:{self.question_id}"
+
+    @classmethod
+    def from_block_id(cls, block_id: str | None) -> QuestionRef | None:
+        parts = str(block_id or "").split(":")
+        if len(parts) != 4 or parts[0] != QUESTION_BLOCK_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
+            return None
+        return cls(int(parts[1]), int(parts[2]) or None, parts[3])
+
+
+def question_ref_of(message: dict) -> QuestionRef | None:
+    """The question a message of fn_slack asks, read from its blocks; None for any other message."""
+    for block in message.get("blocks") or []:
+        ref = QuestionRef.from_block_id(block.get("block_id")) if isinstance(block, dict) else None
+        if ref is not None:
+            return ref
+    return None
+
+
+MAX_FIELDS_PER_SECTION = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tuple[str, str]], link: str | None,
+                     pretext: str | None = None) -> list[dict]:
+    """A SOAR container as Block Kit: a header with the title, sections of fields (label over value, ten to a
+    section), a value too long for a field as a section of its own, and a context line linking to SOAR.
+    Labels and values come already escaped/formatted for mrkdwn (message_format); the header is plain text."""
+    blocks: list[dict] = []
+    if pretext:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": pretext[:MAX_SECTION_TEXT]}})
+    if title:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _unescape(title)[:MAX_HEADER_TEXT]}})
+    pending: list[dict] = []
+
+    def flush() -> None:
+        if pending:
+            blocks.append({"type": "section", "fields": list(pending)})
+            pending.clear()
+
+    for label, value in fields:
+        text = f"*{label}*\n{value}"
+        if len(text) > MAX_FIELD_TEXT:
+            flush()
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}})
+            continue
+        pending.append({"type": "mrkdwn", "text": text})
+        if len(pending) == MAX_FIELDS_PER_SECTION:
+            flush()
+    flush()
+    if link:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open in SOAR>"}]})
+    return blocks[:50]
+
+
+def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who: list[str], expires: float,
+                    free_text: bool, header: str | None = None) -> list[dict]:
+    """The question message: the question, the buttons, and who may answer until when."""
+    blocks: list[dict] = []
+    if header:
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": header[:150]}})
+    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}})
+    blocks.append({"type": "actions", "block_id": ref.block_id(), "elements": [
+        {"type": "button", "action_id": f"{ANSWER_ACTION_PREFIX}{i}", "value": option[:2000],
+         "text": {"type": "plain_text", "text": option[:MAX_BUTTON_TEXT]}}
+        for i, option in enumerate(options)]})
+    asked = ", ".join(f"<@{uid}>" for uid in who) if who else "anyone in this conversation"
+    context = f"Answer: {asked} · until {_when(expires)}"
+    if free_text:
+        context += " · or reply in this thread in your own words"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    return blocks
+
+
+def answered_blocks(question: str, answer: str, user_id: str, when: float) -> list[dict]:
+    """The question once answered: the buttons give way to the answer."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+            f":white_check_mark: *{slack_escape(answer)[:MAX_BUTTON_TEXT * 4]}* — <@{user_id}>, {_when(when)}"}]},
+    ]
+
+
+def expired_blocks(question: str, expired_at: float) -> list[dict]:
+    """The question after its time ran out."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+            f":hourglass: This question expired at {_when(expired_at)}; answers are no longer recorded."}]},
+    ]
+
+
+__all__ = ["ANSWER_ACTION_PREFIX", "MAX_BUTTON_TEXT", "MAX_OPTIONS", "QuestionRef", "answered_blocks",
+           "container_blocks", "expired_blocks", "question_blocks", "question_ref_of", "slack_escape"]

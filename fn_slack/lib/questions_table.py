@@ -1,0 +1,134 @@
+"""The ``slack_questions_db`` data table (SOAR REST): one row per question slack_ask_question asked, updated
+when it is answered or expires, so a workflow or playbook can act on the answer (an automatic rule on the
+table, condition *Status* changed to ``answered``).
+
+The answer is recorded with a row update that carries the row's ``version``: of two clicks (or two
+integration servers handling one click), SOAR accepts exactly one update and answers 409 to the other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from resilient import BasicHTTPException, SimpleHTTPException
+
+from fn_slack.lib import messages
+from fn_slack.lib.errors import SoarError
+from fn_slack.lib.soar_rest import call_soar, http_status, short
+
+TABLE = "slack_questions_db"
+COL_ID = "slack_q_id"
+COL_QUESTION = "slack_q_question"
+COL_OPTIONS = "slack_q_options"
+COL_STATUS = "slack_q_status"
+COL_ANSWER = "slack_q_answer"
+COL_ANSWERED_BY = "slack_q_answered_by"
+COL_ANSWERED_AT = "slack_q_answered_at"
+COL_ASKED_AT = "slack_q_asked_at"
+COL_EXPIRES = "slack_q_expires"
+COL_CHANNEL_ID = "slack_q_channel_id"
+COL_TS = "slack_q_ts"
+COL_ALLOWED = "slack_q_allowed"
+COL_ANSWER_KEY = "slack_q_answer_key"
+COL_LINK = "slack_q_link"
+COL_FREE_TEXT = "slack_q_free_text"
+OPEN, ANSWERED, EXPIRED = "open", "answered", "expired"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One row of the table."""
+
+    row_id: int
+    version: int
+    question_id: str
+    question: str
+    options: list[str]
+    status: str
+    answer: str
+    answered_by: str
+    answer_key: str
+    channel_id: str
+    ts: str
+    allowed: list[str]  # Slack user IDs who may answer; empty: anyone in the conversation
+    expires_ms: int
+    asked_ms: int
+    free_text: bool = False
+
+
+def _cell(row: dict, column: str):
+    return ((row.get("cells") or {}).get(column) or {}).get("value")
+
+
+def _question_of(row: dict) -> Question:
+    return Question(
+        row_id=int(row["id"]), version=int(row.get("version") or 0), question_id=str(_cell(row, COL_ID) or ""),
+        question=str(_cell(row, COL_QUESTION) or ""),
+        options=[o for o in str(_cell(row, COL_OPTIONS) or "").split("\n") if o],
+        status=str(_cell(row, COL_STATUS) or ""), answer=str(_cell(row, COL_ANSWER) or ""),
+        answered_by=str(_cell(row, COL_ANSWERED_BY) or ""), answer_key=str(_cell(row, COL_ANSWER_KEY) or ""),
+        channel_id=str(_cell(row, COL_CHANNEL_ID) or ""), ts=str(_cell(row, COL_TS) or ""),
+        allowed=[u for u in str(_cell(row, COL_ALLOWED) or "").split() if u],
+        expires_ms=int(_cell(row, COL_EXPIRES) or 0), asked_ms=int(_cell(row, COL_ASKED_AT) or 0),
+        free_text=_cell(row, COL_FREE_TEXT) is True)
+
+
+class QuestionsTable:
+    """The questions of one incident."""
+
+    def __init__(self, rest_client: object, incident_id: int, *, clock: Callable[[], float] = time.time) -> None:
+        self.rest = rest_client
+        self.incident_id = int(incident_id)
+        self.clock = clock
+        self.calls = 0
+
+    def _uri(self, suffix: str = "") -> str:
+        return f"/incidents/{self.incident_id}/table_data/{TABLE}{suffix}?handle_format=names"
+
+    def _call(self, action: Callable[[], dict], what: str) -> dict:
+        self.calls += 1
+        return call_soar(action, missing=lambda: SoarError(messages.soar_table_missing(self.incident_id)),
+                         refused=lambda status, text: SoarError(
+                             messages.soar_table_refused(what, TABLE, self.incident_id, text)))
+
+    def add(self, *, question_id: str, question: str, options: list[str], channel_id: str, ts: str,
+            allowed: list[str], expires_ms: int, link: str, free_text: bool = False) -> Question:
+        cells = {COL_ID: question_id, COL_QUESTION: question, COL_OPTIONS: "\n".join(options), COL_STATUS: OPEN,
+                 COL_FREE_TEXT: bool(free_text),
+                 COL_ASKED_AT: int(self.clock() * 1000), COL_EXPIRES: expires_ms, COL_CHANNEL_ID: channel_id,
+                 COL_TS: ts, COL_ALLOWED: " ".join(allowed), COL_LINK: link}
+        row = self._call(lambda: self.rest.post(self._uri("/row_data"), {"cells": {k: {"value": v}
+                                                                                   for k, v in cells.items()}},
+                                                skip_retry=[404]), "update")
+        return _question_of(row)
+
+    def find(self, question_id: str) -> Question | None:
+        rows = self._call(lambda: self.rest.get(self._uri(), skip_retry=[404]), "read").get("rows") or []
+        for row in rows:
+            if str(_cell(row, COL_ID) or "") == question_id:
+                return _question_of(row)
+        return None
+
+    def _update(self, question: Question, cells: dict) -> bool:
+        """A row update that only the holder of the current version wins; False on SOAR's 409."""
+        self.calls += 1
+        payload = {"cells": {k: {"value": v} for k, v in cells.items()}, "version": question.version}
+        try:
+            self.rest.put(self._uri(f"/row_data/{question.row_id}"), payload, skip_retry=[404, 409])
+            return True
+        except (BasicHTTPException, SimpleHTTPException) as err:
+            if http_status(err) == 409:
+                return False
+            raise SoarError(messages.soar_table_refused("update", TABLE, self.incident_id, short(err))) from None
+
+    def record_answer(self, question: Question, *, answer: str, by: str, key: str, at_ms: int) -> bool:
+        return self._update(question, {COL_STATUS: ANSWERED, COL_ANSWER: answer, COL_ANSWERED_BY: by,
+                                       COL_ANSWERED_AT: at_ms, COL_ANSWER_KEY: key})
+
+    def record_expiry(self, question: Question) -> bool:
+        return self._update(question, {COL_STATUS: EXPIRED})
+
+
+__all__ = ["ANSWERED", "EXPIRED", "OPEN", "Question", "QuestionsTable"]

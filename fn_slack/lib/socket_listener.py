@@ -1,0 +1,114 @@
+"""The Socket Mode connection (Slack edge): slack_sdk's built-in Socket Mode client with the app-level token,
+one handler call per envelope, and the ack sent when the handler has finished.
+
+Why the ack waits for the handler: an envelope acked before its SOAR write is lost if the process dies in
+between; unacked, Slack delivers it again (``retry_attempt`` > 0) to one of the app's connections, possibly
+another integration server's, and the SOAR-side claim (mirror_soar) keeps the write single. The handler's
+SOAR writes normally take tens of milliseconds, well inside Slack's 3 seconds; when SOAR is slower, Slack's
+retry meets the claim and waits for it instead of writing twice. A handler that fails does not ack either,
+so Slack's retries are fn_slack's retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.webhook import WebhookClient
+
+from fn_slack.lib.settings import SlackSettings
+
+LOG = logging.getLogger(__name__)
+SDK_LOG = logging.getLogger("fn_slack.socket_mode")
+CONNECT_BACKOFF = (1, 2, 5, 10, 30, 60)
+
+# (envelope type, payload, delivery facts) → nothing; raising means "do not ack".
+Handler = Callable[[str, dict, dict], None]
+
+
+def check_app_token(settings: SlackSettings) -> str | None:
+    """Ask Slack for a Socket Mode URL with the app-level token (nothing is connected): None when it works,
+    else Slack's error code or the reason Slack was not reached."""
+    web = WebClient(base_url=settings.api_url, timeout=settings.timeout, ssl=settings.ssl_context(),
+                    proxy=settings.proxy, logger=SDK_LOG)
+    try:
+        web.apps_connections_open(app_token=settings.app_token)
+    except SlackApiError as err:
+        return str(err.response.get("error") or err.response.status_code)
+    except (OSError, SlackClientError) as err:
+        return str(err)
+    return None
+
+
+class SocketListener:
+    """One Socket Mode connection of this process (slack_sdk reconnects it on ``disconnect`` and drops)."""
+
+    def __init__(self, settings: SlackSettings, handler: Handler, *, concurrency: int = 10,
+                 on_error: Callable[[str], None] | None = None) -> None:
+        if not settings.app_token:
+            raise ValueError("no app-level token")
+        self.settings = settings
+        self.handler = handler
+        self.on_error = on_error or (lambda text: LOG.error("%s", text))
+        web = WebClient(base_url=settings.api_url, timeout=settings.timeout, ssl=settings.ssl_context(),
+                        proxy=settings.proxy, logger=SDK_LOG)
+        self.client = SocketModeClient(app_token=settings.app_token, web_client=web, logger=SDK_LOG,
+                                       concurrency=concurrency, proxy=settings.proxy, ping_interval=10)
+        self.client.socket_mode_request_listeners.append(self._on_request)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.handled = 0
+
+    def start(self) -> None:
+        """Connect in the background, retrying with backoff until connected or closed."""
+        self._thread = threading.Thread(target=self._connect_loop, name="fn-slack-socket-mode", daemon=True)
+        self._thread.start()
+
+    def _connect_loop(self) -> None:
+        for attempt in range(10 ** 9):
+            if self._stop.is_set():
+                return
+            try:
+                self.client.connect()
+                return
+            except Exception as err:  # noqa: BLE001 - any failure to connect is retried and reported
+                self.on_error(str(err))
+                self._stop.wait(CONNECT_BACKOFF[min(attempt, len(CONNECT_BACKOFF) - 1)])
+
+    def is_connected(self) -> bool:
+        return self.client.is_connected()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.client.close()
+
+    def respond(self, response_url: str, body: dict) -> bool:
+        """Answer an interaction through its ``response_url`` (replace the message, or tell the clicker
+        alone with ``response_type: ephemeral``); False when Slack refused it (say, the URL expired)."""
+        client = WebhookClient(response_url, timeout=self.settings.timeout, ssl=self.settings.ssl_context(),
+                               proxy=self.settings.proxy, logger=SDK_LOG)
+        try:
+            return client.send_dict(body).status_code == 200
+        except OSError as err:
+            LOG.warning("Slack response URL not reached: %s", err)
+            return False
+
+    def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
+        facts = {"envelope_id": request.envelope_id, "retry_attempt": request.retry_attempt or 0,
+                 "retry_reason": request.retry_reason or ""}
+        try:
+            self.handler(request.type, request.payload or {}, facts)
+        except Exception:  # noqa: BLE001 - unacked on purpose: Slack delivers the envelope again
+            LOG.exception("Slack envelope %s not acknowledged; Slack will deliver it again", request.envelope_id)
+            return
+        self.handled += 1
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+
+
+__all__ = ["SocketListener"]

@@ -1,0 +1,338 @@
+"""Socket Mode for the Slack sandbox: ``apps.connections.open``, the WebSocket server on 127.0.0.1, the
+``hello`` / ``events_api`` / ``interactive`` / ``disconnect`` messages, envelope acks and Slack's retries.
+
+Facts followed (Slack's Socket Mode guide and apps.connections.open method page): the method takes an
+app-level token (``xapp-``, scope ``connections:write``) and answers a one-time WebSocket URL; the server
+greets each connection with ``hello`` (``num_connections``, ``connection_info.app_id``, ``debug_info``); an
+app may hold up to 10 connections and each envelope goes to one of them; the app acknowledges an envelope by
+sending ``{"envelope_id": ...}`` back within 3 seconds, else Slack retries it (``retry_attempt``,
+``retry_reason``) on a connection, up to 3 retries; ``disconnect`` (``reason`` ``refresh_requested``,
+``warning``, ``link_disabled``) asks the app to open a new connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlparse
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import ServerConnection, serve
+
+MAX_CONNECTIONS = 10
+ACK_TIMEOUT = 3.0
+MAX_RETRIES = 3
+APP_TOKEN = "xapp-1-A0SANDBOXAPP-sandbox-app-token"
+
+
+@dataclass
+class Delivery:
+    """One envelope sent on one connection (the log tests and the benchmark read)."""
+
+    envelope_id: str
+    connection: int
+    retry_attempt: int
+    time: float
+
+
+@dataclass
+class _Pending:
+    envelope: dict
+    attempts: list[int] = field(default_factory=list)  # connection numbers tried, in order
+    deadline: float = 0.0
+    connection: int | None = None
+
+
+class _Conn:
+    def __init__(self, number: int, ws: ServerConnection) -> None:
+        self.number = number
+        self.ws = ws
+        self.send_lock = threading.Lock()
+        self.open = True
+
+    def send(self, message: dict) -> bool:
+        with self.send_lock:
+            if not self.open:
+                return False
+            try:
+                self.ws.send(json.dumps(message))
+                return True
+            except (ConnectionClosed, OSError):
+                self.open = False
+                return False
+
+
+class SocketModeHub:
+    """The Socket Mode side of one sandbox Slack: connections, envelopes in flight, acks and retries."""
+
+    def __init__(self, app_id: Callable[[], str], *, ack_timeout: float = ACK_TIMEOUT,
+                 max_retries: int = MAX_RETRIES) -> None:
+        self._app_id = app_id
+        self.ack_timeout = ack_timeout
+        self.max_retries = max_retries
+        self.app_tokens: set[str] = {APP_TOKEN}
+        self._lock = threading.Condition()
+        self._tickets: set[str] = set()
+        self._conns: dict[int, _Conn] = {}
+        self._numbers = itertools.count(1)
+        self._rr = 0
+        self._pending: dict[str, _Pending] = {}
+        self._backlog: list[str] = []  # envelope ids waiting for any connection
+        self.deliveries: list[Delivery] = []
+        self.acked: dict[str, float] = {}  # envelope id -> when its ack arrived
+        self.acks_by_connection: dict[str, int] = {}
+        self.dropped: list[str] = []  # envelopes given up after the last retry
+        self.ack_payloads: dict[str, dict] = {}
+        self.published: dict[str, float] = {}
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._ticker: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.port = 0
+
+    # ----- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> SocketModeHub:
+        self._server = serve(self._handle, "127.0.0.1", 0, compression=None, max_size=2 ** 22)
+        self.port = self._server.socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-socket-mode", daemon=True)
+        self._thread.start()
+        self._ticker = threading.Thread(target=self._tick, name="slack-socket-mode-retries", daemon=True)
+        self._ticker.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            conns = list(self._conns.values())
+            self._lock.notify_all()
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.ws.close()
+        if self._server is not None:
+            self._server.shutdown()
+        for thread in (self._thread, self._ticker):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._server = None
+
+    def reset(self) -> None:
+        """Forget envelopes and logs (connections stay open)."""
+        with self._lock:
+            self._pending.clear()
+            self._backlog.clear()
+            self.deliveries.clear()
+            self.acked.clear()
+            self.acks_by_connection.clear()
+            self.dropped.clear()
+            self.ack_payloads.clear()
+            self.published.clear()
+
+    # ----- apps.connections.open -------------------------------------------------------------------------
+    def open_connection(self, token: str | None) -> dict:
+        """The answer of apps.connections.open for this token."""
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token not in self.app_tokens:
+            if token.startswith(("xoxb-", "xoxp-")):
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": False, "error": "invalid_auth"}
+        ticket = uuid.uuid4().hex
+        with self._lock:
+            self._tickets.add(ticket)
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link/?ticket={ticket}&app_id={self._app_id()}"}
+
+    # ----- inspection ------------------------------------------------------------------------------------
+    @property
+    def connection_count(self) -> int:
+        with self._lock:
+            return sum(1 for c in self._conns.values() if c.open)
+
+    def wait_for_connections(self, n: int, timeout: float = 30.0) -> bool:
+        end = time.monotonic() + timeout
+        with self._lock:
+            while sum(1 for c in self._conns.values() if c.open) < n:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.2))
+            return True
+
+    def in_flight(self) -> list[str]:
+        with self._lock:
+            return [eid for eid, p in self._pending.items() if p.connection is not None]
+
+    def wait_acked(self, envelope_id: str, timeout: float = 30.0) -> bool:
+        end = time.monotonic() + timeout
+        with self._lock:
+            while envelope_id not in self.acked:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.2))
+            return True
+
+    def wait_delivered(self, envelope_id: str, attempt: int = 0, timeout: float = 30.0) -> Delivery | None:
+        end = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for d in self.deliveries:
+                    if d.envelope_id == envelope_id and d.retry_attempt >= attempt:
+                        return d
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self._lock.wait(min(left, 0.2))
+
+    # ----- publishing ------------------------------------------------------------------------------------
+    def publish(self, kind: str, payload: dict) -> str:
+        """Queue an envelope (``events_api`` or ``interactive``) for delivery; returns its envelope id."""
+        envelope_id = str(uuid.uuid4())
+        envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind,
+                    "accepts_response_payload": kind == "interactive", "retry_attempt": 0, "retry_reason": ""}
+        with self._lock:
+            self._pending[envelope_id] = _Pending(envelope)
+            self.published[envelope_id] = time.time()
+            self._backlog.append(envelope_id)
+            self._lock.notify_all()
+        return envelope_id
+
+    def disconnect(self, connection: int | None = None, reason: str = "refresh_requested") -> int:
+        """Send ``disconnect`` to one connection (or all); Slack closes the socket a little later."""
+        with self._lock:
+            targets = [c for n, c in self._conns.items() if c.open and (connection is None or n == connection)]
+        for conn in targets:
+            conn.send({"type": "disconnect", "reason": reason,
+                       "debug_info": {"host": "sandbox-socket-mode"}})
+        def close_later() -> None:
+            time.sleep(1.0)
+            for conn in targets:
+                with contextlib.suppress(Exception):
+                    conn.ws.close()
+        threading.Thread(target=close_later, daemon=True).start()
+        return len(targets)
+
+    # ----- the WebSocket side ----------------------------------------------------------------------------
+    def _handle(self, ws: ServerConnection) -> None:
+        query = parse_qs(urlparse(ws.request.path).query)
+        ticket = (query.get("ticket") or [""])[0]
+        with self._lock:
+            valid = ticket in self._tickets
+            self._tickets.discard(ticket)
+            too_many = sum(1 for c in self._conns.values() if c.open) >= MAX_CONNECTIONS
+        if not valid or too_many:
+            ws.close(code=1008 if not valid else 1013, reason="invalid ticket" if not valid else "too many")
+            return
+        number = next(self._numbers)
+        conn = _Conn(number, ws)
+        with self._lock:
+            self._conns[number] = conn
+            count = sum(1 for c in self._conns.values() if c.open)
+        conn.send({"type": "hello", "num_connections": count,
+                   "debug_info": {"host": "sandbox-socket-mode", "build_number": 1,
+                                  "approximate_connection_time": 18060},
+                   "connection_info": {"app_id": self._app_id()}})
+        with self._lock:
+            self._lock.notify_all()
+        try:
+            for raw in ws:
+                self._on_message(number, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            conn.open = False
+            with self._lock:
+                self._conns.pop(number, None)
+                # Envelopes this connection held unacked are retried at once (the connection went away).
+                for pending in self._pending.values():
+                    if pending.connection == number:
+                        pending.deadline = 0.0
+                self._lock.notify_all()
+
+    def _on_message(self, number: int, raw: str | bytes) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return
+        envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
+        if not envelope_id:
+            return
+        with self._lock:
+            pending = self._pending.get(envelope_id)
+            if pending is None or pending.connection != number:
+                return  # an ack for an envelope that was retried elsewhere or already acked
+            del self._pending[envelope_id]
+            self.acked[envelope_id] = time.time()
+            self.acks_by_connection[envelope_id] = number
+            if isinstance(message.get("payload"), dict):
+                self.ack_payloads[envelope_id] = message["payload"]
+            self._lock.notify_all()
+
+    def _pick(self, avoid: list[int]) -> _Conn | None:
+        open_conns = [c for n, c in sorted(self._conns.items()) if c.open]
+        if not open_conns:
+            return None
+        fresh = [c for c in open_conns if c.number not in avoid] or open_conns
+        self._rr += 1
+        return fresh[self._rr % len(fresh)]
+
+    def _due(self, now: float) -> list[tuple[_Conn, dict]]:
+        """Under the lock: envelopes to send now (new ones, and retries of those not acked in time)."""
+        sends: list[tuple[_Conn, dict]] = []
+        for eid, pending in list(self._pending.items()):
+            waiting = eid in self._backlog
+            if pending.connection is not None and pending.deadline > now:
+                continue
+            if pending.connection is None and not waiting:
+                continue
+            envelope = dict(pending.envelope)
+            if pending.connection is not None:  # not acked in time, or its connection went away
+                if len(pending.attempts) > self.max_retries:
+                    del self._pending[eid]
+                    self.dropped.append(eid)
+                    continue
+                envelope.update(retry_attempt=len(pending.attempts), retry_reason="timeout")
+            conn = self._pick(pending.attempts)
+            if conn is None:
+                pending.connection = None
+                if not waiting:
+                    self._backlog.append(eid)
+                continue
+            if waiting:
+                self._backlog.remove(eid)
+            pending.envelope = envelope
+            pending.connection = conn.number
+            pending.attempts.append(conn.number)
+            pending.deadline = now + self.ack_timeout
+            self.deliveries.append(Delivery(eid, conn.number, envelope["retry_attempt"], time.time()))
+            sends.append((conn, envelope))
+        return sends
+
+    def _tick(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                sends = self._due(time.monotonic())
+                if not sends:
+                    self._lock.wait(0.02)
+            for conn, envelope in sends:
+                if not conn.send(envelope):
+                    with self._lock:
+                        pending = self._pending.get(envelope["envelope_id"])
+                        if pending is not None:
+                            pending.deadline = 0.0
+
+
+def event_payload(event: dict, *, team_id: str, app_id: str, event_time: int | None = None) -> dict:
+    """An ``event_callback`` payload as the Events API wraps one event."""
+    return {"token": "sandbox-verification-token", "team_id": team_id, "api_app_id": app_id, "event": event,
+            "type": "event_callback", "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
+            "event_time": event_time or int(time.time()), "is_ext_shared_channel": False,
+            "event_context": "4-" + uuid.uuid4().hex}
+
+
+__all__ = ["ACK_TIMEOUT", "APP_TOKEN", "MAX_CONNECTIONS", "Delivery", "SocketModeHub", "event_payload"]

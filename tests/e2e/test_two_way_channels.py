@@ -1,0 +1,406 @@
+"""Two-way channels through real `resilient-circuits run` processes: the Socket Mode listener starts with the
+app, people's messages in a mirrored channel become incident notes, hostile text arrives inert, and with two
+processes (one of them killed in the middle of an event) each Slack event is written to SOAR exactly once."""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from slack_sdk import WebClient
+
+from sandbox.slack.socket_mode import APP_TOKEN
+from sandbox.soar.circuits import run_cli, write_app_config
+from sandbox.soar.edit_export import edit_pre_script
+from sandbox.soar.scripting import default_export_path
+
+from .conftest import Stack, start_stack, stop_stack
+
+pytestmark = pytest.mark.e2e
+
+POST_INCIDENT = "Example: Post Incident to Slack"
+KEYS = {"run-a": ("mirror-key-a", "mirror-secret-a"), "run-b": ("mirror-key-b", "mirror-secret-b")}
+ALLOWED_TAGS = {"div", "p", "b", "i", "s", "code", "pre", "blockquote", "br", "a", "small"}
+
+
+def mirroring_export() -> dict:
+    """fn_slack's export with one line added to the Post Incident workflow's pre-processing script, as an
+    administrator turns two-way channels on for a workflow (``inputs.slack_mirror = True``), and the Ask a
+    Question item's questions taking free-text answers too."""
+    export = json.loads(default_export_path().read_text(encoding="utf-8"))
+    export = edit_pre_script(export, "create_slack_message", lambda text: text + (
+        "\n# Two-way channel: what people write in the linked channel becomes incident notes.\n"
+        "inputs.slack_mirror = True\n"))
+    export = edit_pre_script(export, "slack_example_post_message_to_slack__task", lambda text: text + (
+        "\ninputs.slack_mirror = True\n"))
+    return edit_pre_script(export, "example_ask_question_in_slack", lambda text: text.replace(
+        "inputs.slack_question_free_text = False", "inputs.slack_question_free_text = True"))
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with tempfile.TemporaryDirectory(prefix="fn-slack-two-way-") as tmp:
+        stack = start_stack(Path(tmp))
+        try:
+            result = run_cli(stack.config, "customize", "-y", "-l", "fn_slack")
+            assert result.returncode == 0, result.output
+            stack.soar.state.install(mirroring_export())
+            for key in KEYS.values():
+                stack.soar.add_api_key(*key)
+            yield stack
+        finally:
+            stop_stack(stack)
+
+
+def _config(stack: Stack, name: str) -> Path:
+    return write_app_config(stack.workdir, stack.soar, stack.slack.base_url, name=f"{name}.config",
+                            api_key=KEYS[name], num_workers=5,
+                            fn_slack={"app_token": APP_TOKEN, "event_claim_seconds": "4"})
+
+
+def _runs(stack: Stack, names: list[str]) -> dict[str, object]:
+    """The named run processes, started (or kept) with the listener connected; others stopped."""
+    live = {p.name: p for p in stack.processes if p.running()}
+    for name, process in live.items():
+        if name not in names:
+            process.stop()
+    started = {}
+    for name in names:
+        started[name] = live.get(name) or stack.start_run(name, config=_config(stack, name), consumers=len(started) + 1)
+    assert stack.slack.socket_mode.wait_for_connections(len(names), timeout=60), stack.logs()
+    # a connection the killed process held is gone; the survivors' connections remain
+    return started
+
+
+def _open_incident_channel(stack: Stack, title: str) -> tuple[dict, str]:
+    incident = stack.soar.create_incident(title)
+    channel = f"two-way-{incident['id']}"
+    result = stack.driver.click(POST_INCIDENT, incident_id=incident["id"],
+                                properties={"rule_slack_channel": channel, "rule_slack_is_channel_private": False,
+                                            "rule_slack_participant_emails": "alice@example.com, bob@example.com",
+                                            "rule_slack_text": "Two-way"})
+    assert result.completed, result.report() + stack.logs()
+    assert any("are now written to the incident" in m for m in result.status_messages), \
+        result.status_messages
+    return incident, stack.slack.channel(channel)["id"]
+
+
+def _person(stack: Stack, name: str) -> WebClient:
+    return WebClient(token=stack.slack.user_token(name), base_url=stack.slack.base_url)
+
+
+def _mirrored(stack: Stack, incident_id: int) -> list[dict]:
+    return [n for n in stack.soar.state.notes_of(incident_id) if "slack-event " in n["text"]]
+
+
+def _settled(stack: Stack, incident_id: int, count: int) -> bool:
+    """``count`` mirrored notes, each event's row marked noted and no envelope in flight."""
+    rows = stack.soar.state.rows_of(incident_id, "slack_messages_db")
+    return (len(_mirrored(stack, incident_id)) >= count and len(rows) >= count
+            and all(r["slack_msg_state"] == "noted" for r in rows) and not stack.slack.socket_mode.in_flight())
+
+
+def _wait(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_listener_starts_with_run_and_replies_become_notes(stack):
+    runs = _runs(stack, ["run-a"])
+    assert runs["run-a"].wait_for_log("Slack Socket Mode listener started", timeout=30), stack.logs()
+    incident, channel = _open_incident_channel(stack, "Replies become notes")
+    root = stack.slack.messages(channel)[-1]
+    alice, bob = _person(stack, "alice"), _person(stack, "bob")
+
+    alice.chat_postMessage(channel=channel, text="I isolated *host-17* — see <https://wiki.example.com/ir|runbook>")
+    bob.chat_postMessage(channel=channel, thread_ts=root["ts"], text="Confirmed, the hash matches")
+    edited = alice.chat_postMessage(channel=channel, text="first draft")["ts"]
+    alice.chat_update(channel=channel, ts=edited, text="final wording")
+    alice.chat_delete(channel=channel, ts=edited)
+
+    assert _wait(lambda: _settled(stack, incident["id"], 5)), \
+        [n["text"] for n in _mirrored(stack, incident["id"])] + [stack.logs()]
+    notes = [n["text"] for n in _mirrored(stack, incident["id"])]
+    by_kind = {k: [n for n in notes if k in n] for k in ("wrote", "replied in a thread", "edited a message",
+                                                         "deleted a message")}
+    assert len(by_kind["wrote"]) == 2 and len(by_kind["replied in a thread"]) == 1
+    first = next(n for n in by_kind["wrote"] if "host-17" in n)
+    assert "<b>Alice</b>" in first and "<b>host-17</b>" in first
+    assert '<a href="https://wiki.example.com/ir">runbook</a>' in first
+    assert f"#two-way-{incident['id']}" in first
+    assert "Bob" in by_kind["replied in a thread"][0] and "the hash matches" in by_kind["replied in a thread"][0]
+    assert "final wording" in by_kind["edited a message"][0] and "first draft" in by_kind["edited a message"][0]
+    assert "final wording" in by_kind["deleted a message"][0]
+    # fn_slack's own post (the incident container) and Slack's join messages are not mirrored
+    assert not any("Two-way" in n for n in notes)
+    rows = stack.soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert len(rows) == 5 and {r["slack_msg_state"] for r in rows} == {"noted"}
+    [link] = stack.soar.state.rows_of(incident["id"])
+    assert link["slack_db_mirror"] is True
+    assert stack.soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == channel
+
+
+def test_a_channel_without_mirroring_stays_one_way(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("One-way")
+    name = f"one-way-{incident['id']}"
+    # the playbook's script was not edited: it posts without slack_mirror, as every 1.x/2.x workflow does
+    result = stack.driver.run_playbook("example_post_incident_to_slack_pb", incident_id=incident["id"],
+                                       inputs={"rule_slack_channel": name, "rule_slack_is_channel_private": False,
+                                               "rule_slack_participant_emails": "alice@example.com"})
+    assert result.completed, result.report()
+    assert stack.soar.state.rows_of(incident["id"])[0].get("slack_db_mirror") is None
+    channel = stack.slack.channel(name)["id"]
+    envelope_count = len(stack.slack.socket_mode.published)
+    _person(stack, "alice").chat_postMessage(channel=channel, text="not for SOAR")
+    assert _wait(lambda: len(stack.slack.socket_mode.acked) > envelope_count and not
+                 stack.slack.socket_mode.in_flight())
+    time.sleep(1)
+    assert not _mirrored(stack, incident["id"])
+    assert stack.soar.state.rows_of(incident["id"], "slack_messages_db") == []
+
+
+def test_hostile_slack_text_arrives_inert(stack):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Hostile text")
+    hostile = [
+        "<script>alert(document.cookie)</script>",
+        '<img src=x onerror="alert(1)">',
+        "<a href=\"javascript:alert(1)\">click</a> and <javascript:alert(2)|also click>",
+        "{{7*7}} ${7*7} [b]bold[/b] <div style=\"position:fixed\">overlay</div>",
+        '"><svg/onload=alert(3)> &amp;lt;b&amp;gt;',
+    ]
+    alice = _person(stack, "alice")
+    for text in hostile:
+        alice.chat_postMessage(channel=channel, text=text)
+    assert _wait(lambda: _settled(stack, incident["id"], len(hostile))), stack.logs()
+    for note in _mirrored(stack, incident["id"]):
+        soup = BeautifulSoup(note["text"], "html.parser")
+        tags = {t.name for t in soup.find_all(True)}
+        assert tags <= ALLOWED_TAGS, (tags, note["text"])
+        for tag in soup.find_all(True):
+            assert set(tag.attrs) <= {"href"}, note["text"]
+            if tag.name == "a":
+                assert tag["href"].startswith("https://"), note["text"]
+    texts = " ".join(BeautifulSoup(n["text"], "html.parser").get_text() for n in _mirrored(stack, incident["id"]))
+    assert "<script>alert(document.cookie)</script>" in texts  # shown as text, not run
+    assert "{{7*7}}" in texts and "[b]bold[/b]" in texts
+
+
+def test_two_processes_write_each_event_once(stack):
+    _runs(stack, ["run-a", "run-b"])
+    incident, channel = _open_incident_channel(stack, "Two processes")
+    people = [_person(stack, "alice"), _person(stack, "bob")]
+    first_delivery = len(stack.slack.socket_mode.deliveries)
+    for i in range(40):
+        people[i % 2].chat_postMessage(channel=channel, text=f"update {i}")
+    assert _wait(lambda: _settled(stack, incident["id"], 40), timeout=120), stack.logs()
+    time.sleep(2)  # anything written twice would show up now
+    notes = _mirrored(stack, incident["id"])
+    keys = collections.Counter(re.search(r"slack-event (\S+)<", n["text"]).group(1) for n in notes)
+    assert len(notes) == 40 and set(keys.values()) == {1}
+    connections = {d.connection for d in stack.slack.socket_mode.deliveries[first_delivery:]}
+    assert len(connections) == 2, "Slack spread the envelopes over both processes' connections"
+
+
+def test_a_process_killed_mid_event_leaves_one_note(stack):
+    runs = _runs(stack, ["run-a", "run-b"])
+    incident, channel = _open_incident_channel(stack, "Killed mid-event")
+    hold = stack.soar.state.hold("POST", rf"/incidents/{incident['id']}/comments$")
+    _person(stack, "alice").chat_postMessage(channel=channel, text="written while a process dies")
+    assert hold.arrived.wait(30), stack.logs()
+    [caller] = hold.callers
+    victim = next(name for name, key in KEYS.items() if key[0] == caller)
+    [envelope_id] = stack.slack.socket_mode.in_flight()
+    runs[victim].kill()
+    hold.release()  # the dead process's note reaches SOAR after all, but it never marks its claim
+
+    redelivered = stack.slack.socket_mode.wait_delivered(envelope_id, attempt=1, timeout=30)
+    assert redelivered is not None and redelivered.retry_attempt >= 1
+    assert stack.slack.socket_mode.wait_acked(envelope_id, timeout=60), stack.logs()
+    time.sleep(1)
+    notes = _mirrored(stack, incident["id"])
+    assert len(notes) == 1, [n["text"] for n in notes]
+    [row] = stack.soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert row["slack_msg_state"] == "noted" and row["slack_msg_note_id"] == notes[0]["id"]
+    survivor = next(name for name in KEYS if name != victim)
+    assert str(runs[survivor].pid) in row["slack_msg_owner"], "the survivor took the claim over"
+
+
+# --- questions ------------------------------------------------------------------------------------------------
+
+ASK = "Example: Ask a Question in Slack"
+
+
+def _ask(stack: Stack, incident_id: int, **properties) -> dict:
+    result = stack.driver.click(ASK, incident_id=incident_id, properties={
+        "rule_slack_question": "Isolate host-17 now?", "rule_slack_question_options": "Yes|No", **properties})
+    assert result.completed, result.report() + stack.logs()
+    return result.content
+
+
+def _question_row(stack: Stack, incident_id: int) -> dict:
+    [row] = stack.soar.state.rows_of(incident_id, "slack_questions_db")
+    return row
+
+
+def _click(stack: Stack, person: str, channel: str, ts: str, answer: str) -> str:
+    message = next(m for m in _messages_with_buttons(stack, channel) if m["ts"] == ts)
+    action = next(e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["value"] == answer)
+    clicked = stack.slack.interactions.click(stack.slack.user_token(person), channel, ts, action)
+    assert clicked["ok"], clicked
+    assert stack.slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60), stack.logs()
+    return clicked["envelope_id"]
+
+
+def _messages_with_buttons(stack: Stack, channel: str) -> list[dict]:
+    return [m for m in stack.slack.messages(channel) if m.get("blocks")]
+
+
+def _told(stack: Stack, person: str) -> list[str]:
+    return [r["body"]["text"] for r in stack.slack.interactions.responses_for(stack.slack.user(person)["id"])
+            if r["body"].get("response_type") == "ephemeral"]
+
+
+def test_a_question_answered_by_a_click_reaches_soar_once_and_only_from_the_people_asked(stack):
+    _runs(stack, ["run-a", "run-b"])
+    incident = stack.soar.create_incident("Question by click")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"ask-{incident['id']}",
+                   rule_slack_is_channel_private=False, rule_slack_participant_emails="alice@example.com")
+    channel, ts = content["channel_id"], content["ts"]
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_id"], row["slack_q_status"], row["slack_q_options"]) == (content["question_id"], "open",
+                                                                                  "Yes\nNo")
+    assert row["slack_q_allowed"] == stack.slack.user("alice")["id"]
+
+    _click(stack, "carol", channel, ts, "Yes")  # carol can see the public channel but was not asked
+    assert _question_row(stack, incident["id"])["slack_q_status"] == "open"
+    assert any("may answer this question" in t for t in _told(stack, "carol"))
+
+    _click(stack, "alice", channel, ts, "No")
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Alice")
+    answered = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+    assert len(answered) == 1 and "<blockquote>No</blockquote>" in answered[0]
+    shown = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
+    assert "No" in shown["text"] and not any(b["type"] == "actions" for b in shown.get("blocks") or [])
+
+    # the buttons are gone in Slack, but a click that was already on its way is told it came too late
+    clicked = stack.slack.interactions.click(stack.slack.user_token("alice"), channel, ts, "fn_slack_answer_0")
+    assert clicked == {"ok": False, "error": "action_not_found"}
+    assert len([n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]) == 1
+
+
+def test_two_clicks_at_once_record_one_answer(stack):
+    _runs(stack, ["run-a", "run-b"])
+    incident = stack.soar.create_incident("Two clicks")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"race-q-{incident['id']}",
+                   rule_slack_is_channel_private=False)
+    channel, ts = content["channel_id"], content["ts"]
+    message = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
+    actions = {e["value"]: e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    envelopes = [stack.slack.interactions.click(stack.slack.user_token(p), channel, ts, actions[a])["envelope_id"]
+                 for p, a in (("alice", "Yes"), ("bob", "No"))]
+    for envelope in envelopes:
+        assert stack.slack.socket_mode.wait_acked(envelope, timeout=60), stack.logs()
+    row = _question_row(stack, incident["id"])
+    winner = {"Yes": "alice", "No": "bob"}[row["slack_q_answer"]]
+    loser = "bob" if winner == "alice" else "alice"
+    assert row["slack_q_status"] == "answered"
+    assert any("already answered" in t for t in _told(stack, loser)), _told(stack, loser)
+    assert len([n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]) == 1
+
+
+def test_a_late_click_is_answered_in_slack_and_marks_the_question_expired(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Late click")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"late-{incident['id']}",
+                   rule_slack_is_channel_private=False)
+    # the question's time runs out: its expiry is now in the past
+    [raw] = stack.soar.state.table_rows(incident["id"], "slack_questions_db")["rows"]
+    stack.soar.state.update_row(incident["id"], "slack_questions_db", raw["id"],
+                                {"slack_q_expires": {"value": int(time.time() * 1000) - 1000}})
+    _click(stack, "alice", content["channel_id"], content["ts"], "Yes")
+    assert _question_row(stack, incident["id"])["slack_q_status"] == "expired"
+    assert any("expired" in t for t in _told(stack, "alice"))
+    shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
+    assert shown["text"].startswith("Expired:")
+    assert not [n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+
+
+def test_a_question_asked_directly_is_answered_in_the_direct_message(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Direct question")
+    content = _ask(stack, incident["id"], rule_slack_participant_emails="bob@example.com",
+                   rule_slack_question_direct=True)
+    assert content["channel_id"].startswith("D")
+    assert stack.slack.channel(content["channel_id"])["members"] == [stack.slack.bot_user_id,
+                                                                      stack.slack.user("bob")["id"]]
+    _click(stack, "bob", content["channel_id"], content["ts"], "Yes")
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "Yes", "Bob")
+
+
+def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Free-text answer")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"free-{incident['id']}",
+                   rule_slack_is_channel_private=False, rule_slack_participant_emails="alice@example.com")
+    channel, ts = content["channel_id"], content["ts"]
+    stack.slack.add_member(channel, "carol")
+    _person(stack, "carol").chat_postMessage(channel=channel, thread_ts=ts, text="just do it")
+    _person(stack, "alice").chat_postMessage(channel=channel, thread_ts=ts, text="Only the *VLAN*, not the host")
+    assert _wait(lambda: [n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+                 and not stack.slack.socket_mode.in_flight()), stack.logs()
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "Only the *VLAN*, not the host", "Alice")
+    [note] = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+    assert "<b>VLAN</b>" in note
+    told = [e for e in stack.slack.ephemerals if e["user"] == stack.slack.user("carol")["id"]]
+    assert told and "may answer this question" in told[0]["text"]
+
+
+def test_after_slack_asks_for_a_refresh_the_listener_reconnects_and_keeps_mirroring(stack):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Refresh")
+    opened = len(stack.slack.calls_to("apps.connections.open"))
+    assert stack.slack.socket_mode.disconnect(reason="refresh_requested") == 1
+    assert _wait(lambda: len(stack.slack.calls_to("apps.connections.open")) > opened), stack.logs()
+    assert stack.slack.socket_mode.wait_for_connections(1, timeout=60), stack.logs()
+    _person(stack, "alice").chat_postMessage(channel=channel, text="still mirrored after the refresh")
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+    assert "still mirrored after the refresh" in _mirrored(stack, incident["id"])[0]["text"]
+
+
+def test_a_task_channel_mirrors_into_task_notes(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Task channel")
+    task = stack.soar.create_task(incident["id"], "Reset passwords")
+    name = f"task-room-{task['id']}"
+    result = stack.driver.click("Example: Post Task to Slack", incident_id=incident["id"], task_id=task["id"],
+                                properties={"rule_slack_channel": name, "rule_slack_is_channel_private": True,
+                                            "rule_slack_participant_emails": "carol@example.com"})
+    assert result.completed, result.report()
+    channel = stack.slack.channel(name)["id"]
+    _person(stack, "carol").chat_postMessage(channel=channel, text="All 3 passwords reset")
+    def task_notes() -> list[dict]:
+        return [n for n in stack.soar.state.notes_of(incident["id"], task["id"]) if "slack-event " in n["text"]]
+
+    assert _wait(lambda: task_notes() and not stack.slack.socket_mode.in_flight()), stack.logs()
+    [note] = task_notes()
+    assert "Carol" in note["text"] and "All 3 passwords reset" in note["text"]
+    assert not _mirrored(stack, incident["id"]), "the task's channel writes to the task, not the incident"
+    assert [r["slack_msg_state"] for r in stack.soar.state.rows_of(incident["id"], "slack_messages_db")] == ["noted"]

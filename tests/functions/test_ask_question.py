@@ -1,0 +1,40 @@
+"""slack_ask_question's inputs through resilient-circuits: a bad question is refused before anything is asked."""
+
+import pytest
+
+from tests.functions.conftest import INCIDENT
+from tests.functions.harness import config_data as make_config
+from tests.functions.harness import run_function
+from tests.functions.soar_mock import SoarMock
+
+config_data = make_config()
+resilient_mock = SoarMock
+FN = "slack_ask_question"
+
+
+@pytest.mark.parametrize(("inputs", "message"), [
+    ({"slack_question_options": "Yes|No"}, "slack_question is empty: give the question to ask."),
+    ({"slack_question": "Go?"}, "slack_question_options is empty: give the answers as buttons (one per line, or "
+                                "separated by |), or set slack_question_free_text to Yes."),
+    ({"slack_question": "Go?", "slack_question_options": "|".join(str(i) for i in range(11))},
+     "slack_question_options has more than 10 answers; give at most 10."),
+    ({"slack_question": "Go?", "slack_question_options": "Yes|" + "n" * 76},
+     "An answer in slack_question_options is longer than 75 characters (Slack's limit for a button)."),
+    ({"slack_question": "Go?", "slack_question_options": "Yes|No", "slack_question_direct": True},
+     "slack_question_direct is Yes but slack_participant_emails is empty: say whom to ask."),
+    ({"slack_question": "Go?", "slack_question_options": "Yes|No", "slack_question_expiry_minutes": 0},
+     "slack_question_expiry_minutes must be a number of minutes, at least 1 (got 0)."),
+])
+def test_a_bad_question_is_refused_before_anything_is_asked(circuits_app, slack, soar, inputs, message):
+    outcome = run_function(circuits_app, FN, {"incident_id": INCIDENT, "slack_channel": "ask-room",
+                                              "slack_is_channel_private": False, **inputs})
+    assert outcome.error is not None and message in outcome.error
+    assert slack.calls == [] and soar.calls == []
+
+
+def test_asking_someone_who_is_not_in_the_workspace_directly_is_refused(circuits_app, slack, soar):
+    outcome = run_function(circuits_app, FN, {"incident_id": INCIDENT, "slack_question": "Go?",
+                                              "slack_question_options": "Yes|No", "slack_question_direct": True,
+                                              "slack_participant_emails": "nobody@example.com"})
+    assert "Not asked: no Slack member has the e-mail nobody@example.com." in outcome.error
+    assert [c.method for c in slack.calls] == ["users.lookupByEmail"] and soar.calls == []

@@ -1,0 +1,163 @@
+"""The sandbox's Socket Mode and interactivity, driven by slack_sdk's own Socket Mode client and WebClient."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from sandbox.slack.socket_mode import APP_TOKEN
+
+
+class App:
+    """One Socket Mode connection that records every request and acks unless told not to."""
+
+    def __init__(self, sb, *, ack: bool = True) -> None:
+        self.ack = ack
+        self.requests: list = []
+        self.lock = threading.Lock()
+        self.client = SocketModeClient(app_token=APP_TOKEN, web_client=WebClient(base_url=sb.base_url))
+        self.client.socket_mode_request_listeners.append(self._on)
+
+    def _on(self, client, req) -> None:
+        with self.lock:
+            self.requests.append(req)
+        if self.ack:
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+    def texts(self) -> list[str]:
+        with self.lock:
+            return [r.payload["event"].get("text") for r in self.requests if r.type == "events_api"]
+
+
+@pytest.fixture
+def apps(sb):
+    made: list[App] = []
+
+    def make(**kwargs) -> App:
+        app = App(sb, **kwargs)
+        app.client.connect()
+        made.append(app)
+        assert sb.socket_mode.wait_for_connections(len(made), timeout=10)
+        return app
+
+    yield make
+    for app in made:
+        app.client.close()
+
+
+def wait(predicate, timeout: float = 15.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_connections_open_needs_an_app_level_token(sb, make_client):
+    assert make_client(APP_TOKEN).apps_connections_open(app_token=APP_TOKEN)["url"].startswith("ws://127.0.0.1:")
+    for token, error in ((sb.default_token, "not_allowed_token_type"), ("xapp-1-unknown", "invalid_auth")):
+        with pytest.raises(SlackApiError) as err:
+            WebClient(base_url=sb.base_url).apps_connections_open(app_token=token)
+        assert err.value.response["error"] == error
+
+
+def test_messages_edits_and_deletions_arrive_as_acked_events_where_the_bot_is_a_member(sb, apps, make_client):
+    app = apps()
+    room = sb.add_channel("room", members=["alice", "bot"])
+    elsewhere = sb.add_channel("elsewhere", members=["alice"])
+    alice = make_client(sb.user_token("alice"))
+    ts = alice.chat_postMessage(channel=room, text="hello")["ts"]
+    alice.chat_postMessage(channel=elsewhere, text="the bot is not here")
+    alice.chat_update(channel=room, ts=ts, text="hello again")
+    alice.chat_delete(channel=room, ts=ts)
+    assert wait(lambda: len(app.requests) == 3)
+    kinds = [(r.payload["event"].get("subtype"), r.payload["event"]["channel"]) for r in app.requests]
+    assert kinds == [(None, room), ("message_changed", room), ("message_deleted", room)]
+    first = app.requests[0]
+    assert first.payload["type"] == "event_callback" and first.payload["event_id"].startswith("Ev")
+    assert first.retry_attempt == 0 and first.payload["event"]["user"] == sb.user("alice")["id"]
+    assert app.requests[1].payload["event"]["previous_message"]["text"] == "hello"
+    assert app.requests[2].payload["event"]["deleted_ts"] == ts
+    assert wait(lambda: len(sb.socket_mode.acked) == 3) and not sb.socket_mode.in_flight()
+
+
+def test_an_unacked_envelope_is_retried_with_its_attempt_and_reason(sb, apps):
+    sb.socket_mode.ack_timeout = 0.3
+    try:
+        app = apps(ack=False)
+        room = sb.add_channel("retries", members=["alice", "bot"])
+        sb.add_message(room, "alice", "are you there?")
+        assert wait(lambda: len(app.requests) == 4)
+        assert [(r.retry_attempt, r.retry_reason) for r in app.requests] == \
+            [(0, ""), (1, "timeout"), (2, "timeout"), (3, "timeout")]
+        assert len({r.envelope_id for r in app.requests}) == 1
+        assert wait(lambda: len(sb.socket_mode.dropped) == 1)
+    finally:
+        sb.socket_mode.ack_timeout = 3.0
+
+
+def test_envelopes_are_spread_over_connections_and_a_closed_one_s_go_to_another(sb, apps):
+    first, second = apps(), apps(ack=False)
+    room = sb.add_channel("spread", members=["alice", "bot"])
+    for i in range(10):
+        sb.add_message(room, "alice", f"m{i}")
+    assert wait(lambda: len(second.requests) >= 1 and len(first.texts()) >= 5)
+    second.client.close()  # it held envelopes unacked: they go to the first connection at once
+    assert wait(lambda: sorted(set(first.texts())) == sorted(f"m{i}" for i in range(10)))
+    assert any(r.retry_attempt >= 1 for r in first.requests)
+    assert wait(lambda: not sb.socket_mode.in_flight())
+
+
+def test_disconnect_makes_slack_sdk_open_a_new_connection(sb, apps):
+    app = apps()
+    opened = len(sb.calls_to("apps.connections.open"))
+    assert sb.socket_mode.disconnect(reason="refresh_requested") == 1
+    assert wait(lambda: len(sb.calls_to("apps.connections.open")) > opened)
+    assert sb.socket_mode.wait_for_connections(1, timeout=10)
+    room = sb.add_channel("after-refresh", members=["alice", "bot"])
+    sb.add_message(room, "alice", "still heard")
+    assert wait(lambda: "still heard" in app.texts())
+
+
+def _post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",  # noqa: S310 - 127.0.0.1
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - 127.0.0.1
+            return json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return json.loads(err.read())
+
+
+def test_a_click_sends_block_actions_and_the_response_url_answers(sb, apps, make_client):
+    app = apps()
+    room = sb.add_channel("question", members=["alice", "bot"])
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "Isolate?"}},
+              {"type": "actions", "block_id": "q1", "elements": [
+                  {"type": "button", "action_id": "yes", "value": "Yes",
+                   "text": {"type": "plain_text", "text": "Yes"}}]}]
+    ts = make_client().chat_postMessage(channel=room, text="Isolate?", blocks=blocks)["ts"]
+    click_url = f"http://127.0.0.1:{sb.port}/_sandbox/interact/click"
+    assert _post_json(click_url, {"token": sb.user_token("alice"), "channel": room, "message_ts": ts,
+                                  "action_id": "nope"})["error"] == "action_not_found"
+    assert _post_json(click_url, {"token": sb.user_token("alice"), "channel": room, "message_ts": ts,
+                                  "action_id": "yes"})["ok"]
+    assert wait(lambda: any(r.type == "interactive" for r in app.requests))
+    payload = next(r.payload for r in app.requests if r.type == "interactive")
+    assert payload["type"] == "block_actions" and payload["user"]["id"] == sb.user("alice")["id"]
+    assert payload["actions"][0]["value"] == "Yes" and payload["container"]["message_ts"] == ts
+    answer = _post_json(payload["response_url"], {"replace_original": True, "text": "Answered: Yes", "blocks": []})
+    assert answer["ok"]
+    assert sb.messages(room)[-1]["text"] == "Answered: Yes"
+    assert _post_json(payload["response_url"], {"response_type": "ephemeral", "text": "noted"})["ok"]
+    assert [r["body"]["text"] for r in sb.interactions.responses_for(sb.user("alice")["id"])] == \
+        ["Answered: Yes", "noted"]

@@ -1,0 +1,155 @@
+"""The SOAR side of two-way channels against the SOAR sandbox, with the `resilient` client fn_slack uses:
+the channel index field, the claim rows that let one writer win, and a dead writer's claim taken over."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import resilient
+
+from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
+from fn_slack.lib.mirror_soar import MirrorIndex, MirrorLog, Notes
+from fn_slack.lib.settings import SlackSettings
+from sandbox.soar import SoarSandbox
+from sandbox.soar.scripting import default_export_path
+
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+KEY, SECRET = "mirror-key", "mirror-secret"
+
+
+@pytest.fixture(scope="module")
+def soar():
+    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as sandbox:
+        sandbox.state.install(json.loads(default_export_path().read_text(encoding="utf-8")))
+        yield sandbox
+
+
+@pytest.fixture
+def rest(soar):
+    client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
+                                    request_max_retries=1, request_retry_delay=0)
+    client.set_api_key(KEY, SECRET)
+    return client
+
+
+def _event(key_ts: str = "1700000000.000100") -> SlackEvent:
+    return SlackEvent(f"C1/{key_ts}", "message", "C1", key_ts, None, "UALICE", "hello", "", ())
+
+
+class _Mirror(EventMirror):
+    """EventMirror without Slack: author names and the workspace URL are given."""
+
+    def user_name(self, user_id: str) -> str:
+        return "Alice"
+
+    def identity(self) -> dict:
+        return {"user_id": "UBOT", "url": "https://sandbox.slack.com/"}
+
+
+def _mirror(rest, owner: str, clock=None) -> _Mirror:
+    settings = SlackSettings(token="xoxb-test", event_claim_seconds=2)
+    kwargs = {"clock": clock} if clock else {}
+    return _Mirror(settings, rest, owner=owner, sleep=lambda s: threading.Event().wait(s), **kwargs)
+
+
+def test_the_index_field_finds_the_incident_of_a_channel_and_keeps_concurrent_additions(soar, rest):
+    incident = soar.create_incident("Indexed")
+    other = soar.create_incident("Other")
+    index = MirrorIndex(rest)
+    threads = [threading.Thread(target=index.add, args=(incident["id"], cid)) for cid in ("C1AAA", "C2BBB", "C3CCC")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    index.add(other["id"], "C1AAAX")
+    assert sorted(soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"].split()) == \
+        ["C1AAA", "C2BBB", "C3CCC"]
+    assert index.incidents_of("C2BBB") == [incident["id"]]
+    assert index.incidents_of("C1AAA") == [incident["id"]], "a longer ID holding it is not a match"
+    assert index.incidents_of("C9NONE") == []
+
+
+def test_the_directory_follows_the_link_of_the_incident_or_task_and_caches(soar, rest):
+    incident = soar.create_incident("Directory")
+    task = soar.create_task(incident["id"], "Contain")
+    soar.state.add_row(incident["id"], "slack_conversations_db",
+                       {"slack_db_res_id": {"value": f"RES-{incident['id']}-{task['id']}"},
+                        "slack_db_channel": {"value": "contain"}, "slack_db_channel_id": {"value": "CTASK1"},
+                        "slack_db_mirror": {"value": True}})
+    soar.state.add_row(incident["id"], "slack_conversations_db",
+                       {"slack_db_res_id": {"value": f"RES-{incident['id']}"},
+                        "slack_db_channel": {"value": "quiet"}, "slack_db_channel_id": {"value": "CQUIET"}})
+    MirrorIndex(rest).add(incident["id"], "CTASK1")
+    MirrorIndex(rest).add(incident["id"], "CQUIET")
+    directory = ChannelDirectory(rest)
+
+    assert directory.target("CTASK1") == MirrorTarget(incident["id"], task["id"], "contain")
+    assert directory.target("CQUIET") is None, "a link without slack_db_mirror stays one-way"
+    assert directory.target("CTASK1") is not None and directory.lookups == 2
+
+
+def test_of_two_writers_at_once_one_writes_the_note(soar, rest):
+    incident = soar.create_incident("Race")
+    target = MirrorTarget(incident["id"], None, "race")
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def write(owner: str) -> None:
+        barrier.wait()
+        outcomes.append(_mirror(rest, owner)._write_once(_event(), target))
+
+    threads = [threading.Thread(target=write, args=(f"host:{n}",)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["duplicate", "noted"]
+    assert len(soar.state.notes_of(incident["id"])) == 1
+    [row] = soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert row["slack_msg_state"] == "noted"
+
+
+def test_a_redelivered_event_is_not_written_again(soar, rest):
+    incident = soar.create_incident("Redelivered")
+    target = MirrorTarget(incident["id"], None, "again")
+    assert _mirror(rest, "host:1")._write_once(_event(), target) == "noted"
+    assert _mirror(rest, "host:2")._write_once(_event(), target) == "duplicate"
+    assert len(soar.state.notes_of(incident["id"])) == 1
+
+
+def test_a_dead_writer_s_claim_is_taken_over_after_the_claim_time(soar, rest):
+    incident = soar.create_incident("Dead writer")
+    target = MirrorTarget(incident["id"], None, "dead")
+    MirrorLog(rest, incident["id"], owner="host:dead").add_claim("C1/1700000000.000100", "Alice", "")
+    assert _mirror(rest, "host:alive")._write_once(_event(), target) == "noted"
+    [row] = soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert (row["slack_msg_owner"], row["slack_msg_state"]) == ("host:alive", "noted")
+    assert len(soar.state.notes_of(incident["id"])) == 1
+
+
+def test_a_dead_writer_that_wrote_the_note_but_not_the_mark_is_not_written_twice(soar, rest):
+    incident = soar.create_incident("Dead after the note")
+    target = MirrorTarget(incident["id"], None, "dead")
+    MirrorLog(rest, incident["id"], owner="host:dead").add_claim("C1/1700000000.000100", "Alice", "")
+    note_id = Notes(rest).add(incident["id"], None, f"<p>x</p><p><small>{marker('C1/1700000000.000100')}</small></p>")
+    assert _mirror(rest, "host:alive")._write_once(_event(), target) == "recovered"
+    [row] = soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert (row["slack_msg_state"], row["slack_msg_note_id"]) == ("noted", note_id)
+    assert len(soar.state.notes_of(incident["id"])) == 1
+
+
+def test_two_processes_taking_over_the_same_claim_write_once(soar, rest):
+    incident = soar.create_incident("Two takeovers")
+    target = MirrorTarget(incident["id"], None, "dead")
+    MirrorLog(rest, incident["id"], owner="host:dead").add_claim("C1/1700000000.000100", "Alice", "")
+    outcomes = []
+    threads = [threading.Thread(target=lambda n=n: outcomes.append(
+        _mirror(rest, f"host:{n}")._write_once(_event(), target))) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["duplicate", "noted"]
+    assert len(soar.state.notes_of(incident["id"])) == 1

@@ -1,0 +1,57 @@
+"""mrkdwn_to_html: Slack text becomes SOAR note HTML in which only fn_slack's own markup is live."""
+
+import pytest
+from bs4 import BeautifulSoup
+
+from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
+
+ALLOWED = {"b", "i", "s", "code", "pre", "blockquote", "br", "a"}
+
+
+def live_tags(html: str) -> list:
+    return BeautifulSoup(html, "html.parser").find_all(True)
+
+
+def test_formatting_mentions_and_links_become_html():
+    html = mrkdwn_to_html("*Contained* _now_ ~maybe~ `rm -rf` <@U1> in <#C9|ir-room> <!here> "
+                          "<https://wiki.example.com/a?x=1&amp;y=2|runbook> <mailto:soc@example.com|mail us>",
+                          users={"U1": "Alice"})
+    assert html == ('<b>Contained</b> <i>now</i> <s>maybe</s> <code>rm -rf</code> <b>@Alice</b> in <b>#ir-room</b> '
+                    '<b>@here</b> <a href="https://wiki.example.com/a?x=1&amp;y=2">runbook</a> '
+                    '<a href="mailto:soc@example.com">mail us</a>')
+
+
+def test_lines_quotes_and_code_blocks():
+    html = mrkdwn_to_html("&gt; the alert said\n&gt; twice\nso I checked\n```grep *x* &lt;log&gt;\nline 2```")
+    assert html == ("<blockquote>the alert said<br>twice</blockquote>so I checked<br>"
+                    "<pre>grep *x* &lt;log&gt;\nline 2</pre>")
+
+
+def test_an_unknown_mention_shows_its_id_and_a_plain_word_with_underscores_stays():
+    assert mrkdwn_to_html("ping <@U404> about snake_case_name") == "ping <b>@U404</b> about snake_case_name"
+
+
+@pytest.mark.parametrize("text", [
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "<javascript:alert(1)|click me>",
+    "<https://example.com|<b onmouseover=alert(1)>x</b>>",
+    '"><svg/onload=alert(3)>',
+    "<@U1|<img src=x onerror=alert(1)>>",
+    "`</code><script>x</script>`",
+    "```</pre><iframe src=//evil>```",
+])
+def test_hostile_text_stays_text(text):
+    html = mrkdwn_to_html(text, users={"U1": "<i>Alice</i>"})
+    for tag in live_tags(html):
+        assert tag.name in ALLOWED, html
+        assert set(tag.attrs) <= {"href"}, html
+        if tag.name == "a":
+            assert tag["href"].startswith(("https://", "http://", "mailto:")), html
+    assert "javascript:" not in "".join(t.get("href", "") for t in live_tags(html))
+
+
+def test_soar_template_markup_is_not_interpreted():
+    text = "{{ incident.id }} ${7*7} [b]x[/b] &amp;lt;b&amp;gt;"
+    assert mrkdwn_to_html(text) == "{{ incident.id }} ${7*7} [b]x[/b] &amp;lt;b&amp;gt;"
