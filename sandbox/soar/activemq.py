@@ -27,7 +27,6 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
@@ -36,7 +35,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .broker import Reply
+from .broker import Reply, ReplyLog
 
 LOG = logging.getLogger(__name__)
 
@@ -159,7 +158,7 @@ class _ReplyListener(stomp.ConnectionListener):
             LOG.error("the sandbox lost its STOMP connection to ActiveMQ")
 
 
-class ActiveMQBroker:
+class ActiveMQBroker(ReplyLog):
     """The SOAR sandbox's message destinations on Apache ActiveMQ Classic (same interface as StompBroker).
 
     `authenticate` is not consulted per connection as in the built-in broker: every API key known to
@@ -181,9 +180,7 @@ class ActiveMQBroker:
         self.process: subprocess.Popen | None = None
         self.started_in: float | None = None
         self.lock = threading.RLock()
-        self.replies_changed = threading.Condition(self.lock)
-        self.replies: dict[str, list[Reply]] = collections.defaultdict(list)
-        self.reply_listeners: list[Callable[[Reply], None]] = []
+        self._start_reply_log()
         self.acked: list[str] = []
         # (sandbox message-id, login of the consumer, connection number) for every dispatch ActiveMQ logged.
         self.deliveries: list[tuple[str, str, int]] = []
@@ -423,13 +420,7 @@ class ActiveMQBroker:
         except json.JSONDecodeError:
             parsed = {"unparsed": body}
         destination = headers.get("destination", "").removeprefix("/queue/")
-        reply = Reply(correlation_id, destination, dict(headers), parsed)
-        with self.replies_changed:
-            self.replies[correlation_id].append(reply)
-            listeners = list(self.reply_listeners)
-            self.replies_changed.notify_all()
-        for listener in listeners:
-            listener(reply)
+        self._add_reply(Reply(correlation_id, destination, dict(headers), parsed))
 
     # ---------------------------------------------------------------- inspection
     def consumers(self, destination: str) -> int:
@@ -460,22 +451,6 @@ class ActiveMQBroker:
             return [(mid, login) for mid, (_conn, login) in self._holding.items()
                     if destination is None or self._published.get(mid) == destination]
 
-    def replies_for(self, correlation_id: str) -> list[Reply]:
-        with self.lock:
-            return list(self.replies.get(correlation_id, []))
-
-    def wait_for_completion(self, correlation_id: str, timeout: float) -> Reply | None:
-        """Block until a reply with complete=true arrives for the correlation id (None on time-out)."""
-        deadline = time.monotonic() + timeout
-        with self.replies_changed:
-            while True:
-                for reply in self.replies.get(correlation_id, []):
-                    if isinstance(reply.body, dict) and reply.body.get("complete"):
-                        return reply
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self.replies_changed.wait(remaining)
 
 
 def _connection_of(consumer_id: str) -> str:

@@ -72,6 +72,43 @@ class Reply:
     received_at: float = field(default_factory=time.time)
 
 
+class ReplyLog:
+    """The replies a broker saw, by correlation id, and waiting for a function's final one: what the built-in
+    broker and the ActiveMQ front share. The broker sets ``self.lock`` before ``_start_reply_log()``."""
+
+    lock: threading.RLock
+
+    def _start_reply_log(self) -> None:
+        self.replies_changed = threading.Condition(self.lock)
+        self.replies: dict[str, list[Reply]] = collections.defaultdict(list)
+        self.reply_listeners: list[Callable[[Reply], None]] = []
+
+    def _add_reply(self, reply: Reply) -> None:
+        with self.replies_changed:
+            self.replies[reply.correlation_id].append(reply)
+            listeners = list(self.reply_listeners)
+            self.replies_changed.notify_all()
+        for listener in listeners:
+            listener(reply)
+
+    def replies_for(self, correlation_id: str) -> list[Reply]:
+        with self.lock:
+            return list(self.replies.get(correlation_id, []))
+
+    def wait_for_completion(self, correlation_id: str, timeout: float) -> Reply | None:
+        """Block until a reply with complete=true arrives for the correlation id (None on time-out)."""
+        deadline = time.monotonic() + timeout
+        with self.replies_changed:
+            while True:
+                for reply in self.replies.get(correlation_id, []):
+                    if isinstance(reply.body, dict) and reply.body.get("complete"):
+                        return reply
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.replies_changed.wait(remaining)
+
+
 class _Connection:
     """One client socket: a reader thread, a heart-beat thread and a write lock."""
 
@@ -244,7 +281,7 @@ def _take_frame(buffer: bytes) -> tuple[Frame | None, bytes]:
     return frame, buffer[end + 1:]
 
 
-class StompBroker:
+class StompBroker(ReplyLog):
     """Queues named by destination; each message goes to exactly one subscriber and is redelivered
     when the connection that holds it un-ACKed drops."""
 
@@ -257,7 +294,7 @@ class StompBroker:
         self.port = 0
         self.handshake_timeout = 10.0
         self.lock = threading.RLock()
-        self.replies_changed = threading.Condition(self.lock)
+        self._start_reply_log()
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._connections: set[_Connection] = set()
@@ -266,11 +303,9 @@ class StompBroker:
         self._round_robin: dict[str, int] = collections.defaultdict(int)
         self._message_ids = itertools.count(1)
         self._session = f"soar-sandbox-{int(time.time())}"
-        self.replies: dict[str, list[Reply]] = collections.defaultdict(list)
         self.acked: list[str] = []
         # (message-id, login of the consumer, connection number) for every delivery, redeliveries included.
         self.deliveries: list[tuple[str, str, int]] = []
-        self.reply_listeners: list[Callable[[Reply], None]] = []
         self._stopping = threading.Event()
 
     # ---------------------------------------------------------------- life cycle
@@ -446,13 +481,7 @@ class StompBroker:
             parsed = json.loads(body.decode("utf-8") or "null")
         except (UnicodeDecodeError, json.JSONDecodeError):
             parsed = {"unparsed": body.decode("utf-8", "replace")}
-        reply = Reply(headers["correlation-id"], destination, dict(headers), parsed)
-        with self.replies_changed:
-            self.replies[reply.correlation_id].append(reply)
-            listeners = list(self.reply_listeners)
-            self.replies_changed.notify_all()
-        for listener in listeners:
-            listener(reply)
+        self._add_reply(Reply(headers["correlation-id"], destination, dict(headers), parsed))
 
     # ---------------------------------------------------------------- queues
     def publish(self, destination: str, body: bytes | str, headers: dict[str, str] | None = None) -> str:
@@ -554,19 +583,3 @@ class StompBroker:
                     for message, _ in conn.inflight.values()
                     if destination is None or message.destination == destination]
 
-    def replies_for(self, correlation_id: str) -> list[Reply]:
-        with self.lock:
-            return list(self.replies.get(correlation_id, []))
-
-    def wait_for_completion(self, correlation_id: str, timeout: float) -> Reply | None:
-        """Block until a reply with complete=true arrives for the correlation id (None on time-out)."""
-        deadline = time.monotonic() + timeout
-        with self.replies_changed:
-            while True:
-                for reply in self.replies.get(correlation_id, []):
-                    if isinstance(reply.body, dict) and reply.body.get("complete"):
-                        return reply
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                self.replies_changed.wait(remaining)
