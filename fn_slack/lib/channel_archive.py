@@ -85,14 +85,11 @@ def export_name(channel: Channel) -> str:
     return f"Slack_channel_{channel.name}_history.txt"
 
 
-def write_export(slack: SlackUtils, channel: Channel, template: str, out: TextIO) -> int:
-    """Step 3: the channel's whole history, threads and authors, streamed to ``out``; returns the message count."""
-    return write_export_of(slack.iter_threads(channel), slack, channel, template, out)
-
-
-def write_export_of(threads: Iterable[tuple[dict, Iterable[dict]]], slack: SlackUtils, channel: Channel,
-                    template: str, out: TextIO) -> int:
-    """Step 3 over threads already being read (``SlackUtils.iter_threads``)."""
+def write_export(slack: SlackUtils, channel: Channel, template: str, out: TextIO,
+                 threads: Iterable[tuple[dict, Iterable[dict]]] | None = None) -> int:
+    """Step 3: the channel's whole history, threads and authors, streamed to ``out``; returns the message count.
+    ``threads`` is the history already being read (``SlackUtils.iter_threads``), when the caller watches it."""
+    threads = slack.iter_threads(channel) if threads is None else threads
     return write_history(out, threads, slack.author_name, template, extra={"channel": channel.name})
 
 
@@ -201,7 +198,7 @@ class ChannelArchive:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
                 newest = NewestSeen(slack.iter_threads(channel))
                 try:
-                    count = write_export_of(newest, slack, channel, template, out)
+                    count = write_export(slack, channel, template, out, threads=newest)
                 except ChannelStateError as err:
                     raise ChannelStateError(messages.app_removed_during_export(channel.name), err.reason) from None
                 except SlackError as err:

@@ -88,13 +88,8 @@ def slack_ts_to_utc(ts: str) -> str:
         return ""
 
 
-# A date token <!date^SECONDS^FORMAT|fallback> reads as its fallback (UTC) text in a plain-text export.
-_DATE_TOKEN = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
-
-
 def _slack_unescape(text: str) -> str:
     # Slack sends &, < and > as entities in message text; the export is plain text for people to read.
-    text = _DATE_TOKEN.sub(r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -137,6 +132,7 @@ def _readable_control(inner: str, user_name: NameOf | None) -> str:
     if target.startswith("#"):
         return f"#{label or target[1:]}"
     if target.startswith("!"):
+        # <!here>, <!subteam^S..|@handle>, and a date token <!date^SECONDS^FORMAT|fallback> as its (UTC) fallback.
         special = target[1:].split("^", 1)[0]
         if special in ("here", "channel", "everyone"):
             return f"@{special}"
@@ -149,8 +145,7 @@ def _readable_control(inner: str, user_name: NameOf | None) -> str:
 
 def _clean(text: str, user_name: NameOf | None = None) -> str:
     """Slack's message text as a person reads it: mentions by name, links with their targets, entities undone."""
-    text = _DATE_TOKEN.sub(r"\1", _normalise_newlines(text))
-    text = _CONTROL.sub(lambda m: _readable_control(m.group(1), user_name), text)
+    text = _CONTROL.sub(lambda m: _readable_control(m.group(1), user_name), _normalise_newlines(text))
     return _slack_unescape(text)
 
 

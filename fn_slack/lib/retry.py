@@ -26,6 +26,7 @@ TRANSIENT_STATUS = (500, 502, 503, 504)
 MAX_TRANSIENT_RETRIES = 4
 BACKOFF_BASE_SECONDS = 0.25
 JITTER_FRACTION = 0.02      # keeps many workers from retrying in the same instant
+DEFAULT_RETRY_AFTER = 1.0   # seconds, when Slack gives no usable Retry-After (as Slack documents)
 
 
 class WaitBudget:
@@ -68,16 +69,16 @@ def retry_after_seconds(response: HttpResponse | None) -> float:
     """Slack's ``Retry-After`` in seconds: 1 when absent, unreadable or 0 (a zero still means "slow down": a
     client that resends at once only meets the limit again)."""
     if response is None:
-        return 1.0
+        return DEFAULT_RETRY_AFTER
     for name, values in (response.headers or {}).items():
         if name.lower() == "retry-after":
             value = values[0] if isinstance(values, list | tuple) else values
             try:
                 seconds = float(value)
             except (TypeError, ValueError):
-                return 1.0
-            return seconds if seconds > 0 else 1.0
-    return 1.0
+                return DEFAULT_RETRY_AFTER
+            return seconds if seconds > 0 else DEFAULT_RETRY_AFTER
+    return DEFAULT_RETRY_AFTER
 
 
 def is_transient_error(error: Exception | None) -> bool:

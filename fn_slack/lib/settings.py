@@ -122,7 +122,7 @@ def _verify(options: Mapping[str, Any], verify: bool | str | None) -> bool | str
     if not os.path.exists(path):
         raise ConfigError(messages.config_verify_bundle_missing(where, path))
     try:
-        ssl.create_default_context(**({"capath": path} if os.path.isdir(path) else {"cafile": path}))
+        tls_context(path)   # made once per path for the process, and the one Slack calls then use
     except (ssl.SSLError, OSError, ValueError) as err:
         raise ConfigError(messages.config_verify_bundle_unusable(where, path, err)) from None
     return path
@@ -198,20 +198,25 @@ class SlackSettings:
         )
 
     def ssl_context(self) -> ssl.SSLContext:
-        """The TLS context for Slack calls: default verification, a CA bundle, or (if configured) none.
-
-        One context per setting for the whole process: Slack calls go over urllib, which opens a connection per
-        call, and a context made per connection would load the CA store every time (milliseconds of CPU per
-        call). A CA bundle changed on disk is read again when the app restarts."""
-        with _TLS_GUARD:
-            context = _TLS_CONTEXTS.get(self.verify)
-            if context is None:
-                context = _TLS_CONTEXTS[self.verify] = _new_tls_context(self.verify)
-            return context
+        """The TLS context for Slack calls: default verification, a CA bundle, or (if configured) none."""
+        return tls_context(self.verify)
 
 
 _TLS_GUARD = threading.Lock()
 _TLS_CONTEXTS: dict[bool | str, ssl.SSLContext] = {}
+
+
+def tls_context(verify: bool | str) -> ssl.SSLContext:
+    """One TLS context per ``verify`` setting for the whole process.
+
+    Slack calls go over urllib, which opens a connection per call, and a context made per connection would load
+    the CA store every time (milliseconds of CPU per call). A CA bundle changed on disk is read again when the
+    app restarts."""
+    with _TLS_GUARD:
+        context = _TLS_CONTEXTS.get(verify)
+        if context is None:
+            context = _TLS_CONTEXTS[verify] = _new_tls_context(verify)
+        return context
 
 
 def _new_tls_context(verify: bool | str) -> ssl.SSLContext:

@@ -22,7 +22,7 @@ from slack_sdk.web import SlackResponse
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import ChannelStateError, RateLimitedError, SlackError, SlackUnreachableError
-from fn_slack.lib.retry import TRANSIENT_STATUS, RetryPolicy, WaitBudget, is_transient_error, retry_after_seconds
+from fn_slack.lib.retry import DEFAULT_RETRY_AFTER, TRANSIENT_STATUS, RetryPolicy, WaitBudget, is_transient_error
 from fn_slack.lib.settings import SlackSettings
 
 LOG = logging.getLogger(__name__)
@@ -226,8 +226,10 @@ class SlackUtils:
                         return self.client.api_call(method, http_verb="POST", json=json)
                     return self.client.api_call(method, http_verb=http_verb, params=params)
             except RateLimitedError as err:
+                # A 429 was already waited out by the retry handler; HTTP 200 rate_limited carries no
+                # Retry-After, so back off from Slack's documented default of one second.
                 if getattr(err.response, "status_code", None) == 429 or not self.retry.budget.try_wait(
-                        retry_after_seconds(None) * (2 ** min(waits, 4))):
+                        DEFAULT_RETRY_AFTER * (2 ** min(waits, 4))):
                     raise
                 waits += 1
 
@@ -629,8 +631,9 @@ class SlackUtils:
             try:
                 return dict(self.call("files.completeUploadExternal", json=completion).data)
             except SlackError as err:
-                if err.code == "file_not_found" and self._file_info(file_id):
-                    return {"files": [self._file_info(file_id)]}   # an earlier, unanswered completion took effect
+                info = self._file_info(file_id) if err.code == "file_not_found" else None
+                if info:
+                    return {"files": [info]}   # an earlier, unanswered completion took effect
                 raise
 
         def landed() -> dict | None:
