@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.child_host import ChildHost, serve
 from sandbox.slack import DEFAULT_TOKEN, SlackSandbox
 
 
@@ -38,59 +38,20 @@ _LOCAL_OPS = {"call_counts": _call_counts, "seed_history": _seed_history, "set_l
 
 def _serve(conn: Connection, options: dict) -> None:
     sandbox = SlackSandbox(**options).start()
-    conn.send(sandbox.base_url)
-    try:
-        while True:
-            name, args, kwargs = conn.recv()
-            if name == "stop":
-                return
-            try:
-                op = _LOCAL_OPS.get(name)
-                result = op(sandbox, *args, **kwargs) if op else getattr(sandbox, name)(*args, **kwargs)
-                conn.send((True, result))
-            except Exception as err:  # noqa: BLE001 - every failure goes back to the benchmark as text
-                conn.send((False, f"{type(err).__name__}: {err}"))
-    finally:
-        sandbox.stop()
+    serve(conn, sandbox, sandbox.base_url, _LOCAL_OPS)
 
 
-class SlackHost:
+class SlackHost(ChildHost):
     """A SlackSandbox living in its own process; methods are forwarded over a pipe."""
 
     token = DEFAULT_TOKEN
+    label = "Slack sandbox"
 
     def __init__(self, **options: Any) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, options), name="slack-sandbox", daemon=True)
-        self._process.start()
-        child.close()
-        self.base_url: str = self._conn.recv()
+        super().__init__(_serve, options, name="slack-sandbox")
+        self.base_url: str = self.ready
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
-
-        def forward(*args: Any, **kwargs: Any) -> Any:
-            self._conn.send((name, args, kwargs))
-            ok, result = self._conn.recv()
-            if not ok:
-                raise RuntimeError(f"Slack sandbox {name} failed: {result}")
-            return result
-
-        return forward
-
-    def close(self) -> None:
-        if self._process.is_alive():
-            self._conn.send(("stop", (), {}))
-            self._process.join(timeout=10)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout=5)
-        self._conn.close()
-
-    def __enter__(self) -> SlackHost:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs)

@@ -4,11 +4,11 @@ that the benchmark's own waiting and bookkeeping do not share a Python interpret
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from bench.child_host import ChildHost, serve
 from sandbox.soar import SoarSandbox
 
 
@@ -70,75 +70,29 @@ _OPS = {"import_export": _import, "function": _function, "create_incidents": _cr
         "wait_all": _wait_all, "info": _info}
 
 
+def _resolve(soar: SoarSandbox, name: str) -> Any:
+    """A sandbox method, or ``broker.x``: the broker's x."""
+    if name.startswith("broker."):
+        return getattr(soar.broker, name.removeprefix("broker."))
+    return getattr(soar, name)
+
+
 def _serve(conn: Connection, options: dict) -> None:
     sandbox = SoarSandbox(**options).start()
-    conn.send("ready")
-    try:
-        while True:
-            name, args, kwargs = conn.recv()
-            if name == "stop":
-                return
-            try:
-                op = _OPS.get(name)
-                if op is not None:
-                    result = op(sandbox, *args, **kwargs)
-                elif name.startswith("broker."):
-                    result = getattr(sandbox.broker, name.removeprefix("broker."))(*args, **kwargs)
-                else:
-                    result = getattr(sandbox, name)(*args, **kwargs)
-                conn.send((True, result))
-            except Exception as err:  # noqa: BLE001 - every failure goes back to the benchmark as text
-                conn.send((False, f"{type(err).__name__}: {err}"))
-    finally:
-        sandbox.stop()
+    serve(conn, sandbox, "ready", _OPS, _resolve)
 
 
-class SoarHost:
+class SoarHost(ChildHost):
     """A SoarSandbox living in its own process; methods are forwarded over a pipe ("broker.x" reaches the
     broker's x)."""
 
+    label = "SOAR sandbox"
+    stop_timeout = 30.0
+
     def __init__(self, **options: Any) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, options), name="soar-sandbox", daemon=True)
-        self._process.start()
-        child.close()
-        if not self._conn.poll(180):
-            self.close()
-            raise RuntimeError("the SOAR sandbox did not start within 180 s")
-        try:
-            self._conn.recv()
-        except EOFError as exc:
-            self.close()
-            raise RuntimeError("the SOAR sandbox process ended while starting (see its output)") from exc
+        super().__init__(_serve, options, name="soar-sandbox", start_timeout=180)
         self.info: dict = self.call("info")
         self.org_id: int = self.info["org_id"]
 
-    @property
-    def pid(self) -> int:
-        return self._process.pid
-
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        self._conn.send((name, args, kwargs))
-        ok, result = self._conn.recv()
-        if not ok:
-            raise RuntimeError(f"SOAR sandbox {name} failed: {result}")
-        return result
-
     def app_config_section(self, logdir: str, num_workers: int = 10, api_key: tuple[str, str] | None = None) -> str:
         return self.call("app_config_section", logdir, num_workers=num_workers, api_key=api_key)
-
-    def close(self) -> None:
-        if self._process.is_alive():
-            self._conn.send(("stop", (), {}))
-            self._process.join(timeout=30)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout=5)
-        self._conn.close()
-
-    def __enter__(self) -> SoarHost:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

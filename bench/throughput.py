@@ -176,7 +176,7 @@ def _cpu_now(soar: SoarHost, slack: SlackHost, runs: list[subprocess.Popen]) -> 
     run_times = [_cpu_seconds(run.pid) for run in runs]
     return {"resilient-circuits": None if None in run_times else sum(run_times),
             "soar sandbox": _cpu_seconds(soar.pid), "activemq": _cpu_seconds(soar.info.get("broker_pid")),
-            "slack sandbox": _cpu_seconds(slack._process.pid)}
+            "slack sandbox": _cpu_seconds(slack.pid)}
 
 
 def _drive(plan: Plan, latency: float, case: str, soar: SoarHost, slack: SlackHost,  # noqa: PLR0917, PLR0914
