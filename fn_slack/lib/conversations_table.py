@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, keep_connections
+from fn_slack.lib.soar_rest import call_soar, cell_value, keep_connections
 
 TABLE = "slack_conversations_db"
 COL_TIME = "slack_db_time"
@@ -43,11 +43,6 @@ class ChannelLink:
         return self.channel_type.strip().lower() == "private"
 
 
-def _cell(row: dict, column: str):
-    cell = (row.get("cells") or {}).get(column) or {}
-    return cell.get("value")
-
-
 class ConversationsTable:
     """Reads and writes the links of one incident's ``slack_conversations_db`` rows."""
 
@@ -78,17 +73,7 @@ class ConversationsTable:
 
     def _links(self, key: str) -> list[ChannelLink]:
         """Every row for ``key``, oldest (lowest row id) first."""
-        rows = [row for row in self._request("GET").get("rows") or []
-                if str(_cell(row, COL_RES_ID) or "").strip() == key]
-        return [ChannelLink(
-            row_id=row["id"],
-            res_id=key,
-            channel_name=str(_cell(row, COL_CHANNEL) or "").strip().lstrip("#"),
-            channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
-            channel_type=str(_cell(row, COL_TYPE) or "Public"),
-            mirror=_cell(row, COL_MIRROR) is True,
-            thread_ts=(str(_cell(row, COL_THREAD_TS) or "").strip() or None),
-        ) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
+        return [link for link in self.links() if link.res_id == key]
 
     def find_link(self, task_id: int | None = None) -> ChannelLink | None:
         """The first row for the incident (or task); None when nothing is linked yet."""
@@ -120,19 +105,13 @@ class ConversationsTable:
     def fill_channel_id(self, link: ChannelLink, channel_id: str) -> ChannelLink:
         """Give a row written by the original app (no ID column value) its channel ID."""
         self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_CHANNEL_ID: {"value": channel_id}}})
-        return ChannelLink(row_id=link.row_id, res_id=link.res_id, channel_name=link.channel_name,
-                           channel_id=channel_id, channel_type=link.channel_type)
+        return replace(link, channel_id=channel_id)
 
 
     def links(self) -> list[ChannelLink]:
         """Every row of the incident (the incident's and its tasks' links), oldest first."""
         rows = self._request("GET").get("rows") or []
-        return [ChannelLink(
-            row_id=row["id"], res_id=str(_cell(row, COL_RES_ID) or "").strip(),
-            channel_name=str(_cell(row, COL_CHANNEL) or "").strip().lstrip("#"),
-            channel_id=(str(_cell(row, COL_CHANNEL_ID) or "").strip() or None),
-            channel_type=str(_cell(row, COL_TYPE) or "Public"), mirror=_cell(row, COL_MIRROR) is True,
-        ) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
+        return [_link_of(row) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
 
     def set_thread(self, link: ChannelLink, thread_ts: str) -> None:
         """Keep the message whose thread later posts of the incident (or task) reply in."""
@@ -141,8 +120,19 @@ class ConversationsTable:
     def set_mirror(self, link: ChannelLink, on: bool) -> ChannelLink:
         """Turn mirroring of the link's channel on or off."""
         self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_MIRROR: {"value": bool(on)}}})
-        return ChannelLink(row_id=link.row_id, res_id=link.res_id, channel_name=link.channel_name,
-                           channel_id=link.channel_id, channel_type=link.channel_type, mirror=bool(on))
+        return replace(link, mirror=bool(on))
+
+
+def _link_of(row: dict) -> ChannelLink:
+    return ChannelLink(
+        row_id=row["id"],
+        res_id=str(cell_value(row, COL_RES_ID) or "").strip(),
+        channel_name=str(cell_value(row, COL_CHANNEL) or "").strip().lstrip("#"),
+        channel_id=(str(cell_value(row, COL_CHANNEL_ID) or "").strip() or None),
+        channel_type=str(cell_value(row, COL_TYPE) or "Public"),
+        mirror=cell_value(row, COL_MIRROR) is True,
+        thread_ts=(str(cell_value(row, COL_THREAD_TS) or "").strip() or None),
+    )
 
 
 def target_of(res_id_value: str) -> tuple[int, int | None] | None:

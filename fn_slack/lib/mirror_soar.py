@@ -30,7 +30,7 @@ from resilient import BasicHTTPException, Patch, PatchConflictException, SimpleH
 from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, http_status, short
+from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short
 
 INDEX_FIELD = "slack_mirror_channels"
 TABLE = "slack_messages_db"
@@ -108,14 +108,11 @@ class Claim:
     note_id: int | None
 
 
-def _cell(row: dict, column: str):
-    return ((row.get("cells") or {}).get(column) or {}).get("value")
-
-
 def _claim_of(row: dict) -> Claim:
-    note = _cell(row, COL_NOTE)
-    return Claim(row_id=int(row["id"]), version=int(row.get("version") or 0), state=str(_cell(row, COL_STATE) or ""),
-                 owner=str(_cell(row, COL_OWNER) or ""), claimed_ms=int(_cell(row, COL_CLAIMED) or 0),
+    note = cell_value(row, COL_NOTE)
+    return Claim(row_id=int(row["id"]), version=int(row.get("version") or 0),
+                 state=str(cell_value(row, COL_STATE) or ""),
+                 owner=str(cell_value(row, COL_OWNER) or ""), claimed_ms=int(cell_value(row, COL_CLAIMED) or 0),
                  note_id=int(note) if note not in (None, "") else None)
 
 
@@ -142,7 +139,7 @@ class MirrorLog:
         """The rows of ``key``, oldest (lowest id) first."""
         rows = self._call(lambda: self.rest.get(self._uri(), skip_retry=[404]), f"read {TABLE}").get("rows") or []
         return [_claim_of(r) for r in sorted(rows, key=lambda r: int(r.get("id") or 0))
-                if str(_cell(r, COL_KEY) or "") == key]
+                if str(cell_value(r, COL_KEY) or "") == key]
 
     def add_claim(self, key: str, author: str, link_html: str) -> Claim:
         cells = {COL_KEY: {"value": key}, COL_STATE: {"value": CLAIMED}, COL_OWNER: {"value": self.owner},

@@ -16,7 +16,7 @@ from resilient import BasicHTTPException, SimpleHTTPException
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, http_status, short
+from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short
 
 TABLE = "slack_questions_db"
 COL_ID = "slack_q_id"
@@ -58,21 +58,17 @@ class Question:
     free_text: bool = False
 
 
-def _cell(row: dict, column: str):
-    return ((row.get("cells") or {}).get(column) or {}).get("value")
-
-
 def _question_of(row: dict) -> Question:
     return Question(
-        row_id=int(row["id"]), version=int(row.get("version") or 0), question_id=str(_cell(row, COL_ID) or ""),
-        question=str(_cell(row, COL_QUESTION) or ""),
-        options=[o for o in str(_cell(row, COL_OPTIONS) or "").split("\n") if o],
-        status=str(_cell(row, COL_STATUS) or ""), answer=str(_cell(row, COL_ANSWER) or ""),
-        answered_by=str(_cell(row, COL_ANSWERED_BY) or ""), answer_key=str(_cell(row, COL_ANSWER_KEY) or ""),
-        channel_id=str(_cell(row, COL_CHANNEL_ID) or ""), ts=str(_cell(row, COL_TS) or ""),
-        allowed=[u for u in str(_cell(row, COL_ALLOWED) or "").split() if u],
-        expires_ms=int(_cell(row, COL_EXPIRES) or 0), asked_ms=int(_cell(row, COL_ASKED_AT) or 0),
-        free_text=_cell(row, COL_FREE_TEXT) is True)
+        row_id=int(row["id"]), version=int(row.get("version") or 0), question_id=str(cell_value(row, COL_ID) or ""),
+        question=str(cell_value(row, COL_QUESTION) or ""),
+        options=[o for o in str(cell_value(row, COL_OPTIONS) or "").split("\n") if o],
+        status=str(cell_value(row, COL_STATUS) or ""), answer=str(cell_value(row, COL_ANSWER) or ""),
+        answered_by=str(cell_value(row, COL_ANSWERED_BY) or ""), answer_key=str(cell_value(row, COL_ANSWER_KEY) or ""),
+        channel_id=str(cell_value(row, COL_CHANNEL_ID) or ""), ts=str(cell_value(row, COL_TS) or ""),
+        allowed=[u for u in str(cell_value(row, COL_ALLOWED) or "").split() if u],
+        expires_ms=int(cell_value(row, COL_EXPIRES) or 0), asked_ms=int(cell_value(row, COL_ASKED_AT) or 0),
+        free_text=cell_value(row, COL_FREE_TEXT) is True)
 
 
 class QuestionsTable:
@@ -107,7 +103,7 @@ class QuestionsTable:
     def find(self, question_id: str) -> Question | None:
         rows = self._call(lambda: self.rest.get(self._uri(), skip_retry=[404]), "read").get("rows") or []
         for row in rows:
-            if str(_cell(row, COL_ID) or "") == question_id:
+            if str(cell_value(row, COL_ID) or "") == question_id:
                 return _question_of(row)
         return None
 

@@ -53,3 +53,8 @@ def call_soar(action: Callable[[], T], *, refused: Callable[[int | None, str], F
         if status == 404 and missing is not None:
             raise missing() from None
         raise refused(status, short(err)) from None
+
+
+def cell_value(row: dict, column: str) -> object:
+    """A data table row's value in ``column`` (rows read with ``handle_format=names``); None when empty."""
+    return ((row.get("cells") or {}).get(column) or {}).get("value")
