@@ -79,7 +79,8 @@ class ThreadChoice:
         link = table.find_link(task_id)
         if link is None or link.channel_id != channel_id:
             return messages.thread_not_kept(label)
-        table.set_thread(link, ts)
+        if not table.set_thread(link, ts):
+            return table.notices[-1]   # the table has no thread column yet: say how to finish the upgrade
         return messages.thread_started(label)
 
 
