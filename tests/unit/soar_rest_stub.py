@@ -8,11 +8,10 @@ import uuid
 
 from resilient import SimpleHTTPException
 
-from fn_slack.lib.conversations_table import (COL_CHANNEL, COL_CHANNEL_ID, COL_MIRROR, COL_PERMALINK, COL_RES_ID,
-                                              COL_THREAD_TS, COL_TIME, COL_TYPE)
+from fn_slack.lib import conversations_table as links
 
-PACKAGE_COLUMNS = {COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK, COL_CHANNEL_ID, COL_THREAD_TS, COL_MIRROR}
-IBM_COLUMNS = {COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK}
+IBM_COLUMNS = {links.COL_TIME, links.COL_RES_ID, links.COL_CHANNEL, links.COL_TYPE, links.COL_PERMALINK}
+PACKAGE_COLUMNS = IBM_COLUMNS | {links.COL_CHANNEL_ID, links.COL_THREAD_TS, links.COL_MIRROR}
 
 
 class _Response:
