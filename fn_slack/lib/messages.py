@@ -479,6 +479,41 @@ def selftest_connected(team: str, url: str, kind: str, who: str) -> str:
     return f"Connected to Slack workspace '{team}' ({url}) as {kind} '{who}'."
 
 
+def selftest_customizations_current(functions: int, tables: int) -> str:
+    return (f"SOAR holds this package's customizations ({functions} functions with their inputs, {tables} data "
+            f"tables with their columns).")
+
+
+def selftest_customizations_missing(missing: list[str]) -> str:
+    return (f"SOAR's customizations are missing or older than this fn_slack package: {'; '.join(missing)}. Posts "
+            f"still work meanwhile, but {CUSTOMIZE}.")
+
+
+def selftest_customizations_unreadable(status: int | None, detail: str) -> str:
+    return (f"fn_slack could not read its customizations from SOAR (HTTP {status}: {detail}); check that the API "
+            f"key may read functions and data table definitions.")
+
+
+def selftest_missing_function(name: str) -> str:
+    return f"function {name}"
+
+
+def selftest_missing_inputs(function: str, inputs: list[str]) -> str:
+    return f"inputs {', '.join(inputs)} of function {function}"
+
+
+def selftest_missing_table(table: str) -> str:
+    return f"data table {table}"
+
+
+def selftest_missing_columns(table: str, columns: list[str]) -> str:
+    return f"columns {', '.join(columns)} of data table {table}"
+
+
+def selftest_missing_incident_field(name: str) -> str:
+    return f"incident field {name}"
+
+
 # ---------------------------------------------------------------------------------------------- hostile input
 def slack_text_not_json(detail: str) -> str:
     return (f"slack_text starts with '{{' but is not valid JSON ({detail}): fn_slack does not post it as plain text, "
