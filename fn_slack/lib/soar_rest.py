@@ -181,8 +181,10 @@ def write_cells(rest_client: object, table: str, cells: Mapping[str, object],
 
 
 def _silently_dropped(answer: object, kept: Mapping[str, object]) -> list[str]:
-    """Columns written with a value that SOAR's answer (the row) does not hold."""
+    """Columns written with a value that SOAR's answer (the row) does not hold (empty values and false, which
+    an answer may leave out, are not counted)."""
     cells = answer.get("cells") if isinstance(answer, dict) else None
     if not isinstance(cells, dict):
         return []
-    return [column for column, value in kept.items() if value not in (None, "") and column not in cells]
+    return [column for column, value in kept.items()
+            if value is not False and value not in (None, "") and column not in cells]
