@@ -35,6 +35,7 @@ class InMemoryTable:
         self.store = store
         self.incident_id = int(incident_id)
         self.calls = 0
+        self.notices: list[str] = []   # as ConversationsTable's: the in-memory table has every column
 
     def find_link(self, task_id: int | None = None) -> ChannelLink | None:
         self.calls += 1  # GET /incidents/{id}/table_data/slack_conversations_db

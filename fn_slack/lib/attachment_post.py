@@ -90,6 +90,7 @@ class AttachmentPost:
                 yield messages.share_not_shown_yet()
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
             outcome = target.finish(uploaded.permalink, uploaded.share_ts or "", user_info)
+        yield from outcome.notices
         if thread.starts_thread and uploaded.share_ts:
             yield thread.keep_root(self.tables(post.incident_id), post.task_id, outcome.channel.id,
                                    uploaded.share_ts, post.object_label)

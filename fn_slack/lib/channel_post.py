@@ -70,6 +70,7 @@ class PostOutcome:
     created: bool
     linked: bool
     user_info: list[str] = field(default_factory=list)   # IBM 2.1's "<name>: <email>" list, when configured
+    notices: list[str] = field(default_factory=list)     # status messages of the table write (an unfinished upgrade)
 
     def result(self) -> dict:
         """The result content both post functions return (the original keys ``channel`` and ``url`` first)."""
@@ -119,15 +120,20 @@ class ChannelPost:
             yield self
 
     def finish(self, url: str, ts: str, user_info: list[str] | None = None) -> PostOutcome:
-        """Step 4: the one table write, then the outcome."""
+        """Step 4: the one table write, then the outcome.
+
+        The message is in Slack by now, so SOAR's schema cannot fail the post: a table without the channel ID
+        column (the package upgraded before ``customize``) gets a row without it, found by the channel's name
+        later, and the outcome's notices say to run ``customize``; the first post after it fills the ID in."""
         channel, link, linked = self.channel, self.link, False
         if link is None:
             winner = self.table.add_link(self.request.task_id, channel.name, channel.id, channel.channel_type, url)
-            linked = winner.channel_id == channel.id
+            linked = winner.channel_id == channel.id if winner.channel_id else winner.channel_name == channel.name
         elif not link.channel_id and link.channel_name == channel.name:
             self.table.fill_channel_id(link, channel.id)
+        notices = list(self.table.notices)
         return PostOutcome(channel=channel, url=url, ts=ts, created=self.created, linked=linked,
-                           user_info=user_info or [])
+                           user_info=user_info or [], notices=notices)
 
     # ------------------------------------------------------------------ step 2
     def _decide_channel(self) -> Channel:

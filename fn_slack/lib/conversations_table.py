@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, keep_connections
+from fn_slack.lib.soar_rest import call_soar, cell_value, keep_connections, write_cells
 
 TABLE = "slack_conversations_db"
 COL_TIME = "slack_db_time"
@@ -51,6 +51,8 @@ class ConversationsTable:
         keep_connections(rest_client)
         self.incident_id = int(incident_id)
         self.calls = 0
+        # Status messages of writes that left out a column SOAR's table does not have yet (see write_cells).
+        self.notices: list[str] = []
 
     def _uri(self, suffix: str = "") -> str:
         return f"/incidents/{self.incident_id}/table_data/{TABLE}{suffix}?handle_format=names"
@@ -80,21 +82,46 @@ class ConversationsTable:
         links = self._links(res_id(self.incident_id, task_id))
         return links[0] if links else None
 
+    def _missing(self) -> SoarError:
+        return SoarError(messages.soar_table_missing(self.incident_id))
+
+    def _refused(self, status: int | None, text: str) -> SoarError:
+        return SoarError(messages.soar_table_refused("update", TABLE, self.incident_id, text))
+
+    def _write(self, verb: str, suffix: str, cells: dict, consequence: str) -> tuple[dict | None, list[str]]:
+        """Write the columns of ``cells`` the table has; a left-out column becomes a status message that says
+        ``consequence`` and how to finish the upgrade. Returns SOAR's row (None: nothing written) and the
+        columns left out."""
+        def send(kept: dict) -> dict:
+            self.calls += 1
+            uri = self._uri(suffix)
+            if verb == "POST":
+                return self.rest.post(uri, {"cells": kept}, skip_retry=[404])
+            return self.rest.put(uri, {"cells": kept}, skip_retry=[404])
+
+        row, left_out = write_cells(self.rest, TABLE, cells, send, refused=self._refused, missing=self._missing)
+        if left_out:
+            self.notices.append(messages.soar_columns_missing(TABLE, left_out, consequence))
+        return row, left_out
+
     def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,
                  permalink: str) -> ChannelLink:
-        """Add the row linking the incident (or task) to this channel."""
+        """Add the row linking the incident (or task) to this channel.
+
+        A table without the channel ID column (the package upgraded before ``customize``) gets the row the
+        original app wrote: found by its channel name, and given its ID by the first post after ``customize``."""
         key = res_id(self.incident_id, task_id)
         cells = {
-            COL_TIME: {"value": int(time.time() * 1000)},
-            COL_RES_ID: {"value": key},
-            COL_CHANNEL: {"value": channel_name},
-            COL_TYPE: {"value": channel_type},
-            COL_PERMALINK: {"value": f'<a href="{_attr(permalink)}">Link</a>'},
-            COL_CHANNEL_ID: {"value": channel_id},
+            COL_TIME: int(time.time() * 1000),
+            COL_RES_ID: key,
+            COL_CHANNEL: channel_name,
+            COL_TYPE: channel_type,
+            COL_PERMALINK: f'<a href="{_attr(permalink)}">Link</a>',
+            COL_CHANNEL_ID: channel_id,
         }
-        row = self._request("POST", "/row_data", {"cells": cells})
-        mine = ChannelLink(row_id=row.get("id"), res_id=key, channel_name=channel_name, channel_id=channel_id,
-                           channel_type=channel_type)
+        row, left_out = self._write("POST", "/row_data", cells, messages.consequence_link_without_id(channel_name))
+        mine = ChannelLink(row_id=(row or {}).get("id"), res_id=key, channel_name=channel_name,
+                           channel_id=None if COL_CHANNEL_ID in left_out else channel_id, channel_type=channel_type)
         # Another resilient-circuits process may have linked the same key at the same moment: the oldest row
         # wins, and every process that lost removes only its own row, so exactly one link remains.
         winner = next(iter(self._links(key)), mine)
@@ -103,24 +130,29 @@ class ConversationsTable:
         return winner
 
     def fill_channel_id(self, link: ChannelLink, channel_id: str) -> ChannelLink:
-        """Give a row written by the original app (no ID column value) its channel ID."""
-        self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_CHANNEL_ID: {"value": channel_id}}})
-        return replace(link, channel_id=channel_id)
-
+        """Give a row written by the original app (no ID column value) its channel ID; unchanged while the table
+        has no channel ID column (a status message says to run ``customize``)."""
+        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", {COL_CHANNEL_ID: channel_id},
+                                  messages.consequence_id_not_filled(link.channel_name))
+        return link if left_out else replace(link, channel_id=channel_id)
 
     def links(self) -> list[ChannelLink]:
         """Every row of the incident (the incident's and its tasks' links), oldest first."""
         rows = self._request("GET").get("rows") or []
         return [_link_of(row) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
 
-    def set_thread(self, link: ChannelLink, thread_ts: str) -> None:
-        """Keep the message whose thread later posts of the incident (or task) reply in."""
-        self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_THREAD_TS: {"value": thread_ts}}})
+    def set_thread(self, link: ChannelLink, thread_ts: str) -> bool:
+        """Keep the message whose thread later posts of the incident (or task) reply in; False when the table has
+        no thread column yet (a status message says to run ``customize``)."""
+        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", {COL_THREAD_TS: thread_ts},
+                                  messages.consequence_thread_not_kept())
+        return not left_out
 
     def set_mirror(self, link: ChannelLink, on: bool) -> ChannelLink:
-        """Turn mirroring of the link's channel on or off."""
-        self._request("PUT", f"/row_data/{link.row_id}", {"cells": {COL_MIRROR: {"value": bool(on)}}})
-        return replace(link, mirror=bool(on))
+        """Turn mirroring of the link's channel on or off (unchanged while the table has no mirror column)."""
+        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", {COL_MIRROR: bool(on)},
+                                  messages.consequence_mirror_not_set())
+        return link if left_out else replace(link, mirror=bool(on))
 
 
 def _link_of(row: dict) -> ChannelLink:

@@ -12,7 +12,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import render_message
-from fn_slack.lib.mirror_soar import MirrorIndex, enable_mirroring
+from fn_slack.lib.mirror_soar import MirrorIndex, check_mirroring_ready, enable_mirroring
 from fn_slack.lib.post_threads import ThreadChoice, post_direct, styled
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
@@ -61,6 +61,8 @@ class MessagePost:
         invocation = invocation or Invocation.fresh()
         post = request.post
         SoarFiles(self.rest, post.incident_id, post.task_id).check_task()
+        if request.mirror:
+            check_mirroring_ready(self.rest)   # before anything is written to Slack
         message = render_message(post.text, self.soar_link)
         slack = SlackUtils(self.settings)
         if request.direct:
@@ -88,6 +90,7 @@ class MessagePost:
                 yield messages.permalink_unavailable(target.channel.name)
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
             outcome = target.finish(url or "", ts, user_info)
+        yield from outcome.notices
         if thread.starts_thread:
             yield thread.keep_root(self.tables(post.incident_id), post.task_id, outcome.channel.id, ts,
                                    post.object_label)

@@ -404,6 +404,52 @@ def soar_table_refused(action: str, table: str, incident_id: int, detail: str) -
     return f"SOAR refused to {action} the {table} data table of incident {incident_id}: {detail}"
 
 
+CUSTOMIZE = "run `resilient-circuits customize -l fn_slack` to finish the upgrade"
+
+
+def soar_columns_missing(table: str, columns: list[str], consequence: str) -> str:
+    """A table write left out columns the org's table does not have yet (package upgraded before customize)."""
+    return (f"SOAR's data table {table} has no column {', '.join(columns)} yet (fn_slack's customizations are "
+            f"older than the package), so {consequence}. To fix it, {CUSTOMIZE}.")
+
+
+def consequence_link_without_id(channel_name: str) -> str:
+    return (f"the link to #{channel_name} was saved without the channel's ID, as the original app saved it: "
+            f"later posts and the archive find the channel by its name, and the first post after customize adds "
+            f"the ID")
+
+
+def consequence_id_not_filled(channel_name: str) -> str:
+    return (f"the link to #{channel_name} keeps its name only (the channel is found by its name); the first post "
+            f"after customize adds the ID")
+
+
+def consequence_thread_not_kept() -> str:
+    return "this post was not saved as the thread's first message (slack_thread starts a new thread next time)"
+
+
+def consequence_mirror_not_set() -> str:
+    return "mirroring could not be turned on"
+
+
+def soar_table_needs_customize(table: str, purpose: str) -> str:
+    """A 3.x table is missing: refused before anything is written to Slack."""
+    return (f"SOAR has no data table {table}, which {purpose} needs (fn_slack's customizations are older than the "
+            f"package). Nothing was posted to Slack: {CUSTOMIZE}, then run this again.")
+
+
+def soar_table_columns_need_customize(table: str, columns: list[str], purpose: str) -> str:
+    return (f"SOAR's data table {table} has no column {', '.join(columns)}, which {purpose} needs (fn_slack's "
+            f"customizations are older than the package). Nothing was posted to Slack: {CUSTOMIZE}, then run "
+            f"this again.")
+
+
+def mirror_table_missing(channel: str, table: str) -> str:
+    """The listener's warning: a mirrored channel's event is skipped while a 3.x table is missing."""
+    return (f"fn_slack skipped a message of Slack channel {channel}: SOAR has no data table {table}, which mirroring "
+            f"needs. To mirror again, {CUSTOMIZE}.")
+
+
 def soar_object_missing(what: str) -> str:
     return f"SOAR has no {what}: check incident_id, task_id, artifact_id and attachment_id."
 
@@ -431,6 +477,41 @@ def soar_not_reached_to_save(name: str, error: object) -> str:
 # ---------------------------------------------------------------------------------------------- selftest
 def selftest_connected(team: str, url: str, kind: str, who: str) -> str:
     return f"Connected to Slack workspace '{team}' ({url}) as {kind} '{who}'."
+
+
+def selftest_customizations_current(functions: int, tables: int) -> str:
+    return (f"SOAR holds this package's customizations ({functions} functions with their inputs, {tables} data "
+            f"tables with their columns).")
+
+
+def selftest_customizations_missing(missing: list[str]) -> str:
+    return (f"SOAR's customizations are missing or older than this fn_slack package: {'; '.join(missing)}. Posts "
+            f"still work meanwhile, but {CUSTOMIZE}.")
+
+
+def selftest_customizations_unreadable(status: int | None, detail: str) -> str:
+    return (f"fn_slack could not read its customizations from SOAR (HTTP {status}: {detail}); check that the API "
+            f"key may read functions and data table definitions.")
+
+
+def selftest_missing_function(name: str) -> str:
+    return f"function {name}"
+
+
+def selftest_missing_inputs(function: str, inputs: list[str]) -> str:
+    return f"inputs {', '.join(inputs)} of function {function}"
+
+
+def selftest_missing_table(table: str) -> str:
+    return f"data table {table}"
+
+
+def selftest_missing_columns(table: str, columns: list[str]) -> str:
+    return f"columns {', '.join(columns)} of data table {table}"
+
+
+def selftest_missing_incident_field(name: str) -> str:
+    return f"incident field {name}"
 
 
 # ---------------------------------------------------------------------------------------------- hostile input

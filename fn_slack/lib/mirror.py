@@ -22,7 +22,8 @@ from resilient_lib import RequestsCommon
 from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import ConversationsTable, target_of
 from fn_slack.lib.errors import ConfigError
-from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes, owner_name
+from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes, mirror_log_ready, owner_name
+from fn_slack.lib.mirror_soar import TABLE as MIRROR_TABLE
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
@@ -248,6 +249,9 @@ class EventMirror:
         target = self.directory.target(event.channel)
         if target is None:
             return self._count("unlinked")
+        if not mirror_log_ready(self.rest):
+            LOG.warning(messages.mirror_table_missing(event.channel, MIRROR_TABLE))
+            return self._count("skipped")
         return self._count(self._write_once_here(event, target))
 
     def _write_once_here(self, event: SlackEvent, target: MirrorTarget) -> str:

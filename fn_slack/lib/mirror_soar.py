@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from resilient import BasicHTTPException, Patch, PatchConflictException, SimpleHTTPException
 
 from fn_slack.lib import messages
-from fn_slack.lib.conversations_table import ConversationsTable
+from fn_slack.lib.conversations_table import COL_MIRROR, ConversationsTable
+from fn_slack.lib.conversations_table import TABLE as LINKS_TABLE
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short
+from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short, table_columns
 
 INDEX_FIELD = "slack_mirror_channels"
 TABLE = "slack_messages_db"
@@ -43,6 +44,28 @@ COL_AUTHOR = "slack_msg_author"
 COL_LINK = "slack_msg_link"
 CLAIMED = "claimed"
 NOTED = "noted"
+COLUMNS = (COL_KEY, COL_STATE, COL_OWNER, COL_CLAIMED, COL_NOTE, COL_AUTHOR, COL_LINK)
+PURPOSE = "mirroring (slack_mirror)"
+
+
+def check_mirroring_ready(rest_client: object) -> None:
+    """Refuse slack_mirror Yes before anything is posted when the org lacks what mirroring writes: the
+    ``slack_messages_db`` table (or a column of it) or the link's ``slack_db_mirror`` column (the package was
+    upgraded before ``resilient-circuits customize``)."""
+    claims = table_columns(rest_client, TABLE, wanted=COLUMNS)
+    if not claims.exists:
+        raise SoarError(messages.soar_table_needs_customize(TABLE, PURPOSE))
+    for table, wanted, columns in ((TABLE, COLUMNS, claims),
+                                   (LINKS_TABLE, (COL_MIRROR,),
+                                    table_columns(rest_client, LINKS_TABLE, wanted=(COL_MIRROR,)))):
+        missing = columns.missing(wanted)
+        if missing:
+            raise SoarError(messages.soar_table_columns_need_customize(table, missing, PURPOSE))
+
+
+def mirror_log_ready(rest_client: object) -> bool:
+    """Whether the org has the ``slack_messages_db`` table the listener claims events in."""
+    return table_columns(rest_client, TABLE, wanted=COLUMNS).exists
 
 
 def owner_name() -> str:
@@ -212,10 +235,11 @@ def enable_mirroring(table: ConversationsTable, index: MirrorIndex, task_id: int
         # The post went to another channel than the link's (slack_channel_id, or a named channel while a
         # link exists): only the linked channel mirrors, so say so instead of mirroring a stray channel.
         return messages.mirror_needs_link(channel_name, object_label)
-    if not link.mirror:
-        table.set_mirror(link, True)
+    if not link.mirror and not table.set_mirror(link, True).mirror:
+        return table.notices[-1]   # the table has no mirror column yet: say how to finish the upgrade
     index.add(table.incident_id, channel_id)
     return messages.mirror_on(channel_name, object_label)
 
 
-__all__ = ["Claim", "MirrorIndex", "MirrorLog", "Notes", "enable_mirroring", "owner_name"]
+__all__ = ["Claim", "MirrorIndex", "MirrorLog", "Notes", "check_mirroring_ready", "enable_mirroring",
+           "mirror_log_ready", "owner_name"]

@@ -77,9 +77,10 @@ class ThreadChoice:
                   label: str) -> str:
         """Save the post as the thread's first message on the link (written once, after the post)."""
         link = table.find_link(task_id)
-        if link is None or link.channel_id != channel_id:
+        if link is None or link.channel_id not in (None, channel_id):   # no ID: a row of 1.x/2.x, same channel
             return messages.thread_not_kept(label)
-        table.set_thread(link, ts)
+        if not table.set_thread(link, ts):
+            return table.notices[-1]   # the table has no thread column yet: say how to finish the upgrade
         return messages.thread_started(label)
 
 

@@ -144,9 +144,10 @@ class QuestionAsk:
         blocks = question_blocks(ref, request.question, request.options, who=allowed, expires=expires,
                                  free_text=request.free_text)
         fallback = request.question[:300]
+        if request.direct and unknown:
+            raise InputError(messages.question_people_unknown(unknown))
+        QuestionsTable.check_ready(self.rest)   # the answer needs the table: refuse before anything is posted
         if request.direct:
-            if unknown:
-                raise InputError(messages.question_people_unknown(unknown))
             channel = slack.open_conversation(allowed)
             ts = slack.post_message(channel, fallback, blocks=blocks, mrkdwn=True)
             url = slack.permalink(channel, ts)
@@ -155,7 +156,9 @@ class QuestionAsk:
                 yield from target.notices
                 ts = slack.post_message(target.channel, fallback, blocks=blocks, mrkdwn=True)
                 url = slack.permalink(target.channel, ts)
-                channel = target.finish(url, ts).channel
+                linked = target.finish(url, ts)
+            yield from linked.notices
+            channel = linked.channel
         QuestionsTable(self.rest, post.incident_id, clock=self.clock).add(
             question_id=question_id, question=request.question, options=request.options, channel_id=channel.id,
             ts=ts, allowed=allowed, expires_ms=int(expires * 1000), free_text=request.free_text,

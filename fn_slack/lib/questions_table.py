@@ -16,7 +16,7 @@ from resilient import BasicHTTPException, SimpleHTTPException
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short
+from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short, table_columns
 
 TABLE = "slack_questions_db"
 COL_ID = "slack_q_id"
@@ -35,6 +35,10 @@ COL_ANSWER_KEY = "slack_q_answer_key"
 COL_LINK = "slack_q_link"
 COL_FREE_TEXT = "slack_q_free_text"
 OPEN, ANSWERED, EXPIRED = "open", "answered", "expired"
+# Every column a question's row is written with: the answer cannot be recorded without any of them.
+COLUMNS = (COL_ID, COL_QUESTION, COL_OPTIONS, COL_STATUS, COL_ANSWER, COL_ANSWERED_BY, COL_ANSWERED_AT, COL_ASKED_AT,
+           COL_EXPIRES, COL_CHANNEL_ID, COL_TS, COL_ALLOWED, COL_ANSWER_KEY, COL_LINK, COL_FREE_TEXT)
+PURPOSE = "slack_ask_question"
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,17 @@ class QuestionsTable:
         return call_soar(action, missing=lambda: SoarError(messages.soar_table_missing(self.incident_id)),
                          refused=lambda status, text: SoarError(
                              messages.soar_table_refused(what, TABLE, self.incident_id, text)))
+
+    @staticmethod
+    def check_ready(rest_client: object) -> None:
+        """Refuse (before anything is posted) when the org's table is missing or lacks a column a question's row
+        needs: the package was upgraded before ``resilient-circuits customize``."""
+        columns = table_columns(rest_client, TABLE, wanted=COLUMNS)
+        if not columns.exists:
+            raise SoarError(messages.soar_table_needs_customize(TABLE, PURPOSE))
+        missing = columns.missing(COLUMNS)
+        if missing:
+            raise SoarError(messages.soar_table_columns_need_customize(TABLE, missing, PURPOSE))
 
     def add(self, *, question_id: str, question: str, options: list[str], channel_id: str, ts: str,
             allowed: list[str], expires_ms: int, link: str, free_text: bool = False) -> Question:

@@ -140,7 +140,7 @@ class SlackSettings:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     allow_malware_samples: bool = False
     template_file: str | None = None
-    result_user_info: bool = False
+    result_user_info: bool = False   # from_app_configs: true when [fn_slack] has no such key (a 2.x app.config)
     proxy: str | None = None
     verify: bool | str = True
     # Two-way channels (Socket Mode): the app-level token (xapp-...); None keeps the listener off.
@@ -186,7 +186,7 @@ class SlackSettings:
             max_upload_bytes=max_upload_bytes,
             allow_malware_samples=str_to_bool(options.get("allow_malware_samples") or "false"),
             template_file=template_file,
-            result_user_info=str_to_bool(options.get("result_user_info") or "false"),
+            result_user_info=_result_user_info(options),
             proxy=proxy,
             verify=_verify(options, verify),
             app_token=_app_token(options),
@@ -230,6 +230,15 @@ def _new_tls_context(verify: bool | str) -> ssl.SSLContext:
     if os.path.isdir(str(verify)):
         return ssl.create_default_context(capath=str(verify))
     return ssl.create_default_context(cafile=str(verify))
+
+
+def _result_user_info(options: Mapping[str, Any]) -> bool:
+    """``result_user_info``: a section without the key is an app.config of IBM's fn_slack 2.x, whose workflows read
+    ``results.user_info`` — filled, as 2.x did. The section ``resilient-circuits config -c`` writes for a new
+    installation sets it to false (it costs Slack calls on every post)."""
+    if "result_user_info" not in options:
+        return True
+    return _flag(options, "result_user_info")
 
 
 def _message_style(options: Mapping[str, Any]) -> str:

@@ -570,6 +570,32 @@ def users_info(ctx: Context) -> dict:
     return {"user": ctx.ws.user_obj(user, with_email=ctx.has("users:read.email"))}
 
 
+USERS_LIST_MAX = 1000   # the sandbox's page ceiling for users.list (Slack recommends pages of at most 200)
+
+
+def users_list(ctx: Context) -> dict:
+    """Everyone in the workspace, in the order they joined: people, bots and apps (``is_bot``), deactivated
+    accounts (``deleted: true``) and guests; e-mails with users:read.email. Without ``limit`` (or 0) the whole
+    list comes at once; with it, pages of ``limit`` and ``response_metadata.next_cursor`` until it is ""."""
+    ctx.require("users:read")
+    users = list(ctx.ws.users.values())
+    limit = ctx.params.int("limit", 0)
+    start = 0
+    cursor = ctx.params.str("cursor")
+    if cursor:
+        try:
+            start = int(decode_cursor(cursor, "user_offset"))
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+        if not 0 <= start <= len(users):
+            raise SlackError("invalid_cursor")
+    end = len(users) if limit <= 0 else min(start + min(limit, USERS_LIST_MAX), len(users))
+    with_email = ctx.has("users:read.email")
+    next_cursor = encode_cursor(f"user_offset:{end}") if end < len(users) else ""
+    return {"members": [ctx.ws.user_obj(user, with_email=with_email) for user in users[start:end]],
+            "cache_ts": int(time.time()), "response_metadata": {"next_cursor": next_cursor}}
+
+
 # ----- chat ------------------------------------------------------------------------------------------------
 def chat_post_message(ctx: Context) -> dict:
     ctx.require("chat:write", "chat:write:bot", "chat:write:user")
@@ -877,6 +903,7 @@ METHODS: dict[str, Callable[[Context], dict]] = {
     "conversations.rename": conversations_rename,
     "users.lookupByEmail": users_lookup_by_email,
     "users.info": users_info,
+    "users.list": users_list,
     "chat.postMessage": chat_post_message,
     "chat.postEphemeral": chat_post_ephemeral,
     "conversations.open": conversations_open,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 TIER_2, TIER_3, TIER_4, SPECIAL_HIGH = 20, 50, 100, 600
 METHOD_LIMITS: dict[str, int] = {
     "conversations.create": TIER_2, "conversations.archive": TIER_2, "conversations.unarchive": TIER_2,
-    "conversations.list": TIER_2,
+    "conversations.list": TIER_2, "users.list": TIER_2,
     "conversations.invite": TIER_3, "conversations.info": TIER_3, "conversations.join": TIER_3,
     "conversations.history": TIER_3, "conversations.replies": TIER_3, "users.lookupByEmail": TIER_3,
     "users.info": TIER_4, "conversations.members": TIER_4, "files.getUploadURLExternal": TIER_4,

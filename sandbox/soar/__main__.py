@@ -9,6 +9,7 @@ import sys
 import time
 
 from .sandbox import DEFAULT_API_KEY_ID, DEFAULT_API_KEY_SECRET, SoarSandbox
+from .state import UNKNOWN_COLUMNS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,9 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key-secret", default=DEFAULT_API_KEY_SECRET)
     parser.add_argument("--broker", choices=["builtin", "activemq"], default="builtin",
                         help="the STOMP broker: the sandbox's own (default) or Apache ActiveMQ (make activemq)")
+    parser.add_argument("--unknown-columns", choices=list(UNKNOWN_COLUMNS), default="refuse",
+                        help="a data table row write naming a column the table lacks: refused with HTTP 400 "
+                             "(default) or written without that cell")
     args = parser.parse_args(argv)
     sandbox = SoarSandbox(api_key_id=args.api_key_id, api_key_secret=args.api_key_secret,
-                          rest_port=args.rest_port, stomp_port=args.stomp_port, broker=args.broker).start()
+                          rest_port=args.rest_port, stomp_port=args.stomp_port, broker=args.broker,
+                          unknown_columns=args.unknown_columns).start()
     print(sandbox.describe(), flush=True)
     try:
         wait_for_stop_signal()

@@ -24,10 +24,14 @@ def write_app_config(directory: str | os.PathLike, soar: SoarSandbox, slack_api_
     directory = Path(directory)
     logdir = directory / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
-    section = {"api_token": api_token, "slack_api_url": slack_api_url, "username": "SOAR"}
+    # result_user_info = false as `resilient-circuits config -c` writes it for a new installation; give
+    # fn_slack={"result_user_info": None} for a section without the key (an app.config of fn_slack 2.x).
+    section = {"api_token": api_token, "slack_api_url": slack_api_url, "username": "SOAR",
+               "result_user_info": "false"}
     section.update(fn_slack or {})
     text = soar.app_config_section(str(logdir), num_workers=num_workers, api_key=api_key)
-    text += "\n[fn_slack]\n" + "".join(f"{key} = {value}\n" for key, value in section.items())
+    text += "\n[fn_slack]\n" + "".join(f"{key} = {value}\n" for key, value in section.items()
+                                        if value is not None)
     path = directory / name
     path.write_text(text, encoding="utf-8")
     return path

@@ -187,8 +187,9 @@ class SoarRestApp:
                       "actions_framework_enabled": True, "timezone": "UTC"})
 
     def do_type(self, request: Request, type_name: str) -> Response:
+        """A data table's definition (SOAR's TypeDTO): ``fields`` maps each column's name to its definition."""
         table = self.state.table(type_name)
-        return _json({key: table.get(key) for key in ("id", "type_name", "display_name", "type_id",
+        return _json({key: table.get(key) for key in ("id", "uuid", "type_name", "display_name", "type_id",
                                                       "parent_types", "fields", "properties")})
 
     def do_type_fields(self, request: Request, type_name: str) -> Response:

@@ -30,6 +30,12 @@ SEVERITIES = {4: "Low", 5: "Medium", 6: "High"}
 SANDBOX_USER = {"id": 3, "type": "user", "name": "analyst@example.com", "display_name": "Ann Analyst"}
 
 
+# A data table row write that names a column the table does not have: "refuse" answers HTTP 400 and writes
+# nothing (the default), "drop" writes the row without that cell and answers 200. Which one real SOAR does is
+# not documented, so fn_slack must be right both ways (README, "Where the sandbox decides").
+UNKNOWN_COLUMNS = ("refuse", "drop")
+
+
 class NotFound(LookupError):
     """The object does not exist in the org (answered as HTTP 404)."""
 
@@ -83,9 +89,10 @@ class CallRecord:
 class SoarState:
     """A single SOAR org. Every public method is thread-safe (REST and STOMP threads share it)."""
 
-    def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME) -> None:
+    def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME, unknown_columns: str = "refuse") -> None:
         self.org_id = org_id
         self.org_name = org_name
+        self.unknown_columns = unknown_columns   # see UNKNOWN_COLUMNS; tests may change it at any time
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
         self._ids = itertools.count(2095)
@@ -388,6 +395,11 @@ class SoarState:
         for key, cell in cells.items():
             column = key if key in table["fields"] else by_id.get(str(key))
             if column is None:
+                if self.unknown_columns == "drop":
+                    continue
+                if self.unknown_columns != "refuse":
+                    raise RuntimeError(f"unknown_columns must be one of {UNKNOWN_COLUMNS}, "
+                                       f"not {self.unknown_columns!r}")
                 raise ValueError(f"column {key!r} is not in data table {table['type_name']}")
             if not isinstance(cell, dict) or "value" not in cell:
                 raise ValueError(f"cell {key!r} must be an object with a 'value'")

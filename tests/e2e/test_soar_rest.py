@@ -121,6 +121,33 @@ def test_a_row_with_an_unknown_column_is_refused(soar):
     assert "no_such_column" in str(caught.value)
 
 
+def test_with_unknown_columns_drop_a_row_is_written_without_the_unknown_cell():
+    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET, unknown_columns="drop") as soar:
+        client = _client(soar)
+        _import_fn_slack(client)
+        incident = soar.create_incident("x")
+        uri = f"/incidents/{incident['id']}/table_data/{TABLE}/row_data?handle_format=names"
+        row = client.post(uri, {"cells": {"slack_db_channel": {"value": "inc-x"}, "no_such_column": {"value": 1}}})
+        assert set(row["cells"]) == {"slack_db_channel"}
+        client.put(uri.replace("row_data?", f"row_data/{row['id']}?"), {"cells": {"no_such_column": {"value": 2}}})
+        assert soar.state.rows_of(incident["id"]) == [{"slack_db_channel": "inc-x"}]
+    with pytest.raises(ValueError, match="unknown_columns"):
+        SoarSandbox(unknown_columns="ignore")
+
+
+def test_a_data_table_definition_names_its_columns_and_a_missing_table_is_404(soar):
+    client = _client(soar)
+    with pytest.raises(resilient.SimpleHTTPException) as caught:
+        client.get(f"/types/{TABLE}?handle_format=names", skip_retry=[404])
+    assert caught.value.response.status_code == 404
+    export = _import_fn_slack(client)
+    definition = client.get(f"/types/{TABLE}?handle_format=names")
+    (table,) = [t for t in export["types"] if t["type_name"] == TABLE]
+    assert definition["type_name"] == TABLE and definition["type_id"] == 8 and definition["uuid"] == table["uuid"]
+    assert sorted(definition["fields"]) == sorted(table["fields"])
+    assert all(definition["fields"][name]["name"] == name for name in definition["fields"])
+
+
 def test_incident_and_task_attachments_upload_and_download(soar):
     client = _client(soar)
     incident = soar.create_incident("Malware on host")

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from sandbox.soar import ibm21
-from sandbox.soar.circuits import run_cli
+from sandbox.soar.circuits import run_cli, write_app_config
 from sandbox.soar.ibm21_org import ORG_COPY_PREFIX, install_ibm21
 from tests.e2e.conftest import Stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 
 TABLE = "slack_conversations_db"
+CUSTOMIZE = "run `resilient-circuits customize -l fn_slack` to finish the upgrade"
 POSTS = ["Example: Post Incident to Slack", "Example: Post Task to Slack", "Example: Post Note to Slack",
          "Example: Post Artifact to Slack", "Example: Post Incident / Task Attachment to Slack",
          "Example: Post Artifact Attachment to Slack"]
@@ -112,6 +113,7 @@ def upgrade() -> Iterator[dict]:
         stack = start_stack(Path(tmp))
         try:
             install_ibm21(stack.soar.state, org_copies=True)
+            stack.config = _2x_app_config(stack)   # the upgraded org keeps its app.config
             cases = {label: _new_case(stack, label) for label in ("menu", "legacy", "playbook")}
             before = _identities(stack)
             imports_before = len(stack.soar.state.imports)
@@ -243,3 +245,89 @@ def test_nothing_was_duplicated_by_running_everything(upgrade):
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
     assert len(state.tables[TABLE]["fields"]) == 8
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The package swapped and `resilient-circuits run` restarted before `customize` (any order must be harmless)
+# ---------------------------------------------------------------------------------------------------------------
+def _2x_app_config(stack: Stack) -> Path:
+    """The app.config the 2.1 installation had: its [fn_slack] section has no result_user_info key."""
+    return write_app_config(stack.workdir, stack.soar, stack.slack.base_url, fn_slack={"result_user_info": None})
+
+
+@pytest.fixture(scope="module", params=["refuse", "drop"])
+def swapped(request) -> Iterator[Stack]:
+    """An org with IBM 2.1's customizations only, whose SOAR refuses (or silently drops) a row cell of a column
+    its table does not have; fn_slack 3.x installed, customize not run."""
+    with tempfile.TemporaryDirectory(prefix="fn-slack-swapped-") as tmp:
+        stack = start_stack(Path(tmp))
+        try:
+            stack.soar.state.unknown_columns = request.param
+            install_ibm21(stack.soar.state)
+            stack.config = _2x_app_config(stack)
+            yield stack
+        finally:
+            stop_stack(stack)
+
+
+def _described(stack: Stack, who: str) -> str:
+    user = stack.slack.user(who)
+    return f"{user['profile']['display_name'] or user['real_name']}: {user['profile']['email']}"
+
+
+def test_package_swapped_before_customize_posts_once_links_by_name_and_customize_fills_the_channel_id(swapped):
+    stack, soar, slack = swapped, swapped.soar, swapped.slack
+    selftest_before = run_cli(stack.config, "selftest", "-l", "fn_slack")
+    assert selftest_before.returncode == 1, selftest_before.output
+    assert "SOAR's customizations are missing or older than this fn_slack package" in selftest_before.output
+    for missing in ("function slack_ask_question", "data table slack_questions_db",
+                    "columns slack_db_channel_id, slack_db_mirror, slack_db_thread_ts of data table "
+                    "slack_conversations_db", "inputs slack_mirror, slack_thread, slack_direct of function "
+                    "slack_post_message"):
+        assert missing in selftest_before.output, selftest_before.output
+    stack.start_run("run-swapped")
+    incident = soar.create_incident("Phishing after the package upgrade", "<p>customize not run yet</p>")
+    task = soar.create_task(incident["id"], "Contain")
+    inc_channel, task_channel = f"inc-{incident['id']}-swapped", f"task-{task['id']}-swapped"
+
+    def click(item: str, form: dict, **target):
+        result = stack.driver.click(item, incident_id=incident["id"], properties=form, **target)
+        assert_completed(stack, result)
+        return result
+
+    first = click("Example: Post Incident to Slack", {
+        "rule_slack_channel": inc_channel, "rule_slack_is_channel_private": False,
+        "rule_slack_participant_emails": "alice@example.com", "rule_slack_text": "first"})
+    [notice] = [m for m in first.status_messages if CUSTOMIZE in m]
+    assert "has no column slack_db_channel_id" in notice, first.status_messages
+    channel_id = slack.channel(inc_channel)["id"]
+    # IBM's 2.1 script still lists the channel's people: the section has no result_user_info key
+    assert _described(stack, "alice") in first.notes[0]["text"]
+    [row] = [r for r in soar.state.rows_of(incident["id"]) if r["slack_db_res_id"] == f"RES-{incident['id']}"]
+    assert row["slack_db_channel"] == inc_channel and not row.get("slack_db_channel_id")
+
+    second = click("Example: Post Incident to Slack", {"rule_slack_text": "second"})   # the link decides
+    assert any(CUSTOMIZE in m for m in second.status_messages)
+    assert second.results["channel"] == inc_channel
+
+    click("Example: Post Task to Slack", {"rule_slack_channel": task_channel, "rule_slack_is_channel_private": False,
+                                          "rule_slack_text": "task"}, task_id=task["id"])
+    archived = click("Example: Archive Task Slack Channel", {}, task_id=task["id"])
+    assert slack.channel(task_channel)["is_archived"], archived.report()
+
+    customize = run_cli(stack.config, "customize", "-y", "-l", "fn_slack")
+    assert customize.returncode == 0, customize.output
+    third = click("Example: Post Incident to Slack", {"rule_slack_text": "third"})   # same process, no restart
+    assert not any(CUSTOMIZE in m for m in third.status_messages), third.status_messages
+
+    texts = [m.get("text", "") for m in slack.messages(channel_id)]
+    for word in ("first", "second", "third"):
+        assert sum(word in text for text in texts) == 1, texts   # each post once: nothing posted twice
+    rows_now = soar.state.rows_of(incident["id"])
+    assert sorted(r["slack_db_res_id"] for r in rows_now) == sorted([f"RES-{incident['id']}",
+                                                                     f"RES-{incident['id']}-{task['id']}"])
+    [row] = [r for r in rows_now if r["slack_db_res_id"] == f"RES-{incident['id']}"]
+    assert row["slack_db_channel_id"] == channel_id
+    selftest_after = run_cli(stack.config, "selftest", "-l", "fn_slack")
+    assert selftest_after.returncode == 0, selftest_after.output
+    assert "SOAR holds this package's customizations" in selftest_after.output

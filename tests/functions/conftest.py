@@ -4,6 +4,7 @@ import pytest
 from resilient_circuits.actions_test_component import ResilientTestActions
 
 from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, USER_IDS
+from fn_slack.lib.soar_rest import forget_table_columns
 from sandbox.slack.realism import tidy
 from tests.functions.harness import slack_sandbox
 from tests.functions.soar_mock import STATE
@@ -34,6 +35,7 @@ def slack(request):
 def soar():
     """The SOAR REST state: incident 2095 with task 7, an empty slack_conversations_db table."""
     STATE.reset()
+    forget_table_columns()
     STATE.add_incident(INCIDENT)
     STATE.add_task(INCIDENT, TASK)
     return STATE

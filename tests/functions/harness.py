@@ -36,6 +36,7 @@ def config_data(**fn_slack: object) -> str:
         "username": "SOAR",
         "max_rate_limit_wait": 10,
         "timeout": 10,
+        "result_user_info": "false",   # as `resilient-circuits config -c` writes it; None leaves the key out
     }
     settings.update(fn_slack)
     lines = "\n".join(f"{key} = {value}" for key, value in settings.items() if value is not None)

@@ -10,12 +10,19 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests_mock
 from pytest_resilient_circuits import BasicResilientMock
 from resilient.resilient_rest_mock import resilient_endpoint
 
 TABLE = "slack_conversations_db"
+EXPORT = json.loads((Path(__file__).resolve().parents[2] / "fn_slack" / "util" / "data" / "export.res")
+                    .read_text(encoding="utf-8"))
+# The package's data tables and their columns, as `customize` leaves them in an org.
+PACKAGE_COLUMNS = {t["type_name"]: set(t["fields"]) for t in EXPORT["types"] if t.get("type_id") == 8}
+# slack_conversations_db as IBM's fn_slack 1.x/2.x imported it: five columns, no channel ID (and no 3.x table).
+IBM_COLUMNS = {"slack_db_time", "slack_db_res_id", "slack_db_channel", "slack_db_channel_type", "slack_db_permalink"}
 # SOAR's system artifact types by id, as sandbox/soar/state.py numbers them: without handle_format=names an
 # artifact's "type" is this number, with it the name.
 ARTIFACT_TYPE_IDS = {"IP Address": 1, "DNS Name": 2, "URL": 3, "Malware Sample": 12, "Log File": 13,
@@ -33,6 +40,11 @@ class SoarState:
     attachments: dict[str, dict] = field(default_factory=dict)  # same key -> metadata
     rows: dict[int, list[dict]] = field(default_factory=dict)   # incident id -> table rows
     table_imported: bool = True
+    # Data tables of the org and their columns (default: the package's, as after `customize`).
+    columns: dict[str, set[str]] = field(default_factory=lambda: {k: set(v) for k, v in PACKAGE_COLUMNS.items()})
+    # A row write naming a column the table lacks: "refuse" (HTTP 400) or "drop" (the cell is silently left
+    # out) — the same switch as the SOAR sandbox's; which one real SOAR does is not documented.
+    unknown_columns: str = "refuse"
     fail_attachment_upload: int = 0   # answer HTTP 500 to this many attachment uploads
     on_attachment_saved: object = None  # a test's hook, called (once) when an attachment upload arrives
     calls: list[tuple[str, str]] = field(default_factory=list)
@@ -51,6 +63,8 @@ class SoarState:
             self.attachments.clear()
             self.rows.clear()
             self.table_imported = True
+            self.columns = {k: set(v) for k, v in PACKAGE_COLUMNS.items()}
+            self.unknown_columns = "refuse"
             self.fail_attachment_upload = 0
             self.on_attachment_saved = None
             self.calls.clear()
@@ -94,6 +108,18 @@ class SoarState:
                "cells": {k: {"id": k, "row_id": row_id, "value": v} for k, v in cells.items()}}
         self.rows.setdefault(incident_id, []).append(row)
         return row
+
+    def as_ibm_21(self) -> None:
+        """The org as IBM's fn_slack 2.1 left it: its slack_conversations_db only (the package was upgraded and
+        `customize` not run yet)."""
+        self.columns = {TABLE: set(IBM_COLUMNS)}
+
+    def check_cells(self, table: str, cells: dict) -> tuple[dict | None, str | None]:
+        """The cells SOAR keeps of a row write, or the refusal's text (a column the table lacks)."""
+        unknown = sorted(set(cells) - self.columns.get(table, set()))
+        if unknown and self.unknown_columns == "refuse":
+            return None, f"column {unknown[0]!r} is not in data table {table}"
+        return {k: v for k, v in cells.items() if k not in unknown}, None
 
     # ---- inspecting
     def table(self, incident_id: int) -> list[dict]:
@@ -141,6 +167,17 @@ class SoarMock(BasicResilientMock):
     def _log(self, request):
         STATE.calls.append((request.method, request.path))
 
+    @resilient_endpoint("GET", r"/types/[a-z_]+(\?.*)?$")
+    def type_get(self, request):
+        self._log(request)
+        name = re.search(r"/types/([a-z_]+)", request.path).group(1)
+        with STATE.lock:
+            if name not in STATE.columns:
+                return _not_found(request, f"type {name}")
+            fields = {column: {"name": column, "text": column, "input_type": "text"}
+                      for column in sorted(STATE.columns[name])}
+        return _json(request, {"id": 1000, "type_name": name, "display_name": name, "type_id": 8, "fields": fields})
+
     @resilient_endpoint("GET", r"/incidents/[0-9]+/table_data/slack_conversations_db(\?.*)?$")
     def table_get(self, request):
         self._log(request)
@@ -156,7 +193,9 @@ class SoarMock(BasicResilientMock):
         incident_id = int(re.search(r"/incidents/([0-9]+)/", request.path).group(1))
         if not STATE.table_imported or incident_id not in STATE.incidents:
             return _not_found(request, "table")
-        cells = {k: v.get("value") for k, v in request.json()["cells"].items()}
+        cells, refusal = STATE.check_cells(TABLE, {k: v.get("value") for k, v in request.json()["cells"].items()})
+        if refusal:
+            return _json(request, {"success": False, "message": f"Bad request: {refusal}"}, status=400)
         with STATE.lock:
             return _json(request, STATE.add_row(incident_id, cells))
 
@@ -165,11 +204,14 @@ class SoarMock(BasicResilientMock):
         self._log(request)
         match = re.search(r"/incidents/([0-9]+)/.*/row_data/([0-9]+)", request.path)
         incident_id, row_id = int(match.group(1)), int(match.group(2))
+        cells, refusal = STATE.check_cells(TABLE, {k: v.get("value") for k, v in request.json()["cells"].items()})
+        if refusal:
+            return _json(request, {"success": False, "message": f"Bad request: {refusal}"}, status=400)
         with STATE.lock:
             for row in STATE.rows.get(incident_id, []):
                 if row["id"] == row_id:
-                    for column, cell in request.json()["cells"].items():
-                        row["cells"][column] = {"id": column, "row_id": row_id, "value": cell.get("value")}
+                    for column, value in cells.items():
+                        row["cells"][column] = {"id": column, "row_id": row_id, "value": value}
                     row["version"] += 1
                     return _json(request, row)
         return _not_found(request, "row")

@@ -57,6 +57,7 @@ EXTRA_ERRORS = {
     "chat.postMessage": ["missing_scope", "invalid_attachments", "invalid_blocks", "thread_not_found",
                          "invalid_thread_ts", "token_revoked", "restricted_action"],
     "users.info": ["missing_scope", "token_revoked"],
+    "users.list": ["missing_scope", "token_revoked"],
     "users.lookupByEmail": ["missing_scope", "token_revoked"],
     "files.info": ["missing_scope", "token_revoked"],
     "conversations.members": ["missing_scope", "token_revoked"],
@@ -230,6 +231,10 @@ def test_users_methods(contract, sb, client, make_client, ids):
     contract("users.info", slack_error(client.users_info, user="U0NOPE0000").data)
     sb.add_token("xoxb-none", ["chat:write"])
     contract("users.info", slack_error(make_client("xoxb-none").users_info, user=ids["carol"]).data)
+    contract("users.list", client.users_list(limit=3).data)
+    contract("users.list", client.users_list().data)
+    contract("users.list", slack_error(client.users_list, cursor="not-a-cursor").data)
+    contract("users.list", slack_error(make_client("xoxb-none").users_list).data)
 
 
 def test_files_info(contract, sb, client):

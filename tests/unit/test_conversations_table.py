@@ -4,7 +4,7 @@ import pytest
 
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import SoarError
-from tests.unit.soar_rest_stub import TableRest
+from tests.unit.soar_rest_stub import IBM_COLUMNS, PACKAGE_COLUMNS, TableRest
 
 INCIDENT = 2095
 
@@ -93,3 +93,57 @@ def test_other_soar_failures_name_the_table_and_the_action(rest, verb, words):
 
     assert str(caught.value).startswith(f"SOAR refused to {words} the slack_conversations_db data table of "
                                         f"incident 2095: ")
+
+
+# ---------------------------------------------------------------------------------------------- learned columns
+def test_the_table_s_columns_are_learned_once_per_process_when_it_has_them_all(rest):
+    table = ConversationsTable(rest, INCIDENT)
+    link = table.add_link(None, "inc-2095", "C1", "Public", "https://x/p1")
+    table.set_thread(link, "1.1")
+    ConversationsTable(rest, INCIDENT).fill_channel_id(link, "C1")
+
+    assert rest.type_reads == ["slack_conversations_db"]
+    assert table.notices == []
+
+
+@pytest.mark.parametrize("unknown_columns", ["refuse", "drop"])
+def test_without_the_id_column_the_link_is_written_without_it_and_the_table_is_read_again_each_write(unknown_columns):
+    rest = TableRest(columns=IBM_COLUMNS, unknown_columns=unknown_columns)
+    table = ConversationsTable(rest, INCIDENT)
+
+    link = table.add_link(None, "inc-2095", "C1", "Public", "https://x/p1")
+
+    assert link.channel_id is None and link.channel_name == "inc-2095"
+    assert rest.values(INCIDENT)[0]["slack_db_channel"] == "inc-2095"
+    assert "slack_db_channel_id" not in rest.values(INCIDENT)[0]
+    [notice] = table.notices
+    assert "no column slack_db_channel_id" in notice and "resilient-circuits customize" in notice
+    assert "POST" in rest.verbs()
+    # customize adds the column: the next write reads the table again and fills the ID, without a restart
+    rest.columns = PACKAGE_COLUMNS
+    filled = table.fill_channel_id(link, "C1")
+    assert filled.channel_id == "C1" and rest.values(INCIDENT)[0]["slack_db_channel_id"] == "C1"
+    assert rest.type_reads == ["slack_conversations_db", "slack_conversations_db"]
+
+
+@pytest.mark.parametrize("unknown_columns", ["refuse", "drop"])
+def test_a_column_that_went_away_after_it_was_learned_is_noticed_and_left_out(unknown_columns):
+    rest = TableRest()
+    ConversationsTable(rest, INCIDENT).add_link(7, "task-7", "C7", "Public", "https://x/p7")
+    rest.columns, rest.unknown_columns = set(IBM_COLUMNS), unknown_columns   # e.g. the table re-imported from 2.x
+    table = ConversationsTable(rest, INCIDENT)
+
+    link = table.add_link(None, "inc-2095", "C1", "Public", "https://x/p1")
+
+    assert link.channel_id is None
+    assert any("no column slack_db_channel_id" in n for n in table.notices)
+    assert len(rest.values(INCIDENT)) == 2   # one row each; the refused write took no effect
+
+
+def test_a_refusal_that_is_not_about_a_column_still_fails(rest):
+    table = ConversationsTable(rest, INCIDENT)
+    table.find_link()
+    rest.fail_with = 500
+
+    with pytest.raises(SoarError, match="SOAR refused to update the slack_conversations_db"):
+        table.add_link(None, "inc-2095", "C1", "Public", "https://x/p1")

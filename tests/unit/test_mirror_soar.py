@@ -4,6 +4,7 @@ the channel index field, the claim rows that let one writer win, and a dead writ
 from __future__ import annotations
 
 import json
+import logging
 import threading
 
 import pytest
@@ -13,6 +14,7 @@ from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, Sla
 from fn_slack.lib.mirror_soar import MirrorIndex, MirrorLog, Notes
 from fn_slack.lib.settings import SlackSettings
 from sandbox.soar import SoarSandbox
+from sandbox.soar.ibm21_org import install_ibm21
 from sandbox.soar.scripting import default_export_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
@@ -153,3 +155,33 @@ def test_two_processes_taking_over_the_same_claim_write_once(soar, rest):
         t.join(60)
     assert sorted(outcomes) == ["duplicate", "noted"]
     assert len(soar.state.notes_of(incident["id"])) == 1
+
+
+class _Directory:
+    """A channel directory that knows one target (its SOAR side is what the test is about)."""
+
+    def __init__(self, target: MirrorTarget) -> None:
+        self._target = target
+
+    def target(self, channel_id: str) -> MirrorTarget | None:
+        return self._target
+
+
+def test_without_the_messages_table_the_listener_skips_with_a_warning_and_writes_nothing(caplog):
+    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as old:   # customize not run: IBM 2.1's objects only
+        install_ibm21(old.state)
+        client = resilient.SimpleClient(org_name="Test Org", base_url=old.rest_url.rstrip("/"), verify=False,
+                                        request_max_retries=1, request_retry_delay=0)
+        client.set_api_key(KEY, SECRET)
+        incident = old.create_incident("Mirrored before customize")
+        mirror = _Mirror(SlackSettings(token="xoxb-test"), client, owner="host:1",
+                         directory=_Directory(MirrorTarget(incident["id"], None, "inc")))
+        event = {"type": "message", "channel": "C1", "user": "UALICE", "text": "hello", "ts": "1700000000.000100"}
+
+        with caplog.at_level(logging.WARNING, logger="fn_slack.lib.mirror"):
+            outcome = mirror.handle("events_api", {"event": event})
+
+        assert outcome == "skipped"
+        assert "SOAR has no data table slack_messages_db, which mirroring needs" in caplog.text
+        assert "resilient-circuits customize" in caplog.text
+        assert old.state.notes_of(incident["id"]) == []

@@ -182,3 +182,26 @@ def test_event_claim_seconds_defaults_to_thirty_and_must_be_at_least_one():
     assert settings().event_claim_seconds == 30
     with pytest.raises(ConfigError, match="event_claim_seconds"):
         settings(event_claim_seconds="0")
+
+
+def test_a_section_without_result_user_info_fills_user_info_as_2x_did():
+    assert settings().result_user_info is True                      # every app.config of fn_slack 2.x
+    assert settings(result_user_info="false").result_user_info is False
+    assert settings(result_user_info="True").result_user_info is True
+
+
+def test_the_section_config_c_writes_for_a_new_install_turns_user_info_off():
+    import configparser  # noqa: PLC0415 - only this test reads the generated section
+
+    from fn_slack.util.config import config_section_data  # noqa: PLC0415
+
+    parser = configparser.ConfigParser()
+    parser.read_string(config_section_data())
+    section = dict(parser["fn_slack"], api_token="xoxb-1-real")
+    assert section["result_user_info"] == "false"
+    assert SlackSettings.from_app_configs(section).result_user_info is False
+
+
+def test_a_result_user_info_that_is_not_a_flag_names_the_key():
+    with pytest.raises(ConfigError, match="result_user_info"):
+        settings(result_user_info="sometimes")
