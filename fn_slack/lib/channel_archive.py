@@ -8,7 +8,8 @@ nothing after it needs the channel. Steps, under the incident's lock:
    now. Already archived → fail saying so, except for SOAR's redelivery of a run that archived the channel
    and ended before it could answer (its export is on the task or incident: the run succeeded). ``#general``,
    which Slack never archives → refused before anything is posted or saved.
-2. Post the notice — or reuse this flow's own notice when it is still the newest message (a rerun).
+2. Post the notice — or reuse this flow's own notice when it is still the newest message written, Slack's
+   system messages aside (a rerun).
 3. Export the whole history, threads included, to a temporary file (streamed: memory does not grow with the
    channel), noting the newest message or reply written in it (Slack's system messages — joins, topic
    changes, ``channel_archive`` — are exported but are not "written").
@@ -192,7 +193,7 @@ class ChannelArchive:
 
     def _post_notice(self, slack: SlackUtils, channel: Channel, invocation: Invocation) -> str:
         """Step 2: the notice's ts (a rerun reuses its own notice if nothing came after it)."""
-        newest = slack.newest_message(channel)
+        newest = slack.newest_written(channel)
         if newest and newest.get("text") == messages.ARCHIVE_NOTICE and newest.get("bot_id"):
             return newest["ts"]
         try:

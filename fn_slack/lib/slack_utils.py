@@ -50,6 +50,7 @@ PER_USER_INVITE_ERRORS = frozenset({"user_is_restricted", "ura_max_channels", "c
                                     "no_permission", "user_not_found", "user_is_ultra_restricted", "cant_invite_self",
                                     "user_team_not_in_channel", "user_is_not_in_team"})
 POST_EVENT_TYPE = "fn_slack_post"   # message metadata marking fn_slack's posts, with the invocation's key
+NEWEST_LOOKBACK = 20                # how many of a channel's newest messages are searched for the newest written
 LANDED_LOOKBACK = 100               # how many of a channel's newest messages are searched for a post that landed
 
 
@@ -757,12 +758,12 @@ class SlackUtils:
                 replies = self._iter_replies(channel, message["ts"]) if is_thread_parent(message) else iter(())
                 yield message, replies
 
-    def newest_message(self, channel: Channel) -> dict | None:
-        """The channel's latest top-level message, or None for an empty channel."""
+    def newest_written(self, channel: Channel) -> dict | None:
+        """The channel's latest top-level message written by someone — Slack's system messages (joins, topic
+        changes...) skipped — among its newest ``NEWEST_LOOKBACK``; None if there is none."""
         page = self._with_membership(channel, lambda: self.call(
-            "conversations.history", http_verb="GET", channel=channel.id, limit=1))
-        found = page.get("messages") or []
-        return found[0] if found else None
+            "conversations.history", http_verb="GET", channel=channel.id, limit=NEWEST_LOOKBACK))
+        return next((m for m in page.get("messages") or [] if is_written(m)), None)
 
     def written_after(self, channel: Channel, ts: str) -> bool:
         """Whether anything was written in the channel after ``ts``: a message or a thread reply, not Slack's

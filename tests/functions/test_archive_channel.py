@@ -291,6 +291,21 @@ class TestNothingLost:
         assert "wait, don't archive yet" in newest
         assert [m["text"] for m in slack.messages(channel_id)].count(NOTICE) == 1
 
+    def test_a_rerun_reuses_its_notice_when_only_slack_wrote_after_it(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+        link(soar, slack, "inc-2095")
+        slack.faults.add("conversations.archive", "drop", times=100)
+        assert "conversations.archive" in archive(circuits_app).error
+        slack.faults.clear()
+        slack.add_member(channel_id, slack.user("bob")["id"])   # Slack notes the join in the channel
+
+        rerun = archive(circuits_app)
+
+        assert rerun.error is None, rerun.error
+        assert [m["text"] for m in slack.messages(channel_id)].count(NOTICE) == 1
+        assert len(soar.saved_attachments(INCIDENT)) == 1
+        assert slack.channel("inc-2095")["is_archived"] is True
+
     def test_general_is_refused_before_the_notice_and_the_export(self, circuits_app, slack, soar):
         link(soar, slack, "general")
         before = slack.messages(slack.channel("general")["id"])
