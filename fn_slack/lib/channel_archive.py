@@ -24,8 +24,9 @@ nothing after it needs the channel. Steps, under the incident's lock:
 What remains is the moment between the final read and the archive taking effect: a message written then is
 in Slack (an archived channel keeps its history) but not in the saved export. It is the final read's
 duration plus one ``conversations.archive`` call; measured against the Slack sandbox
-(``bench/archive_window.py``, median of 5): 3 ms for a channel of 10 messages with no latency, 24 ms with
-20 ms per call; for 2,000 messages and 50 threads (three history pages) 23 ms and 91 ms. Where the channel
+(``bench/archive_window.py``, medians of 5 runs, two sessions): 3–4 ms for a channel of 10 messages with
+no latency, about 24 ms with 20 ms per call; for 2,000 messages and 50 threads (three history pages) 20–23 ms
+and 91–96 ms. Where the channel
 mirrors into the incident (two-way channels), a message written in that moment still becomes an incident
 note: the listener's event needs no read in the channel.
 """
