@@ -315,20 +315,9 @@ def channel_keeps_changing(channel_name: str) -> str:
             f"the action again when the conversation has stopped.")
 
 
-def archived_with_unsaved_messages(channel_name: str) -> str:
-    return (f"#{channel_name} was archived while messages were being written, and the complete history could not be "
-            f"saved. Slack keeps the messages: ask a workspace admin to unarchive #{channel_name} in Slack (Slack does "
-            f"not let the app's bot token do it), then run the action again.")
-
-
-def written_while_archiving(channel_name: str) -> str:
-    return (f"Messages were written in #{channel_name} while it was being archived: its complete history is saved "
-            f"again.")
-
-
-def export_not_saved_unarchived(error: str, channel_name: str) -> str:
-    return (f"{error}. Messages were written in #{channel_name} while it was being archived and the complete history "
-            f"could not be saved, so the channel was unarchived and nothing is lost: run the action again.")
+def archived_by_first_delivery(channel_name: str, name: str, kind: str) -> str:
+    return (f"Slack channel #{channel_name} was archived by this action's first delivery, which ended before it "
+            f"could answer SOAR; its history is saved as {name} on the {kind}.")
 
 
 def channel_archived(channel_name: str) -> str:

@@ -50,6 +50,7 @@ PER_USER_INVITE_ERRORS = frozenset({"user_is_restricted", "ura_max_channels", "c
                                     "no_permission", "user_not_found", "user_is_ultra_restricted", "cant_invite_self",
                                     "user_team_not_in_channel", "user_is_not_in_team"})
 POST_EVENT_TYPE = "fn_slack_post"   # message metadata marking fn_slack's posts, with the invocation's key
+NEWEST_LOOKBACK = 20                # how many of a channel's newest messages are searched for the newest written
 LANDED_LOOKBACK = 100               # how many of a channel's newest messages are searched for a post that landed
 
 
@@ -153,6 +154,22 @@ def ts_order(ts: str | None) -> tuple[int, int]:
         return int(seconds), int((micros or "0")[:6].ljust(6, "0"))
     except ValueError:
         return 0, 0
+
+
+# Messages Slack writes into a channel itself (message subtypes reference): they record what happened to the
+# channel (joins, leaves, topic/purpose/name changes, archiving...), not what anyone wrote in it.
+SYSTEM_SUBTYPES = frozenset({
+    "channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name", "channel_archive",
+    "channel_unarchive", "channel_convert_to_private", "channel_convert_to_public", "group_join", "group_leave",
+    "group_topic", "group_purpose", "group_name", "group_archive", "group_unarchive", "pinned_item",
+    "unpinned_item",
+})
+
+
+def is_written(message: dict) -> bool:
+    """Whether a history message is something written in the channel (by a person, an app or fn_slack), not a
+    system message Slack writes about the channel itself."""
+    return message.get("subtype") not in SYSTEM_SUBTYPES
 
 
 def is_thread_parent(message: dict) -> bool:
@@ -356,9 +373,19 @@ class SlackUtils:
         self.call("conversations.join", channel=channel.id)
 
     def archive(self, channel: Channel) -> bool:
-        """Archive the channel; False when Slack says it already was."""
+        """Archive the channel; False when Slack says it already was.
+
+        Slack takes the app's bot out of a channel it archives: nothing here reads the channel afterwards.
+        When the answer is lost, ``conversations.info`` tells whether it took effect (a public channel is
+        still described, ``is_archived``); a private channel the app was in and can no longer see was
+        archived, since the app's removal is what the archive does."""
         def landed() -> bool | None:
-            return True if self.channel_info(channel.id).is_archived else None
+            try:
+                return True if self.channel_info(channel.id).is_archived else None
+            except SlackError as err:
+                if err.code == "channel_not_found" and channel.is_private:
+                    return True
+                raise
 
         try:
             self._with_membership(channel, lambda: self._write(
@@ -370,10 +397,6 @@ class SlackUtils:
             raise
         CHANNEL_DIRECTORY.forget(self._workspace, channel.name)
         return True
-
-    def unarchive(self, channel: Channel) -> None:
-        """Bring an archived channel back (to finish saving its conversation before archiving it again)."""
-        self.call("conversations.unarchive", channel=channel.id)
 
     def _with_membership(self, channel: Channel, action: Callable[[], V]) -> V:
         """Run ``action``; if Slack says the app is not in the (public) channel, join it and run it again."""
@@ -735,22 +758,24 @@ class SlackUtils:
                 replies = self._iter_replies(channel, message["ts"]) if is_thread_parent(message) else iter(())
                 yield message, replies
 
-    def newest_message(self, channel: Channel) -> dict | None:
-        """The channel's latest top-level message, or None for an empty channel."""
+    def newest_written(self, channel: Channel) -> dict | None:
+        """The channel's latest top-level message written by someone — Slack's system messages (joins, topic
+        changes...) skipped — among its newest ``NEWEST_LOOKBACK``; None if there is none."""
         page = self._with_membership(channel, lambda: self.call(
-            "conversations.history", http_verb="GET", channel=channel.id, limit=1))
-        found = page.get("messages") or []
-        return found[0] if found else None
+            "conversations.history", http_verb="GET", channel=channel.id, limit=NEWEST_LOOKBACK))
+        return next((m for m in page.get("messages") or [] if is_written(m)), None)
 
     def written_after(self, channel: Channel, ts: str) -> bool:
-        """Whether any message or thread reply in the channel is newer than ``ts`` (reads the whole history:
-        a reply can arrive in any thread, and only its parent's ``latest_reply`` shows it)."""
+        """Whether anything was written in the channel after ``ts``: a message or a thread reply, not Slack's
+        system messages (joins, topic changes, ``channel_archive``...). Reads the history until it finds one
+        (a reply can arrive in any thread, and only its parent's ``latest_reply`` shows it)."""
         after = ts_order(ts)
         first = self._with_membership(channel, lambda: self.call(
             "conversations.history", http_verb="GET", channel=channel.id, limit=HISTORY_PAGE))
         for page in self._pages("conversations.history", first):
             for message in page.get("messages", []):
-                if ts_order(message.get("ts")) > after or ts_order(message.get("latest_reply")) > after:
+                if (is_written(message) and ts_order(message.get("ts")) > after) \
+                        or ts_order(message.get("latest_reply")) > after:
                     return True
         return False
 

@@ -140,9 +140,14 @@ class Context:
         ch = self.ws.channels.get(ref)
         if ch is None and by_name:
             ch = self.ws.find_channel(ref)
-        if ch is None or (ch.is_private and self.user.id not in ch.members):
+        if ch is None or (ch.is_private and self.user.id not in ch.members and not self._sees_archived(ch)):
             raise SlackError("channel_not_found")
         return ch
+
+    def _sees_archived(self, ch: Channel) -> bool:
+        """The app's bot still sees a private channel the archive removed it from (realism switch)."""
+        return (ch.is_archived and ch.app_ejected and self.user.id == self.ws.bot_user_id
+                and self.realism.archived_private_visible)
 
 
 def encode_cursor(text: str) -> str:
@@ -279,6 +284,9 @@ def conversations_members(ctx: Context) -> dict:
     ctx.require_family(READ_FAMILY)
     ch = ctx.channel(ctx.params.str("channel"))
     ctx.require("groups:read" if ch.is_private else "channels:read")
+    # The app's bot, taken out of an archived channel, no longer reads it (realism archive_ejects_app).
+    if ctx.is_bot and ch.is_archived and ctx.user.id not in ch.members:
+        raise SlackError("not_in_channel")
     limit = ctx.params.int("limit", 100)
     limit = 100 if limit <= 0 else min(limit, 1000)
     members = list(ch.members)
@@ -484,7 +492,7 @@ def conversations_archive(ctx: Context) -> dict:
         raise SlackError("already_archived")
     if ctx.user.id not in ch.members:
         raise SlackError("not_in_channel")
-    ch.is_archived = True
+    ctx.ws.archive(ch, ctx.user.id)
     return {}
 
 
@@ -499,6 +507,7 @@ def conversations_unarchive(ctx: Context) -> dict:
     if not ch.is_archived:
         raise SlackError("not_archived")
     ch.is_archived = False
+    ch.app_ejected = False
     if ctx.user.id not in ch.members:
         ch.members[ctx.user.id] = None
     return {}

@@ -28,6 +28,11 @@ class Realism:
     - ``strict_list_limit``: ``conversations.list`` refuses ``limit`` >= 1000 with ``invalid_limit``
       (tidy: capped at 1000).
     - ``history_days``: a free plan's visible history in days (None: paid plan, everything visible).
+    - ``archive_ejects_app``: ``conversations.archive`` removes the app's bot user from the channel's members,
+      so the app's bot token can no longer read it (Slack, as field reports describe); tidy: the bot stays.
+    - ``archived_private_visible``: whether the app still sees a private channel it was removed from by the
+      archive (Slack's answer is undocumented): False, every method answers ``channel_not_found`` as for any
+      private channel the app is not in; True, ``conversations.info`` still describes it (``is_archived``).
     """
 
     join_messages: bool = True
@@ -37,6 +42,8 @@ class Realism:
     invite_removed_silently: bool = True
     strict_list_limit: bool = True
     history_days: float | None = None
+    archive_ejects_app: bool = True
+    archived_private_visible: bool = False
 
     def __post_init__(self) -> None:
         if self.username_without_scope not in USERNAME_MODES:
@@ -60,7 +67,7 @@ class Realism:
 # The tidy value of every switch, for tests that need the old behaviour while a product fix is pending.
 TIDY = {"join_messages": False, "rewrite_text": False, "username_without_scope": "missing_scope",
         "invite_partial": "ok", "invite_removed_silently": False, "strict_list_limit": False,
-        "history_days": None}
+        "history_days": None, "archive_ejects_app": False, "archived_private_visible": True}
 
 
 def make_realism(value: Realism | str | dict | None) -> Realism:

@@ -159,6 +159,7 @@ class Channel:
     previous_names: list[str] = field(default_factory=list)
     is_im: bool = False  # a direct message (conversations.open): private, unnamed, not in conversations.list
     is_mpim: bool = False
+    app_ejected: bool = False  # the archive removed the app's bot user (realism.archive_ejects_app)
 
 
 @dataclass(eq=False)
@@ -428,6 +429,16 @@ class Workspace:
             msg["bot_id"] = user.bot_id
         self.insert_message(ch, msg, us)
         return msg["ts"]
+
+    def archive(self, ch: Channel, user_id: str) -> str:
+        """Archive the channel as ``user_id``: Slack writes a ``channel_archive`` message, then (realism
+        ``archive_ejects_app``) takes the app's bot user out of the members; people stay. Returns the ts."""
+        ch.is_archived = True
+        ts = self.system_message(ch, "channel_archive", user_id, f"<@{user_id}> archived the channel")
+        if self.realism.archive_ejects_app and self.bot_user_id in ch.members:
+            ch.members.pop(self.bot_user_id)
+            ch.app_ejected = True
+        return ts
 
     def set_topic(self, ch: Channel, user_id: str, topic: str) -> str:
         ch.topic = topic

@@ -175,27 +175,76 @@ def _newest_history(stack, incident_id: int) -> str:
 
 
 def test_a_post_while_the_channel_is_being_archived_is_in_the_saved_history(two_runs):
-    """One process archives; another posts to the same incident before the archive takes effect."""
+    """One process archives; another posts to the same incident after the history was saved and before the
+    archive's final read answers: the post is in the saved history (Slack takes the app out of the channel
+    once it is archived, so the archive checks what was written before it archives, never after)."""
     stack, _ = two_runs
     incident = stack.soar.create_incident("Post during archive")
     channel = f"during-{incident['id']}"
     assert _post_incident(stack, incident["id"], channel).completed
-    stack.slack.faults.add("conversations.archive", "delay", delay=4.0)
-    outcome = {}
-    archiver = threading.Thread(target=lambda: outcome.setdefault("archive", stack.driver.click(
-        ARCHIVE_INCIDENT, incident_id=incident["id"], properties={})))
-    archiver.start()
-    assert _wait_for(lambda: stack.soar.state.attachments_of(incident["id"]))   # exported and saved: archiving now
 
-    late = stack.driver.click(POST_INCIDENT, incident_id=incident["id"], properties={
-        "rule_slack_channel": channel, "rule_slack_is_channel_private": False, "rule_slack_text": "late finding"})
-    archiver.join(90)
+    def late_post_landed() -> bool:
+        found = stack.slack.channel(channel)
+        return bool(found and any("late finding" in str(m.get("attachments")) + m.get("text", "")
+                                  for m in stack.slack.messages(found["id"])))
+
+    def final_read_waits_for_the_post() -> None:
+        if stack.soar.state.attachments_of(incident["id"]):   # the history is saved: this is the final read
+            _wait_for(late_post_landed)
+
+    stack.slack.faults.add("conversations.history", "delay", delay=0, times=1000,
+                           on_fire=final_read_waits_for_the_post)
+    try:
+        outcome = {}
+        archiver = threading.Thread(target=lambda: outcome.setdefault("archive", stack.driver.click(
+            ARCHIVE_INCIDENT, incident_id=incident["id"], properties={})))
+        archiver.start()
+        assert _wait_for(lambda: stack.soar.state.attachments_of(incident["id"]))   # exported and saved
+
+        late = stack.driver.click(POST_INCIDENT, incident_id=incident["id"], properties={
+            "rule_slack_channel": channel, "rule_slack_is_channel_private": False, "rule_slack_text": "late finding"})
+        archiver.join(90)
+    finally:
+        stack.slack.faults.clear()
 
     archived = outcome["archive"]
     assert late.completed, late.report() + stack.logs()
     assert archived.completed, archived.report() + stack.logs()
     assert stack.slack.channel(channel)["is_archived"]
     assert "late finding" in _newest_history(stack, incident["id"])
+
+
+def test_a_process_killed_after_archiving_is_answered_by_the_redelivery_as_archived(two_runs):
+    """The archive takes effect but the process dies before it answers SOAR; the redelivered message finds the
+    channel archived (Slack has taken the app out of it) and its own export saved: the action succeeds."""
+    stack, processes = two_runs
+    incident = stack.soar.create_incident("Killed after archiving")
+    channel = f"killed-{incident['id']}"
+    assert _post_incident(stack, incident["id"], channel).completed
+    stack.slack.faults.add("conversations.archive", "after_commit", then="timeout", delay=8.0)
+    outcome = {}
+    clicker = threading.Thread(target=lambda: outcome.setdefault("result", stack.driver.click(
+        ARCHIVE_INCIDENT, incident_id=incident["id"], properties={})))
+    clicker.start()
+
+    def archived() -> bool:
+        return bool(stack.slack.channel(channel)["is_archived"] and stack.soar.broker.holders(QUEUE))
+
+    assert _wait_for(archived), "the archive never took effect"
+    [(message_id, login)] = stack.soar.broker.holders(QUEUE)
+    processes[login].kill()
+    clicker.join(90)
+    stack.slack.faults.clear()
+
+    result = outcome["result"]
+    assert result.completed, result.report() + stack.logs()
+    assert len({who for mid, who, _ in stack.soar.broker.deliveries if mid == message_id}) == 2
+    assert [a["name"] for a in stack.soar.state.attachments_of(incident["id"])] == \
+        [f"Slack_channel_{channel}_history.txt"]
+    assert any(f"#{channel} was archived by this action's first delivery" in m for m in result.status_messages), \
+        result.report()
+    channel_id = stack.slack.channel(channel)["id"]
+    assert [m.get("subtype") for m in stack.slack.messages(channel_id, system=True)].count("channel_archive") == 1
 
 
 def test_a_reply_written_after_a_failed_archive_is_saved_by_the_next_one(two_runs):

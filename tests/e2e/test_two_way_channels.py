@@ -151,6 +151,33 @@ def test_the_listener_starts_with_run_and_replies_become_notes(stack):
     assert stack.soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == channel
 
 
+ARCHIVE_INCIDENT = "Example: Archive Incident Slack Channel"
+
+
+def test_a_message_written_as_the_channel_is_archived_still_becomes_a_note(stack):
+    """Slack takes the app out of a channel it archives, so the archive reads nothing after archiving: a message
+    written between its final read and the archive taking effect is not in the saved history, but the listener's
+    event still makes it an incident note, with no read in the channel; Slack's channel_archive is not noted."""
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Archived with a last word")
+    alice = stack.slack.user("alice")["id"]
+    stack.slack.faults.add("conversations.archive", "delay", delay=0.5, on_fire=lambda: stack.slack.add_message(
+        channel, alice, "last word as the channel closes"))
+    calls_before = len(stack.slack.calls)
+
+    result = stack.driver.click(ARCHIVE_INCIDENT, incident_id=incident["id"], properties={})
+
+    assert result.completed, result.report() + stack.logs()
+    assert stack.slack.channel(channel)["is_archived"]
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+    notes = [n["text"] for n in _mirrored(stack, incident["id"])]
+    assert len(notes) == 1 and "last word as the channel closes" in notes[0], notes
+    calls = stack.slack.calls[calls_before:]
+    archived_at = [c.method for c in calls].index("conversations.archive")
+    assert [c.method for c in calls[archived_at + 1:] if c.token == stack.slack.default_token
+            and c.params.get("channel") == channel] == []
+
+
 def test_a_channel_without_mirroring_stays_one_way(stack):
     _runs(stack, ["run-a"])
     incident = stack.soar.create_incident("One-way")

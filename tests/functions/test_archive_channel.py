@@ -224,13 +224,13 @@ class TestArchiveChannel:
 class TestNothingLost:
     """A message written before the archive took effect is in a saved export (behavior §3.5 step 4)."""
 
-    def test_a_message_written_while_the_archive_is_in_flight_is_saved_before_the_run_ends(self, circuits_app,
-                                                                                           slack, soar):
+    def test_a_message_written_during_the_final_read_is_saved_before_archiving(self, circuits_app, slack, soar):
         channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("alice")["id"]])
         slack.add_message(channel_id, slack.user("alice")["id"], "first finding")
         link(soar, slack, "inc-2095")
-        # Alice writes while conversations.archive is on its way, after the history was saved and checked.
-        slack.faults.add("conversations.archive", "delay", delay=0.5, on_fire=lambda: slack.add_message(
+        # The notice check and the export read the history first; Alice writes as the final read arrives.
+        slack.faults.add("conversations.history", "delay", delay=0, times=2)
+        slack.faults.add("conversations.history", "delay", delay=0.2, on_fire=lambda: slack.add_message(
             channel_id, slack.user("alice")["id"], "wait, one more log line"))
 
         outcome = archive(circuits_app)
@@ -240,13 +240,10 @@ class TestNothingLost:
         saved = soar.saved_attachments(INCIDENT)
         assert "wait, one more log line" in saved[-1]["data"].decode("utf-8")
         assert outcome.content["attachment_id"] == saved[-1]["id"]
-        assert "Messages were written in #inc-2095 while it was being archived: its complete history is saved " \
-               "again." in outcome.statuses
+        assert "Messages were written in #inc-2095 while its history was being saved: saving it again." \
+            in outcome.statuses
 
-    def test_when_the_last_save_fails_after_archiving_the_user_is_told_to_have_it_unarchived(self, circuits_app,
-                                                                                              slack, soar):
-        """Slack does not let a bot token unarchive: the messages stay in Slack and the message says how to
-        get them saved."""
+    def test_when_the_save_of_a_late_message_fails_the_channel_is_not_archived(self, circuits_app, slack, soar):
         channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("alice")["id"]])
         link(soar, slack, "inc-2095")
 
@@ -254,12 +251,13 @@ class TestNothingLost:
             slack.add_message(channel_id, slack.user("alice")["id"], "one more thing")
             soar.fail_attachment_upload = 10
 
-        slack.faults.add("conversations.archive", "delay", delay=0.5, on_fire=write_then_break_soar)
+        soar.on_attachment_saved = write_then_break_soar
 
         outcome = archive(circuits_app)
 
-        assert "ask a workspace admin to unarchive #inc-2095" in outcome.error
-        assert slack.channel("inc-2095")["is_archived"] is True
+        assert "Slack channel #inc-2095 was NOT archived, so nothing is lost: run the action again." in outcome.error
+        assert slack.channel("inc-2095")["is_archived"] is False
+        assert slack.calls_to("conversations.archive") == []
         assert "one more thing" in [m["text"] for m in slack.messages(channel_id)]
 
     def test_a_message_written_after_the_export_is_saved_before_archiving(self, circuits_app, slack, soar):
@@ -293,6 +291,21 @@ class TestNothingLost:
         assert "wait, don't archive yet" in newest
         assert [m["text"] for m in slack.messages(channel_id)].count(NOTICE) == 1
 
+    def test_a_rerun_reuses_its_notice_when_only_slack_wrote_after_it(self, circuits_app, slack, soar):
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+        link(soar, slack, "inc-2095")
+        slack.faults.add("conversations.archive", "drop", times=100)
+        assert "conversations.archive" in archive(circuits_app).error
+        slack.faults.clear()
+        slack.add_member(channel_id, slack.user("bob")["id"])   # Slack notes the join in the channel
+
+        rerun = archive(circuits_app)
+
+        assert rerun.error is None, rerun.error
+        assert [m["text"] for m in slack.messages(channel_id)].count(NOTICE) == 1
+        assert len(soar.saved_attachments(INCIDENT)) == 1
+        assert slack.channel("inc-2095")["is_archived"] is True
+
     def test_general_is_refused_before_the_notice_and_the_export(self, circuits_app, slack, soar):
         link(soar, slack, "general")
         before = slack.messages(slack.channel("general")["id"])
@@ -303,6 +316,69 @@ class TestNothingLost:
                 "slack_channel_id of another channel, or link another channel to archive.") in outcome.error
         assert slack.messages(slack.channel("general")["id"]) == before
         assert soar.saved_attachments(INCIDENT) == []
+
+
+class TestSlackEjectsTheApp:
+    """Slack takes the app's bot out of a channel it archives and writes a channel_archive message (sandbox
+    realism archive_ejects_app): the run reads nothing afterwards and never fails once the channel is archived."""
+
+    def test_archive_reads_nothing_after_conversations_archive(self, circuits_app, slack, soar):
+        alice = slack.user("alice")["id"]
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, alice])
+        parent = slack.add_message(channel_id, alice, "evidence")
+        slack.add_message(channel_id, alice, "context", thread_ts=parent)
+        link(soar, slack, "inc-2095")
+
+        outcome = archive(circuits_app)
+
+        assert outcome.error is None, outcome.error
+        assert slack.channel("inc-2095")["is_archived"] is True
+        assert slack.bot_user_id not in slack.channel("inc-2095")["members"]
+        methods = [c.method for c in slack.calls]
+        assert methods[-1] == "conversations.archive", methods
+        assert outcome.statuses[-1] == "Slack channel #inc-2095 was archived."
+
+    def test_slack_s_system_messages_do_not_make_the_archive_export_twice(self, circuits_app, slack, soar):
+        alice, bob = slack.user("alice")["id"], slack.user("bob")["id"]
+        channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, alice])
+        slack.add_message(channel_id, alice, "evidence")
+        link(soar, slack, "inc-2095")
+
+        def slack_writes_system_messages() -> None:
+            slack.add_member(channel_id, bob)
+            slack.set_topic(channel_id, alice, "closing")
+
+        # Bob joins and the topic changes while the export is being saved: Slack notes both in the channel.
+        soar.on_attachment_saved = slack_writes_system_messages
+
+        outcome = archive(circuits_app)
+
+        assert outcome.error is None, outcome.error
+        assert len(soar.saved_attachments(INCIDENT)) == 1
+        assert not any("while its history was being saved" in s for s in outcome.statuses), outcome.statuses
+        assert [c.method for c in slack.calls].count("conversations.history") == 3   # notice, export, final read
+        assert slack.channel("inc-2095")["is_archived"] is True
+
+    @pytest.mark.parametrize("visible", [False, True], ids=["private-gone-for-the-app", "private-still-described"])
+    def test_a_lost_answer_to_archiving_a_private_channel_is_known_to_have_taken_effect(self, circuits_app, slack,
+                                                                                       soar, visible):
+        """Whether the app still sees a private channel it was archived out of is undocumented; either way the
+        run ends as archived, having saved the history once."""
+        slack.set_realism(archived_private_visible=visible)
+        alice = slack.user("alice")["id"]
+        channel_id = slack.add_channel("secret-2095", is_private=True, members=[slack.bot_user_id, alice])
+        slack.add_message(channel_id, alice, "private evidence")
+        soar.add_row(INCIDENT, {"slack_db_res_id": f"RES-{INCIDENT}", "slack_db_channel": "secret-2095",
+                                "slack_db_channel_type": "Private", "slack_db_channel_id": channel_id})
+        slack.faults.add("conversations.archive", "after_commit", then="drop")
+
+        outcome = archive(circuits_app)
+
+        assert outcome.error is None, outcome.error
+        assert slack.channel("secret-2095")["is_archived"] is True
+        assert len(slack.calls_to("conversations.archive")) == 1
+        assert [a["name"] for a in soar.saved_attachments(INCIDENT)] == ["Slack_channel_secret-2095_history.txt"]
+        assert "private evidence" in soar.saved_attachments(INCIDENT)[0]["data"].decode("utf-8")
 
 
 class TestAppLosesTheChannel:

@@ -208,6 +208,70 @@ def test_archive(sb, client):
     assert slack_error(client.chat_postMessage, channel=cid, text="late")["error"] == "is_archived"
 
 
+class TestArchiveEjectsTheApp:
+    """conversations.archive takes the app's bot out of the channel (field reports elastic/connectors #1972,
+    slack-go/slack #1066) and writes a channel_archive message (Slack's message subtypes reference)."""
+
+    def test_the_bot_no_longer_reads_an_archived_public_channel_it_was_in(self, sb, client, ids):
+        cid = client.conversations_create(name="inc-13")["channel"]["id"]
+        client.conversations_invite(channel=cid, users=ids["alice"])
+        parent = client.chat_postMessage(channel=cid, text="evidence")["ts"]
+        client.conversations_archive(channel=cid)
+
+        assert ids["bot"] not in sb.channel(cid)["members"]
+        assert ids["alice"] in sb.channel(cid)["members"]
+        assert slack_error(client.conversations_history, channel=cid)["error"] == "not_in_channel"
+        assert slack_error(client.conversations_replies, channel=cid, ts=parent)["error"] == "not_in_channel"
+        assert slack_error(client.conversations_members, channel=cid)["error"] == "not_in_channel"
+        assert slack_error(client.conversations_join, channel=cid)["error"] == "is_archived"
+        assert slack_error(client.chat_postMessage, channel=cid, text="late")["error"] == "is_archived"
+        info = client.conversations_info(channel=cid)["channel"]
+        assert info["is_archived"] is True and info["is_member"] is False
+
+    def test_archiving_writes_a_channel_archive_message_by_whoever_archived(self, sb, client, ids):
+        cid = client.conversations_create(name="inc-14")["channel"]["id"]
+        client.conversations_invite(channel=cid, users=ids["alice"])
+        client.conversations_archive(channel=cid)
+
+        alice = WebClient(token=sb.user_token("alice"), base_url=sb.base_url)
+        newest = alice.conversations_history(channel=cid, limit=1)["messages"][0]
+        assert newest["subtype"] == "channel_archive" and newest["user"] == ids["bot"]
+        assert [m["subtype"] for m in sb.messages(cid, system=True)][-1] == "channel_archive"
+        assert sb.messages(cid) == []   # a system message, not a person's
+
+    def test_people_who_were_members_keep_reading_an_archived_private_channel(self, sb, client, ids):
+        cid = client.conversations_create(name="inc-15", is_private=True)["channel"]["id"]
+        client.conversations_invite(channel=cid, users=ids["alice"])
+        ts = client.chat_postMessage(channel=cid, text="private evidence")["ts"]
+        client.chat_postMessage(channel=cid, text="a reply", thread_ts=ts)
+        client.conversations_archive(channel=cid)
+
+        alice = WebClient(token=sb.user_token("alice"), base_url=sb.base_url)
+        texts = [m["text"] for m in alice.conversations_history(channel=cid)["messages"]]
+        assert "private evidence" in texts
+        assert [m["text"] for m in alice.conversations_replies(channel=cid, ts=ts)["messages"]][-1] == "a reply"
+        assert alice.conversations_info(channel=cid)["channel"]["is_archived"] is True
+
+    def test_an_archived_private_channel_is_gone_for_the_app_unless_the_switch_says_otherwise(self, sb, client):
+        cid = client.conversations_create(name="inc-16", is_private=True)["channel"]["id"]
+        client.conversations_archive(channel=cid)
+
+        assert slack_error(client.conversations_info, channel=cid)["error"] == "channel_not_found"
+        assert slack_error(client.conversations_history, channel=cid)["error"] == "channel_not_found"
+        sb.set_realism(archived_private_visible=True)
+        assert client.conversations_info(channel=cid)["channel"]["is_archived"] is True
+        assert slack_error(client.conversations_history, channel=cid)["error"] == "not_in_channel"
+        assert slack_error(client.conversations_archive, channel=cid)["error"] == "already_archived"
+
+    def test_tidy_archive_keeps_the_bot(self, sb, client, ids):
+        sb.set_realism(archive_ejects_app=False)
+        cid = client.conversations_create(name="inc-17")["channel"]["id"]
+        client.conversations_archive(channel=cid)
+
+        assert ids["bot"] in sb.channel(cid)["members"]
+        assert client.conversations_history(channel=cid)["messages"][0]["subtype"] == "channel_archive"
+
+
 def test_archive_rules(sb, client, ids):
     client.conversations_join(channel=ids["general"])
     assert slack_error(client.conversations_archive, channel=ids["general"])["error"] == "cant_archive_general"

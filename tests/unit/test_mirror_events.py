@@ -26,6 +26,12 @@ def test_bots_fn_slack_itself_and_system_messages_are_not_mirrored():
     assert read_event({"type": "reaction_added", "channel": "C1"}, BOT) is None
 
 
+def test_slack_s_channel_archive_message_is_not_mirrored_whoever_archived():
+    """A person archiving the channel in Slack: Slack writes channel_archive under their name."""
+    assert read_event(message(subtype="channel_archive", text="<@UALICE> archived the channel"), BOT) is None
+    assert read_event(message(user=BOT, subtype="channel_archive", text="archived the channel"), BOT) is None
+
+
 def test_edits_count_only_when_the_text_changed():
     edited = {"type": "message", "subtype": "message_changed", "channel": "C1",
               "message": message(text="new", edited={"user": "UALICE", "ts": "1700000050.000000"}),
