@@ -7,6 +7,7 @@ from typing import Any
 
 USERNAME_MODES = ("ignore", "missing_scope")
 INVITE_PARTIAL_MODES = ("error", "ok")
+USER_TOKEN_METADATA_MODES = ("refuse", "accept")
 
 
 @dataclass
@@ -28,6 +29,9 @@ class Realism:
     - ``strict_list_limit``: ``conversations.list`` refuses ``limit`` >= 1000 with ``invalid_limit``
       (tidy: capped at 1000).
     - ``history_days``: a free plan's visible history in days (None: paid plan, everything visible).
+    - ``user_token_metadata``: ``"refuse"``: ``chat.postMessage``/``chat.update`` with ``metadata`` from a
+      user token (``xoxp-``) answer ``metadata_must_be_sent_from_app`` and change nothing; ``"accept"``
+      stores it as from the app (tidy).
     """
 
     join_messages: bool = True
@@ -37,12 +41,15 @@ class Realism:
     invite_removed_silently: bool = True
     strict_list_limit: bool = True
     history_days: float | None = None
+    user_token_metadata: str = "refuse"
 
     def __post_init__(self) -> None:
         if self.username_without_scope not in USERNAME_MODES:
             raise ValueError(f"username_without_scope must be one of {USERNAME_MODES}")
         if self.invite_partial not in INVITE_PARTIAL_MODES:
             raise ValueError(f"invite_partial must be one of {INVITE_PARTIAL_MODES}")
+        if self.user_token_metadata not in USER_TOKEN_METADATA_MODES:
+            raise ValueError(f"user_token_metadata must be one of {USER_TOKEN_METADATA_MODES}")
         if self.history_days is not None and self.history_days <= 0:
             raise ValueError("history_days must be positive (or None)")
 
@@ -60,7 +67,7 @@ class Realism:
 # The tidy value of every switch, for tests that need the old behaviour while a product fix is pending.
 TIDY = {"join_messages": False, "rewrite_text": False, "username_without_scope": "missing_scope",
         "invite_partial": "ok", "invite_removed_silently": False, "strict_list_limit": False,
-        "history_days": None}
+        "history_days": None, "user_token_metadata": "accept"}
 
 
 def make_realism(value: Realism | str | dict | None) -> Realism:
