@@ -6,10 +6,15 @@ refusal becomes ``SlackError`` (Slack's code and response kept), no usable answe
 
 from __future__ import annotations
 
+import html
 import logging
+import re
+import socket
+import ssl
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +26,21 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
 from fn_slack.lib import messages
-from fn_slack.lib.errors import ChannelStateError, RateLimitedError, SlackError, SlackUnreachableError
-from fn_slack.lib.retry import DEFAULT_RETRY_AFTER, TRANSIENT_STATUS, RetryPolicy, WaitBudget, is_transient_error
+from fn_slack.lib.errors import (
+    ChannelStateError,
+    RateLimitedError,
+    SlackError,
+    SlackUnreachableError,
+    WriteUncertainError,
+)
+from fn_slack.lib.retry import (
+    DEFAULT_RETRY_AFTER,
+    TRANSIENT_STATUS,
+    LandingWatch,
+    RetryPolicy,
+    WaitBudget,
+    is_transient_error,
+)
 from fn_slack.lib.settings import SlackSettings
 
 LOG = logging.getLogger(__name__)
@@ -51,6 +69,12 @@ PER_USER_INVITE_ERRORS = frozenset({"user_is_restricted", "ura_max_channels", "c
                                     "user_team_not_in_channel", "user_is_not_in_team"})
 POST_EVENT_TYPE = "fn_slack_post"   # message metadata marking fn_slack's posts, with the invocation's key
 LANDED_LOOKBACK = 100               # how many of a channel's newest messages are searched for a post that landed
+USER_TOKEN_PREFIX = "xoxp-"  # noqa: S105 - the kind of token, not a secret
+# Slack refuses message metadata from a user token (chat.postMessage and chat.update: "metadata_must_be_sent_
+# from_app"), so a user token's post is recognised by its author (the token's own user), its text and its
+# time: a message no older than the attempt, less this allowance for Slack's clock running behind this one.
+CLOCK_SKEW_SECONDS = 60.0
+SLACK_ERROR_CODE = re.compile(r"[a-z0-9_.]+")   # Slack's own error codes ("internal_error", "fatal_error")
 
 
 @dataclass(frozen=True)
@@ -144,6 +168,8 @@ class ProcessMemory(Generic[K, V]):
 CHANNEL_DIRECTORY: ProcessMemory[str, Channel] = ProcessMemory()
 # Lower-cased e-mail → user ID of users.lookupByEmail; only members found are remembered.
 USER_IDS: ProcessMemory[str, str] = ProcessMemory(ttl=USER_ID_TTL)
+# The token's own user ID (auth.test), asked once per process and workspace: a user token's posts are its.
+TOKEN_USERS: ProcessMemory[str, str] = ProcessMemory()
 
 
 def ts_order(ts: str | None) -> tuple[int, int]:
@@ -209,7 +235,7 @@ class SlackUtils:
         except (URLError, OSError, SlackClientError) as err:
             reason = getattr(err, "reason", None) or err
             raise SlackUnreachableError(messages.slack_not_reached(self.settings.api_url, method, reason),
-                                        method=method) from None
+                                        method=method, in_flight=not _never_sent(reason)) from None
 
     def call(self, method: str, *, http_verb: str = "POST", json: dict | None = None,
              **params: Any) -> SlackResponse:
@@ -234,7 +260,12 @@ class SlackUtils:
                 waits += 1
 
     def _write(self, method: str, send: Callable[[], V], landed: Callable[[], V | None]) -> V:
-        """Send a write; when its answer is lost, ask Slack whether it took effect before sending it again."""
+        """Send a write; when its answer is lost, ask Slack whether it took effect before sending it again.
+
+        For the writes Slack itself does not repeat — a channel name is unique, a member is invited once, a file
+        is completed once, a channel archived once — so a first request Slack carries out late cannot be
+        doubled by the second: the second is refused or does nothing. A post is not one of them
+        (``_post_once``)."""
         attempt = 0
         while True:
             try:
@@ -272,9 +303,11 @@ class SlackUtils:
                                     code="ratelimited", response=response, method=method)
         if status and 300 <= status < 400:
             return SlackUnreachableError(messages.slack_redirected(method, status, self.settings.api_url),
-                                         method=method, status=status)
+                                         method=method, status=status, in_flight=False)
         if (status or 0) >= 500 or (not code and status != 200):
-            return SlackUnreachableError(messages.slack_failed_to_answer(method, status), method=method, status=status)
+            # Slack's own JSON error ends its work on the request; a proxy's page or no code does not say so.
+            return SlackUnreachableError(messages.slack_failed_to_answer(method, status), method=method, status=status,
+                                         in_flight=not SLACK_ERROR_CODE.fullmatch(code))
         return SlackError(messages.slack_refused(method, code, data.get("needed")), code=code, response=response,
                           method=method)
 
@@ -282,6 +315,21 @@ class SlackUtils:
     def auth_test(self) -> dict:
         """Who the token is: team, url, user_id, bot_id."""
         return dict(self.call("auth.test").data)
+
+    @property
+    def is_user_token(self) -> bool:
+        """Whether fn_slack acts with a user token (``xoxp-``): it posts as that person, without metadata."""
+        return self.settings.token.startswith(USER_TOKEN_PREFIX)
+
+    def token_user_id(self) -> str:
+        """The user ID of the token's own user (the app's bot user for a bot token), asked once per process."""
+        known = TOKEN_USERS.get(self._workspace, "me")
+        if known:
+            return known
+        user_id = str(self.auth_test().get("user_id") or "")
+        if user_id:
+            TOKEN_USERS.remember(self._workspace, [("me", user_id)])
+        return user_id
 
     # ------------------------------------------------------------------ channels
     def channel_info(self, channel_id: str) -> Channel:
@@ -332,15 +380,29 @@ class SlackUtils:
 
     def create_channel(self, name: str, is_private: bool) -> Channel:
         """Create the channel; the app's bot user becomes its first member. When the answer is lost, the
-        channel is looked up by name before creating it again."""
+        channel is looked up by name before creating it again. Sending it again cannot make a second channel
+        (Slack's names are unique): a first request that Slack carried out late makes the second answer
+        ``name_taken``, and the channel is then looked up once more."""
+        lost: list[SlackUnreachableError] = []
+
         def landed() -> Channel | None:
             CHANNEL_DIRECTORY.forget(self._workspace, name)
             return self.find_channel_by_name(name)
 
+        def send() -> Channel:
+            try:
+                return Channel.from_slack(self.call("conversations.create", name=name,
+                                                    is_private="true" if is_private else "false")["channel"])
+            except SlackUnreachableError as err:
+                lost.append(err)
+                raise
+
         try:
-            channel = self._write("conversations.create", landed=landed, send=lambda: Channel.from_slack(self.call(
-                "conversations.create", name=name, is_private="true" if is_private else "false")["channel"]))
+            channel = self._write("conversations.create", landed=landed, send=send)
         except SlackError as err:
+            late = landed() if err.code == "name_taken" and lost else None
+            if late is not None:
+                return late
             if err.code == "name_taken":
                 raise SlackError(messages.name_taken_invisible(name), code=err.code, response=err.response,
                                  method=err.method) from None
@@ -356,17 +418,25 @@ class SlackUtils:
         self.call("conversations.join", channel=channel.id)
 
     def archive(self, channel: Channel) -> bool:
-        """Archive the channel; False when Slack says it already was."""
+        """Archive the channel; False when Slack says it already was (not when this call's own first request,
+        whose answer was lost, is what archived it)."""
+        lost: list[SlackUnreachableError] = []
+
         def landed() -> bool | None:
             return True if self.channel_info(channel.id).is_archived else None
 
+        def send() -> bool:
+            try:
+                return bool(self.call("conversations.archive", channel=channel.id))
+            except SlackUnreachableError as err:
+                lost.append(err)
+                raise
+
         try:
-            self._with_membership(channel, lambda: self._write(
-                "conversations.archive", landed=landed,
-                send=lambda: bool(self.call("conversations.archive", channel=channel.id))))
+            self._with_membership(channel, lambda: self._write("conversations.archive", landed=landed, send=send))
         except SlackError as err:
             if err.code == "already_archived":
-                return False
+                return bool(lost)
             raise
         CHANNEL_DIRECTORY.forget(self._workspace, channel.name)
         return True
@@ -519,29 +589,31 @@ class SlackUtils:
                      blocks: list[dict] | None = None, thread_ts: str | None = None) -> str:
         """Post to the channel and return the message ``ts`` — once.
 
-        ``key`` travels in the message's metadata; when Slack's answer is lost (or ``check_first``: this call
-        may repeat one that already posted, e.g. a redelivered function message) the channel's newest messages
-        are searched for it before posting (again). A username override Slack dropped (no
-        ``chat:write.customize``) is said in ``notices``. ``blocks`` (Block Kit; ``text`` is then the
-        notification fallback) and ``thread_ts`` (a reply in that message's thread) are optional."""
+        The post can be told apart in the channel afterwards: a bot token's by ``key`` (else one made for this
+        call) in its message metadata; a user token's, which Slack does not let carry metadata, by its author,
+        text and time (``_is_this_post``). When Slack's answer is lost, ``_post_once`` looks for it until it can
+        no longer land and never sends it a second time while it might. ``check_first`` (this call may repeat
+        one that already posted, e.g. a redelivered function message) first waits the same way for an earlier
+        attempt that may still land. A username override Slack dropped (no ``chat:write.customize``) is said in
+        ``notices``. ``blocks`` (Block Kit; ``text`` is then the notification fallback) and ``thread_ts`` (a
+        reply in that message's thread) are optional."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
         if attachments:
             payload["attachments"] = attachments
-        if key:
-            payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
+        post = _Post(key=key or uuid.uuid4().hex, text=text, thread_ts=thread_ts, attachments=len(attachments or ()),
+                     blocks=len(blocks or ()))
+        if not self.is_user_token:
+            payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": post.key}}
         if blocks:
             payload["blocks"] = blocks
         if thread_ts:
             payload["thread_ts"] = thread_ts
         if as_user:
-            if self.settings.token.startswith("xoxp-"):
+            if self.is_user_token:
                 payload["as_user"] = True
         elif username:
             payload["username"] = username
-
-        def landed() -> dict | None:
-            return self._posted_with_key(channel, key) if key else None
 
         def send() -> dict:
             try:
@@ -552,23 +624,87 @@ class SlackUtils:
                     return dict(self.call("chat.postMessage", json=payload).data)
                 raise
 
-        answer = (landed() if check_first else None) or self._with_membership(
-            channel, lambda: self._write("chat.postMessage", send=send, landed=landed))
+        answer = None
+        if check_first:
+            # An earlier delivery's post was sent before now: it lands within timeout + write_settle_seconds.
+            answer = self._await_post(channel, post, since=None, deadline=time.monotonic() + self.settings.timeout
+                                      + self.settings.write_settle_seconds)
+        if answer is None:
+            answer = self._with_membership(channel, lambda: self._post_once(channel, post, send))
         posted = answer.get("message") or {}
         if username and not as_user and posted.get("username") != username and notices is not None:
             notices.append(messages.posted_as_app(username))
         return answer["ts"]
 
-    def _posted_with_key(self, channel: Channel, key: str) -> dict | None:
-        """The answer chat.postMessage would have given, if one of the newest messages carries ``key``."""
-        page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK,
-                         include_all_metadata="true")
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == POST_EVENT_TYPE and payload.get("key") == key:
+    def _post_once(self, channel: Channel, post: _Post, send: Callable[[], dict]) -> dict:
+        """Send the post; when Slack's answer is lost, find out before anything is sent again.
+
+        Slack's own JSON error (HTTP 5xx) ends its work on the request, and a request refused before it left
+        this machine never started: one look says whether it landed, and only a post that did not is sent
+        again (under the call's retry budget). No answer at all (timeout, dropped connection, a proxy's page)
+        leaves the post in Slack's hands: it may land until ``write_settle_seconds`` after fn_slack stopped
+        waiting for it, so it is looked for until then (``LandingWatch``); if it has not appeared by then it is
+        reported as uncertain (``WriteUncertainError``) and never sent again."""
+        first_sent = time.time()
+        attempt = 0
+        while True:
+            try:
+                return send()
+            except SlackUnreachableError as lost:
+                LOG.info("No answer from Slack to chat.postMessage (%s); looking for the post.", lost)
+                if lost.in_flight:
+                    settle = self.settings.write_settle_seconds
+                    found = self._await_post(channel, post, since=first_sent, deadline=time.monotonic() + settle)
+                    if found is not None:
+                        LOG.info("The post to %s landed late (ts %s); not sending it again.", channel.id, found["ts"])
+                        return found
+                    raise WriteUncertainError(messages.post_uncertain(channel.name, _lost_reason(lost), settle,
+                                                                      bool(post.thread_ts)),
+                                              method="chat.postMessage") from None
+                found = self._find_post(channel, post, since=first_sent)
+                if found is not None:
+                    LOG.info("The post to %s had taken effect; not sending it again.", channel.id)
+                    return found
+                if not self.retry.wait_before_retry(attempt):
+                    raise
+                attempt += 1
+
+    def _await_post(self, channel: Channel, post: _Post, *, since: float | None, deadline: float) -> dict | None:
+        """Look for the post at once and again with backoff until ``deadline`` (monotonic); None if never seen.
+        A look that gets no usable answer is not a "no": the watch goes on."""
+        watch = LandingWatch(deadline)
+        while watch.look_again():
+            try:
+                found = self._find_post(channel, post, since=since)
+            except (SlackUnreachableError, RateLimitedError) as err:
+                LOG.info("Looking for the post in %s failed (%s); looking again.", channel.id, err)
+                continue
+            if found is not None:
+                return found
+        return None
+
+    def _find_post(self, channel: Channel, post: _Post, *, since: float | None) -> dict | None:
+        """The answer chat.postMessage would have given, if the channel (or the post's thread) shows the post.
+        ``since``: when this call first sent it (None: an earlier run may have, at any time)."""
+        me = self.token_user_id() if self.is_user_token else None
+        oldest = since - CLOCK_SKEW_SECONDS if (me and since is not None) else None
+        for message in self._with_membership(channel, lambda: self._recent_messages(channel, post.thread_ts, oldest)):
+            if _is_this_post(message, post, me, oldest):
                 return {"ok": True, "channel": channel.id, "ts": message["ts"], "message": message}
         return None
+
+    def _recent_messages(self, channel: Channel, thread_ts: str | None, oldest: float | None) -> list[dict]:
+        """The channel's newest messages (newest first), or every reply of the thread; none older than
+        ``oldest`` (epoch seconds) when given."""
+        bounds = {"include_all_metadata": "true", "oldest": f"{oldest:.6f}" if oldest is not None else None}
+        if not thread_ts:
+            page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK,
+                             **bounds)
+            return list(page.get("messages") or [])
+        first = self.call("conversations.replies", http_verb="GET", channel=channel.id, ts=thread_ts,
+                          limit=HISTORY_PAGE, **bounds)
+        return [m for page in self._pages("conversations.replies", first) for m in page.get("messages") or []
+                if m.get("ts") != m.get("thread_ts")]
 
     def open_conversation(self, user_ids: list[str]) -> Channel:
         """The direct message (one person) or group DM (several) of the app with these people."""
@@ -667,10 +803,10 @@ class SlackUtils:
 
     def _shared_file_with_title(self, channel: Channel, title: str) -> UploadedFile | None:
         """The app's share of a file titled ``title`` among the channel's newest messages, if there is one."""
-        me = self.auth_test()
+        me = self.token_user_id()
         page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK)
         for message in page.get("messages") or []:
-            if message.get("user") != me.get("user_id"):
+            if message.get("user") != me:
                 continue
             for item in message.get("files") or []:
                 if item.get("title") == title:
@@ -763,6 +899,50 @@ class SlackUtils:
 
 
 FnSlackErrorType = SlackError | SlackUnreachableError
+
+
+@dataclass(frozen=True)
+class _Post:
+    """What tells one post apart in its channel: the key in its metadata (bot token) or, for a user token,
+    its text and the number of attachments and blocks it carries."""
+
+    key: str
+    text: str
+    thread_ts: str | None
+    attachments: int
+    blocks: int
+
+
+def _is_this_post(message: dict, post: _Post, me: str | None, oldest: float | None) -> bool:
+    """Whether ``message`` is ``post``: by the key in its metadata, or — for a user token (``me``, its user) —
+    by the same author, text (as Slack stores it: entities unescaped), attachments and blocks, no older than
+    ``oldest``. Another message of the same person with the same text in that window would be taken for the
+    post (the post is then not sent, never sent twice); a post Slack rewrote beyond entities is not
+    recognised (reported as uncertain)."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == POST_EVENT_TYPE:
+        return (metadata.get("event_payload") or {}).get("key") == post.key
+    if me is None or message.get("user") != me or message.get("subtype") not in (None, "thread_broadcast"):
+        return False
+    if oldest is not None and ts_order(message.get("ts")) < ts_order(f"{oldest:.6f}"):
+        return False
+    if html.unescape(str(message.get("text") or "")).strip() != html.unescape(post.text).strip():
+        return False
+    if post.attachments and len(message.get("attachments") or ()) != post.attachments:
+        return False
+    return not post.blocks or len(message.get("blocks") or ()) == post.blocks
+
+
+def _never_sent(reason: object) -> bool:
+    """Whether a transport failure happened before the request could reach Slack (refused connection, a name
+    that does not resolve, a certificate that does not verify)."""
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror | ssl.SSLCertVerificationError |
+                      ssl.CertificateError)
+
+
+def _lost_reason(lost: SlackUnreachableError) -> str:
+    """A lost answer in a few words, for the uncertain post's message."""
+    return f"HTTP {lost.status}" if lost.status else "no answer"
 
 
 def _channel_error(channel: Channel, err: SlackError) -> SlackError:

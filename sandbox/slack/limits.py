@@ -124,7 +124,7 @@ class Fault:
     delay: float
     then: str = "http_status"
     body: str = "json"
-    on_fire: Callable[[], None] | None = None   # a test's hook, run when the fault fires (before a delay)
+    on_fire: Callable[[], None] | None = None   # a test's hook, run when the fault fires (as the request arrives)
 
 
 class Faults:
@@ -142,9 +142,10 @@ class Faults:
         ``after_commit`` lets the call take effect, then does ``then``: answer ``status`` (``http_status``),
         close the connection (``drop``) or answer normally only after ``delay`` seconds (``timeout``: longer
         than the client waits) — or ``late``: hold the request and let it take effect only after ``delay``
-        seconds, when a client with a shorter timeout has given up (its answer then goes nowhere). ``body="html"`` makes ``http_status`` answers an HTML page, as an edge proxy
-        sends. ``on_fire`` runs when the fault fires — for a ``delay``, before the sleep, so a test can act
-        while the call is in flight."""
+        seconds, when a client with a shorter timeout has given up (its answer then goes nowhere).
+        ``body="html"`` makes ``http_status`` answers an HTML page, as an edge proxy sends. ``on_fire`` runs
+        when the fault fires — for a ``delay`` or an ``after_commit``, as the request arrives — so a test can
+        act while the call is in flight."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
         if times < 1:

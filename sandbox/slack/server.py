@@ -670,6 +670,8 @@ class SlackSandbox:
             faulted = self._apply_fault(fault, stamp, method, params, token, environ)
             if faulted is not None:
                 return faulted
+        if after_commit is not None and after_commit.on_fire is not None:
+            after_commit.on_fire()
         if after_commit is not None and after_commit.then == "late":
             _hold(after_commit.delay)
         if api.is_retired(method):
