@@ -626,9 +626,7 @@ class SlackUtils:
 
         answer = None
         if check_first:
-            # An earlier delivery's post was sent before now: it lands within timeout + write_settle_seconds.
-            answer = self._await_post(channel, post, since=None, deadline=time.monotonic() + self.settings.timeout
-                                      + self.settings.write_settle_seconds)
+            answer = self._await_landing(lambda: self._find_post(channel, post, since=None), self._earlier_run_lands())
         if answer is None:
             answer = self._with_membership(channel, lambda: self._post_once(channel, post, send))
         posted = answer.get("message") or {}
@@ -654,7 +652,8 @@ class SlackUtils:
                 LOG.info("No answer from Slack to chat.postMessage (%s); looking for the post.", lost)
                 if lost.in_flight:
                     settle = self.settings.write_settle_seconds
-                    found = self._await_post(channel, post, since=first_sent, deadline=time.monotonic() + settle)
+                    found = self._await_landing(lambda: self._find_post(channel, post, since=first_sent),
+                                                time.monotonic() + settle)
                     if found is not None:
                         LOG.info("The post to %s landed late (ts %s); not sending it again.", channel.id, found["ts"])
                         return found
@@ -669,15 +668,21 @@ class SlackUtils:
                     raise
                 attempt += 1
 
-    def _await_post(self, channel: Channel, post: _Post, *, since: float | None, deadline: float) -> dict | None:
-        """Look for the post at once and again with backoff until ``deadline`` (monotonic); None if never seen.
-        A look that gets no usable answer is not a "no": the watch goes on."""
+    def _earlier_run_lands(self) -> float:
+        """Until when (monotonic) a write an earlier delivery of this run sent may still land: it was sent before
+        now, its connection ended ``timeout`` later at the latest, and Slack may carry it out up to
+        ``write_settle_seconds`` after that."""
+        return time.monotonic() + self.settings.timeout + self.settings.write_settle_seconds
+
+    def _await_landing(self, find: Callable[[], V | None], deadline: float) -> V | None:
+        """``find()`` at once and again with backoff until ``deadline`` (monotonic); None if never found. A look
+        that gets no usable answer is not a "no": the watch goes on."""
         watch = LandingWatch(deadline)
         while watch.look_again():
             try:
-                found = self._find_post(channel, post, since=since)
+                found = find()
             except (SlackUnreachableError, RateLimitedError) as err:
-                LOG.info("Looking for the post in %s failed (%s); looking again.", channel.id, err)
+                LOG.info("Looking for a write that may still land failed (%s); looking again.", err)
                 continue
             if found is not None:
                 return found
@@ -746,9 +751,12 @@ class SlackUtils:
         The app joins a public channel first, so the upload is completed once, in a channel the app is in
         (Slack does not complete a file twice). When the completion's answer is lost, ``files.info`` says
         whether it took effect. ``check_first`` (a call that may repeat one that already shared the file)
-        looks for the app's share of a file with this title among the channel's newest messages first."""
+        looks for the app's share of a file with this title among the channel's newest messages (or the
+        thread's replies) first, until an earlier delivery's completion can no longer land."""
         if check_first:
-            shared = self._shared_file_with_title(channel, title)
+            # An earlier delivery's completion may still land: waited out as a redelivered post is.
+            shared = self._await_landing(lambda: self._shared_file_with_title(channel, title, thread_ts),
+                                         self._earlier_run_lands())
             if shared is not None:
                 return shared
         if not channel.is_private:
@@ -801,11 +809,11 @@ class SlackUtils:
                 return None
             raise
 
-    def _shared_file_with_title(self, channel: Channel, title: str) -> UploadedFile | None:
-        """The app's share of a file titled ``title`` among the channel's newest messages, if there is one."""
+    def _shared_file_with_title(self, channel: Channel, title: str, thread_ts: str | None) -> UploadedFile | None:
+        """The app's share of a file titled ``title`` among the channel's newest messages (or the thread's
+        replies), if there is one."""
         me = self.token_user_id()
-        page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK)
-        for message in page.get("messages") or []:
+        for message in self._with_membership(channel, lambda: self._recent_messages(channel, thread_ts, None)):
             if message.get("user") != me:
                 continue
             for item in message.get("files") or []:

@@ -4,6 +4,7 @@ fn_slack must find out instead of writing again — one message, one channel, on
 
 import threading
 import time
+import urllib.request
 
 import pytest
 from slack_sdk import WebClient
@@ -188,3 +189,28 @@ def test_a_redelivered_post_waits_for_the_first_deliverys_post_still_in_flight(s
     assert [m["text"] for m in slack.messages(channel_id)] == ["Phishing wave"]
     assert ts == slack.messages(channel_id)[0]["ts"]
     assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_redelivered_upload_waits_for_the_first_deliverys_share_still_in_flight(slack):
+    """The first delivery completed its upload and died; Slack shares the file 2 s later. The redelivered run
+    must not share the file a second time."""
+    settings = SlackSettings.from_app_configs({"api_token": TOKEN, "slack_api_url": slack.base_url,
+                                               "timeout": TIMEOUT, "write_settle_seconds": SETTLE})
+    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+    dying = WebClient(token=TOKEN, base_url=slack.base_url, timeout=0.3, retry_handlers=[])
+    ticket = dying.files_getUploadURLExternal(filename="report.txt", length=11)
+    urllib.request.urlopen(urllib.request.Request(ticket["upload_url"], data=b"report body", method="POST"),
+                           timeout=5).read()
+    slack.faults.add("files.completeUploadExternal", "after_commit", then="late", delay=2.0)
+    sent = time.monotonic()
+    with pytest.raises(TimeoutError):
+        dying.files_completeUploadExternal(files=[{"id": ticket["file_id"], "title": "report.txt"}],
+                                           channel_id=channel_id)
+
+    shared = SlackUtils(settings).upload_file(Channel.from_slack(slack.channel(channel_id)), b"report body",
+                                              "report.txt", "report.txt", check_first=True)
+
+    time.sleep(max(0.0, sent + 2.5 - time.monotonic()))
+    files = [f for m in slack.messages(channel_id) for f in m.get("files") or []]
+    assert [f["id"] for f in files] == [ticket["file_id"]]
+    assert shared.id == ticket["file_id"]
