@@ -67,7 +67,7 @@ def test_process_with_workspace_file_and_options():
         assert settings.pop("realism") == {"join_messages": False, "rewrite_text": True,
                                            "username_without_scope": "missing_scope", "invite_partial": "ok",
                                            "invite_removed_silently": False, "strict_list_limit": False,
-                                           "history_days": 90.0}
+                                           "history_days": 90.0, "user_token_metadata": "accept"}
         assert settings == {"latency_ms": 1.0, "rate_limits": True, "time_scale": 0.01, "non_marketplace": True,
                             "share_delay": 0.5, "upload_tls": False, "post_limit_answer": "ok_false"}
     finally:
