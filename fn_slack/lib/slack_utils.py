@@ -380,29 +380,16 @@ class SlackUtils:
 
     def create_channel(self, name: str, is_private: bool) -> Channel:
         """Create the channel; the app's bot user becomes its first member. When the answer is lost, the
-        channel is looked up by name before creating it again. Sending it again cannot make a second channel
-        (Slack's names are unique): a first request that Slack carried out late makes the second answer
-        ``name_taken``, and the channel is then looked up once more."""
-        lost: list[SlackUnreachableError] = []
-
+        channel is looked up by name before creating it again (a first request Slack carries out late makes
+        the second answer ``name_taken``: ``ChannelPost`` then finds the channel by name)."""
         def landed() -> Channel | None:
             CHANNEL_DIRECTORY.forget(self._workspace, name)
             return self.find_channel_by_name(name)
 
-        def send() -> Channel:
-            try:
-                return Channel.from_slack(self.call("conversations.create", name=name,
-                                                    is_private="true" if is_private else "false")["channel"])
-            except SlackUnreachableError as err:
-                lost.append(err)
-                raise
-
         try:
-            channel = self._write("conversations.create", landed=landed, send=send)
+            channel = self._write("conversations.create", landed=landed, send=lambda: Channel.from_slack(self.call(
+                "conversations.create", name=name, is_private="true" if is_private else "false")["channel"]))
         except SlackError as err:
-            late = landed() if err.code == "name_taken" and lost else None
-            if late is not None:
-                return late
             if err.code == "name_taken":
                 raise SlackError(messages.name_taken_invisible(name), code=err.code, response=err.response,
                                  method=err.method) from None

@@ -214,3 +214,23 @@ def test_a_redelivered_upload_waits_for_the_first_deliverys_share_still_in_fligh
     files = [f for m in slack.messages(channel_id) for f in m.get("files") or []]
     assert [f["id"] for f in files] == [ticket["file_id"]]
     assert shared.id == ticket["file_id"]
+
+
+def test_an_archive_slack_carries_out_just_after_the_look_is_not_reported_as_archived_by_someone_else(
+        circuits_app, slack, soar):
+    """conversations.archive lands just after fn_slack's look found the channel still open: the second request
+    answers already_archived, which here means this run's own archive, not someone else's."""
+    alice = slack.user("alice")["id"]
+    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, alice])
+    slack.add_message(channel_id, alice, "Found it")
+    soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "inc-2095",
+                            "slack_db_channel_type": "Public", "slack_db_channel_id": channel_id,
+                            "slack_db_permalink": "", "slack_db_time": 1})
+    slack.faults.add("conversations.archive", "after_commit", then="late", delay=TIMEOUT + 0.1)
+
+    outcome = run_function(circuits_app, "slack_archive_channel", {"incident_id": INCIDENT})
+
+    assert outcome.error is None, outcome.error
+    assert slack.channel("inc-2095")["is_archived"] is True
+    assert "was already archived" not in " ".join(outcome.statuses)
+    assert len(soar.saved_attachments(INCIDENT)) == 1
