@@ -41,12 +41,28 @@ class RateLimitedError(SlackError):
 class SlackUnreachableError(FnSlackError):
     """No usable answer from Slack: timeout, dropped connection, HTTP 5xx or a non-JSON (e.g. proxy) page.
 
-    ``status`` is the HTTP status when there was one. A write that ends this way may have taken effect."""
+    ``status`` is the HTTP status when there was one. A write that ends this way may have taken effect.
+    ``in_flight`` says whether Slack may still be carrying the request out: True when nothing answered (a
+    timeout, a dropped connection) or something in front of Slack did (a proxy's page); False when Slack's
+    API itself answered with its JSON error (its work on the request is over) or the request never left this
+    machine (connection refused, name not resolved, TLS refused)."""
 
-    def __init__(self, message: str, method: str, status: int | None = None):
+    def __init__(self, message: str, method: str, status: int | None = None, *, in_flight: bool = True):
         super().__init__(message)
         self.method = method
         self.status = status
+        self.in_flight = in_flight
+
+
+class WriteUncertainError(FnSlackError):
+    """A write whose answer was lost and that Slack still did not show once it could no longer take effect.
+
+    fn_slack does not send it again (that could make it appear twice); the message tells the SOAR user
+    where to look before running the action again."""
+
+    def __init__(self, message: str, method: str):
+        super().__init__(message)
+        self.method = method
 
 
 class ChannelStateError(FnSlackError):

@@ -130,6 +130,14 @@ def permalink_unavailable(channel_name: str) -> str:
             f"have no link for it.")
 
 
+def post_uncertain(channel_name: str, reason: object, waited: float, in_thread: bool) -> str:
+    where = f"its thread in #{channel_name}" if in_thread else f"#{channel_name}"
+    return (f"Slack did not answer the post to {where} ({reason}), and the message had still not appeared "
+            f"there {waited:g} s later. fn_slack did not send it again, so that it cannot appear twice; it may "
+            f"still appear. Check {where} in Slack: run the action again only if the message is not there. "
+            f"If this happens often, raise [{SECTION}] timeout or write_settle_seconds.")
+
+
 def channel_created(name: str, channel_type: str) -> str:
     return f"Channel #{name} was created in your workspace ({channel_type.lower()})."
 

@@ -29,6 +29,38 @@ JITTER_FRACTION = 0.02      # keeps many workers from retrying in the same insta
 DEFAULT_RETRY_AFTER = 1.0   # seconds, when Slack gives no usable Retry-After (as Slack documents)
 
 
+# Looking for a write whose answer was lost: the first look at once, then after 0.25, 0.5, 1, 2 and every 4 s
+# until the write can no longer take effect (SlackUtils.post_message: ``write_settle_seconds``).
+LANDING_FIRST_PAUSE = 0.25
+LANDING_MAX_PAUSE = 4.0
+
+
+class LandingWatch:
+    """When to look again for a write that may still take effect, until its ``deadline`` (``time.monotonic``).
+
+    The looks back off (a write is most often found at once or within a second or two) and the last one is
+    made at the deadline itself, so a write that lands just before it is still seen."""
+
+    def __init__(self, deadline: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.deadline = deadline
+        self._clock = clock
+        self._sleep = sleep
+        self._pause = LANDING_FIRST_PAUSE
+        self.looks = 0
+
+    def look_again(self) -> bool:
+        """Sleep until the next look; False once the look at the deadline has been made."""
+        now = self._clock()
+        if self.looks and now >= self.deadline:
+            return False
+        if self.looks:
+            self._sleep(max(0.0, min(self._pause, self.deadline - now)))
+            self._pause = min(self._pause * 2, LANDING_MAX_PAUSE)
+        self.looks += 1
+        return True
+
+
 class WaitBudget:
     """The total time one function call may spend sleeping before retries (``max_rate_limit_wait``)."""
 

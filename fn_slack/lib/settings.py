@@ -24,6 +24,12 @@ DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_USERNAME = "SOAR"
 DEFAULT_TIMEOUT = 30
 DEFAULT_MAX_RATE_LIMIT_WAIT = 120
+# How long Slack may still carry out a write after fn_slack stopped waiting for its answer (its connection
+# ended: `timeout` passed, or it dropped). Slack documents no such limit; this is fn_slack's assumption, the
+# same as the default `timeout`: a call Slack has not finished within that is given as long again. A lost
+# post is looked for until then and, if still not seen, reported as uncertain rather than posted twice.
+DEFAULT_WRITE_SETTLE_SECONDS = 30
+MAX_WRITE_SETTLE_SECONDS = 3600
 DEFAULT_MAX_UPLOAD_MB = 1024
 SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 # The largest values that still make sense; anything above is a typo (or "inf") and refused, naming the key.
@@ -137,6 +143,7 @@ class SlackSettings:
     username: str = DEFAULT_USERNAME
     timeout: int = DEFAULT_TIMEOUT
     max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT
+    write_settle_seconds: float = DEFAULT_WRITE_SETTLE_SECONDS
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 1024 * 1024
     allow_malware_samples: bool = False
     template_file: str | None = None
@@ -183,6 +190,8 @@ class SlackSettings:
             timeout=int(_number(options, "timeout", DEFAULT_TIMEOUT, 1, MAX_TIMEOUT)),
             max_rate_limit_wait=_number(options, "max_rate_limit_wait", DEFAULT_MAX_RATE_LIMIT_WAIT, 0,
                                         MAX_RATE_LIMIT_WAIT),
+            write_settle_seconds=_number(options, "write_settle_seconds", DEFAULT_WRITE_SETTLE_SECONDS, 0,
+                                         MAX_WRITE_SETTLE_SECONDS),
             max_upload_bytes=max_upload_bytes,
             allow_malware_samples=str_to_bool(options.get("allow_malware_samples") or "false"),
             template_file=template_file,

@@ -6,10 +6,15 @@ refusal becomes ``SlackError`` (Slack's code and response kept), no usable answe
 
 from __future__ import annotations
 
+import html
 import logging
+import re
+import socket
+import ssl
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +26,21 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
 from fn_slack.lib import messages
-from fn_slack.lib.errors import ChannelStateError, RateLimitedError, SlackError, SlackUnreachableError
-from fn_slack.lib.retry import DEFAULT_RETRY_AFTER, TRANSIENT_STATUS, RetryPolicy, WaitBudget, is_transient_error
+from fn_slack.lib.errors import (
+    ChannelStateError,
+    RateLimitedError,
+    SlackError,
+    SlackUnreachableError,
+    WriteUncertainError,
+)
+from fn_slack.lib.retry import (
+    DEFAULT_RETRY_AFTER,
+    TRANSIENT_STATUS,
+    LandingWatch,
+    RetryPolicy,
+    WaitBudget,
+    is_transient_error,
+)
 from fn_slack.lib.settings import SlackSettings
 
 LOG = logging.getLogger(__name__)
@@ -52,6 +70,12 @@ PER_USER_INVITE_ERRORS = frozenset({"user_is_restricted", "ura_max_channels", "c
 POST_EVENT_TYPE = "fn_slack_post"   # message metadata marking fn_slack's posts, with the invocation's key
 NEWEST_LOOKBACK = 20                # how many of a channel's newest messages are searched for the newest written
 LANDED_LOOKBACK = 100               # how many of a channel's newest messages are searched for a post that landed
+USER_TOKEN_PREFIX = "xoxp-"  # noqa: S105 - the kind of token, not a secret
+# Slack refuses message metadata from a user token (chat.postMessage and chat.update: "metadata_must_be_sent_
+# from_app"), so a user token's post is recognised by its author (the token's own user), its text and its
+# time: a message no older than the attempt, less this allowance for Slack's clock running behind this one.
+CLOCK_SKEW_SECONDS = 60.0
+SLACK_ERROR_CODE = re.compile(r"[a-z0-9_.]+")   # Slack's own error codes ("internal_error", "fatal_error")
 
 
 @dataclass(frozen=True)
@@ -145,6 +169,8 @@ class ProcessMemory(Generic[K, V]):
 CHANNEL_DIRECTORY: ProcessMemory[str, Channel] = ProcessMemory()
 # Lower-cased e-mail → user ID of users.lookupByEmail; only members found are remembered.
 USER_IDS: ProcessMemory[str, str] = ProcessMemory(ttl=USER_ID_TTL)
+# The token's own user ID (auth.test), asked once per process and workspace: a user token's posts are its.
+TOKEN_USERS: ProcessMemory[str, str] = ProcessMemory()
 
 
 def ts_order(ts: str | None) -> tuple[int, int]:
@@ -226,7 +252,7 @@ class SlackUtils:
         except (URLError, OSError, SlackClientError) as err:
             reason = getattr(err, "reason", None) or err
             raise SlackUnreachableError(messages.slack_not_reached(self.settings.api_url, method, reason),
-                                        method=method) from None
+                                        method=method, in_flight=not _never_sent(reason)) from None
 
     def call(self, method: str, *, http_verb: str = "POST", json: dict | None = None,
              **params: Any) -> SlackResponse:
@@ -251,7 +277,12 @@ class SlackUtils:
                 waits += 1
 
     def _write(self, method: str, send: Callable[[], V], landed: Callable[[], V | None]) -> V:
-        """Send a write; when its answer is lost, ask Slack whether it took effect before sending it again."""
+        """Send a write; when its answer is lost, ask Slack whether it took effect before sending it again.
+
+        For the writes Slack itself does not repeat — a channel name is unique, a member is invited once, a file
+        is completed once, a channel archived once — so a first request Slack carries out late cannot be
+        doubled by the second: the second is refused or does nothing. A post is not one of them
+        (``_post_once``)."""
         attempt = 0
         while True:
             try:
@@ -289,9 +320,11 @@ class SlackUtils:
                                     code="ratelimited", response=response, method=method)
         if status and 300 <= status < 400:
             return SlackUnreachableError(messages.slack_redirected(method, status, self.settings.api_url),
-                                         method=method, status=status)
+                                         method=method, status=status, in_flight=False)
         if (status or 0) >= 500 or (not code and status != 200):
-            return SlackUnreachableError(messages.slack_failed_to_answer(method, status), method=method, status=status)
+            # Slack's own JSON error ends its work on the request; a proxy's page or no code does not say so.
+            return SlackUnreachableError(messages.slack_failed_to_answer(method, status), method=method, status=status,
+                                         in_flight=not SLACK_ERROR_CODE.fullmatch(code))
         return SlackError(messages.slack_refused(method, code, data.get("needed")), code=code, response=response,
                           method=method)
 
@@ -299,6 +332,21 @@ class SlackUtils:
     def auth_test(self) -> dict:
         """Who the token is: team, url, user_id, bot_id."""
         return dict(self.call("auth.test").data)
+
+    @property
+    def is_user_token(self) -> bool:
+        """Whether fn_slack acts with a user token (``xoxp-``): it posts as that person, without metadata."""
+        return self.settings.token.startswith(USER_TOKEN_PREFIX)
+
+    def token_user_id(self) -> str:
+        """The user ID of the token's own user (the app's bot user for a bot token), asked once per process."""
+        known = TOKEN_USERS.get(self._workspace, "me")
+        if known:
+            return known
+        user_id = str(self.auth_test().get("user_id") or "")
+        if user_id:
+            TOKEN_USERS.remember(self._workspace, [("me", user_id)])
+        return user_id
 
     # ------------------------------------------------------------------ channels
     def channel_info(self, channel_id: str) -> Channel:
@@ -349,7 +397,8 @@ class SlackUtils:
 
     def create_channel(self, name: str, is_private: bool) -> Channel:
         """Create the channel; the app's bot user becomes its first member. When the answer is lost, the
-        channel is looked up by name before creating it again."""
+        channel is looked up by name before creating it again (a first request Slack carries out late makes
+        the second answer ``name_taken``: ``ChannelPost`` then finds the channel by name)."""
         def landed() -> Channel | None:
             CHANNEL_DIRECTORY.forget(self._workspace, name)
             return self.find_channel_by_name(name)
@@ -378,7 +427,11 @@ class SlackUtils:
         Slack takes the app's bot out of a channel it archives: nothing here reads the channel afterwards.
         When the answer is lost, ``conversations.info`` tells whether it took effect (a public channel is
         still described, ``is_archived``); a private channel the app was in and can no longer see was
-        archived, since the app's removal is what the archive does."""
+        archived, since the app's removal is what the archive does.
+        A lost answer that Slack acted on late shows as ``already_archived`` to the retry: that is this call's own
+        archive, not one from before."""
+        lost: list[SlackUnreachableError] = []
+
         def landed() -> bool | None:
             try:
                 return True if self.channel_info(channel.id).is_archived else None
@@ -387,13 +440,18 @@ class SlackUtils:
                     return True
                 raise
 
+        def send() -> bool:
+            try:
+                return bool(self.call("conversations.archive", channel=channel.id))
+            except SlackUnreachableError as err:
+                lost.append(err)
+                raise
+
         try:
-            self._with_membership(channel, lambda: self._write(
-                "conversations.archive", landed=landed,
-                send=lambda: bool(self.call("conversations.archive", channel=channel.id))))
+            self._with_membership(channel, lambda: self._write("conversations.archive", landed=landed, send=send))
         except SlackError as err:
             if err.code == "already_archived":
-                return False
+                return bool(lost)
             raise
         CHANNEL_DIRECTORY.forget(self._workspace, channel.name)
         return True
@@ -542,29 +600,31 @@ class SlackUtils:
                      blocks: list[dict] | None = None, thread_ts: str | None = None) -> str:
         """Post to the channel and return the message ``ts`` — once.
 
-        ``key`` travels in the message's metadata; when Slack's answer is lost (or ``check_first``: this call
-        may repeat one that already posted, e.g. a redelivered function message) the channel's newest messages
-        are searched for it before posting (again). A username override Slack dropped (no
-        ``chat:write.customize``) is said in ``notices``. ``blocks`` (Block Kit; ``text`` is then the
-        notification fallback) and ``thread_ts`` (a reply in that message's thread) are optional."""
+        The post can be told apart in the channel afterwards: a bot token's by ``key`` (else one made for this
+        call) in its message metadata; a user token's, which Slack does not let carry metadata, by its author,
+        text and time (``_is_this_post``). When Slack's answer is lost, ``_post_once`` looks for it until it can
+        no longer land and never sends it a second time while it might. ``check_first`` (this call may repeat
+        one that already posted, e.g. a redelivered function message) first waits the same way for an earlier
+        attempt that may still land. A username override Slack dropped (no ``chat:write.customize``) is said in
+        ``notices``. ``blocks`` (Block Kit; ``text`` is then the notification fallback) and ``thread_ts`` (a
+        reply in that message's thread) are optional."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
         if attachments:
             payload["attachments"] = attachments
-        if key:
-            payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": key}}
+        post = _Post(key=key or uuid.uuid4().hex, text=text, thread_ts=thread_ts, attachments=len(attachments or ()),
+                     blocks=len(blocks or ()))
+        if not self.is_user_token:
+            payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": post.key}}
         if blocks:
             payload["blocks"] = blocks
         if thread_ts:
             payload["thread_ts"] = thread_ts
         if as_user:
-            if self.settings.token.startswith("xoxp-"):
+            if self.is_user_token:
                 payload["as_user"] = True
         elif username:
             payload["username"] = username
-
-        def landed() -> dict | None:
-            return self._posted_with_key(channel, key) if key else None
 
         def send() -> dict:
             try:
@@ -575,23 +635,92 @@ class SlackUtils:
                     return dict(self.call("chat.postMessage", json=payload).data)
                 raise
 
-        answer = (landed() if check_first else None) or self._with_membership(
-            channel, lambda: self._write("chat.postMessage", send=send, landed=landed))
+        answer = None
+        if check_first:
+            answer = self._await_landing(lambda: self._find_post(channel, post, since=None), self._earlier_run_lands())
+        if answer is None:
+            answer = self._with_membership(channel, lambda: self._post_once(channel, post, send))
         posted = answer.get("message") or {}
         if username and not as_user and posted.get("username") != username and notices is not None:
             notices.append(messages.posted_as_app(username))
         return answer["ts"]
 
-    def _posted_with_key(self, channel: Channel, key: str) -> dict | None:
-        """The answer chat.postMessage would have given, if one of the newest messages carries ``key``."""
-        page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK,
-                         include_all_metadata="true")
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == POST_EVENT_TYPE and payload.get("key") == key:
+    def _post_once(self, channel: Channel, post: _Post, send: Callable[[], dict]) -> dict:
+        """Send the post; when Slack's answer is lost, find out before anything is sent again.
+
+        Slack's own JSON error (HTTP 5xx) ends its work on the request, and a request refused before it left
+        this machine never started: one look says whether it landed, and only a post that did not is sent
+        again (under the call's retry budget). No answer at all (timeout, dropped connection, a proxy's page)
+        leaves the post in Slack's hands: it may land until ``write_settle_seconds`` after fn_slack stopped
+        waiting for it, so it is looked for until then (``LandingWatch``); if it has not appeared by then it is
+        reported as uncertain (``WriteUncertainError``) and never sent again."""
+        first_sent = time.time()
+        attempt = 0
+        while True:
+            try:
+                return send()
+            except SlackUnreachableError as lost:
+                LOG.info("No answer from Slack to chat.postMessage (%s); looking for the post.", lost)
+                if lost.in_flight:
+                    settle = self.settings.write_settle_seconds
+                    found = self._await_landing(lambda: self._find_post(channel, post, since=first_sent),
+                                                time.monotonic() + settle)
+                    if found is not None:
+                        LOG.info("The post to %s landed late (ts %s); not sending it again.", channel.id, found["ts"])
+                        return found
+                    raise WriteUncertainError(messages.post_uncertain(channel.name, _lost_reason(lost), settle,
+                                                                      bool(post.thread_ts)),
+                                              method="chat.postMessage") from None
+                found = self._find_post(channel, post, since=first_sent)
+                if found is not None:
+                    LOG.info("The post to %s had taken effect; not sending it again.", channel.id)
+                    return found
+                if not self.retry.wait_before_retry(attempt):
+                    raise
+                attempt += 1
+
+    def _earlier_run_lands(self) -> float:
+        """Until when (monotonic) a write an earlier delivery of this run sent may still land: it was sent before
+        now, its connection ended ``timeout`` later at the latest, and Slack may carry it out up to
+        ``write_settle_seconds`` after that."""
+        return time.monotonic() + self.settings.timeout + self.settings.write_settle_seconds
+
+    def _await_landing(self, find: Callable[[], V | None], deadline: float) -> V | None:
+        """``find()`` at once and again with backoff until ``deadline`` (monotonic); None if never found. A look
+        that gets no usable answer is not a "no": the watch goes on."""
+        watch = LandingWatch(deadline)
+        while watch.look_again():
+            try:
+                found = find()
+            except (SlackUnreachableError, RateLimitedError) as err:
+                LOG.info("Looking for a write that may still land failed (%s); looking again.", err)
+                continue
+            if found is not None:
+                return found
+        return None
+
+    def _find_post(self, channel: Channel, post: _Post, *, since: float | None) -> dict | None:
+        """The answer chat.postMessage would have given, if the channel (or the post's thread) shows the post.
+        ``since``: when this call first sent it (None: an earlier run may have, at any time)."""
+        me = self.token_user_id() if self.is_user_token else None
+        oldest = since - CLOCK_SKEW_SECONDS if (me and since is not None) else None
+        for message in self._with_membership(channel, lambda: self._recent_messages(channel, post.thread_ts, oldest)):
+            if _is_this_post(message, post, me, oldest):
                 return {"ok": True, "channel": channel.id, "ts": message["ts"], "message": message}
         return None
+
+    def _recent_messages(self, channel: Channel, thread_ts: str | None, oldest: float | None) -> list[dict]:
+        """The channel's newest messages (newest first), or every reply of the thread; none older than
+        ``oldest`` (epoch seconds) when given."""
+        bounds = {"include_all_metadata": "true", "oldest": f"{oldest:.6f}" if oldest is not None else None}
+        if not thread_ts:
+            page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK,
+                             **bounds)
+            return list(page.get("messages") or [])
+        first = self.call("conversations.replies", http_verb="GET", channel=channel.id, ts=thread_ts,
+                          limit=HISTORY_PAGE, **bounds)
+        return [m for page in self._pages("conversations.replies", first) for m in page.get("messages") or []
+                if m.get("ts") != m.get("thread_ts")]
 
     def open_conversation(self, user_ids: list[str]) -> Channel:
         """The direct message (one person) or group DM (several) of the app with these people."""
@@ -633,9 +762,12 @@ class SlackUtils:
         The app joins a public channel first, so the upload is completed once, in a channel the app is in
         (Slack does not complete a file twice). When the completion's answer is lost, ``files.info`` says
         whether it took effect. ``check_first`` (a call that may repeat one that already shared the file)
-        looks for the app's share of a file with this title among the channel's newest messages first."""
+        looks for the app's share of a file with this title among the channel's newest messages (or the
+        thread's replies) first, until an earlier delivery's completion can no longer land."""
         if check_first:
-            shared = self._shared_file_with_title(channel, title)
+            # An earlier delivery's completion may still land: waited out as a redelivered post is.
+            shared = self._await_landing(lambda: self._shared_file_with_title(channel, title, thread_ts),
+                                         self._earlier_run_lands())
             if shared is not None:
                 return shared
         if not channel.is_private:
@@ -688,12 +820,12 @@ class SlackUtils:
                 return None
             raise
 
-    def _shared_file_with_title(self, channel: Channel, title: str) -> UploadedFile | None:
-        """The app's share of a file titled ``title`` among the channel's newest messages, if there is one."""
-        me = self.auth_test()
-        page = self.call("conversations.history", http_verb="GET", channel=channel.id, limit=LANDED_LOOKBACK)
-        for message in page.get("messages") or []:
-            if message.get("user") != me.get("user_id"):
+    def _shared_file_with_title(self, channel: Channel, title: str, thread_ts: str | None) -> UploadedFile | None:
+        """The app's share of a file titled ``title`` among the channel's newest messages (or the thread's
+        replies), if there is one."""
+        me = self.token_user_id()
+        for message in self._with_membership(channel, lambda: self._recent_messages(channel, thread_ts, None)):
+            if message.get("user") != me:
                 continue
             for item in message.get("files") or []:
                 if item.get("title") == title:
@@ -788,6 +920,50 @@ class SlackUtils:
 
 
 FnSlackErrorType = SlackError | SlackUnreachableError
+
+
+@dataclass(frozen=True)
+class _Post:
+    """What tells one post apart in its channel: the key in its metadata (bot token) or, for a user token,
+    its text and the number of attachments and blocks it carries."""
+
+    key: str
+    text: str
+    thread_ts: str | None
+    attachments: int
+    blocks: int
+
+
+def _is_this_post(message: dict, post: _Post, me: str | None, oldest: float | None) -> bool:
+    """Whether ``message`` is ``post``: by the key in its metadata, or — for a user token (``me``, its user) —
+    by the same author, text (as Slack stores it: entities unescaped), attachments and blocks, no older than
+    ``oldest``. Another message of the same person with the same text in that window would be taken for the
+    post (the post is then not sent, never sent twice); a post Slack rewrote beyond entities is not
+    recognised (reported as uncertain)."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == POST_EVENT_TYPE:
+        return (metadata.get("event_payload") or {}).get("key") == post.key
+    if me is None or message.get("user") != me or message.get("subtype") not in (None, "thread_broadcast"):
+        return False
+    if oldest is not None and ts_order(message.get("ts")) < ts_order(f"{oldest:.6f}"):
+        return False
+    if html.unescape(str(message.get("text") or "")).strip() != html.unescape(post.text).strip():
+        return False
+    if post.attachments and len(message.get("attachments") or ()) != post.attachments:
+        return False
+    return not post.blocks or len(message.get("blocks") or ()) == post.blocks
+
+
+def _never_sent(reason: object) -> bool:
+    """Whether a transport failure happened before the request could reach Slack (refused connection, a name
+    that does not resolve, a certificate that does not verify)."""
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror | ssl.SSLCertVerificationError |
+                      ssl.CertificateError)
+
+
+def _lost_reason(lost: SlackUnreachableError) -> str:
+    """A lost answer in a few words, for the uncertain post's message."""
+    return f"HTTP {lost.status}" if lost.status else "no answer"
 
 
 def _channel_error(channel: Channel, err: SlackError) -> SlackError:

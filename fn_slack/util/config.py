@@ -16,6 +16,9 @@ username = SOAR
 #slack_api_url = https://slack.com/api/
 # Seconds per Slack HTTP call
 #timeout = 30
+# Seconds Slack may still carry out a post after fn_slack stopped waiting for its answer: a post whose answer
+# was lost is looked for until then, and reported as uncertain (never posted twice) if it has not appeared
+#write_settle_seconds = 30
 # Most seconds one function call may spend waiting out Slack rate limits before it fails
 #max_rate_limit_wait = 120
 # Let slack_post_attachment upload artifacts of type Malware Sample (default false)

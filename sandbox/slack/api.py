@@ -606,8 +606,17 @@ def users_list(ctx: Context) -> dict:
 
 
 # ----- chat ------------------------------------------------------------------------------------------------
+def _refuse_user_token_metadata(ctx: Context) -> None:
+    """chat.postMessage/chat.update: ``metadata`` from a user token is ``metadata_must_be_sent_from_app``
+    (both method pages: message metadata "can only be posted or updated using an app token"); nothing changes."""
+    value = ctx.params.values.get("metadata")
+    if value not in (None, "") and not ctx.is_bot and ctx.realism.user_token_metadata == "refuse":
+        raise SlackError("metadata_must_be_sent_from_app")
+
+
 def chat_post_message(ctx: Context) -> dict:
     ctx.require("chat:write", "chat:write:bot", "chat:write:user")
+    _refuse_user_token_metadata(ctx)
     ws, params = ctx.ws, ctx.params
     ch = ctx.channel(params.str("channel"), by_name=True)
     if ch.is_archived:
@@ -723,13 +732,17 @@ def _own_message(ctx: Context, denied: str) -> tuple[Channel, dict]:
 
 def chat_update(ctx: Context) -> dict:
     ch, msg = _own_message(ctx, "cant_update_message")
+    _refuse_user_token_metadata(ctx)
     text = ctx.params.str("text")
     if text is None:
         raise SlackError("no_text")
+    metadata = _message_metadata(ctx.params, ctx.user.app_id or "")
     if ctx.realism.rewrite_text:
         text = rewrite.rewrite(text, link_names=ctx.params.bool("link_names"), wrap_urls=True,
                                usergroups_by_handle={g.handle.lower(): g.id for g in ctx.ws.usergroups.values()})
     ctx.ws.edit_message(ch, msg["ts"], text[:MAX_TEXT], ctx.user.id)
+    if metadata is not None:
+        msg["metadata"] = metadata   # chat.update replaces the message's metadata (message metadata reference)
     return {"channel": ch.id, "ts": msg["ts"], "text": msg["text"], "message": copy_message(msg)}
 
 

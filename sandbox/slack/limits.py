@@ -26,7 +26,7 @@ NON_MARKETPLACE_METHODS = ("conversations.history", "conversations.replies")
 NON_MARKETPLACE_PAGE = 15
 FAULT_KINDS = ("http_status", "drop", "ratelimit", "slack_error", "delay", "after_commit")
 # What an after_commit fault does once the call has taken effect.
-AFTER_COMMIT = ("http_status", "drop", "timeout")
+AFTER_COMMIT = ("http_status", "drop", "timeout", "late")
 FAULT_BODIES = ("json", "html")
 POST_LIMIT_ANSWERS = ("http_429", "ok_false")
 
@@ -124,7 +124,7 @@ class Fault:
     delay: float
     then: str = "http_status"
     body: str = "json"
-    on_fire: Callable[[], None] | None = None   # a test's hook, run when the fault fires (before a delay)
+    on_fire: Callable[[], None] | None = None   # a test's hook, run when the fault fires (as the request arrives)
 
 
 class Faults:
@@ -141,9 +141,11 @@ class Faults:
 
         ``after_commit`` lets the call take effect, then does ``then``: answer ``status`` (``http_status``),
         close the connection (``drop``) or answer normally only after ``delay`` seconds (``timeout``: longer
-        than the client waits). ``body="html"`` makes ``http_status`` answers an HTML page, as an edge proxy
-        sends. ``on_fire`` runs when the fault fires — for a ``delay``, before the sleep, so a test can act
-        while the call is in flight."""
+        than the client waits) — or ``late``: hold the request and let it take effect only after ``delay``
+        seconds, when a client with a shorter timeout has given up (its answer then goes nowhere).
+        ``body="html"`` makes ``http_status`` answers an HTML page, as an edge proxy sends. ``on_fire`` runs
+        when the fault fires — for a ``delay`` or an ``after_commit``, as the request arrives — so a test can
+        act while the call is in flight."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
         if times < 1:
@@ -152,8 +154,8 @@ class Faults:
             raise ValueError(f"then must be one of {AFTER_COMMIT}")
         if body not in FAULT_BODIES:
             raise ValueError(f"body must be one of {FAULT_BODIES}")
-        if kind == "after_commit" and then == "timeout" and delay <= 0:
-            raise ValueError("an after_commit timeout needs a delay longer than the client's timeout")
+        if kind == "after_commit" and then in ("timeout", "late") and delay <= 0:
+            raise ValueError(f"an after_commit {then} needs a delay longer than the client's timeout")
         with self._lock:
             self._faults.append(Fault(method, kind, times, status, error, retry_after, delay, then, body, on_fire))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 USERNAME_MODES = ("ignore", "missing_scope")
 INVITE_PARTIAL_MODES = ("error", "ok")
+USER_TOKEN_METADATA_MODES = ("refuse", "accept")
 
 
 @dataclass
@@ -33,6 +34,9 @@ class Realism:
     - ``archived_private_visible``: whether the app still sees a private channel it was removed from by the
       archive (Slack's answer is undocumented): False, every method answers ``channel_not_found`` as for any
       private channel the app is not in; True, ``conversations.info`` still describes it (``is_archived``).
+    - ``user_token_metadata``: ``"refuse"``: ``chat.postMessage``/``chat.update`` with ``metadata`` from a
+      user token (``xoxp-``) answer ``metadata_must_be_sent_from_app`` and change nothing; ``"accept"``
+      stores it as from the app (tidy).
     """
 
     join_messages: bool = True
@@ -44,12 +48,15 @@ class Realism:
     history_days: float | None = None
     archive_ejects_app: bool = True
     archived_private_visible: bool = False
+    user_token_metadata: str = "refuse"
 
     def __post_init__(self) -> None:
         if self.username_without_scope not in USERNAME_MODES:
             raise ValueError(f"username_without_scope must be one of {USERNAME_MODES}")
         if self.invite_partial not in INVITE_PARTIAL_MODES:
             raise ValueError(f"invite_partial must be one of {INVITE_PARTIAL_MODES}")
+        if self.user_token_metadata not in USER_TOKEN_METADATA_MODES:
+            raise ValueError(f"user_token_metadata must be one of {USER_TOKEN_METADATA_MODES}")
         if self.history_days is not None and self.history_days <= 0:
             raise ValueError("history_days must be positive (or None)")
 
@@ -67,7 +74,8 @@ class Realism:
 # The tidy value of every switch, for tests that need the old behaviour while a product fix is pending.
 TIDY = {"join_messages": False, "rewrite_text": False, "username_without_scope": "missing_scope",
         "invite_partial": "ok", "invite_removed_silently": False, "strict_list_limit": False,
-        "history_days": None, "archive_ejects_app": False, "archived_private_visible": True}
+        "history_days": None, "archive_ejects_app": False, "archived_private_visible": True,
+        "user_token_metadata": "accept"}
 
 
 def make_realism(value: Realism | str | dict | None) -> Realism:

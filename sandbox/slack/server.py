@@ -670,6 +670,10 @@ class SlackSandbox:
             faulted = self._apply_fault(fault, stamp, method, params, token, environ)
             if faulted is not None:
                 return faulted
+        if after_commit is not None and after_commit.on_fire is not None:
+            after_commit.on_fire()
+        if after_commit is not None and after_commit.then == "late":
+            _hold(after_commit.delay)
         if api.is_retired(method):
             body = {"ok": False, "error": "method_deprecated"}
         elif method not in api.METHODS:
@@ -704,6 +708,9 @@ class SlackSandbox:
             _drop_connection(environ)
         if fault.then == "timeout":
             time.sleep(fault.delay)  # the client has given up by now; the answer goes nowhere
+            self._record(stamp, method, params, token, 200, body)
+            return _json_response(body)
+        if fault.then == "late":   # held before it took effect (see _hold); the client is gone by now
             self._record(stamp, method, params, token, 200, body)
             return _json_response(body)
         self._record(stamp, method, params, token, fault.status, body)
@@ -743,6 +750,8 @@ class SlackSandbox:
             faulted = self._apply_fault(fault, stamp, "upload", {"file_id": file_id}, None, environ)
             if faulted is not None:
                 return faulted
+        if after_commit is not None and after_commit.then == "late":
+            _hold(after_commit.delay)
         if request.mimetype == "multipart/form-data":
             parts = list(request.files.values())
             data = parts[0].read() if parts else (request.form.get("file") or "").encode("utf-8")
@@ -769,6 +778,13 @@ def _html_error(status: int) -> Response:
     reason = HTTP_STATUS_CODES.get(status, "Error")
     return Response(HTML_ERROR_PAGE.format(status=status, reason=reason), status=status,
                     content_type="text/html; charset=utf-8")
+
+
+def _hold(seconds: float) -> None:
+    """Keep a request waiting before it takes effect, as a slow Slack does: the write happens ``seconds`` after
+    the request arrived, whether or not its client still waits. Each request has its own thread in the threaded
+    server, so every other call is answered meanwhile."""
+    threading.Event().wait(seconds)
 
 
 def _drop_connection(environ: dict) -> None:

@@ -2,16 +2,25 @@
 operation succeeded"): the write lands in Slack, then its answer is a 5xx, a dropped connection or a timeout.
 fn_slack must find out instead of writing again — one message, one channel, one file, one row, one archive."""
 
+import threading
+import time
+import urllib.request
+
 import pytest
+from slack_sdk import WebClient
 
 from fn_slack.lib import slack_utils
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_utils import Channel, SlackUtils
 from tests.functions.conftest import INCIDENT
+from tests.functions.harness import TOKEN, run_function
 from tests.functions.harness import config_data as make_config
-from tests.functions.harness import run_function
 from tests.functions.soar_mock import SoarMock
 
-# A short client timeout so that an answer held back "after commit" times out quickly.
-config_data = make_config(timeout=2, max_rate_limit_wait=10)
+# A short client timeout so that an answer held back "after commit" times out quickly, and a short time for
+# Slack to carry a post out after that (write_settle_seconds): a lost post is looked for until 1 + 3 s.
+TIMEOUT, SETTLE = 1, 3
+config_data = make_config(timeout=TIMEOUT, write_settle_seconds=SETTLE, max_rate_limit_wait=10)
 resilient_mock = SoarMock
 
 THEN = [("http_status", {"status": 503}), ("http_status", {"status": 502, "body": "html"}), ("drop", {}),
@@ -100,3 +109,128 @@ def test_a_lost_answer_that_did_not_take_effect_is_sent_again_once(circuits_app,
     assert outcome.error is None, outcome.error
     assert [m["text"] for m in slack.messages(slack.channel("general")["id"])] == ["once"]
     assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def post_to_new_channel(circuits_app):
+    return run_function(circuits_app, "slack_post_message", {
+        "incident_id": INCIDENT, "slack_channel": "inc-2095", "slack_is_channel_private": False,
+        "slack_text": "Phishing wave"})
+
+
+def wait_for_messages(slack, channel_id, count, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while len(slack.messages(channel_id)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return slack.messages(channel_id)
+
+
+def test_a_post_slack_carries_out_after_the_client_gave_up_is_found_not_posted_again(circuits_app, slack, soar):
+    """Slack carries the post out 1.5 s after fn_slack's 1 s timeout: the first look finds nothing, a later
+    one finds it; posting again after the first look would put the message in the channel twice."""
+    arrived = []
+    slack.faults.add("chat.postMessage", "after_commit", then="late", delay=TIMEOUT + 1.5,
+                     on_fire=lambda: arrived.append(time.monotonic()))
+
+    outcome = post_to_new_channel(circuits_app)
+
+    assert outcome.error is None, outcome.error
+    channel_id = slack.channel("inc-2095")["id"]
+    time.sleep(max(0.0, arrived[0] + TIMEOUT + 2.0 - time.monotonic()))   # the held post is in by now
+    assert [m["text"] for m in slack.messages(channel_id)] == ["Phishing wave"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert outcome.content["ts"] == slack.messages(channel_id)[0]["ts"]
+    assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["inc-2095"]
+
+
+@pytest.mark.parametrize(("fault", "extra", "lands"), [
+    ("after_commit", {"then": "late", "delay": TIMEOUT + SETTLE + 2.0}, True),
+    ("drop", {}, False),
+], ids=["lands-after-the-wait", "never-lands"])
+def test_a_post_not_seen_once_it_can_no_longer_land_is_reported_uncertain_never_sent_twice(
+        circuits_app, slack, soar, fault, extra, lands):
+    slack.faults.add("chat.postMessage", fault, **extra)
+    started = time.monotonic()
+
+    outcome = post_to_new_channel(circuits_app)
+
+    assert outcome.error is not None
+    assert "Slack did not answer the post to #inc-2095 (no answer)" in outcome.error
+    assert f"had still not appeared there {SETTLE} s later" in outcome.error
+    assert "fn_slack did not send it again, so that it cannot appear twice" in outcome.error
+    assert "Check #inc-2095 in Slack: run the action again only if the message is not there." in outcome.error
+    assert time.monotonic() - started >= SETTLE
+    channel_id = slack.channel("inc-2095")["id"]
+    expected = ["Phishing wave"] if lands else []
+    assert [m["text"] for m in wait_for_messages(slack, channel_id, len(expected))] == expected
+    assert len(slack.calls_to("chat.postMessage")) == 1   # a held post is logged when Slack is done with it
+    assert soar.table(INCIDENT) == []
+
+
+def test_a_redelivered_post_waits_for_the_first_deliverys_post_still_in_flight(slack):
+    """SOAR delivers the function message again because the process holding it died while its post was in
+    Slack's hands: the post lands 2 s later, after the redelivered run's first look."""
+    settings = SlackSettings.from_app_configs({"api_token": TOKEN, "slack_api_url": slack.base_url,
+                                               "timeout": TIMEOUT, "write_settle_seconds": SETTLE})
+    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+    slack.faults.add("chat.postMessage", "after_commit", then="late", delay=2.0)
+    dying = WebClient(token=TOKEN, base_url=slack.base_url, timeout=0.3, retry_handlers=[])
+    first = threading.Thread(target=lambda: pytest.raises(TimeoutError, dying.chat_postMessage, channel=channel_id,
+                                                          text="Phishing wave", metadata={
+                                                              "event_type": slack_utils.POST_EVENT_TYPE,
+                                                              "event_payload": {"key": "run-1"}}))
+    sent = time.monotonic()
+    first.start()
+    first.join()
+
+    ts = SlackUtils(settings).post_message(Channel.from_slack(slack.channel(channel_id)), "Phishing wave",
+                                           key="run-1", check_first=True)
+
+    time.sleep(max(0.0, sent + 2.5 - time.monotonic()))   # the first delivery's post is in by now
+    assert [m["text"] for m in slack.messages(channel_id)] == ["Phishing wave"]
+    assert ts == slack.messages(channel_id)[0]["ts"]
+    assert len(slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_redelivered_upload_waits_for_the_first_deliverys_share_still_in_flight(slack):
+    """The first delivery completed its upload and died; Slack shares the file 2 s later. The redelivered run
+    must not share the file a second time."""
+    settings = SlackSettings.from_app_configs({"api_token": TOKEN, "slack_api_url": slack.base_url,
+                                               "timeout": TIMEOUT, "write_settle_seconds": SETTLE})
+    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id])
+    dying = WebClient(token=TOKEN, base_url=slack.base_url, timeout=0.3, retry_handlers=[])
+    ticket = dying.files_getUploadURLExternal(filename="report.txt", length=11)
+    urllib.request.urlopen(urllib.request.Request(ticket["upload_url"], data=b"report body", method="POST"),
+                           timeout=5).read()
+    slack.faults.add("files.completeUploadExternal", "after_commit", then="late", delay=2.0)
+    sent = time.monotonic()
+    with pytest.raises(TimeoutError):
+        dying.files_completeUploadExternal(files=[{"id": ticket["file_id"], "title": "report.txt"}],
+                                           channel_id=channel_id)
+
+    shared = SlackUtils(settings).upload_file(Channel.from_slack(slack.channel(channel_id)), b"report body",
+                                              "report.txt", "report.txt", check_first=True)
+
+    time.sleep(max(0.0, sent + 2.5 - time.monotonic()))
+    files = [f for m in slack.messages(channel_id) for f in m.get("files") or []]
+    assert [f["id"] for f in files] == [ticket["file_id"]]
+    assert shared.id == ticket["file_id"]
+
+
+def test_an_archive_slack_carries_out_just_after_the_look_is_not_reported_as_archived_by_someone_else(
+        circuits_app, slack, soar):
+    """conversations.archive lands just after fn_slack's look found the channel still open: the second request
+    answers already_archived, which here means this run's own archive, not someone else's."""
+    alice = slack.user("alice")["id"]
+    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, alice])
+    slack.add_message(channel_id, alice, "Found it")
+    soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "inc-2095",
+                            "slack_db_channel_type": "Public", "slack_db_channel_id": channel_id,
+                            "slack_db_permalink": "", "slack_db_time": 1})
+    slack.faults.add("conversations.archive", "after_commit", then="late", delay=TIMEOUT + 0.1)
+
+    outcome = run_function(circuits_app, "slack_archive_channel", {"incident_id": INCIDENT})
+
+    assert outcome.error is None, outcome.error
+    assert slack.channel("inc-2095")["is_archived"] is True
+    assert "was already archived" not in " ".join(outcome.statuses)
+    assert len(soar.saved_attachments(INCIDENT)) == 1

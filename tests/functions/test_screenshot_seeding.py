@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, USER_IDS
+from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, TOKEN_USERS, USER_IDS
 from sandbox.slack import SlackSandbox
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
@@ -49,6 +49,7 @@ def seeded() -> tuple[list[screenshots.SeededPost], dict[str, dict]]:
         # fn_slack's process-wide caches must not carry this workspace's channels and users into other tests.
         CHANNEL_DIRECTORY.clear()
         USER_IDS.clear()
+        TOKEN_USERS.clear()
     return posted, messages
 
 

@@ -68,7 +68,8 @@ def test_process_with_workspace_file_and_options():
                                            "username_without_scope": "missing_scope", "invite_partial": "ok",
                                            "invite_removed_silently": False, "strict_list_limit": False,
                                            "history_days": 90.0, "archive_ejects_app": False,
-                                           "archived_private_visible": True}
+                                           "archived_private_visible": True,
+                                           "user_token_metadata": "accept"}
         assert settings == {"latency_ms": 1.0, "rate_limits": True, "time_scale": 0.01, "non_marketplace": True,
                             "share_delay": 0.5, "upload_tls": False, "post_limit_answer": "ok_false"}
     finally:

@@ -31,6 +31,7 @@ def test_defaults_follow_the_spec():
     s = settings()
     assert (s.api_url, s.username, s.timeout, s.max_rate_limit_wait) == ("https://slack.com/api/", "SOAR", 30, 120)
     assert s.allow_malware_samples is False and s.verify is True
+    assert s.write_settle_seconds == 30
     assert s.max_upload_bytes == 1024 * 1024 * 1024
 
 
@@ -38,7 +39,7 @@ def test_api_url_gets_its_trailing_slash():
     assert settings(slack_api_url="https://slack-gov.com/api").api_url == "https://slack-gov.com/api/"
 
 
-@pytest.mark.parametrize("key", ["timeout", "max_rate_limit_wait", "max_upload_mb"])
+@pytest.mark.parametrize("key", ["timeout", "max_rate_limit_wait", "max_upload_mb", "write_settle_seconds"])
 def test_non_numbers_name_the_key(key):
     with pytest.raises(ConfigError, match=rf"\[fn_slack\] {key} must be a number"):
         settings(**{key: "lots"})
@@ -60,10 +61,10 @@ def test_verify_false_gives_an_unverified_context():
 
 
 # ------------------------------------------------------------------------------------------ hostile values
-@pytest.mark.parametrize("key", ["timeout", "max_rate_limit_wait", "max_upload_mb"])
+@pytest.mark.parametrize("key", ["timeout", "max_rate_limit_wait", "max_upload_mb", "write_settle_seconds"])
 @pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "Infinity", "1e400"])
 def test_nan_and_infinity_are_not_numbers(key, raw):
-    default = {"timeout": 30, "max_rate_limit_wait": 120, "max_upload_mb": 1024}[key]
+    default = {"timeout": 30, "max_rate_limit_wait": 120, "max_upload_mb": 1024, "write_settle_seconds": 30}[key]
     with pytest.raises(ConfigError) as err:
         settings(**{key: raw})
     assert str(err.value) == (f"[fn_slack] {key} must be a number (got {raw!r}); remove it to use the default "
@@ -78,6 +79,8 @@ def test_nan_and_infinity_are_not_numbers(key, raw):
     ("timeout", "1e12", "[fn_slack] timeout must be at most 3600 (got 1000000000000)."),
     ("max_rate_limit_wait", "86401", "[fn_slack] max_rate_limit_wait must be at most 86400 (got 86401)."),
     ("max_upload_mb", "1e300", "[fn_slack] max_upload_mb must be at most 1048576 (got 1e+300)."),
+    ("write_settle_seconds", "-1", "[fn_slack] write_settle_seconds must be at least 0 (got -1)."),
+    ("write_settle_seconds", "3601", "[fn_slack] write_settle_seconds must be at most 3600 (got 3601)."),
 ])
 def test_negative_and_absurd_numbers_name_the_key(key, raw, message):
     with pytest.raises(ConfigError) as err:
