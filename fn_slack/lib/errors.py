@@ -55,7 +55,8 @@ class SlackUnreachableError(FnSlackError):
 
 
 class WriteUncertainError(FnSlackError):
-    """A write whose answer was lost and that Slack still did not show once it could no longer take effect.
+    """A write whose answer was lost, and nobody can tell whether it took effect (Slack answered none of the looks
+    for it until it could no longer take effect, or the write cannot be recognised for certain).
 
     fn_slack does not send it again (that could make it appear twice); the message tells the SOAR user
     where to look before running the action again."""

@@ -130,12 +130,21 @@ def permalink_unavailable(channel_name: str) -> str:
             f"have no link for it.")
 
 
+REDELIVERED_REASON = "SOAR delivered this action again after an interruption"
+
+
 def post_uncertain(channel_name: str, reason: object, waited: float, in_thread: bool) -> str:
     where = f"its thread in #{channel_name}" if in_thread else f"#{channel_name}"
-    return (f"Slack did not answer the post to {where} ({reason}), and the message had still not appeared "
-            f"there {waited:g} s later. fn_slack did not send it again, so that it cannot appear twice; it may "
-            f"still appear. Check {where} in Slack: run the action again only if the message is not there. "
-            f"If this happens often, raise [{SECTION}] timeout or write_settle_seconds.")
+    return (f"Slack did not answer the post to {where} ({reason}), and {waited:g} s later fn_slack still cannot "
+            f"tell whether the message is there. fn_slack did not send it again, so that it cannot appear twice. "
+            f"Check {where} in Slack: run the action again only if the message is not there.")
+
+
+def upload_uncertain(channel_name: str, waited: float) -> str:
+    return (f"SOAR delivered this action again after an interruption, and fn_slack could not find out whether "
+            f"the first delivery shared the file in #{channel_name}: Slack did not answer its look-ups in the "
+            f"{waited:g} s it may take to appear. fn_slack did not share it again, so that it cannot appear twice. "
+            f"Check #{channel_name} in Slack: run the action again only if the file is not there.")
 
 
 def channel_created(name: str, channel_type: str) -> str:

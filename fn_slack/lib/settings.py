@@ -27,7 +27,7 @@ DEFAULT_MAX_RATE_LIMIT_WAIT = 120
 # How long Slack may still carry out a write after fn_slack stopped waiting for its answer (its connection
 # ended: `timeout` passed, or it dropped). Slack documents no such limit; this is fn_slack's assumption, the
 # same as the default `timeout`: a call Slack has not finished within that is given as long again. A lost
-# post is looked for until then and, if still not seen, reported as uncertain rather than posted twice.
+# post is looked for until then and sent again only if still not seen, never posted twice.
 DEFAULT_WRITE_SETTLE_SECONDS = 30
 MAX_WRITE_SETTLE_SECONDS = 3600
 DEFAULT_MAX_UPLOAD_MB = 1024

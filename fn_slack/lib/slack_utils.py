@@ -125,6 +125,15 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+@dataclass(frozen=True)
+class Landing(Generic[V]):
+    """What looking for a write that may still land found: the write (None: not seen), and whether that is known
+    (``settled``: the look made when it could no longer land got Slack's answer)."""
+
+    found: V | None
+    settled: bool
+
+
 class ProcessMemory(Generic[K, V]):
     """Answers remembered by this process for all its function calls, per workspace, optionally for ``ttl`` s."""
 
@@ -637,7 +646,13 @@ class SlackUtils:
 
         answer = None
         if check_first:
-            answer = self._await_landing(lambda: self._find_post(channel, post, since=None), self._earlier_run_lands())
+            landing = self._await_landing(lambda: self._find_post(channel, post, since=None),
+                                          self._earlier_run_lands())
+            if not landing.settled:
+                waited = self.settings.timeout + self.settings.write_settle_seconds
+                raise WriteUncertainError(messages.post_uncertain(channel.name, messages.REDELIVERED_REASON, waited,
+                                                                  bool(post.thread_ts)), method="chat.postMessage")
+            answer = landing.found
         if answer is None:
             answer = self._with_membership(channel, lambda: self._post_once(channel, post, send))
         posted = answer.get("message") or {}
@@ -652,8 +667,10 @@ class SlackUtils:
         this machine never started: one look says whether it landed, and only a post that did not is sent
         again (under the call's retry budget). No answer at all (timeout, dropped connection, a proxy's page)
         leaves the post in Slack's hands: it may land until ``write_settle_seconds`` after fn_slack stopped
-        waiting for it, so it is looked for until then (``LandingWatch``); if it has not appeared by then it is
-        reported as uncertain (``WriteUncertainError``) and never sent again."""
+        waiting for it, so it is looked for until then (``LandingWatch``). Not there at the look made at that
+        deadline, it can no longer land and is sent again. When Slack answers no look up to the deadline, or the
+        post is a user token's (recognised by its text, which Slack may have changed, so not finding it proves
+        nothing), nobody knows: the post is reported as uncertain (``WriteUncertainError``), never sent twice."""
         first_sent = time.time()
         attempt = 0
         while True:
@@ -663,18 +680,25 @@ class SlackUtils:
                 LOG.info("No answer from Slack to chat.postMessage (%s); looking for the post.", lost)
                 if lost.in_flight:
                     settle = self.settings.write_settle_seconds
-                    found = self._await_landing(lambda: self._find_post(channel, post, since=first_sent),
-                                                time.monotonic() + settle)
+                    landing = self._await_landing(lambda: self._find_post(channel, post, since=first_sent),
+                                                  time.monotonic() + settle)
+                    if landing.found is not None:
+                        LOG.info("The post to %s landed late (ts %s); not sending it again.", channel.id,
+                                 landing.found["ts"])
+                        return landing.found
+                    # Absence is known only when a look at the deadline answered, and only for a post recognised by
+                    # its key: a user token's post is recognised by its text, which Slack may have changed.
+                    if not landing.settled or self.is_user_token:
+                        raise WriteUncertainError(messages.post_uncertain(channel.name, _lost_reason(lost), settle,
+                                                                          bool(post.thread_ts)),
+                                                  method="chat.postMessage") from None
+                    LOG.info("The post to %s had not landed %g s after its answer was lost, so it never will; "
+                             "sending it again.", channel.id, settle)
+                else:
+                    found = self._find_post(channel, post, since=first_sent)
                     if found is not None:
-                        LOG.info("The post to %s landed late (ts %s); not sending it again.", channel.id, found["ts"])
+                        LOG.info("The post to %s had taken effect; not sending it again.", channel.id)
                         return found
-                    raise WriteUncertainError(messages.post_uncertain(channel.name, _lost_reason(lost), settle,
-                                                                      bool(post.thread_ts)),
-                                              method="chat.postMessage") from None
-                found = self._find_post(channel, post, since=first_sent)
-                if found is not None:
-                    LOG.info("The post to %s had taken effect; not sending it again.", channel.id)
-                    return found
                 if not self.retry.wait_before_retry(attempt):
                     raise
                 attempt += 1
@@ -685,19 +709,23 @@ class SlackUtils:
         ``write_settle_seconds`` after that."""
         return time.monotonic() + self.settings.timeout + self.settings.write_settle_seconds
 
-    def _await_landing(self, find: Callable[[], V | None], deadline: float) -> V | None:
-        """``find()`` at once and again with backoff until ``deadline`` (monotonic); None if never found. A look
-        that gets no usable answer is not a "no": the watch goes on."""
+    def _await_landing(self, find: Callable[[], V | None], deadline: float) -> Landing[V]:
+        """``find()`` at once and again with backoff until ``deadline`` (monotonic). A look that gets no usable
+        answer is not a "no": the watch goes on, and the outcome is settled only when the look made at the
+        deadline got Slack's answer."""
         watch = LandingWatch(deadline)
+        settled = False
         while watch.look_again():
             try:
                 found = find()
             except (SlackUnreachableError, RateLimitedError) as err:
                 LOG.info("Looking for a write that may still land failed (%s); looking again.", err)
+                settled = False
                 continue
             if found is not None:
-                return found
-        return None
+                return Landing(found, settled=True)
+            settled = True
+        return Landing(None, settled=settled)
 
     def _find_post(self, channel: Channel, post: _Post, *, since: float | None) -> dict | None:
         """The answer chat.postMessage would have given, if the channel (or the post's thread) shows the post.
@@ -766,10 +794,14 @@ class SlackUtils:
         thread's replies) first, until an earlier delivery's completion can no longer land."""
         if check_first:
             # An earlier delivery's completion may still land: waited out as a redelivered post is.
-            shared = self._await_landing(lambda: self._shared_file_with_title(channel, title, thread_ts),
-                                         self._earlier_run_lands())
-            if shared is not None:
-                return shared
+            landing = self._await_landing(lambda: self._shared_file_with_title(channel, title, thread_ts),
+                                          self._earlier_run_lands())
+            if landing.found is not None:
+                return landing.found
+            if not landing.settled:
+                raise WriteUncertainError(messages.upload_uncertain(
+                    channel.name, self.settings.timeout + self.settings.write_settle_seconds),
+                    method="files.completeUploadExternal")
         if not channel.is_private:
             self._join_before_sharing(channel)
         ticket = self._with_membership(
@@ -939,7 +971,7 @@ def _is_this_post(message: dict, post: _Post, me: str | None, oldest: float | No
     by the same author, text (as Slack stores it: entities unescaped), attachments and blocks, no older than
     ``oldest``. Another message of the same person with the same text in that window would be taken for the
     post (the post is then not sent, never sent twice); a post Slack rewrote beyond entities is not
-    recognised (reported as uncertain)."""
+    recognised, which is why a user token's post not found is reported as uncertain, not sent again."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") == POST_EVENT_TYPE:
         return (metadata.get("event_payload") or {}).get("key") == post.key

@@ -78,8 +78,9 @@ def test_a_lost_answer_to_a_user_token_post_still_posts_exactly_once(circuits_ap
 
 
 def test_an_older_identical_message_of_the_person_is_not_taken_for_the_lost_post(circuits_app, slack, soar):
-    """The same text by the same person ten minutes earlier is not this post: nothing landed, so the post is
-    reported as uncertain (and not sent twice), never passed off as the old message."""
+    """The same text by the same person ten minutes earlier is not this post. A user token's post is recognised
+    by its text, so not finding it proves nothing: the post is reported as uncertain (and not sent twice),
+    never passed off as the old message."""
     slack.reset({"channels": [{"name": "general", "is_general": True, "members": ["alice", "bob", "carol"],
                                "messages": [{"user": "alice", "ts": f"{time.time() - 600:.6f}",
                                              "text": "Phishing wave: Q&amp;A &lt;draft&gt; for *everyone*"}]}]})
@@ -88,5 +89,6 @@ def test_an_older_identical_message_of_the_person_is_not_taken_for_the_lost_post
     outcome = post(circuits_app)
 
     assert outcome.error is not None and "Slack did not answer the post to #general" in outcome.error
+    assert f"{SETTLE} s later fn_slack still cannot tell whether the message is there" in outcome.error
     assert len(slack.messages(slack.channel("general")["id"])) == 1
     assert len(slack.calls_to("chat.postMessage")) == 1
