@@ -17,7 +17,7 @@ username = SOAR
 # Seconds per Slack HTTP call
 #timeout = 30
 # Seconds Slack may still carry out a post after fn_slack stopped waiting for its answer: a post whose answer
-# was lost is looked for until then, and reported as uncertain (never posted twice) if it has not appeared
+# was lost is looked for until then, and sent again only if it has not appeared (never posted twice)
 #write_settle_seconds = 30
 # Most seconds one function call may spend waiting out Slack rate limits before it fails
 #max_rate_limit_wait = 120
