@@ -12,6 +12,9 @@ config_data = make_config()
 resilient_mock = SoarMock
 FN = "slack_post_attachment"
 REPORT = b"%PDF-1.7 quarterly report\n" * 100
+# Every Slack method that changes the workspace and that a post could send.
+SLACK_WRITES = {"conversations.create", "conversations.invite", "conversations.join", "chat.postMessage",
+                "files.getUploadURLExternal", "files.completeUploadExternal", "chat.update"}
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +92,31 @@ class TestPostAttachment:
         assert "attachment_id" in outcome.error
         assert slack.calls == []
 
+
+    def test_a_new_channel_without_the_private_flag_is_refused_before_any_slack_write(self, circuits_app, slack,
+                                                                                        soar):
+        attachment_id = soar.add_attachment(INCIDENT, "report.pdf", REPORT)
+        soar.calls.clear()
+
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_channel="new-room",
+                         slack_participant_emails="alice@example.com", slack_text="Quarterly report")
+
+        assert "slack_is_channel_private is empty" in outcome.error
+        assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
+        assert slack.channel("new-room") is None
+        assert not {c.method for c in slack.calls} & SLACK_WRITES, [c.method for c in slack.calls]
+        assert soar.table(INCIDENT) == [] and [verb for verb, _ in soar.calls if verb != "GET"] == []
+
+    def test_the_linked_channel_with_an_empty_flag_gets_the_file(self, circuits_app, slack, soar):
+        first = soar.add_attachment(INCIDENT, "first.txt", b"first")
+        upload(circuits_app, attachment_id=first, slack_channel="inc-2095", slack_is_channel_private=True)
+        second = soar.add_attachment(INCIDENT, "second.txt", b"second")
+
+        outcome = upload(circuits_app, attachment_id=second, slack_channel="inc-2095", slack_is_channel_private="")
+
+        assert outcome.content["channel"] == "inc-2095" and outcome.content["channel_type"] == "Private"
+        assert [f["name"] for _, f in shared_files(slack, "inc-2095")] == ["first.txt", "second.txt"]
+        assert len(slack.calls_to("conversations.create")) == 1
 
     def test_share_that_appears_late_still_gives_the_message_permalink(self, circuits_app, slack, soar):
         slack.share_delay = 0.4

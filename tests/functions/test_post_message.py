@@ -21,6 +21,11 @@ BOT_SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write",
               "channels:history", "groups:history", "channels:join"]
 
 
+# Every Slack method that changes the workspace and that a post could send.
+SLACK_WRITES = {"conversations.create", "conversations.invite", "conversations.join", "chat.postMessage",
+                "files.getUploadURLExternal", "files.completeUploadExternal", "chat.update"}
+
+
 def post(circuits_app, **inputs):
     inputs.setdefault("incident_id", INCIDENT)
     return run_function(circuits_app, FN, inputs)
@@ -86,15 +91,35 @@ class TestChannelResolution:
         assert outcome.content["channel_created"] is False
         assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
 
-    def test_new_channel_without_the_private_flag_is_created_public_as_1x_did_and_says_so(self, circuits_app, slack,
-                                                                                          soar):
-        outcome = post(circuits_app, slack_channel="brand-new", slack_text="x")
+    def test_new_channel_without_the_private_flag_is_refused_before_any_slack_write(self, circuits_app, slack, soar):
+        outcome = post(circuits_app, slack_channel="brand-new", slack_participant_emails="alice@example.com",
+                       slack_text="x")
 
-        assert slack.channel("brand-new")["is_private"] is False
-        assert outcome.content["channel_created"] is True and outcome.content["channel_type"] == "Public"
-        assert ("Channel #brand-new was created in your workspace as a public channel because "
-                "slack_is_channel_private was not set.") in outcome.statuses
-        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "brand-new"
+        assert "slack_is_channel_private is empty" in outcome.error
+        assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
+        assert slack.channel("brand-new") is None
+        assert not set(methods(slack)) & SLACK_WRITES, methods(slack)
+        assert soar.table(INCIDENT) == [] and [verb for verb, _ in soar.calls if verb != "GET"] == []
+
+    def test_existing_channel_found_by_name_with_an_empty_flag_is_used(self, circuits_app, slack, soar):
+        slack.add_channel("war-room", members=[slack.bot_user_id])
+
+        outcome = post(circuits_app, slack_channel="war-room", slack_is_channel_private="", slack_text="here")
+
+        assert only_message(slack, "war-room")["text"] == "here"
+        assert outcome.content["channel_created"] is False
+        assert "conversations.create" not in methods(slack)
+        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "war-room"
+
+    def test_linked_channel_named_again_with_an_empty_flag_is_used(self, circuits_app, slack, soar):
+        post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=True, slack_text="first")
+        slack.clear_calls()
+
+        outcome = post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=None, slack_text="second")
+
+        assert outcome.content["channel"] == "inc-2095" and outcome.content["channel_type"] == "Private"
+        assert [m["text"] for m in slack.messages(slack.channel("inc-2095")["id"])] == ["first", "second"]
+        assert "conversations.create" not in methods(slack)
 
     def test_no_channel_and_nothing_linked_fails_asking_for_slack_channel(self, circuits_app, slack, soar):
         outcome = post(circuits_app, slack_text="x")
