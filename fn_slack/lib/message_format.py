@@ -63,10 +63,10 @@ _INVISIBLE_RE = re.compile(
 _LINE_BREAK_RE = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 # Two backticks in a row in untrusted text get a zero-width space between them: three make a code block.
 _BACKTICKS_RE = re.compile("`(?=`)")
-# A bare address in untrusted text, up to the next space: Slack may link it, and a "|" inside it would then read
-# as the start of a link label ("https://evil.example/x|Approve"), so the "|" is percent-encoded (%7C), as a
-# URL needs it anyway.
-_BARE_ADDRESS_RE = re.compile(r"(?i)\b(?:https?|mailto):\S*")
+# A run of untrusted text without spaces that holds an address (http(s)://, mailto:, www.): Slack may link it,
+# and a "|" in it would then read as the start of a link label ("https://evil.example/x|Approve"), so the "|"
+# is percent-encoded (%7C), as a URL needs it anyway.
+_BARE_ADDRESS_RE = re.compile(r"(?i)\S*(?:https?://|mailto:|www\.)\S*")
 # What a label or a URL in a link label would be read as: a domain (with or without scheme) or an IPv4 address.
 _DOMAIN_IN_LABEL_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,}|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])")
 

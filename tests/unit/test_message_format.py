@@ -77,7 +77,8 @@ def incident_container() -> str:
 
 HOSTILE_PLAIN = ["<!here> free gift", "<!channel>", "@here now", "@Everyone", "<@U0ALICE01> pay this",
                  "<!subteam^S0ONCALL01|@oncall>", "@oncall", "<https://evil.example/login|Approve>",
-                 "see https://evil.example/x|Approve", "```\nfake code block"]
+                 "see https://evil.example/x|Approve", "(https://evil.example/x|Approve)",
+                 "xhttps://evil.example/x|Approve", "```\nfake code block"]
 
 
 @pytest.mark.parametrize("text", HOSTILE_PLAIN)
@@ -89,6 +90,15 @@ def test_plain_text_is_inert_it_pings_nobody_and_links_nowhere(text):
     assert pinged == {"broadcast": [], "users": [], "usergroups": []}
     assert [seq for seq in re.findall(r"<([^<>]*)>", stored) if "|" in seq or not seq.startswith("http")] == []
     assert "```" not in posted
+
+
+@pytest.mark.parametrize("value", ["see https://evil.example/x|Approve", "www.evil.example/x|Approve now",
+                                   "<https://evil.example/x|Approve>"])
+def test_a_pipe_inside_an_address_of_incident_data_starts_no_link_label_even_where_slack_links_addresses(value):
+    shown = format_value("Incident name", "string", value)
+    stored = rewrite.rewrite(shown, link_names=True, wrap_urls=True, usergroups_by_handle={})
+    assert [seq for seq in re.findall(r"<([^<>]*)>", stored) if "|" in seq] == []
+    assert "evil.example/x%7CApprove" in shown
 
 
 def test_plain_text_reads_as_typed_and_keeps_its_lines_and_e_mail_addresses():
