@@ -66,7 +66,8 @@ _BACKTICKS_RE = re.compile("`(?=`)")
 # A run of untrusted text without spaces that holds an address (http(s)://, mailto:, www.): Slack may link it,
 # and a "|" in it would then read as the start of a link label ("https://evil.example/x|Approve"), so the "|"
 # is percent-encoded (%7C), as a URL needs it anyway.
-_BARE_ADDRESS_RE = re.compile(r"(?i)\S*(?:https?://|mailto:|www\.)\S*")
+_ADDRESS_RE = re.compile(r"(?i)https?://|mailto:|www\.")
+_SPACE_RUNS_RE = re.compile(r"(\s+)")
 # What a label or a URL in a link label would be read as: a domain (with or without scheme) or an IPv4 address.
 _DOMAIN_IN_LABEL_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,}|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])")
 
@@ -108,9 +109,18 @@ def escape_untrusted(value: str) -> str:
     (``@here``, ``@Channel``, ``@everyone``, ``@team``) gets a zero-width space after it.
     """
     text = _LINE_BREAK_RE.sub("\n", strip_invisible(str(value)))
-    text = _BARE_ADDRESS_RE.sub(lambda m: m.group(0).replace("|", "%7C"), text)
+    text = _encode_pipes_in_addresses(text)
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _neutralise_mentions(_BACKTICKS_RE.sub("`" + MENTION_BREAK, escaped))
+
+
+def _encode_pipes_in_addresses(text: str) -> str:
+    """``text`` with every ``|`` percent-encoded in the runs without spaces that hold an address (linear time:
+    incident data may be 40,000 characters)."""
+    if "|" not in text:
+        return text
+    return "".join(run.replace("|", "%7C") if "|" in run and _ADDRESS_RE.search(run) else run
+                   for run in _SPACE_RUNS_RE.split(text))
 
 
 def plain_text(text: str) -> str:

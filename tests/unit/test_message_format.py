@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import pytest
 
@@ -99,6 +100,13 @@ def test_a_pipe_inside_an_address_of_incident_data_starts_no_link_label_even_whe
     stored = rewrite.rewrite(shown, link_names=True, wrap_urls=True, usergroups_by_handle={})
     assert [seq for seq in re.findall(r"<([^<>]*)>", stored) if "|" in seq] == []
     assert "evil.example/x%7CApprove" in shown
+
+
+def test_a_value_at_slack_s_limit_is_escaped_in_linear_time():
+    started = time.monotonic()
+    escape_untrusted("x" * (MAX_TEXT_CHARS - 1) + "|")
+    escape_untrusted("https://a.example/" + "x|" * (MAX_TEXT_CHARS // 2))
+    assert time.monotonic() - started < 2     # a backtracking address pattern took minutes here
 
 
 def test_plain_text_reads_as_typed_and_keeps_its_lines_and_e_mail_addresses():
