@@ -253,6 +253,15 @@ class Demo:
         self.check("the incident is linked to the channel in slack_conversations_db",
                    [r.get("slack_db_res_id") for r in state.rows_of(inc)] == [f"RES-{inc}"])
 
+        unchosen = f"{names['incident']}-unchosen"
+        rows = len(state.rows_of(inc))
+        result = self.click(POST_INCIDENT, "Post Incident to Slack to a new channel, 'Slack is channel private' left "
+                            "empty", properties=self.dialog(unchosen, "Anyone may read this", "alice@example.com"))
+        self.check("nothing is created, posted or linked: the error asks to set slack_is_channel_private Yes or No",
+                   not result.completed and "slack_is_channel_private" in (result.error or "")
+                   and "Yes (private) or No (public)" in (result.error or "") and slack.channel(unchosen) is None
+                   and len(state.rows_of(inc)) == rows, result.error or "")
+
         result = self.click(POST_TASK, "Post Task to Slack: new private channel for the task, invite Carol",
                             task_id=task, properties=self.dialog(names["task"], "Please reset these passwords today",
                                                                  "carol@example.com", True))

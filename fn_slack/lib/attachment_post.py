@@ -11,7 +11,7 @@ from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.invocation import Invocation
-from fn_slack.lib.message_format import MAX_TEXT_CHARS
+from fn_slack.lib.message_format import MAX_TEXT_CHARS, render_comment
 from fn_slack.lib.post_threads import ThreadChoice
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
@@ -26,18 +26,22 @@ class AttachmentRequest:
     artifact_id: int | None
     attachment_id: int | None
     thread: bool | None = None  # slack_thread (3.x): Yes shares the file in the thread of the link's first message
+    comment: str | None = None  # slack_text as the file's comment, made safe (message_format.render_comment)
 
     @classmethod
     def from_inputs(cls, fn_inputs: Any) -> AttachmentRequest:
         """Read and check the inputs (an InputError names the first bad one)."""
         post = PostRequest.from_inputs(fn_inputs)
-        request = cls(post=post,
-                      artifact_id=inputs.record_id("artifact_id", getattr(fn_inputs, "artifact_id", None)),
-                      attachment_id=inputs.record_id("attachment_id", getattr(fn_inputs, "attachment_id", None)),
-                      thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"))
         if post.text and len(post.text) > MAX_TEXT_CHARS:
             raise InputError(messages.file_comment_too_long(len(post.text), MAX_TEXT_CHARS))
-        return request
+        comment = render_comment(post.text)
+        if comment and len(comment) > MAX_TEXT_CHARS:
+            raise InputError(messages.file_comment_too_long(len(comment), MAX_TEXT_CHARS))
+        return cls(post=post,
+                   artifact_id=inputs.record_id("artifact_id", getattr(fn_inputs, "artifact_id", None)),
+                   attachment_id=inputs.record_id("attachment_id", getattr(fn_inputs, "attachment_id", None)),
+                   thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"),
+                   comment=comment)
 
 
 class AttachmentPost:
@@ -77,7 +81,7 @@ class AttachmentPost:
             del data
 
             def send(thread_ts: str | None) -> str:
-                shared.append(slack.upload_file(target.channel, held[0], soar_file.name, title, post.text,
+                shared.append(slack.upload_file(target.channel, held[0], soar_file.name, title, request.comment,
                                                 check_first=invocation.redelivered, thread_ts=thread_ts))
                 return shared[-1].share_ts or ""
 

@@ -61,6 +61,14 @@ MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 
 
+def _as_field_value(value: str) -> str:
+    """A value under its label; one of several lines is shown as a quote, so that no line of it
+    (``*Severity*`` over ``Low`` in a description) can pass for a field of its own."""
+    if "\n" not in value:
+        return value
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in value.split("\n"))
+
+
 def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -68,7 +76,8 @@ def _unescape(text: str) -> str:
 def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tuple[str, str]], link: str | None,
                      pretext: str | None = None) -> list[dict]:
     """A SOAR container as Block Kit: a header with the title, sections of fields (label over value, ten to a
-    section), a value too long for a field as a section of its own, and a context line linking to SOAR.
+    section; a value of several lines quoted under its label), a value too long for a field as a section of its
+    own, and a context line linking to SOAR.
     Labels and values come already escaped/formatted for mrkdwn (message_format); the header is plain text."""
     blocks: list[dict] = []
     if pretext:
@@ -83,7 +92,7 @@ def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tupl
             pending.clear()
 
     for label, value in fields:
-        text = f"*{label}*\n{value}"
+        text = f"*{label}*\n{_as_field_value(value)}"
         if len(text) > MAX_FIELD_TEXT:
             flush()
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}})

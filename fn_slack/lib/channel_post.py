@@ -4,9 +4,11 @@ Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
 
 1. ``enter()`` reads the incident's (or task's) link once. Only when nothing is linked yet does it take the
    incident's lock and read the link again under it, so that posts to a linked incident never wait.
-2. It decides the channel: ``slack_channel_id``; else ``slack_channel`` (found, or created — public when
-   ``slack_is_channel_private`` is empty, as 1.x did); else the linked channel. A row written by the original
-   app (no channel ID) is resolved by name. No table write happens here.
+2. It decides the channel: ``slack_channel_id``; else ``slack_channel`` (found, or created as
+   ``slack_is_channel_private`` says; when that flag is empty a missing channel is refused before any Slack
+   write, as IBM 1.x and 2.x did: an incident channel never becomes public because nobody chose); else the
+   linked channel. A row written by the original app (no channel ID) is resolved by name. No table write
+   happens here.
 3. It invites ``slack_participant_emails``; every outcome becomes a status message in ``notices``.
 4. The caller writes to the channel, then ``finish(url, ts)`` makes the one table write — add the link when
    nothing was linked, or fill the channel ID into an old row — and returns the ``PostOutcome``.
@@ -153,7 +155,8 @@ class ChannelPost:
         raise InputError(messages.no_linked_channel_for_post(request.object_label))
 
     def _find_or_create(self, name: str, is_private: bool | None) -> Channel:
-        """The named channel; created when missing (a name this process knows is checked, not created)."""
+        """The named channel; created when missing and the flag is set (a name this process knows is checked, not
+        created); refused before any Slack write when missing and the flag is empty."""
         if is_private is not None and not self.slack.remembers_channel(name):
             try:
                 return self._create(name, is_private)
@@ -167,13 +170,14 @@ class ChannelPost:
         found = self.slack.find_channel_by_name(name)
         if found is not None:
             return found
-        return self._create(name, bool(is_private), flag_was_empty=is_private is None)
+        if is_private is None:
+            raise InputError(messages.private_flag_needed_to_create(name))
+        return self._create(name, is_private)
 
-    def _create(self, name: str, is_private: bool, flag_was_empty: bool = False) -> Channel:
+    def _create(self, name: str, is_private: bool) -> Channel:
         channel = self.slack.create_channel(name, is_private)
         self.created = True
-        self.notices.append(messages.channel_created_public_flag_empty(channel.name) if flag_was_empty
-                            else messages.channel_created(channel.name, channel.channel_type))
+        self.notices.append(messages.channel_created(channel.name, channel.channel_type))
         return channel
 
     def _check_channel(self) -> None:

@@ -1,9 +1,11 @@
 """Turn a ``slack_text`` input (plain text or the example workflows' JSON container) into a safe Slack message.
 
-Trust model: the analyst's own words (plain ``slack_text`` and the container's ``Additional Text``) keep Slack
-syntax, so ``<@U123>`` mentions and ``#channel`` references work. Every other container value comes from a SOAR
-object (incident names, descriptions, artifact values...) and is untrusted: it is escaped so that it can never
-notify anyone or smuggle in a link, whatever it contains.
+Trust model: the analyst's own words, the container's ``Additional Text``, keep Slack syntax, so ``<@U123>``
+mentions and ``#channel`` references work. Everything else is untrusted and escaped so that it can never notify
+anyone or smuggle in a link, whatever it contains: every other container value (it comes from a SOAR object:
+incident names, descriptions, artifact values...) and any ``slack_text`` that is not the container (plain text,
+or JSON that is not the container), since a workflow or playbook that posts plain text usually pastes incident
+data into it. A container holding only ``Additional Text`` is the way to post a plain message with mentions.
 
 Mentions are neutralised by putting a zero-width space (U+200B) right after an ``@`` that starts a word
 (``@channel`` becomes ``@\u200bchannel``): the text reads the same, but Slack's ``link_names`` no longer sees
@@ -61,6 +63,11 @@ _INVISIBLE_RE = re.compile(
 _LINE_BREAK_RE = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 # Two backticks in a row in untrusted text get a zero-width space between them: three make a code block.
 _BACKTICKS_RE = re.compile("`(?=`)")
+# A run of untrusted text without spaces that holds an address (http(s)://, mailto:, www.): Slack may link it,
+# and a "|" in it would then read as the start of a link label ("https://evil.example/x|Approve"), so the "|"
+# is percent-encoded (%7C), as a URL needs it anyway.
+_ADDRESS_RE = re.compile(r"(?i)https?://|mailto:|www\.")
+_SPACE_RUNS_RE = re.compile(r"(\s+)")
 # What a label or a URL in a link label would be read as: a domain (with or without scheme) or an IPv4 address.
 _DOMAIN_IN_LABEL_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,}|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])")
 
@@ -95,14 +102,31 @@ def escape_untrusted(value: str) -> str:
     """Make untrusted text display literally in Slack: no mention, no notification, no link, no disguise.
 
     ``&``, ``<`` and ``>`` become Slack's entities, so ``<!channel>``, ``<@U123>`` or ``<https://x|click>``
-    show as typed and text that already holds entities (``&lt;!channel&gt;``) shows those entities literally.
+    show as typed and text that already holds entities (``&lt;!channel&gt;``) shows those entities literally;
+    a ``|`` inside a bare address is percent-encoded, so no linkifier can read a label after it.
     Bidi controls and zero-width characters are removed, every line break becomes ``\n``, backticks never
     stand two in a row (three would open a code block that swallows what follows), and word-initial ``@``
     (``@here``, ``@Channel``, ``@everyone``, ``@team``) gets a zero-width space after it.
     """
     text = _LINE_BREAK_RE.sub("\n", strip_invisible(str(value)))
+    text = _encode_pipes_in_addresses(text)
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _neutralise_mentions(_BACKTICKS_RE.sub("`" + MENTION_BREAK, escaped))
+
+
+def _encode_pipes_in_addresses(text: str) -> str:
+    """``text`` with every ``|`` percent-encoded in the runs without spaces that hold an address (linear time:
+    incident data may be 40,000 characters)."""
+    if "|" not in text:
+        return text
+    return "".join(run.replace("|", "%7C") if "|" in run and _ADDRESS_RE.search(run) else run
+                   for run in _SPACE_RUNS_RE.split(text))
+
+
+def plain_text(text: str) -> str:
+    """``slack_text`` that is not the container, made inert: it reads as typed (line breaks kept) but can
+    notify nobody, carry no link and open no code block (:func:`escape_untrusted`)."""
+    return escape_untrusted(text)
 
 
 def _one_line(text: str) -> str:
@@ -542,11 +566,15 @@ def _check_length(what: str, text: str | None) -> None:
             f"{MAX_TEXT_CHARS:,} (it would cut the rest). Post less text, or split it over several messages.")
 
 
-def render_message(slack_text: str, soar_link: Callable[[int, int | None], str]) -> SlackMessage:
-    """The Slack message for ``slack_text``: plain text as typed, or the container rendered as an attachment.
+def render_message(slack_text: str, soar_link: Callable[[int, int | None], str] | None) -> SlackMessage:
+    """The Slack message for ``slack_text``: plain text made inert (:func:`plain_text`), or the container
+    rendered as an attachment.
 
     ``soar_link(incident_id, task_id)`` builds the URL of the SOAR object named by the container's
-    ``Resilient URL`` / ``SOAR URL`` entry.
+    ``Resilient URL`` / ``SOAR URL`` entry (None: no link).
+
+    A container with nothing but ``Additional Text`` is a plain message of the analyst's words, mentions
+    kept, without an empty attachment.
 
     The analyst's Additional Text is the message's top-level ``text``: Slack shows it right above the
     attachment, where a pretext would stand, and the mentions the analyst wrote notify as intended. It is not
@@ -557,8 +585,9 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
         raise InputError("slack_text is empty: give the text to post to Slack.")
     container = parse_container(slack_text)
     if container is None:
-        _check_length("text", slack_text)
-        return SlackMessage(text=slack_text)
+        text = plain_text(slack_text)
+        _check_length("text", text)
+        return SlackMessage(text=text)
 
     pretext = ""
     type_of_data = ""
@@ -573,7 +602,7 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
             type_of_data = "" if _is_empty(data) else str(data).strip()
         elif label in URL_KEYS:
             reference = _incident_reference(label, data)
-            if reference is not None and link is None:
+            if reference is not None and link is None and soar_link is not None:
                 link = soar_link(*reference)
         else:
             value = format_value(label, type_, data)
@@ -581,6 +610,9 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
                 lines.append(field_line(label, value))
                 pairs.append((escape_untrusted(label), value))
 
+    if pretext and not lines and not link and not type_of_data:
+        _check_length("text", pretext)
+        return SlackMessage(text=pretext)
     title = _one_line(escape_untrusted(f"SOAR {type_of_data}".strip()))
     attachment: dict = {
         "title": title,
@@ -595,3 +627,17 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str])
     _check_length("text", text)
     _check_length("attachment text", attachment["text"])
     return SlackMessage(text=text, attachments=[attachment], title=title, link=link, fields=tuple(pairs))
+
+
+def render_comment(slack_text: str | None) -> str | None:
+    """The comment shown with a shared file (files' ``initial_comment``), under the same trust model as a
+    message: plain text made inert; a container gives the analyst's Additional Text (mentions kept), then its
+    title and field lines, escaped like the attachment's. None when there is no text."""
+    if slack_text is None or not str(slack_text).strip():
+        return None
+    message = render_message(slack_text, None)
+    if not message.attachments:
+        return message.text
+    parts = [message.text] if message.text != message.title else []
+    parts += [f"*{message.title}*", message.attachments[0]["text"]]
+    return "\n".join(part for part in parts if part)

@@ -151,9 +151,11 @@ def channel_created(name: str, channel_type: str) -> str:
     return f"Channel #{name} was created in your workspace ({channel_type.lower()})."
 
 
-def channel_created_public_flag_empty(name: str) -> str:
-    return (f"Channel #{name} was created in your workspace as a public channel because slack_is_channel_private "
-            f"was not set.")
+def private_flag_needed_to_create(name: str) -> str:
+    return (f"The Slack app sees no channel #{name} and slack_is_channel_private is empty, so nothing was created "
+            f"or posted: to create the channel, set slack_is_channel_private to Yes (private) or No (public) and "
+            f"run the action again; if #{name} is a private channel, invite the app to it (/invite @app in Slack) "
+            f"instead.")
 
 
 def linked_channel_not_used(object_label: str, linked_name: str, used_name: str) -> str:

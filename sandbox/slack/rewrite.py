@@ -7,7 +7,8 @@ import re
 # A control sequence Slack keeps as sent: a mention, a special mention or a link (optionally labelled).
 _CONTROL = re.compile(r"<(?:[@#][A-Z0-9]+|![a-z]+(?:\^[A-Z0-9]+)?|(?:https?://|mailto:)[^<>|\s]+)(?:\|[^<>]*)?>")
 _ENTITY = re.compile(r"&(amp|lt|gt);")
-_URL = re.compile(r"https?://[^\s<>]+")
+# A bare URL ends at whitespace, "<" or ">", and so at "&lt;"/"&gt;" (those characters as stored text holds them).
+_URL = re.compile(r"https?://(?:(?!&[lg]t;)[^\s<>])+")
 _URL_TRAILING = ".,;:!?)]}'\""
 # With link_names, bare @here/@channel/@everyone and user-group handles become mentions; "a@b" is no mention.
 _BARE = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]*)", re.IGNORECASE)

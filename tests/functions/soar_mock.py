@@ -39,6 +39,7 @@ class SoarState:
     files: dict[str, bytes] = field(default_factory=dict)      # "/incidents/1/attachments/5" -> bytes
     attachments: dict[str, dict] = field(default_factory=dict)  # same key -> metadata
     rows: dict[int, list[dict]] = field(default_factory=dict)   # incident id -> table rows
+    question_rows: dict[int, list[dict]] = field(default_factory=dict)   # incident id -> slack_questions_db rows
     table_imported: bool = True
     # Data tables of the org and their columns (default: the package's, as after `customize`).
     columns: dict[str, set[str]] = field(default_factory=lambda: {k: set(v) for k, v in PACKAGE_COLUMNS.items()})
@@ -62,6 +63,7 @@ class SoarState:
             self.files.clear()
             self.attachments.clear()
             self.rows.clear()
+            self.question_rows.clear()
             self.table_imported = True
             self.columns = {k: set(v) for k, v in PACKAGE_COLUMNS.items()}
             self.unknown_columns = "refuse"
@@ -228,6 +230,20 @@ class SoarMock(BasicResilientMock):
                     rows.remove(row)
                     return _json(request, {"success": True})
         return _not_found(request, "row")
+
+    @resilient_endpoint("POST", r"/incidents/[0-9]+/table_data/slack_questions_db/row_data(\?.*)?$")
+    def question_add(self, request):
+        self._log(request)
+        incident_id = int(re.search(r"/incidents/([0-9]+)/", request.path).group(1))
+        if incident_id not in STATE.incidents:
+            return _not_found(request, "incident")
+        row_id = STATE.next_id()
+        row = {"id": row_id, "type_id": 1001, "version": 1,
+               "cells": {k: {"id": k, "row_id": row_id, "value": v.get("value")}
+                         for k, v in request.json()["cells"].items()}}
+        with STATE.lock:
+            STATE.question_rows.setdefault(incident_id, []).append(row)
+        return _json(request, row)
 
     @resilient_endpoint("GET", r"/tasks/[0-9]+(\?.*)?$")
     def task_get(self, request):

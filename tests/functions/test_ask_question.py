@@ -38,3 +38,39 @@ def test_asking_someone_who_is_not_in_the_workspace_directly_is_refused(circuits
                                               "slack_participant_emails": "nobody@example.com"})
     assert "Not asked: no Slack member has the e-mail nobody@example.com." in outcome.error
     assert [c.method for c in slack.calls] == ["users.lookupByEmail"] and soar.calls == []
+
+
+# Every Slack method that changes the workspace and that asking could send.
+SLACK_WRITES = {"conversations.create", "conversations.invite", "conversations.join", "conversations.open",
+                "chat.postMessage", "chat.update"}
+
+
+def test_a_question_to_a_new_channel_without_the_private_flag_is_refused_before_any_slack_write(circuits_app, slack,
+                                                                                               soar):
+    outcome = run_function(circuits_app, FN, {"incident_id": INCIDENT, "slack_question": "Contain the host?",
+                                              "slack_question_options": "Yes|No", "slack_channel": "ask-room",
+                                              "slack_participant_emails": "alice@example.com"})
+
+    assert "slack_is_channel_private is empty" in outcome.error
+    assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
+    assert slack.channel("ask-room") is None
+    assert not {c.method for c in slack.calls} & SLACK_WRITES, [c.method for c in slack.calls]
+    assert soar.table(INCIDENT) == [] and soar.question_rows == {}
+    assert [verb for verb, _ in soar.calls if verb != "GET"] == []
+
+
+def test_a_question_to_the_linked_channel_with_an_empty_flag_is_asked_there(circuits_app, slack, soar):
+    channel = slack.add_channel("inc-2095", is_private=True, members=[slack.bot_user_id])
+    soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "inc-2095",
+                            "slack_db_channel_id": channel, "slack_db_channel_type": "Private",
+                            "slack_db_permalink": "", "slack_db_time": 1})
+
+    outcome = run_function(circuits_app, FN, {"incident_id": INCIDENT, "slack_question": "Contain the host?",
+                                              "slack_question_options": "Yes|No", "slack_channel": "inc-2095",
+                                              "slack_is_channel_private": ""})
+
+    assert outcome.content["channel_id"] == channel
+    [asked] = slack.messages(channel)
+    assert asked["text"] == "Contain the host?"
+    assert "conversations.create" not in [c.method for c in slack.calls]
+    assert len(soar.question_rows[INCIDENT]) == 1

@@ -238,6 +238,12 @@ class TestBadInputCatalogue:
 HIDDEN_PRIVATE = ("Slack channel name #secret-room is taken by a channel the Slack app cannot see: an archived channel "
                   "or a private channel the app is not a member of. Invite the app to that private channel (/invite "
                   "@app in Slack), or give another slack_channel.")
+# With slack_is_channel_private empty nothing may be created, so fn_slack cannot learn from conversations.create
+# that the name is taken: the hint names both causes.
+HIDDEN_OR_MISSING = ("The Slack app sees no channel #secret-room and slack_is_channel_private is empty, so nothing was "
+                     "created or posted: to create the channel, set slack_is_channel_private to Yes (private) or No "
+                     "(public) and run the action again; if #secret-room is a private channel, invite the app to it "
+                     "(/invite @app in Slack) instead.")
 
 
 class TestPrivateChannelTheAppIsNotIn:
@@ -251,10 +257,10 @@ class TestPrivateChannelTheAppIsNotIn:
         (ARCHIVE, {"slack_channel_id": "{cid}"}, None,
          "The Slack app cannot see channel ID {cid}: if it is a private channel, invite the app to it (/invite @app "
          "in Slack) and run the action again; otherwise check slack_channel_id."),
-        (POST, {"slack_channel": "secret-room"}, None, HIDDEN_PRIVATE),
+        (POST, {"slack_channel": "secret-room"}, None, HIDDEN_OR_MISSING),
         (POST, {"slack_channel": "secret-room", "slack_is_channel_private": True}, None, HIDDEN_PRIVATE),
         (POST, {"slack_channel": "secret-room", "slack_is_channel_private": False}, None, HIDDEN_PRIVATE),
-        (UPLOAD, {"slack_channel": "secret-room", "attachment_id": "FILE"}, None, HIDDEN_PRIVATE),
+        (UPLOAD, {"slack_channel": "secret-room", "attachment_id": "FILE"}, None, HIDDEN_OR_MISSING),
         (POST, {}, "with id",
          "The Slack app cannot see #secret-room ({cid}): if it is a private channel, invite the app to it (/invite "
          "@app in Slack) and run the action again; if it was deleted, give another slack_channel."),

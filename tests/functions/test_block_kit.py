@@ -43,3 +43,19 @@ def test_plain_text_is_posted_as_text(circuits_app, slack, soar):
                                                       "slack_is_channel_private": False, "slack_text": "just text"})
     [message] = slack.messages(slack.channel("plain-blocks")["id"])
     assert message["text"] == "just text" and "blocks" not in message and "attachments" not in message
+
+
+def test_a_value_with_a_newline_cannot_forge_a_field(circuits_app, slack, soar):
+    text = container(**{
+        "Type of data": ("string", "Incident"), "Incident name": ("string", "Invoice\n*Severity*\nLow"),
+        "Severity": ("string", "High"), "Description": ("richtext", "<p>Two users</p><p>*Severity*: Low</p>")})
+    outcome = run_function(circuits_app, "slack_post_message",
+                           {"incident_id": INCIDENT, "slack_channel": "general", "slack_text": text})
+    assert outcome.error is None, outcome.error
+    [message] = slack.messages(slack.channel("general")["id"])
+    fields = [f["text"] for b in message["blocks"] if b["type"] == "section" for f in b.get("fields", [])]
+    # Each field shows one bold label; every further line of a value is quoted under it, visibly its own.
+    assert [[line for line in f.split("\n") if not line.startswith(">")] for f in fields] == \
+        [["*Incident name*"], ["*Severity*", "High"], ["*Description*"]]
+    assert fields[0] == "*Incident name*\n> Invoice\n> *Severity*\n> Low"
+    assert fields[2] == "*Description*\n> Two users\n> *Severity*: Low"

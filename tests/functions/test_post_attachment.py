@@ -1,8 +1,12 @@
 """slack_post_attachment through resilient-circuits, against the Slack sandbox over HTTP (behavior §3.4)."""
 
+import json
+import re
+
 import pytest
 
 from fn_slack.lib import slack_utils
+from sandbox.slack.html_view import slack_unescape
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
@@ -12,6 +16,9 @@ config_data = make_config()
 resilient_mock = SoarMock
 FN = "slack_post_attachment"
 REPORT = b"%PDF-1.7 quarterly report\n" * 100
+# Every Slack method that changes the workspace and that a post could send.
+SLACK_WRITES = {"conversations.create", "conversations.invite", "conversations.join", "chat.postMessage",
+                "files.getUploadURLExternal", "files.completeUploadExternal", "chat.update"}
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +96,60 @@ class TestPostAttachment:
         assert "attachment_id" in outcome.error
         assert slack.calls == []
 
+
+    def test_a_new_channel_without_the_private_flag_is_refused_before_any_slack_write(self, circuits_app, slack,
+                                                                                        soar):
+        attachment_id = soar.add_attachment(INCIDENT, "report.pdf", REPORT)
+        soar.calls.clear()
+
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_channel="new-room",
+                         slack_participant_emails="alice@example.com", slack_text="Quarterly report")
+
+        assert "slack_is_channel_private is empty" in outcome.error
+        assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
+        assert slack.channel("new-room") is None
+        assert not {c.method for c in slack.calls} & SLACK_WRITES, [c.method for c in slack.calls]
+        assert soar.table(INCIDENT) == [] and [verb for verb, _ in soar.calls if verb != "GET"] == []
+
+    def test_the_linked_channel_with_an_empty_flag_gets_the_file(self, circuits_app, slack, soar):
+        first = soar.add_attachment(INCIDENT, "first.txt", b"first")
+        upload(circuits_app, attachment_id=first, slack_channel="inc-2095", slack_is_channel_private=True)
+        second = soar.add_attachment(INCIDENT, "second.txt", b"second")
+
+        outcome = upload(circuits_app, attachment_id=second, slack_channel="inc-2095", slack_is_channel_private="")
+
+        assert outcome.content["channel"] == "inc-2095" and outcome.content["channel_type"] == "Private"
+        assert [f["name"] for _, f in shared_files(slack, "inc-2095")] == ["first.txt", "second.txt"]
+        assert len(slack.calls_to("conversations.create")) == 1
+
+    def test_a_hostile_comment_pings_nobody_and_links_nowhere(self, circuits_app, slack, soar):
+        attachment_id = soar.add_attachment(INCIDENT, "report.pdf", REPORT)
+        comment = "<!here> free gift @channel <https://evil.example/login|Approve>"
+
+        outcome = upload(circuits_app, attachment_id=attachment_id, slack_text=comment)
+
+        assert outcome.error is None, outcome.error
+        [message] = slack.messages(slack.channel("general")["id"])
+        assert [(n["broadcast"], n["users"]) for n in slack.notifications if n["ts"] == message["ts"]] == [([], [])]
+        # Slack links the bare address to itself; no mention and no labelled link survived.
+        assert re.findall(r"<([^<>]*)>", message["text"]) == ["https://evil.example/login%7CApprove"]
+        # The words read as typed; the "|" inside the address is percent-encoded, so it starts no link label.
+        shown = re.sub(r"<(https?://[^<>|]*)>", r"\1", message["text"])   # a link to itself shows its address
+        assert slack_unescape(shown).replace("\u200b", "") == comment.replace("login|", "login%7C")
+
+    def test_a_container_comment_keeps_the_analysts_mention_and_escapes_the_data(self, circuits_app, slack, soar):
+        attachment_id = soar.add_attachment(INCIDENT, "report.pdf", REPORT)
+        bob = slack.user("bob")["id"]
+        comment = json.dumps({"Additional Text": {"type": "string", "data": f"<@{bob}> the report"},
+                              "Type of data": {"type": "string", "data": "Attachment"},
+                              "File": {"type": "string", "data": "<!here>report.pdf"}})
+
+        upload(circuits_app, attachment_id=attachment_id, slack_text=comment)
+
+        [message] = slack.messages(slack.channel("general")["id"])
+        assert message["text"] == f"<@{bob}> the report\n*SOAR Attachment*\n*File*: &lt;!here&gt;report.pdf"
+        assert [(n["broadcast"], n["users"]) for n in slack.notifications if n["ts"] == message["ts"]] == \
+            [([], [bob])]
 
     def test_share_that_appears_late_still_gives_the_message_permalink(self, circuits_app, slack, soar):
         slack.share_delay = 0.4

@@ -1,13 +1,16 @@
 """slack_post_message through resilient-circuits, against the Slack sandbox over HTTP (behavior §3.1–§3.3)."""
 
+import html
 import json
 import logging
+import re
 import threading
 
 import pytest
 from slack_sdk import WebClient
 
 from fn_slack.lib import conversations_table
+from sandbox.slack.html_view import render_channel, slack_unescape
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
@@ -21,9 +24,25 @@ BOT_SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write",
               "channels:history", "groups:history", "channels:join"]
 
 
+# Every Slack method that changes the workspace and that a post could send.
+SLACK_WRITES = {"conversations.create", "conversations.invite", "conversations.join", "chat.postMessage",
+                "files.getUploadURLExternal", "files.completeUploadExternal", "chat.update"}
+
+
 def post(circuits_app, **inputs):
     inputs.setdefault("incident_id", INCIDENT)
     return run_function(circuits_app, FN, inputs)
+
+
+def reader_sees(stored_text):
+    """The characters a Slack reader sees for stored message text (entities decoded, zero-width spaces unseen)."""
+    return slack_unescape(stored_text).replace("\u200b", "")
+
+
+def disguised_links(page_html):
+    """Links on a sandbox channel page whose shown text is not their own address."""
+    anchors = re.findall(r'<a href="(https?://[^"]*)"[^>]*>(.*?)</a>', page_html)
+    return [(href, shown) for href, shown in anchors if html.unescape(shown) != html.unescape(href)]
 
 
 def only_message(slack, channel_name):
@@ -86,15 +105,35 @@ class TestChannelResolution:
         assert outcome.content["channel_created"] is False
         assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
 
-    def test_new_channel_without_the_private_flag_is_created_public_as_1x_did_and_says_so(self, circuits_app, slack,
-                                                                                          soar):
-        outcome = post(circuits_app, slack_channel="brand-new", slack_text="x")
+    def test_new_channel_without_the_private_flag_is_refused_before_any_slack_write(self, circuits_app, slack, soar):
+        outcome = post(circuits_app, slack_channel="brand-new", slack_participant_emails="alice@example.com",
+                       slack_text="x")
 
-        assert slack.channel("brand-new")["is_private"] is False
-        assert outcome.content["channel_created"] is True and outcome.content["channel_type"] == "Public"
-        assert ("Channel #brand-new was created in your workspace as a public channel because "
-                "slack_is_channel_private was not set.") in outcome.statuses
-        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "brand-new"
+        assert "slack_is_channel_private is empty" in outcome.error
+        assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
+        assert slack.channel("brand-new") is None
+        assert not set(methods(slack)) & SLACK_WRITES, methods(slack)
+        assert soar.table(INCIDENT) == [] and [verb for verb, _ in soar.calls if verb != "GET"] == []
+
+    def test_existing_channel_found_by_name_with_an_empty_flag_is_used(self, circuits_app, slack, soar):
+        slack.add_channel("war-room", members=[slack.bot_user_id])
+
+        outcome = post(circuits_app, slack_channel="war-room", slack_is_channel_private="", slack_text="here")
+
+        assert only_message(slack, "war-room")["text"] == "here"
+        assert outcome.content["channel_created"] is False
+        assert "conversations.create" not in methods(slack)
+        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "war-room"
+
+    def test_linked_channel_named_again_with_an_empty_flag_is_used(self, circuits_app, slack, soar):
+        post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=True, slack_text="first")
+        slack.clear_calls()
+
+        outcome = post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=None, slack_text="second")
+
+        assert outcome.content["channel"] == "inc-2095" and outcome.content["channel_type"] == "Private"
+        assert [m["text"] for m in slack.messages(slack.channel("inc-2095")["id"])] == ["first", "second"]
+        assert "conversations.create" not in methods(slack)
 
     def test_no_channel_and_nothing_linked_fails_asking_for_slack_channel(self, circuits_app, slack, soar):
         outcome = post(circuits_app, slack_text="x")
@@ -271,14 +310,51 @@ class TestMessageContent:
         assert all(not n["broadcast"] and not n["users"] and not n["usergroups"] for n in notified), notified
         text = message["attachments"][0]["text"]
         assert "<https://evil.example|click>" not in text
-        assert "&lt;https://evil.example|click&gt;" in text
+        assert "&lt;https://evil.example%7Cclick&gt;" in text   # "|" inside an address starts no label
 
-    def test_plain_text_keeps_the_analysts_own_mentions(self, circuits_app, slack, soar):
+    @pytest.mark.parametrize("as_json", [False, True], ids=["plain text", "JSON that is not the container"])
+    def test_text_that_is_not_the_container_pings_nobody_and_links_nowhere(self, circuits_app, slack, soar,
+                                                                           as_json):
+        alice = slack.user("alice")["id"]
+        hostile = (f"<!here> free gift <!channel> @here @everyone <@{alice}> <!subteam^S0ONCALL01|@oncall> @oncall "
+                   f"<https://evil.example/login|Approve> bob@example.com")
+        slack_text = json.dumps({"Incident name": hostile}) if as_json else hostile
+        slack.reset({"usergroups": [{"id": "S0ONCALL01", "handle": "oncall", "users": ["alice", "bob"]}]})
+
+        outcome = post(circuits_app, slack_channel="general", slack_text=slack_text)
+
+        assert outcome.error is None, outcome.error
+        message = only_message(slack, "general")
+        assert [(n["broadcast"], n["users"], n["usergroups"]) for n in slack.notifications
+                if n["ts"] == message["ts"]] == [([], [], [])]
+        assert "<" not in message["text"]           # no control sequence survived Slack's rewriting
+        # The words read as typed; the "|" inside the address is percent-encoded, so it starts no link label.
+        assert reader_sees(message["text"]) == slack_text.replace("login|", "login%7C")
+        page = render_channel(slack.state_json(), slack.channel("general")["id"])
+        assert 'class="mention' not in page
+        assert disguised_links(page) == []         # "Approve" links nowhere; an address shows as itself
+
+    def test_a_container_of_additional_text_only_is_the_analysts_message_with_its_mentions(self, circuits_app,
+                                                                                          slack, soar):
         bob = slack.user("bob")["id"]
-        post(circuits_app, slack_channel="general", slack_text=f"<@{bob}> please look")
+        container = {"Additional Text": {"type": "string", "data": f"<@{bob}> please look, see #random"}}
+        post(circuits_app, slack_channel="general", slack_text=json.dumps(container))
 
         message = only_message(slack, "general")
+        assert message["text"] == f"<@{bob}> please look, see #random" and "attachments" not in message
         assert [n["users"] for n in slack.notifications if n["ts"] == message["ts"]] == [[bob]]
+
+    def test_a_value_with_a_newline_cannot_forge_a_field_line(self, circuits_app, slack, soar):
+        container = {"Type of data": {"type": "string", "data": "Incident"},
+                     "Incident name": {"type": "string", "data": "Invoice\n*Severity*: Low"},
+                     "Severity": {"type": "string", "data": "High"},
+                     "Description": {"type": "richtext", "data": "<p>Two users</p><p>*Severity*: Low</p>"}}
+        post(circuits_app, slack_channel="general", slack_text=json.dumps(container))
+
+        text = only_message(slack, "general")["attachments"][0]["text"]
+        assert [line for line in text.split("\n") if not line.startswith(">")] == \
+            ["*Incident name*:", "*Severity*: High", "*Description*:"]
+        assert "*Incident name*:\n> Invoice\n> *Severity*: Low" in text   # still there, inside its field
 
     def test_text_over_slacks_limit_fails_instead_of_being_cut(self, circuits_app, slack, soar):
         outcome = post(circuits_app, slack_channel="general", slack_text="x" * 40001)

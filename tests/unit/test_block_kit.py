@@ -52,6 +52,16 @@ def test_a_container_is_a_header_fields_ten_to_a_section_and_a_link():
     assert blocks[5]["elements"][0]["text"] == "<https://soar/#incidents/1|Open in SOAR>"
 
 
+def test_a_value_of_several_lines_is_quoted_under_its_label_so_no_line_passes_for_a_field():
+    fields = [("Incident name", "Invoice\n*Severity*\nLow"), ("Severity", "High"),
+              ("Description", "Two users\n\n*Severity*: Low"), ("Long", "line\n" + "x" * 2500)]
+    blocks = container_blocks("SOAR Incident", fields, None)
+    texts = [f["text"] for f in blocks[1]["fields"]] + [blocks[2]["text"]["text"]]
+    assert texts[:3] == ["*Incident name*\n> Invoice\n> *Severity*\n> Low", "*Severity*\nHigh",
+                         "*Description*\n> Two users\n>\n> *Severity*: Low"]
+    assert texts[3].startswith("*Long*\n> line\n> xxx")
+
+
 def _inputs(**values):
     base = {"incident_id": 2095, "slack_question": "Go?"}
     return SimpleNamespace(**{**base, **values})

@@ -1,6 +1,7 @@
 """ChannelPost: which channel a post goes to, and the single table write at finish (Slack sandbox over HTTP)."""
 
 import pytest
+from slack_sdk import WebClient
 
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
 from fn_slack.lib.conversations_table import ConversationsTable
@@ -75,14 +76,24 @@ def test_nothing_is_written_to_the_table_when_the_post_fails_before_finish(slack
     assert "POST" not in rest.verbs() and rest.values(INCIDENT) == []
 
 
-def test_a_named_channel_that_does_not_exist_is_created_public_when_the_flag_is_empty(slack, rest):
-    post = channel_post(slack, rest, channel_name="new-room")
-    with post.enter() as target:
-        outcome = target.finish("https://permalink", "1.2")
+def test_a_named_channel_that_does_not_exist_is_refused_when_the_flag_is_empty(slack, rest):
+    with pytest.raises(InputError) as caught, channel_post(slack, rest, channel_name="new-room").enter():
+        pass
 
-    assert slack.channel("new-room")["is_private"] is False and outcome.created
-    assert post.notices == ["Channel #new-room was created in your workspace as a public channel because "
-                            "slack_is_channel_private was not set."]
+    assert "slack_is_channel_private is empty" in str(caught.value)
+    assert slack.channel("new-room") is None
+    assert [call.method for call in slack.calls] == ["conversations.list"]
+    assert "POST" not in rest.verbs() and rest.values(INCIDENT) == []
+
+
+def test_a_channel_this_process_remembers_but_slack_lost_is_created_when_the_flag_is_set(slack, rest):
+    with channel_post(slack, rest, channel_name="gone-room", is_private=True).enter() as target:
+        target.finish("https://permalink", "1.2")
+    WebClient(token=slack.default_token, base_url=slack.base_url).conversations_rename(
+        channel=slack.channel("gone-room")["id"], name="renamed-room")
+
+    with channel_post(slack, TableRest(), channel_name="gone-room", is_private=True).enter() as target:
+        assert target.created and target.channel.name == "gone-room"
 
 
 def test_a_named_channel_other_than_the_linked_one_is_used_and_not_linked(slack, rest):

@@ -1,6 +1,8 @@
 """slack_text → Slack message: the container of the example workflows, escaping and value formatting."""
 
 import json
+import re
+import time
 
 import pytest
 
@@ -13,9 +15,11 @@ from fn_slack.lib.message_format import (
     escape_untrusted,
     format_value,
     parse_container,
+    render_comment,
     render_message,
     slack_date,
 )
+from sandbox.slack import notify, rewrite
 from tests.unit.slack_checks import assert_inert
 
 HOSTILE = [
@@ -72,9 +76,66 @@ def incident_container() -> str:
 
 # ------------------------------------------------------------------------------------------ plain text
 
-def test_plain_text_is_posted_exactly_as_typed_with_its_mentions():
-    text = "Hey user <@UCNC5K34J> check out #random & <!here>"
-    assert render_message(text, lambda i, t: "") == SlackMessage(text=text)
+HOSTILE_PLAIN = ["<!here> free gift", "<!channel>", "@here now", "@Everyone", "<@U0ALICE01> pay this",
+                 "<!subteam^S0ONCALL01|@oncall>", "@oncall", "<https://evil.example/login|Approve>",
+                 "see https://evil.example/x|Approve", "(https://evil.example/x|Approve)",
+                 "xhttps://evil.example/x|Approve", "```\nfake code block"]
+
+
+@pytest.mark.parametrize("text", HOSTILE_PLAIN)
+def test_plain_text_is_inert_it_pings_nobody_and_links_nowhere(text):
+    posted = render_message(text, lambda i, t: "").text
+    stored = rewrite.rewrite(posted, link_names=True, wrap_urls=True, usergroups_by_handle={"oncall": "S0ONCALL01"})
+    pinged = notify.compute([stored], link_names=True, users_by_name={"alice": "U0ALICE01"},
+                            usergroups_by_handle={"oncall": "S0ONCALL01"})
+    assert pinged == {"broadcast": [], "users": [], "usergroups": []}
+    assert [seq for seq in re.findall(r"<([^<>]*)>", stored) if "|" in seq or not seq.startswith("http")] == []
+    assert "```" not in posted
+
+
+@pytest.mark.parametrize("value", ["see https://evil.example/x|Approve", "www.evil.example/x|Approve now",
+                                   "<https://evil.example/x|Approve>"])
+def test_a_pipe_inside_an_address_of_incident_data_starts_no_link_label_even_where_slack_links_addresses(value):
+    shown = format_value("Incident name", "string", value)
+    stored = rewrite.rewrite(shown, link_names=True, wrap_urls=True, usergroups_by_handle={})
+    assert [seq for seq in re.findall(r"<([^<>]*)>", stored) if "|" in seq] == []
+    assert "evil.example/x%7CApprove" in shown
+
+
+def test_a_value_at_slack_s_limit_is_escaped_in_linear_time():
+    started = time.monotonic()
+    escape_untrusted("x" * (MAX_TEXT_CHARS - 1) + "|")
+    escape_untrusted("https://a.example/" + "x|" * (MAX_TEXT_CHARS // 2))
+    assert time.monotonic() - started < 2     # a backtracking address pattern took minutes here
+
+
+def test_plain_text_reads_as_typed_and_keeps_its_lines_and_e_mail_addresses():
+    text = "Hey <@UCNC5K34J> & <!here>\nmail bob@example.com"
+    posted = render_message(text, lambda i, t: "")
+    assert posted == SlackMessage(text="Hey &lt;@\u200bUCNC5K34J&gt; &amp; &lt;!here&gt;\nmail bob@example.com")
+
+
+@pytest.mark.parametrize("text", ['{"Incident name": "<!here> free gift"}', '{"a": {"data": "<@U1>"}}',
+                                  "[\"<!channel>\"]"])
+def test_json_that_is_not_a_container_is_plain_text_made_inert(text):
+    assert parse_container(text) is None
+    posted = render_message(text, lambda i, t: "").text
+    assert posted == escape_untrusted(text) and "<" not in posted
+
+
+def test_a_container_of_additional_text_only_is_a_plain_message_with_the_analysts_mentions():
+    text = json.dumps({"Additional Text": {"type": "string", "data": "Hey user <@UCNC5K34J> check out #random"}})
+    assert render_message(text, lambda i, t: "") == SlackMessage(text="Hey user <@UCNC5K34J> check out #random")
+
+
+def test_a_file_comment_is_plain_text_made_inert_or_the_container_s_text_and_lines():
+    assert render_comment("<!here> the report") == "&lt;!here&gt; the report"
+    assert render_comment("  ") is None
+    container = json.dumps({"Additional Text": {"type": "string", "data": "<@U0BOB> the report"},
+                            "Resilient URL": {"type": "incident", "data": 2095},
+                            "Type of data": {"type": "string", "data": "Attachment"},
+                            "File": {"type": "string", "data": "a\n*Severity*: Low"}})
+    assert render_comment(container) == "<@U0BOB> the report\n*SOAR Attachment*\n*File*:\n> a\n> *Severity*: Low"
 
 
 @pytest.mark.parametrize("text", ['{"a": 1}', '{"note": {"data": "x"}}', "[1, 2]", '"quoted"',
