@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fn_slack.lib.message_format import parse_container, render_message
+from fn_slack.lib.message_format import parse_container, render_comment, render_message
 from sandbox.soar.scripting import ScriptContext, load_customizations, run_post_processing, run_pre_processing
 from tests.customizations import samples as s
 
@@ -15,6 +15,10 @@ RESERVED = ["Additional Text", "Resilient URL", "Type of data"]
 RULE_INPUTS = {"slack_channel": "incident-2103", "slack_is_channel_private": True,
                "slack_participant_emails": "alice@example.com, bob@example.com"}
 MESSAGE_DEFAULTS = {"slack_mrkdwn": True, "slack_as_user": False}
+
+
+# The menu item's additional text as the attachment workflows send it: the container's Additional Text alone.
+ANALYST_COMMENT = json.dumps({"Additional Text": {"type": "string", "data": s.RULE_PROPERTIES["rule_slack_text"]}})
 
 
 def run_pre(workflow_name: str, ctx: ScriptContext) -> dict:
@@ -233,10 +237,9 @@ def test_post_incident_attachment_sends_its_id_and_the_menu_text_as_the_comment(
                         rule_properties=s.RULE_PROPERTIES)
     inputs = run_pre("slack_example_post_attachment_to_slack", ctx)
 
-    assert inputs == {"incident_id": 2103, "attachment_id": 12, **RULE_INPUTS,
-                      "slack_text": s.RULE_PROPERTIES["rule_slack_text"]}
-    # The comment is plain text: the function posts it as typed.
-    assert parse_container(inputs["slack_text"]) is None
+    assert inputs == {"incident_id": 2103, "attachment_id": 12, **RULE_INPUTS, "slack_text": ANALYST_COMMENT}
+    # The comment is the analyst's Additional Text: shown as typed, its mention notifies.
+    assert render_comment(inputs["slack_text"]) == s.RULE_PROPERTIES["rule_slack_text"].strip()
     notes = run_post("slack_example_post_attachment_to_slack", ctx, s.ATTACHMENT_RESULT)
     assert notes == [("incident", 2103, "Attachment report.pdf was posted to Slack channel "
                       '<a href="https://acme.slack.com/archives/C0AAA/p1700000000000100">#incident-2103</a>')]
@@ -259,8 +262,8 @@ def test_post_artifact_attachment_sends_the_artifact_id():
     ctx = ScriptContext(incident=s.INCIDENT, artifact=s.FILE_ARTIFACT, rule_properties=s.RULE_PROPERTIES)
     inputs = run_pre("example_post_attachment_to_slack__artifact", ctx)
 
-    assert inputs == {"incident_id": 2103, "artifact_id": 32, **RULE_INPUTS,
-                      "slack_text": s.RULE_PROPERTIES["rule_slack_text"]}
+    assert inputs == {"incident_id": 2103, "artifact_id": 32, **RULE_INPUTS, "slack_text": ANALYST_COMMENT}
+    assert "<@UCNC5K34J>" in render_comment(inputs["slack_text"])
     notes = run_post("example_post_attachment_to_slack__artifact", ctx,
                      dict(s.ATTACHMENT_RESULT, file_name="invoice <1>.eml"))
     assert notes == [("incident", 2103, "Artifact attachment invoice &lt;1&gt;.eml was posted to Slack "

@@ -2,13 +2,17 @@
 # Example: Post Incident / Task Attachment to Slack (pre-processing).
 # Uploads the attachment; the menu item's additional text becomes the comment shown with the file. An
 # attachment on a task goes to the task's channel, any other to the incident's.
+import json
+
 inputs.incident_id = incident.id
 inputs.attachment_id = attachment.id
 task_id = task.id if task else attachment.task_id
 if task_id:
     inputs.task_id = task_id
+# The additional text is the analyst's own words: sent as the container's "Additional Text", its mentions
+# notify. (A plain slack_text is posted inert, since workflows often paste incident data into it.)
 if rule.properties.rule_slack_text:
-    inputs.slack_text = rule.properties.rule_slack_text
+    inputs.slack_text = json.dumps({"Additional Text": {"type": "string", "data": rule.properties.rule_slack_text}})
 
 # The menu item's values; empty ones are left out.
 if rule.properties.rule_slack_channel:
