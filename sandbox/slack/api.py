@@ -164,6 +164,17 @@ def decode_cursor(cursor: str, prefix: str) -> str:
     return text[len(prefix) + 1:]
 
 
+def cursor_offset(ctx: Context, prefix: str) -> int:
+    """Where a list paged by position resumes: 0 without a ``cursor``, else the offset the cursor holds."""
+    cursor = ctx.params.str("cursor")
+    if not cursor:
+        return 0
+    try:
+        return int(decode_cursor(cursor, prefix))
+    except ValueError:
+        raise SlackError("invalid_cursor") from None
+
+
 def copy_message(msg: dict, *, with_metadata: bool = True) -> dict:
     out = dict(msg)
     if "files" in out:
@@ -290,13 +301,7 @@ def conversations_members(ctx: Context) -> dict:
     limit = ctx.params.int("limit", 100)
     limit = 100 if limit <= 0 else min(limit, 1000)
     members = list(ch.members)
-    start = 0
-    cursor = ctx.params.str("cursor")
-    if cursor:
-        try:
-            start = int(decode_cursor(cursor, "member_offset"))
-        except ValueError:
-            raise SlackError("invalid_cursor") from None
+    start = cursor_offset(ctx, "member_offset")
     end = start + limit
     next_cursor = encode_cursor(f"member_offset:{end}") if end < len(members) else ""
     return {"members": members[start:end], "response_metadata": {"next_cursor": next_cursor}}
@@ -589,15 +594,9 @@ def users_list(ctx: Context) -> dict:
     ctx.require("users:read")
     users = list(ctx.ws.users.values())
     limit = ctx.params.int("limit", 0)
-    start = 0
-    cursor = ctx.params.str("cursor")
-    if cursor:
-        try:
-            start = int(decode_cursor(cursor, "user_offset"))
-        except ValueError:
-            raise SlackError("invalid_cursor") from None
-        if not 0 <= start <= len(users):
-            raise SlackError("invalid_cursor")
+    start = cursor_offset(ctx, "user_offset")
+    if not 0 <= start <= len(users):
+        raise SlackError("invalid_cursor")
     end = len(users) if limit <= 0 else min(start + min(limit, USERS_LIST_MAX), len(users))
     with_email = ctx.has("users:read.email")
     next_cursor = encode_cursor(f"user_offset:{end}") if end < len(users) else ""

@@ -113,3 +113,12 @@ def run_function(circuits_app, name: str, inputs: dict, timeout: float = 30) -> 
             return outcome
         time.sleep(0.02)
     raise AssertionError(f"{name} did not answer within {timeout} s; replies so far: {replies}")
+
+
+def wait_for_messages(slack: SlackSandbox, channel_id: str, count: int, seconds: float = 10.0) -> list[dict]:
+    """The channel's messages once there are ``count`` of them (a write Slack carries out late), or after
+    ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while len(slack.messages(channel_id)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return slack.messages(channel_id)

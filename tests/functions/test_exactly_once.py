@@ -13,7 +13,7 @@ from fn_slack.lib import slack_utils
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import Channel, SlackUtils
 from tests.functions.conftest import INCIDENT
-from tests.functions.harness import TOKEN, run_function
+from tests.functions.harness import TOKEN, run_function, wait_for_messages
 from tests.functions.harness import config_data as make_config
 from tests.functions.soar_mock import SoarMock
 
@@ -77,16 +77,22 @@ def test_post_attachment_shares_the_file_once_when_an_answer_is_lost(circuits_ap
     assert len(soar.table(INCIDENT)) == 1
 
 
-@pytest.mark.parametrize(("then", "extra"), THEN, ids=THEN_IDS)
-@pytest.mark.parametrize("method", ["chat.postMessage", "conversations.archive"])
-def test_archive_notices_saves_and_archives_once_when_an_answer_is_lost(circuits_app, slack, soar, method, then,
-                                                                         extra):
+def seed_linked_channel(slack, soar):
+    """#inc-2095, linked to the incident, with one message of Alice's; returns its ID."""
     alice = slack.user("alice")["id"]
     channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, alice])
     slack.add_message(channel_id, alice, "Found it")
     soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "inc-2095",
                             "slack_db_channel_type": "Public", "slack_db_channel_id": channel_id,
                             "slack_db_permalink": "", "slack_db_time": 1})
+    return channel_id
+
+
+@pytest.mark.parametrize(("then", "extra"), THEN, ids=THEN_IDS)
+@pytest.mark.parametrize("method", ["chat.postMessage", "conversations.archive"])
+def test_archive_notices_saves_and_archives_once_when_an_answer_is_lost(circuits_app, slack, soar, method, then,
+                                                                         extra):
+    channel_id = seed_linked_channel(slack, soar)
     after_commit(slack, method, then, extra)
 
     outcome = run_function(circuits_app, "slack_archive_channel", {"incident_id": INCIDENT})
@@ -115,13 +121,6 @@ def post_to_new_channel(circuits_app):
     return run_function(circuits_app, "slack_post_message", {
         "incident_id": INCIDENT, "slack_channel": "inc-2095", "slack_is_channel_private": False,
         "slack_text": "Phishing wave"})
-
-
-def wait_for_messages(slack, channel_id, count, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while len(slack.messages(channel_id)) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return slack.messages(channel_id)
 
 
 def test_a_post_slack_carries_out_after_the_client_gave_up_is_found_not_posted_again(circuits_app, slack, soar):
@@ -233,12 +232,7 @@ def test_an_archive_slack_carries_out_just_after_the_look_is_not_reported_as_arc
         circuits_app, slack, soar):
     """conversations.archive lands just after fn_slack's look found the channel still open: the second request
     answers already_archived, which here means this run's own archive, not someone else's."""
-    alice = slack.user("alice")["id"]
-    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, alice])
-    slack.add_message(channel_id, alice, "Found it")
-    soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "inc-2095",
-                            "slack_db_channel_type": "Public", "slack_db_channel_id": channel_id,
-                            "slack_db_permalink": "", "slack_db_time": 1})
+    seed_linked_channel(slack, soar)
     slack.faults.add("conversations.archive", "after_commit", then="late", delay=TIMEOUT + 0.1)
 
     outcome = run_function(circuits_app, "slack_archive_channel", {"incident_id": INCIDENT})

@@ -8,7 +8,7 @@ import pytest
 
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
-from tests.functions.harness import run_function, slack_sandbox
+from tests.functions.harness import run_function, slack_sandbox, wait_for_messages
 from tests.functions.soar_mock import SoarMock
 
 TIMEOUT, SETTLE = 1, 3
@@ -21,13 +21,6 @@ TEXT = "Phishing wave: Q&A <draft> for *everyone*"
 def post(circuits_app, channel="general", **extra):
     return run_function(circuits_app, "slack_post_message", {
         "incident_id": INCIDENT, "slack_channel": channel, "slack_as_user": True, "slack_text": TEXT, **extra})
-
-
-def wait_for_messages(slack, channel_id, count, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while len(slack.messages(channel_id)) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return slack.messages(channel_id)
 
 
 def test_user_token_posts_succeed_as_the_person_without_metadata(circuits_app, slack, soar):
