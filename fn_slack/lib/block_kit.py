@@ -10,7 +10,8 @@ so it cannot mention people or make links of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+
+from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
 QUESTION_BLOCK_PREFIX = "fn_slack_q"
 ANSWER_ACTION_PREFIX = "fn_slack_answer_"
@@ -22,10 +23,6 @@ MAX_SECTION_TEXT = 3000
 def slack_escape(text: str) -> str:
     """Slack's three escapes: what SOAR wrote shows as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
@@ -69,10 +66,6 @@ def _as_field_value(value: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in value.split("\n"))
 
 
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tuple[str, str]], link: str | None,
                      pretext: str | None = None) -> list[dict]:
     """A SOAR container as Block Kit: a header with the title, sections of fields (label over value, ten to a
@@ -83,7 +76,8 @@ def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tupl
     if pretext:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": pretext[:MAX_SECTION_TEXT]}})
     if title:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _unescape(title)[:MAX_HEADER_TEXT]}})
+        header = slack_unescape(title)[:MAX_HEADER_TEXT]
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": header}})
     pending: list[dict] = []
 
     def flush() -> None:
@@ -118,7 +112,7 @@ def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who:
          "text": {"type": "plain_text", "text": option[:MAX_BUTTON_TEXT]}}
         for i, option in enumerate(options)]})
     asked = ", ".join(f"<@{uid}>" for uid in who) if who else "anyone in this conversation"
-    context = f"Answer: {asked} · until {_when(expires)}"
+    context = f"Answer: {asked} · until {utc_time(expires, TimeFormat.QUESTION)}"
     if free_text:
         context += " · or reply in this thread in your own words"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
@@ -127,19 +121,21 @@ def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who:
 
 def answered_blocks(question: str, answer: str, user_id: str, when: float) -> list[dict]:
     """The question once answered: the buttons give way to the answer."""
+    at = utc_time(when, TimeFormat.QUESTION)
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f":white_check_mark: *{slack_escape(answer)[:MAX_BUTTON_TEXT * 4]}* — <@{user_id}>, {_when(when)}"}]},
+            f":white_check_mark: *{slack_escape(answer)[:MAX_BUTTON_TEXT * 4]}* — <@{user_id}>, {at}"}]},
     ]
 
 
 def expired_blocks(question: str, expired_at: float) -> list[dict]:
     """The question after its time ran out."""
+    at = utc_time(expired_at, TimeFormat.QUESTION)
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f":hourglass: This question expired at {_when(expired_at)}; answers are no longer recorded."}]},
+            f":hourglass: This question expired at {at}; answers are no longer recorded."}]},
     ]
 
 

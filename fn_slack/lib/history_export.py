@@ -35,7 +35,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import resources
 from typing import TextIO
 
@@ -44,6 +43,7 @@ from jinja2 import meta
 from resilient_lib import global_jinja_env
 
 from fn_slack.lib.errors import ConfigError
+from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
 BUILTIN_TEMPLATE = "history_export.jinja2"
 _TEMPLATE_PACKAGE = "fn_slack.data.templates"
@@ -83,14 +83,9 @@ def slack_ts_to_utc(ts: str) -> str:
     """UTC "YYYY-MM-DD HH:MM:SS" of a Slack message timestamp such as "1793544114.000100"."""
     try:
         seconds = int(str(ts).split(".", 1)[0])
-        return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return utc_time(seconds, TimeFormat.EXPORT)
     except (ValueError, OverflowError, OSError):
         return ""
-
-
-def _slack_unescape(text: str) -> str:
-    # Slack sends &, < and > as entities in message text; the export is plain text for people to read.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _normalise_newlines(text: str) -> str:
@@ -146,7 +141,7 @@ def _readable_control(inner: str, user_name: NameOf | None) -> str:
 def _clean(text: str, user_name: NameOf | None = None) -> str:
     """Slack's message text as a person reads it: mentions by name, links with their targets, entities undone."""
     text = _CONTROL.sub(lambda m: _readable_control(m.group(1), user_name), _normalise_newlines(text))
-    return _slack_unescape(text)
+    return slack_unescape(text)
 
 
 _SYSTEM_MESSAGES: dict[str, Callable[[str, dict, Callable[[str], str]], str]] = {

@@ -32,6 +32,7 @@ from bs4.element import PageElement, PreformattedString
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError
+from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 # Slack truncates a message's text beyond this many characters; fn_slack refuses instead of losing data.
 MAX_TEXT_CHARS = 40000
@@ -397,7 +398,7 @@ def html_to_mrkdwn(html: str) -> str:
 def slack_date(epoch_ms: int | str) -> str:
     """Slack date token for epoch milliseconds: each reader sees local time, the fallback text is UTC."""
     seconds = int(epoch_ms) // 1000
-    fallback = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    fallback = utc_time(seconds, TimeFormat.EXPORT)
     return f"<!date^{seconds}^{{date_num}} {{time_secs}}|{fallback}>"
 
 

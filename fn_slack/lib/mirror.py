@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from resilient_lib import RequestsCommon
 
@@ -29,6 +28,7 @@ from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.socket_listener import SocketListener
+from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
 PEOPLE_SUBTYPES = {None, "", "thread_broadcast", "file_share", "me_message"}
@@ -146,17 +146,13 @@ def read_event(event: dict, bot_user: str | None) -> SlackEvent | None:  # noqa:
     return None
 
 
-def _when(ts: str) -> str:
-    return datetime.fromtimestamp(float(ts), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def note_html(event: SlackEvent, author: str, channel_name: str, link: str,
               user_name: Callable[[str], str | None]) -> str:
     """The note for one event; every part that came from Slack is escaped."""
     esc = html.escape
     kinds = {"message": "wrote", "reply": "replied in a thread", "edit": "edited a message",
              "delete": "deleted a message"}
-    when = _when(event.ts)
+    when = utc_time(float(event.ts), TimeFormat.NOTE)
     head = messages.mirror_note_header(esc(author), f"<b>#{esc(channel_name)}</b>", esc(when), esc(link, quote=True),
                                        kinds[event.kind])
     if event.kind == "edit":

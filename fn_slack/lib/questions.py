@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from fn_slack.lib import inputs, messages
@@ -44,6 +43,7 @@ from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions_table import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
 MAX_QUESTION = 2900
@@ -209,10 +209,6 @@ class WebApiReply(Reply):
                                                     "text": text, "thread_ts": self.ts})
 
 
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def question_marker(question_id: str) -> str:
     """The reference an answer's note carries, so the note is written once."""
     return f"slack-question {question_id}"
@@ -283,7 +279,7 @@ class QuestionAnswers:
                     continue
                 reply.replace(messages.question_expired_text(question.question),
                               expired_blocks(question.question, question.expires_ms / 1000))
-                reply.tell(messages.question_expired(_when(question.expires_ms / 1000)))
+                reply.tell(messages.question_expired(utc_time(question.expires_ms / 1000, TimeFormat.NOTE)))
                 return "expired"
             if question.allowed and user not in question.allowed:
                 reply.tell(messages.question_not_yours(question.allowed))
@@ -319,7 +315,7 @@ class QuestionAnswers:
             return
         esc = html.escape
         body = (f"<div><p><b>Slack</b> · <b>{esc(self.user_name(user))}</b> answered the question "
-                f"<i>{esc(question.question)}</i> at {esc(_when(at))}:</p>"
+                f"<i>{esc(question.question)}</i> at {esc(utc_time(at, TimeFormat.NOTE))}:</p>"
                 f"<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
                 f"<p><small>{esc(marker)}</small></p></div>")
         notes.add(ref.incident_id, ref.task_id, body)

@@ -6,7 +6,6 @@ refusal becomes ``SlackError`` (Slack's code and response kept), no usable answe
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import socket
@@ -42,6 +41,7 @@ from fn_slack.lib.retry import (
     is_transient_error,
 )
 from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.text_conventions import slack_unescape
 
 LOG = logging.getLogger(__name__)
 # slack_sdk logs whole requests and responses (user profiles, e-mails) when its logger's own level is DEBUG;
@@ -979,7 +979,7 @@ def _is_this_post(message: dict, post: _Post, me: str | None, oldest: float | No
         return False
     if oldest is not None and ts_order(message.get("ts")) < ts_order(f"{oldest:.6f}"):
         return False
-    if html.unescape(str(message.get("text") or "")).strip() != html.unescape(post.text).strip():
+    if slack_unescape(str(message.get("text") or "")).strip() != slack_unescape(post.text).strip():
         return False
     if post.attachments and len(message.get("attachments") or ()) != post.attachments:
         return False
