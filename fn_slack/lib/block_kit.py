@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fn_slack.lib import messages
 from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
 QUESTION_BLOCK_PREFIX = "fn_slack_q"
@@ -96,7 +97,8 @@ def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tupl
             flush()
     flush()
     if link:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open in SOAR>"}]})
+        to_soar = f"<{link}|{messages.OPEN_IN_SOAR}>"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": to_soar}]})
     return blocks[:50]
 
 
@@ -111,10 +113,8 @@ def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who:
         {"type": "button", "action_id": f"{ANSWER_ACTION_PREFIX}{i}", "value": option[:2000],
          "text": {"type": "plain_text", "text": option[:MAX_BUTTON_TEXT]}}
         for i, option in enumerate(options)]})
-    asked = ", ".join(f"<@{uid}>" for uid in who) if who else "anyone in this conversation"
-    context = f"Answer: {asked} · until {utc_time(expires, TimeFormat.QUESTION)}"
-    if free_text:
-        context += " · or reply in this thread in your own words"
+    context = messages.question_who_may_answer([f"<@{uid}>" for uid in who],
+                                               utc_time(expires, TimeFormat.QUESTION), free_text)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return blocks
 
@@ -125,7 +125,7 @@ def answered_blocks(question: str, answer: str, user_id: str, when: float) -> li
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f":white_check_mark: *{slack_escape(answer)[:MAX_BUTTON_TEXT * 4]}* — <@{user_id}>, {at}"}]},
+            messages.question_answered_line(slack_escape(answer)[:MAX_BUTTON_TEXT * 4], f"<@{user_id}>", at)}]},
     ]
 
 
@@ -135,7 +135,7 @@ def expired_blocks(question: str, expired_at: float) -> list[dict]:
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f":hourglass: This question expired at {at}; answers are no longer recorded."}]},
+            messages.question_expired_line(at)}]},
     ]
 
 

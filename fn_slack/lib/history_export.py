@@ -42,6 +42,7 @@ import jinja2
 from jinja2 import meta
 from resilient_lib import global_jinja_env
 
+from fn_slack.lib import messages
 from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
@@ -261,10 +262,6 @@ _ENVIRONMENTS = {STREAMED: _streamed_environment(), PER_MESSAGE: _per_message_en
 _KIND_VARIABLES = {STREAMED: STREAMED_VARIABLES, PER_MESSAGE: PER_MESSAGE_VARIABLES}
 
 
-def _where(path: str | None) -> str:
-    return f"[fn_slack] template_file '{path}'" if path else "[fn_slack] template_file"
-
-
 def _names(names: Iterable[str]) -> str:
     return ", ".join(f"'{name}'" for name in sorted(names))
 
@@ -286,28 +283,22 @@ class ExportTemplate(str):
     def __new__(cls, text: str, path: str | None = None, extra_names: Iterable[str] = ARCHIVE_VARIABLES):
         self = super().__new__(cls, text)
         self.path = path
-        where = _where(path)
+        where = messages.template_setting(path)
         try:
             ast = _ENVIRONMENTS[STREAMED].parse(text)
         except jinja2.TemplateSyntaxError as err:
-            raise ConfigError(
-                f"{where} is not a valid Jinja2 template: {err.message} (line {err.lineno}).") from None
+            raise ConfigError(messages.template_not_jinja(where, str(err.message), err.lineno)) from None
         used = meta.find_undeclared_variables(ast)
         per_message = used & set(PER_MESSAGE_VARIABLES)
         if per_message and "messages" in used:
-            raise ConfigError(
-                f"{where} mixes 'messages' (a template rendered once for the channel) with {_names(per_message)} "
-                f"(the variables of a template written for the original fn_slack, rendered once per message): "
-                f"use one kind or the other.")
+            raise ConfigError(messages.template_mixes_kinds(where, _names(per_message)))
         self.kind = PER_MESSAGE if per_message else STREAMED
         environment = _ENVIRONMENTS[self.kind]
         unknown = used - set(_KIND_VARIABLES[self.kind]) - set(extra_names) - set(environment.globals)
         if unknown:
-            raise ConfigError(
-                f"{where} uses the variable{'s' if len(unknown) > 1 else ''} {_names(unknown)}, which the export "
-                f"does not provide. A template rendered once for the channel has "
-                f"{_names(set(STREAMED_VARIABLES) | set(extra_names))}; one written for the original fn_slack, "
-                f"rendered once per message, has {_names(set(PER_MESSAGE_VARIABLES) | set(extra_names))}.")
+            raise ConfigError(messages.template_unknown_variables(
+                where, _names(unknown), len(unknown), _names(set(STREAMED_VARIABLES) | set(extra_names)),
+                _names(set(PER_MESSAGE_VARIABLES) | set(extra_names))))
         self.template = environment.from_string(text)
         return self
 
@@ -329,10 +320,8 @@ _RENDER_ERRORS = (jinja2.TemplateError, ArithmeticError, AttributeError, LookupE
 
 
 def _render_error(template: ExportTemplate, err: Exception) -> ConfigError:
-    line = _template_line(err)
-    at = f" at line {line}" if line else ""
-    return ConfigError(f"{_where(template.path)} could not render the channel export{at}: {err}. The export "
-                       f"stopped there and was not saved: fix the template or remove the setting.")
+    return ConfigError(messages.template_render_failed(messages.template_setting(template.path), _template_line(err),
+                                                       err))
 
 
 class _Discard:
@@ -370,7 +359,7 @@ def load_template(path: str | None) -> ExportTemplate:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise ConfigError(f"{_where(path)} cannot be read: {reason}.") from err
+        raise ConfigError(messages.template_unreadable(messages.template_setting(path), reason)) from err
     template = ExportTemplate(text, path)
     write_history(_Discard(), _sample_channel(), lambda msg: str(msg.get("user") or ""), template,
                   extra=ARCHIVE_VARIABLES)

@@ -428,7 +428,7 @@ def _as_list(data: object) -> list | None:
 
 def _datetime_ms(label: str, data: object) -> int:
     if isinstance(data, bool):
-        raise InputError(f"slack_text entry '{label}' (datetime) must be epoch milliseconds, not {data!r}.")
+        raise InputError(messages.container_datetime_not_boolean(label, data))
     try:
         if isinstance(data, int):
             value = data
@@ -439,9 +439,7 @@ def _datetime_ms(label: str, data: object) -> int:
             value = int(text) if re.fullmatch(r"-?\d+", text) else int(float(text))
         datetime.fromtimestamp(value // 1000, tz=UTC)  # range check
     except (ValueError, OverflowError, OSError) as err:
-        raise InputError(
-            f"slack_text entry '{label}' (datetime) must be epoch milliseconds, e.g. 1541066628000; "
-            f"got {str(data)[:100]!r}.") from err
+        raise InputError(messages.container_bad_datetime(label, data)) from err
     return value
 
 
@@ -466,7 +464,7 @@ def format_value(label: str, type_: str, data: object) -> str | None:  # noqa: P
         try:
             converted = html_to_mrkdwn(str(data))
         except RecursionError as err:
-            raise InputError(f"slack_text entry '{label}' (richtext) is nested too deeply to convert.") from err
+            raise InputError(messages.container_richtext_too_deep(label)) from err
         return converted or None
     if type_ == "boolean":
         if isinstance(data, bool):
@@ -474,18 +472,15 @@ def format_value(label: str, type_: str, data: object) -> str | None:  # noqa: P
         return "Yes" if str(data).strip().lower() in _TRUE_WORDS else "No"
     if type_ == "number":
         if isinstance(data, bool) or not isinstance(data, int | float | str):
-            raise InputError(f"slack_text entry '{label}' (number) must be a number; got {str(data)[:100]!r}.")
+            raise InputError(messages.container_bad_number(label, data))
         if isinstance(data, str):
             try:
                 float(data)
             except ValueError as err:
-                raise InputError(
-                    f"slack_text entry '{label}' (number) must be a number; got {data[:100]!r}.") from err
+                raise InputError(messages.container_bad_number(label, data)) from err
         return escape_untrusted(str(data).strip())
     if type_ == "incident":
-        raise InputError(
-            f"slack_text entry '{label}' has type 'incident', which is only for the "
-            f"'{URL_KEYS[0]}' (or '{URL_KEYS[1]}') entry that links to the SOAR object.")
+        raise InputError(messages.container_incident_type_misplaced(label, URL_KEYS))
     raise _unknown_type_error(label, type_)
 
 
@@ -499,9 +494,7 @@ def field_line(label: str, value: str) -> str:
 
 
 def _unknown_type_error(label: str, type_: object) -> InputError:
-    return InputError(
-        f"slack_text entry '{label}' has type {type_!r}, which fn_slack does not know; "
-        f"known types: {', '.join(KNOWN_TYPES)}.")
+    return InputError(messages.container_unknown_type(label, type_, KNOWN_TYPES))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -536,12 +529,9 @@ def parse_container(slack_text: str) -> dict[str, dict] | None:
         return None
     for label, entry in parsed.items():
         if not isinstance(entry, dict):
-            raise InputError(
-                f"slack_text entry '{label}' must be an object like {{\"type\": \"string\", \"data\": ...}}; "
-                f"got {json.dumps(entry)[:100]}. Known types: {', '.join(KNOWN_TYPES)}.")
+            raise InputError(messages.container_entry_not_object(label, json.dumps(entry), KNOWN_TYPES))
         if "type" not in entry:
-            raise InputError(
-                f"slack_text entry '{label}' has no \"type\"; give one of: {', '.join(KNOWN_TYPES)}.")
+            raise InputError(messages.container_entry_without_type(label, KNOWN_TYPES))
         if entry["type"] not in KNOWN_TYPES:
             raise _unknown_type_error(label, entry["type"])
     return parsed
@@ -554,17 +544,13 @@ def _incident_reference(label: str, data: object) -> tuple[int, int | None] | No
         return data, None
     match = _INCIDENT_REF_RE.match(str(data)) if isinstance(data, str) else None
     if not match:
-        raise InputError(
-            f"slack_text entry '{label}' must be an incident id such as 2095, or \"2095?task_id=7\" for a task; "
-            f"got {str(data)[:100]!r}.")
+        raise InputError(messages.container_bad_incident_reference(label, data))
     return int(match.group(1)), int(match.group(2)) if match.group(2) else None
 
 
 def _check_length(what: str, text: str | None) -> None:
     if text and len(text) > MAX_TEXT_CHARS:
-        raise InputError(
-            f"slack_text makes a message {what} of {len(text):,} characters; Slack accepts at most "
-            f"{MAX_TEXT_CHARS:,} (it would cut the rest). Post less text, or split it over several messages.")
+        raise InputError(messages.slack_text_too_long(what, len(text), MAX_TEXT_CHARS))
 
 
 def render_message(slack_text: str, soar_link: Callable[[int, int | None], str] | None) -> SlackMessage:
@@ -583,7 +569,7 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str] 
     top-level text (needed for notifications) is the escaped "SOAR <Type of data>" title.
     """
     if slack_text is None or not str(slack_text).strip():
-        raise InputError("slack_text is empty: give the text to post to Slack.")
+        raise InputError(messages.empty_slack_text())
     container = parse_container(slack_text)
     if container is None:
         text = plain_text(slack_text)

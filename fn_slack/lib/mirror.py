@@ -150,15 +150,13 @@ def note_html(event: SlackEvent, author: str, channel_name: str, link: str,
               user_name: Callable[[str], str | None]) -> str:
     """The note for one event; every part that came from Slack is escaped."""
     esc = html.escape
-    kinds = {"message": "wrote", "reply": "replied in a thread", "edit": "edited a message",
-             "delete": "deleted a message"}
     when = utc_time(float(event.ts), TimeFormat.NOTE)
     head = messages.mirror_note_header(esc(author), f"<b>#{esc(channel_name)}</b>", esc(when), esc(link, quote=True),
-                                       kinds[event.kind])
+                                       messages.MIRROR_KINDS[event.kind])
     if event.kind == "edit":
         body = (f"<p>{esc(messages.mirror_edited(author, when))}</p><div>{mrkdwn_to_html(event.text, users=user_name)}"
-                f"</div><p><i>Before:</i></p><blockquote>{mrkdwn_to_html(event.previous_text, users=user_name)}"
-                f"</blockquote>")
+                f"</div><p><i>{messages.MIRROR_BEFORE}</i></p><blockquote>"
+                f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
     elif event.kind == "delete":
         body = (f"<p>{esc(messages.mirror_deleted(author, when))}</p><blockquote>"
                 f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
@@ -172,7 +170,7 @@ def note_html(event: SlackEvent, author: str, channel_name: str, link: str,
                 items.append(f'<a href="{esc(url, quote=True)}">{esc(name)}</a>')
             else:
                 items.append(esc(name))
-        files = "<p>Files: " + ", ".join(items) + "</p>"
+        files = messages.mirror_files(items)
     return f"<div>{head}{body}{files}<p><small>{esc(marker(event.key))}</small></p></div>"
 
 

@@ -74,7 +74,7 @@ def owner_name() -> str:
 
 
 def _refused(what: str) -> Callable[[int | None, str], SoarError]:
-    return lambda status, text: SoarError(f"SOAR refused to {what} (HTTP {status}): {text}")
+    return lambda status, text: SoarError(messages.soar_refused(what, status, text))
 
 
 class MirrorIndex:
@@ -116,7 +116,7 @@ class MirrorIndex:
                 continue  # another link of this incident changed the field first: read it again
             except (BasicHTTPException, SimpleHTTPException) as err:
                 raise _refused(f"update incident {incident_id}")(http_status(err), short(err)) from None
-        raise SoarError(f"SOAR kept refusing to update incident {incident_id}: it changed under every attempt")
+        raise SoarError(messages.soar_incident_kept_changing(incident_id))
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ class MirrorLog:
         except (BasicHTTPException, SimpleHTTPException) as err:
             if http_status(err) == 409:
                 return False
-            raise SoarError(f"SOAR refused to update a row of {TABLE} (HTTP {http_status(err)}): {err}") from None
+            raise _refused(f"update a row of {TABLE}")(http_status(err), str(err)) from None
 
     def mark_noted(self, claim: Claim, note_id: int) -> None:
         cells = {COL_STATE: {"value": NOTED}, COL_NOTE: {"value": note_id}}

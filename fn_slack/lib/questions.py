@@ -314,9 +314,9 @@ class QuestionAnswers:
         if notes.find(ref.incident_id, ref.task_id, marker) is not None:
             return
         esc = html.escape
-        body = (f"<div><p><b>Slack</b> · <b>{esc(self.user_name(user))}</b> answered the question "
-                f"<i>{esc(question.question)}</i> at {esc(utc_time(at, TimeFormat.NOTE))}:</p>"
-                f"<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
+        head = messages.question_answer_note(esc(self.user_name(user)), esc(question.question),
+                                             esc(utc_time(at, TimeFormat.NOTE)))
+        body = (f"<div>{head}<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
                 f"<p><small>{esc(marker)}</small></p></div>")
         notes.add(ref.incident_id, ref.task_id, body)
 
