@@ -35,10 +35,12 @@ class QuestionRef:
     question_id: str
 
     def block_id(self) -> str:
+        """The ``block_id`` of the question's buttons, which Slack sends back with a click."""
         return f"{QUESTION_BLOCK_PREFIX}:{self.incident_id}:{self.task_id or 0}:{self.question_id}"
 
     @classmethod
     def from_block_id(cls, block_id: str | None) -> QuestionRef | None:
+        """The question a ``block_id`` names; None for a block fn_slack did not make."""
         parts = str(block_id or "").split(":")
         if len(parts) != 4 or parts[0] != QUESTION_BLOCK_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
             return None

@@ -77,6 +77,7 @@ class ExportMessage:
 
     @property
     def reply_count(self) -> int:
+        """How many replies the message's thread has."""
         return len(self.replies)
 
 
@@ -280,7 +281,9 @@ class ExportTemplate(str):
     kind: str
     template: jinja2.Template
 
-    def __new__(cls, text: str, path: str | None = None, extra_names: Iterable[str] = ARCHIVE_VARIABLES):
+    def __new__(cls, text: str, path: str | None = None,
+                extra_names: Iterable[str] = ARCHIVE_VARIABLES) -> ExportTemplate:
+        """The checked template of ``text`` (a ConfigError for one that cannot be used)."""
         self = super().__new__(cls, text)
         self.path = path
         where = messages.template_setting(path)

@@ -100,7 +100,7 @@ def strip_invisible(value: str) -> str:
 
 
 def escape_untrusted(value: str) -> str:
-    """Make untrusted text display literally in Slack: no mention, no notification, no link, no disguise.
+    r"""Make untrusted text display literally in Slack: no mention, no notification, no link, no disguise.
 
     ``&``, ``<`` and ``>`` become Slack's entities, so ``<!channel>``, ``<@U123>`` or ``<https://x|click>``
     show as typed and text that already holds entities (``&lt;!channel&gt;``) shows those entities literally;
@@ -159,7 +159,7 @@ _SPACES_RE = re.compile(r"\s+")
 class _MrkdwnWriter:
     """Collects converted text line by line; block elements start new lines, ``<br>`` always does."""
 
-    def __init__(self, links: list[str], inline: bool = False):
+    def __init__(self, links: list[str], inline: bool = False) -> None:
         self.lines: list[str] = [""]
         self.links = links
         # An inline writer renders the inside of <b>/<a>...: its leading space matters to the caller.

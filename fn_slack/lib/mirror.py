@@ -59,6 +59,7 @@ class ChannelDirectory:
         self.lookups = 0
 
     def target(self, channel_id: str) -> MirrorTarget | None:
+        """Where ``channel_id``'s messages are noted, or None when no incident mirrors it (cached)."""
         now = self.clock()
         with self._lock:
             cached = self._cache.get(channel_id)
@@ -79,6 +80,7 @@ class ChannelDirectory:
         return found
 
     def forget(self, channel_id: str) -> None:
+        """Drop what is cached of ``channel_id``, so the next event looks it up again."""
         with self._lock:
             self._cache.pop(channel_id, None)
 
@@ -207,12 +209,14 @@ class EventMirror:
         return SlackUtils(self.settings)
 
     def identity(self) -> dict:
+        """The app's ``auth.test`` answer (team URL, bot user), asked once per process."""
         with self._lock:
             if self._identity is None:
                 self._identity = self._slack().auth_test()
             return self._identity
 
     def user_name(self, user_id: str) -> str:
+        """A person's Slack name, remembered per process; the ID itself when Slack cannot say."""
         with self._lock:
             if user_id in self._names:
                 return self._names[user_id]
@@ -225,6 +229,7 @@ class EventMirror:
         return name
 
     def permalink(self, event: SlackEvent) -> str:
+        """The Slack link of the event's message (in its thread for a reply), built without a Slack call."""
         base = str(self.identity().get("url") or "https://slack.com/")
         base = base if base.endswith("/") else base + "/"
         link = f"{base}archives/{event.channel}/p{event.ts.replace('.', '')}"
@@ -377,6 +382,7 @@ class MirrorService:
         self.log.info(messages.listener_started("Socket Mode"))
 
     def close(self) -> None:
+        """Stop the listener and the mirror's waits; unacked envelopes come again from Slack."""
         self.mirror.close()
         self.listener.close()
 

@@ -69,7 +69,7 @@ def mirror_log_ready(rest_client: object) -> bool:
 
 
 def owner_name() -> str:
-    """This process, as the claim rows name it."""
+    """The name of this process (host:pid), as the claim rows give it."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -165,6 +165,7 @@ class MirrorLog:
                 if str(cell_value(r, COL_KEY) or "") == key]
 
     def add_claim(self, key: str, author: str, link_html: str) -> Claim:
+        """Add this process's claim row for the event ``key`` (the oldest claim wins)."""
         cells = {COL_KEY: {"value": key}, COL_STATE: {"value": CLAIMED}, COL_OWNER: {"value": self.owner},
                  COL_CLAIMED: {"value": int(self.clock() * 1000)}, COL_AUTHOR: {"value": author},
                  COL_LINK: {"value": link_html}}
@@ -173,6 +174,7 @@ class MirrorLog:
         return _claim_of(row)
 
     def drop(self, claim: Claim) -> None:
+        """Remove a claim row (this process's, after losing to an older claim)."""
         self._call(lambda: self.rest.delete(self._uri(f"/row_data/{claim.row_id}"), skip_retry=[404]),
                    f"remove a row of {TABLE}")
 
@@ -190,6 +192,7 @@ class MirrorLog:
             raise _refused(f"update a row of {TABLE}")(http_status(err), str(err)) from None
 
     def mark_noted(self, claim: Claim, note_id: int) -> None:
+        """Record on the claim row that the event's note ``note_id`` is written."""
         cells = {COL_STATE: {"value": NOTED}, COL_NOTE: {"value": note_id}}
         self._call(lambda: self.rest.put(self._uri(f"/row_data/{claim.row_id}"), {"cells": cells},
                                          skip_retry=[404]), f"update a row of {TABLE}")
@@ -207,6 +210,7 @@ class Notes:
         return f"/tasks/{task_id}/comments" if task_id else f"/incidents/{incident_id}/comments"
 
     def add(self, incident_id: int, task_id: int | None, html_text: str) -> int:
+        """Write a rich-text note on the task (or the incident); its id."""
         self.calls += 1
         note = call_soar(lambda: self.rest.post(self._uri(incident_id, task_id),
                                                 {"text": {"format": "html", "content": html_text}}),

@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.block_kit import (
@@ -49,7 +48,7 @@ LOG = logging.getLogger(__name__)
 MAX_QUESTION = 2900
 
 
-def _options(value: Any) -> list[str]:
+def _options(value: object) -> list[str]:
     """Answer options: one per line, or separated by ``|`` on one line; blanks and repeats dropped."""
     text = inputs.text_input(value) or ""
     parts = text.splitlines() if "\n" in text.strip() else text.split("|")
@@ -72,8 +71,9 @@ class AskRequest:
     expiry_minutes: float | None
 
     @classmethod
-    def from_inputs(cls, fn_inputs: Any) -> AskRequest:
-        def get(name: str) -> Any:
+    def from_inputs(cls, fn_inputs: object) -> AskRequest:
+        """Read and check the inputs (an InputError names the first bad one)."""
+        def get(name: str) -> object:
             return getattr(fn_inputs, name, None)
 
         post = PostRequest.from_inputs(fn_inputs)
@@ -118,6 +118,7 @@ class AskOutcome:
     allowed: list[str]
 
     def result(self) -> dict:
+        """The ``content`` of the FunctionResult: the question, where it was asked and until when."""
         return {"question_id": self.question_id, "channel": self.channel.name, "channel_id": self.channel.id,
                 "ts": self.ts, "url": self.url, "expires": self.expires_ms, "allowed_user_ids": self.allowed,
                 "status": "open"}
@@ -133,6 +134,7 @@ class QuestionAsk:
         self.clock = clock
 
     def run(self, request: AskRequest) -> Iterator[str | AskOutcome]:
+        """Ask the question in Slack and record it in SOAR; yields status messages, then the outcome."""
         post = request.post
         slack = SlackUtils(self.settings)
         question_id = uuid.uuid4().hex[:16]

@@ -106,6 +106,7 @@ class QuestionsTable:
 
     def add(self, *, question_id: str, question: str, options: list[str], channel_id: str, ts: str,
             allowed: list[str], expires_ms: int, link: str, free_text: bool = False) -> Question:
+        """Add the open question's row."""
         cells = {COL_ID: question_id, COL_QUESTION: question, COL_OPTIONS: "\n".join(options), COL_STATUS: OPEN,
                  COL_FREE_TEXT: bool(free_text),
                  COL_ASKED_AT: int(self.clock() * 1000), COL_EXPIRES: expires_ms, COL_CHANNEL_ID: channel_id,
@@ -116,6 +117,7 @@ class QuestionsTable:
         return _question_of(row)
 
     def find(self, question_id: str) -> Question | None:
+        """The question with this id, or None."""
         rows = self._call(lambda: self.rest.get(self._uri(), skip_retry=[404]), "read").get("rows") or []
         for row in rows:
             if str(cell_value(row, COL_ID) or "") == question_id:
@@ -135,10 +137,12 @@ class QuestionsTable:
             raise SoarError(messages.soar_table_refused("update", TABLE, self.incident_id, short(err))) from None
 
     def record_answer(self, question: Question, *, answer: str, by: str, key: str, at_ms: int) -> bool:
+        """Record the answer at the row's version; False when the row changed first (another answer, expiry)."""
         return self._update(question, {COL_STATUS: ANSWERED, COL_ANSWER: answer, COL_ANSWERED_BY: by,
                                        COL_ANSWERED_AT: at_ms, COL_ANSWER_KEY: key})
 
     def record_expiry(self, question: Question) -> bool:
+        """Mark the question expired at the row's version; False when the row changed first."""
         return self._update(question, {COL_STATUS: EXPIRED})
 
 

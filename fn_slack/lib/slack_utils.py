@@ -264,7 +264,7 @@ class SlackUtils:
                                         method=method, in_flight=not _never_sent(reason)) from None
 
     def call(self, method: str, *, http_verb: str = "POST", json: dict | None = None,
-             **params: Any) -> SlackResponse:
+             **params: object) -> SlackResponse:
         """Call a Web API method (slack_sdk's retry handlers apply the policy to 429s, and to transient failures
         of reads). chat.postMessage's own rate limit — HTTP 200 ``rate_limited`` — is waited out here, within
         the same budget: the message was not posted, so sending it again is safe."""
@@ -543,7 +543,7 @@ class SlackUtils:
         return refused
 
     def _invite_batch(self, channel: Channel, user_ids: list[str]) -> dict[str, str]:
-        """user ID → Slack's reason for each user not invited (conversations.invite with ``force``: the rest are
+        """User ID → Slack's reason for each user not invited (conversations.invite with ``force``: the rest are
         invited, and the refusals come in ``errors[]`` whether ``ok`` is true or false)."""
         def send() -> dict:
             return dict(self.call("conversations.invite", channel=channel.id, users=",".join(user_ids),
@@ -1021,7 +1021,7 @@ def _share_ts(file_info: dict, channel_id: str) -> str | None:
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is answered as the HTTP error it is, never followed."""
 
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,  # noqa: PLR0917
+    def redirect_request(self, req: urllib.request.Request, fp: object, code: int, msg: str, headers: object,  # noqa: PLR0917
                          newurl: str) -> None:
         """Refuse: raise the 3xx as an HTTPError."""
         raise HTTPError(req.full_url, code, f"redirect to another address refused: {msg}", headers, fp)
