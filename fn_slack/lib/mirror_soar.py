@@ -31,7 +31,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import COL_MIRROR, ConversationsTable
 from fn_slack.lib.conversations_table import TABLE as LINKS_TABLE
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short, table_columns
+from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, http_status, short, table_columns
 
 INDEX_FIELD = "slack_mirror_channels"
 TABLE = "slack_messages_db"
@@ -139,19 +139,15 @@ def _claim_of(row: dict) -> Claim:
                  note_id=int(note) if note not in (None, "") else None)
 
 
-class MirrorLog:
+class MirrorLog(IncidentTableRows):
     """The ``slack_messages_db`` rows of one incident: one claim per mirrored Slack event."""
+
+    table = TABLE
 
     def __init__(self, rest_client: object, incident_id: int, *, owner: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
-        self.rest = rest_client
-        self.incident_id = int(incident_id)
+        super().__init__(rest_client, incident_id, clock=clock)
         self.owner = owner or owner_name()
-        self.clock = clock
-        self.calls = 0
-
-    def _uri(self, suffix: str = "") -> str:
-        return f"/incidents/{self.incident_id}/table_data/{TABLE}{suffix}?handle_format=names"
 
     def _call(self, action: Callable[[], dict], what: str) -> dict:
         self.calls += 1

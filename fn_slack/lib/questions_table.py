@@ -8,7 +8,6 @@ integration servers handling one click), SOAR accepts exactly one update and ans
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from resilient import BasicHTTPException, SimpleHTTPException
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short, table_columns
+from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, http_status, short, table_columns
 
 TABLE = "slack_questions_db"
 COL_ID = "slack_q_id"
@@ -75,17 +74,10 @@ def _question_of(row: dict) -> Question:
         free_text=cell_value(row, COL_FREE_TEXT) is True)
 
 
-class QuestionsTable:
+class QuestionsTable(IncidentTableRows):
     """The questions of one incident."""
 
-    def __init__(self, rest_client: object, incident_id: int, *, clock: Callable[[], float] = time.time) -> None:
-        self.rest = rest_client
-        self.incident_id = int(incident_id)
-        self.clock = clock
-        self.calls = 0
-
-    def _uri(self, suffix: str = "") -> str:
-        return f"/incidents/{self.incident_id}/table_data/{TABLE}{suffix}?handle_format=names"
+    table = TABLE
 
     def _call(self, action: Callable[[], dict], what: str) -> dict:
         self.calls += 1

@@ -619,16 +619,12 @@ class SlackUtils:
         reply in that message's thread) are optional."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
-        if attachments:
-            payload["attachments"] = attachments
+        payload.update(_given(attachments=attachments))
         post = _Post(key=key or uuid.uuid4().hex, text=text, thread_ts=thread_ts, attachments=len(attachments or ()),
                      blocks=len(blocks or ()))
         if not self.is_user_token:
             payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": post.key}}
-        if blocks:
-            payload["blocks"] = blocks
-        if thread_ts:
-            payload["thread_ts"] = thread_ts
+        payload.update(_given(blocks=blocks, thread_ts=thread_ts))
         if as_user:
             if self.is_user_token:
                 payload["as_user"] = True
@@ -808,11 +804,8 @@ class SlackUtils:
             channel, lambda: self.call("files.getUploadURLExternal", filename=filename, length=len(data)))
         file_id = ticket["file_id"]
         self._send_upload(ticket["upload_url"], data)
-        completion = {"files": [{"id": file_id, "title": title}], "channel_id": channel.id}
-        if initial_comment:
-            completion["initial_comment"] = initial_comment
-        if thread_ts:
-            completion["thread_ts"] = thread_ts
+        completion = {"files": [{"id": file_id, "title": title}], "channel_id": channel.id,
+                      **_given(initial_comment=initial_comment, thread_ts=thread_ts)}
 
         def complete() -> dict:
             try:
@@ -984,6 +977,11 @@ def _is_this_post(message: dict, post: _Post, me: str | None, oldest: float | No
     if post.attachments and len(message.get("attachments") or ()) != post.attachments:
         return False
     return not post.blocks or len(message.get("blocks") or ()) == post.blocks
+
+
+def _given(**arguments: object) -> dict[str, object]:
+    """The optional arguments of a Slack call that were given (not None, not empty), in their order."""
+    return {name: value for name, value in arguments.items() if value}
 
 
 def _never_sent(reason: object) -> bool:
