@@ -34,15 +34,14 @@ from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
-# Slack truncates a message's text beyond this many characters; fn_slack refuses instead of losing data.
-MAX_TEXT_CHARS = 40000
+MAX_TEXT_CHARS = messages.SLACK_TEXT_LIMIT
 
 ADDITIONAL_TEXT = "Additional Text"
 TYPE_OF_DATA = "Type of data"
 URL_KEYS = ("Resilient URL", "SOAR URL")
 RESERVED_KEYS = (ADDITIONAL_TEXT, TYPE_OF_DATA, *URL_KEYS)
 
-KNOWN_TYPES = ("boolean", "datetime", "incident", "number", "richtext", "string")
+KNOWN_TYPES = messages.CONTAINER_TYPES
 
 ATTACHMENT_COLOR = "#36a64f"
 
@@ -494,7 +493,7 @@ def field_line(label: str, value: str) -> str:
 
 
 def _unknown_type_error(label: str, type_: object) -> InputError:
-    return InputError(messages.container_unknown_type(label, type_, KNOWN_TYPES))
+    return InputError(messages.container_unknown_type(label, type_))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -529,9 +528,9 @@ def parse_container(slack_text: str) -> dict[str, dict] | None:
         return None
     for label, entry in parsed.items():
         if not isinstance(entry, dict):
-            raise InputError(messages.container_entry_not_object(label, json.dumps(entry), KNOWN_TYPES))
+            raise InputError(messages.container_entry_not_object(label, json.dumps(entry)))
         if "type" not in entry:
-            raise InputError(messages.container_entry_without_type(label, KNOWN_TYPES))
+            raise InputError(messages.container_entry_without_type(label))
         if entry["type"] not in KNOWN_TYPES:
             raise _unknown_type_error(label, entry["type"])
     return parsed
@@ -550,7 +549,7 @@ def _incident_reference(label: str, data: object) -> tuple[int, int | None] | No
 
 def _check_length(what: str, text: str | None) -> None:
     if text and len(text) > MAX_TEXT_CHARS:
-        raise InputError(messages.slack_text_too_long(what, len(text), MAX_TEXT_CHARS))
+        raise InputError(messages.slack_text_too_long(what, len(text)))
 
 
 def render_message(slack_text: str, soar_link: Callable[[int, int | None], str] | None) -> SlackMessage:

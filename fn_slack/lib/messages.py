@@ -563,18 +563,24 @@ def selftest_missing_incident_field(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- hostile input
-def container_entry_not_object(label: str, entry_json: str, known: tuple[str, ...]) -> str:
+CONTAINER_TYPES = ("boolean", "datetime", "incident", "number", "richtext", "string")
+"""The types a slack_text container entry may have (the messages below and doc/user-guide.md list them)."""
+SLACK_TEXT_LIMIT = 40000
+"""Slack truncates a message's text beyond this many characters; fn_slack refuses instead of losing data."""
+
+
+def container_entry_not_object(label: str, entry_json: str) -> str:
     return (f"slack_text entry '{label}' must be an object like {{\"type\": \"string\", \"data\": ...}}; "
-            f"got {entry_json[:100]}. Known types: {', '.join(known)}.")
+            f"got {entry_json[:100]}. Known types: {', '.join(CONTAINER_TYPES)}.")
 
 
-def container_entry_without_type(label: str, known: tuple[str, ...]) -> str:
-    return f"slack_text entry '{label}' has no \"type\"; give one of: {', '.join(known)}."
+def container_entry_without_type(label: str) -> str:
+    return f"slack_text entry '{label}' has no \"type\"; give one of: {', '.join(CONTAINER_TYPES)}."
 
 
-def container_unknown_type(label: str, type_: object, known: tuple[str, ...]) -> str:
+def container_unknown_type(label: str, type_: object) -> str:
     return (f"slack_text entry '{label}' has type {type_!r}, which fn_slack does not know; "
-            f"known types: {', '.join(known)}.")
+            f"known types: {', '.join(CONTAINER_TYPES)}.")
 
 
 def container_incident_type_misplaced(label: str, url_keys: tuple[str, ...]) -> str:
@@ -604,9 +610,9 @@ def container_richtext_too_deep(label: str) -> str:
     return f"slack_text entry '{label}' (richtext) is nested too deeply to convert."
 
 
-def slack_text_too_long(what: str, length: int, limit: int) -> str:
+def slack_text_too_long(what: str, length: int) -> str:
     return (f"slack_text makes a message {what} of {length:,} characters; Slack accepts at most "
-            f"{limit:,} (it would cut the rest). Post less text, or split it over several messages.")
+            f"{SLACK_TEXT_LIMIT:,} (it would cut the rest). Post less text, or split it over several messages.")
 
 
 def slack_text_not_json(detail: str) -> str:
