@@ -1,0 +1,1 @@
+"""fn_slack: the Slack integration for IBM SOAR (a resilient-circuits function package)."""

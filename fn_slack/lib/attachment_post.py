@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
@@ -29,7 +28,7 @@ class AttachmentRequest:
     comment: str | None = None  # slack_text as the file's comment, made safe (message_format.render_comment)
 
     @classmethod
-    def from_inputs(cls, fn_inputs: Any) -> AttachmentRequest:
+    def from_inputs(cls, fn_inputs: object) -> AttachmentRequest:
         """Read and check the inputs (an InputError names the first bad one)."""
         post = PostRequest.from_inputs(fn_inputs)
         if post.text and len(post.text) > MAX_TEXT_CHARS:

@@ -10,7 +10,9 @@ so it cannot mention people or make links of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+
+from fn_slack.lib import messages
+from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
 QUESTION_BLOCK_PREFIX = "fn_slack_q"
 ANSWER_ACTION_PREFIX = "fn_slack_answer_"
@@ -24,10 +26,6 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 @dataclass(frozen=True)
 class QuestionRef:
     """What a button's block carries back: the incident (and task) and the question's id."""
@@ -37,10 +35,12 @@ class QuestionRef:
     question_id: str
 
     def block_id(self) -> str:
+        """The ``block_id`` of the question's buttons, which Slack sends back with a click."""
         return f"{QUESTION_BLOCK_PREFIX}:{self.incident_id}:{self.task_id or 0}:{self.question_id}"
 
     @classmethod
     def from_block_id(cls, block_id: str | None) -> QuestionRef | None:
+        """The question a ``block_id`` names; None for a block fn_slack did not make."""
         parts = str(block_id or "").split(":")
         if len(parts) != 4 or parts[0] != QUESTION_BLOCK_PREFIX or not parts[1].isdigit() or not parts[2].isdigit():
             return None
@@ -69,10 +69,6 @@ def _as_field_value(value: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in value.split("\n"))
 
 
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tuple[str, str]], link: str | None,
                      pretext: str | None = None) -> list[dict]:
     """A SOAR container as Block Kit: a header with the title, sections of fields (label over value, ten to a
@@ -83,7 +79,8 @@ def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tupl
     if pretext:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": pretext[:MAX_SECTION_TEXT]}})
     if title:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _unescape(title)[:MAX_HEADER_TEXT]}})
+        header = slack_unescape(title)[:MAX_HEADER_TEXT]
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": header}})
     pending: list[dict] = []
 
     def flush() -> None:
@@ -102,7 +99,8 @@ def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tupl
             flush()
     flush()
     if link:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open in SOAR>"}]})
+        to_soar = f"<{link}|{messages.OPEN_IN_SOAR}>"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": to_soar}]})
     return blocks[:50]
 
 
@@ -117,29 +115,29 @@ def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who:
         {"type": "button", "action_id": f"{ANSWER_ACTION_PREFIX}{i}", "value": option[:2000],
          "text": {"type": "plain_text", "text": option[:MAX_BUTTON_TEXT]}}
         for i, option in enumerate(options)]})
-    asked = ", ".join(f"<@{uid}>" for uid in who) if who else "anyone in this conversation"
-    context = f"Answer: {asked} · until {_when(expires)}"
-    if free_text:
-        context += " · or reply in this thread in your own words"
+    context = messages.question_who_may_answer([f"<@{uid}>" for uid in who],
+                                               utc_time(expires, TimeFormat.QUESTION), free_text)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return blocks
 
 
 def answered_blocks(question: str, answer: str, user_id: str, when: float) -> list[dict]:
     """The question once answered: the buttons give way to the answer."""
+    at = utc_time(when, TimeFormat.QUESTION)
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f":white_check_mark: *{slack_escape(answer)[:MAX_BUTTON_TEXT * 4]}* — <@{user_id}>, {_when(when)}"}]},
+            messages.question_answered_line(slack_escape(answer)[:MAX_BUTTON_TEXT * 4], f"<@{user_id}>", at)}]},
     ]
 
 
 def expired_blocks(question: str, expired_at: float) -> list[dict]:
     """The question after its time ran out."""
+    at = utc_time(expired_at, TimeFormat.QUESTION)
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            f":hourglass: This question expired at {_when(expired_at)}; answers are no longer recorded."}]},
+            messages.question_expired_line(at)}]},
     ]
 
 

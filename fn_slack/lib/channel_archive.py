@@ -37,7 +37,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, TextIO
+from typing import TextIO
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import channel_of_link
@@ -60,7 +60,7 @@ class ArchiveRequest:
     channel_id: str | None
 
     @classmethod
-    def from_inputs(cls, fn_inputs: Any) -> ArchiveRequest:
+    def from_inputs(cls, fn_inputs: object) -> ArchiveRequest:
         """Read and check the inputs (an InputError names the first bad one)."""
         return cls(incident_id=inputs.record_id("incident_id", getattr(fn_inputs, "incident_id", None),
                                                 required=True),
@@ -246,5 +246,6 @@ class NewestSeen:
         return message
 
     def __iter__(self) -> Iterator[tuple[dict, Iterator[dict]]]:
+        """The threads as given, each message and reply noted as it passes."""
         for parent, replies in self.threads:
             yield self._see(parent), (self._see(reply) for reply in replies)

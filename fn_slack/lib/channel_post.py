@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
@@ -41,9 +40,9 @@ class PostRequest:
     text: str | None
 
     @classmethod
-    def from_inputs(cls, fn_inputs: Any) -> PostRequest:
+    def from_inputs(cls, fn_inputs: object) -> PostRequest:
         """Read and check the common inputs (an InputError names the first bad one)."""
-        def get(name: str) -> Any:
+        def get(name: str) -> object:
             return getattr(fn_inputs, name, None)
 
         return cls(

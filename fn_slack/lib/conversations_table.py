@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, keep_connections, write_cells
+from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, keep_connections, write_cells
 
 TABLE = "slack_conversations_db"
 COL_TIME = "slack_db_time"
@@ -43,19 +43,16 @@ class ChannelLink:
         return self.channel_type.strip().lower() == "private"
 
 
-class ConversationsTable:
+class ConversationsTable(IncidentTableRows):
     """Reads and writes the links of one incident's ``slack_conversations_db`` rows."""
 
+    table = TABLE
+
     def __init__(self, rest_client: object, incident_id: int) -> None:
-        self.rest = rest_client
+        super().__init__(rest_client, incident_id)
         keep_connections(rest_client)
-        self.incident_id = int(incident_id)
-        self.calls = 0
         # Status messages of writes that left out a column SOAR's table does not have yet (see write_cells).
         self.notices: list[str] = []
-
-    def _uri(self, suffix: str = "") -> str:
-        return f"/incidents/{self.incident_id}/table_data/{TABLE}{suffix}?handle_format=names"
 
     def _request(self, verb: str, suffix: str = "", payload: dict | None = None) -> dict:
         self.calls += 1

@@ -9,8 +9,6 @@ describes cannot be used for the action; ``SoarError`` — a SOAR REST call fail
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class FnSlackError(Exception):
     """Base of every failure fn_slack reports; ``str()`` is the message the SOAR user reads."""
@@ -27,7 +25,7 @@ class ConfigError(FnSlackError):
 class SlackError(FnSlackError):
     """Slack refused a call: ``code`` is Slack's own error code (e.g. ``is_archived``), ``response`` its answer."""
 
-    def __init__(self, message: str, code: str, response: Any = None, method: str | None = None):
+    def __init__(self, message: str, code: str, response: object = None, method: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.response = response
@@ -47,7 +45,7 @@ class SlackUnreachableError(FnSlackError):
     API itself answered with its JSON error (its work on the request is over) or the request never left this
     machine (connection refused, name not resolved, TLS refused)."""
 
-    def __init__(self, message: str, method: str, status: int | None = None, *, in_flight: bool = True):
+    def __init__(self, message: str, method: str, status: int | None = None, *, in_flight: bool = True) -> None:
         super().__init__(message)
         self.method = method
         self.status = status
@@ -61,7 +59,7 @@ class WriteUncertainError(FnSlackError):
     fn_slack does not send it again (that could make it appear twice); the message tells the SOAR user
     where to look before running the action again."""
 
-    def __init__(self, message: str, method: str):
+    def __init__(self, message: str, method: str) -> None:
         super().__init__(message)
         self.method = method
 
@@ -69,7 +67,7 @@ class WriteUncertainError(FnSlackError):
 class ChannelStateError(FnSlackError):
     """The channel cannot be used for the action (archived, gone, invisible to the app); ``reason`` says which."""
 
-    def __init__(self, message: str, reason: str):
+    def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
 

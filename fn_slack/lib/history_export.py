@@ -35,7 +35,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import resources
 from typing import TextIO
 
@@ -43,7 +42,9 @@ import jinja2
 from jinja2 import meta
 from resilient_lib import global_jinja_env
 
+from fn_slack.lib import messages
 from fn_slack.lib.errors import ConfigError
+from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
 BUILTIN_TEMPLATE = "history_export.jinja2"
 _TEMPLATE_PACKAGE = "fn_slack.data.templates"
@@ -76,6 +77,7 @@ class ExportMessage:
 
     @property
     def reply_count(self) -> int:
+        """How many replies the message's thread has."""
         return len(self.replies)
 
 
@@ -83,14 +85,9 @@ def slack_ts_to_utc(ts: str) -> str:
     """UTC "YYYY-MM-DD HH:MM:SS" of a Slack message timestamp such as "1793544114.000100"."""
     try:
         seconds = int(str(ts).split(".", 1)[0])
-        return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return utc_time(seconds, TimeFormat.EXPORT)
     except (ValueError, OverflowError, OSError):
         return ""
-
-
-def _slack_unescape(text: str) -> str:
-    # Slack sends &, < and > as entities in message text; the export is plain text for people to read.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _normalise_newlines(text: str) -> str:
@@ -146,7 +143,7 @@ def _readable_control(inner: str, user_name: NameOf | None) -> str:
 def _clean(text: str, user_name: NameOf | None = None) -> str:
     """Slack's message text as a person reads it: mentions by name, links with their targets, entities undone."""
     text = _CONTROL.sub(lambda m: _readable_control(m.group(1), user_name), _normalise_newlines(text))
-    return _slack_unescape(text)
+    return slack_unescape(text)
 
 
 _SYSTEM_MESSAGES: dict[str, Callable[[str, dict, Callable[[str], str]], str]] = {
@@ -266,10 +263,6 @@ _ENVIRONMENTS = {STREAMED: _streamed_environment(), PER_MESSAGE: _per_message_en
 _KIND_VARIABLES = {STREAMED: STREAMED_VARIABLES, PER_MESSAGE: PER_MESSAGE_VARIABLES}
 
 
-def _where(path: str | None) -> str:
-    return f"[fn_slack] template_file '{path}'" if path else "[fn_slack] template_file"
-
-
 def _names(names: Iterable[str]) -> str:
     return ", ".join(f"'{name}'" for name in sorted(names))
 
@@ -288,31 +281,27 @@ class ExportTemplate(str):
     kind: str
     template: jinja2.Template
 
-    def __new__(cls, text: str, path: str | None = None, extra_names: Iterable[str] = ARCHIVE_VARIABLES):
+    def __new__(cls, text: str, path: str | None = None,
+                extra_names: Iterable[str] = ARCHIVE_VARIABLES) -> ExportTemplate:
+        """The checked template of ``text`` (a ConfigError for one that cannot be used)."""
         self = super().__new__(cls, text)
         self.path = path
-        where = _where(path)
+        where = messages.template_setting(path)
         try:
             ast = _ENVIRONMENTS[STREAMED].parse(text)
         except jinja2.TemplateSyntaxError as err:
-            raise ConfigError(
-                f"{where} is not a valid Jinja2 template: {err.message} (line {err.lineno}).") from None
+            raise ConfigError(messages.template_not_jinja(where, str(err.message), err.lineno)) from None
         used = meta.find_undeclared_variables(ast)
         per_message = used & set(PER_MESSAGE_VARIABLES)
         if per_message and "messages" in used:
-            raise ConfigError(
-                f"{where} mixes 'messages' (a template rendered once for the channel) with {_names(per_message)} "
-                f"(the variables of a template written for the original fn_slack, rendered once per message): "
-                f"use one kind or the other.")
+            raise ConfigError(messages.template_mixes_kinds(where, _names(per_message)))
         self.kind = PER_MESSAGE if per_message else STREAMED
         environment = _ENVIRONMENTS[self.kind]
         unknown = used - set(_KIND_VARIABLES[self.kind]) - set(extra_names) - set(environment.globals)
         if unknown:
-            raise ConfigError(
-                f"{where} uses the variable{'s' if len(unknown) > 1 else ''} {_names(unknown)}, which the export "
-                f"does not provide. A template rendered once for the channel has "
-                f"{_names(set(STREAMED_VARIABLES) | set(extra_names))}; one written for the original fn_slack, "
-                f"rendered once per message, has {_names(set(PER_MESSAGE_VARIABLES) | set(extra_names))}.")
+            raise ConfigError(messages.template_unknown_variables(
+                where, _names(unknown), len(unknown), _names(set(STREAMED_VARIABLES) | set(extra_names)),
+                _names(set(PER_MESSAGE_VARIABLES) | set(extra_names))))
         self.template = environment.from_string(text)
         return self
 
@@ -334,10 +323,8 @@ _RENDER_ERRORS = (jinja2.TemplateError, ArithmeticError, AttributeError, LookupE
 
 
 def _render_error(template: ExportTemplate, err: Exception) -> ConfigError:
-    line = _template_line(err)
-    at = f" at line {line}" if line else ""
-    return ConfigError(f"{_where(template.path)} could not render the channel export{at}: {err}. The export "
-                       f"stopped there and was not saved: fix the template or remove the setting.")
+    return ConfigError(messages.template_render_failed(messages.template_setting(template.path), _template_line(err),
+                                                       err))
 
 
 class _Discard:
@@ -375,7 +362,7 @@ def load_template(path: str | None) -> ExportTemplate:
             text = handle.read()
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise ConfigError(f"{_where(path)} cannot be read: {reason}.") from err
+        raise ConfigError(messages.template_unreadable(messages.template_setting(path), reason)) from err
     template = ExportTemplate(text, path)
     write_history(_Discard(), _sample_channel(), lambda msg: str(msg.get("user") or ""), template,
                   extra=ARCHIVE_VARIABLES)

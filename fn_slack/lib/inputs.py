@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError
@@ -22,7 +21,7 @@ _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):  # a rich-text field arrives as {"format": ..., "content": ...}
@@ -30,12 +29,12 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def text_input(value: Any) -> str | None:
+def text_input(value: object) -> str | None:
     """A text input, trimmed; None when empty."""
     return _text(value) or None
 
 
-def channel_name(value: Any) -> str | None:
+def channel_name(value: object) -> str | None:
     """A channel name as typed, checked against Slack's rules (a leading ``#`` is dropped); None when empty."""
     name = _text(value)
     if name.startswith("#"):
@@ -59,7 +58,7 @@ def channel_name(value: Any) -> str | None:
     return name
 
 
-def channel_id(value: Any) -> str | None:
+def channel_id(value: object) -> str | None:
     """A Slack channel ID such as C0123456789; None when empty."""
     text = _text(value)
     if not text:
@@ -69,7 +68,7 @@ def channel_id(value: Any) -> str | None:
     return text
 
 
-def record_id(name: str, value: Any, *, required: bool = False) -> int | None:
+def record_id(name: str, value: object, *, required: bool = False) -> int | None:
     """A SOAR object id (a positive whole number)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -84,7 +83,7 @@ def record_id(name: str, value: Any, *, required: bool = False) -> int | None:
     return number
 
 
-def flag(value: Any, name: str) -> bool | None:
+def flag(value: object, name: str) -> bool | None:
     """A boolean input: True/False, or None when it was not set."""
     if value is None or isinstance(value, bool):
         return value
@@ -106,7 +105,7 @@ class Participants:
     malformed: list[str]
 
 
-def participant_emails(value: Any) -> Participants:
+def participant_emails(value: object) -> Participants:
     """Comma-separated e-mails: trimmed, empties and duplicates dropped, malformed ones set apart."""
     emails: list[str] = []
     malformed: list[str] = []

@@ -32,16 +32,16 @@ from bs4.element import PageElement, PreformattedString
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError
+from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
-# Slack truncates a message's text beyond this many characters; fn_slack refuses instead of losing data.
-MAX_TEXT_CHARS = 40000
+MAX_TEXT_CHARS = messages.SLACK_TEXT_LIMIT
 
 ADDITIONAL_TEXT = "Additional Text"
 TYPE_OF_DATA = "Type of data"
 URL_KEYS = ("Resilient URL", "SOAR URL")
 RESERVED_KEYS = (ADDITIONAL_TEXT, TYPE_OF_DATA, *URL_KEYS)
 
-KNOWN_TYPES = ("boolean", "datetime", "incident", "number", "richtext", "string")
+KNOWN_TYPES = messages.CONTAINER_TYPES
 
 ATTACHMENT_COLOR = "#36a64f"
 
@@ -99,7 +99,7 @@ def strip_invisible(value: str) -> str:
 
 
 def escape_untrusted(value: str) -> str:
-    """Make untrusted text display literally in Slack: no mention, no notification, no link, no disguise.
+    r"""Make untrusted text display literally in Slack: no mention, no notification, no link, no disguise.
 
     ``&``, ``<`` and ``>`` become Slack's entities, so ``<!channel>``, ``<@U123>`` or ``<https://x|click>``
     show as typed and text that already holds entities (``&lt;!channel&gt;``) shows those entities literally;
@@ -158,7 +158,7 @@ _SPACES_RE = re.compile(r"\s+")
 class _MrkdwnWriter:
     """Collects converted text line by line; block elements start new lines, ``<br>`` always does."""
 
-    def __init__(self, links: list[str], inline: bool = False):
+    def __init__(self, links: list[str], inline: bool = False) -> None:
         self.lines: list[str] = [""]
         self.links = links
         # An inline writer renders the inside of <b>/<a>...: its leading space matters to the caller.
@@ -397,7 +397,7 @@ def html_to_mrkdwn(html: str) -> str:
 def slack_date(epoch_ms: int | str) -> str:
     """Slack date token for epoch milliseconds: each reader sees local time, the fallback text is UTC."""
     seconds = int(epoch_ms) // 1000
-    fallback = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    fallback = utc_time(seconds, TimeFormat.EXPORT)
     return f"<!date^{seconds}^{{date_num}} {{time_secs}}|{fallback}>"
 
 
@@ -427,7 +427,7 @@ def _as_list(data: object) -> list | None:
 
 def _datetime_ms(label: str, data: object) -> int:
     if isinstance(data, bool):
-        raise InputError(f"slack_text entry '{label}' (datetime) must be epoch milliseconds, not {data!r}.")
+        raise InputError(messages.container_datetime_not_boolean(label, data))
     try:
         if isinstance(data, int):
             value = data
@@ -438,9 +438,7 @@ def _datetime_ms(label: str, data: object) -> int:
             value = int(text) if re.fullmatch(r"-?\d+", text) else int(float(text))
         datetime.fromtimestamp(value // 1000, tz=UTC)  # range check
     except (ValueError, OverflowError, OSError) as err:
-        raise InputError(
-            f"slack_text entry '{label}' (datetime) must be epoch milliseconds, e.g. 1541066628000; "
-            f"got {str(data)[:100]!r}.") from err
+        raise InputError(messages.container_bad_datetime(label, data)) from err
     return value
 
 
@@ -465,7 +463,7 @@ def format_value(label: str, type_: str, data: object) -> str | None:  # noqa: P
         try:
             converted = html_to_mrkdwn(str(data))
         except RecursionError as err:
-            raise InputError(f"slack_text entry '{label}' (richtext) is nested too deeply to convert.") from err
+            raise InputError(messages.container_richtext_too_deep(label)) from err
         return converted or None
     if type_ == "boolean":
         if isinstance(data, bool):
@@ -473,18 +471,15 @@ def format_value(label: str, type_: str, data: object) -> str | None:  # noqa: P
         return "Yes" if str(data).strip().lower() in _TRUE_WORDS else "No"
     if type_ == "number":
         if isinstance(data, bool) or not isinstance(data, int | float | str):
-            raise InputError(f"slack_text entry '{label}' (number) must be a number; got {str(data)[:100]!r}.")
+            raise InputError(messages.container_bad_number(label, data))
         if isinstance(data, str):
             try:
                 float(data)
             except ValueError as err:
-                raise InputError(
-                    f"slack_text entry '{label}' (number) must be a number; got {data[:100]!r}.") from err
+                raise InputError(messages.container_bad_number(label, data)) from err
         return escape_untrusted(str(data).strip())
     if type_ == "incident":
-        raise InputError(
-            f"slack_text entry '{label}' has type 'incident', which is only for the "
-            f"'{URL_KEYS[0]}' (or '{URL_KEYS[1]}') entry that links to the SOAR object.")
+        raise InputError(messages.container_incident_type_misplaced(label, URL_KEYS))
     raise _unknown_type_error(label, type_)
 
 
@@ -498,9 +493,7 @@ def field_line(label: str, value: str) -> str:
 
 
 def _unknown_type_error(label: str, type_: object) -> InputError:
-    return InputError(
-        f"slack_text entry '{label}' has type {type_!r}, which fn_slack does not know; "
-        f"known types: {', '.join(KNOWN_TYPES)}.")
+    return InputError(messages.container_unknown_type(label, type_))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -535,12 +528,9 @@ def parse_container(slack_text: str) -> dict[str, dict] | None:
         return None
     for label, entry in parsed.items():
         if not isinstance(entry, dict):
-            raise InputError(
-                f"slack_text entry '{label}' must be an object like {{\"type\": \"string\", \"data\": ...}}; "
-                f"got {json.dumps(entry)[:100]}. Known types: {', '.join(KNOWN_TYPES)}.")
+            raise InputError(messages.container_entry_not_object(label, json.dumps(entry)))
         if "type" not in entry:
-            raise InputError(
-                f"slack_text entry '{label}' has no \"type\"; give one of: {', '.join(KNOWN_TYPES)}.")
+            raise InputError(messages.container_entry_without_type(label))
         if entry["type"] not in KNOWN_TYPES:
             raise _unknown_type_error(label, entry["type"])
     return parsed
@@ -553,17 +543,13 @@ def _incident_reference(label: str, data: object) -> tuple[int, int | None] | No
         return data, None
     match = _INCIDENT_REF_RE.match(str(data)) if isinstance(data, str) else None
     if not match:
-        raise InputError(
-            f"slack_text entry '{label}' must be an incident id such as 2095, or \"2095?task_id=7\" for a task; "
-            f"got {str(data)[:100]!r}.")
+        raise InputError(messages.container_bad_incident_reference(label, data))
     return int(match.group(1)), int(match.group(2)) if match.group(2) else None
 
 
 def _check_length(what: str, text: str | None) -> None:
     if text and len(text) > MAX_TEXT_CHARS:
-        raise InputError(
-            f"slack_text makes a message {what} of {len(text):,} characters; Slack accepts at most "
-            f"{MAX_TEXT_CHARS:,} (it would cut the rest). Post less text, or split it over several messages.")
+        raise InputError(messages.slack_text_too_long(what, len(text)))
 
 
 def render_message(slack_text: str, soar_link: Callable[[int, int | None], str] | None) -> SlackMessage:
@@ -582,7 +568,7 @@ def render_message(slack_text: str, soar_link: Callable[[int, int | None], str] 
     top-level text (needed for notifications) is the escaped "SOAR <Type of data>" title.
     """
     if slack_text is None or not str(slack_text).strip():
-        raise InputError("slack_text is empty: give the text to post to Slack.")
+        raise InputError(messages.empty_slack_text())
     container = parse_container(slack_text)
     if container is None:
         text = plain_text(slack_text)

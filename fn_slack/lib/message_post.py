@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
@@ -32,7 +31,7 @@ class MessageRequest:
     direct: bool | None = None  # slack_direct (3.x): Yes posts to slack_participant_emails in a direct message
 
     @classmethod
-    def from_inputs(cls, fn_inputs: Any) -> MessageRequest:
+    def from_inputs(cls, fn_inputs: object) -> MessageRequest:
         """Read and check the inputs (an InputError names the first bad one)."""
         post = PostRequest.from_inputs(fn_inputs)
         if not post.text:

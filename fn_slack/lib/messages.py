@@ -310,6 +310,38 @@ def export_saved(count: int, channel_name: str, name: str, kind: str) -> str:
     return f"{count} messages of #{channel_name} saved as {name} on the {kind}."
 
 
+def template_setting(path: str | None) -> str:
+    """How an export message names the template setting."""
+    return f"[{SECTION}] template_file '{path}'" if path else f"[{SECTION}] template_file"
+
+
+def template_not_jinja(where: str, problem: str, line: int | None) -> str:
+    return f"{where} is not a valid Jinja2 template: {problem} (line {line})."
+
+
+def template_mixes_kinds(where: str, per_message: str) -> str:
+    return (f"{where} mixes 'messages' (a template rendered once for the channel) with {per_message} "
+            f"(the variables of a template written for the original fn_slack, rendered once per message): "
+            f"use one kind or the other.")
+
+
+def template_unknown_variables(where: str, unknown: str, count: int, streamed: str, per_message: str) -> str:
+    return (f"{where} uses the variable{'s' if count > 1 else ''} {unknown}, which the export "
+            f"does not provide. A template rendered once for the channel has "
+            f"{streamed}; one written for the original fn_slack, "
+            f"rendered once per message, has {per_message}.")
+
+
+def template_render_failed(where: str, line: int | None, error: object) -> str:
+    at = f" at line {line}" if line else ""
+    return (f"{where} could not render the channel export{at}: {error}. The export "
+            f"stopped there and was not saved: fix the template or remove the setting.")
+
+
+def template_unreadable(where: str, reason: str) -> str:
+    return f"{where} cannot be read: {reason}."
+
+
 def export_not_saved(error: str, channel_name: str) -> str:
     return f"{error}. Slack channel #{channel_name} was NOT archived, so nothing is lost: run the action again."
 
@@ -410,6 +442,14 @@ def soar_table_missing(incident_id: int) -> str:
 
 def soar_table_refused(action: str, table: str, incident_id: int, detail: str) -> str:
     return f"SOAR refused to {action} the {table} data table of incident {incident_id}: {detail}"
+
+
+def soar_refused(action: str, status: int | None, detail: object) -> str:
+    return f"SOAR refused to {action} (HTTP {status}): {detail}"
+
+
+def soar_incident_kept_changing(incident_id: int) -> str:
+    return f"SOAR kept refusing to update incident {incident_id}: it changed under every attempt"
 
 
 CUSTOMIZE = "run `resilient-circuits customize -l fn_slack` to finish the upgrade"
@@ -523,6 +563,58 @@ def selftest_missing_incident_field(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- hostile input
+CONTAINER_TYPES = ("boolean", "datetime", "incident", "number", "richtext", "string")
+"""The types a slack_text container entry may have (the messages below and doc/user-guide.md list them)."""
+SLACK_TEXT_LIMIT = 40000
+"""Slack truncates a message's text beyond this many characters; fn_slack refuses instead of losing data."""
+
+
+def container_entry_not_object(label: str, entry_json: str) -> str:
+    return (f"slack_text entry '{label}' must be an object like {{\"type\": \"string\", \"data\": ...}}; "
+            f"got {entry_json[:100]}. Known types: {', '.join(CONTAINER_TYPES)}.")
+
+
+def container_entry_without_type(label: str) -> str:
+    return f"slack_text entry '{label}' has no \"type\"; give one of: {', '.join(CONTAINER_TYPES)}."
+
+
+def container_unknown_type(label: str, type_: object) -> str:
+    return (f"slack_text entry '{label}' has type {type_!r}, which fn_slack does not know; "
+            f"known types: {', '.join(CONTAINER_TYPES)}.")
+
+
+def container_incident_type_misplaced(label: str, url_keys: tuple[str, ...]) -> str:
+    return (f"slack_text entry '{label}' has type 'incident', which is only for the "
+            f"'{url_keys[0]}' (or '{url_keys[1]}') entry that links to the SOAR object.")
+
+
+def container_bad_incident_reference(label: str, data: object) -> str:
+    return (f"slack_text entry '{label}' must be an incident id such as 2095, or \"2095?task_id=7\" for a task; "
+            f"got {str(data)[:100]!r}.")
+
+
+def container_datetime_not_boolean(label: str, data: object) -> str:
+    return f"slack_text entry '{label}' (datetime) must be epoch milliseconds, not {data!r}."
+
+
+def container_bad_datetime(label: str, data: object) -> str:
+    return (f"slack_text entry '{label}' (datetime) must be epoch milliseconds, e.g. 1541066628000; "
+            f"got {str(data)[:100]!r}.")
+
+
+def container_bad_number(label: str, data: object) -> str:
+    return f"slack_text entry '{label}' (number) must be a number; got {str(data)[:100]!r}."
+
+
+def container_richtext_too_deep(label: str) -> str:
+    return f"slack_text entry '{label}' (richtext) is nested too deeply to convert."
+
+
+def slack_text_too_long(what: str, length: int) -> str:
+    return (f"slack_text makes a message {what} of {length:,} characters; Slack accepts at most "
+            f"{SLACK_TEXT_LIMIT:,} (it would cut the rest). Post less text, or split it over several messages.")
+
+
 def slack_text_not_json(detail: str) -> str:
     return (f"slack_text starts with '{{' but is not valid JSON ({detail}): fn_slack does not post it as plain text, "
             f"since it may hold incident data with live mentions. Fix the script that builds slack_text, or start "
@@ -598,6 +690,18 @@ def listener_event_failed(key: str, error: object) -> str:
 def mirror_note_header(author: str, where: str, when: str, link: str, kind: str) -> str:
     """The first line of a mirrored note (HTML already escaped by the caller)."""
     return f"<p><b>Slack</b> · <b>{author}</b> {kind} in {where} at {when} (<a href=\"{link}\">view in Slack</a>)</p>"
+
+
+MIRROR_KINDS = {"message": "wrote", "reply": "replied in a thread", "edit": "edited a message",
+                "delete": "deleted a message"}
+"""What a mirrored note's first line says each kind of event did."""
+MIRROR_BEFORE = "Before:"
+"""Above the old text in the note of an edit."""
+
+
+def mirror_files(links_html: list[str]) -> str:
+    """The files of a mirrored message (each link already HTML)."""
+    return "<p>Files: " + ", ".join(links_html) + "</p>"
 
 
 def mirror_edited(author: str, when: str) -> str:
@@ -682,6 +786,31 @@ def question_unknown_option() -> str:
 
 def question_answered_text(question: str, answer: str) -> str:
     return f"{question} — answered: {answer}"
+
+
+def question_answer_note(user: str, question: str, when: str) -> str:
+    """The first line of the answer's note (HTML already escaped by the caller)."""
+    return f"<p><b>Slack</b> · <b>{user}</b> answered the question <i>{question}</i> at {when}:</p>"
+
+
+def question_who_may_answer(mentions: list[str], until: str, free_text: bool) -> str:
+    """The question's context line in Slack (mrkdwn; the mentions are Slack's ``<@U…>``)."""
+    asked = ", ".join(mentions) if mentions else "anyone in this conversation"
+    text = f"Answer: {asked} · until {until}"
+    return text + " · or reply in this thread in your own words" if free_text else text
+
+
+def question_answered_line(answer: str, user_mention: str, when: str) -> str:
+    """The answered question's context line in Slack (mrkdwn; ``answer`` already escaped)."""
+    return f":white_check_mark: *{answer}* — {user_mention}, {when}"
+
+
+def question_expired_line(when: str) -> str:
+    return f":hourglass: This question expired at {when}; answers are no longer recorded."
+
+
+OPEN_IN_SOAR = "Open in SOAR"
+"""The label of the link to SOAR under a container posted as Block Kit."""
 
 
 # ---------------------------------------------------------------------------------- threads and Block Kit

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from resilient_lib import RequestsCommon
 
@@ -29,6 +28,7 @@ from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.socket_listener import SocketListener
+from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
 PEOPLE_SUBTYPES = {None, "", "thread_broadcast", "file_share", "me_message"}
@@ -59,6 +59,7 @@ class ChannelDirectory:
         self.lookups = 0
 
     def target(self, channel_id: str) -> MirrorTarget | None:
+        """Where ``channel_id``'s messages are noted, or None when no incident mirrors it (cached)."""
         now = self.clock()
         with self._lock:
             cached = self._cache.get(channel_id)
@@ -79,6 +80,7 @@ class ChannelDirectory:
         return found
 
     def forget(self, channel_id: str) -> None:
+        """Drop what is cached of ``channel_id``, so the next event looks it up again."""
         with self._lock:
             self._cache.pop(channel_id, None)
 
@@ -146,23 +148,17 @@ def read_event(event: dict, bot_user: str | None) -> SlackEvent | None:  # noqa:
     return None
 
 
-def _when(ts: str) -> str:
-    return datetime.fromtimestamp(float(ts), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def note_html(event: SlackEvent, author: str, channel_name: str, link: str,
               user_name: Callable[[str], str | None]) -> str:
     """The note for one event; every part that came from Slack is escaped."""
     esc = html.escape
-    kinds = {"message": "wrote", "reply": "replied in a thread", "edit": "edited a message",
-             "delete": "deleted a message"}
-    when = _when(event.ts)
+    when = utc_time(float(event.ts), TimeFormat.NOTE)
     head = messages.mirror_note_header(esc(author), f"<b>#{esc(channel_name)}</b>", esc(when), esc(link, quote=True),
-                                       kinds[event.kind])
+                                       messages.MIRROR_KINDS[event.kind])
     if event.kind == "edit":
         body = (f"<p>{esc(messages.mirror_edited(author, when))}</p><div>{mrkdwn_to_html(event.text, users=user_name)}"
-                f"</div><p><i>Before:</i></p><blockquote>{mrkdwn_to_html(event.previous_text, users=user_name)}"
-                f"</blockquote>")
+                f"</div><p><i>{messages.MIRROR_BEFORE}</i></p><blockquote>"
+                f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
     elif event.kind == "delete":
         body = (f"<p>{esc(messages.mirror_deleted(author, when))}</p><blockquote>"
                 f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
@@ -176,7 +172,7 @@ def note_html(event: SlackEvent, author: str, channel_name: str, link: str,
                 items.append(f'<a href="{esc(url, quote=True)}">{esc(name)}</a>')
             else:
                 items.append(esc(name))
-        files = "<p>Files: " + ", ".join(items) + "</p>"
+        files = messages.mirror_files(items)
     return f"<div>{head}{body}{files}<p><small>{esc(marker(event.key))}</small></p></div>"
 
 
@@ -213,12 +209,14 @@ class EventMirror:
         return SlackUtils(self.settings)
 
     def identity(self) -> dict:
+        """The app's ``auth.test`` answer (team URL, bot user), asked once per process."""
         with self._lock:
             if self._identity is None:
                 self._identity = self._slack().auth_test()
             return self._identity
 
     def user_name(self, user_id: str) -> str:
+        """A person's Slack name, remembered per process; the ID itself when Slack cannot say."""
         with self._lock:
             if user_id in self._names:
                 return self._names[user_id]
@@ -231,6 +229,7 @@ class EventMirror:
         return name
 
     def permalink(self, event: SlackEvent) -> str:
+        """The Slack link of the event's message (in its thread for a reply), built without a Slack call."""
         base = str(self.identity().get("url") or "https://slack.com/")
         base = base if base.endswith("/") else base + "/"
         link = f"{base}archives/{event.channel}/p{event.ts.replace('.', '')}"
@@ -383,6 +382,7 @@ class MirrorService:
         self.log.info(messages.listener_started("Socket Mode"))
 
     def close(self) -> None:
+        """Stop the listener and the mirror's waits; unacked envelopes come again from Slack."""
         self.mirror.close()
         self.listener.close()
 

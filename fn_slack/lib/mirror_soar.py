@@ -31,7 +31,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import COL_MIRROR, ConversationsTable
 from fn_slack.lib.conversations_table import TABLE as LINKS_TABLE
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short, table_columns
+from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, http_status, short, table_columns
 
 INDEX_FIELD = "slack_mirror_channels"
 TABLE = "slack_messages_db"
@@ -69,12 +69,12 @@ def mirror_log_ready(rest_client: object) -> bool:
 
 
 def owner_name() -> str:
-    """This process, as the claim rows name it."""
+    """The name of this process (host:pid), as the claim rows give it."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _refused(what: str) -> Callable[[int | None, str], SoarError]:
-    return lambda status, text: SoarError(f"SOAR refused to {what} (HTTP {status}): {text}")
+    return lambda status, text: SoarError(messages.soar_refused(what, status, text))
 
 
 class MirrorIndex:
@@ -116,7 +116,7 @@ class MirrorIndex:
                 continue  # another link of this incident changed the field first: read it again
             except (BasicHTTPException, SimpleHTTPException) as err:
                 raise _refused(f"update incident {incident_id}")(http_status(err), short(err)) from None
-        raise SoarError(f"SOAR kept refusing to update incident {incident_id}: it changed under every attempt")
+        raise SoarError(messages.soar_incident_kept_changing(incident_id))
 
 
 @dataclass(frozen=True)
@@ -139,19 +139,15 @@ def _claim_of(row: dict) -> Claim:
                  note_id=int(note) if note not in (None, "") else None)
 
 
-class MirrorLog:
+class MirrorLog(IncidentTableRows):
     """The ``slack_messages_db`` rows of one incident: one claim per mirrored Slack event."""
+
+    table = TABLE
 
     def __init__(self, rest_client: object, incident_id: int, *, owner: str | None = None,
                  clock: Callable[[], float] = time.time) -> None:
-        self.rest = rest_client
-        self.incident_id = int(incident_id)
+        super().__init__(rest_client, incident_id, clock=clock)
         self.owner = owner or owner_name()
-        self.clock = clock
-        self.calls = 0
-
-    def _uri(self, suffix: str = "") -> str:
-        return f"/incidents/{self.incident_id}/table_data/{TABLE}{suffix}?handle_format=names"
 
     def _call(self, action: Callable[[], dict], what: str) -> dict:
         self.calls += 1
@@ -165,6 +161,7 @@ class MirrorLog:
                 if str(cell_value(r, COL_KEY) or "") == key]
 
     def add_claim(self, key: str, author: str, link_html: str) -> Claim:
+        """Add this process's claim row for the event ``key`` (the oldest claim wins)."""
         cells = {COL_KEY: {"value": key}, COL_STATE: {"value": CLAIMED}, COL_OWNER: {"value": self.owner},
                  COL_CLAIMED: {"value": int(self.clock() * 1000)}, COL_AUTHOR: {"value": author},
                  COL_LINK: {"value": link_html}}
@@ -173,6 +170,7 @@ class MirrorLog:
         return _claim_of(row)
 
     def drop(self, claim: Claim) -> None:
+        """Remove a claim row (this process's, after losing to an older claim)."""
         self._call(lambda: self.rest.delete(self._uri(f"/row_data/{claim.row_id}"), skip_retry=[404]),
                    f"remove a row of {TABLE}")
 
@@ -187,9 +185,10 @@ class MirrorLog:
         except (BasicHTTPException, SimpleHTTPException) as err:
             if http_status(err) == 409:
                 return False
-            raise SoarError(f"SOAR refused to update a row of {TABLE} (HTTP {http_status(err)}): {err}") from None
+            raise _refused(f"update a row of {TABLE}")(http_status(err), str(err)) from None
 
     def mark_noted(self, claim: Claim, note_id: int) -> None:
+        """Record on the claim row that the event's note ``note_id`` is written."""
         cells = {COL_STATE: {"value": NOTED}, COL_NOTE: {"value": note_id}}
         self._call(lambda: self.rest.put(self._uri(f"/row_data/{claim.row_id}"), {"cells": cells},
                                          skip_retry=[404]), f"update a row of {TABLE}")
@@ -207,6 +206,7 @@ class Notes:
         return f"/tasks/{task_id}/comments" if task_id else f"/incidents/{incident_id}/comments"
 
     def add(self, incident_id: int, task_id: int | None, html_text: str) -> int:
+        """Write a rich-text note on the task (or the incident); its id."""
         self.calls += 1
         note = call_soar(lambda: self.rest.post(self._uri(incident_id, task_id),
                                                 {"text": {"format": "html", "content": html_text}}),

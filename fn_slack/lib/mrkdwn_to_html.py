@@ -13,6 +13,8 @@ import html
 import re
 from collections.abc import Callable, Mapping
 
+from fn_slack.lib.text_conventions import slack_unescape
+
 _TOKEN = re.compile(r"<([^<>\s][^<>]*)>")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 _SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
@@ -24,11 +26,6 @@ _INLINE = [
 ]
 _PLACEHOLDER = "\x00{}\x00"
 _PLACEHOLDER_RE = re.compile("\x00(\\d+)\x00")
-
-
-def _unescape_slack(text: str) -> str:
-    """Slack's three escapes back to characters (only those: any other entity stays literal text)."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _esc(text: str) -> str:
@@ -50,8 +47,8 @@ class _Parts:
 
 
 def _link(target: str, label: str | None) -> str:
-    target = _unescape_slack(target)
-    shown = _esc(_unescape_slack(label) if label else target)
+    target = slack_unescape(target)
+    shown = _esc(slack_unescape(label) if label else target)
     if target.lower().startswith(_SAFE_SCHEMES):
         return f'<a href="{_esc(target)}">{shown}</a>'
     return shown
@@ -63,20 +60,20 @@ def _token_html(inner: str, user_name: Callable[[str], str | None],  # noqa: PLR
     if body.startswith("@"):
         uid = body[1:]
         name = label or user_name(uid) or uid
-        return f"<b>@{_esc(_unescape_slack(name))}</b>"
+        return f"<b>@{_esc(slack_unescape(name))}</b>"
     if body.startswith("#"):
         cid = body[1:]
         name = label or channel_name(cid) or cid
-        return f"<b>#{_esc(_unescape_slack(name))}</b>"
+        return f"<b>#{_esc(slack_unescape(name))}</b>"
     if body.startswith("!"):
         word = body[1:].split("^", 1)[0]
         if word in _SPECIAL:
             return f"<b>{_SPECIAL[word]}</b>"
         if word == "subteam":
-            return f"<b>{_esc(_unescape_slack(label or '@group'))}</b>"
+            return f"<b>{_esc(slack_unescape(label or '@group'))}</b>"
         if word == "date":
-            return _esc(_unescape_slack(label or ""))
-        return _esc(_unescape_slack(label or body))
+            return _esc(slack_unescape(label or ""))
+        return _esc(slack_unescape(label or body))
     return _link(body, label or None)
 
 
@@ -84,10 +81,10 @@ def _inline(escaped: str, parts: _Parts, user_name: Callable[[str], str | None],
             channel_name: Callable[[str], str | None]) -> str:
     """One line or paragraph of Slack text (still in Slack's escaping) → HTML."""
     # Code spans first: nothing inside them is markup.
-    escaped = re.sub(r"`([^`\n]+)`", lambda m: parts.keep(f"<code>{_esc(_unescape_slack(m.group(1)))}</code>"),
+    escaped = re.sub(r"`([^`\n]+)`", lambda m: parts.keep(f"<code>{_esc(slack_unescape(m.group(1)))}</code>"),
                      escaped)
     escaped = _TOKEN.sub(lambda m: parts.keep(_token_html(m.group(1), user_name, channel_name)), escaped)
-    text = _esc(_unescape_slack(escaped))
+    text = _esc(slack_unescape(escaped))
     for pattern, tag in _INLINE:
         text = pattern.sub(lambda m, t=tag: f"<{t}>{m.group(1)}</{t}>", text)
     return text
@@ -102,7 +99,7 @@ def mrkdwn_to_html(text: str | None, *, users: Mapping[str, str] | Callable[[str
     parts = _Parts()
     source = text or ""
     # Code blocks: kept verbatim (escaped), newlines included.
-    source = re.sub(r"```\n?(.*?)```", lambda m: parts.keep(f"<pre>{_esc(_unescape_slack(m.group(1)))}</pre>"),
+    source = re.sub(r"```\n?(.*?)```", lambda m: parts.keep(f"<pre>{_esc(slack_unescape(m.group(1)))}</pre>"),
                     source, flags=re.DOTALL)
     out: list[str] = []
     quote: list[str] = []

@@ -21,13 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fn_slack.lib import messages
 from fn_slack.lib.block_kit import container_blocks
 from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
 from fn_slack.lib.errors import InputError, SlackError
 from fn_slack.lib.message_format import SlackMessage
+
+if TYPE_CHECKING:
+    from fn_slack.lib.channel_post import PostOutcome, PostRequest
+    from fn_slack.lib.settings import SlackSettings
+    from fn_slack.lib.slack_utils import SlackUtils
 
 MAX_DM_PEOPLE = 8  # conversations.open: a group DM holds at most 8 people besides the app
 
@@ -50,6 +55,7 @@ class ThreadChoice:
 
     @classmethod
     def of(cls, wanted: bool | None, link: ChannelLink | None, channel_id: str) -> ThreadChoice:
+        """The choice for a post to ``channel_id``: the link's thread when it is that channel's, else the channel."""
         if not wanted:
             return cls(False, None)
         same_channel = link is not None and link.channel_id in (None, channel_id)
@@ -84,8 +90,8 @@ class ThreadChoice:
         return messages.thread_started(label)
 
 
-def post_direct(slack: Any, post: Any, message: SlackMessage, settings: Any, *, username: str | None,  # noqa: PLR0913
-                as_user: bool | None, mrkdwn: bool | None) -> Generator[str, None, Any]:
+def post_direct(slack: SlackUtils, post: PostRequest, message: SlackMessage, settings: SlackSettings, *,  # noqa: PLR0913
+                username: str | None, as_user: bool | None, mrkdwn: bool | None) -> Generator[str, None, PostOutcome]:
     """Post to the people of slack_participant_emails in a direct message; yields status messages and returns
     the outcome (a ``PostOutcome`` of the DM: never created, never linked)."""
     from fn_slack.lib.channel_post import PostOutcome  # noqa: PLC0415 - channel_post imports nothing of this

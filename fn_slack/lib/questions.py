@@ -22,8 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.block_kit import (
@@ -44,12 +42,13 @@ from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions_table import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
 MAX_QUESTION = 2900
 
 
-def _options(value: Any) -> list[str]:
+def _options(value: object) -> list[str]:
     """Answer options: one per line, or separated by ``|`` on one line; blanks and repeats dropped."""
     text = inputs.text_input(value) or ""
     parts = text.splitlines() if "\n" in text.strip() else text.split("|")
@@ -72,8 +71,9 @@ class AskRequest:
     expiry_minutes: float | None
 
     @classmethod
-    def from_inputs(cls, fn_inputs: Any) -> AskRequest:
-        def get(name: str) -> Any:
+    def from_inputs(cls, fn_inputs: object) -> AskRequest:
+        """Read and check the inputs (an InputError names the first bad one)."""
+        def get(name: str) -> object:
             return getattr(fn_inputs, name, None)
 
         post = PostRequest.from_inputs(fn_inputs)
@@ -118,6 +118,7 @@ class AskOutcome:
     allowed: list[str]
 
     def result(self) -> dict:
+        """The ``content`` of the FunctionResult: the question, where it was asked and until when."""
         return {"question_id": self.question_id, "channel": self.channel.name, "channel_id": self.channel.id,
                 "ts": self.ts, "url": self.url, "expires": self.expires_ms, "allowed_user_ids": self.allowed,
                 "status": "open"}
@@ -133,6 +134,7 @@ class QuestionAsk:
         self.clock = clock
 
     def run(self, request: AskRequest) -> Iterator[str | AskOutcome]:
+        """Ask the question in Slack and record it in SOAR; yields status messages, then the outcome."""
         post = request.post
         slack = SlackUtils(self.settings)
         question_id = uuid.uuid4().hex[:16]
@@ -209,10 +211,6 @@ class WebApiReply(Reply):
                                                     "text": text, "thread_ts": self.ts})
 
 
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def question_marker(question_id: str) -> str:
     """The reference an answer's note carries, so the note is written once."""
     return f"slack-question {question_id}"
@@ -283,7 +281,7 @@ class QuestionAnswers:
                     continue
                 reply.replace(messages.question_expired_text(question.question),
                               expired_blocks(question.question, question.expires_ms / 1000))
-                reply.tell(messages.question_expired(_when(question.expires_ms / 1000)))
+                reply.tell(messages.question_expired(utc_time(question.expires_ms / 1000, TimeFormat.NOTE)))
                 return "expired"
             if question.allowed and user not in question.allowed:
                 reply.tell(messages.question_not_yours(question.allowed))
@@ -318,9 +316,9 @@ class QuestionAnswers:
         if notes.find(ref.incident_id, ref.task_id, marker) is not None:
             return
         esc = html.escape
-        body = (f"<div><p><b>Slack</b> · <b>{esc(self.user_name(user))}</b> answered the question "
-                f"<i>{esc(question.question)}</i> at {esc(_when(at))}:</p>"
-                f"<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
+        head = messages.question_answer_note(esc(self.user_name(user)), esc(question.question),
+                                             esc(utc_time(at, TimeFormat.NOTE)))
+        body = (f"<div>{head}<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
                 f"<p><small>{esc(marker)}</small></p></div>")
         notes.add(ref.incident_id, ref.task_id, body)
 

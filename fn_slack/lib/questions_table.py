@@ -8,7 +8,6 @@ integration servers handling one click), SOAR accepts exactly one update and ans
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from resilient import BasicHTTPException, SimpleHTTPException
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short, table_columns
+from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, http_status, short, table_columns
 
 TABLE = "slack_questions_db"
 COL_ID = "slack_q_id"
@@ -75,17 +74,10 @@ def _question_of(row: dict) -> Question:
         free_text=cell_value(row, COL_FREE_TEXT) is True)
 
 
-class QuestionsTable:
+class QuestionsTable(IncidentTableRows):
     """The questions of one incident."""
 
-    def __init__(self, rest_client: object, incident_id: int, *, clock: Callable[[], float] = time.time) -> None:
-        self.rest = rest_client
-        self.incident_id = int(incident_id)
-        self.clock = clock
-        self.calls = 0
-
-    def _uri(self, suffix: str = "") -> str:
-        return f"/incidents/{self.incident_id}/table_data/{TABLE}{suffix}?handle_format=names"
+    table = TABLE
 
     def _call(self, action: Callable[[], dict], what: str) -> dict:
         self.calls += 1
@@ -106,6 +98,7 @@ class QuestionsTable:
 
     def add(self, *, question_id: str, question: str, options: list[str], channel_id: str, ts: str,
             allowed: list[str], expires_ms: int, link: str, free_text: bool = False) -> Question:
+        """Add the open question's row."""
         cells = {COL_ID: question_id, COL_QUESTION: question, COL_OPTIONS: "\n".join(options), COL_STATUS: OPEN,
                  COL_FREE_TEXT: bool(free_text),
                  COL_ASKED_AT: int(self.clock() * 1000), COL_EXPIRES: expires_ms, COL_CHANNEL_ID: channel_id,
@@ -116,6 +109,7 @@ class QuestionsTable:
         return _question_of(row)
 
     def find(self, question_id: str) -> Question | None:
+        """The question with this id, or None."""
         rows = self._call(lambda: self.rest.get(self._uri(), skip_retry=[404]), "read").get("rows") or []
         for row in rows:
             if str(cell_value(row, COL_ID) or "") == question_id:
@@ -135,10 +129,12 @@ class QuestionsTable:
             raise SoarError(messages.soar_table_refused("update", TABLE, self.incident_id, short(err))) from None
 
     def record_answer(self, question: Question, *, answer: str, by: str, key: str, at_ms: int) -> bool:
+        """Record the answer at the row's version; False when the row changed first (another answer, expiry)."""
         return self._update(question, {COL_STATUS: ANSWERED, COL_ANSWER: answer, COL_ANSWERED_BY: by,
                                        COL_ANSWERED_AT: at_ms, COL_ANSWER_KEY: key})
 
     def record_expiry(self, question: Question) -> bool:
+        """Mark the question expired at the row's version; False when the row changed first."""
         return self._update(question, {COL_STATUS: EXPIRED})
 
 

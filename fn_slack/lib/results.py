@@ -48,17 +48,17 @@ class _BothLayouts(FunctionResult):
     payload keeps everything resilient-circuits puts into it.
     """
 
-    def __init__(self, content: dict[str, Any], legacy: dict[str, Any]):
+    def __init__(self, content: dict[str, Any], legacy: dict[str, Any]) -> None:
         self._content = content
         self._legacy = legacy
         super().__init__(content)
 
     @property
-    def value(self) -> Any:
+    def value(self) -> object:
         return self._value
 
     @value.setter
-    def value(self, new: Any) -> None:
+    def value(self, new: object) -> None:
         if isinstance(new, dict) and new is not self._content and new.get("content") is self._content:
             new = {**self._legacy, **new}
         self._value = new

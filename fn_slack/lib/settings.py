@@ -46,7 +46,7 @@ MESSAGE_STYLES = ("attachment", "blocks")
 _PLACEHOLDER_MARKERS = ("<", ">", "xoxb-xxxx", "xoxp-xxxx", "your-token", "your_token", "changeme")
 
 
-def _is_unset(value: Any) -> bool:
+def _is_unset(value: object) -> bool:
     """True for a missing value, or a ``$VAR`` reference whose variable is not set (it stays literal)."""
     if value is None:
         return True

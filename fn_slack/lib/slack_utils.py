@@ -6,7 +6,6 @@ refusal becomes ``SlackError`` (Slack's code and response kept), no usable answe
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import socket
@@ -42,6 +41,7 @@ from fn_slack.lib.retry import (
     is_transient_error,
 )
 from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.text_conventions import slack_unescape
 
 LOG = logging.getLogger(__name__)
 # slack_sdk logs whole requests and responses (user profiles, e-mails) when its logger's own level is DEBUG;
@@ -264,7 +264,7 @@ class SlackUtils:
                                         method=method, in_flight=not _never_sent(reason)) from None
 
     def call(self, method: str, *, http_verb: str = "POST", json: dict | None = None,
-             **params: Any) -> SlackResponse:
+             **params: object) -> SlackResponse:
         """Call a Web API method (slack_sdk's retry handlers apply the policy to 429s, and to transient failures
         of reads). chat.postMessage's own rate limit — HTTP 200 ``rate_limited`` — is waited out here, within
         the same budget: the message was not posted, so sending it again is safe."""
@@ -543,7 +543,7 @@ class SlackUtils:
         return refused
 
     def _invite_batch(self, channel: Channel, user_ids: list[str]) -> dict[str, str]:
-        """user ID → Slack's reason for each user not invited (conversations.invite with ``force``: the rest are
+        """User ID → Slack's reason for each user not invited (conversations.invite with ``force``: the rest are
         invited, and the refusals come in ``errors[]`` whether ``ok`` is true or false)."""
         def send() -> dict:
             return dict(self.call("conversations.invite", channel=channel.id, users=",".join(user_ids),
@@ -619,16 +619,12 @@ class SlackUtils:
         reply in that message's thread) are optional."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
-        if attachments:
-            payload["attachments"] = attachments
+        payload.update(_given(attachments=attachments))
         post = _Post(key=key or uuid.uuid4().hex, text=text, thread_ts=thread_ts, attachments=len(attachments or ()),
                      blocks=len(blocks or ()))
         if not self.is_user_token:
             payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": post.key}}
-        if blocks:
-            payload["blocks"] = blocks
-        if thread_ts:
-            payload["thread_ts"] = thread_ts
+        payload.update(_given(blocks=blocks, thread_ts=thread_ts))
         if as_user:
             if self.is_user_token:
                 payload["as_user"] = True
@@ -808,11 +804,8 @@ class SlackUtils:
             channel, lambda: self.call("files.getUploadURLExternal", filename=filename, length=len(data)))
         file_id = ticket["file_id"]
         self._send_upload(ticket["upload_url"], data)
-        completion = {"files": [{"id": file_id, "title": title}], "channel_id": channel.id}
-        if initial_comment:
-            completion["initial_comment"] = initial_comment
-        if thread_ts:
-            completion["thread_ts"] = thread_ts
+        completion = {"files": [{"id": file_id, "title": title}], "channel_id": channel.id,
+                      **_given(initial_comment=initial_comment, thread_ts=thread_ts)}
 
         def complete() -> dict:
             try:
@@ -979,11 +972,16 @@ def _is_this_post(message: dict, post: _Post, me: str | None, oldest: float | No
         return False
     if oldest is not None and ts_order(message.get("ts")) < ts_order(f"{oldest:.6f}"):
         return False
-    if html.unescape(str(message.get("text") or "")).strip() != html.unescape(post.text).strip():
+    if slack_unescape(str(message.get("text") or "")).strip() != slack_unescape(post.text).strip():
         return False
     if post.attachments and len(message.get("attachments") or ()) != post.attachments:
         return False
     return not post.blocks or len(message.get("blocks") or ()) == post.blocks
+
+
+def _given(**arguments: object) -> dict[str, object]:
+    """The optional arguments of a Slack call that were given (not None, not empty), in their order."""
+    return {name: value for name, value in arguments.items() if value}
 
 
 def _never_sent(reason: object) -> bool:
@@ -1021,7 +1019,7 @@ def _share_ts(file_info: dict, channel_id: str) -> str | None:
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is answered as the HTTP error it is, never followed."""
 
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,  # noqa: PLR0917
+    def redirect_request(self, req: urllib.request.Request, fp: object, code: int, msg: str, headers: object,  # noqa: PLR0917
                          newurl: str) -> None:
         """Refuse: raise the 3xx as an HTTPError."""
         raise HTTPError(req.full_url, code, f"redirect to another address refused: {msg}", headers, fp)

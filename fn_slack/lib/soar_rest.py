@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -44,6 +45,23 @@ def short(err: Exception, limit: int = 300) -> str:
     """SOAR's error text, cut to a length a status line can hold."""
     text = str(err)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+
+class IncidentTableRows:
+    """The rows of one data table (``table``) of one incident, as fn_slack's REST calls address them; ``calls``
+    counts the calls made."""
+
+    table = ""
+
+    def __init__(self, rest_client: object, incident_id: int, *, clock: Callable[[], float] = time.time) -> None:
+        self.rest = rest_client
+        self.incident_id = int(incident_id)
+        self.clock = clock
+        self.calls = 0
+
+    def _uri(self, suffix: str = "") -> str:
+        return f"/incidents/{self.incident_id}/table_data/{self.table}{suffix}?handle_format=names"
 
 
 def call_soar(action: Callable[[], T], *, refused: Callable[[int | None, str], FnSlackError],

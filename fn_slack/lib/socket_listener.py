@@ -82,9 +82,11 @@ class SocketListener:
                 self._stop.wait(CONNECT_BACKOFF[min(attempt, len(CONNECT_BACKOFF) - 1)])
 
     def is_connected(self) -> bool:
+        """Whether the Socket Mode connection is open now."""
         return self.client.is_connected()
 
     def close(self) -> None:
+        """Close the connection and stop reconnecting."""
         self._stop.set()
         self.client.close()
 

@@ -1,0 +1,1 @@
+"""The resilient-circuits hooks: config, customize and selftest."""

@@ -15,7 +15,6 @@ import json
 import logging
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import resilient
 from resilient import BasicHTTPException, SimpleHTTPException
@@ -60,7 +59,7 @@ def package_customizations() -> PackageCustomizations:
     return PackageCustomizations(functions=functions, tables=tables, incident_fields=fields)
 
 
-def missing_customizations(rest_client: Any, package: PackageCustomizations | None = None) -> list[str]:
+def missing_customizations(rest_client: object, package: PackageCustomizations | None = None) -> list[str]:
     """What the org lacks of the package's customizations, one phrase each (empty: all there)."""
     package = package or package_customizations()
     missing = []

@@ -11,7 +11,7 @@ FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "
 SLACK_EDGE = {"slack_utils", "retry", "socket_listener"}
 SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest", "mirror_soar", "questions_table"}
 FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit"}
-LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation"}
+LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation", "text_conventions"}
 
 
 def imports_of(path: Path) -> set[str]:

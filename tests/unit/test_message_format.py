@@ -150,6 +150,13 @@ def test_empty_slack_text_is_refused_naming_the_input():
         render_message("  ", lambda i, t: "")
 
 
+def test_empty_slack_text_gets_the_message_the_user_guide_lists():
+    # The catalogue's wording (doc/user-guide.md's troubleshooting table) is the one text for this error.
+    with pytest.raises(InputError) as err:
+        render_message("  ", lambda i, t: "")
+    assert str(err.value) == "slack_text is empty: give the message to post."
+
+
 def test_plain_text_over_slack_limit_fails_with_length_and_limit():
     with pytest.raises(InputError) as err:
         render_message("x" * (MAX_TEXT_CHARS + 1), lambda i, t: "")

@@ -1,0 +1,39 @@
+"""What every function of fn_slack shares: the check of ``[fn_slack]`` when resilient-circuits loads it, and
+the way a flow's steps reach SOAR (each text a status message, the outcome the function's result).
+
+Not a component of its own: resilient-circuits loads the ``FunctionComponent`` of each ``funct_*`` module
+(setup.py's entry points), each a subclass of :class:`SlackFunctionComponent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from resilient_circuits import AppFunctionComponent, FunctionResult, StatusMessage
+
+from fn_slack.lib.results import function_result
+from fn_slack.lib.settings import PACKAGE, check_settings_at_startup
+
+
+class Outcome(Protocol):
+    """A flow's last step: what the function returns (and, for posts, IBM 2.x's ``user_info``)."""
+
+    def result(self) -> dict:
+        """The ``content`` of the function's result."""
+
+
+class SlackFunctionComponent(AppFunctionComponent):
+    """A function of fn_slack: its settings are checked at startup; each call runs one flow."""
+
+    def __init__(self, opts: dict) -> None:
+        super().__init__(opts, PACKAGE)
+        check_settings_at_startup(self)
+
+    def _to_soar(self, steps: Iterable[str | Outcome]) -> Iterator[StatusMessage | FunctionResult]:
+        """A flow's steps as SOAR takes them: each text a status message, the outcome the FunctionResult."""
+        for step in steps:
+            if isinstance(step, str):
+                yield self.status_message(step)
+            else:
+                yield function_result(step.result(), user_info=getattr(step, "user_info", None))
