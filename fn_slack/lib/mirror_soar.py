@@ -4,7 +4,9 @@ lets exactly one integration server write a Slack event, and the notes.
 **Finding the incident of a channel.** A link that mirrors puts its channel ID into the incident's custom
 field ``slack_mirror_channels`` (space-separated IDs). The listener asks SOAR once per channel and process:
 ``POST /incidents/query_paged`` with the condition ``properties.slack_mirror_channels contains <ID>`` (an
-indexed database query, not a scan of incidents through the API), then reads that incident's
+indexed database query, not a scan of incidents through the API) at ``return_level=normal`` with
+``field_handle=slack_mirror_channels`` (a ``partial`` answer carries no custom fields; IBM's own apps read a
+custom field this way), then reads that incident's
 ``slack_conversations_db`` rows (one GET) to learn whether the link is the incident's or a task's and whether
 mirroring is still on. The answer is cached by the caller.
 
@@ -89,7 +91,8 @@ class MirrorIndex:
         self.calls += 1
         body = {"filters": [{"conditions": [{"field_name": f"properties.{INDEX_FIELD}", "method": "contains",
                                               "value": channel_id}]}], "start": 0, "length": 20}
-        answer = call_soar(lambda: self.rest.post("/incidents/query_paged?return_level=partial", body),
+        uri = f"/incidents/query_paged?return_level=normal&field_handle={INDEX_FIELD}"
+        answer = call_soar(lambda: self.rest.post(uri, body),
                            refused=_refused("search incidents for a Slack channel"))
         found = []
         for incident in answer.get("data") or []:
@@ -108,7 +111,9 @@ class MirrorIndex:
             if channel_id in ids:
                 return
             patch = Patch(incident)
-            patch.add_value(f"properties.{INDEX_FIELD}", " ".join([*ids, channel_id]))
+            # A custom field goes by its bare name (as SOAR and IBM's apps name it), with its value as read:
+            # SOAR refuses the patch (field_failures) when the field changed since.
+            patch.add_value(INDEX_FIELD, " ".join([*ids, channel_id]), old_value=old)
             try:
                 self.rest.patch(f"/incidents/{incident_id}", patch)
                 return

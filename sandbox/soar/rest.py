@@ -251,7 +251,9 @@ class SoarRestApp:
     def do_incidents_query_paged(self, request: Request) -> Response:
         body = self._body(request) or {}
         return _json(self.state.query_incidents(body.get("filters") or [], int(body.get("start") or 0),
-                                                int(body.get("length") or 100)))
+                                                int(body.get("length") or 100),
+                                                return_level=request.args.get("return_level", "partial"),
+                                                field_handles=request.args.getlist("field_handle")))
 
     def do_incident_tasks(self, request: Request, inc_id: int) -> Response:
         self.state.incident(inc_id)

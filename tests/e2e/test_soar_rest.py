@@ -277,3 +277,33 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_time():
         started = time.monotonic()
         assert conn.recv(1) == b"", "the sandbox closes the idle connection"
         assert 0.3 < time.monotonic() - started < 3
+
+
+def test_query_paged_carries_custom_fields_only_at_return_level_normal_and_only_those_named(soar):
+    client = _client(soar)
+    _import_fn_slack(client)
+    incident = soar.create_incident("Mirrored", properties={"slack_mirror_channels": "C1 C2", "other_field": "x"})
+    query = {"filters": [{"conditions": [{"field_name": "properties.slack_mirror_channels", "method": "contains",
+                                          "value": "C2"}]}], "start": 0, "length": 10}
+    partial = client.post("/incidents/query_paged?return_level=partial", query)["data"]
+    assert [i["id"] for i in partial] == [incident["id"]], "a condition on a custom field finds the incident"
+    assert "properties" not in partial[0]
+    normal = client.post("/incidents/query_paged?return_level=normal&field_handle=slack_mirror_channels", query)
+    assert normal["data"][0]["properties"] == {"slack_mirror_channels": "C1 C2"}
+
+
+def test_patch_names_a_custom_field_by_its_bare_name_and_the_dotted_form_is_a_switch(soar):
+    client = _client(soar)
+    _import_fn_slack(client)
+    incident = soar.create_incident("Patched")
+    patch = resilient.Patch(client.get(f"/incidents/{incident['id']}"))
+    patch.add_value("slack_mirror_channels", "C1", old_value=None)
+    client.patch(f"/incidents/{incident['id']}", patch)
+    assert soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == "C1"
+    dotted = resilient.Patch(client.get(f"/incidents/{incident['id']}"))
+    dotted.add_value("properties.slack_mirror_channels", "C1 C2")
+    with pytest.raises(resilient.SimpleHTTPException, match="by its name"):
+        client.patch(f"/incidents/{incident['id']}", dotted)
+    soar.state.dotted_patch = "accept"
+    client.patch(f"/incidents/{incident['id']}", dotted)
+    assert soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == "C1 C2"
