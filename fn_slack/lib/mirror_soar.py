@@ -33,7 +33,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import COL_MIRROR, ConversationsTable
 from fn_slack.lib.conversations_table import TABLE as LINKS_TABLE
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, short, table_columns
+from fn_slack.lib.soar_rest import call_soar, cell_value, http_status, post_once, short, table_columns
 
 INDEX_FIELD = "slack_mirror_channels"
 TABLE = "slack_messages_db"
@@ -170,12 +170,20 @@ class MirrorLog:
                 if str(cell_value(r, COL_KEY) or "") == key]
 
     def add_claim(self, key: str, author: str, link_html: str) -> Claim:
+        """Add this process's claim row for ``key`` (once: a lost answer is looked for before adding again)."""
+        claimed_ms = int(self.clock() * 1000)
         cells = {COL_KEY: {"value": key}, COL_STATE: {"value": CLAIMED}, COL_OWNER: {"value": self.owner},
-                 COL_CLAIMED: {"value": int(self.clock() * 1000)}, COL_AUTHOR: {"value": author},
-                 COL_LINK: {"value": link_html}}
-        row = self._call(lambda: self.rest.post(self._uri("/row_data"), {"cells": cells}, skip_retry=[404]),
-                         f"add a row to {TABLE}")
-        return _claim_of(row)
+                 COL_CLAIMED: {"value": claimed_ms}, COL_AUTHOR: {"value": author}, COL_LINK: {"value": link_html}}
+
+        def send(skip_retry: list[int]) -> Claim:
+            self.calls += 1
+            return _claim_of(self.rest.post(self._uri("/row_data"), {"cells": cells}, skip_retry=skip_retry))
+
+        def look() -> Claim | None:
+            return next((c for c in self.claims(key) if c.owner == self.owner and c.claimed_ms == claimed_ms), None)
+
+        return post_once(send, look, refused=_refused(f"add a row to {TABLE}"),
+                         missing=lambda: SoarError(messages.soar_table_missing(self.incident_id)))
 
     def drop(self, claim: Claim) -> None:
         self._call(lambda: self.rest.delete(self._uri(f"/row_data/{claim.row_id}"), skip_retry=[404]),
@@ -211,12 +219,16 @@ class Notes:
     def _uri(incident_id: int, task_id: int | None) -> str:
         return f"/tasks/{task_id}/comments" if task_id else f"/incidents/{incident_id}/comments"
 
-    def add(self, incident_id: int, task_id: int | None, html_text: str) -> int:
-        self.calls += 1
-        note = call_soar(lambda: self.rest.post(self._uri(incident_id, task_id),
-                                                {"text": {"format": "html", "content": html_text}}),
+    def add(self, incident_id: int, task_id: int | None, html_text: str, *, marker: str) -> int:
+        """Add a note holding ``marker`` (fn_slack's reference to what it records); returns its id. The note is
+        written once: when SOAR's answer is lost, the note is looked for by its marker before writing again."""
+        def send(skip_retry: list[int]) -> int:
+            self.calls += 1
+            return int(self.rest.post(self._uri(incident_id, task_id),
+                                      {"text": {"format": "html", "content": html_text}}, skip_retry=skip_retry)["id"])
+
+        return post_once(send, lambda: self.find(incident_id, task_id, marker),
                          refused=_refused(f"add a note to incident {incident_id}"))
-        return int(note["id"])
 
     def find(self, incident_id: int, task_id: int | None, marker: str) -> int | None:
         """The id of a note holding ``marker``, if any."""

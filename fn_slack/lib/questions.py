@@ -322,7 +322,7 @@ class QuestionAnswers:
                 f"<i>{esc(question.question)}</i> at {esc(_when(at))}:</p>"
                 f"<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
                 f"<p><small>{esc(marker)}</small></p></div>")
-        notes.add(ref.incident_id, ref.task_id, body)
+        notes.add(ref.incident_id, ref.task_id, body, marker=marker)
 
 
 __all__ = ["AskOutcome", "AskRequest", "QuestionAnswers", "QuestionAsk", "question_marker"]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError, SoarError
-from fn_slack.lib.soar_rest import call_soar, keep_connections
+from fn_slack.lib.soar_rest import call_soar, keep_connections, post_once
 
 MALWARE_SAMPLE = "malware sample"
 # The artifact type id of "Malware Sample" in every SOAR org (a system type; the SOAR sandbox numbers the
 # system artifact types the same way: sandbox/soar/state.py ARTIFACT_TYPES). An artifact read without names,
 # or a type shown under another name, is still recognised by it.
 MALWARE_SAMPLE_TYPE_ID = 12
+# An attachment's ``created`` is SOAR's clock: after a lost answer, an upload is looked for among the attachments
+# created since this long before fn_slack began it.
+CLOCK_ALLOWANCE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -128,10 +132,15 @@ class SoarFiles:
         return None
 
     def save(self, path: str, name: str) -> dict:
-        """Upload a local file as an attachment of the object; returns SOAR's attachment JSON."""
+        """Upload a local file as an attachment of the object; returns SOAR's attachment JSON. The file is saved
+        once: when SOAR's answer is lost, an attachment of that name created since the upload began is looked
+        for before uploading again."""
+        since_ms = int((time.time() - CLOCK_ALLOWANCE_SECONDS) * 1000)
         try:
-            return call_soar(
-                lambda: self.rest.post_attachment(self._attachments_uri(), path, filename=name, mimetype="text/plain"),
+            return post_once(
+                lambda skip_retry: self.rest.post_attachment(self._attachments_uri(), path, filename=name,
+                                                             mimetype="text/plain", skip_retry=skip_retry),
+                lambda: self.find_saved(name, since_ms),
                 refused=lambda status, _: SoarError(messages.soar_save_refused(name, self.kind, status)))
         except OSError as err:
             raise SoarError(messages.soar_not_reached_to_save(name, err)) from None

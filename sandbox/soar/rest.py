@@ -106,6 +106,10 @@ class SoarRestApp:
         request = Request(environ)
         self.state.wait_if_held(request.method, request.path, _key_id(request))
         response = self._dispatch(request)
+        if response.status_code < 400:
+            lost = self.state.answer_lost(request.method, request.path)
+            if lost is not None:   # the request took effect; its answer is lost on the way back
+                response = _error(lost, "Bad Gateway: the server's answer did not arrive")
         self.state.log_call(request.method, request.full_path.rstrip("?"), response.status_code)
         if self._on_request:
             self._on_request(request.method, request.path, response.status_code)

@@ -87,6 +87,17 @@ class Hold:
 
 
 @dataclass
+class LostAnswer:
+    """Matching requests take effect, then are answered ``status`` (see SoarState.lose_answers)."""
+
+    method: str
+    pattern: re.Pattern
+    status: int
+    remaining: int
+    lost: list = field(default_factory=list)   # the paths whose answer was lost
+
+
+@dataclass
 class CallRecord:
     """One REST request as the sandbox saw it (for tests and the demo report)."""
 
@@ -107,6 +118,7 @@ class SoarState:
         self.dotted_patch = dotted_patch         # see DOTTED_PATCH; tests may change it at any time
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
+        self._lost_answers: list[LostAnswer] = []
         self._ids = itertools.count(2095)
         self._type_ids = itertools.count(1000)
         self._field_ids = itertools.count(500)
@@ -273,6 +285,25 @@ class SoarState:
             hold.callers.append(key_id)
             hold.arrived.set()
             hold.released.wait(hold.timeout)
+
+    def lose_answers(self, method: str, path_pattern: str, status: int = 502, times: int = 1) -> LostAnswer:
+        """The next ``times`` matching REST requests take effect and are then answered ``status`` instead of
+        their result: SOAR saved the write but the answer was lost on the way (a proxy in front of SOAR that
+        timed out, a dropped connection). For tests of writes that must not be made twice."""
+        lost = LostAnswer(method.upper(), re.compile(path_pattern), status, times)
+        with self.lock:
+            self._lost_answers.append(lost)
+        return lost
+
+    def answer_lost(self, method: str, path: str) -> int | None:
+        """The status to answer instead of a successful request's result, when a lose_answers() matches."""
+        with self.lock:
+            for lost in self._lost_answers:
+                if lost.remaining > 0 and lost.method == method.upper() and lost.pattern.search(path):
+                    lost.remaining -= 1
+                    lost.lost.append(path)
+                    return lost.status
+        return None
 
     def create_task(self, inc_id: int, name: str, **values: Any) -> dict:
         """Add a task to an incident."""
