@@ -58,7 +58,15 @@ def _mirror(rest, owner: str, clock=None) -> _Mirror:
     return _Mirror(settings, rest, owner=owner, sleep=lambda s: threading.Event().wait(s), **kwargs)
 
 
-def test_the_index_field_finds_the_incident_of_a_channel_and_keeps_concurrent_additions(soar, rest):
+@pytest.fixture(params=["refuse", "accept"])
+def dotted_patch(soar, request):
+    """Both positions of the sandbox's unknown: whether SOAR takes a PATCH of ``properties.<field>``."""
+    soar.state.dotted_patch = request.param
+    yield request.param
+    soar.state.dotted_patch = "refuse"
+
+
+def test_the_index_field_finds_the_incident_of_a_channel_and_keeps_concurrent_additions(soar, rest, dotted_patch):
     incident = soar.create_incident("Indexed")
     other = soar.create_incident("Other")
     index = MirrorIndex(rest)
