@@ -70,16 +70,16 @@ def test_the_index_field_finds_the_incident_of_a_channel_and_keeps_concurrent_ad
     incident = soar.create_incident("Indexed")
     other = soar.create_incident("Other")
     index = MirrorIndex(rest)
-    threads = [threading.Thread(target=index.add, args=(incident["id"], cid)) for cid in ("C1AAA", "C2BBB", "C3CCC")]
+    c1, c2, c3 = (f"C{n}{dotted_patch.upper()}" for n in (1, 2, 3))   # the sandbox is shared by both positions
+    threads = [threading.Thread(target=index.add, args=(incident["id"], cid)) for cid in (c1, c2, c3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    index.add(other["id"], "C1AAAX")
-    assert sorted(soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"].split()) == \
-        ["C1AAA", "C2BBB", "C3CCC"]
-    assert index.incidents_of("C2BBB") == [incident["id"]]
-    assert index.incidents_of("C1AAA") == [incident["id"]], "a longer ID holding it is not a match"
+    index.add(other["id"], f"{c1}X")
+    assert sorted(soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"].split()) == [c1, c2, c3]
+    assert index.incidents_of(c2) == [incident["id"]]
+    assert index.incidents_of(c1) == [incident["id"]], "a longer ID holding it is not a match"
     assert index.incidents_of("C9NONE") == []
 
 
