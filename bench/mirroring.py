@@ -93,7 +93,7 @@ def _link(soar: SoarSandbox, slack: SlackSandbox, channels: int) -> list[tuple[d
             "slack_db_channel": {"value": f"mirror-{incident['id']}"}, "slack_db_channel_type": {"value": "Public"},
             "slack_db_permalink": {"value": ""}, "slack_db_channel_id": {"value": channel},
             "slack_db_mirror": {"value": True}})
-        soar.state.patch_incident(incident["id"], [{"field": "properties.slack_mirror_channels",
+        soar.state.patch_incident(incident["id"], [{"field": "slack_mirror_channels",
                                                     "old_value": {"object": None}, "new_value": {"object": channel}}])
         linked.append((incident, channel))
     return linked

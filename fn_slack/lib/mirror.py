@@ -319,7 +319,7 @@ class EventMirror:
     def _note(self, event: SlackEvent, target: MirrorTarget, author: str, link: str,  # noqa: PLR0913, PLR0917
               log: MirrorLog, notes: Notes, claim: Claim) -> str:
         body = note_html(event, author, target.channel_name, link, self._known_name)
-        note_id = notes.add(target.incident_id, target.task_id, body)
+        note_id = notes.add(target.incident_id, target.task_id, body, marker=marker(event.key))
         log.mark_noted(claim, note_id)
         return "noted"
 

@@ -4,7 +4,9 @@ lets exactly one integration server write a Slack event, and the notes.
 **Finding the incident of a channel.** A link that mirrors puts its channel ID into the incident's custom
 field ``slack_mirror_channels`` (space-separated IDs). The listener asks SOAR once per channel and process:
 ``POST /incidents/query_paged`` with the condition ``properties.slack_mirror_channels contains <ID>`` (an
-indexed database query, not a scan of incidents through the API), then reads that incident's
+indexed database query, not a scan of incidents through the API) at ``return_level=normal`` with
+``field_handle=slack_mirror_channels`` (a ``partial`` answer carries no custom fields; IBM's own apps read a
+custom field this way), then reads that incident's
 ``slack_conversations_db`` rows (one GET) to learn whether the link is the incident's or a task's and whether
 mirroring is still on. The answer is cached by the caller.
 
@@ -31,7 +33,15 @@ from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import COL_MIRROR, ConversationsTable
 from fn_slack.lib.conversations_table import TABLE as LINKS_TABLE
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, http_status, short, table_columns
+from fn_slack.lib.soar_rest import (
+    IncidentTableRows,
+    call_soar,
+    cell_value,
+    http_status,
+    post_once,
+    short,
+    table_columns,
+)
 
 INDEX_FIELD = "slack_mirror_channels"
 TABLE = "slack_messages_db"
@@ -89,7 +99,8 @@ class MirrorIndex:
         self.calls += 1
         body = {"filters": [{"conditions": [{"field_name": f"properties.{INDEX_FIELD}", "method": "contains",
                                               "value": channel_id}]}], "start": 0, "length": 20}
-        answer = call_soar(lambda: self.rest.post("/incidents/query_paged?return_level=partial", body),
+        uri = f"/incidents/query_paged?return_level=normal&field_handle={INDEX_FIELD}"
+        answer = call_soar(lambda: self.rest.post(uri, body),
                            refused=_refused("search incidents for a Slack channel"))
         found = []
         for incident in answer.get("data") or []:
@@ -108,7 +119,9 @@ class MirrorIndex:
             if channel_id in ids:
                 return
             patch = Patch(incident)
-            patch.add_value(f"properties.{INDEX_FIELD}", " ".join([*ids, channel_id]))
+            # A custom field goes by its bare name (as SOAR and IBM's apps name it), with its value as read:
+            # SOAR refuses the patch (field_failures) when the field changed since.
+            patch.add_value(INDEX_FIELD, " ".join([*ids, channel_id]), old_value=old)
             try:
                 self.rest.patch(f"/incidents/{incident_id}", patch)
                 return
@@ -161,13 +174,20 @@ class MirrorLog(IncidentTableRows):
                 if str(cell_value(r, COL_KEY) or "") == key]
 
     def add_claim(self, key: str, author: str, link_html: str) -> Claim:
-        """Add this process's claim row for the event ``key`` (the oldest claim wins)."""
+        """Add this process's claim row for ``key`` (once: a lost answer is looked for before adding again)."""
+        claimed_ms = int(self.clock() * 1000)
         cells = {COL_KEY: {"value": key}, COL_STATE: {"value": CLAIMED}, COL_OWNER: {"value": self.owner},
-                 COL_CLAIMED: {"value": int(self.clock() * 1000)}, COL_AUTHOR: {"value": author},
-                 COL_LINK: {"value": link_html}}
-        row = self._call(lambda: self.rest.post(self._uri("/row_data"), {"cells": cells}, skip_retry=[404]),
-                         f"add a row to {TABLE}")
-        return _claim_of(row)
+                 COL_CLAIMED: {"value": claimed_ms}, COL_AUTHOR: {"value": author}, COL_LINK: {"value": link_html}}
+
+        def send(skip_retry: list[int]) -> Claim:
+            self.calls += 1
+            return _claim_of(self.rest.post(self._uri("/row_data"), {"cells": cells}, skip_retry=skip_retry))
+
+        def look() -> Claim | None:
+            return next((c for c in self.claims(key) if c.owner == self.owner and c.claimed_ms == claimed_ms), None)
+
+        return post_once(send, look, refused=_refused(f"add a row to {TABLE}"),
+                         missing=lambda: SoarError(messages.soar_table_missing(self.incident_id)))
 
     def drop(self, claim: Claim) -> None:
         """Remove a claim row (this process's, after losing to an older claim)."""
@@ -205,13 +225,16 @@ class Notes:
     def _uri(incident_id: int, task_id: int | None) -> str:
         return f"/tasks/{task_id}/comments" if task_id else f"/incidents/{incident_id}/comments"
 
-    def add(self, incident_id: int, task_id: int | None, html_text: str) -> int:
-        """Write a rich-text note on the task (or the incident); its id."""
-        self.calls += 1
-        note = call_soar(lambda: self.rest.post(self._uri(incident_id, task_id),
-                                                {"text": {"format": "html", "content": html_text}}),
+    def add(self, incident_id: int, task_id: int | None, html_text: str, *, marker: str) -> int:
+        """Add a note holding ``marker`` (fn_slack's reference to what it records); returns its id. The note is
+        written once: when SOAR's answer is lost, the note is looked for by its marker before writing again."""
+        def send(skip_retry: list[int]) -> int:
+            self.calls += 1
+            return int(self.rest.post(self._uri(incident_id, task_id),
+                                      {"text": {"format": "html", "content": html_text}}, skip_retry=skip_retry)["id"])
+
+        return post_once(send, lambda: self.find(incident_id, task_id, marker),
                          refused=_refused(f"add a note to incident {incident_id}"))
-        return int(note["id"])
 
     def find(self, incident_id: int, task_id: int | None, marker: str) -> int | None:
         """The id of a note holding ``marker``, if any."""

@@ -320,7 +320,7 @@ class QuestionAnswers:
                                              esc(utc_time(at, TimeFormat.NOTE)))
         body = (f"<div>{head}<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
                 f"<p><small>{esc(marker)}</small></p></div>")
-        notes.add(ref.incident_id, ref.task_id, body)
+        notes.add(ref.incident_id, ref.task_id, body, marker=marker)
 
 
 __all__ = ["AskOutcome", "AskRequest", "QuestionAnswers", "QuestionAsk", "question_marker"]

@@ -15,7 +15,15 @@ from resilient import BasicHTTPException, SimpleHTTPException
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, http_status, short, table_columns
+from fn_slack.lib.soar_rest import (
+    IncidentTableRows,
+    call_soar,
+    cell_value,
+    http_status,
+    post_once,
+    short,
+    table_columns,
+)
 
 TABLE = "slack_questions_db"
 COL_ID = "slack_q_id"
@@ -103,10 +111,17 @@ class QuestionsTable(IncidentTableRows):
                  COL_FREE_TEXT: bool(free_text),
                  COL_ASKED_AT: int(self.clock() * 1000), COL_EXPIRES: expires_ms, COL_CHANNEL_ID: channel_id,
                  COL_TS: ts, COL_ALLOWED: " ".join(allowed), COL_LINK: link}
-        row = self._call(lambda: self.rest.post(self._uri("/row_data"), {"cells": {k: {"value": v}
-                                                                                   for k, v in cells.items()}},
-                                                skip_retry=[404]), "update")
-        return _question_of(row)
+        payload = {"cells": {k: {"value": v} for k, v in cells.items()}}
+
+        def send(skip_retry: list[int]) -> Question:
+            self.calls += 1
+            return _question_of(self.rest.post(self._uri("/row_data"), payload, skip_retry=skip_retry))
+
+        # Written once: when SOAR's answer is lost, the question's row is looked for before adding it again.
+        return post_once(send, lambda: self.find(question_id),
+                         missing=lambda: SoarError(messages.soar_table_missing(self.incident_id)),
+                         refused=lambda status, text: SoarError(
+                             messages.soar_table_refused("update", TABLE, self.incident_id, text)))
 
     def find(self, question_id: str) -> Question | None:
         """The question with this id, or None."""

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError, SoarError
-from fn_slack.lib.soar_rest import call_soar, keep_connections
+from fn_slack.lib.soar_rest import call_soar, keep_connections, post_once
 
 MALWARE_SAMPLE = "malware sample"
 # The artifact type id of "Malware Sample" in every SOAR org (a system type; the SOAR sandbox numbers the
 # system artifact types the same way: sandbox/soar/state.py ARTIFACT_TYPES). An artifact read without names,
 # or a type shown under another name, is still recognised by it.
 MALWARE_SAMPLE_TYPE_ID = 12
+# An attachment's ``created`` is SOAR's clock: after a lost answer, an upload is looked for among the attachments
+# created since this long before fn_slack began it.
+CLOCK_ALLOWANCE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -116,22 +120,45 @@ class SoarFiles:
         return call_soar(lambda: self.rest.get_content(soar_file.path, skip_retry=[404]),
                          refused=lambda status, _: SoarError(messages.soar_file_refused(soar_file.path, status)))
 
-    def find_saved(self, name: str, since_ms: int) -> dict | None:
-        """An attachment called ``name`` created at or after ``since_ms`` (epoch ms) on the object, if any."""
+    def _attachments(self) -> list[dict]:
         listing = call_soar(
             lambda: self.rest.get(self._attachments_uri(), skip_retry=[404]),
             refused=lambda status, _: SoarError(messages.soar_list_attachments_refused(self.kind, status)))
-        entries = listing.get("entities", []) if isinstance(listing, dict) else listing or []
-        for entry in entries:
+        return listing.get("entities", []) if isinstance(listing, dict) else listing or []
+
+    def find_saved(self, name: str, since_ms: int) -> dict | None:
+        """An attachment called ``name`` created at or after ``since_ms`` (epoch ms) on the object, if any."""
+        for entry in self._attachments():
             if entry.get("name") == name and int(entry.get("created") or 0) >= since_ms:
                 return entry
         return None
 
+    def _saved_copy(self, path: str, name: str, since_ms: int) -> dict | None:
+        """An attachment called ``name``, created at or after ``since_ms``, that holds exactly the bytes of the
+        local file at ``path`` (an earlier save of the same name with other contents is not it)."""
+        with open(path, "rb") as local:
+            data = local.read()
+        for entry in sorted(self._attachments(), key=lambda e: int(e.get("id") or 0), reverse=True):
+            if entry.get("name") != name or int(entry.get("created") or 0) < since_ms:
+                continue
+            if entry.get("size") not in (None, len(data)):
+                continue
+            saved = SoarFile(name=name, size=entry.get("size"), kind=self.kind.capitalize(),
+                             path=f"{self._attachments_uri()}/{entry['id']}/contents")
+            if self.download(saved) == data:
+                return entry
+        return None
+
     def save(self, path: str, name: str) -> dict:
-        """Upload a local file as an attachment of the object; returns SOAR's attachment JSON."""
+        """Upload a local file as an attachment of the object; returns SOAR's attachment JSON. The file is saved
+        once: when SOAR's answer is lost, an attachment of that name holding these bytes, created since the
+        upload began, is looked for before uploading again."""
+        since_ms = int((time.time() - CLOCK_ALLOWANCE_SECONDS) * 1000)
         try:
-            return call_soar(
-                lambda: self.rest.post_attachment(self._attachments_uri(), path, filename=name, mimetype="text/plain"),
+            return post_once(
+                lambda skip_retry: self.rest.post_attachment(self._attachments_uri(), path, filename=name,
+                                                             mimetype="text/plain", skip_retry=skip_retry),
+                lambda: self._saved_copy(path, name, since_ms),
                 refused=lambda status, _: SoarError(messages.soar_save_refused(name, self.kind, status)))
         except OSError as err:
             raise SoarError(messages.soar_not_reached_to_save(name, err)) from None

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from requests import ConnectionError as RequestsConnectionError
 from resilient import BasicHTTPException, SimpleHTTPException
 
 from fn_slack.lib.errors import FnSlackError
@@ -74,6 +75,42 @@ def call_soar(action: Callable[[], T], *, refused: Callable[[int | None, str], F
         if status == 404 and missing is not None:
             raise missing() from None
         raise refused(status, short(err)) from None
+
+
+# resilient's client sends a request again on a 5xx answer or a dropped connection, a POST included: a 502 from
+# a proxy after SOAR saved a note would be a second note. fn_slack's POSTs name these answers in skip_retry
+# (resilient then raises at once), look whether SOAR did the write, and send it once more only when it did not.
+# A connection dropped before the answer is still resent by resilient's client itself (its retry on connection
+# errors cannot be turned off per call): fn_slack looks before its own second attempt after those too.
+WRITE_SKIP_RETRY = [404, *range(500, 600)]
+
+
+def post_once(send: Callable[[list[int]], T], look: Callable[[], T | None], *,
+              refused: Callable[[int | None, str], FnSlackError],
+              missing: Callable[[], FnSlackError] | None = None) -> T:
+    """A SOAR write that must not be made twice: ``send(skip_retry)`` it; when its answer is lost (a 5xx or a
+    dropped connection), return what ``look()`` finds of it, else send it once more. A 404 becomes
+    ``missing()`` (when given); any other refusal, or a second lost answer, ``refused(status, text)``."""
+    for attempt in (1, 2):
+        try:
+            return send(WRITE_SKIP_RETRY)
+        except (BasicHTTPException, SimpleHTTPException) as err:
+            status = http_status(err)
+            if status == 404 and missing is not None:
+                raise missing() from None
+            if status is None or status < 500 or attempt == 2:
+                raise refused(status, short(err)) from None
+            LOG.warning("SOAR answered HTTP %s to a write: fn_slack looks whether it was made before writing again",
+                        status)
+        except RequestsConnectionError:
+            if attempt == 2:
+                raise
+            LOG.warning("The connection to SOAR dropped during a write: fn_slack looks whether it was made before "
+                        "writing again")
+        found = look()
+        if found is not None:
+            return found
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def cell_value(row: dict, column: str) -> object:

@@ -106,6 +106,10 @@ class SoarRestApp:
         request = Request(environ)
         self.state.wait_if_held(request.method, request.path, _key_id(request))
         response = self._dispatch(request)
+        if response.status_code < 400:
+            lost = self.state.answer_lost(request.method, request.path)
+            if lost is not None:   # the request took effect; its answer is lost on the way back
+                response = _error(lost, "Bad Gateway: the server's answer did not arrive")
         self.state.log_call(request.method, request.full_path.rstrip("?"), response.status_code)
         if self._on_request:
             self._on_request(request.method, request.path, response.status_code)
@@ -251,7 +255,9 @@ class SoarRestApp:
     def do_incidents_query_paged(self, request: Request) -> Response:
         body = self._body(request) or {}
         return _json(self.state.query_incidents(body.get("filters") or [], int(body.get("start") or 0),
-                                                int(body.get("length") or 100)))
+                                                int(body.get("length") or 100),
+                                                return_level=request.args.get("return_level", "partial"),
+                                                field_handles=request.args.getlist("field_handle")))
 
     def do_incident_tasks(self, request: Request, inc_id: int) -> Response:
         self.state.incident(inc_id)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import socket
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, Protocol
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .broker import Reply, StompBroker
 from .rest import SoarRestApp
-from .state import ORG_ID, ORG_NAME, UNKNOWN_COLUMNS, SoarState
+from .state import DOTTED_PATCH, ORG_ID, ORG_NAME, UNKNOWN_COLUMNS, SoarState
 from .tls import SandboxCertificate
 
 DEFAULT_API_KEY_ID = "sandbox-api-key-id"
@@ -40,11 +44,96 @@ class MessageBroker(Protocol):
     def stop(self) -> None: ...
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Werkzeug's handler without the per-request stderr line: the sandbox keeps its own call log."""
+# Real SOAR serves its REST API over HTTP/1.1 with persistent connections, and resilient's client keeps them
+# in a pool (requests' HTTPAdapter). How long SOAR keeps an idle connection open is not documented; the
+# sandbox closes one after this many idle seconds (SoarSandbox(keepalive_seconds=...)).
+KEEPALIVE_SECONDS = 30.0
+
+
+class _BodyOnce:
+    """The connection's read stream for one request: once the request's body has been read whole, reads give
+    nothing, so that Werkzeug's clean-up after the response (which discards whatever the client has sent
+    meanwhile) cannot swallow the next request of a kept-alive connection."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._body_read = False
+
+    def body_read(self) -> None:
+        self._body_read = True
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self._body_read else self._stream.read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return b"" if self._body_read else self._stream.readline(size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _KeepAliveHandler(WSGIRequestHandler):
+    """Werkzeug's handler, without its per-request stderr line (the sandbox keeps its own call log), that keeps
+    HTTP/1.1 connections open: Werkzeug's development server answers every request with ``Connection: close``
+    because it cannot drain an unread request body; the sandbox reads every body whole before the app runs
+    (``_read_body_first``), so the next request line is always where the handler looks for it. An idle
+    connection is closed after the server's ``keepalive_seconds``."""
+
+    protocol_version = "HTTP/1.1"
+
+    def run_wsgi(self) -> None:
+        connection_stream = self.rfile
+        self.rfile = _BodyOnce(connection_stream)
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = connection_stream
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        environ["sandbox.body_read"] = self.rfile.body_read
+        return environ
+
+    def setup(self) -> None:
+        self.timeout = self.server.keepalive_seconds   # socket timeout: the bounded idle time
+        super().setup()
+        self.server.connection_opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.connection_closed(self.connection)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "connection" and value.lower() == "close" and not self._client_closes():
+            return   # Werkzeug's blanket close; the client did not ask for it
+        super().send_header(keyword, value)
+
+    def _client_closes(self) -> bool:
+        asked = (self.headers.get("Connection", "") if self.headers else "").lower()
+        return asked == "close" or self.request_version != "HTTP/1.1"
 
     def log_request(self, *args: object, **kwargs: object) -> None:
         pass
+
+
+def _read_body_first(app: Callable) -> Callable:
+    """WSGI middleware: read the request body whole (by Content-Length, or to its end when chunked) before the
+    app runs, so that nothing of it is left on a kept-alive connection."""
+    def wrapped(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        stream = environ["wsgi.input"]
+        length = environ.get("CONTENT_LENGTH") or ""
+        if length.isdigit():
+            body = stream.read(int(length)) if int(length) else b""
+        elif environ.get("wsgi.input_terminated"):
+            body = stream.read()
+        else:
+            body = b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ.pop("sandbox.body_read", lambda: None)()
+        return app(environ, start_response)
+    return wrapped
 
 
 class SoarSandbox:
@@ -53,27 +142,38 @@ class SoarSandbox:
     def __init__(self, api_key_id: str = DEFAULT_API_KEY_ID, api_key_secret: str = DEFAULT_API_KEY_SECRET, *,
                  rest_port: int = 0, stomp_port: int = 0, host: str = "127.0.0.1",
                  org_id: int = ORG_ID, org_name: str = ORG_NAME, broker: BrokerKind = "builtin",
-                 track_deliveries: bool = True, unknown_columns: str = "refuse") -> None:
+                 track_deliveries: bool = True, unknown_columns: str = "refuse",
+                 dotted_patch: str = "refuse", keepalive_seconds: float = KEEPALIVE_SECONDS) -> None:
         """`broker`: "builtin" (this package's STOMP broker, the default) or "activemq" (Apache ActiveMQ
         Classic from Debian's package, started as a child process; see sandbox/soar/activemq.py).
         `track_deliveries` (ActiveMQ only): follow ActiveMQ's dispatch log, for `deliveries`/`holders`.
         `unknown_columns`: a data table row write naming a column the table lacks is refused with HTTP 400
-        ("refuse", the default) or written without that cell ("drop"); see README, "Where the sandbox decides"."""
+        ("refuse", the default) or written without that cell ("drop"); see README, "Where the sandbox decides".
+        `dotted_patch`: an incident PATCH naming a custom field as ``properties.<field>`` is refused with HTTP
+        400 ("refuse", the default) or taken as the bare name ("accept"); see README.
+        `keepalive_seconds`: how long an idle HTTP/1.1 connection stays open."""
         if broker not in BROKERS:
             raise ValueError(f"broker must be one of {', '.join(BROKERS)}, not {broker!r}")
         if unknown_columns not in UNKNOWN_COLUMNS:
             raise ValueError(f"unknown_columns must be one of {', '.join(UNKNOWN_COLUMNS)}, not {unknown_columns!r}")
+        if dotted_patch not in DOTTED_PATCH:
+            raise ValueError(f"dotted_patch must be one of {', '.join(DOTTED_PATCH)}, not {dotted_patch!r}")
         self.broker_kind: BrokerKind = broker
         self.track_deliveries = track_deliveries
         self._api_keys: dict[str, str] = {api_key_id: api_key_secret}
         self.api_key_id = api_key_id
         self.api_key_secret = api_key_secret
         self.host = host
-        self.state = SoarState(org_id=org_id, org_name=org_name, unknown_columns=unknown_columns)
+        self.state = SoarState(org_id=org_id, org_name=org_name, unknown_columns=unknown_columns,
+                               dotted_patch=dotted_patch)
         self._requested_rest_port = rest_port
         self._requested_stomp_port = stomp_port
         self._cert: SandboxCertificate | None = None
         self._server: BaseWSGIServer | None = None
+        self.keepalive_seconds = keepalive_seconds
+        self._connections_guard = threading.Lock()
+        self._open_connections: set[socket.socket] = set()
+        self.connections_opened = 0   # HTTPS connections accepted (each one a TLS handshake)
         self._thread: threading.Thread | None = None
         self.broker: MessageBroker | None = None
         self.state.add_api_key(api_key_id, api_key_secret)
@@ -83,8 +183,11 @@ class SoarSandbox:
     def start(self) -> SoarSandbox:
         """Make the certificate, bind both ports and serve in background threads."""
         self._cert = SandboxCertificate()
-        self._server = make_server(self.host, self._requested_rest_port, self.app, threaded=True,
-                                   ssl_context=self._cert.server_context(), request_handler=_QuietHandler)
+        self._server = make_server(self.host, self._requested_rest_port, _read_body_first(self.app), threaded=True,
+                                   ssl_context=self._cert.server_context(), request_handler=_KeepAliveHandler)
+        self._server.keepalive_seconds = self.keepalive_seconds
+        self._server.connection_opened = self._connection_opened
+        self._server.connection_closed = self._connection_closed
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="soar-rest", daemon=True)
         self._thread.start()
@@ -114,12 +217,26 @@ class SoarSandbox:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            with self._connections_guard:
+                kept = list(self._open_connections)
+            for connection in kept:   # kept-alive connections end with the sandbox, not at their idle time
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
         if self._cert is not None:
             self._cert.cleanup()
             self._cert = None
+
+    def _connection_opened(self, connection: socket.socket) -> None:
+        with self._connections_guard:
+            self._open_connections.add(connection)
+            self.connections_opened += 1
+
+    def _connection_closed(self, connection: socket.socket) -> None:
+        with self._connections_guard:
+            self._open_connections.discard(connection)
 
     def __enter__(self) -> SoarSandbox:
         return self.start()

@@ -35,6 +35,16 @@ SANDBOX_USER = {"id": 3, "type": "user", "name": "analyst@example.com", "display
 # not documented, so fn_slack must be right both ways (README, "Where the sandbox decides").
 UNKNOWN_COLUMNS = ("refuse", "drop")
 
+# PATCH /incidents/<id> names a custom field by its bare name (every IBM app and resilient's own tools do), and
+# the sandbox writes it into the incident's ``properties``. Whether SOAR also takes the dotted
+# ``properties.<field>`` form is not known (only resilient's offline unit test of its Patch class builds one):
+# "refuse" answers HTTP 400 (the default), "accept" writes it as the bare name would.
+DOTTED_PATCH = ("refuse", "accept")
+
+# POST /incidents/query_paged?return_level=...: partial carries no ``properties``; normal carries the custom
+# fields named by ``field_handle`` (IBM's apps always name the fields they read); full carries all of them.
+RETURN_LEVELS = ("partial", "normal", "full")
+
 
 class NotFound(LookupError):
     """The object does not exist in the org (answered as HTTP 404)."""
@@ -77,6 +87,17 @@ class Hold:
 
 
 @dataclass
+class LostAnswer:
+    """Matching requests take effect, then are answered ``status`` (see SoarState.lose_answers)."""
+
+    method: str
+    pattern: re.Pattern
+    status: int
+    remaining: int
+    lost: list = field(default_factory=list)   # the paths whose answer was lost
+
+
+@dataclass
 class CallRecord:
     """One REST request as the sandbox saw it (for tests and the demo report)."""
 
@@ -89,12 +110,15 @@ class CallRecord:
 class SoarState:
     """A single SOAR org. Every public method is thread-safe (REST and STOMP threads share it)."""
 
-    def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME, unknown_columns: str = "refuse") -> None:
+    def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME, unknown_columns: str = "refuse",
+                 dotted_patch: str = "refuse") -> None:
         self.org_id = org_id
         self.org_name = org_name
         self.unknown_columns = unknown_columns   # see UNKNOWN_COLUMNS; tests may change it at any time
+        self.dotted_patch = dotted_patch         # see DOTTED_PATCH; tests may change it at any time
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
+        self._lost_answers: list[LostAnswer] = []
         self._ids = itertools.count(2095)
         self._type_ids = itertools.count(1000)
         self._field_ids = itertools.count(500)
@@ -163,9 +187,14 @@ class SoarState:
             return copy.deepcopy(self.incidents[inc_id])
 
     # ------------------------------------------------------------------ incident search and changes
-    def query_incidents(self, filters: list[dict], start: int = 0, length: int = 100) -> dict:
+    def query_incidents(self, filters: list[dict], start: int = 0, length: int = 100, *,
+                        return_level: str = "partial", field_handles: tuple[str, ...] | list[str] = ()) -> dict:
         """POST /incidents/query_paged: incidents meeting every condition of any filter (methods equals,
-        contains, has_a_value), ordered by id, as {"recordsTotal", "recordsFiltered", "data"}."""
+        contains, has_a_value), ordered by id, as {"recordsTotal", "recordsFiltered", "data"}. Conditions may
+        name custom fields (``properties.<field>``) at any level; what the answer carries of them follows
+        ``return_level`` (see RETURN_LEVELS) and ``field_handles``."""
+        if return_level not in RETURN_LEVELS:
+            raise ValueError(f"return_level must be one of {', '.join(RETURN_LEVELS)}, not {return_level!r}")
         def value_of(incident: dict, name: str) -> Any:
             if name.startswith("properties."):
                 return (incident.get("properties") or {}).get(name[len("properties."):])
@@ -186,25 +215,39 @@ class SoarState:
                      if not filters or any(all(meets(inc, c) for c in f.get("conditions") or [])
                                            for f in filters)]
             total = len(self.incidents)
+        for incident in found:
+            if return_level == "partial":
+                incident.pop("properties", None)
+            elif return_level == "normal" and field_handles:
+                incident["properties"] = {name: value for name, value in (incident.get("properties") or {}).items()
+                                          if name in field_handles}
         return {"recordsTotal": total, "recordsFiltered": len(found), "data": found[start:start + length]}
 
     def patch_incident(self, inc_id: int, changes: list[dict]) -> dict:
         """PATCH /incidents/<id> (resilient's Patch: ``field`` names, ``old_value``/``new_value`` as
         ``{"object": v}``). A field whose old value is not the current one fails the whole patch with HTTP 200
         ``success: false`` and ``field_failures``, as SOAR answers; nothing changes then."""
+        custom: set[str] = set()   # the incident's custom fields: they live in ``properties``
+
         def name_of(change: dict) -> str:
             name = change["field"]
-            return name["name"] if isinstance(name, dict) else str(name)
+            name = name["name"] if isinstance(name, dict) else str(name)
+            if name.startswith("properties."):
+                if self.dotted_patch != "accept":
+                    raise ValueError(f"field {name!r}: name a custom field by its name ({name[11:]!r})")
+                return name[len("properties."):]
+            return name
 
         def read(incident: dict, name: str) -> Any:
-            if name.startswith("properties."):
-                return (incident.get("properties") or {}).get(name[len("properties."):])
+            if name in custom:
+                return (incident.get("properties") or {}).get(name)
             return incident.get(name)
 
         with self.lock:
             incident = self.incidents.get(inc_id)
             if incident is None:
                 raise NotFound(f"incident {inc_id}")
+            custom.update(self.fields.get("incident") or {})
             failures = []
             for change in changes:
                 name = name_of(change)
@@ -217,8 +260,8 @@ class SoarState:
             for change in changes:
                 name = name_of(change)
                 new = next(iter((change.get("new_value") or {}).values()), None)
-                if name.startswith("properties."):
-                    incident.setdefault("properties", {})[name[len("properties."):]] = new
+                if name in custom:
+                    incident.setdefault("properties", {})[name] = new
                 else:
                     incident[name] = new
             incident["vers"] = incident.get("vers", 1) + 1
@@ -242,6 +285,25 @@ class SoarState:
             hold.callers.append(key_id)
             hold.arrived.set()
             hold.released.wait(hold.timeout)
+
+    def lose_answers(self, method: str, path_pattern: str, status: int = 502, times: int = 1) -> LostAnswer:
+        """The next ``times`` matching REST requests take effect and are then answered ``status`` instead of
+        their result: SOAR saved the write but the answer was lost on the way (a proxy in front of SOAR that
+        timed out, a dropped connection). For tests of writes that must not be made twice."""
+        lost = LostAnswer(method.upper(), re.compile(path_pattern), status, times)
+        with self.lock:
+            self._lost_answers.append(lost)
+        return lost
+
+    def answer_lost(self, method: str, path: str) -> int | None:
+        """The status to answer instead of a successful request's result, when a lose_answers() matches."""
+        with self.lock:
+            for lost in self._lost_answers:
+                if lost.remaining > 0 and lost.method == method.upper() and lost.pattern.search(path):
+                    lost.remaining -= 1
+                    lost.lost.append(path)
+                    return lost.status
+        return None
 
     def create_task(self, inc_id: int, name: str, **values: Any) -> dict:
         """Add a task to an incident."""

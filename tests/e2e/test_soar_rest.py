@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 import requests
@@ -224,3 +227,83 @@ def test_command_line_prints_both_addresses_and_serves_until_terminated():
     finally:
         proc.terminate()
     assert proc.wait(10) == 0
+
+
+def _tls_socket(soar: SoarSandbox) -> ssl.SSLSocket:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE   # the sandbox certificate is self-signed
+    return context.wrap_socket(socket.create_connection((soar.host, soar.rest_port), timeout=10))
+
+
+def _ask(conn: ssl.SSLSocket, path: str) -> bytes:
+    """One HTTP/1.1 GET on an open connection; the whole answer (headers and a Content-Length body)."""
+    auth = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+    conn.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return answer
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_http_1_1_connection_stays_open_for_the_next_call_and_resilients_pool_reuses_it(soar):
+    incident = soar.create_incident("Keep-alive")
+    with _tls_socket(soar) as conn:
+        first = _ask(conn, f"/rest/orgs/201/incidents/{incident['id']}")
+        second = _ask(conn, f"/rest/orgs/201/incidents/{incident['id']}")
+    assert first.startswith(b"HTTP/1.1 200") and b"connection: close" not in first.lower()
+    assert second.startswith(b"HTTP/1.1 200"), "the second call on the same connection is answered"
+    client = _client(soar)
+    before = soar.connections_opened
+    for number in range(20):
+        client.post(f"/incidents/{incident['id']}/comments",
+                    {"text": {"format": "html", "content": f"<p>{number}</p>"}})
+        client.get(f"/incidents/{incident['id']}")
+    assert soar.connections_opened - before <= 1, "40 calls of one client go over one kept-alive connection"
+
+
+def test_an_idle_connection_is_closed_after_the_keep_alive_time():
+    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET, keepalive_seconds=0.5) as soar, \
+            _tls_socket(soar) as conn:
+        assert _ask(conn, "/rest/orgs/201").startswith(b"HTTP/1.1 200")
+        conn.settimeout(5)
+        started = time.monotonic()
+        assert conn.recv(1) == b"", "the sandbox closes the idle connection"
+        assert 0.3 < time.monotonic() - started < 3
+
+
+def test_query_paged_carries_custom_fields_only_at_return_level_normal_and_only_those_named(soar):
+    client = _client(soar)
+    _import_fn_slack(client)
+    incident = soar.create_incident("Mirrored", properties={"slack_mirror_channels": "C1 C2", "other_field": "x"})
+    query = {"filters": [{"conditions": [{"field_name": "properties.slack_mirror_channels", "method": "contains",
+                                          "value": "C2"}]}], "start": 0, "length": 10}
+    partial = client.post("/incidents/query_paged?return_level=partial", query)["data"]
+    assert [i["id"] for i in partial] == [incident["id"]], "a condition on a custom field finds the incident"
+    assert "properties" not in partial[0]
+    normal = client.post("/incidents/query_paged?return_level=normal&field_handle=slack_mirror_channels", query)
+    assert normal["data"][0]["properties"] == {"slack_mirror_channels": "C1 C2"}
+
+
+def test_patch_names_a_custom_field_by_its_bare_name_and_the_dotted_form_is_a_switch(soar):
+    client = _client(soar)
+    _import_fn_slack(client)
+    incident = soar.create_incident("Patched")
+    patch = resilient.Patch(client.get(f"/incidents/{incident['id']}"))
+    patch.add_value("slack_mirror_channels", "C1", old_value=None)
+    client.patch(f"/incidents/{incident['id']}", patch)
+    assert soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == "C1"
+    dotted = resilient.Patch(client.get(f"/incidents/{incident['id']}"))
+    dotted.add_value("properties.slack_mirror_channels", "C1 C2")
+    with pytest.raises(resilient.SimpleHTTPException, match="by its name"):
+        client.patch(f"/incidents/{incident['id']}", dotted)
+    soar.state.dotted_patch = "accept"
+    client.patch(f"/incidents/{incident['id']}", dotted)
+    assert soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == "C1 C2"

@@ -12,7 +12,9 @@ import resilient
 
 from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
 from fn_slack.lib.mirror_soar import MirrorIndex, MirrorLog, Notes
+from fn_slack.lib.questions_table import QuestionsTable
 from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.soar_files import SoarFiles
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21
 from sandbox.soar.scripting import default_export_path
@@ -56,20 +58,28 @@ def _mirror(rest, owner: str, clock=None) -> _Mirror:
     return _Mirror(settings, rest, owner=owner, sleep=lambda s: threading.Event().wait(s), **kwargs)
 
 
-def test_the_index_field_finds_the_incident_of_a_channel_and_keeps_concurrent_additions(soar, rest):
+@pytest.fixture(params=["refuse", "accept"])
+def dotted_patch(soar, request):
+    """Both positions of the sandbox's unknown: whether SOAR takes a PATCH of ``properties.<field>``."""
+    soar.state.dotted_patch = request.param
+    yield request.param
+    soar.state.dotted_patch = "refuse"
+
+
+def test_the_index_field_finds_the_incident_of_a_channel_and_keeps_concurrent_additions(soar, rest, dotted_patch):
     incident = soar.create_incident("Indexed")
     other = soar.create_incident("Other")
     index = MirrorIndex(rest)
-    threads = [threading.Thread(target=index.add, args=(incident["id"], cid)) for cid in ("C1AAA", "C2BBB", "C3CCC")]
+    c1, c2, c3 = (f"C{n}{dotted_patch.upper()}" for n in (1, 2, 3))   # the sandbox is shared by both positions
+    threads = [threading.Thread(target=index.add, args=(incident["id"], cid)) for cid in (c1, c2, c3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    index.add(other["id"], "C1AAAX")
-    assert sorted(soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"].split()) == \
-        ["C1AAA", "C2BBB", "C3CCC"]
-    assert index.incidents_of("C2BBB") == [incident["id"]]
-    assert index.incidents_of("C1AAA") == [incident["id"]], "a longer ID holding it is not a match"
+    index.add(other["id"], f"{c1}X")
+    assert sorted(soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"].split()) == [c1, c2, c3]
+    assert index.incidents_of(c2) == [incident["id"]]
+    assert index.incidents_of(c1) == [incident["id"]], "a longer ID holding it is not a match"
     assert index.incidents_of("C9NONE") == []
 
 
@@ -135,7 +145,8 @@ def test_a_dead_writer_that_wrote_the_note_but_not_the_mark_is_not_written_twice
     incident = soar.create_incident("Dead after the note")
     target = MirrorTarget(incident["id"], None, "dead")
     MirrorLog(rest, incident["id"], owner="host:dead").add_claim("C1/1700000000.000100", "Alice", "")
-    note_id = Notes(rest).add(incident["id"], None, f"<p>x</p><p><small>{marker('C1/1700000000.000100')}</small></p>")
+    key_marker = marker("C1/1700000000.000100")
+    note_id = Notes(rest).add(incident["id"], None, f"<p>x</p><p><small>{key_marker}</small></p>", marker=key_marker)
     assert _mirror(rest, "host:alive")._write_once(_event(), target) == "recovered"
     [row] = soar.state.rows_of(incident["id"], "slack_messages_db")
     assert (row["slack_msg_state"], row["slack_msg_note_id"]) == ("noted", note_id)
@@ -185,3 +196,51 @@ def test_without_the_messages_table_the_listener_skips_with_a_warning_and_writes
         assert "SOAR has no data table slack_messages_db, which mirroring needs" in caplog.text
         assert "resilient-circuits customize" in caplog.text
         assert old.state.notes_of(incident["id"]) == []
+
+
+# --------------------------------------------------------------------------- writes whose answer is lost
+# SOAR saves the write, then its answer is lost (a proxy's 502): resilient's client, as resilient-circuits
+# configures it, would send the POST again. fn_slack writes once.
+
+@pytest.fixture
+def retrying_rest(soar):
+    client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
+                                    request_max_retries=3, request_retry_delay=0)
+    client.set_api_key(KEY, SECRET)
+    return client
+
+
+def test_a_note_whose_answer_is_lost_is_written_once(soar, retrying_rest):
+    incident = soar.create_incident("Lost answer")
+    lost = soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/comments$")
+    note_id = Notes(retrying_rest).add(incident["id"], None, "<p>hello <small>[ref-1]</small></p>", marker="[ref-1]")
+    notes = soar.state.notes_of(incident["id"])
+    assert lost.lost, "SOAR's answer was lost"
+    assert [n["id"] for n in notes] == [note_id], "one note, and fn_slack knows its id"
+
+
+def test_a_claim_row_whose_answer_is_lost_is_added_once(soar, retrying_rest):
+    incident = soar.create_incident("Lost claim answer")
+    soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/table_data/slack_messages_db/row_data$")
+    log = MirrorLog(retrying_rest, incident["id"], owner="host:1")
+    claim = log.add_claim("C1/1.000100", "Alice", "<a>Slack</a>")
+    assert [c.row_id for c in log.claims("C1/1.000100")] == [claim.row_id]
+
+
+def test_a_question_row_whose_answer_is_lost_is_added_once(soar, retrying_rest):
+    incident = soar.create_incident("Lost question answer")
+    soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/table_data/slack_questions_db/row_data$")
+    table = QuestionsTable(retrying_rest, incident["id"])
+    question = table.add(question_id="q-1", question="Block the sender?", options=["Yes", "No"], channel_id="C1",
+                         ts="1.000100", allowed=[], expires_ms=0, link="")
+    rows = soar.state.table_rows(incident["id"], "slack_questions_db")["rows"]
+    assert [r["id"] for r in rows] == [question.row_id]
+
+
+def test_an_upload_whose_answer_is_lost_is_saved_once(soar, retrying_rest, tmp_path):
+    incident = soar.create_incident("Lost upload answer")
+    soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/attachments$")
+    path = tmp_path / "export.txt"
+    path.write_text("the channel's messages\n", encoding="utf-8")
+    saved = SoarFiles(retrying_rest, incident["id"]).save(str(path), "general-export.txt")
+    assert [a["id"] for a in soar.state.attachments_of(incident["id"])] == [saved["id"]]
