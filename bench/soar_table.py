@@ -44,7 +44,7 @@ class InMemoryTable:
         with self.store.lock:
             return next((row for row in self.store.rows.get(self.incident_id, []) if row.res_id == key), None)
 
-    def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,  # noqa: PLR0913
+    def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,
                  permalink: str, *, thread_ts: str | None = None, mirror: bool = False) -> ChannelLink:
         self.calls += 1  # POST .../row_data
         link = ChannelLink(row_id=self.store.next_id(), res_id=res_id(self.incident_id, task_id),

@@ -142,18 +142,15 @@ class ChannelPost:
         fail the post: a table without a 3.x column (the package upgraded before ``customize``) gets the row
         without it (a link without the channel ID is found by the channel's name later), and the outcome's
         notices say to run ``customize``; the first post after it fills the ID in."""
-        channel, link, request = self.channel, self.link, self.request
+        channel, link, request, linked = self.channel, self.link, self.request, False
         if link is None:
             link = self.table.add_link(request.task_id, channel.name, channel.id, channel.channel_type, url,
                                        thread_ts=thread_ts, mirror=mirror)
             incident_lock.link_added(request.incident_id, request.task_id)
             linked = link.names(channel.name, channel.id)
-        elif link.names(channel.name, channel.id):
+        elif link.names(channel.name, channel.id):   # a link to another channel keeps its thread and mirror flag
             link = self.table.update_link(link, channel_id=None if link.channel_id else channel.id,
                                           thread_ts=thread_ts, mirror=mirror and not link.mirror)
-            linked = False
-        else:
-            linked = False
         return PostOutcome(channel=channel, url=url, ts=ts, created=self.created, linked=linked,
                            user_info=user_info or [], notices=list(self.table.notices), link=link)
 

@@ -109,7 +109,7 @@ class ConversationsTable:
             self.notices.append(messages.soar_columns_missing(TABLE, [column], consequences[column]))
         return row, left_out
 
-    def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,  # noqa: PLR0913
+    def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,
                  permalink: str, *, thread_ts: str | None = None, mirror: bool = False) -> ChannelLink:
         """Add the row linking the incident (or task) to this channel, with the thread's first message and the
         mirror flag when the post decided them; returns the link that counts (see below).
