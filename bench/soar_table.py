@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from dataclasses import replace
 
 from fn_slack.lib.conversations_table import ChannelLink, res_id
 
@@ -44,19 +45,23 @@ class InMemoryTable:
             return next((row for row in self.store.rows.get(self.incident_id, []) if row.res_id == key), None)
 
     def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,
-                 permalink: str) -> ChannelLink:
+                 permalink: str, *, thread_ts: str | None = None, mirror: bool = False) -> ChannelLink:
         self.calls += 1  # POST .../row_data
         link = ChannelLink(row_id=self.store.next_id(), res_id=res_id(self.incident_id, task_id),
-                           channel_name=channel_name, channel_id=channel_id, channel_type=channel_type)
+                           channel_name=channel_name, channel_id=channel_id, channel_type=channel_type,
+                           mirror=mirror, thread_ts=thread_ts)
         with self.store.lock:
             self.store.rows.setdefault(self.incident_id, []).append(link)
         return link
 
-    def fill_channel_id(self, link: ChannelLink, channel_id: str) -> ChannelLink:
+    def update_link(self, link: ChannelLink, *, channel_id: str | None = None, thread_ts: str | None = None,
+                    mirror: bool = False) -> ChannelLink:
+        if not (channel_id or thread_ts or mirror):
+            return link   # nothing changes: no call
         self.calls += 1  # PUT .../row_data/{row_id}
-        filled = ChannelLink(row_id=link.row_id, res_id=link.res_id, channel_name=link.channel_name,
-                             channel_id=channel_id, channel_type=link.channel_type)
+        updated = replace(link, channel_id=channel_id or link.channel_id, thread_ts=thread_ts or link.thread_ts,
+                          mirror=mirror or link.mirror)
         with self.store.lock:
             rows = self.store.rows.get(self.incident_id, [])
-            self.store.rows[self.incident_id] = [filled if r.row_id == link.row_id else r for r in rows]
-        return filled
+            self.store.rows[self.incident_id] = [updated if r.row_id == link.row_id else r for r in rows]
+        return updated

@@ -92,11 +92,12 @@ class AttachmentPost:
             if not uploaded.share_ts:
                 yield messages.share_not_shown_yet()
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
-            outcome = target.finish(uploaded.permalink, uploaded.share_ts or "", user_info)
+            outcome = target.finish(uploaded.permalink, uploaded.share_ts or "", user_info,
+                                    thread_ts=thread.root_ts(uploaded.share_ts))
         yield from outcome.notices
-        if thread.starts_thread and uploaded.share_ts:
-            yield thread.keep_root(self.tables(post.incident_id), post.task_id, outcome.channel.id,
-                                   uploaded.share_ts, post.object_label)
+        kept = thread.status(outcome.link, outcome.channel, uploaded.share_ts or "", post.object_label)
+        if kept:
+            yield kept
         yield messages.file_uploaded(soar_file.name, outcome.channel.name)
         yield AttachmentOutcome(outcome, file_id=uploaded.id, file_name=uploaded.name)
 

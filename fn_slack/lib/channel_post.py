@@ -3,15 +3,19 @@
 Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
 
 1. ``enter()`` reads the incident's (or task's) link once. Only when nothing is linked yet does it take the
-   incident's lock and read the link again under it, so that posts to a linked incident never wait.
+   incident's lock, so that posts to a linked incident never wait; under it the link is read again only when
+   another post of this process linked the same incident (or task) since that read.
 2. It decides the channel: ``slack_channel_id``; else ``slack_channel`` (found, or created as
    ``slack_is_channel_private`` says; when that flag is empty a missing channel is refused before any Slack
    write, as IBM 1.x and 2.x did: an incident channel never becomes public because nobody chose); else the
    linked channel. A row written by the original app (no channel ID) is resolved by name. No table write
    happens here.
 3. It invites ``slack_participant_emails``; every outcome becomes a status message in ``notices``.
-4. The caller writes to the channel, then ``finish(url, ts)`` makes the one table write — add the link when
-   nothing was linked, or fill the channel ID into an old row — and returns the ``PostOutcome``.
+4. The caller writes to the channel, then ``finish(url, ts, thread_ts=..., mirror=...)`` makes the one table
+   write — add the link when nothing was linked (with the thread's first message and the mirror flag the post
+   decided), or one update of the linked row with every cell that changes (an old row's channel ID, the thread,
+   mirroring) — and returns the ``PostOutcome`` with the link as the table now holds it. Nothing returns to
+   the table after it.
 """
 
 from __future__ import annotations
@@ -72,6 +76,12 @@ class PostOutcome:
     linked: bool
     user_info: list[str] = field(default_factory=list)   # IBM 2.1's "<name>: <email>" list, when configured
     notices: list[str] = field(default_factory=list)     # status messages of the table write (an unfinished upgrade)
+    link: ChannelLink | None = None   # the incident's (or task's) link after the write; None for a direct message
+
+    @property
+    def links_channel(self) -> bool:
+        """Whether the link is to this post's channel (so its thread and mirror flag are this channel's)."""
+        return self.link is not None and self.link.channel_id == self.channel.id
 
     def result(self) -> dict:
         """The result content both post functions return (the original keys ``channel`` and ``url`` first)."""
@@ -111,30 +121,37 @@ class ChannelPost:
     @contextmanager
     def enter(self) -> Iterator[ChannelPost]:
         """Steps 1–3: the channel decided and the participants invited; held until the post is finished."""
-        self.link = self.table.find_link(self.request.task_id)
-        with incident_lock(self.request.incident_id) if self.link is None else nullcontext():
-            if self.link is None:
-                self.link = self.table.find_link(self.request.task_id)
+        incident_id, task_id = self.request.incident_id, self.request.task_id
+        seen = incident_lock.links_added(incident_id, task_id)
+        self.link = self.table.find_link(task_id)
+        with incident_lock(incident_id) if self.link is None else nullcontext():
+            if self.link is None and incident_lock.links_added(incident_id, task_id) != seen:
+                self.link = self.table.find_link(task_id)   # another post of this process linked it meanwhile
             self.channel = self._decide_channel()
             self._check_channel()
             self._invite()
             yield self
 
-    def finish(self, url: str, ts: str, user_info: list[str] | None = None) -> PostOutcome:
+    def finish(self, url: str, ts: str, user_info: list[str] | None = None, *, thread_ts: str | None = None,
+               mirror: bool = False) -> PostOutcome:
         """Step 4: the one table write, then the outcome.
 
-        The message is in Slack by now, so SOAR's schema cannot fail the post: a table without the channel ID
-        column (the package upgraded before ``customize``) gets a row without it, found by the channel's name
-        later, and the outcome's notices say to run ``customize``; the first post after it fills the ID in."""
-        channel, link, linked = self.channel, self.link, False
+        ``thread_ts`` is this post's ts when it starts the thread, ``mirror`` the slack_mirror input: both are
+        written only to a link of this post's channel. The message is in Slack by now, so SOAR's schema cannot
+        fail the post: a table without a 3.x column (the package upgraded before ``customize``) gets the row
+        without it (a link without the channel ID is found by the channel's name later), and the outcome's
+        notices say to run ``customize``; the first post after it fills the ID in."""
+        channel, link, request, linked = self.channel, self.link, self.request, False
         if link is None:
-            winner = self.table.add_link(self.request.task_id, channel.name, channel.id, channel.channel_type, url)
-            linked = winner.channel_id == channel.id if winner.channel_id else winner.channel_name == channel.name
-        elif not link.channel_id and link.channel_name == channel.name:
-            self.table.fill_channel_id(link, channel.id)
-        notices = list(self.table.notices)
+            link = self.table.add_link(request.task_id, channel.name, channel.id, channel.channel_type, url,
+                                       thread_ts=thread_ts, mirror=mirror)
+            incident_lock.link_added(request.incident_id, request.task_id)
+            linked = link.names(channel.name, channel.id)
+        elif link.names(channel.name, channel.id):   # a link to another channel keeps its thread and mirror flag
+            link = self.table.update_link(link, channel_id=None if link.channel_id else channel.id,
+                                          thread_ts=thread_ts, mirror=mirror and not link.mirror)
         return PostOutcome(channel=channel, url=url, ts=ts, created=self.created, linked=linked,
-                           user_info=user_info or [], notices=notices)
+                           user_info=user_info or [], notices=list(self.table.notices), link=link)
 
     # ------------------------------------------------------------------ step 2
     def _decide_channel(self) -> Channel:

@@ -42,6 +42,10 @@ class ChannelLink:
         """Whether the row says the channel is private."""
         return self.channel_type.strip().lower() == "private"
 
+    def names(self, channel_name: str, channel_id: str | None) -> bool:
+        """Whether the row links this channel (a row of the original app, without an ID, by its name)."""
+        return self.channel_id == channel_id if self.channel_id else self.channel_name == channel_name
+
 
 class ConversationsTable(IncidentTableRows):
     """Reads and writes the links of one incident's ``slack_conversations_db`` rows."""
@@ -85,10 +89,11 @@ class ConversationsTable(IncidentTableRows):
     def _refused(self, status: int | None, text: str) -> SoarError:
         return SoarError(messages.soar_table_refused("update", TABLE, self.incident_id, text))
 
-    def _write(self, verb: str, suffix: str, cells: dict, consequence: str) -> tuple[dict | None, list[str]]:
-        """Write the columns of ``cells`` the table has; a left-out column becomes a status message that says
-        ``consequence`` and how to finish the upgrade. Returns SOAR's row (None: nothing written) and the
-        columns left out."""
+    def _write(self, verb: str, suffix: str, cells: dict, consequences: dict[str, str]
+               ) -> tuple[dict | None, list[str]]:
+        """Write the columns of ``cells`` the table has; each left-out column becomes a status message that says
+        its ``consequences[column]`` and how to finish the upgrade. Returns SOAR's row (None: nothing written)
+        and the columns left out."""
         def send(kept: dict) -> dict:
             self.calls += 1
             uri = self._uri(suffix)
@@ -97,13 +102,14 @@ class ConversationsTable(IncidentTableRows):
             return self.rest.put(uri, {"cells": kept}, skip_retry=[404])
 
         row, left_out = write_cells(self.rest, TABLE, cells, send, refused=self._refused, missing=self._missing)
-        if left_out:
-            self.notices.append(messages.soar_columns_missing(TABLE, left_out, consequence))
+        for column in (c for c in consequences if c in left_out):
+            self.notices.append(messages.soar_columns_missing(TABLE, [column], consequences[column]))
         return row, left_out
 
     def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,
-                 permalink: str) -> ChannelLink:
-        """Add the row linking the incident (or task) to this channel.
+                 permalink: str, *, thread_ts: str | None = None, mirror: bool = False) -> ChannelLink:
+        """Add the row linking the incident (or task) to this channel, with the thread's first message and the
+        mirror flag when the post decided them; returns the link that counts (see below).
 
         A table without the channel ID column (the package upgraded before ``customize``) gets the row the
         original app wrote: found by its channel name, and given its ID by the first post after ``customize``."""
@@ -115,41 +121,63 @@ class ConversationsTable(IncidentTableRows):
             COL_TYPE: channel_type,
             COL_PERMALINK: f'<a href="{_attr(permalink)}">Link</a>',
             COL_CHANNEL_ID: channel_id,
+            **_decided(thread_ts, mirror),
         }
-        row, left_out = self._write("POST", "/row_data", cells, messages.consequence_link_without_id(channel_name))
-        mine = ChannelLink(row_id=(row or {}).get("id"), res_id=key, channel_name=channel_name,
-                           channel_id=None if COL_CHANNEL_ID in left_out else channel_id, channel_type=channel_type)
+        row, left_out = self._write("POST", "/row_data", cells, _consequences(channel_name, new_link=True))
+        mine = _kept(ChannelLink(row_id=(row or {}).get("id"), res_id=key, channel_name=channel_name,
+                                 channel_id=channel_id, channel_type=channel_type, mirror=mirror,
+                                 thread_ts=thread_ts), left_out)
         # Another resilient-circuits process may have linked the same key at the same moment: the oldest row
-        # wins, and every process that lost removes only its own row, so exactly one link remains.
+        # wins, and every process that lost removes only its own row, so exactly one link remains. A loser whose
+        # post went to the winner's channel carries over the thread and mirror flag the winner's row lacks.
         winner = next(iter(self._links(key)), mine)
-        if winner.row_id != mine.row_id:
-            self._request("DELETE", f"/row_data/{mine.row_id}")
-        return winner
+        if winner.row_id == mine.row_id:
+            return mine
+        self._request("DELETE", f"/row_data/{mine.row_id}")
+        if not winner.names(channel_name, channel_id):
+            return winner
+        return self.update_link(winner, thread_ts=None if winner.thread_ts else mine.thread_ts,
+                                mirror=mine.mirror and not winner.mirror)
 
-    def fill_channel_id(self, link: ChannelLink, channel_id: str) -> ChannelLink:
-        """Give a row written by the original app (no ID column value) its channel ID; unchanged while the table
-        has no channel ID column (a status message says to run ``customize``)."""
-        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", {COL_CHANNEL_ID: channel_id},
-                                  messages.consequence_id_not_filled(link.channel_name))
-        return link if left_out else replace(link, channel_id=channel_id)
+    def update_link(self, link: ChannelLink, *, channel_id: str | None = None, thread_ts: str | None = None,
+                    mirror: bool = False) -> ChannelLink:
+        """One write of every cell a post changes on an existing row: the channel ID of a row written by the
+        original app, the thread's first message, mirroring on. Nothing is written when nothing changes; a
+        column the table lacks yet is left out (a status message says to run ``customize``)."""
+        cells = {**({COL_CHANNEL_ID: channel_id} if channel_id else {}), **_decided(thread_ts, mirror)}
+        if not cells:
+            return link
+        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", cells,
+                                  _consequences(link.channel_name, new_link=False))
+        changed = {"channel_id": channel_id or link.channel_id, "thread_ts": thread_ts or link.thread_ts,
+                   "mirror": mirror or link.mirror}
+        return _kept(replace(link, **changed), left_out, link)
 
     def links(self) -> list[ChannelLink]:
         """Every row of the incident (the incident's and its tasks' links), oldest first."""
         rows = self._request("GET").get("rows") or []
         return [_link_of(row) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
 
-    def set_thread(self, link: ChannelLink, thread_ts: str) -> bool:
-        """Keep the message whose thread later posts of the incident (or task) reply in; False when the table has
-        no thread column yet (a status message says to run ``customize``)."""
-        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", {COL_THREAD_TS: thread_ts},
-                                  messages.consequence_thread_not_kept())
-        return not left_out
 
-    def set_mirror(self, link: ChannelLink, on: bool) -> ChannelLink:
-        """Turn mirroring of the link's channel on or off (unchanged while the table has no mirror column)."""
-        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", {COL_MIRROR: bool(on)},
-                                  messages.consequence_mirror_not_set())
-        return link if left_out else replace(link, mirror=bool(on))
+def _decided(thread_ts: str | None, mirror: bool) -> dict:
+    """The cells of what a post decided: its ts as the thread's first message, mirroring on."""
+    return {**({COL_THREAD_TS: thread_ts} if thread_ts else {}), **({COL_MIRROR: True} if mirror else {})}
+
+
+def _consequences(channel_name: str, *, new_link: bool) -> dict[str, str]:
+    """What a write loses with each 3.x column the table lacks yet."""
+    return {COL_CHANNEL_ID: (messages.consequence_link_without_id(channel_name) if new_link
+                             else messages.consequence_id_not_filled(channel_name)),
+            COL_THREAD_TS: messages.consequence_thread_not_kept(),
+            COL_MIRROR: messages.consequence_mirror_not_set()}
+
+
+def _kept(link: ChannelLink, left_out: list[str], before: ChannelLink | None = None) -> ChannelLink:
+    """``link`` as the table holds it: a left-out column keeps its value from ``before`` (empty for a new row)."""
+    fields = {"channel_id": COL_CHANNEL_ID, "thread_ts": COL_THREAD_TS, "mirror": COL_MIRROR}
+    empty = {"channel_id": None, "thread_ts": None, "mirror": False}
+    return replace(link, **{name: getattr(before, name) if before else empty[name]
+                            for name, column in fields.items() if column in left_out})
 
 
 def _link_of(row: dict) -> ChannelLink:

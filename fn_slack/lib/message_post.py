@@ -11,7 +11,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import render_message
-from fn_slack.lib.mirror_soar import MirrorIndex, check_mirroring_ready, enable_mirroring
+from fn_slack.lib.mirror_soar import MirrorIndex, check_mirroring_ready
 from fn_slack.lib.post_threads import ThreadChoice, post_direct, styled
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
@@ -88,14 +88,22 @@ class MessagePost:
             if url is None:
                 yield messages.permalink_unavailable(target.channel.name)
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
-            outcome = target.finish(url or "", ts, user_info)
+            outcome = target.finish(url or "", ts, user_info, thread_ts=thread.root_ts(ts), mirror=bool(request.mirror))
         yield from outcome.notices
-        if thread.starts_thread:
-            yield thread.keep_root(self.tables(post.incident_id), post.task_id, outcome.channel.id, ts,
-                                   post.object_label)
-        if request.mirror:
-            yield enable_mirroring(self.tables(post.incident_id), MirrorIndex(self.rest), post.task_id,
-                                   channel_id=outcome.channel.id, channel_name=outcome.channel.name,
-                                   object_label=post.object_label)
+        statuses = [thread.status(outcome.link, outcome.channel, ts, post.object_label),
+                    self._index_mirror(outcome, post) if request.mirror else None]
+        yield from (status for status in statuses if status)
         yield messages.message_posted(outcome.channel.name, post.object_label, outcome.linked)
         yield outcome
+
+    def _index_mirror(self, outcome: PostOutcome, post: PostRequest) -> str | None:
+        """After the link's write, once: put a mirrored channel into the incident's index field (the listener's
+        way from a channel to its incident). Returns the status message (None: the write's notice says it)."""
+        if not outcome.links_channel:
+            # The post went to another channel than the link's (slack_channel_id, or a named channel while a
+            # link exists): only the linked channel mirrors, so say so instead of mirroring a stray channel.
+            return messages.mirror_needs_link(outcome.channel.name, post.object_label)
+        if not outcome.link.mirror:
+            return None   # the table has no mirror column yet: the write's notice says how to finish the upgrade
+        MirrorIndex(self.rest).add(post.incident_id, outcome.channel.id)
+        return messages.mirror_on(outcome.channel.name, post.object_label)

@@ -831,6 +831,11 @@ def thread_gone(label: str) -> str:
             f"which starts a new thread.")
 
 
+def thread_started_by_another_post(label: str) -> str:
+    return (f"Another post of the {label} started its thread at the same moment: this message stays in the channel, "
+            f"and later posts with slack_thread Yes reply in that thread.")
+
+
 def thread_not_kept(label: str) -> str:
     return (f"slack_thread: the post went to another channel than the {label}'s linked one, so it does not start "
             f"the {label}'s thread.")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from resilient import BasicHTTPException, Patch, PatchConflictException, SimpleHTTPException
 
 from fn_slack.lib import messages
-from fn_slack.lib.conversations_table import COL_MIRROR, ConversationsTable
+from fn_slack.lib.conversations_table import COL_MIRROR
 from fn_slack.lib.conversations_table import TABLE as LINKS_TABLE
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar_rest import (
@@ -249,20 +249,5 @@ class Notes:
         return None
 
 
-def enable_mirroring(table: ConversationsTable, index: MirrorIndex, task_id: int | None, *, channel_id: str,
-                     channel_name: str, object_label: str) -> str:
-    """Turn mirroring on for the link of the incident (or task) to this channel: the link's column and the
-    incident's index field. Returns the status message."""
-    link = table.find_link(task_id)
-    if link is None or link.channel_id != channel_id:
-        # The post went to another channel than the link's (slack_channel_id, or a named channel while a
-        # link exists): only the linked channel mirrors, so say so instead of mirroring a stray channel.
-        return messages.mirror_needs_link(channel_name, object_label)
-    if not link.mirror and not table.set_mirror(link, True).mirror:
-        return table.notices[-1]   # the table has no mirror column yet: say how to finish the upgrade
-    index.add(table.incident_id, channel_id)
-    return messages.mirror_on(channel_name, object_label)
-
-
-__all__ = ["Claim", "MirrorIndex", "MirrorLog", "Notes", "check_mirroring_ready", "enable_mirroring",
-           "mirror_log_ready", "owner_name"]
+__all__ = ["Claim", "MirrorIndex", "MirrorLog", "Notes", "check_mirroring_ready", "mirror_log_ready",
+           "owner_name"]

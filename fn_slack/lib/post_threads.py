@@ -4,9 +4,9 @@ Block Kit, and direct messages to people by e-mail.
 Threads (input ``slack_thread`` Yes): the link's row in ``slack_conversations_db`` keeps the ``ts`` of the
 message that starts the incident's (or task's) thread (column ``slack_db_thread_ts``). A threaded post to the
 linked channel replies in that thread; when there is none yet (a new link, or a link of 1.x/2.x) the post
-itself becomes the thread's first message. A thread whose first message was deleted (``thread_not_found``)
-is replaced: the post goes to the channel and starts a new thread. Posts without ``slack_thread`` stay as
-they were.
+itself becomes the thread's first message: its ts goes into the post's one link write (``ChannelPost.finish``).
+A thread whose first message was deleted (``thread_not_found``) is replaced: the post goes to the channel and
+starts a new thread. Posts without ``slack_thread`` stay as they were.
 
 Direct messages (input ``slack_direct`` Yes): the post goes to the people of ``slack_participant_emails`` in
 the app's direct message with them (a group DM for several, at most 8), instead of a channel; nothing is
@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 
 from fn_slack.lib import messages
 from fn_slack.lib.block_kit import container_blocks
-from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
+from fn_slack.lib.conversations_table import ChannelLink
 from fn_slack.lib.errors import InputError, SlackError
 from fn_slack.lib.message_format import SlackMessage
+from fn_slack.lib.slack_utils import Channel
 
 if TYPE_CHECKING:
     from fn_slack.lib.channel_post import PostOutcome, PostRequest
@@ -79,15 +80,22 @@ class ThreadChoice:
         notices.append(messages.posted_in_thread(label))
         return ts
 
-    def keep_root(self, table: ConversationsTable, task_id: int | None, channel_id: str, ts: str,
-                  label: str) -> str:
-        """Save the post as the thread's first message on the link (written once, after the post)."""
-        link = table.find_link(task_id)
-        if link is None or link.channel_id not in (None, channel_id):   # no ID: a row of 1.x/2.x, same channel
+    def root_ts(self, ts: str | None) -> str | None:
+        """The ts the link keeps as the thread's first message: this post's, when it starts the thread."""
+        return ts if self.starts_thread and ts else None
+
+    def status(self, link: ChannelLink | None, channel: Channel, ts: str, label: str) -> str | None:
+        """What became of a post that starts the thread, from the link as ``ChannelPost.finish`` wrote it (None:
+        nothing to say, or the write's notices already say it)."""
+        if not self.starts_thread or not ts:
+            return None
+        if link is None or not link.names(channel.name, channel.id):
             return messages.thread_not_kept(label)
-        if not table.set_thread(link, ts):
-            return table.notices[-1]   # the table has no thread column yet: say how to finish the upgrade
-        return messages.thread_started(label)
+        if link.thread_ts == ts:
+            return messages.thread_started(label)
+        if link.thread_ts:   # another post of the incident started its thread at the same moment
+            return messages.thread_started_by_another_post(label)
+        return None   # the table has no thread column yet: the write's notice says how to finish the upgrade
 
 
 def post_direct(slack: SlackUtils, post: PostRequest, message: SlackMessage, settings: SlackSettings, *,  # noqa: PLR0913

@@ -1,5 +1,7 @@
 """ChannelPost: which channel a post goes to, and the single table write at finish (Slack sandbox over HTTP)."""
 
+import threading
+
 import pytest
 from slack_sdk import WebClient
 
@@ -35,12 +37,34 @@ def channel_post(slack, rest, **fields) -> ChannelPost:
 
 def test_a_first_post_reads_the_link_twice_and_writes_it_once_at_finish(slack, rest):
     with channel_post(slack, rest, channel_name="inc-2095", is_private=False).enter() as target:
-        assert rest.verbs() == ["GET", "GET"]     # once, then again under the incident's lock
+        assert rest.verbs() == ["GET"]     # nothing linked: the incident's lock is taken, with no second read
         outcome = target.finish("https://permalink", "1.2")
 
-    assert rest.verbs() == ["GET", "GET", "POST", "GET"]    # the write, and the check that it won
+    assert rest.verbs() == ["GET", "POST", "GET"]    # the write, and (under the lock) the check that it won
     assert outcome.created and outcome.linked
     assert [row["slack_db_channel_id"] for row in rest.values(INCIDENT)] == [slack.channel("inc-2095")["id"]]
+
+
+def test_a_post_that_waited_for_the_lock_while_this_process_linked_the_incident_reads_the_link_again(slack, rest):
+    first = channel_post(slack, rest, channel_name="inc-2095", is_private=False)
+    waiting = channel_post(slack, rest)     # no channel given: only the link can say where it goes
+    outcome: dict = {}
+
+    def second_post() -> None:
+        with waiting.enter() as target:
+            outcome["second"] = target.finish("https://permalink/2", "1.3")
+
+    with first.enter() as target:
+        racer = threading.Thread(target=second_post)
+        racer.start()
+        racer.join(0.5)
+        assert racer.is_alive(), "the second post waits for the incident's lock"
+        outcome["first"] = target.finish("https://permalink/1", "1.2")
+    racer.join(10)
+
+    assert outcome["second"].channel.id == outcome["first"].channel.id and not outcome["second"].linked
+    assert len(rest.values(INCIDENT)) == 1
+    assert rest.verbs() == ["GET", "GET", "POST", "GET", "GET"]   # the waiting post's read again comes last
 
 
 def test_a_post_to_the_linked_channel_reads_once_and_writes_nothing(slack, rest):

@@ -65,7 +65,7 @@ def test_filling_an_old_row_writes_only_the_channel_id(rest):
     rest.add_row(INCIDENT, slack_db_res_id="RES-2095", slack_db_channel="legacy", slack_db_channel_type="Public")
     table = ConversationsTable(rest, INCIDENT)
 
-    filled = table.fill_channel_id(table.find_link(), "C5")
+    filled = table.update_link(table.find_link(), channel_id="C5")
 
     assert filled.channel_id == "C5"
     assert rest.values(INCIDENT) == [{"slack_db_res_id": "RES-2095", "slack_db_channel": "legacy",
@@ -99,8 +99,8 @@ def test_other_soar_failures_name_the_table_and_the_action(rest, verb, words):
 def test_the_table_s_columns_are_learned_once_per_process_when_it_has_them_all(rest):
     table = ConversationsTable(rest, INCIDENT)
     link = table.add_link(None, "inc-2095", "C1", "Public", "https://x/p1")
-    table.set_thread(link, "1.1")
-    ConversationsTable(rest, INCIDENT).fill_channel_id(link, "C1")
+    table.update_link(link, thread_ts="1.1")
+    ConversationsTable(rest, INCIDENT).update_link(link, channel_id="C1")
 
     assert rest.type_reads == ["slack_conversations_db"]
     assert table.notices == []
@@ -121,7 +121,7 @@ def test_without_the_id_column_the_link_is_written_without_it_and_the_table_is_r
     assert "POST" in rest.verbs()
     # customize adds the column: the next write reads the table again and fills the ID, without a restart
     rest.columns = PACKAGE_COLUMNS
-    filled = table.fill_channel_id(link, "C1")
+    filled = table.update_link(link, channel_id="C1")
     assert filled.channel_id == "C1" and rest.values(INCIDENT)[0]["slack_db_channel_id"] == "C1"
     assert rest.type_reads == ["slack_conversations_db", "slack_conversations_db"]
 
