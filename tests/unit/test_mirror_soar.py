@@ -10,6 +10,7 @@ import threading
 import pytest
 import resilient
 
+from fn_slack.lib.errors import SoarError
 from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
 from fn_slack.lib.mirror_soar import MirrorIndex, MirrorLog, Notes
 from fn_slack.lib.questions_table import QuestionsTable
@@ -196,6 +197,23 @@ def test_without_the_messages_table_the_listener_skips_with_a_warning_and_writes
         assert "SOAR has no data table slack_messages_db, which mirroring needs" in caplog.text
         assert "resilient-circuits customize" in caplog.text
         assert old.state.notes_of(incident["id"]) == []
+
+
+def test_a_missing_3x_table_is_named_in_the_error():
+    """Before customize, SOAR has IBM 2.1's slack_conversations_db only: the error names the table that is missing."""
+    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as old:
+        install_ibm21(old.state)
+        client = resilient.SimpleClient(org_name="Test Org", base_url=old.rest_url.rstrip("/"), verify=False,
+                                        request_max_retries=1, request_retry_delay=0)
+        client.set_api_key(KEY, SECRET)
+        incident = old.create_incident("Asked before customize")
+
+        for reader, table in ((lambda: QuestionsTable(client, incident["id"]).find("q1"), "slack_questions_db"),
+                              (lambda: MirrorLog(client, incident["id"], owner="host:1").claims("C1/1.2"),
+                               "slack_messages_db")):
+            with pytest.raises(SoarError) as caught:
+                reader()
+            assert str(caught.value).startswith(f"The data table {table} is missing from incident {incident['id']}")
 
 
 # --------------------------------------------------------------------------- writes whose answer is lost
