@@ -71,7 +71,7 @@ class ConversationsTable(IncidentTableRows):
         action = "read" if verb == "GET" else "update"
         return call_soar(
             calls[verb],
-            missing=lambda: SoarError(messages.soar_table_missing(self.incident_id)),
+            missing=self._missing,
             refused=lambda status, text: SoarError(messages.soar_table_refused(action, TABLE, self.incident_id, text)))
 
     def _links(self, key: str) -> list[ChannelLink]:
@@ -82,9 +82,6 @@ class ConversationsTable(IncidentTableRows):
         """The first row for the incident (or task); None when nothing is linked yet."""
         links = self._links(res_id(self.incident_id, task_id))
         return links[0] if links else None
-
-    def _missing(self) -> SoarError:
-        return SoarError(messages.soar_table_missing(self.incident_id))
 
     def _refused(self, status: int | None, text: str) -> SoarError:
         return SoarError(messages.soar_table_refused("update", TABLE, self.incident_id, text))

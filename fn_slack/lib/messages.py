@@ -434,7 +434,7 @@ def slack_not_reached(api_url: str, method: str, reason: object) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- SOAR answers
-def soar_table_missing(incident_id: int, table: str = "slack_conversations_db") -> str:
+def soar_table_missing(incident_id: int, table: str) -> str:
     return (f"The data table {table} is missing from incident {incident_id}'s org (or the incident "
             f"does not exist): "
             f"run `resilient-circuits customize -l fn_slack` to import fn_slack's customizations.")

@@ -165,7 +165,7 @@ class MirrorLog(IncidentTableRows):
     def _call(self, action: Callable[[], dict], what: str) -> dict:
         self.calls += 1
         return call_soar(action, refused=_refused(what),
-                         missing=lambda: SoarError(messages.soar_table_missing(self.incident_id, TABLE)))
+                         missing=self._missing)
 
     def claims(self, key: str) -> list[Claim]:
         """The rows of ``key``, oldest (lowest id) first."""
@@ -187,7 +187,7 @@ class MirrorLog(IncidentTableRows):
             return next((c for c in self.claims(key) if c.owner == self.owner and c.claimed_ms == claimed_ms), None)
 
         return post_once(send, look, refused=_refused(f"add a row to {TABLE}"),
-                         missing=lambda: SoarError(messages.soar_table_missing(self.incident_id, TABLE)))
+                         missing=self._missing)
 
     def drop(self, claim: Claim) -> None:
         """Remove a claim row (this process's, after losing to an older claim)."""

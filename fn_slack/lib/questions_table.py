@@ -89,7 +89,7 @@ class QuestionsTable(IncidentTableRows):
 
     def _call(self, action: Callable[[], dict], what: str) -> dict:
         self.calls += 1
-        return call_soar(action, missing=lambda: SoarError(messages.soar_table_missing(self.incident_id, TABLE)),
+        return call_soar(action, missing=self._missing,
                          refused=lambda status, text: SoarError(
                              messages.soar_table_refused(what, TABLE, self.incident_id, text)))
 
@@ -119,7 +119,7 @@ class QuestionsTable(IncidentTableRows):
 
         # Written once: when SOAR's answer is lost, the question's row is looked for before adding it again.
         return post_once(send, lambda: self.find(question_id),
-                         missing=lambda: SoarError(messages.soar_table_missing(self.incident_id, TABLE)),
+                         missing=self._missing,
                          refused=lambda status, text: SoarError(
                              messages.soar_table_refused("update", TABLE, self.incident_id, text)))
 

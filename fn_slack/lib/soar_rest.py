@@ -12,7 +12,8 @@ from typing import TypeVar
 from requests import ConnectionError as RequestsConnectionError
 from resilient import BasicHTTPException, SimpleHTTPException
 
-from fn_slack.lib.errors import FnSlackError
+from fn_slack.lib import messages
+from fn_slack.lib.errors import FnSlackError, SoarError
 
 T = TypeVar("T")
 LOG = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ class IncidentTableRows:
 
     def _uri(self, suffix: str = "") -> str:
         return f"/incidents/{self.incident_id}/table_data/{self.table}{suffix}?handle_format=names"
+
+    def _missing(self) -> SoarError:
+        """The error for a table (or incident) SOAR does not have: it names the table and says to run customize."""
+        return SoarError(messages.soar_table_missing(self.incident_id, self.table))
 
 
 def call_soar(action: Callable[[], T], *, refused: Callable[[int | None, str], FnSlackError],
