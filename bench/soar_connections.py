@@ -14,8 +14,6 @@ import ssl
 import time
 import warnings
 
-import resilient
-
 from sandbox.soar import SoarSandbox
 
 
@@ -48,9 +46,7 @@ def measure(calls: int) -> dict[str, float]:
         incident = soar.create_incident("Keep-alive")
         counter.count = 0
         started = time.perf_counter()
-        client = resilient.SimpleClient(org_name=soar.org_name, base_url=soar.rest_url.rstrip("/"),
-                                        verify=False, request_max_retries=1, request_retry_delay=0)
-        client.set_api_key(soar.api_key_id, soar.api_key_secret)
+        client = soar.rest_client()
         for number in range(calls):
             client.get(f"/incidents/{incident['id']}")
             client.post(f"/incidents/{incident['id']}/comments",

@@ -257,6 +257,16 @@ class SoarSandbox:
     def rest_url(self) -> str:
         return f"https://{self.host}:{self.rest_port}/"
 
+    def rest_client(self, *, retries: int = 1) -> Any:
+        """resilient's SimpleClient for this sandbox, signed in with its API key (the self-signed certificate is
+        not verified); ``retries`` is resilient's ``request_max_retries``, with no delay between them."""
+        import resilient  # noqa: PLC0415 - only the callers that talk REST through resilient need it
+
+        client = resilient.SimpleClient(org_name=self.org_name, base_url=self.rest_url.rstrip("/"), verify=False,
+                                        request_max_retries=retries, request_retry_delay=0)
+        client.set_api_key(self.api_key_id, self.api_key_secret)
+        return client
+
     @property
     def org_id(self) -> int:
         return self.state.org_id

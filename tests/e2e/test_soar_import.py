@@ -129,9 +129,7 @@ def test_the_ibm_21_org_itself_imports_cleanly_with_its_own_copies():
 def test_rest_import_with_a_clash_answers_409_and_keeps_no_pending_import():
     with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as soar:
         install_ibm21(soar.state)
-        client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
-                                        request_max_retries=1, request_retry_delay=0)
-        client.set_api_key(KEY, SECRET)
+        client = soar.rest_client()
         export = build_export()
         export["message_destinations"][0]["uuid"] = "aa656114-90cf-588e-ab1b-f0a675c4bf85"
 

@@ -9,7 +9,6 @@ import json
 import threading
 
 import pytest
-import resilient
 
 from fn_slack.lib import locks
 from fn_slack.lib.conversations_table import ConversationsTable
@@ -33,9 +32,7 @@ def soar():
 
 @pytest.fixture
 def rest(soar):
-    client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
-                                    request_max_retries=1, request_retry_delay=0)
-    client.set_api_key(KEY, SECRET)
+    client = soar.rest_client()
     return client
 
 

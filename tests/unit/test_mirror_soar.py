@@ -8,7 +8,6 @@ import logging
 import threading
 
 import pytest
-import resilient
 
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
@@ -33,9 +32,7 @@ def soar():
 
 @pytest.fixture
 def rest(soar):
-    client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
-                                    request_max_retries=1, request_retry_delay=0)
-    client.set_api_key(KEY, SECRET)
+    client = soar.rest_client()
     return client
 
 
@@ -182,9 +179,7 @@ class _Directory:
 def test_without_the_messages_table_the_listener_skips_with_a_warning_and_writes_nothing(caplog):
     with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as old:   # customize not run: IBM 2.1's objects only
         install_ibm21(old.state)
-        client = resilient.SimpleClient(org_name="Test Org", base_url=old.rest_url.rstrip("/"), verify=False,
-                                        request_max_retries=1, request_retry_delay=0)
-        client.set_api_key(KEY, SECRET)
+        client = old.rest_client()
         incident = old.create_incident("Mirrored before customize")
         mirror = _Mirror(SlackSettings(token="xoxb-test"), client, owner="host:1",
                          directory=_Directory(MirrorTarget(incident["id"], None, "inc")))
@@ -203,9 +198,7 @@ def test_a_missing_3x_table_is_named_in_the_error():
     """Before customize, SOAR has IBM 2.1's slack_conversations_db only: the error names the table that is missing."""
     with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as old:
         install_ibm21(old.state)
-        client = resilient.SimpleClient(org_name="Test Org", base_url=old.rest_url.rstrip("/"), verify=False,
-                                        request_max_retries=1, request_retry_delay=0)
-        client.set_api_key(KEY, SECRET)
+        client = old.rest_client()
         incident = old.create_incident("Asked before customize")
 
         for reader, table in ((lambda: QuestionsTable(client, incident["id"]).find("q1"), "slack_questions_db"),
@@ -222,9 +215,7 @@ def test_a_missing_3x_table_is_named_in_the_error():
 
 @pytest.fixture
 def retrying_rest(soar):
-    client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
-                                    request_max_retries=3, request_retry_delay=0)
-    client.set_api_key(KEY, SECRET)
+    client = soar.rest_client(retries=3)
     return client
 
 

@@ -25,9 +25,7 @@ def soar():
 
 
 def _client(soar: SoarSandbox) -> resilient.SimpleClient:
-    client = resilient.SimpleClient(org_name="Test Org", base_url=soar.rest_url.rstrip("/"), verify=False,
-                                    request_max_retries=1, request_retry_delay=0)
-    client.set_api_key(KEY, SECRET)
+    client = soar.rest_client()
     return client
 
 
