@@ -5,7 +5,6 @@ sandbox over HTTP, with the `resilient` client fn_slack uses."""
 
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
@@ -14,26 +13,10 @@ from fn_slack.lib import locks
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.message_post import MessagePost, MessageRequest
 from fn_slack.lib.settings import SlackSettings
-from sandbox.soar import SoarSandbox
-from sandbox.soar.scripting import default_export_path
 from tests.functions.harness import TOKEN
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
-KEY, SECRET = "link-writes-key", "link-writes-secret"
 LINKS = "/table_data/slack_conversations_db"
-
-
-@pytest.fixture(scope="module")
-def soar():
-    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as sandbox:
-        sandbox.state.install(json.loads(default_export_path().read_text(encoding="utf-8")))
-        yield sandbox
-
-
-@pytest.fixture
-def rest(soar):
-    client = soar.rest_client()
-    return client
 
 
 @pytest.fixture

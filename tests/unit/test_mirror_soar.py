@@ -3,7 +3,6 @@ the channel index field, the claim rows that let one writer win, and a dead writ
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
@@ -17,23 +16,9 @@ from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar_files import SoarFiles
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21
-from sandbox.soar.scripting import default_export_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 KEY, SECRET = "mirror-key", "mirror-secret"
-
-
-@pytest.fixture(scope="module")
-def soar():
-    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET) as sandbox:
-        sandbox.state.install(json.loads(default_export_path().read_text(encoding="utf-8")))
-        yield sandbox
-
-
-@pytest.fixture
-def rest(soar):
-    client = soar.rest_client()
-    return client
 
 
 def _event(key_ts: str = "1700000000.000100") -> SlackEvent:
