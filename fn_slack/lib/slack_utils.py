@@ -619,12 +619,11 @@ class SlackUtils:
         reply in that message's thread) are optional."""
         payload: dict[str, Any] = {"channel": channel.id, "text": text, "parse": "none", "link_names": 1,
                                    "mrkdwn": bool(mrkdwn)}
-        payload.update(_given(attachments=attachments))
+        payload.update(_given(attachments=attachments, blocks=blocks, thread_ts=thread_ts))
         post = _Post(key=key or uuid.uuid4().hex, text=text, thread_ts=thread_ts, attachments=len(attachments or ()),
                      blocks=len(blocks or ()))
         if not self.is_user_token:
             payload["metadata"] = {"event_type": POST_EVENT_TYPE, "event_payload": {"key": post.key}}
-        payload.update(_given(blocks=blocks, thread_ts=thread_ts))
         if as_user:
             if self.is_user_token:
                 payload["as_user"] = True
@@ -642,13 +641,10 @@ class SlackUtils:
 
         answer = None
         if check_first:
-            landing = self._await_landing(lambda: self._find_post(channel, post, since=None),
-                                          self._earlier_run_lands())
-            if not landing.settled:
-                waited = self.settings.timeout + self.settings.write_settle_seconds
-                raise WriteUncertainError(messages.post_uncertain(channel.name, messages.REDELIVERED_REASON, waited,
-                                                                  bool(post.thread_ts)), method="chat.postMessage")
-            answer = landing.found
+            answer = self._await_earlier_delivery(
+                lambda: self._find_post(channel, post, since=None), "chat.postMessage",
+                lambda waited: messages.post_uncertain(channel.name, messages.REDELIVERED_REASON, waited,
+                                                       bool(post.thread_ts)))
         if answer is None:
             answer = self._with_membership(channel, lambda: self._post_once(channel, post, send))
         posted = answer.get("message") or {}
@@ -699,11 +695,18 @@ class SlackUtils:
                     raise
                 attempt += 1
 
-    def _earlier_run_lands(self) -> float:
-        """Until when (monotonic) a write an earlier delivery of this run sent may still land: it was sent before
-        now, its connection ended ``timeout`` later at the latest, and Slack may carry it out up to
-        ``write_settle_seconds`` after that."""
-        return time.monotonic() + self.settings.timeout + self.settings.write_settle_seconds
+    def _await_earlier_delivery(self, find: Callable[[], V | None], method: str,
+                                uncertain: Callable[[float], str]) -> V | None:
+        """For a call that may repeat an earlier delivery's write (SOAR redelivered the function message):
+        ``find()`` until that write can no longer land — it was sent before now, its connection ended
+        ``timeout`` later at the latest, and Slack may carry it out up to ``write_settle_seconds`` after that.
+        None when it did not land; ``WriteUncertainError(uncertain(seconds waited))`` when Slack answered no
+        look, so nobody can tell."""
+        waited = self.settings.timeout + self.settings.write_settle_seconds
+        landing = self._await_landing(find, time.monotonic() + waited)
+        if not landing.settled:
+            raise WriteUncertainError(uncertain(waited), method=method)
+        return landing.found
 
     def _await_landing(self, find: Callable[[], V | None], deadline: float) -> Landing[V]:
         """``find()`` at once and again with backoff until ``deadline`` (monotonic). A look that gets no usable
@@ -790,14 +793,11 @@ class SlackUtils:
         thread's replies) first, until an earlier delivery's completion can no longer land."""
         if check_first:
             # An earlier delivery's completion may still land: waited out as a redelivered post is.
-            landing = self._await_landing(lambda: self._shared_file_with_title(channel, title, thread_ts),
-                                          self._earlier_run_lands())
-            if landing.found is not None:
-                return landing.found
-            if not landing.settled:
-                raise WriteUncertainError(messages.upload_uncertain(
-                    channel.name, self.settings.timeout + self.settings.write_settle_seconds),
-                    method="files.completeUploadExternal")
+            shared = self._await_earlier_delivery(
+                lambda: self._shared_file_with_title(channel, title, thread_ts), "files.completeUploadExternal",
+                lambda waited: messages.upload_uncertain(channel.name, waited))
+            if shared is not None:
+                return shared
         if not channel.is_private:
             self._join_before_sharing(channel)
         ticket = self._with_membership(
