@@ -41,6 +41,12 @@ UNKNOWN_COLUMNS = ("refuse", "drop")
 # "refuse" answers HTTP 400 (the default), "accept" writes it as the bare name would.
 DOTTED_PATCH = ("refuse", "accept")
 
+# PUT .../row_data/<row> with a ``version``: "checked" answers HTTP 409 when the row has moved on since that
+# version and changes only the cells sent; "ignored" takes no notice of the version and replaces the row with
+# the cells sent (a column left out is blank afterwards). IBM's own apps send every cell on a row PUT and never
+# handle a 409, which fits "ignored"; no public source documents either, so fn_slack must be right both ways.
+ROW_VERSIONS = ("checked", "ignored")
+
 # POST /incidents/query_paged?return_level=...: partial carries no ``properties``; normal carries the custom
 # fields named by ``field_handle`` (IBM's apps always name the fields they read); full carries all of them.
 RETURN_LEVELS = ("partial", "normal", "full")
@@ -111,11 +117,12 @@ class SoarState:
     """A single SOAR org. Every public method is thread-safe (REST and STOMP threads share it)."""
 
     def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME, unknown_columns: str = "refuse",
-                 dotted_patch: str = "refuse") -> None:
+                 dotted_patch: str = "refuse", row_versions: str = "checked") -> None:
         self.org_id = org_id
         self.org_name = org_name
         self.unknown_columns = unknown_columns   # see UNKNOWN_COLUMNS; tests may change it at any time
         self.dotted_patch = dotted_patch         # see DOTTED_PATCH; tests may change it at any time
+        self.row_versions = row_versions         # see ROW_VERSIONS; tests may change it at any time
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
         self._lost_answers: list[LostAnswer] = []
@@ -499,9 +506,15 @@ class SoarState:
                     break
             else:
                 raise NotFound(f"row {row_id} of {name} in incident {inc_id}")
-            if version is not None and version != row["version"]:
-                raise Conflict(f"row {row_id} is at version {row['version']}, not {version}")
-            for col, value in self._check_cells(table, cells).items():
+            if self.row_versions not in ROW_VERSIONS:
+                raise RuntimeError(f"row_versions must be one of {ROW_VERSIONS}, not {self.row_versions!r}")
+            values = self._check_cells(table, cells)
+            if self.row_versions == "checked":
+                if version is not None and version != row["version"]:
+                    raise Conflict(f"row {row_id} is at version {row['version']}, not {version}")
+            else:
+                row["cells"] = {}
+            for col, value in values.items():
                 row["cells"][col] = {"id": col, "row_id": row_id, "value": value}
             row["version"] += 1
             return self._row_out(table, row, names)

@@ -138,6 +138,30 @@ def test_with_unknown_columns_drop_a_row_is_written_without_the_unknown_cell():
         SoarSandbox(unknown_columns="ignore")
 
 
+def test_row_versions_checked_refuses_a_stale_put_and_ignored_replaces_the_row():
+    for mode in ("checked", "ignored"):
+        with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET, row_versions=mode) as soar:
+            client = _client(soar)
+            _import_fn_slack(client)
+            incident = soar.create_incident("x")
+            uri = f"/incidents/{incident['id']}/table_data/{TABLE}/row_data"
+            row = client.post(f"{uri}?handle_format=names", {"cells": {"slack_db_channel": {"value": "inc-x"},
+                                                                       "slack_db_channel_id": {"value": "C1"}}})
+            row_uri = f"{uri}/{row['id']}?handle_format=names"
+            client.put(row_uri, {"version": row["version"], "cells": {"slack_db_channel": {"value": "inc-y"}}})
+            stale = {"version": row["version"], "cells": {"slack_db_channel": {"value": "inc-z"}}}
+            if mode == "checked":
+                with pytest.raises(resilient.SimpleHTTPException, match="version"):
+                    client.put(row_uri, stale, skip_retry=[409])
+                assert soar.state.rows_of(incident["id"]) == [{"slack_db_channel": "inc-y",
+                                                               "slack_db_channel_id": "C1"}]
+            else:
+                client.put(row_uri, stale)
+                assert soar.state.rows_of(incident["id"]) == [{"slack_db_channel": "inc-z"}]
+    with pytest.raises(ValueError, match="row_versions"):
+        SoarSandbox(row_versions="sometimes")
+
+
 def test_a_data_table_definition_names_its_columns_and_a_missing_table_is_404(soar):
     client = _client(soar)
     with pytest.raises(resilient.SimpleHTTPException) as caught:
