@@ -1,6 +1,8 @@
 """The import rules of doc/architecture.md: each part of fn_slack imports only what its place allows."""
 
 import ast
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,119 @@ def test_leaves_import_no_flow_and_no_edge(name):
 @pytest.mark.parametrize("path", sorted((PACKAGE / "lib").glob("*.py")), ids=lambda p: p.stem)
 def test_nothing_in_lib_imports_a_component(path):
     assert not any(name.startswith("fn_slack.components") for name in imports_of(path))
+
+
+# ---------------------------------------------------------------- the picture against the code
+DOC = PACKAGE.parent / "doc" / "architecture.md"
+ARROW = "──▶"
+
+
+def module_key(path: Path) -> str:
+    """A module's name in the picture: its path under fn_slack/ (lib/ left out), dotted, without .py."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    if parts and parts[0] == "lib":
+        parts.pop(0)
+    return ".".join(parts)
+
+
+def _package_modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        key = module_key(path)
+        if key and (path.name != "__init__.py" or _has_code(path)):
+            found[key] = path
+    return found
+
+
+def _has_code(path: Path) -> bool:
+    return any(not isinstance(node, ast.Expr) for node in ast.parse(path.read_text(encoding="utf-8")).body)
+
+
+def _target(dotted: str, known: set[str]) -> str | None:
+    """The picture's name for an imported fn_slack module (or a name inside one), if it is one of ours."""
+    if not dotted.startswith("fn_slack."):
+        return None
+    parts = dotted.split(".")[1:]
+    if parts and parts[0] == "lib":
+        parts = parts[1:]
+    while parts:
+        key = ".".join(parts)
+        if key in known:
+            return key
+        parts = parts[:-1]
+    return None
+
+
+def code_arrows() -> dict[str, set[str]]:
+    """For each module of fn_slack, the fn_slack modules it imports (anywhere in the file)."""
+    modules = _package_modules()
+    known = set(modules)
+    arrows = {}
+    for key, path in modules.items():
+        package = path.parent
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package
+                    for _ in range(node.level - 1):
+                        anchor = anchor.parent
+                    prefix = ".".join(("fn_slack", *anchor.relative_to(PACKAGE).parts))
+                    base = f"{prefix}.{base}" if base else prefix
+                names = [f"{base}.{alias.name}" for alias in node.names]
+            targets.update(t for t in (_target(n, known) for n in names) if t and t != key)
+        arrows[key] = targets
+    return arrows
+
+
+def doc_arrows() -> dict[str, set[str]]:
+    """The arrows doc/architecture.md lists under "Every import, module by module" (``name ──▶ a, b``)."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text.split("### Every import, module by module", 1)[1].split("```", 2)[1]
+    arrows = {}
+    for line in section.splitlines():
+        if ARROW in line:
+            name, _, targets = line.partition(ARROW)
+            listed = {t.strip() for t in targets.split(",") if t.strip() and t.strip() != "(nothing)"}
+            arrows[name.strip()] = listed
+    return arrows
+
+
+def test_the_pictures_arrows_are_the_imports():
+    listed, actual = doc_arrows(), code_arrows()
+    wrong = {name: (listed.get(name), actual.get(name)) for name in set(listed) | set(actual)
+             if listed.get(name) != actual.get(name)}
+    assert not wrong, "doc/architecture.md should list:\n" + "\n".join(
+        f"{name} {ARROW} {', '.join(sorted(actual.get(name) or ())) or '(nothing)'}"
+        f"   (listed: {sorted(listed[name]) if name in listed else 'not listed'})" for name in sorted(wrong))
+
+
+def test_the_rule_sentences_name_the_tests_sets():
+    """Each rule sentence names exactly the modules of the set the test checks it with."""
+    text = DOC.read_text(encoding="utf-8")
+    rules = {"The Slack edge (": SLACK_EDGE, "The SOAR edge (": SOAR_EDGE, "The format modules (": FORMAT,
+             "The leaves (": LEAVES, "The flows (": FLOWS}
+    for opening, members in rules.items():
+        assert opening in text, f"doc/architecture.md has no rule starting {opening!r}"
+        named = text.split(opening, 1)[1].split(")", 1)[0]
+        assert {n.strip().strip("`") for n in named.split(",")} == members, opening
+
+
+def test_the_docs_name_only_files_that_are_in_the_repository():
+    root = PACKAGE.parent
+    pattern = re.compile(r"`((?:fn_slack|bench|sandbox|tests|doc|tools|\.ci)/[\w./-]+\.\w+)`")
+    missing = [(doc.name, ref) for doc in [root / "README.md", *sorted((root / "doc").glob("*.md"))]
+               for ref in pattern.findall(doc.read_text(encoding="utf-8"))
+               if not (root / ref).exists() and not _made_by_a_command(root, ref)]
+    assert not missing
+
+
+def _made_by_a_command(root: Path, ref: str) -> bool:
+    """A file the docs name as a command's output: git-ignored, so not in a clone until the command ran."""
+    return subprocess.run(["git", "-C", str(root), "check-ignore", "-q", ref], check=False).returncode == 0
