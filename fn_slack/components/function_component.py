@@ -2,15 +2,16 @@
 the way a flow's steps reach SOAR (each text a status message, the outcome the function's result).
 
 Not a component of its own: resilient-circuits loads the ``FunctionComponent`` of each ``funct_*`` module
-(setup.py's entry points), each a subclass of :class:`SlackFunctionComponent`.
+(setup.py's entry points), each made by :func:`slack_function` from the function's name and the step that
+reads its inputs and starts its flow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from resilient_circuits import AppFunctionComponent, FunctionResult, StatusMessage
+from resilient_circuits import AppFunctionComponent, FunctionResult, StatusMessage, app_function
 
 from fn_slack.lib.results import function_result
 from fn_slack.lib.settings import PACKAGE, check_settings_at_startup
@@ -37,3 +38,19 @@ class SlackFunctionComponent(AppFunctionComponent):
                 yield self.status_message(step)
             else:
                 yield function_result(step.result(), user_info=getattr(step, "user_info", None))
+
+
+Start = Callable[[SlackFunctionComponent, object], Iterable[str | Outcome]]
+"""Reads a function's inputs (an InputError before anything is asked of Slack or SOAR) and runs its flow."""
+
+
+def slack_function(name: str, start: Start) -> type[SlackFunctionComponent]:
+    """The component class resilient-circuits loads for the SOAR function ``name``: each call runs ``start``."""
+
+    class FunctionComponent(SlackFunctionComponent):
+        @app_function(name)
+        def _app_function(self, fn_inputs: object) -> Iterator[StatusMessage | FunctionResult]:
+            yield from self._to_soar(start(self, fn_inputs))
+
+    FunctionComponent.__doc__ = f"Component that implements function '{name}'."
+    return FunctionComponent
