@@ -1,5 +1,6 @@
 """FLOW two-way channels: Slack message events (through the Socket Mode listener) become incident or task
-notes, exactly once across integration servers. The SOAR side is mirror_soar; the text is mrkdwn_to_html.
+notes, exactly once across integration servers. What an envelope says is read by slack_events (MirrorService
+gives each kind of event to its handler); a note's HTML is event_notes; the SOAR side is mirror_soar.
 
 What becomes a note: messages, thread replies, file shares, edits and deletions by people in a channel whose
 link in ``slack_conversations_db`` mirrors (``slack_db_mirror`` Yes). Not mirrored: messages of any bot or
