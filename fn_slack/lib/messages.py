@@ -687,6 +687,16 @@ def listener_event_failed(key: str, error: object) -> str:
     return f"Slack event {key} could not be written to SOAR: {error}. Slack will deliver it again."
 
 
+def event_kind_unread(kind: str) -> str:
+    """The listener's log line for an envelope of a kind fn_slack has no reader for."""
+    return f"Slack sent an event of a kind fn_slack does not read ({kind}); it is ignored."
+
+
+def event_ignored(kind: str, reason: str) -> str:
+    """The listener's debug line for an event that is read and not acted on (bot, self, system...)."""
+    return f"Slack event ({kind}) ignored: {reason}."
+
+
 def mirror_note_header(author: str, where: str, when: str, link: str, kind: str) -> str:
     """The first line of a mirrored note (HTML already escaped by the caller)."""
     return f"<p><b>Slack</b> · <b>{author}</b> {kind} in {where} at {when} (<a href=\"{link}\">view in Slack</a>)</p>"

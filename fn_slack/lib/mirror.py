@@ -1,5 +1,6 @@
 """FLOW two-way channels: Slack message events (through the Socket Mode listener) become incident or task
-notes, exactly once across integration servers. The SOAR side is mirror_soar; the text is mrkdwn_to_html.
+notes, exactly once across integration servers. What an envelope says is read by slack_events (MirrorService
+gives each kind of event to its handler); a note's HTML is event_notes; the SOAR side is mirror_soar.
 
 What becomes a note: messages, thread replies, file shares, edits and deletions by people in a channel whose
 link in ``slack_conversations_db`` mirrors (``slack_db_mirror`` Yes). Not mirrored: messages of any bot or
@@ -9,7 +10,6 @@ mirroring link.
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
 import time
@@ -21,17 +21,16 @@ from resilient_lib import RequestsCommon
 from fn_slack.lib import messages
 from fn_slack.lib.conversations_table import ConversationsTable, target_of
 from fn_slack.lib.errors import ConfigError
+from fn_slack.lib.event_notes import marker, message_link, note_html, slack_link_html
 from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes, mirror_log_ready, owner_name
 from fn_slack.lib.mirror_soar import TABLE as MIRROR_TABLE
-from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
+from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
 from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.socket_listener import SocketListener
-from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
-PEOPLE_SUBTYPES = {None, "", "thread_broadcast", "file_share", "me_message"}
 CACHE_SECONDS = 300
 UNLINKED_CACHE_SECONDS = 60
 POLL_SECONDS = 0.25     # first wait for another process's open claim; doubles up to MAX_POLL_SECONDS
@@ -66,18 +65,19 @@ class ChannelDirectory:
         if cached is not None and cached[0] > now:
             return cached[1]
         self.lookups += 1
-        found = None
+        found = self._find(channel_id)
+        with self._lock:
+            self._cache[channel_id] = (now + (CACHE_SECONDS if found else UNLINKED_CACHE_SECONDS), found)
+        return found
+
+    def _find(self, channel_id: str) -> MirrorTarget | None:
+        """The incident (or task) whose mirroring link names the channel, asked of SOAR."""
         for incident_id in MirrorIndex(self.rest).incidents_of(channel_id):
             for link in ConversationsTable(self.rest, incident_id).links():
                 place = target_of(link.res_id)
                 if link.channel_id == channel_id and link.mirror and place and place[0] == incident_id:
-                    found = MirrorTarget(incident_id, place[1], link.channel_name)
-                    break
-            if found:
-                break
-        with self._lock:
-            self._cache[channel_id] = (now + (CACHE_SECONDS if found else UNLINKED_CACHE_SECONDS), found)
-        return found
+                    return MirrorTarget(incident_id, place[1], link.channel_name)
+        return None
 
     def forget(self, channel_id: str) -> None:
         """Drop what is cached of ``channel_id``, so the next event looks it up again."""
@@ -86,103 +86,20 @@ class ChannelDirectory:
 
 
 @dataclass(frozen=True)
-class SlackEvent:
-    """A Slack message event reduced to what a note needs."""
+class _EventWrite:
+    """One event's note in the making: where it goes, who wrote it, its link, the incident's mirror log."""
 
-    key: str
-    kind: str  # "message", "reply", "edit", "delete"
-    channel: str
-    ts: str
-    thread_ts: str | None
-    user: str
-    text: str
-    previous_text: str
-    files: tuple[tuple[str, str], ...]  # (name, permalink)
-
-
-def _is_bot(message: dict, bot_user: str | None) -> bool:
-    return bool(message.get("bot_id") or message.get("subtype") == "bot_message"
-                or (bot_user and message.get("user") == bot_user))
-
-
-def _files(message: dict) -> tuple[tuple[str, str], ...]:
-    out = []
-    for f in message.get("files") or []:
-        if isinstance(f, dict) and f.get("mode") not in ("tombstone", "hidden_by_limit"):
-            out.append((str(f.get("title") or f.get("name") or "file"), str(f.get("permalink") or "")))
-    return tuple(out)
-
-
-def read_event(event: dict, bot_user: str | None) -> SlackEvent | None:  # noqa: PLR0911 - one exit per kind
-    """The event as a note's facts, or None when it is not mirrored (bots, system messages, no change)."""
-    if event.get("type") != "message" or not event.get("channel"):
-        return None
-    channel, subtype = str(event["channel"]), event.get("subtype")
-    if subtype in PEOPLE_SUBTYPES:
-        if _is_bot(event, bot_user) or not event.get("user"):
-            return None
-        ts, thread_ts = str(event["ts"]), event.get("thread_ts")
-        reply = bool(thread_ts and thread_ts != ts)
-        return SlackEvent(f"{channel}/{ts}", "reply" if reply else "message", channel, ts,
-                          thread_ts if reply else None, str(event["user"]), str(event.get("text") or ""), "",
-                          _files(event))
-    if subtype == "message_changed":
-        new, old = event.get("message") or {}, event.get("previous_message") or {}
-        if _is_bot(new, bot_user) or not new.get("user") or new.get("subtype") == "tombstone":
-            return None
-        if str(new.get("text") or "") == str(old.get("text") or "") or not new.get("edited"):
-            return None  # thread counters or unfurls changed, not what the person wrote
-        ts = str(new["ts"])
-        thread_ts = new.get("thread_ts") if new.get("thread_ts") != ts else None
-        return SlackEvent(f"{channel}/{ts}/edit/{new['edited'].get('ts', event.get('event_ts'))}", "edit", channel,
-                          ts, thread_ts, str(new["user"]), str(new.get("text") or ""), str(old.get("text") or ""),
-                          _files(new))
-    if subtype == "message_deleted":
-        old = event.get("previous_message") or {}
-        if _is_bot(old, bot_user) or not old.get("user") or old.get("subtype") not in PEOPLE_SUBTYPES:
-            return None
-        ts = str(event.get("deleted_ts") or old.get("ts"))
-        thread_ts = old.get("thread_ts") if old.get("thread_ts") != ts else None
-        return SlackEvent(f"{channel}/{ts}/deleted", "delete", channel, ts, thread_ts, str(old["user"]), "",
-                          str(old.get("text") or ""), ())
-    return None
-
-
-def note_html(event: SlackEvent, author: str, channel_name: str, link: str,
-              user_name: Callable[[str], str | None]) -> str:
-    """The note for one event; every part that came from Slack is escaped."""
-    esc = html.escape
-    when = utc_time(float(event.ts), TimeFormat.NOTE)
-    head = messages.mirror_note_header(esc(author), f"<b>#{esc(channel_name)}</b>", esc(when), esc(link, quote=True),
-                                       messages.MIRROR_KINDS[event.kind])
-    if event.kind == "edit":
-        body = (f"<p>{esc(messages.mirror_edited(author, when))}</p><div>{mrkdwn_to_html(event.text, users=user_name)}"
-                f"</div><p><i>{messages.MIRROR_BEFORE}</i></p><blockquote>"
-                f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
-    elif event.kind == "delete":
-        body = (f"<p>{esc(messages.mirror_deleted(author, when))}</p><blockquote>"
-                f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
-    else:
-        body = f"<div>{mrkdwn_to_html(event.text, users=user_name)}</div>"
-    files = ""
-    if event.files:
-        items = []
-        for name, url in event.files:
-            if url.lower().startswith(("https://", "http://")):
-                items.append(f'<a href="{esc(url, quote=True)}">{esc(name)}</a>')
-            else:
-                items.append(esc(name))
-        files = messages.mirror_files(items)
-    return f"<div>{head}{body}{files}<p><small>{esc(marker(event.key))}</small></p></div>"
-
-
-def marker(key: str) -> str:
-    """The reference each note carries, found again by a process that takes over a dead one's claim."""
-    return f"slack-event {key}"
+    event: SlackEvent
+    target: MirrorTarget
+    author: str
+    link: str
+    log: MirrorLog
+    notes: Notes
 
 
 class EventMirror:
-    """Handles Socket Mode envelopes: message events of mirrored channels become notes, once."""
+    """People's messages in mirrored channels (read by slack_events) become notes, once: find the channel's
+    incident, claim the event in its mirror log, write the note, mark the claim noted."""
 
     def __init__(self, settings: SlackSettings, rest_client: object, *, directory: ChannelDirectory | None = None,
                  owner: str | None = None, sleep: Callable[[float], None] = time.sleep,
@@ -228,23 +145,10 @@ class EventMirror:
             self._names[user_id] = name
         return name
 
-    def permalink(self, event: SlackEvent) -> str:
-        """The Slack link of the event's message (in its thread for a reply), built without a Slack call."""
-        base = str(self.identity().get("url") or "https://slack.com/")
-        base = base if base.endswith("/") else base + "/"
-        link = f"{base}archives/{event.channel}/p{event.ts.replace('.', '')}"
-        if event.thread_ts:
-            link += f"?thread_ts={event.thread_ts}&cid={event.channel}"
-        return link
-
-    # ------------------------------------------------------------------ envelopes
-    def handle(self, kind: str, payload: dict, facts: dict | None = None) -> str:
-        """One envelope; returns what was done ("noted", "duplicate", "recovered", "ignored", "unlinked")."""
-        if kind != "events_api":
-            return self._count("ignored")
-        event = read_event(payload.get("event") or {}, self.identity().get("user_id"))
-        if event is None:
-            return self._count("ignored")
+    # ------------------------------------------------------------------ events
+    def handle(self, event: SlackEvent) -> str:
+        """One person's message event; returns what was done ("noted", "duplicate", "recovered", "unlinked",
+        "skipped")."""
         target = self.directory.target(event.channel)
         if target is None:
             return self._count("unlinked")
@@ -280,47 +184,64 @@ class EventMirror:
         return outcome
 
     def _write_once(self, event: SlackEvent, target: MirrorTarget) -> str:
-        author = self.user_name(event.user)
-        link = self.permalink(event)
-        log = MirrorLog(self.rest, target.incident_id, owner=self.owner, clock=self.clock)
-        notes = Notes(self.rest)
-        lease_ms = self.settings.event_claim_seconds * 1000
+        """Claim first, then read the rows once: the oldest row of the key is the claim (see mirror_soar)."""
+        write = _EventWrite(event, target, self.user_name(event.user),
+                            message_link(self.identity().get("url"), event),
+                            MirrorLog(self.rest, target.incident_id, owner=self.owner, clock=self.clock),
+                            Notes(self.rest))
+        log = write.log
         give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
-        # Claim first, then read the rows once: the oldest row of the key is the claim (see mirror_soar).
-        mine: Claim | None = log.add_claim(event.key, author, f'<a href="{html.escape(link, quote=True)}">Slack</a>')
+        mine: Claim | None = log.add_claim(event.key, write.author, slack_link_html(write.link))
         pause = POLL_SECONDS
         while True:
             claims = log.claims(event.key)
             first = claims[0] if claims else mine
             if first is None:  # our row is gone and nobody else's is there: claim again
-                mine = log.add_claim(event.key, author, f'<a href="{html.escape(link, quote=True)}">Slack</a>')
+                mine = log.add_claim(event.key, write.author, slack_link_html(write.link))
                 continue
-            if mine is not None and first.row_id != mine.row_id:
-                log.drop(mine)  # another process claimed it first
-                mine = None
+            mine = self._keep_if_first(log, mine, first)
             if first.state == NOTED:
                 return "duplicate"
             if mine is not None:
-                return self._note(event, target, author, link, log, notes, first)
-            if self.clock() * 1000 - first.claimed_ms < lease_ms:
-                if time.monotonic() > give_up or self._closing.is_set():
-                    raise TimeoutError(f"the claim of {event.key} stayed open")
-                self.sleep(pause)
-                pause = min(pause * 2, MAX_POLL_SECONDS)
+                return self._note(write, first)
+            if self._is_open(first):
+                pause = self._wait(event.key, pause, give_up)
                 continue
-            if not log.take_over(first):
-                continue
-            found = notes.find(target.incident_id, target.task_id, marker(event.key))
-            if found is not None:
-                log.mark_noted(first, found)
-                return "recovered"
-            return self._note(event, target, author, link, log, notes, first)
+            if log.take_over(first):
+                return self._recover(write, first)
 
-    def _note(self, event: SlackEvent, target: MirrorTarget, author: str, link: str,  # noqa: PLR0913, PLR0917
-              log: MirrorLog, notes: Notes, claim: Claim) -> str:
-        body = note_html(event, author, target.channel_name, link, self._known_name)
-        note_id = notes.add(target.incident_id, target.task_id, body, marker=marker(event.key))
-        log.mark_noted(claim, note_id)
+    @staticmethod
+    def _keep_if_first(log: MirrorLog, mine: Claim | None, first: Claim) -> Claim | None:
+        """Our claim while it is the first; dropped (None) when another process claimed the event first."""
+        if mine is not None and first.row_id != mine.row_id:
+            log.drop(mine)
+            return None
+        return mine
+
+    def _is_open(self, claim: Claim) -> bool:
+        """Whether another process's claim is still within event_claim_seconds (its writer may be at work)."""
+        return self.clock() * 1000 - claim.claimed_ms < self.settings.event_claim_seconds * 1000
+
+    def _wait(self, key: str, pause: float, give_up: float) -> float:
+        """Wait for an open claim (the next pause is returned); past the event's deadline or when closing,
+        give up unacked."""
+        if time.monotonic() > give_up or self._closing.is_set():
+            raise TimeoutError(f"the claim of {key} stayed open")
+        self.sleep(pause)
+        return min(pause * 2, MAX_POLL_SECONDS)
+
+    def _recover(self, write: _EventWrite, claim: Claim) -> str:
+        """A silent claim taken over: the dead writer's note, when it is there, is marked; else written."""
+        found = write.notes.find(write.target.incident_id, write.target.task_id, marker(write.event.key))
+        if found is not None:
+            write.log.mark_noted(claim, found)
+            return "recovered"
+        return self._note(write, claim)
+
+    def _note(self, write: _EventWrite, claim: Claim) -> str:
+        body = note_html(write.event, write.author, write.target.channel_name, write.link, self._known_name)
+        note_id = write.notes.add(write.target.incident_id, write.target.task_id, body, marker=marker(write.event.key))
+        write.log.mark_noted(claim, note_id)
         return "noted"
 
     def _known_name(self, user_id: str) -> str | None:
@@ -335,8 +256,11 @@ class MirrorService:
         self.mirror = EventMirror(settings, rest_client, sleep=self._sleep)
         self.listener = SocketListener(settings, self._handle,
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)))
-        self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
-                                       bot_user=lambda: self.mirror.identity().get("user_id"))
+        self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name)
+        self.dispatch = EventDispatch(bot_user=lambda: self.mirror.identity().get("user_id"))
+        self.listeners: dict[type, Callable[..., str]] = {
+            QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click, SlackEvent: self.mirror.handle}
+        """What each kind of event read goes to (``Ignored`` goes nowhere)."""
 
     def _sleep(self, seconds: float) -> None:
         self.mirror._closing.wait(seconds)  # noqa: SLF001 - the service owns its mirror
@@ -364,17 +288,17 @@ class MirrorService:
 
     def _handle(self, kind: str, payload: dict, facts: dict) -> None:
         try:
-            if kind == "interactive":
-                self.answers.on_interactive(payload)
-                return
-            event = payload.get("event") or {}
-            if kind == "events_api" and event.get("type") == "message" and event.get("parent_user_id"):
-                self.answers.on_thread_reply(event)
-            self.mirror.handle(kind, payload, facts)
+            for read in self.dispatch.read(kind, payload):
+                self._deliver(read)
         except Exception as err:
             event = payload.get("event") or {}
             self.log.warning(messages.listener_event_failed(f"{event.get('channel')}/{event.get('ts')}", err))
             raise
+
+    def _deliver(self, read: Read) -> None:
+        listener = self.listeners.get(type(read))
+        if listener is not None:
+            listener(read)
 
     def start(self) -> None:
         """Connect in the background (retried with backoff); the log says when the connection is up."""
@@ -387,5 +311,4 @@ class MirrorService:
         self.listener.close()
 
 
-__all__ = ["ChannelDirectory", "EventMirror", "MirrorService", "MirrorTarget", "SlackEvent", "note_html",
-           "read_event"]
+__all__ = ["ChannelDirectory", "EventMirror", "MirrorService", "MirrorTarget"]

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.block_kit import (
-    ANSWER_ACTION_PREFIX,
     MAX_BUTTON_TEXT,
     MAX_OPTIONS,
     QuestionRef,
@@ -37,10 +36,11 @@ from fn_slack.lib.block_kit import (
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
+from fn_slack.lib.event_notes import answer_note_html, question_marker
 from fn_slack.lib.mirror_soar import Notes
-from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions_table import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_events import QuestionClick, QuestionReply
 from fn_slack.lib.slack_utils import Channel, SlackUtils
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
@@ -77,33 +77,49 @@ class AskRequest:
             return getattr(fn_inputs, name, None)
 
         post = PostRequest.from_inputs(fn_inputs)
-        question = inputs.text_input(get("slack_question"))
-        if not question:
-            raise InputError(messages.question_missing())
-        if len(question) > MAX_QUESTION:
-            raise InputError(messages.question_too_long(MAX_QUESTION))
+        question = _question(get("slack_question"))
         free_text = bool(inputs.flag(get("slack_question_free_text"), "slack_question_free_text"))
-        options = _options(get("slack_question_options"))
-        if not options and not free_text:
-            raise InputError(messages.question_needs_options())
-        if len(options) > MAX_OPTIONS:
-            raise InputError(messages.question_too_many_options(MAX_OPTIONS))
-        if any(len(o) > MAX_BUTTON_TEXT for o in options):
-            raise InputError(messages.question_option_too_long(MAX_BUTTON_TEXT))
+        options = _checked_options(get("slack_question_options"), free_text=free_text)
         direct = bool(inputs.flag(get("slack_question_direct"), "slack_question_direct"))
         if direct and not post.participants.emails:
             raise InputError(messages.question_direct_needs_people())
-        expiry = get("slack_question_expiry_minutes")
-        minutes = None
-        if expiry not in (None, ""):
-            try:
-                minutes = float(expiry)
-            except (TypeError, ValueError):
-                raise InputError(messages.question_bad_expiry(expiry)) from None
-            if minutes < 1:
-                raise InputError(messages.question_bad_expiry(expiry))
         return cls(post=post, question=question, options=options, free_text=free_text, direct=direct,
-                   expiry_minutes=minutes)
+                   expiry_minutes=_expiry_minutes(get("slack_question_expiry_minutes")))
+
+
+def _question(value: object) -> str:
+    """slack_question: required, at most MAX_QUESTION characters."""
+    question = inputs.text_input(value)
+    if not question:
+        raise InputError(messages.question_missing())
+    if len(question) > MAX_QUESTION:
+        raise InputError(messages.question_too_long(MAX_QUESTION))
+    return question
+
+
+def _checked_options(value: object, *, free_text: bool) -> list[str]:
+    """slack_question_options: required unless free text is allowed; at most MAX_OPTIONS buttons' worth."""
+    options = _options(value)
+    if not options and not free_text:
+        raise InputError(messages.question_needs_options())
+    if len(options) > MAX_OPTIONS:
+        raise InputError(messages.question_too_many_options(MAX_OPTIONS))
+    if any(len(o) > MAX_BUTTON_TEXT for o in options):
+        raise InputError(messages.question_option_too_long(MAX_BUTTON_TEXT))
+    return options
+
+
+def _expiry_minutes(expiry: object) -> float | None:
+    """slack_question_expiry_minutes: empty for none, else a number of minutes, at least 1."""
+    if expiry in (None, ""):
+        return None
+    try:
+        minutes = float(expiry)
+    except (TypeError, ValueError):
+        raise InputError(messages.question_bad_expiry(expiry)) from None
+    if minutes < 1:
+        raise InputError(messages.question_bad_expiry(expiry))
+    return minutes
 
 
 @dataclass(frozen=True)
@@ -211,92 +227,116 @@ class WebApiReply(Reply):
                                                     "text": text, "thread_ts": self.ts})
 
 
-def question_marker(question_id: str) -> str:
-    """The reference an answer's note carries, so the note is written once."""
-    return f"slack-question {question_id}"
+@dataclass(frozen=True)
+class _Answer:
+    """One answer as it arrived: a click (``typed`` False) or a thread reply (``typed`` True)."""
+
+    ref: QuestionRef
+    user: str
+    text: str
+    at: float
+    key: str
+    reply: Reply
+    typed: bool
+
+
+RETRY = "retry"
+"""The question's row changed while an answer was judged: read it again."""
 
 
 class QuestionAnswers:
-    """Answers arriving through the listener."""
+    """Answers arriving through the listener (read by slack_events): the first that counts wins."""
 
     def __init__(self, settings: SlackSettings, rest_client: object, respond: Callable[[str, dict], bool], *,
-                 user_name: Callable[[str], str], bot_user: Callable[[], str | None],
-                 clock: Callable[[], float] = time.time) -> None:
+                 user_name: Callable[[str], str], clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.rest = rest_client
         self.respond = respond
         self.user_name = user_name
-        self.bot_user = bot_user
         self.clock = clock
 
-    def on_interactive(self, payload: dict) -> str:
-        """A ``block_actions`` payload: a click on one of fn_slack's question buttons."""
-        if payload.get("type") != "block_actions":
-            return "ignored"
-        user = str((payload.get("user") or {}).get("id") or "")
-        for action in payload.get("actions") or []:
-            ref = QuestionRef.from_block_id(action.get("block_id"))
-            if ref is None or not str(action.get("action_id") or "").startswith(ANSWER_ACTION_PREFIX):
-                continue
-            action_ts = str(action.get("action_ts") or self.clock())
-            reply = ResponseUrlReply(self.respond, payload.get("response_url"))
-            return self._answer(ref, user, str(action.get("value") or ""), float(action_ts), f"{user}:{action_ts}",
-                                reply, typed=False)
-        return "ignored"
+    def on_click(self, click: QuestionClick) -> str:
+        """A click on one of fn_slack's question buttons."""
+        action_ts = str(click.action_ts or self.clock())
+        reply = ResponseUrlReply(self.respond, click.response_url)
+        return self._answer(_Answer(click.ref, click.user, click.value, float(action_ts), f"{click.user}:{action_ts}",
+                                    reply, typed=False))
 
-    def on_thread_reply(self, event: dict) -> str:
-        """A message event: when it replies in the thread of a question that takes free text, an answer."""
-        thread_ts, ts = event.get("thread_ts"), event.get("ts")
-        bot = self.bot_user()
-        if not thread_ts or thread_ts == ts or event.get("parent_user_id") != bot or not event.get("user") \
-                or event.get("bot_id") or event.get("subtype") not in (None, "", "thread_broadcast"):
-            return "ignored"
+    def on_reply(self, thread_reply: QuestionReply) -> str:
+        """A reply in the thread of a message of fn_slack's bot: when that message is a question that takes
+        free text, an answer."""
         slack = SlackUtils(self.settings)
-        parent = slack.thread_parent(str(event["channel"]), str(thread_ts))
+        parent = slack.thread_parent(thread_reply.channel, thread_reply.thread_ts)
         ref = question_ref_of(parent or {})
         if ref is None:
             return "ignored"
-        user = str(event["user"])
-        reply = WebApiReply(slack, str(event["channel"]), str(thread_ts), user)
-        return self._answer(ref, user, str(event.get("text") or ""), float(ts), f"{user}:{ts}", reply, typed=True)
+        user, ts = thread_reply.user, thread_reply.ts
+        reply = WebApiReply(slack, thread_reply.channel, thread_reply.thread_ts, user)
+        return self._answer(_Answer(ref, user, thread_reply.text, float(ts), f"{user}:{ts}", reply, typed=True))
 
-    def _answer(self, ref: QuestionRef, user: str, answer: str, at: float, key: str,  # noqa: PLR0911, PLR0913, PLR0917
-                reply: Reply, *, typed: bool) -> str:
-        table = QuestionsTable(self.rest, ref.incident_id, clock=self.clock)
+    def _answer(self, answer: _Answer) -> str:
+        """Judge the answer against the question's row and record it with the row's version; read the row
+        again when another answer changed it first."""
+        table = QuestionsTable(self.rest, answer.ref.incident_id, clock=self.clock)
         for _ in range(5):
-            question = table.find(ref.question_id)
-            if question is None:
-                reply.tell(messages.question_unknown())
-                return "unknown"
-            if typed and not question.free_text:
-                return "ignored"
-            if question.status == ANSWERED:
-                if question.answer_key == key:  # this very answer, delivered again
-                    self._finish_duplicate(ref, question, user, at)
-                    return "duplicate"
-                reply.tell(messages.question_already_answered(question.answered_by, question.answer))
-                return "already_answered"
-            if question.status == EXPIRED or at * 1000 > question.expires_ms:
-                if question.status != EXPIRED and not table.record_expiry(question):
-                    continue
-                reply.replace(messages.question_expired_text(question.question),
-                              expired_blocks(question.question, question.expires_ms / 1000))
-                reply.tell(messages.question_expired(utc_time(question.expires_ms / 1000, TimeFormat.NOTE)))
-                return "expired"
-            if question.allowed and user not in question.allowed:
-                reply.tell(messages.question_not_yours(question.allowed))
-                return "not_allowed"
-            if not typed and answer not in question.options:
-                reply.tell(messages.question_unknown_option())
-                return "ignored"
-            name = self.user_name(user)
-            if not table.record_answer(question, answer=answer, by=name, key=key, at_ms=int(at * 1000)):
+            question = table.find(answer.ref.question_id)
+            outcome = self._judge_question(table, question, answer) or self._judge_person(question, answer)
+            if outcome == RETRY:
+                continue
+            if outcome is not None:
+                return outcome
+            name = self.user_name(answer.user)
+            if not table.record_answer(question, answer=answer.text, by=name, key=answer.key,
+                                       at_ms=int(answer.at * 1000)):
                 continue  # another click or process changed the row first: read it again
-            self._note_once(ref, question, answer, user, at)
-            reply.replace(messages.question_answered_text(question.question, answer),
-                          answered_blocks(question.question, answer, user, at))
+            self._note_once(answer.ref, question, answer.text, answer.user, answer.at)
+            answer.reply.replace(messages.question_answered_text(question.question, answer.text),
+                                 answered_blocks(question.question, answer.text, answer.user, answer.at))
             return "answered"
-        raise RuntimeError(f"the row of question {ref.question_id} kept changing")
+        raise RuntimeError(f"the row of question {answer.ref.question_id} kept changing")
+
+    def _judge_question(self, table: QuestionsTable, question: Question | None, answer: _Answer) -> str | None:
+        """Why the question takes no answer now (unknown, not free text, answered, expired); None when it does."""
+        if question is None:
+            answer.reply.tell(messages.question_unknown())
+            return "unknown"
+        if answer.typed and not question.free_text:
+            return "ignored"
+        if question.status == ANSWERED:
+            return self._answered_before(question, answer)
+        if question.status == EXPIRED or answer.at * 1000 > question.expires_ms:
+            return self._expire(table, question, answer)
+        return None
+
+    def _answered_before(self, question: Question, answer: _Answer) -> str:
+        """An answered question: this very answer delivered again, or someone else's answer was first."""
+        if question.answer_key == answer.key:  # this very answer, delivered again
+            self._finish_duplicate(answer.ref, question, answer.user, answer.at)
+            return "duplicate"
+        answer.reply.tell(messages.question_already_answered(question.answered_by, question.answer))
+        return "already_answered"
+
+    @staticmethod
+    def _expire(table: QuestionsTable, question: Question, answer: _Answer) -> str:
+        """An answer after the question expired: the expiry recorded once (with the row version), the question
+        message shows it, and the person is told."""
+        if question.status != EXPIRED and not table.record_expiry(question):
+            return RETRY
+        answer.reply.replace(messages.question_expired_text(question.question),
+                             expired_blocks(question.question, question.expires_ms / 1000))
+        answer.reply.tell(messages.question_expired(utc_time(question.expires_ms / 1000, TimeFormat.NOTE)))
+        return "expired"
+
+    @staticmethod
+    def _judge_person(question: Question, answer: _Answer) -> str | None:
+        """Why this person's answer does not count (not asked, not an option); None when it counts."""
+        if question.allowed and answer.user not in question.allowed:
+            answer.reply.tell(messages.question_not_yours(question.allowed))
+            return "not_allowed"
+        if not answer.typed and answer.text not in question.options:
+            answer.reply.tell(messages.question_unknown_option())
+            return "ignored"
+        return None
 
     def _finish_duplicate(self, ref: QuestionRef, question: Question, user: str, at: float) -> None:
         """The same answer delivered again: the process that recorded it writes the note; only when that note
@@ -315,12 +355,8 @@ class QuestionAnswers:
         marker = question_marker(question.question_id)
         if notes.find(ref.incident_id, ref.task_id, marker) is not None:
             return
-        esc = html.escape
-        head = messages.question_answer_note(esc(self.user_name(user)), esc(question.question),
-                                             esc(utc_time(at, TimeFormat.NOTE)))
-        body = (f"<div>{head}<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
-                f"<p><small>{esc(marker)}</small></p></div>")
+        body = answer_note_html(question.question_id, question.question, answer, self.user_name(user), at)
         notes.add(ref.incident_id, ref.task_id, body, marker=marker)
 
 
-__all__ = ["AskOutcome", "AskRequest", "QuestionAnswers", "QuestionAsk", "question_marker"]
+__all__ = ["AskOutcome", "AskRequest", "QuestionAnswers", "QuestionAsk"]

@@ -12,7 +12,8 @@ FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "
          "post_threads"}
 SLACK_EDGE = {"slack_utils", "retry", "socket_listener"}
 SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest", "mirror_soar", "questions_table"}
-FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit"}
+FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit", "event_notes"}
+EVENTS = {"slack_events"}
 LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation", "text_conventions"}
 
 
@@ -42,7 +43,7 @@ def lib(name: str) -> Path:
 
 def test_every_lib_module_has_a_place_in_the_picture():
     modules = {p.stem for p in (PACKAGE / "lib").glob("*.py")} - {"__init__"}
-    assert modules == FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT | LEAVES
+    assert modules == FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT | EVENTS | LEAVES
 
 
 @pytest.mark.parametrize("component", sorted((PACKAGE / "components").glob("[a-z]*.py")), ids=lambda p: p.stem)
@@ -53,13 +54,13 @@ def test_components_use_only_flows_settings_and_the_result_layout(component):
 
 @pytest.mark.parametrize("name", sorted(SLACK_EDGE))
 def test_the_slack_edge_knows_nothing_of_soar_or_formatting(name):
-    assert not lib_modules_imported(lib(name)) & (SOAR_EDGE | FORMAT | FLOWS)
+    assert not lib_modules_imported(lib(name)) & (SOAR_EDGE | FORMAT | EVENTS | FLOWS)
     assert "resilient" not in third_party_roots(lib(name))
 
 
 @pytest.mark.parametrize("name", sorted(SOAR_EDGE))
 def test_the_soar_edge_knows_nothing_of_slack(name):
-    assert not lib_modules_imported(lib(name)) & (SLACK_EDGE | FORMAT | FLOWS)
+    assert not lib_modules_imported(lib(name)) & (SLACK_EDGE | FORMAT | EVENTS | FLOWS)
     assert "slack_sdk" not in third_party_roots(lib(name))
 
 
@@ -70,9 +71,17 @@ def test_formatting_does_no_io(name):
     assert not any(imported.startswith("urllib.request") for imported in imports_of(lib(name)))
 
 
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_the_event_readers_only_read(name):
+    """Reading what Slack sent asks nobody: no Slack call, no SOAR, no flow; only the question's block names."""
+    assert lib_modules_imported(lib(name)) <= {"block_kit"} | LEAVES
+    assert not third_party_roots(lib(name)) & {"slack_sdk", "resilient", "resilient_lib", "requests", "socket",
+                                               "http", "urllib"}
+
+
 @pytest.mark.parametrize("name", sorted(LEAVES))
 def test_leaves_import_no_flow_and_no_edge(name):
-    assert not lib_modules_imported(lib(name)) & (FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT)
+    assert not lib_modules_imported(lib(name)) & (FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT | EVENTS)
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "lib").glob("*.py")), ids=lambda p: p.stem)
@@ -175,7 +184,7 @@ def test_the_rule_sentences_name_the_tests_sets():
     """Each rule sentence names exactly the modules of the set the test checks it with."""
     text = DOC.read_text(encoding="utf-8")
     rules = {"The Slack edge (": SLACK_EDGE, "The SOAR edge (": SOAR_EDGE, "The format modules (": FORMAT,
-             "The leaves (": LEAVES, "The flows (": FLOWS}
+             "The leaves (": LEAVES, "The flows (": FLOWS, "The event readers (": EVENTS}
     for opening, members in rules.items():
         assert opening in text, f"doc/architecture.md has no rule starting {opening!r}"
         named = text.split(opening, 1)[1].split(")", 1)[0]

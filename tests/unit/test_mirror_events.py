@@ -1,10 +1,17 @@
-"""What of Slack's message events becomes a note, and the note's HTML (mirror.read_event, mirror.note_html)."""
+"""What of Slack's message events becomes a note (slack_events), and the note's HTML (event_notes.note_html)."""
 
 from bs4 import BeautifulSoup
 
-from fn_slack.lib.mirror import note_html, read_event
+from fn_slack.lib.event_notes import note_html
+from fn_slack.lib.slack_events import EventDispatch, SlackEvent
 
 BOT = "UBOT"
+
+
+def read_event(event: dict, bot_user: str) -> SlackEvent | None:
+    """The mirrored event the listener reads from one Events API message event, or None."""
+    reads = EventDispatch(lambda: bot_user).read("events_api", {"event": event})
+    return next((read for read in reads if isinstance(read, SlackEvent)), None)
 
 
 def message(**fields):

@@ -168,10 +168,8 @@ def test_without_the_messages_table_the_listener_skips_with_a_warning_and_writes
         incident = old.create_incident("Mirrored before customize")
         mirror = _Mirror(SlackSettings(token="xoxb-test"), client, owner="host:1",
                          directory=_Directory(MirrorTarget(incident["id"], None, "inc")))
-        event = {"type": "message", "channel": "C1", "user": "UALICE", "text": "hello", "ts": "1700000000.000100"}
-
         with caplog.at_level(logging.WARNING, logger="fn_slack.lib.mirror"):
-            outcome = mirror.handle("events_api", {"event": event})
+            outcome = mirror.handle(_event())
 
         assert outcome == "skipped"
         assert "SOAR has no data table slack_messages_db, which mirroring needs" in caplog.text
