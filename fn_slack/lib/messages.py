@@ -588,6 +588,11 @@ def platform_check_soar_unreachable(kind: str, detail: str) -> str:
     return f"SOAR could not be reached or refused the API key ({kind}: {detail}); no SOAR check ran."
 
 
+def platform_check_key_refused(exit_code: object) -> str:
+    return (f"SOAR refused the API key of [resilient] (resilient's client gave up with code {exit_code}): check "
+            f"api_key_id and api_key_secret")
+
+
 def platform_check_needs_customize(what: str, status: int | None) -> str:
     return f"SOAR has no {what} (HTTP {status}): run resilient-circuits customize -l fn_slack first"
 
@@ -595,6 +600,10 @@ def platform_check_needs_customize(what: str, status: int | None) -> str:
 def platform_check_incident_refused(status: int | None, detail: str) -> str:
     return (f"SOAR refused the scratch incident (HTTP {status}: {detail}); the SOAR table and PATCH checks need "
             f"an API key that may create incidents.")
+
+
+def platform_check_step_failed(kind: str) -> str:
+    return f"the platform gave an answer the check could not read ({kind}); nothing else of this step was tried"
 
 
 def platform_check_row_refused(status: int | None, detail: str) -> str:

@@ -15,6 +15,7 @@ token, counts as run), 2 when a check could not run (the reason is in the report
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -22,7 +23,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stderr, suppress
 from dataclasses import asdict, dataclass, field
 
 import resilient
@@ -44,6 +45,7 @@ from fn_slack.lib.soar_rest import http_status, short
 # each answered as (status, body) so that a probe sees what the platform did instead of an fn_slack error.
 
 NEVER_RESEND = list(range(400, 600))   # resilient's client raises these at once instead of sending again
+CONNECT_TRIES = 3                      # resilient's default is to try connecting to SOAR forever
 CHECK_WAIT_SECONDS = 20                # Slack rate-limit waiting allowed per Slack client of the check
 
 
@@ -61,11 +63,23 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300 and not self.error
 
 
+class SoarRefusedKeyError(ValueError):
+    """SOAR refused the API key (resilient's client gave up)."""
+
+
 class SoarCalls:
-    """SOAR REST calls over resilient's client (``resilient.get_client``); never resent by the client."""
+    """SOAR REST calls over resilient's client (``resilient.get_client``); never resent by the client: one try per
+    request (a scratch write answered 5xx or cut off is not sent again), a bounded number of tries to connect."""
 
     def __init__(self, opts: Mapping[str, object]) -> None:
-        self.rest = resilient.get_client(dict(opts))
+        # resilient's client prints a traceback and exits the process (code 21) when SOAR refuses the API key:
+        # keep its traceback off the report and say so in the check's own words.
+        with redirect_stderr(io.StringIO()):
+            try:
+                self.rest = resilient.get_client(dict(opts), max_connection_retries=CONNECT_TRIES,
+                                                 request_max_retries=1)
+            except SystemExit as refused:
+                raise SoarRefusedKeyError(messages.platform_check_key_refused(refused.code)) from None
 
     def call(self, verb: str, uri: str, payload: object = None) -> Answer:
         """``verb`` (GET, POST, PUT, DELETE) of ``uri`` under the org, as an :class:`Answer`."""
@@ -173,6 +187,15 @@ class Report:
     not_removed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    def switches(self) -> dict[str, str | None]:
+        """The position of each sandbox switch the checks that ran agree on (None: they disagree or none
+        matched; the checks' own lines say what the platform did)."""
+        found: dict[str, set[str | None]] = {}
+        for c in self.checks:
+            if c.status == RAN and not c.switch.startswith("("):
+                found.setdefault(c.switch, set()).add(c.matches)
+        return {switch: next(iter(seen)) if len(seen) == 1 else None for switch, seen in found.items()}
+
     @property
     def exit_code(self) -> int:
         """0 when every check ran, 2 when one could not run (or setup failed)."""
@@ -181,7 +204,8 @@ class Report:
     def to_json(self) -> dict:
         """The machine-readable report for a field report."""
         return {"fn_slack_platform_check": 1, "exit_code": self.exit_code,
-                "checks": [asdict(c) for c in self.checks], "created": self.created, "removed": self.removed,
+                "checks": [asdict(c) for c in self.checks], "switches": self.switches(),
+                "created": self.created, "removed": self.removed,
                 "not_removed": self.not_removed, "problems": self.problems}
 
     def table(self) -> str:
@@ -195,10 +219,26 @@ class Report:
         widths = [min(max(len(r[i]) for r in rows), 70) for i in range(3)]
         lines = ["  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(r)) for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths) + "  -------")
+        lines += [f"switch {name}: {position or 'no single position matches (see its checks)'}"
+                  for name, position in self.switches().items()]
         lines += [f"problem: {p}" for p in self.problems]
         lines += [f"removed: {r}" for r in self.removed]
         lines += [f"NOT REMOVED: {r}" for r in self.not_removed]
         return "\n".join(lines)
+
+
+def guarded(report: Report, step: Callable[[], None]) -> None:
+    """Run one step of checks; an unexpected failure marks the step's checks that did not finish (a broken answer
+    from the platform must not stop the other checks or the clean-up)."""
+    before = len(report.checks)
+    try:
+        step()
+    except (LookupError, TypeError, ValueError, AttributeError, FnSlackError, RequestException) as err:
+        unfinished = [c for c in report.checks[before:] if c.status == FAILED and not c.platform]
+        for check in unfinished:
+            check.platform = messages.platform_check_step_failed(type(err).__name__)
+        if not unfinished:
+            report.problems.append(messages.platform_check_step_failed(type(err).__name__))
 
 
 # ------------------------------------------------------------------------------------------------------ SOAR
@@ -206,6 +246,25 @@ TABLE = "slack_conversations_db"
 FIELD = "slack_mirror_channels"
 NO_SUCH_COLUMN = "fn_slack_platform_check_no_such_column"
 KEEP_ALIVE_CALLS = 3
+# The SOAR checks that need the scratch incident: name → (what is tried, the sandbox switch it settles).
+SOAR_CHECKS = {
+    "row PUT, stale version": ("PUT a row with a version it no longer has", "row_versions"),
+    "row PUT, some cells": ("PUT a row with one of its cells", "row_versions"),
+    "row write, unknown column": (f"POST a row with a cell of column {NO_SUCH_COLUMN}", "unknown_columns"),
+    "PATCH bare name": (f"PATCH {FIELD} by its bare name", "(none: the sandbox accepts it)"),
+    "partial query properties": ("query_paged return_level=partial: are custom fields in it?",
+                                 "(none: the sandbox omits them)"),
+    "PATCH dotted name": (f"PATCH properties.{FIELD}", "dotted_patch"),
+}
+KEEP_ALIVE = "HTTP keep-alive"
+KEEP_ALIVE_SPEC = (f"{KEEP_ALIVE_CALLS} GETs in a row: how many connections they open",
+                   "(none: the sandbox keeps connections)")
+
+
+def soar_check(name: str, platform: str = "") -> Check:
+    """A new (not yet run) check of SOAR_CHECKS."""
+    tried, switch = KEEP_ALIVE_SPEC if name == KEEP_ALIVE else SOAR_CHECKS[name]
+    return Check(name, tried, switch, FAILED, platform)
 
 
 def _row_uri(incident_id: int, row_id: int | None = None) -> str:
@@ -231,29 +290,25 @@ class SoarProbe:
         self.incident: dict | None = None
 
     def run(self) -> None:
-        """Create the scratch incident, then try each SOAR behaviour (each check catches its own failure)."""
+        """Create the scratch incident, then try each SOAR behaviour (a step that fails unexpectedly marks its
+        checks as not run and the others still run)."""
         missing = self._missing_customizations()
-        names = ("row PUT, stale version", "row PUT, some cells", "row write, unknown column",
-                 "partial query properties", "PATCH bare name", "PATCH dotted name")
         if missing:
-            for name in names:
-                self.report.checks.append(Check(name, "", "", FAILED, missing))
-            self._keep_alive()
+            self.report.checks += [soar_check(name, missing) for name in SOAR_CHECKS]
+            guarded(self.report, self._keep_alive)
             return
         created = self.soar.call("POST", "/incidents", {
             "name": self.marker, "discovered_date": int(time.time() * 1000),
             "description": "Scratch incident of fn_slack's platform check; it deletes it when it ends."})
         if not created.ok or not isinstance(created.body, dict):
             self.report.problems.append(messages.platform_check_incident_refused(created.status, created.error))
-            for name in names:
-                self.report.checks.append(Check(name, "", "", FAILED, "no scratch incident"))
+            self.report.checks += [soar_check(name, "no scratch incident") for name in SOAR_CHECKS]
         else:
             self.incident = created.body
             self.report.created.append(f"SOAR incident {created.body['id']} ({self.marker})")
-            self._rows()
-            self._unknown_column()
-            self._patches_and_partial()
-        self._keep_alive()
+            for step in (self._rows, self._unknown_column, self._patches_and_partial):
+                guarded(self.report, step)
+        guarded(self.report, self._keep_alive)
 
     def _missing_customizations(self) -> str:
         table = self.soar.call("GET", f"/types/{TABLE}?handle_format=names")
@@ -267,8 +322,7 @@ class SoarProbe:
 
     def _rows(self) -> None:
         """A row PUT with a stale version, and a PUT that sends some cells: row_versions checked or ignored."""
-        stale = Check("row PUT, stale version", "PUT a row with a version it no longer has", "row_versions")
-        some = Check("row PUT, some cells", "PUT a row with one of its cells", "row_versions")
+        stale, some = soar_check("row PUT, stale version"), soar_check("row PUT, some cells")
         self.report.checks += [stale, some]
         inc_id = self.incident["id"]
         added = self.soar.call("POST", _row_uri(inc_id), {"cells": {
@@ -300,8 +354,7 @@ class SoarProbe:
             stale.platform = messages.platform_check_row_refused(put.status, put.error)
 
     def _unknown_column(self) -> None:
-        check = Check("row write, unknown column", f"POST a row with a cell of column {NO_SUCH_COLUMN}",
-                      "unknown_columns")
+        check = soar_check("row write, unknown column")
         self.report.checks.append(check)
         inc_id = self.incident["id"]
         added = self.soar.call("POST", _row_uri(inc_id), {"cells": {
@@ -318,10 +371,8 @@ class SoarProbe:
     def _patches_and_partial(self) -> None:
         """PATCH of the custom field by bare name, then by ``properties.<field>``; the partial query between."""
         inc_id, uri = self.incident["id"], f"/incidents/{self.incident['id']}"
-        bare = Check("PATCH bare name", f"PATCH {FIELD} by its bare name", "(none: the sandbox accepts it)")
-        partial = Check("partial query properties", "query_paged return_level=partial: are custom fields in it?",
-                        "(none: the sandbox omits them)")
-        dotted = Check("PATCH dotted name", f"PATCH properties.{FIELD}", "dotted_patch")
+        bare, partial = soar_check("PATCH bare name"), soar_check("partial query properties")
+        dotted = soar_check("PATCH dotted name")
         self.report.checks += [bare, partial, dotted]
         current = self.soar.call("GET", uri)
         if not current.ok:
@@ -358,8 +409,7 @@ class SoarProbe:
             dotted.platform = f"HTTP {answer.status}: {answer.error}"
 
     def _keep_alive(self) -> None:
-        check = Check("HTTP keep-alive", f"{KEEP_ALIVE_CALLS} GETs in a row: how many connections they open",
-                      "(none: the sandbox keeps connections)")
+        check = soar_check(KEEP_ALIVE)
         self.report.checks.append(check)
         self.soar.call("GET", "/types/incident/fields")   # a connection to reuse, whatever came before
         with self.soar.connections_opened() as opened:
@@ -563,21 +613,23 @@ def run_checks(opts: Mapping[str, object], settings: SlackSettings, user_token: 
         soar = SoarCalls(opts)
     except (BasicHTTPException, SimpleHTTPException, RequestException, ValueError, KeyError) as err:
         report.problems.append(messages.platform_check_soar_unreachable(type(err).__name__, short(err, 200)))
+        report.checks += [soar_check(name, "no SOAR connection (see the problem below)")
+                          for name in [*SOAR_CHECKS, KEEP_ALIVE]]
         soar = None
     if soar is not None:
         probe = SoarProbe(soar, report, marker, idle_seconds)
         try:
-            probe.run()
+            guarded(report, probe.run)
         finally:
-            probe.cleanup()
+            guarded(report, probe.cleanup)
     is_user = settings.token.startswith("xoxp-")
     bot = None if is_user else SlackCalls(settings)
     user = SlackCalls(settings) if is_user else (SlackCalls(slack_settings(opts, user_token)) if user_token else None)
     slack = SlackProbe(bot, user, report, marker)
     try:
-        slack.run()
+        guarded(report, slack.run)
     finally:
-        slack.cleanup()
+        guarded(report, slack.cleanup)
     return report
 
 

@@ -194,3 +194,18 @@ def test_an_org_without_the_customizations_says_why_the_soar_checks_could_not_ru
         assert matches(report)["archive, public channel"] == "true", "the Slack checks still ran"
         assert bare.soar.state.incidents == {}, "no scratch incident without the table to test"
         bare.assert_nothing_left(report)
+
+
+def test_a_refused_api_key_is_reported_without_its_secret_and_the_slack_checks_still_run(default_platform):
+    found = default_platform
+    with tempfile.TemporaryDirectory(prefix="fn-slack-platform-") as tmp:
+        config = write_app_config(tmp, found.soar, found.slack.base_url,
+                                  api_key=("sandbox-api-key-id", "wrong-secret-for-the-check"))
+        code, report, output = Platform(found.soar, found.slack, config).report(user_token=False)
+    assert code == 2, output
+    assert "wrong-secret-for-the-check" not in output
+    assert any("SOAR could not be reached or refused the API key" in p for p in report["problems"])
+    assert {c["status"] for c in report["checks"] if c["switch"] in ("row_versions", "dotted_patch")} == {
+        "could not run"}
+    assert matches(report)["archive, public channel"] == "true"
+    found.assert_nothing_left(report)
