@@ -529,7 +529,7 @@ class SlackProbe:
             me = self.user.call("auth.test")
             user_id = (me.body or {}).get("user_id") if me.ok else None
             invited = self.bot.call("conversations.invite", channel=channel_id, users=user_id) if user_id else me
-            if not invited.ok:
+            if not invited.ok and invited.error != "already_in_channel":
                 check.platform = f"inviting the user token's user: {invited.error}"
                 return
         posted = self.user.call("chat.postMessage", channel=channel_id, text="fn_slack platform check",

@@ -97,8 +97,8 @@ def default_platform() -> Iterator[Platform]:
 
 @pytest.fixture(scope="module")
 def flipped_platform() -> Iterator[Platform]:
-    """Every SOAR switch in its other position, given to SoarSandbox(...); idle connections closed after 1 s."""
-    with platform(keepalive_seconds=1, **FLIPPED_SOAR) as found:
+    """Every SOAR switch in its other position, given to SoarSandbox(...); idle connections closed after 2 s."""
+    with platform(keepalive_seconds=2, **FLIPPED_SOAR) as found:
         yield found
 
 
@@ -122,14 +122,14 @@ def test_the_default_positions_are_named(default_platform):
 
 def test_the_other_positions_are_named(flipped_platform):
     flipped_platform.slack.set_realism("real", archived_private_visible=True, user_token_metadata="accept")
-    code, report, output = flipped_platform.report("--idle-seconds", "2")
+    code, report, output = flipped_platform.report("--idle-seconds", "4")
     assert code == 0, output
     assert matches(report) == {
         "row PUT, stale version": "ignored", "row PUT, some cells": "ignored", "row write, unknown column": "drop",
         "PATCH bare name": "sandbox", "partial query properties": "sandbox", "PATCH dotted name": "accept",
         "HTTP keep-alive": "sandbox", "archive, public channel": "true", "archive, private channel": "true",
         "metadata, user token": "accept"}
-    assert platform_of(report)["HTTP keep-alive"] == "0 new connection(s) for 3 calls; closed within 2 s idle"
+    assert platform_of(report)["HTTP keep-alive"] == "0 new connection(s) for 3 calls; closed within 4 s idle"
     flipped_platform.assert_nothing_left(report)
     assert not any(secret in output for secret in secrets_of(flipped_platform))
 
@@ -208,4 +208,21 @@ def test_a_refused_api_key_is_reported_without_its_secret_and_the_slack_checks_s
     assert {c["status"] for c in report["checks"] if c["switch"] in ("row_versions", "dotted_patch")} == {
         "could not run"}
     assert matches(report)["archive, public channel"] == "true"
+    found.assert_nothing_left(report)
+
+
+def test_a_check_slack_refuses_is_named_with_slacks_reason_and_the_rest_still_runs(default_platform):
+    found = default_platform
+    scopes = ["channels:read", "groups:read", "channels:manage", "channels:join", "chat:write", "users:read",
+              "channels:history", "groups:history"]   # no groups:write: no private channel
+    found.slack.add_token("xoxb-check-without-groups-write", scopes)
+    with tempfile.TemporaryDirectory(prefix="fn-slack-platform-") as tmp:
+        config = write_app_config(tmp, found.soar, found.slack.base_url, api_token="xoxb-check-without-groups-write")
+        code, report, output = Platform(found.soar, found.slack, config).report(user_token=False)
+    assert code == 2, output
+    private = next(c for c in report["checks"] if c["name"] == "archive, private channel")
+    assert private["status"] == "could not run" and "missing_scope" in private["platform"]
+    assert matches(report)["archive, public channel"] == "true"
+    assert matches(report)["row PUT, stale version"] == "checked"
+    assert "xoxb-check-without-groups-write" not in output
     found.assert_nothing_left(report)
