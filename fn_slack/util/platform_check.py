@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, suppress
 from dataclasses import asdict, dataclass, field
+from importlib import metadata
 
 import resilient
 from requests import RequestException
@@ -90,6 +91,12 @@ class SoarCalls:
             "DELETE": lambda: self.rest.delete(uri, skip_retry=NEVER_RESEND),
         }
         return _soar_answer(calls[verb])
+
+    def server_version(self) -> str:
+        """SOAR's version (``GET /rest/const``), for the report; empty when SOAR does not say."""
+        answer = _soar_answer(lambda: self.rest.get("/const", is_uri_absolute=True, skip_retry=NEVER_RESEND))
+        version = answer.body.get("server_version") if isinstance(answer.body, dict) else None
+        return str(version.get("version") or "") if isinstance(version, dict) else str(version or "")
 
     def patch(self, uri: str, fields: Mapping[str, tuple[object, object]], version: int | None) -> Answer:
         """PATCH ``uri`` with resilient's ``Patch``: ``fields`` maps a field name to (old value, new value)."""
@@ -186,6 +193,7 @@ class Report:
     removed: list[str] = field(default_factory=list)
     not_removed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)   # fn_slack's, SOAR's
 
     def switches(self) -> dict[str, str | None]:
         """The position of each sandbox switch the checks that ran agree on (None: they disagree or none
@@ -203,7 +211,7 @@ class Report:
 
     def to_json(self) -> dict:
         """The machine-readable report for a field report."""
-        return {"fn_slack_platform_check": 1, "exit_code": self.exit_code,
+        return {"fn_slack_platform_check": 1, "exit_code": self.exit_code, "versions": self.versions,
                 "checks": [asdict(c) for c in self.checks], "switches": self.switches(),
                 "created": self.created, "removed": self.removed,
                 "not_removed": self.not_removed, "problems": self.problems}
@@ -221,6 +229,7 @@ class Report:
         lines.insert(1, "  ".join("-" * w for w in widths) + "  -------")
         lines += [f"switch {name}: {position or 'no single position matches (see its checks)'}"
                   for name, position in self.switches().items()]
+        lines.append("versions: " + ", ".join(f"{name} {value or '?'}" for name, value in self.versions.items()))
         lines += [f"problem: {p}" for p in self.problems]
         lines += [f"removed: {r}" for r in self.removed]
         lines += [f"NOT REMOVED: {r}" for r in self.not_removed]
@@ -292,6 +301,7 @@ class SoarProbe:
     def run(self) -> None:
         """Create the scratch incident, then try each SOAR behaviour (a step that fails unexpectedly marks its
         checks as not run and the others still run)."""
+        self.report.versions["soar"] = self.soar.server_version()
         missing = self._missing_customizations()
         if missing:
             self.report.checks += [soar_check(name, missing) for name in SOAR_CHECKS]
@@ -604,10 +614,17 @@ def _redact(text: str, hidden: list[str]) -> str:
     return text
 
 
+def _package_version() -> str:
+    try:
+        return metadata.version("fn_slack")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
 def run_checks(opts: Mapping[str, object], settings: SlackSettings, user_token: str | None,
                idle_seconds: float = 0) -> Report:
     """Every check, each probe's scratch objects removed in ``finally``."""
-    report = Report()
+    report = Report(versions={"fn_slack": _package_version()})
     marker = f"fn-slack-check-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{secrets.token_hex(2)}"
     try:
         soar = SoarCalls(opts)

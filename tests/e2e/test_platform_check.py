@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from sandbox.slack import SlackSandbox
 from sandbox.soar import SoarSandbox
 from sandbox.soar.circuits import run_cli, write_app_config
+from sandbox.soar.state import SERVER_VERSION
 
 pytestmark = pytest.mark.e2e
 
@@ -116,6 +118,10 @@ def test_the_default_positions_are_named(default_platform):
         "metadata, user token": "refuse"}
     assert platform_of(report)["HTTP keep-alive"] == "0 new connection(s) for 3 calls; still open after 1 s idle"
     assert {c["status"] for c in report["checks"]} == {"ran"}
+    assert report["versions"] == {"fn_slack": version("fn_slack"), "soar": SERVER_VERSION["version"]}
+    assert report["switches"] == {"row_versions": "checked", "unknown_columns": "refuse", "dotted_patch": "refuse",
+                                  "archive_ejects_app": "true", "archived_private_visible": "false",
+                                  "user_token_metadata": "refuse"}
     default_platform.assert_nothing_left(report)
     assert not any(secret in output for secret in secrets_of(default_platform))
 
