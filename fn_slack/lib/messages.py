@@ -562,6 +562,71 @@ def selftest_missing_incident_field(name: str) -> str:
     return f"incident field {name}"
 
 
+# ---------------------------------------------------------------------------------------------- platform check
+def platform_check_plan() -> str:
+    return ("fn_slack's platform check writes to SOAR and Slack, so it runs only with --yes. It will create, and "
+            "remove again when it ends: in SOAR one scratch incident named fn-slack-check-<time>-<random> with a "
+            "few rows of its slack_conversations_db table, and it sets that incident's slack_mirror_channels field; "
+            "in Slack a public and a private channel named fn-slack-check-<time>-<random>-pub/-priv (with a user "
+            "token, one message with metadata in the public one), which it archives. The incident is deleted (or "
+            "closed when the API key may not delete it). Nothing was written.")
+
+
+def platform_check_no_config(path: str) -> str:
+    return f"No app.config at {path}: give it with -c or APP_CONFIG_FILE."
+
+
+def platform_check_not_started(reason: str) -> str:
+    return f"The platform check did not start: {reason}"
+
+
+def platform_check_user_token_unset(variable: str) -> str:
+    return f"--user-token-env names {variable}, but that environment variable is empty or not set."
+
+
+def platform_check_soar_unreachable(kind: str, detail: str) -> str:
+    return f"SOAR could not be reached or refused the API key ({kind}: {detail}); no SOAR check ran."
+
+
+def platform_check_key_refused(exit_code: object) -> str:
+    return (f"SOAR refused the API key of [resilient] (resilient's client gave up with code {exit_code}): check "
+            f"api_key_id and api_key_secret")
+
+
+def platform_check_needs_customize(what: str, status: int | None) -> str:
+    return f"SOAR has no {what} (HTTP {status}): run resilient-circuits customize -l fn_slack first"
+
+
+def platform_check_incident_refused(status: int | None, detail: str) -> str:
+    return (f"SOAR refused the scratch incident (HTTP {status}: {detail}); the SOAR table and PATCH checks need "
+            f"an API key that may create incidents.")
+
+
+def platform_check_step_failed(kind: str) -> str:
+    return f"the platform gave an answer the check could not read ({kind}); nothing else of this step was tried"
+
+
+def platform_check_row_refused(status: int | None, detail: str) -> str:
+    return f"SOAR refused the scratch row write (HTTP {status}: {detail})"
+
+
+def platform_check_incident_left(incident_id: int, delete_status: int | None, close_status: int | None) -> str:
+    return (f"SOAR incident {incident_id} (the platform check's scratch incident): delete refused (HTTP "
+            f"{delete_status}), close refused (HTTP {close_status}); delete it by hand.")
+
+
+def platform_check_channel_left(name: str, channel_id: str, error: str) -> str:
+    return f"Slack channel #{name} ({channel_id}): archiving it failed ({error}); archive it by hand."
+
+
+def platform_check_no_user_token() -> str:
+    return "no user token (give one with --user-token-env)"
+
+
+def platform_check_no_bot_token() -> str:
+    return "api_token is a user token; this check is about the app's bot token"
+
+
 # ---------------------------------------------------------------------------------------------- hostile input
 CONTAINER_TYPES = ("boolean", "datetime", "incident", "number", "richtext", "string")
 """The types a slack_text container entry may have (the messages below and doc/user-guide.md list them)."""

@@ -36,7 +36,8 @@ _ROUTES = [
     Rule(f"{ORG}/configurations/imports", methods=["POST"], endpoint="import_start"),
     Rule(f"{ORG}/configurations/imports/<int:import_id>", methods=["GET", "PUT"], endpoint="import_one"),
     Rule(f"{ORG}/incidents/query_paged", methods=["POST"], endpoint="incidents_query_paged"),
-    Rule(f"{ORG}/incidents/<int:inc_id>", methods=["GET", "PATCH"], endpoint="incident"),
+    Rule(f"{ORG}/incidents", methods=["POST"], endpoint="incident_create"),
+    Rule(f"{ORG}/incidents/<int:inc_id>", methods=["GET", "PATCH", "DELETE"], endpoint="incident"),
     Rule(f"{ORG}/incidents/<int:inc_id>/tasks", methods=["GET"], endpoint="incident_tasks"),
     Rule(f"{ORG}/tasks/<int:task_id>", methods=["GET"], endpoint="task"),
     Rule(f"{ORG}/incidents/<int:inc_id>/comments", methods=["GET", "POST"], endpoint="incident_comments"),
@@ -243,7 +244,19 @@ class SoarRestApp:
             return _json(record["record"])
 
     # ------------------------------------------------------------------ incidents and tasks
+    def do_incident_create(self, request: Request) -> Response:
+        """POST /incidents: a new incident from SOAR's IncidentDTO; ``name`` and ``discovered_date`` are required,
+        as in SOAR's REST API reference."""
+        body = self._body(request) or {}
+        if not isinstance(body, dict) or not body.get("name") or not body.get("discovered_date"):
+            raise SoarError(400, "An incident needs a name and a discovered_date")
+        values = {key: body[key] for key in ("discovered_date", "plan_status", "severity_code") if key in body}
+        return _json(self.state.create_incident(str(body["name"]), str(body.get("description") or ""), **values))
+
     def do_incident(self, request: Request, inc_id: int) -> Response:
+        if request.method == "DELETE":
+            self.state.delete_incident(inc_id)
+            return _json({"success": True})
         if request.method == "PATCH":
             body = self._body(request) or {}
             return _json(self.state.patch_incident(inc_id, body.get("changes") or []))

@@ -187,6 +187,17 @@ class SoarState:
             self.incidents[inc_id] = incident
             return copy.deepcopy(incident)
 
+    def delete_incident(self, inc_id: int) -> None:
+        """DELETE /incidents/<id>: the incident goes, with its tasks, notes, files and table rows."""
+        with self.lock:
+            if self.incidents.pop(inc_id, None) is None:
+                raise NotFound(f"incident {inc_id}")
+            for store in (self.tasks, self.notes, self.artifacts, self.attachments):
+                for key in [key for key, item in store.items() if item.get("inc_id") == inc_id]:
+                    del store[key]
+            for key in [key for key in self.rows if key[0] == inc_id]:
+                del self.rows[key]
+
     def incident(self, inc_id: int) -> dict:
         with self.lock:
             if inc_id not in self.incidents:
