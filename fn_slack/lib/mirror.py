@@ -26,7 +26,7 @@ from fn_slack.lib.mirror_soar import TABLE as MIRROR_TABLE
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.socket_listener import SocketListener
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
@@ -205,8 +205,8 @@ class EventMirror:
         self._closing.set()
 
     # ------------------------------------------------------------------ Slack facts, cached per process
-    def _slack(self) -> SlackUtils:
-        return SlackUtils(self.settings)
+    def _slack(self) -> SlackClient:
+        return SlackClient(self.settings)
 
     def identity(self) -> dict:
         """The app's ``auth.test`` answer (team URL, bot user), asked once per process."""

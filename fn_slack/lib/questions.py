@@ -41,7 +41,8 @@ from fn_slack.lib.mirror_soar import Notes
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions_table import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_vocabulary import Channel
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class QuestionAsk:
     def run(self, request: AskRequest) -> Iterator[str | AskOutcome]:
         """Ask the question in Slack and record it in SOAR; yields status messages, then the outcome."""
         post = request.post
-        slack = SlackUtils(self.settings)
+        slack = SlackClient(self.settings)
         question_id = uuid.uuid4().hex[:16]
         ref = QuestionRef(post.incident_id, post.task_id, question_id)
         minutes = request.expiry_minutes or self.settings.question_expiry_minutes
@@ -151,12 +152,12 @@ class QuestionAsk:
         QuestionsTable.check_ready(self.rest)   # the answer needs the table: refuse before anything is posted
         if request.direct:
             channel = slack.open_conversation(allowed)
-            ts = slack.post_message(channel, fallback, blocks=blocks, mrkdwn=True)
+            ts = slack.post_message(channel, fallback, blocks=blocks, mrkdwn=True).ts
             url = slack.permalink(channel, ts)
         else:
             with ChannelPost(slack, ConversationsTable(self.rest, post.incident_id), post).enter() as target:
                 yield from target.notices
-                ts = slack.post_message(target.channel, fallback, blocks=blocks, mrkdwn=True)
+                ts = slack.post_message(target.channel, fallback, blocks=blocks, mrkdwn=True).ts
                 url = slack.permalink(target.channel, ts)
                 linked = target.finish(url, ts)
             yield from linked.notices
@@ -199,16 +200,14 @@ class ResponseUrlReply(Reply):
 class WebApiReply(Reply):
     """For a thread reply: chat.update of the question and chat.postEphemeral to the person."""
 
-    def __init__(self, slack: SlackUtils, channel_id: str, ts: str, user_id: str) -> None:
+    def __init__(self, slack: SlackClient, channel_id: str, ts: str, user_id: str) -> None:
         self.slack, self.channel_id, self.ts, self.user_id = slack, channel_id, ts, user_id
 
     def replace(self, text: str, blocks: list[dict]) -> None:
-        self.slack.call("chat.update", json={"channel": self.channel_id, "ts": self.ts, "text": text,
-                                             "blocks": blocks})
+        self.slack.update_message(self.channel_id, self.ts, text, blocks)
 
     def tell(self, text: str) -> None:
-        self.slack.call("chat.postEphemeral", json={"channel": self.channel_id, "user": self.user_id,
-                                                    "text": text, "thread_ts": self.ts})
+        self.slack.post_ephemeral(self.channel_id, self.user_id, text, thread_ts=self.ts)
 
 
 def question_marker(question_id: str) -> str:
@@ -251,7 +250,7 @@ class QuestionAnswers:
         if not thread_ts or thread_ts == ts or event.get("parent_user_id") != bot or not event.get("user") \
                 or event.get("bot_id") or event.get("subtype") not in (None, "", "thread_broadcast"):
             return "ignored"
-        slack = SlackUtils(self.settings)
+        slack = SlackClient(self.settings)
         parent = slack.thread_parent(str(event["channel"]), str(thread_ts))
         ref = question_ref_of(parent or {})
         if ref is None:

@@ -8,7 +8,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
 FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "questions",
          "post_threads"}
-SLACK_EDGE = {"slack_utils", "retry", "socket_listener"}
+SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
+              "retry", "socket_listener"}
 SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest", "mirror_soar", "questions_table"}
 FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit"}
 LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation", "text_conventions"}
