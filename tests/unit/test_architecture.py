@@ -77,3 +77,17 @@ def test_leaves_import_no_flow_and_no_edge(name):
 @pytest.mark.parametrize("path", sorted((PACKAGE / "lib").glob("*.py")), ids=lambda p: p.stem)
 def test_nothing_in_lib_imports_a_component(path):
     assert not any(name.startswith("fn_slack.components") for name in imports_of(path))
+
+
+def test_what_the_process_remembers_of_slack_is_a_leaf():
+    assert lib_modules_imported(lib("slack_memory")) == set()
+
+
+MAX_CLASS_LINES = 300
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_no_class_is_over_300_lines(path):
+    classes = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.ClassDef)]
+    assert {c.name: c.end_lineno - c.lineno + 1 for c in classes
+            if c.end_lineno - c.lineno + 1 > MAX_CLASS_LINES} == {}

@@ -1,14 +1,18 @@
 """SlackClient, the Slack edge: paging, error kinds, people, uploads and authors (Slack sandbox, HTTP)."""
 
 import pytest
+from slack_sdk import WebClient
 
 from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
 from fn_slack.lib.history_export import message_author
+from fn_slack.lib.retry import RetryPolicy, WaitBudget
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_memory import ProcessMemory
+from fn_slack.lib.slack_transport import WRITE_METHODS
 from fn_slack.lib.slack_uploads import SlackUploads
 from fn_slack.lib.slack_vocabulary import Channel, is_thread_parent, user_display_name
+from sandbox.slack import DEFAULT_BOT_SCOPES
 from tests.functions.harness import TOKEN
 
 
@@ -240,3 +244,78 @@ def test_tls_to_slack_reuses_one_context_instead_of_loading_the_ca_store_per_cal
         assert made == []
     finally:
         sandbox.stop()
+
+
+def test_the_policys_handlers_wait_out_http_200_rate_limited_inside_slack_sdk(slack):
+    """chat.postMessage's own limit is HTTP 200 with ok=false: the policy's retry handlers wait it out in
+    slack_sdk's retry chain, so any WebClient built with them posts every message once."""
+    slack.set_rate_limits(True, post_limit_answer="ok_false")
+    budget = WaitBudget(10)
+    web = WebClient(token=TOKEN, base_url=slack.base_url, timeout=5,
+                    retry_handlers=RetryPolicy(budget, writes=WRITE_METHODS).handlers())
+    general = slack.channel("general")["id"]
+
+    for n in range(7):     # at once: past chat.postMessage's burst of about one per second per channel
+        web.chat_postMessage(channel=general, text=f"m{n}")
+
+    assert [m["text"] for m in slack.messages(general)] == [f"m{n}" for n in range(7)]
+    assert any(c.error == "rate_limited" and c.http_status == 200 for c in slack.calls_to("chat.postMessage"))
+    assert budget.spent >= 1.0
+
+
+def test_http_200_rate_limited_beyond_the_budget_names_the_setting_and_posts_nothing_more(slack):
+    slack.set_rate_limits(True, post_limit_answer="ok_false")
+    client = utils(slack, wait=0)
+    general = channel_of(slack, "general")
+    posted = []
+
+    with pytest.raises(RateLimitedError) as caught:
+        for n in range(20):     # past the burst Slack allows
+            client.post_message(general, f"m{n}")
+            posted.append(f"m{n}")
+
+    assert "max_rate_limit_wait = 0 s" in str(caught.value)
+    assert [m["text"] for m in slack.messages(general.id)] == posted
+    assert slack.calls_to("chat.postMessage")[-1].error == "rate_limited"
+
+
+def test_a_dropped_username_override_comes_back_as_a_fact_of_the_post(slack):
+    """Slack posts under the app's name when the token lacks chat:write.customize; the client says so in
+    what it returns and leaves the wording to the flow."""
+    general = channel_of(slack, "general")
+    kept = utils(slack).post_message(general, "with the scope", username="Analyst Ann")
+    slack.add_token(slack.default_token, [s for s in DEFAULT_BOT_SCOPES if s != "chat:write.customize"],
+                    kind="bot", user_id=slack.bot_user_id)
+
+    dropped = utils(slack).post_message(general, "without it", username="Analyst Ann")
+
+    assert not kept.username_dropped and dropped.username_dropped
+    assert [m["ts"] for m in slack.messages(general.id)] == [kept.ts, dropped.ts]
+
+
+def test_a_share_slack_has_not_shown_yet_comes_back_as_a_fact_of_the_upload(slack):
+    cid = slack.add_channel("files", members=["bot"])
+    slack.share_delay = 5.0
+    uploads = SlackUploads(utils(slack), share_wait=0.3)
+
+    uploaded = uploads.upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
+
+    assert not uploaded.share_seen and uploaded.share_ts is None
+    assert uploaded.permalink == slack.file(uploaded.id)["permalink"]
+    assert slack.messages(cid) == []
+
+
+def test_a_question_is_updated_and_a_person_told_through_client_methods(slack):
+    general = channel_of(slack, "general")
+    client = utils(slack)
+    ts = client.post_message(general, "Block the sender?").ts
+
+    client.update_message(general.id, ts, "Answered: yes", [{"type": "section",
+                                                             "text": {"type": "mrkdwn", "text": "Answered: yes"}}])
+    client.post_ephemeral(general.id, slack.user("alice")["id"], "Your answer was recorded.", thread_ts=ts)
+
+    [message] = slack.messages(general.id)
+    assert message["text"] == "Answered: yes"
+    [update] = slack.calls_to("chat.update")
+    assert "Answered: yes" in str(update.params["blocks"])
+    assert [c.method for c in slack.calls if c.ok][-2:] == ["chat.update", "chat.postEphemeral"]
