@@ -13,7 +13,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.client import HTTPException, RemoteDisconnected
 from urllib.error import URLError
 
@@ -61,6 +61,23 @@ class LandingWatch:
             self._pause = min(self._pause * 2, LANDING_MAX_PAUSE)
         self.looks += 1
         return True
+
+
+CONNECT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)   # seconds between Socket Mode connection attempts
+
+
+class ReconnectBackoff:
+    """The pauses between attempts to open the listener's Socket Mode connection: growing to a minute, then a
+    minute each, for as long as the process runs (the listener is not a function call: no wait budget)."""
+
+    def __init__(self, pauses: tuple[float, ...] = CONNECT_BACKOFF) -> None:
+        self._pauses = pauses
+
+    def pauses(self) -> Iterator[float]:
+        """Each pause in turn, the last one for ever."""
+        yield from self._pauses
+        while True:
+            yield self._pauses[-1]
 
 
 class WaitBudget:

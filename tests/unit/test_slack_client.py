@@ -5,7 +5,7 @@ from slack_sdk import WebClient
 
 from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
 from fn_slack.lib.history_export import message_author
-from fn_slack.lib.retry import RetryPolicy, WaitBudget
+from fn_slack.lib.retry import ReconnectBackoff, RetryPolicy, WaitBudget
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_memory import ProcessMemory
@@ -319,3 +319,9 @@ def test_a_question_is_updated_and_a_person_told_through_client_methods(slack):
     [update] = slack.calls_to("chat.update")
     assert "Answered: yes" in str(update.params["blocks"])
     assert [c.method for c in slack.calls if c.ok][-2:] == ["chat.update", "chat.postEphemeral"]
+
+
+def test_the_listeners_reconnects_back_off_to_a_minute_and_keep_trying():
+    pauses = ReconnectBackoff().pauses()
+
+    assert [next(pauses) for _ in range(9)] == [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 60.0, 60.0, 60.0]
