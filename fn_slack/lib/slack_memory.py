@@ -66,9 +66,3 @@ CHANNEL_DIRECTORY: ProcessMemory[str, Any] = ProcessMemory()
 USER_IDS: ProcessMemory[str, str] = ProcessMemory(ttl=USER_ID_TTL)
 # The token's own user ID (auth.test), asked once per process and workspace: a user token's posts are its.
 TOKEN_USERS: ProcessMemory[str, str] = ProcessMemory()
-
-
-def forget_everything() -> None:
-    """Forget every remembered answer (a freshly started app; a test's new workspace)."""
-    for memory in (CHANNEL_DIRECTORY, USER_IDS, TOKEN_USERS):
-        memory.clear()

@@ -1,5 +1,6 @@
-"""Every Slack write fn_slack makes, made once: when a write's answer is lost, Slack is asked whether it took
-effect before anything is sent again.
+"""The Slack writes a second request could double or a lost answer could hide — posts, channel creation,
+invitations, file completion, archiving (``slack_transport.WRITE_METHODS``) — made once: when a write's
+answer is lost, Slack is asked whether it took effect before anything is sent again.
 
 A post (``chat.postMessage``) is the one write Slack repeats if asked twice: it is recognised in the channel
 by the key in its metadata (a bot token's) or by its author, text and time (a user token's), and looked for
@@ -89,7 +90,7 @@ def is_this_post(message: dict, post: PostMark, me: str | None, oldest: float | 
 
 
 class SlackWrites:
-    """The writes of one function call's ``SlackClient``, each made once."""
+    """The ``WRITE_METHODS`` of one function call's ``SlackClient``, each made once."""
 
     def __init__(self, client: SlackClient) -> None:
         self.client = client
