@@ -15,7 +15,9 @@ from fn_slack.lib.channel_post import PostOutcome
 from fn_slack.lib.history_export import load_template
 from fn_slack.lib.message_post import MessagePost, MessageRequest
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, Channel, SlackUtils
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY
+from fn_slack.lib.slack_vocabulary import Channel
 
 SOAR_URL = "https://soar.example.com"
 
@@ -54,5 +56,5 @@ def post_message(config: SlackSettings, table: InMemoryTable, incident_id: int, 
 
 def export_history(config: SlackSettings, channel: Channel, out: TextIO) -> int:
     """The export step of slack_archive_channel: the whole history, threads and authors, streamed to ``out``."""
-    return write_export(SlackUtils(config), channel, load_template(config.template_file), out)
+    return write_export(SlackClient(config), channel, load_template(config.template_file), out)
 

@@ -15,7 +15,8 @@ from bench.measure import Measurement, OpOutcome, Workload, measure
 from bench.slack_host import SlackHost
 from bench.soar_table import InMemoryTable, TableStore
 from bench.timescale import ScaledRateLimitHandler, scaled_retry_after
-from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_vocabulary import Channel
 from sandbox.slack.limits import METHOD_LIMITS
 
 USER_INFO_MEMBERS = 10   # people in the channel whose results.user_info is measured
@@ -241,7 +242,7 @@ def scenario_2(ws: Workspace, latency: float) -> Iterator[Measurement]:
                       scenario="2", case=case + ", new process", strategy="baseline", latency_ms=latency)
         # A process that has run a while: an earlier search paged past this channel.
         ours.forget_channels()
-        SlackUtils(ws.config).find_channel_by_name(name)
+        SlackClient(ws.config).find_channel_by_name(name)
         yield measure(ws.host, _first_posts(ws, ws.second(position), "ours", forget=False), ops=plan.post_ops,
                       scenario="2", case=case + ", name seen by an earlier search", strategy="ours",
                       latency_ms=latency, note="baseline: same as the new-process row (it remembers nothing)")

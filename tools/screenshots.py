@@ -35,7 +35,9 @@ from slack_sdk import WebClient  # noqa: E402
 from fn_slack.lib.message_format import render_message  # noqa: E402
 from fn_slack.lib.messages import ARCHIVE_NOTICE as NOTICE  # noqa: E402
 from fn_slack.lib.settings import SlackSettings, soar_link_builder  # noqa: E402
-from fn_slack.lib.slack_utils import Channel, SlackUtils  # noqa: E402
+from fn_slack.lib.slack_client import SlackClient  # noqa: E402
+from fn_slack.lib.slack_uploads import SlackUploads  # noqa: E402
+from fn_slack.lib.slack_vocabulary import Channel  # noqa: E402
 from sandbox.slack import SlackSandbox  # noqa: E402
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -107,7 +109,8 @@ def seed(sb: SlackSandbox, posted: list[SeededPost] | None = None) -> dict[str, 
     fn_slack's messages are rendered and posted by the code the functions use; each is added to ``posted``."""
     posted = [] if posted is None else posted
     settings = SlackSettings.from_app_configs({"api_token": sb.default_token, "slack_api_url": sb.base_url})
-    slack = SlackUtils(settings, share_wait=5)
+    slack = SlackClient(settings)
+    uploads = SlackUploads(slack, share_wait=5)
     link = soar_link_builder(SOAR_OPTS, SOAR_ORG_ID)
     people = {name: sb.user(name)["id"] for name in ("alice", "bob", "carol")}
     for name, uid in people.items():
@@ -120,13 +123,14 @@ def seed(sb: SlackSandbox, posted: list[SeededPost] | None = None) -> dict[str, 
     def post_container(channel: Channel, container: dict) -> str:
         slack_text = json.dumps(container, ensure_ascii=False)
         message = render_message(slack_text, link)
-        ts = slack.post_message(channel, message.text, attachments=message.attachments, username=settings.username)
+        ts = slack.post_message(channel, message.text, attachments=message.attachments,
+                                username=settings.username).ts
         posted.append(SeededPost(channel.id, ts, slack_text))
         return ts
 
     def upload_artifact_file(channel: Channel, data: bytes, name: str, comment: str) -> None:
         title = ARTIFACT_FILE_TITLE.format(incident_id=INCIDENT_ID, name=name)
-        uploaded = slack.upload_file(channel, data, name, title, initial_comment=comment)
+        uploaded = uploads.upload_file(channel, data, name, title, initial_comment=comment)
         posted.append(SeededPost(channel.id, uploaded.share_ts or "", comment, file_name=name, file_data=data))
 
     general = sb.channel("general")["id"]

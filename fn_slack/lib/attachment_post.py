@@ -13,7 +13,9 @@ from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import MAX_TEXT_CHARS, render_comment
 from fn_slack.lib.post_threads import ThreadChoice
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_uploads import SlackUploads
+from fn_slack.lib.slack_vocabulary import UploadedFile
 from fn_slack.lib.soar_files import SoarFiles
 
 
@@ -70,18 +72,20 @@ class AttachmentPost:
         if not data:
             raise InputError(messages.file_is_empty(soar_file.name))
 
-        slack = SlackUtils(self.settings)
+        slack = SlackClient(self.settings)
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
             yield from target.notices
             title = f"Incident ID {post.incident_id} {soar_file.kind} Attachment: {soar_file.name}"
             thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
-            shared: list = []
+            shared: list[UploadedFile] = []
             held = [data]  # the bytes, released right after the upload
             del data
 
+            uploads = SlackUploads(slack)
+
             def send(thread_ts: str | None) -> str:
-                shared.append(slack.upload_file(target.channel, held[0], soar_file.name, title, request.comment,
-                                                check_first=invocation.redelivered, thread_ts=thread_ts))
+                shared.append(uploads.upload_file(target.channel, held[0], soar_file.name, title, request.comment,
+                                                  check_first=invocation.redelivered, thread_ts=thread_ts))
                 return shared[-1].share_ts or ""
 
             notices: list[str] = []
@@ -89,7 +93,7 @@ class AttachmentPost:
             held.clear()
             uploaded = shared[-1]
             yield from notices
-            if not uploaded.share_ts:
+            if not uploaded.share_seen:
                 yield messages.share_not_shown_yet()
             user_info = slack.member_descriptions(target.channel) if self.settings.result_user_info else []
             outcome = target.finish(uploaded.permalink, uploaded.share_ts or "", user_info,

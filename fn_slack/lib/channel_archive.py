@@ -43,11 +43,12 @@ from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import channel_of_link
 from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError, SlackError, SoarError
-from fn_slack.lib.history_export import load_template, write_history
+from fn_slack.lib.history_export import load_template, message_author, write_history
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import Channel, SlackUtils, is_written, ts_order
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_vocabulary import Channel, is_written, ts_order
 from fn_slack.lib.soar_files import SoarFiles
 
 
@@ -97,12 +98,13 @@ def export_name(channel: Channel) -> str:
     return f"Slack_channel_{channel.name}_history.txt"
 
 
-def write_export(slack: SlackUtils, channel: Channel, template: str, out: TextIO,
+def write_export(slack: SlackClient, channel: Channel, template: str, out: TextIO,
                  threads: Iterable[tuple[dict, Iterable[dict]]] | None = None) -> int:
     """Step 3: the channel's whole history, threads and authors, streamed to ``out``; returns the message count.
-    ``threads`` is the history already being read (``SlackUtils.iter_threads``), when the caller watches it."""
+    ``threads`` is the history already being read (``SlackClient.iter_threads``), when the caller watches it."""
     threads = slack.iter_threads(channel) if threads is None else threads
-    return write_history(out, threads, slack.author_name, template, extra={"channel": channel.name})
+    return write_history(out, threads, lambda message: message_author(message, slack.user_name), template,
+                         extra={"channel": channel.name})
 
 
 class ChannelArchive:
@@ -116,7 +118,7 @@ class ChannelArchive:
         """The steps of the module docstring."""
         invocation = invocation or Invocation.fresh()
         template = load_template(self.settings.template_file)
-        slack = SlackUtils(self.settings)
+        slack = SlackClient(self.settings)
         files = SoarFiles(self.rest, request.incident_id, request.task_id)
         files.check_task()
         with incident_lock(request.incident_id):
@@ -169,7 +171,7 @@ class ChannelArchive:
         yield messages.archived_by_first_delivery(channel.name, name, files.kind)
         yield ArchiveOutcome(channel=channel, attachment=saved, name=name, message_count=None)
 
-    def _channel(self, slack: SlackUtils, request: ArchiveRequest, files: SoarFiles,
+    def _channel(self, slack: SlackClient, request: ArchiveRequest, files: SoarFiles,
                  invocation: Invocation) -> Channel:
         """Step 1: the channel as Slack describes it now."""
         if request.channel_id:
@@ -192,21 +194,21 @@ class ChannelArchive:
             raise ChannelStateError(messages.linked_channel_gone_for_archive(link.channel_name, link.res_id),
                                     reason="not_found") from None
 
-    def _post_notice(self, slack: SlackUtils, channel: Channel, invocation: Invocation) -> str:
+    def _post_notice(self, slack: SlackClient, channel: Channel, invocation: Invocation) -> str:
         """Step 2: the notice's ts (a rerun reuses its own notice if nothing came after it)."""
         newest = slack.newest_written(channel)
         if newest and newest.get("text") == messages.ARCHIVE_NOTICE and newest.get("bot_id"):
             return newest["ts"]
         try:
             return slack.post_message(channel, messages.ARCHIVE_NOTICE, username=self.settings.username,
-                                      key=invocation.key)
+                                      key=invocation.key).ts
         except SlackError as err:
             if err.code == "is_archived":
                 raise ChannelStateError(messages.channel_is_already_archived(channel.name),
                                         reason="archived") from None
             raise
 
-    def _export_and_save(self, slack: SlackUtils, channel: Channel, template: str, files: SoarFiles,
+    def _export_and_save(self, slack: SlackClient, channel: Channel, template: str, files: SoarFiles,
                          name: str) -> tuple[dict, int, str]:
         """Steps 3–4: stream the history to a temporary file and save it; returns the attachment, the message
         count and the ts of the newest message or reply written in what was saved. The channel stays as it is
@@ -234,7 +236,7 @@ class ChannelArchive:
 
 class NewestSeen:
     """Passes ``(parent, replies)`` threads through, noting the newest ts of any message or reply written among
-    them (Slack's system messages pass through unnoted, as ``SlackUtils.written_after`` ignores them)."""
+    them (Slack's system messages pass through unnoted, as ``SlackClient.written_after`` ignores them)."""
 
     def __init__(self, threads: Iterable[tuple[dict, Iterable[dict]]]) -> None:
         self.threads = threads

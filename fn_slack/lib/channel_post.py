@@ -28,7 +28,8 @@ from fn_slack.lib import inputs, messages
 from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError, SlackError
 from fn_slack.lib.locks import incident_lock
-from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_vocabulary import Channel
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class PostOutcome:
         }
 
 
-def channel_of_link(slack: SlackUtils, link: ChannelLink) -> Channel:
+def channel_of_link(slack: SlackClient, link: ChannelLink) -> Channel:
     """The channel a table row names; a row written by the original app (name only) is found by name."""
     if link.channel_id:
         return Channel(id=link.channel_id, name=link.channel_name, is_private=link.is_private)
@@ -109,7 +110,7 @@ def channel_of_link(slack: SlackUtils, link: ChannelLink) -> Channel:
 class ChannelPost:
     """One post's way to its channel; see the module docstring for the steps."""
 
-    def __init__(self, slack: SlackUtils, table: ConversationsTable, request: PostRequest) -> None:
+    def __init__(self, slack: SlackClient, table: ConversationsTable, request: PostRequest) -> None:
         self.slack = slack
         self.table = table
         self.request = request

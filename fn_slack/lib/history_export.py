@@ -121,6 +121,18 @@ _CONTROL = re.compile(r"<([^<>\n]+)>")
 NameOf = Callable[[str], str]
 
 
+def message_author(message: dict, user_name: NameOf) -> str:
+    """The name the export shows for a message's author: a bot message's username, else its user's name
+    (``user_name(user_id)``), else its app's name, else "" (a deleted message's tombstone has no author)."""
+    if message.get("subtype") == "tombstone":
+        return ""
+    if message.get("username"):
+        return str(message["username"])
+    if message.get("user"):
+        return user_name(message["user"])
+    return str((message.get("bot_profile") or {}).get("name", ""))
+
+
 def _readable_control(inner: str, user_name: NameOf | None) -> str:
     target, _, label = inner.partition("|")
     if target.startswith("@"):

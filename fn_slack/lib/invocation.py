@@ -5,7 +5,7 @@ answered is delivered again — to this process or another — with the same STO
 ``redelivered: true``. The key (from the message-id) is the same for both deliveries and new for every other
 run, so a post can carry it and a redelivery can find out whether the first delivery already posted — also a
 post the first delivery sent just before it died, which Slack may carry out a moment later: a redelivered run
-looks for it until it can no longer land (``SlackUtils.post_message``, ``check_first``) before posting.
+looks for it until it can no longer land (``SlackClient.post_message``, ``check_first``) before posting.
 """
 
 from __future__ import annotations

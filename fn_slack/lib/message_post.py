@@ -14,7 +14,8 @@ from fn_slack.lib.message_format import render_message
 from fn_slack.lib.mirror_soar import MirrorIndex, check_mirroring_ready
 from fn_slack.lib.post_threads import ThreadChoice, post_direct, styled
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_vocabulary import PostedMessage
 from fn_slack.lib.soar_files import SoarFiles
 
 
@@ -56,14 +57,14 @@ class MessagePost:
         self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
 
     def run(self, request: MessageRequest, invocation: Invocation | None = None) -> Iterator[str | PostOutcome]:
-        """Render, decide the channel, post (once: see ``SlackUtils.post_message``), fetch the permalink, link."""
+        """Render, decide the channel, post (once: see ``SlackWrites.post``), fetch the permalink, link."""
         invocation = invocation or Invocation.fresh()
         post = request.post
         SoarFiles(self.rest, post.incident_id, post.task_id).check_task()
         if request.mirror:
             check_mirroring_ready(self.rest)   # before anything is written to Slack
         message = render_message(post.text, self.soar_link)
-        slack = SlackUtils(self.settings)
+        slack = SlackClient(self.settings)
         if request.direct:
             outcome = yield from post_direct(slack, post, message, self.settings, username=request.username,
                                              as_user=request.as_user, mrkdwn=request.mrkdwn)
@@ -74,16 +75,20 @@ class MessagePost:
             notices: list[str] = []
             thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
             blocks, attachments = styled(message, self.settings.message_style)
+            username = None if request.as_user else (request.username or self.settings.username)
+            posted: list[PostedMessage] = []
 
             def send(thread_ts: str | None) -> str:
-                return slack.post_message(
-                    target.channel, message.text, attachments=attachments,
-                    username=None if request.as_user else (request.username or self.settings.username),
-                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False, notices=notices,
-                    key=invocation.key, check_first=invocation.redelivered, blocks=blocks, thread_ts=thread_ts)
+                posted.append(slack.post_message(
+                    target.channel, message.text, attachments=attachments, username=username,
+                    as_user=bool(request.as_user), mrkdwn=request.mrkdwn is not False,
+                    key=invocation.key, check_first=invocation.redelivered, blocks=blocks, thread_ts=thread_ts))
+                return posted[-1].ts
 
             ts = thread.post(send, post.object_label, notices)
             yield from notices
+            if posted[-1].username_dropped:
+                yield messages.posted_as_app(username or "")
             url = slack.permalink_if_given(target.channel, ts)
             if url is None:
                 yield messages.permalink_unavailable(target.channel.name)

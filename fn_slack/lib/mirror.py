@@ -26,8 +26,8 @@ from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes
 from fn_slack.lib.mirror_soar import TABLE as MIRROR_TABLE
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
+from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
-from fn_slack.lib.slack_utils import SlackUtils
 from fn_slack.lib.socket_listener import SocketListener
 
 LOG = logging.getLogger(__name__)
@@ -122,8 +122,8 @@ class EventMirror:
         self._closing.set()
 
     # ------------------------------------------------------------------ Slack facts, cached per process
-    def _slack(self) -> SlackUtils:
-        return SlackUtils(self.settings)
+    def _slack(self) -> SlackClient:
+        return SlackClient(self.settings)
 
     def identity(self) -> dict:
         """The app's ``auth.test`` answer (team URL, bot user), asked once per process."""

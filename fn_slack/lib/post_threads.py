@@ -28,12 +28,12 @@ from fn_slack.lib.block_kit import container_blocks
 from fn_slack.lib.conversations_table import ChannelLink
 from fn_slack.lib.errors import InputError, SlackError
 from fn_slack.lib.message_format import SlackMessage
-from fn_slack.lib.slack_utils import Channel
+from fn_slack.lib.slack_vocabulary import Channel
 
 if TYPE_CHECKING:
     from fn_slack.lib.channel_post import PostOutcome, PostRequest
     from fn_slack.lib.settings import SlackSettings
-    from fn_slack.lib.slack_utils import SlackUtils
+    from fn_slack.lib.slack_client import SlackClient
 
 MAX_DM_PEOPLE = 8  # conversations.open: a group DM holds at most 8 people besides the app
 
@@ -98,7 +98,7 @@ class ThreadChoice:
         return None   # the table has no thread column yet: the write's notice says how to finish the upgrade
 
 
-def post_direct(slack: SlackUtils, post: PostRequest, message: SlackMessage, settings: SlackSettings, *,  # noqa: PLR0913
+def post_direct(slack: SlackClient, post: PostRequest, message: SlackMessage, settings: SlackSettings, *,  # noqa: PLR0913
                 username: str | None, as_user: bool | None, mrkdwn: bool | None) -> Generator[str, None, PostOutcome]:
     """Post to the people of slack_participant_emails in a direct message; yields status messages and returns
     the outcome (a ``PostOutcome`` of the DM: never created, never linked)."""
@@ -118,11 +118,12 @@ def post_direct(slack: SlackUtils, post: PostRequest, message: SlackMessage, set
         raise InputError(messages.direct_nobody_found())
     channel = slack.open_conversation([found[e] for e in emails if e in found])
     blocks, attachments = styled(message, settings.message_style)
-    notices: list[str] = []
-    ts = slack.post_message(channel, message.text, attachments=attachments, blocks=blocks,
-                            username=None if as_user else (username or settings.username), as_user=bool(as_user),
-                            mrkdwn=mrkdwn is not False, notices=notices)
-    yield from notices
+    username = None if as_user else (username or settings.username)
+    posted = slack.post_message(channel, message.text, attachments=attachments, blocks=blocks, username=username,
+                                as_user=bool(as_user), mrkdwn=mrkdwn is not False)
+    if posted.username_dropped:
+        yield messages.posted_as_app(username or "")
+    ts = posted.ts
     url = slack.permalink(channel, ts)
     yield messages.posted_directly(len(found))
     return PostOutcome(channel=channel, url=url, ts=ts, created=False, linked=False)

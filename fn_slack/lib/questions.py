@@ -40,8 +40,9 @@ from fn_slack.lib.event_notes import answer_note_html, question_marker
 from fn_slack.lib.mirror_soar import Notes
 from fn_slack.lib.questions_table import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import QuestionClick, QuestionReply
-from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.slack_vocabulary import Channel
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ class QuestionAsk:
     def run(self, request: AskRequest) -> Iterator[str | AskOutcome]:
         """Ask the question in Slack and record it in SOAR; yields status messages, then the outcome."""
         post = request.post
-        slack = SlackUtils(self.settings)
+        slack = SlackClient(self.settings)
         question_id = uuid.uuid4().hex[:16]
         ref = QuestionRef(post.incident_id, post.task_id, question_id)
         minutes = request.expiry_minutes or self.settings.question_expiry_minutes
@@ -167,12 +168,12 @@ class QuestionAsk:
         QuestionsTable.check_ready(self.rest)   # the answer needs the table: refuse before anything is posted
         if request.direct:
             channel = slack.open_conversation(allowed)
-            ts = slack.post_message(channel, fallback, blocks=blocks, mrkdwn=True)
+            ts = slack.post_message(channel, fallback, blocks=blocks, mrkdwn=True).ts
             url = slack.permalink(channel, ts)
         else:
             with ChannelPost(slack, ConversationsTable(self.rest, post.incident_id), post).enter() as target:
                 yield from target.notices
-                ts = slack.post_message(target.channel, fallback, blocks=blocks, mrkdwn=True)
+                ts = slack.post_message(target.channel, fallback, blocks=blocks, mrkdwn=True).ts
                 url = slack.permalink(target.channel, ts)
                 linked = target.finish(url, ts)
             yield from linked.notices
@@ -215,16 +216,14 @@ class ResponseUrlReply(Reply):
 class WebApiReply(Reply):
     """For a thread reply: chat.update of the question and chat.postEphemeral to the person."""
 
-    def __init__(self, slack: SlackUtils, channel_id: str, ts: str, user_id: str) -> None:
+    def __init__(self, slack: SlackClient, channel_id: str, ts: str, user_id: str) -> None:
         self.slack, self.channel_id, self.ts, self.user_id = slack, channel_id, ts, user_id
 
     def replace(self, text: str, blocks: list[dict]) -> None:
-        self.slack.call("chat.update", json={"channel": self.channel_id, "ts": self.ts, "text": text,
-                                             "blocks": blocks})
+        self.slack.update_message(self.channel_id, self.ts, text, blocks)
 
     def tell(self, text: str) -> None:
-        self.slack.call("chat.postEphemeral", json={"channel": self.channel_id, "user": self.user_id,
-                                                    "text": text, "thread_ts": self.ts})
+        self.slack.post_ephemeral(self.channel_id, self.user_id, text, thread_ts=self.ts)
 
 
 @dataclass(frozen=True)
@@ -265,7 +264,7 @@ class QuestionAnswers:
     def on_reply(self, thread_reply: QuestionReply) -> str:
         """A reply in the thread of a message of fn_slack's bot: when that message is a question that takes
         free text, an answer."""
-        slack = SlackUtils(self.settings)
+        slack = SlackClient(self.settings)
         parent = slack.thread_parent(thread_reply.channel, thread_reply.thread_ts)
         ref = question_ref_of(parent or {})
         if ref is None:

@@ -1,8 +1,10 @@
 """The retry policy of every Slack call: rate limits and transient failures waited out within one call's budget.
 
 Strategy objects in slack_sdk's shape: a ``WaitBudget`` (the total sleep one function call may spend), one
-interval calculator (exponential backoff with a little jitter), and the two ``RetryHandler``s the WebClient
-runs. The file upload, which goes to Slack's upload URL outside the WebClient, asks the same ``RetryPolicy``.
+interval calculator (exponential backoff with a little jitter), and the three ``RetryHandler``s the WebClient
+runs (HTTP 429, HTTP 200 ``rate_limited``, transient failures). The file upload, which goes to Slack's upload
+URL outside the WebClient, and the writes resent after a lost answer ask the same ``RetryPolicy`` for each
+next attempt (``RetryPolicy.retries``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.client import HTTPException, RemoteDisconnected
 from urllib.error import URLError
 
@@ -30,7 +32,7 @@ DEFAULT_RETRY_AFTER = 1.0   # seconds, when Slack gives no usable Retry-After (a
 
 
 # Looking for a write whose answer was lost: the first look at once, then after 0.25, 0.5, 1, 2 and every 4 s
-# until the write can no longer take effect (SlackUtils.post_message: ``write_settle_seconds``).
+# until the write can no longer take effect (SlackWrites.post_once: ``write_settle_seconds``).
 LANDING_FIRST_PAUSE = 0.25
 LANDING_MAX_PAUSE = 4.0
 
@@ -59,6 +61,23 @@ class LandingWatch:
             self._pause = min(self._pause * 2, LANDING_MAX_PAUSE)
         self.looks += 1
         return True
+
+
+CONNECT_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)   # seconds between Socket Mode connection attempts
+
+
+class ReconnectBackoff:
+    """The pauses between attempts to open the listener's Socket Mode connection: growing to a minute, then a
+    minute each, for as long as the process runs (the listener is not a function call: no wait budget)."""
+
+    def __init__(self, pauses: tuple[float, ...] = CONNECT_BACKOFF) -> None:
+        self._pauses = pauses
+
+    def pauses(self) -> Iterator[float]:
+        """Each pause in turn, the last one for ever."""
+        yield from self._pauses
+        while True:
+            yield self._pauses[-1]
 
 
 class WaitBudget:
@@ -145,9 +164,30 @@ class RetryPolicy:
             return False
         return self.budget.try_wait(self.backoff.calculate_sleep_duration(attempt))
 
+    def retries(self) -> Retries:
+        """A fresh series of transient retries of one request under this policy."""
+        return Retries(self)
+
     def handlers(self) -> list[RetryHandler]:
         """The WebClient's retry handlers under this policy."""
-        return [BudgetedRateLimitHandler(self.budget), BudgetedTransientErrorHandler(self)]
+        return [BudgetedRateLimitHandler(self.budget), RateLimitedAnswerHandler(self.budget),
+                BudgetedTransientErrorHandler(self)]
+
+
+class Retries:
+    """The transient retries of one request outside slack_sdk's loop (the upload's bytes, a write resent after
+    its lost answer was looked for): each ``next()`` asks the policy for the next backoff."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.made = 0
+
+    def next(self) -> bool:
+        """Sleep before the next attempt; False when the policy allows no more (the caller gives up)."""
+        if not self.policy.wait_before_retry(self.made):
+            return False
+        self.made += 1
+        return True
 
 
 class BudgetedRateLimitHandler(RetryHandler):
@@ -170,6 +210,42 @@ class BudgetedRateLimitHandler(RetryHandler):
             state.next_attempt_requested = False
             return
         self.waited_out += 1
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+RATE_LIMITED_CODES = ("ratelimited", "rate_limited")
+MAX_RATE_LIMITED_DOUBLINGS = 4   # HTTP 200 rate_limited: 1, 2, 4, 8, then every 16 s while the budget lasts
+
+
+def is_rate_limited_answer(response: HttpResponse | None) -> bool:
+    """Whether Slack answered HTTP 200 with ``{"ok": false, "error": "rate_limited"}`` (chat.postMessage's own
+    per-channel limit; "ratelimited" on some methods): the request was refused, nothing was done."""
+    if response is None or response.status_code != 200 or not isinstance(response.body, dict):
+        return False
+    return response.body.get("ok") is False and response.body.get("error") in RATE_LIMITED_CODES
+
+
+class RateLimitedAnswerHandler(RetryHandler):
+    """Retries an HTTP 200 ``rate_limited`` answer within the call's budget. Slack sends no Retry-After with it,
+    so the wait starts at Slack's documented default of one second and doubles. Safe for writes too: Slack
+    refused the request, so sending it again cannot double it."""
+
+    def __init__(self, budget: WaitBudget) -> None:
+        super().__init__(max_retry_count=10_000)
+        self.budget = budget
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return is_rate_limited_answer(response)
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        """Sleep out the doubling wait if the budget holds it; else let the refusal through (RateLimitedError)."""
+        wait = DEFAULT_RETRY_AFTER * 2 ** min(state.current_attempt, MAX_RATE_LIMITED_DOUBLINGS)
+        if not self.budget.try_wait(wait):
+            state.next_attempt_requested = False
+            return
         state.next_attempt_requested = True
         state.increment_current_attempt()
 

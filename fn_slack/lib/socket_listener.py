@@ -22,11 +22,11 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.webhook import WebhookClient
 
+from fn_slack.lib.retry import ReconnectBackoff
 from fn_slack.lib.settings import SlackSettings
 
 LOG = logging.getLogger(__name__)
 SDK_LOG = logging.getLogger("fn_slack.socket_mode")
-CONNECT_BACKOFF = (1, 2, 5, 10, 30, 60)
 
 # (envelope type, payload, delivery facts) → nothing; raising means "do not ack".
 Handler = Callable[[str, dict, dict], None]
@@ -71,7 +71,7 @@ class SocketListener:
         self._thread.start()
 
     def _connect_loop(self) -> None:
-        for attempt in range(10 ** 9):
+        for pause in ReconnectBackoff().pauses():
             if self._stop.is_set():
                 return
             try:
@@ -79,7 +79,7 @@ class SocketListener:
                 return
             except Exception as err:  # noqa: BLE001 - any failure to connect is retried and reported
                 self.on_error(str(err))
-                self._stop.wait(CONNECT_BACKOFF[min(attempt, len(CONNECT_BACKOFF) - 1)])
+                self._stop.wait(pause)
 
     def is_connected(self) -> bool:
         """Whether the Socket Mode connection is open now."""

@@ -38,7 +38,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.errors import FnSlackError, SlackError
 from fn_slack.lib.retry import WaitBudget
 from fn_slack.lib.settings import SECTION, SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.soar_rest import http_status, short
 
 # ---------------------------------------------------------------------------------------------------- adapter
@@ -135,10 +135,10 @@ def _soar_answer(action: Callable[[], object]) -> Answer:
 
 
 class SlackCalls:
-    """Slack Web API calls with fn_slack's Slack client (``SlackUtils``) for one token."""
+    """Slack Web API calls with fn_slack's Slack client (``SlackClient``) for one token."""
 
     def __init__(self, settings: SlackSettings) -> None:
-        self.slack = SlackUtils(settings, budget=WaitBudget(CHECK_WAIT_SECONDS))
+        self.slack = SlackClient(settings, budget=WaitBudget(CHECK_WAIT_SECONDS))
 
     def call(self, method: str, **params: object) -> Answer:
         """Call ``method``; Slack's error code is the answer's ``error`` (status 200 with ``ok: false``)."""

@@ -24,7 +24,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.errors import FnSlackError
 from fn_slack.lib.retry import WaitBudget
 from fn_slack.lib.settings import SECTION, SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.soar_rest import http_status, short, table_columns
 from fn_slack.lib.socket_listener import check_app_token
 from fn_slack.util.customize import RES_FILE
@@ -111,7 +111,7 @@ def selftest_function(opts: dict) -> dict:
     try:
         rc = RequestsCommon(opts=opts, function_opts=options)
         settings = SlackSettings.from_app_configs(options, rc.get_proxies(), rc.get_verify())
-        identity = SlackUtils(settings, budget=WaitBudget(SELFTEST_WAIT_SECONDS)).auth_test()
+        identity = SlackClient(settings, budget=WaitBudget(SELFTEST_WAIT_SECONDS)).auth_test()
     except FnSlackError as err:
         LOG.error("fn_slack selftest failed: %s", err)
         return {"state": "failure", "reason": str(err)}

@@ -9,7 +9,7 @@ import pytest
 
 from fn_slack.lib.channel_post import PostOutcome
 from fn_slack.lib.questions import AskOutcome
-from fn_slack.lib.slack_utils import Channel
+from fn_slack.lib.slack_vocabulary import Channel
 from tests.customizations import samples as s
 from tools.customizations import build_export
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import TOKEN, run_function
 from tests.functions.harness import config_data as make_config
@@ -295,7 +295,7 @@ class TestPrivateChannelTheAppIsNotIn:
     def test_a_channel_the_app_was_removed_from_after_it_was_found_gets_the_hint(self, circuits_app, slack, soar):
         cid = slack.add_channel("secret-room", is_private=True, members=[slack.bot_user_id])
         settings = SlackSettings.from_app_configs({"api_token": TOKEN, "slack_api_url": slack.base_url})
-        assert SlackUtils(settings).find_channel_by_name("secret-room").id == cid   # the process knows it now
+        assert SlackClient(settings).find_channel_by_name("secret-room").id == cid   # the process knows it now
         slack.remove_member(cid, slack.bot_user_id)
         slack.clear_calls()
 

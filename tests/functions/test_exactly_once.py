@@ -9,9 +9,12 @@ import urllib.request
 import pytest
 from slack_sdk import WebClient
 
-from fn_slack.lib import slack_utils
+from fn_slack.lib import slack_uploads
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_uploads import SlackUploads
+from fn_slack.lib.slack_vocabulary import Channel
+from fn_slack.lib.slack_writes import POST_EVENT_TYPE
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import TOKEN, run_function, wait_for_messages
 from tests.functions.harness import config_data as make_config
@@ -31,7 +34,7 @@ NOTICE = "This channel has been set to be archived from SOAR."
 
 @pytest.fixture(autouse=True)
 def short_share_wait(monkeypatch):
-    monkeypatch.setattr(slack_utils, "SHARE_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr(slack_uploads, "SHARE_WAIT_SECONDS", 1.0)
 
 
 def after_commit(slack, method, then, extra):
@@ -188,14 +191,14 @@ def test_a_redelivered_post_waits_for_the_first_deliverys_post_still_in_flight(s
     dying = WebClient(token=TOKEN, base_url=slack.base_url, timeout=0.3, retry_handlers=[])
     first = threading.Thread(target=lambda: pytest.raises(TimeoutError, dying.chat_postMessage, channel=channel_id,
                                                           text="Phishing wave", metadata={
-                                                              "event_type": slack_utils.POST_EVENT_TYPE,
+                                                              "event_type": POST_EVENT_TYPE,
                                                               "event_payload": {"key": "run-1"}}))
     sent = time.monotonic()
     first.start()
     first.join()
 
-    ts = SlackUtils(settings).post_message(Channel.from_slack(slack.channel(channel_id)), "Phishing wave",
-                                           key="run-1", check_first=True)
+    ts = SlackClient(settings).post_message(Channel.from_slack(slack.channel(channel_id)), "Phishing wave",
+                                           key="run-1", check_first=True).ts
 
     time.sleep(max(0.0, sent + 2.5 - time.monotonic()))   # the first delivery's post is in by now
     assert [m["text"] for m in slack.messages(channel_id)] == ["Phishing wave"]
@@ -219,8 +222,9 @@ def test_a_redelivered_upload_waits_for_the_first_deliverys_share_still_in_fligh
         dying.files_completeUploadExternal(files=[{"id": ticket["file_id"], "title": "report.txt"}],
                                            channel_id=channel_id)
 
-    shared = SlackUtils(settings).upload_file(Channel.from_slack(slack.channel(channel_id)), b"report body",
-                                              "report.txt", "report.txt", check_first=True)
+    uploads = SlackUploads(SlackClient(settings))
+    shared = uploads.upload_file(Channel.from_slack(slack.channel(channel_id)), b"report body",
+                                 "report.txt", "report.txt", check_first=True)
 
     time.sleep(max(0.0, sent + 2.5 - time.monotonic()))
     files = [f for m in slack.messages(channel_id) for f in m.get("files") or []]

@@ -4,7 +4,7 @@ function, with the outcome a SOAR user should see (issue: benchmarks and the fau
 import pytest
 from slack_sdk import WebClient
 
-from fn_slack.lib import slack_utils
+from fn_slack.lib import slack_uploads
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
@@ -24,7 +24,7 @@ ARCHIVE_STEPS = ["chat.postMessage", "conversations.history", "conversations.rep
 
 @pytest.fixture(autouse=True)
 def short_share_wait(monkeypatch):
-    monkeypatch.setattr(slack_utils, "SHARE_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(slack_uploads, "SHARE_WAIT_SECONDS", 0.5)
 
 
 def post_message(circuits_app):

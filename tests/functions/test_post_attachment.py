@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from fn_slack.lib import slack_utils
+from fn_slack.lib import slack_uploads
 from sandbox.slack.html_view import slack_unescape
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
@@ -23,7 +23,7 @@ SLACK_WRITES = {"conversations.create", "conversations.invite", "conversations.j
 
 @pytest.fixture(autouse=True)
 def short_share_wait(monkeypatch):
-    monkeypatch.setattr(slack_utils, "SHARE_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr(slack_uploads, "SHARE_WAIT_SECONDS", 1.0)
 
 
 def upload(circuits_app, **inputs):

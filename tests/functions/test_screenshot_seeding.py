@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY, TOKEN_USERS, USER_IDS
+from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY, TOKEN_USERS, USER_IDS
 from sandbox.slack import SlackSandbox
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config

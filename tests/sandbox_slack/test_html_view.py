@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup, Tag
 from slack_sdk import WebClient
 
 from fn_slack.lib.message_format import render_message
-from fn_slack.lib.slack_utils import CHANNEL_DIRECTORY
+from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY
 from sandbox.slack import SlackSandbox
 from tools import screenshots
 

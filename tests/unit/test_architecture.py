@@ -10,7 +10,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
 FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "questions",
          "post_threads"}
-SLACK_EDGE = {"slack_utils", "retry", "socket_listener"}
+SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
+              "retry", "socket_listener"}
 SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest", "mirror_soar", "questions_table"}
 FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit", "event_notes"}
 EVENTS = {"slack_events"}
@@ -203,3 +204,17 @@ def test_the_docs_name_only_files_that_are_in_the_repository():
 def _made_by_a_command(root: Path, ref: str) -> bool:
     """A file the docs name as a command's output: git-ignored, so not in a clone until the command ran."""
     return subprocess.run(["git", "-C", str(root), "check-ignore", "-q", ref], check=False).returncode == 0
+
+
+def test_what_the_process_remembers_of_slack_is_a_leaf():
+    assert lib_modules_imported(lib("slack_memory")) == set()
+
+
+MAX_CLASS_LINES = 300
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_no_class_is_over_300_lines(path):
+    classes = [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(node, ast.ClassDef)]
+    assert {c.name: c.end_lineno - c.lineno + 1 for c in classes
+            if c.end_lineno - c.lineno + 1 > MAX_CLASS_LINES} == {}

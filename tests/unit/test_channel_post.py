@@ -10,7 +10,7 @@ from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError
 from fn_slack.lib.inputs import Participants
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
 from tests.functions.harness import TOKEN
 from tests.unit.soar_rest_stub import TableRest
 
@@ -31,7 +31,7 @@ def request(**fields) -> PostRequest:
 
 
 def channel_post(slack, rest, **fields) -> ChannelPost:
-    utils = SlackUtils(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=5))
+    utils = SlackClient(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=5))
     return ChannelPost(utils, ConversationsTable(rest, INCIDENT), request(**fields))
 
 

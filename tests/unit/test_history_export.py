@@ -13,12 +13,12 @@ from fn_slack.lib.history_export import (
     STREAMED,
     ExportMessage,
     load_template,
+    message_author,
     message_body,
     message_files,
     message_parts,
     write_history,
 )
-from fn_slack.lib.slack_utils import message_author
 
 # behavior.md §6, byte for byte.
 SPEC_EXPORT = (

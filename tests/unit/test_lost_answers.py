@@ -8,12 +8,12 @@ import pytest
 from fn_slack.lib.errors import SlackUnreachableError
 from fn_slack.lib.retry import LandingWatch
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
 from tests.functions.harness import TOKEN
 
 
-def utils(api_url: str) -> SlackUtils:
-    return SlackUtils(SlackSettings(token=TOKEN, api_url=api_url, max_rate_limit_wait=0, timeout=1))
+def utils(api_url: str) -> SlackClient:
+    return SlackClient(SlackSettings(token=TOKEN, api_url=api_url, max_rate_limit_wait=0, timeout=1))
 
 
 @pytest.mark.parametrize(("kind", "extra", "in_flight"), [

@@ -1,6 +1,6 @@
 """The one Slack-entity unescape and the one UTC time formatter every part of fn_slack uses."""
 
-from fn_slack.lib.slack_utils import _is_this_post, _Post
+from fn_slack.lib.slack_writes import PostMark, is_this_post
 from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
 ALICE = "U0ALICE"
@@ -22,12 +22,12 @@ def _message(text: str) -> dict:
 
 
 def test_a_user_token_post_is_recognised_through_slack_s_entities():
-    post = _Post(key="k", text="Q&A <draft>", thread_ts=None, attachments=0, blocks=0)
-    assert _is_this_post(_message("Q&amp;A &lt;draft&gt;"), post, ALICE, None)
+    post = PostMark(key="k", text="Q&A <draft>", thread_ts=None, attachments=0, blocks=0)
+    assert is_this_post(_message("Q&amp;A &lt;draft&gt;"), post, ALICE, None)
 
 
 def test_a_message_with_other_html_entities_is_not_taken_for_a_user_token_post():
     # Slack displays "&quot;" literally (it escapes only &, < and >): this message says &quot;, not '"', so it is
     # another message, and taking it for the lost post would leave the post unsent.
-    post = _Post(key="k", text='Approve "block"?', thread_ts=None, attachments=0, blocks=0)
-    assert not _is_this_post(_message("Approve &quot;block&quot;?"), post, ALICE, None)
+    post = PostMark(key="k", text='Approve "block"?', thread_ts=None, attachments=0, blocks=0)
+    assert not is_this_post(_message("Approve &quot;block&quot;?"), post, ALICE, None)

@@ -13,7 +13,7 @@ import pytest
 
 from fn_slack.lib.errors import SlackUnreachableError
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.slack_client import SlackClient
 
 TOKEN = "xoxb-redirect-test-0001"
 
@@ -88,7 +88,7 @@ def servers():
 def test_a_redirect_to_another_host_never_carries_the_token(servers, status, call):
     elsewhere = servers()
     configured = servers(redirect_to=elsewhere.base_url, status=status)
-    slack = SlackUtils(SlackSettings(token=TOKEN, api_url=configured.base_url + "/api/", timeout=5,
+    slack = SlackClient(SlackSettings(token=TOKEN, api_url=configured.base_url + "/api/", timeout=5,
                                      max_rate_limit_wait=0))
 
     with pytest.raises(SlackUnreachableError) as err:
@@ -102,7 +102,7 @@ def test_a_redirect_to_another_host_never_carries_the_token(servers, status, cal
 
 def test_without_a_redirect_the_token_still_reaches_slack_api_url(servers):
     configured = servers()
-    slack = SlackUtils(SlackSettings(token=TOKEN, api_url=configured.base_url + "/api/", timeout=5))
+    slack = SlackClient(SlackSettings(token=TOKEN, api_url=configured.base_url + "/api/", timeout=5))
 
     assert slack.auth_test()["team"] == "t"
     assert configured.seen == [("POST", "/api/auth.test", f"Bearer {TOKEN}")]

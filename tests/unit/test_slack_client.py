@@ -1,22 +1,23 @@
-"""SlackUtils, the Slack edge: paging, error kinds, people and the export's author helpers (Slack sandbox, HTTP)."""
+"""SlackClient, the Slack edge: paging, error kinds, people, uploads and authors (Slack sandbox, HTTP)."""
 
 import pytest
+from slack_sdk import WebClient
 
 from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
+from fn_slack.lib.history_export import message_author
+from fn_slack.lib.retry import ReconnectBackoff, RetryPolicy, WaitBudget
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.slack_utils import (
-    Channel,
-    ProcessMemory,
-    SlackUtils,
-    is_thread_parent,
-    message_author,
-    user_display_name,
-)
+from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.slack_memory import ProcessMemory
+from fn_slack.lib.slack_transport import WRITE_METHODS
+from fn_slack.lib.slack_uploads import SlackUploads
+from fn_slack.lib.slack_vocabulary import Channel, is_thread_parent, user_display_name
+from sandbox.slack import DEFAULT_BOT_SCOPES
 from tests.functions.harness import TOKEN
 
 
-def utils(slack, wait: float = 2) -> SlackUtils:
-    return SlackUtils(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=wait, timeout=5))
+def utils(slack, wait: float = 2) -> SlackClient:
+    return SlackClient(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=wait, timeout=5))
 
 
 def channel_of(slack, name: str) -> Channel:
@@ -39,7 +40,7 @@ def test_history_is_read_page_by_page_to_the_end_with_threads(slack):
     assert threads[0] == ("question", ["question", "answer"])
     assert threads[-1] == ("m0", [])
     assert [c.method for c in slack.calls].count("conversations.history") == 3    # 999 + 999 + 103
-    assert client.calls == len(slack.calls)
+    assert client.transport.calls == len(slack.calls)
 
 
 def test_a_slack_refusal_keeps_slacks_code_and_answer(slack):
@@ -87,10 +88,10 @@ def test_an_upload_dropped_once_is_sent_again_under_the_call_policy(slack):
     slack.faults.add("upload", "drop")
     client = utils(slack)
 
-    uploaded = client.upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
+    uploaded = SlackUploads(client).upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
 
     assert uploaded.name == "e.txt" and uploaded.share_ts
-    assert client.budget.spent > 0
+    assert client.transport.budget.spent > 0
     assert [m["files"][0]["name"] for m in slack.messages(cid) if m.get("files")] == ["e.txt"]
 
 
@@ -99,7 +100,7 @@ def test_an_upload_that_keeps_failing_is_unreachable_and_shares_nothing(slack):
     slack.faults.add("upload", "http_status", status=502, times=20)
 
     with pytest.raises(SlackUnreachableError) as caught:
-        utils(slack).upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
+        SlackUploads(utils(slack)).upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
 
     assert "Uploading the file to Slack failed (HTTP 502); nothing was shared" in str(caught.value)
     assert slack.messages(cid) == []
@@ -117,7 +118,7 @@ def test_member_descriptions_are_the_humans_with_their_emails(slack):
 
 def test_process_memory_forgets_answers_older_than_its_ttl(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr("fn_slack.lib.slack_utils.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("fn_slack.lib.slack_memory.time.monotonic", lambda: clock[0])
     memory: ProcessMemory[str, str] = ProcessMemory(ttl=900)
     workspace = ("https://slack.test/api/", 1)
     memory.remember(workspace, [("a@example.com", "U1"), ("b@example.com", "U2")])
@@ -175,7 +176,7 @@ def test_chat_post_message_rate_limited_with_http_200_is_waited_out_and_posted_o
 
     assert [m["text"] for m in slack.messages(general.id)] == texts
     assert any(c.error == "rate_limited" for c in slack.calls_to("chat.postMessage"))
-    assert client.budget.spent >= 1.0
+    assert client.transport.budget.spent >= 1.0
 
 
 def test_retry_after_zero_still_backs_off(slack):
@@ -183,7 +184,7 @@ def test_retry_after_zero_still_backs_off(slack):
     client = utils(slack, wait=5)
 
     assert client.auth_test()["ok"] is True
-    assert client.budget.spent >= 1.0
+    assert client.transport.budget.spent >= 1.0
 
 
 def test_a_channel_search_pages_under_slacks_list_limit(slack):
@@ -203,18 +204,20 @@ def test_an_upload_host_whose_certificate_does_not_verify_is_not_retried_and_nam
     sandbox = SlackSandbox(upload_tls=True).start()
     try:
         cid = sandbox.add_channel("files", members=["bot"])
-        client = SlackUtils(SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url, max_rate_limit_wait=5))
+        client = SlackClient(SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url,
+                                           max_rate_limit_wait=5))
 
         with pytest.raises(SlackUnreachableError) as caught:
-            client.upload_file(Channel.from_slack(sandbox.channel("files")), b"x", "x.txt", "X")
+            SlackUploads(client).upload_file(Channel.from_slack(sandbox.channel("files")), b"x", "x.txt", "X")
 
         assert "TLS certificate did not verify" in str(caught.value) and "[fn_slack] verify" in str(caught.value)
-        assert client.budget.spent == 0
+        assert client.transport.budget.spent == 0
         assert sandbox.messages(cid) == []
 
-        trusting = SlackUtils(SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url,
+        trusting = SlackClient(SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url,
                                             verify=sandbox.upload_ca_file))
-        assert trusting.upload_file(Channel.from_slack(sandbox.channel("files")), b"x", "x.txt", "X").share_ts
+        files = Channel.from_slack(sandbox.channel("files"))
+        assert SlackUploads(trusting).upload_file(files, b"x", "x.txt", "X").share_ts
     finally:
         sandbox.stop()
 
@@ -229,14 +232,96 @@ def test_tls_to_slack_reuses_one_context_instead_of_loading_the_ca_store_per_cal
     try:
         sandbox.add_channel("files", members=["bot"])
         settings = SlackSettings(token=sandbox.default_token, api_url=sandbox.base_url, verify=sandbox.upload_ca_file)
-        SlackUtils(settings)    # the process's first call makes the context
+        SlackClient(settings)    # the process's first call makes the context
         made = []
         real = ssl.create_default_context
         monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: made.append(1) or real(*a, **k))
 
         for n in range(3):
-            SlackUtils(settings).upload_file(Channel.from_slack(sandbox.channel("files")), b"x", f"{n}.txt", "X")
+            files = Channel.from_slack(sandbox.channel("files"))
+            SlackUploads(SlackClient(settings)).upload_file(files, b"x", f"{n}.txt", "X")
 
         assert made == []
     finally:
         sandbox.stop()
+
+
+def test_the_policys_handlers_wait_out_http_200_rate_limited_inside_slack_sdk(slack):
+    """chat.postMessage's own limit is HTTP 200 with ok=false: the policy's retry handlers wait it out in
+    slack_sdk's retry chain, so any WebClient built with them posts every message once."""
+    slack.set_rate_limits(True, post_limit_answer="ok_false")
+    budget = WaitBudget(10)
+    web = WebClient(token=TOKEN, base_url=slack.base_url, timeout=5,
+                    retry_handlers=RetryPolicy(budget, writes=WRITE_METHODS).handlers())
+    general = slack.channel("general")["id"]
+
+    for n in range(7):     # at once: past chat.postMessage's burst of about one per second per channel
+        web.chat_postMessage(channel=general, text=f"m{n}")
+
+    assert [m["text"] for m in slack.messages(general)] == [f"m{n}" for n in range(7)]
+    assert any(c.error == "rate_limited" and c.http_status == 200 for c in slack.calls_to("chat.postMessage"))
+    assert budget.spent >= 1.0
+
+
+def test_http_200_rate_limited_beyond_the_budget_names_the_setting_and_posts_nothing_more(slack):
+    slack.set_rate_limits(True, post_limit_answer="ok_false")
+    client = utils(slack, wait=0)
+    general = channel_of(slack, "general")
+    posted = []
+
+    with pytest.raises(RateLimitedError) as caught:
+        for n in range(20):     # past the burst Slack allows
+            client.post_message(general, f"m{n}")
+            posted.append(f"m{n}")
+
+    assert "max_rate_limit_wait = 0 s" in str(caught.value)
+    assert [m["text"] for m in slack.messages(general.id)] == posted
+    assert slack.calls_to("chat.postMessage")[-1].error == "rate_limited"
+
+
+def test_a_dropped_username_override_comes_back_as_a_fact_of_the_post(slack):
+    """Slack posts under the app's name when the token lacks chat:write.customize; the client says so in
+    what it returns and leaves the wording to the flow."""
+    general = channel_of(slack, "general")
+    kept = utils(slack).post_message(general, "with the scope", username="Analyst Ann")
+    slack.add_token(slack.default_token, [s for s in DEFAULT_BOT_SCOPES if s != "chat:write.customize"],
+                    kind="bot", user_id=slack.bot_user_id)
+
+    dropped = utils(slack).post_message(general, "without it", username="Analyst Ann")
+
+    assert not kept.username_dropped and dropped.username_dropped
+    assert [m["ts"] for m in slack.messages(general.id)] == [kept.ts, dropped.ts]
+
+
+def test_a_share_slack_has_not_shown_yet_comes_back_as_a_fact_of_the_upload(slack):
+    cid = slack.add_channel("files", members=["bot"])
+    slack.share_delay = 5.0
+    uploads = SlackUploads(utils(slack), share_wait=0.3)
+
+    uploaded = uploads.upload_file(channel_of(slack, "files"), b"evidence", "e.txt", "Evidence")
+
+    assert not uploaded.share_seen and uploaded.share_ts is None
+    assert uploaded.permalink == slack.file(uploaded.id)["permalink"]
+    assert slack.messages(cid) == []
+
+
+def test_a_question_is_updated_and_a_person_told_through_client_methods(slack):
+    general = channel_of(slack, "general")
+    client = utils(slack)
+    ts = client.post_message(general, "Block the sender?").ts
+
+    client.update_message(general.id, ts, "Answered: yes", [{"type": "section",
+                                                             "text": {"type": "mrkdwn", "text": "Answered: yes"}}])
+    client.post_ephemeral(general.id, slack.user("alice")["id"], "Your answer was recorded.", thread_ts=ts)
+
+    [message] = slack.messages(general.id)
+    assert message["text"] == "Answered: yes"
+    [update] = slack.calls_to("chat.update")
+    assert "Answered: yes" in str(update.params["blocks"])
+    assert [c.method for c in slack.calls if c.ok][-2:] == ["chat.update", "chat.postEphemeral"]
+
+
+def test_the_listeners_reconnects_back_off_to_a_minute_and_keep_trying():
+    pauses = ReconnectBackoff().pauses()
+
+    assert [next(pauses) for _ in range(9)] == [1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 60.0, 60.0, 60.0]
