@@ -1,5 +1,6 @@
 """FLOW two-way channels: Slack message events (through the Socket Mode listener) become incident or task
-notes, exactly once across integration servers. The SOAR side is mirror_soar; the text is mrkdwn_to_html.
+notes, exactly once across integration servers. The SOAR side is soar.incidents and soar.mirror_log; the
+text is mrkdwn_to_html.
 
 What becomes a note: messages, thread replies, file shares, edits and deletions by people in a channel whose
 link in ``slack_conversations_db`` mirrors (``slack_db_mirror`` Yes). Not mirrored: messages of any bot or
@@ -19,14 +20,15 @@ from dataclasses import dataclass
 from resilient_lib import RequestsCommon
 
 from fn_slack.lib import messages
-from fn_slack.lib.conversations_table import ConversationsTable, target_of
 from fn_slack.lib.errors import ConfigError
-from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes, mirror_log_ready, owner_name
-from fn_slack.lib.mirror_soar import TABLE as MIRROR_TABLE
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.soar.incidents import MirrorIndex, Notes
+from fn_slack.lib.soar.links import ConversationsTable, target_of
+from fn_slack.lib.soar.mirror_log import NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
+from fn_slack.lib.soar.mirror_log import TABLE as MIRROR_TABLE
 from fn_slack.lib.socket_listener import SocketListener
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
@@ -49,7 +51,7 @@ class MirrorTarget:
 
 class ChannelDirectory:
     """Channel ID → mirror target, cached per process (linked for 5 minutes, unlinked for 1 minute). A miss
-    costs one incident query and one table read in SOAR (see mirror_soar)."""
+    costs one incident query and one table read in SOAR (see soar.incidents)."""
 
     def __init__(self, rest_client: object, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.rest = rest_client
@@ -286,35 +288,34 @@ class EventMirror:
         notes = Notes(self.rest)
         lease_ms = self.settings.event_claim_seconds * 1000
         give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
-        # Claim first, then read the rows once: the oldest row of the key is the claim (see mirror_soar).
-        mine: Claim | None = log.add_claim(event.key, author, f'<a href="{html.escape(link, quote=True)}">Slack</a>')
+        # Claim first, then read the rows once: the oldest row of the key is the claim (see soar.mirror_log).
+        link_html = f'<a href="{html.escape(link, quote=True)}">Slack</a>'
+        standing = log.claim(event.key, author, link_html)
         pause = POLL_SECONDS
         while True:
-            claims = log.claims(event.key)
-            first = claims[0] if claims else mine
-            if first is None:  # our row is gone and nobody else's is there: claim again
-                mine = log.add_claim(event.key, author, f'<a href="{html.escape(link, quote=True)}">Slack</a>')
+            first = standing.first
+            if first is None:  # no row of the key is left: claim again
+                standing = log.claim(event.key, author, link_html)
                 continue
-            if mine is not None and first.row_id != mine.row_id:
-                log.drop(mine)  # another process claimed it first
-                mine = None
             if first.state == NOTED:
                 return "duplicate"
-            if mine is not None:
+            if standing.won:
                 return self._note(event, target, author, link, log, notes, first)
-            if self.clock() * 1000 - first.claimed_ms < lease_ms:
+            if not log.lease_over(first, lease_ms):
                 if time.monotonic() > give_up or self._closing.is_set():
                     raise TimeoutError(f"the claim of {event.key} stayed open")
                 self.sleep(pause)
                 pause = min(pause * 2, MAX_POLL_SECONDS)
+                standing = log.standing(event.key)
                 continue
-            if not log.take_over(first):
+            standing = log.take_over(first, author, link_html)
+            if not standing.won:
                 continue
             found = notes.find(target.incident_id, target.task_id, marker(event.key))
             if found is not None:
-                log.mark_noted(first, found)
+                log.mark_noted(standing.first, found)
                 return "recovered"
-            return self._note(event, target, author, link, log, notes, first)
+            return self._note(event, target, author, link, log, notes, standing.first)
 
     def _note(self, event: SlackEvent, target: MirrorTarget, author: str, link: str,  # noqa: PLR0913, PLR0917
               log: MirrorLog, notes: Notes, claim: Claim) -> str:

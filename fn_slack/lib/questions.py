@@ -35,13 +35,13 @@ from fn_slack.lib.block_kit import (
     question_ref_of,
 )
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
-from fn_slack.lib.mirror_soar import Notes
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
-from fn_slack.lib.questions_table import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import Channel, SlackUtils
+from fn_slack.lib.soar.incidents import Notes
+from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
@@ -262,7 +262,8 @@ class QuestionAnswers:
 
     def _answer(self, ref: QuestionRef, user: str, answer: str, at: float, key: str,  # noqa: PLR0911, PLR0913, PLR0917
                 reply: Reply, *, typed: bool) -> str:
-        table = QuestionsTable(self.rest, ref.incident_id, clock=self.clock)
+        table = QuestionsTable(self.rest, ref.incident_id, clock=self.clock,
+                               lease_seconds=self.settings.event_claim_seconds)
         for _ in range(5):
             question = table.find(ref.question_id)
             if question is None:

@@ -25,7 +25,8 @@ from fn_slack.lib.errors import FnSlackError
 from fn_slack.lib.retry import WaitBudget
 from fn_slack.lib.settings import SECTION, SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
-from fn_slack.lib.soar_rest import http_status, short, table_columns
+from fn_slack.lib.soar.columns import table_columns
+from fn_slack.lib.soar.rest import http_status, short
 from fn_slack.lib.socket_listener import check_app_token
 from fn_slack.util.customize import RES_FILE
 

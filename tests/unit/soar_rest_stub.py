@@ -8,7 +8,7 @@ import uuid
 
 from resilient import SimpleHTTPException
 
-from fn_slack.lib import conversations_table as links
+from fn_slack.lib.soar import links
 
 IBM_COLUMNS = {links.COL_TIME, links.COL_RES_ID, links.COL_CHANNEL, links.COL_TYPE, links.COL_PERMALINK}
 PACKAGE_COLUMNS = IBM_COLUMNS | {links.COL_CHANNEL_ID, links.COL_THREAD_TS, links.COL_MIRROR}

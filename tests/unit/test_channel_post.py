@@ -6,11 +6,11 @@ import pytest
 from slack_sdk import WebClient
 
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError
 from fn_slack.lib.inputs import Participants
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_utils import SlackUtils
+from fn_slack.lib.soar.links import ConversationsTable
 from tests.functions.harness import TOKEN
 from tests.unit.soar_rest_stub import TableRest
 
