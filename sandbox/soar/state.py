@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hmac
 import itertools
+import os
 import re
 import threading
 import time
@@ -46,6 +47,17 @@ DOTTED_PATCH = ("refuse", "accept")
 # the cells sent (a column left out is blank afterwards). IBM's own apps send every cell on a row PUT and never
 # handle a 409, which fits "ignored"; no public source documents either, so fn_slack must be right both ways.
 ROW_VERSIONS = ("checked", "ignored")
+# The position a sandbox starts in unless told: "ignored" (what IBM's apps assume), or the value of this
+# environment variable, so a whole test run can be repeated with the other position.
+ROW_VERSIONS_ENV = "FN_SLACK_SANDBOX_ROW_VERSIONS"
+
+
+def default_row_versions() -> str:
+    """The ``row_versions`` position a sandbox starts in: $FN_SLACK_SANDBOX_ROW_VERSIONS, else "ignored"."""
+    value = os.environ.get(ROW_VERSIONS_ENV, "").strip() or "ignored"
+    if value not in ROW_VERSIONS:
+        raise ValueError(f"{ROW_VERSIONS_ENV} must be one of {', '.join(ROW_VERSIONS)}, not {value!r}")
+    return value
 
 # POST /incidents/query_paged?return_level=...: partial carries no ``properties``; normal carries the custom
 # fields named by ``field_handle`` (IBM's apps always name the fields they read); full carries all of them.
@@ -117,12 +129,12 @@ class SoarState:
     """A single SOAR org. Every public method is thread-safe (REST and STOMP threads share it)."""
 
     def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME, unknown_columns: str = "refuse",
-                 dotted_patch: str = "refuse", row_versions: str = "checked") -> None:
+                 dotted_patch: str = "refuse", row_versions: str | None = None) -> None:
         self.org_id = org_id
         self.org_name = org_name
         self.unknown_columns = unknown_columns   # see UNKNOWN_COLUMNS; tests may change it at any time
         self.dotted_patch = dotted_patch         # see DOTTED_PATCH; tests may change it at any time
-        self.row_versions = row_versions         # see ROW_VERSIONS; tests may change it at any time
+        self.row_versions = row_versions or default_row_versions()   # see ROW_VERSIONS; tests may change it
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
         self._lost_answers: list[LostAnswer] = []

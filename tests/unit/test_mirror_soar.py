@@ -7,13 +7,13 @@ import logging
 import threading
 
 import pytest
-from fn_slack.lib.soar.incidents import MirrorIndex, Notes
-from fn_slack.lib.soar.mirror_log import MirrorLog
 
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.files import SoarFiles
+from fn_slack.lib.soar.incidents import MirrorIndex, Notes
+from fn_slack.lib.soar.mirror_log import MirrorLog
 from fn_slack.lib.soar.question_rows import QuestionsTable
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21

@@ -158,8 +158,6 @@ class QuestionsTable(IncidentTable):
                 standing = log.standing(key)
         self.calls += log.calls
         written, _ = self.put(question.row, changes)
-        if standing.first is not None:
-            log.mark_noted(standing.first)
         return written is not None
 
 
