@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from resilient import BasicHTTPException, SimpleHTTPException
 
+from fn_slack.lib import messages
+from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar.rest import http_status
 
 LOG = logging.getLogger(__name__)
@@ -95,3 +97,15 @@ def _read_columns(rest_client: object, table: str) -> TableColumns:
     else:
         names = {str(field.get("name")) for field in fields if isinstance(field, dict) and field.get("name")}
     return TableColumns(table, exists=True, names=frozenset(names))
+
+
+def check_table_ready(rest_client: object, table: str, columns: Iterable[str], purpose: str) -> None:
+    """Refuse ``purpose`` before anything is posted when the org lacks ``table`` or one of its ``columns``: the
+    package was upgraded before ``resilient-circuits customize``."""
+    columns = tuple(columns)
+    found = table_columns(rest_client, table, wanted=columns)
+    if not found.exists:
+        raise SoarError(messages.soar_table_needs_customize(table, purpose))
+    missing = found.missing(columns)
+    if missing:
+        raise SoarError(messages.soar_table_columns_need_customize(table, missing, purpose))

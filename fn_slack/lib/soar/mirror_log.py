@@ -19,10 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fn_slack.lib import messages
-from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar import tables
-from fn_slack.lib.soar.columns import table_columns
+from fn_slack.lib.soar.columns import check_table_ready, table_columns
 from fn_slack.lib.soar.links import COL_MIRROR
 from fn_slack.lib.soar.links import TABLE as LINKS_TABLE
 from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec
@@ -45,21 +43,14 @@ PURPOSE = "mirroring (slack_mirror)"
 def check_ready(rest_client: object, purpose: str) -> None:
     """Refuse ``purpose`` before anything is posted when the org lacks the ``slack_messages_db`` table (or a
     column of it): the package was upgraded before ``resilient-circuits customize``."""
-    claims = table_columns(rest_client, TABLE, wanted=COLUMNS)
-    if not claims.exists:
-        raise SoarError(messages.soar_table_needs_customize(TABLE, purpose))
-    missing = claims.missing(COLUMNS)
-    if missing:
-        raise SoarError(messages.soar_table_columns_need_customize(TABLE, missing, purpose))
+    check_table_ready(rest_client, TABLE, COLUMNS, purpose)
 
 
 def check_mirroring_ready(rest_client: object) -> None:
     """Refuse slack_mirror Yes before anything is posted when the org lacks what mirroring writes: the
     ``slack_messages_db`` table (or a column of it) or the link's ``slack_db_mirror`` column."""
     check_ready(rest_client, PURPOSE)
-    missing = table_columns(rest_client, LINKS_TABLE, wanted=(COL_MIRROR,)).missing((COL_MIRROR,))
-    if missing:
-        raise SoarError(messages.soar_table_columns_need_customize(LINKS_TABLE, missing, PURPOSE))
+    check_table_ready(rest_client, LINKS_TABLE, (COL_MIRROR,), PURPOSE)
 
 
 def mirror_log_ready(rest_client: object) -> bool:

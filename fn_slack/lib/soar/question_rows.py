@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar.columns import table_columns
+from fn_slack.lib.soar.columns import check_table_ready
 from fn_slack.lib.soar.mirror_log import MirrorLog, Standing, check_ready
 from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec
 
@@ -101,12 +101,7 @@ class QuestionsTable(IncidentTable):
         """Refuse (before anything is posted) when the org's table is missing or lacks a column a question's row
         needs, or lacks the claims log an answer is claimed in: the package was upgraded before
         ``resilient-circuits customize``."""
-        columns = table_columns(rest_client, TABLE, wanted=COLUMNS)
-        if not columns.exists:
-            raise SoarError(messages.soar_table_needs_customize(TABLE, PURPOSE))
-        missing = columns.missing(COLUMNS)
-        if missing:
-            raise SoarError(messages.soar_table_columns_need_customize(TABLE, missing, PURPOSE))
+        check_table_ready(rest_client, TABLE, COLUMNS, PURPOSE)
         check_ready(rest_client, PURPOSE)
 
     def add(self, *, question_id: str, question: str, options: list[str], channel_id: str, ts: str,
