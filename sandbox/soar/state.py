@@ -138,6 +138,7 @@ class SoarState:
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
         self._lost_answers: list[LostAnswer] = []
+        self._refusals: list[LostAnswer] = []
         self._ids = itertools.count(2095)
         self._type_ids = itertools.count(1000)
         self._field_ids = itertools.count(500)
@@ -313,6 +314,25 @@ class SoarState:
         with self.lock:
             self._lost_answers.append(lost)
         return lost
+
+    def refuse_requests(self, method: str, path_pattern: str, status: int = 500, times: int = 1) -> LostAnswer:
+        """The next ``times`` matching REST requests are refused with ``status`` and take no effect (a SOAR
+        that refuses a call: a permission, a server error before the write). For tests of how a refusal
+        reads."""
+        refused = LostAnswer(method.upper(), re.compile(path_pattern), status, times)
+        with self.lock:
+            self._refusals.append(refused)
+        return refused
+
+    def refusal(self, method: str, path: str) -> int | None:
+        """The status to refuse a request with, when a refuse_requests() matches."""
+        with self.lock:
+            for refused in self._refusals:
+                if refused.remaining > 0 and refused.method == method.upper() and refused.pattern.search(path):
+                    refused.remaining -= 1
+                    refused.lost.append(path)
+                    return refused.status
+        return None
 
     def answer_lost(self, method: str, path: str) -> int | None:
         """The status to answer instead of a successful request's result, when a lose_answers() matches."""
