@@ -103,7 +103,7 @@ def test_data_table_rows_before_and_after_the_import(soar):
                                  "slack_db_channel": {"value": "lost-laptop"}}})
     assert row["cells"]["slack_db_channel"]["value"] == "lost-laptop"
     client.put(f"/incidents/{incident['id']}/table_data/{TABLE}/row_data/{row['id']}?handle_format=names",
-               {"cells": {"slack_db_channel_id": {"value": "C0123"}}})
+               {"cells": {**row["cells"], "slack_db_channel_id": {"value": "C0123"}}})   # the whole row, as IBM's apps
     rows = client.get(uri)["rows"]
     assert len(rows) == 1
     cells = {name: cell["value"] for name, cell in rows[0]["cells"].items()}
@@ -132,7 +132,8 @@ def test_with_unknown_columns_drop_a_row_is_written_without_the_unknown_cell():
         uri = f"/incidents/{incident['id']}/table_data/{TABLE}/row_data?handle_format=names"
         row = client.post(uri, {"cells": {"slack_db_channel": {"value": "inc-x"}, "no_such_column": {"value": 1}}})
         assert set(row["cells"]) == {"slack_db_channel"}
-        client.put(uri.replace("row_data?", f"row_data/{row['id']}?"), {"cells": {"no_such_column": {"value": 2}}})
+        client.put(uri.replace("row_data?", f"row_data/{row['id']}?"),
+                   {"cells": {**row["cells"], "no_such_column": {"value": 2}}})
         assert soar.state.rows_of(incident["id"]) == [{"slack_db_channel": "inc-x"}]
     with pytest.raises(ValueError, match="unknown_columns"):
         SoarSandbox(unknown_columns="ignore")
