@@ -19,6 +19,7 @@ import resilient
 
 from sandbox.soar import SoarSandbox
 from sandbox.soar.scripting import default_export_path
+from sandbox.soar.state import ROW_VERSIONS_ENV, SoarState
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
 
@@ -161,6 +162,17 @@ def test_row_versions_checked_refuses_a_stale_put_and_ignored_replaces_the_row()
                 assert soar.state.rows_of(incident["id"]) == [{"slack_db_channel": "inc-z"}]
     with pytest.raises(ValueError, match="row_versions"):
         SoarSandbox(row_versions="sometimes")
+
+
+def test_row_versions_start_ignored_unless_the_environment_names_the_other_position(monkeypatch):
+    monkeypatch.delenv(ROW_VERSIONS_ENV, raising=False)
+    assert SoarState().row_versions == "ignored"
+    monkeypatch.setenv(ROW_VERSIONS_ENV, "checked")
+    assert SoarState().row_versions == "checked"
+    assert SoarState(row_versions="ignored").row_versions == "ignored"
+    monkeypatch.setenv(ROW_VERSIONS_ENV, "sometimes")
+    with pytest.raises(ValueError, match=ROW_VERSIONS_ENV):
+        SoarState()
 
 
 def test_a_data_table_definition_names_its_columns_and_a_missing_table_is_404(soar):
