@@ -6,7 +6,7 @@ import itertools
 import threading
 from dataclasses import replace
 
-from fn_slack.lib.conversations_table import ChannelLink, res_id
+from fn_slack.lib.soar.links import ChannelLink, res_id
 
 
 class TableStore:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import MAX_TEXT_CHARS, render_comment
@@ -16,7 +15,8 @@ from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_uploads import SlackUploads
 from fn_slack.lib.slack_vocabulary import UploadedFile
-from fn_slack.lib.soar_files import SoarFiles
+from fn_slack.lib.soar.files import SoarFiles
+from fn_slack.lib.soar.links import ConversationsTable
 
 
 @dataclass(frozen=True)

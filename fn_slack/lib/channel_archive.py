@@ -41,7 +41,6 @@ from typing import TextIO
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import channel_of_link
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError, SlackError, SoarError
 from fn_slack.lib.history_export import load_template, message_author, write_history
 from fn_slack.lib.invocation import Invocation
@@ -49,7 +48,8 @@ from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import Channel, is_written, ts_order
-from fn_slack.lib.soar_files import SoarFiles
+from fn_slack.lib.soar.files import SoarFiles
+from fn_slack.lib.soar.links import ConversationsTable
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from fn_slack.lib import inputs, messages
-from fn_slack.lib.conversations_table import ChannelLink, ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError, SlackError
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import Channel
+from fn_slack.lib.soar.links import ChannelLink, ConversationsTable
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import render_message
-from fn_slack.lib.mirror_soar import MirrorIndex, check_mirroring_ready
 from fn_slack.lib.post_threads import ThreadChoice, post_direct, styled
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import PostedMessage
-from fn_slack.lib.soar_files import SoarFiles
+from fn_slack.lib.soar.files import SoarFiles
+from fn_slack.lib.soar.incidents import MirrorIndex
+from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.mirror_log import check_mirroring_ready
 
 
 @dataclass(frozen=True)

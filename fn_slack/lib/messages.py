@@ -843,6 +843,11 @@ def question_already_answered(by: str, answer: str) -> str:
     return f"This question was already answered by {by}: {answer}. Your answer was not recorded."
 
 
+def question_outcome_pending(question_id: str) -> str:
+    return (f"Another integration server is recording the outcome of question {question_id} and has not written "
+            "it yet; the answer was not recorded here. Slack will deliver it again, or answer once more.")
+
+
 def question_expired(when: str) -> str:
     return f"This question expired at {when}; your answer was not recorded."
 

@@ -1,6 +1,7 @@
 """FLOW two-way channels: Slack message events (through the Socket Mode listener) become incident or task
 notes, exactly once across integration servers. What an envelope says is read by slack_events (MirrorService
-gives each kind of event to its handler); a note's HTML is event_notes; the SOAR side is mirror_soar.
+gives each kind of event to its handler); a note's HTML is event_notes; the SOAR side is soar.incidents and
+soar.mirror_log.
 
 What becomes a note: messages, thread replies, file shares, edits and deletions by people in a channel whose
 link in ``slack_conversations_db`` mirrors (``slack_db_mirror`` Yes). Not mirrored: messages of any bot or
@@ -19,15 +20,16 @@ from dataclasses import dataclass
 from resilient_lib import RequestsCommon
 
 from fn_slack.lib import messages
-from fn_slack.lib.conversations_table import ConversationsTable, target_of
 from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.event_notes import marker, message_link, note_html, slack_link_html
-from fn_slack.lib.mirror_soar import NOTED, Claim, MirrorIndex, MirrorLog, Notes, mirror_log_ready, owner_name
-from fn_slack.lib.mirror_soar import TABLE as MIRROR_TABLE
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
+from fn_slack.lib.soar.incidents import MirrorIndex, Notes
+from fn_slack.lib.soar.links import ConversationsTable, target_of
+from fn_slack.lib.soar.mirror_log import NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
+from fn_slack.lib.soar.mirror_log import TABLE as MIRROR_TABLE
 from fn_slack.lib.socket_listener import SocketListener
 
 LOG = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ class MirrorTarget:
 
 class ChannelDirectory:
     """Channel ID → mirror target, cached per process (linked for 5 minutes, unlinked for 1 minute). A miss
-    costs one incident query and one table read in SOAR (see mirror_soar)."""
+    costs one incident query and one table read in SOAR (see soar.incidents)."""
 
     def __init__(self, rest_client: object, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.rest = rest_client
@@ -184,43 +186,32 @@ class EventMirror:
         return outcome
 
     def _write_once(self, event: SlackEvent, target: MirrorTarget) -> str:
-        """Claim first, then read the rows once: the oldest row of the key is the claim (see mirror_soar)."""
+        """Claim first, then read the rows once: the oldest row of the key is the claim (see soar.mirror_log)."""
         write = _EventWrite(event, target, self.user_name(event.user),
                             message_link(self.identity().get("url"), event),
                             MirrorLog(self.rest, target.incident_id, owner=self.owner, clock=self.clock),
                             Notes(self.rest))
         log = write.log
         give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
-        mine: Claim | None = log.add_claim(event.key, write.author, slack_link_html(write.link))
+        link_html = slack_link_html(write.link)
+        standing = log.claim(event.key, write.author, link_html)
         pause = POLL_SECONDS
         while True:
-            claims = log.claims(event.key)
-            first = claims[0] if claims else mine
-            if first is None:  # our row is gone and nobody else's is there: claim again
-                mine = log.add_claim(event.key, write.author, slack_link_html(write.link))
+            first = standing.first
+            if first is None:  # no row of the key is left: claim again
+                standing = log.claim(event.key, write.author, link_html)
                 continue
-            mine = self._keep_if_first(log, mine, first)
             if first.state == NOTED:
                 return "duplicate"
-            if mine is not None:
+            if standing.won:
                 return self._note(write, first)
-            if self._is_open(first):
+            if not log.lease_over(first, self.settings.event_claim_seconds * 1000):
                 pause = self._wait(event.key, pause, give_up)
+                standing = log.standing(event.key)
                 continue
-            if log.take_over(first):
-                return self._recover(write, first)
-
-    @staticmethod
-    def _keep_if_first(log: MirrorLog, mine: Claim | None, first: Claim) -> Claim | None:
-        """Our claim while it is the first; dropped (None) when another process claimed the event first."""
-        if mine is not None and first.row_id != mine.row_id:
-            log.drop(mine)
-            return None
-        return mine
-
-    def _is_open(self, claim: Claim) -> bool:
-        """Whether another process's claim is still within event_claim_seconds (its writer may be at work)."""
-        return self.clock() * 1000 - claim.claimed_ms < self.settings.event_claim_seconds * 1000
+            standing = log.take_over(first, write.author, link_html)
+            if standing.won:
+                return self._recover(write, standing.first)
 
     def _wait(self, key: str, pause: float, give_up: float) -> float:
         """Wait for an open claim (the next pause is returned); past the event's deadline or when closing,

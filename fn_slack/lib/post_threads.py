@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 
 from fn_slack.lib import messages
 from fn_slack.lib.block_kit import container_blocks
-from fn_slack.lib.conversations_table import ChannelLink
 from fn_slack.lib.errors import InputError, SlackError
 from fn_slack.lib.message_format import SlackMessage
 from fn_slack.lib.slack_vocabulary import Channel
+from fn_slack.lib.soar.links import ChannelLink
 
 if TYPE_CHECKING:
     from fn_slack.lib.channel_post import PostOutcome, PostRequest

@@ -9,9 +9,9 @@ with the question's id.
 
 Answering (the listener, ``QuestionAnswers``): a click (``block_actions`` over Socket Mode) or, when the
 question allows it, a reply in the question's thread. Only the people asked (or, when nobody was named,
-anyone in the conversation) may answer; the first answer wins (a row update with the row's version, which
-SOAR grants once); the answer becomes a note and the question message shows it. A click after the question
-expired, or after someone else answered, is told so in Slack, to the clicker alone.
+anyone in the conversation) may answer; the first answer wins (its outcome claimed in slack_messages_db, the
+oldest claim wins, see soar.question_rows); the answer becomes a note and the question message shows it. A
+click after the question expired, or after someone else answered, is told so in Slack, to the clicker alone.
 """
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ from fn_slack.lib.block_kit import (
     question_ref_of,
 )
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.event_notes import answer_note_html, question_marker
-from fn_slack.lib.mirror_soar import Notes
-from fn_slack.lib.questions_table import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import QuestionClick, QuestionReply
 from fn_slack.lib.slack_vocabulary import Channel
+from fn_slack.lib.soar.incidents import Notes
+from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, Question, QuestionsTable
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
@@ -274,9 +274,10 @@ class QuestionAnswers:
         return self._answer(_Answer(ref, user, thread_reply.text, float(ts), f"{user}:{ts}", reply, typed=True))
 
     def _answer(self, answer: _Answer) -> str:
-        """Judge the answer against the question's row and record it with the row's version; read the row
-        again when another answer changed it first."""
-        table = QuestionsTable(self.rest, answer.ref.incident_id, clock=self.clock)
+        """Judge the answer against the question's row and record it (the first outcome claimed wins, see
+        soar.question_rows); read the row again when another answer or the expiry was decided first."""
+        table = QuestionsTable(self.rest, answer.ref.incident_id, clock=self.clock,
+                               lease_seconds=self.settings.event_claim_seconds)
         for _ in range(5):
             question = table.find(answer.ref.question_id)
             outcome = self._judge_question(table, question, answer) or self._judge_person(question, answer)
@@ -317,7 +318,7 @@ class QuestionAnswers:
 
     @staticmethod
     def _expire(table: QuestionsTable, question: Question, answer: _Answer) -> str:
-        """An answer after the question expired: the expiry recorded once (with the row version), the question
+        """An answer after the question expired: the expiry recorded once (its outcome claimed), the question
         message shows it, and the person is told."""
         if question.status != EXPIRED and not table.record_expiry(question):
             return RETRY

@@ -3,7 +3,7 @@ one handler call per envelope, and the ack sent when the handler has finished.
 
 Why the ack waits for the handler: an envelope acked before its SOAR write is lost if the process dies in
 between; unacked, Slack delivers it again (``retry_attempt`` > 0) to one of the app's connections, possibly
-another integration server's, and the SOAR-side claim (mirror_soar) keeps the write single. The handler's
+another integration server's, and the SOAR-side claim (soar.mirror_log) keeps the write single. The handler's
 SOAR writes normally take tens of milliseconds, well inside Slack's 3 seconds; when SOAR is slower, Slack's
 retry meets the claim and waits for it instead of writing twice. A handler that fails does not ack either,
 so Slack's retries are fn_slack's retries.

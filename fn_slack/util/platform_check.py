@@ -39,7 +39,7 @@ from fn_slack.lib.errors import FnSlackError, SlackError
 from fn_slack.lib.retry import WaitBudget
 from fn_slack.lib.settings import SECTION, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
-from fn_slack.lib.soar_rest import http_status, short
+from fn_slack.lib.soar.rest import http_status, short
 
 # ---------------------------------------------------------------------------------------------------- adapter
 # The only place this command touches fn_slack's SOAR and Slack edges (and resilient's client): plain calls,

@@ -25,7 +25,9 @@ from fn_slack.lib.errors import FnSlackError
 from fn_slack.lib.retry import WaitBudget
 from fn_slack.lib.settings import SECTION, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
-from fn_slack.lib.soar_rest import http_status, short, table_columns
+from fn_slack.lib.soar.columns import table_columns
+from fn_slack.lib.soar.org import incident_fields, shown_inputs
+from fn_slack.lib.soar.rest import http_status, short
 from fn_slack.lib.socket_listener import check_app_token
 from fn_slack.util.customize import RES_FILE
 
@@ -64,14 +66,10 @@ def missing_customizations(rest_client: object, package: PackageCustomizations |
     package = package or package_customizations()
     missing = []
     for name, inputs in package.functions.items():
-        try:
-            function = rest_client.get(f"/functions/{name}?handle_format=names", skip_retry=[404])
-        except (BasicHTTPException, SimpleHTTPException) as err:
-            if http_status(err) != 404:
-                raise
+        shown = shown_inputs(rest_client, name)
+        if shown is None:
             missing.append(messages.selftest_missing_function(name))
             continue
-        shown = {item.get("content") for item in function.get("view_items") or []}
         absent = [input_name for uuid, input_name in inputs if uuid not in shown]
         if absent:
             missing.append(messages.selftest_missing_inputs(name, absent))
@@ -82,7 +80,7 @@ def missing_customizations(rest_client: object, package: PackageCustomizations |
         elif found.missing(columns):
             missing.append(messages.selftest_missing_columns(table, found.missing(columns)))
     if package.incident_fields:
-        held = {f.get("name") for f in rest_client.get("/types/incident/fields") or []}
+        held = incident_fields(rest_client)
         missing += [messages.selftest_missing_incident_field(name) for name in package.incident_fields
                     if name not in held]
     return missing

@@ -9,7 +9,7 @@ import sys
 import time
 
 from .sandbox import DEFAULT_API_KEY_ID, DEFAULT_API_KEY_SECRET, SoarSandbox
-from .state import DOTTED_PATCH, ROW_VERSIONS, UNKNOWN_COLUMNS
+from .state import DOTTED_PATCH, ROW_VERSIONS, ROW_VERSIONS_ENV, UNKNOWN_COLUMNS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,9 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dotted-patch", choices=list(DOTTED_PATCH), default="refuse",
                         help="an incident PATCH naming a custom field as properties.<field>: refused with HTTP "
                              "400 (default) or taken as the field's bare name")
-    parser.add_argument("--row-versions", choices=list(ROW_VERSIONS), default="checked",
+    parser.add_argument("--row-versions", choices=list(ROW_VERSIONS), default=None,
                         help="a data table row PUT: a stale version is refused with HTTP 409 and only the cells "
-                             "sent change (default), or the version is ignored and the PUT replaces the row")
+                             "sent change, or the version is ignored and the PUT replaces the row (default: "
+                             f"${ROW_VERSIONS_ENV}, else ignored)")
     args = parser.parse_args(argv)
     sandbox = SoarSandbox(api_key_id=args.api_key_id, api_key_secret=args.api_key_secret,
                           rest_port=args.rest_port, stomp_port=args.stomp_port, broker=args.broker,

@@ -13,7 +13,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .broker import Reply, StompBroker
 from .rest import SoarRestApp
-from .state import DOTTED_PATCH, ORG_ID, ORG_NAME, ROW_VERSIONS, UNKNOWN_COLUMNS, SoarState
+from .state import DOTTED_PATCH, ORG_ID, ORG_NAME, ROW_VERSIONS, UNKNOWN_COLUMNS, SoarState, default_row_versions
 from .tls import SandboxCertificate
 
 DEFAULT_API_KEY_ID = "sandbox-api-key-id"
@@ -143,7 +143,7 @@ class SoarSandbox:
                  rest_port: int = 0, stomp_port: int = 0, host: str = "127.0.0.1",
                  org_id: int = ORG_ID, org_name: str = ORG_NAME, broker: BrokerKind = "builtin",
                  track_deliveries: bool = True, unknown_columns: str = "refuse",
-                 dotted_patch: str = "refuse", row_versions: str = "checked",
+                 dotted_patch: str = "refuse", row_versions: str | None = None,
                  keepalive_seconds: float = KEEPALIVE_SECONDS) -> None:
         """`broker`: "builtin" (this package's STOMP broker, the default) or "activemq" (Apache ActiveMQ
         Classic from Debian's package, started as a child process; see sandbox/soar/activemq.py).
@@ -153,8 +153,8 @@ class SoarSandbox:
         `dotted_patch`: an incident PATCH naming a custom field as ``properties.<field>`` is refused with HTTP
         400 ("refuse", the default) or taken as the bare name ("accept"); see README.
         `row_versions`: a data table row PUT with a stale ``version`` is refused with HTTP 409 and changes only
-        the cells sent ("checked", the default), or the version is ignored and the PUT replaces the whole row
-        ("ignored"); see README.
+        the cells sent ("checked"), or the version is ignored and the PUT replaces the whole row ("ignored");
+        unset: $FN_SLACK_SANDBOX_ROW_VERSIONS, else "ignored"; see README.
         `keepalive_seconds`: how long an idle HTTP/1.1 connection stays open."""
         if broker not in BROKERS:
             raise ValueError(f"broker must be one of {', '.join(BROKERS)}, not {broker!r}")
@@ -162,6 +162,7 @@ class SoarSandbox:
             raise ValueError(f"unknown_columns must be one of {', '.join(UNKNOWN_COLUMNS)}, not {unknown_columns!r}")
         if dotted_patch not in DOTTED_PATCH:
             raise ValueError(f"dotted_patch must be one of {', '.join(DOTTED_PATCH)}, not {dotted_patch!r}")
+        row_versions = row_versions or default_row_versions()
         if row_versions not in ROW_VERSIONS:
             raise ValueError(f"row_versions must be one of {', '.join(ROW_VERSIONS)}, not {row_versions!r}")
         self.broker_kind: BrokerKind = broker

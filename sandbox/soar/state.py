@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hmac
 import itertools
+import os
 import re
 import threading
 import time
@@ -46,6 +47,17 @@ DOTTED_PATCH = ("refuse", "accept")
 # the cells sent (a column left out is blank afterwards). IBM's own apps send every cell on a row PUT and never
 # handle a 409, which fits "ignored"; no public source documents either, so fn_slack must be right both ways.
 ROW_VERSIONS = ("checked", "ignored")
+# The position a sandbox starts in unless told: "ignored" (what IBM's apps assume), or the value of this
+# environment variable, so a whole test run can be repeated with the other position.
+ROW_VERSIONS_ENV = "FN_SLACK_SANDBOX_ROW_VERSIONS"
+
+
+def default_row_versions() -> str:
+    """The ``row_versions`` position a sandbox starts in: $FN_SLACK_SANDBOX_ROW_VERSIONS, else "ignored"."""
+    value = os.environ.get(ROW_VERSIONS_ENV, "").strip() or "ignored"
+    if value not in ROW_VERSIONS:
+        raise ValueError(f"{ROW_VERSIONS_ENV} must be one of {', '.join(ROW_VERSIONS)}, not {value!r}")
+    return value
 
 # POST /incidents/query_paged?return_level=...: partial carries no ``properties``; normal carries the custom
 # fields named by ``field_handle`` (IBM's apps always name the fields they read); full carries all of them.
@@ -117,15 +129,16 @@ class SoarState:
     """A single SOAR org. Every public method is thread-safe (REST and STOMP threads share it)."""
 
     def __init__(self, org_id: int = ORG_ID, org_name: str = ORG_NAME, unknown_columns: str = "refuse",
-                 dotted_patch: str = "refuse", row_versions: str = "checked") -> None:
+                 dotted_patch: str = "refuse", row_versions: str | None = None) -> None:
         self.org_id = org_id
         self.org_name = org_name
         self.unknown_columns = unknown_columns   # see UNKNOWN_COLUMNS; tests may change it at any time
         self.dotted_patch = dotted_patch         # see DOTTED_PATCH; tests may change it at any time
-        self.row_versions = row_versions         # see ROW_VERSIONS; tests may change it at any time
+        self.row_versions = row_versions or default_row_versions()   # see ROW_VERSIONS; tests may change it
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
         self._lost_answers: list[LostAnswer] = []
+        self._refusals: list[LostAnswer] = []
         self._ids = itertools.count(2095)
         self._type_ids = itertools.count(1000)
         self._field_ids = itertools.count(500)
@@ -312,6 +325,25 @@ class SoarState:
         with self.lock:
             self._lost_answers.append(lost)
         return lost
+
+    def refuse_requests(self, method: str, path_pattern: str, status: int = 500, times: int = 1) -> LostAnswer:
+        """The next ``times`` matching REST requests are refused with ``status`` and take no effect (a SOAR
+        that refuses a call: a permission, a server error before the write). For tests of how a refusal
+        reads."""
+        refused = LostAnswer(method.upper(), re.compile(path_pattern), status, times)
+        with self.lock:
+            self._refusals.append(refused)
+        return refused
+
+    def refusal(self, method: str, path: str) -> int | None:
+        """The status to refuse a request with, when a refuse_requests() matches."""
+        with self.lock:
+            for refused in self._refusals:
+                if refused.remaining > 0 and refused.method == method.upper() and refused.pattern.search(path):
+                    refused.remaining -= 1
+                    refused.lost.append(path)
+                    return refused.status
+        return None
 
     def answer_lost(self, method: str, path: str) -> int | None:
         """The status to answer instead of a successful request's result, when a lose_answers() matches."""

@@ -19,6 +19,7 @@ import resilient
 
 from sandbox.soar import SoarSandbox
 from sandbox.soar.scripting import default_export_path
+from sandbox.soar.state import ROW_VERSIONS_ENV, SoarState
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")]
 
@@ -103,7 +104,7 @@ def test_data_table_rows_before_and_after_the_import(soar):
                                  "slack_db_channel": {"value": "lost-laptop"}}})
     assert row["cells"]["slack_db_channel"]["value"] == "lost-laptop"
     client.put(f"/incidents/{incident['id']}/table_data/{TABLE}/row_data/{row['id']}?handle_format=names",
-               {"cells": {"slack_db_channel_id": {"value": "C0123"}}})
+               {"cells": {**row["cells"], "slack_db_channel_id": {"value": "C0123"}}})   # the whole row, as IBM's apps
     rows = client.get(uri)["rows"]
     assert len(rows) == 1
     cells = {name: cell["value"] for name, cell in rows[0]["cells"].items()}
@@ -132,7 +133,8 @@ def test_with_unknown_columns_drop_a_row_is_written_without_the_unknown_cell():
         uri = f"/incidents/{incident['id']}/table_data/{TABLE}/row_data?handle_format=names"
         row = client.post(uri, {"cells": {"slack_db_channel": {"value": "inc-x"}, "no_such_column": {"value": 1}}})
         assert set(row["cells"]) == {"slack_db_channel"}
-        client.put(uri.replace("row_data?", f"row_data/{row['id']}?"), {"cells": {"no_such_column": {"value": 2}}})
+        client.put(uri.replace("row_data?", f"row_data/{row['id']}?"),
+                   {"cells": {**row["cells"], "no_such_column": {"value": 2}}})
         assert soar.state.rows_of(incident["id"]) == [{"slack_db_channel": "inc-x"}]
     with pytest.raises(ValueError, match="unknown_columns"):
         SoarSandbox(unknown_columns="ignore")
@@ -160,6 +162,17 @@ def test_row_versions_checked_refuses_a_stale_put_and_ignored_replaces_the_row()
                 assert soar.state.rows_of(incident["id"]) == [{"slack_db_channel": "inc-z"}]
     with pytest.raises(ValueError, match="row_versions"):
         SoarSandbox(row_versions="sometimes")
+
+
+def test_row_versions_start_ignored_unless_the_environment_names_the_other_position(monkeypatch):
+    monkeypatch.delenv(ROW_VERSIONS_ENV, raising=False)
+    assert SoarState().row_versions == "ignored"
+    monkeypatch.setenv(ROW_VERSIONS_ENV, "checked")
+    assert SoarState().row_versions == "checked"
+    assert SoarState(row_versions="ignored").row_versions == "ignored"
+    monkeypatch.setenv(ROW_VERSIONS_ENV, "sometimes")
+    with pytest.raises(ValueError, match=ROW_VERSIONS_ENV):
+        SoarState()
 
 
 def test_a_data_table_definition_names_its_columns_and_a_missing_table_is_404(soar):

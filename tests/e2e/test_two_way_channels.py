@@ -357,8 +357,8 @@ def test_a_late_click_is_answered_in_slack_and_marks_the_question_expired(stack)
                    rule_slack_is_channel_private=False)
     # the question's time runs out: its expiry is now in the past
     [raw] = stack.soar.state.table_rows(incident["id"], "slack_questions_db")["rows"]
-    stack.soar.state.update_row(incident["id"], "slack_questions_db", raw["id"],
-                                {"slack_q_expires": {"value": int(time.time() * 1000) - 1000}})
+    stack.soar.state.update_row(incident["id"], "slack_questions_db", raw["id"],   # the whole row, as SOAR's UI
+                                {**raw["cells"], "slack_q_expires": {"value": int(time.time() * 1000) - 1000}})
     _click(stack, "alice", content["channel_id"], content["ts"], "Yes")
     assert _question_row(stack, incident["id"])["slack_q_status"] == "expired"
     assert any("expired" in t for t in _told(stack, "alice"))

@@ -4,7 +4,7 @@ import pytest
 from resilient_circuits.actions_test_component import ResilientTestActions
 
 from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY, TOKEN_USERS, USER_IDS
-from fn_slack.lib.soar_rest import forget_table_columns
+from fn_slack.lib.soar.columns import forget_table_columns
 from sandbox.slack.realism import tidy
 from tests.functions.harness import slack_sandbox
 from tests.functions.soar_mock import STATE

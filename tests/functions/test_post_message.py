@@ -9,7 +9,7 @@ import threading
 import pytest
 from slack_sdk import WebClient
 
-from fn_slack.lib import conversations_table
+from fn_slack.lib.soar import links as conversations_table
 from sandbox.slack.html_view import render_channel, slack_unescape
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config

@@ -12,7 +12,10 @@ FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "
          "post_threads"}
 SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
               "retry", "socket_listener"}
-SOAR_EDGE = {"conversations_table", "soar_files", "soar_rest", "mirror_soar", "questions_table"}
+SOAR_EDGE = {"soar"}   # the package fn_slack/lib/soar: every SOAR REST call
+SOAR_MODULES = {"rest", "columns", "tables", "links", "mirror_log", "question_rows", "incidents", "files", "org"}
+# Inside the SOAR edge: the REST edge and the learned columns under the engine, the declared tables on it.
+SOAR_BASE = {"rest", "columns", "tables"}
 FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit", "event_notes"}
 EVENTS = {"slack_events"}
 LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation", "text_conventions"}
@@ -42,9 +45,15 @@ def lib(name: str) -> Path:
     return PACKAGE / "lib" / f"{name}.py"
 
 
+def soar(name: str) -> Path:
+    return PACKAGE / "lib" / "soar" / f"{name}.py"
+
+
 def test_every_lib_module_has_a_place_in_the_picture():
     modules = {p.stem for p in (PACKAGE / "lib").glob("*.py")} - {"__init__"}
-    assert modules == FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT | EVENTS | LEAVES
+    packages = {p.parent.name for p in (PACKAGE / "lib").glob("*/__init__.py")}
+    assert modules | packages == FLOWS | SLACK_EDGE | SOAR_EDGE | FORMAT | EVENTS | LEAVES
+    assert {p.stem for p in (PACKAGE / "lib" / "soar").glob("*.py")} - {"__init__"} == SOAR_MODULES
 
 
 @pytest.mark.parametrize("component", sorted((PACKAGE / "components").glob("[a-z]*.py")), ids=lambda p: p.stem)
@@ -59,10 +68,29 @@ def test_the_slack_edge_knows_nothing_of_soar_or_formatting(name):
     assert "resilient" not in third_party_roots(lib(name))
 
 
-@pytest.mark.parametrize("name", sorted(SOAR_EDGE))
+@pytest.mark.parametrize("name", sorted(SOAR_MODULES))
 def test_the_soar_edge_knows_nothing_of_slack(name):
-    assert not lib_modules_imported(lib(name)) & (SLACK_EDGE | FORMAT | EVENTS | FLOWS)
-    assert "slack_sdk" not in third_party_roots(lib(name))
+    assert not lib_modules_imported(soar(name)) & (SLACK_EDGE | FORMAT | EVENTS | FLOWS)
+    assert "slack_sdk" not in third_party_roots(soar(name))
+
+
+def soar_modules_imported(path: Path) -> set[str]:
+    return {name.split(".")[3] for name in imports_of(path) if name.startswith("fn_slack.lib.soar.")}
+
+
+@pytest.mark.parametrize("name", sorted(SOAR_BASE))
+def test_the_engine_and_the_rest_edge_know_no_declared_table(name):
+    assert soar_modules_imported(soar(name)) <= SOAR_BASE
+
+
+@pytest.mark.parametrize("name", sorted(SOAR_MODULES - SOAR_BASE))
+def test_only_the_rest_module_handles_dropped_connections(name):
+    assert "requests" not in third_party_roots(soar(name))
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "lib").glob("*.py")), ids=lambda p: p.stem)
+def test_no_module_outside_the_soar_edge_calls_soar_rest(path):
+    assert not any(name == "resilient" or name.startswith("resilient.") for name in imports_of(path))
 
 
 @pytest.mark.parametrize("name", sorted(FORMAT))

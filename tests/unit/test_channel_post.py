@@ -1,4 +1,5 @@
-"""ChannelPost: which channel a post goes to, and the single table write at finish (Slack sandbox over HTTP)."""
+"""ChannelPost: which channel a post goes to, and the single table write at finish (Slack and SOAR sandboxes over
+HTTP)."""
 
 import threading
 
@@ -6,25 +7,27 @@ import pytest
 from slack_sdk import WebClient
 
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.errors import ChannelStateError, InputError
 from fn_slack.lib.inputs import Participants
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
+from fn_slack.lib.soar.columns import forget_table_columns
+from fn_slack.lib.soar.links import ConversationsTable
 from tests.functions.harness import TOKEN
-from tests.unit.soar_rest_stub import TableRest
+from tests.unit.soar_links import Org
 
-INCIDENT = 2095
-
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
 @pytest.fixture
-def rest():
-    return TableRest()
+def rest(soar):
+    """The link table of a new incident (named ``rest`` as the client the flow is given)."""
+    forget_table_columns()
+    return Org(soar)
 
 
-def request(**fields) -> PostRequest:
-    values = {"incident_id": INCIDENT, "task_id": None, "channel_id": None, "channel_name": None,
+def request(incident_id: int, **fields) -> PostRequest:
+    values = {"incident_id": incident_id, "task_id": None, "channel_id": None, "channel_name": None,
               "is_private": None, "participants": Participants(emails=[], malformed=[]), "text": "x"}
     values.update(fields)
     return PostRequest(**values)
@@ -32,7 +35,7 @@ def request(**fields) -> PostRequest:
 
 def channel_post(slack, rest, **fields) -> ChannelPost:
     utils = SlackClient(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=5))
-    return ChannelPost(utils, ConversationsTable(rest, INCIDENT), request(**fields))
+    return ChannelPost(utils, ConversationsTable(rest.rest, rest.incident), request(rest.incident, **fields))
 
 
 def test_a_first_post_reads_the_link_twice_and_writes_it_once_at_finish(slack, rest):
@@ -42,7 +45,7 @@ def test_a_first_post_reads_the_link_twice_and_writes_it_once_at_finish(slack, r
 
     assert rest.verbs() == ["GET", "POST", "GET"]    # the write, and (under the lock) the check that it won
     assert outcome.created and outcome.linked
-    assert [row["slack_db_channel_id"] for row in rest.values(INCIDENT)] == [slack.channel("inc-2095")["id"]]
+    assert [row["slack_db_channel_id"] for row in rest.values()] == [slack.channel("inc-2095")["id"]]
 
 
 def test_a_post_that_waited_for_the_lock_while_this_process_linked_the_incident_reads_the_link_again(slack, rest):
@@ -63,13 +66,13 @@ def test_a_post_that_waited_for_the_lock_while_this_process_linked_the_incident_
     racer.join(10)
 
     assert outcome["second"].channel.id == outcome["first"].channel.id and not outcome["second"].linked
-    assert len(rest.values(INCIDENT)) == 1
+    assert len(rest.values()) == 1
     assert rest.verbs() == ["GET", "GET", "POST", "GET", "GET"]   # the waiting post's read again comes last
 
 
 def test_a_post_to_the_linked_channel_reads_once_and_writes_nothing(slack, rest):
     cid = slack.add_channel("inc-2095", members=["bot"])
-    rest.add_row(INCIDENT, slack_db_res_id="RES-2095", slack_db_channel="inc-2095", slack_db_channel_id=cid,
+    rest.add_row(slack_db_res_id=f"RES-{rest.incident}", slack_db_channel="inc-2095", slack_db_channel_id=cid,
                  slack_db_channel_type="Public")
     slack.clear_calls()
 
@@ -83,21 +86,21 @@ def test_a_post_to_the_linked_channel_reads_once_and_writes_nothing(slack, rest)
 
 def test_an_old_row_gets_its_channel_id_in_the_one_write_at_finish(slack, rest):
     cid = slack.add_channel("legacy-room", members=["bot"])
-    rest.add_row(INCIDENT, slack_db_res_id="RES-2095", slack_db_channel="legacy-room", slack_db_channel_type="Public")
+    rest.add_row(slack_db_res_id=f"RES-{rest.incident}", slack_db_channel="legacy-room", slack_db_channel_type="Public")
 
     with channel_post(slack, rest).enter() as target:
         assert rest.verbs() == ["GET"]
         target.finish("https://permalink", "1.2")
 
     assert rest.verbs() == ["GET", "PUT"]
-    assert rest.values(INCIDENT)[0]["slack_db_channel_id"] == cid
+    assert rest.values()[0]["slack_db_channel_id"] == cid
 
 
 def test_nothing_is_written_to_the_table_when_the_post_fails_before_finish(slack, rest):
     with pytest.raises(RuntimeError), channel_post(slack, rest, channel_name="inc-2095", is_private=True).enter():
         raise RuntimeError("chat.postMessage failed")
 
-    assert "POST" not in rest.verbs() and rest.values(INCIDENT) == []
+    assert "POST" not in rest.verbs() and rest.values() == []
 
 
 def test_a_named_channel_that_does_not_exist_is_refused_when_the_flag_is_empty(slack, rest):
@@ -107,7 +110,7 @@ def test_a_named_channel_that_does_not_exist_is_refused_when_the_flag_is_empty(s
     assert "slack_is_channel_private is empty" in str(caught.value)
     assert slack.channel("new-room") is None
     assert [call.method for call in slack.calls] == ["conversations.list"]
-    assert "POST" not in rest.verbs() and rest.values(INCIDENT) == []
+    assert "POST" not in rest.verbs() and rest.values() == []
 
 
 def test_a_channel_this_process_remembers_but_slack_lost_is_created_when_the_flag_is_set(slack, rest):
@@ -116,13 +119,13 @@ def test_a_channel_this_process_remembers_but_slack_lost_is_created_when_the_fla
     WebClient(token=slack.default_token, base_url=slack.base_url).conversations_rename(
         channel=slack.channel("gone-room")["id"], name="renamed-room")
 
-    with channel_post(slack, TableRest(), channel_name="gone-room", is_private=True).enter() as target:
+    with channel_post(slack, Org(rest.soar), channel_name="gone-room", is_private=True).enter() as target:
         assert target.created and target.channel.name == "gone-room"
 
 
 def test_a_named_channel_other_than_the_linked_one_is_used_and_not_linked(slack, rest):
     linked = slack.add_channel("linked-room", members=["bot"])
-    rest.add_row(INCIDENT, slack_db_res_id="RES-2095", slack_db_channel="linked-room", slack_db_channel_id=linked,
+    rest.add_row(slack_db_res_id=f"RES-{rest.incident}", slack_db_channel="linked-room", slack_db_channel_id=linked,
                  slack_db_channel_type="Public")
 
     post = channel_post(slack, rest, channel_name="general")

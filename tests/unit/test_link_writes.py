@@ -10,9 +10,9 @@ import threading
 import pytest
 
 from fn_slack.lib import locks
-from fn_slack.lib.conversations_table import ConversationsTable
 from fn_slack.lib.message_post import MessagePost, MessageRequest
 from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.soar.links import ConversationsTable
 from tests.functions.harness import TOKEN
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")

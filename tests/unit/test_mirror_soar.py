@@ -10,10 +10,11 @@ import pytest
 
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
-from fn_slack.lib.mirror_soar import MirrorIndex, MirrorLog, Notes
-from fn_slack.lib.questions_table import QuestionsTable
 from fn_slack.lib.settings import SlackSettings
-from fn_slack.lib.soar_files import SoarFiles
+from fn_slack.lib.soar.files import SoarFiles
+from fn_slack.lib.soar.incidents import MirrorIndex, Notes
+from fn_slack.lib.soar.mirror_log import MirrorLog
+from fn_slack.lib.soar.question_rows import QuestionsTable
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21
 
@@ -117,7 +118,7 @@ def test_a_redelivered_event_is_not_written_again(soar, rest):
 def test_a_dead_writer_s_claim_is_taken_over_after_the_claim_time(soar, rest):
     incident = soar.create_incident("Dead writer")
     target = MirrorTarget(incident["id"], None, "dead")
-    MirrorLog(rest, incident["id"], owner="host:dead").add_claim("C1/1700000000.000100", "Alice", "")
+    MirrorLog(rest, incident["id"], owner="host:dead").claim("C1/1700000000.000100", "Alice", "")
     assert _mirror(rest, "host:alive")._write_once(_event(), target) == "noted"
     [row] = soar.state.rows_of(incident["id"], "slack_messages_db")
     assert (row["slack_msg_owner"], row["slack_msg_state"]) == ("host:alive", "noted")
@@ -127,7 +128,7 @@ def test_a_dead_writer_s_claim_is_taken_over_after_the_claim_time(soar, rest):
 def test_a_dead_writer_that_wrote_the_note_but_not_the_mark_is_not_written_twice(soar, rest):
     incident = soar.create_incident("Dead after the note")
     target = MirrorTarget(incident["id"], None, "dead")
-    MirrorLog(rest, incident["id"], owner="host:dead").add_claim("C1/1700000000.000100", "Alice", "")
+    MirrorLog(rest, incident["id"], owner="host:dead").claim("C1/1700000000.000100", "Alice", "")
     key_marker = marker("C1/1700000000.000100")
     note_id = Notes(rest).add(incident["id"], None, f"<p>x</p><p><small>{key_marker}</small></p>", marker=key_marker)
     assert _mirror(rest, "host:alive")._write_once(_event(), target) == "recovered"
@@ -139,7 +140,7 @@ def test_a_dead_writer_that_wrote_the_note_but_not_the_mark_is_not_written_twice
 def test_two_processes_taking_over_the_same_claim_write_once(soar, rest):
     incident = soar.create_incident("Two takeovers")
     target = MirrorTarget(incident["id"], None, "dead")
-    MirrorLog(rest, incident["id"], owner="host:dead").add_claim("C1/1700000000.000100", "Alice", "")
+    MirrorLog(rest, incident["id"], owner="host:dead").claim("C1/1700000000.000100", "Alice", "")
     outcomes = []
     threads = [threading.Thread(target=lambda n=n: outcomes.append(
         _mirror(rest, f"host:{n}")._write_once(_event(), target))) for n in (1, 2)]
@@ -215,8 +216,9 @@ def test_a_claim_row_whose_answer_is_lost_is_added_once(soar, retrying_rest):
     incident = soar.create_incident("Lost claim answer")
     soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/table_data/slack_messages_db/row_data$")
     log = MirrorLog(retrying_rest, incident["id"], owner="host:1")
-    claim = log.add_claim("C1/1.000100", "Alice", "<a>Slack</a>")
-    assert [c.row_id for c in log.claims("C1/1.000100")] == [claim.row_id]
+    standing = log.claim("C1/1.000100", "Alice", "<a>Slack</a>")
+    assert standing.won
+    assert [c.row_id for c in log.claims("C1/1.000100")] == [standing.first.row_id]
 
 
 def test_a_question_row_whose_answer_is_lost_is_added_once(soar, retrying_rest):

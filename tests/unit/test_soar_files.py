@@ -3,7 +3,7 @@
 import pytest
 
 from fn_slack.lib.errors import InputError
-from fn_slack.lib.soar_files import MALWARE_SAMPLE_TYPE_ID, SoarFiles
+from fn_slack.lib.soar.files import MALWARE_SAMPLE_TYPE_ID, SoarFiles
 from sandbox.soar.state import ARTIFACT_TYPE_IDS
 
 FILE = {"name": "x.exe", "content_type": "application/octet-stream", "size": 2}

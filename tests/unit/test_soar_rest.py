@@ -2,7 +2,7 @@
 
 from resilient import SimpleClient
 
-from fn_slack.lib.soar_rest import SOAR_CONNECTIONS, keep_connections
+from fn_slack.lib.soar.rest import SOAR_CONNECTIONS, keep_connections
 
 
 def test_the_soar_client_keeps_enough_connections_for_every_worker():

@@ -1,13 +1,15 @@
-"""The incident/task ↔ Slack channel link kept in the ``slack_conversations_db`` data table (SOAR REST)."""
+"""The incident/task ↔ Slack channel link kept in the ``slack_conversations_db`` data table, declared on the
+data-table engine (``tables``)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from fn_slack.lib import messages
-from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar_rest import IncidentTableRows, call_soar, cell_value, keep_connections, write_cells
+from fn_slack.lib.soar.rest import keep_connections
+from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec, claim
 
 TABLE = "slack_conversations_db"
 COL_TIME = "slack_db_time"
@@ -18,6 +20,9 @@ COL_PERMALINK = "slack_db_permalink"
 COL_CHANNEL_ID = "slack_db_channel_id"
 COL_THREAD_TS = "slack_db_thread_ts"  # 3.x: the message whose thread slack_thread posts reply in
 COL_MIRROR = "slack_db_mirror"  # 3.x: people's messages in the channel become notes (empty/No for 1.x/2.x rows)
+LINKS = TableSpec(TABLE, columns=(COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK, COL_CHANNEL_ID,
+                                  COL_THREAD_TS, COL_MIRROR),
+                  key=COL_RES_ID, ibm_columns=frozenset({COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK}))
 
 
 def res_id(incident_id: int, task_id: int | None = None) -> str:
@@ -36,6 +41,7 @@ class ChannelLink:
     channel_type: str
     mirror: bool = False
     thread_ts: str | None = None
+    cells: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)  # the whole row as read
 
     @property
     def is_private(self) -> bool:
@@ -47,61 +53,29 @@ class ChannelLink:
         return self.channel_id == channel_id if self.channel_id else self.channel_name == channel_name
 
 
-class ConversationsTable(IncidentTableRows):
+class ConversationsTable(IncidentTable):
     """Reads and writes the links of one incident's ``slack_conversations_db`` rows."""
 
-    table = TABLE
-
     def __init__(self, rest_client: object, incident_id: int) -> None:
-        super().__init__(rest_client, incident_id)
+        super().__init__(rest_client, LINKS, incident_id)
         keep_connections(rest_client)
-        # Status messages of writes that left out a column SOAR's table does not have yet (see write_cells).
+        # Status messages of writes that left out a column SOAR's table does not have yet (see columns).
         self.notices: list[str] = []
-
-    def _request(self, verb: str, suffix: str = "", payload: dict | None = None) -> dict:
-        self.calls += 1
-        uri = self._uri(suffix)
-        # A missing table is final: don't let the client retry the 404.
-        calls = {
-            "GET": lambda: self.rest.get(uri, skip_retry=[404]),
-            "POST": lambda: self.rest.post(uri, payload, skip_retry=[404]),
-            "PUT": lambda: self.rest.put(uri, payload, skip_retry=[404]),
-            "DELETE": lambda: self.rest.delete(uri, skip_retry=[404]),
-        }
-        action = "read" if verb == "GET" else "update"
-        return call_soar(
-            calls[verb],
-            missing=self._missing,
-            refused=lambda status, text: SoarError(messages.soar_table_refused(action, TABLE, self.incident_id, text)))
 
     def _links(self, key: str) -> list[ChannelLink]:
         """Every row for ``key``, oldest (lowest row id) first."""
-        return [link for link in self.links() if link.res_id == key]
+        return [_link_of(row) for row in self.rows_with(key)]
 
     def find_link(self, task_id: int | None = None) -> ChannelLink | None:
         """The first row for the incident (or task); None when nothing is linked yet."""
         links = self._links(res_id(self.incident_id, task_id))
         return links[0] if links else None
 
-    def _refused(self, status: int | None, text: str) -> SoarError:
-        return SoarError(messages.soar_table_refused("update", TABLE, self.incident_id, text))
-
-    def _write(self, verb: str, suffix: str, cells: dict, consequences: dict[str, str]
-               ) -> tuple[dict | None, list[str]]:
-        """Write the columns of ``cells`` the table has; each left-out column becomes a status message that says
-        its ``consequences[column]`` and how to finish the upgrade. Returns SOAR's row (None: nothing written)
-        and the columns left out."""
-        def send(kept: dict) -> dict:
-            self.calls += 1
-            uri = self._uri(suffix)
-            if verb == "POST":
-                return self.rest.post(uri, {"cells": kept}, skip_retry=[404])
-            return self.rest.put(uri, {"cells": kept}, skip_retry=[404])
-
-        row, left_out = write_cells(self.rest, TABLE, cells, send, refused=self._refused, missing=self._missing)
+    def _notice(self, left_out: list[str] | tuple[str, ...], consequences: dict[str, str]) -> None:
+        """Each left-out column becomes a status message that says its ``consequences[column]`` and how to
+        finish the upgrade."""
         for column in (c for c in consequences if c in left_out):
             self.notices.append(messages.soar_columns_missing(TABLE, [column], consequences[column]))
-        return row, left_out
 
     def add_link(self, task_id: int | None, channel_name: str, channel_id: str, channel_type: str,
                  permalink: str, *, thread_ts: str | None = None, mirror: bool = False) -> ChannelLink:
@@ -120,17 +94,24 @@ class ConversationsTable(IncidentTableRows):
             COL_CHANNEL_ID: channel_id,
             **_decided(thread_ts, mirror),
         }
-        row, left_out = self._write("POST", "/row_data", cells, _consequences(channel_name, new_link=True))
-        mine = _kept(ChannelLink(row_id=(row or {}).get("id"), res_id=key, channel_name=channel_name,
-                                 channel_id=channel_id, channel_type=channel_type, mirror=mirror,
-                                 thread_ts=thread_ts), left_out)
+
+        def look() -> Row | None:   # this process's row, after SOAR's answer to the POST was lost
+            return next((row for row in self.rows_with(key) if row.value(COL_TIME) == cells[COL_TIME]
+                         and row.text(COL_CHANNEL) == channel_name), None)
+
         # Another resilient-circuits process may have linked the same key at the same moment: the oldest row
         # wins, and every process that lost removes only its own row, so exactly one link remains. A loser whose
         # post went to the winner's channel carries over the thread and mirror flag the winner's row lacks.
-        winner = next(iter(self._links(key)), mine)
-        if winner.row_id == mine.row_id:
-            return mine
-        self._request("DELETE", f"/row_data/{mine.row_id}")
+        race = claim(self, key, cells, look=look)
+        self._notice(race.left_out, _consequences(channel_name, new_link=True))
+        if race.won:
+            return _link_of(race.winner)
+        mine = _kept(ChannelLink(row_id=0, res_id=key, channel_name=channel_name, channel_id=channel_id,
+                                 channel_type=channel_type, mirror=mirror, thread_ts=thread_ts), list(race.left_out))
+        winner = _link_of(race.winner) if race.winner is not None else None
+        if winner is None:   # every row of the key is gone (removed in SOAR meanwhile): link again
+            return self.add_link(task_id, channel_name, channel_id, channel_type, permalink,
+                                 thread_ts=thread_ts, mirror=mirror)
         if not winner.names(channel_name, channel_id):
             return winner
         return self.update_link(winner, thread_ts=None if winner.thread_ts else mine.thread_ts,
@@ -144,16 +125,18 @@ class ConversationsTable(IncidentTableRows):
         cells = {**({COL_CHANNEL_ID: channel_id} if channel_id else {}), **_decided(thread_ts, mirror)}
         if not cells:
             return link
-        _, left_out = self._write("PUT", f"/row_data/{link.row_id}", cells,
-                                  _consequences(link.channel_name, new_link=False))
+        row = Row(link.row_id, link.cells) if link.cells else self.row(link.row_id)
+        if row is None:   # the row was removed in SOAR meanwhile: nothing to update
+            return link
+        _, left_out = self.put(row, cells)
+        self._notice(left_out, _consequences(link.channel_name, new_link=False))
         changed = {"channel_id": channel_id or link.channel_id, "thread_ts": thread_ts or link.thread_ts,
                    "mirror": mirror or link.mirror}
         return _kept(replace(link, **changed), left_out, link)
 
     def links(self) -> list[ChannelLink]:
         """Every row of the incident (the incident's and its tasks' links), oldest first."""
-        rows = self._request("GET").get("rows") or []
-        return [_link_of(row) for row in sorted(rows, key=lambda r: int(r.get("id") or 0))]
+        return [_link_of(row) for row in self.rows()]
 
 
 def _decided(thread_ts: str | None, mirror: bool) -> dict:
@@ -177,15 +160,16 @@ def _kept(link: ChannelLink, left_out: list[str], before: ChannelLink | None = N
                             for name, column in fields.items() if column in left_out})
 
 
-def _link_of(row: dict) -> ChannelLink:
+def _link_of(row: Row) -> ChannelLink:
     return ChannelLink(
-        row_id=row["id"],
-        res_id=str(cell_value(row, COL_RES_ID) or "").strip(),
-        channel_name=str(cell_value(row, COL_CHANNEL) or "").strip().lstrip("#"),
-        channel_id=(str(cell_value(row, COL_CHANNEL_ID) or "").strip() or None),
-        channel_type=str(cell_value(row, COL_TYPE) or "Public"),
-        mirror=cell_value(row, COL_MIRROR) is True,
-        thread_ts=(str(cell_value(row, COL_THREAD_TS) or "").strip() or None),
+        row_id=row.row_id,
+        res_id=row.text(COL_RES_ID),
+        channel_name=row.text(COL_CHANNEL).lstrip("#"),
+        channel_id=row.text(COL_CHANNEL_ID) or None,
+        channel_type=str(row.value(COL_TYPE) or "Public"),
+        mirror=row.value(COL_MIRROR) is True,
+        thread_ts=row.text(COL_THREAD_TS) or None,
+        cells=row.cells,
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError, SoarError
-from fn_slack.lib.soar_rest import call_soar, keep_connections, post_once
+from fn_slack.lib.soar.rest import call_soar, keep_connections, post_once
 
 MALWARE_SAMPLE = "malware sample"
 # The artifact type id of "Malware Sample" in every SOAR org (a system type; the SOAR sandbox numbers the

@@ -1,0 +1,111 @@
+"""The incidents' side of the SOAR edge: the incident field that says which channels an incident mirrors
+(``slack_mirror_channels``) and the notes of an incident or task.
+
+**Finding the incident of a channel.** A link that mirrors puts its channel ID into the incident's custom
+field ``slack_mirror_channels`` (space-separated IDs). The listener asks SOAR once per channel and process:
+``POST /incidents/query_paged`` with the condition ``properties.slack_mirror_channels contains <ID>`` (an
+indexed database query, not a scan of incidents through the API) at ``return_level=normal`` with
+``field_handle=slack_mirror_channels`` (a ``partial`` answer carries no custom fields; IBM's own apps read a
+custom field this way). The field is changed with an incident ``PATCH`` that carries the value as read
+(``old_value``): SOAR documents that it refuses such a patch when the field changed since, the one lock
+fn_slack takes from SOAR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from resilient import BasicHTTPException, Patch, PatchConflictException, SimpleHTTPException
+
+from fn_slack.lib import messages
+from fn_slack.lib.errors import SoarError
+from fn_slack.lib.soar.rest import call_soar, http_status, post_once, short
+
+INDEX_FIELD = "slack_mirror_channels"
+
+
+def _refused(what: str) -> Callable[[int | None, str], SoarError]:
+    return lambda status, text: SoarError(messages.soar_refused(what, status, text))
+
+
+class MirrorIndex:
+    """The incident field that says which channels an incident mirrors."""
+
+    def __init__(self, rest_client: object) -> None:
+        self.rest = rest_client
+        self.calls = 0
+
+    def incidents_of(self, channel_id: str) -> list[int]:
+        """The incidents whose field holds ``channel_id`` (normally one)."""
+        self.calls += 1
+        body = {"filters": [{"conditions": [{"field_name": f"properties.{INDEX_FIELD}", "method": "contains",
+                                              "value": channel_id}]}], "start": 0, "length": 20}
+        uri = f"/incidents/query_paged?return_level=normal&field_handle={INDEX_FIELD}"
+        answer = call_soar(lambda: self.rest.post(uri, body),
+                           refused=_refused("search incidents for a Slack channel"))
+        found = []
+        for incident in answer.get("data") or []:
+            value = str((incident.get("properties") or {}).get(INDEX_FIELD) or "")
+            if channel_id in value.split():
+                found.append(int(incident["id"]))
+        return found
+
+    def add(self, incident_id: int, channel_id: str) -> None:
+        """Put ``channel_id`` into the incident's field (a concurrent change is read again and retried)."""
+        for _ in range(5):
+            incident = call_soar(lambda: self.rest.get(f"/incidents/{incident_id}"),
+                                 refused=_refused(f"read incident {incident_id}"))
+            old = (incident.get("properties") or {}).get(INDEX_FIELD)
+            ids = str(old or "").split()
+            if channel_id in ids:
+                return
+            patch = Patch(incident)
+            # A custom field goes by its bare name (as SOAR and IBM's apps name it), with its value as read:
+            # SOAR refuses the patch (field_failures) when the field changed since.
+            patch.add_value(INDEX_FIELD, " ".join([*ids, channel_id]), old_value=old)
+            try:
+                self.rest.patch(f"/incidents/{incident_id}", patch)
+                return
+            except PatchConflictException:
+                continue  # another link of this incident changed the field first: read it again
+            except (BasicHTTPException, SimpleHTTPException) as err:
+                raise _refused(f"update incident {incident_id}")(http_status(err), short(err)) from None
+        raise SoarError(messages.soar_incident_kept_changing(incident_id))
+
+
+class Notes:
+    """Notes of an incident or task."""
+
+    def __init__(self, rest_client: object) -> None:
+        self.rest = rest_client
+        self.calls = 0
+
+    @staticmethod
+    def _uri(incident_id: int, task_id: int | None) -> str:
+        return f"/tasks/{task_id}/comments" if task_id else f"/incidents/{incident_id}/comments"
+
+    def add(self, incident_id: int, task_id: int | None, html_text: str, *, marker: str) -> int:
+        """Add a note holding ``marker`` (fn_slack's reference to what it records); returns its id. The note is
+        written once: when SOAR's answer is lost, the note is looked for by its marker before writing again."""
+        def send(skip_retry: list[int]) -> int:
+            self.calls += 1
+            return int(self.rest.post(self._uri(incident_id, task_id),
+                                      {"text": {"format": "html", "content": html_text}}, skip_retry=skip_retry)["id"])
+
+        return post_once(send, lambda: self.find(incident_id, task_id, marker),
+                         refused=_refused(f"add a note to incident {incident_id}"))
+
+    def find(self, incident_id: int, task_id: int | None, marker: str) -> int | None:
+        """The id of a note holding ``marker``, if any."""
+        self.calls += 1
+        notes = call_soar(lambda: self.rest.get(self._uri(incident_id, task_id)),
+                          refused=_refused(f"read the notes of incident {incident_id}"))
+        for note in notes or []:
+            text = note.get("text")
+            text = text.get("content") if isinstance(text, dict) else text
+            if marker in str(text or ""):
+                return int(note["id"])
+        return None
+
+
+__all__ = ["INDEX_FIELD", "MirrorIndex", "Notes"]

@@ -1,0 +1,150 @@
+"""The claims log ``slack_messages_db``, declared on the data-table engine: the claim that lets exactly one
+integration server do a thing once — write a mirrored Slack event's note, or decide a question's outcome.
+
+**Exactly once.** Each mirrored Slack event has a key (``<channel>/<ts>``, ``.../edit/<edited ts>``,
+``.../deleted``); a question's outcome has ``question/<id>/outcome``. A process claims a key through the
+engine's *oldest row wins* (``tables.claim``): it adds a row with the key and reads the rows back; the lowest
+row id with that key is the claim, a process that lost deletes its own row. The claim holder does the work and
+marks the row ``noted``. A claim still ``claimed`` after ``event_claim_seconds`` belongs to a process that
+died mid-event: another process takes it over (``tables.take_over``: delete that row, claim again, the oldest
+new row wins) and, for an event, looks for the event's reference in the notes before writing, in case the dead
+process wrote the note but not the mark. No step relies on SOAR checking a row's version.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fn_slack.lib.soar import tables
+from fn_slack.lib.soar.columns import check_table_ready, table_columns
+from fn_slack.lib.soar.links import COL_MIRROR
+from fn_slack.lib.soar.links import TABLE as LINKS_TABLE
+from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec
+
+TABLE = "slack_messages_db"
+COL_KEY = "slack_msg_key"
+COL_STATE = "slack_msg_state"
+COL_OWNER = "slack_msg_owner"
+COL_CLAIMED = "slack_msg_claimed"
+COL_NOTE = "slack_msg_note_id"
+COL_AUTHOR = "slack_msg_author"
+COL_LINK = "slack_msg_link"
+CLAIMED = "claimed"
+NOTED = "noted"
+COLUMNS = (COL_KEY, COL_STATE, COL_OWNER, COL_CLAIMED, COL_NOTE, COL_AUTHOR, COL_LINK)
+CLAIMS = TableSpec(TABLE, columns=COLUMNS, key=COL_KEY)
+PURPOSE = "mirroring (slack_mirror)"
+
+
+def check_ready(rest_client: object, purpose: str) -> None:
+    """Refuse ``purpose`` before anything is posted when the org lacks the ``slack_messages_db`` table (or a
+    column of it): the package was upgraded before ``resilient-circuits customize``."""
+    check_table_ready(rest_client, TABLE, COLUMNS, purpose)
+
+
+def check_mirroring_ready(rest_client: object) -> None:
+    """Refuse slack_mirror Yes before anything is posted when the org lacks what mirroring writes: the
+    ``slack_messages_db`` table (or a column of it) or the link's ``slack_db_mirror`` column."""
+    check_ready(rest_client, PURPOSE)
+    check_table_ready(rest_client, LINKS_TABLE, (COL_MIRROR,), PURPOSE)
+
+
+def mirror_log_ready(rest_client: object) -> bool:
+    """Whether the org has the ``slack_messages_db`` table the listener claims events in."""
+    return table_columns(rest_client, TABLE, wanted=COLUMNS).exists
+
+
+def owner_name() -> str:
+    """The name of this process (host:pid), as the claim rows give it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The row that holds one key's claim."""
+
+    row_id: int
+    state: str
+    owner: str
+    claimed_ms: int
+    note_id: int | None
+    row: Row = field(compare=False, repr=False, default_factory=lambda: Row(0))
+
+
+def _claim_of(row: Row) -> Claim:
+    note = row.value(COL_NOTE)
+    return Claim(row_id=row.row_id, state=row.text(COL_STATE), owner=row.text(COL_OWNER),
+                 claimed_ms=int(row.value(COL_CLAIMED) or 0),
+                 note_id=int(note) if note not in (None, "") else None, row=row)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a key's claim stands: its claim (the oldest row; None when no row is left) and whether it is this
+    process's."""
+
+    first: Claim | None
+    won: bool
+
+
+def _standing(race: tables.Race) -> Standing:
+    return Standing(first=_claim_of(race.winner) if race.winner is not None else None, won=race.won)
+
+
+class MirrorLog(IncidentTable):
+    """The ``slack_messages_db`` rows of one incident: one claim per key (a mirrored event, a question's
+    outcome)."""
+
+    def __init__(self, rest_client: object, incident_id: int, *, owner: str | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(rest_client, CLAIMS, incident_id)
+        self.clock = clock
+        self.owner = owner or owner_name()
+
+    def claims(self, key: str) -> list[Claim]:
+        """The rows of ``key``, oldest (lowest id) first."""
+        return [_claim_of(row) for row in self.rows_with(key)]
+
+    def _claim_cells(self, author: str, link_html: str) -> tuple[dict, Callable[[], Row | None]]:
+        """The claim row of this process (its claim time is its mark) and how to find it after a lost answer."""
+        claimed_ms = int(self.clock() * 1000)
+        cells = {COL_STATE: CLAIMED, COL_OWNER: self.owner, COL_CLAIMED: claimed_ms, COL_AUTHOR: author,
+                 COL_LINK: link_html}
+
+        def look() -> Row | None:
+            return next((row for row in self.rows() if row.text(COL_OWNER) == self.owner
+                         and row.value(COL_CLAIMED) == claimed_ms), None)
+
+        return cells, look
+
+    def claim(self, key: str, author: str, link_html: str) -> Standing:
+        """Claim ``key``: the oldest row of the key wins; this process's row is removed when it lost."""
+        cells, look = self._claim_cells(author, link_html)
+        return _standing(tables.claim(self, key, cells, look=look))
+
+    def standing(self, key: str) -> Standing:
+        """Read where the claim of ``key`` stands (this process holds no row of it)."""
+        return _standing(tables.standing(self, key))
+
+    def take_over(self, claim: Claim, author: str = "", link_html: str = "") -> Standing:
+        """Take over a dead process's claim: its row is removed and the key claimed again (oldest row wins)."""
+        cells, look = self._claim_cells(author or claim.row.text(COL_AUTHOR), link_html or claim.row.text(COL_LINK))
+        return _standing(tables.take_over(self, claim.row, claim.row.text(COL_KEY), cells, look=look))
+
+    def lease_over(self, claim: Claim, lease_ms: float) -> bool:
+        """Whether ``claim`` was made more than ``lease_ms`` ago (its process is taken to have died)."""
+        return self.clock() * 1000 - claim.claimed_ms >= lease_ms
+
+    def mark_noted(self, claim: Claim, note_id: int | None = None) -> None:
+        """Record on the claim row (the whole row written) that the work is done, with the event's note
+        ``note_id``. A row taken over meanwhile (its lease ran out) is gone: the taker finds the note by its
+        reference."""
+        self.put(claim.row, {COL_STATE: NOTED, **({COL_NOTE: note_id} if note_id is not None else {})})
+
+
+__all__ = ["CLAIMS", "Claim", "MirrorLog", "Standing", "check_mirroring_ready", "check_ready",
+           "mirror_log_ready", "owner_name"]

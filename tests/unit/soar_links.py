@@ -1,0 +1,51 @@
+"""The link table of one new incident of the SOAR sandbox, as the tests look at it: its rows, and the calls
+fn_slack made on it (the sandbox's call log). Not a stand-in: fn_slack talks to the real sandbox over HTTPS."""
+
+from __future__ import annotations
+
+import contextlib
+
+from fn_slack.lib.soar import links
+from fn_slack.lib.soar.links import ConversationsTable
+from sandbox.soar import SoarSandbox
+
+LATER_COLUMNS = (links.COL_CHANNEL_ID, links.COL_THREAD_TS, links.COL_MIRROR)   # added by fn_slack 3.x
+
+
+class Org:
+    """One new incident of the sandbox's org, as these tests look at its link table and the calls made on it."""
+
+    def __init__(self, soar: SoarSandbox) -> None:
+        self.soar = soar
+        self.incident = soar.create_incident("Links")["id"]
+        self.since = len(soar.state.calls)
+        self.rest = soar.rest_client()
+
+    def table(self) -> ConversationsTable:
+        return ConversationsTable(self.rest, self.incident)
+
+    def add_row(self, **cells: object) -> None:
+        self.soar.state.add_row(self.incident, links.TABLE, {k: {"value": v} for k, v in cells.items()})
+
+    def values(self) -> list[dict]:
+        return self.soar.state.rows_of(self.incident)
+
+    def verbs(self) -> list[str]:
+        return [c.method for c in self.soar.state.calls[self.since:] if f"/{self.incident}/table_data/" in c.path]
+
+    def type_reads(self) -> list[str]:
+        return [c.path.split("/types/")[1].split("?")[0] for c in self.soar.state.calls[self.since:]
+                if "/types/" in c.path]
+
+    def refuse(self, method: str, status: int) -> None:
+        self.soar.state.refuse_requests(method, rf"/incidents/{self.incident}/table_data/", status, times=10)
+
+    @contextlib.contextmanager
+    def without(self, *columns: str):
+        """The org's table without ``columns`` (the package upgraded before customize), until the block ends."""
+        fields = self.soar.state.tables[links.TABLE]["fields"]
+        kept = {column: fields.pop(column) for column in columns}
+        try:
+            yield kept
+        finally:
+            fields.update(kept)

@@ -1,0 +1,139 @@
+"""The data-table engine and its concurrency rule, *the oldest row wins*, against the SOAR sandbox in both
+positions of its unknown ``row_versions``: a row PUT with a stale version refused (``checked``) or the version
+ignored and the row replaced by exactly the cells sent (``ignored``, what IBM's apps assume). fn_slack must be
+right either way: two claimants, a dead claim taken over, two answers to one question, an answer racing the
+expiry, and every row write keeping the cells it does not change."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.mirror_log import NOTED, MirrorLog
+from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, OPEN, QuestionsTable, outcome_key
+
+pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+KEY = "C1/1700000000.000100"
+
+
+@pytest.fixture(params=["checked", "ignored"])
+def row_versions(soar, request):
+    """Both positions of the sandbox's unknown: whether SOAR checks a row PUT's version."""
+    before = soar.state.row_versions
+    soar.state.row_versions = request.param
+    yield request.param
+    soar.state.row_versions = before
+
+
+def _together(*work):
+    """Run each callable in its own thread, started at the same moment; their results in order."""
+    start, results, errors = threading.Barrier(len(work)), [None] * len(work), []
+
+    def run(index, job):
+        start.wait()
+        try:
+            results[index] = job()
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(work)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    return results
+
+
+def _question(soar, rest, title):
+    incident = soar.create_incident(title)
+    table = QuestionsTable(rest, incident["id"], lease_seconds=2)
+    question = table.add(question_id="q-1", question="Block the sender?", options=["Yes", "No"], channel_id="C1",
+                         ts="1.000100", allowed=["UALICE", "UBOB"], expires_ms=4102444800000,
+                         link="https://soar.example.com/#incidents/1", free_text=False)
+    return incident["id"], question
+
+
+def test_of_several_claimants_exactly_one_wins_and_one_row_is_left(soar, row_versions):
+    incident = soar.create_incident(f"Claims {row_versions}")
+    logs = [MirrorLog(soar.rest_client(), incident["id"], owner=f"host:{n}") for n in range(4)]
+    standings = _together(*(lambda log=log: log.claim(KEY, "Alice", "") for log in logs))
+    assert sum(s.won for s in standings) == 1
+    [winner] = [s.first for s in standings if s.won]
+    assert all(s.first.row_id == winner.row_id for s in standings)
+    assert [c.row_id for c in logs[0].claims(KEY)] == [winner.row_id]
+
+
+def test_a_dead_claim_taken_over_by_two_processes_has_one_new_holder(soar, row_versions):
+    incident = soar.create_incident(f"Takeover {row_versions}")
+    dead = MirrorLog(soar.rest_client(), incident["id"], owner="host:dead", clock=lambda: 1.0).claim(KEY, "Al", "")
+    logs = [MirrorLog(soar.rest_client(), incident["id"], owner=f"host:{n}") for n in (1, 2)]
+    assert logs[0].lease_over(dead.first, 2000)
+    standings = _together(*(lambda log=log: log.take_over(dead.first) for log in logs))
+    assert sum(s.won for s in standings) == 1
+    [holder] = logs[0].claims(KEY)
+    assert holder.owner in {"host:1", "host:2"} and holder.row_id != dead.first.row_id
+
+
+def test_marking_a_claim_done_keeps_its_key_so_the_event_stays_claimed(soar, rest, row_versions):
+    incident = soar.create_incident(f"Mark {row_versions}")
+    log = MirrorLog(rest, incident["id"], owner="host:1")
+    standing = log.claim(KEY, "Alice", "<a>Slack</a>")
+    log.mark_noted(standing.first, 77)
+    [claim] = log.claims(KEY)
+    assert (claim.state, claim.note_id, claim.owner) == (NOTED, 77, "host:1")
+    assert soar.state.rows_of(incident["id"], "slack_messages_db")[0]["slack_msg_author"] == "Alice"
+
+
+def test_of_two_answers_to_one_question_exactly_one_is_recorded(soar, rest, row_versions):
+    incident_id, question = _question(soar, rest, f"Two answers {row_versions}")
+    tables = [QuestionsTable(soar.rest_client(), incident_id, lease_seconds=2) for _ in (1, 2)]
+    won = _together(*(lambda t=t, who=who: t.record_answer(question, answer=who, by=who, key=f"{who}:1", at_ms=1)
+                      for t, who in zip(tables, ("Yes", "No"), strict=True)))
+    assert sorted(won) == [False, True]
+    recorded = tables[0].find("q-1")
+    assert recorded.status == ANSWERED
+    assert recorded.answer == ("Yes", "No")[won.index(True)]
+
+
+def test_an_answer_racing_the_expiry_is_one_outcome(soar, rest, row_versions):
+    incident_id, question = _question(soar, rest, f"Answer or expiry {row_versions}")
+    answering, expiring = (QuestionsTable(soar.rest_client(), incident_id, lease_seconds=2) for _ in (1, 2))
+    won = _together(lambda: answering.record_answer(question, answer="Yes", by="Alice", key="UALICE:1", at_ms=1),
+                    lambda: expiring.record_expiry(question))
+    assert sorted(won) == [False, True]
+    assert answering.find("q-1").status == (ANSWERED, EXPIRED)[won.index(True)]
+
+
+def test_recording_the_answer_keeps_every_other_cell_of_the_question(soar, rest, row_versions):
+    incident_id, question = _question(soar, rest, f"Whole row {row_versions}")
+    table = QuestionsTable(rest, incident_id, lease_seconds=2)
+    assert table.record_answer(question, answer="Yes", by="Alice", key="UALICE:1", at_ms=5)
+    [row] = soar.state.rows_of(incident_id, "slack_questions_db")
+    assert row["slack_q_status"] == ANSWERED and row["slack_q_answer"] == "Yes"
+    assert (row["slack_q_id"], row["slack_q_question"], row["slack_q_options"], row["slack_q_allowed"],
+            row["slack_q_link"], row["slack_q_ts"]) == ("q-1", "Block the sender?", "Yes\nNo", "UALICE UBOB",
+                                                         "https://soar.example.com/#incidents/1", "1.000100")
+
+
+def test_an_outcome_claimed_by_a_process_that_died_is_taken_over(soar, rest, row_versions):
+    incident_id, question = _question(soar, rest, f"Dead answerer {row_versions}")
+    MirrorLog(rest, incident_id, owner="host:dead", clock=lambda: 1.0).claim(outcome_key("q-1"), "Bob", "")
+    table = QuestionsTable(rest, incident_id, lease_seconds=2)
+    assert table.find("q-1").status == OPEN
+    assert table.record_answer(question, answer="Yes", by="Alice", key="UALICE:1", at_ms=5)
+    assert table.find("q-1").answer == "Yes"
+
+
+def test_updating_a_link_keeps_every_cell_it_does_not_change(soar, rest, row_versions):
+    incident = soar.create_incident(f"Link update {row_versions}")
+    table = ConversationsTable(rest, incident["id"])
+    link = table.add_link(None, "inc-1", "C1", "Private", "https://slack/p1")
+    table.update_link(link, thread_ts="1.000100", mirror=True)
+    [row] = soar.state.rows_of(incident["id"])
+    assert (row["slack_db_res_id"], row["slack_db_channel"], row["slack_db_channel_id"], row["slack_db_channel_type"],
+            row["slack_db_thread_ts"], row["slack_db_mirror"]) == (f"RES-{incident['id']}", "inc-1", "C1", "Private",
+                                                                   "1.000100", True)
+    assert "https://slack/p1" in row["slack_db_permalink"]
