@@ -170,8 +170,9 @@ class SoarSandbox:
         self.api_key_id = api_key_id
         self.api_key_secret = api_key_secret
         self.host = host
-        self.state = SoarState(org_id=org_id, org_name=org_name, unknown_columns=unknown_columns,
-                               dotted_patch=dotted_patch, row_versions=row_versions)
+        self._org = {"org_id": org_id, "org_name": org_name, "unknown_columns": unknown_columns,
+                     "dotted_patch": dotted_patch, "row_versions": row_versions}
+        self.state = SoarState(**self._org)
         self._requested_rest_port = rest_port
         self._requested_stomp_port = stomp_port
         self._cert: SandboxCertificate | None = None
@@ -285,6 +286,16 @@ class SoarSandbox:
         broker = " on ActiveMQ" if self.broker_kind == "activemq" else ""
         return (f"SOAR sandbox REST {self.rest_url} STOMP {self.host}:{self.stomp_port}{broker} "
                 f'(org "{self.org_name}" id {self.org_id})')
+
+    def reset(self) -> SoarState:
+        """A fresh, empty org in place of the current one, with the switches the sandbox was started with and
+        its API keys, on the same ports and connections (for test suites that share one sandbox); returns the
+        new state."""
+        fresh = SoarState(**self._org)
+        for key_id, secret in self._api_keys.items():
+            fresh.add_api_key(key_id, secret)
+        self.state = self.app.state = fresh
+        return fresh
 
     def add_api_key(self, key_id: str, secret: str) -> int:
         """Another API key (say, one per app process); returns its principal handle."""
