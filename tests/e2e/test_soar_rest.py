@@ -357,6 +357,20 @@ def test_an_http_1_1_connection_stays_open_for_the_next_call_and_resilients_pool
     assert soar.connections_opened - before <= 1, "40 calls of one client go over one kept-alive connection"
 
 
+def test_calls_on_a_kept_alive_connection_are_answered_without_waiting_for_a_delayed_ack(soar):
+    incident = soar.create_incident("Keep-alive")
+    client = _client(soar)
+    client.get(f"/incidents/{incident['id']}")   # the connection is open
+
+    started = time.perf_counter()
+    for _ in range(20):
+        client.get(f"/incidents/{incident['id']}")
+    average = (time.perf_counter() - started) / 20
+
+    # With Nagle's algorithm on the server's socket every answer waited for the client's delayed ACK (40 ms).
+    assert average < 0.02, f"{average * 1000:.1f} ms per call on a kept-alive connection"
+
+
 def test_an_idle_connection_is_closed_after_the_keep_alive_time():
     with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET, keepalive_seconds=0.5) as soar, \
             _tls_socket(soar) as conn:
