@@ -105,10 +105,13 @@ class SoarRestApp:
     # ------------------------------------------------------------------ plumbing
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request(environ)
-        self.state.wait_if_held(request.method, request.path, _key_id(request))
-        refused = self.state.refusal(request.method, request.path)
-        response = (_error(refused, "refused by the test (SoarState.refuse_requests)") if refused is not None
-                    else self._dispatch(request))
+        failed = self.state.failure_for(request.method, request.path)
+        if failed is not None:   # SOAR failed the request: nothing of it took effect
+            response = _error(failed, "Internal Server Error: the request could not be carried out")
+        else:
+            self.state.arrived(request.method, request.path)
+            self.state.wait_if_held(request.method, request.path, _key_id(request))
+            response = self._dispatch(request)
         if response.status_code < 400:
             lost = self.state.answer_lost(request.method, request.path)
             if lost is not None:   # the request took effect; its answer is lost on the way back

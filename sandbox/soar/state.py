@@ -10,6 +10,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +117,28 @@ class LostAnswer:
 
 
 @dataclass
+class FailedRequests:
+    """Matching requests are answered ``status`` and take no effect (see SoarState.fail_requests)."""
+
+    method: str
+    pattern: re.Pattern
+    status: int
+    remaining: int
+    failed: list = field(default_factory=list)   # the paths answered so
+
+
+@dataclass
+class Arrival:
+    """The next matching request runs ``action`` as it arrives, before it takes effect (see
+    SoarState.on_arrival)."""
+
+    method: str
+    pattern: re.Pattern
+    action: Callable[[], None]
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass
 class CallRecord:
     """One REST request as the sandbox saw it (for tests and the demo report)."""
 
@@ -138,7 +161,8 @@ class SoarState:
         self.lock = threading.RLock()
         self._holds: list[Hold] = []
         self._lost_answers: list[LostAnswer] = []
-        self._refusals: list[LostAnswer] = []
+        self._failed_requests: list[FailedRequests] = []
+        self._arrivals: list[Arrival] = []
         self._ids = itertools.count(2095)
         self._type_ids = itertools.count(1000)
         self._field_ids = itertools.count(500)
@@ -326,25 +350,6 @@ class SoarState:
             self._lost_answers.append(lost)
         return lost
 
-    def refuse_requests(self, method: str, path_pattern: str, status: int = 500, times: int = 1) -> LostAnswer:
-        """The next ``times`` matching REST requests are refused with ``status`` and take no effect (a SOAR
-        that refuses a call: a permission, a server error before the write). For tests of how a refusal
-        reads."""
-        refused = LostAnswer(method.upper(), re.compile(path_pattern), status, times)
-        with self.lock:
-            self._refusals.append(refused)
-        return refused
-
-    def refusal(self, method: str, path: str) -> int | None:
-        """The status to refuse a request with, when a refuse_requests() matches."""
-        with self.lock:
-            for refused in self._refusals:
-                if refused.remaining > 0 and refused.method == method.upper() and refused.pattern.search(path):
-                    refused.remaining -= 1
-                    refused.lost.append(path)
-                    return refused.status
-        return None
-
     def answer_lost(self, method: str, path: str) -> int | None:
         """The status to answer instead of a successful request's result, when a lose_answers() matches."""
         with self.lock:
@@ -355,11 +360,51 @@ class SoarState:
                     return lost.status
         return None
 
+    def fail_requests(self, method: str, path_pattern: str, status: int = 500, times: int = 1) -> FailedRequests:
+        """The next ``times`` matching REST requests are answered ``status`` and take no effect: SOAR failed
+        them (an internal error, a database that is briefly unavailable). ``failed.remaining`` may be changed
+        at any time (0 ends the fault). For tests of what fn_slack does when a SOAR write fails."""
+        failing = FailedRequests(method.upper(), re.compile(path_pattern), status, times)
+        with self.lock:
+            self._failed_requests.append(failing)
+        return failing
+
+    def failure_for(self, method: str, path: str) -> int | None:
+        """The status to answer a request with instead of carrying it out, when a fail_requests() matches."""
+        with self.lock:
+            for failing in self._failed_requests:
+                if failing.remaining > 0 and failing.method == method.upper() and failing.pattern.search(path):
+                    failing.remaining -= 1
+                    failing.failed.append(path)
+                    return failing.status
+        return None
+
+    def on_arrival(self, method: str, path_pattern: str, action: Callable[[], None]) -> Arrival:
+        """The next matching REST request runs ``action()`` as it arrives, before it takes effect (once): what
+        happens elsewhere while SOAR receives a write, say a message written in Slack while an export is being
+        saved. ``arrival.done`` is set after the action ran."""
+        arrival = Arrival(method.upper(), re.compile(path_pattern), action)
+        with self.lock:
+            self._arrivals.append(arrival)
+        return arrival
+
+    def arrived(self, method: str, path: str) -> None:
+        """Run (outside the state's lock) the on_arrival() action that waits for this request, if any."""
+        with self.lock:
+            due = [a for a in self._arrivals if a.method == method.upper() and a.pattern.search(path)][:1]
+            for arrival in due:
+                self._arrivals.remove(arrival)
+        for arrival in due:
+            try:
+                arrival.action()
+            finally:
+                arrival.done.set()
+
     def create_task(self, inc_id: int, name: str, **values: Any) -> dict:
-        """Add a task to an incident."""
+        """Add a task to an incident (``id`` in ``values`` gives it that id, as for incidents)."""
         with self.lock:
             incident = self.incident(inc_id)
-            task_id = self._next_id()
+            task_id = values.pop("id", None) or self._next_id()
             task = {
                 "id": task_id, "inc_id": inc_id, "inc_name": incident["name"], "name": name, "status": "O",
                 "owner_id": None, "owner_fname": None, "owner_lname": None, "due_date": None,

@@ -209,6 +209,70 @@ def test_incident_and_task_attachments_upload_and_download(soar):
         == b"%PDF-1.4"
 
 
+def _upload(client: resilient.SimpleClient, incident_id: int, name: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as handle:
+            handle.write(b"history")
+        return client.post_attachment(f"/incidents/{incident_id}/attachments", path, filename=name,
+                                      mimetype="text/plain")
+
+
+def test_failed_requests_are_answered_500_take_no_effect_and_end_when_told(soar):
+    client = _client(soar)
+    incident = soar.create_incident("Malware on host")
+    failing = soar.state.fail_requests("POST", r"/attachments$", times=10)
+
+    with pytest.raises(resilient.SimpleHTTPException) as refused:
+        _upload(client, incident["id"], "first.txt")
+
+    assert refused.value.response.status_code == 500
+    assert soar.state.attachments_of(incident["id"]) == []
+    assert failing.failed and failing.remaining == 10 - len(failing.failed)
+    failing.remaining = 0
+    assert _upload(client, incident["id"], "second.txt")["name"] == "second.txt"
+    assert [a["name"] for a in soar.state.attachments_of(incident["id"])] == ["second.txt"]
+
+
+def test_an_arrival_action_runs_once_as_the_request_arrives_before_it_takes_effect(soar):
+    client = _client(soar)
+    incident = soar.create_incident("Malware on host")
+    seen: list[list[str]] = []
+    arrival = soar.state.on_arrival("POST", r"/attachments$", lambda: seen.append(
+        [a["name"] for a in soar.state.attachments_of(incident["id"])]))
+
+    _upload(client, incident["id"], "first.txt")
+    _upload(client, incident["id"], "second.txt")
+
+    assert arrival.done.is_set()
+    assert seen == [[]]   # once, before the first file was stored
+
+
+def test_a_task_can_be_given_its_id_as_an_incident_can(soar):
+    client = _client(soar)
+    incident = soar.create_incident("Malware on host", id=3000)
+    soar.create_task(incident["id"], "Collect logs", id=77)
+    assert client.get("/tasks/77")["name"] == "Collect logs"
+    assert client.get("/incidents/3000")["name"] == "Malware on host"
+
+
+def test_reset_empties_the_org_and_restores_the_started_switches_keeping_keys_and_port():
+    with SoarSandbox(api_key_id=KEY, api_key_secret=SECRET, unknown_columns="drop") as soar:
+        client = _client(soar)
+        incident = soar.create_incident("Malware on host")
+        soar.state.unknown_columns = "refuse"
+        port = soar.rest_port
+
+        fresh = soar.reset()
+
+        assert fresh is soar.state and soar.rest_port == port
+        assert fresh.incidents == {} and fresh.unknown_columns == "drop"
+        with pytest.raises(resilient.SimpleHTTPException) as gone:
+            client.get(f"/incidents/{incident['id']}")
+        assert gone.value.response.status_code == 404   # the same client, still signed in: the incident is gone
+        assert client.get(f"/incidents/{soar.create_incident('Next')['id']}")["name"] == "Next"
+
+
 def test_artifact_type_is_a_name_only_with_handle_format_names(soar):
     client = _client(soar)
     incident = soar.create_incident("x")
@@ -304,6 +368,20 @@ def test_an_http_1_1_connection_stays_open_for_the_next_call_and_resilients_pool
                     {"text": {"format": "html", "content": f"<p>{number}</p>"}})
         client.get(f"/incidents/{incident['id']}")
     assert soar.connections_opened - before <= 1, "40 calls of one client go over one kept-alive connection"
+
+
+def test_calls_on_a_kept_alive_connection_are_answered_without_waiting_for_a_delayed_ack(soar):
+    incident = soar.create_incident("Keep-alive")
+    client = _client(soar)
+    client.get(f"/incidents/{incident['id']}")   # the connection is open
+
+    started = time.perf_counter()
+    for _ in range(20):
+        client.get(f"/incidents/{incident['id']}")
+    average = (time.perf_counter() - started) / 20
+
+    # With Nagle's algorithm on the server's socket every answer waited for the client's delayed ACK (40 ms).
+    assert average < 0.02, f"{average * 1000:.1f} ms per call on a kept-alive connection"
 
 
 def test_an_idle_connection_is_closed_after_the_keep_alive_time():

@@ -12,6 +12,7 @@ from circuits import Component, handler
 from resilient_circuits import SubmitTestFunction
 
 from sandbox.slack import SlackSandbox
+from tests.functions.soar_org import soar_sandbox
 
 TOKEN = "xoxb-sandbox-token"
 _sandbox: SlackSandbox | None = None
@@ -29,7 +30,10 @@ def slack_sandbox() -> SlackSandbox:
 
 
 def config_data(**fn_slack: object) -> str:
-    """app.config text for a test module: the [fn_slack] section points at the Slack sandbox."""
+    """app.config text for a test module: [resilient] points at the SOAR sandbox's REST API, [fn_slack] at the
+    Slack sandbox. The tests hand each function message straight to the app (SubmitTestFunction, as
+    pytest-resilient-circuits does), so the app runs without STOMP: ``resilient_mock`` is resilient-circuits'
+    only way to that, and the "mock" it names is resilient's own HTTPS adapter (``soar_org.RealHttps``)."""
     settings = {
         "api_token": TOKEN,
         "slack_api_url": slack_sandbox().base_url,
@@ -40,10 +44,15 @@ def config_data(**fn_slack: object) -> str:
     }
     settings.update(fn_slack)
     lines = "\n".join(f"{key} = {value}" for key, value in settings.items() if value is not None)
+    soar = soar_sandbox()
     return f"""[resilient]
-host = soar.example.test
-port = 443
-org = Test Org
+host = {soar.host}
+port = {soar.rest_port}
+org = {soar.org_name}
+api_key_id = {soar.api_key_id}
+api_key_secret = {soar.api_key_secret}
+cafile = false
+resilient_mock = tests.functions.soar_org.RealHttps
 request_max_retries = 1
 request_retry_delay = 0
 max_connection_retries = 1

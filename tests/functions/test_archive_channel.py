@@ -9,10 +9,9 @@ from fn_slack.components import funct_slack_archive_channel
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
+from tests.functions.soar_org import ATTACHMENT_UPLOAD
 
 config_data = make_config()
-resilient_mock = SoarMock
 FN = "slack_archive_channel"
 NOTICE = "This channel has been set to be archived from SOAR."
 
@@ -112,7 +111,7 @@ class TestArchiveChannel:
     def test_failed_soar_upload_leaves_the_channel_unarchived_and_says_why(self, circuits_app, slack, soar):
         slack.add_channel("inc-2095", members=[slack.bot_user_id])
         link(soar, slack, "inc-2095")
-        soar.fail_attachment_upload = 10
+        failing = soar.fail_requests("POST", ATTACHMENT_UPLOAD, times=10)
 
         outcome = archive(circuits_app)
 
@@ -120,7 +119,7 @@ class TestArchiveChannel:
         assert slack.channel("inc-2095")["is_archived"] is False
         assert slack.calls_to("conversations.archive") == []
 
-        soar.fail_attachment_upload = 0
+        failing.remaining = 0
         rerun = archive(circuits_app)
         assert rerun.error is None
         assert slack.channel("inc-2095")["is_archived"] is True
@@ -249,12 +248,13 @@ class TestNothingLost:
 
         def write_then_break_soar() -> None:
             slack.add_message(channel_id, slack.user("alice")["id"], "one more thing")
-            soar.fail_attachment_upload = 10
+            soar.fail_requests("POST", ATTACHMENT_UPLOAD, times=10)
 
-        soar.on_attachment_saved = write_then_break_soar
+        arrival = soar.on_arrival("POST", ATTACHMENT_UPLOAD, write_then_break_soar)
 
         outcome = archive(circuits_app)
 
+        assert arrival.done.is_set()
         assert "Slack channel #inc-2095 was NOT archived, so nothing is lost: run the action again." in outcome.error
         assert slack.channel("inc-2095")["is_archived"] is False
         assert slack.calls_to("conversations.archive") == []
@@ -264,10 +264,12 @@ class TestNothingLost:
         channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, slack.user("alice")["id"]])
         link(soar, slack, "inc-2095")
         # Alice writes while the first export is being saved in SOAR.
-        soar.on_attachment_saved = lambda: slack.add_message(channel_id, slack.user("alice")["id"], "late line")
+        arrival = soar.on_arrival("POST", ATTACHMENT_UPLOAD,
+                                  lambda: slack.add_message(channel_id, slack.user("alice")["id"], "late line"))
 
         outcome = archive(circuits_app)
 
+        assert arrival.done.is_set()
         assert outcome.error is None, outcome.error
         assert "Messages were written in #inc-2095 while its history was being saved: saving it again." in \
             outcome.statuses
@@ -349,10 +351,11 @@ class TestSlackEjectsTheApp:
             slack.set_topic(channel_id, alice, "closing")
 
         # Bob joins and the topic changes while the export is being saved: Slack notes both in the channel.
-        soar.on_attachment_saved = slack_writes_system_messages
+        arrival = soar.on_arrival("POST", ATTACHMENT_UPLOAD, slack_writes_system_messages)
 
         outcome = archive(circuits_app)
 
+        assert arrival.done.is_set()
         assert outcome.error is None, outcome.error
         assert len(soar.saved_attachments(INCIDENT)) == 1
         assert not any("while its history was being saved" in s for s in outcome.statuses), outcome.statuses

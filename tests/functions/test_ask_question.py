@@ -5,10 +5,9 @@ import pytest
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
+from tests.functions.soar_org import QUESTIONS
 
 config_data = make_config()
-resilient_mock = SoarMock
 FN = "slack_ask_question"
 
 
@@ -55,8 +54,8 @@ def test_a_question_to_a_new_channel_without_the_private_flag_is_refused_before_
     assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
     assert slack.channel("ask-room") is None
     assert not {c.method for c in slack.calls} & SLACK_WRITES, [c.method for c in slack.calls]
-    assert soar.table(INCIDENT) == [] and soar.question_rows == {}
-    assert [verb for verb, _ in soar.calls if verb != "GET"] == []
+    assert soar.rows_of(INCIDENT) == [] and soar.rows_of(INCIDENT, QUESTIONS) == []
+    assert [call.method for call in soar.calls if call.method != "GET"] == []
 
 
 def test_a_question_to_the_linked_channel_with_an_empty_flag_is_asked_there(circuits_app, slack, soar):
@@ -73,4 +72,4 @@ def test_a_question_to_the_linked_channel_with_an_empty_flag_is_asked_there(circ
     [asked] = slack.messages(channel)
     assert asked["text"] == "Contain the host?"
     assert "conversations.create" not in [c.method for c in slack.calls]
-    assert len(soar.question_rows[INCIDENT]) == 1
+    assert len(soar.rows_of(INCIDENT, QUESTIONS)) == 1

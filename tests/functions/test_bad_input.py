@@ -9,10 +9,8 @@ from fn_slack.lib.slack_client import SlackClient
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import TOKEN, run_function
 from tests.functions.harness import config_data as make_config
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config()
-resilient_mock = SoarMock
 
 POST = "slack_post_message"
 UPLOAD = "slack_post_attachment"
@@ -191,18 +189,20 @@ def _materialise(soar, inputs):
                                 "slack_db_channel_type": "Public"})
     for key, value in inputs.items():
         if value == "OTHER_INCIDENT_ATTACHMENT":
-            soar.add_incident(3000)
+            soar.create_incident("Phishing campaign", id=3000)
             resolved[key] = created = soar.add_attachment(3000, "other.txt", b"not yours")
         elif value == "IP_ARTIFACT":
-            resolved[key] = created = soar.add_artifact(INCIDENT, "IP Address", "10.0.0.1")
+            resolved[key] = created = soar.add_artifact(INCIDENT, "IP Address", "10.0.0.1")["id"]
         elif value == "MALWARE_ARTIFACT":
-            resolved[key] = created = soar.add_artifact(INCIDENT, "Malware Sample", "x.exe", file=("x.exe", b"MZ"))
+            resolved[key] = created = soar.add_artifact(INCIDENT, "Malware Sample", "x.exe", file_name="x.exe",
+                                                              data=b"MZ")["id"]
         elif value == "LOG_ARTIFACT":
-            resolved[key] = created = soar.add_artifact(INCIDENT, "Log File", "app.log", file=("app.log", b"ok"))
+            resolved[key] = created = soar.add_artifact(INCIDENT, "Log File", "app.log", file_name="app.log",
+                                                              data=b"ok")["id"]
         elif value in ("OTHER_TASK", "OTHER_TASK_FILE"):
             if 3000 not in soar.incidents:
-                soar.add_incident(3000)
-                soar.add_task(3000, OTHER_TASK)
+                soar.create_incident("Phishing campaign", id=3000)
+                soar.create_task(3000, "Investigate", id=OTHER_TASK)
             resolved[key] = OTHER_TASK if value == "OTHER_TASK" else \
                 soar.add_attachment(3000, "other.txt", b"not yours", task_id=OTHER_TASK)
     return resolved, created
@@ -217,7 +217,7 @@ class TestBadInputCatalogue:
         if inputs.get("incident_id") is None:
             inputs.pop("incident_id")
         channels_before = json.dumps(slack.state_json()["channels"], sort_keys=True)
-        table_before = soar.table(INCIDENT)
+        table_before = soar.rows_of(INCIDENT)
 
         outcome = run_function(circuits_app, function, inputs)
 
@@ -231,7 +231,7 @@ class TestBadInputCatalogue:
             assert json.dumps(slack.state_json()["channels"], sort_keys=True) == channels_before
             changes = [c.method for c in slack.calls if c.ok and c.method not in READ_ONLY]
             assert changes == []
-            assert soar.table(INCIDENT) == table_before
+            assert soar.rows_of(INCIDENT) == table_before
             assert soar.saved_attachments(INCIDENT) == []
 
 
@@ -280,7 +280,7 @@ class TestPrivateChannelTheAppIsNotIn:
         inputs = {k: cid if v == "{cid}" else v for k, v in inputs.items()}
         if inputs.get("attachment_id") == "FILE":
             inputs["attachment_id"] = soar.add_attachment(INCIDENT, "a.txt", b"a")
-        table_before = soar.table(INCIDENT)
+        table_before = soar.rows_of(INCIDENT)
         channels_before = json.dumps(slack.state_json()["channels"], sort_keys=True)
 
         outcome = run_function(circuits_app, function, {"incident_id": INCIDENT, "slack_text": "x", **inputs})
@@ -289,7 +289,7 @@ class TestPrivateChannelTheAppIsNotIn:
         assert "does not exist" not in outcome.error and "no longer exists" not in outcome.error
         assert json.dumps(slack.state_json()["channels"], sort_keys=True) == channels_before
         assert [c.method for c in slack.calls if c.ok and c.method not in READ_ONLY] == []
-        assert soar.table(INCIDENT) == table_before
+        assert soar.rows_of(INCIDENT) == table_before
         assert soar.saved_attachments(INCIDENT) == []
 
     def test_a_channel_the_app_was_removed_from_after_it_was_found_gets_the_hint(self, circuits_app, slack, soar):
@@ -305,7 +305,7 @@ class TestPrivateChannelTheAppIsNotIn:
         assert outcome.error == "ERROR:\n\n" + HIDDEN_PRIVATE
         assert [c.method for c in slack.calls if c.ok and c.method not in READ_ONLY] == []
         assert slack.messages(cid) == []
-        assert soar.table(INCIDENT) == []
+        assert soar.rows_of(INCIDENT) == []
 
 
 class TestHostileIncidentDataIsPostedInert:

@@ -5,10 +5,9 @@ import json
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
+from tests.functions.soar_org import soar_sandbox
 
 config_data = make_config(message_style="blocks")
-resilient_mock = SoarMock
 
 
 def container(**entries):
@@ -35,7 +34,7 @@ def test_the_container_becomes_header_fields_and_a_link_to_soar(circuits_app, sl
     assert fields[1] == "*Severity*\nHigh"
     assert fields[2].startswith("*Description*\nTwo *users*")
     assert blocks[3]["elements"][0]["text"] == \
-        f"<https://soar.example.test:443/#incidents/{INCIDENT}?orgId=201|Open in SOAR>"
+        f"<{soar_sandbox().rest_url}#incidents/{INCIDENT}?orgId=201|Open in SOAR>"
 
 
 def test_plain_text_is_posted_as_text(circuits_app, slack, soar):

@@ -8,10 +8,8 @@ from fn_slack.components.funct_slack_post_message import FunctionComponent
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config(timeout="nan")
-resilient_mock = SoarMock
 REASON = "[fn_slack] timeout must be a number (got 'nan'); remove it to use the default 30."
 
 

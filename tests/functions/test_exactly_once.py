@@ -18,13 +18,11 @@ from fn_slack.lib.slack_writes import POST_EVENT_TYPE
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import TOKEN, run_function, wait_for_messages
 from tests.functions.harness import config_data as make_config
-from tests.functions.soar_mock import SoarMock
 
 # A short client timeout so that an answer held back "after commit" times out quickly, and a short time for
 # Slack to carry a post out after that (write_settle_seconds): a lost post is looked for until 1 + 3 s.
 TIMEOUT, SETTLE = 1, 3
 config_data = make_config(timeout=TIMEOUT, write_settle_seconds=SETTLE, max_rate_limit_wait=10)
-resilient_mock = SoarMock
 
 THEN = [("http_status", {"status": 503}), ("http_status", {"status": 502, "body": "html"}), ("drop", {}),
         ("timeout", {"delay": 3.0})]
@@ -60,7 +58,7 @@ def test_post_message_writes_once_when_an_answer_is_lost(circuits_app, slack, so
     assert len(named) == 1
     assert [m["text"] for m in slack.messages(named[0]["id"])] == ["Phishing wave"]
     assert slack.user("alice")["id"] in slack.channel("inc-2095")["members"]
-    assert len(soar.table(INCIDENT)) == 1
+    assert len(soar.rows_of(INCIDENT)) == 1
     assert outcome.content["ts"] == slack.messages(named[0]["id"])[0]["ts"]
 
 
@@ -77,7 +75,7 @@ def test_post_attachment_shares_the_file_once_when_an_answer_is_lost(circuits_ap
     assert outcome.error is None, outcome.error
     files = [f for m in slack.messages(slack.channel("general")["id"]) for f in m.get("files") or []]
     assert [f["name"] for f in files] == ["report.txt"]
-    assert len(soar.table(INCIDENT)) == 1
+    assert len(soar.rows_of(INCIDENT)) == 1
 
 
 def seed_linked_channel(slack, soar):
@@ -141,7 +139,7 @@ def test_a_post_slack_carries_out_after_the_client_gave_up_is_found_not_posted_a
     assert [m["text"] for m in slack.messages(channel_id)] == ["Phishing wave"]
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert outcome.content["ts"] == slack.messages(channel_id)[0]["ts"]
-    assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["inc-2095"]
+    assert [row["slack_db_channel"] for row in soar.rows_of(INCIDENT)] == ["inc-2095"]
 
 
 def test_a_post_that_can_no_longer_land_is_sent_again_once(circuits_app, slack, soar):
@@ -157,7 +155,7 @@ def test_a_post_that_can_no_longer_land_is_sent_again_once(circuits_app, slack, 
     channel_id = slack.channel("inc-2095")["id"]
     assert [m["text"] for m in slack.messages(channel_id)] == ["Phishing wave"]
     assert len(slack.calls_to("chat.postMessage")) == 2
-    assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["inc-2095"]
+    assert [row["slack_db_channel"] for row in soar.rows_of(INCIDENT)] == ["inc-2095"]
 
 
 def test_a_post_nobody_can_tell_about_is_reported_uncertain_never_sent_twice(circuits_app, slack, soar):
@@ -178,7 +176,7 @@ def test_a_post_nobody_can_tell_about_is_reported_uncertain_never_sent_twice(cir
     channel_id = slack.channel("inc-2095")["id"]
     assert [m["text"] for m in wait_for_messages(slack, channel_id, 1)] == ["Phishing wave"]
     assert len(slack.calls_to("chat.postMessage")) == 1
-    assert soar.table(INCIDENT) == []
+    assert soar.rows_of(INCIDENT) == []
 
 
 def test_a_redelivered_post_waits_for_the_first_deliverys_post_still_in_flight(slack):

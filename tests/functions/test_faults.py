@@ -8,12 +8,10 @@ from fn_slack.lib import slack_uploads
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 
 # A small wait budget keeps the "fails for good" cases quick: 0.25 s + 0.5 s of backoff, then give up.
 # A post whose connection drops may still land: it is looked for write_settle_seconds before being reported.
 config_data = make_config(max_rate_limit_wait=1.5, write_settle_seconds=1)
-resilient_mock = SoarMock
 
 POST_STEPS = ["conversations.create", "users.lookupByEmail", "conversations.invite", "chat.postMessage",
               "chat.getPermalink"]
@@ -79,7 +77,7 @@ class TestTransientFaultsAreRiddenThrough:
         channel = slack.channel("inc-2095")
         assert [m["text"] for m in slack.messages(channel["id"])] == ["Phishing wave"]
         assert slack.user("alice")["id"] in channel["members"]
-        assert len(soar.table(INCIDENT)) == 1
+        assert len(soar.rows_of(INCIDENT)) == 1
 
     @pytest.mark.parametrize("kind", ["http_status", "drop"])
     @pytest.mark.parametrize("step", UPLOAD_STEPS)
@@ -121,7 +119,7 @@ class TestLostPosts:
         assert "Check #inc-2095 in Slack: run the action again only if the message is not there." in outcome.error
         assert len(slack.calls_to("chat.postMessage")) == 1
         assert slack.messages(slack.channel("inc-2095")["id"]) == []
-        assert soar.table(INCIDENT) == []
+        assert soar.rows_of(INCIDENT) == []
 
     def test_archive_stops_before_archiving(self, circuits_app, slack, soar):
         seed_archivable(slack, soar)
@@ -145,7 +143,7 @@ class TestLastingFaultsFailClearly:
         outcome = post_message(circuits_app)
 
         assert f"Slack failed to answer {step} (HTTP 500) after retrying; try again later." in outcome.error
-        assert soar.table(INCIDENT) == []
+        assert soar.rows_of(INCIDENT) == []
 
     def test_post_message_whose_link_never_comes_stays_posted_once_and_linked(self, circuits_app, slack, soar):
         """Failing the call here would make the analyst run it again and post the message twice."""
@@ -158,7 +156,7 @@ class TestLastingFaultsFailClearly:
         assert ("The message is in #inc-2095, but Slack did not give its link; the result and the data table have "
                 "no link for it.") in outcome.statuses
         assert [m["text"] for m in slack.messages(slack.channel("inc-2095")["id"])] == ["Phishing wave"]
-        assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["inc-2095"]
+        assert [row["slack_db_channel"] for row in soar.rows_of(INCIDENT)] == ["inc-2095"]
 
     def test_post_attachment_whose_share_link_never_comes_links_the_file(self, circuits_app, slack, soar):
         slack.faults.add("chat.getPermalink", "http_status", times=100, status=500)
@@ -178,7 +176,7 @@ class TestLastingFaultsFailClearly:
         expected = ("Uploading the file to Slack failed (HTTP 500); nothing was shared. Run the action again."
                     if step == "upload" else f"Slack failed to answer {step} (HTTP 500) after retrying")
         assert expected in outcome.error
-        assert soar.table(INCIDENT) == []
+        assert soar.rows_of(INCIDENT) == []
 
     @pytest.mark.parametrize("step", ARCHIVE_STEPS)
     def test_archive_never_archives_an_unsaved_channel(self, circuits_app, slack, soar, step):

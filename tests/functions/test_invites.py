@@ -6,10 +6,8 @@ import pytest
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config()
-resilient_mock = SoarMock
 
 
 def post(circuits_app, channel, emails, text="x"):

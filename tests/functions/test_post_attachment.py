@@ -10,10 +10,8 @@ from sandbox.slack.html_view import slack_unescape
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config()
-resilient_mock = SoarMock
 FN = "slack_post_attachment"
 REPORT = b"%PDF-1.7 quarterly report\n" * 100
 # Every Slack method that changes the workspace and that a post could send.
@@ -52,7 +50,7 @@ class TestPostAttachment:
         assert result["channel"] == "general" and result["file_name"] == "report.pdf"
         assert result["url"].startswith(f"https://sandbox.slack.com/archives/{slack.channel('general')['id']}/p")
         assert "files.upload" not in [c.method for c in slack.calls]
-        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
+        assert soar.rows_of(INCIDENT)[0]["slack_db_channel"] == "general"
 
 
     def test_task_attachment_title_says_task(self, circuits_app, slack, soar):
@@ -62,11 +60,12 @@ class TestPostAttachment:
 
         [(_, file)] = shared_files(slack, "general")
         assert file["title"] == "Incident ID 2095 Task Attachment: notes.txt"
-        assert soar.table(INCIDENT)[0]["slack_db_res_id"] == "RES-2095-7"
+        assert soar.rows_of(INCIDENT)[0]["slack_db_res_id"] == "RES-2095-7"
 
 
     def test_artifact_file_title_says_artifact(self, circuits_app, slack, soar):
-        artifact_id = soar.add_artifact(INCIDENT, "Log File", "auth.log", file=("auth.log", b"Failed password\n"))
+        artifact_id = soar.add_artifact(INCIDENT, "Log File", "auth.log", file_name="auth.log",
+                                        data=b"Failed password\n")["id"]
 
         upload(circuits_app, artifact_id=artifact_id)
 
@@ -75,7 +74,8 @@ class TestPostAttachment:
 
 
     def test_malware_sample_is_refused_and_nothing_reaches_slack(self, circuits_app, slack, soar):
-        artifact_id = soar.add_artifact(INCIDENT, "Malware Sample", "evil.exe", file=("evil.exe", b"MZ\x90\x00"))
+        artifact_id = soar.add_artifact(INCIDENT, "Malware Sample", "evil.exe", file_name="evil.exe",
+                                        data=b"MZ\x90\x00")["id"]
 
         outcome = upload(circuits_app, artifact_id=artifact_id)
 
@@ -109,7 +109,7 @@ class TestPostAttachment:
         assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
         assert slack.channel("new-room") is None
         assert not {c.method for c in slack.calls} & SLACK_WRITES, [c.method for c in slack.calls]
-        assert soar.table(INCIDENT) == [] and [verb for verb, _ in soar.calls if verb != "GET"] == []
+        assert soar.rows_of(INCIDENT) == [] and [call.method for call in soar.calls if call.method != "GET"] == []
 
     def test_the_linked_channel_with_an_empty_flag_gets_the_file(self, circuits_app, slack, soar):
         first = soar.add_attachment(INCIDENT, "first.txt", b"first")
@@ -185,7 +185,7 @@ class TestUploadsAgainstARealWorkspace:
             outcome.error
         assert slack.channel("new-room") is None
         assert [c.method for c in slack.calls] == []
-        assert soar.table(INCIDENT) == []
+        assert soar.rows_of(INCIDENT) == []
 
     def test_a_file_larger_than_soar_said_is_refused_before_any_channel_is_created(self, circuits_app, slack, soar,
                                                                                     monkeypatch):

@@ -14,10 +14,9 @@ from sandbox.slack.html_view import render_channel, slack_unescape
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
+from tests.functions.soar_org import soar_sandbox
 
 config_data = make_config()
-resilient_mock = SoarMock
 FN = "slack_post_message"
 BOT_SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "chat:write", "chat:write.public",
               "chat:write.customize", "users:read", "users:read.email", "files:write", "files:read",
@@ -68,7 +67,7 @@ class TestChannelResolution:
         assert result["url"].startswith(f"https://sandbox.slack.com/archives/{channel['id']}/p")
         assert result["ts"] and result["linked"] is True and result["channel_created"] is True
         assert "Channel #inc-2095 was created in your workspace (public)." in outcome.statuses
-        [row] = soar.table(INCIDENT)
+        [row] = soar.rows_of(INCIDENT)
         assert row["slack_db_res_id"] == "RES-2095"
         assert row["slack_db_channel"] == "inc-2095"
         assert row["slack_db_channel_type"] == "Public"
@@ -85,7 +84,7 @@ class TestChannelResolution:
         assert outcome.content["channel"] == "inc-2095"
         assert outcome.content["channel_type"] == "Private"
         assert [m["text"] for m in slack.messages(slack.channel("inc-2095")["id"])] == ["first", "second"]
-        assert len(soar.table(INCIDENT)) == 1
+        assert len(soar.rows_of(INCIDENT)) == 1
 
     def test_task_posts_link_their_own_row(self, circuits_app, slack, soar):
         post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=False, slack_text="incident")
@@ -94,7 +93,7 @@ class TestChannelResolution:
         outcome = post(circuits_app, task_id=TASK, slack_text="again")
 
         assert outcome.content["channel"] == "task-7"
-        keys = [row["slack_db_res_id"] for row in soar.table(INCIDENT)]
+        keys = [row["slack_db_res_id"] for row in soar.rows_of(INCIDENT)]
         assert keys == ["RES-2095", "RES-2095-7"]
 
     def test_existing_channel_found_by_name_is_used_without_creating(self, circuits_app, slack, soar):
@@ -103,7 +102,7 @@ class TestChannelResolution:
         assert "conversations.create" not in methods(slack)
         assert only_message(slack, "general")["text"] == "to general"
         assert outcome.content["channel_created"] is False
-        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "general"
+        assert soar.rows_of(INCIDENT)[0]["slack_db_channel"] == "general"
 
     def test_new_channel_without_the_private_flag_is_refused_before_any_slack_write(self, circuits_app, slack, soar):
         outcome = post(circuits_app, slack_channel="brand-new", slack_participant_emails="alice@example.com",
@@ -113,7 +112,7 @@ class TestChannelResolution:
         assert "set slack_is_channel_private to Yes (private) or No (public)" in outcome.error
         assert slack.channel("brand-new") is None
         assert not set(methods(slack)) & SLACK_WRITES, methods(slack)
-        assert soar.table(INCIDENT) == [] and [verb for verb, _ in soar.calls if verb != "GET"] == []
+        assert soar.rows_of(INCIDENT) == [] and [call.method for call in soar.calls if call.method != "GET"] == []
 
     def test_existing_channel_found_by_name_with_an_empty_flag_is_used(self, circuits_app, slack, soar):
         slack.add_channel("war-room", members=[slack.bot_user_id])
@@ -123,7 +122,7 @@ class TestChannelResolution:
         assert only_message(slack, "war-room")["text"] == "here"
         assert outcome.content["channel_created"] is False
         assert "conversations.create" not in methods(slack)
-        assert soar.table(INCIDENT)[0]["slack_db_channel"] == "war-room"
+        assert soar.rows_of(INCIDENT)[0]["slack_db_channel"] == "war-room"
 
     def test_linked_channel_named_again_with_an_empty_flag_is_used(self, circuits_app, slack, soar):
         post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=True, slack_text="first")
@@ -156,7 +155,7 @@ class TestChannelResolution:
 
         assert outcome.content["channel"] == "general"
         assert any("#inc-2095, was not used" in s for s in outcome.statuses)
-        assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["inc-2095"]
+        assert [row["slack_db_channel"] for row in soar.rows_of(INCIDENT)] == ["inc-2095"]
 
     def test_private_flag_that_contradicts_the_channel_fails_naming_the_input(self, circuits_app, slack, soar):
         outcome = post(circuits_app, slack_channel="general", slack_is_channel_private=True, slack_text="x")
@@ -193,7 +192,7 @@ class TestChannelResolution:
         outcome = post(circuits_app, slack_text="old row")
 
         assert outcome.content["channel_id"] == general
-        assert soar.table(INCIDENT)[0]["slack_db_channel_id"] == general
+        assert soar.rows_of(INCIDENT)[0]["slack_db_channel_id"] == general
         slack.clear_calls()
         post(circuits_app, slack_text="now by id")
         assert methods(slack) == ["chat.postMessage", "chat.getPermalink"]
@@ -220,7 +219,7 @@ class TestChannelResolution:
 
         assert all(o.error is None for o in outcomes), outcomes
         assert len([c for c in methods(slack) if c == "conversations.create"]) == 1
-        assert len(soar.table(INCIDENT)) == 1
+        assert len(soar.rows_of(INCIDENT)) == 1
         assert len(slack.messages(slack.channel("race-room")["id"])) == 2
 
 
@@ -277,7 +276,7 @@ class TestMessageContent:
         assert message["text"] == "Hey <@UCNC5K34J> check out #random"
         assert "pretext" not in attachment
         assert attachment["title"] == "SOAR Incident"
-        assert attachment["title_link"] == f"https://soar.example.test:443/#incidents/{INCIDENT}?orgId=201"
+        assert attachment["title_link"] == f"{soar_sandbox().rest_url}#incidents/{INCIDENT}?orgId=201"
         assert attachment["color"] == "#36a64f"
         assert "*Incident ID*: 2095" in attachment["text"]
         assert "*Incident name*: Phishing &lt;b&gt;\"quoted\"&lt;/b&gt;" in attachment["text"]
@@ -409,6 +408,15 @@ class TestMessageContent:
         assert not any("chat:write.customize" in s for s in outcome.statuses)
 
 
+def _logged_text(record: logging.LogRecord) -> str:
+    """A record's message; its format and every argument when resilient-circuits' redacting filter turned an
+    argument into text the format cannot take (urllib3's "Starting new HTTPS connection (%d)")."""
+    try:
+        return record.getMessage()
+    except TypeError:
+        return " ".join([str(record.msg), *(str(arg) for arg in record.args or ())])
+
+
 class TestPrivacy:
     def test_debug_logs_hold_neither_the_token_nor_workspace_e_mails(self, circuits_app, slack, soar, caplog):
         caplog.set_level(logging.DEBUG)
@@ -417,7 +425,7 @@ class TestPrivacy:
                        slack_participant_emails="bob@example.com")
 
         assert outcome.error is None
-        logged = "\n".join(record.getMessage() for record in caplog.records)
+        logged = "\n".join(_logged_text(record) for record in caplog.records)
         assert "Sending a request" not in logged and "Received the following response" not in logged
         assert slack.default_token not in logged
         assert slack.default_token not in json.dumps(outcome.result)
@@ -484,5 +492,5 @@ class TestLinkRace:
         outcome = post(circuits_app, slack_channel="inc-2095", slack_is_channel_private=False, slack_text="x")
 
         assert outcome.error is None
-        assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["general"]
+        assert [row["slack_db_channel"] for row in soar.rows_of(INCIDENT)] == ["general"]
         assert outcome.content["linked"] is False

@@ -3,10 +3,8 @@
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config(result_user_info="true")
-resilient_mock = SoarMock
 
 
 def described(slack, who: str) -> str:

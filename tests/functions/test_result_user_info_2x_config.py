@@ -4,11 +4,9 @@ results.user_info as 2.x did, so an org's own copies of IBM's workflows still no
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 from tests.functions.test_result_user_info import described
 
 config_data = make_config(result_user_info=None)   # the key is not in the section at all
-resilient_mock = SoarMock
 
 
 def test_a_2x_section_fills_user_info_and_it_costs_one_members_call_plus_one_per_member(circuits_app, slack, soar):

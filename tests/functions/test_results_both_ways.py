@@ -11,10 +11,8 @@ from sandbox.soar.scripting import ScriptContext, ScriptError, run_post_processi
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config()
-resilient_mock = SoarMock
 V2_KEYS = {"version", "success", "reason", "content", "raw", "inputs", "metrics"}
 
 # A post-processing script of the kind IBM's 2.1 workflows ship (written here, not copied): flat keys,

@@ -13,11 +13,9 @@ from sandbox.slack import SlackSandbox
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 from tools import screenshots
 
 config_data = make_config()
-resilient_mock = SoarMock
 
 # The two runs build SOAR links from different [resilient] hosts; the rest of each link must agree.
 _SOAR_HOST = re.compile(r"https://[^/\s|>]+/#")
@@ -73,7 +71,8 @@ class TestScreenshotSeeding:
         posted, messages = seeded
         general = slack.channel("general")["id"]
         for post in (p for p in posted if p.file_name):
-            artifact_id = soar.add_artifact(INCIDENT, "Log File", post.file_name, file=(post.file_name, post.file_data))
+            artifact_id = soar.add_artifact(INCIDENT, "Log File", post.file_name, file_name=post.file_name,
+                                            data=post.file_data)["id"]
             outcome = run_function(circuits_app, "slack_post_attachment",
                                    {"incident_id": INCIDENT, "artifact_id": artifact_id, "slack_channel": "general",
                                     "slack_text": post.slack_text}, timeout=60)

@@ -8,10 +8,8 @@ from fn_slack.util.selftest import selftest_function
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import TOKEN, run_function, slack_sandbox
 from tests.functions.harness import config_data as make_config
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config(template_file="/nonexistent/fn_slack/export.jinja2", max_upload_mb="0.001")
-resilient_mock = SoarMock
 
 
 def opts(**fn_slack):

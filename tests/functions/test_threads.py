@@ -5,10 +5,8 @@ import json
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import SoarMock
 
 config_data = make_config()
-resilient_mock = SoarMock
 FN = "slack_post_message"
 
 
@@ -22,7 +20,7 @@ def test_the_first_threaded_post_starts_the_thread_and_later_ones_reply_in_it(ci
                  slack_thread=True)
     assert "This message starts the incident 2095's thread: later posts with slack_thread Yes reply in it." \
         in first.statuses
-    [row] = soar.table(INCIDENT)
+    [row] = soar.rows_of(INCIDENT)
     assert row["slack_db_thread_ts"] == first.content["ts"]
 
     second = post(circuits_app, slack_text="update 1", slack_thread=True)
@@ -36,7 +34,7 @@ def test_the_first_threaded_post_starts_the_thread_and_later_ones_reply_in_it(ci
     assert "Posted in the thread of the incident 2095's first message in this channel." in second.statuses
     assert second.content["url"].endswith(f"?thread_ts={first.content['ts']}&cid={channel}")
     assert third.content["ts"] != second.content["ts"] and plain.content["ts"]
-    assert soar.table(INCIDENT)[0]["slack_db_thread_ts"] == first.content["ts"]
+    assert soar.rows_of(INCIDENT)[0]["slack_db_thread_ts"] == first.content["ts"]
 
 
 def test_a_link_of_1x_gets_its_thread_from_the_first_threaded_post(circuits_app, slack, soar):
@@ -46,7 +44,7 @@ def test_a_link_of_1x_gets_its_thread_from_the_first_threaded_post(circuits_app,
     slack.add_message(channel, "alice", "older talk")
     first = post(circuits_app, slack_text="now threaded", slack_thread=True)
     post(circuits_app, slack_text="reply", slack_thread=True)
-    [row] = soar.table(INCIDENT)
+    [row] = soar.rows_of(INCIDENT)
     assert (row["slack_db_channel_id"], row["slack_db_thread_ts"]) == (channel, first.content["ts"])
     assert [r["text"] for r in slack.messages(channel)[-1]["replies"]] == ["reply"]
 
@@ -59,7 +57,7 @@ def test_a_deleted_first_message_starts_a_new_thread(circuits_app, slack, soar):
     again = post(circuits_app, slack_text="after the deletion", slack_thread=True)
     assert any("thread in Slack is gone" in s for s in again.statuses), again.statuses
     assert [m["text"] for m in slack.messages(channel)] == ["after the deletion"]
-    assert soar.table(INCIDENT)[0]["slack_db_thread_ts"] == again.content["ts"]
+    assert soar.rows_of(INCIDENT)[0]["slack_db_thread_ts"] == again.content["ts"]
 
 
 def test_a_task_has_its_own_thread(circuits_app, slack, soar):
@@ -71,16 +69,16 @@ def test_a_task_has_its_own_thread(circuits_app, slack, soar):
     by_text = {m["text"]: m for m in slack.messages(channel)}
     assert [r["text"] for r in by_text["task root"]["replies"]] == ["task update"]
     assert by_text["incident root"]["replies"] == []
-    task_row = next(r for r in soar.table(INCIDENT) if r["slack_db_res_id"] == f"RES-{INCIDENT}-{TASK}")
+    task_row = next(r for r in soar.rows_of(INCIDENT) if r["slack_db_res_id"] == f"RES-{INCIDENT}-{TASK}")
     assert task_row["slack_db_thread_ts"] == task_root.content["ts"]
 
 
 def test_without_slack_thread_nothing_is_written_beyond_the_link(circuits_app, slack, soar):
     post(circuits_app, slack_channel="plain-room", slack_is_channel_private=False,
          slack_text=json.dumps({"Type of data": {"type": "string", "data": "Incident"}}))
-    [row] = soar.table(INCIDENT)
+    [row] = soar.rows_of(INCIDENT)
     assert "slack_db_thread_ts" not in row
-    assert [m for m in soar.calls if m[0] == "PUT"] == []
+    assert [call for call in soar.calls if call.method == "PUT"] == []
 
 
 def test_slack_direct_posts_to_the_people_in_a_direct_message_without_a_channel_or_link(circuits_app, slack, soar):
@@ -93,7 +91,7 @@ def test_slack_direct_posts_to_the_people_in_a_direct_message_without_a_channel_
     assert [m["text"] for m in slack.messages(result["channel_id"])] == ["Your mailbox was used to send phishing"]
     assert "User nobody@example.com is not a member of your workspace." in outcome.statuses
     assert "Message posted to 1 person(s) in a direct message; no channel was created or linked." in outcome.statuses
-    assert soar.table(INCIDENT) == []
+    assert soar.rows_of(INCIDENT) == []
     assert "conversations.create" not in [c.method for c in slack.calls]
 
 
@@ -107,7 +105,7 @@ def test_slack_direct_to_several_people_is_one_group_dm(circuits_app, slack, soa
 def test_slack_direct_without_people_is_refused_before_anything_happens(circuits_app, slack, soar):
     outcome = post(circuits_app, slack_text="to whom?", slack_direct=True)
     assert "slack_direct is Yes but slack_participant_emails is empty: say whom to write to." in outcome.error
-    assert slack.calls == [] and soar.table(INCIDENT) == []
+    assert slack.calls == [] and soar.rows_of(INCIDENT) == []
 
 
 def test_a_file_shared_with_slack_thread_goes_into_the_incident_s_thread(circuits_app, slack, soar):

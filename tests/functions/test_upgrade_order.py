@@ -11,10 +11,8 @@ import pytest
 from tests.functions.conftest import INCIDENT, TASK
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
-from tests.functions.soar_mock import PACKAGE_COLUMNS, SoarMock
 
 config_data = make_config()
-resilient_mock = SoarMock
 CUSTOMIZE = "run `resilient-circuits customize -l fn_slack` to finish the upgrade"
 SLACK_WRITES = {"chat.postMessage", "conversations.create", "conversations.invite", "conversations.open",
                 "files.completeUploadExternal"}
@@ -23,13 +21,13 @@ SLACK_WRITES = {"chat.postMessage", "conversations.create", "conversations.invit
 @pytest.fixture(params=["refuse", "drop"])
 def old_org(request, soar):
     """The org as IBM's 2.1 left it; SOAR refuses or drops an unknown column."""
-    soar.as_ibm_21()
+    soar.as_ibm_21(INCIDENT, TASK)
     soar.unknown_columns = request.param
     return soar
 
 
 def customize(soar) -> None:
-    soar.columns = {name: set(columns) for name, columns in PACKAGE_COLUMNS.items()}
+    soar.customize()
 
 
 def post(circuits_app, **inputs):
@@ -49,7 +47,7 @@ def test_a_post_before_customize_succeeds_once_links_by_name_and_says_to_run_cus
     assert "slack_conversations_db has no column slack_db_channel_id" in notice
     assert "later posts and the archive find the channel by its name" in notice
     assert [m["text"] for m in slack.messages(channel["id"])] == ["first"]   # posted once
-    [row] = old_org.table(INCIDENT)
+    [row] = old_org.rows_of(INCIDENT)
     assert row["slack_db_channel"] == "inc-2095" and row["slack_db_res_id"] == "RES-2095"
     assert "slack_db_channel_id" not in row
 
@@ -58,13 +56,13 @@ def test_a_post_before_customize_succeeds_once_links_by_name_and_says_to_run_cus
     assert again.content["channel"] == "inc-2095" and again.content["channel_id"] == channel["id"]
     assert any(CUSTOMIZE in s for s in again.statuses)
     assert [m["text"] for m in slack.messages(channel["id"])] == ["first", "second"]
-    assert len(old_org.table(INCIDENT)) == 1
+    assert len(old_org.rows_of(INCIDENT)) == 1
 
     # After customize (no restart), the next post fills the channel ID into the same row.
     customize(old_org)
     filled = post(circuits_app, slack_text="third")
     assert not any(CUSTOMIZE in s for s in filled.statuses)
-    [row] = old_org.table(INCIDENT)
+    [row] = old_org.rows_of(INCIDENT)
     assert row["slack_db_channel_id"] == channel["id"]
 
 
@@ -87,7 +85,7 @@ def test_an_attachment_before_customize_is_uploaded_once_and_linked(circuits_app
     assert outcome.content["channel"] == "inc-files"
     assert any(CUSTOMIZE in s for s in outcome.statuses)
     assert slack_writes(slack).count("files.completeUploadExternal") == 1
-    [row] = old_org.table(INCIDENT)
+    [row] = old_org.rows_of(INCIDENT)
     assert row["slack_db_channel"] == "inc-files"
 
 

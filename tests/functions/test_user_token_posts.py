@@ -9,12 +9,10 @@ import pytest
 from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function, slack_sandbox, wait_for_messages
-from tests.functions.soar_mock import SoarMock
 
 TIMEOUT, SETTLE = 1, 3
 config_data = make_config(api_token=slack_sandbox().user_token("alice"), timeout=TIMEOUT,
                           write_settle_seconds=SETTLE, max_rate_limit_wait=10)
-resilient_mock = SoarMock
 TEXT = "Phishing wave: Q&A <draft> for *everyone*"
 
 
@@ -33,7 +31,7 @@ def test_user_token_posts_succeed_as_the_person_without_metadata(circuits_app, s
     assert "metadata" not in message
     assert "Q&amp;A &lt;draft&gt;" in message["text"]
     assert outcome.content["ts"] == message["ts"]
-    assert [row["slack_db_channel"] for row in soar.table(INCIDENT)] == ["inc-2095"]
+    assert [row["slack_db_channel"] for row in soar.rows_of(INCIDENT)] == ["inc-2095"]
     assert all("metadata" not in call.params for call in slack.calls_to("chat.postMessage"))
 
 

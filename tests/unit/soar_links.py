@@ -38,7 +38,7 @@ class Org:
                 if "/types/" in c.path]
 
     def refuse(self, method: str, status: int) -> None:
-        self.soar.state.refuse_requests(method, rf"/incidents/{self.incident}/table_data/", status, times=10)
+        self.soar.state.fail_requests(method, rf"/incidents/{self.incident}/table_data/", status, times=10)
 
     @contextlib.contextmanager
     def without(self, *columns: str):
