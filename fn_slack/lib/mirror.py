@@ -37,6 +37,9 @@ CACHE_SECONDS = 300
 UNLINKED_CACHE_SECONDS = 60
 POLL_SECONDS = 0.25     # first wait for another process's open claim; doubles up to MAX_POLL_SECONDS
 MAX_POLL_SECONDS = 2.0
+# users.info calls one event's mentions may make: a message naming hundreds of people must not spend the
+# workspace's rate limits, which exports and posts need; mentions past it stay the person's ID in the note.
+MENTION_LOOKUPS = 20
 
 
 @dataclass(frozen=True)
@@ -230,13 +233,27 @@ class EventMirror:
         return self._note(write, claim)
 
     def _note(self, write: _EventWrite, claim: Claim) -> str:
-        body = note_html(write.event, write.author, write.target.channel_name, write.link, self._known_name)
+        body = note_html(write.event, write.author, write.target.channel_name, write.link, self._mention_names())
         note_id = write.notes.add(write.target.incident_id, write.target.task_id, body, marker=marker(write.event.key))
         write.log.mark_noted(claim, note_id)
         return "noted"
 
-    def _known_name(self, user_id: str) -> str | None:
-        return self.user_name(user_id)
+    def _mention_names(self) -> Callable[[str], str | None]:
+        """Names for one event's mentions: every name this process knows, and at most ``MENTION_LOOKUPS`` more
+        asked of Slack; None (the ID stays) for the rest."""
+        lookups = [MENTION_LOOKUPS]
+
+        def name(user_id: str) -> str | None:
+            with self._lock:
+                known = self._names.get(user_id)
+            if known is not None:
+                return known
+            if lookups[0] <= 0:
+                return None
+            lookups[0] -= 1
+            return self.user_name(user_id)
+
+        return name
 
 
 class MirrorService:

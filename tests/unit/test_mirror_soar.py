@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.mirror import ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
+from fn_slack.lib.mirror import MENTION_LOOKUPS, ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.incidents import MirrorIndex, Notes
@@ -238,3 +238,29 @@ def test_an_upload_whose_answer_is_lost_is_saved_once(soar, retrying_rest, tmp_p
     path.write_text("the channel's messages\n", encoding="utf-8")
     saved = SoarFiles(retrying_rest, incident["id"]).save(str(path), "general-export.txt")
     assert [a["id"] for a in soar.state.attachments_of(incident["id"])] == [saved["id"]]
+
+
+def test_a_message_mentioning_hundreds_of_people_looks_up_a_bounded_number_of_names(soar, rest, slack):
+    """A mention flood must not spend the workspace's users.info budget: the names fn_slack already knows and at
+    most MENTION_LOOKUPS more are looked up; every other mention stays the person's ID in the note."""
+    people = [slack.add_user(f"p{n}", f"p{n}@example.com", display_name=f"Person {n}") for n in range(60)]
+    incident = soar.create_incident("Mention flood")
+    target = MirrorTarget(incident["id"], None, "flood")
+    event = SlackEvent("C1/1700000000.000900", "message", "C1", "1700000000.000900", None, people[0],
+                       " ".join(f"<@{uid}>" for uid in people), "", ())
+    settings = SlackSettings(token=slack.default_token, api_url=slack.base_url, event_claim_seconds=2)
+    writer = EventMirror(settings, rest, owner="host:flood")
+    writer.identity = lambda: {"user_id": "UBOT", "url": "https://sandbox.slack.com/"}
+    slack.clear_calls()
+    assert writer._write_once(event, target) == "noted"
+    looked_up = {call.params.get("user") for call in slack.calls_to("users.info")}
+    assert len(looked_up) <= MENTION_LOOKUPS + 1   # the author, then the budget
+    [note] = soar.state.notes_of(incident["id"])
+    text = note["text"]["content"] if isinstance(note["text"], dict) else note["text"]
+    assert "Person 1" in text and people[-1] in text and "Person 59" not in text
+    # A name looked up before is known without a call, whatever the budget.
+    slack.clear_calls()
+    later = SlackEvent("C1/1700000000.000901", "message", "C1", "1700000000.000901", None, people[0],
+                       f"<@{people[1]}> again", "", ())
+    assert writer._write_once(later, target) == "noted"
+    assert slack.calls_to("users.info") == []
