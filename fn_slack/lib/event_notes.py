@@ -18,14 +18,21 @@ from fn_slack.lib.text_conventions import TimeFormat, utc_time
 UserName = Callable[[str], str | None]
 
 
+def _reference(text: str) -> str:
+    """A note's reference as the note holds it and as it is searched for: a paragraph of its own, which a
+    person's text (always escaped) cannot produce, closed right after the reference so that one event's key is
+    never found inside another's (a message's key is the start of its edit's)."""
+    return f"<p><small>{html.escape(text)}</small></p>"
+
+
 def marker(key: str) -> str:
     """The reference each mirrored note carries, found again by a process that takes over a dead one's claim."""
-    return f"slack-event {key}"
+    return _reference(f"slack-event {key}")
 
 
 def question_marker(question_id: str) -> str:
     """The reference an answer's note carries, so the note is written once."""
-    return f"slack-question {question_id}"
+    return _reference(f"slack-question {question_id}")
 
 
 def message_link(team_url: str | None, event: SlackEvent) -> str:
@@ -71,7 +78,7 @@ def note_html(event: SlackEvent, author: str, channel_name: str, link: str, user
                                        messages.MIRROR_KINDS[event.kind])
     files = messages.mirror_files([_file_link(name, url) for name, url in event.files]) if event.files else ""
     body = _body(event, author, when, user_name)
-    return f"<div>{head}{body}{files}<p><small>{esc(marker(event.key))}</small></p></div>"
+    return f"<div>{head}{body}{files}{marker(event.key)}</div>"
 
 
 def answer_note_html(question_id: str, question: str, answer: str, author: str, at: float) -> str:
@@ -79,7 +86,7 @@ def answer_note_html(question_id: str, question: str, answer: str, author: str, 
     esc = html.escape
     head = messages.question_answer_note(esc(author), esc(question), esc(utc_time(at, TimeFormat.NOTE)))
     return (f"<div>{head}<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
-            f"<p><small>{esc(question_marker(question_id))}</small></p></div>")
+            f"{question_marker(question_id)}</div>")
 
 
 __all__ = ["answer_note_html", "marker", "message_link", "note_html", "question_marker", "slack_link_html"]

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from fn_slack.lib.errors import SoarError
+from fn_slack.lib.event_notes import note_html
 from fn_slack.lib.mirror import MENTION_LOOKUPS, ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.files import SoarFiles
@@ -130,7 +131,7 @@ def test_a_dead_writer_that_wrote_the_note_but_not_the_mark_is_not_written_twice
     target = MirrorTarget(incident["id"], None, "dead")
     MirrorLog(rest, incident["id"], owner="host:dead").claim("C1/1700000000.000100", "Alice", "")
     key_marker = marker("C1/1700000000.000100")
-    note_id = Notes(rest).add(incident["id"], None, f"<p>x</p><p><small>{key_marker}</small></p>", marker=key_marker)
+    note_id = Notes(rest).add(incident["id"], None, f"<p>x</p>{key_marker}", marker=key_marker)
     assert _mirror(rest, "host:alive")._write_once(_event(), target) == "recovered"
     [row] = soar.state.rows_of(incident["id"], "slack_messages_db")
     assert (row["slack_msg_state"], row["slack_msg_note_id"]) == ("noted", note_id)
@@ -264,3 +265,31 @@ def test_a_message_mentioning_hundreds_of_people_looks_up_a_bounded_number_of_na
                        f"<@{people[1]}> again", "", ())
     assert writer._write_once(later, target) == "noted"
     assert slack.calls_to("users.info") == []
+
+
+def _noted_elsewhere(rest, incident_id: int, event: SlackEvent) -> None:
+    """A note fn_slack wrote for another event, rendered as the listener renders it."""
+    body = note_html(event, "Bob", "dead", "https://sandbox.slack.com/x", lambda _uid: None)
+    Notes(rest).add(incident_id, None, body, marker=marker(event.key))
+
+
+def test_a_person_typing_an_events_reference_does_not_stand_for_its_note(soar, rest):
+    incident = soar.create_incident("Typed reference")
+    target = MirrorTarget(incident["id"], None, "dead")
+    MirrorLog(rest, incident["id"], owner="host:dead").claim("C1/1700000000.000100", "Alice", "")
+    typed = SlackEvent("C1/1700000000.000200", "message", "C1", "1700000000.000200", None, "UBOB",
+                       "slack-event C1/1700000000.000100", "", ())
+    _noted_elsewhere(rest, incident["id"], typed)
+    assert _mirror(rest, "host:alive")._write_once(_event(), target) == "noted"
+    assert len(soar.state.notes_of(incident["id"])) == 2
+
+
+def test_a_takeover_does_not_take_the_note_of_the_messages_edit_for_the_message_s_own(soar, rest):
+    incident = soar.create_incident("Edit noted")
+    target = MirrorTarget(incident["id"], None, "dead")
+    MirrorLog(rest, incident["id"], owner="host:dead").claim("C1/1700000000.000100", "Alice", "")
+    edit = SlackEvent("C1/1700000000.000100/edit/1700000005.000000", "edit", "C1", "1700000000.000100", None,
+                      "UALICE", "hello again", "hello", ())
+    _noted_elsewhere(rest, incident["id"], edit)
+    assert _mirror(rest, "host:alive")._write_once(_event(), target) == "noted"
+    assert len(soar.state.notes_of(incident["id"])) == 2
