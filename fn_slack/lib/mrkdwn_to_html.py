@@ -26,6 +26,8 @@ _INLINE = [
 ]
 _PLACEHOLDER = "\x00{}\x00"
 _PLACEHOLDER_RE = re.compile("\x00(\\d+)\x00")
+# Control characters other than tab and line breaks: nothing a note can show, and NUL is the placeholders' mark.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _esc(text: str) -> str:
@@ -97,7 +99,7 @@ def mrkdwn_to_html(text: str | None, *, users: Mapping[str, str] | Callable[[str
     user_name = users if callable(users) else ((users or {}).get)
     channel_name = channels if callable(channels) else ((channels or {}).get)
     parts = _Parts()
-    source = text or ""
+    source = _CONTROL.sub("", text or "")
     # Code blocks: kept verbatim (escaped), newlines included.
     source = re.sub(r"```\n?(.*?)```", lambda m: parts.keep(f"<pre>{_esc(slack_unescape(m.group(1)))}</pre>"),
                     source, flags=re.DOTALL)

@@ -55,3 +55,13 @@ def test_hostile_text_stays_text(text):
 def test_soar_template_markup_is_not_interpreted():
     text = "{{ incident.id }} ${7*7} [b]x[/b] &amp;lt;b&amp;gt;"
     assert mrkdwn_to_html(text) == "{{ incident.id }} ${7*7} [b]x[/b] &amp;lt;b&amp;gt;"
+
+
+def test_control_characters_are_dropped_and_cannot_pose_as_fn_slacks_own_placeholders():
+    """A message holding NUL characters around a number (what the converter marks its finished parts with)
+    used to make the conversion fail, so the message was never mirrored; control characters have no place
+    in a note."""
+    assert mrkdwn_to_html("a \x0099\x00 b") == "a 99 b"
+    assert mrkdwn_to_html("\x000\x00 ```code``` \x001\x00") == "0 <pre>code</pre> 1"
+    assert mrkdwn_to_html("bell\x07 and\x1b[31m escape") == "bell and[31m escape"
+    assert mrkdwn_to_html("tab\tkept") == "tab\tkept"
