@@ -81,6 +81,16 @@ def note_html(event: SlackEvent, author: str, channel_name: str, link: str, user
     return f"<div>{head}{body}{files}{marker(event.key)}</div>"
 
 
+def failed_note_html(event: SlackEvent, author: str, channel_name: str, link: str) -> str:
+    """The note of an event that could not be mirrored: who, where, when and the link to it, nothing of its
+    text (what failed to convert); it carries the event's reference like the note it stands for."""
+    esc = html.escape
+    when = utc_time(float(event.ts), TimeFormat.NOTE)
+    head = messages.mirror_failed_note(esc(author), f"<b>#{esc(channel_name)}</b>", esc(when), esc(link, quote=True),
+                                       messages.MIRROR_KINDS[event.kind])
+    return f"<div>{head}{marker(event.key)}</div>"
+
+
 def answer_note_html(question_id: str, question: str, answer: str, author: str, at: float) -> str:
     """The note of a question's answer; every part that came from Slack or SOAR is escaped."""
     esc = html.escape
@@ -89,4 +99,5 @@ def answer_note_html(question_id: str, question: str, answer: str, author: str, 
             f"{question_marker(question_id)}</div>")
 
 
-__all__ = ["answer_note_html", "marker", "message_link", "note_html", "question_marker", "slack_link_html"]
+__all__ = ["answer_note_html", "failed_note_html", "marker", "message_link", "note_html", "question_marker",
+           "slack_link_html"]

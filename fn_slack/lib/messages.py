@@ -752,6 +752,17 @@ def listener_event_failed(key: str, error: object) -> str:
     return f"Slack event {key} could not be written to SOAR: {error}. Slack will deliver it again."
 
 
+def mirror_event_given_up(key: str, error: object) -> str:
+    return (f"Slack event {key} could not be mirrored at Slack's last delivery ({error}); a note in the incident "
+            f"says so and links to the message in Slack.")
+
+
+def mirror_failed_note(author: str, where: str, when: str, link: str, kind: str) -> str:
+    """The note of an event that could not be mirrored (HTML already escaped by the caller)."""
+    return (f"<p><b>Slack</b> · <b>{author}</b> {kind} in {where} at {when}, but fn_slack could not copy it into "
+            f"this note after Slack's last delivery: <a href=\"{link}\">read it in Slack</a>.</p>")
+
+
 def event_kind_unread(kind: str) -> str:
     """The listener's log line for an envelope of a kind fn_slack has no reader for."""
     return f"Slack sent an event of a kind fn_slack does not read ({kind}); it is ignored."

@@ -11,6 +11,7 @@ mirroring link.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -21,14 +22,14 @@ from resilient_lib import RequestsCommon
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import ConfigError
-from fn_slack.lib.event_notes import marker, message_link, note_html, slack_link_html
+from fn_slack.lib.event_notes import failed_note_html, marker, message_link, note_html, slack_link_html
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
 from fn_slack.lib.soar.incidents import MirrorIndex, Notes
 from fn_slack.lib.soar.links import ConversationsTable, target_of
-from fn_slack.lib.soar.mirror_log import NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
+from fn_slack.lib.soar.mirror_log import FAILED, NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
 from fn_slack.lib.soar.mirror_log import TABLE as MIRROR_TABLE
 from fn_slack.lib.socket_listener import SocketListener
 
@@ -40,6 +41,9 @@ MAX_POLL_SECONDS = 2.0
 # users.info calls one event's mentions may make: a message naming hundreds of people must not spend the
 # workspace's rate limits, which exports and posts need; mentions past it stay the person's ID in the note.
 MENTION_LOOKUPS = 20
+# Slack delivers an event that is not acknowledged again, with retry_attempt 1, 2 and 3, then drops it (the
+# Events API's retries; sandbox/slack/README.md). A failure at the last delivery is recorded, not raised.
+LAST_RETRY_ATTEMPT = 3
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class _EventWrite:
     link: str
     log: MirrorLog
     notes: Notes
+    last_try: bool = False   # Slack's last delivery of the event: a failure is recorded instead of raised
 
 
 class EventMirror:
@@ -151,18 +156,18 @@ class EventMirror:
         return name
 
     # ------------------------------------------------------------------ events
-    def handle(self, event: SlackEvent) -> str:
+    def handle(self, event: SlackEvent, *, last_try: bool = False) -> str:
         """One person's message event; returns what was done ("noted", "duplicate", "recovered", "unlinked",
-        "skipped")."""
+        "skipped", "failed"). ``last_try``: Slack will not deliver the event again."""
         target = self.directory.target(event.channel)
         if target is None:
             return self._count("unlinked")
         if not mirror_log_ready(self.rest):
             LOG.warning(messages.mirror_table_missing(event.channel, MIRROR_TABLE))
             return self._count("skipped")
-        return self._count(self._write_once_here(event, target))
+        return self._count(self._write_once_here(event, target, last_try))
 
-    def _write_once_here(self, event: SlackEvent, target: MirrorTarget) -> str:
+    def _write_once_here(self, event: SlackEvent, target: MirrorTarget, last_try: bool = False) -> str:
         """Within this process, one thread works on an event at a time: Slack's retry of an envelope this
         process is still working on waits for that work instead of asking SOAR about it over and over."""
         with self._lock:
@@ -175,9 +180,9 @@ class EventMirror:
             while not running.wait(0.5):
                 if self._closing.is_set() or time.monotonic() > deadline:
                     break
-            return self._write_once(event, target)
+            return self._write_once(event, target, last_try)
         try:
-            return self._write_once(event, target)
+            return self._write_once(event, target, last_try)
         finally:
             with self._lock:
                 self._in_flight.pop(event.key, None)
@@ -188,12 +193,12 @@ class EventMirror:
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         return outcome
 
-    def _write_once(self, event: SlackEvent, target: MirrorTarget) -> str:
+    def _write_once(self, event: SlackEvent, target: MirrorTarget, last_try: bool = False) -> str:
         """Claim first, then read the rows once: the oldest row of the key is the claim (see soar.mirror_log)."""
         write = _EventWrite(event, target, self.user_name(event.user),
                             message_link(self.identity().get("url"), event),
                             MirrorLog(self.rest, target.incident_id, owner=self.owner, clock=self.clock),
-                            Notes(self.rest))
+                            Notes(self.rest), last_try)
         log = write.log
         give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
         link_html = slack_link_html(write.link)
@@ -204,7 +209,7 @@ class EventMirror:
             if first is None:  # no row of the key is left: claim again
                 standing = log.claim(event.key, write.author, link_html)
                 continue
-            if first.state == NOTED:
+            if first.state in (NOTED, FAILED):
                 return "duplicate"
             if standing.won:
                 return self._note(write, first)
@@ -233,10 +238,35 @@ class EventMirror:
         return self._note(write, claim)
 
     def _note(self, write: _EventWrite, claim: Claim) -> str:
-        body = note_html(write.event, write.author, write.target.channel_name, write.link, self._mention_names())
-        note_id = write.notes.add(write.target.incident_id, write.target.task_id, body, marker=marker(write.event.key))
+        target = write.target
+        try:
+            body = note_html(write.event, write.author, target.channel_name, write.link, self._mention_names())
+            note_id = write.notes.add(target.incident_id, target.task_id, body, marker=marker(write.event.key))
+        except Exception as err:
+            return self._failed(write, claim, err)
         write.log.mark_noted(claim, note_id)
         return "noted"
+
+    def _failed(self, write: _EventWrite, claim: Claim, err: Exception) -> str:
+        """The event's note could not be written. Before Slack's last delivery, the claim is released and the
+        error raised: the envelope stays unacknowledged, Slack delivers it again and any process claims it
+        afresh. At the last delivery, a note says which message could not be mirrored and links to it, and the
+        claim row records the event as failed, so that it is neither lost silently nor claimed for good."""
+        if not write.last_try:
+            with contextlib.suppress(Exception):
+                write.log.release(claim)
+            raise err
+        LOG.error(messages.mirror_event_given_up(write.event.key, err))
+        target = write.target
+        try:
+            body = failed_note_html(write.event, write.author, target.channel_name, write.link)
+            note_id = write.notes.add(target.incident_id, target.task_id, body, marker=marker(write.event.key))
+        except Exception:
+            with contextlib.suppress(Exception):
+                write.log.release(claim)
+            raise
+        write.log.mark_failed(claim, note_id)
+        return "failed"
 
     def _mention_names(self) -> Callable[[str], str | None]:
         """Names for one event's mentions: every name this process knows, and at most ``MENTION_LOOKUPS`` more
@@ -267,8 +297,9 @@ class MirrorService:
         self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name)
         self.dispatch = EventDispatch(bot_user=lambda: self.mirror.identity().get("user_id"))
         self.listeners: dict[type, Callable[..., str]] = {
-            QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click, SlackEvent: self.mirror.handle}
-        """What each kind of event read goes to (``Ignored`` goes nowhere)."""
+            QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click}
+        """What each kind of event read goes to (``Ignored`` goes nowhere; a ``SlackEvent`` goes to the mirror
+        with Slack's delivery count, see ``_deliver``)."""
 
     def _sleep(self, seconds: float) -> None:
         self.mirror._closing.wait(seconds)  # noqa: SLF001 - the service owns its mirror
@@ -297,13 +328,16 @@ class MirrorService:
     def _handle(self, kind: str, payload: dict, facts: dict) -> None:
         try:
             for read in self.dispatch.read(kind, payload):
-                self._deliver(read)
+                self._deliver(read, facts)
         except Exception as err:
             event = payload.get("event") or {}
             self.log.warning(messages.listener_event_failed(f"{event.get('channel')}/{event.get('ts')}", err))
             raise
 
-    def _deliver(self, read: Read) -> None:
+    def _deliver(self, read: Read, facts: dict) -> None:
+        if isinstance(read, SlackEvent):   # a mirrored event records a failure at Slack's last delivery
+            self.mirror.handle(read, last_try=int(facts.get("retry_attempt") or 0) >= LAST_RETRY_ATTEMPT)
+            return
         listener = self.listeners.get(type(read))
         if listener is not None:
             listener(read)

@@ -10,12 +10,21 @@ import pytest
 
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.event_notes import note_html
-from fn_slack.lib.mirror import MENTION_LOOKUPS, ChannelDirectory, EventMirror, MirrorTarget, SlackEvent, marker
+from fn_slack.lib.mirror import (
+    MENTION_LOOKUPS,
+    ChannelDirectory,
+    EventMirror,
+    MirrorService,
+    MirrorTarget,
+    SlackEvent,
+    marker,
+)
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.incidents import MirrorIndex, Notes
 from fn_slack.lib.soar.mirror_log import MirrorLog
 from fn_slack.lib.soar.question_rows import QuestionsTable
+from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21
 
@@ -293,3 +302,46 @@ def test_a_takeover_does_not_take_the_note_of_the_messages_edit_for_the_message_
     _noted_elsewhere(rest, incident["id"], edit)
     assert _mirror(rest, "host:alive")._write_once(_event(), target) == "noted"
     assert len(soar.state.notes_of(incident["id"])) == 2
+
+
+@pytest.fixture
+def failing_render(monkeypatch):
+    """The note cannot be rendered (any failure of the conversion): the event is a poison message."""
+    def boom(*_args, **_kwargs):
+        raise ValueError("cannot convert this message")
+    monkeypatch.setattr("fn_slack.lib.mirror.note_html", boom)
+
+
+def test_a_message_that_cannot_be_mirrored_releases_its_claim_until_slack_s_last_delivery(soar, rest, failing_render):
+    incident = soar.create_incident("Poison, early")
+    target = MirrorTarget(incident["id"], None, "poison")
+    with pytest.raises(ValueError, match="cannot convert"):
+        _mirror(rest, "host:1")._write_once(_event(), target)
+    assert soar.state.rows_of(incident["id"], "slack_messages_db") == []   # the next delivery claims afresh
+    assert soar.state.notes_of(incident["id"]) == []
+
+
+def test_at_slack_s_last_delivery_a_message_that_cannot_be_mirrored_is_recorded_with_a_note(soar, rest,
+                                                                                              failing_render):
+    incident = soar.create_incident("Poison, last")
+    target = MirrorTarget(incident["id"], None, "poison")
+    assert _mirror(rest, "host:1")._write_once(_event(), target, last_try=True) == "failed"
+    [note] = soar.state.notes_of(incident["id"])
+    text = note["text"]["content"] if isinstance(note["text"], dict) else note["text"]
+    assert "could not copy it" in text and "https://sandbox.slack.com/archives/C1/p1700000000000100" in text
+    [row] = soar.state.rows_of(incident["id"], "slack_messages_db")
+    assert (row["slack_msg_state"], row["slack_msg_note_id"]) == ("failed", note["id"])
+    # Recorded once: another process handling a late duplicate writes nothing more.
+    assert _mirror(rest, "host:2")._write_once(_event(), target, last_try=True) == "duplicate"
+    assert len(soar.state.notes_of(incident["id"])) == 1
+
+
+@pytest.mark.parametrize(("attempt", "last"), [(0, False), (2, False), (3, True)])
+def test_the_listener_tells_the_mirror_when_slack_delivers_an_event_for_the_last_time(rest, slack, attempt, last):
+    settings = SlackSettings(token=slack.default_token, api_url=slack.base_url, app_token=APP_TOKEN)
+    service = MirrorService(settings, rest)
+    seen = []
+    service.mirror.handle = lambda event, *, last_try=False: seen.append((event.key, last_try))
+    message = {"type": "message", "channel": "C1", "user": "UALICE", "text": "hi", "ts": "1700000000.000100"}
+    service._handle("events_api", {"event": message}, {"retry_attempt": attempt})
+    assert seen == [("C1/1700000000.000100", last)]

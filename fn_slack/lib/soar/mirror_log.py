@@ -35,6 +35,7 @@ COL_AUTHOR = "slack_msg_author"
 COL_LINK = "slack_msg_link"
 CLAIMED = "claimed"
 NOTED = "noted"
+FAILED = "failed"   # the event could not be mirrored at Slack's last delivery; its note says so
 COLUMNS = (COL_KEY, COL_STATE, COL_OWNER, COL_CLAIMED, COL_NOTE, COL_AUTHOR, COL_LINK)
 CLAIMS = TableSpec(TABLE, columns=COLUMNS, key=COL_KEY)
 PURPOSE = "mirroring (slack_mirror)"
@@ -145,6 +146,15 @@ class MirrorLog(IncidentTable):
         reference."""
         self.put(claim.row, {COL_STATE: NOTED, **({COL_NOTE: note_id} if note_id is not None else {})})
 
+    def mark_failed(self, claim: Claim, note_id: int) -> None:
+        """Record on the claim row that the event could not be mirrored, with the note that says so."""
+        self.put(claim.row, {COL_STATE: FAILED, COL_NOTE: note_id})
 
-__all__ = ["CLAIMS", "Claim", "MirrorLog", "Standing", "check_mirroring_ready", "check_ready",
-           "mirror_log_ready", "owner_name"]
+    def release(self, claim: Claim) -> None:
+        """Remove this process's claim after its work failed: the next delivery claims the key afresh instead
+        of waiting for the claim's lease to run out."""
+        self.delete(claim.row)
+
+
+__all__ = ["CLAIMED", "CLAIMS", "FAILED", "NOTED", "Claim", "MirrorLog", "Standing", "check_mirroring_ready",
+           "check_ready", "mirror_log_ready", "owner_name"]
