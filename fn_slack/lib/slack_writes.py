@@ -100,13 +100,19 @@ class SlackWrites:
     def write(self, method: str, send: Callable[[], V], landed: Callable[[], V | None]) -> V:
         """Send a write Slack does not repeat; when its answer is lost, ``landed()`` says whether it took effect
         before it is sent again (under the call's retry policy)."""
+        return self._made_once(method, send, lambda _lost: landed())
+
+    def _made_once(self, method: str, send: Callable[[], V], look: Callable[[SlackUnreachableError], V | None]
+                   ) -> V:
+        """``send()``; after each lost answer, ``look(lost)`` for the write and send it again only when it is not
+        there (under the call's retry policy). ``look`` may raise instead: nobody can tell."""
         retries = self.transport.retry.retries()
         while True:
             try:
                 return send()
             except SlackUnreachableError as lost:
                 LOG.info("No answer from Slack to %s (%s); checking whether it took effect.", method, lost)
-                found = landed()
+                found = look(lost)
                 if found is not None:
                     LOG.info("%s had taken effect; not sending it again.", method)
                     return found
@@ -265,26 +271,14 @@ class SlackWrites:
         post is a user token's (recognised by its text, which Slack may have changed, so not finding it proves
         nothing), nobody knows: the post is reported as uncertain (``WriteUncertainError``), never sent twice."""
         first_sent = time.time()
-        retries = self.transport.retry.retries()
-        while True:
-            try:
-                return send()
-            except SlackUnreachableError as lost:
-                LOG.info("No answer from Slack to chat.postMessage (%s); looking for the post.", lost)
-                found = self._look_for_lost_post(channel, post, lost, first_sent)
-                if found is not None:
-                    return found
-                if not retries.next():
-                    raise
+        return self._made_once("chat.postMessage", send,
+                               lambda lost: self._look_for_lost_post(channel, post, lost, first_sent))
 
     def _look_for_lost_post(self, channel: Channel, post: PostMark, lost: SlackUnreachableError,
                             first_sent: float) -> dict | None:
         """The post whose answer was ``lost``, if it landed; None when it did not and cannot any more."""
         if not lost.in_flight:
-            found = self.find_post(channel, post, since=first_sent)
-            if found is not None:
-                LOG.info("The post to %s had taken effect; not sending it again.", channel.id)
-            return found
+            return self.find_post(channel, post, since=first_sent)
         settle = self.settings.write_settle_seconds
         landing = self.await_landing(lambda: self.find_post(channel, post, since=first_sent),
                                      time.monotonic() + settle)
