@@ -15,7 +15,7 @@ from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar.rest import http_status
 
 LOG = logging.getLogger(__name__)
-## fn_slack's data tables gained columns over the versions (slack_db_channel_id, slack_db_thread_ts and
+# fn_slack's data tables gained columns over the versions (slack_db_channel_id, slack_db_thread_ts and
 # slack_db_mirror in 3.x). When the package is upgraded before `resilient-circuits customize`, SOAR holds the
 # older table: whether SOAR refuses a row write naming an unknown column or silently drops the cell is not
 # documented, so fn_slack asks SOAR which columns exist (GET /types/<table>?handle_format=names, the

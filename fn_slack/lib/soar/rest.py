@@ -47,7 +47,6 @@ def short(err: Exception, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-
 def call_soar(action: Callable[[], T], *, refused: Callable[[int | None, str], FnSlackError],
               missing: Callable[[], FnSlackError] | None = None) -> T:
     """Run one SOAR REST call; a 404 becomes ``missing()`` (when given), any other failure ``refused(status, text)``."""
