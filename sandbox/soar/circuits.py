@@ -64,19 +64,32 @@ def run_cli(config: Path, *args: str, timeout: float = 120.0) -> CliResult:
     return CliResult([*args], proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
 
 
+def behind_by(seconds: int) -> dict[str, str]:
+    """The environment that sets a process's wall clock ``seconds`` behind the machine's (libfaketime, from
+    the Python package of that name): another integration server whose clock is off."""
+    import libfaketime  # noqa: PLC0415 - only the tests that set a clock off need it
+
+    library = Path(libfaketime.__file__).parent / "vendor" / "libfaketime" / "src" / "libfaketime.so.1"
+    if not library.exists():
+        raise RuntimeError(f"libfaketime's library is not at {library}")
+    return {"LD_PRELOAD": str(library), "FAKETIME": f"-{int(seconds)}", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "DONT_FAKE_MONOTONIC": "1"}
+
+
 class CircuitsProcess:
     """One `resilient-circuits run` process with its own lock file and log file."""
 
-    def __init__(self, config: Path, name: str = "run") -> None:
+    def __init__(self, config: Path, name: str = "run", env: dict[str, str] | None = None) -> None:
         self.config = config
         self.name = name
+        self.env = env or {}   # added to the process's environment (say, a clock set off with libfaketime)
         self.log_path = config.parent / f"{name}.out"
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> CircuitsProcess:
         log = open(self.log_path, "wb")  # noqa: SIM115 - the child writes to it until it ends
         self.proc = subprocess.Popen([*CLI, "run", "--config-file", str(self.config)],
-                                     env=_env(self.config, f"{self.name}.lock"), stdout=log,
+                                     env={**_env(self.config, f"{self.name}.lock"), **self.env}, stdout=log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         return self

@@ -41,7 +41,10 @@ _ROUTES = [
     Rule(f"{ORG}/incidents/<int:inc_id>/tasks", methods=["GET"], endpoint="incident_tasks"),
     Rule(f"{ORG}/tasks/<int:task_id>", methods=["GET"], endpoint="task"),
     Rule(f"{ORG}/incidents/<int:inc_id>/comments", methods=["GET", "POST"], endpoint="incident_comments"),
+    Rule(f"{ORG}/incidents/<int:inc_id>/comments/<int:note_id>", methods=["GET", "DELETE"],
+         endpoint="incident_comment"),
     Rule(f"{ORG}/tasks/<int:task_id>/comments", methods=["GET", "POST"], endpoint="task_comments"),
+    Rule(f"{ORG}/tasks/<int:task_id>/comments/<int:note_id>", methods=["GET", "DELETE"], endpoint="task_comment"),
     Rule(f"{ORG}/incidents/<int:inc_id>/artifacts", methods=["GET"], endpoint="artifacts"),
     Rule(f"{ORG}/incidents/<int:inc_id>/artifacts/<int:art_id>", methods=["GET"], endpoint="artifact"),
     Rule(f"{ORG}/incidents/<int:inc_id>/artifacts/<int:art_id>/contents", methods=["GET"],
@@ -114,6 +117,10 @@ class SoarRestApp:
             response = self._dispatch(request)
         if response.status_code < 400:
             lost = self.state.answer_lost(request.method, request.path)
+            if lost == 0 and "sandbox.drop_connection" in environ:   # took effect; the connection drops unanswered
+                self.state.log_call(request.method, request.full_path.rstrip("?"), 0)
+                environ["sandbox.drop_connection"]()
+                return []
             if lost is not None:   # the request took effect; its answer is lost on the way back
                 response = _error(lost, "Bad Gateway: the server's answer did not arrive")
         self.state.log_call(request.method, request.full_path.rstrip("?"), response.status_code)
@@ -298,6 +305,19 @@ class SoarRestApp:
         if request.method == "POST":
             return self._post_note(request, inc_id, None)
         return _json(self.state.notes_of(inc_id))
+
+    def do_incident_comment(self, request: Request, inc_id: int, note_id: int) -> Response:
+        if request.method == "DELETE":
+            self.state.delete_note(inc_id, note_id)
+            return _json({"success": True})
+        return _json(self.state.note(inc_id, note_id))
+
+    def do_task_comment(self, request: Request, task_id: int, note_id: int) -> Response:
+        task = self.state.task(task_id)
+        if request.method == "DELETE":
+            self.state.delete_note(task["inc_id"], note_id, task_id=task_id)
+            return _json({"success": True})
+        return _json(self.state.note(task["inc_id"], note_id, task_id=task_id))
 
     def do_task_comments(self, request: Request, task_id: int) -> Response:
         task = self.state.task(task_id)

@@ -95,7 +95,15 @@ class _KeepAliveHandler(WSGIRequestHandler):
     def make_environ(self) -> dict:
         environ = super().make_environ()
         environ["sandbox.body_read"] = self.rfile.body_read
+        environ["sandbox.drop_connection"] = self._drop_connection
         return environ
+
+    def _drop_connection(self) -> None:
+        """Close the connection without an answer (what a client sees when SOAR or a proxy in front of it drops
+        the connection after the request arrived)."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def setup(self) -> None:
         self.timeout = self.server.keepalive_seconds   # socket timeout: the bounded idle time

@@ -97,6 +97,7 @@ class Hold:
     method: str
     pattern: re.Pattern
     timeout: float = 120.0
+    passes: int = 0   # matching requests let through before the hold begins
     arrived: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
     callers: list = field(default_factory=list)  # API key id of each request that waited
@@ -324,10 +325,11 @@ class SoarState:
             return {"success": True, "field_failures": [], "message": None, "hints": []}
 
     # ------------------------------------------------------------------ holding requests (tests)
-    def hold(self, method: str, path_pattern: str) -> Hold:
-        """Make matching REST requests wait (before they take effect) until ``release()``; ``arrived`` is set
-        when one is waiting. For tests that kill a process in the middle of a SOAR write."""
-        hold = Hold(method.upper(), re.compile(path_pattern))
+    def hold(self, method: str, path_pattern: str, *, after: int = 0) -> Hold:
+        """Make matching REST requests wait (before they take effect) until ``release()``, once ``after`` of
+        them went through; ``arrived`` is set when one is waiting. For tests that kill a process in the middle
+        of a SOAR write."""
+        hold = Hold(method.upper(), re.compile(path_pattern), passes=after)
         with self.lock:
             self._holds.append(hold)
         return hold
@@ -336,6 +338,9 @@ class SoarState:
         with self.lock:
             holds = [h for h in self._holds if h.method == method.upper() and h.pattern.search(path)
                      and not h.released.is_set()]
+            for hold in [h for h in holds if h.passes > 0]:
+                hold.passes -= 1
+                holds.remove(hold)
         for hold in holds:
             hold.callers.append(key_id)
             hold.arrived.set()
@@ -344,7 +349,8 @@ class SoarState:
     def lose_answers(self, method: str, path_pattern: str, status: int = 502, times: int = 1) -> LostAnswer:
         """The next ``times`` matching REST requests take effect and are then answered ``status`` instead of
         their result: SOAR saved the write but the answer was lost on the way (a proxy in front of SOAR that
-        timed out, a dropped connection). For tests of writes that must not be made twice."""
+        timed out). ``status`` 0: the connection is closed with no answer at all (a dropped connection, which
+        resilient's client resends on its own). For tests of writes that must not be made twice."""
         lost = LostAnswer(method.upper(), re.compile(path_pattern), status, times)
         with self.lock:
             self._lost_answers.append(lost)
@@ -442,6 +448,20 @@ class SoarState:
             }
             self.notes[note_id] = note
             return copy.deepcopy(note)
+
+    def note(self, inc_id: int, note_id: int, task_id: int | None = None) -> dict:
+        """One note of the incident (or of its task); NotFound when it is not there."""
+        with self.lock:
+            note = self.notes.get(note_id)
+            if note is None or note["inc_id"] != inc_id or note["task_id"] != task_id:
+                raise NotFound(f"note {note_id} of incident {inc_id}")
+            return copy.deepcopy(note)
+
+    def delete_note(self, inc_id: int, note_id: int, task_id: int | None = None) -> None:
+        """Delete a note (``DELETE /incidents/<id>/comments/<note id>``, or the task's); NotFound when gone."""
+        with self.lock:
+            self.note(inc_id, note_id, task_id)
+            del self.notes[note_id]
 
     def notes_of(self, inc_id: int, task_id: int | None = None) -> list[dict]:
         """Notes on the incident itself (task_id None) or on one task, oldest first."""

@@ -30,9 +30,10 @@ class Stack:
     driver: SoarDriver
     processes: list[CircuitsProcess] = field(default_factory=list)
 
-    def start_run(self, name: str = "run", config: Path | None = None, consumers: int | None = None) -> CircuitsProcess:
+    def start_run(self, name: str = "run", config: Path | None = None, consumers: int | None = None,
+                  env: dict[str, str] | None = None) -> CircuitsProcess:
         """Start `resilient-circuits run` and wait until it has subscribed to the slack destination."""
-        process = CircuitsProcess(config or self.config, name=name).start()
+        process = CircuitsProcess(config or self.config, name=name, env=env).start()
         self.processes.append(process)
         expected = consumers if consumers is not None else len([p for p in self.processes if p.running()])
         if not self.soar.broker.wait_for_consumers(QUEUE, expected, timeout=60):
