@@ -752,6 +752,11 @@ def listener_event_failed(key: str, error: object) -> str:
     return f"Slack event {key} could not be written to SOAR: {error}. Slack will deliver it again."
 
 
+def mirror_claim_lost(key: str, note_id: object) -> str:
+    return (f"Slack event {key}: another integration server took the claim over while note {note_id} was being "
+            f"written; the event's record decides which note stays (the other is removed).")
+
+
 def mirror_event_given_up(key: str, error: object) -> str:
     return (f"Slack event {key} could not be mirrored at Slack's last delivery ({error}); a note in the incident "
             f"says so and links to the message in Slack.")

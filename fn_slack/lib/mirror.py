@@ -29,7 +29,16 @@ from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
 from fn_slack.lib.soar.incidents import MirrorIndex, Notes
 from fn_slack.lib.soar.links import ConversationsTable, target_of
-from fn_slack.lib.soar.mirror_log import FAILED, NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
+from fn_slack.lib.soar.mirror_log import (
+    FAILED,
+    NOTED,
+    RETAKING,
+    Claim,
+    MirrorLog,
+    Silence,
+    mirror_log_ready,
+    owner_name,
+)
 from fn_slack.lib.soar.mirror_log import TABLE as MIRROR_TABLE
 from fn_slack.lib.socket_listener import SocketListener
 
@@ -113,13 +122,14 @@ class EventMirror:
 
     def __init__(self, settings: SlackSettings, rest_client: object, *, directory: ChannelDirectory | None = None,
                  owner: str | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.rest = rest_client
         self.directory = directory or ChannelDirectory(rest_client)
         self.owner = owner or owner_name()
         self.sleep = sleep
-        self.clock = clock
+        self.clock = clock          # the claim time written in a claim row
+        self.monotonic = monotonic  # how long another process's claim stood still (never another server's clock)
         self._identity: dict | None = None
         self._names: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -157,8 +167,8 @@ class EventMirror:
 
     # ------------------------------------------------------------------ events
     def handle(self, event: SlackEvent, *, last_try: bool = False) -> str:
-        """One person's message event; returns what was done ("noted", "duplicate", "recovered", "unlinked",
-        "skipped", "failed"). ``last_try``: Slack will not deliver the event again."""
+        """One person's message event; returns what was done ("noted", "duplicate", "recovered", "superseded",
+        "unlinked", "skipped", "failed"). ``last_try``: Slack will not deliver the event again."""
         target = self.directory.target(event.channel)
         if target is None:
             return self._count("unlinked")
@@ -194,32 +204,39 @@ class EventMirror:
         return outcome
 
     def _write_once(self, event: SlackEvent, target: MirrorTarget, last_try: bool = False) -> str:
-        """Claim first, then read the rows once: the oldest row of the key is the claim (see soar.mirror_log)."""
+        """The claim protocol of soar.mirror_log, as the user guide draws it (§12.2): claim the key (the oldest row
+        wins); a claim of another process is waited for until it is recorded, or taken over once it stood
+        unchanged for the claim time by this process's own clock; the holder writes (``_hold``). A holder that
+        lost its claim while writing comes back here with the note it wrote, which the key's record decides."""
         write = _EventWrite(event, target, self.user_name(event.user),
                             message_link(self.identity().get("url"), event),
                             MirrorLog(self.rest, target.incident_id, owner=self.owner, clock=self.clock),
                             Notes(self.rest), last_try)
-        log = write.log
+        log, key = write.log, event.key
         give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
         link_html = slack_link_html(write.link)
-        standing = log.claim(event.key, write.author, link_html)
+        unrecorded: int | None = None   # a note this process wrote under a claim it then lost
+        standing = log.claim(key, write.author, link_html)
+        silence = Silence(self.monotonic)
         pause = POLL_SECONDS
         while True:
             first = standing.first
             if first is None:  # no row of the key is left: claim again
-                standing = log.claim(event.key, write.author, link_html)
-                continue
-            if first.state in (NOTED, FAILED):
-                return "duplicate"
-            if standing.won:
-                return self._note(write, first)
-            if not log.lease_over(first, self.settings.event_claim_seconds * 1000):
-                pause = self._wait(event.key, pause, give_up)
-                standing = log.standing(event.key)
-                continue
-            standing = log.take_over(first, write.author, link_html)
-            if standing.won:
-                return self._recover(write, standing.first)
+                standing = log.claim(key, write.author, link_html, retaking=unrecorded is not None)
+            elif first.state in (NOTED, FAILED):   # recorded: a note of this process that is not the record goes
+                if unrecorded is not None and unrecorded != first.note_id:
+                    write.notes.remove(target.incident_id, target.task_id, unrecorded)
+                return "duplicate" if unrecorded is None else "superseded"
+            elif standing.won:
+                outcome, unrecorded = self._hold(write, first, unrecorded)
+                if outcome is not None:
+                    return outcome
+                standing = log.standing(key)
+            elif not silence.over(first, self.settings.event_claim_seconds):
+                pause = self._wait(key, pause, give_up)
+                standing = log.standing(key)
+            else:   # its holder may have written before it died (a claim of fn_slack 3.0 never says so): retaking
+                standing = log.take_over(first, write.author, link_html, retaking=True)
 
     def _wait(self, key: str, pause: float, give_up: float) -> float:
         """Wait for an open claim (the next pause is returned); past the event's deadline or when closing,
@@ -229,23 +246,39 @@ class EventMirror:
         self.sleep(pause)
         return min(pause * 2, MAX_POLL_SECONDS)
 
-    def _recover(self, write: _EventWrite, claim: Claim) -> str:
-        """A silent claim taken over: the dead writer's note, when it is there, is marked; else written."""
-        found = write.notes.find(write.target.incident_id, write.target.task_id, marker(write.event.key))
-        if found is not None:
-            write.log.mark_noted(claim, found)
-            return "recovered"
-        return self._note(write, claim)
-
-    def _note(self, write: _EventWrite, claim: Claim) -> str:
+    def _hold(self, write: _EventWrite, claim: Claim, unrecorded: int | None) -> tuple[str | None, int | None]:
+        """The holder's turn: check the claim just before writing (the row says a write began), write the note
+        once, record it. A claim taken over from a writer (``retaking``), or held by a process that already wrote
+        a note, first looks for the notes of the key: the oldest is the note (adopted, "recovered"), the others
+        are removed once it is recorded. Returns the outcome, or None (with the note this process wrote, if
+        any) when the claim was lost meanwhile."""
         target = write.target
+        reference = marker(write.event.key)
         try:
             body = note_html(write.event, write.author, target.channel_name, write.link, self._mention_names())
-            note_id = write.notes.add(target.incident_id, target.task_id, body, marker=marker(write.event.key))
         except Exception as err:
-            return self._failed(write, claim, err)
-        write.log.mark_noted(claim, note_id)
-        return "noted"
+            return self._failed(write, claim, err), None
+        search = claim.state == RETAKING or unrecorded is not None
+        began = write.log.begin_write(claim)
+        if began is None:   # taken over before the write: nothing written
+            return None, unrecorded
+        found = write.notes.find_all(target.incident_id, target.task_id, reference) if search else []
+        if found:
+            note_id = found[0]
+        else:
+            try:
+                note_id = write.notes.add(target.incident_id, target.task_id, body, marker=reference,
+                                          may_resend=lambda: write.log.holds(began))
+            except Exception as err:
+                return self._failed(write, began, err), unrecorded
+            if note_id is None:   # the answer was lost and the claim with it: nothing found, nothing resent
+                return None, unrecorded
+        if not write.log.mark_noted(began, note_id):   # taken over while writing: the key's record decides
+            LOG.warning(messages.mirror_claim_lost(write.event.key, note_id))
+            return None, note_id if not found else unrecorded
+        for stray in {*found[1:], *([unrecorded] if unrecorded is not None else [])} - {note_id}:
+            write.notes.remove(target.incident_id, target.task_id, stray)
+        return ("recovered" if found else "noted"), None
 
     def _failed(self, write: _EventWrite, claim: Claim, err: Exception) -> str:
         """The event's note could not be written. Before Slack's last delivery, the claim is released and the
@@ -260,12 +293,15 @@ class EventMirror:
         target = write.target
         try:
             body = failed_note_html(write.event, write.author, target.channel_name, write.link)
-            note_id = write.notes.add(target.incident_id, target.task_id, body, marker=marker(write.event.key))
+            note_id = write.notes.add(target.incident_id, target.task_id, body, marker=marker(write.event.key),
+                                      may_resend=lambda: write.log.holds(claim))
         except Exception:
             with contextlib.suppress(Exception):
                 write.log.release(claim)
             raise
-        write.log.mark_failed(claim, note_id)
+        if note_id is not None and not write.log.mark_failed(claim, note_id):
+            write.notes.remove(target.incident_id, target.task_id, note_id)
+            return "superseded"
         return "failed"
 
     def _mention_names(self) -> Callable[[str], str | None]:

@@ -8,6 +8,7 @@ import collections
 import json
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from bs4 import BeautifulSoup
 from slack_sdk import WebClient
 
 from sandbox.slack.socket_mode import APP_TOKEN
-from sandbox.soar.circuits import run_cli, write_app_config
+from sandbox.soar.circuits import behind_by, run_cli, write_app_config
 from sandbox.soar.edit_export import edit_pre_script
 from sandbox.soar.scripting import default_export_path
 
@@ -263,6 +264,93 @@ def test_a_process_killed_mid_event_leaves_one_note(stack):
     assert row["slack_msg_state"] == "noted" and row["slack_msg_note_id"] == notes[0]["id"]
     survivor = next(name for name in KEYS if name != victim)
     assert str(runs[survivor].pid) in row["slack_msg_owner"], "the survivor took the claim over"
+
+
+def _one_note_per_event(stack: Stack, incident_id: int) -> list[dict]:
+    """The mirrored notes, after checking that no event has two and each is the one its row records."""
+    time.sleep(2)  # anything written twice would show up now
+    notes = _mirrored(stack, incident_id)
+    keys = collections.Counter(re.search(r"slack-event (\S+)<", n["text"]).group(1) for n in notes)
+    assert set(keys.values()) <= {1}, [n["text"] for n in notes]
+    recorded = {r["slack_msg_note_id"] for r in stack.soar.state.rows_of(incident_id, "slack_messages_db")}
+    assert {n["id"] for n in notes} == recorded
+    return notes
+
+
+@pytest.mark.parametrize("status", [502, 0], ids=["a proxy's 502", "a dropped connection"])
+def test_a_note_whose_answer_is_lost_after_soar_saved_it_is_written_once(stack, status):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, f"Lost answer {status}")
+    lost = stack.soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/comments$", status=status)
+    _person(stack, "alice").chat_postMessage(channel=channel, text="saved, but the answer never came back")
+    assert _wait(lambda: _settled(stack, incident["id"], 1), timeout=60), stack.logs()
+    assert lost.lost, "SOAR saved the note and its answer was lost"
+    assert len(_one_note_per_event(stack, incident["id"])) == 1
+
+
+def test_a_note_held_by_soar_past_the_claim_time_leaves_one_note(stack):
+    """SOAR holds the first server's note for 12 s (claim time 4 s): Slack's retry reaches the other server,
+    which takes the silent claim over and writes; the held note lands later and its writer removes it."""
+    _runs(stack, ["run-a", "run-b"])
+    incident, channel = _open_incident_channel(stack, "Held write")
+    let_go = threading.Event()
+    held = stack.soar.state.on_arrival("POST", rf"/incidents/{incident['id']}/comments$", lambda: let_go.wait(12))
+    _person(stack, "alice").chat_postMessage(channel=channel, text="written while SOAR is slow")
+    assert _wait(lambda: len(_mirrored(stack, incident["id"])) == 1, timeout=30), stack.logs()
+    let_go.set()
+    assert held.done.wait(30)
+    assert _wait(lambda: _settled(stack, incident["id"], 1) and len(_mirrored(stack, incident["id"])) == 1,
+                 timeout=60), stack.logs()
+    assert len(_one_note_per_event(stack, incident["id"])) == 1
+
+
+@pytest.mark.parametrize("step", ["claim", "writing", "note", "mark"])
+def test_a_process_killed_at_any_step_of_an_event_leaves_one_note(stack, step):
+    runs = _runs(stack, ["run-a", "run-b"])
+    incident, channel = _open_incident_channel(stack, f"Killed at {step}")
+    rows = rf"/incidents/{incident['id']}/table_data/slack_messages_db/row_data"
+    method, pattern, after = {"claim": ("POST", rows + "$", 0), "writing": ("PUT", rows + r"/\d+", 0),
+                              "note": ("POST", rf"/incidents/{incident['id']}/comments$", 0),
+                              "mark": ("PUT", rows + r"/\d+", 1)}[step]
+    hold = stack.soar.state.hold(method, pattern, after=after)
+    _person(stack, "alice").chat_postMessage(channel=channel, text=f"written while a process dies ({step})")
+    assert hold.arrived.wait(30), stack.logs()
+    victim = next(name for name, key in KEYS.items() if key[0] == hold.callers[0])
+    runs[victim].kill()
+    hold.release()  # the dead process's request reaches SOAR after all
+    assert _wait(lambda: _settled(stack, incident["id"], 1), timeout=90), stack.logs()
+    assert len(_one_note_per_event(stack, incident["id"])) == 1
+
+
+def test_a_server_whose_clock_runs_6_s_behind_keeps_its_claims(stack):
+    """run-b's clock runs 6 s behind (libfaketime), the claim time is 4 s: its fresh claims look 10 s old to
+    run-a. An event whose note takes run-b 3.5 s (past Slack's 3 s, so Slack sends it to run-a too) is still
+    written once: run-a waits for what it sees of the claim, never for what run-b's clock wrote in it."""
+    _runs(stack, ["run-a"])
+    behind = stack.start_run("run-b", config=_config(stack, "run-b"), consumers=2, env=behind_by(6))
+    try:
+        assert stack.slack.socket_mode.wait_for_connections(2, timeout=60), stack.logs()
+        _write_with_run_b_first(stack)
+    finally:
+        behind.stop()   # the other tests meet servers whose clocks agree
+
+
+def _write_with_run_b_first(stack: Stack) -> None:
+    incident, channel = _open_incident_channel(stack, "Clock skew")
+    comments = rf"/incidents/{incident['id']}/comments$"
+    for attempt in range(6):   # until run-b is the first to write an event (Slack hands envelopes round-robin)
+        hold = stack.soar.state.hold("POST", comments)
+        _person(stack, "alice").chat_postMessage(channel=channel, text=f"update {attempt}")
+        assert hold.arrived.wait(30), stack.logs()
+        first_is_behind = hold.callers[0] == KEYS["run-b"][0]
+        if first_is_behind:
+            time.sleep(3.5)
+        hold.release()
+        assert _wait(lambda n=attempt + 1: _settled(stack, incident["id"], n), timeout=60), stack.logs()
+        if first_is_behind:
+            break
+    assert first_is_behind, "Slack never gave run-b the first delivery"
+    assert len(_one_note_per_event(stack, incident["id"])) == attempt + 1
 
 
 # --- questions ------------------------------------------------------------------------------------------------

@@ -30,3 +30,12 @@ def soar():
 def rest(soar):
     """resilient's client for ``soar``, with one try per request (no retry of its own)."""
     return soar.rest_client()
+
+
+@pytest.fixture(params=["checked", "ignored"])
+def row_versions(soar, request):
+    """Both positions of the sandbox's unknown: whether SOAR checks a row PUT's version."""
+    before = soar.state.row_versions
+    soar.state.row_versions = request.param
+    yield request.param
+    soar.state.row_versions = before

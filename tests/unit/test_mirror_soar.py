@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import pytest
 
@@ -345,3 +346,127 @@ def test_the_listener_tells_the_mirror_when_slack_delivers_an_event_for_the_last
     message = {"type": "message", "channel": "C1", "user": "UALICE", "text": "hi", "ts": "1700000000.000100"}
     service._handle("events_api", {"event": message}, {"retry_attempt": attempt})
     assert seen == [("C1/1700000000.000100", last)]
+
+
+# --------------------------------------------------------------------------- the claim protocol under faults
+# Each case once with a SOAR that checks row versions and once with one that ignores them (row_versions): no step
+# of the protocol may rest on a version check.
+
+def _recorded(soar, incident_id: int) -> list[tuple[str, int]]:
+    return [(row["slack_msg_state"], row["slack_msg_note_id"])
+            for row in soar.state.rows_of(incident_id, "slack_messages_db")]
+
+
+def _in_thread(work, outcomes: list) -> threading.Thread:
+    def run() -> None:
+        try:
+            outcomes.append(work())
+        except Exception as err:  # noqa: BLE001 - the test reads what happened
+            outcomes.append(err)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _wait_for(condition, timeout: float = 20.0) -> None:
+    stop = threading.Event()
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        stop.wait(0.05)
+    raise AssertionError("the condition never held")
+
+
+def test_a_note_whose_connection_drops_after_soar_saved_it_is_written_once(soar, retrying_rest):
+    """resilient's client resends a POST whose connection dropped; fn_slack's note goes out once and is looked for."""
+    incident = soar.create_incident("Dropped connection")
+    dropped = soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/comments$", status=0)
+    key_marker = marker("C1/1700000000.000100")
+    note_id = Notes(retrying_rest).add(incident["id"], None, f"<p>hello</p>{key_marker}", marker=key_marker)
+    assert dropped.lost, "the connection dropped after SOAR saved the note"
+    assert [n["id"] for n in soar.state.notes_of(incident["id"])] == [note_id]
+
+
+def test_a_note_write_held_past_the_claim_time_leaves_one_note(soar, rest, row_versions):
+    """The first writer's note POST is held by SOAR beyond the claim time; a second server takes the claim over
+    and writes; the held note lands afterwards and its writer, finding its claim gone, removes it."""
+    incident = soar.create_incident(f"Held write {row_versions}")
+    target = MirrorTarget(incident["id"], None, "held")
+    let_go = threading.Event()
+    held = soar.state.on_arrival("POST", rf"/incidents/{incident['id']}/comments$", lambda: let_go.wait(30))
+    outcomes: list = []
+    slow = _in_thread(lambda: _mirror(soar.rest_client(), "host:slow")._write_once(_event(), target), outcomes)
+    _wait_for(lambda: held.done.is_set() or any(
+        row["slack_msg_state"] == "writing" for row in soar.state.rows_of(incident["id"], "slack_messages_db")))
+    fast = _mirror(soar.rest_client(), "host:fast")._write_once(_event(), target)
+    let_go.set()
+    slow.join(60)
+    assert sorted([fast, *outcomes]) == ["noted", "superseded"]
+    [(state, note_id)] = _recorded(soar, incident["id"])
+    assert state == "noted"
+    assert [n["id"] for n in soar.state.notes_of(incident["id"])] == [note_id], "one note: the recorded one"
+
+
+def test_a_server_whose_clock_runs_behind_does_not_lose_its_live_claim(soar, rest, row_versions):
+    """Claim time 2 s; the first server's clock runs 6 s behind, so its fresh claim looks 6 s old to the other.
+    The other waits for the claim as it sees it stand still, and writes nothing."""
+    incident = soar.create_incident(f"Clock skew {row_versions}")
+    target = MirrorTarget(incident["id"], None, "skew")
+    soar.state.on_arrival("POST", rf"/incidents/{incident['id']}/comments$", lambda: threading.Event().wait(1))
+    outcomes: list = []
+    behind = _in_thread(lambda: _mirror(soar.rest_client(), "host:behind", clock=lambda: time.time() - 6)
+                        ._write_once(_event(), target), outcomes)
+    _wait_for(lambda: soar.state.rows_of(incident["id"], "slack_messages_db"))
+    ahead = _mirror(soar.rest_client(), "host:ahead")._write_once(_event(), target)
+    behind.join(60)
+    assert sorted([ahead, *outcomes]) == ["duplicate", "noted"]
+    assert len(soar.state.notes_of(incident["id"])) == 1
+
+
+def _dead_writer_at(step: str, rest, incident_id: int) -> None:
+    """What a writer killed at ``step`` leaves in SOAR."""
+    log = MirrorLog(rest, incident_id, owner="host:killed")
+    claim = log.claim("C1/1700000000.000100", "Alice", "").first
+    if step == "claimed":
+        return
+    began = log.begin_write(claim)
+    if step == "writing":
+        return
+    body = note_html(_event(), "Alice", "killed", "https://sandbox.slack.com/x", lambda _uid: None)
+    note_id = Notes(rest).add(incident_id, None, body, marker=marker(_event().key))
+    if step == "noted":
+        log.mark_noted(began, note_id)
+
+
+@pytest.mark.parametrize(("step", "outcome"), [("claimed", "noted"), ("writing", "noted"),
+                                               ("note written", "recovered"), ("noted", "duplicate")])
+def test_a_writer_killed_at_any_step_leaves_exactly_one_note(soar, rest, row_versions, step, outcome):
+    incident = soar.create_incident(f"Killed at {step} {row_versions}")
+    _dead_writer_at(step, rest, incident["id"])
+    target = MirrorTarget(incident["id"], None, "killed")
+    assert _mirror(rest, "host:next")._write_once(_event(), target) == outcome
+    [(state, note_id)] = _recorded(soar, incident["id"])
+    assert state == "noted"
+    assert [n["id"] for n in soar.state.notes_of(incident["id"])] == [note_id]
+
+
+def test_a_holder_that_wrote_but_was_taken_over_before_its_mark_keeps_the_adopted_note(soar, rest, row_versions):
+    """The first writer's note is saved, then its mark is held past the claim time; the taker adopts that note;
+    the first writer, finding its row gone, sees its note recorded and leaves it."""
+    incident = soar.create_incident(f"Mark held {row_versions}")
+    target = MirrorTarget(incident["id"], None, "mark")
+    let_go = threading.Event()
+    soar.state.on_arrival("PUT", rf"/incidents/{incident['id']}/table_data/slack_messages_db/row_data/\d+",
+                          lambda: None)   # the begin-write PUT passes
+    held = soar.state.on_arrival("PUT", rf"/incidents/{incident['id']}/table_data/slack_messages_db/row_data/\d+",
+                                 lambda: let_go.wait(30))   # the mark waits
+    outcomes: list = []
+    slow = _in_thread(lambda: _mirror(soar.rest_client(), "host:slow")._write_once(_event(), target), outcomes)
+    _wait_for(lambda: soar.state.notes_of(incident["id"]))
+    taker = _mirror(soar.rest_client(), "host:taker")._write_once(_event(), target)
+    let_go.set()
+    slow.join(60)
+    assert held.done.is_set()
+    assert sorted([taker, *outcomes]) == ["recovered", "superseded"]
+    [(state, note_id)] = _recorded(soar, incident["id"])
+    assert [n["id"] for n in soar.state.notes_of(incident["id"])] == [note_id] and state == "noted"

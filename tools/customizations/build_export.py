@@ -223,7 +223,8 @@ MESSAGES_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
     "slack_msg_link": (stable_uuid("column", "slack_msg_link"), "Slack URL", "textarea", True, 80,
                        "The message in Slack"),
     "slack_msg_state": (stable_uuid("column", "slack_msg_state"), "State", "text", False, 80,
-                        "claimed: an integration server is writing the note; noted: the note is written"),
+                        "claimed, retaking or writing: an integration server holds the event; noted: the note "
+                        "is written; failed: it could not be, a note says so"),
     "slack_msg_note_id": (stable_uuid("column", "slack_msg_note_id"), "Note ID", "number", False, 80,
                           "The SOAR note written for it"),
     "slack_msg_owner": (stable_uuid("column", "slack_msg_owner"), "Integration server", "text", False, 140,

@@ -19,7 +19,7 @@ from resilient import BasicHTTPException, Patch, PatchConflictException, SimpleH
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar.rest import call_soar, http_status, post_once, short
+from fn_slack.lib.soar.rest import call_soar, http_status, post_once, post_unretried, short
 
 INDEX_FIELD = "slack_mirror_channels"
 
@@ -74,7 +74,11 @@ class MirrorIndex:
 
 
 class Notes:
-    """Notes of an incident or task."""
+    """Notes of an incident or task, and the references fn_slack's own notes carry.
+
+    A reference (``event_notes.marker``) is a paragraph of its own that text from Slack cannot produce (Slack's
+    text is always escaped); it is matched whole, never as part of a longer reference.
+    """
 
     def __init__(self, rest_client: object) -> None:
         self.rest = rest_client
@@ -84,28 +88,50 @@ class Notes:
     def _uri(incident_id: int, task_id: int | None) -> str:
         return f"/tasks/{task_id}/comments" if task_id else f"/incidents/{incident_id}/comments"
 
-    def add(self, incident_id: int, task_id: int | None, html_text: str, *, marker: str) -> int:
+    def add(self, incident_id: int, task_id: int | None, html_text: str, *, marker: str,
+            may_resend: Callable[[], bool] | None = None) -> int | None:
         """Add a note holding ``marker`` (fn_slack's reference to what it records); returns its id. The note is
-        written once: when SOAR's answer is lost, the note is looked for by its marker before writing again."""
+        written once: the POST is never resent blindly (resilient's own resend is bypassed); when SOAR's answer
+        is lost, the note is looked for by its marker, and written again only when it is not there and
+        ``may_resend()`` says the write is still this process's. None: it was not, and nothing was found."""
         def send(skip_retry: list[int]) -> int:
             self.calls += 1
-            return int(self.rest.post(self._uri(incident_id, task_id),
-                                      {"text": {"format": "html", "content": html_text}}, skip_retry=skip_retry)["id"])
+            answer = post_unretried(self.rest, self._uri(incident_id, task_id),
+                                    {"text": {"format": "html", "content": html_text}}, skip_retry=skip_retry)
+            return int(answer["id"])
 
         return post_once(send, lambda: self.find(incident_id, task_id, marker),
-                         refused=_refused(f"add a note to incident {incident_id}"))
+                         refused=_refused(f"add a note to incident {incident_id}"), may_resend=may_resend)
 
     def find(self, incident_id: int, task_id: int | None, marker: str) -> int | None:
-        """The id of a note holding ``marker``, if any."""
+        """The id of the oldest note holding ``marker``, if any."""
+        found = self.find_all(incident_id, task_id, marker)
+        return found[0] if found else None
+
+    def find_all(self, incident_id: int, task_id: int | None, marker: str) -> list[int]:
+        """The ids of every note holding ``marker``, oldest first."""
         self.calls += 1
         notes = call_soar(lambda: self.rest.get(self._uri(incident_id, task_id)),
                           refused=_refused(f"read the notes of incident {incident_id}"))
+        found = []
         for note in notes or []:
             text = note.get("text")
             text = text.get("content") if isinstance(text, dict) else text
             if marker in str(text or ""):
-                return int(note["id"])
-        return None
+                found.append(int(note["id"]))
+        return sorted(found)
+
+    def remove(self, incident_id: int, task_id: int | None, note_id: int) -> bool:
+        """Delete one of fn_slack's notes (a note written under a claim this process no longer holds); False when
+        it was already gone."""
+        self.calls += 1
+        try:
+            self.rest.delete(f"{self._uri(incident_id, task_id)}/{int(note_id)}", skip_retry=[404])
+            return True
+        except (BasicHTTPException, SimpleHTTPException) as err:
+            if http_status(err) == 404:
+                return False
+            raise _refused(f"remove note {note_id} of incident {incident_id}")(http_status(err), short(err)) from None
 
 
 __all__ = ["INDEX_FIELD", "MirrorIndex", "Notes"]

@@ -2,13 +2,18 @@
 integration server do a thing once — write a mirrored Slack event's note, or decide a question's outcome.
 
 **Exactly once.** Each mirrored Slack event has a key (``<channel>/<ts>``, ``.../edit/<edited ts>``,
-``.../deleted``); a question's outcome has ``question/<id>/outcome``. A process claims a key through the
-engine's *oldest row wins* (``tables.claim``): it adds a row with the key and reads the rows back; the lowest
-row id with that key is the claim, a process that lost deletes its own row. The claim holder does the work and
-marks the row ``noted``. A claim still ``claimed`` after ``event_claim_seconds`` belongs to a process that
-died mid-event: another process takes it over (``tables.take_over``: delete that row, claim again, the oldest
-new row wins) and, for an event, looks for the event's reference in the notes before writing, in case the dead
-process wrote the note but not the mark. No step relies on SOAR checking a row's version.
+``.../deleted``); a question's outcome has ``question/<id>/outcome``. The key is matched exactly, in the key
+column of the claim rows. A process claims a key through the engine's *oldest row wins* (``tables.claim``): it
+adds a row with the key and reads the rows back; the lowest row id with that key is the claim, a process that
+lost deletes its own row. The claim's row is its fence: a row that was taken over is deleted, so every later
+write of the old holder to it is refused (404), whether or not SOAR checks row versions.
+
+A claim row goes ``claimed`` (``retaking`` when a note of the key may exist already) → ``writing`` (the
+holder checked its claim just before its write, and says a write began) → ``noted`` (the note's id recorded)
+or ``failed`` (Slack's last delivery could not be mirrored; its note says so). A claim that stays unchanged for
+``event_claim_seconds``, as the waiting process's own clock measures it (never another server's clock), belongs
+to a process that died or hangs: it is taken over (``tables.take_over``: delete that row, claim again, the
+oldest new row wins). The user guide draws the protocol with its failure cases (§12.2).
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ COL_NOTE = "slack_msg_note_id"
 COL_AUTHOR = "slack_msg_author"
 COL_LINK = "slack_msg_link"
 CLAIMED = "claimed"
+RETAKING = "retaking"  # claimed from a holder that may have written: the holder looks for its notes first
+WRITING = "writing"    # the holder checked its claim and began the write; a taker looks for what it wrote
 NOTED = "noted"
+OPEN_STATES = (CLAIMED, RETAKING, WRITING)
 FAILED = "failed"   # the event could not be mirrored at Slack's last delivery; its note says so
 COLUMNS = (COL_KEY, COL_STATE, COL_OWNER, COL_CLAIMED, COL_NOTE, COL_AUTHOR, COL_LINK)
 CLAIMS = TableSpec(TABLE, columns=COLUMNS, key=COL_KEY)
@@ -110,11 +118,12 @@ class MirrorLog(IncidentTable):
         """The rows of ``key``, oldest (lowest id) first."""
         return [_claim_of(row) for row in self.rows_with(key)]
 
-    def _claim_cells(self, author: str, link_html: str) -> tuple[dict, Callable[[], Row | None]]:
+    def _claim_cells(self, author: str, link_html: str, retaking: bool = False
+                     ) -> tuple[dict, Callable[[], Row | None]]:
         """The claim row of this process (its claim time is its mark) and how to find it after a lost answer."""
         claimed_ms = int(self.clock() * 1000)
-        cells = {COL_STATE: CLAIMED, COL_OWNER: self.owner, COL_CLAIMED: claimed_ms, COL_AUTHOR: author,
-                 COL_LINK: link_html}
+        cells = {COL_STATE: RETAKING if retaking else CLAIMED, COL_OWNER: self.owner, COL_CLAIMED: claimed_ms,
+                 COL_AUTHOR: author, COL_LINK: link_html}
 
         def look() -> Row | None:
             return next((row for row in self.rows() if row.text(COL_OWNER) == self.owner
@@ -122,33 +131,47 @@ class MirrorLog(IncidentTable):
 
         return cells, look
 
-    def claim(self, key: str, author: str, link_html: str) -> Standing:
-        """Claim ``key``: the oldest row of the key wins; this process's row is removed when it lost."""
-        cells, look = self._claim_cells(author, link_html)
+    def claim(self, key: str, author: str, link_html: str, *, retaking: bool = False) -> Standing:
+        """Claim ``key``: the oldest row of the key wins; this process's row is removed when it lost.
+        ``retaking``: a note of the key may exist already (the holder looks for it before writing)."""
+        cells, look = self._claim_cells(author, link_html, retaking)
         return _standing(tables.claim(self, key, cells, look=look))
 
     def standing(self, key: str) -> Standing:
         """Read where the claim of ``key`` stands (this process holds no row of it)."""
         return _standing(tables.standing(self, key))
 
-    def take_over(self, claim: Claim, author: str = "", link_html: str = "") -> Standing:
-        """Take over a dead process's claim: its row is removed and the key claimed again (oldest row wins)."""
-        cells, look = self._claim_cells(author or claim.row.text(COL_AUTHOR), link_html or claim.row.text(COL_LINK))
+    def take_over(self, claim: Claim, author: str = "", link_html: str = "", *, retaking: bool = False) -> Standing:
+        """Take over a dead process's claim: its row is removed and the key claimed again (oldest row wins);
+        ``retaking`` as for ``claim``."""
+        cells, look = self._claim_cells(author or claim.row.text(COL_AUTHOR), link_html or claim.row.text(COL_LINK),
+                                        retaking)
         return _standing(tables.take_over(self, claim.row, claim.row.text(COL_KEY), cells, look=look))
 
-    def lease_over(self, claim: Claim, lease_ms: float) -> bool:
-        """Whether ``claim`` was made more than ``lease_ms`` ago (its process is taken to have died)."""
-        return self.clock() * 1000 - claim.claimed_ms >= lease_ms
+    def begin_write(self, claim: Claim) -> Claim | None:
+        """Check the claim just before the write and say the write began (the whole row written, its claim time
+        renewed); None when the row is gone: another process took the claim over and writes instead."""
+        written, _left_out = self.put(claim.row, {COL_STATE: WRITING, COL_CLAIMED: int(self.clock() * 1000)})
+        return _claim_of(written) if written is not None else None
 
-    def mark_noted(self, claim: Claim, note_id: int | None = None) -> None:
+    def holds(self, claim: Claim) -> bool:
+        """Whether ``claim``'s row is still there and still this process's, open (read from SOAR)."""
+        row = self.row(claim.row_id)
+        return row is not None and row.text(COL_OWNER) == self.owner and row.text(COL_STATE) in OPEN_STATES
+
+    def mark_noted(self, claim: Claim, note_id: int | None = None) -> bool:
         """Record on the claim row (the whole row written) that the work is done, with the event's note
-        ``note_id``. A row taken over meanwhile (its lease ran out) is gone: the taker finds the note by its
-        reference."""
-        self.put(claim.row, {COL_STATE: NOTED, **({COL_NOTE: note_id} if note_id is not None else {})})
+        ``note_id``. False when the row is gone: the claim was taken over meanwhile, and the note written under
+        it is not this process's to keep."""
+        done = {COL_STATE: NOTED, **({COL_NOTE: note_id} if note_id is not None else {})}
+        written, _left_out = self.put(claim.row, done)
+        return written is not None
 
-    def mark_failed(self, claim: Claim, note_id: int) -> None:
-        """Record on the claim row that the event could not be mirrored, with the note that says so."""
-        self.put(claim.row, {COL_STATE: FAILED, COL_NOTE: note_id})
+    def mark_failed(self, claim: Claim, note_id: int) -> bool:
+        """Record on the claim row that the event could not be mirrored, with the note that says so; False when
+        the row is gone (taken over)."""
+        written, _left_out = self.put(claim.row, {COL_STATE: FAILED, COL_NOTE: note_id})
+        return written is not None
 
     def release(self, claim: Claim) -> None:
         """Remove this process's claim after its work failed: the next delivery claims the key afresh instead
@@ -156,5 +179,25 @@ class MirrorLog(IncidentTable):
         self.delete(claim.row)
 
 
-__all__ = ["CLAIMED", "CLAIMS", "FAILED", "NOTED", "Claim", "MirrorLog", "Standing", "check_mirroring_ready",
-           "check_ready", "mirror_log_ready", "owner_name"]
+class Silence:
+    """How long a claim has stood unchanged, as this process's own monotonic clock measures it: a claim is taken
+    over only after it stood still (same row, state and claim time) for the whole lease, so a clock difference
+    between integration servers never makes a live claim look dead."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._seen: tuple | None = None
+        self._since = 0.0
+
+    def over(self, claim: Claim, lease_seconds: float) -> bool:
+        """Whether ``claim`` has stood unchanged for ``lease_seconds`` since this process first saw it so."""
+        now = self.clock()
+        seen = (claim.row_id, claim.state, claim.claimed_ms, claim.owner)
+        if seen != self._seen:
+            self._seen, self._since = seen, now
+        return now - self._since >= lease_seconds
+
+
+__all__ = ["CLAIMED", "CLAIMS", "FAILED", "NOTED", "OPEN_STATES", "RETAKING", "WRITING", "Claim", "MirrorLog",
+           "Silence", "Standing",
+           "check_mirroring_ready", "check_ready", "mirror_log_ready", "owner_name"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar.columns import check_table_ready
-from fn_slack.lib.soar.mirror_log import MirrorLog, Standing, check_ready
+from fn_slack.lib.soar.mirror_log import MirrorLog, Silence, Standing, check_ready
 from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec
 
 TABLE = "slack_questions_db"
@@ -135,7 +135,7 @@ class QuestionsTable(IncidentTable):
         """Claim the question's outcome; the winner writes the whole row with ``changes``. A loser waits (up to
         a few leases) until the row is no longer open; a winner that died is taken over."""
         log = MirrorLog(self.rest, self.incident_id, clock=self.clock)
-        key, lease_ms = outcome_key(question.question_id), self.lease_seconds * 1000
+        key, silence = outcome_key(question.question_id), Silence()
         standing: Standing = log.claim(key, author, "")
         give_up = time.monotonic() + max(4 * self.lease_seconds, 60)
         while not standing.won:
@@ -144,7 +144,7 @@ class QuestionsTable(IncidentTable):
                 return False
             if standing.first is None:   # no claim is left (a taker removed a dead one): claim again
                 standing = log.claim(key, author, "")
-            elif log.lease_over(standing.first, lease_ms):
+            elif silence.over(standing.first, self.lease_seconds):
                 standing = log.take_over(standing.first, author, "")
             elif time.monotonic() > give_up:
                 raise SoarError(messages.question_outcome_pending(question.question_id))

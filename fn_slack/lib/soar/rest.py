@@ -3,6 +3,7 @@ translation for every table, incident, note and file call), and POSTs made once 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import TypeVar
 
 from requests import ConnectionError as RequestsConnectionError
 from resilient import BasicHTTPException, SimpleHTTPException
+from resilient.co3base import RetryHTTPException
 
 from fn_slack.lib.errors import FnSlackError
 
@@ -60,18 +62,39 @@ def call_soar(action: Callable[[], T], *, refused: Callable[[int | None, str], F
 
 
 # resilient's client sends a request again on a 5xx answer or a dropped connection, a POST included: a 502 from
-# a proxy after SOAR saved a note would be a second note. fn_slack's POSTs name these answers in skip_retry
-# (resilient then raises at once), look whether SOAR did the write, and send it once more only when it did not.
-# A connection dropped before the answer is still resent by resilient's client itself (its retry on connection
-# errors cannot be turned off per call): fn_slack looks before its own second attempt after those too.
+# a proxy after SOAR saved a note would be a second note. fn_slack's POSTs that must be made once go out through
+# ``post_unretried`` (no resend at all: 5xx answers and dropped connections come back to fn_slack at once), look
+# whether SOAR did the write, and send it once more only when it did not and the write is still theirs to make.
 WRITE_SKIP_RETRY = [404, *range(500, 600)]
+
+
+def post_unretried(rest_client: object, uri: str, payload: dict, *, skip_retry: list[int]) -> dict:
+    """POST ``payload`` to ``uri`` (relative to the org) exactly once: the request resilient's client would
+    make, without its resend on a 5xx answer or a dropped connection, which cannot know whether SOAR already
+    did the write. An error answer raises resilient's ``BasicHTTPException``; a dropped connection, requests'
+    ``ConnectionError``."""
+    execute = getattr(rest_client, "_execute_request", None)
+    session = getattr(rest_client, "session", None)
+    if execute is None or session is None:   # not resilient's client (a test's stand-in): its own post
+        return rest_client.post(uri, payload, skip_retry=skip_retry)
+    url = f"{rest_client.base_url}/rest/orgs/{rest_client.org_id}{uri}"
+    response = execute(session.post, url, data=json.dumps(payload), proxies=rest_client.proxies,
+                       cookies=rest_client.cookies, headers=rest_client.make_headers(None),
+                       verify=rest_client.verify, cert=rest_client.cert)
+    try:
+        RetryHTTPException.raise_if_error(response, skip_retry=skip_retry)
+    except RetryHTTPException as err:   # a status resilient would have resent: fn_slack looks first instead
+        raise BasicHTTPException(err.response) from None
+    return response.json()
 
 
 def post_once(send: Callable[[list[int]], T], look: Callable[[], T | None], *,
               refused: Callable[[int | None, str], FnSlackError] | None,
-              missing: Callable[[], FnSlackError] | None = None) -> T:
+              missing: Callable[[], FnSlackError] | None = None,
+              may_resend: Callable[[], bool] | None = None) -> T | None:
     """A SOAR write that must not be made twice: ``send(skip_retry)`` it; when its answer is lost (a 5xx or a
-    dropped connection), return what ``look()`` finds of it, else send it once more. A 404 becomes
+    dropped connection), return what ``look()`` finds of it, else send it once more — only when ``may_resend()``
+    (say, the claim it is made under is still this process's); None when it may not. A 404 becomes
     ``missing()`` (when given); any other refusal, or a second lost answer, ``refused(status, text)`` (SOAR's
     own exception when ``refused`` is None: the caller translates it)."""
     for attempt in (1, 2):
@@ -95,4 +118,6 @@ def post_once(send: Callable[[list[int]], T], look: Callable[[], T | None], *,
         found = look()
         if found is not None:
             return found
+        if may_resend is not None and not may_resend():
+            return None
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

@@ -28,7 +28,7 @@ from resilient import BasicHTTPException, SimpleHTTPException
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar.columns import table_columns
-from fn_slack.lib.soar.rest import call_soar, http_status, post_once, short
+from fn_slack.lib.soar.rest import call_soar, http_status, post_once, post_unretried, short
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class IncidentTable:
         def send(kept: dict[str, dict]) -> Row:
             def post(skip_retry: list[int]) -> Row:
                 self.calls += 1
-                return row_of(self.rest.post(self._uri("/row_data"), {"cells": kept}, skip_retry=skip_retry))
+                return row_of(post_unretried(self.rest, self._uri("/row_data"), {"cells": kept}, skip_retry=skip_retry))
             return post_once(post, look, refused=None)
 
         return self._write(cells, send)
