@@ -49,13 +49,28 @@ def scenario_7(plan: Plan) -> Iterator[Measurement]:
         for processes in (1, 2):
             LOG.info("scenario 7 with %d run process(es), %s", processes, "paced" if paced else "backlog")
             yield run_mirroring(plan, processes, paced=paced)
+    for where in ("other incidents", "the mirrored incidents"):
+        LOG.info("scenario 7 with %d rows in slack_messages_db of %s", plan.mirror_table_rows, where)
+        yield run_mirroring(plan, 1, paced=False, table_rows=plan.mirror_table_rows, rows_in=where)
 
 
-def _case(plan: Plan, processes: int, paced: bool) -> str:
+def _case(plan: Plan, processes: int, paced: bool, table_rows: int = 0, rows_in: str = "") -> str:
     noun = "process" if processes == 1 else "processes"
     load = "at 1 msg/s each" if paced else "all at once (backlog)"
+    rows = f", {table_rows:,} rows already in slack_messages_db of {rows_in}" if table_rows else ""
     return (f"{processes} run {noun}: {plan.mirror_messages} messages by people in {plan.mirror_channels} "
-            f"mirrored channels {load}")
+            f"mirrored channels {load}{rows}")
+
+
+def _seed_rows(soar: SoarSandbox, count: int, incidents: list[int]) -> None:
+    """``count`` finished claim rows, as months of mirroring leave them, spread evenly over ``incidents``."""
+    for n in range(count):
+        incident_id = incidents[n % len(incidents)]
+        soar.state.add_row(incident_id, "slack_messages_db", {
+            "slack_msg_key": {"value": f"CSEED{n % 97}/{1700000000 + n}.000100"}, "slack_msg_state": {"value": "noted"},
+            "slack_msg_owner": {"value": "host:1"}, "slack_msg_claimed": {"value": 1700000000000 + n},
+            "slack_msg_note_id": {"value": n + 1}, "slack_msg_author": {"value": "Alice"},
+            "slack_msg_link": {"value": "<a href='https://example.slack.com/'>Slack</a>"}})
 
 
 def _start(soar: SoarSandbox, slack: SlackSandbox, work: Path, name: str, key: tuple[str, str]) -> subprocess.Popen:
@@ -110,13 +125,20 @@ def _notes(soar: SoarSandbox, incidents: list[int]) -> dict[str, list[int]]:
     return found
 
 
-def run_mirroring(plan: Plan, processes: int, *, paced: bool = True) -> Measurement:
-    case = _case(plan, processes, paced)
+def run_mirroring(plan: Plan, processes: int, *, paced: bool = True, table_rows: int = 0,
+                  rows_in: str = "other incidents") -> Measurement:
+    """``table_rows`` finished rows are put in ``slack_messages_db`` first: of 200 other incidents, or of the
+    mirrored incidents themselves (a read of an incident's table returns all its rows)."""
+    case = _case(plan, processes, paced, table_rows, rows_in)
     with SlackSandbox(rate_limits=True, time_scale=1.0) as slack, SoarSandbox() as soar, \
             tempfile.TemporaryDirectory(prefix="fn_slack_bench_mirror_") as tmp:
         state = soar.state
         state.finish_import(state.start_import(json.loads(EXPORT.read_text(encoding="utf-8")))["id"], "ACCEPTED")
         linked = _link(soar, slack, plan.mirror_channels)
+        if table_rows:
+            holders = ([incident["id"] for incident, _ in linked] if rows_in == "the mirrored incidents"
+                       else [soar.create_incident(f"Mirrored earlier {n}")["id"] for n in range(200)])
+            _seed_rows(soar, table_rows, holders)
         runs = []
         try:
             for n in range(processes):

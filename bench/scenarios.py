@@ -55,6 +55,7 @@ class Plan:
     # second: 8/s is the Events API's 30,000 events an hour for one app; then as many messages as a backlog.
     mirror_channels: int = 8
     mirror_messages: int = 480
+    mirror_table_rows: int = 100_000   # rows already in slack_messages_db for the flat-cost cases
     notes: list[str] = field(default_factory=list)
 
     def export_ops(self, messages: int, latency: float) -> int:
