@@ -179,6 +179,25 @@ def targets(results: list[Measurement]) -> list[Target]:
                                              for m in s7)))
     else:
         out.append(Target("scenario 7: every Slack event mirrored exactly once", None, "not run"))
+    out.extend(_flat_cost_targets(s7))
+    return out
+
+
+def _flat_cost_targets(s7: list) -> list[Target]:
+    """Events/s with 100,000 rows already in slack_messages_db against the same backlog with none (same run)."""
+    base = next((m for m in s7 if "all at once" in m.case and m.case.startswith("1 run process")
+                 and "rows already" not in m.case), None)
+    out = []
+    for where in ("other incidents", "the mirrored incidents"):
+        seeded = next((m for m in s7 if f"rows already in slack_messages_db of {where}" in m.case), None)
+        name = f"scenario 7: events/s flat with 100,000 rows in slack_messages_db of {where} (at least half)"
+        if base is None or seeded is None or not base.extra.get("events_per_second"):
+            out.append(Target(name, None, "not run"))
+            continue
+        ratio = (seeded.extra.get("events_per_second") or 0) / base.extra["events_per_second"]
+        out.append(Target(name, ratio >= 0.5, f"{seeded.extra.get('events_per_second')} vs "
+                                               f"{base.extra['events_per_second']} events/s with none ({ratio:.2f}x), "
+                                               f"SOAR calls/event {seeded.soar_calls:.2f} vs {base.soar_calls:.2f}"))
     return out
 
 
