@@ -11,7 +11,6 @@ mirroring link.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -27,26 +26,16 @@ from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
-from fn_slack.lib.soar.incidents import MirrorIndex, Notes
+from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
+from fn_slack.lib.soar.incidents import MirrorIndex
 from fn_slack.lib.soar.links import ConversationsTable, target_of
-from fn_slack.lib.soar.mirror_log import (
-    FAILED,
-    NOTED,
-    RETAKING,
-    Claim,
-    MirrorLog,
-    Silence,
-    mirror_log_ready,
-    owner_name,
-)
 from fn_slack.lib.soar.mirror_log import TABLE as MIRROR_TABLE
+from fn_slack.lib.soar.mirror_log import Claim, mirror_log_ready, owner_name
 from fn_slack.lib.socket_listener import SocketListener
 
 LOG = logging.getLogger(__name__)
 CACHE_SECONDS = 300
 UNLINKED_CACHE_SECONDS = 60
-POLL_SECONDS = 0.25     # first wait for another process's open claim; doubles up to MAX_POLL_SECONDS
-MAX_POLL_SECONDS = 2.0
 # users.info calls one event's mentions may make: a message naming hundreds of people must not spend the
 # workspace's rate limits, which exports and posts need; mentions past it stay the person's ID in the note.
 MENTION_LOOKUPS = 20
@@ -101,19 +90,6 @@ class ChannelDirectory:
         """Drop what is cached of ``channel_id``, so the next event looks it up again."""
         with self._lock:
             self._cache.pop(channel_id, None)
-
-
-@dataclass(frozen=True)
-class _EventWrite:
-    """One event's note in the making: where it goes, who wrote it, its link, the incident's mirror log."""
-
-    event: SlackEvent
-    target: MirrorTarget
-    author: str
-    link: str
-    log: MirrorLog
-    notes: Notes
-    last_try: bool = False   # Slack's last delivery of the event: a failure is recorded instead of raised
 
 
 class EventMirror:
@@ -204,105 +180,31 @@ class EventMirror:
         return outcome
 
     def _write_once(self, event: SlackEvent, target: MirrorTarget, last_try: bool = False) -> str:
-        """The claim protocol of soar.mirror_log, as the user guide draws it (§12.2): claim the key (the oldest row
-        wins); a claim of another process is waited for until it is recorded, or taken over once it stood
-        unchanged for the claim time by this process's own clock; the holder writes (``_hold``). A holder that
-        lost its claim while writing comes back here with the note it wrote, which the key's record decides."""
-        write = _EventWrite(event, target, self.user_name(event.user),
-                            message_link(self.identity().get("url"), event),
-                            MirrorLog(self.rest, target.incident_id, owner=self.owner, clock=self.clock),
-                            Notes(self.rest), last_try)
-        log, key = write.log, event.key
-        give_up = time.monotonic() + max(4 * self.settings.event_claim_seconds, 60)
-        link_html = slack_link_html(write.link)
-        unrecorded: int | None = None   # a note this process wrote under a claim it then lost
-        standing = log.claim(key, write.author, link_html)
-        silence = Silence(self.monotonic)
-        pause = POLL_SECONDS
-        while True:
-            first = standing.first
-            if first is None:  # no row of the key is left: claim again
-                standing = log.claim(key, write.author, link_html, retaking=unrecorded is not None)
-            elif first.state in (NOTED, FAILED):   # recorded: a note of this process that is not the record goes
-                if unrecorded is not None and unrecorded != first.note_id:
-                    write.notes.remove(target.incident_id, target.task_id, unrecorded)
-                return "duplicate" if unrecorded is None else "superseded"
-            elif standing.won:
-                outcome, unrecorded = self._hold(write, first, unrecorded)
-                if outcome is not None:
-                    return outcome
-                standing = log.standing(key)
-            elif not silence.over(first, self.settings.event_claim_seconds):
-                pause = self._wait(key, pause, give_up)
-                standing = log.standing(key)
-            else:   # its holder may have written before it died (a claim of fn_slack 3.0 never says so): retaking
-                standing = log.take_over(first, write.author, link_html, retaking=True)
+        """The event's note, written once under the event's claim (soar.claimed_notes; the user guide draws
+        the protocol, §12.2)."""
+        author = self.user_name(event.user)
+        link = message_link(self.identity().get("url"), event)
+        place = NotePlace(target.incident_id, target.task_id, event.key, marker(event.key), author,
+                          slack_link_html(link))
+        timing = Timing(self.settings.event_claim_seconds, clock=self.clock, monotonic=self.monotonic,
+                        sleep=self.sleep, closing=self._closing)
 
-    def _wait(self, key: str, pause: float, give_up: float) -> float:
-        """Wait for an open claim (the next pause is returned); past the event's deadline or when closing,
-        give up unacked."""
-        if time.monotonic() > give_up or self._closing.is_set():
-            raise TimeoutError(f"the claim of {key} stayed open")
-        self.sleep(pause)
-        return min(pause * 2, MAX_POLL_SECONDS)
+        def body() -> str:
+            return note_html(event, author, target.channel_name, link, self._mention_names())
 
-    def _hold(self, write: _EventWrite, claim: Claim, unrecorded: int | None) -> tuple[str | None, int | None]:
-        """The holder's turn: check the claim just before writing (the row says a write began), write the note
-        once, record it. A claim taken over from a writer (``retaking``), or held by a process that already wrote
-        a note, first looks for the notes of the key: the oldest is the note (adopted, "recovered"), the others
-        are removed once it is recorded. Returns the outcome, or None (with the note this process wrote, if
-        any) when the claim was lost meanwhile."""
-        target = write.target
-        reference = marker(write.event.key)
-        try:
-            body = note_html(write.event, write.author, target.channel_name, write.link, self._mention_names())
-        except Exception as err:
-            return self._failed(write, claim, err), None
-        search = claim.state == RETAKING or unrecorded is not None
-        began = write.log.begin_write(claim)
-        if began is None:   # taken over before the write: nothing written
-            return None, unrecorded
-        found = write.notes.find_all(target.incident_id, target.task_id, reference) if search else []
-        if found:
-            note_id = found[0]
-        else:
-            try:
-                note_id = write.notes.add(target.incident_id, target.task_id, body, marker=reference,
-                                          may_resend=lambda: write.log.holds(began))
-            except Exception as err:
-                return self._failed(write, began, err), unrecorded
-            if note_id is None:   # the answer was lost and the claim with it: nothing found, nothing resent
-                return None, unrecorded
-        if not write.log.mark_noted(began, note_id):   # taken over while writing: the key's record decides
-            LOG.warning(messages.mirror_claim_lost(write.event.key, note_id))
-            return None, note_id if not found else unrecorded
-        for stray in {*found[1:], *([unrecorded] if unrecorded is not None else [])} - {note_id}:
-            write.notes.remove(target.incident_id, target.task_id, stray)
-        return ("recovered" if found else "noted"), None
+        def failed(note: ClaimedNote, claim: Claim, err: Exception) -> str:
+            """The event's note could not be written. Before Slack's last delivery, the claim is released and
+            the error raised: the envelope stays unacknowledged, Slack delivers it again and any process claims
+            it afresh. At the last delivery, a note says which message could not be mirrored and links to it,
+            and the claim row records the event as failed, so that it is neither lost silently nor claimed for
+            good."""
+            if not last_try:
+                note.release(claim)
+                raise err
+            LOG.error(messages.mirror_event_given_up(event.key, err))
+            return note.record_failure(claim, failed_note_html(event, author, target.channel_name, link))
 
-    def _failed(self, write: _EventWrite, claim: Claim, err: Exception) -> str:
-        """The event's note could not be written. Before Slack's last delivery, the claim is released and the
-        error raised: the envelope stays unacknowledged, Slack delivers it again and any process claims it
-        afresh. At the last delivery, a note says which message could not be mirrored and links to it, and the
-        claim row records the event as failed, so that it is neither lost silently nor claimed for good."""
-        if not write.last_try:
-            with contextlib.suppress(Exception):
-                write.log.release(claim)
-            raise err
-        LOG.error(messages.mirror_event_given_up(write.event.key, err))
-        target = write.target
-        try:
-            body = failed_note_html(write.event, write.author, target.channel_name, write.link)
-            note_id = write.notes.add(target.incident_id, target.task_id, body, marker=marker(write.event.key),
-                                      may_resend=lambda: write.log.holds(claim))
-        except Exception:
-            with contextlib.suppress(Exception):
-                write.log.release(claim)
-            raise
-        if note_id is not None and not write.log.mark_failed(claim, note_id):
-            write.notes.remove(target.incident_id, target.task_id, note_id)
-            return "superseded"
-        return "failed"
+        return ClaimedNote(self.rest, place, timing, owner=self.owner).write(body, failed=failed)
 
     def _mention_names(self) -> Callable[[str], str | None]:
         """Names for one event's mentions: every name this process knows, and at most ``MENTION_LOOKUPS`` more
