@@ -400,6 +400,10 @@ def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack
         ("answered", "Only the *VLAN*, not the host", "Alice")
     [note] = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert "<b>VLAN</b>" in note
+    # the question message (changed by chat.update) shows the answer in place of its buttons
+    shown = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
+    assert not [b for b in shown.get("blocks") or [] if b["type"] == "actions"], shown
+    assert "Only the *VLAN*, not the host" in json.dumps(shown["blocks"])
     told = [e for e in stack.slack.ephemerals if e["user"] == carol]
     assert told and "may answer this question" in told[0]["text"]
 
