@@ -151,6 +151,18 @@ def test_the_listener_starts_with_run_and_replies_become_notes(stack):
     assert stack.soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == channel
 
 
+def test_a_file_a_person_shares_arrives_as_file_share_and_becomes_a_note_with_its_link(stack):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "File share")
+    _person(stack, "alice").files_upload_v2(channel=channel, content="10.0.0.7 beaconing", filename="beacon.log",
+                                            initial_comment="the proxy log")
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+    [note] = [n["text"] for n in _mirrored(stack, incident["id"])]
+    assert "the proxy log" in note and "beacon.log" in note
+    [share] = [m for m in stack.slack.messages(channel) if m.get("files")]
+    assert share["files"][0]["permalink"] in note
+
+
 ARCHIVE_INCIDENT = "Example: Archive Incident Slack Channel"
 
 
