@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler as WebSocketClientHandler
 from slack_sdk import WebClient
 
 from sandbox.slack.socket_mode import APP_TOKEN
@@ -27,7 +28,7 @@ QUESTION_BLOCKS = [
 class BoltApp:
     """A Bolt app written as Bolt's documentation writes one; it records what each listener saw."""
 
-    def __init__(self, sb) -> None:
+    def __init__(self, sb, handler: type) -> None:
         self.seen: dict[str, list[dict]] = {"message": [], "edit": [], "file_share": [], "click": []}
         self.lock = threading.Lock()
         self.app = App(client=WebClient(token=sb.default_token, base_url=sb.base_url))
@@ -61,7 +62,7 @@ class BoltApp:
         def other_messages() -> None:
             """Join messages and the app's own posts: nothing to do (Bolt logs unhandled events otherwise)."""
 
-        self.handler = SocketModeHandler(app, app_token=APP_TOKEN)
+        self.handler = handler(app, app_token=APP_TOKEN)
 
     def _saw(self, kind: str, body: dict) -> None:
         with self.lock:
@@ -77,9 +78,10 @@ def wait(predicate, timeout: float = 20.0) -> bool:
     return False
 
 
-@pytest.fixture
-def bolt(sb) -> Iterator[BoltApp]:
-    made = BoltApp(sb)
+@pytest.fixture(params=[SocketModeHandler, WebSocketClientHandler], ids=["builtin", "websocket_client"])
+def bolt(sb, request) -> Iterator[BoltApp]:
+    """The Bolt app over Bolt's default Socket Mode transport and over the websocket-client one."""
+    made = BoltApp(sb, request.param)
     made.handler.connect()
     assert sb.socket_mode.wait_for_connections(1, timeout=15)
     yield made
