@@ -225,6 +225,20 @@ def message_blocks(ctx: Context) -> list | None:
     return blocks
 
 
+def message_attachments(ctx: Context) -> list | None:
+    """A message's legacy ``attachments`` (None when not given): a JSON array of at most 100 objects
+    (``invalid_attachments``, ``too_many_attachments``), their ``blocks`` checked as Block Kit."""
+    attachments = ctx.params.json_list("attachments", "invalid_attachments")
+    if attachments is None:
+        return None
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise SlackError("too_many_attachments")
+    if not all(isinstance(a, dict) for a in attachments):
+        raise SlackError("invalid_attachments")
+    check_blocks(ctx.realism, [], attachments)
+    return attachments
+
+
 def check_blocks(realism: Realism, blocks: list, attachments: list | None = None) -> None:
     """Raise Slack's ``invalid_blocks`` answer when the blocks (or attachments' blocks) break a rule."""
     if not realism.block_kit_validation:
@@ -676,15 +690,8 @@ def chat_post_message(ctx: Context) -> dict:
     elif not ctx.is_bot:
         # A user token posts as its user; only as_user=false (legacy) makes the app's bot speak instead.
         customised = customised and as_user is not None and not params.bool("as_user")
-    attachments = params.json_list("attachments", "invalid_attachments")
-    if attachments is not None:
-        if len(attachments) > MAX_ATTACHMENTS:
-            raise SlackError("too_many_attachments")
-        if not all(isinstance(a, dict) for a in attachments):
-            raise SlackError("invalid_attachments")
+    attachments = message_attachments(ctx)
     blocks = message_blocks(ctx)
-    if attachments:
-        check_blocks(ctx.realism, [], attachments)
     text = params.str("text") or ""
     if not text and not attachments and not blocks:
         raise SlackError("no_text")
@@ -777,13 +784,7 @@ def chat_update(ctx: Context) -> dict:
     # them; `text` is required unless blocks or attachments are given (then it is the notification fallback).
     text = ctx.params.str("text")
     blocks = message_blocks(ctx)
-    attachments = ctx.params.json_list("attachments", "invalid_attachments")
-    if attachments is not None:
-        if len(attachments) > MAX_ATTACHMENTS:
-            raise SlackError("too_many_attachments")
-        if not all(isinstance(a, dict) for a in attachments):
-            raise SlackError("invalid_attachments")
-        check_blocks(ctx.realism, [], attachments)
+    attachments = message_attachments(ctx)
     if not text and not blocks and not attachments:
         raise SlackError("no_text")
     metadata = _message_metadata(ctx.params, ctx.user.app_id or "")
