@@ -130,6 +130,7 @@ def test_chat_update_keeps_blocks_and_attachments_left_out_and_removes_them_with
     assert "blocks" not in answer["message"]
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
 def test_chat_update_takes_blocks_without_text_and_refuses_nothing_at_all(sb, client):
     room = sb.add_channel("upd", members=["bot"])
     ts = client.chat_postMessage(channel=room, text="v1")["ts"]
