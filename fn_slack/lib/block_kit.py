@@ -110,11 +110,18 @@ def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who:
     blocks: list[dict] = []
     if header:
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": header[:150]}})
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}})
-    blocks.append({"type": "actions", "block_id": ref.block_id(), "elements": [
-        {"type": "button", "action_id": f"{ANSWER_ACTION_PREFIX}{i}", "value": option[:2000],
-         "text": {"type": "plain_text", "text": option[:MAX_BUTTON_TEXT]}}
-        for i, option in enumerate(options)]})
+    question_section: dict = {"type": "section",
+                              "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}}
+    blocks.append(question_section)
+    if options:
+        blocks.append({"type": "actions", "block_id": ref.block_id(), "elements": [
+            {"type": "button", "action_id": f"{ANSWER_ACTION_PREFIX}{i}", "value": option[:2000],
+             "text": {"type": "plain_text", "text": option[:MAX_BUTTON_TEXT]}}
+            for i, option in enumerate(options)]})
+    else:
+        # Slack refuses an actions block without elements: a question answered only in words carries its
+        # reference on the question's section instead.
+        question_section["block_id"] = ref.block_id()
     context = messages.question_who_may_answer([f"<@{uid}>" for uid in who],
                                                utc_time(expires, TimeFormat.QUESTION), free_text)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import blocks as block_kit
 from . import notify, rewrite
 from .limits import NON_MARKETPLACE_PAGE
 from .realism import Realism
@@ -23,7 +24,6 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 # Words Slack keeps for its own mentions; a channel cannot take them.
 RESERVED_NAMES = frozenset({"channel", "channels", "here", "everyone", "group", "groups", "archive", "archived"})
 MAX_ATTACHMENTS = 100
-MAX_BLOCKS = 50
 MAX_INVITE_USERS = 1000
 MAX_LIST_LIMIT = 999  # "an integer under 1000" (conversations.list method page)
 MAX_TOPIC = 250
@@ -184,6 +184,19 @@ def copy_message(msg: dict, *, with_metadata: bool = True) -> dict:
     return out
 
 
+def message_event(msg: dict, channel_id: str, channel_type: str, team_id: str, *, with_metadata: bool) -> dict:
+    """The Events API ``message`` event of a stored message. A message that shares files arrives with
+    ``subtype: "file_share"`` and its ``files[]`` (message subtypes reference, ``file_share``), and without the
+    ``team`` field other messages carry (slackapi/slack-api-specs #62)."""
+    event = {**copy_message(msg, with_metadata=with_metadata), "channel": channel_id, "event_ts": msg["ts"],
+             "channel_type": channel_type}
+    if msg.get("upload") and msg.get("files") and not msg.get("subtype"):
+        event["subtype"] = "file_share"
+    else:
+        event.setdefault("team", team_id)
+    return event
+
+
 def _message_metadata(params: Params, app_id: str) -> dict | None:
     """chat.postMessage's ``metadata``: ``{"event_type": str, "event_payload": object}`` (message metadata
     reference); Slack answers ``invalid_metadata_format`` otherwise."""
@@ -200,6 +213,47 @@ def _message_metadata(params: Params, app_id: str) -> dict | None:
         raise SlackError("invalid_metadata_format")
     return {"event_type": value["event_type"], "event_payload": dict(value.get("event_payload") or {}),
             "app_id": app_id}
+
+
+def message_blocks(ctx: Context) -> list | None:
+    """A message's ``blocks`` (None when not given), checked as Slack checks Block Kit: anything but a JSON
+    array of blocks is ``invalid_blocks``; a block or element breaking a rule is ``invalid_blocks`` with
+    ``errors`` and ``response_metadata.messages`` naming each problem by JSON pointer (see blocks.py)."""
+    blocks = ctx.params.json_list("blocks", "invalid_blocks")
+    if blocks is not None:
+        check_blocks(ctx.realism, blocks)
+    return blocks
+
+
+def message_attachments(ctx: Context) -> list | None:
+    """A message's legacy ``attachments`` (None when not given): a JSON array of at most 100 objects
+    (``invalid_attachments``, ``too_many_attachments``), their ``blocks`` checked as Block Kit."""
+    attachments = ctx.params.json_list("attachments", "invalid_attachments")
+    if attachments is None:
+        return None
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise SlackError("too_many_attachments")
+    if not all(isinstance(a, dict) for a in attachments):
+        raise SlackError("invalid_attachments")
+    check_blocks(ctx.realism, [], attachments)
+    return attachments
+
+
+def check_blocks(realism: Realism, blocks: list, attachments: list | None = None) -> None:
+    """Raise Slack's ``invalid_blocks`` answer when the blocks (or attachments' blocks) break a rule."""
+    if not realism.block_kit_validation:
+        if len(blocks) > block_kit.MAX_BLOCKS or not all(isinstance(b, dict) and isinstance(b.get("type"), str)
+                                                         for b in blocks):
+            raise SlackError("invalid_blocks")
+        return
+    errors = block_kit.problems(blocks) + block_kit.attachment_problems(attachments or [])
+    if errors:
+        raise invalid_blocks(errors)
+
+
+def invalid_blocks(errors: list[str]) -> SlackError:
+    return SlackError("invalid_blocks", errors=errors,
+                      response_metadata={"messages": [f"[ERROR] {error}" for error in errors]})
 
 
 # ----- auth ------------------------------------------------------------------------------------------------
@@ -398,7 +452,9 @@ def conversations_replies(ctx: Context) -> dict:
         lo = max(lo, bisect.bisect_left(keys, cursor_ts))
     end = min(hi, lo + limit)
     # The parent leads every page; `limit` counts the replies after it.
-    page = [copy_message(msg)] + [copy_message(r) for r in replies[lo:end]]
+    # Metadata only when asked for, as conversations.history (conversations.replies `include_all_metadata`).
+    with_metadata = ctx.params.bool("include_all_metadata")
+    page = [copy_message(m, with_metadata=with_metadata) for m in [msg, *replies[lo:end]]]
     out: dict[str, Any] = {"messages": page, "has_more": end < hi}
     if end < hi:
         out["response_metadata"] = {"next_cursor": encode_cursor(f"next_ts:{keys[end]}")}
@@ -634,16 +690,8 @@ def chat_post_message(ctx: Context) -> dict:
     elif not ctx.is_bot:
         # A user token posts as its user; only as_user=false (legacy) makes the app's bot speak instead.
         customised = customised and as_user is not None and not params.bool("as_user")
-    attachments = params.json_list("attachments", "invalid_attachments")
-    if attachments is not None:
-        if len(attachments) > MAX_ATTACHMENTS:
-            raise SlackError("too_many_attachments")
-        if not all(isinstance(a, dict) for a in attachments):
-            raise SlackError("invalid_attachments")
-    blocks = params.json_list("blocks", "invalid_blocks")
-    if blocks is not None and (len(blocks) > MAX_BLOCKS or
-                               not all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks)):
-        raise SlackError("invalid_blocks")
+    attachments = message_attachments(ctx)
+    blocks = message_blocks(ctx)
     text = params.str("text") or ""
     if not text and not attachments and not blocks:
         raise SlackError("no_text")
@@ -732,14 +780,19 @@ def _own_message(ctx: Context, denied: str) -> tuple[Channel, dict]:
 def chat_update(ctx: Context) -> dict:
     ch, msg = _own_message(ctx, "cant_update_message")
     _refuse_user_token_metadata(ctx)
+    # chat.update method page: `blocks`/`attachments` left out keep the message's own; an empty array removes
+    # them; `text` is required unless blocks or attachments are given (then it is the notification fallback).
     text = ctx.params.str("text")
-    if text is None:
+    blocks = message_blocks(ctx)
+    attachments = message_attachments(ctx)
+    if not text and not blocks and not attachments:
         raise SlackError("no_text")
     metadata = _message_metadata(ctx.params, ctx.user.app_id or "")
+    text = text or ""
     if ctx.realism.rewrite_text:
         text = rewrite.rewrite(text, link_names=ctx.params.bool("link_names"), wrap_urls=True,
                                usergroups_by_handle={g.handle.lower(): g.id for g in ctx.ws.usergroups.values()})
-    ctx.ws.edit_message(ch, msg["ts"], text[:MAX_TEXT], ctx.user.id)
+    ctx.ws.edit_message(ch, msg["ts"], text[:MAX_TEXT], ctx.user.id, blocks=blocks, attachments=attachments)
     if metadata is not None:
         msg["metadata"] = metadata   # chat.update replaces the message's metadata (message metadata reference)
     return {"channel": ch.id, "ts": msg["ts"], "text": msg["text"], "message": copy_message(msg)}
@@ -777,11 +830,12 @@ def chat_post_ephemeral(ctx: Context) -> dict:
         raise SlackError("user_not_found")
     if user not in ch.members:
         raise SlackError("user_not_in_channel")
-    if not (ctx.params.str("text") or ctx.params.json_list("blocks", "invalid_blocks")):
+    blocks = message_blocks(ctx)
+    if not (ctx.params.str("text") or blocks):
         raise SlackError("no_text")
     ts = ts_str(time.time_ns() // 1000)
     ctx.ws.ephemerals.append({"channel": ch.id, "user": user, "text": ctx.params.str("text") or "",
-                              "thread_ts": ctx.params.str("thread_ts"), "ts": ts})
+                              "thread_ts": ctx.params.str("thread_ts"), "ts": ts, "blocks": blocks or []})
     return {"message_ts": ts}
 
 

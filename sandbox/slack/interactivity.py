@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from .api import SlackError, check_blocks
 from .workspace import ts_str
 
 if TYPE_CHECKING:
@@ -120,6 +121,12 @@ class Interactions:
         return Response("Not Found", status=404, mimetype="text/plain")
 
     def _response_url(self, request: Request, url_id: str) -> Response:
+        """A post to a click's response URL, as Slack's "Handling user interaction" guide describes it:
+        ``delete_original`` deletes the clicked message; ``replace_original`` replaces the whole message with the
+        post (its text, blocks and attachments: what the post leaves out is gone, so the old buttons go);
+        otherwise a new message, ``response_type: ephemeral`` (the default) seen only by the clicker,
+        ``in_channel`` posted in the channel (in ``thread_ts``'s thread when given). Blocks are checked as
+        chat.postMessage checks them (``invalid_blocks``, HTTP 400)."""
         body = request.get_json(silent=True)
         with self._lock:
             entry = self._urls.get(url_id)
@@ -127,23 +134,52 @@ class Interactions:
                 return _json({"ok": False, "error": "expired_url"}, status=404)
             if not isinstance(body, dict):
                 return _json({"ok": False, "error": "invalid_payload"}, status=400)
+        problem = self._invalid(body)
+        if problem is not None:
+            return _json(problem, status=400)
+        with self._lock:
             entry["uses"] += 1
             self.responses.append({"url_id": url_id, "user": entry["user"], "channel": entry["channel"],
                                    "message_ts": entry["message_ts"], "body": body})
         sb = self._sb
-        if body.get("replace_original") or body.get("delete_original"):
-            with sb._lock:  # noqa: SLF001
-                ch = sb._ws.find_channel(entry["channel"])  # noqa: SLF001
-                msg = ch.by_ts.get(entry["message_ts"]) if ch else None
-                if msg is not None and body.get("delete_original"):
-                    sb._ws.delete_message(ch, entry["message_ts"])  # noqa: SLF001
-                elif msg is not None:
-                    msg["text"] = str(body.get("text") or msg.get("text") or "")
-                    if "blocks" in body:
-                        msg["blocks"] = body["blocks"]
-                    msg["edited"] = {"user": sb._ws.bot_user_id,  # noqa: SLF001
-                                     "ts": ts_str(time.time_ns() // 1000)}
+        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+            ws = sb._ws  # noqa: SLF001
+            ch = ws.find_channel(entry["channel"])
+            if ch is None:
+                return _json({"ok": False, "error": "channel_not_found"}, status=404)
+            msg = ch.by_ts.get(entry["message_ts"])
+            text = str(body.get("text") or "")
+            blocks = body.get("blocks") or []
+            attachments = body.get("attachments") or []
+            if body.get("delete_original"):
+                if msg is not None:
+                    ws.delete_message(ch, entry["message_ts"])
+            elif body.get("replace_original"):
+                if msg is None:
+                    return _json({"ok": False, "error": "message_not_found"}, status=404)
+                ws.edit_message(ch, entry["message_ts"], text, ws.bot_user_id, blocks=blocks, attachments=attachments)
+            elif body.get("response_type") == "in_channel":
+                parent = ch.by_ts.get(str(body.get("thread_ts") or ""))
+                ws.build_and_store(ch, ws.bot_user_id, text, thread_parent=parent, attachments=attachments or None,
+                                   extra={"blocks": blocks} if blocks else None)
+            else:
+                ws.ephemerals.append({"channel": ch.id, "user": entry["user"], "text": text,
+                                      "thread_ts": body.get("thread_ts"), "ts": ts_str(time.time_ns() // 1000),
+                                      "blocks": blocks, "via": "response_url"})
         return _json({"ok": True})
+
+    def _invalid(self, body: dict) -> dict | None:
+        """Slack's invalid_blocks answer for the post's blocks, or None when they pass."""
+        blocks = body.get("blocks")
+        if blocks is None:
+            return None
+        try:
+            if not isinstance(blocks, list):
+                raise SlackError("invalid_blocks")
+            check_blocks(self._sb.realism, blocks)
+        except SlackError as err:
+            return {"ok": False, "error": err.error, **err.extra}
+        return None
 
 
 __all__ = ["Interactions"]

@@ -34,6 +34,12 @@ class Realism:
     - ``archived_private_visible``: whether the app still sees a private channel it was removed from by the
       archive (Slack's answer is undocumented): False, every method answers ``channel_not_found`` as for any
       private channel the app is not in; True, ``conversations.info`` still describes it (``is_archived``).
+    - ``block_kit_validation``: ``blocks`` of chat.postMessage, chat.update, chat.postEphemeral and response
+      URLs are checked against Block Kit's types and published limits, answering ``invalid_blocks`` with
+      ``errors[]`` (tidy: only "an array of objects with a type", at most 50).
+    - ``event_metadata``: whether message events carry the message's ``metadata``. Slack sends metadata to apps
+      through the ``message_metadata_*`` events of the types in the app's ``metadata_subscriptions``; whether a
+      plain ``message`` event carries it is not documented, so False (stripped) by default, True keeps it.
     - ``user_token_metadata``: ``"refuse"``: ``chat.postMessage``/``chat.update`` with ``metadata`` from a
       user token (``xoxp-``) answer ``metadata_must_be_sent_from_app`` and change nothing; ``"accept"``
       stores it as from the app (tidy).
@@ -49,6 +55,8 @@ class Realism:
     archive_ejects_app: bool = True
     archived_private_visible: bool = False
     user_token_metadata: str = "refuse"
+    block_kit_validation: bool = True
+    event_metadata: bool = False
 
     def __post_init__(self) -> None:
         if self.username_without_scope not in USERNAME_MODES:
@@ -75,7 +83,7 @@ class Realism:
 TIDY = {"join_messages": False, "rewrite_text": False, "username_without_scope": "missing_scope",
         "invite_partial": "ok", "invite_removed_silently": False, "strict_list_limit": False,
         "history_days": None, "archive_ejects_app": False, "archived_private_visible": True,
-        "user_token_metadata": "accept"}
+        "user_token_metadata": "accept", "block_kit_validation": False, "event_metadata": True}
 
 
 def make_realism(value: Realism | str | dict | None) -> Realism:

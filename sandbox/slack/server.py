@@ -570,6 +570,14 @@ class SlackSandbox:
             faulted = self._apply_fault(fault, stamp, "apps.connections.open", {}, token, request.environ)
             if faulted is not None:
                 return faulted
+        wait = self._limiter.check("apps.connections.open", token or "")
+        if wait is not None:  # Tier 1 (apps.connections.open method page)
+            body = {"ok": False, "error": "ratelimited"}
+            self._record(stamp, "apps.connections.open", {}, token, 429, body)
+            response = _json_response(body, status=429)
+            response.headers["Retry-After"] = retry_after_header(wait, self.time_scale)
+            response.headers["X-Sandbox-Retry-After-Seconds"] = f"{wait:.3f}"
+            return response
         body = self.socket_mode.open_connection(token)
         self._record(stamp, "apps.connections.open", {}, token, 200, body)
         return _json_response(body)
@@ -583,16 +591,18 @@ class SlackSandbox:
             return
         channel_type = "im" if ch.is_im else "mpim" if ch.is_mpim else "group" if ch.is_private else "channel"
         now_ts = ts_str(time.time_ns() // 1000)
+        keep = ws.realism.event_metadata  # metadata reaches apps by message_metadata_* events (see Realism)
         if kind == "message":
-            event = {**api.copy_message(msg), "channel": ch.id, "event_ts": msg["ts"], "channel_type": channel_type}
-            event.setdefault("team", ws.team_id)
+            event = api.message_event(msg, ch.id, channel_type, ws.team_id, with_metadata=keep)
         elif kind == "message_changed":
             event = {"type": "message", "subtype": "message_changed", "hidden": True, "channel": ch.id,
-                     "message": api.copy_message(msg), "previous_message": api.copy_message(previous or {}),
+                     "message": api.copy_message(msg, with_metadata=keep),
+                     "previous_message": api.copy_message(previous or {}, with_metadata=keep),
                      "event_ts": now_ts, "ts": now_ts, "channel_type": channel_type}
         else:
             event = {"type": "message", "subtype": "message_deleted", "hidden": True, "channel": ch.id,
-                     "deleted_ts": msg["ts"], "previous_message": api.copy_message(msg), "event_ts": now_ts,
+                     "deleted_ts": msg["ts"], "previous_message": api.copy_message(msg, with_metadata=keep),
+                     "event_ts": now_ts,
                      "ts": now_ts, "channel_type": channel_type}
         app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
         self.socket_mode.publish("events_api", event_payload(event, team_id=ws.team_id, app_id=app_id))

@@ -461,10 +461,19 @@ class Workspace:
                                    old_name=old, name=name)
 
     # ----- edits, deletions and file modes ---------------------------------------------------------------
-    def edit_message(self, ch: Channel, ts: str, text: str, editor: str | None = None) -> dict:
+    def edit_message(self, ch: Channel, ts: str, text: str, editor: str | None = None, *,
+                     blocks: list | None = None, attachments: list | None = None) -> dict:
+        """Change a message's text (and its blocks/attachments when given: an empty list removes them, None
+        keeps them) and send ``message_changed``."""
         msg = ch.by_ts[ts]
         previous = copy.deepcopy(msg)
         msg["text"] = text
+        for key, value in (("blocks", blocks), ("attachments", attachments)):
+            if value:
+                msg[key] = ([dict(a, id=i) for i, a in enumerate(value, start=1)] if key == "attachments"
+                            else copy.deepcopy(value))
+            elif value is not None:
+                msg.pop(key, None)
         msg["edited"] = {"user": editor or msg.get("user", ""), "ts": ts_str(time.time_ns() // 1000)}
         if self.on_event is not None:
             self.on_event("message_changed", ch, msg, previous)

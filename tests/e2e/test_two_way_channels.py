@@ -152,6 +152,18 @@ def test_the_listener_starts_with_run_and_replies_become_notes(stack):
     assert stack.soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == channel
 
 
+def test_a_file_a_person_shares_arrives_as_file_share_and_becomes_a_note_with_its_link(stack):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "File share")
+    _person(stack, "alice").files_upload_v2(channel=channel, content="10.0.0.7 beaconing", filename="beacon.log",
+                                            initial_comment="the proxy log")
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+    [note] = [n["text"] for n in _mirrored(stack, incident["id"])]
+    assert "the proxy log" in note and "beacon.log" in note
+    [share] = [m for m in stack.slack.messages(channel) if m.get("files")]
+    assert share["files"][0]["permalink"] in note
+
+
 ARCHIVE_INCIDENT = "Example: Archive Incident Slack Channel"
 
 
@@ -488,6 +500,10 @@ def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack
         ("answered", "Only the *VLAN*, not the host", "Alice")
     [note] = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert "<b>VLAN</b>" in note
+    # the question message (changed by chat.update) shows the answer in place of its buttons
+    shown = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
+    assert not [b for b in shown.get("blocks") or [] if b["type"] == "actions"], shown
+    assert "Only the *VLAN*, not the host" in json.dumps(shown["blocks"])
     told = [e for e in stack.slack.ephemerals if e["user"] == carol]
     assert told and "may answer this question" in told[0]["text"]
 

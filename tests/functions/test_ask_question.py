@@ -73,3 +73,20 @@ def test_a_question_to_the_linked_channel_with_an_empty_flag_is_asked_there(circ
     assert asked["text"] == "Contain the host?"
     assert "conversations.create" not in [c.method for c in slack.calls]
     assert len(soar.rows_of(INCIDENT, QUESTIONS)) == 1
+
+
+def test_a_free_text_question_without_options_is_asked_with_no_buttons(circuits_app, slack, soar):
+    channel = slack.add_channel("inc-2095", is_private=True, members=[slack.bot_user_id])
+    soar.add_row(INCIDENT, {"slack_db_res_id": "RES-2095", "slack_db_channel": "inc-2095",
+                            "slack_db_channel_id": channel, "slack_db_channel_type": "Private",
+                            "slack_db_permalink": "", "slack_db_time": 1})
+
+    outcome = run_function(circuits_app, FN, {"incident_id": INCIDENT, "slack_question": "What did you see?",
+                                              "slack_question_free_text": True, "slack_channel": "inc-2095",
+                                              "slack_is_channel_private": ""})
+
+    assert outcome.error is None, outcome.error
+    [asked] = slack.messages(channel)
+    assert asked["text"] == "What did you see?"
+    assert not [b for b in asked["blocks"] if b["type"] == "actions"]
+    assert len(soar.rows_of(INCIDENT, QUESTIONS)) == 1

@@ -69,7 +69,8 @@ def test_process_with_workspace_file_and_options():
                                            "invite_removed_silently": False, "strict_list_limit": False,
                                            "history_days": 90.0, "archive_ejects_app": False,
                                            "archived_private_visible": True,
-                                           "user_token_metadata": "accept"}
+                                           "user_token_metadata": "accept", "block_kit_validation": False,
+                                           "event_metadata": True}
         assert settings == {"latency_ms": 1.0, "rate_limits": True, "time_scale": 0.01, "non_marketplace": True,
                             "share_delay": 0.5, "upload_tls": False, "post_limit_answer": "ok_false"}
     finally:

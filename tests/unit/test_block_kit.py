@@ -31,6 +31,13 @@ def test_a_question_carries_incident_task_and_id_in_its_block_and_escapes_the_qu
     assert QuestionRef.from_block_id("fn_slack_q:2095:0:abc") == QuestionRef(2095, None, "abc")
 
 
+def test_a_question_answered_only_in_words_has_no_empty_actions_block_and_still_carries_its_reference():
+    ref = QuestionRef(2095, None, "abc123")
+    blocks = question_blocks(ref, "What did you see?", [], who=[], expires=1700000000, free_text=True)
+    assert [b["type"] for b in blocks] == ["section", "context"]
+    assert question_ref_of({"blocks": blocks}) == ref
+
+
 @pytest.mark.parametrize("block_id", [None, "", "other:1:2:3", "fn_slack_q:x:0:a", "fn_slack_q:1:0"])
 def test_other_blocks_are_not_questions(block_id):
     assert QuestionRef.from_block_id(block_id) is None
