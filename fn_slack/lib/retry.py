@@ -92,17 +92,12 @@ class ClickRetries:
     (``questions.QuestionAnswers``)."""
 
     def __init__(self, pauses: tuple[float, ...] | None = None) -> None:
-        self._pauses = CLICK_RETRY_PAUSES if pauses is None else pauses
+        self._pauses = pauses   # None: CLICK_RETRY_PAUSES as it is when a click's retries start
         self._jitter = ProportionalJitter()
-
-    @property
-    def attempts(self) -> int:
-        """How many attempts in all: the first and one after each pause."""
-        return len(self._pauses) + 1
 
     def pauses(self) -> Iterator[float]:
         """Each pause in turn, then no more: the caller gives up."""
-        for pause in self._pauses:
+        for pause in CLICK_RETRY_PAUSES if self._pauses is None else self._pauses:
             yield self._jitter.recalculate(pause)
 
 
