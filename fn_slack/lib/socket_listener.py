@@ -97,9 +97,12 @@ class SocketListener:
 
     def respond(self, response_url: str, body: dict) -> bool:
         """Answer an interaction through its ``response_url`` (replace the message, or tell the clicker
-        alone with ``response_type: ephemeral``); False when Slack refused it (say, the URL expired)."""
+        alone with ``response_type: ephemeral``); False when Slack refused it (say, the URL expired). Replacing
+        the message may be sent again after a dropped connection (the same result twice); an ephemeral answer is
+        not, as chat.postEphemeral is not: the person would read it twice."""
+        ephemeral = body.get("response_type") == "ephemeral"
         client = WebhookClient(response_url, timeout=self.settings.timeout, ssl=self.settings.ssl_context(),
-                               proxy=self.settings.proxy, logger=SDK_LOG)
+                               proxy=self.settings.proxy, logger=SDK_LOG, retry_handlers=[] if ephemeral else None)
         try:
             return client.send_dict(body).status_code == 200
         except OSError as err:
