@@ -381,6 +381,24 @@ def test_a_click_while_soar_is_slow_is_acknowledged_at_once_and_answered_once(st
     assert shown["text"] == "Isolate host-17 now? — answered: Yes"
 
 
+def test_a_click_whose_note_fails_at_first_is_retried_by_fn_slack_and_noted_once(stack):
+    _runs(stack, ["run-a", "run-b"])
+    incident = stack.soar.create_incident("Failing SOAR click")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"fail-q-{incident['id']}",
+                   rule_slack_is_channel_private=False)
+    failing = stack.soar.state.fail_requests("POST", rf"/incidents/{incident['id']}/comments$", status=500, times=2)
+    told_before = _told(stack, "bob")
+    _click(stack, "bob", content["channel_id"], content["ts"], "No")   # Slack never sends this click again
+    assert len(failing.failed) == 2
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Bob")
+    answered = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+    assert len(answered) == 1 and "<blockquote>No</blockquote>" in answered[0]
+    shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
+    assert shown["text"] == "Isolate host-17 now? — answered: No"
+    assert _told(stack, "bob") == told_before
+
+
 def test_a_late_click_is_answered_in_slack_and_marks_the_question_expired(stack):
     _runs(stack, ["run-a"])
     incident = stack.soar.create_incident("Late click")
