@@ -861,7 +861,24 @@ def question_already_answered(by: str, answer: str) -> str:
 
 def question_outcome_pending(question_id: str) -> str:
     return (f"Another integration server is recording the outcome of question {question_id} and has not written "
-            "it yet; the answer was not recorded here. Slack will deliver it again, or answer once more.")
+            "it yet; the answer was not recorded here. It is tried again shortly; if it is still not recorded, "
+            "answer once more.")
+
+
+def question_answer_not_recorded(answer: str) -> str:
+    return (f"Your answer \"{answer}\" could not be recorded in SOAR: SOAR did not accept it after several tries "
+            "over about a minute. Click your answer again in a few minutes; if it fails again, tell your SOAR "
+            "administrator (the integration server's log names the error).")
+
+
+def question_click_retried(question_id: str, attempt: int, pause: float, error: object) -> str:
+    return (f"The answer to question {question_id} was not recorded (attempt {attempt}: {error}); trying again "
+            f"in {pause:.0f} s.")
+
+
+def question_click_not_recorded(question_id: str, incident_id: int, attempts: int, error: object) -> str:
+    return (f"The answer to question {question_id} of incident {incident_id} could not be recorded after "
+            f"{attempts} attempts: {error}. The person who clicked was told in Slack to answer again.")
 
 
 def question_expired(when: str) -> str:

@@ -232,15 +232,17 @@ class MirrorService:
         self.mirror = EventMirror(settings, rest_client, sleep=self._sleep)
         self.listener = SocketListener(settings, self._handle,
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)))
-        self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name)
+        self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
+                                       pause=self._sleep)
         self.dispatch = EventDispatch(bot_user=lambda: self.mirror.identity().get("user_id"))
         self.listeners: dict[type, Callable[..., str]] = {
             QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click}
         """What each kind of event read goes to (``Ignored`` goes nowhere; a ``SlackEvent`` goes to the mirror
         with Slack's delivery count, see ``_deliver``)."""
 
-    def _sleep(self, seconds: float) -> None:
-        self.mirror._closing.wait(seconds)  # noqa: SLF001 - the service owns its mirror
+    def _sleep(self, seconds: float) -> bool:
+        """Sleep, cut short when the service closes; True when it is closing."""
+        return self.mirror._closing.wait(seconds)  # noqa: SLF001 - the service owns its mirror
 
     @classmethod
     def from_opts(cls, opts: dict, rest_client: Callable[[], object]) -> MirrorService | None:
@@ -264,6 +266,8 @@ class MirrorService:
             return None
 
     def _handle(self, kind: str, payload: dict, facts: dict) -> None:
+        """One envelope: an event is acked when this returns (raising leaves it to Slack's retries); a click was
+        acked before, and its listener retries its own work (QuestionAnswers.on_click)."""
         try:
             for read in self.dispatch.read(kind, payload):
                 self._deliver(read, facts)

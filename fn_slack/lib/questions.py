@@ -12,6 +12,12 @@ question allows it, a reply in the question's thread. Only the people asked (or,
 anyone in the conversation) may answer; the first answer wins (its outcome claimed in slack_messages_db, the
 oldest claim wins, see soar.question_rows); the answer becomes a note and the question message shows it. A
 click after the question expired, or after someone else answered, is told so in Slack, to the clicker alone.
+
+A click is acknowledged to Slack before its work starts (socket_listener) and Slack never delivers it again, so
+fn_slack retries the work itself (``retry.ClickRetries``: a few attempts over about a minute). Every attempt is
+safe to repeat: the outcome claim admits one answer, a retry finds its own answer recorded and only completes it,
+and the note is looked for before it is written. When the last attempt fails, the clicker is told in Slack that
+the answer was not recorded and what to do, and the error is logged.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from fn_slack.lib.block_kit import (
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.event_notes import answer_note_html, question_marker
+from fn_slack.lib.retry import ClickRetries
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import QuestionClick, QuestionReply
@@ -243,23 +250,60 @@ RETRY = "retry"
 """The question's row changed while an answer was judged: read it again."""
 
 
+def _recorded_at(question: Question, default: float) -> float:
+    """When the recorded answer was given: the time in its key (``<user>:<ts>``), else ``default``."""
+    try:
+        return float(question.answer_key.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return default
+
+
+def _sleep_until_stopped(seconds: float) -> bool:
+    """Sleep; True would mean "the process is stopping" (never, standing alone)."""
+    time.sleep(seconds)
+    return False
+
+
 class QuestionAnswers:
     """Answers arriving through the listener (read by slack_events): the first that counts wins."""
 
     def __init__(self, settings: SlackSettings, rest_client: object, respond: Callable[[str, dict], bool], *,
-                 user_name: Callable[[str], str], clock: Callable[[], float] = time.time) -> None:
+                 user_name: Callable[[str], str], clock: Callable[[], float] = time.time,
+                 retries: ClickRetries | None = None, pause: Callable[[float], bool] = _sleep_until_stopped) -> None:
         self.settings = settings
         self.rest = rest_client
         self.respond = respond
         self.user_name = user_name
         self.clock = clock
+        self.retries = retries or ClickRetries()
+        self.pause = pause
+        """Waits between a click's attempts; True when the process is stopping (no more attempts)."""
 
     def on_click(self, click: QuestionClick) -> str:
-        """A click on one of fn_slack's question buttons."""
+        """A click on one of fn_slack's question buttons (already acknowledged to Slack, which never sends it
+        again): its work is retried here, and when every attempt failed the clicker is told."""
         action_ts = str(click.action_ts or self.clock())
         reply = ResponseUrlReply(self.respond, click.response_url)
-        return self._answer(_Answer(click.ref, click.user, click.value, float(action_ts), f"{click.user}:{action_ts}",
-                                    reply, typed=False))
+        answer = _Answer(click.ref, click.user, click.value, float(action_ts), f"{click.user}:{action_ts}", reply,
+                         typed=False)
+        pauses = self.retries.pauses()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._answer(answer)
+            except Exception as err:  # noqa: BLE001 - any failure is retried, then told to the person
+                pause = next(pauses, None)
+                if pause is None or self.pause(pause):
+                    return self._not_recorded(answer, attempt, err)
+                LOG.warning(messages.question_click_retried(click.ref.question_id, attempt, pause, err))
+
+    @staticmethod
+    def _not_recorded(answer: _Answer, attempts: int, err: Exception) -> str:
+        """The click's last attempt failed: logged, and the clicker told (only they see it) what to do."""
+        LOG.error(messages.question_click_not_recorded(answer.ref.question_id, answer.ref.incident_id, attempts, err))
+        answer.reply.tell(messages.question_answer_not_recorded(answer.text))
+        return "failed"
 
     def on_reply(self, thread_reply: QuestionReply) -> str:
         """A reply in the thread of a message of fn_slack's bot: when that message is a question that takes
@@ -310,9 +354,17 @@ class QuestionAnswers:
 
     def _answered_before(self, question: Question, answer: _Answer) -> str:
         """An answered question: this very answer delivered again, or someone else's answer was first."""
-        if question.answer_key == answer.key:  # this very answer, delivered again
+        if question.answer_key == answer.key and answer.typed:  # this very reply, delivered again by Slack
             self._finish_duplicate(answer.ref, question, answer.user, answer.at)
             return "duplicate"
+        if not answer.typed and question.answer_key.split(":", 1)[0] == answer.user:
+            # This click's earlier attempt recorded it (or the same person's earlier click, whose note or view a
+            # failure left undone): complete the note and the view, nothing more.
+            at = _recorded_at(question, answer.at)
+            self._note_once(answer.ref, question, question.answer, answer.user, at)
+            answer.reply.replace(messages.question_answered_text(question.question, question.answer),
+                                 answered_blocks(question.question, question.answer, answer.user, at))
+            return "answered"
         answer.reply.tell(messages.question_already_answered(question.answered_by, question.answer))
         return "already_answered"
 

@@ -4,7 +4,8 @@ Strategy objects in slack_sdk's shape: a ``WaitBudget`` (the total sleep one fun
 interval calculator (exponential backoff with a little jitter), and the three ``RetryHandler``s the WebClient
 runs (HTTP 429, HTTP 200 ``rate_limited``, transient failures). The file upload, which goes to Slack's upload
 URL outside the WebClient, and the writes resent after a lost answer ask the same ``RetryPolicy`` for each
-next attempt (``RetryPolicy.retries``).
+next attempt (``RetryPolicy.retries``). The listener's own retries have their pauses here too: reconnecting
+(``ReconnectBackoff``) and a click's work, which Slack does not deliver twice (``ClickRetries``).
 """
 
 from __future__ import annotations
@@ -78,6 +79,26 @@ class ReconnectBackoff:
         yield from self._pauses
         while True:
             yield self._pauses[-1]
+
+
+# A click's answer retried by fn_slack (Slack never delivers a click again): 6 attempts over about a minute.
+CLICK_RETRY_PAUSES = (2.0, 4.0, 8.0, 16.0, 32.0)
+
+
+class ClickRetries:
+    """The pauses between attempts at a click's work, which Slack never delivers again: a few, growing, bounded
+    (``CLICK_RETRY_PAUSES``, each with a little jitter so that many clicks do not retry in the same instant).
+    Each attempt must be safe to repeat: the question's outcome claim and the note's look-before-write make it so
+    (``questions.QuestionAnswers``)."""
+
+    def __init__(self, pauses: tuple[float, ...] | None = None) -> None:
+        self._pauses = pauses   # None: CLICK_RETRY_PAUSES as it is when a click's retries start
+        self._jitter = ProportionalJitter()
+
+    def pauses(self) -> Iterator[float]:
+        """Each pause in turn, then no more: the caller gives up."""
+        for pause in CLICK_RETRY_PAUSES if self._pauses is None else self._pauses:
+            yield self._jitter.recalculate(pause)
 
 
 class WaitBudget:

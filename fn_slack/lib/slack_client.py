@@ -255,7 +255,8 @@ class SlackClient:
         self.call("chat.update", json={"channel": channel_id, "ts": ts, "text": text, "blocks": blocks})
 
     def post_ephemeral(self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
-        """A message only ``user_id`` sees in the channel, or in that message's thread (chat.postEphemeral)."""
+        """A message only ``user_id`` sees in the channel, or in that message's thread (chat.postEphemeral). A
+        write that cannot be looked for: after a lost answer it is not sent again (``WRITE_METHODS``)."""
         self.call("chat.postEphemeral", json={"channel": channel_id, "user": user_id, "text": text,
                                               **given(thread_ts=thread_ts)})
 

@@ -34,9 +34,10 @@ SDK_LOG.setLevel(logging.INFO)
 
 # Methods that change something in Slack. A timeout, dropped connection or 5xx after one of them may mean it
 # took effect: fn_slack finds out before it sends one again (Slack's method pages: "it's possible some aspect
-# of the operation succeeded").
+# of the operation succeeded"). chat.postEphemeral is one too, and the one that cannot be looked for (an
+# ephemeral message is in no history): after a lost answer it is not sent again, so a person is told at most once.
 WRITE_METHODS = frozenset({"chat.postMessage", "conversations.create", "conversations.invite",
-                           "files.completeUploadExternal", "conversations.archive"})
+                           "files.completeUploadExternal", "conversations.archive", "chat.postEphemeral"})
 SLACK_ERROR_CODE = re.compile(r"[a-z0-9_.]+")   # Slack's own error codes ("internal_error", "fatal_error")
 
 FnSlackErrorType = SlackError | SlackUnreachableError

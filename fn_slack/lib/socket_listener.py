@@ -1,12 +1,15 @@
 """The Socket Mode connection (Slack edge): slack_sdk's built-in Socket Mode client with the app-level token,
-one handler call per envelope, and the ack sent when the handler has finished.
+one handler call per envelope in the client's workers, and each envelope's ack.
 
-Why the ack waits for the handler: an envelope acked before its SOAR write is lost if the process dies in
-between; unacked, Slack delivers it again (``retry_attempt`` > 0) to one of the app's connections, possibly
-another integration server's, and the SOAR-side claim (soar.mirror_log) keeps the write single. The handler's
-SOAR writes normally take tens of milliseconds, well inside Slack's 3 seconds; when SOAR is slower, Slack's
-retry meets the claim and waits for it instead of writing twice. A handler that fails does not ack either,
-so Slack's retries are fn_slack's retries.
+Events (``events_api``) are acked when the handler has finished: an envelope acked before its SOAR write is
+lost if the process dies in between; unacked, Slack delivers it again (``retry_attempt`` > 0) to one of the
+app's connections, possibly another integration server's, and the SOAR-side claim (soar.mirror_log) keeps the
+write single. When SOAR is slower than Slack's 3 seconds, Slack's retry meets the claim and waits for it
+instead of writing twice. A handler that fails does not ack either, so Slack's retries are fn_slack's retries.
+
+Clicks (``interactive``) are acked at once, before the handler runs: Slack never delivers a click again, and
+the person who clicked sees an error next to the button when the ack takes longer than 3 seconds. The handler
+then does the click's work itself and retries it (``retry.ClickRetries``, in ``questions.QuestionAnswers``).
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from fn_slack.lib.settings import SlackSettings
 LOG = logging.getLogger(__name__)
 SDK_LOG = logging.getLogger("fn_slack.socket_mode")
 
-# (envelope type, payload, delivery facts) → nothing; raising means "do not ack".
+# (envelope type, payload, delivery facts) → nothing; raising means "do not ack" (an event's envelope).
 Handler = Callable[[str, dict, dict], None]
+# Envelopes Slack sends once: acked before their handler runs.
+ACK_FIRST = frozenset({"interactive"})
 
 
 def check_app_token(settings: SlackSettings) -> str | None:
@@ -92,9 +97,12 @@ class SocketListener:
 
     def respond(self, response_url: str, body: dict) -> bool:
         """Answer an interaction through its ``response_url`` (replace the message, or tell the clicker
-        alone with ``response_type: ephemeral``); False when Slack refused it (say, the URL expired)."""
+        alone with ``response_type: ephemeral``); False when Slack refused it (say, the URL expired). Replacing
+        the message may be sent again after a dropped connection (the same result twice); an ephemeral answer is
+        not, as chat.postEphemeral is not: the person would read it twice."""
+        ephemeral = body.get("response_type") == "ephemeral"
         client = WebhookClient(response_url, timeout=self.settings.timeout, ssl=self.settings.ssl_context(),
-                               proxy=self.settings.proxy, logger=SDK_LOG)
+                               proxy=self.settings.proxy, logger=SDK_LOG, retry_handlers=[] if ephemeral else None)
         try:
             return client.send_dict(body).status_code == 200
         except OSError as err:
@@ -104,6 +112,16 @@ class SocketListener:
     def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
         facts = {"envelope_id": request.envelope_id, "retry_attempt": request.retry_attempt or 0,
                  "retry_reason": request.retry_reason or ""}
+        if request.type in ACK_FIRST:
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+            try:
+                self.handler(request.type, request.payload or {}, facts)
+            except Exception:  # noqa: BLE001 - the handler retries and tells the person; this is a last resort
+                LOG.exception("Slack envelope %s (%s) failed after its acknowledgement", request.envelope_id,
+                              request.type)
+                return
+            self.handled += 1
+            return
         try:
             self.handler(request.type, request.payload or {}, facts)
         except Exception:  # noqa: BLE001 - unacked on purpose: Slack delivers the envelope again

@@ -8,6 +8,10 @@ app may hold up to 10 connections and each envelope goes to one of them; the app
 sending ``{"envelope_id": ...}`` back within 3 seconds, else Slack retries it (``retry_attempt``,
 ``retry_reason``) on a connection, up to 3 retries; ``disconnect`` (``reason`` ``refresh_requested``,
 ``warning``, ``link_disabled``) asks the app to open a new connection.
+
+Interactive envelopes (a click: ``block_actions``) are the exception: Slack sends them once, with
+``accepts_response_payload: false`` and no retry fields, and never again; when no ack comes within 3 seconds
+the person who clicked sees an error next to the button (``timeouts``), whatever the app does later.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class _Pending:
     attempts: list[int] = field(default_factory=list)  # connection numbers tried, in order
     deadline: float = 0.0
     connection: int | None = None
+    published: float = 0.0   # time.monotonic() of publish: an interactive envelope's 3 s run from here
 
 
 class _Conn:
@@ -88,6 +93,7 @@ class SocketModeHub:
         self.acked: dict[str, float] = {}  # envelope id -> when its ack arrived
         self.acks_by_connection: dict[str, int] = {}
         self.dropped: list[str] = []  # envelopes given up after the last retry
+        self.timeouts: dict[str, float] = {}  # interactive envelope id -> when the person saw the timeout
         self.ack_payloads: dict[str, dict] = {}
         self.published: dict[str, float] = {}
         self._server = None
@@ -130,6 +136,7 @@ class SocketModeHub:
             self.acked.clear()
             self.acks_by_connection.clear()
             self.dropped.clear()
+            self.timeouts.clear()
             self.ack_payloads.clear()
             self.published.clear()
 
@@ -177,6 +184,17 @@ class SocketModeHub:
                 self._lock.wait(min(left, 0.2))
             return True
 
+    def wait_timed_out(self, envelope_id: str, timeout: float = 30.0) -> bool:
+        """Wait until the person who made an interactive envelope saw Slack's timeout (no ack within 3 s)."""
+        end = time.monotonic() + timeout
+        with self._lock:
+            while envelope_id not in self.timeouts:
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.2))
+            return True
+
     def wait_delivered(self, envelope_id: str, attempt: int = 0, timeout: float = 30.0) -> Delivery | None:
         end = time.monotonic() + timeout
         with self._lock:
@@ -191,12 +209,14 @@ class SocketModeHub:
 
     # ----- publishing ------------------------------------------------------------------------------------
     def publish(self, kind: str, payload: dict) -> str:
-        """Queue an envelope (``events_api`` or ``interactive``) for delivery; returns its envelope id."""
+        """Queue an envelope (``events_api`` or ``interactive``) for delivery; returns its envelope id. An
+        interactive envelope (a click) carries no retry fields: Slack sends it once."""
         envelope_id = str(uuid.uuid4())
-        envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind,
-                    "accepts_response_payload": kind == "interactive", "retry_attempt": 0, "retry_reason": ""}
+        envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind, "accepts_response_payload": False}
+        if kind != "interactive":
+            envelope.update(retry_attempt=0, retry_reason="")
         with self._lock:
-            self._pending[envelope_id] = _Pending(envelope)
+            self._pending[envelope_id] = _Pending(envelope, published=time.monotonic())
             self.published[envelope_id] = time.time()
             self._backlog.append(envelope_id)
             self._lock.notify_all()
@@ -285,6 +305,8 @@ class SocketModeHub:
         """Under the lock: envelopes to send now (new ones, and retries of those not acked in time)."""
         sends: list[tuple[_Conn, dict]] = []
         for eid, pending in list(self._pending.items()):
+            if pending.envelope["type"] == "interactive" and self._timed_out(eid, pending, now):
+                continue
             waiting = eid in self._backlog
             if pending.connection is not None and pending.deadline > now:
                 continue
@@ -309,9 +331,27 @@ class SocketModeHub:
             pending.connection = conn.number
             pending.attempts.append(conn.number)
             pending.deadline = now + self.ack_timeout
-            self.deliveries.append(Delivery(eid, conn.number, envelope["retry_attempt"], time.time()))
+            if envelope["type"] == "interactive":   # the 3 s of a click run from the click
+                pending.deadline = pending.published + self.ack_timeout
+            self.deliveries.append(Delivery(eid, conn.number, envelope.get("retry_attempt", 0), time.time()))
             sends.append((conn, envelope))
         return sends
+
+    def _timed_out(self, eid: str, pending: _Pending, now: float) -> bool:
+        """Under the lock: an interactive envelope is never delivered again. Once sent, or 3 s after the click
+        when no connection took it, without an ack in time it is over: the person saw the timeout."""
+        if pending.connection is not None:
+            over = pending.deadline <= now   # not acked in time, or its connection went away
+        else:
+            over = now - pending.published >= self.ack_timeout   # no connection took it in time
+        if not over:
+            return False
+        del self._pending[eid]
+        if eid in self._backlog:
+            self._backlog.remove(eid)
+        self.timeouts[eid] = time.time()
+        self._lock.notify_all()
+        return True
 
     def _tick(self) -> None:
         while not self._stopping.is_set():

@@ -10,6 +10,7 @@ import pytest
 from slack_sdk import WebClient
 
 from fn_slack.lib import slack_uploads
+from fn_slack.lib.errors import SlackUnreachableError
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_uploads import SlackUploads
@@ -177,6 +178,22 @@ def test_a_post_nobody_can_tell_about_is_reported_uncertain_never_sent_twice(cir
     assert [m["text"] for m in wait_for_messages(slack, channel_id, 1)] == ["Phishing wave"]
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert soar.rows_of(INCIDENT) == []
+
+
+@pytest.mark.parametrize(("then", "extra"), THEN, ids=THEN_IDS)
+def test_an_ephemeral_message_whose_answer_is_lost_is_not_sent_again(slack, then, extra):
+    """chat.postEphemeral cannot be looked for (no history holds it): after a lost answer it is not resent, so
+    the person is told once, never twice."""
+    settings = SlackSettings.from_app_configs({"api_token": TOKEN, "slack_api_url": slack.base_url,
+                                               "timeout": TIMEOUT})
+    channel_id = slack.add_channel("inc-2095", members=[slack.bot_user_id, "alice"])
+    after_commit(slack, "chat.postEphemeral", then, extra)
+
+    with pytest.raises(SlackUnreachableError):
+        SlackClient(settings).post_ephemeral(channel_id, slack.user("alice")["id"], "Your answer was not recorded.")
+
+    assert_lost_answer_happened(slack, "chat.postEphemeral")
+    assert [e["text"] for e in slack.ephemerals] == ["Your answer was not recorded."]
 
 
 def test_a_redelivered_post_waits_for_the_first_deliverys_post_still_in_flight(slack):

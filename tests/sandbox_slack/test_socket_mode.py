@@ -36,6 +36,10 @@ class App:
         with self.lock:
             return [r.payload["event"].get("text") for r in self.requests if r.type == "events_api"]
 
+    def clicks(self) -> list:
+        with self.lock:
+            return [r for r in self.requests if r.type == "interactive"]
+
 
 @pytest.fixture
 def apps(sb):
@@ -161,3 +165,46 @@ def test_a_click_sends_block_actions_and_the_response_url_answers(sb, apps, make
     assert _post_json(payload["response_url"], {"response_type": "ephemeral", "text": "noted"})["ok"]
     assert [r["body"]["text"] for r in sb.interactions.responses_for(sb.user("alice")["id"])] == \
         ["Answered: Yes", "noted"]
+
+
+def _question(sb, make_client, name: str) -> tuple[str, str]:
+    room = sb.add_channel(name, members=["alice", "bot"])
+    blocks = [{"type": "actions", "block_id": "q1", "elements": [
+        {"type": "button", "action_id": "yes", "value": "Yes", "text": {"type": "plain_text", "text": "Yes"}}]}]
+    return room, make_client().chat_postMessage(channel=room, text="Isolate?", blocks=blocks)["ts"]
+
+
+def test_a_click_is_sent_once_and_unacknowledged_leaves_the_person_a_timeout(sb, apps, make_client):
+    app = apps(ack=False)
+    room, ts = _question(sb, make_client, "click-once")
+    clicked = sb.interactions.click(sb.user_token("alice"), room, ts, "yes")
+    assert clicked["ok"], clicked
+    assert wait(app.clicks)
+    [request] = app.clicks()
+    assert (request.type, request.accepts_response_payload, request.retry_attempt, request.retry_reason) == \
+        ("interactive", False, None, None)
+    assert sb.socket_mode.wait_timed_out(clicked["envelope_id"], timeout=10)
+    eid = clicked["envelope_id"]
+    assert sb.socket_mode.timeouts[eid] - sb.socket_mode.published[eid] >= 2.9
+    time.sleep(1.0)   # past the time an event's first retry would have come
+    assert len(app.clicks()) == 1, "a click is never delivered again"
+    assert clicked["envelope_id"] not in sb.socket_mode.acked
+    assert clicked["envelope_id"] not in sb.socket_mode.in_flight()
+
+
+def test_a_click_acknowledged_in_time_leaves_no_timeout(sb, apps, make_client):
+    apps()
+    room, ts = _question(sb, make_client, "click-acked")
+    clicked = sb.interactions.click(sb.user_token("alice"), room, ts, "yes")
+    assert sb.socket_mode.wait_acked(clicked["envelope_id"], timeout=5)
+    assert not sb.socket_mode.wait_timed_out(clicked["envelope_id"], timeout=3.5)
+
+
+def test_a_click_while_no_connection_is_open_times_out_and_is_not_delivered_later(sb, make_client, apps):
+    room, ts = _question(sb, make_client, "click-nobody")
+    clicked = sb.interactions.click(sb.user_token("alice"), room, ts, "yes")
+    assert sb.socket_mode.wait_timed_out(clicked["envelope_id"], timeout=10)
+    app = apps()
+    sb.add_message(room, "alice", "a message after the click")
+    assert wait(lambda: "a message after the click" in app.texts())
+    assert not app.clicks()
