@@ -47,9 +47,9 @@ from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import QuestionClick, QuestionReply
 from fn_slack.lib.slack_vocabulary import Channel
-from fn_slack.lib.soar.incidents import Notes
+from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
 from fn_slack.lib.soar.links import ConversationsTable
-from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, Question, QuestionsTable
+from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, Question, QuestionsTable, note_key
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
@@ -391,24 +391,20 @@ class QuestionAnswers:
         return None
 
     def _finish_duplicate(self, ref: QuestionRef, question: Question, user: str, at: float) -> None:
-        """The same answer delivered again: the process that recorded it writes the note; only when that note
-        is still missing after event_claim_seconds (that process died) is it written here."""
-        notes = Notes(self.rest)
-        marker = question_marker(question.question_id)
-        deadline = self.clock() + self.settings.event_claim_seconds
-        while notes.find(ref.incident_id, ref.task_id, marker) is None:
-            if self.clock() >= deadline:
-                self._note_once(ref, question, question.answer, user, at)
-                return
-            time.sleep(0.25)
+        """The same answer delivered again: its note is written once under its claim — the process that
+        recorded the answer normally holds it (this one waits for it to be recorded); a claim left by a process
+        that died is taken over."""
+        self._note_once(ref, question, question.answer, user, at)
 
     def _note_once(self, ref: QuestionRef, question: Question, answer: str, user: str, at: float) -> None:
-        notes = Notes(self.rest)
-        marker = question_marker(question.question_id)
-        if notes.find(ref.incident_id, ref.task_id, marker) is not None:
-            return
-        body = answer_note_html(question.question_id, question.question, answer, self.user_name(user), at)
-        notes.add(ref.incident_id, ref.task_id, body, marker=marker)
+        """The answer's note, written once under its claim in slack_messages_db (soar.claimed_notes); a note an
+        earlier version wrote without a claim is looked for first."""
+        place = NotePlace(ref.incident_id, ref.task_id, note_key(question.question_id),
+                          question_marker(question.question_id), self.user_name(user))
+        timing = Timing(self.settings.event_claim_seconds, clock=self.clock)
+        ClaimedNote(self.rest, place, timing).write(
+            lambda: answer_note_html(question.question_id, question.question, answer, self.user_name(user), at),
+            look_first=True)
 
 
 __all__ = ["AskOutcome", "AskRequest", "QuestionAnswers", "QuestionAsk"]

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from fn_slack.lib.block_kit import QuestionRef
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.event_notes import note_html
 from fn_slack.lib.mirror import (
@@ -20,6 +21,7 @@ from fn_slack.lib.mirror import (
     SlackEvent,
     marker,
 )
+from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.incidents import MirrorIndex, Notes
@@ -470,3 +472,28 @@ def test_a_holder_that_wrote_but_was_taken_over_before_its_mark_keeps_the_adopte
     assert sorted([taker, *outcomes]) == ["recovered", "superseded"]
     [(state, note_id)] = _recorded(soar, incident["id"])
     assert [n["id"] for n in soar.state.notes_of(incident["id"])] == [note_id] and state == "noted"
+
+
+def test_two_servers_completing_one_answer_s_note_at_once_write_it_once(soar, row_versions):
+    """A reply delivered to two servers after the answer was recorded: both complete its note at once. The note
+    is written under its own claim (question/<id>/note), not after a look that both make before either writes."""
+    incident = soar.create_incident(f"Answer note {row_versions}")
+    table = QuestionsTable(soar.rest_client(), incident["id"])
+    question = table.add(question_id="q-note", question="Block the sender?", options=["Yes", "No"],
+                         channel_id="C1", ts="1.000100", allowed=[], expires_ms=2**41, link="")
+    settings = SlackSettings(token="xoxb-test", event_claim_seconds=2)
+    ref = QuestionRef(incident["id"], None, "q-note")
+    barrier = threading.Barrier(2)
+
+    def complete() -> None:
+        answers = QuestionAnswers(settings, soar.rest_client(), lambda _url, _body: True, user_name=lambda _u: "Alice")
+        barrier.wait()
+        answers._note_once(ref, question, "Yes", "UALICE", 1700000000.0)   # noqa: SLF001 - the step under test
+
+    threads = [threading.Thread(target=complete) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    notes = [n for n in soar.state.notes_of(incident["id"]) if "slack-question q-note" in str(n["text"])]
+    assert len(notes) == 1

@@ -66,16 +66,17 @@ class ClaimedNote:
         self.log = MirrorLog(rest_client, place.incident_id, owner=owner, clock=timing.clock)
         self.notes = Notes(rest_client)
 
-    def write(self, body: Callable[[], str], *,
-              failed: Callable[[ClaimedNote, Claim, Exception], str] | None = None) -> str:
+    def write(self, body: Callable[[], str], *, failed: Callable[[ClaimedNote, Claim, Exception], str] | None = None,
+              look_first: bool = False) -> str:
         """Write the note ``body()`` makes; returns "noted", "recovered" (a dead holder's note adopted),
         "duplicate" (recorded already), "superseded" (this process's claim was taken over; the taker wrote) or
         what ``failed(self, claim, error)`` returns when the note cannot be made or written (without it, the
-        claim is released and the error raised)."""
+        claim is released and the error raised). ``look_first``: the note may exist without a claim row (an
+        earlier version wrote it): the holder looks for it before writing."""
         place, log = self.place, self.log
         give_up = self.timing.give_up_at()
         unrecorded: int | None = None   # a note this process wrote under a claim it then lost
-        standing = log.claim(place.key, place.author, place.link_html)
+        standing = log.claim(place.key, place.author, place.link_html, retaking=look_first)
         silence = Silence(self.timing.monotonic)
         pause = POLL_SECONDS
         while True:

@@ -53,6 +53,11 @@ def outcome_key(question_id: str) -> str:
     return f"question/{question_id}/outcome"
 
 
+def note_key(question_id: str) -> str:
+    """The claims-log key of the note that records a question's answer (written once, soar.claimed_notes)."""
+    return f"question/{question_id}/note"
+
+
 @dataclass(frozen=True)
 class Question:
     """One row of the table."""
@@ -156,4 +161,4 @@ class QuestionsTable(IncidentTable):
         return written is not None
 
 
-__all__ = ["ANSWERED", "EXPIRED", "OPEN", "Question", "QuestionsTable", "outcome_key"]
+__all__ = ["ANSWERED", "EXPIRED", "OPEN", "Question", "QuestionsTable", "note_key", "outcome_key"]
