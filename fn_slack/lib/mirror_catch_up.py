@@ -20,7 +20,7 @@ up the connection, each mirrored channel's history since the last message mirror
    duplicate, another integration server's catch-up) already wrote.
 
 Not seen in history: deletions (a deleted message is simply gone) and all but the last edit of a message;
-edits of messages older than the mark's overlap.
+edits of messages and replies in threads older than THREAD_LOOKBACK_SECONDS before the mark.
 """
 
 from __future__ import annotations
