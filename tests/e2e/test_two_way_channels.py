@@ -265,6 +265,45 @@ def test_a_process_killed_mid_event_leaves_one_note(stack):
     assert str(runs[survivor].pid) in row["slack_msg_owner"], "the survivor took the claim over"
 
 
+def test_a_listener_down_longer_than_slack_s_hold_catches_up_on_restart(stack):
+    """An integration server down for 10 minutes (here: killed, with Slack's hold made 3 s so the test is quick
+    — it stands for the 10-minute outage and Slack's 5-minute hold): Slack drops the events meanwhile; the
+    restarted listener reads the channel's history and notes every message, reply and edit once."""
+    runs = _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Down for an upgrade")
+    root = stack.slack.messages(channel)[-1]
+    alice, bob = _person(stack, "alice"), _person(stack, "bob")
+    alice.chat_postMessage(channel=channel, text="before the upgrade")
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+
+    hub = stack.slack.socket_mode
+    hub.event_hold_seconds = 3.0
+    try:
+        runs["run-a"].kill()
+        assert _wait(lambda: hub.connection_count == 0, timeout=30)
+        dropped = len(hub.dropped)
+        written = [people.chat_postMessage(channel=channel, text=f"during the upgrade {n}")["ts"]
+                   for n, people in enumerate([alice, bob, alice, bob, alice])]
+        bob.chat_postMessage(channel=channel, thread_ts=root["ts"], text="a thread reply during the upgrade")
+        alice.chat_update(channel=channel, ts=written[2], text="during the upgrade 2, corrected")
+        assert _wait(lambda: len(hub.dropped) - dropped >= 7, timeout=30), "Slack's hold is over: all dropped"
+
+        runs = _runs(stack, ["run-a"])
+        assert _wait(lambda: _settled(stack, incident["id"], 8)), \
+            [n["text"] for n in _mirrored(stack, incident["id"])] + [stack.logs()]
+        assert runs["run-a"].wait_for_log("Slack catch-up done", timeout=60), stack.logs()
+        time.sleep(2)   # anything written twice would show up now
+    finally:
+        hub.event_hold_seconds = 300.0
+    notes = _mirrored(stack, incident["id"])
+    keys = collections.Counter(re.search(r"slack-event (\S+)<", n["text"]).group(1) for n in notes)
+    assert len(notes) == 8 and set(keys.values()) == {1}, keys
+    texts = " ".join(n["text"] for n in notes)
+    assert all(f"during the upgrade {n}" in texts for n in range(5))
+    assert "a thread reply during the upgrade" in texts and "during the upgrade 2, corrected" in texts
+    assert sum("edited a message" in n["text"] for n in notes) == 1
+
+
 # --- questions ------------------------------------------------------------------------------------------------
 
 ASK = "Example: Ask a Question in Slack"
