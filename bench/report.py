@@ -64,6 +64,9 @@ def _extra(m: Measurement) -> str:
     if "events_per_second" in m.extra:
         parts.append(f"{m.extra['events_per_second']} events/s mirrored of {m.extra.get('offered_per_second')}/s "
                      f"offered, missing {m.extra.get('missing')}, duplicates {m.extra.get('duplicates')}")
+    if "catch_up_s" in m.extra:
+        parts.append(f"caught up in {m.extra['catch_up_s']} s, missing {m.extra.get('missing')}, duplicates "
+                     f"{m.extra.get('duplicates')} ({m.extra.get('dropped_by_slack')} events dropped by Slack)")
     if "calls_per_second" in m.extra:
         parts.append(f"{m.extra['calls_per_second']:.1f} calls/s, duplicates {m.extra.get('duplicates')}")
     if m.note:
