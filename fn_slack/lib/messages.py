@@ -778,6 +778,11 @@ def catch_up_failed(channel: str, key: str, error: object) -> str:
             f"next connection of the listener tries again.")
 
 
+def catch_up_run_failed(error: object) -> str:
+    return (f"Slack catch-up stopped: {error}. Messages written while the listener was away may be missing from "
+            f"the incidents until the listener's next connection catches them up.")
+
+
 def catch_up_done(channels: int, found: int, seconds: float) -> str:
     return (f"Slack catch-up done: {channels} channel(s), {found} message(s) read from history, in "
             f"{seconds:.1f} s.")

@@ -168,7 +168,7 @@ class MirrorCatchUp:
                 try:
                     self.run()
                 except Exception as err:  # noqa: BLE001 - a catch-up that fails is retried by the next connection
-                    self.log.error(messages.catch_up_channel_skipped("*", 0, err))
+                    self.log.error(messages.catch_up_run_failed(err))
                 with self._lock:
                     if not self._again:
                         break
@@ -210,22 +210,24 @@ class MirrorCatchUp:
             if self._stop.is_set():
                 break
             handed += self._hand_on(mark, event)
-        self.log.info(messages.catch_up_channel(mark.channel.name or channel_id, incident_id, handed,
-                                                slack_ts(mark.since)))
+        # a line per channel that had something to catch up; the others only at debug level
+        line = messages.catch_up_channel(mark.channel.name or channel_id, incident_id, handed, slack_ts(mark.since))
+        self.log.log(logging.INFO if handed else logging.DEBUG, line)
         return handed
 
     def _hand_on(self, mark: ChannelMark, event: dict) -> int:
-        """Read one event as the listener reads a live one and deliver what it says (1 when it was handed on)."""
-        handed = 0
-        for read in self.read("events_api", {"event": event}):
-            if isinstance(read, Ignored) or (isinstance(read, SlackEvent) and read.key in mark.known):
-                continue
+        """Read one event as the listener reads a live one and deliver what it says (1 when it was handed on).
+        A message already noted was handled live, all of it: a reply in a question's thread is not judged
+        again (the person would be told again that the question was answered)."""
+        reads = [read for read in self.read("events_api", {"event": event}) if not isinstance(read, Ignored)]
+        if not reads or any(isinstance(read, SlackEvent) and read.key in mark.known for read in reads):
+            return 0
+        for read in reads:
             try:
                 self.deliver(read)
             except Exception as err:  # noqa: BLE001 - one message's failure must not stop the others
                 self.log.error(messages.catch_up_failed(mark.channel.id, getattr(read, "key", event.get("ts")), err))
-            handed = 1
-        return handed
+        return 1
 
 
 __all__ = ["OVERLAP_SECONDS", "THREAD_LOOKBACK_SECONDS", "ChannelMark", "MirrorCatchUp", "channel_events",

@@ -162,3 +162,25 @@ def test_the_mark_is_the_time_of_the_event_a_key_names():
     assert event_time("C1/1700000000.000100") == pytest.approx(1700000000.0001)
     assert event_time("C1/1700000000.000100/edit/1700000050.000000") == pytest.approx(1700000050.0)
     assert event_time("C1/1700000000.000100/deleted") == pytest.approx(1700000000.0001)
+
+
+def test_a_channel_that_cannot_be_read_is_named_in_a_warning_and_the_others_are_still_caught_up(
+        slack, soar, rest, mirrored, caplog):
+    incident_id, channel = mirrored
+    other = soar.create_incident("Private channel the app was taken out of")
+    private = slack.add_channel(f"gone-{other['id']}", is_private=True, members=["alice"])
+    soar.state.add_row(other["id"], "slack_conversations_db", {
+        "slack_db_res_id": {"value": f"RES-{other['id']}"}, "slack_db_channel": {"value": f"gone-{other['id']}"},
+        "slack_db_channel_id": {"value": private}, "slack_db_mirror": {"value": True},
+        "slack_db_channel_type": {"value": "Private"}, "slack_db_time": {"value": int(time.time() * 1000) - 5000}})
+    MirrorIndex(rest).add(other["id"], private)
+    written = slack.add_message(channel, "alice", "written while no listener was connected")
+    listener = _Listener(slack, rest, "host:a")   # not connected: the catch-up is run as a connection runs it
+
+    with caplog.at_level("INFO"):
+        found = listener.service.catch_up.run()
+
+    assert found >= 1 and _note_keys(soar, incident_id) == [f"{channel}/{written}"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(private in w and str(other["id"]) in w and "not caught up" in w for w in warnings), warnings
+    assert any("Slack catch-up done" in r.getMessage() for r in caplog.records)
