@@ -9,7 +9,7 @@ ARGS   ?=
 # -qq shows pip's errors only.
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: install test lint demo bench screenshots clean python-check activemq
+.PHONY: install test test-duplicates lint demo bench screenshots clean python-check activemq
 
 python-check:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -33,6 +33,11 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest tests
+
+# The two-way channel tests again with Slack delivering every event twice (the sandbox's duplicate_events).
+test-duplicates: $(STAMP)
+	SLACK_SANDBOX_DUPLICATE_EVENTS=1 $(PY) -m pytest tests/unit/test_mirror_soar.py tests/unit/test_mirror_catch_up.py \
+	  tests/e2e/test_two_way_channels.py
 
 demo: $(STAMP)
 	@$(PY) -m sandbox.demo $(ARGS)

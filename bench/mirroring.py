@@ -12,7 +12,9 @@ channel first lets each process fill its channel → incident cache, as it would
 
 Measured: events mirrored per second (events / time from the first post to the last note), and each
 message's latency from its post in Slack to its note in SOAR (the note's ``create_date``), p50 and p95;
-also SOAR and Slack calls per event and duplicated or missing notes (must be 0).
+also SOAR and Slack calls per event and duplicated or missing notes (must be 0). The outage case: the
+process killed for longer than Slack's hold while 200 messages are written (Slack drops them all), then
+started again: missing and duplicated notes (must be 0) and the catch-up time.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ KEY = re.compile(r"slack-event (\S+?)<")
 
 def scenario_7(plan: Plan) -> Iterator[Measurement]:
     """At Slack's pace (1 msg/s per channel), then a backlog (every message at once, as Slack delivers what
-    piled up during an outage: the most the processes can take), by one and by two run processes."""
+    piled up during an outage: the most the processes can take), by one and by two run processes; then an
+    outage longer than Slack's hold, caught up from history."""
     for paced in (True, False):
         for processes in (1, 2):
             LOG.info("scenario 7 with %d run process(es), %s", processes, "paced" if paced else "backlog")
@@ -52,6 +55,8 @@ def scenario_7(plan: Plan) -> Iterator[Measurement]:
     for where in ("other incidents", "the mirrored incidents"):
         LOG.info("scenario 7 with %d rows in slack_messages_db of %s", plan.mirror_table_rows, where)
         yield run_mirroring(plan, 1, paced=False, table_rows=plan.mirror_table_rows, rows_in=where)
+    LOG.info("scenario 7, an outage longer than Slack's hold")
+    yield run_outage(plan)
 
 
 def _case(plan: Plan, processes: int, paced: bool, table_rows: int = 0, rows_in: str = "") -> str:
@@ -211,6 +216,82 @@ def _drive(plan: Plan, case: str, soar: SoarSandbox, slack: SlackSandbox,  # noq
                "latency_p50_s": round(percentile(latencies, 50), 4),
                "latency_p95_s": round(percentile(latencies, 95), 4)},
         note="median/p95: from the post in Slack to the note in SOAR")
+
+
+OUTAGE_MESSAGES = 200
+OUTAGE_HOLD_SECONDS = 3.0   # stands for Slack's 5 minutes: the events of the outage are dropped, as in Slack
+
+
+def run_outage(plan: Plan) -> Measurement:
+    """The run process is killed; for longer than Slack's hold people write ``OUTAGE_MESSAGES`` messages in
+    the mirrored channels and Slack drops every event; the process is started again and catches up from
+    history. Catch-up time: from the new connection to the last missing note."""
+    case = (f"1 run process down longer than Slack's hold while {OUTAGE_MESSAGES} messages are written in "
+            f"{plan.mirror_channels} mirrored channels, then restarted (catch-up from history)")
+    with SlackSandbox(rate_limits=True, time_scale=1.0) as slack, SoarSandbox() as soar, \
+            tempfile.TemporaryDirectory(prefix="fn_slack_bench_outage_") as tmp:
+        state = soar.state
+        state.finish_import(state.start_import(json.loads(EXPORT.read_text(encoding="utf-8")))["id"], "ACCEPTED")
+        linked = _link(soar, slack, plan.mirror_channels)
+        incidents = [incident["id"] for incident, _ in linked]
+        key = ("bench-outage", "bench-outage-secret")
+        soar.add_api_key(*key)
+        run = _start(soar, slack, Path(tmp), "run-before", key)
+        try:
+            if not slack.socket_mode.wait_for_connections(1, timeout=START_TIMEOUT):
+                return skipped("7", case, "ours", 0.0, f"not measured: no connection within {START_TIMEOUT:g} s")
+            for n, (_, channel) in enumerate(linked):
+                slack.add_message(channel, "alice", f"before the outage {n}")
+            _wait_for_notes(soar, incidents, len(linked))
+        finally:
+            run.kill()
+            run.wait(timeout=10)
+        slack.socket_mode.event_hold_seconds = OUTAGE_HOLD_SECONDS
+        while slack.socket_mode.connection_count:
+            time.sleep(0.05)
+        dropped = len(slack.socket_mode.dropped)
+        posted = [f"{channel}/{slack.add_message(channel, ('alice', 'bob')[n % 2], f'During the outage {n}')}"
+                  for n in range(OUTAGE_MESSAGES) for _, channel in [linked[n % len(linked)]]]
+        while len(slack.socket_mode.dropped) - dropped < OUTAGE_MESSAGES:
+            time.sleep(0.1)
+        slack.clear_calls()
+        soar_before = len(soar.state.calls)
+        run = _start(soar, slack, Path(tmp), "run-after", key)
+        try:
+            if not slack.socket_mode.wait_for_connections(1, timeout=START_TIMEOUT):
+                return skipped("7", case, "ours", 0.0, f"not measured: no connection within {START_TIMEOUT:g} s")
+            connected = time.time()
+            notes = _wait_for_notes(soar, incidents, len(linked) + OUTAGE_MESSAGES)
+            caught_up = max((max(notes[k]) / 1000.0 for k in posted if k in notes), default=time.time())
+            time.sleep(2.0)  # a duplicate written late would show now
+            notes = _notes(soar, incidents)
+        finally:
+            _stop(run)
+        calls = slack.calls
+        missing = sum(1 for k in posted if k not in notes)
+        duplicates = sum(len(v) - 1 for v in notes.values() if len(v) > 1)
+        seconds = round(caught_up - connected, 2)
+        return Measurement(
+            scenario="7", case=case, strategy="ours", latency_ms=0.0, ops=OUTAGE_MESSAGES,
+            slack_calls=len(calls) / OUTAGE_MESSAGES,
+            rate_limited=sum(1 for c in calls if c.http_status == 429) / OUTAGE_MESSAGES,
+            soar_calls=(len(soar.state.calls) - soar_before) / OUTAGE_MESSAGES, median_s=seconds, p95_s=seconds,
+            peak_bytes=None,
+            calls_by_method={k: v / OUTAGE_MESSAGES
+                             for k, v in sorted(collections.Counter(c.method for c in calls).items())},
+            extra={"catch_up_s": seconds, "missing": missing, "duplicates": duplicates,
+                   "dropped_by_slack": len(slack.socket_mode.dropped) - dropped},
+            note="median/p95: the catch-up time, from the new connection to the last note")
+
+
+def _wait_for_notes(soar: SoarSandbox, incidents: list[int], count: int) -> dict[str, list[int]]:
+    """The mirrored notes once there are ``count`` (or ``DRAIN_TIMEOUT`` is over)."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    notes = _notes(soar, incidents)
+    while sum(len(v) for v in notes.values()) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        notes = _notes(soar, incidents)
+    return notes
 
 
 def ts_time(ts: str) -> float:

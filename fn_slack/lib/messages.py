@@ -762,6 +762,41 @@ def mirror_event_given_up(key: str, error: object) -> str:
             f"says so and links to the message in Slack.")
 
 
+def catch_up_started(channels: int) -> str:
+    """The listener's log line when a (re)connection starts reading what Slack sent while it was away."""
+    return (f"Slack Socket Mode listener connected: catching up on {channels} mirrored channel(s) from their "
+            f"history, for messages written while the listener was not connected.")
+
+
+def catch_up_channel(channel: str, incident_id: int, found: int, since: str) -> str:
+    return (f"Caught up on Slack channel {channel} (incident {incident_id}): {found} message(s), reply(ies) or "
+            f"edit(s) since {since} handed to the mirror; those already noted are not written again.")
+
+
+def catch_up_channel_skipped(channel: str, incident_id: int, reason: object) -> str:
+    return (f"Slack channel {channel} (incident {incident_id}) was not caught up: {reason}. Its messages written "
+            f"while the listener was away are not in the incident unless the next connection catches them up.")
+
+
+def catch_up_failed(channel: str, key: str, error: object) -> str:
+    return (f"Catching up on Slack channel {channel}: message {key} could not be written to SOAR ({error}). The "
+            f"next connection of the listener tries again.")
+
+
+def catch_up_run_failed(error: object) -> str:
+    return (f"Slack catch-up stopped: {error}. Messages written while the listener was away may be missing from "
+            f"the incidents until the listener's next connection catches them up.")
+
+
+def catch_up_done(channels: int, found: int, seconds: float) -> str:
+    return (f"Slack catch-up done: {channels} channel(s), {found} message(s) read from history, in "
+            f"{seconds:.1f} s.")
+
+
+CATCH_UP_EARLIER_TEXT = "(not known: the message was edited while fn_slack's listener was not connected)"
+"""In the note of an edit found in history, where the text before the edit would be."""
+
+
 def mirror_failed_note(author: str, where: str, when: str, link: str, kind: str) -> str:
     """The note of an event that could not be mirrored (HTML already escaped by the caller)."""
     return (f"<p><b>Slack</b> · <b>{author}</b> {kind} in {where} at {when}, but fn_slack could not copy it into "

@@ -22,6 +22,7 @@ from resilient_lib import RequestsCommon
 from fn_slack.lib import messages
 from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.event_notes import failed_note_html, marker, message_link, note_html, slack_link_html
+from fn_slack.lib.mirror_catch_up import MirrorCatchUp
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
@@ -231,7 +232,8 @@ class MirrorService:
         self.log = log or LOG
         self.mirror = EventMirror(settings, rest_client, sleep=self._sleep)
         self.listener = SocketListener(settings, self._handle,
-                                       on_error=lambda text: self.log.error(messages.listener_cannot_start(text)))
+                                       on_error=lambda text: self.log.error(messages.listener_cannot_start(text)),
+                                       on_connected=self._connected)
         self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
                                        pause=self._sleep)
         self.dispatch = EventDispatch(bot_user=lambda: self.mirror.identity().get("user_id"))
@@ -239,6 +241,13 @@ class MirrorService:
             QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click}
         """What each kind of event read goes to (``Ignored`` goes nowhere; a ``SlackEvent`` goes to the mirror
         with Slack's delivery count, see ``_deliver``)."""
+        self.catch_up = MirrorCatchUp(settings, rest_client, self.dispatch.read,
+                                      lambda read: self._deliver(read, {"retry_attempt": 0}), self.log)
+        """What Slack sent while this process was not connected, read from history at each connection."""
+
+    def _connected(self) -> None:
+        """A new Socket Mode connection (Slack's ``hello``): catch up in the background."""
+        self.catch_up.start()
 
     def _sleep(self, seconds: float) -> bool:
         """Sleep, cut short when the service closes; True when it is closing."""
@@ -292,6 +301,7 @@ class MirrorService:
     def close(self) -> None:
         """Stop the listener and the mirror's waits; unacked envelopes come again from Slack."""
         self.mirror.close()
+        self.catch_up.close()
         self.listener.close()
 
 

@@ -291,11 +291,14 @@ class SlackClient:
             return None
 
     # ------------------------------------------------------------------ history
-    def iter_threads(self, channel: Channel) -> Iterator[tuple[dict, Iterator[dict]]]:
-        """Top-level messages newest first, each with an iterator over its thread replies oldest first."""
-        for page in self._history(channel, HISTORY_PAGE):
+    def iter_threads(self, channel: Channel, oldest: str | None = None,
+                     replies_after: str | None = None) -> Iterator[tuple[dict, Iterator[dict]]]:
+        """Top-level messages newest first (after ``oldest`` when given), each with an iterator over its thread
+        replies oldest first (after ``replies_after`` when given; read only when iterated)."""
+        for page in self._history(channel, HISTORY_PAGE, oldest):
             for message in page.get("messages", []):
-                replies = self._iter_replies(channel, message["ts"]) if is_thread_parent(message) else iter(())
+                replies = self._iter_replies(channel, message["ts"], replies_after) if is_thread_parent(message) \
+                    else iter(())
                 yield message, replies
 
     def newest_written(self, channel: Channel) -> dict | None:
@@ -317,16 +320,16 @@ class SlackClient:
                     return True
         return False
 
-    def _history(self, channel: Channel, limit: int) -> Iterator[SlackResponse]:
+    def _history(self, channel: Channel, limit: int, oldest: str | None = None) -> Iterator[SlackResponse]:
         """conversations.history page by page (the app joins a public channel it is not in)."""
         first = self.with_membership(channel, lambda: self.call(
-            "conversations.history", http_verb="GET", channel=channel.id, limit=limit))
+            "conversations.history", http_verb="GET", channel=channel.id, limit=limit, **given(oldest=oldest)))
         return self.transport.pages("conversations.history", first)
 
-    def _iter_replies(self, channel: Channel, thread_ts: str) -> Iterator[dict]:
+    def _iter_replies(self, channel: Channel, thread_ts: str, oldest: str | None = None) -> Iterator[dict]:
         """The thread as conversations.replies pages it (the parent leads; the export skips it)."""
         first = self.call("conversations.replies", http_verb="GET", channel=channel.id, ts=thread_ts,
-                          limit=HISTORY_PAGE)
+                          limit=HISTORY_PAGE, **given(oldest=oldest))
         for page in self.transport.pages("conversations.replies", first):
             yield from page.get("messages", [])
 

@@ -55,7 +55,8 @@ class SocketListener:
     """One Socket Mode connection of this process (slack_sdk reconnects it on ``disconnect`` and drops)."""
 
     def __init__(self, settings: SlackSettings, handler: Handler, *, concurrency: int = 10,
-                 on_error: Callable[[str], None] | None = None) -> None:
+                 on_error: Callable[[str], None] | None = None,
+                 on_connected: Callable[[], None] | None = None) -> None:
         if not settings.app_token:
             raise ValueError("no app-level token")
         self.settings = settings
@@ -66,6 +67,9 @@ class SocketListener:
         self.client = SocketModeClient(app_token=settings.app_token, web_client=web, logger=SDK_LOG,
                                        concurrency=concurrency, proxy=settings.proxy, ping_interval=10)
         self.client.socket_mode_request_listeners.append(self._on_request)
+        # Slack greets every new connection (the first, and each one after a drop or a refresh) with hello.
+        self.on_connected = on_connected
+        self.client.message_listeners.append(self._on_message)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.handled = 0
@@ -108,6 +112,12 @@ class SocketListener:
         except OSError as err:
             LOG.warning("Slack response URL not reached: %s", err)
             return False
+
+    def _on_message(self, client: SocketModeClient, message: dict, raw: str | None) -> None:
+        """``hello`` on a new connection: ``on_connected`` is called (it must return at once: it runs on one of
+        the workers that handle envelopes)."""
+        if message.get("type") == "hello" and self.on_connected is not None:
+            self.on_connected()
 
     def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
         facts = {"envelope_id": request.envelope_id, "retry_attempt": request.retry_attempt or 0,

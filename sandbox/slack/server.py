@@ -605,7 +605,8 @@ class SlackSandbox:
                      "event_ts": now_ts,
                      "ts": now_ts, "channel_type": channel_type}
         app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
-        self.socket_mode.publish("events_api", event_payload(event, team_id=ws.team_id, app_id=app_id))
+        self.socket_mode.publish("events_api", event_payload(event, team_id=ws.team_id, app_id=app_id,
+                                                             bot_user_id=ws.bot_user_id))
 
     def _upload_wsgi(self, environ: dict, start_response: Any) -> Iterable[bytes]:
         request = Request(environ)

@@ -12,6 +12,12 @@ sending ``{"envelope_id": ...}`` back within 3 seconds, else Slack retries it (`
 Interactive envelopes (a click: ``block_actions``) are the exception: Slack sends them once, with
 ``accepts_response_payload: false`` and no retry fields, and never again; when no ack comes within 3 seconds
 the person who clicked sees an error next to the button (``timeouts``), whatever the app does later.
+
+Where Slack is less kind (each with its source in README.md): an event for an app with no open connection is
+held for ``event_hold_seconds`` (default: Slack's Events API retries end about 5 minutes after the first
+attempt) and then dropped (``dropped``, with the reason in ``drop_reasons``); with ``duplicate_events`` N, every
+Nth event is delivered twice under two envelope ids; an 11th connection of the app gets ``disconnect`` with
+``reason`` ``too_many_websockets`` and is closed.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import threading
 import time
 import uuid
@@ -33,6 +40,19 @@ MAX_CONNECTIONS = 10
 ACK_TIMEOUT = 3.0
 MAX_RETRIES = 3
 APP_TOKEN = "xapp-1-A0SANDBOXAPP-sandbox-app-token"
+# Slack's Events API retries a failed delivery nearly at once, after 1 minute and after 5 minutes, then gives
+# up; an app without a Socket Mode connection is a failed delivery, so its events are gone about 5 minutes on.
+EVENT_HOLD_SECONDS = 300.0
+EVENT_HOLD_ENV = "SLACK_SANDBOX_EVENT_HOLD_SECONDS"
+DUPLICATE_EVENTS_ENV = "SLACK_SANDBOX_DUPLICATE_EVENTS"   # N: every Nth event is delivered twice; 0: none
+DROPPED_AFTER_RETRIES = "retries_exhausted"   # unacked after the last retry
+DROPPED_UNCONNECTED = "no_connection"         # held past event_hold_seconds without an open connection
+
+
+def _env_number(name: str, default: float) -> float:
+    """A number from the environment (the sandbox run as a process), else ``default``."""
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
 
 
 @dataclass
@@ -51,7 +71,7 @@ class _Pending:
     attempts: list[int] = field(default_factory=list)  # connection numbers tried, in order
     deadline: float = 0.0
     connection: int | None = None
-    published: float = 0.0   # time.monotonic() of publish: an interactive envelope's 3 s run from here
+    published: float = 0.0   # time.monotonic() of publish: an event's hold and a click's 3 s count from there
 
 
 class _Conn:
@@ -77,10 +97,19 @@ class SocketModeHub:
     """The Socket Mode side of one sandbox Slack: connections, envelopes in flight, acks and retries."""
 
     def __init__(self, app_id: Callable[[], str], *, ack_timeout: float = ACK_TIMEOUT,
-                 max_retries: int = MAX_RETRIES) -> None:
+                 max_retries: int = MAX_RETRIES, event_hold_seconds: float | None = None,
+                 duplicate_events: int | None = None) -> None:
         self._app_id = app_id
         self.ack_timeout = ack_timeout
         self.max_retries = max_retries
+        self._defaults = (
+            _env_number(EVENT_HOLD_ENV, EVENT_HOLD_SECONDS) if event_hold_seconds is None else event_hold_seconds,
+            int(_env_number(DUPLICATE_EVENTS_ENV, 0)) if duplicate_events is None else duplicate_events)
+        self.event_hold_seconds, self.duplicate_events = self._defaults
+        self._events_published = 0
+        self.duplicated: dict[str, str] = {}  # envelope id of a second delivery -> the first's
+        self.drop_reasons: dict[str, str] = {}  # dropped envelope id -> why (DROPPED_*)
+        self.too_many: list[int] = []  # connection numbers told too_many_websockets
         self.app_tokens: set[str] = {APP_TOKEN}
         self._lock = threading.Condition()
         self._tickets: set[str] = set()
@@ -139,6 +168,11 @@ class SocketModeHub:
             self.timeouts.clear()
             self.ack_payloads.clear()
             self.published.clear()
+            self.duplicated.clear()
+            self.drop_reasons.clear()
+            self.too_many.clear()
+            self._events_published = 0
+            self.event_hold_seconds, self.duplicate_events = self._defaults
 
     # ----- apps.connections.open -------------------------------------------------------------------------
     def open_connection(self, token: str | None) -> dict:
@@ -216,11 +250,27 @@ class SocketModeHub:
         if kind != "interactive":
             envelope.update(retry_attempt=0, retry_reason="")
         with self._lock:
-            self._pending[envelope_id] = _Pending(envelope, published=time.monotonic())
-            self.published[envelope_id] = time.time()
-            self._backlog.append(envelope_id)
+            self._queue(envelope)
+            if kind == "events_api":
+                self._maybe_duplicate(envelope)
             self._lock.notify_all()
         return envelope_id
+
+    def _queue(self, envelope: dict) -> None:
+        """Under the lock: an envelope waits for a connection."""
+        self._pending[envelope["envelope_id"]] = _Pending(envelope, published=time.monotonic())
+        self.published[envelope["envelope_id"]] = time.time()
+        self._backlog.append(envelope["envelope_id"])
+
+    def _maybe_duplicate(self, envelope: dict) -> None:
+        """Under the lock: with ``duplicate_events`` N, every Nth event is queued a second time under another
+        envelope id, as Slack sometimes delivers one event twice."""
+        self._events_published += 1
+        every = int(self.duplicate_events or 0)
+        if every > 0 and self._events_published % every == 0:
+            copy = {**envelope, "envelope_id": str(uuid.uuid4())}
+            self.duplicated[copy["envelope_id"]] = envelope["envelope_id"]
+            self._queue(copy)
 
     def disconnect(self, connection: int | None = None, reason: str = "refresh_requested") -> int:
         """Send ``disconnect`` to one connection (or all); Slack closes the socket a little later."""
@@ -245,10 +295,18 @@ class SocketModeHub:
             valid = ticket in self._tickets
             self._tickets.discard(ticket)
             too_many = sum(1 for c in self._conns.values() if c.open) >= MAX_CONNECTIONS
-        if not valid or too_many:
-            ws.close(code=1008 if not valid else 1013, reason="invalid ticket" if not valid else "too many")
+        if not valid:
+            ws.close(code=1008, reason="invalid ticket")
             return
         number = next(self._numbers)
+        if too_many:  # Slack accepts the socket, says why in a disconnect message, and closes it
+            with self._lock:
+                self.too_many.append(number)
+            with contextlib.suppress(ConnectionClosed, OSError):
+                ws.send(json.dumps({"type": "disconnect", "reason": "too_many_websockets",
+                                    "debug_info": {"host": "sandbox-socket-mode"}}))
+                ws.close()
+            return
         conn = _Conn(number, ws)
         with self._lock:
             self._conns[number] = conn
@@ -308,6 +366,10 @@ class SocketModeHub:
             if pending.envelope["type"] == "interactive" and self._timed_out(eid, pending, now):
                 continue
             waiting = eid in self._backlog
+            if waiting and self._held_too_long(pending, now):
+                self._backlog.remove(eid)
+                self._drop(eid, DROPPED_UNCONNECTED)
+                continue
             if pending.connection is not None and pending.deadline > now:
                 continue
             if pending.connection is None and not waiting:
@@ -315,8 +377,7 @@ class SocketModeHub:
             envelope = dict(pending.envelope)
             if pending.connection is not None:  # not acked in time, or its connection went away
                 if len(pending.attempts) > self.max_retries:
-                    del self._pending[eid]
-                    self.dropped.append(eid)
+                    self._drop(eid, DROPPED_AFTER_RETRIES)
                     continue
                 envelope.update(retry_attempt=len(pending.attempts), retry_reason="timeout")
             conn = self._pick(pending.attempts)
@@ -353,6 +414,16 @@ class SocketModeHub:
         self._lock.notify_all()
         return True
 
+    def _held_too_long(self, pending: _Pending, now: float) -> bool:
+        """An event waiting for a connection past ``event_hold_seconds`` (interactive envelopes aside)."""
+        return pending.envelope.get("type") == "events_api" and now - pending.published >= self.event_hold_seconds
+
+    def _drop(self, envelope_id: str, reason: str) -> None:
+        """Under the lock: give an envelope up, with the reason."""
+        self._pending.pop(envelope_id, None)
+        self.dropped.append(envelope_id)
+        self.drop_reasons[envelope_id] = reason
+
     def _tick(self) -> None:
         while not self._stopping.is_set():
             with self._lock:
@@ -367,12 +438,17 @@ class SocketModeHub:
                             pending.deadline = 0.0
 
 
-def event_payload(event: dict, *, team_id: str, app_id: str, event_time: int | None = None) -> dict:
-    """An ``event_callback`` payload as the Events API wraps one event."""
+def event_payload(event: dict, *, team_id: str, app_id: str, event_time: int | None = None,
+                  bot_user_id: str | None = None) -> dict:
+    """An ``event_callback`` payload as the Events API wraps one event, with ``authorizations`` (the one
+    installation the event is for: the app's bot user in the team)."""
     return {"token": "sandbox-verification-token", "team_id": team_id, "api_app_id": app_id, "event": event,
             "type": "event_callback", "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
             "event_time": event_time or int(time.time()), "is_ext_shared_channel": False,
-            "event_context": "4-" + uuid.uuid4().hex}
+            "event_context": "4-" + uuid.uuid4().hex,
+            "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": bot_user_id,
+                                "is_bot": True, "is_enterprise_install": False}]}
 
 
-__all__ = ["ACK_TIMEOUT", "APP_TOKEN", "MAX_CONNECTIONS", "Delivery", "SocketModeHub", "event_payload"]
+__all__ = ["ACK_TIMEOUT", "APP_TOKEN", "DROPPED_AFTER_RETRIES", "DROPPED_UNCONNECTED", "EVENT_HOLD_SECONDS",
+           "MAX_CONNECTIONS", "Delivery", "SocketModeHub", "event_payload"]

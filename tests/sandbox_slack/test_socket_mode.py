@@ -12,8 +12,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.response import SocketModeResponse
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
-from sandbox.slack.socket_mode import APP_TOKEN
+from sandbox.slack.socket_mode import (
+    APP_TOKEN,
+    DROPPED_AFTER_RETRIES,
+    DROPPED_UNCONNECTED,
+    EVENT_HOLD_SECONDS,
+    MAX_CONNECTIONS,
+    SocketModeHub,
+)
 
 
 class App:
@@ -107,6 +116,82 @@ def test_an_unacked_envelope_is_retried_with_its_attempt_and_reason(sb, apps):
         assert wait(lambda: len(sb.socket_mode.dropped) == 1)
     finally:
         sb.socket_mode.ack_timeout = 3.0
+
+
+def test_events_for_an_app_without_a_connection_are_dropped_after_the_hold(sb, apps):
+    """Slack does not keep an unconnected app's events for good: past the hold they are gone, with the reason;
+    an event published within the hold still arrives when the app connects."""
+    assert sb.socket_mode.event_hold_seconds == EVENT_HOLD_SECONDS == 300
+    sb.socket_mode.event_hold_seconds = 1.0
+    room = sb.add_channel("held", members=["alice", "bot"])
+    sb.add_message(room, "alice", "while nobody listens")
+    assert wait(lambda: len(sb.socket_mode.dropped) == 1, timeout=5)
+    [gone] = sb.socket_mode.dropped
+    assert sb.socket_mode.drop_reasons[gone] == DROPPED_UNCONNECTED
+    sb.socket_mode.event_hold_seconds = 30.0   # the next one is still held when the app connects
+    sb.add_message(room, "alice", "just before the app is back")
+    app = apps()
+    assert wait(lambda: app.texts() == ["just before the app is back"])
+    time.sleep(1.0)   # nothing else arrives: the first event is gone for good
+    assert app.texts() == ["just before the app is back"]
+    assert sb.socket_mode.drop_reasons == {gone: DROPPED_UNCONNECTED}
+
+
+def test_the_hold_is_a_setting_of_the_hub_and_its_environment_variable(monkeypatch):
+    monkeypatch.setenv("SLACK_SANDBOX_EVENT_HOLD_SECONDS", "7.5")
+    monkeypatch.setenv("SLACK_SANDBOX_DUPLICATE_EVENTS", "3")
+    hub = SocketModeHub(lambda: "A1")
+    assert (hub.event_hold_seconds, hub.duplicate_events) == (7.5, 3)
+    hub = SocketModeHub(lambda: "A1", event_hold_seconds=2, duplicate_events=0)
+    assert (hub.event_hold_seconds, hub.duplicate_events) == (2, 0)
+
+
+def test_an_unacked_event_on_a_live_connection_is_dropped_after_its_retries_with_the_reason(sb, apps):
+    sb.socket_mode.ack_timeout = 0.2
+    try:
+        apps(ack=False)
+        room = sb.add_channel("no-acks", members=["alice", "bot"])
+        sb.add_message(room, "alice", "unanswered")
+        assert wait(lambda: len(sb.socket_mode.dropped) == 1)
+        assert list(sb.socket_mode.drop_reasons.values()) == [DROPPED_AFTER_RETRIES]
+    finally:
+        sb.socket_mode.ack_timeout = 3.0
+
+
+def test_with_duplicate_deliveries_on_an_event_arrives_twice_under_two_envelope_ids(sb, apps):
+    sb.socket_mode.duplicate_events = 2   # every second event
+    app = apps()
+    room = sb.add_channel("twice", members=["alice", "bot"])
+    for text in ("one", "two", "three", "four"):
+        sb.add_message(room, "alice", text)
+    assert wait(lambda: len(app.requests) == 6)
+    assert sorted(app.texts()) == sorted(["one", "two", "two", "three", "four", "four"])
+    twice = [r for r in app.requests if r.payload["event"]["text"] == "two"]
+    assert len({r.envelope_id for r in twice}) == 2 and len({r.payload["event_id"] for r in twice}) == 1
+    assert len(sb.socket_mode.duplicated) == 2
+    assert wait(lambda: not sb.socket_mode.in_flight())
+
+
+def test_events_carry_the_authorizations_of_the_installation(sb, apps):
+    app = apps()
+    room = sb.add_channel("authorized", members=["alice", "bot"])
+    sb.add_message(room, "alice", "who is this for?")
+    assert wait(lambda: len(app.requests) == 1)
+    assert app.requests[0].payload["authorizations"] == [
+        {"enterprise_id": None, "team_id": sb.team_id, "user_id": sb.bot_user_id, "is_bot": True,
+         "is_enterprise_install": False}]
+
+
+def test_an_eleventh_connection_is_told_too_many_websockets(sb, apps):
+    for _ in range(MAX_CONNECTIONS):
+        apps()
+    url = WebClient(base_url=sb.base_url).apps_connections_open(app_token=APP_TOKEN)["url"]
+    with connect(url, open_timeout=5) as ws:
+        message = json.loads(ws.recv(timeout=5))
+        assert (message["type"], message["reason"]) == ("disconnect", "too_many_websockets")
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    assert sb.socket_mode.connection_count == MAX_CONNECTIONS and len(sb.socket_mode.too_many) == 1
 
 
 def test_envelopes_are_spread_over_connections_and_a_closed_one_s_go_to_another(sb, apps):

@@ -50,6 +50,22 @@ class MirrorIndex:
                 found.append(int(incident["id"]))
         return found
 
+    def mirrored(self, page: int = 100) -> list[tuple[int, list[str]]]:
+        """Every active incident whose field has a value, with the channel IDs it holds (paged by ``page``)."""
+        uri = f"/incidents/query_paged?return_level=normal&field_handle={INDEX_FIELD}"
+        conditions = [{"field_name": f"properties.{INDEX_FIELD}", "method": "has_a_value"},
+                      {"field_name": "plan_status", "method": "equals", "value": "A"}]
+        found: list[tuple[int, list[str]]] = []
+        while True:
+            self.calls += 1
+            body = {"filters": [{"conditions": conditions}], "start": len(found), "length": page}
+            answer = call_soar(lambda body=body: self.rest.post(uri, body),
+                               refused=_refused("search incidents for mirrored Slack channels"))
+            data = answer.get("data") or []
+            found += [(int(i["id"]), str((i.get("properties") or {}).get(INDEX_FIELD) or "").split()) for i in data]
+            if len(data) < page or len(found) >= int(answer.get("recordsFiltered") or 0):
+                return [(incident_id, ids) for incident_id, ids in found if ids]
+
     def add(self, incident_id: int, channel_id: str) -> None:
         """Put ``channel_id`` into the incident's field (a concurrent change is read again and retried)."""
         for _ in range(5):
