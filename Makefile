@@ -36,7 +36,7 @@ test: lint
 
 # The two-way channel tests again with Slack delivering every event twice (the sandbox's duplicate_events).
 test-duplicates: $(STAMP)
-	SLACK_SANDBOX_DUPLICATE_EVENTS=1 $(PY) -m pytest tests/unit/test_mirror_soar.py tests/unit/test_mirror_catch_up.py \
+	SLACK_SANDBOX_DUPLICATE_EVENTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/unit/test_mirror_soar.py tests/unit/test_mirror_catch_up.py \
 	  tests/e2e/test_two_way_channels.py
 
 demo: $(STAMP)
