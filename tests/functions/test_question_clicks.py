@@ -17,20 +17,13 @@ from tests.functions.conftest import INCIDENT
 from tests.functions.harness import config_data as make_config
 from tests.functions.harness import run_function
 from tests.functions.soar_org import QUESTIONS
+from tests.polling import wait_until
 
 config_data = make_config(app_token=APP_TOKEN, event_claim_seconds=2)
 QUESTION_ROW = rf"/incidents/{INCIDENT}/table_data/{QUESTIONS}/row_data/[0-9]+$"
 NOTES = rf"/incidents/{INCIDENT}/comments$"
 CLAIMS = "slack_messages_db"
 
-
-def wait(predicate, seconds: float = 30.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -76,7 +69,7 @@ def test_a_click_while_soar_is_slow_is_acknowledged_at_once_and_answered_once(sl
 
     assert slack.socket_mode.wait_acked(envelope, timeout=3), "the click was not acknowledged within 3 s"
     assert slack.socket_mode.acked[envelope] - slack.socket_mode.published[envelope] < 1.0
-    assert wait(lambda: not has_buttons(shown(slack, question)))
+    assert wait_until(lambda: not has_buttons(shown(slack, question)))
     assert slow.done.is_set()
     assert envelope not in slack.socket_mode.timeouts, "the person saw Slack's timeout"
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
@@ -95,7 +88,7 @@ def test_a_click_whose_soar_writes_fail_at_first_is_retried_by_fn_slack_and_note
     envelope = click(slack, "alice", question, "No")
 
     assert slack.socket_mode.wait_acked(envelope, timeout=3)
-    assert wait(lambda: not has_buttons(shown(slack, question)), seconds=60), "the answer was never recorded"
+    assert wait_until(lambda: not has_buttons(shown(slack, question)), timeout=60), "the answer was never recorded"
     assert len(failing.failed) == times
     assert len(answer_notes(soar)) == 1 and "<blockquote>No</blockquote>" in answer_notes(soar)[0]
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
@@ -114,7 +107,7 @@ def test_a_click_soar_never_takes_is_told_to_the_clicker_and_nothing_is_half_wri
     with caplog.at_level(logging.ERROR, logger="fn_slack"):
         envelope = click(slack, "alice", question, "Yes")
         assert slack.socket_mode.wait_acked(envelope, timeout=3)
-        assert wait(lambda: told(slack, "alice")), "the clicker was never told"
+        assert wait_until(lambda: told(slack, "alice")), "the clicker was never told"
     for fault in down:
         fault.remaining = 0
 
@@ -137,10 +130,10 @@ def test_someone_else_s_click_after_the_answer_is_told_the_recorded_answer(slack
         bob_told.wait(20)
 
     soar.on_arrival("POST", NOTES, bob_clicks_while_alice_s_note_is_written)
-    threading.Thread(target=lambda: wait(lambda: told(slack, "bob") and not bob_told.set()), daemon=True).start()
+    threading.Thread(target=lambda: wait_until(lambda: told(slack, "bob") and not bob_told.set()), daemon=True).start()
     click(slack, "alice", question, "Yes")
 
-    assert wait(lambda: not has_buttons(shown(slack, question)))
+    assert wait_until(lambda: not has_buttons(shown(slack, question)))
     assert told(slack, "bob") == ["This question was already answered by Alice: Yes. Your answer was not recorded."]
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
     assert (row["slack_q_answer"], row["slack_q_answered_by"]) == ("Yes", "Alice")

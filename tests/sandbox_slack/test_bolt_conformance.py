@@ -6,7 +6,6 @@ Bolt is the judge here: where the sandbox and Bolt disagree, the sandbox is wron
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +15,7 @@ from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler as
 from slack_sdk import WebClient
 
 from sandbox.slack.socket_mode import APP_TOKEN
+from tests.polling import wait_until
 
 QUESTION_BLOCKS = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "Isolate the host?"}},
@@ -69,14 +69,6 @@ class BoltApp:
             self.seen[kind].append(body)
 
 
-def wait(predicate, timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
 
 @pytest.fixture(params=[SocketModeHandler, WebSocketClientHandler], ids=["builtin", "websocket_client"])
 def bolt(sb, request) -> Iterator[BoltApp]:
@@ -96,12 +88,12 @@ def test_bolt_receives_a_message_and_its_edit_and_says_so_in_the_channel(sb, bol
     room = sb.add_channel("bolt", members=["alice", "bot"])
     alice = make_client(sb.user_token("alice"))
     ts = alice.chat_postMessage(channel=room, text="hello there")["ts"]
-    assert wait(lambda: len(_bot_texts(sb, room)) == 1), bolt.seen
+    assert wait_until(lambda: len(_bot_texts(sb, room)) == 1), bolt.seen
     assert _bot_texts(sb, room) == [f"Hi <@{sb.user('alice')['id']}>, got your message"]
     assert bolt.seen["message"][0]["ts"] == ts
 
     alice.chat_update(channel=room, ts=ts, text="hello, corrected")
-    assert wait(lambda: len(_bot_texts(sb, room)) == 2), bolt.seen
+    assert wait_until(lambda: len(_bot_texts(sb, room)) == 2), bolt.seen
     assert _bot_texts(sb, room)[1] == "You changed it to: hello, corrected"
     assert bolt.seen["edit"][0]["previous_message"]["text"] == "hello there"
 
@@ -116,7 +108,7 @@ def test_bolt_receives_a_file_share_by_its_subtype_and_answers_in_its_thread(sb,
     def replies() -> list[dict]:
         return next(m for m in sb.messages(room) if m["ts"] == share["ts"])["replies"]
 
-    assert wait(lambda: bool(replies())), bolt.seen
+    assert wait_until(lambda: bool(replies())), bolt.seen
     [reply] = replies()
     assert (reply["text"], reply["user"]) == ("Thanks for auth.log", sb.bot_user_id)
     assert [f["name"] for f in bolt.seen["file_share"][0]["files"]] == ["auth.log"]
@@ -130,7 +122,7 @@ def test_bolt_answers_a_button_click_through_respond_replacing_the_message_and_t
     assert clicked["ok"], clicked
     assert sb.socket_mode.wait_acked(clicked["envelope_id"], timeout=15)
     alice = sb.user("alice")["id"]
-    assert wait(lambda: bool(sb.ephemerals)), bolt.seen
+    assert wait_until(lambda: bool(sb.ephemerals)), bolt.seen
 
     shown = next(m for m in sb.messages(room) if m["ts"] == ts)
     assert shown["text"] == f"<@{alice}> answered Yes"

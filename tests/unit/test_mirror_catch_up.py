@@ -18,19 +18,12 @@ from fn_slack.lib.mirror_catch_up import event_time
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.incidents import MirrorIndex
 from sandbox.slack.socket_mode import APP_TOKEN, DROPPED_UNCONNECTED
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 HOLD = 1.0   # stands for Slack's 5 minutes
 WRITTEN_AWAY = 6
 
-
-def _wait(predicate, timeout: float = 60.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _note_keys(soar, incident_id: int) -> list[str]:
@@ -82,7 +75,7 @@ def _outage(slack, channel: str) -> list[str]:
     them, an edit of another and a file; returns the keys their notes must carry."""
     alice = WebClient(token=slack.user_token("alice"), base_url=slack.base_url)
     bob = WebClient(token=slack.user_token("bob"), base_url=slack.base_url)
-    assert _wait(lambda: slack.socket_mode.connection_count == 0, timeout=20)
+    assert wait_until(lambda: slack.socket_mode.connection_count == 0, timeout=20)
     slack.socket_mode.event_hold_seconds = HOLD
     dropped_before = len(slack.socket_mode.dropped)
     written = [alice.chat_postMessage(channel=channel, text=f"while away {n}")["ts"] for n in range(WRITTEN_AWAY)]
@@ -91,7 +84,7 @@ def _outage(slack, channel: str) -> list[str]:
     shared = slack.add_message(channel, "bob", "the log while away", files=[{"name": "away.log", "content": "x"}])
     edit_ts = next(m for m in slack.messages(channel) if m["ts"] == written[1])["edited"]["ts"]
     events = WRITTEN_AWAY + 3
-    assert _wait(lambda: len(slack.socket_mode.dropped) - dropped_before >= events, timeout=20), \
+    assert wait_until(lambda: len(slack.socket_mode.dropped) - dropped_before >= events, timeout=20), \
         "the sandbox must drop what an unconnected app was not there to get"
     assert set(slack.socket_mode.drop_reasons.values()) == {DROPPED_UNCONNECTED}
     return ([f"{channel}/{ts}" for ts in written] + [f"{channel}/{reply}", f"{channel}/{written[1]}/edit/{edit_ts}",
@@ -101,7 +94,7 @@ def _outage(slack, channel: str) -> list[str]:
 def _live_note(slack, soar, incident_id: int, channel: str) -> str:
     ts = slack.add_message(channel, "alice", "before the outage")
     key = f"{channel}/{ts}"
-    assert _wait(lambda: key in _note_keys(soar, incident_id)), "the live path mirrors first"
+    assert wait_until(lambda: key in _note_keys(soar, incident_id), timeout=60), "the live path mirrors first"
     return key
 
 
@@ -120,10 +113,11 @@ def test_messages_written_while_the_listener_was_away_longer_than_slack_s_hold_a
 
     again = _Listener(slack, rest, "host:a").start()   # the integration server restarted
     try:
-        assert _wait(lambda: set(_note_keys(soar, incident_id)) >= {live, *away} and again.caught_up()), \
+        assert wait_until(lambda: set(_note_keys(soar, incident_id)) >= {live, *away} and again.caught_up(),
+                          timeout=60), \
             sorted(set(away) - set(_note_keys(soar, incident_id)))
         after = slack.add_message(channel, "bob", "after the outage")     # live again
-        assert _wait(lambda: f"{channel}/{after}" in _note_keys(soar, incident_id))
+        assert wait_until(lambda: f"{channel}/{after}" in _note_keys(soar, incident_id), timeout=60)
         time.sleep(1.0)   # any duplicate delivery has had its chance
     finally:
         again.stop()
@@ -150,7 +144,7 @@ def test_two_listeners_catching_up_at_once_note_each_message_once(slack, soar, r
     for thread in starts:
         thread.start()
     try:
-        assert _wait(lambda: all(listener.caught_up() for listener in listeners))
+        assert wait_until(lambda: all(listener.caught_up() for listener in listeners), timeout=60)
     finally:
         for listener in listeners:
             listener.stop()

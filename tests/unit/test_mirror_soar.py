@@ -30,6 +30,7 @@ from fn_slack.lib.soar.question_rows import QuestionsTable
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 KEY, SECRET = "mirror-key", "mirror-secret"
@@ -370,15 +371,6 @@ def _in_thread(work, outcomes: list) -> threading.Thread:
     return thread
 
 
-def _wait_for(condition, timeout: float = 20.0) -> None:
-    stop = threading.Event()
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        stop.wait(0.05)
-    raise AssertionError("the condition never held")
-
-
 def test_a_note_whose_connection_drops_after_soar_saved_it_is_written_once(soar, retrying_rest):
     """resilient's client resends a POST whose connection dropped; fn_slack's note goes out once and is looked for."""
     incident = soar.create_incident("Dropped connection")
@@ -398,7 +390,7 @@ def test_a_note_write_held_past_the_claim_time_leaves_one_note(soar, rest, row_v
     held = soar.state.on_arrival("POST", rf"/incidents/{incident['id']}/comments$", lambda: let_go.wait(30))
     outcomes: list = []
     slow = _in_thread(lambda: _mirror(soar.rest_client(), "host:slow")._write_once(_event(), target), outcomes)
-    _wait_for(lambda: held.done.is_set() or any(
+    assert wait_until(lambda: held.done.is_set() or any(
         row["slack_msg_state"] == "writing" for row in soar.state.rows_of(incident["id"], "slack_messages_db")))
     fast = _mirror(soar.rest_client(), "host:fast")._write_once(_event(), target)
     let_go.set()
@@ -418,7 +410,7 @@ def test_a_server_whose_clock_runs_behind_does_not_lose_its_live_claim(soar, res
     outcomes: list = []
     behind = _in_thread(lambda: _mirror(soar.rest_client(), "host:behind", clock=lambda: time.time() - 6)
                         ._write_once(_event(), target), outcomes)
-    _wait_for(lambda: soar.state.rows_of(incident["id"], "slack_messages_db"))
+    assert wait_until(lambda: soar.state.rows_of(incident["id"], "slack_messages_db"))
     ahead = _mirror(soar.rest_client(), "host:ahead")._write_once(_event(), target)
     behind.join(60)
     assert sorted([ahead, *outcomes]) == ["duplicate", "noted"]
@@ -464,7 +456,7 @@ def test_a_holder_that_wrote_but_was_taken_over_before_its_mark_keeps_the_adopte
                                  lambda: let_go.wait(30))   # the mark waits
     outcomes: list = []
     slow = _in_thread(lambda: _mirror(soar.rest_client(), "host:slow")._write_once(_event(), target), outcomes)
-    _wait_for(lambda: soar.state.notes_of(incident["id"]))
+    assert wait_until(lambda: soar.state.notes_of(incident["id"]))
     taker = _mirror(soar.rest_client(), "host:taker")._write_once(_event(), target)
     let_go.set()
     slow.join(60)
