@@ -368,13 +368,19 @@ class Demo:
                    if e["value"] == "Yes")
         self.out("  Alice clicks Yes in Slack")
         clicked = slack.interactions.click(slack.user_token("alice"), channel, content["ts"], yes)
-        answered = clicked.get("ok") and slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60)
-        rows = state.rows_of(inc, "slack_questions_db")
+        acked = clicked.get("ok") and slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60)
+
+        def answered() -> bool:   # the click is acknowledged at once; the answer is recorded right after
+            rows = state.rows_of(inc, "slack_questions_db")
+            return ([(r.get("slack_q_status"), r.get("slack_q_answer"), r.get("slack_q_answered_by")) for r in rows]
+                    == [("answered", "Yes", "Alice")]
+                    and any("Alice answered the question" in strip_html(n["text"]) for n in state.notes_of(inc)))
+
+        deadline = time.monotonic() + 60
+        while acked and not answered() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.check("the answer reached SOAR: the question's row says answered, Yes, by Alice, and a note says so",
-                   answered and [(r["slack_q_status"], r["slack_q_answer"], r["slack_q_answered_by"]) for r in rows]
-                   == [("answered", "Yes", "Alice")]
-                   and any("Alice answered the question" in strip_html(n["text"]) for n in state.notes_of(inc)),
-                   str(rows))
+                   bool(acked) and answered(), str(state.rows_of(inc, "slack_questions_db")))
 
     # ---------------------------------------------------------------- the report
     def report(self) -> None:
