@@ -133,6 +133,30 @@ def test_an_outcome_claimed_by_a_process_that_died_is_taken_over(soar, rest, row
     assert table.find("q-1").answer == "Yes"
 
 
+def test_a_winner_that_wrote_the_answer_and_died_before_marking_is_not_overwritten_by_the_taker(soar, rest,
+                                                                                                  row_versions):
+    """Bob's click won the outcome and its answer reached the row, then its server died before marking the claim;
+    the expiry, handled elsewhere with the question read as open, takes the silent claim over and must not
+    write over Bob's answer."""
+    incident_id, question = _question(soar, rest, f"Dead after the answer {row_versions}")
+    dead = MirrorLog(rest, incident_id, owner="host:dead").claim(outcome_key("q-1"), "Bob", "")
+    assert dead.won
+    QuestionsTable(rest, incident_id).put(question.row, {"slack_q_status": ANSWERED, "slack_q_answer": "No",
+                                                         "slack_q_answered_by": "Bob"})
+    expiring = QuestionsTable(soar.rest_client(), incident_id, lease_seconds=2)
+    assert expiring.record_expiry(question) is False
+    recorded = expiring.find("q-1")
+    assert (recorded.status, recorded.answer) == (ANSWERED, "No")
+
+
+def test_an_outcome_claim_is_marked_noted_once_its_outcome_is_written(soar, rest, row_versions):
+    incident_id, question = _question(soar, rest, f"Outcome marked {row_versions}")
+    assert QuestionsTable(rest, incident_id, lease_seconds=2).record_answer(question, answer="Yes", by="Alice",
+                                                                            key="UALICE:1", at_ms=5)
+    [claim] = MirrorLog(rest, incident_id).claims(outcome_key("q-1"))
+    assert claim.state == NOTED
+
+
 def test_updating_a_link_keeps_every_cell_it_does_not_change(soar, rest, row_versions):
     incident = soar.create_incident(f"Link update {row_versions}")
     table = ConversationsTable(rest, incident["id"])

@@ -137,8 +137,10 @@ class QuestionsTable(IncidentTable):
         return self._decide(question, {COL_STATUS: EXPIRED}, "")
 
     def _decide(self, question: Question, changes: dict, author: str) -> bool:
-        """Claim the question's outcome; the winner writes the whole row with ``changes``. A loser waits (up to
-        a few leases) until the row is no longer open; a winner that died is taken over."""
+        """Claim the question's outcome; the winner checks its claim (``writing``), reads the row again and
+        writes it whole with ``changes`` while it is still open, then marks the claim ``noted``. A loser waits (up
+        to a few leases) until the row is no longer open; a winner that died is taken over, and the taker never
+        writes over an outcome the dead winner already wrote."""
         log = MirrorLog(self.rest, self.incident_id, clock=self.clock)
         key, silence = outcome_key(question.question_id), Silence()
         standing: Standing = log.claim(key, author, "")
@@ -157,7 +159,15 @@ class QuestionsTable(IncidentTable):
                 self.sleep(POLL_SECONDS)
                 standing = log.standing(key)
         self.calls += log.calls
-        written, _ = self.put(question.row, changes)
+        began = log.begin_write(standing.first)   # the claim is still this process's just before the write
+        if began is None:
+            return False   # taken over meanwhile: read the question again
+        current = self.find(question.question_id)
+        if current is None or current.status != OPEN:   # a holder before this one (taken over) wrote an outcome
+            log.mark_noted(began)
+            return False
+        written, _ = self.put(current.row, changes)
+        log.mark_noted(began)
         return written is not None
 
 
