@@ -101,11 +101,19 @@ def _mirrored(stack: Stack, incident_id: int) -> list[dict]:
     return [n for n in stack.soar.state.notes_of(incident_id) if "slack-event " in n["text"]]
 
 
+def _claims(stack: Stack, incident_id: int) -> list[dict]:
+    """Each event's claim: the oldest row of its key (a younger row is a loser's that died before removing it)."""
+    first: dict[str, dict] = {}
+    for row in stack.soar.state.rows_of(incident_id, "slack_messages_db"):   # oldest first
+        first.setdefault(row["slack_msg_key"], row)
+    return list(first.values())
+
+
 def _settled(stack: Stack, incident_id: int, count: int) -> bool:
-    """``count`` mirrored notes, each event's row marked noted and no envelope in flight."""
-    rows = stack.soar.state.rows_of(incident_id, "slack_messages_db")
-    return (len(_mirrored(stack, incident_id)) >= count and len(rows) >= count
-            and all(r["slack_msg_state"] == "noted" for r in rows) and not stack.slack.socket_mode.in_flight())
+    """``count`` mirrored notes, each event's claim marked noted and no envelope in flight."""
+    claims = _claims(stack, incident_id)
+    return (len(_mirrored(stack, incident_id)) >= count and len(claims) >= count
+            and all(r["slack_msg_state"] == "noted" for r in claims) and not stack.slack.socket_mode.in_flight())
 
 
 def _wait(predicate, timeout: float = 60.0) -> bool:
@@ -272,7 +280,7 @@ def test_a_process_killed_mid_event_leaves_one_note(stack):
     time.sleep(1)
     notes = _mirrored(stack, incident["id"])
     assert len(notes) == 1, [n["text"] for n in notes]
-    [row] = stack.soar.state.rows_of(incident["id"], "slack_messages_db")
+    [row] = _claims(stack, incident["id"])
     assert row["slack_msg_state"] == "noted" and row["slack_msg_note_id"] == notes[0]["id"]
     survivor = next(name for name in KEYS if name != victim)
     assert str(runs[survivor].pid) in row["slack_msg_owner"], "the survivor took the claim over"
@@ -284,7 +292,7 @@ def _one_note_per_event(stack: Stack, incident_id: int) -> list[dict]:
     notes = _mirrored(stack, incident_id)
     keys = collections.Counter(re.search(r"slack-event (\S+)<", n["text"]).group(1) for n in notes)
     assert set(keys.values()) <= {1}, [n["text"] for n in notes]
-    recorded = {r["slack_msg_note_id"] for r in stack.soar.state.rows_of(incident_id, "slack_messages_db")}
+    recorded = {r["slack_msg_note_id"] for r in _claims(stack, incident_id)}
     assert {n["id"] for n in notes} == recorded
     return notes
 
