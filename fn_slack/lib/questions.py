@@ -16,8 +16,8 @@ click after the question expired, or after someone else answered, is told so in 
 A click is acknowledged to Slack before its work starts (socket_listener) and Slack never delivers it again, so
 fn_slack retries the work itself (``retry.ClickRetries``: a few attempts over about a minute). Every attempt is
 safe to repeat: the outcome claim admits one answer, a retry finds its own answer recorded and only completes it,
-and the note is looked for before it is written. When the last attempt fails, the clicker is told in Slack that
-the answer was not recorded and what to do, and the error is logged.
+and the answer's note is written under a claim of its own (soar.claimed_notes). When the last attempt fails,
+the clicker is told in Slack that the answer was not recorded and what to do, and the error is logged.
 """
 
 from __future__ import annotations
@@ -355,7 +355,9 @@ class QuestionAnswers:
     def _answered_before(self, question: Question, answer: _Answer) -> str:
         """An answered question: this very answer delivered again, or someone else's answer was first."""
         if question.answer_key == answer.key and answer.typed:  # this very reply, delivered again by Slack
-            self._finish_duplicate(answer.ref, question, answer.user, answer.at)
+            # Its note is written once under its own claim: this waits while the recording process holds it,
+            # and takes it over when that process died.
+            self._note_once(answer.ref, question, question.answer, answer.user, answer.at)
             return "duplicate"
         if not answer.typed and question.answer_key.split(":", 1)[0] == answer.user:
             # This click's earlier attempt recorded it (or the same person's earlier click, whose note or view a
@@ -389,12 +391,6 @@ class QuestionAnswers:
             answer.reply.tell(messages.question_unknown_option())
             return "ignored"
         return None
-
-    def _finish_duplicate(self, ref: QuestionRef, question: Question, user: str, at: float) -> None:
-        """The same answer delivered again: its note is written once under its claim — the process that
-        recorded the answer normally holds it (this one waits for it to be recorded); a claim left by a process
-        that died is taken over."""
-        self._note_once(ref, question, question.answer, user, at)
 
     def _note_once(self, ref: QuestionRef, question: Question, answer: str, user: str, at: float) -> None:
         """The answer's note, written once under its claim in slack_messages_db (soar.claimed_notes); a note an
