@@ -735,6 +735,11 @@ def app_token_not_app_level() -> str:
             f"App-Level Tokens with the connections:write scope; a bot or user token cannot open Socket Mode.")
 
 
+def seal_key_too_short(minimum: int) -> str:
+    return (f"[{SECTION}] seal_key must be a secret of at least {minimum} characters, the same on every integration "
+            f"server (for example `openssl rand -hex 32`), or left out to derive the seals' key from api_token.")
+
+
 def listener_off() -> str:
     return f"Slack Socket Mode listener is off: [{SECTION}] app_token is not set."
 

@@ -3,6 +3,8 @@ from ``[resilient]``."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import math
 import os
@@ -41,6 +43,8 @@ DEFAULT_QUESTION_EXPIRY_MINUTES = 1440
 MAX_EVENT_CLAIM_SECONDS = 3600            # an hour before another process takes over an event's claim
 MAX_QUESTION_EXPIRY_MINUTES = 525600      # a year
 MESSAGE_STYLES = ("attachment", "blocks")
+MIN_SEAL_KEY_LENGTH = 32
+SEAL_KEY_LABEL = b"fn_slack row seal v1"
 
 # Values that the generated app.config and the docs show as examples: never a real token.
 _PLACEHOLDER_MARKERS = ("<", ">", "xoxb-xxxx", "xoxp-xxxx", "your-token", "your_token", "changeme")
@@ -155,6 +159,9 @@ class SlackSettings:
     event_claim_seconds: float = DEFAULT_EVENT_CLAIM_SECONDS
     question_expiry_minutes: float = DEFAULT_QUESTION_EXPIRY_MINUTES
     message_style: str = "attachment"  # how slack_post_message shows a container: legacy attachment or Block Kit
+    # The secret of the seals on the rows fn_slack decides on (soar.seals): ``seal_key``, or when it is unset a
+    # key derived from ``api_token`` (the same on every integration server with the same app.config).
+    seal_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_app_configs(cls, options: Mapping[str, Any] | None, proxies: Mapping[str, str] | None = None,
@@ -204,7 +211,15 @@ class SlackSettings:
             question_expiry_minutes=_number(options, "question_expiry_minutes", DEFAULT_QUESTION_EXPIRY_MINUTES, 1,
                                             MAX_QUESTION_EXPIRY_MINUTES),
             message_style=_message_style(options),
+            seal_key=_seal_key(options),
         )
+
+    @property
+    def seal_secret(self) -> bytes:
+        """The key of the rows' seals: derived from ``seal_key`` when set, else from the bot token, so that it
+        never appears itself in a row, a log or a result."""
+        source = self.seal_key or self.token
+        return hmac.new(source.encode("utf-8"), SEAL_KEY_LABEL, hashlib.sha256).digest()
 
     def ssl_context(self) -> ssl.SSLContext:
         """The TLS context for Slack calls: default verification, a CA bundle, or (if configured) none."""
@@ -258,6 +273,18 @@ def _message_style(options: Mapping[str, Any]) -> str:
     if style not in MESSAGE_STYLES:
         raise ConfigError(messages.message_style_unknown(str(raw), MESSAGE_STYLES))
     return style
+
+
+def _seal_key(options: Mapping[str, Any]) -> str | None:
+    """``seal_key``: unset derives the seals' key from ``api_token``; else a secret of at least
+    ``MIN_SEAL_KEY_LENGTH`` characters (the same on every integration server)."""
+    raw = options.get("seal_key")
+    if _is_unset(raw):
+        return None
+    key = str(raw).strip()
+    if _is_placeholder(key) or len(key) < MIN_SEAL_KEY_LENGTH:
+        raise ConfigError(messages.seal_key_too_short(MIN_SEAL_KEY_LENGTH))
+    return key
 
 
 def _app_token(options: Mapping[str, Any]) -> str | None:

@@ -44,6 +44,10 @@ result_user_info = false
 #message_style = attachment
 # Minutes until a slack_ask_question question expires when the function gives no expiry
 #question_expiry_minutes = 1440
+# The secret of the seals fn_slack puts on the data-table rows it decides on (questions, links), at least 32
+# characters and the same on every integration server. Unset: derived from api_token (rotating the token
+# then makes every sealed row read as changed). See the user guide, section 12.5.
+#seal_key = $SLACK_SEAL_KEY
 # Proxies for Slack calls (default: [integrations] section, then the environment)
 #http_proxy = http://proxy:3128
 #https_proxy = http://proxy:3128

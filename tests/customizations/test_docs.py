@@ -20,7 +20,7 @@ SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "ch
 CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_proxy", "slack_api_url", "timeout",
                "write_settle_seconds", "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify",
                "result_user_info", "allow_insecure_http", "app_token", "event_claim_seconds", "message_style",
-               "question_expiry_minutes"]
+               "question_expiry_minutes", "seal_key"]
 
 
 def test_readme_opens_with_the_two_command_quick_start():
