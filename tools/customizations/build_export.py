@@ -253,6 +253,10 @@ QUESTIONS_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
                                                                 "in the conversation)"),
         ("slack_q_free_text", "Free-text answers", "boolean", False, 70, "Whether a thread reply answers it"),
         ("slack_q_answer_key", "Answer key", "text", False, 100, "Which click or reply was recorded"),
+        ("slack_q_anyone", "Anyone in the channel", "boolean", False, 70, "Yes: any member of the question's channel "
+                                                                           "may answer"),
+        ("slack_q_seal", "Seal", "text", False, 120, "fn_slack's seal over the row: a row changed outside fn_slack "
+                                                      "is refused"),
     ]
 }
 MIRROR_INDEX_FIELD = "slack_mirror_channels"

@@ -38,14 +38,27 @@ COL_ALLOWED = "slack_q_allowed"
 COL_ANSWER_KEY = "slack_q_answer_key"
 COL_LINK = "slack_q_link"
 COL_FREE_TEXT = "slack_q_free_text"
+COL_ANYONE = "slack_q_anyone"   # Yes: any member of the question's channel may answer (no one named)
+COL_SEAL = "slack_q_seal"       # the seal (soar.seals) over SEALED_COLUMNS, written with every write of the row
 OPEN, ANSWERED, EXPIRED = "open", "answered", "expired"
 # Every column a question's row is written with: the answer cannot be recorded without any of them.
 COLUMNS = (COL_ID, COL_QUESTION, COL_OPTIONS, COL_STATUS, COL_ANSWER, COL_ANSWERED_BY, COL_ANSWERED_AT, COL_ASKED_AT,
            COL_EXPIRES, COL_CHANNEL_ID, COL_TS, COL_ALLOWED, COL_ANSWER_KEY, COL_LINK, COL_FREE_TEXT)
+# The cells fn_slack decides on: who may answer, what was asked where, the outcome. A row whose seal no longer fits
+# them was changed outside fn_slack.
+SEALED_COLUMNS = (COL_ID, COL_QUESTION, COL_OPTIONS, COL_STATUS, COL_ANSWER, COL_ANSWERED_BY, COL_ANSWERED_AT,
+                  COL_ASKED_AT, COL_EXPIRES, COL_CHANNEL_ID, COL_TS, COL_ALLOWED, COL_ANYONE, COL_ANSWER_KEY,
+                  COL_FREE_TEXT)
 QUESTIONS = TableSpec(TABLE, columns=COLUMNS, key=COL_ID)
 PURPOSE = "slack_ask_question"
 # How often a process that lost a question's outcome looks whether the winner wrote it.
 POLL_SECONDS = 0.25
+
+
+def seal_scope(incident_id: int, question_id: str) -> str:
+    """The scope of a question row's seal: the table, the incident and the question, so a seal copied to another
+    row or incident does not fit."""
+    return f"{TABLE}/{int(incident_id)}/{question_id}"
 
 
 def outcome_key(question_id: str) -> str:
