@@ -155,9 +155,11 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
         "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_thread_ts",
         "function slack_ask_question", "rule Example: Ask a Question in Slack",
         "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
+        "function slack_question_answer", "playbook example_act_on_verified_slack_answer",
         *(f"field __function/{n}" for n in ("slack_mirror", "slack_thread", "slack_direct", "slack_question",
                                               "slack_question_options", "slack_question_free_text",
-                                              "slack_question_direct", "slack_question_expiry_minutes")),
+                                              "slack_question_direct", "slack_question_expiry_minutes",
+                                              "slack_question_id")),
         *(f"field actioninvocation/{n}" for n in ("rule_slack_question", "rule_slack_question_options",
                                                   "rule_slack_question_direct")),
         "field incident/slack_mirror_channels"])
