@@ -17,7 +17,8 @@ python-check:
 	  echo "Install Python 3.11+ and name it, for example: make $(or $(MAKECMDGOALS),install) PYTHON=python3.11"; \
 	  exit 1; }
 
-$(STAMP): setup.py requirements-dev.txt | python-check
+# The package's entry points are made from the component files: a new one needs the package installed again.
+$(STAMP): setup.py requirements-dev.txt $(wildcard fn_slack/components/funct_*.py) | python-check
 	@echo "Setting up $(VENV) (Python $$($(PYTHON) -c 'import platform; print(platform.python_version())')):" \
 	  "fn_slack and the development tools; this takes a minute the first time."
 	@$(PYTHON) -m venv $(VENV)

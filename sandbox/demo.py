@@ -140,8 +140,8 @@ class Demo:
         self.detail(f"\n  $ resilient-circuits customize -y -l fn_slack    (exit {customize.returncode}, "
                     f"{customize.elapsed:.1f} s)")
         self.detail(textwrap.indent(_tail(customize.output, 6), "    | "))
-        self.check("customize imported the slack destination, 4 functions, 9 rules and the 3 data tables",
-                   customize.returncode == 0 and len(self.soar.state.functions) == 4
+        self.check("customize imported the slack destination, 5 functions, 9 rules and the 3 data tables",
+                   customize.returncode == 0 and len(self.soar.state.functions) == 5
                    and len(self.soar.state.rules) == 9
                    and {"slack_conversations_db", "slack_messages_db", "slack_questions_db"}
                    <= set(self.soar.state.tables),

@@ -4,7 +4,8 @@ Which type is raised says who decided: ``InputError``/``ConfigError`` — fn_sla
 anyone; ``SlackError`` — Slack answered and refused (its error code and response are kept);
 ``SlackUnreachableError`` — Slack did not answer usably (timeout, dropped connection, HTTP 5xx or a body that
 is not Slack's JSON), so a write may or may not have taken effect; ``ChannelStateError`` — the channel Slack
-describes cannot be used for the action; ``SoarError`` — a SOAR REST call failed.
+describes cannot be used for the action; ``SoarError`` — a SOAR REST call failed; ``UnverifiedRowError`` — a row
+in SOAR was changed outside fn_slack.
 """
 
 from __future__ import annotations
@@ -74,3 +75,8 @@ class ChannelStateError(FnSlackError):
 
 class SoarError(FnSlackError):
     """A SOAR REST call needed by the function failed."""
+
+
+class UnverifiedRowError(FnSlackError):
+    """A data-table row fn_slack would decide on does not hold what fn_slack sealed (no seal, a seal that does not
+    fit, or cells changed outside fn_slack): nothing is done with it; the message names the row and what changed."""

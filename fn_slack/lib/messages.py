@@ -937,6 +937,59 @@ def question_unknown_option() -> str:
     return "That answer is not one of the question's options; it was not recorded."
 
 
+# ------------------------------------------------------------------------------- slack_question_answer
+def question_id_missing() -> str:
+    return ("slack_question_id is required: pass the question_id that slack_ask_question returned (or the "
+            "row's slack_q_id).")
+
+
+def question_id_malformed(value: object) -> str:
+    return (f"slack_question_id {_shown(value)} is not a question id of fn_slack: it is the 16 hexadecimal "
+            "digits slack_ask_question returned as question_id (the row's slack_q_id).")
+
+
+def question_row_missing(question_id: str, incident_id: int) -> str:
+    return (f"Question {question_id} is not in the Slack Questions table (slack_questions_db) of incident "
+            f"{incident_id}: check slack_question_id and incident_id.")
+
+
+def question_rows_several(question_id: str, incident_id: int, count: int) -> str:
+    return (f"Question {question_id} of incident {incident_id} is not verified: slack_questions_db holds {count} "
+            "rows with this id and fn_slack writes one, so rows were added outside fn_slack. Do not act on it; "
+            "remove the extra rows or ask the question again.")
+
+
+def question_row_unsealed(question_id: str, incident_id: int) -> str:
+    return (f"Question {question_id} of incident {incident_id} is not verified: its row in slack_questions_db "
+            "carries no seal of fn_slack (the row was added, or its seal removed, outside fn_slack; or the "
+            "package was upgraded before `resilient-circuits customize`, which adds the slack_q_seal column). "
+            "Do not act on it; ask the question again.")
+
+
+def question_row_seal_broken(question_id: str, incident_id: int) -> str:
+    return (f"Question {question_id} of incident {incident_id} is not verified: the seal of its row in "
+            "slack_questions_db does not fit the row (the seal was edited, copied from another row or incident, "
+            "or made with another seal_key / api_token). Do not act on it; ask the question again.")
+
+
+def question_row_changed(question_id: str, incident_id: int, changes: list[tuple[str, str, str]]) -> str:
+    """``changes``: (column, value fn_slack sealed, value now) of each cell changed outside fn_slack."""
+    changed = "; ".join(f"{column} {_shown(sealed)} → {_shown(now)}" for column, sealed, now in changes)
+    return (f"Question {question_id} of incident {incident_id} is not verified: its row in slack_questions_db "
+            f"was changed outside fn_slack ({changed}). Do not act on it; find out who changed the row.")
+
+
+def question_row_verified(question_id: str, status: str) -> str:
+    return f"Question {question_id}: its row holds what fn_slack wrote (seal intact); status {status}."
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value from SOAR inside a message: quoted, control characters escaped, long ones shortened."""
+    text = str(value)
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return repr(text)
+
+
 def question_answered_text(question: str, answer: str) -> str:
     return f"{question} — answered: {answer}"
 

@@ -14,7 +14,8 @@ def codegen_reload_data() -> dict:
     return {
         "package": "fn_slack",
         "message_destinations": ["slack"],
-        "functions": ["slack_archive_channel", "slack_ask_question", "slack_post_attachment", "slack_post_message"],
+        "functions": ["slack_archive_channel", "slack_ask_question", "slack_post_attachment", "slack_post_message",
+                      "slack_question_answer"],
         "workflows": [
             "archive_slack_channel",
             "example_ask_question_in_slack",
@@ -44,6 +45,7 @@ def codegen_reload_data() -> dict:
         "automatic_tasks": [],
         "scripts": [],
         "playbooks": [
+            "example_act_on_verified_slack_answer",
             "example_archive_incident_slack_channel_pb",
             "example_archive_task_slack_channel_pb",
             "example_ask_question_in_slack_pb",
@@ -58,10 +60,10 @@ def codegen_reload_data() -> dict:
 
 
 def customization_data(client: object = None) -> Iterator[ImportDefinition]:
-    """Yield the one import definition of fn_slack: the message destination ``slack``, the four
+    """Yield the one import definition of fn_slack: the message destination ``slack``, the five
     functions, the ``slack_conversations_db``, ``slack_messages_db`` and ``slack_questions_db`` data tables, the
-    ``slack_mirror_channels`` incident field, the nine example rules and their workflows, and the nine example
-    playbooks.
+    ``slack_mirror_channels`` incident field, the nine example rules and their workflows, the nine example
+    manual playbooks and the automatic one that acts on a verified answer.
     """
     if not RES_FILE.is_file():
         raise FileNotFoundError(f"{RES_FILE} not found: the fn_slack installation is incomplete")

@@ -1,7 +1,7 @@
 """``resilient-circuits selftest -l fn_slack``: checks that the configured Slack token works and that SOAR holds
 this package's customizations.
 
-The second check compares the org with the package's own ``export.res``: the four functions and their inputs,
+The second check compares the org with the package's own ``export.res``: the five functions and their inputs,
 the data tables and their columns, and the incident field of two-way channels. Anything missing means the
 package was installed or upgraded and ``resilient-circuits customize`` has not been run (or failed): selftest
 names what is missing and reports **failure**, so that an unfinished installation is noticed where

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,13 +18,14 @@ from .scripting import (
     Playbook,
     ScriptContext,
     ScriptError,
+    activation_holds,
     load_customizations,
     rule_matches,
     run_playbook_script,
     run_post_processing,
     run_pre_processing,
 )
-from .state import SANDBOX_USER, NotFound
+from .state import SANDBOX_USER, NotFound, RowChange
 
 # SOAR's numeric type ids of the objects a menu item can sit on (the "object" part of a function message).
 OBJECT_TYPE_IDS = {"incident": 0, "task": 1, "note": 2, "artifact": 4, "attachment": 5}
@@ -92,6 +94,10 @@ class SoarDriver:
         self._customizations = customizations
         self._imported: tuple[int, Customizations] | None = None
         self._instances = itertools.count(1)
+        self.api_writes_start_playbooks = True   # see watch_rows
+        self.automatic_runs: list[ClickResult] = []
+        self._automatic_threads: list[threading.Thread] = []
+        self._automatic_lock = threading.Lock()
 
     @property
     def customizations(self) -> Customizations:
@@ -247,9 +253,11 @@ class SoarDriver:
         return result
 
     def _run_playbook(self, playbook: Playbook, objects: dict, form: dict, result: ClickResult, *,
-                      timeout: float, enforce_conditions: bool) -> None:
-        result.shown = rule_matches(playbook, objects["object"])
-        if not result.shown:
+                      timeout: float, enforce_conditions: bool, activation: str | None = None) -> None:
+        result.shown = True if activation is not None else rule_matches(playbook, objects["object"])
+        if activation is not None:   # an automatic playbook: SOAR started it on the object's change
+            result.step("activation conditions", True, activation)
+        elif not result.shown:
             if enforce_conditions:
                 result.error = "the playbook is not offered on this object (its activation conditions do not hold)"
                 result.step("playbook not offered", None, "activation conditions: " + _conditions_text(playbook))
@@ -270,7 +278,7 @@ class SoarDriver:
         ctx = ScriptContext(objects["incident"], task=objects["task"], note=objects.get("note"),
                             artifact=objects.get("artifact"), attachment=objects.get("attachment"),
                             playbook_inputs={name: form.get(name) for name in playbook.input_names},
-                            soar_base_url=self.sandbox.rest_url.rstrip("/"))
+                            soar_base_url=self.sandbox.rest_url.rstrip("/"), row=objects.get("row"))
         try:
             inputs = run_pre_processing(playbook.pre_script, ctx, input_types={
                 name: spec.get("input_type", "text") for name, spec in input_fields.items()})
@@ -293,6 +301,85 @@ class SoarDriver:
                 return
             result.step(f"script {script_name!r}", True, f"{len(ctx.notes_added)} note(s)")
         self._store_notes(ctx, objects, result)
+
+    # ---------------------------------------------------------------- automatic playbooks on data table rows
+    def watch_rows(self, *, api_writes: bool = True) -> None:
+        """From now on, start the org's enabled automatic playbooks on data table rows as SOAR does: after a row
+        is added or changed so that a playbook's activation conditions hold (``changed_to`` compares the row
+        before and after), the playbook runs in the background; each run is appended to ``automatic_runs``.
+
+        ``api_writes``: whether changes made through the REST API (fn_slack's own writes among them) start
+        playbooks, as well as an analyst's edits in SOAR (:meth:`edit_row`). IBM's own ServiceNow app ships an
+        automatic playbook on its data table's status, which only its REST writes change, so True is the
+        default; no IBM document says so, hence the switch."""
+        self.api_writes_start_playbooks = api_writes
+        if self._on_row_change not in self.sandbox.state.row_watchers:
+            self.sandbox.state.row_watchers.append(self._on_row_change)
+
+    def stop_watching_rows(self) -> None:
+        """Automatic playbooks on rows start no more (runs under way finish)."""
+        if self._on_row_change in self.sandbox.state.row_watchers:
+            self.sandbox.state.row_watchers.remove(self._on_row_change)
+
+    def edit_row(self, incident_id: int, table: str, row_id: int, changes: dict[str, Any]) -> dict:
+        """An analyst editing a row of a data table in SOAR: the row's cells, with ``changes`` (column → value)."""
+        state = self.sandbox.state
+        with state.lock:
+            rows = state.rows.get((incident_id, table), [])
+            row = next((r for r in rows if r["id"] == row_id), None)
+            if row is None:
+                raise NotFound(f"row {row_id} of {table} in incident {incident_id}")
+            cells = {col: {"value": cell["value"]} for col, cell in row["cells"].items()}
+        cells.update({col: {"value": value} for col, value in changes.items()})
+        return state.update_row(incident_id, table, row_id, cells, origin="ui")
+
+    def _on_row_change(self, change: RowChange) -> None:
+        if change.origin == "api" and not self.api_writes_start_playbooks:
+            return
+        for playbook in self.customizations.playbooks:
+            if playbook.activation_type != "automatic" or not playbook.enabled or playbook.object_type != change.table:
+                continue
+            if activation_holds(playbook, change.after, change.before):
+                thread = threading.Thread(target=self._run_automatic, args=(playbook, change), daemon=True,
+                                          name=f"playbook-{playbook.name}-{change.row_id}")
+                with self._automatic_lock:
+                    self._automatic_threads.append(thread)
+                thread.start()
+
+    def _run_automatic(self, playbook: Playbook, change: RowChange) -> None:
+        started = time.monotonic()
+        result = ClickResult(rule=playbook.display_name, object_type=playbook.object_type, object_id=change.row_id)
+        try:
+            incident = self.sandbox.state.incident(change.inc_id)
+            description = incident.get("description")
+            incident["description"] = {"format": "html", "content": description} if description else None
+            row = dict(change.after)
+            objects = {"incident": incident, "task": None, "row": row, "table": change.table,
+                       "object": {"id": change.row_id, **row}}
+            self._run_playbook(playbook, objects, {}, result, timeout=self.timeout, enforce_conditions=True,
+                               activation=f"{change.origin} change of row {change.row_id}: "
+                                          + _conditions_text(playbook))
+        except Exception as err:  # noqa: BLE001 - a run that breaks is reported like a failed step
+            result.error = f"{type(err).__name__}: {err}"
+            result.step("playbook", False, result.error)
+        finally:
+            result.elapsed = time.monotonic() - started
+            with self._automatic_lock:
+                self.automatic_runs.append(result)
+
+    def wait_for_automatic_runs(self, timeout: float | None = None) -> list[ClickResult]:
+        """Wait until every automatic playbook started so far has finished; the runs, in the order they ended."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            with self._automatic_lock:
+                running = [t for t in self._automatic_threads if t.is_alive()]
+            if not running:
+                break
+            running[0].join(max(0.0, deadline - time.monotonic()))
+            if time.monotonic() >= deadline:
+                raise DriverError(f"{len(running)} automatic playbook run(s) still running")
+        with self._automatic_lock:
+            return list(self.automatic_runs)
 
     def _store_notes(self, ctx: ScriptContext, objects: dict, result: ClickResult) -> None:
         for added in ctx.notes_added:
@@ -352,7 +439,11 @@ class SoarDriver:
                           input_fields: dict[str, dict]) -> dict:
         """The FunctionDataDTO body SOAR sends: inputs in their wire shapes, plus who, what and where."""
         obj = objects["object"]
-        object_type = next(t for t in OBJECT_TYPE_IDS if objects.get(t) is obj)
+        if "row" in objects:   # a data table row: its table's type
+            object_type, type_id = objects["table"], self.sandbox.state.table(objects["table"])["id"]
+        else:
+            object_type = next(t for t in OBJECT_TYPE_IDS if objects.get(t) is obj)
+            type_id = OBJECT_TYPE_IDS[object_type]
         with self.sandbox.state.lock:
             if isinstance(workflow, Playbook):  # a playbook's function step names the playbook
                 stored = self.sandbox.state.playbooks.get(workflow.name, {})
@@ -375,7 +466,7 @@ class SoarDriver:
             "workflow": workflow_dto,
             "workflow_instance": {"workflow_instance_id": next(self._instances), "workflow": workflow_dto},
             "principal": dict(SANDBOX_USER),
-            "object": {"id": obj["id"], "parent_id": parent_id, "type_id": OBJECT_TYPE_IDS[object_type],
+            "object": {"id": obj["id"], "parent_id": parent_id, "type_id": type_id,
                        "type_name": object_type, "name": obj.get("name") or obj.get("value") or str(obj["id"]),
                        "object_type": object_type},
         }

@@ -237,7 +237,8 @@ class ScriptContext:
 
     ``incident`` is always present; ``task`` is set for task objects and for notes and attachments that
     sit on a task (else ``None``); ``note``/``artifact``/``attachment`` exist only for their object
-    types. Rich-text fields may be ``{"format": "html", "content": ...}`` or plain strings.
+    types, and ``row`` (``row.<column>``) for a data table row's. Rich-text fields may be
+    ``{"format": "html", "content": ...}`` or plain strings.
     ``soar_base_url`` is the address of the SOAR that runs the workflow, for callers that build links;
     scripts do not see it, as in SOAR.
     """
@@ -245,12 +246,14 @@ class ScriptContext:
     def __init__(self, incident: dict, task: dict | None = None, note: dict | None = None,  # noqa: PLR0917
                  artifact: dict | None = None, attachment: dict | None = None,
                  rule_properties: dict | None = None, workflow_properties: dict | None = None,
-                 soar_base_url: str = "https://soar.example.test", playbook_inputs: dict | None = None):
+                 soar_base_url: str = "https://soar.example.test", playbook_inputs: dict | None = None,
+                 row: dict | None = None):
         self.incident = incident
         self.task = task
         self.note = note
         self.artifact = artifact
         self.attachment = attachment
+        self.row = row
         self.rule_properties = dict(rule_properties or {})
         self.workflow_properties: dict[str, Any] = dict(workflow_properties or {})
         self.soar_base_url = soar_base_url
@@ -273,7 +276,7 @@ class ScriptContext:
             names.update(rule=_Rule(self.rule_properties, self), workflow=_Workflow(self))
         else:
             names["playbook"] = _Playbook(self)
-        for name in ("note", "artifact", "attachment"):
+        for name in ("note", "artifact", "attachment", "row"):
             value = getattr(self, name)
             if value is not None:
                 names[name] = SoarValue(value, self, label=name)
@@ -429,7 +432,9 @@ class Rule:
 
 @dataclass(frozen=True)
 class Playbook:
-    """A manual playbook: start → one function step → its local scripts → end (fn_slack's shape)."""
+    """A playbook: start → one function step → its local scripts → end (fn_slack's shape). A manual one is
+    started from an object's Actions menu; an automatic one by SOAR when an object of its type changes so that
+    its activation conditions hold."""
 
     name: str
     display_name: str
@@ -444,6 +449,8 @@ class Playbook:
     pre_script: str
     result_name: str
     scripts: tuple[tuple[str, str], ...]    # (local script name, text) in the order the XML runs them
+    activation_type: str = "manual"
+    enabled: bool = True
 
 
 def _programmatic_name(display_name: str) -> str:
@@ -509,7 +516,9 @@ class Customizations:
         fields = (raw.get("fields_type") or {}).get("fields") or {}
         by_uuid = {f["uuid"]: f for f in fields.values()}
         settings_manual = raw.get("manual_settings") or {}
-        activation = settings_manual.get("activation_conditions") or {}
+        automatic = raw.get("activation_type") == "automatic"
+        activation = ((raw.get("activation_details") if automatic else settings_manual) or {}).get(
+            "activation_conditions") or {}
         return Playbook(
             name=raw["name"], display_name=raw.get("display_name", raw["name"]), uuid=raw.get("uuid", ""),
             object_type=raw.get("object_type", ""), conditions=tuple(activation.get("conditions") or []),
@@ -519,7 +528,8 @@ class Customizations:
             input_types={f["name"]: f.get("input_type", "text") for f in fields.values()},
             function_name=function.name if function else "", function_uuid=calls[0].get("uuid", ""),
             pre_script=settings.get("pre_processing_script") or "", result_name=settings.get("result_name") or "",
-            scripts=tuple(scripts))
+            scripts=tuple(scripts), activation_type="automatic" if automatic else "manual",
+            enabled=raw.get("status", "enabled") == "enabled")
 
     def playbook(self, name: str) -> Playbook:
         """Return the playbook with this API name or display name (``KeyError`` if there is none)."""
@@ -625,6 +635,33 @@ def _condition_holds(condition: Mapping[str, Any], actual: Any) -> bool:
     if method == "not_has_a_value":
         return actual in (None, "", [])
     raise ValueError(f"condition method {method!r} is not supported for menu items")
+
+
+def _change_holds(condition: Mapping[str, Any], obj: Mapping[str, Any], before: Mapping[str, Any] | None,
+                  object_type: str) -> bool:
+    """An automatic condition on a change: ``changed``/``changed_to`` compare the field before and after (an
+    object just added had no value before), ``object_added`` holds only for a new object."""
+    method = condition.get("method")
+    if method == "object_added":
+        return before is None
+    now = _condition_value(obj, condition["field_name"], object_type)
+    was = None if before is None else _condition_value(before, condition["field_name"], object_type)
+    if method == "changed":
+        return now != was
+    if method == "changed_to":
+        return now != was and now == condition.get("value")
+    return _condition_holds(condition, now)
+
+
+def activation_holds(playbook: Playbook, obj: dict, before: dict | None) -> bool:
+    """Whether SOAR starts the automatic ``playbook`` for this change of ``obj`` (``before``: the object as it
+    was; None when it was just added)."""
+    results = [_change_holds(c, obj, before, playbook.object_type) for c in playbook.conditions]
+    if playbook.logic_type == "any":
+        return any(results)
+    if playbook.logic_type == "all":
+        return all(results)
+    raise ValueError(f"{playbook.name!r}: logic type {playbook.logic_type!r} is not supported")
 
 
 def rule_matches(rule: Rule | Playbook, obj: dict) -> bool:

@@ -139,6 +139,19 @@ class Arrival:
     done: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """A data table row added or updated: its cells before (None: just added) and after, and where the change
+    came from: ``api`` (a REST call, fn_slack's included) or ``ui`` (an analyst editing the row in SOAR)."""
+
+    inc_id: int
+    table: str
+    row_id: int
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    origin: str
+
+
 @dataclass
 class CallRecord:
     """One REST request as the sandbox saw it (for tests and the demo report)."""
@@ -186,6 +199,9 @@ class SoarState:
         self.imported_exports: list[dict] = []
         self.calls: list[CallRecord] = []
         self._api_keys: dict[str, tuple[str, int]] = {}
+        # Called after each row added or updated (outside the lock), as SOAR evaluates its automatic rules and
+        # playbooks on the object's change (SoarDriver.watch_rows).
+        self.row_watchers: list[Callable[[RowChange], None]] = []
 
     # ------------------------------------------------------------------ API keys
     def add_api_key(self, key_id: str, secret: str) -> int:
@@ -592,7 +608,7 @@ class SoarState:
             return {"id": table["id"], "rows": [self._row_out(table, r, names) for r in rows],
                     "table_name": name, "display_name": table["display_name"]}
 
-    def add_row(self, inc_id: int, name: str, cells: dict, names: bool = True) -> dict:
+    def add_row(self, inc_id: int, name: str, cells: dict, names: bool = True, *, origin: str = "api") -> dict:
         with self.lock:
             self.incident(inc_id)
             table = self.table(name)
@@ -602,11 +618,25 @@ class SoarState:
                    "cells": {col: {"id": col, "row_id": row_id, "value": values.get(col)}
                              for col in table["fields"] if col in values}}
             self.rows.setdefault((inc_id, name), []).append(row)
-            return self._row_out(table, row, names)
+            out = self._row_out(table, row, names)
+            change = RowChange(inc_id, name, row_id, None, _cell_values(row), origin)
+        self._row_changed(change)
+        return out
 
     def update_row(self, inc_id: int, name: str, row_id: int, cells: dict, *, version: int | None = None,
-                   names: bool = True) -> dict:
+                   names: bool = True, origin: str = "api") -> dict:
         with self.lock:
+            out, change = self._update_row(inc_id, name, row_id, cells, version=version, names=names, origin=origin)
+        self._row_changed(change)
+        return out
+
+    def _row_changed(self, change: RowChange) -> None:
+        for watcher in list(self.row_watchers):
+            watcher(change)
+
+    def _update_row(self, inc_id: int, name: str, row_id: int, cells: dict, *, version: int | None, names: bool,
+                    origin: str) -> tuple[dict, RowChange]:
+        with self.lock:   # reentrant: update_row holds it already
             self.incident(inc_id)
             table = self.table(name)
             for row in self.rows.get((inc_id, name), []):
@@ -617,15 +647,16 @@ class SoarState:
             if self.row_versions not in ROW_VERSIONS:
                 raise RuntimeError(f"row_versions must be one of {ROW_VERSIONS}, not {self.row_versions!r}")
             values = self._check_cells(table, cells)
-            if self.row_versions == "checked":
-                if version is not None and version != row["version"]:
-                    raise Conflict(f"row {row_id} is at version {row['version']}, not {version}")
-            else:
+            if self.row_versions == "checked" and version is not None and version != row["version"]:
+                raise Conflict(f"row {row_id} is at version {row['version']}, not {version}")
+            before = _cell_values(row)
+            if self.row_versions != "checked":   # "ignored": the row becomes exactly the cells sent
                 row["cells"] = {}
             for col, value in values.items():
                 row["cells"][col] = {"id": col, "row_id": row_id, "value": value}
             row["version"] += 1
-            return self._row_out(table, row, names)
+            return self._row_out(table, row, names), RowChange(inc_id, name, row_id, before, _cell_values(row),
+                                                               origin)
 
     def delete_row(self, inc_id: int, name: str, row_id: int) -> None:
         with self.lock:
@@ -851,6 +882,10 @@ class SoarState:
                 "calls": [{"method": c.method, "path": c.path, "status": c.status, "at": c.at}
                           for c in self.calls],
             })
+
+
+def _cell_values(row: dict) -> dict[str, Any]:
+    return {col: cell["value"] for col, cell in row["cells"].items()}
 
 
 def _playbook_parts(playbook: dict) -> list[tuple[str, str, str | None, str | None]]:

@@ -93,6 +93,9 @@ ATTACHMENT_RESULT = {**{k: v for k, v in POST_RESULT.items() if k != "user_info"
 QUESTION_RESULT = {"question_id": "4f1c2a9be07d4c1a", "channel": "incident-2103", "channel_id": "C0AAA",
                    "ts": "1700000000.000100", "url": "https://acme.slack.com/archives/C0AAA/p1700000000000100",
                    "expires": 1700086400000, "allowed_user_ids": ["U0ALICE"], "status": "open"}
+VERIFIED_ANSWER_RESULT = {"question_id": "4f1c2a9be07d4c1a", "status": "answered", "answer": "Yes",
+                          "answered_by": "Alice Example", "answered_by_id": "U0ALICE", "answered_at": 1700000100000,
+                          "verified": True}
 ARCHIVE_RESULT = {"channel": "incident-2103", "channel_id": "C0AAA", "attachment_id": 12,
                   "attachment_name": "Slack_channel_incident-2103_history.txt", "message_count": 42}
 

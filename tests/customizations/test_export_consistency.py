@@ -21,11 +21,13 @@ WORKFLOWS = {w["programmatic_name"]: w for w in EXPORT["workflows"]}
 FUNCTION_UUIDS = {"slack_post_message": "ded2826c-6528-4a26-b2c8-0cf215dce3c3",
                   "slack_post_attachment": "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8",
                   "slack_archive_channel": "8f3a9d1d-8182-4c5b-b422-cfeee33de0dc",
-                  "slack_ask_question": build_export.stable_uuid("function", "slack_ask_question")}
+                  "slack_ask_question": build_export.stable_uuid("function", "slack_ask_question"),
+                  "slack_question_answer": build_export.stable_uuid("function", "slack_question_answer")}
 DISPLAY_NAMES = {"slack_post_message": "Post message to Slack",
                  "slack_post_attachment": "Post attachment to Slack",
                  "slack_archive_channel": "Archive Slack Channel",
-                 "slack_ask_question": "Ask a question in Slack"}
+                 "slack_ask_question": "Ask a question in Slack",
+                 "slack_question_answer": "Read a verified Slack answer"}
 INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
     "incident_id": ("3f35f1a9-f5d6-440a-a825-66a340aeaefe", "number"),
     "task_id": ("958f0953-8b6f-4472-b786-b9ae4351ddfe", "number"),
@@ -45,8 +47,12 @@ INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
         ("slack_question", "text"),
         ("slack_question_options", "text"),
         ("slack_question_free_text", "boolean"), ("slack_question_direct", "boolean"),
-        ("slack_question_expiry_minutes", "number")]},
+        ("slack_question_expiry_minutes", "number"), ("slack_question_id", "text")]},
 }
+# The inputs without which no function that has them can work.
+REQUIRED_INPUTS = {"incident_id", "slack_question_id"}
+# Functions only a playbook calls (no example workflow): the one that verifies a question's answer.
+PLAYBOOK_ONLY = {"slack_question_answer": "example_act_on_verified_slack_answer"}
 FILE_TYPES = ["Email Attachment", "Log File", "Other File", "RFC 822 Email Message File", "X509 Certificate File"]
 RULES = {  # behavior.md §8: rule → (object, function, condition method)
     "Example: Post Incident to Slack": ("incident", "slack_post_message", None),
@@ -96,7 +102,7 @@ def test_function_inputs_keep_their_names_uuids_and_types():
         if field["type_id"] == 11:
             assert field["export_key"] == f"__function/{field['name']}"
             assert field["prefix"] is None
-            assert field.get("required") == ("always" if field["name"] == "incident_id" else None)
+            assert field.get("required") == ("always" if field["name"] in REQUIRED_INPUTS else None)
             assert field["tooltip"], f"{field['name']} has no tooltip"
 
 
@@ -124,6 +130,7 @@ def test_each_function_shows_exactly_the_inputs_it_reads():
                                "slack_question_direct", "slack_question_expiry_minutes", "slack_channel",
                                "slack_is_channel_private", "slack_channel_id", "slack_participant_emails",
                                "incident_id", "task_id"],
+        "slack_question_answer": ["incident_id", "slack_question_id"],
     }
     for function in EXPORT["functions"]:
         assert all(item["field_type"] == "__function" for item in function["view_items"])
@@ -209,7 +216,11 @@ def test_functions_list_the_workflows_that_call_them():
         listed = {(w["programmatic_name"], w["workflow_id"], w["object_type"]) for w in function["workflows"]}
         calling = {(w["programmatic_name"], w["workflow_id"], w["object_type"]) for w in WORKFLOWS.values()
                    if CUSTOMIZATIONS.workflow(w["programmatic_name"]).function_name == name}
-        assert listed == calling and listed
+        assert listed == calling
+        if name in PLAYBOOK_ONLY:
+            assert not listed and CUSTOMIZATIONS.playbook(PLAYBOOK_ONLY[name]).function_name == name
+        else:
+            assert listed
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))

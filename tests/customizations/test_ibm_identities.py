@@ -33,7 +33,8 @@ OUR_INPUTS = {"slack_post_message": ["slack_mirror", "slack_thread", "slack_dire
 OUR_FUNCTIONS = {"slack_ask_question": [
     "slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
     "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
-    "slack_participant_emails", "incident_id", "task_id"]}
+    "slack_participant_emails", "incident_id", "task_id"],
+    "slack_question_answer": ["incident_id", "slack_question_id"]}
 OUR_FIELDS = {
     "__function/slack_mirror": ("input", "slack_mirror"),
     "__function/slack_thread": ("input", "slack_thread"),
@@ -43,13 +44,16 @@ OUR_FIELDS = {
     "__function/slack_question_free_text": ("input", "slack_question_free_text"),
     "__function/slack_question_direct": ("input", "slack_question_direct"),
     "__function/slack_question_expiry_minutes": ("input", "slack_question_expiry_minutes"),
+    "__function/slack_question_id": ("input", "slack_question_id"),
     "actioninvocation/rule_slack_question": ("field", "rule_slack_question"),
     "actioninvocation/rule_slack_question_options": ("field", "rule_slack_question_options"),
     "actioninvocation/rule_slack_question_direct": ("field", "rule_slack_question_direct"),
     "incident/slack_mirror_channels": ("field", "slack_mirror_channels"),
 }
 OUR_RULES = {"Example: Ask a Question in Slack": "example_ask_question_in_slack"}
-OUR_PLAYBOOKS = ["example_ask_question_in_slack_pb"]
+# playbook → its activation fields (the automatic one has none)
+OUR_PLAYBOOKS = {"example_ask_question_in_slack_pb": build_export.QUESTION_FIELDS,
+                 "example_act_on_verified_slack_answer": []}
 OUR_TABLES = ["slack_messages_db", "slack_questions_db"]
 
 
@@ -227,9 +231,9 @@ def _our_uuids() -> set[str]:
     for table in OUR_TABLES:
         uuids.add(_ours("table", table))
         uuids |= {_ours("column", c) for c in next(t for t in EXPORT["types"] if t["type_name"] == table)["fields"]}
-    for name in OUR_PLAYBOOKS:
+    for name, fields in OUR_PLAYBOOKS.items():
         uuids |= {_ours(kind, name) for kind in ("playbook", "playbook-fields", "playbook-tag", "script")}
-        uuids |= {_ours("playbook-field", f"{name}/{f}") for f in build_export.QUESTION_FIELDS}
+        uuids |= {_ours("playbook-field", f"{name}/{f}") for f in fields}
     return uuids
 
 

@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from fn_slack.lib.channel_post import PostOutcome
+from fn_slack.lib.question_answer import VerifiedAnswer
 from fn_slack.lib.questions import AskOutcome
 from fn_slack.lib.slack_vocabulary import Channel
 from tests.customizations import samples as s
@@ -27,9 +28,16 @@ CONTENT_KEYS = {
     "slack_archive_channel": ["channel", "channel_id", "attachment_id", "attachment_name", "message_count"],
     "slack_ask_question": list(AskOutcome("q", Channel(id="C1", name="x", is_private=False), "1.2", "https://x", 0,
                                           []).result()),
+    "slack_question_answer": list(VerifiedAnswer("q", "open", "", "", "", None).result()),
 }
 TEST_RESULTS = {"slack_post_message": s.POST_RESULT, "slack_post_attachment": s.ATTACHMENT_RESULT,
-                "slack_archive_channel": s.ARCHIVE_RESULT, "slack_ask_question": s.QUESTION_RESULT}
+                "slack_archive_channel": s.ARCHIVE_RESULT, "slack_ask_question": s.QUESTION_RESULT,
+                "slack_question_answer": s.VERIFIED_ANSWER_RESULT}
+# The key a payload's schema requires first (the legacy flat layout): the channel, or for the function that reads
+# SOAR only, the question.
+FIRST_KEY = dict.fromkeys(TEST_RESULTS, "channel") | {"slack_question_answer": "question_id"}
+# The functions whose one outside call is to SOAR, not Slack (their mock expectations describe SOAR's answer).
+SOAR_ONLY = {"slack_question_answer"}
 
 
 def load(function: str, name: str) -> dict:
@@ -65,7 +73,7 @@ def test_schema_accepts_the_example_and_the_results_the_workflow_tests_use(funct
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_schema_rejects_a_result_of_the_wrong_shape(function):
     schema = load(function, "output_json_schema.json")
-    broken = s.v2_payload(dict(TEST_RESULTS[function], channel=42))
+    broken = s.v2_payload(dict(TEST_RESULTS[function], **{FIRST_KEY[function]: 42}))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
 
@@ -75,7 +83,7 @@ def test_schema_rejects_a_payload_without_the_legacy_flat_keys(function):
     schema = load(function, "output_json_schema.json")
     v2_only = {key: value for key, value in s.v2_payload(TEST_RESULTS[function]).items()
                if key in ("version", "success", "reason", "content", "raw", "inputs", "metrics")}
-    with pytest.raises(jsonschema.ValidationError, match="'channel' is a required property"):
+    with pytest.raises(jsonschema.ValidationError, match=f"'{FIRST_KEY[function]}' is a required property"):
         jsonschema.validate(v2_only, schema)
 
 
@@ -84,5 +92,10 @@ def test_mock_expectations_describe_the_slack_call_that_succeeds_or_fails(functi
     success = load(function, "mock_json_expectation_success.json")
     failure = load(function, "mock_json_expectation_fail.json")
     assert success["httpRequest"]["path"] == failure["httpRequest"]["path"]
+    if function in SOAR_ONLY:   # SOAR's REST API: the row read, or SOAR's refusal
+        assert success["httpRequest"]["path"].startswith("/rest/orgs/")
+        assert success["httpResponse"]["statusCode"] == 200 and success["httpResponse"]["body"]["rows"]
+        assert failure["httpResponse"]["statusCode"] >= 400 and failure["httpResponse"]["body"]["message"]
+        return
     assert success["httpResponse"]["body"]["ok"] is True
     assert failure["httpResponse"]["body"]["ok"] is False and failure["httpResponse"]["body"]["error"]

@@ -1,8 +1,9 @@
-"""The nine example playbooks' scripts, extracted from export.res and run in a SOAR-like playbook context.
+"""The example playbooks' scripts, extracted from export.res and run in a SOAR-like playbook context.
 
-A playbook is the counterpart of a menu item: given the same values in its activation form, its function step
-must send the function the same inputs, and its local script must write the same notes from the result it
-reads as ``playbook.functions.results.<result name>``.
+A manual playbook is the counterpart of a menu item: given the same values in its activation form, its function
+step must send the function the same inputs, and its local script must write the same notes from the result it
+reads as ``playbook.functions.results.<result name>``. The automatic playbook on a question's row takes only the
+question's id from the row and notes the answer only from the verifying function's result.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pytest
 from sandbox.soar.scripting import (
     ScriptContext,
     ScriptError,
+    activation_holds,
     load_customizations,
     rule_matches,
     run_playbook_script,
@@ -41,8 +43,66 @@ CASES = {
 }
 
 
+VERIFIED = "example_act_on_verified_slack_answer"
+
+
 def test_every_playbook_is_covered():
-    assert sorted(p.name for p in CUSTOMIZATIONS.playbooks) == sorted(CASES)
+    assert sorted(p.name for p in CUSTOMIZATIONS.playbooks) == sorted([*CASES, VERIFIED])
+
+
+# --- the automatic playbook on a question's row ------------------------------------------------------------------
+FORGED_ROW = {"slack_q_id": "4f1c2a9be07d4c1a", "slack_q_status": "answered", "slack_q_answer": "Block everything",
+              "slack_q_answered_by": "Mallory", "slack_q_answer_key": "U0MALLORY:1"}
+
+
+def test_the_verified_answer_playbook_starts_when_a_row_changes_to_answered_and_not_otherwise():
+    playbook = CUSTOMIZATIONS.playbook(VERIFIED)
+    assert (playbook.activation_type, playbook.object_type, playbook.function_name, playbook.input_names) == \
+        ("automatic", "slack_questions_db", "slack_question_answer", ())
+    opened = dict(FORGED_ROW, slack_q_status="open")
+    assert activation_holds(playbook, FORGED_ROW, opened)
+    assert activation_holds(playbook, FORGED_ROW, None)   # a row added as "answered" starts it too
+    assert not activation_holds(playbook, FORGED_ROW, FORGED_ROW)   # answered before: no change of the status
+    assert not activation_holds(playbook, dict(FORGED_ROW, slack_q_status="expired"), opened)
+
+
+def test_the_verified_answer_playbook_sends_only_the_questions_id_from_the_row():
+    playbook = CUSTOMIZATIONS.playbook(VERIFIED)
+    ctx = ScriptContext(incident=s.INCIDENT, playbook_inputs={}, row=FORGED_ROW)
+    inputs = run_pre_processing(playbook.pre_script, ctx,
+                                input_types=CUSTOMIZATIONS.input_types("slack_question_answer"))
+    assert inputs == {"incident_id": s.INCIDENT["id"], "slack_question_id": "4f1c2a9be07d4c1a"}
+
+
+def _verified_note(payload: dict) -> list:
+    playbook = CUSTOMIZATIONS.playbook(VERIFIED)
+    ctx = ScriptContext(incident=s.INCIDENT, playbook_inputs={}, row=FORGED_ROW)
+    ctx.playbook_results[playbook.result_name] = payload
+    ((script_name, script),) = playbook.scripts
+    run_playbook_script(script, ctx, label=script_name)
+    return ctx.notes_added
+
+
+def test_the_verified_answer_playbook_notes_the_functions_answer_not_the_rows():
+    (note,) = _verified_note(s.v2_payload(s.VERIFIED_ANSWER_RESULT))
+    assert note.target == "incident"
+    assert note.html == "Verified Slack answer: Yes by Alice Example (U0ALICE)"
+    assert "Mallory" not in note.html and "Block everything" not in note.html
+
+
+def test_the_verified_answer_note_is_plain_text_so_an_answer_cannot_inject_markup():
+    (note,) = _verified_note(s.v2_payload(dict(s.VERIFIED_ANSWER_RESULT, answer='<a href="https://evil.example">ok</a>')))
+    assert "<a " not in note.html and "&lt;a href=&quot;https://evil.example&quot;&gt;ok&lt;/a&gt;" in note.html
+
+
+@pytest.mark.parametrize("payload", [
+    pytest.param(s.v2_payload(dict(s.VERIFIED_ANSWER_RESULT, status="open", answer="")), id="still-open"),
+    pytest.param(s.v2_payload(dict(s.VERIFIED_ANSWER_RESULT, status="expired")), id="expired"),
+    pytest.param(s.v2_payload(dict(s.VERIFIED_ANSWER_RESULT, verified=False)), id="not-verified"),
+    pytest.param(s.v2_payload({}, success=False, reason="not verified"), id="failed"),
+])
+def test_the_verified_answer_playbook_notes_nothing_without_a_verified_answer(payload):
+    assert _verified_note(payload) == []
 
 
 def _form(playbook) -> dict:

@@ -8,7 +8,8 @@ from sandbox.soar.circuits import run_cli, write_app_config
 
 pytestmark = pytest.mark.e2e
 
-FUNCTIONS = ["slack_post_message", "slack_post_attachment", "slack_archive_channel", "slack_ask_question"]
+FUNCTIONS = ["slack_post_message", "slack_post_attachment", "slack_archive_channel", "slack_ask_question",
+             "slack_question_answer"]
 
 
 def test_customize_imports_the_destination_functions_rules_workflows_and_table(customized_stack):

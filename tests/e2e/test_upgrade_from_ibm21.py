@@ -155,15 +155,17 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
         "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_thread_ts",
         "function slack_ask_question", "rule Example: Ask a Question in Slack",
         "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
+        "function slack_question_answer", "playbook example_act_on_verified_slack_answer",
         *(f"field __function/{n}" for n in ("slack_mirror", "slack_thread", "slack_direct", "slack_question",
                                               "slack_question_options", "slack_question_free_text",
-                                              "slack_question_direct", "slack_question_expiry_minutes")),
+                                              "slack_question_direct", "slack_question_expiry_minutes",
+                                              "slack_question_id")),
         *(f"field actioninvocation/{n}" for n in ("rule_slack_question", "rule_slack_question_options",
                                                   "rule_slack_question_direct")),
         "field incident/slack_mirror_channels"])
     state = stack.soar.state
     assert len(state.rules) == 2 * len(ibm21.RULES) + 1  # IBM's (now ours), the org's own copies, and 3.x's
-    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 1 and len(state.functions) == 4
+    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 2 and len(state.functions) == 5
     assert [d["name"] for d in state.message_destinations.values()] == ["slack"]
     # IBM's workflows now hold fn_slack's scripts; the org's copies keep theirs.
     assert "legacy" not in state.workflows["create_slack_message"]["content"]["xml"]
@@ -241,7 +243,7 @@ def test_every_playbook_runs_like_its_menu_item(upgrade):
 def test_nothing_was_duplicated_by_running_everything(upgrade):
     stack = upgrade["stack"]
     after = _identities(stack)
-    assert len(after) == len(upgrade["before"]) + 19  # the 3.x objects the test above names, once each
+    assert len(after) == len(upgrade["before"]) + 22  # the 3.x objects the test above names, once each
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
     assert len(state.tables[TABLE]["fields"]) == 8

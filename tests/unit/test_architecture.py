@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
 FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "mirror_catch_up",
-         "questions", "post_threads"}
+         "questions", "question_answer", "post_threads"}
 SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
               "retry", "socket_listener"}
 SOAR_EDGE = {"soar"}   # the package fn_slack/lib/soar: every SOAR REST call

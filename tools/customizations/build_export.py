@@ -114,6 +114,9 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
     "slack_question_expiry_minutes": (stable_uuid("input", "slack_question_expiry_minutes"), "number", False,
                                       "Minutes until the question expires; later answers are refused in Slack. "
                                       "Empty: [fn_slack] question_expiry_minutes (default 1440)."),
+    "slack_question_id": (stable_uuid("input", "slack_question_id"), "text", True,
+                          "The question's id: question_id of slack_ask_question's result, or the row's slack_q_id "
+                          "(Question ID) in the Slack Questions data table."),
 }
 
 # --- functions (behavior.md §1) ------------------------------------------------------------------------
@@ -149,6 +152,13 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         ["slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
          "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
          "slack_participant_emails", "incident_id", "task_id"]),
+    "slack_question_answer": (
+        stable_uuid("function", "slack_question_answer"), "Read a verified Slack answer",
+        "Return a question's outcome (status, answer, who, when) from its row in the Slack Questions data table, "
+        "only when the row holds what fn_slack wrote: its seal is checked over every cell fn_slack decides on. A "
+        "row added, edited or copied outside fn_slack fails the function, naming what changed, so a playbook "
+        "that acts on an answer stops there. Makes no call to Slack.",
+        ["incident_id", "slack_question_id"]),
 }
 
 # --- rule (menu item) fields (behavior.md §8) ----------------------------------------------------------
@@ -332,6 +342,7 @@ RULES: dict[str, RuleSpec] = {
 }
 
 RESULT_NAMES = {"slack_ask_question": "ask_question_result",
+                "slack_question_answer": "question_answer_result",
                 "slack_post_message": "post_message_result",
                 "slack_post_attachment": "post_attachment_result",
                 "slack_archive_channel": "archive_channel_result"}
@@ -562,12 +573,20 @@ def playbook_post_script(spec: PlaybookSpec) -> str:
 def playbook_xml(name: str, spec: PlaybookSpec) -> str:
     """Return the BPMN XML of a start → function → local script → end playbook."""
     rule = RULES[spec.rule]
-    fn_uuid, fn_display, _, _ = FUNCTIONS[rule.function]
+    return _playbook_bpmn(playbook_type_name(spec.uuid), name, function=rule.function,
+                          pre_script=playbook_pre_script(spec), result_name=PLAYBOOK_RESULT,
+                          script_name=spec.script_name, script_uuid=spec.script_uuid)
+
+
+def _playbook_bpmn(type_name: str, name: str, *, function: str, pre_script: str, result_name: str,
+                   script_name: str, script_uuid: str) -> str:
+    """The BPMN XML of a start → function (``pre_script``, ``result_name``) → local script → end playbook."""
+    fn_uuid, fn_display, _, _ = FUNCTIONS[function]
     fn_json = json.dumps({
         "inputs": {},
-        "pre_processing_script": playbook_pre_script(spec),
+        "pre_processing_script": pre_script,
         "pre_processing_script_language": "python3",
-        "result_name": PLAYBOOK_RESULT,
+        "result_name": result_name,
     }, separators=(",", ":"), sort_keys=True)
     attr = {'"': "&quot;"}
     start, task, script, end = "StartEvent_155asxm", "ServiceTask_1", "ScriptTask_2", "EndPoint_3"
@@ -577,14 +596,14 @@ def playbook_xml(name: str, spec: PlaybookSpec) -> str:
     waypoints = {"Flow_start": (198, 350), "Flow_result": (350, 420), "Flow_end": (520, 592)}
     return (
         BPMN_HEADER
-        + f'<process id="{playbook_type_name(spec.uuid)}" isExecutable="true" name="{escape(name, attr)}">'
+        + f'<process id="{type_name}" isExecutable="true" name="{escape(name, attr)}">'
         + f'<startEvent id="{start}"><outgoing>Flow_start</outgoing></startEvent>'
         + f'<serviceTask id="{task}" name="{escape(fn_display, attr)}" resilient:type="function">'
         + f'<extensionElements><resilient:function uuid="{fn_uuid}">{escape(fn_json)}'
         + "</resilient:function></extensionElements>"
         + "<incoming>Flow_start</incoming><outgoing>Flow_result</outgoing></serviceTask>"
-        + f'<scriptTask id="{script}" name="{escape(spec.script_name, attr)}">'
-        + f'<extensionElements><resilient:script uuid="{spec.script_uuid}"/></extensionElements>'
+        + f'<scriptTask id="{script}" name="{escape(script_name, attr)}">'
+        + f'<extensionElements><resilient:script uuid="{script_uuid}"/></extensionElements>'
         + "<incoming>Flow_result</incoming><outgoing>Flow_end</outgoing><script>script</script></scriptTask>"
         + f'<endEvent id="{end}" resilient:documentation="End point"><incoming>Flow_end</incoming></endEvent>'
         + "".join(f'<sequenceFlow id="{flow}" sourceRef="{src}" targetRef="{dst}"/>' for flow, src, dst in flows)
@@ -643,6 +662,79 @@ def build_playbook(name: str, spec: PlaybookSpec, index: int) -> dict[str, Any]:
         "tag": {"display_name": "Playbook_" + spec.uuid, "id": index + 1, "name": type_name, "type": "playbook",
                 "uuid": spec.tag_uuid},
         "type": "default", "uuid": spec.uuid, "version": 1,
+    }
+
+
+# --- automatic playbooks (3.x; soar-export-format.md §10: activation_details on a data table object) -------
+@dataclass(frozen=True)
+class AutomaticPlaybookSpec:
+    """An automatic playbook: SOAR starts it when an object of ``object_type`` changes so that ``conditions``
+    hold; one function step (its pre-processing from scripts/<scripts>_pre.py), then one local script
+    (scripts/<scripts>_post.py) reading ``playbook.functions.results.<result_name>``."""
+
+    display_name: str
+    object_type: str
+    function: str
+    result_name: str
+    scripts: str
+    script_name: str
+    conditions: list[dict[str, Any]]
+    description: str
+
+
+AUTOMATIC_PLAYBOOKS: dict[str, AutomaticPlaybookSpec] = {
+    "example_act_on_verified_slack_answer": AutomaticPlaybookSpec(
+        "Example: Act on a verified Slack answer", QUESTIONS_TABLE_NAME, "slack_question_answer", "verified_answer",
+        "example_act_on_verified_slack_answer", "Note the verified answer",
+        [{"evaluation_id": None, "field_name": f"{QUESTIONS_TABLE_NAME}.slack_q_status", "method": "changed_to",
+          "type": None, "value": "answered"}],
+        "When a question's row in the Slack Questions data table changes to Status answered, reads the answer "
+        "through Read a verified Slack answer, which fails when the row was changed outside fn_slack, and notes "
+        "the verified answer on the incident. Add the steps that act on the answer after the note, reading the "
+        "function's result, never the row."),
+}
+
+
+def build_automatic_playbook(name: str, spec: AutomaticPlaybookSpec, index: int) -> dict[str, Any]:
+    """Return one ``playbooks[]`` entry: an automatic playbook with no activation form."""
+    playbook_uuid = stable_uuid("playbook", name)
+    type_name = playbook_type_name(playbook_uuid)
+    script_uuid = stable_uuid("script", name)
+    pre_script = read_script(spec.scripts, "pre")
+    post_script = (f"# {spec.display_name}: runs after the function step; its result is "
+                   f"playbook.functions.results.{spec.result_name}.\n"
+                   f"results = playbook.functions.results.{spec.result_name}\n\n" + read_script(spec.scripts, "post"))
+    author = {"display_name": "fn_slack maintainers", "id": 1, "name": AUTHOR, "type": "user"}
+    return {
+        "activation_details": {"activation_conditions": {"conditions": spec.conditions, "logic_type": "all"}},
+        "activation_type": "automatic",
+        "content": {"content_version": 1, "xml": _playbook_bpmn(
+            type_name, name, function=spec.function, pre_script=pre_script, result_name=spec.result_name,
+            script_name=spec.script_name, script_uuid=script_uuid)},
+        "create_date": EXPORT_DATE, "creator_principal": author, "deployment_id": type_name,
+        "description": {"content": spec.description, "format": "text"},
+        "display_name": spec.display_name, "export_key": name, "field_type_handle": type_name,
+        "fields_type": {
+            "actions": [], "display_name": spec.display_name, "export_key": type_name, "fields": {},
+            "for_actions": False, "for_custom_fields": False, "for_notifications": False, "for_workflows": False,
+            "id": None, "parent_types": ["__playbook"],
+            "properties": {"can_create": False, "can_destroy": False, "for_who": []}, "scripts": [], "tags": [],
+            "type_id": 28, "type_name": type_name, "uuid": stable_uuid("playbook-fields", name),
+        },
+        "has_logical_errors": False, "id": index + 1, "is_deleted": False, "is_locked": False,
+        "last_modified_principal": author, "last_modified_time": EXPORT_DATE,
+        "local_scripts": [{
+            "actions": [], "created_date": EXPORT_DATE, "description": "", "enabled": False,
+            "export_key": spec.script_name, "id": index + 1, "language": "python3",
+            "last_modified_by": AUTHOR, "last_modified_time": EXPORT_DATE, "name": spec.script_name,
+            "object_type": spec.object_type, "playbook_handle": name,
+            "programmatic_name": f"{name}_" + re.sub(r"[^a-z0-9]+", "_", spec.script_name.lower()).strip("_"),
+            "script_text": post_script, "tags": [], "uuid": script_uuid,
+        }],
+        "name": name, "object_type": spec.object_type, "status": "enabled",
+        "tag": {"display_name": "Playbook_" + playbook_uuid, "id": index + 1, "name": type_name, "type": "playbook",
+                "uuid": stable_uuid("playbook-tag", name)},
+        "type": "default", "uuid": playbook_uuid, "version": 1,
     }
 
 
@@ -707,6 +799,8 @@ def build_export() -> dict[str, Any]:
             "workflows": [rule.workflow],
         })
     playbooks = [build_playbook(name, spec, index) for index, (name, spec) in enumerate(PLAYBOOKS.items())]
+    playbooks += [build_automatic_playbook(name, spec, len(playbooks) + index)
+                  for index, (name, spec) in enumerate(AUTOMATIC_PLAYBOOKS.items())]
 
     functions = []
     for index, (name, (fn_uuid, display, description, inputs)) in enumerate(FUNCTIONS.items()):

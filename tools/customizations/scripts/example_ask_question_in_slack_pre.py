@@ -3,7 +3,7 @@
 # Asks the menu item's question in the incident's Slack channel (the same channel choice as posting), or,
 # with "Ask them directly", of the people named in "Slack users emails" in a direct message. The function
 # returns at once; the answer arrives through the Socket Mode listener as a note and in the Slack Questions
-# data table, where an automatic rule (condition: Status changed to answered) can act on it.
+# data table; the playbook "Example: Act on a verified Slack answer" acts on it once fn_slack verified the row.
 inputs.incident_id = incident.id
 inputs.slack_question = rule.properties.rule_slack_question
 inputs.slack_question_options = rule.properties.rule_slack_question_options or "Yes|No"
