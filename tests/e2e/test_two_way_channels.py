@@ -478,7 +478,8 @@ def test_a_question_answered_by_a_click_reaches_soar_once_and_only_from_the_peop
 
     _click(stack, "alice", channel, ts, "No")
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Alice")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "No", "Alice Adams")
     answered = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert len(answered) == 1 and "<blockquote>No</blockquote>" in answered[0]
     shown = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
@@ -522,7 +523,8 @@ def test_a_click_while_soar_is_slow_is_acknowledged_at_once_and_answered_once(st
     _click(stack, "alice", content["channel_id"], content["ts"], "Yes")
     assert slow.done.is_set() and time.monotonic() - started >= 5
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "Yes", "Alice")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "Yes", "Alice Adams")
     assert len([n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]) == 1
     shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
     assert shown["text"] == "Isolate host-17 now? — answered: Yes"
@@ -538,7 +540,7 @@ def test_a_click_whose_note_fails_at_first_is_retried_by_fn_slack_and_noted_once
     _click(stack, "bob", content["channel_id"], content["ts"], "No")   # Slack never sends this click again
     assert len(failing.failed) == 2
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Bob")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Bob Brown")
     answered = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert len(answered) == 1 and "<blockquote>No</blockquote>" in answered[0]
     shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
@@ -573,7 +575,8 @@ def test_a_question_asked_directly_is_answered_in_the_direct_message(stack):
                                                                       stack.slack.user("bob")["id"]]
     _click(stack, "bob", content["channel_id"], content["ts"], "Yes")
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "Yes", "Bob")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "Yes", "Bob Brown")
 
 
 def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack):
@@ -593,7 +596,7 @@ def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack
                  and not stack.slack.socket_mode.in_flight()), stack.logs()
     row = _question_row(stack, incident["id"])
     assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
-        ("answered", "Only the *VLAN*, not the host", "Alice")
+        ("answered", "Only the *VLAN*, not the host", "Alice Adams")
     [note] = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert "<b>VLAN</b>" in note
     # the question message (changed by chat.update) shows the answer in place of its buttons
