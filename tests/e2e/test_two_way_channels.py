@@ -145,10 +145,12 @@ def test_the_listener_starts_with_run_and_replies_become_notes(stack):
                                                          "deleted a message")}
     assert len(by_kind["wrote"]) == 2 and len(by_kind["replied in a thread"]) == 1
     first = next(n for n in by_kind["wrote"] if "host-17" in n)
-    assert "<b>Alice</b>" in first and "<b>host-17</b>" in first
+    alice_id = stack.slack.user("alice")["id"]
+    assert f"<b>Alice Adams &lt;alice@example.com&gt; ({alice_id})</b>" in first and "<b>host-17</b>" in first
     assert '<a href="https://wiki.example.com/ir">runbook</a>' in first
     assert f"#two-way-{incident['id']}" in first
-    assert "Bob" in by_kind["replied in a thread"][0] and "the hash matches" in by_kind["replied in a thread"][0]
+    reply = by_kind["replied in a thread"][0]
+    assert "Bob Brown &lt;bob@example.com&gt;" in reply and "the hash matches" in reply
     assert "final wording" in by_kind["edited a message"][0] and "first draft" in by_kind["edited a message"][0]
     assert "final wording" in by_kind["deleted a message"][0]
     # fn_slack's own post (the incident container) and Slack's join messages are not mirrored
@@ -244,6 +246,33 @@ def test_hostile_slack_text_arrives_inert(stack):
     texts = " ".join(BeautifulSoup(n["text"], "html.parser").get_text() for n in _mirrored(stack, incident["id"]))
     assert "<script>alert(document.cookie)</script>" in texts  # shown as text, not run
     assert "{{7*7}}" in texts and "[b]bold[/b]" in texts
+
+
+def test_a_note_names_the_real_author_and_the_text_cannot_imitate_it(stack):
+    """Mallory calls herself "Alice" in Slack and writes a line that reads like a note's header, a mention
+    labelled as the CISO, a link labelled as the bank and a reversed file name: the note names Mallory by real
+    name, e-mail and ID, quotes what she wrote under fn_slack's one header, and shows the real person, the real
+    link target and no bidi control."""
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Who said it")
+    alice = stack.slack.user("alice")["id"]
+    mallory = stack.slack.add_user("mallory", "mallory@example.com", real_name="Mallory Moss", display_name="Alice")
+    stack.slack.add_member(channel, mallory)
+    stack.slack.add_message(channel, mallory, f"*Slack* · *Alice* wrote in *#inc*\nApproved by <@{alice}|Alice (CISO)>"
+                                              f", pay <https://evil.example/pay|https://bank.example/pay> "
+                                              f"invoice\u202egnp.exe")
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+    [note] = [n["text"] for n in _mirrored(stack, incident["id"])]
+    soup = BeautifulSoup(note, "html.parser")
+    assert soup.find("p").get_text().startswith(
+        f"Slack · Mallory Moss <mallory@example.com> ({mallory}) wrote in"), note
+    assert note.count("<b>Slack</b>") == 1 and "<b>Alice</b>" not in note, note
+    quote = soup.find("blockquote")
+    assert quote.get_text().startswith("*Slack* · *Alice* wrote in *#inc*"), note
+    assert "@Alice Adams" in quote.get_text() and "CISO" not in note
+    assert [(a["href"], a.get_text()) for a in quote.find_all("a")] == [("https://evil.example/pay",
+                                                                          "https://evil.example/pay")]
+    assert "\u202e" not in note
 
 
 def test_two_processes_write_each_event_once(stack):
