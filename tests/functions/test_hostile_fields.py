@@ -113,9 +113,11 @@ def _stored_texts(slack) -> tuple[list[str], list[str]]:
 
 
 def _linked(text: str) -> list[str]:
-    """What Slack reads as a mention, channel, special or labelled link in stored text (a bare address that
-    Slack links by itself, ``<https://x>``, is not fn_slack's doing)."""
-    return [seq for seq in re.findall(r"<([^<>]*)>", text) if "|" in seq or not seq.startswith("http")]
+    """What Slack reads as a mention, channel, special or labelled link in stored text: ``<!…>``, ``<@…>``,
+    ``<#…>`` and ``<address|label>`` (a bare address that Slack links by itself, ``<https://x>``, is not
+    fn_slack's doing)."""
+    return [seq for seq in re.findall(r"<([^<>]*)>", text)
+            if seq[:1] in "!@#" or ("|" in seq and re.match(r"[a-z][a-z0-9+.-]*:", seq, re.IGNORECASE))]
 
 
 @pytest.fixture(autouse=True)
@@ -125,6 +127,11 @@ def short_share_wait(monkeypatch):
 
 @pytest.mark.parametrize("walk", WALKS, ids=lambda w: f"{w.function}:{w.field}")
 def test_no_field_of_a_function_lets_incident_data_notify_link_or_disguise_in_slack(walk, circuits_app, slack, soar):
+    check_walk(walk, circuits_app, slack, soar)
+
+
+def check_walk(walk: Walk, circuits_app, slack, soar) -> None:
+    """Run the function with the catalogue in the walk's field; check what Slack stored (or the refusal)."""
     value = ONE_LINE if "name" in walk.field or walk.field == "slack_username" else TEXT
     slack.clear_calls()
 
