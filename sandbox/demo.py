@@ -350,9 +350,14 @@ class Demo:
         self.out("  Two-way: the incident channel mirrors (slack_mirror); people wrote in it")
         mirrored = _wait(lambda: len([n for n in state.notes_of(inc) if "slack-event " in n["text"]]) >= 2)
         notes = [strip_html(n["text"]) for n in state.notes_of(inc) if "slack-event " in n["text"]]
-        self.check("Alice's thread reply and Bob's message became incident notes, fn_slack's own posts did not",
-                   mirrored and len(notes) == 2 and any("Alice replied in a thread" in n for n in notes)
-                   and any("Bob wrote in" in n and "Blocked the sender domain" in n for n in notes), "; ".join(notes))
+        self.check("Alice's thread reply and Bob's message became incident notes, fn_slack's own posts did not; "
+                   "each note names its author by real name, e-mail and Slack ID (users.info)",
+                   mirrored and len(notes) == 2
+                   and any("Alice Adams <alice@example.com> (U" in n and "replied in a thread" in n for n in notes)
+                   and any("Bob Brown <bob@example.com> (U" in n and "Blocked the sender domain" in n
+                           for n in notes), "; ".join(notes))
+        for note in notes:
+            self.out(f"    note: {note.split(' at ')[0]}")
         result = self.click(ASK_QUESTION, "Ask a Question in Slack: may Alice block the sender domain for good?",
                             properties={"rule_slack_question": "Block invoices-example.net for good?",
                                         "rule_slack_question_options": "Yes|No",
@@ -373,8 +378,9 @@ class Demo:
         def answered() -> bool:   # the click is acknowledged at once; the answer is recorded right after
             rows = state.rows_of(inc, "slack_questions_db")
             return ([(r.get("slack_q_status"), r.get("slack_q_answer"), r.get("slack_q_answered_by")) for r in rows]
-                    == [("answered", "Yes", "Alice")]
-                    and any("Alice answered the question" in strip_html(n["text"]) for n in state.notes_of(inc)))
+                    == [("answered", "Yes", "Alice Adams")]
+                    and any("Alice Adams <alice@example.com> (U" in strip_html(n["text"])
+                            and "answered the question" in strip_html(n["text"]) for n in state.notes_of(inc)))
 
         deadline = time.monotonic() + 60
         while acked and not answered() and time.monotonic() < deadline:

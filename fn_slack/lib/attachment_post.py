@@ -17,6 +17,7 @@ from fn_slack.lib.slack_uploads import SlackUploads
 from fn_slack.lib.slack_vocabulary import UploadedFile
 from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.text_conventions import strip_invisible
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ class AttachmentPost:
         slack = SlackClient(self.settings)
         with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
             yield from target.notices
-            title = f"Incident ID {post.incident_id} {soar_file.kind} Attachment: {soar_file.name}"
+            # The file's name is SOAR data: shown in Slack without bidi controls or zero-width characters, so that
+            # "invoice\u202egnp.exe" cannot pass for "invoiceexe.png" (Slack shows a file's name and title as typed).
+            name = strip_invisible(soar_file.name)
+            title = f"Incident ID {post.incident_id} {soar_file.kind} Attachment: {name}"
             thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
             shared: list[UploadedFile] = []
             held = [data]  # the bytes, released right after the upload
@@ -84,7 +88,7 @@ class AttachmentPost:
             uploads = SlackUploads(slack)
 
             def send(thread_ts: str | None) -> str:
-                shared.append(uploads.upload_file(target.channel, held[0], soar_file.name, title, request.comment,
+                shared.append(uploads.upload_file(target.channel, held[0], name, title, request.comment,
                                                   check_first=invocation.redelivered, thread_ts=thread_ts))
                 return shared[-1].share_ts or ""
 

@@ -21,6 +21,17 @@ MAX_BUTTON_TEXT = 75
 MAX_SECTION_TEXT = 3000
 
 
+# After every "<" of plain text from SOAR: Slack shows plain_text as typed, and "<" + this zero-width space can
+# never start a control sequence (<!channel>, <@U…>) wherever Slack may read one.
+_SEQUENCE_BREAK = "\u200b"
+
+
+def plain_text_of(escaped: str) -> str:
+    """Text escaped for mrkdwn (message_format) as a ``plain_text`` object shows it: as typed, yet no ``<`` of
+    it can start a mention or a link."""
+    return slack_unescape(escaped).replace("<", "<" + _SEQUENCE_BREAK)
+
+
 def slack_escape(text: str) -> str:
     """Slack's three escapes: what SOAR wrote shows as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -79,7 +90,7 @@ def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tupl
     if pretext:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": pretext[:MAX_SECTION_TEXT]}})
     if title:
-        header = slack_unescape(title)[:MAX_HEADER_TEXT]
+        header = plain_text_of(title)[:MAX_HEADER_TEXT]
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": header}})
     pending: list[dict] = []
 

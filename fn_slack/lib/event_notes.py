@@ -1,21 +1,44 @@
 """FORMAT the notes the listener writes into SOAR (pure: no I/O): a mirrored message, reply, edit or deletion,
 and a question's answer; the reference each note carries so that it is found again; the message's link.
 
-Everything that came from Slack is escaped: names and channel names as text, the message's mrkdwn through
-``mrkdwn_to_html``, and only ``http``/``https`` links for files.
+A note's header — who (``people.Person``: real name, e-mail, Slack ID, guest or external), where, when, the
+link — is markup fn_slack makes; what the person wrote is always inside a ``<blockquote>`` after it, escaped,
+so it can neither close the quote nor pass for a header (a line of it that reads like one keeps its ``*`` as
+typed). Everything that came from Slack is escaped and loses bidi controls and zero-width characters: names,
+channel and file names as text, the message's mrkdwn through ``mrkdwn_to_html``, and only ``http``/``https``
+links for files.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 
 from fn_slack.lib import messages
 from fn_slack.lib.mrkdwn_to_html import mrkdwn_to_html
+from fn_slack.lib.people import Person
 from fn_slack.lib.slack_events import SlackEvent
-from fn_slack.lib.text_conventions import TimeFormat, utc_time
+from fn_slack.lib.text_conventions import TimeFormat, strip_invisible, utc_time
 
 UserName = Callable[[str], str | None]
+# A line of a person's text that reads like a note's header ("*Slack* · *Alice* wrote in ..."): shown as typed.
+_HEADER_LIKE = re.compile(r"^[\s*_~`>]*slack[\s*_~`]*[·•|:\-]", re.IGNORECASE)
+
+
+def _header_like(line: str) -> bool:
+    return bool(_HEADER_LIKE.match(strip_invisible(line)))
+
+
+def _quoted(text: str | None, user_name: UserName, channel_name: UserName | None = None) -> str:
+    """A person's text as the note quotes it."""
+    return (f"<blockquote>{mrkdwn_to_html(text, users=user_name, channels=channel_name, literal=_header_like)}"
+            f"</blockquote>")
+
+
+def _shown(text: str) -> str:
+    """Something Slack named (a person, a channel, a file) as note text: escaped, without invisible characters."""
+    return html.escape(strip_invisible(text))
 
 
 def _reference(text: str) -> str:
@@ -50,53 +73,52 @@ def slack_link_html(link: str) -> str:
     return f'<a href="{html.escape(link, quote=True)}">Slack</a>'
 
 
-def _body(event: SlackEvent, author: str, when: str, user_name: UserName) -> str:
-    """What the event says: the text; for an edit the new and the old text; for a deletion the old text."""
+def _body(event: SlackEvent, when: str, user_name: UserName, channel_name: UserName | None) -> str:
+    """What the event says, quoted: the text; for an edit the new and the old text; for a deletion the old."""
     esc = html.escape
     if event.kind == "edit":
-        return (f"<p>{esc(messages.mirror_edited(author, when))}</p><div>{mrkdwn_to_html(event.text, users=user_name)}"
-                f"</div><p><i>{messages.MIRROR_BEFORE}</i></p><blockquote>"
-                f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
+        return (f"<p>{esc(messages.mirror_edited('', when))}</p>{_quoted(event.text, user_name, channel_name)}"
+                f"<p><i>{messages.MIRROR_BEFORE}</i></p>{_quoted(event.previous_text, user_name, channel_name)}")
     if event.kind == "delete":
-        return (f"<p>{esc(messages.mirror_deleted(author, when))}</p><blockquote>"
-                f"{mrkdwn_to_html(event.previous_text, users=user_name)}</blockquote>")
-    return f"<div>{mrkdwn_to_html(event.text, users=user_name)}</div>"
+        return (f"<p>{esc(messages.mirror_deleted('', when))}</p>"
+                f"{_quoted(event.previous_text, user_name, channel_name)}")
+    return _quoted(event.text, user_name, channel_name)
 
 
 def _file_link(name: str, url: str) -> str:
     """A file as a link when its URL is http(s), else its name alone."""
     if url.lower().startswith(("https://", "http://")):
-        return f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a>'
-    return html.escape(name)
+        return f'<a href="{html.escape(url, quote=True)}">{_shown(name)}</a>'
+    return _shown(name)
 
 
-def note_html(event: SlackEvent, author: str, channel_name: str, link: str, user_name: UserName) -> str:
-    """The note for one event; every part that came from Slack is escaped."""
-    esc = html.escape
+def note_html(event: SlackEvent, author: Person, channel_name: str, link: str, user_name: UserName, *,
+              channel_names: UserName | None = None) -> str:
+    """The note for one event: fn_slack's header, then what the person wrote, quoted; every part that came
+    from Slack is escaped. ``user_name``/``channel_names`` name the IDs the text mentions."""
     when = utc_time(float(event.ts), TimeFormat.NOTE)
-    head = messages.mirror_note_header(esc(author), f"<b>#{esc(channel_name)}</b>", esc(when), esc(link, quote=True),
-                                       messages.MIRROR_KINDS[event.kind])
+    head = messages.mirror_note_header(_shown(author.label), f"<b>#{_shown(channel_name)}</b>", html.escape(when),
+                                       html.escape(link, quote=True), messages.MIRROR_KINDS[event.kind])
     files = messages.mirror_files([_file_link(name, url) for name, url in event.files]) if event.files else ""
-    body = _body(event, author, when, user_name)
+    body = _body(event, when, user_name, channel_names)
     return f"<div>{head}{body}{files}{marker(event.key)}</div>"
 
 
-def failed_note_html(event: SlackEvent, author: str, channel_name: str, link: str) -> str:
+def failed_note_html(event: SlackEvent, author: Person, channel_name: str, link: str) -> str:
     """The note of an event that could not be mirrored: who, where, when and the link to it, nothing of its
     text (what failed to convert); it carries the event's reference like the note it stands for."""
-    esc = html.escape
     when = utc_time(float(event.ts), TimeFormat.NOTE)
-    head = messages.mirror_failed_note(esc(author), f"<b>#{esc(channel_name)}</b>", esc(when), esc(link, quote=True),
-                                       messages.MIRROR_KINDS[event.kind])
+    head = messages.mirror_failed_note(_shown(author.label), f"<b>#{_shown(channel_name)}</b>", html.escape(when),
+                                       html.escape(link, quote=True), messages.MIRROR_KINDS[event.kind])
     return f"<div>{head}{marker(event.key)}</div>"
 
 
-def answer_note_html(question_id: str, question: str, answer: str, author: str, at: float) -> str:
-    """The note of a question's answer; every part that came from Slack or SOAR is escaped."""
-    esc = html.escape
-    head = messages.question_answer_note(esc(author), esc(question), esc(utc_time(at, TimeFormat.NOTE)))
-    return (f"<div>{head}<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
-            f"{question_marker(question_id)}</div>")
+def answer_note_html(question_id: str, question: str, answer: str, author: Person, at: float) -> str:
+    """The note of a question's answer: who answered (the Person), the question, then the answer quoted; every
+    part that came from Slack or SOAR is escaped."""
+    head = messages.question_answer_note(_shown(author.label), _shown(question),
+                                         html.escape(utc_time(at, TimeFormat.NOTE)))
+    return f"<div>{head}{_quoted(answer, lambda _uid: None)}{question_marker(question_id)}</div>"
 
 
 __all__ = ["answer_note_html", "failed_note_html", "marker", "message_link", "note_html", "question_marker",

@@ -32,7 +32,7 @@ from bs4.element import PageElement, PreformattedString
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import InputError
-from fn_slack.lib.text_conventions import TimeFormat, utc_time
+from fn_slack.lib.text_conventions import INVISIBLE_RE, TimeFormat, label_misleads, strip_invisible, utc_time
 
 MAX_TEXT_CHARS = messages.SLACK_TEXT_LIMIT
 
@@ -52,13 +52,8 @@ _MENTION_RE = re.compile(r"(?<!\w)@(?=[^\s\u200b])")
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
 _INCIDENT_REF_RE = re.compile(r"^\s*(\d+)\s*(?:\?\s*task_id\s*=\s*(\d+))?\s*$")
 
-# Characters that change how text displays without being seen: bidi embeddings, overrides and isolates
-# (U+202A-U+202E, U+2066-U+2069) and zero-width characters (U+200B-U+200D, U+2060, U+FEFF). Untrusted text
-# loses them; a zero-width joiner between two emoji (a family, a skin tone) is what draws them as one, and stays.
-_EMOJI = "\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF"
-_INVISIBLE_RE = re.compile(
-    "[\u202a-\u202e\u2066-\u2069\u200b\u200c\u2060\ufeff]"
-    f"|(?<![{_EMOJI}\ufe0f])\u200d|\u200d(?![{_EMOJI}])")
+# Bidi controls and zero-width characters: text_conventions.INVISIBLE_RE (untrusted text loses them).
+_INVISIBLE_RE = INVISIBLE_RE
 # Line breaks Slack may honour besides "\n"; untrusted text gets plain "\n" so its lines can be laid out.
 _LINE_BREAK_RE = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 # Two backticks in a row in untrusted text get a zero-width space between them: three make a code block.
@@ -68,8 +63,6 @@ _BACKTICKS_RE = re.compile("`(?=`)")
 # is percent-encoded (%7C), as a URL needs it anyway.
 _ADDRESS_RE = re.compile(r"(?i)https?://|mailto:|www\.")
 _SPACE_RUNS_RE = re.compile(r"(\s+)")
-# What a label or a URL in a link label would be read as: a domain (with or without scheme) or an IPv4 address.
-_DOMAIN_IN_LABEL_RE = re.compile(r"(?<![\w.-])((?:[\w-]+\.)+[^\W\d_]{2,}|\d{1,3}(?:\.\d{1,3}){3})(?![\w-])")
 
 
 @dataclass(frozen=True)
@@ -91,11 +84,6 @@ class SlackMessage:
 
 def _neutralise_mentions(text: str) -> str:
     return _MENTION_RE.sub("@" + MENTION_BREAK, text)
-
-
-def strip_invisible(value: str) -> str:
-    """``value`` without bidi controls and zero-width characters (see ``_INVISIBLE_RE``)."""
-    return _INVISIBLE_RE.sub("", value)
 
 
 def escape_untrusted(value: str) -> str:
@@ -242,31 +230,6 @@ def _safe_url(href: str) -> str | None:
     return quoted.replace("&", "&amp;")
 
 
-def _link_host(href: str) -> str:
-    """The host a link leads to (lower case, no ``www.``): the URL's host, or a mailto address's domain."""
-    parts = urlsplit(href.strip())
-    host = parts.path.rpartition("@")[2] if parts.scheme.lower() == "mailto" else (parts.hostname or "")
-    return _bare_host(host)
-
-
-def _bare_host(host: str) -> str:
-    host = host.lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
-
-
-def _label_misleads(label: str, href: str) -> bool:
-    """Whether a link's label names an address (a URL, domain or IP) other than where the link leads.
-
-    A label naming the target's host or a parent domain of it ("example.com" for https://www.example.com/x)
-    is honest; so is a label naming no address at all ("the report")."""
-    target = _link_host(href)
-    for match in _DOMAIN_IN_LABEL_RE.finditer(strip_invisible(label)):
-        named = _bare_host(match.group(1))
-        if named != target and not target.endswith("." + named):
-            return True
-    return False
-
-
 def _render_node(node: PageElement, writer: _MrkdwnWriter) -> None:  # noqa: PLR0912, PLR0915 - one branch per tag
     if isinstance(node, PreformattedString):  # comments, doctypes, CDATA, processing instructions
         return
@@ -352,7 +315,7 @@ def _render_link(node: Tag, writer: _MrkdwnWriter) -> None:
     # Nested links are not valid HTML; keep only the outer one.
     label = _PLACEHOLDER_RE.sub("", " ".join(line.strip() for line in label_lines if line.strip()))
     label = _SPACES_RE.sub(" ", label.replace("|", "").replace(">", "")).strip()
-    if label and _label_misleads(node.get_text(" "), str(node.get("href", ""))):
+    if label and label_misleads(node.get_text(" "), str(node.get("href", ""))):
         label = ""   # "<https://evil.example/login>": Slack shows the real target, not a look-alike address
     leading = " " if label_lines and label_lines[0].startswith(" ") else ""
     if leading:

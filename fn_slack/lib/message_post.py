@@ -18,6 +18,7 @@ from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.incidents import MirrorIndex
 from fn_slack.lib.soar.links import ConversationsTable
 from fn_slack.lib.soar.mirror_log import check_mirroring_ready
+from fn_slack.lib.text_conventions import strip_invisible
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,16 @@ class MessageRequest:
         return cls(post=post,
                    mrkdwn=inputs.flag(getattr(fn_inputs, "slack_mrkdwn", None), "slack_mrkdwn"),
                    as_user=inputs.flag(getattr(fn_inputs, "slack_as_user", None), "slack_as_user"),
-                   username=inputs.text_input(getattr(fn_inputs, "slack_username", None)),
+                   username=_shown_name(inputs.text_input(getattr(fn_inputs, "slack_username", None))),
                    mirror=inputs.flag(getattr(fn_inputs, "slack_mirror", None), "slack_mirror"),
                    thread=inputs.flag(getattr(fn_inputs, "slack_thread", None), "slack_thread"),
                    direct=inputs.flag(getattr(fn_inputs, "slack_direct", None), "slack_direct"))
+
+
+def _shown_name(username: str | None) -> str | None:
+    """slack_username as the post's shown name: Slack shows it as typed (no mention, no link), so it only loses
+    bidi controls and zero-width characters, which would make it read as something else."""
+    return strip_invisible(username) if username else username
 
 
 class MessagePost:

@@ -818,6 +818,30 @@ def event_ignored(kind: str, reason: str) -> str:
     return f"Slack event ({kind}) ignored: {reason}."
 
 
+PERSON_GUEST = "guest"
+"""After a person's name in a note: a guest of the workspace (Slack's is_restricted / is_ultra_restricted)."""
+PERSON_EXTERNAL = "external (Slack Connect)"
+"""After a person's name in a note: a person of another organisation (Slack's is_stranger, or another team)."""
+PERSON_UNVERIFIED = "unverified: Slack did not say who this is"
+"""After a person's ID in a note when users.info did not describe them."""
+
+
+def person_label(real_name: str, email: str, user_id: str, marks: list[str]) -> str:
+    """A person as a note names them (plain text): real name, e-mail and Slack ID, then the marks."""
+    who = " ".join(part for part in (real_name, f"<{email}>" if email else "") if part)
+    return ", ".join([f"{who} ({user_id})" if who else user_id, *marks])
+
+
+def person_not_looked_up(user_id: str, error: object) -> str:
+    """The listener's log line when users.info could not say who wrote a message (the note names the ID)."""
+    return f"Slack did not say who {user_id} is ({error}); the note names the ID alone, marked unverified."
+
+
+def link_label_in_slack(label: str) -> str:
+    """After a link in a note that shows its real target because its label in Slack named another address."""
+    return f" (shown in Slack as \u201c{label}\u201d)"
+
+
 def mirror_note_header(author: str, where: str, when: str, link: str, kind: str) -> str:
     """The first line of a mirrored note (HTML already escaped by the caller)."""
     return f"<p><b>Slack</b> · <b>{author}</b> {kind} in {where} at {when} (<a href=\"{link}\">view in Slack</a>)</p>"

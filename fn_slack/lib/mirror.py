@@ -23,10 +23,12 @@ from fn_slack.lib import messages
 from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.event_notes import failed_note_html, marker, message_link, note_html, slack_link_html
 from fn_slack.lib.mirror_catch_up import MirrorCatchUp
+from fn_slack.lib.people import Person
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
+from fn_slack.lib.slack_people import SlackPeople
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
 from fn_slack.lib.soar.incidents import MirrorIndex
 from fn_slack.lib.soar.links import ConversationsTable, target_of
@@ -108,7 +110,6 @@ class EventMirror:
         self.clock = clock          # the claim time written in a claim row
         self.monotonic = monotonic  # how long another process's claim stood still (never another server's clock)
         self._identity: dict | None = None
-        self._names: dict[str, str] = {}
         self._lock = threading.Lock()
         self._in_flight: dict[str, threading.Event] = {}
         self._closing = threading.Event()
@@ -129,18 +130,19 @@ class EventMirror:
                 self._identity = self._slack().auth_test()
             return self._identity
 
-    def user_name(self, user_id: str) -> str:
-        """A person's Slack name, remembered per process; the ID itself when Slack cannot say."""
-        with self._lock:
-            if user_id in self._names:
-                return self._names[user_id]
+    def person(self, user_id: str) -> Person:
+        """Who the person with this Slack ID is (users.info: real name, e-mail, guest, external), remembered per
+        process for a while (slack_memory.PERSON_TTL); when Slack cannot say, the ID alone, marked unverified —
+        never a name the event itself carried."""
         try:
-            name = self._slack().user_name(user_id)
-        except Exception:  # noqa: BLE001 - a name is a nicety: the ID stands in
-            name = user_id
-        with self._lock:
-            self._names[user_id] = name
-        return name
+            return SlackPeople(self._slack()).person(user_id)
+        except Exception as err:  # noqa: BLE001 - the note is written all the same, naming the ID unverified
+            LOG.warning(messages.person_not_looked_up(user_id, err))
+            return Person.unverified(user_id)
+
+    def user_name(self, user_id: str) -> str:
+        """The person's real name (users.info), else the ID: where one word names them (a mention)."""
+        return self.person(user_id).name
 
     # ------------------------------------------------------------------ events
     def handle(self, event: SlackEvent, *, last_try: bool = False) -> str:
@@ -183,15 +185,16 @@ class EventMirror:
     def _write_once(self, event: SlackEvent, target: MirrorTarget, last_try: bool = False) -> str:
         """The event's note, written once under the event's claim (soar.claimed_notes; the user guide draws
         the protocol, §12.2)."""
-        author = self.user_name(event.user)
+        author = self.person(event.user)
         link = message_link(self.identity().get("url"), event)
-        place = NotePlace(target.incident_id, target.task_id, event.key, marker(event.key), author,
+        place = NotePlace(target.incident_id, target.task_id, event.key, marker(event.key), author.label,
                           slack_link_html(link))
         timing = Timing(self.settings.event_claim_seconds, clock=self.clock, monotonic=self.monotonic,
                         sleep=self.sleep, closing=self._closing)
 
         def body() -> str:
-            return note_html(event, author, target.channel_name, link, self._mention_names())
+            return note_html(event, author, target.channel_name, link, self._mention_names(),
+                             channel_names={event.channel: target.channel_name}.get)
 
         def failed(note: ClaimedNote, claim: Claim, err: Exception) -> str:
             """The event's note could not be written. Before Slack's last delivery, the claim is released and
@@ -211,12 +214,12 @@ class EventMirror:
         """Names for one event's mentions: every name this process knows, and at most ``MENTION_LOOKUPS`` more
         asked of Slack; None (the ID stays) for the rest."""
         lookups = [MENTION_LOOKUPS]
+        people = SlackPeople(self._slack())
 
         def name(user_id: str) -> str | None:
-            with self._lock:
-                known = self._names.get(user_id)
+            known = people.remembered(user_id)
             if known is not None:
-                return known
+                return known.name
             if lookups[0] <= 0:
                 return None
             lookups[0] -= 1
@@ -235,7 +238,7 @@ class MirrorService:
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)),
                                        on_connected=self._connected)
         self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
-                                       pause=self._sleep)
+                                       person=self.mirror.person, pause=self._sleep)
         self.dispatch = EventDispatch(bot_user=lambda: self.mirror.identity().get("user_id"))
         self.listeners: dict[type, Callable[..., str]] = {
             QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click}

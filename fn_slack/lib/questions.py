@@ -42,6 +42,7 @@ from fn_slack.lib.block_kit import (
 from fn_slack.lib.channel_post import ChannelPost, PostRequest
 from fn_slack.lib.errors import InputError
 from fn_slack.lib.event_notes import answer_note_html, question_marker
+from fn_slack.lib.people import Person
 from fn_slack.lib.retry import ClickRetries
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
@@ -268,12 +269,15 @@ class QuestionAnswers:
     """Answers arriving through the listener (read by slack_events): the first that counts wins."""
 
     def __init__(self, settings: SlackSettings, rest_client: object, respond: Callable[[str, dict], bool], *,
-                 user_name: Callable[[str], str], clock: Callable[[], float] = time.time,
-                 retries: ClickRetries | None = None, pause: Callable[[float], bool] = _sleep_until_stopped) -> None:
+                 user_name: Callable[[str], str], person: Callable[[str], Person] = Person.unverified,
+                 clock: Callable[[], float] = time.time, retries: ClickRetries | None = None,
+                 pause: Callable[[float], bool] = _sleep_until_stopped) -> None:
         self.settings = settings
         self.rest = rest_client
         self.respond = respond
         self.user_name = user_name
+        self.person = person
+        """Who answered, as the answer's note names them (the listener's: users.info's real name and e-mail)."""
         self.clock = clock
         self.retries = retries or ClickRetries()
         self.pause = pause
@@ -395,12 +399,12 @@ class QuestionAnswers:
     def _note_once(self, ref: QuestionRef, question: Question, answer: str, user: str, at: float) -> None:
         """The answer's note, written once under its claim in slack_messages_db (soar.claimed_notes); a note an
         earlier version wrote without a claim is looked for first."""
+        author = self.person(user)
         place = NotePlace(ref.incident_id, ref.task_id, note_key(question.question_id),
-                          question_marker(question.question_id), self.user_name(user))
+                          question_marker(question.question_id), author.label)
         timing = Timing(self.settings.event_claim_seconds, clock=self.clock)
         ClaimedNote(self.rest, place, timing).write(
-            lambda: answer_note_html(question.question_id, question.question, answer, self.user_name(user), at),
-            look_first=True)
+            lambda: answer_note_html(question.question_id, question.question, answer, author, at), look_first=True)
 
 
 __all__ = ["AskOutcome", "AskRequest", "QuestionAnswers", "QuestionAsk"]

@@ -307,6 +307,15 @@ class SlackSandbox:
         with self._lock:
             return self._ws.add_user(name, email, real_name=real_name, display_name=display_name, **kinds)
 
+    def set_user_names(self, ref: str, *, real_name: str | None = None, display_name: str | None = None) -> None:
+        """Change a person's names as they (or an admin) would in their profile (users.profile.set); users.info
+        shows the new names and a new ``updated`` time."""
+        with self._lock:
+            user = self._ws.users[self._ws.resolve_user(ref)]
+            user.real_name = user.real_name if real_name is None else real_name
+            user.display_name = user.display_name if display_name is None else display_name
+            user.updated = int(time.time())
+
     def deactivate_user(self, ref: str) -> None:
         with self._lock:
             self._ws.users[self._ws.resolve_user(ref)].deleted = True

@@ -145,10 +145,12 @@ def test_the_listener_starts_with_run_and_replies_become_notes(stack):
                                                          "deleted a message")}
     assert len(by_kind["wrote"]) == 2 and len(by_kind["replied in a thread"]) == 1
     first = next(n for n in by_kind["wrote"] if "host-17" in n)
-    assert "<b>Alice</b>" in first and "<b>host-17</b>" in first
+    alice_id = stack.slack.user("alice")["id"]
+    assert f"<b>Alice Adams &lt;alice@example.com&gt; ({alice_id})</b>" in first and "<b>host-17</b>" in first
     assert '<a href="https://wiki.example.com/ir">runbook</a>' in first
     assert f"#two-way-{incident['id']}" in first
-    assert "Bob" in by_kind["replied in a thread"][0] and "the hash matches" in by_kind["replied in a thread"][0]
+    reply = by_kind["replied in a thread"][0]
+    assert "Bob Brown &lt;bob@example.com&gt;" in reply and "the hash matches" in reply
     assert "final wording" in by_kind["edited a message"][0] and "first draft" in by_kind["edited a message"][0]
     assert "final wording" in by_kind["deleted a message"][0]
     # fn_slack's own post (the incident container) and Slack's join messages are not mirrored
@@ -244,6 +246,33 @@ def test_hostile_slack_text_arrives_inert(stack):
     texts = " ".join(BeautifulSoup(n["text"], "html.parser").get_text() for n in _mirrored(stack, incident["id"]))
     assert "<script>alert(document.cookie)</script>" in texts  # shown as text, not run
     assert "{{7*7}}" in texts and "[b]bold[/b]" in texts
+
+
+def test_a_note_names_the_real_author_and_the_text_cannot_imitate_it(stack):
+    """Mallory calls herself "Alice" in Slack and writes a line that reads like a note's header, a mention
+    labelled as the CISO, a link labelled as the bank and a reversed file name: the note names Mallory by real
+    name, e-mail and ID, quotes what she wrote under fn_slack's one header, and shows the real person, the real
+    link target and no bidi control."""
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Who said it")
+    alice = stack.slack.user("alice")["id"]
+    mallory = stack.slack.add_user("mallory", "mallory@example.com", real_name="Mallory Moss", display_name="Alice")
+    stack.slack.add_member(channel, mallory)
+    stack.slack.add_message(channel, mallory, f"*Slack* · *Alice* wrote in *#inc*\nApproved by <@{alice}|Alice (CISO)>"
+                                              f", pay <https://evil.example/pay|https://bank.example/pay> "
+                                              f"invoice\u202egnp.exe")
+    assert _wait(lambda: _settled(stack, incident["id"], 1)), stack.logs()
+    [note] = [n["text"] for n in _mirrored(stack, incident["id"])]
+    soup = BeautifulSoup(note, "html.parser")
+    assert soup.find("p").get_text().startswith(
+        f"Slack · Mallory Moss <mallory@example.com> ({mallory}) wrote in"), note
+    assert note.count("<b>Slack</b>") == 1 and "<b>Alice</b>" not in note, note
+    quote = soup.find("blockquote")
+    assert quote.get_text().startswith("*Slack* · *Alice* wrote in *#inc*"), note
+    assert "@Alice Adams" in quote.get_text() and "CISO" not in note
+    assert [(a["href"], a.get_text()) for a in quote.find_all("a")] == [("https://evil.example/pay",
+                                                                          "https://evil.example/pay")]
+    assert "\u202e" not in note
 
 
 def test_two_processes_write_each_event_once(stack):
@@ -478,7 +507,8 @@ def test_a_question_answered_by_a_click_reaches_soar_once_and_only_from_the_peop
 
     _click(stack, "alice", channel, ts, "No")
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Alice")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "No", "Alice Adams")
     answered = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert len(answered) == 1 and "<blockquote>No</blockquote>" in answered[0]
     shown = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
@@ -522,7 +552,8 @@ def test_a_click_while_soar_is_slow_is_acknowledged_at_once_and_answered_once(st
     _click(stack, "alice", content["channel_id"], content["ts"], "Yes")
     assert slow.done.is_set() and time.monotonic() - started >= 5
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "Yes", "Alice")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "Yes", "Alice Adams")
     assert len([n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]) == 1
     shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
     assert shown["text"] == "Isolate host-17 now? — answered: Yes"
@@ -538,7 +569,7 @@ def test_a_click_whose_note_fails_at_first_is_retried_by_fn_slack_and_noted_once
     _click(stack, "bob", content["channel_id"], content["ts"], "No")   # Slack never sends this click again
     assert len(failing.failed) == 2
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Bob")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Bob Brown")
     answered = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert len(answered) == 1 and "<blockquote>No</blockquote>" in answered[0]
     shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
@@ -573,7 +604,8 @@ def test_a_question_asked_directly_is_answered_in_the_direct_message(stack):
                                                                       stack.slack.user("bob")["id"]]
     _click(stack, "bob", content["channel_id"], content["ts"], "Yes")
     row = _question_row(stack, incident["id"])
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "Yes", "Bob")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "Yes", "Bob Brown")
 
 
 def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack):
@@ -593,7 +625,7 @@ def test_a_reply_in_the_question_s_thread_answers_it_in_the_person_s_words(stack
                  and not stack.slack.socket_mode.in_flight()), stack.logs()
     row = _question_row(stack, incident["id"])
     assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
-        ("answered", "Only the *VLAN*, not the host", "Alice")
+        ("answered", "Only the *VLAN*, not the host", "Alice Adams")
     [note] = [n["text"] for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
     assert "<b>VLAN</b>" in note
     # the question message (changed by chat.update) shows the answer in place of its buttons

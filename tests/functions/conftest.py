@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from resilient_circuits.actions_test_component import ResilientTestActions
 
-from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY, TOKEN_USERS, USER_IDS
+from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY, PEOPLE, TOKEN_USERS, USER_IDS
 from fn_slack.lib.soar.columns import forget_table_columns
 from sandbox.slack.realism import tidy
 from tests.functions.harness import slack_sandbox
@@ -40,6 +40,7 @@ def slack(request):
     CHANNEL_DIRECTORY.clear()
     USER_IDS.clear()
     TOKEN_USERS.clear()
+    PEOPLE.clear()
     return sandbox
 
 

@@ -73,8 +73,12 @@ def test_a_click_while_soar_is_slow_is_acknowledged_at_once_and_answered_once(sl
     assert slow.done.is_set()
     assert envelope not in slack.socket_mode.timeouts, "the person saw Slack's timeout"
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "Yes", "Alice")
-    assert len(answer_notes(soar)) == 1
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "Yes", "Alice Adams")
+    [note] = answer_notes(soar)
+    # the note names the person Slack's users.info names: real name, e-mail and ID, never the display name alone
+    alice = slack.user("alice")["id"]
+    assert f"<b>Alice Adams &lt;alice@example.com&gt; ({alice})</b> answered the question" in note, note
     assert shown(slack, question)["text"] == "Isolate host-17 now? — answered: Yes"
 
 
@@ -92,7 +96,8 @@ def test_a_click_whose_soar_writes_fail_at_first_is_retried_by_fn_slack_and_note
     assert len(failing.failed) == times
     assert len(answer_notes(soar)) == 1 and "<blockquote>No</blockquote>" in answer_notes(soar)[0]
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Alice")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == \
+        ("answered", "No", "Alice Adams")
     assert shown(slack, question)["text"] == "Isolate host-17 now? — answered: No"
     assert told(slack, "alice") == [] and envelope not in slack.socket_mode.timeouts
     time.sleep(1)
@@ -134,7 +139,8 @@ def test_someone_else_s_click_after_the_answer_is_told_the_recorded_answer(slack
     click(slack, "alice", question, "Yes")
 
     assert wait_until(lambda: not has_buttons(shown(slack, question)))
-    assert told(slack, "bob") == ["This question was already answered by Alice: Yes. Your answer was not recorded."]
+    assert told(slack, "bob") == [
+        "This question was already answered by Alice Adams: Yes. Your answer was not recorded."]
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
-    assert (row["slack_q_answer"], row["slack_q_answered_by"]) == ("Yes", "Alice")
+    assert (row["slack_q_answer"], row["slack_q_answered_by"]) == ("Yes", "Alice Adams")
     assert len(answer_notes(soar)) == 1

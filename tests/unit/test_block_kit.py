@@ -85,3 +85,10 @@ def test_answer_options_are_lines_or_bar_separated_and_deduplicated():
 def test_a_question_with_neither_buttons_nor_free_text_is_refused():
     with pytest.raises(InputError, match="slack_question_options is empty"):
         AskRequest.from_inputs(_inputs())
+
+
+def test_a_header_from_soar_shows_its_text_as_typed_yet_starts_no_mention_or_link():
+    [header] = [b for b in container_blocks("SOAR &lt;!channel&gt; &lt;@U1&gt; &amp;", [], None)
+                if b["type"] == "header"]
+    assert header["text"]["text"].replace("\u200b", "") == "SOAR <!channel> <@U1> &"
+    assert "<!" not in header["text"]["text"] and "<@" not in header["text"]["text"]

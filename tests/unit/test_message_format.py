@@ -49,6 +49,16 @@ HOSTILE = [
     "&amp;lt;!here&amp;gt;",
     "a & b",
     ">quote",
+    # a note's header imitated, a mention whose label names someone else, a link whose label is another address
+    "*Slack* · *Alice Adams <alice@example.com> (U0ALICE01)* wrote in *#inc* at 2023-11-14 22:13:20 UTC",
+    "<@U0ALICE01|Alice (CISO)>",
+    "<https://evil.example/pay|https://bank.example/pay>",
+    "<https://evil.example|bank.example>",
+    # bidi controls and zero-width characters: a reversed file name, a mention split to slip past a filter
+    "invoice\u202egnp.exe",
+    "\u2067evil\u2069 \u200f\u061c",
+    "@\u200bhere @\u2060channel <!chan\u200bnel> <\ufeff!here>",
+    "\u00adpay\u200c\u200dnow",
 ]
 
 
@@ -493,7 +503,8 @@ def test_a_value_cannot_open_a_code_block_that_swallows_the_next_lines():
 
 
 @pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
-                                  "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"])
+                                  "\u2069", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+                                  "\u200e", "\u200f", "\u061c", "\u00ad"])
 def test_bidi_and_zero_width_characters_of_incident_data_are_removed(char):
     message = render_message(json.dumps({
         "Type of data": {"type": "string", "data": f"Inci{char}dent"},

@@ -3,6 +3,7 @@
 from bs4 import BeautifulSoup
 
 from fn_slack.lib.event_notes import note_html
+from fn_slack.lib.people import Person
 from fn_slack.lib.slack_events import EventDispatch, SlackEvent
 
 BOT = "UBOT"
@@ -63,10 +64,11 @@ def test_the_note_names_author_channel_time_and_link_and_escapes_everything():
     event = read_event(message(text="see <https://x.example/|this>",
                                files=[{"name": "a.log", "title": "<b>a.log</b>", "permalink": "https://f/a"},
                                       {"name": "b", "permalink": "javascript:alert(1)"}]), BOT)
-    html = note_html(event, "<Mallory>", "ir-<1>", "https://sandbox.slack.com/archives/C1/p1700000000000100",
+    html = note_html(event, Person("U0MAL", "<Mallory>", "m@example.com"), "ir-<1>", "https://sandbox.slack.com/archives/C1/p1700000000000100",
                      lambda uid: None)
     soup = BeautifulSoup(html, "html.parser")
-    assert "<b>&lt;Mallory&gt;</b> wrote in <b>#ir-&lt;1&gt;</b> at 2023-11-14 22:13:20 UTC" in html
+    assert ("<b>&lt;Mallory&gt; &lt;m@example.com&gt; (U0MAL)</b> wrote in <b>#ir-&lt;1&gt;</b> at "
+            "2023-11-14 22:13:20 UTC") in html
     assert [a["href"] for a in soup.find_all("a")] == [
         "https://sandbox.slack.com/archives/C1/p1700000000000100", "https://x.example/", "https://f/a"]
     assert "Files: " in html and "&lt;b&gt;a.log&lt;/b&gt;" in html and ">b<" not in html

@@ -21,6 +21,7 @@ from fn_slack.lib.mirror import (
     SlackEvent,
     marker,
 )
+from fn_slack.lib.people import Person
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.files import SoarFiles
@@ -43,8 +44,8 @@ def _event(key_ts: str = "1700000000.000100") -> SlackEvent:
 class _Mirror(EventMirror):
     """EventMirror without Slack: author names and the workspace URL are given."""
 
-    def user_name(self, user_id: str) -> str:
-        return "Alice"
+    def person(self, user_id: str) -> Person:
+        return Person(user_id, "Alice Adams", "alice@example.com")
 
     def identity(self) -> dict:
         return {"user_id": "UBOT", "url": "https://sandbox.slack.com/"}
@@ -257,7 +258,7 @@ def test_an_upload_whose_answer_is_lost_is_saved_once(soar, retrying_rest, tmp_p
 def test_a_message_mentioning_hundreds_of_people_looks_up_a_bounded_number_of_names(soar, rest, slack):
     """A mention flood must not spend the workspace's users.info budget: the names fn_slack already knows and at
     most MENTION_LOOKUPS more are looked up; every other mention stays the person's ID in the note."""
-    people = [slack.add_user(f"p{n}", f"p{n}@example.com", display_name=f"Person {n}") for n in range(60)]
+    people = [slack.add_user(f"p{n}", f"p{n}@example.com", real_name=f"Person {n}") for n in range(60)]
     incident = soar.create_incident("Mention flood")
     target = MirrorTarget(incident["id"], None, "flood")
     event = SlackEvent("C1/1700000000.000900", "message", "C1", "1700000000.000900", None, people[0],
@@ -282,7 +283,7 @@ def test_a_message_mentioning_hundreds_of_people_looks_up_a_bounded_number_of_na
 
 def _noted_elsewhere(rest, incident_id: int, event: SlackEvent) -> None:
     """A note fn_slack wrote for another event, rendered as the listener renders it."""
-    body = note_html(event, "Bob", "dead", "https://sandbox.slack.com/x", lambda _uid: None)
+    body = note_html(event, Person("UBOB", "Bob Brown"), "dead", "https://sandbox.slack.com/x", lambda _uid: None)
     Notes(rest).add(incident_id, None, body, marker=marker(event.key))
 
 
@@ -426,7 +427,8 @@ def _dead_writer_at(step: str, rest, incident_id: int) -> None:
     began = log.begin_write(claim)
     if step == "writing":
         return
-    body = note_html(_event(), "Alice", "killed", "https://sandbox.slack.com/x", lambda _uid: None)
+    body = note_html(_event(), Person("UALICE", "Alice Adams"), "killed", "https://sandbox.slack.com/x",
+                     lambda _uid: None)
     note_id = Notes(rest).add(incident_id, None, body, marker=marker(_event().key))
     if step == "noted":
         log.mark_noted(began, note_id)
