@@ -281,7 +281,7 @@ def test_package_swapped_before_customize_posts_once_links_by_name_and_customize
     assert selftest_before.returncode == 1, selftest_before.output
     assert "SOAR's customizations are missing or older than this fn_slack package" in selftest_before.output
     for missing in ("function slack_ask_question", "data table slack_questions_db",
-                    "columns slack_db_channel_id, slack_db_mirror, slack_db_thread_ts of data table "
+                    "columns slack_db_channel_id, slack_db_mirror, slack_db_seal, slack_db_thread_ts of data table "
                     "slack_conversations_db", "inputs slack_mirror, slack_thread, slack_direct of function "
                     "slack_post_message"):
         assert missing in selftest_before.output, selftest_before.output
