@@ -29,8 +29,8 @@ from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
+from fn_slack.lib.soar.mirror_log import FAILED, NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
 from fn_slack.lib.soar.mirror_log import TABLE as MIRROR_TABLE
-from fn_slack.lib.soar.mirror_log import Claim, mirror_log_ready, owner_name
 from fn_slack.lib.soar.routes import RouteDecision, read_routes
 from fn_slack.lib.soar.seals import Sealer
 from fn_slack.lib.socket_listener import SocketListener
@@ -134,11 +134,14 @@ class RouteNotes:
                     channel, name, f"incident {i}", k))
 
     def _once(self, incident_id: int, key: str, body: Callable[[], str]) -> None:
+        """The note under ``key``, unless this process or another one recorded it already (one read then)."""
         with self._lock:
             if (incident_id, key) in self._written:
                 return
-        place = NotePlace(incident_id, None, key, route_marker(key), PACKAGE)
-        ClaimedNote(self.rest, place, self.timing(), owner=self.owner).write(body)
+        recorded = [claim for claim in MirrorLog(self.rest, incident_id).claims(key) if claim.state in (NOTED, FAILED)]
+        if not recorded:
+            place = NotePlace(incident_id, None, key, route_marker(key), PACKAGE)
+            ClaimedNote(self.rest, place, self.timing(), owner=self.owner).write(body)
         with self._lock:
             self._written.add((incident_id, key))
 
