@@ -135,3 +135,19 @@ def test_a_post_without_slack_mirror_keeps_an_unsealed_2x_link_working_and_seals
     [row] = soar.state.rows_of(INCIDENT)
     assert row["slack_db_channel_id"] == channel and row["slack_db_seal"].startswith("v1.")
     assert not row.get("slack_db_mirror")
+
+
+def test_an_archive_of_a_link_whose_channel_was_changed_outside_fn_slack_archives_nothing(circuits_app, slack, soar):
+    assert post(circuits_app, slack_channel="inc-to-close", slack_is_channel_private=False).error is None
+    other = slack.add_channel("other-incident-room", members=["alice", "bot"])
+    slack.add_message(other, slack.user("alice")["id"], "another incident's conversation")
+    insider_edits(soar, INCIDENT, slack_db_channel_id=other, slack_db_channel="other-incident-room")
+    calls = len(slack.calls)
+
+    outcome = run_function(circuits_app, "slack_archive_channel", {"incident_id": INCIDENT})
+
+    assert outcome.error is not None and "was changed outside fn_slack" in outcome.error, outcome
+    assert not slack.channel("other-incident-room")["is_archived"]
+    assert not slack.channel("inc-to-close")["is_archived"]
+    assert soar.state.attachments_of(INCIDENT) == []
+    assert [c.method for c in slack.calls[calls:]] == []
