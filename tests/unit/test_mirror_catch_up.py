@@ -181,3 +181,23 @@ def test_a_channel_that_cannot_be_read_is_named_in_a_warning_and_the_others_are_
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(private in w and str(other["id"]) in w and "not caught up" in w for w in warnings), warnings
     assert any("Slack catch-up done" in r.getMessage() for r in caplog.records)
+
+
+def test_the_catch_up_reads_a_channel_only_for_the_incident_it_mirrors_into(slack, soar, rest, mirrored):
+    incident_id, channel = mirrored
+    insider = soar.create_incident("Names another incident's channel")["id"]
+    soar.state.add_row(insider, "slack_conversations_db", {
+        "slack_db_res_id": {"value": f"RES-{insider}"}, "slack_db_channel_id": {"value": channel},
+        "slack_db_mirror": {"value": True}, "slack_db_time": {"value": int(time.time() * 1000) - 5000}})
+    MirrorIndex(rest).add(insider, channel)
+    written = slack.add_message(channel, "alice", "written while no listener was connected")
+    listener = _Listener(slack, rest, "host:a")
+    calls = len(slack.calls)
+
+    listener.service.catch_up.run()
+
+    assert _note_keys(soar, incident_id) == [f"{channel}/{written}"]
+    assert _note_keys(soar, insider) == []
+    assert [c.method for c in slack.calls[calls:]].count("conversations.history") == 1
+    notes = [n["text"]["content"] if isinstance(n["text"], dict) else n["text"] for n in soar.state.notes_of(insider)]
+    assert len(notes) == 1 and "fn_slack does not mirror channel" in notes[0]
