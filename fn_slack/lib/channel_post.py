@@ -22,7 +22,7 @@ Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -131,8 +131,9 @@ class ChannelPost:
         self.notices: list[str] = []
 
     @contextmanager
-    def enter(self) -> Iterator[ChannelPost]:
-        """Steps 1–3: the channel decided and the participants invited; held until the post is finished."""
+    def enter(self, vet: Callable[[ChannelPost], None] | None = None) -> Iterator[ChannelPost]:
+        """Steps 1–3: the channel decided and the participants invited; held until the post is finished.
+        ``vet(self)`` may refuse the decided channel (raising) before anyone is invited."""
         incident_id, task_id = self.request.incident_id, self.request.task_id
         seen = incident_lock.links_added(incident_id, task_id)
         self.link = trusted(self.table.find_link(task_id))
@@ -141,6 +142,8 @@ class ChannelPost:
                 self.link = trusted(self.table.find_link(task_id))   # another post of this process linked it
             self.channel = self._decide_channel()
             self._check_channel()
+            if vet is not None:
+                vet(self)
             self._invite()
             yield self
 

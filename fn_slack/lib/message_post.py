@@ -80,10 +80,9 @@ class MessagePost:
                                              as_user=request.as_user, mrkdwn=request.mrkdwn)
             yield outcome
             return
-        with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
+        vet = (lambda target: self._one_incident(target, post, invocation)) if request.mirror else None
+        with ChannelPost(slack, self.tables(post.incident_id), post).enter(vet) as target:
             yield from target.notices
-            if request.mirror and (target.link is None or target.link.names(target.channel.name, target.channel.id)):
-                self._one_incident(target, post, invocation)
             notices: list[str] = []
             thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
             blocks, attachments = styled(message, self.settings.message_style)
@@ -114,9 +113,12 @@ class MessagePost:
         yield outcome
 
     def _one_incident(self, target: ChannelPost, post: PostRequest, invocation: Invocation) -> None:
-        """Before anything is posted: refuse to mirror a channel that already mirrors into another incident or
-        task (its link fn_slack sealed, the first linked), with a note in both incidents."""
+        """Before anyone is invited or anything posted: refuse to mirror a channel that already mirrors into
+        another incident or task (its link fn_slack sealed, the first linked), with a note in both incidents. A
+        post to another channel than the link's does not turn mirroring on (``_index_mirror``): not checked."""
         channel = target.channel
+        if target.link is not None and not target.link.names(channel.name, channel.id):
+            return
         decision = read_routes(self.rest, self.sealer, channel.id)
         if not decision.mirrored_elsewhere(res_id(post.incident_id, post.task_id)):
             return

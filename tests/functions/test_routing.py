@@ -81,14 +81,15 @@ def test_mirroring_a_channel_another_incident_mirrors_is_refused_before_anything
     channel = slack.channel("shared-room")["id"]
     before, calls = len(slack.messages(channel)), len(slack.calls)
 
-    refused = post(circuits_app, incident_id=other, slack_channel="shared-room", slack_mirror=True)
+    refused = post(circuits_app, incident_id=other, slack_channel="shared-room", slack_mirror=True,
+                   slack_participant_emails="carol@example.com")
 
     assert refused.error is not None, "a second incident turned mirroring on for a channel that already mirrors"
     assert (f"Slack channel #shared-room ({channel}) is already mirrored into incident {INCIDENT}, so it cannot "
             f"also be mirrored into the incident {other}") in refused.error
     assert "Nothing was posted" in refused.error
     assert len(slack.messages(channel)) == before
-    assert not [c for c in slack.calls[calls:] if c.method == "chat.postMessage"]
+    assert not [c for c in slack.calls[calls:] if c.method in ("chat.postMessage", "conversations.invite")]
     assert soar.state.rows_of(other) == [], "no link was made"
     assert not soar.state.incident(other)["properties"].get("slack_mirror_channels")
     [here] = notes(soar, other)
