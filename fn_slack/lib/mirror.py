@@ -69,6 +69,7 @@ class ChannelDirectory:
         self.clock = clock
         self.refused = refused
         self._cache: dict[str, tuple[float, MirrorTarget | None]] = {}
+        self._warned: set[tuple[str, int]] = set()   # (channel, incident) refusals logged as warnings already
         self._lock = threading.Lock()
         self.lookups = 0
 
@@ -90,7 +91,10 @@ class ChannelDirectory:
         decision = read_routes(self.rest, self.sealer, channel_id)
         route = decision.route
         for incident_id, findings in decision.refused.items():
-            LOG.warning(messages.route_refused_log(
+            with self._lock:   # a warning once per process; at each later lookup a debug line
+                level = logging.DEBUG if (channel_id, incident_id) in self._warned else logging.WARNING
+                self._warned.add((channel_id, incident_id))
+            LOG.log(level, messages.route_refused_log(
                 channel_id, incident_id, [finding_text(f, route.label if route else None, escape=False)
                                           for f in findings]))
         if decision.refused and self.refused is not None:

@@ -129,3 +129,18 @@ def test_a_link_sealed_with_another_key_does_not_mirror(soar, rest):
 def test_every_kind_of_finding_has_its_words():
     kinds = {routes.FIELD_ONLY, routes.UNSEALED_ROW, routes.CHANGED_ROW, routes.BROKEN_ROW, routes.LATER_LINK}
     assert set(messages.ROUTE_FINDINGS) == kinds
+
+
+def test_what_a_refusal_note_quotes_of_the_table_arrives_inert(soar, rest):
+    incident = soar.create_incident("Hostile cells")["id"]
+    hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    _mirroring_link(soar, rest, incident, "CHOSTILE", "fine-name", at_ms=int(time.time() * 1000))
+    [row] = soar.state.rows[(incident, TABLE)]
+    cells = {column: {"value": cell["value"]} for column, cell in row["cells"].items()}
+    soar.state.update_row(incident, TABLE, row["id"], {**cells, "slack_db_channel": {"value": hostile},
+                                                      "slack_db_res_id": {"value": f"RES-{incident}"}})
+
+    assert _directory(rest).target("CHOSTILE") is None
+    [note] = _notes(soar, incident)
+    assert "<img" not in note and "<script" not in note
+    assert "&lt;script&gt;" in note
