@@ -198,6 +198,7 @@ def test_the_catch_up_reads_a_channel_only_for_the_incident_it_mirrors_into(slac
 
     assert _note_keys(soar, incident_id) == [f"{channel}/{written}"]
     assert _note_keys(soar, insider) == []
-    assert [c.method for c in slack.calls[calls:]].count("conversations.history") == 1
+    assert [c.method for c in slack.calls[calls:] if c.params.get("channel") == channel].count(
+        "conversations.history") == 1, "read for the incident it mirrors into, not for the one naming it"
     notes = [n["text"]["content"] if isinstance(n["text"], dict) else n["text"] for n in soar.state.notes_of(insider)]
     assert len(notes) == 1 and "fn_slack does not mirror channel" in notes[0]
