@@ -431,9 +431,9 @@ def _insider_links(stack: Stack, incident_id: int, channel: str, name: str, *, s
     MirrorIndex(rest).add(incident_id, channel)
 
 
-def _quiet(stack: Stack, envelopes_before: int) -> None:
-    """Every envelope published since ``envelopes_before`` acknowledged, and a moment more."""
-    assert _wait(lambda: len(stack.slack.socket_mode.acked) > envelopes_before
+def _quiet(stack: Stack, acked_before: int) -> None:
+    """One more envelope acknowledged than ``acked_before``, none in flight, and a moment more."""
+    assert _wait(lambda: len(stack.slack.socket_mode.acked) > acked_before
                  and not stack.slack.socket_mode.in_flight()), stack.logs()
     time.sleep(1)
 
@@ -449,7 +449,7 @@ def test_another_incident_s_private_one_way_channel_typed_into_an_incident_is_no
     assert result.completed, result.report()
     channel = stack.slack.channel(name)["id"]
     _insider_links(stack, insider, channel, name)
-    envelopes = len(stack.slack.socket_mode.published)
+    envelopes = len(stack.slack.socket_mode.acked)
 
     _person(stack, "alice").chat_postMessage(channel=channel, text="the CISO's private plan")
     _quiet(stack, envelopes)
@@ -524,7 +524,7 @@ def test_a_one_way_link_whose_mirror_flag_is_set_by_hand_is_not_mirrored(stack):
     rest.put(f"{uri}/row_data/{row['id']}?handle_format=names",
              {"cells": {**cells, "slack_db_mirror": {"value": True}}})
     MirrorIndex(rest).add(incident, channel)
-    envelopes = len(stack.slack.socket_mode.published)
+    envelopes = len(stack.slack.socket_mode.acked)
 
     _person(stack, "alice").chat_postMessage(channel=channel, text="not meant for SOAR")
     _quiet(stack, envelopes)

@@ -152,7 +152,7 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
     # Nothing disappeared or changed identity (same uuid, same id), nothing was duplicated.
     assert {key: after[key] for key in before} == before
     assert sorted(set(after) - set(before)) == sorted([
-        "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_thread_ts",
+        "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_seal", "column slack_db_thread_ts",
         "function slack_ask_question", "rule Example: Ask a Question in Slack",
         "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
         *(f"field __function/{n}" for n in ("slack_mirror", "slack_thread", "slack_direct", "slack_question",
@@ -241,7 +241,7 @@ def test_every_playbook_runs_like_its_menu_item(upgrade):
 def test_nothing_was_duplicated_by_running_everything(upgrade):
     stack = upgrade["stack"]
     after = _identities(stack)
-    assert len(after) == len(upgrade["before"]) + 19  # the 3.x objects the test above names, once each
+    assert len(after) == len(upgrade["before"]) + 20  # the 3.x objects the test above names, once each
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
     assert len(state.tables[TABLE]["fields"]) == 8
