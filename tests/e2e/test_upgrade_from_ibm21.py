@@ -244,7 +244,7 @@ def test_nothing_was_duplicated_by_running_everything(upgrade):
     assert len(after) == len(upgrade["before"]) + 20  # the 3.x objects the test above names, once each
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
-    assert len(state.tables[TABLE]["fields"]) == 8
+    assert len(state.tables[TABLE]["fields"]) == 9
 
 
 # ---------------------------------------------------------------------------------------------------------------
