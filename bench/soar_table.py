@@ -55,7 +55,8 @@ class InMemoryTable:
         return link
 
     def update_link(self, link: ChannelLink, *, channel_id: str | None = None, thread_ts: str | None = None,
-                    mirror: bool = False) -> ChannelLink:
+                    mirror: bool = False, seal: bool = False) -> ChannelLink:
+        # ``seal``: the in-memory table keeps no seal (the benchmark posts one-way), so it writes nothing more
         if not (channel_id or thread_ts or mirror):
             return link   # nothing changes: no call
         self.calls += 1  # PUT .../row_data/{row_id}

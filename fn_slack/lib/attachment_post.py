@@ -17,6 +17,7 @@ from fn_slack.lib.slack_uploads import SlackUploads
 from fn_slack.lib.slack_vocabulary import UploadedFile
 from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.seals import Sealer
 from fn_slack.lib.text_conventions import strip_invisible
 
 
@@ -53,7 +54,8 @@ class AttachmentPost:
                  tables: Callable[[int], ConversationsTable] | None = None) -> None:
         self.settings = settings
         self.rest = rest_client
-        self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
+        sealer = Sealer(settings.seal_secret)
+        self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id, sealer))
 
     def run(self, request: AttachmentRequest,
             invocation: Invocation | None = None) -> Iterator[str | AttachmentOutcome]:

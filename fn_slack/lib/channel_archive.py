@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from typing import TextIO
 
 from fn_slack.lib import inputs, messages
-from fn_slack.lib.channel_post import channel_of_link
+from fn_slack.lib.channel_post import channel_of_link, trusted
 from fn_slack.lib.errors import ChannelStateError, InputError, SlackError, SoarError
 from fn_slack.lib.history_export import load_template, message_author, write_history
 from fn_slack.lib.invocation import Invocation
@@ -50,6 +50,7 @@ from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import Channel, is_written, ts_order
 from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.seals import Sealer
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ class ChannelArchive:
         """Step 1: the channel as Slack describes it now."""
         if request.channel_id:
             return slack.channel_info(request.channel_id)
-        link = ConversationsTable(self.rest, request.incident_id).find_link(request.task_id)
+        table = ConversationsTable(self.rest, request.incident_id, Sealer(self.settings.seal_secret))
+        link = trusted(table.find_link(request.task_id))   # a link changed behind fn_slack's back is refused
         if link is None:
             raise InputError(messages.no_linked_channel_for_archive(files.kind))
         channel = channel_of_link(slack, link)

@@ -4,7 +4,9 @@ Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
 
 1. ``enter()`` reads the incident's (or task's) link once. Only when nothing is linked yet does it take the
    incident's lock, so that posts to a linked incident never wait; under it the link is read again only when
-   another post of this process linked the same incident (or task) since that read.
+   another post of this process linked the same incident (or task) since that read. A link changed in SOAR
+   behind fn_slack's back (its seal no longer fits: ``soar.links``) is not used: the post is refused, naming
+   the cells changed, before anything is asked of Slack.
 2. It decides the channel: ``slack_channel_id``; else ``slack_channel`` (found, or created as
    ``slack_is_channel_private`` says; when that flag is empty a missing channel is refused before any Slack
    write, as IBM 1.x and 2.x did: an incident channel never becomes public because nobody chose); else the
@@ -14,13 +16,13 @@ Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
 4. The caller writes to the channel, then ``finish(url, ts, thread_ts=..., mirror=...)`` makes the one table
    write — add the link when nothing was linked (with the thread's first message and the mirror flag the post
    decided), or one update of the linked row with every cell that changes (an old row's channel ID, the thread,
-   mirroring) — and returns the ``PostOutcome`` with the link as the table now holds it. Nothing returns to
-   the table after it.
+   mirroring; a post asked to mirror also seals a row fn_slack did not seal yet) — and returns the
+   ``PostOutcome`` with the link as the table now holds it. Nothing returns to the table after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -29,7 +31,7 @@ from fn_slack.lib.errors import ChannelStateError, InputError, SlackError
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import Channel
-from fn_slack.lib.soar.links import ChannelLink, ConversationsTable
+from fn_slack.lib.soar.links import TABLE, ChannelLink, ConversationsTable
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,15 @@ class PostOutcome:
         }
 
 
+def trusted(link: ChannelLink | None) -> ChannelLink | None:
+    """The link, when fn_slack may act on it: a row changed behind fn_slack's back (or whose seal was) is refused
+    with an error naming the row and each cell changed (sealed → now), before anything is asked of Slack."""
+    if link is not None and link.tampered:
+        changes = [(change.column, change.sealed, change.now) for change in link.verdict.changes]
+        raise ChannelStateError(messages.link_changed_outside(TABLE, link.res_id, changes), reason="link_changed")
+    return link
+
+
 def channel_of_link(slack: SlackClient, link: ChannelLink) -> Channel:
     """The channel a table row names; a row written by the original app (name only) is found by name."""
     if link.channel_id:
@@ -120,16 +131,19 @@ class ChannelPost:
         self.notices: list[str] = []
 
     @contextmanager
-    def enter(self) -> Iterator[ChannelPost]:
-        """Steps 1–3: the channel decided and the participants invited; held until the post is finished."""
+    def enter(self, vet: Callable[[ChannelPost], None] | None = None) -> Iterator[ChannelPost]:
+        """Steps 1–3: the channel decided and the participants invited; held until the post is finished.
+        ``vet(self)`` may refuse the decided channel (raising) before anyone is invited."""
         incident_id, task_id = self.request.incident_id, self.request.task_id
         seen = incident_lock.links_added(incident_id, task_id)
-        self.link = self.table.find_link(task_id)
+        self.link = trusted(self.table.find_link(task_id))
         with incident_lock(incident_id) if self.link is None else nullcontext():
             if self.link is None and incident_lock.links_added(incident_id, task_id) != seen:
-                self.link = self.table.find_link(task_id)   # another post of this process linked it meanwhile
+                self.link = trusted(self.table.find_link(task_id))   # another post of this process linked it
             self.channel = self._decide_channel()
             self._check_channel()
+            if vet is not None:
+                vet(self)
             self._invite()
             yield self
 
@@ -150,7 +164,7 @@ class ChannelPost:
             linked = link.names(channel.name, channel.id)
         elif link.names(channel.name, channel.id):   # a link to another channel keeps its thread and mirror flag
             link = self.table.update_link(link, channel_id=None if link.channel_id else channel.id,
-                                          thread_ts=thread_ts, mirror=mirror and not link.mirror)
+                                          thread_ts=thread_ts, mirror=mirror and not link.mirror, seal=mirror)
         return PostOutcome(channel=channel, url=url, ts=ts, created=self.created, linked=linked,
                            user_info=user_info or [], notices=list(self.table.notices), link=link)
 

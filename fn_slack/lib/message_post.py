@@ -1,23 +1,31 @@
-"""The slack_post_message flow: render slack_text, post it to the decided channel, link it (behavior.md §3.3)."""
+"""The slack_post_message flow: render slack_text, post it to the decided channel, link it (behavior.md §3.3).
+
+With ``slack_mirror`` Yes, a channel already mirrored into another incident or task (``soar.routes``: its
+sealed link, the first linked) is refused before anything is posted, with a note in both incidents: a channel
+mirrors into one incident or task."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import ChannelPost, PostOutcome, PostRequest
-from fn_slack.lib.errors import InputError
+from fn_slack.lib.errors import ChannelStateError, InputError, SoarError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.message_format import render_message
 from fn_slack.lib.post_threads import ThreadChoice, post_direct, styled
+from fn_slack.lib.route_notes import post_refused_notes_html, route_key, route_marker
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import PostedMessage
 from fn_slack.lib.soar.files import SoarFiles
-from fn_slack.lib.soar.incidents import MirrorIndex
-from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.incidents import MirrorIndex, Notes
+from fn_slack.lib.soar.links import ConversationsTable, res_id
 from fn_slack.lib.soar.mirror_log import check_mirroring_ready
+from fn_slack.lib.soar.routes import read_routes
+from fn_slack.lib.soar.seals import Sealer
 from fn_slack.lib.text_conventions import strip_invisible
 
 
@@ -62,7 +70,8 @@ class MessagePost:
         self.settings = settings
         self.rest = rest_client
         self.soar_link = soar_link
-        self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id))
+        self.sealer = Sealer(settings.seal_secret)
+        self.tables = tables or (lambda incident_id: ConversationsTable(rest_client, incident_id, self.sealer))
 
     def run(self, request: MessageRequest, invocation: Invocation | None = None) -> Iterator[str | PostOutcome]:
         """Render, decide the channel, post (once: see ``SlackWrites.post``), fetch the permalink, link."""
@@ -78,7 +87,8 @@ class MessagePost:
                                              as_user=request.as_user, mrkdwn=request.mrkdwn)
             yield outcome
             return
-        with ChannelPost(slack, self.tables(post.incident_id), post).enter() as target:
+        vet = (lambda target: self._one_incident(target, post, invocation)) if request.mirror else None
+        with ChannelPost(slack, self.tables(post.incident_id), post).enter(vet) as target:
             yield from target.notices
             notices: list[str] = []
             thread = ThreadChoice.of(request.thread, target.link, target.channel.id)
@@ -109,6 +119,26 @@ class MessagePost:
         yield messages.message_posted(outcome.channel.name, post.object_label, outcome.linked)
         yield outcome
 
+    def _one_incident(self, target: ChannelPost, post: PostRequest, invocation: Invocation) -> None:
+        """Before anyone is invited or anything posted: refuse to mirror a channel that already mirrors into
+        another incident or task (its link fn_slack sealed, the first linked), with a note in both incidents. A
+        post to another channel than the link's does not turn mirroring on (``_index_mirror``): not checked."""
+        channel = target.channel
+        if target.link is not None and not target.link.names(channel.name, channel.id):
+            return
+        decision = read_routes(self.rest, self.sealer, channel.id)
+        if not decision.mirrored_elsewhere(res_id(post.incident_id, post.task_id)):
+            return
+        owner = decision.route
+        key = route_key(channel.id, "post", invocation.key)
+        here_html, owner_html = post_refused_notes_html(channel.id, channel.name, post.object_label, owner.label, key)
+        notes = Notes(self.rest)
+        for incident_id, html_text in ((post.incident_id, here_html), (owner.incident_id, owner_html)):
+            with contextlib.suppress(SoarError):   # the refusal stands whether or not its notes can be written
+                notes.add(incident_id, None, html_text, marker=route_marker(key))
+        raise ChannelStateError(messages.channel_mirrored_elsewhere(channel.name, channel.id, owner.label,
+                                                                    post.object_label), reason="mirrored_elsewhere")
+
     def _index_mirror(self, outcome: PostOutcome, post: PostRequest) -> str | None:
         """After the link's write, once: put a mirrored channel into the incident's index field (the listener's
         way from a channel to its incident). Returns the status message (None: the write's notice says it)."""
@@ -116,7 +146,7 @@ class MessagePost:
             # The post went to another channel than the link's (slack_channel_id, or a named channel while a
             # link exists): only the linked channel mirrors, so say so instead of mirroring a stray channel.
             return messages.mirror_needs_link(outcome.channel.name, post.object_label)
-        if not outcome.link.mirror:
-            return None   # the table has no mirror column yet: the write's notice says how to finish the upgrade
+        if not outcome.link.mirror or not outcome.link.intact:
+            return None   # the table lacks a 3.x column yet: the write's notice says how to finish the upgrade
         MirrorIndex(self.rest).add(post.incident_id, outcome.channel.id)
         return messages.mirror_on(outcome.channel.name, post.object_label)

@@ -119,6 +119,33 @@ def linked_channel_gone(name: str, res_id: str) -> str:
             f"to post elsewhere.")
 
 
+SHOWN_VALUE_LENGTH = 80
+"""How much of a changed cell's value a message or note shows."""
+
+
+def shown_value(value: str) -> str:
+    """A cell's value as a message quotes it: at most SHOWN_VALUE_LENGTH characters, ``(empty)`` for nothing."""
+    text = str(value)
+    if not text:
+        return "(empty)"
+    return f"“{text[:SHOWN_VALUE_LENGTH]}…”" if len(text) > SHOWN_VALUE_LENGTH else f"“{text}”"
+
+
+def cells_changed(changes: list[tuple[str, str, str]]) -> str:
+    """The cells of a row changed outside fn_slack: ``column: sealed → now`` each (plain text)."""
+    return "; ".join(f"{column}: {shown_value(sealed)} → {shown_value(now)}" for column, sealed, now in changes)
+
+
+def link_changed_outside(table: str, res_id: str, changes: list[tuple[str, str, str]]) -> str:
+    """A post or archive refused: the incident's link was changed in SOAR behind fn_slack's back."""
+    what = (f"its cells changed since fn_slack wrote them ({cells_changed(changes)})" if changes else
+            "its seal (slack_db_seal) no longer fits the row: it was changed, copied from another row or made "
+            "with another seal_key")
+    return (f"The link {res_id} in the {table} data table was changed outside fn_slack: {what}. fn_slack does not "
+            f"act on it: nothing was done in Slack. If the change was not meant, find out who made it; to repair "
+            f"the link, delete the row (the next post links the channel again).")
+
+
 def linked_channel_gone_for_archive(name: str, res_id: str) -> str:
     return (f"The Slack app cannot see #{name}, the channel linked in {res_id}: if it is a private channel, invite "
             f"the app to it (/invite @app in Slack) and run the action again; if it was deleted, there is nothing "
@@ -478,6 +505,10 @@ def consequence_thread_not_kept() -> str:
 
 def consequence_mirror_not_set() -> str:
     return "mirroring could not be turned on"
+
+
+def consequence_mirror_not_sealed() -> str:
+    return "the link could not be sealed, and a link fn_slack has not sealed does not mirror"
 
 
 def soar_table_needs_customize(table: str, purpose: str) -> str:
@@ -874,6 +905,64 @@ def mirror_on(channel: str, label: str) -> str:
 def mirror_needs_link(channel: str, label: str) -> str:
     return (f"slack_mirror was not applied to #{channel}: it is not the channel linked to the {label}. Only the "
             f"linked channel is mirrored; post to it (empty slack_channel) with slack_mirror Yes.")
+
+
+def channel_mirrored_elsewhere(channel: str, channel_id: str, owner: str, label: str) -> str:
+    """slack_mirror Yes refused before anything is posted: the channel already mirrors into another incident."""
+    return (f"Slack channel #{channel} ({channel_id}) is already mirrored into {owner}, so it cannot also be "
+            f"mirrored into the {label}: a channel mirrors into one incident or task. Nothing was posted. Post "
+            f"without slack_mirror, or to another channel (slack_channel).")
+
+
+def route_post_refused_here_note(channel: str, owner: str) -> str:
+    """The note in the incident whose post was refused (HTML already escaped by the caller)."""
+    return (f"<p><b>Slack</b> · fn_slack refused to mirror channel {channel} into this incident: it is already "
+            f"mirrored into {owner}, and a channel mirrors into one incident or task. Nothing was posted, and "
+            f"nothing of the channel is written here.</p>")
+
+
+def route_post_refused_owner_note(channel: str, other: str) -> str:
+    """The note in the incident that holds the channel when another incident's post was refused (HTML escaped)."""
+    return (f"<p><b>Slack</b> · A post of {other} asked to mirror this incident's channel {channel} into {other}. "
+            f"fn_slack refused it: the channel's messages are written here only.</p>")
+
+
+ROUTE_FINDINGS = {
+    "field_only": "the field slack_mirror_channels names the channel, but no link of this incident mirrors it",
+    "unsealed": ("the link {res_id} says it mirrors the channel, but fn_slack did not seal it (a link of fn_slack "
+                 "3.0, or a row added by hand). A 3.0 link mirrors again after one post to it with slack_mirror "
+                 "Yes; otherwise delete the row"),
+    "changed": "the link {res_id} was changed outside fn_slack: {changes}. Delete the row to repair it",
+    "broken": ("the seal of the link {res_id} no longer fits the row (changed, copied from another row or made "
+               "with another seal_key). Delete the row to repair it"),
+    "later": "the link {res_id} mirrors it too, but was made after the link of {owner}, which the channel keeps",
+}
+"""What a refused incident holds for a channel, by the kind soar.routes names (HTML escaped by the caller)."""
+
+
+def route_refused_note(channel: str, findings: list[str], owner: str | None) -> str:
+    """The note of an incident a channel does not mirror into although it names the channel (HTML escaped)."""
+    where = f" The channel mirrors into {owner}." if owner else ""
+    items = "".join(f"<li>{finding}</li>" for finding in findings)
+    return (f"<p><b>Slack</b> · fn_slack does not mirror channel {channel} into this incident, and nothing of it "
+            f"will be written here:</p><ul>{items}</ul><p>A channel mirrors only into the incident or task whose "
+            f"link fn_slack made and sealed.{where}</p>")
+
+
+def route_elsewhere_note(channel: str, other: str) -> str:
+    """The note of the incident a channel mirrors into when another incident names the channel (HTML escaped)."""
+    return (f"<p><b>Slack</b> · {other} names this incident's channel {channel} for mirroring, without a link "
+            f"fn_slack made there. fn_slack refused it: the channel's messages are written here only.</p>")
+
+
+def route_refused_log(channel: str, incident_id: int, findings: list[str]) -> str:
+    """The listener's warning for each incident a channel does not mirror into although it names the channel."""
+    return (f"Slack channel {channel} is not mirrored into incident {incident_id}, which names it: "
+            f"{'; '.join(findings)}.")
+
+
+def route_note_failed(channel: str, incident_id: int, error: object) -> str:
+    return f"fn_slack could not write the note about Slack channel {channel} into incident {incident_id}: {error}"
 
 
 # ---------------------------------------------------------------------------------- slack_ask_question

@@ -4,9 +4,9 @@ gives each kind of event to its handler); a note's HTML is event_notes; the SOAR
 soar.mirror_log.
 
 What becomes a note: messages, thread replies, file shares, edits and deletions by people in a channel whose
-link in ``slack_conversations_db`` mirrors (``slack_db_mirror`` Yes). Not mirrored: messages of any bot or
-app (fn_slack's own posts included), Slack's system messages (joins, topic changes...), channels without a
-mirroring link.
+link in ``slack_conversations_db`` mirrors (``slack_db_mirror`` Yes) and is the link fn_slack made and sealed
+(``soar.routes``: one channel, one incident or task). Not mirrored: messages of any bot or app (fn_slack's own
+posts included), Slack's system messages (joins, topic changes...), channels without such a link.
 """
 
 from __future__ import annotations
@@ -25,15 +25,16 @@ from fn_slack.lib.event_notes import failed_note_html, marker, message_link, not
 from fn_slack.lib.mirror_catch_up import MirrorCatchUp
 from fn_slack.lib.people import Person
 from fn_slack.lib.questions import QuestionAnswers
+from fn_slack.lib.route_notes import elsewhere_note_html, finding_text, refused_note_html, route_key, route_marker
 from fn_slack.lib.settings import PACKAGE, SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
 from fn_slack.lib.slack_people import SlackPeople
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
-from fn_slack.lib.soar.incidents import MirrorIndex
-from fn_slack.lib.soar.links import ConversationsTable, target_of
+from fn_slack.lib.soar.mirror_log import FAILED, NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
 from fn_slack.lib.soar.mirror_log import TABLE as MIRROR_TABLE
-from fn_slack.lib.soar.mirror_log import Claim, mirror_log_ready, owner_name
+from fn_slack.lib.soar.routes import RouteDecision, read_routes
+from fn_slack.lib.soar.seals import Sealer
 from fn_slack.lib.socket_listener import SocketListener
 
 LOG = logging.getLogger(__name__)
@@ -58,12 +59,19 @@ class MirrorTarget:
 
 class ChannelDirectory:
     """Channel ID → mirror target, cached per process (linked for 5 minutes, unlinked for 1 minute). A miss
-    costs one incident query and one table read in SOAR (see soar.incidents)."""
+    costs one incident query and one table read per incident that names the channel (normally one) in SOAR
+    (``soar.routes``): the field ``slack_mirror_channels`` only finds the candidates; the channel goes to the
+    one link fn_slack sealed that mirrors it (the first linked, when a race made two). Every other incident
+    that names the channel is refused: a warning in the log, and ``refused`` (``RouteNotes``) notes it."""
 
-    def __init__(self, rest_client: object, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rest_client: object, sealer: Sealer, *, clock: Callable[[], float] = time.monotonic,
+                 refused: Callable[[RouteDecision], None] | None = None) -> None:
         self.rest = rest_client
+        self.sealer = sealer
         self.clock = clock
+        self.refused = refused
         self._cache: dict[str, tuple[float, MirrorTarget | None]] = {}
+        self._warned: set[tuple[str, int]] = set()   # (channel, incident) refusals logged as warnings already
         self._lock = threading.Lock()
         self.lookups = 0
 
@@ -81,18 +89,67 @@ class ChannelDirectory:
         return found
 
     def _find(self, channel_id: str) -> MirrorTarget | None:
-        """The incident (or task) whose mirroring link names the channel, asked of SOAR."""
-        for incident_id in MirrorIndex(self.rest).incidents_of(channel_id):
-            for link in ConversationsTable(self.rest, incident_id).links():
-                place = target_of(link.res_id)
-                if link.channel_id == channel_id and link.mirror and place and place[0] == incident_id:
-                    return MirrorTarget(incident_id, place[1], link.channel_name)
-        return None
+        """The incident (or task) whose sealed link mirrors the channel, asked of SOAR; refusals reported."""
+        decision = read_routes(self.rest, self.sealer, channel_id)
+        route = decision.route
+        for incident_id, findings in decision.refused.items():
+            with self._lock:   # a warning once per process; at each later lookup a debug line
+                level = logging.DEBUG if (channel_id, incident_id) in self._warned else logging.WARNING
+                self._warned.add((channel_id, incident_id))
+            LOG.log(level, messages.route_refused_log(
+                channel_id, incident_id, [finding_text(f, route.label if route else None, escape=False)
+                                          for f in findings]))
+        if decision.refused and self.refused is not None:
+            try:
+                self.refused(decision)
+            except Exception as err:  # noqa: BLE001 - the notes are told again at the next lookup; events go on
+                LOG.warning(messages.route_note_failed(channel_id, next(iter(decision.refused)), err))
+        return MirrorTarget(route.incident_id, route.task_id, route.channel_name) if route else None
 
     def forget(self, channel_id: str) -> None:
         """Drop what is cached of ``channel_id``, so the next event looks it up again."""
         with self._lock:
             self._cache.pop(channel_id, None)
+
+
+class RouteNotes:
+    """The notes of a refused route, each written once per channel and incident (claimed in the incident's
+    ``slack_messages_db`` under ``route/<channel>/refused``, and ``route/<channel>/elsewhere/<incident>`` in the
+    incident the channel mirrors into), remembered per process so that a lookup asks SOAR again for none."""
+
+    def __init__(self, rest_client: object, timing: Callable[[], Timing], owner: str) -> None:
+        self.rest = rest_client
+        self.timing = timing
+        self.owner = owner
+        self._written: set[tuple[int, str]] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, decision: RouteDecision) -> None:
+        """Note each refused incident of ``decision``, and in the incident the channel mirrors into, each other
+        incident that named it."""
+        if not mirror_log_ready(self.rest):
+            return
+        route, channel, name = decision.route, decision.channel_id, decision.channel_name
+        owner = route.label if route else None
+        for incident_id, findings in decision.refused.items():
+            key = route_key(channel, "refused")
+            self._once(incident_id, key, lambda k=key, f=findings: refused_note_html(channel, name, f, owner, k))
+            if route is not None and route.incident_id != incident_id:
+                key = route_key(channel, "elsewhere", incident_id)
+                self._once(route.incident_id, key, lambda k=key, i=incident_id: elsewhere_note_html(
+                    channel, name, f"incident {i}", k))
+
+    def _once(self, incident_id: int, key: str, body: Callable[[], str]) -> None:
+        """The note under ``key``, unless this process or another one recorded it already (one read then)."""
+        with self._lock:
+            if (incident_id, key) in self._written:
+                return
+        recorded = [claim for claim in MirrorLog(self.rest, incident_id).claims(key) if claim.state in (NOTED, FAILED)]
+        if not recorded:
+            place = NotePlace(incident_id, None, key, route_marker(key), PACKAGE)
+            ClaimedNote(self.rest, place, self.timing(), owner=self.owner).write(body)
+        with self._lock:
+            self._written.add((incident_id, key))
 
 
 class EventMirror:
@@ -104,11 +161,15 @@ class EventMirror:
                  clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.rest = rest_client
-        self.directory = directory or ChannelDirectory(rest_client)
         self.owner = owner or owner_name()
         self.sleep = sleep
         self.clock = clock          # the claim time written in a claim row
         self.monotonic = monotonic  # how long another process's claim stood still (never another server's clock)
+        self.directory = directory or ChannelDirectory(
+            rest_client, Sealer(settings.seal_secret),
+            refused=RouteNotes(rest_client, lambda: Timing(settings.event_claim_seconds, clock=self.clock,
+                                                           monotonic=self.monotonic, sleep=self.sleep,
+                                                           closing=self._closing), self.owner))
         self._identity: dict | None = None
         self._lock = threading.Lock()
         self._in_flight: dict[str, threading.Event] = {}
@@ -245,8 +306,14 @@ class MirrorService:
         """What each kind of event read goes to (``Ignored`` goes nowhere; a ``SlackEvent`` goes to the mirror
         with Slack's delivery count, see ``_deliver``)."""
         self.catch_up = MirrorCatchUp(settings, rest_client, self.dispatch.read,
-                                      lambda read: self._deliver(read, {"retry_attempt": 0}), self.log)
+                                      lambda read: self._deliver(read, {"retry_attempt": 0}), self.log,
+                                      route=self._incident_of)
         """What Slack sent while this process was not connected, read from history at each connection."""
+
+    def _incident_of(self, channel_id: str) -> int | None:
+        """The incident a channel mirrors into (the mirror's directory: cached, refusals noted), for catch-up."""
+        target = self.mirror.directory.target(channel_id)
+        return target.incident_id if target else None
 
     def _connected(self) -> None:
         """A new Socket Mode connection (Slack's ``hello``): catch up in the background."""
@@ -308,4 +375,4 @@ class MirrorService:
         self.listener.close()
 
 
-__all__ = ["ChannelDirectory", "EventMirror", "MirrorService", "MirrorTarget"]
+__all__ = ["ChannelDirectory", "EventMirror", "MirrorService", "MirrorTarget", "RouteNotes"]

@@ -5,8 +5,10 @@ Slack does not keep events for an app that is away: it retries a delivery for ab
 it. So on every (re)connection (Slack's ``hello``) the listener reads, in a background thread that never holds
 up the connection, each mirrored channel's history since the last message mirrored from it:
 
-1. the mirrored channels: the active incidents whose ``slack_mirror_channels`` field has a value, and the
-   incident's link that mirrors each channel (``slack_conversations_db``);
+1. the mirrored channels: the active incidents whose ``slack_mirror_channels`` field has a value, and for each
+   channel there the incident's link that mirrors it, sealed by fn_slack and intact (``slack_conversations_db``);
+   a channel that mirrors into another incident (``soar.routes``: the field is an index, never a grant) is
+   skipped there;
 2. the channel's mark: the newest Slack event the incident's ``slack_messages_db`` holds for the channel (less
    ``OVERLAP_SECONDS``, for events still in Slack's retries when the listener went away), or the link's
    creation when none was mirrored yet; the keys already noted there are not handed on again;
@@ -38,8 +40,9 @@ from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import Ignored, Read, SlackEvent
 from fn_slack.lib.slack_vocabulary import Channel, ts_order
 from fn_slack.lib.soar.incidents import MirrorIndex
-from fn_slack.lib.soar.links import COL_TIME, ChannelLink, ConversationsTable, target_of
+from fn_slack.lib.soar.links import ConversationsTable
 from fn_slack.lib.soar.mirror_log import COL_KEY, COL_STATE, FAILED, NOTED, MirrorLog
+from fn_slack.lib.soar.seals import Sealer
 
 LOG = logging.getLogger(__name__)
 OVERLAP_SECONDS = 600.0          # read again before the newest mirrored event: events still in Slack's retries
@@ -75,26 +78,21 @@ class ChannelMark:
     known: frozenset[str]        # keys the incident's mirror log already holds as noted (or failed)
 
 
-def mark_of(rest_client: object, incident_id: int, channel_id: str) -> ChannelMark | None:
-    """The channel's mark from the incident's mirroring link and mirror log; None when no link of the incident
-    mirrors the channel any longer."""
-    link = next((link for link in ConversationsTable(rest_client, incident_id).links()
-                 if link.channel_id == channel_id and link.mirror and _links_incident(link, incident_id)), None)
+def mark_of(rest_client: object, sealer: Sealer, incident_id: int, channel_id: str) -> ChannelMark | None:
+    """The channel's mark from the incident's mirroring link (sealed by fn_slack, intact) and mirror log; None
+    when no such link of the incident mirrors the channel."""
+    link = next((link for link in ConversationsTable(rest_client, incident_id, sealer).links()
+                 if link.mirrors(channel_id, incident_id)), None)
     if link is None:
         return None
     prefix = f"{channel_id}/"
     done = frozenset(row.text(COL_KEY) for row in MirrorLog(rest_client, incident_id).rows()
                      if row.text(COL_KEY).startswith(prefix) and row.text(COL_STATE) in (NOTED, FAILED))
-    linked = float(link.cells.get(COL_TIME) or 0) / 1000 - LINK_SKEW_SECONDS
+    linked = link.linked_at / 1000 - LINK_SKEW_SECONDS
     newest = max((event_time(key) for key in done), default=0.0)
     since = max(linked, newest - OVERLAP_SECONDS) if newest else linked
     return ChannelMark(incident_id, Channel(id=channel_id, name=link.channel_name, is_private=link.is_private),
                        since, done)
-
-
-def _links_incident(link: ChannelLink, incident_id: int) -> bool:
-    place = target_of(link.res_id)
-    return bool(place) and place[0] == incident_id
 
 
 def live_events(channel_id: str, message: dict, since: float) -> list[tuple[float, dict]]:
@@ -133,12 +131,15 @@ class MirrorCatchUp:
     during a run makes one more run after it."""
 
     def __init__(self, settings: SlackSettings, rest_client: object, read: Callable[[str, dict], list[Read]],
-                 deliver: Callable[[Read], None], log: logging.Logger | None = None) -> None:
+                 deliver: Callable[[Read], None], log: logging.Logger | None = None, *,
+                 route: Callable[[str], int | None] | None = None) -> None:
         self.settings = settings
         self.rest = rest_client
         self.read = read
         self.deliver = deliver
         self.log = log or LOG
+        self.sealer = Sealer(settings.seal_secret)
+        self.route = route   # the incident a channel mirrors into (the listener's directory); None: not asked
         self._lock = threading.Lock()
         self._running = False
         self._again = False
@@ -198,7 +199,9 @@ class MirrorCatchUp:
     def channel(self, incident_id: int, channel_id: str) -> int:
         """Catch up on one channel of one incident; returns how many events were handed on."""
         try:
-            mark = mark_of(self.rest, incident_id, channel_id)
+            if self.route is not None and self.route(channel_id) != incident_id:
+                return 0   # the channel mirrors elsewhere (or nowhere): this incident only names it
+            mark = mark_of(self.rest, self.sealer, incident_id, channel_id)
             if mark is None:
                 return 0
             events = channel_events(SlackClient(self.settings), mark)

@@ -51,6 +51,7 @@ from fn_slack.lib.slack_vocabulary import Channel
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
 from fn_slack.lib.soar.links import ConversationsTable
 from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, Question, QuestionsTable, note_key
+from fn_slack.lib.soar.seals import Sealer
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 LOG = logging.getLogger(__name__)
@@ -179,7 +180,8 @@ class QuestionAsk:
             ts = slack.post_message(channel, fallback, blocks=blocks, mrkdwn=True).ts
             url = slack.permalink(channel, ts)
         else:
-            with ChannelPost(slack, ConversationsTable(self.rest, post.incident_id), post).enter() as target:
+            table = ConversationsTable(self.rest, post.incident_id, Sealer(self.settings.seal_secret))
+            with ChannelPost(slack, table, post).enter() as target:
                 yield from target.notices
                 ts = slack.post_message(target.channel, fallback, blocks=blocks, mrkdwn=True).ts
                 url = slack.permalink(target.channel, ts)

@@ -152,7 +152,7 @@ def test_rule_fields_are_activity_fields_read_as_rule_properties():
         assert (field["export_key"], field["prefix"]) == (f"actioninvocation/{name}", "properties")
 
 
-def test_data_table_has_the_eight_columns_in_order():
+def test_data_table_has_the_nine_columns_in_order():
     table = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversations_db")
     assert (table["type_name"], table["display_name"], table["uuid"], table["type_id"], table["parent_types"]) \
         == ("slack_conversations_db", "Slack Conversations", "e2036bf3-61ea-4752-8d6f-2b4ea262bb1b", 8,
@@ -167,8 +167,10 @@ def test_data_table_has_the_eight_columns_in_order():
         ("slack_db_channel_id", "Slack channel ID", "text", False),
         ("slack_db_mirror", "Mirrored into SOAR", "boolean", False),
         ("slack_db_thread_ts", "Thread", "text", False),
+        ("slack_db_seal", "Seal", "text", False),
     ]
-    assert [c["order"] for c in columns] == list(range(8))
+    assert [c["order"] for c in columns] == list(range(9))
+    assert [c["name"] for c in columns if c["read_only"]] == ["slack_db_seal"], "only fn_slack writes the seal"
     for name, column in table["fields"].items():
         assert (column["name"], column["export_key"], column["type_id"]) == \
             (name, f"slack_conversations_db/{name}", 1000)

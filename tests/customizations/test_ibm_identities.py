@@ -148,7 +148,7 @@ def test_data_table_and_ibms_columns_keep_their_identity():
 
 def test_the_channel_id_column_is_ours_with_a_stable_uuid_after_ibms_columns():
     assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == \
-        ["slack_db_channel_id", "slack_db_mirror", "slack_db_thread_ts"]
+        ["slack_db_channel_id", "slack_db_mirror", "slack_db_seal", "slack_db_thread_ts"]
     column = TABLE["fields"]["slack_db_channel_id"]
     assert (column["uuid"], column["order"]) == (CHANNEL_ID_COLUMN_UUID, len(ibm21.TABLE_COLUMNS))
 
@@ -225,7 +225,8 @@ def _export_uuids() -> set[str]:
 
 
 def _our_uuids() -> set[str]:
-    uuids = {CHANNEL_ID_COLUMN_UUID, _ours("column", "slack_db_mirror"), _ours("column", "slack_db_thread_ts")}
+    uuids = {CHANNEL_ID_COLUMN_UUID, _ours("column", "slack_db_mirror"), _ours("column", "slack_db_thread_ts"),
+             _ours("column", "slack_db_seal")}
     uuids |= {_ours("function", name) for name in OUR_FUNCTIONS} | {_ours(*v) for v in OUR_FIELDS.values()}
     uuids |= {_ours("rule", name) for name in OUR_RULES} | {_ours("workflow", w) for w in OUR_RULES.values()}
     for table in OUR_TABLES:

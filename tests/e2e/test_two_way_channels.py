@@ -17,6 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 from slack_sdk import WebClient
 
+from fn_slack.lib.soar.incidents import MirrorIndex
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar.circuits import behind_by, run_cli, write_app_config
 from sandbox.soar.edit_export import edit_pre_script
@@ -80,11 +81,11 @@ def _runs(stack: Stack, names: list[str]) -> dict[str, object]:
     return started
 
 
-def _open_incident_channel(stack: Stack, title: str) -> tuple[dict, str]:
+def _open_incident_channel(stack: Stack, title: str, *, private: bool = False) -> tuple[dict, str]:
     incident = stack.soar.create_incident(title)
     channel = f"two-way-{incident['id']}"
     result = stack.driver.click(POST_INCIDENT, incident_id=incident["id"],
-                                properties={"rule_slack_channel": channel, "rule_slack_is_channel_private": False,
+                                properties={"rule_slack_channel": channel, "rule_slack_is_channel_private": private,
                                             "rule_slack_participant_emails": "alice@example.com, bob@example.com",
                                             "rule_slack_text": "Two-way"})
     assert result.completed, result.report() + stack.logs()
@@ -439,6 +440,127 @@ def test_a_listener_down_longer_than_slack_s_hold_catches_up_on_restart(stack):
     assert all(f"during the upgrade {n}" in texts for n in range(5))
     assert "a thread reply during the upgrade" in texts and "during the upgrade 2, corrected" in texts
     assert sum("edited a message" in n["text"] for n in notes) == 1
+
+
+# --- routing: a channel mirrors into the one incident fn_slack linked it to -------------------------------------
+
+def _route_notes(stack: Stack, incident_id: int) -> list[str]:
+    return [n["text"] for n in stack.soar.state.notes_of(incident_id) if "slack-route route/" in n["text"]]
+
+
+def _insider_links(stack: Stack, incident_id: int, channel: str, name: str, *, seal: str | None = None) -> None:
+    """Someone who may edit an incident types a channel's ID into its Slack Conversations table (a row of their
+    own, or one copied with its seal) and into its field slack_mirror_channels, through SOAR's REST API."""
+    rest = stack.soar.rest_client()
+    cells = {"slack_db_res_id": f"RES-{incident_id}", "slack_db_channel": name, "slack_db_channel_id": channel,
+             "slack_db_channel_type": "Private", "slack_db_mirror": True, "slack_db_time": int(time.time() * 1000),
+             **({"slack_db_seal": seal} if seal else {})}
+    rest.post(f"/incidents/{incident_id}/table_data/slack_conversations_db/row_data?handle_format=names",
+              {"cells": {column: {"value": value} for column, value in cells.items()}})
+    MirrorIndex(rest).add(incident_id, channel)
+
+
+def _quiet(stack: Stack, acked_before: int) -> None:
+    """One more envelope acknowledged than ``acked_before``, none in flight, and a moment more."""
+    assert _wait(lambda: len(stack.slack.socket_mode.acked) > acked_before
+                 and not stack.slack.socket_mode.in_flight()), stack.logs()
+    time.sleep(1)
+
+
+def test_another_incident_s_private_one_way_channel_typed_into_an_incident_is_not_mirrored_there(stack):
+    _runs(stack, ["run-a"])
+    insider = stack.soar.create_incident("The insider's incident")["id"]
+    owner = stack.soar.create_incident("Private and one-way")["id"]
+    name = f"private-one-way-{owner}"
+    result = stack.driver.run_playbook("example_post_incident_to_slack_pb", incident_id=owner,
+                                       inputs={"rule_slack_channel": name, "rule_slack_is_channel_private": True,
+                                               "rule_slack_participant_emails": "alice@example.com"})
+    assert result.completed, result.report()
+    channel = stack.slack.channel(name)["id"]
+    _insider_links(stack, insider, channel, name)
+    envelopes = len(stack.slack.socket_mode.acked)
+
+    _person(stack, "alice").chat_postMessage(channel=channel, text="the CISO's private plan")
+    _quiet(stack, envelopes)
+    _person(stack, "alice").chat_postMessage(channel=channel, text="and a second private line")
+    _quiet(stack, envelopes + 1)
+
+    assert not _mirrored(stack, insider), "another incident's private channel was mirrored into the insider's"
+    [refused] = _route_notes(stack, insider)
+    assert f"fn_slack does not mirror channel <b>#{name}</b> ({channel}) into this incident" in refused
+    assert f"the link RES-{insider} says it mirrors the channel, but fn_slack did not seal it" in refused
+    assert "private plan" not in refused
+    assert not _mirrored(stack, owner), "a one-way channel stays one-way"
+    assert any(f"is not mirrored into incident {insider}" in line for line in stack.logs().splitlines())
+
+
+def test_a_private_two_way_channel_copied_into_another_incident_is_noted_only_in_its_own(stack):
+    _runs(stack, ["run-a"])
+    insider = stack.soar.create_incident("Copies a link")["id"]   # lower-numbered: the one main mirrored into
+    incident, channel = _open_incident_channel(stack, "Private two-way", private=True)
+    owner = incident["id"]
+    [row] = stack.soar.state.rows_of(owner)
+    _insider_links(stack, insider, channel, row["slack_db_channel"], seal=row.get("slack_db_seal"))
+
+    _person(stack, "alice").chat_postMessage(channel=channel, text="only for the owner's incident")
+
+    assert _wait(lambda: _settled(stack, owner, 1) and _route_notes(stack, owner)), stack.logs()
+    assert not _mirrored(stack, insider)
+    [refused] = _route_notes(stack, insider)
+    assert f"the seal of the link RES-{insider} no longer fits the row" in refused
+    assert f"The channel mirrors into incident {owner}." in refused
+    [told] = _route_notes(stack, owner)
+    assert f"incident {insider} names this incident's channel" in told
+    [noted] = _mirrored(stack, owner)
+    assert "for the owner" in noted["text"]
+
+
+def test_a_second_incident_cannot_mirror_a_channel_that_already_mirrors(stack):
+    _runs(stack, ["run-a"])
+    second = stack.soar.create_incident("Asks second, lower-numbered")["id"]
+    incident, channel = _open_incident_channel(stack, "Mirrors first")
+    first, name = incident["id"], f"two-way-{incident['id']}"
+    before = len(stack.slack.messages(channel))
+
+    refused = stack.driver.click(POST_INCIDENT, incident_id=second,
+                                 properties={"rule_slack_channel": name, "rule_slack_is_channel_private": False,
+                                             "rule_slack_text": "Mirror me too"})
+
+    assert not refused.completed, "the second incident turned mirroring on for a channel that already mirrors"
+    assert f"is already mirrored into incident {first}" in (refused.error or ""), refused.report()
+    assert len(stack.slack.messages(channel)) == before
+    _person(stack, "alice").chat_postMessage(channel=channel, text="which incident gets this?")
+    assert _wait(lambda: _settled(stack, first, 1)), stack.logs()
+    time.sleep(1)
+    assert not _mirrored(stack, second)
+    assert any("refused to mirror channel" in n["text"] for n in stack.soar.state.notes_of(second))
+    assert any(f"A post of incident {second} asked to mirror" in n["text"] for n in stack.soar.state.notes_of(first))
+
+
+def test_a_one_way_link_whose_mirror_flag_is_set_by_hand_is_not_mirrored(stack):
+    _runs(stack, ["run-a"])
+    incident = stack.soar.create_incident("Mirror flag by hand")["id"]
+    name = f"flag-by-hand-{incident}"
+    result = stack.driver.run_playbook("example_post_incident_to_slack_pb", incident_id=incident,
+                                       inputs={"rule_slack_channel": name, "rule_slack_is_channel_private": False,
+                                               "rule_slack_participant_emails": "alice@example.com"})
+    assert result.completed, result.report()
+    channel = stack.slack.channel(name)["id"]
+    rest = stack.soar.rest_client()
+    uri = f"/incidents/{incident}/table_data/slack_conversations_db"
+    [row] = rest.get(f"{uri}?handle_format=names")["rows"]
+    cells = {column: {"value": cell.get("value")} for column, cell in row["cells"].items()}
+    rest.put(f"{uri}/row_data/{row['id']}?handle_format=names",
+             {"cells": {**cells, "slack_db_mirror": {"value": True}}})
+    MirrorIndex(rest).add(incident, channel)
+    envelopes = len(stack.slack.socket_mode.acked)
+
+    _person(stack, "alice").chat_postMessage(channel=channel, text="not meant for SOAR")
+    _quiet(stack, envelopes)
+
+    assert not _mirrored(stack, incident)
+    [refused] = _route_notes(stack, incident)
+    assert "slack_db_mirror: (empty) → “true”" in refused
 
 
 # --- questions ------------------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
     # Nothing disappeared or changed identity (same uuid, same id), nothing was duplicated.
     assert {key: after[key] for key in before} == before
     assert sorted(set(after) - set(before)) == sorted([
-        "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_thread_ts",
+        "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_seal", "column slack_db_thread_ts",
         "function slack_ask_question", "rule Example: Ask a Question in Slack",
         "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
         "function slack_question_answer", "playbook example_act_on_verified_slack_answer",
@@ -246,7 +246,7 @@ def test_nothing_was_duplicated_by_running_everything(upgrade):
     assert len(after) == len(upgrade["before"]) + 22  # the 3.x objects the test above names, once each
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
-    assert len(state.tables[TABLE]["fields"]) == 8
+    assert len(state.tables[TABLE]["fields"]) == 9
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_package_swapped_before_customize_posts_once_links_by_name_and_customize
     assert selftest_before.returncode == 1, selftest_before.output
     assert "SOAR's customizations are missing or older than this fn_slack package" in selftest_before.output
     for missing in ("function slack_ask_question", "data table slack_questions_db",
-                    "columns slack_db_channel_id, slack_db_mirror, slack_db_thread_ts of data table "
+                    "columns slack_db_channel_id, slack_db_mirror, slack_db_seal, slack_db_thread_ts of data table "
                     "slack_conversations_db", "inputs slack_mirror, slack_thread, slack_direct of function "
                     "slack_post_message"):
         assert missing in selftest_before.output, selftest_before.output

@@ -7,9 +7,18 @@ import contextlib
 
 from fn_slack.lib.soar import links
 from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.seals import Sealer
 from sandbox.soar import SoarSandbox
 
-LATER_COLUMNS = (links.COL_CHANNEL_ID, links.COL_THREAD_TS, links.COL_MIRROR)   # added by fn_slack 3.x
+LATER_COLUMNS = (links.COL_CHANNEL_ID, links.COL_THREAD_TS, links.COL_MIRROR, links.COL_SEAL)   # added by 3.x
+SEALER = Sealer(b"the unit tests' seal secret, 32 bytes or more")
+
+
+def sealed(sealer: Sealer, incident_id: int, **cells: object) -> dict[str, dict]:
+    """A link row's cells as SOAR's API takes them, sealed as fn_slack seals a row it writes (for a link made
+    before the test, e.g. long ago)."""
+    seal = sealer.seal(links.seal_scope(incident_id, str(cells[links.COL_RES_ID])), cells, links.SEALED_COLUMNS)
+    return {column: {"value": value} for column, value in {**cells, links.COL_SEAL: seal}.items()}
 
 
 class Org:
@@ -22,7 +31,7 @@ class Org:
         self.rest = soar.rest_client()
 
     def table(self) -> ConversationsTable:
-        return ConversationsTable(self.rest, self.incident)
+        return ConversationsTable(self.rest, self.incident, SEALER)
 
     def add_row(self, **cells: object) -> None:
         self.soar.state.add_row(self.incident, links.TABLE, {k: {"value": v} for k, v in cells.items()})

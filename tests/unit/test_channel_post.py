@@ -14,7 +14,7 @@ from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.soar.columns import forget_table_columns
 from fn_slack.lib.soar.links import ConversationsTable
 from tests.functions.harness import TOKEN
-from tests.unit.soar_links import Org
+from tests.unit.soar_links import SEALER, Org
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
@@ -35,7 +35,7 @@ def request(incident_id: int, **fields) -> PostRequest:
 
 def channel_post(slack, rest, **fields) -> ChannelPost:
     utils = SlackClient(SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=5))
-    return ChannelPost(utils, ConversationsTable(rest.rest, rest.incident), request(rest.incident, **fields))
+    return ChannelPost(utils, ConversationsTable(rest.rest, rest.incident, SEALER), request(rest.incident, **fields))
 
 
 def test_a_first_post_reads_the_link_twice_and_writes_it_once_at_finish(slack, rest):

@@ -9,7 +9,7 @@ from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar.columns import forget_table_columns
 from fn_slack.lib.soar.links import ConversationsTable
 from sandbox.soar import SoarSandbox
-from tests.unit.soar_links import LATER_COLUMNS, Org
+from tests.unit.soar_links import LATER_COLUMNS, SEALER, Org
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 
@@ -73,9 +73,13 @@ def test_filling_an_old_row_adds_the_channel_id_and_keeps_every_other_cell(org):
     filled = table.update_link(table.find_link(), channel_id="C5")
 
     assert filled.channel_id == "C5"
-    assert org.values() == [{"slack_db_res_id": f"RES-{org.incident}", "slack_db_channel": "legacy",
-                             "slack_db_channel_type": "Public", "slack_db_channel_id": "C5"}]
-    assert org.verbs() == ["GET", "PUT"]
+    [row] = org.values()
+    seal = row.pop("slack_db_seal")
+    assert row == {"slack_db_res_id": f"RES-{org.incident}", "slack_db_channel": "legacy",
+                   "slack_db_channel_type": "Public", "slack_db_channel_id": "C5"}
+    assert filled.intact and seal.startswith("v1."), "the first write fn_slack makes to an old row seals it"
+    assert org.table().find_link().intact
+    assert org.verbs() == ["GET", "PUT", "GET"]
 
 
 def test_a_missing_table_says_to_run_customize():
@@ -83,7 +87,7 @@ def test_a_missing_table_says_to_run_customize():
     with SoarSandbox() as bare:   # customize never run: the org has no slack_conversations_db
         incident = bare.create_incident("No table")["id"]
         with pytest.raises(SoarError) as caught:
-            ConversationsTable(bare.rest_client(), incident).find_link()
+            ConversationsTable(bare.rest_client(), incident, SEALER).find_link()
 
     assert str(caught.value) == (
         f"The data table slack_conversations_db is missing from incident {incident}'s org (or the incident does "

@@ -13,10 +13,12 @@ from fn_slack.lib import locks
 from fn_slack.lib.message_post import MessagePost, MessageRequest
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.seals import Sealer
 from tests.functions.harness import TOKEN
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 LINKS = "/table_data/slack_conversations_db"
+SEALER = Sealer(SlackSettings(token=TOKEN).seal_secret)   # the seal the flow's settings make
 
 
 @pytest.fixture
@@ -120,7 +122,7 @@ def test_a_first_post_that_loses_the_link_race_keeps_its_thread_and_mirror_on_th
     results: dict[str, tuple] = {}
 
     def post(name: str, **inputs) -> None:
-        results[name] = run(slack, rest, incident, tables=lambda i: RacingTable(rest, i),
+        results[name] = run(slack, rest, incident, tables=lambda i: RacingTable(rest, i, SEALER),
                             slack_channel="raced-room", slack_is_channel_private=False, **inputs)
 
     racers = [threading.Thread(target=post, args=("plain",)),
@@ -158,8 +160,9 @@ def test_two_first_posts_with_thread_and_mirror_at_once_leave_one_row_with_the_w
     results: list[tuple] = []
 
     def post() -> None:
-        results.append(run(slack, rest, incident, tables=lambda i: RacingTable(rest, i), slack_channel="twin-room",
-                           slack_is_channel_private=False, slack_thread=True, slack_mirror=True))
+        results.append(run(slack, rest, incident, tables=lambda i: RacingTable(rest, i, SEALER),
+                           slack_channel="twin-room", slack_is_channel_private=False, slack_thread=True,
+                           slack_mirror=True))
 
     racers = [threading.Thread(target=post) for _ in range(2)]
     for racer in racers:

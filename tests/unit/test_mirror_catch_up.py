@@ -17,8 +17,10 @@ from fn_slack.lib.mirror import MirrorService
 from fn_slack.lib.mirror_catch_up import event_time
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.incidents import MirrorIndex
+from fn_slack.lib.soar.seals import Sealer
 from sandbox.slack.socket_mode import APP_TOKEN, DROPPED_UNCONNECTED
 from tests.polling import wait_until
+from tests.unit.soar_links import sealed
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 HOLD = 1.0   # stands for Slack's 5 minutes
@@ -60,11 +62,11 @@ def mirrored(slack, soar, rest):
     """A channel (alice, bob and the app's bot in it) that an incident mirrors, with its link made now."""
     incident = soar.create_incident("Catch-up")
     channel = slack.add_channel(f"catch-up-{incident['id']}", members=["alice", "bob", "bot"])
-    soar.state.add_row(incident["id"], "slack_conversations_db", {
-        "slack_db_res_id": {"value": f"RES-{incident['id']}"},
-        "slack_db_channel": {"value": f"catch-up-{incident['id']}"},
-        "slack_db_channel_id": {"value": channel}, "slack_db_mirror": {"value": True},
-        "slack_db_channel_type": {"value": "Public"}, "slack_db_time": {"value": int(time.time() * 1000) - 5000}})
+    sealer = Sealer(SlackSettings(token=slack.default_token).seal_secret)
+    soar.state.add_row(incident["id"], "slack_conversations_db", sealed(
+        sealer, incident["id"], slack_db_res_id=f"RES-{incident['id']}", slack_db_channel=f"catch-up-{incident['id']}",
+        slack_db_channel_id=channel, slack_db_mirror=True, slack_db_channel_type="Public",
+        slack_db_time=int(time.time() * 1000) - 5000))
     MirrorIndex(rest).add(incident["id"], channel)
     yield incident["id"], channel
     slack.socket_mode.reset()
@@ -163,10 +165,11 @@ def test_a_channel_that_cannot_be_read_is_named_in_a_warning_and_the_others_are_
     incident_id, channel = mirrored
     other = soar.create_incident("Private channel the app was taken out of")
     private = slack.add_channel(f"gone-{other['id']}", is_private=True, members=["alice"])
-    soar.state.add_row(other["id"], "slack_conversations_db", {
-        "slack_db_res_id": {"value": f"RES-{other['id']}"}, "slack_db_channel": {"value": f"gone-{other['id']}"},
-        "slack_db_channel_id": {"value": private}, "slack_db_mirror": {"value": True},
-        "slack_db_channel_type": {"value": "Private"}, "slack_db_time": {"value": int(time.time() * 1000) - 5000}})
+    sealer = Sealer(SlackSettings(token=slack.default_token).seal_secret)
+    soar.state.add_row(other["id"], "slack_conversations_db", sealed(
+        sealer, other["id"], slack_db_res_id=f"RES-{other['id']}", slack_db_channel=f"gone-{other['id']}",
+        slack_db_channel_id=private, slack_db_mirror=True, slack_db_channel_type="Private",
+        slack_db_time=int(time.time() * 1000) - 5000))
     MirrorIndex(rest).add(other["id"], private)
     written = slack.add_message(channel, "alice", "written while no listener was connected")
     listener = _Listener(slack, rest, "host:a")   # not connected: the catch-up is run as a connection runs it
@@ -178,3 +181,24 @@ def test_a_channel_that_cannot_be_read_is_named_in_a_warning_and_the_others_are_
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(private in w and str(other["id"]) in w and "not caught up" in w for w in warnings), warnings
     assert any("Slack catch-up done" in r.getMessage() for r in caplog.records)
+
+
+def test_the_catch_up_reads_a_channel_only_for_the_incident_it_mirrors_into(slack, soar, rest, mirrored):
+    incident_id, channel = mirrored
+    insider = soar.create_incident("Names another incident's channel")["id"]
+    soar.state.add_row(insider, "slack_conversations_db", {
+        "slack_db_res_id": {"value": f"RES-{insider}"}, "slack_db_channel_id": {"value": channel},
+        "slack_db_mirror": {"value": True}, "slack_db_time": {"value": int(time.time() * 1000) - 5000}})
+    MirrorIndex(rest).add(insider, channel)
+    written = slack.add_message(channel, "alice", "written while no listener was connected")
+    listener = _Listener(slack, rest, "host:a")
+    calls = len(slack.calls)
+
+    listener.service.catch_up.run()
+
+    assert _note_keys(soar, incident_id) == [f"{channel}/{written}"]
+    assert _note_keys(soar, insider) == []
+    assert [c.method for c in slack.calls[calls:] if c.params.get("channel") == channel].count(
+        "conversations.history") == 1, "read for the incident it mirrors into, not for the one naming it"
+    notes = [n["text"]["content"] if isinstance(n["text"], dict) else n["text"] for n in soar.state.notes_of(insider)]
+    assert len(notes) == 1 and "fn_slack does not mirror channel" in notes[0]

@@ -32,6 +32,7 @@ from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21
 from tests.polling import wait_until
+from tests.unit.soar_links import SEALER, sealed
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 KEY, SECRET = "mirror-key", "mirror-secret"
@@ -85,16 +86,15 @@ def test_the_index_field_finds_the_incident_of_a_channel_and_keeps_concurrent_ad
 def test_the_directory_follows_the_link_of_the_incident_or_task_and_caches(soar, rest):
     incident = soar.create_incident("Directory")
     task = soar.create_task(incident["id"], "Contain")
-    soar.state.add_row(incident["id"], "slack_conversations_db",
-                       {"slack_db_res_id": {"value": f"RES-{incident['id']}-{task['id']}"},
-                        "slack_db_channel": {"value": "contain"}, "slack_db_channel_id": {"value": "CTASK1"},
-                        "slack_db_mirror": {"value": True}})
-    soar.state.add_row(incident["id"], "slack_conversations_db",
-                       {"slack_db_res_id": {"value": f"RES-{incident['id']}"},
-                        "slack_db_channel": {"value": "quiet"}, "slack_db_channel_id": {"value": "CQUIET"}})
+    soar.state.add_row(incident["id"], "slack_conversations_db", sealed(
+        SEALER, incident["id"], slack_db_res_id=f"RES-{incident['id']}-{task['id']}", slack_db_channel="contain",
+        slack_db_channel_id="CTASK1", slack_db_mirror=True))
+    soar.state.add_row(incident["id"], "slack_conversations_db", sealed(
+        SEALER, incident["id"], slack_db_res_id=f"RES-{incident['id']}", slack_db_channel="quiet",
+        slack_db_channel_id="CQUIET"))
     MirrorIndex(rest).add(incident["id"], "CTASK1")
     MirrorIndex(rest).add(incident["id"], "CQUIET")
-    directory = ChannelDirectory(rest)
+    directory = ChannelDirectory(rest, SEALER)
 
     assert directory.target("CTASK1") == MirrorTarget(incident["id"], task["id"], "contain")
     assert directory.target("CQUIET") is None, "a link without slack_db_mirror stays one-way"

@@ -44,7 +44,8 @@ def test_an_org_with_ibm_2_1_s_customizations_lacks_every_3x_object_by_name(soar
         "inputs slack_thread of function slack_post_attachment",
         "function slack_ask_question",
         "function slack_question_answer",
-        "columns slack_db_channel_id, slack_db_mirror, slack_db_thread_ts of data table slack_conversations_db",
+        "columns slack_db_channel_id, slack_db_mirror, slack_db_seal, slack_db_thread_ts of data table "
+        "slack_conversations_db",
         "data table slack_messages_db",
         "data table slack_questions_db",
         "incident field slack_mirror_channels",

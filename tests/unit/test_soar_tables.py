@@ -13,6 +13,7 @@ import pytest
 from fn_slack.lib.soar.links import ConversationsTable
 from fn_slack.lib.soar.mirror_log import NOTED, Claim, MirrorLog, Silence
 from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, OPEN, QuestionsTable, outcome_key
+from tests.unit.soar_links import SEALER
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 KEY = "C1/1700000000.000100"
@@ -159,7 +160,7 @@ def test_an_outcome_claim_is_marked_noted_once_its_outcome_is_written(soar, rest
 
 def test_updating_a_link_keeps_every_cell_it_does_not_change(soar, rest, row_versions):
     incident = soar.create_incident(f"Link update {row_versions}")
-    table = ConversationsTable(rest, incident["id"])
+    table = ConversationsTable(rest, incident["id"], SEALER)
     link = table.add_link(None, "inc-1", "C1", "Private", "https://slack/p1")
     table.update_link(link, thread_ts="1.000100", mirror=True)
     [row] = soar.state.rows_of(incident["id"])

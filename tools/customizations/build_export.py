@@ -220,7 +220,12 @@ TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
                         "links made by 1.x/2.x"),
     "slack_db_thread_ts": (stable_uuid("column", "slack_db_thread_ts"), "Thread", "text", False, 110,
                            "ts of the message whose thread posts with slack_thread reply in"),
+    "slack_db_seal": (stable_uuid("column", "slack_db_seal"), "Seal", "text", False, 120,
+                      "fn_slack's seal over the link: a link changed outside fn_slack is refused and never "
+                      "mirrors"),
 }
+# Columns only fn_slack writes: SOAR's UI does not offer them for editing (a hint; the seal is the protection).
+TABLE_READ_ONLY = frozenset({"slack_db_seal"})
 
 # --- two-way channels (3.x): the mirrored-messages table and the channel index field --------------------------
 MESSAGES_TABLE_NAME = "slack_messages_db"
@@ -739,12 +744,12 @@ def build_automatic_playbook(name: str, spec: AutomaticPlaybookSpec, index: int)
 
 
 def _table(name: str, table_uuid: str, display_name: str, spec: dict[str, tuple[str, str, str, bool, int, str]],
-           first_id: int) -> dict[str, Any]:
+           first_id: int, *, read_only: frozenset[str] = frozenset()) -> dict[str, Any]:
     columns = {}
     for order, (col_name, (col_uuid, label, input_type, rich_text, width, tooltip)) in enumerate(spec.items()):
         column = _field(col_name, export_type=name, type_id=1000, field_id=first_id + order, label=label,
                         input_type=input_type, field_uuid=col_uuid, tooltip=tooltip, rich_text=rich_text)
-        column.update(order=order, width=width)
+        column.update(order=order, width=width, read_only=col_name in read_only)
         columns[col_name] = column
     return {
         "actions": [], "display_name": display_name, "export_key": name, "fields": columns,
@@ -815,7 +820,7 @@ def build_export() -> dict[str, Any]:
             "workflows": function_backrefs[name],
         })
 
-    table = _table(TABLE_NAME, TABLE_UUID, "Slack Conversations", TABLE_COLUMNS, 301)
+    table = _table(TABLE_NAME, TABLE_UUID, "Slack Conversations", TABLE_COLUMNS, 301, read_only=TABLE_READ_ONLY)
     messages_table = _table(MESSAGES_TABLE_NAME, MESSAGES_TABLE_UUID, "Slack Messages", MESSAGES_TABLE_COLUMNS,
                             351)
     questions_table = _table(QUESTIONS_TABLE_NAME, QUESTIONS_TABLE_UUID, "Slack Questions", QUESTIONS_TABLE_COLUMNS,

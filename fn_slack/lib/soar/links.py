@@ -1,5 +1,12 @@
 """The incident/task ↔ Slack channel link kept in the ``slack_conversations_db`` data table, declared on the
-data-table engine (``tables``)."""
+data-table engine (``tables``).
+
+Every write of a link seals it (``seals``): ``slack_db_seal`` holds a keyed signature over the cells that route
+(the key, the channel's name, ID and type, the mirror flag, the thread), scoped to the table, the incident and
+the key. Every read gives each link its ``verdict``: a link changed in SOAR behind fn_slack's back is told
+apart from one fn_slack wrote, and what changed can be named. Rows of fn_slack 1.x/2.x (and 3.0) carry no
+seal: they post as before, never mirror, and are sealed by the first write fn_slack makes to them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from fn_slack.lib import messages
 from fn_slack.lib.soar.rest import keep_connections
+from fn_slack.lib.soar.seals import BROKEN, CHANGED, UNSEALED, Sealer, Verdict
 from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec, claim
 
 TABLE = "slack_conversations_db"
@@ -20,14 +28,23 @@ COL_PERMALINK = "slack_db_permalink"
 COL_CHANNEL_ID = "slack_db_channel_id"
 COL_THREAD_TS = "slack_db_thread_ts"  # 3.x: the message whose thread slack_thread posts reply in
 COL_MIRROR = "slack_db_mirror"  # 3.x: people's messages in the channel become notes (empty/No for 1.x/2.x rows)
+COL_SEAL = "slack_db_seal"  # 3.x: fn_slack's seal (soar.seals) over SEALED_COLUMNS, written with every write
 LINKS = TableSpec(TABLE, columns=(COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK, COL_CHANNEL_ID,
-                                  COL_THREAD_TS, COL_MIRROR),
+                                  COL_THREAD_TS, COL_MIRROR, COL_SEAL),
                   key=COL_RES_ID, ibm_columns=frozenset({COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK}))
+# The cells that route: which incident or task (the key), which channel, and whether and where it mirrors.
+SEALED_COLUMNS = (COL_RES_ID, COL_CHANNEL, COL_CHANNEL_ID, COL_TYPE, COL_MIRROR, COL_THREAD_TS)
 
 
 def res_id(incident_id: int, task_id: int | None = None) -> str:
     """The row key the original app used: ``RES-<incident>`` or ``RES-<incident>-<task>``."""
     return f"RES-{incident_id}-{task_id}" if task_id else f"RES-{incident_id}"
+
+
+def seal_scope(incident_id: int, key: str) -> str:
+    """The scope of a link's seal: the table, the incident and the row's key, so that a seal copied to another
+    row, incident or table does not fit."""
+    return f"{TABLE}/{int(incident_id)}/{key}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,43 @@ class ChannelLink:
     mirror: bool = False
     thread_ts: str | None = None
     cells: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)  # the whole row as read
+    verdict: Verdict = field(default=Verdict(UNSEALED), compare=False)   # what the row's seal says
+
+    @property
+    def intact(self) -> bool:
+        """Whether the row holds what fn_slack sealed."""
+        return self.verdict.intact
+
+    @property
+    def tampered(self) -> bool:
+        """Whether the row was changed behind fn_slack's back (its seal no longer fits it); a row without a seal
+        (1.x/2.x/3.0) is not tampered, only unsealed."""
+        return self.verdict.state in (CHANGED, BROKEN)
+
+    @property
+    def linked_at(self) -> float:
+        """When the link was made (``slack_db_time``, ms since the epoch); 0 when the row does not say."""
+        try:
+            return float(self.cells.get(COL_TIME) or 0)
+        except (TypeError, ValueError):
+            return 0.0
+
+    def mirrors(self, channel_id: str, incident_id: int) -> bool:
+        """Whether this row routes ``channel_id`` into ``incident_id`` (or one of its tasks): sealed by fn_slack and
+        intact, mirroring, naming that channel, keyed to that incident."""
+        place = target_of(self.res_id)
+        return (self.intact and self.mirror and self.channel_id == channel_id and place is not None
+                and place[0] == int(incident_id))
+
+    def sealed_channel_ids(self) -> set[str]:
+        """The channel IDs the row names now and, when it was changed, the one fn_slack sealed."""
+        found = {self.channel_id} if self.channel_id else set()
+        found |= {change.sealed for change in self.verdict.changes if change.column == COL_CHANNEL_ID and change.sealed}
+        return found
+
+    def claims_mirroring(self) -> bool:
+        """Whether the row says it mirrors now, or said so when fn_slack sealed it."""
+        return self.mirror or any(change.column == COL_MIRROR and change.sealed for change in self.verdict.changes)
 
     @property
     def is_private(self) -> bool:
@@ -56,15 +110,31 @@ class ChannelLink:
 class ConversationsTable(IncidentTable):
     """Reads and writes the links of one incident's ``slack_conversations_db`` rows."""
 
-    def __init__(self, rest_client: object, incident_id: int) -> None:
+    def __init__(self, rest_client: object, incident_id: int, sealer: Sealer) -> None:
         super().__init__(rest_client, LINKS, incident_id)
         keep_connections(rest_client)
+        self.sealer = sealer
         # Status messages of writes that left out a column SOAR's table does not have yet (see columns).
         self.notices: list[str] = []
 
+    def completed(self, kept: Mapping[str, object]) -> dict[str, object]:
+        """Every write of a row is sealed: the seal covers the routing cells as they are sent (a column the table
+        lacks counts as empty). A table without the seal column gets no seal (the link cannot mirror)."""
+        cells = dict(kept)
+        if COL_SEAL in cells:
+            cells[COL_SEAL] = self.sealer.seal(seal_scope(self.incident_id, str(cells.get(COL_RES_ID) or "").strip()),
+                                               cells, SEALED_COLUMNS)
+        return cells
+
+    def link_of(self, row: Row) -> ChannelLink:
+        """A row as a link, with what its seal says."""
+        verdict = self.sealer.check(seal_scope(self.incident_id, row.text(COL_RES_ID)), row.cells, SEALED_COLUMNS,
+                                    row.value(COL_SEAL))
+        return replace(_link_of(row), verdict=verdict)
+
     def _links(self, key: str) -> list[ChannelLink]:
         """Every row for ``key``, oldest (lowest row id) first."""
-        return [_link_of(row) for row in self.rows_with(key)]
+        return [self.link_of(row) for row in self.rows_with(key)]
 
     def find_link(self, task_id: int | None = None) -> ChannelLink | None:
         """The first row for the incident (or task); None when nothing is linked yet."""
@@ -93,6 +163,7 @@ class ConversationsTable(IncidentTable):
             COL_PERMALINK: f'<a href="{_attr(permalink)}">Link</a>',
             COL_CHANNEL_ID: channel_id,
             **_decided(thread_ts, mirror),
+            COL_SEAL: "",   # made from the cells sent (completed)
         }
 
         def look() -> Row | None:   # this process's row, after SOAR's answer to the POST was lost
@@ -103,40 +174,45 @@ class ConversationsTable(IncidentTable):
         # wins, and every process that lost removes only its own row, so exactly one link remains. A loser whose
         # post went to the winner's channel carries over the thread and mirror flag the winner's row lacks.
         race = claim(self, key, cells, look=look)
-        self._notice(race.left_out, _consequences(channel_name, new_link=True))
+        self._notice(race.left_out, _consequences(channel_name, new_link=True, mirror=mirror))
         if race.won:
-            return _link_of(race.winner)
+            return self.link_of(race.winner)
         mine = _kept(ChannelLink(row_id=0, res_id=key, channel_name=channel_name, channel_id=channel_id,
                                  channel_type=channel_type, mirror=mirror, thread_ts=thread_ts), list(race.left_out))
-        winner = _link_of(race.winner) if race.winner is not None else None
+        winner = self.link_of(race.winner) if race.winner is not None else None
         if winner is None:   # every row of the key is gone (removed in SOAR meanwhile): link again
             return self.add_link(task_id, channel_name, channel_id, channel_type, permalink,
                                  thread_ts=thread_ts, mirror=mirror)
-        if not winner.names(channel_name, channel_id):
-            return winner
+        if not winner.names(channel_name, channel_id) or winner.tampered:
+            return winner   # a changed winner is never written to: the post that reads it next is refused
         return self.update_link(winner, thread_ts=None if winner.thread_ts else mine.thread_ts,
-                                mirror=mine.mirror and not winner.mirror)
+                                mirror=mine.mirror and not winner.mirror, seal=mine.mirror)
 
     def update_link(self, link: ChannelLink, *, channel_id: str | None = None, thread_ts: str | None = None,
-                    mirror: bool = False) -> ChannelLink:
+                    mirror: bool = False, seal: bool = False) -> ChannelLink:
         """One write of every cell a post changes on an existing row: the channel ID of a row written by the
-        original app, the thread's first message, mirroring on. Nothing is written when nothing changes; a
-        column the table lacks yet is left out (a status message says to run ``customize``)."""
+        original app, the thread's first message, mirroring on; ``seal``: write even when nothing else changes,
+        to seal a row fn_slack did not seal (a 3.0 mirroring link asked to mirror again). The write seals the
+        row as it then is. Nothing is written when nothing changes; a column the table lacks yet is left out (a
+        status message says to run ``customize``). A row changed behind fn_slack's back is never written to."""
+        if link.tampered:
+            raise ValueError(f"the link {link.res_id} was changed outside fn_slack")   # callers check first
         cells = {**({COL_CHANNEL_ID: channel_id} if channel_id else {}), **_decided(thread_ts, mirror)}
-        if not cells:
+        if not cells and not (seal and not link.intact):
             return link
         row = Row(link.row_id, link.cells) if link.cells else self.row(link.row_id)
         if row is None:   # the row was removed in SOAR meanwhile: nothing to update
             return link
-        _, left_out = self.put(row, cells)
-        self._notice(left_out, _consequences(link.channel_name, new_link=False))
+        written, left_out = self.put(row, {**cells, COL_SEAL: ""})
+        self._notice(left_out, _consequences(link.channel_name, new_link=False, mirror=mirror or seal))
         changed = {"channel_id": channel_id or link.channel_id, "thread_ts": thread_ts or link.thread_ts,
                    "mirror": mirror or link.mirror}
-        return _kept(replace(link, **changed), left_out, link)
+        verdict = self.link_of(written).verdict if written is not None else link.verdict
+        return _kept(replace(link, **changed, verdict=verdict), left_out, link)
 
     def links(self) -> list[ChannelLink]:
-        """Every row of the incident (the incident's and its tasks' links), oldest first."""
-        return [_link_of(row) for row in self.rows()]
+        """Every row of the incident (the incident's and its tasks' links), oldest first, each with its verdict."""
+        return [self.link_of(row) for row in self.rows()]
 
 
 def _decided(thread_ts: str | None, mirror: bool) -> dict:
@@ -144,12 +220,13 @@ def _decided(thread_ts: str | None, mirror: bool) -> dict:
     return {**({COL_THREAD_TS: thread_ts} if thread_ts else {}), **({COL_MIRROR: True} if mirror else {})}
 
 
-def _consequences(channel_name: str, *, new_link: bool) -> dict[str, str]:
-    """What a write loses with each 3.x column the table lacks yet."""
+def _consequences(channel_name: str, *, new_link: bool, mirror: bool = False) -> dict[str, str]:
+    """What a write loses with each 3.x column the table lacks yet (the seal only matters to mirroring)."""
     return {COL_CHANNEL_ID: (messages.consequence_link_without_id(channel_name) if new_link
                              else messages.consequence_id_not_filled(channel_name)),
             COL_THREAD_TS: messages.consequence_thread_not_kept(),
-            COL_MIRROR: messages.consequence_mirror_not_set()}
+            COL_MIRROR: messages.consequence_mirror_not_set(),
+            **({COL_SEAL: messages.consequence_mirror_not_sealed()} if mirror else {})}
 
 
 def _kept(link: ChannelLink, left_out: list[str], before: ChannelLink | None = None) -> ChannelLink:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from fn_slack.lib.soar import tables
 from fn_slack.lib.soar.columns import check_table_ready, table_columns
-from fn_slack.lib.soar.links import COL_MIRROR
+from fn_slack.lib.soar.links import COL_MIRROR, COL_SEAL
 from fn_slack.lib.soar.links import TABLE as LINKS_TABLE
 from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec
 
@@ -57,9 +57,10 @@ def check_ready(rest_client: object, purpose: str) -> None:
 
 def check_mirroring_ready(rest_client: object) -> None:
     """Refuse slack_mirror Yes before anything is posted when the org lacks what mirroring writes: the
-    ``slack_messages_db`` table (or a column of it) or the link's ``slack_db_mirror`` column."""
+    ``slack_messages_db`` table (or a column of it) or the link's ``slack_db_mirror`` and ``slack_db_seal``
+    columns (a link mirrors only when fn_slack sealed it)."""
     check_ready(rest_client, PURPOSE)
-    check_table_ready(rest_client, LINKS_TABLE, (COL_MIRROR,), PURPOSE)
+    check_table_ready(rest_client, LINKS_TABLE, (COL_MIRROR, COL_SEAL), PURPOSE)
 
 
 def mirror_log_ready(rest_client: object) -> bool:

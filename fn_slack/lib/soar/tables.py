@@ -92,6 +92,11 @@ class IncidentTable:
     def _uri(self, suffix: str = "") -> str:
         return f"/incidents/{self.incident_id}/table_data/{self.spec.name}{suffix}?handle_format=names"
 
+    def completed(self, kept: Mapping[str, object]) -> dict[str, object]:
+        """The cells of a write as sent, from the cells the org's table keeps (a declared table adds what is
+        derived from them, e.g. its seal: see ``links``); as given by default."""
+        return dict(kept)
+
     def missing(self) -> SoarError:
         """The error for a table (or incident) SOAR does not have: it names the table and says to run customize."""
         return SoarError(messages.soar_table_missing(self.incident_id, self.spec.name))
@@ -172,7 +177,7 @@ class IncidentTable:
         for attempt in (1, 2):
             if not columns.exists:
                 raise self.missing()
-            kept, left_out = columns.keep(cells), columns.missing(cells)
+            kept, left_out = self.completed(columns.keep(cells)), columns.missing(cells)
             if not kept:
                 return None, left_out
             try:
