@@ -91,11 +91,14 @@ def failed_note_html(event: SlackEvent, author: str, channel_name: str, link: st
     return f"<div>{head}{marker(event.key)}</div>"
 
 
-def answer_note_html(question_id: str, question: str, answer: str, author: str, at: float) -> str:
-    """The note of a question's answer; every part that came from Slack or SOAR is escaped."""
+def answer_note_html(question_id: str, question: str, answer: str, author: str, at: float, *,
+                     typed: bool = True) -> str:
+    """The note of a question's answer; every part that came from Slack or SOAR is escaped. A ``typed`` answer
+    (a person's words in Slack) is their mrkdwn as HTML; a button's answer is SOAR data, shown as plain text."""
     esc = html.escape
     head = messages.question_answer_note(esc(author), esc(question), esc(utc_time(at, TimeFormat.NOTE)))
-    return (f"<div>{head}<blockquote>{mrkdwn_to_html(answer)}</blockquote>"
+    body = mrkdwn_to_html(answer) if typed else esc(answer)
+    return (f"<div>{head}<blockquote>{body}</blockquote>"
             f"{question_marker(question_id)}</div>")
 
 

@@ -70,7 +70,7 @@ def test_a_value_of_several_lines_is_quoted_under_its_label_so_no_line_passes_fo
 
 
 def _inputs(**values):
-    base = {"incident_id": 2095, "slack_question": "Go?"}
+    base = {"incident_id": 2095, "slack_question": "Go?", "slack_question_anyone": True}
     return SimpleNamespace(**{**base, **values})
 
 
