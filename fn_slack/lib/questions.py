@@ -58,6 +58,7 @@ from fn_slack.lib.slack_events import QuestionClick, QuestionReply
 from fn_slack.lib.slack_vocabulary import Channel
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
 from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.mirror_log import FAILED, NOTED, MirrorLog
 from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, Question, QuestionsTable, note_key
 from fn_slack.lib.soar.seals import Sealer
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
@@ -338,6 +339,11 @@ class Refusals:
         return "altered"
 
     def _note(self, ref: QuestionRef, key: str, author: str, body: Callable[[], str]) -> None:
+        """The note of ``key``, written once under its claim; a refusal already noted (the same person clicking
+        again) is seen with one read of the claims log, and nothing is claimed for it."""
+        first = MirrorLog(self.rest, ref.incident_id, clock=self.clock).standing(key).first
+        if first is not None and first.state in (NOTED, FAILED):
+            return
         place = NotePlace(ref.incident_id, ref.task_id, key, note_reference(key), author)
         ClaimedNote(self.rest, place, Timing(self.settings.event_claim_seconds, clock=self.clock)).write(body)
 
