@@ -32,8 +32,8 @@ OUR_INPUTS = {"slack_post_message": ["slack_mirror", "slack_thread", "slack_dire
               "slack_post_attachment": ["slack_thread"]}
 OUR_FUNCTIONS = {"slack_ask_question": [
     "slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
-    "slack_question_anyone", "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
-    "slack_participant_emails", "incident_id", "task_id"]}
+    "slack_question_anyone", "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private",
+    "slack_channel_id", "slack_participant_emails", "incident_id", "task_id"]}
 OUR_FIELDS = {
     "__function/slack_mirror": ("input", "slack_mirror"),
     "__function/slack_thread": ("input", "slack_thread"),

@@ -157,9 +157,10 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
         "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
         *(f"field __function/{n}" for n in ("slack_mirror", "slack_thread", "slack_direct", "slack_question",
                                               "slack_question_options", "slack_question_free_text",
-                                              "slack_question_direct", "slack_question_expiry_minutes")),
+                                              "slack_question_direct", "slack_question_anyone",
+                                              "slack_question_expiry_minutes")),
         *(f"field actioninvocation/{n}" for n in ("rule_slack_question", "rule_slack_question_options",
-                                                  "rule_slack_question_direct")),
+                                                  "rule_slack_question_direct", "rule_slack_question_anyone")),
         "field incident/slack_mirror_channels"])
     state = stack.soar.state
     assert len(state.rules) == 2 * len(ibm21.RULES) + 1  # IBM's (now ours), the org's own copies, and 3.x's

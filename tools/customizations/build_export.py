@@ -152,8 +152,8 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "Slack Questions data table. Only the people asked (or, with slack_question_anyone, the members of the "
         "channel) may answer; the question expires.",
         ["slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
-         "slack_question_anyone", "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
-         "slack_participant_emails", "incident_id", "task_id"]),
+         "slack_question_anyone", "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private",
+         "slack_channel_id", "slack_participant_emails", "incident_id", "task_id"]),
 }
 
 # --- rule (menu item) fields (behavior.md §8) ----------------------------------------------------------
