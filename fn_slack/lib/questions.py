@@ -386,9 +386,11 @@ class QuestionAnswers:
 
     @staticmethod
     def _not_recorded(answer: _Answer, attempts: int, err: Exception) -> str:
-        """The click's last attempt failed: logged, and the clicker told (only they see it) what to do."""
+        """The click's last attempt failed: logged, and the clicker told (only they see it) what to do, unless
+        they were already told why their answer was refused (then only the refusal's note is missing)."""
         LOG.error(messages.question_click_not_recorded(answer.ref.question_id, answer.ref.incident_id, attempts, err))
-        answer.reply.tell(messages.question_answer_not_recorded(escape_untrusted(answer.text)))
+        if not answer.told:
+            answer.reply.tell(messages.question_answer_not_recorded(escape_untrusted(answer.text)))
         return "failed"
 
     def on_reply(self, thread_reply: QuestionReply) -> str:
