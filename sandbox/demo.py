@@ -371,6 +371,19 @@ class Demo:
         message = next(m for m in slack.messages(channel) if m["ts"] == content["ts"])
         yes = next(e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
                    if e["value"] == "Yes")
+        self.out("  Bob, who was not asked, clicks Yes first")
+        bob = slack.user("bob")["id"]
+        refused = slack.interactions.click(slack.user_token("bob"), channel, content["ts"], yes)
+
+        def refusal_noted() -> list[str]:
+            return [strip_html(n["text"]) for n in state.notes_of(inc) if "answer refused" in n["text"]]
+
+        told = _wait(lambda: [r for r in slack.interactions.responses_for(bob)
+                              if r["body"].get("response_type") == "ephemeral"] and refusal_noted())
+        self.check("Bob's answer was refused: he was told in Slack, the question stays open, a note records it",
+                   bool(refused.get("ok")) and told
+                   and state.rows_of(inc, "slack_questions_db")[0].get("slack_q_status") == "open",
+                   "; ".join(refusal_noted()))
         self.out("  Alice clicks Yes in Slack")
         clicked = slack.interactions.click(slack.user_token("alice"), channel, content["ts"], yes)
         acked = clicked.get("ok") and slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60)

@@ -3,12 +3,16 @@ answered or expired.
 
 Limits followed (Slack's Block Kit reference): a section's text at most 3,000 characters, a button's text at
 most 75 and its value at most 2,000, an ``actions`` block at most 25 elements, ``block_id`` at most 255
-characters, a message at most 50 blocks. Text that came from SOAR is escaped for Slack (``&``, ``<``, ``>``)
-so it cannot mention people or make links of its own.
+characters, a message at most 50 blocks. Text that came from SOAR is made inert for Slack so it cannot mention
+people or make links of its own: mrkdwn through the caller's ``escape`` (fn_slack passes
+``message_format.escape_untrusted``, the escaping of posts; Slack's three escapes when none is given), a
+button's plain-text label by :func:`inert_label`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fn_slack.lib import messages
@@ -21,20 +25,28 @@ MAX_BUTTON_TEXT = 75
 MAX_SECTION_TEXT = 3000
 
 
-# After every "<" of plain text from SOAR: Slack shows plain_text as typed, and "<" + this zero-width space can
-# never start a control sequence (<!channel>, <@U…>) wherever Slack may read one.
-_SEQUENCE_BREAK = "\u200b"
+ZERO_WIDTH_SPACE = "\u200b"
+# In plain text: every "<" (Slack's syntax opens with one: <!channel>, <@U1>, <#C1>, <https://…|label>, and a
+# character Slack may drop can stand between it and the rest) and an "@" that starts a word (@here, @channel).
+_LIVE_IN_PLAIN_RE = re.compile(r"<|(?<![\w@])@(?=[^\s\u200b])")
 
 
 def plain_text_of(escaped: str) -> str:
     """Text escaped for mrkdwn (message_format) as a ``plain_text`` object shows it: as typed, yet no ``<`` of
-    it can start a mention or a link."""
-    return slack_unescape(escaped).replace("<", "<" + _SEQUENCE_BREAK)
+    it can start a mention or a link (a zero-width space after each)."""
+    return slack_unescape(escaped).replace("<", "<" + ZERO_WIDTH_SPACE)
 
 
 def slack_escape(text: str) -> str:
     """Slack's three escapes: what SOAR wrote shows as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def inert_label(text: str) -> str:
+    """A button's label (``plain_text``, which Slack shows as sent, entities included): a zero-width space after
+    every ``<`` and every word-initial ``@``, so that it reads as written and can
+    be read as no mention and no link whichever way a client treats it."""
+    return _LIVE_IN_PLAIN_RE.sub(lambda match: match.group(0) + ZERO_WIDTH_SPACE, text)
 
 
 @dataclass(frozen=True)
@@ -115,19 +127,24 @@ def container_blocks(title: str, fields: tuple[tuple[str, str], ...] | list[tupl
     return blocks[:50]
 
 
+Escape = Callable[[str], str]
+
+
 def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who: list[str], expires: float,
-                    free_text: bool, header: str | None = None) -> list[dict]:
-    """The question message: the question, the buttons, and who may answer until when."""
+                    free_text: bool, header: str | None = None, escape: Escape = slack_escape) -> list[dict]:
+    """The question message: the question (made inert by ``escape``), the buttons (each label inert, each value
+    the option as asked: the answer a click sends back), and who may answer until when (``who``: the Slack user
+    IDs asked, mentioned; none: any member of the channel)."""
     blocks: list[dict] = []
     if header:
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": header[:150]}})
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": inert_label(header)[:150]}})
     question_section: dict = {"type": "section",
-                              "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}}
+                              "text": {"type": "mrkdwn", "text": escape(question)[:MAX_SECTION_TEXT]}}
     blocks.append(question_section)
     if options:
         blocks.append({"type": "actions", "block_id": ref.block_id(), "elements": [
             {"type": "button", "action_id": f"{ANSWER_ACTION_PREFIX}{i}", "value": option[:2000],
-             "text": {"type": "plain_text", "text": option[:MAX_BUTTON_TEXT]}}
+             "text": {"type": "plain_text", "text": inert_label(option)[:MAX_BUTTON_TEXT]}}
             for i, option in enumerate(options)]})
     else:
         # Slack refuses an actions block without elements: a question answered only in words carries its
@@ -139,25 +156,26 @@ def question_blocks(ref: QuestionRef, question: str, options: list[str], *, who:
     return blocks
 
 
-def answered_blocks(question: str, answer: str, user_id: str, when: float) -> list[dict]:
-    """The question once answered: the buttons give way to the answer."""
+def answered_blocks(question: str, answer: str, user_id: str, when: float, *,
+                    escape: Escape = slack_escape) -> list[dict]:
+    """The question once answered: the buttons give way to the answer (question and answer made inert)."""
     at = utc_time(when, TimeFormat.QUESTION)
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
-            messages.question_answered_line(slack_escape(answer)[:MAX_BUTTON_TEXT * 4], f"<@{user_id}>", at)}]},
+            messages.question_answered_line(escape(answer[:MAX_BUTTON_TEXT * 4]), f"<@{user_id}>", at)}]},
     ]
 
 
-def expired_blocks(question: str, expired_at: float) -> list[dict]:
+def expired_blocks(question: str, expired_at: float, *, escape: Escape = slack_escape) -> list[dict]:
     """The question after its time ran out."""
     at = utc_time(expired_at, TimeFormat.QUESTION)
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(question)[:MAX_SECTION_TEXT]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(question)[:MAX_SECTION_TEXT]}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text":
             messages.question_expired_line(at)}]},
     ]
 
 
 __all__ = ["ANSWER_ACTION_PREFIX", "MAX_BUTTON_TEXT", "MAX_OPTIONS", "QuestionRef", "answered_blocks",
-           "container_blocks", "expired_blocks", "question_blocks", "question_ref_of", "slack_escape"]
+           "container_blocks", "expired_blocks", "inert_label", "question_blocks", "question_ref_of", "slack_escape"]

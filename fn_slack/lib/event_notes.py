@@ -113,12 +113,15 @@ def failed_note_html(event: SlackEvent, author: Person, channel_name: str, link:
     return f"<div>{head}{marker(event.key)}</div>"
 
 
-def answer_note_html(question_id: str, question: str, answer: str, author: Person, at: float) -> str:
+def answer_note_html(question_id: str, question: str, answer: str, author: Person, at: float, *,
+                     typed: bool = True) -> str:
     """The note of a question's answer: who answered (the Person), the question, then the answer quoted; every
-    part that came from Slack or SOAR is escaped."""
+    part that came from Slack or SOAR is escaped. A ``typed`` answer (a person's words in Slack) is their mrkdwn as
+    HTML; a button's answer is SOAR data, shown as plain text."""
     head = messages.question_answer_note(_shown(author.label), _shown(question),
                                          html.escape(utc_time(at, TimeFormat.NOTE)))
-    return f"<div>{head}{_quoted(answer, lambda _uid: None)}{question_marker(question_id)}</div>"
+    body = _quoted(answer, lambda _uid: None) if typed else f"<blockquote>{_shown(answer)}</blockquote>"
+    return f"<div>{head}{body}{question_marker(question_id)}</div>"
 
 
 __all__ = ["answer_note_html", "failed_note_html", "marker", "message_link", "note_html", "question_marker",

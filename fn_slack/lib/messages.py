@@ -996,11 +996,22 @@ def question_bad_expiry(value: object) -> str:
 
 
 def question_people_unknown(emails: list[str]) -> str:
-    return f"Not asked: no Slack member has the e-mail {', '.join(emails)}."
+    return (f"Not asked: no Slack member has the e-mail {', '.join(emails)} (slack_participant_emails). Correct "
+            "or remove it: every person named must be found in Slack, so that only they may answer.")
+
+
+def question_nobody_may_answer() -> str:
+    return ("Not asked: nobody may answer. Name the people who may answer in slack_participant_emails, or set "
+            "slack_question_anyone to Yes to let any member of the question's channel answer.")
+
+
+def question_anyone_direct() -> str:
+    return ("slack_question_anyone is Yes with slack_question_direct: a direct question is answered by the people "
+            "of slack_participant_emails only. Leave slack_question_anyone empty, or ask in a channel.")
 
 
 def question_asked(question_id: str, channel: str, people: int) -> str:
-    who = f"{people} person(s) may answer" if people else "anyone in the conversation may answer"
+    who = f"{people} person(s) may answer" if people else "any member of the channel may answer"
     return f"Question {question_id} asked in {channel}; {who}. The answer will be written to SOAR."
 
 
@@ -1009,6 +1020,7 @@ def question_unknown() -> str:
 
 
 def question_already_answered(by: str, answer: str) -> str:
+    """Told to a later clicker (mrkdwn: ``by`` and ``answer`` already escaped for Slack)."""
     return f"This question was already answered by {by}: {answer}. Your answer was not recorded."
 
 
@@ -1019,6 +1031,7 @@ def question_outcome_pending(question_id: str) -> str:
 
 
 def question_answer_not_recorded(answer: str) -> str:
+    """Told to the clicker (mrkdwn: ``answer`` already escaped for Slack)."""
     return (f"Your answer \"{answer}\" could not be recorded in SOAR: SOAR did not accept it after several tries "
             "over about a minute. Click your answer again in a few minutes; if it fails again, tell your SOAR "
             "administrator (the integration server's log names the error).")
@@ -1039,11 +1052,29 @@ def question_expired(when: str) -> str:
 
 
 def question_expired_text(question: str) -> str:
+    """The expired question's notification text (mrkdwn: ``question`` already escaped for Slack)."""
     return f"Expired: {question}"
 
 
 def question_not_yours(allowed: list[str]) -> str:
+    if not allowed:
+        return "Nobody may answer this question; your answer was not recorded."
     return "Only " + ", ".join(f"<@{uid}>" for uid in allowed) + " may answer this question."
+
+
+def question_not_a_member() -> str:
+    return ("Only the members of this question's channel may answer it, and you are not one of them; your answer "
+            "was not recorded.")
+
+
+def question_wrong_place() -> str:
+    return ("Answers to this question count only in the message where fn_slack asked it; this one is elsewhere, "
+            "and your answer was not recorded.")
+
+
+def question_record_altered() -> str:
+    return ("This question's record in SOAR was changed outside fn_slack, so no answer to it is recorded. Ask the "
+            "incident's owner to ask it again.")
 
 
 def question_unknown_option() -> str:
@@ -1104,7 +1135,52 @@ def _shown(value: object, limit: int = 60) -> str:
 
 
 def question_answered_text(question: str, answer: str) -> str:
+    """The answered question's notification text (mrkdwn: both already escaped for Slack)."""
     return f"{question} — answered: {answer}"
+
+
+QUESTION_REFUSALS = {
+    "wrong-place": "the answer came from another channel or message than the question's",
+    "not-asked": "they are not one of the people asked",
+    "not-member": "they are not a member of the question's channel",
+    "expired": "the question had expired",
+    "not-an-option": "the answer is not one of the question's options",
+    "answered": "the question was already answered",
+}
+"""Why an answer was refused, by the reason's key (the key is part of the refusal note's claim)."""
+
+
+def question_refused_note(who: str, question: str, answer: str, reason: str) -> str:
+    """The note recording a refused answer (HTML: every value already escaped by the caller)."""
+    return (f"<p><b>Slack</b> · answer refused: <b>{who}</b> answered <i>{answer}</i> to the "
+            f"question <i>{question}</i>; not recorded, because {reason}.</p>")
+
+
+def question_refused_log(question_id: str, incident_id: int, user_id: str, reason: str) -> str:
+    return (f"An answer to question {question_id} of incident {incident_id} by the Slack user {user_id} was refused: "
+            f"{reason}.")
+
+
+def question_altered_note(question: str, state: str, changes: list[str]) -> str:
+    """The note recording a question whose row was changed outside fn_slack (HTML: values already escaped)."""
+    why = {"unsealed": "its row carries no seal of fn_slack (a question asked before fn_slack sealed its rows, or "
+                       "a row added by hand): ask it again",
+           "broken": "its row's seal was changed, or belongs to another row"}.get(state, "its row was changed")
+    listed = "".join(f"<li>{change}</li>" for change in changes)
+    return (f"<p><b>Slack</b> · the question <i>{question}</i> was changed in SOAR outside fn_slack; answers to it "
+            f"are refused and nothing it says is acted on, because {why}.</p>"
+            + (f"<ul>{listed}</ul>" if listed else ""))
+
+
+def question_altered_change(column: str, sealed: str, now: str) -> str:
+    """One changed cell in the altered-question note (HTML: values already escaped)."""
+    return f"{column}: {sealed or '(empty)'} → {now or '(empty)'}"
+
+
+def question_altered_log(question_id: str, incident_id: int, state: str, columns: list[str]) -> str:
+    named = f" ({', '.join(columns)})" if columns else ""
+    return (f"The row of question {question_id} of incident {incident_id} in slack_questions_db was changed outside "
+            f"fn_slack ({state}{named}); its answers are refused.")
 
 
 def question_answer_note(user: str, question: str, when: str) -> str:
@@ -1113,8 +1189,9 @@ def question_answer_note(user: str, question: str, when: str) -> str:
 
 
 def question_who_may_answer(mentions: list[str], until: str, free_text: bool) -> str:
-    """The question's context line in Slack (mrkdwn; the mentions are Slack's ``<@U…>``)."""
-    asked = ", ".join(mentions) if mentions else "anyone in this conversation"
+    """The question's context line in Slack (mrkdwn; the mentions are Slack's ``<@U…>``; none: any member of the
+    channel)."""
+    asked = ", ".join(mentions) if mentions else "any member of this channel"
     text = f"Answer: {asked} · until {until}"
     return text + " · or reply in this thread in your own words" if free_text else text
 

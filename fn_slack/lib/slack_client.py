@@ -194,6 +194,13 @@ class SlackClient:
         pages = self.transport.pages("conversations.members", first)
         return [uid for page in pages for uid in page.get("members") or []]
 
+    def is_member(self, channel_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is a member of the channel now (conversations.members, paged until found; a private
+        channel's members too, as the app is one of them)."""
+        first = self.call("conversations.members", http_verb="GET", channel=channel_id, limit=HISTORY_PAGE)
+        return any(user_id in (page.get("members") or []) for page in self.transport.pages("conversations.members",
+                                                                                          first))
+
     def user(self, user_id: str) -> dict:
         """users.info's user, looked up once per function call ({} for a user Slack no longer knows)."""
         if user_id not in self._users:

@@ -69,6 +69,8 @@ class QuestionClick:
     value: str
     action_ts: str | None
     response_url: str | None
+    channel_id: str = ""   # where the clicked message is (the payload's container, else its channel)
+    message_ts: str = ""   # the clicked message (the payload's container, else its message)
 
 
 @dataclass(frozen=True)
@@ -160,11 +162,14 @@ def read_question_reply(event: dict, bot_user: str | None) -> Read:
 def read_question_click(payload: dict, bot_user: str | None) -> Read:
     """The first action of a ``block_actions`` payload that is a click on a question's button."""
     user = str((payload.get("user") or {}).get("id") or "")
+    container = payload.get("container") or {}
+    channel_id = str(container.get("channel_id") or (payload.get("channel") or {}).get("id") or "")
+    message_ts = str(container.get("message_ts") or (payload.get("message") or {}).get("ts") or "")
     for action in payload.get("actions") or []:
         ref = QuestionRef.from_block_id(action.get("block_id"))
         if ref is not None and str(action.get("action_id") or "").startswith(ANSWER_ACTION_PREFIX):
             return QuestionClick(ref, user, str(action.get("value") or ""), action.get("action_ts"),
-                                 payload.get("response_url"))
+                                 payload.get("response_url"), channel_id, message_ts)
     return Ignored("block_actions", "not a question's button")
 
 

@@ -71,6 +71,7 @@ RULE_PROPERTIES = {
     "rule_slack_question": "Isolate host-17 now?",
     "rule_slack_question_options": "Yes|No|Wait for IT",
     "rule_slack_question_direct": None,
+    "rule_slack_question_anyone": None,
 }
 
 

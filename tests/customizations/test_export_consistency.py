@@ -47,7 +47,8 @@ INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
         ("slack_question", "text"),
         ("slack_question_options", "text"),
         ("slack_question_free_text", "boolean"), ("slack_question_direct", "boolean"),
-        ("slack_question_expiry_minutes", "number"), ("slack_question_id", "text")]},
+        ("slack_question_anyone", "boolean"), ("slack_question_expiry_minutes", "number"),
+        ("slack_question_id", "text")]},
 }
 # The inputs without which no function that has them can work.
 REQUIRED_INPUTS = {"incident_id", "slack_question_id"}
@@ -127,7 +128,8 @@ def test_each_function_shows_exactly_the_inputs_it_reads():
                                   "attachment_id", "slack_thread"],
         "slack_archive_channel": ["incident_id", "slack_channel_id", "task_id"],
         "slack_ask_question": ["slack_question", "slack_question_options", "slack_question_free_text",
-                               "slack_question_direct", "slack_question_expiry_minutes", "slack_channel",
+                               "slack_question_direct", "slack_question_anyone", "slack_question_expiry_minutes",
+                               "slack_channel",
                                "slack_is_channel_private", "slack_channel_id", "slack_participant_emails",
                                "incident_id", "task_id"],
         "slack_question_answer": ["incident_id", "slack_question_id"],
@@ -147,6 +149,7 @@ def test_rule_fields_are_activity_fields_read_as_rule_properties():
         "rule_slack_question": ("Question", "text"),
         "rule_slack_question_options": ("Answers", "text"),
         "rule_slack_question_direct": ("Ask them directly", "boolean"),
+        "rule_slack_question_anyone": ("Anyone in the channel may answer", "boolean"),
     }
     for name, field in activity.items():
         assert (field["export_key"], field["prefix"]) == (f"actioninvocation/{name}", "properties")

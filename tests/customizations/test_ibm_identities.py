@@ -32,9 +32,10 @@ OUR_INPUTS = {"slack_post_message": ["slack_mirror", "slack_thread", "slack_dire
               "slack_post_attachment": ["slack_thread"]}
 OUR_FUNCTIONS = {"slack_ask_question": [
     "slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
-    "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
-    "slack_participant_emails", "incident_id", "task_id"],
+    "slack_question_anyone", "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private",
+    "slack_channel_id", "slack_participant_emails", "incident_id", "task_id"],
     "slack_question_answer": ["incident_id", "slack_question_id"]}
+
 OUR_FIELDS = {
     "__function/slack_mirror": ("input", "slack_mirror"),
     "__function/slack_thread": ("input", "slack_thread"),
@@ -43,11 +44,13 @@ OUR_FIELDS = {
     "__function/slack_question_options": ("input", "slack_question_options"),
     "__function/slack_question_free_text": ("input", "slack_question_free_text"),
     "__function/slack_question_direct": ("input", "slack_question_direct"),
+    "__function/slack_question_anyone": ("input", "slack_question_anyone"),
     "__function/slack_question_expiry_minutes": ("input", "slack_question_expiry_minutes"),
     "__function/slack_question_id": ("input", "slack_question_id"),
     "actioninvocation/rule_slack_question": ("field", "rule_slack_question"),
     "actioninvocation/rule_slack_question_options": ("field", "rule_slack_question_options"),
     "actioninvocation/rule_slack_question_direct": ("field", "rule_slack_question_direct"),
+    "actioninvocation/rule_slack_question_anyone": ("field", "rule_slack_question_anyone"),
     "incident/slack_mirror_channels": ("field", "slack_mirror_channels"),
 }
 OUR_RULES = {"Example: Ask a Question in Slack": "example_ask_question_in_slack"}

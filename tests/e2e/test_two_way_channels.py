@@ -17,7 +17,10 @@ import pytest
 from bs4 import BeautifulSoup
 from slack_sdk import WebClient
 
+from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.soar.incidents import MirrorIndex
+from fn_slack.lib.soar.question_rows import SEALED_COLUMNS, seal_scope
+from fn_slack.lib.soar.seals import Sealer
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar.circuits import behind_by, run_cli, write_app_config
 from sandbox.soar.edit_export import edit_pre_script
@@ -30,6 +33,7 @@ pytestmark = pytest.mark.e2e
 POST_INCIDENT = "Example: Post Incident to Slack"
 KEYS = {"run-a": ("mirror-key-a", "mirror-secret-a"), "run-b": ("mirror-key-b", "mirror-secret-b")}
 ALLOWED_TAGS = {"div", "p", "b", "i", "s", "code", "pre", "blockquote", "br", "a", "small"}
+SEAL_KEY = "the-seal-key-of-the-two-way-suite"   # [fn_slack] seal_key, the same on both integration servers
 
 
 def mirroring_export() -> dict:
@@ -64,7 +68,7 @@ def stack() -> Iterator[Stack]:
 def _config(stack: Stack, name: str) -> Path:
     return write_app_config(stack.workdir, stack.soar, stack.slack.base_url, name=f"{name}.config",
                             api_key=KEYS[name], num_workers=5,
-                            fn_slack={"app_token": APP_TOKEN, "event_claim_seconds": "4"})
+                            fn_slack={"app_token": APP_TOKEN, "event_claim_seconds": "4", "seal_key": SEAL_KEY})
 
 
 def _runs(stack: Stack, names: list[str]) -> dict[str, object]:
@@ -612,6 +616,27 @@ def _told(stack: Stack, person: str) -> list[str]:
             if r["body"].get("response_type") == "ephemeral"]
 
 
+def _rewrite_question_row(stack: Stack, incident_id: int, question_id: str, **cells: object) -> None:
+    """Write cells of a question's row with a fresh seal made with the servers' seal key: what only fn_slack can do."""
+    [raw] = stack.soar.state.table_rows(incident_id, "slack_questions_db")["rows"]
+    now = {column: cell["value"] for column, cell in raw["cells"].items()} | cells
+    sealer = Sealer(SlackSettings(token="xoxb-sandbox-token", seal_key=SEAL_KEY).seal_secret)
+    now["slack_q_seal"] = sealer.seal(seal_scope(incident_id, question_id), now, SEALED_COLUMNS)
+    stack.soar.state.update_row(incident_id, "slack_questions_db", raw["id"],
+                                {column: {"value": value} for column, value in now.items()})
+
+
+def _edit_question_row(stack: Stack, incident_id: int, **cells: object) -> None:
+    """Change cells of a question's row as a person with edit rights in SOAR does (the whole row is sent)."""
+    [raw] = stack.soar.state.table_rows(incident_id, "slack_questions_db")["rows"]
+    stack.soar.state.update_row(incident_id, "slack_questions_db", raw["id"],
+                                {**raw["cells"], **{column: {"value": value} for column, value in cells.items()}})
+
+
+def _notes_with(stack: Stack, incident_id: int, text: str) -> list[str]:
+    return [n["text"] for n in stack.soar.state.notes_of(incident_id) if text in n["text"]]
+
+
 def test_a_question_answered_by_a_click_reaches_soar_once_and_only_from_the_people_asked(stack):
     _runs(stack, ["run-a", "run-b"])
     incident = stack.soar.create_incident("Question by click")
@@ -626,6 +651,10 @@ def test_a_question_answered_by_a_click_reaches_soar_once_and_only_from_the_peop
     _click(stack, "carol", channel, ts, "Yes")  # carol can see the public channel but was not asked
     assert _question_row(stack, incident["id"])["slack_q_status"] == "open"
     assert any("may answer this question" in t for t in _told(stack, "carol"))
+    carol = stack.slack.user("carol")["id"]
+    assert _wait(lambda: _notes_with(stack, incident["id"], "answer refused")), stack.logs()
+    [refused] = _notes_with(stack, incident["id"], "answer refused")
+    assert f"<b>Carol</b> ({carol}) answered <i>Yes</i>" in refused and "not one of the people asked" in refused
 
     _click(stack, "alice", channel, ts, "No")
     row = _question_row(stack, incident["id"])
@@ -646,7 +675,8 @@ def test_two_clicks_at_once_record_one_answer(stack):
     _runs(stack, ["run-a", "run-b"])
     incident = stack.soar.create_incident("Two clicks")
     content = _ask(stack, incident["id"], rule_slack_channel=f"race-q-{incident['id']}",
-                   rule_slack_is_channel_private=False)
+                   rule_slack_is_channel_private=False,
+                   rule_slack_participant_emails="alice@example.com, bob@example.com")
     channel, ts = content["channel_id"], content["ts"]
     message = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
     actions = {e["value"]: e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]}
@@ -667,7 +697,7 @@ def test_a_click_while_soar_is_slow_is_acknowledged_at_once_and_answered_once(st
     _runs(stack, ["run-a", "run-b"])
     incident = stack.soar.create_incident("Slow SOAR click")
     content = _ask(stack, incident["id"], rule_slack_channel=f"slow-q-{incident['id']}",
-                   rule_slack_is_channel_private=False)
+                   rule_slack_is_channel_private=False, rule_slack_participant_emails="alice@example.com")
     row_write = rf"/incidents/{incident['id']}/table_data/slack_questions_db/row_data/[0-9]+$"
     slow = stack.soar.state.on_arrival("PUT", row_write, lambda: time.sleep(5))   # 5 s to store the answer
     started = time.monotonic()
@@ -685,7 +715,7 @@ def test_a_click_whose_note_fails_at_first_is_retried_by_fn_slack_and_noted_once
     _runs(stack, ["run-a", "run-b"])
     incident = stack.soar.create_incident("Failing SOAR click")
     content = _ask(stack, incident["id"], rule_slack_channel=f"fail-q-{incident['id']}",
-                   rule_slack_is_channel_private=False)
+                   rule_slack_is_channel_private=False, rule_slack_participant_emails="bob@example.com")
     failing = stack.soar.state.fail_requests("POST", rf"/incidents/{incident['id']}/comments$", status=500, times=2)
     told_before = _told(stack, "bob")
     _click(stack, "bob", content["channel_id"], content["ts"], "No")   # Slack never sends this click again
@@ -703,17 +733,50 @@ def test_a_late_click_is_answered_in_slack_and_marks_the_question_expired(stack)
     _runs(stack, ["run-a"])
     incident = stack.soar.create_incident("Late click")
     content = _ask(stack, incident["id"], rule_slack_channel=f"late-{incident['id']}",
-                   rule_slack_is_channel_private=False)
-    # the question's time runs out: its expiry is now in the past
-    [raw] = stack.soar.state.table_rows(incident["id"], "slack_questions_db")["rows"]
-    stack.soar.state.update_row(incident["id"], "slack_questions_db", raw["id"],   # the whole row, as SOAR's UI
-                                {**raw["cells"], "slack_q_expires": {"value": int(time.time() * 1000) - 1000}})
+                   rule_slack_is_channel_private=False, rule_slack_question_anyone=True)
+    stack.slack.add_member(content["channel_id"], "alice")
+    # The question's time runs out. fn_slack's clock is not the test's to move: the row gets an expiry in the past
+    # and its seal again, as fn_slack itself would have written it (an expiry edited in SOAR alone is refused).
+    _rewrite_question_row(stack, incident["id"], content["question_id"],
+                          slack_q_expires=int(time.time() * 1000) - 1000)
     _click(stack, "alice", content["channel_id"], content["ts"], "Yes")
     assert _question_row(stack, incident["id"])["slack_q_status"] == "expired"
     assert any("expired" in t for t in _told(stack, "alice"))
     shown = next(m for m in stack.slack.messages(content["channel_id"]) if m["ts"] == content["ts"])
     assert shown["text"].startswith("Expired:")
     assert not [n for n in stack.soar.state.notes_of(incident["id"]) if "answered the question" in n["text"]]
+
+
+def test_a_question_row_edited_in_soar_and_hostile_incident_data_are_not_acted_on(stack):
+    """Through the two servers: a question built from incident data reaches Slack inert; someone who may edit the
+    incident adds Carol to who may answer; her click, and then Alice's, are refused with one note naming the
+    change; no answer is recorded and the rule on answers does not fire."""
+    _runs(stack, ["run-a", "run-b"])
+    incident = stack.soar.create_incident("Edited question")
+    content = _ask(stack, incident["id"], rule_slack_channel=f"edited-{incident['id']}",
+                   rule_slack_is_channel_private=False, rule_slack_participant_emails="alice@example.com",
+                   rule_slack_question="Block <!channel> sender <@U0BOSS>?",
+                   rule_slack_question_options="<https://evil.example/pay|Approve>\nNo")
+    channel, ts = content["channel_id"], content["ts"]
+    asked = next(m for m in stack.slack.messages(channel) if m["ts"] == ts)
+    assert "<!channel>" not in asked["text"] and "<@U0BOSS>" not in asked["text"], asked["text"]
+    [sent] = [n for n in stack.slack.notifications if n["ts"] == ts]
+    assert sent["broadcast"] == [] and "U0BOSS" not in sent["users"], sent
+
+    alice, carol = stack.slack.user("alice")["id"], stack.slack.user("carol")["id"]
+    _edit_question_row(stack, incident["id"], slack_q_allowed=f"{alice} {carol}")
+    before = {person: len(_told(stack, person)) for person in ("alice", "carol")}
+    _click(stack, "carol", channel, ts, "No")
+    _click(stack, "alice", channel, ts, "No")
+    assert _wait(lambda: _notes_with(stack, incident["id"], "outside fn_slack")
+                 and not stack.slack.socket_mode.in_flight()), stack.logs()
+    [altered] = _notes_with(stack, incident["id"], "outside fn_slack")
+    assert f"<li>slack_q_allowed: {alice} → {alice} {carol}</li>" in altered
+    told = _told(stack, "carol")[before["carol"]:] + _told(stack, "alice")[before["alice"]:]
+    assert len(told) == 2 and all("changed outside fn_slack" in t for t in told), told
+    row = _question_row(stack, incident["id"])
+    assert (row["slack_q_status"], row["slack_q_allowed"]) == ("open", f"{alice} {carol}")
+    assert not _notes_with(stack, incident["id"], "answered the question")
 
 
 def test_a_question_asked_directly_is_answered_in_the_direct_message(stack):

@@ -158,10 +158,10 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
         "function slack_question_answer", "playbook example_act_on_verified_slack_answer",
         *(f"field __function/{n}" for n in ("slack_mirror", "slack_thread", "slack_direct", "slack_question",
                                               "slack_question_options", "slack_question_free_text",
-                                              "slack_question_direct", "slack_question_expiry_minutes",
-                                              "slack_question_id")),
+                                              "slack_question_direct", "slack_question_anyone",
+                                              "slack_question_expiry_minutes", "slack_question_id")),
         *(f"field actioninvocation/{n}" for n in ("rule_slack_question", "rule_slack_question_options",
-                                                  "rule_slack_question_direct")),
+                                                  "rule_slack_question_direct", "rule_slack_question_anyone")),
         "field incident/slack_mirror_channels"])
     state = stack.soar.state
     assert len(state.rules) == 2 * len(ibm21.RULES) + 1  # IBM's (now ours), the org's own copies, and 3.x's
@@ -243,7 +243,7 @@ def test_every_playbook_runs_like_its_menu_item(upgrade):
 def test_nothing_was_duplicated_by_running_everything(upgrade):
     stack = upgrade["stack"]
     after = _identities(stack)
-    assert len(after) == len(upgrade["before"]) + 22  # the 3.x objects the test above names, once each
+    assert len(after) == len(upgrade["before"]) + 23  # the 3.x objects the test above names, once each
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
     assert len(state.tables[TABLE]["fields"]) == 9

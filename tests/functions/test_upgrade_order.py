@@ -102,7 +102,8 @@ def test_asking_a_question_without_the_questions_table_is_refused_before_anythin
                                                                                              old_org):
     outcome = run_function(circuits_app, "slack_ask_question", {
         "incident_id": INCIDENT, "slack_channel": "ask-room", "slack_is_channel_private": False,
-        "slack_question": "Isolate the host?", "slack_question_options": "Yes|No"})
+        "slack_question": "Isolate the host?", "slack_question_options": "Yes|No",
+        "slack_participant_emails": "alice@example.com"})
 
     assert outcome.error is not None
     assert "SOAR has no data table slack_questions_db, which slack_ask_question needs" in outcome.error

@@ -17,7 +17,8 @@ SOAR_MODULES = {"rest", "columns", "tables", "links", "mirror_log", "claimed_not
                 "files", "org", "seals", "routes"}
 # Inside the SOAR edge: the REST edge and the learned columns under the engine, the declared tables on it.
 SOAR_BASE = {"rest", "columns", "tables"}
-FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit", "event_notes", "route_notes"}
+FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit", "event_notes", "route_notes",
+          "question_notes"}
 EVENTS = {"slack_events"}
 LEAVES = {"messages", "errors", "inputs", "settings", "locks", "results", "invocation", "text_conventions",
           "people"}

@@ -1,5 +1,7 @@
 """block_kit: the question's blocks and the container as Block Kit, within Slack's limits."""
 
+import html
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +15,14 @@ from fn_slack.lib.block_kit import (
     question_ref_of,
 )
 from fn_slack.lib.errors import InputError
+from fn_slack.lib.event_notes import answer_note_html
+from fn_slack.lib.message_format import escape_untrusted
+from fn_slack.lib.people import Person
+from fn_slack.lib.question_notes import altered_note_html, refused_note_html
 from fn_slack.lib.questions import AskRequest
+from fn_slack.lib.text_conventions import strip_invisible
+from sandbox.slack import notify, rewrite
+from tests.unit.test_message_format import HOSTILE, HOSTILE_PLAIN
 
 
 def test_a_question_carries_incident_task_and_id_in_its_block_and_escapes_the_question():
@@ -70,7 +79,7 @@ def test_a_value_of_several_lines_is_quoted_under_its_label_so_no_line_passes_fo
 
 
 def _inputs(**values):
-    base = {"incident_id": 2095, "slack_question": "Go?"}
+    base = {"incident_id": 2095, "slack_question": "Go?", "slack_question_anyone": True}
     return SimpleNamespace(**{**base, **values})
 
 
@@ -92,3 +101,63 @@ def test_a_header_from_soar_shows_its_text_as_typed_yet_starts_no_mention_or_lin
                 if b["type"] == "header"]
     assert header["text"]["text"].replace("\u200b", "") == "SOAR <!channel> <@U1> &"
     assert "<!" not in header["text"]["text"] and "<@" not in header["text"]["text"]
+
+
+# --- incident data in a question is inert everywhere it reaches Slack or a note -------------------------------
+
+CATALOGUE = list(dict.fromkeys(HOSTILE + HOSTILE_PLAIN))
+SLACK_SYNTAX = re.compile(r"<(?![\u200b])([^<>]*)>")
+
+
+def _live(text: str, asked: set[str]) -> list[str]:
+    """Slack syntax that would act: a broadcast, a mention of anyone not asked, a link with a label."""
+    return [seq for seq in SLACK_SYNTAX.findall(text)
+            if seq.lstrip("@") not in asked and ("|" in seq or not seq.startswith("http"))]
+
+
+def _text_objects(node: object) -> list[tuple[str, str]]:
+    """(type, text) of every text object in blocks."""
+    if isinstance(node, dict):
+        found = [(node["type"], node["text"])] if node.get("type") in ("mrkdwn", "plain_text") else []
+        return found + [t for value in node.values() for t in _text_objects(value)]
+    if isinstance(node, list):
+        return [t for item in node for t in _text_objects(item)]
+    return []
+
+
+@pytest.mark.parametrize("hostile", CATALOGUE)
+def test_every_view_of_a_question_made_of_incident_data_notifies_nobody_and_links_nowhere(hostile):
+    """The question, its buttons, the answered and the expired view, as fn_slack builds them (with the escaping
+    of posts): mrkdwn as Slack stores it (entities, links and @words read), a button's plain text as sent; and
+    as the sandbox reads notifications from both."""
+    option = hostile.replace("\n", " ")
+    views = [question_blocks(QuestionRef(1, None, "q"), f"Block {hostile} now?", [option, "No"], who=["UALICE"],
+                             expires=1700000000, free_text=True, escape=escape_untrusted),
+             answered_blocks(f"Block {hostile} now?", option, "UALICE", 1700000000, escape=escape_untrusted),
+             expired_blocks(f"Block {hostile} now?", 1700000000, escape=escape_untrusted)]
+    groups = {"oncall": "S0ONCALL01"}
+    for blocks in views:
+        for kind, text in [("mrkdwn", escape_untrusted(f"Block {hostile} now?")), *_text_objects(blocks)]:
+            shown = rewrite.rewrite(text, link_names=True, wrap_urls=True, usergroups_by_handle=groups) \
+                if kind == "mrkdwn" else text
+            assert _live(shown, {"UALICE"}) == [], (hostile, shown)
+            pinged = notify.compute([shown], link_names=True, users_by_name={"alice": "UALICE"},
+                                    usergroups_by_handle=groups)
+            assert (pinged["broadcast"], pinged["usergroups"]) == ([], []) and set(pinged["users"]) <= {"UALICE"}
+    [button] = [e for b in views[0] if b["type"] == "actions" for e in b["elements"]][:1]
+    assert button["value"] == option   # a click sends the option back as asked
+
+
+@pytest.mark.parametrize("hostile", CATALOGUE)
+def test_a_button_s_answer_and_a_refusal_are_plain_text_in_their_notes(hostile):
+    note = answer_note_html("q", "Go?", hostile, Person("U0ALICE01", "Alice Adams"), 1700000000, typed=False)
+    refused = refused_note_html("q", hostile, who=hostile, user_id="U0CAROL", answer=hostile, reason="not-asked")
+    for html_text in (note, refused):
+        assert "<a " not in html_text
+        assert html.escape(strip_invisible(hostile)) in html_text
+
+
+def test_the_note_of_a_changed_row_names_each_change_escaped():
+    note = altered_note_html("q", "Go?", "changed", [("slack_q_allowed", "U0ALICE", "U0ALICE <b>U0CAROL</b>")])
+    assert "<li>slack_q_allowed: U0ALICE → U0ALICE &lt;b&gt;U0CAROL&lt;/b&gt;</li>" in note
+    assert "its row was changed" in note

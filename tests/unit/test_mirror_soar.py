@@ -28,6 +28,7 @@ from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.incidents import MirrorIndex, Notes
 from fn_slack.lib.soar.mirror_log import MirrorLog
 from fn_slack.lib.soar.question_rows import QuestionsTable
+from fn_slack.lib.soar.seals import Sealer
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
 from sandbox.soar.ibm21_org import install_ibm21
@@ -200,7 +201,8 @@ def test_a_missing_3x_table_is_named_in_the_error():
         client = old.rest_client()
         incident = old.create_incident("Asked before customize")
 
-        for reader, table in ((lambda: QuestionsTable(client, incident["id"]).find("q1"), "slack_questions_db"),
+        questions = QuestionsTable(client, incident["id"], sealer=Sealer(b"k"))
+        for reader, table in ((lambda: questions.find("q1"), "slack_questions_db"),
                               (lambda: MirrorLog(client, incident["id"], owner="host:1").claims("C1/1.2"),
                                "slack_messages_db")):
             with pytest.raises(SoarError) as caught:
@@ -239,7 +241,7 @@ def test_a_claim_row_whose_answer_is_lost_is_added_once(soar, retrying_rest):
 def test_a_question_row_whose_answer_is_lost_is_added_once(soar, retrying_rest):
     incident = soar.create_incident("Lost question answer")
     soar.state.lose_answers("POST", rf"/incidents/{incident['id']}/table_data/slack_questions_db/row_data$")
-    table = QuestionsTable(retrying_rest, incident["id"])
+    table = QuestionsTable(retrying_rest, incident["id"], sealer=Sealer(b"k"))
     question = table.add(question_id="q-1", question="Block the sender?", options=["Yes", "No"], channel_id="C1",
                          ts="1.000100", allowed=[], expires_ms=0, link="")
     rows = soar.state.table_rows(incident["id"], "slack_questions_db")["rows"]
@@ -472,7 +474,7 @@ def test_two_servers_completing_one_answer_s_note_at_once_write_it_once(soar, ro
     """A reply delivered to two servers after the answer was recorded: both complete its note at once. The note
     is written under its own claim (question/<id>/note), not after a look that both make before either writes."""
     incident = soar.create_incident(f"Answer note {row_versions}")
-    table = QuestionsTable(soar.rest_client(), incident["id"])
+    table = QuestionsTable(soar.rest_client(), incident["id"], sealer=Sealer(b"k"))
     question = table.add(question_id="q-note", question="Block the sender?", options=["Yes", "No"],
                          channel_id="C1", ts="1.000100", allowed=[], expires_ms=2**41, link="")
     settings = SlackSettings(token="xoxb-test", event_claim_seconds=2)
@@ -482,7 +484,7 @@ def test_two_servers_completing_one_answer_s_note_at_once_write_it_once(soar, ro
     def complete() -> None:
         answers = QuestionAnswers(settings, soar.rest_client(), lambda _url, _body: True, user_name=lambda _u: "Alice")
         barrier.wait()
-        answers._note_once(ref, question, "Yes", "UALICE", 1700000000.0)   # noqa: SLF001 - the step under test
+        answers._note_once(ref, question, "Yes", "UALICE", 1700000000.0, typed=True)   # noqa: SLF001 - the step
 
     threads = [threading.Thread(target=complete) for _ in range(2)]
     for t in threads:

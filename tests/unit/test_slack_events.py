@@ -23,6 +23,8 @@ def events_api(event: dict) -> tuple[str, dict]:
 
 def click(**action):
     return "interactive", {"type": "block_actions", "user": {"id": "UALICE"}, "response_url": "https://hooks/r",
+                           "container": {"type": "message", "channel_id": "C1", "message_ts": "1700000000.000100"},
+                           "channel": {"id": "C1", "name": "inc"}, "message": {"ts": "1700000000.000100"},
                            "actions": [{"block_id": QUESTION.block_id(), "action_id": "fn_slack_answer_0",
                                         "value": "Yes", "action_ts": "1700000001.5", **action}]}
 
@@ -77,11 +79,25 @@ def dispatch(asked: list | None = None) -> EventDispatch:
     (events_api(DELETION), ["message_deleted"],
      SlackEvent("C1/1700000000.000100/deleted", "delete", "C1", "1700000000.000100", None, "UALICE", "", "oops",
                 ())),
-    (click(), ["block_actions"], QuestionClick(QUESTION, "UALICE", "Yes", "1700000001.5", "https://hooks/r")),
+    (click(), ["block_actions"], QuestionClick(QUESTION, "UALICE", "Yes", "1700000001.5", "https://hooks/r", "C1",
+                                               "1700000000.000100")),
 ], ids=["message", "file_share", "message_changed", "message_deleted", "block_actions"])
 def test_each_kind_goes_to_its_one_reader(readers, envelope, kinds, expected):
     assert dispatch().read(*envelope) == [expected]
     assert readers.calls == kinds
+
+
+def test_a_click_says_where_the_clicked_message_is_so_a_copy_elsewhere_is_told_apart():
+    """Slack's block_actions payload names the clicked message in ``container`` (and ``channel``/``message``):
+    the click carries it; a payload that names none carries nothing, which matches no question."""
+    kind, payload = click()
+    read = dispatch().read(kind, {**payload, "container": {"type": "message", "channel_id": "C2",
+                                                           "message_ts": "1700000099.000100"}})
+    assert [(r.channel_id, r.message_ts) for r in read] == [("C2", "1700000099.000100")]
+    read = dispatch().read(kind, {**payload, "container": {}})
+    assert [(r.channel_id, r.message_ts) for r in read] == [("C1", "1700000000.000100")]
+    bare = {key: value for key, value in payload.items() if key not in ("container", "channel", "message")}
+    assert [(r.channel_id, r.message_ts) for r in dispatch().read(kind, bare)] == [("", "")]
 
 
 def test_a_reply_in_a_thread_of_fn_slack_is_a_possible_answer_first_and_then_a_mirrored_reply(readers):

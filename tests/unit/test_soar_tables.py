@@ -12,11 +12,20 @@ import pytest
 
 from fn_slack.lib.soar.links import ConversationsTable
 from fn_slack.lib.soar.mirror_log import NOTED, Claim, MirrorLog, Silence
-from fn_slack.lib.soar.question_rows import ANSWERED, EXPIRED, OPEN, QuestionsTable, outcome_key
-from tests.unit.soar_links import SEALER
+from fn_slack.lib.soar.question_rows import (
+    ANSWERED,
+    EXPIRED,
+    OPEN,
+    SEALED_COLUMNS,
+    QuestionsTable,
+    outcome_key,
+    seal_scope,
+)
+from fn_slack.lib.soar.seals import Sealer
 
 pytestmark = pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 KEY = "C1/1700000000.000100"
+SEALER = Sealer(b"the seal key of these tests")
 
 
 def _together(*work):
@@ -41,7 +50,7 @@ def _together(*work):
 
 def _question(soar, rest, title):
     incident = soar.create_incident(title)
-    table = QuestionsTable(rest, incident["id"], lease_seconds=2)
+    table = QuestionsTable(rest, incident["id"], sealer=SEALER, lease_seconds=2)
     question = table.add(question_id="q-1", question="Block the sender?", options=["Yes", "No"], channel_id="C1",
                          ts="1.000100", allowed=["UALICE", "UBOB"], expires_ms=4102444800000,
                          link="https://soar.example.com/#incidents/1", free_text=False)
@@ -96,7 +105,7 @@ def test_marking_a_claim_done_keeps_its_key_so_the_event_stays_claimed(soar, res
 
 def test_of_two_answers_to_one_question_exactly_one_is_recorded(soar, rest, row_versions):
     incident_id, question = _question(soar, rest, f"Two answers {row_versions}")
-    tables = [QuestionsTable(soar.rest_client(), incident_id, lease_seconds=2) for _ in (1, 2)]
+    tables = [QuestionsTable(soar.rest_client(), incident_id, sealer=SEALER, lease_seconds=2) for _ in (1, 2)]
     won = _together(*(lambda t=t, who=who: t.record_answer(question, answer=who, by=who, key=f"{who}:1", at_ms=1)
                       for t, who in zip(tables, ("Yes", "No"), strict=True)))
     assert sorted(won) == [False, True]
@@ -107,7 +116,8 @@ def test_of_two_answers_to_one_question_exactly_one_is_recorded(soar, rest, row_
 
 def test_an_answer_racing_the_expiry_is_one_outcome(soar, rest, row_versions):
     incident_id, question = _question(soar, rest, f"Answer or expiry {row_versions}")
-    answering, expiring = (QuestionsTable(soar.rest_client(), incident_id, lease_seconds=2) for _ in (1, 2))
+    answering, expiring = (QuestionsTable(soar.rest_client(), incident_id, sealer=SEALER, lease_seconds=2)
+                           for _ in (1, 2))
     won = _together(lambda: answering.record_answer(question, answer="Yes", by="Alice", key="UALICE:1", at_ms=1),
                     lambda: expiring.record_expiry(question))
     assert sorted(won) == [False, True]
@@ -116,7 +126,7 @@ def test_an_answer_racing_the_expiry_is_one_outcome(soar, rest, row_versions):
 
 def test_recording_the_answer_keeps_every_other_cell_of_the_question(soar, rest, row_versions):
     incident_id, question = _question(soar, rest, f"Whole row {row_versions}")
-    table = QuestionsTable(rest, incident_id, lease_seconds=2)
+    table = QuestionsTable(rest, incident_id, sealer=SEALER, lease_seconds=2)
     assert table.record_answer(question, answer="Yes", by="Alice", key="UALICE:1", at_ms=5)
     [row] = soar.state.rows_of(incident_id, "slack_questions_db")
     assert row["slack_q_status"] == ANSWERED and row["slack_q_answer"] == "Yes"
@@ -125,10 +135,34 @@ def test_recording_the_answer_keeps_every_other_cell_of_the_question(soar, rest,
                                                          "https://soar.example.com/#incidents/1", "1.000100")
 
 
+def test_every_write_of_a_question_row_is_sealed_and_a_row_edited_in_soar_is_told_apart(soar, rest, row_versions):
+    """fn_slack's own writes (the question, its answer) read back intact; a cell edited in SOAR (someone adds
+    themselves to who may answer) reads back changed, naming the cell, and no outcome is written over it."""
+    incident_id, question = _question(soar, rest, f"Sealed {row_versions}")
+    table = QuestionsTable(rest, incident_id, sealer=SEALER, lease_seconds=2)
+    assert question.verdict.intact and table.find("q-1").verdict.intact
+    assert table.record_answer(question, answer="Yes", by="Alice", key="UALICE:1", at_ms=5)
+    answered = table.find("q-1")
+    assert answered.verdict.intact and answered.status == ANSWERED
+
+    incident_id, question = _question(soar, rest, f"Edited {row_versions}")
+    table = QuestionsTable(rest, incident_id, sealer=SEALER, lease_seconds=2)
+    [raw] = soar.state.table_rows(incident_id, "slack_questions_db")["rows"]
+    soar.state.update_row(incident_id, "slack_questions_db", raw["id"],
+                          {**raw["cells"], "slack_q_allowed": {"value": "UALICE UBOB UCAROL"}})
+    edited = table.find("q-1")
+    assert edited.verdict.state == "changed"
+    assert [(c.column, c.sealed, c.now) for c in edited.verdict.changes] == [
+        ("slack_q_allowed", "UALICE UBOB", "UALICE UBOB UCAROL")]
+    assert table.record_answer(edited, answer="Yes", by="Carol", key="UCAROL:1", at_ms=5) is False
+    assert soar.state.rows_of(incident_id, "slack_questions_db")[0]["slack_q_status"] == OPEN
+    assert QuestionsTable(rest, incident_id, sealer=Sealer(b"another key")).find("q-1").verdict.state == "broken"
+
+
 def test_an_outcome_claimed_by_a_process_that_died_is_taken_over(soar, rest, row_versions):
     incident_id, question = _question(soar, rest, f"Dead answerer {row_versions}")
     MirrorLog(rest, incident_id, owner="host:dead", clock=lambda: 1.0).claim(outcome_key("q-1"), "Bob", "")
-    table = QuestionsTable(rest, incident_id, lease_seconds=2)
+    table = QuestionsTable(rest, incident_id, sealer=SEALER, lease_seconds=2)
     assert table.find("q-1").status == OPEN
     assert table.record_answer(question, answer="Yes", by="Alice", key="UALICE:1", at_ms=5)
     assert table.find("q-1").answer == "Yes"
@@ -142,9 +176,10 @@ def test_a_winner_that_wrote_the_answer_and_died_before_marking_is_not_overwritt
     incident_id, question = _question(soar, rest, f"Dead after the answer {row_versions}")
     dead = MirrorLog(rest, incident_id, owner="host:dead").claim(outcome_key("q-1"), "Bob", "")
     assert dead.won
-    QuestionsTable(rest, incident_id).put(question.row, {"slack_q_status": ANSWERED, "slack_q_answer": "No",
-                                                         "slack_q_answered_by": "Bob"})
-    expiring = QuestionsTable(soar.rest_client(), incident_id, lease_seconds=2)
+    answer = {"slack_q_status": ANSWERED, "slack_q_answer": "No", "slack_q_answered_by": "Bob"}
+    sealed = SEALER.seal(seal_scope(incident_id, "q-1"), {**question.row.cells, **answer}, SEALED_COLUMNS)
+    QuestionsTable(rest, incident_id, sealer=SEALER).put(question.row, {**answer, "slack_q_seal": sealed})
+    expiring = QuestionsTable(soar.rest_client(), incident_id, sealer=SEALER, lease_seconds=2)
     assert expiring.record_expiry(question) is False
     recorded = expiring.find("q-1")
     assert (recorded.status, recorded.answer) == (ANSWERED, "No")
@@ -152,8 +187,8 @@ def test_a_winner_that_wrote_the_answer_and_died_before_marking_is_not_overwritt
 
 def test_an_outcome_claim_is_marked_noted_once_its_outcome_is_written(soar, rest, row_versions):
     incident_id, question = _question(soar, rest, f"Outcome marked {row_versions}")
-    assert QuestionsTable(rest, incident_id, lease_seconds=2).record_answer(question, answer="Yes", by="Alice",
-                                                                            key="UALICE:1", at_ms=5)
+    assert QuestionsTable(rest, incident_id, sealer=SEALER, lease_seconds=2).record_answer(
+        question, answer="Yes", by="Alice", key="UALICE:1", at_ms=5)
     [claim] = MirrorLog(rest, incident_id).claims(outcome_key("q-1"))
     assert claim.state == NOTED
 

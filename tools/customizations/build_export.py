@@ -111,6 +111,10 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
     "slack_question_direct": (stable_uuid("input", "slack_question_direct"), "boolean", False,
                               "Yes: ask the people of slack_participant_emails in a direct message (a group DM "
                               "for several) instead of a channel."),
+    "slack_question_anyone": (stable_uuid("input", "slack_question_anyone"), "boolean", False,
+                              "Yes: any member of the question's channel may answer (the people of "
+                              "slack_participant_emails are still invited). Empty or No: only the people of "
+                              "slack_participant_emails may answer; without them the question is not asked."),
     "slack_question_expiry_minutes": (stable_uuid("input", "slack_question_expiry_minutes"), "number", False,
                                       "Minutes until the question expires; later answers are refused in Slack. "
                                       "Empty: [fn_slack] question_expiry_minutes (default 1440)."),
@@ -148,10 +152,11 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "Ask a question with answer buttons in a Slack channel (the same channel choice as Post message to "
         "Slack) or directly of people by e-mail, and return at once with the question's id. The answer - who, "
         "which, when - arrives through the Socket Mode listener ([fn_slack] app_token) as a note and in the "
-        "Slack Questions data table. Only the people asked may answer; the question expires.",
+        "Slack Questions data table. Only the people asked (or, with slack_question_anyone, the members of the "
+        "channel) may answer; the question expires.",
         ["slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
-         "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private", "slack_channel_id",
-         "slack_participant_emails", "incident_id", "task_id"]),
+         "slack_question_anyone", "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private",
+         "slack_channel_id", "slack_participant_emails", "incident_id", "task_id"]),
     "slack_question_answer": (
         stable_uuid("function", "slack_question_answer"), "Read a verified Slack answer",
         "Return a question's outcome (status, answer, who, when) from its row in the Slack Questions data table, "
@@ -188,6 +193,10 @@ ACTIVITY_FIELDS: dict[str, tuple[str, str, str, str, str]] = {
     "rule_slack_question_direct": (stable_uuid("field", "rule_slack_question_direct"), "Ask them directly",
                                    "boolean", "",
                                    "Yes: ask the people of Slack users emails in a direct message."),
+    "rule_slack_question_anyone": (stable_uuid("field", "rule_slack_question_anyone"),
+                                   "Anyone in the channel may answer", "boolean", "",
+                                   "Yes: any member of the question's channel may answer. Empty or No: only the "
+                                   "people of Slack users emails."),
 }
 
 # The menu items' field order, as in IBM's rules (the Post Artifact item asks for the channel ID last).
@@ -195,7 +204,7 @@ POST_FIELDS = ["rule_slack_channel", "rule_slack_is_channel_private", "slack_cha
                "rule_slack_participant_emails", "rule_slack_text"]
 QUESTION_FIELDS = ["rule_slack_question", "rule_slack_question_options", "rule_slack_channel",
                    "rule_slack_is_channel_private", "slack_channel_id", "rule_slack_participant_emails",
-                   "rule_slack_question_direct"]
+                   "rule_slack_question_direct", "rule_slack_question_anyone"]
 POST_FIELDS_ID_LAST = ["rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails",
                        "rule_slack_text", "slack_channel_id"]
 
@@ -264,8 +273,8 @@ QUESTIONS_TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
         ("slack_q_id", "Question ID", "text", False, 130, "The id slack_ask_question returned"),
         ("slack_q_channel_id", "Slack channel ID", "text", False, 110, "Where it was asked"),
         ("slack_q_ts", "Slack message ts", "text", False, 110, "The question message"),
-        ("slack_q_allowed", "May answer", "text", False, 120, "Slack user IDs of the people asked (empty: anyone "
-                                                                "in the conversation)"),
+        ("slack_q_allowed", "May answer", "text", False, 120, "Slack user IDs of the people asked (empty: the "
+                                                                "members of the channel, with Anyone in the channel)"),
         ("slack_q_free_text", "Free-text answers", "boolean", False, 70, "Whether a thread reply answers it"),
         ("slack_q_answer_key", "Answer key", "text", False, 100, "Which click or reply was recorded"),
         ("slack_q_anyone", "Anyone in the channel", "boolean", False, 70, "Yes: any member of the question's channel "
@@ -525,7 +534,8 @@ PLAYBOOKS: dict[str, PlaybookSpec] = {
         stable_uuid("script", "example_ask_question_in_slack_pb"),
         [(name, stable_uuid("playbook-field", f"example_ask_question_in_slack_pb/{name}")) for name in
          ["rule_slack_question", "rule_slack_question_options", "rule_slack_channel", "rule_slack_is_channel_private",
-          "slack_channel_id", "rule_slack_participant_emails", "rule_slack_question_direct"]]),
+          "slack_channel_id", "rule_slack_participant_emails", "rule_slack_question_direct",
+          "rule_slack_question_anyone"]]),
     "example_post_note_to_slack_pb": PlaybookSpec(
         "Example: Post Note to Slack (PB)", "75ed7c8c-78ef-4d6d-8208-9cfcfcff17b4",
         "Example: Post Note to Slack", "ae06b9d7-1529-4300-8112-7ce9f6045614",
@@ -823,8 +833,9 @@ def build_export() -> dict[str, Any]:
     table = _table(TABLE_NAME, TABLE_UUID, "Slack Conversations", TABLE_COLUMNS, 301, read_only=TABLE_READ_ONLY)
     messages_table = _table(MESSAGES_TABLE_NAME, MESSAGES_TABLE_UUID, "Slack Messages", MESSAGES_TABLE_COLUMNS,
                             351)
+    # fn_slack maintains the whole questions table: every column read-only in SOAR's UI (the seal protects it).
     questions_table = _table(QUESTIONS_TABLE_NAME, QUESTIONS_TABLE_UUID, "Slack Questions", QUESTIONS_TABLE_COLUMNS,
-                             361)
+                             361, read_only=frozenset(QUESTIONS_TABLE_COLUMNS))
 
     return {
         "action_order": [], "actions": actions, "apps": [], "automatic_tasks": [],

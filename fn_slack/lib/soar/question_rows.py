@@ -8,6 +8,11 @@ winner writes the question's row, with a PUT of the whole row. Of two clicks, tw
 one click, or an answer racing the expiry, exactly one outcome is written, whether or not SOAR checks a row's
 version. A process that lost waits until the row shows the winner's outcome; a winner that died before writing
 it (its claim older than ``event_claim_seconds`` while the row is still open) is taken over.
+
+**Sealed.** Every write of a row (``add``, ``record_answer``, ``record_expiry``) carries the seal (soar.seals) of
+the whole row as written, over ``SEALED_COLUMNS``, in the same POST or PUT. Every read (``find``) checks it:
+``Question.verdict`` says whether the row still holds what fn_slack wrote, and an outcome is written only over an
+intact open row. The caller (the flow) acts on nothing else.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar.columns import check_table_ready
 from fn_slack.lib.soar.mirror_log import MirrorLog, Silence, Standing, check_ready
+from fn_slack.lib.soar.seals import UNSEALED, Sealer, Verdict
 from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec
 
 TABLE = "slack_questions_db"
@@ -43,7 +49,8 @@ COL_SEAL = "slack_q_seal"       # the seal (soar.seals) over SEALED_COLUMNS, wri
 OPEN, ANSWERED, EXPIRED = "open", "answered", "expired"
 # Every column a question's row is written with: the answer cannot be recorded without any of them.
 COLUMNS = (COL_ID, COL_QUESTION, COL_OPTIONS, COL_STATUS, COL_ANSWER, COL_ANSWERED_BY, COL_ANSWERED_AT, COL_ASKED_AT,
-           COL_EXPIRES, COL_CHANNEL_ID, COL_TS, COL_ALLOWED, COL_ANSWER_KEY, COL_LINK, COL_FREE_TEXT)
+           COL_EXPIRES, COL_CHANNEL_ID, COL_TS, COL_ALLOWED, COL_ANSWER_KEY, COL_LINK, COL_FREE_TEXT, COL_ANYONE,
+           COL_SEAL)
 # The cells fn_slack decides on: who may answer, what was asked where, the outcome. A row whose seal no longer fits
 # them was changed outside fn_slack.
 SEALED_COLUMNS = (COL_ID, COL_QUESTION, COL_OPTIONS, COL_STATUS, COL_ANSWER, COL_ANSWERED_BY, COL_ANSWERED_AT,
@@ -85,14 +92,16 @@ class Question:
     answer_key: str
     channel_id: str
     ts: str
-    allowed: list[str]  # Slack user IDs who may answer; empty: anyone in the conversation
+    allowed: list[str]  # Slack user IDs who may answer (none: only with ``anyone``, else nobody)
     expires_ms: int
     asked_ms: int
     free_text: bool = False
+    anyone: bool = False   # any current member of the question's channel may answer
+    verdict: Verdict = field(compare=False, default=Verdict(UNSEALED))   # the row's seal, checked when read
     row: Row = field(compare=False, repr=False, default_factory=lambda: Row(0))
 
 
-def _question_of(row: Row) -> Question:
+def _question_of(row: Row, verdict: Verdict) -> Question:
     return Question(
         row_id=row.row_id, question_id=row.text(COL_ID), question=str(row.value(COL_QUESTION) or ""),
         options=[o for o in str(row.value(COL_OPTIONS) or "").split("\n") if o],
@@ -101,15 +110,17 @@ def _question_of(row: Row) -> Question:
         channel_id=row.text(COL_CHANNEL_ID), ts=row.text(COL_TS),
         allowed=[u for u in str(row.value(COL_ALLOWED) or "").split() if u],
         expires_ms=int(row.value(COL_EXPIRES) or 0), asked_ms=int(row.value(COL_ASKED_AT) or 0),
-        free_text=row.value(COL_FREE_TEXT) is True, row=row)
+        free_text=row.value(COL_FREE_TEXT) is True, anyone=row.value(COL_ANYONE) is True, verdict=verdict, row=row)
 
 
 class QuestionsTable(IncidentTable):
     """The questions of one incident."""
 
-    def __init__(self, rest_client: object, incident_id: int, *, clock: Callable[[], float] = time.time,
-                 lease_seconds: float = 30, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, rest_client: object, incident_id: int, *, sealer: Sealer,
+                 clock: Callable[[], float] = time.time, lease_seconds: float = 30,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(rest_client, QUESTIONS, incident_id)
+        self.sealer = sealer
         self.clock = clock
         self.lease_seconds = lease_seconds
         self.sleep = sleep
@@ -123,21 +134,31 @@ class QuestionsTable(IncidentTable):
         check_ready(rest_client, PURPOSE)
 
     def add(self, *, question_id: str, question: str, options: list[str], channel_id: str, ts: str,
-            allowed: list[str], expires_ms: int, link: str, free_text: bool = False) -> Question:
-        """Add the open question's row (once: when SOAR's answer is lost, the row is looked for first)."""
+            allowed: list[str], expires_ms: int, link: str, free_text: bool = False, anyone: bool = False
+            ) -> Question:
+        """Add the open question's row, sealed (once: when SOAR's answer is lost, the row is looked for first)."""
         cells = {COL_ID: question_id, COL_QUESTION: question, COL_OPTIONS: "\n".join(options), COL_STATUS: OPEN,
-                 COL_FREE_TEXT: bool(free_text),
+                 COL_FREE_TEXT: bool(free_text), COL_ANYONE: bool(anyone),
                  COL_ASKED_AT: int(self.clock() * 1000), COL_EXPIRES: expires_ms, COL_CHANNEL_ID: channel_id,
                  COL_TS: ts, COL_ALLOWED: " ".join(allowed), COL_LINK: link}
+        cells[COL_SEAL] = self._seal(question_id, cells)
         row, _ = super().add(cells, look=lambda: next(iter(self.rows_with(question_id)), None))
         if row is None:
             raise self.missing()
-        return _question_of(row)
+        return self._question(question_id, row)
 
     def find(self, question_id: str) -> Question | None:
-        """The question with this id, or None."""
+        """The question with this id, or None; its ``verdict`` says whether the row holds what fn_slack wrote."""
         rows = self.rows_with(question_id)
-        return _question_of(rows[0]) if rows else None
+        return self._question(question_id, rows[0]) if rows else None
+
+    def _seal(self, question_id: str, cells: dict) -> str:
+        return self.sealer.seal(seal_scope(self.incident_id, question_id), cells, SEALED_COLUMNS)
+
+    def _question(self, question_id: str, row: Row) -> Question:
+        verdict = self.sealer.check(seal_scope(self.incident_id, question_id), row.cells, SEALED_COLUMNS,
+                                    row.value(COL_SEAL))
+        return _question_of(row, verdict)
 
     def record_answer(self, question: Question, *, answer: str, by: str, key: str, at_ms: int) -> bool:
         """Record the answer when this process wins the question's outcome; False when another outcome (another
@@ -176,12 +197,15 @@ class QuestionsTable(IncidentTable):
         if began is None:
             return False   # taken over meanwhile: read the question again
         current = self.find(question.question_id)
-        if current is None or current.status != OPEN:   # a holder before this one (taken over) wrote an outcome
+        if current is None or current.status != OPEN or not current.verdict.intact:
+            # a holder before this one (taken over) wrote an outcome, or the row was changed outside fn_slack
             log.mark_noted(began)
             return False
-        written, _ = self.put(current.row, changes)
+        whole = {**current.row.cells, **changes}
+        written, _ = self.put(current.row, {**changes, COL_SEAL: self._seal(question.question_id, whole)})
         log.mark_noted(began)
         return written is not None
 
 
-__all__ = ["ANSWERED", "EXPIRED", "OPEN", "Question", "QuestionsTable", "note_key", "outcome_key"]
+__all__ = ["ANSWERED", "COL_ANYONE", "COL_SEAL", "EXPIRED", "OPEN", "SEALED_COLUMNS", "Question", "QuestionsTable",
+           "note_key", "outcome_key", "seal_scope"]

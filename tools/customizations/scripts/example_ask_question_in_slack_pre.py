@@ -1,7 +1,8 @@
 # ruff: noqa: F821
 # Example: Ask a Question in Slack (pre-processing).
 # Asks the menu item's question in the incident's Slack channel (the same channel choice as posting), or,
-# with "Ask them directly", of the people named in "Slack users emails" in a direct message. The function
+# with "Ask them directly", of the people named in "Slack users emails" in a direct message. Only those people
+# may answer, or, with "Anyone in the channel may answer", any member of the channel. The function
 # returns at once; the answer arrives through the Socket Mode listener as a note and in the Slack Questions
 # data table; the playbook "Example: Act on a verified Slack answer" acts on it once fn_slack verified the row.
 inputs.incident_id = incident.id
@@ -20,3 +21,5 @@ if rule.properties.rule_slack_participant_emails:
     inputs.slack_participant_emails = rule.properties.rule_slack_participant_emails
 if rule.properties.rule_slack_question_direct is not None:
     inputs.slack_question_direct = rule.properties.rule_slack_question_direct
+if rule.properties.rule_slack_question_anyone is not None:
+    inputs.slack_question_anyone = rule.properties.rule_slack_question_anyone
