@@ -90,7 +90,7 @@ class QuestionAnswerRead:
         """Read the row (one GET of the incident's table), check its seal, yield a status message, then the
         outcome; an UnverifiedRowError when the row is not what fn_slack wrote."""
         qid, incident_id = request.question_id, request.incident_id
-        rows = QuestionsTable(self.rest, incident_id).rows_with(qid)
+        rows = QuestionsTable(self.rest, incident_id, sealer=self.sealer).rows_with(qid)
         if not rows:
             raise InputError(messages.question_row_missing(qid, incident_id))
         if len(rows) > 1:

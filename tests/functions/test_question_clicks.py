@@ -14,6 +14,8 @@ import pytest
 from slack_sdk import WebClient
 
 from fn_slack.lib import retry
+from fn_slack.lib.block_kit import MAX_BUTTON_TEXT
+from fn_slack.lib.text_conventions import strip_invisible
 from sandbox.slack import notify
 from sandbox.slack.socket_mode import APP_TOKEN
 from tests.functions.conftest import INCIDENT
@@ -192,7 +194,8 @@ def test_a_person_not_asked_is_told_and_the_refusal_noted_once_however_often_the
     alice, bob = slack.user("alice")["id"], slack.user("bob")["id"]
     assert told(slack, "carol") == [f"Only <@{alice}>, <@{bob}> may answer this question."] * 2
     [note] = refusal_notes(soar)
-    assert f"<b>Carol</b> ({carol}) answered <i>Yes</i> to the question <i>Isolate host-17 now?</i>" in note
+    assert (f"<b>Carol Clark &lt;carol@example.com&gt; ({carol})</b> answered <i>Yes</i> to the question "
+            f"<i>Isolate host-17 now?</i>") in note
     assert "because they are not one of the people asked" in note
     assert any(f"by the Slack user {carol} was refused" in r.getMessage() for r in caplog.records), caplog.text
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
@@ -215,7 +218,7 @@ def test_with_nobody_named_only_a_current_member_of_the_channel_may_answer(circu
     click(slack, "bob", asked, "No")
     assert wait_until(lambda: not has_buttons(shown(slack, asked)))
     [row] = soar.rows_of(INCIDENT, QUESTIONS)
-    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Bob")
+    assert (row["slack_q_status"], row["slack_q_answer"], row["slack_q_answered_by"]) == ("answered", "No", "Bob Brown")
 
 
 def test_a_click_on_a_copy_of_the_question_elsewhere_is_refused(circuits_app, slack, soar):
@@ -322,13 +325,14 @@ def test_every_part_of_a_question_that_reaches_slack_is_inert(circuits_app, slac
     question message and its notification text, the answered view, what the clicker is told and the answer's
     note notify nobody but the people asked and link nowhere."""
     hostile = CATALOGUE[part:part + 9]
-    asked = ask(circuits_app, slack, slack_question=" / ".join(hostile),
-                slack_question_options="\n".join(h.replace("\n", " ") for h in hostile),
+    lines = [h.replace("\n", " ")[:MAX_BUTTON_TEXT] for h in hostile]   # a button's label holds 75 characters
+    asked = ask(circuits_app, slack, slack_question=" / ".join(hostile), slack_question_options="\n".join(lines),
                 slack_participant_emails="alice@example.com, bob@example.com")
     people = {slack.user("alice")["id"], slack.user("bob")["id"]}
     message = shown(slack, asked)
     options = [e["value"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert options == [h.replace("\n", " ") for h in hostile]   # the values are the options as asked
+    # the values are the options as asked, without invisible characters (and the repeats and blanks that leaves)
+    assert options == [o for o in dict.fromkeys(strip_invisible(line).strip() for line in lines) if o]
     for text in _texts(message):
         assert _live(text, people) == [], text
     [sent] = [n for n in slack.notifications if n["ts"] == asked["ts"]]
