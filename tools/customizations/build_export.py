@@ -633,6 +633,19 @@ def _playbook_bpmn(type_name: str, name: str, *, function: str, pre_script: str,
     )
 
 
+def _local_script(playbook: str, index: int, script_name: str, *, object_type: str, text: str,
+                  script_uuid: str) -> dict[str, Any]:
+    """The local script a playbook runs after its function step."""
+    return {
+        "actions": [], "created_date": EXPORT_DATE, "description": "", "enabled": False,
+        "export_key": script_name, "id": index + 1, "language": "python3",
+        "last_modified_by": AUTHOR, "last_modified_time": EXPORT_DATE, "name": script_name,
+        "object_type": object_type, "playbook_handle": playbook,
+        "programmatic_name": f"{playbook}_" + re.sub(r"[^a-z0-9]+", "_", script_name.lower()).strip("_"),
+        "script_text": text, "tags": [], "uuid": script_uuid,
+    }
+
+
 def build_playbook(name: str, spec: PlaybookSpec, index: int) -> dict[str, Any]:
     """Return one ``playbooks[]`` entry: a manual playbook with the menu item's fields as its inputs."""
     rule = RULES[spec.rule]
@@ -661,14 +674,8 @@ def build_playbook(name: str, spec: PlaybookSpec, index: int) -> dict[str, Any]:
         },
         "has_logical_errors": False, "id": index + 1, "is_deleted": False, "is_locked": False,
         "last_modified_principal": author, "last_modified_time": EXPORT_DATE,
-        "local_scripts": [{
-            "actions": [], "created_date": EXPORT_DATE, "description": "", "enabled": False,
-            "export_key": spec.script_name, "id": index + 1, "language": "python3",
-            "last_modified_by": AUTHOR, "last_modified_time": EXPORT_DATE, "name": spec.script_name,
-            "object_type": rule.object_type, "playbook_handle": name,
-            "programmatic_name": f"{name}_" + re.sub(r"[^a-z0-9]+", "_", spec.script_name.lower()).strip("_"),
-            "script_text": playbook_post_script(spec), "tags": [], "uuid": spec.script_uuid,
-        }],
+        "local_scripts": [_local_script(name, index, spec.script_name, object_type=rule.object_type,
+                                        text=playbook_post_script(spec), script_uuid=spec.script_uuid)],
         "manual_settings": {
             "activation_conditions": {"conditions": rule.conditions, "logic_type": "all"},
             "view_items": [_view_item(field_uuid, type_name) for _, field_uuid in spec.fields],
@@ -738,14 +745,8 @@ def build_automatic_playbook(name: str, spec: AutomaticPlaybookSpec, index: int)
         },
         "has_logical_errors": False, "id": index + 1, "is_deleted": False, "is_locked": False,
         "last_modified_principal": author, "last_modified_time": EXPORT_DATE,
-        "local_scripts": [{
-            "actions": [], "created_date": EXPORT_DATE, "description": "", "enabled": False,
-            "export_key": spec.script_name, "id": index + 1, "language": "python3",
-            "last_modified_by": AUTHOR, "last_modified_time": EXPORT_DATE, "name": spec.script_name,
-            "object_type": spec.object_type, "playbook_handle": name,
-            "programmatic_name": f"{name}_" + re.sub(r"[^a-z0-9]+", "_", spec.script_name.lower()).strip("_"),
-            "script_text": post_script, "tags": [], "uuid": script_uuid,
-        }],
+        "local_scripts": [_local_script(name, index, spec.script_name, object_type=spec.object_type,
+                                        text=post_script, script_uuid=script_uuid)],
         "name": name, "object_type": spec.object_type, "status": "enabled",
         "tag": {"display_name": "Playbook_" + playbook_uuid, "id": index + 1, "name": type_name, "type": "playbook",
                 "uuid": stable_uuid("playbook-tag", name)},
