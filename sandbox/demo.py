@@ -358,6 +358,7 @@ class Demo:
                            for n in notes), "; ".join(notes))
         for note in notes:
             self.out(f"    note: {note.split(' at ')[0]}")
+        self.driver.watch_rows()   # SOAR starts automatic playbooks when a data table row changes
         result = self.click(ASK_QUESTION, "Ask a Question in Slack: may Alice block the sender domain for good?",
                             properties={"rule_slack_question": "Block invoices-example.net for good?",
                                         "rule_slack_question_options": "Yes|No",
@@ -400,6 +401,18 @@ class Demo:
             time.sleep(0.05)
         self.check("the answer reached SOAR: the question's row says answered, Yes, by Alice, and a note says so",
                    bool(acked) and answered(), str(state.rows_of(inc, "slack_questions_db")))
+        runs = self.driver.wait_for_automatic_runs(timeout=90)
+        self.driver.stop_watching_rows()
+        verified = [strip_html(n["text"]) for n in state.notes_of(inc) if "Verified Slack answer" in n["text"]]
+        for run in runs:
+            self.detail(textwrap.indent(run.report(), "    "))
+        self.check("SOAR started 'Example: Act on a verified Slack answer': Read a verified Slack answer found the "
+                   "row's seal intact, and the playbook noted the answer from the function's result",
+                   len(runs) == 1 and runs[0].completed and verified == ["Verified Slack answer: Yes by Alice Adams"
+                                                                          f" ({slack.user('alice')['id']})"],
+                   "; ".join(verified) or "; ".join(r.error or "" for r in runs))
+        for note in verified:
+            self.out(f"    note: {note}")
 
     # ---------------------------------------------------------------- the report
     def report(self) -> None:

@@ -24,7 +24,7 @@ def test_customize_imports_the_destination_functions_rules_workflows_and_table(c
     columns = state.tables["slack_conversations_db"]["fields"].values()
     assert [c["name"] for c in sorted(columns, key=lambda c: c["order"])] == [
         "slack_db_time", "slack_db_res_id", "slack_db_channel", "slack_db_channel_type", "slack_db_permalink",
-        "slack_db_channel_id", "slack_db_mirror", "slack_db_thread_ts"]
+        "slack_db_channel_id", "slack_db_mirror", "slack_db_thread_ts", "slack_db_seal"]
     assert {"slack_messages_db", "slack_questions_db"} <= set(state.tables)
 
 

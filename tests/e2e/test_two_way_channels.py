@@ -654,7 +654,8 @@ def test_a_question_answered_by_a_click_reaches_soar_once_and_only_from_the_peop
     carol = stack.slack.user("carol")["id"]
     assert _wait(lambda: _notes_with(stack, incident["id"], "answer refused")), stack.logs()
     [refused] = _notes_with(stack, incident["id"], "answer refused")
-    assert f"<b>Carol</b> ({carol}) answered <i>Yes</i>" in refused and "not one of the people asked" in refused
+    assert f"<b>Carol Clark &lt;carol@example.com&gt; ({carol})</b> answered <i>Yes</i>" in refused
+    assert "not one of the people asked" in refused
 
     _click(stack, "alice", channel, ts, "No")
     row = _question_row(stack, incident["id"])

@@ -107,14 +107,15 @@ def test_an_answer_fn_slack_recorded_is_noted_with_what_fn_slack_recorded(stack)
     incident = stack.soar.create_incident("Phishing: a real answer")
     add_question(stack, incident["id"], sealed(incident["id"], open_question(QID)))
 
-    # fn_slack records the answer: its SOAR edge writes the whole row, sealed, through SOAR's REST API.
+    # fn_slack records the answer: its SOAR edge claims the outcome and writes the whole row, sealed, through
+    # SOAR's REST API.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = QuestionsTable(stack.soar.rest_client(), incident["id"])
-        [row] = table.rows_with(QID)
-        answered = {**row.cells, **ANSWER}
-        written, left_out = table.put(row, {**ANSWER, COL_SEAL: sealed(incident["id"], answered)[COL_SEAL]})
-    assert written is not None and left_out == []
+        table = QuestionsTable(stack.soar.rest_client(), incident["id"], sealer=SEALER)
+        question = table.find(QID)
+        assert question is not None and question.verdict.intact
+        assert table.record_answer(question, answer=ANSWER["slack_q_answer"], by=ANSWER["slack_q_answered_by"],
+                                   key=ANSWER["slack_q_answer_key"], at_ms=ANSWER["slack_q_answered_at"])
 
     run = only_run(stack)
     assert run.completed, run.report()
