@@ -385,6 +385,8 @@ class Demo:
                    bool(refused.get("ok")) and told
                    and state.rows_of(inc, "slack_questions_db")[0].get("slack_q_status") == "open",
                    "; ".join(refusal_noted()))
+        for note in refusal_noted():
+            self.out(f"    note: {note.split('; not recorded')[0]}")
         self.out("  Alice clicks Yes in Slack")
         clicked = slack.interactions.click(slack.user_token("alice"), channel, content["ts"], yes)
         acked = clicked.get("ok") and slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60)
