@@ -144,3 +144,17 @@ def test_what_a_refusal_note_quotes_of_the_table_arrives_inert(soar, rest):
     [note] = _notes(soar, incident)
     assert "<img" not in note and "<script" not in note
     assert "&lt;script&gt;" in note
+
+
+def test_a_later_link_whose_time_is_moved_back_in_soar_does_not_take_the_channel(soar, rest):
+    first = soar.create_incident("Linked first")["id"]
+    later = soar.create_incident("Linked later, its time edited")["id"]
+    now = int(time.time() * 1000)
+    _mirroring_link(soar, rest, first, "CTIME1", "war-room", at_ms=now - 60_000)
+    _mirroring_link(soar, rest, later, "CTIME1", "war-room", at_ms=now)
+    [row] = soar.state.rows[(later, TABLE)]
+    soar.state.update_row(later, TABLE, row["id"], {**row["cells"], "slack_db_time": {"value": now - 3_600_000}})
+
+    assert _directory(rest).target("CTIME1") == MirrorTarget(first, None, "war-room")
+    [refused] = _notes(soar, later)
+    assert f"the link RES-{later} was changed outside fn_slack: slack_db_time" in refused

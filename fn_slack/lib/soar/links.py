@@ -32,8 +32,9 @@ COL_SEAL = "slack_db_seal"  # 3.x: fn_slack's seal (soar.seals) over SEALED_COLU
 LINKS = TableSpec(TABLE, columns=(COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK, COL_CHANNEL_ID,
                                   COL_THREAD_TS, COL_MIRROR, COL_SEAL),
                   key=COL_RES_ID, ibm_columns=frozenset({COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK}))
-# The cells that route: which incident or task (the key), which channel, and whether and where it mirrors.
-SEALED_COLUMNS = (COL_RES_ID, COL_CHANNEL, COL_CHANNEL_ID, COL_TYPE, COL_MIRROR, COL_THREAD_TS)
+# The cells that route: which incident or task (the key), which channel, whether and where it mirrors, and when it
+# was linked (of two links of one channel, the first linked routes it).
+SEALED_COLUMNS = (COL_TIME, COL_RES_ID, COL_CHANNEL, COL_CHANNEL_ID, COL_TYPE, COL_MIRROR, COL_THREAD_TS)
 
 
 def res_id(incident_id: int, task_id: int | None = None) -> str:
