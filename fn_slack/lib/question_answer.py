@@ -24,11 +24,8 @@ from fn_slack.lib.soar.question_rows import (
     COL_ANSWER_KEY,
     COL_ANSWERED_AT,
     COL_ANSWERED_BY,
-    COL_SEAL,
     COL_STATUS,
-    SEALED_COLUMNS,
     QuestionsTable,
-    seal_scope,
 )
 from fn_slack.lib.soar.seals import BROKEN, UNSEALED, Sealer
 
@@ -90,13 +87,14 @@ class QuestionAnswerRead:
         """Read the row (one GET of the incident's table), check its seal, yield a status message, then the
         outcome; an UnverifiedRowError when the row is not what fn_slack wrote."""
         qid, incident_id = request.question_id, request.incident_id
-        rows = QuestionsTable(self.rest, incident_id, sealer=self.sealer).rows_with(qid)
+        table = QuestionsTable(self.rest, incident_id, sealer=self.sealer)
+        rows = table.rows_with(qid)
         if not rows:
             raise InputError(messages.question_row_missing(qid, incident_id))
         if len(rows) > 1:
             raise UnverifiedRowError(messages.question_rows_several(qid, incident_id, len(rows)))
         [row] = rows
-        verdict = self.sealer.check(seal_scope(incident_id, qid), row.cells, SEALED_COLUMNS, row.value(COL_SEAL))
+        verdict = table.question(row).verdict
         if verdict.state == UNSEALED:
             raise UnverifiedRowError(messages.question_row_unsealed(qid, incident_id))
         if verdict.state == BROKEN:

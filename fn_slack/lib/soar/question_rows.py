@@ -145,18 +145,19 @@ class QuestionsTable(IncidentTable):
         row, _ = super().add(cells, look=lambda: next(iter(self.rows_with(question_id)), None))
         if row is None:
             raise self.missing()
-        return self._question(question_id, row)
+        return self.question(row)
 
     def find(self, question_id: str) -> Question | None:
         """The question with this id, or None; its ``verdict`` says whether the row holds what fn_slack wrote."""
         rows = self.rows_with(question_id)
-        return self._question(question_id, rows[0]) if rows else None
+        return self.question(rows[0]) if rows else None
 
     def _seal(self, question_id: str, cells: dict) -> str:
         return self.sealer.seal(seal_scope(self.incident_id, question_id), cells, SEALED_COLUMNS)
 
-    def _question(self, question_id: str, row: Row) -> Question:
-        verdict = self.sealer.check(seal_scope(self.incident_id, question_id), row.cells, SEALED_COLUMNS,
+    def question(self, row: Row) -> Question:
+        """A row of the table as a question, with the verdict of its seal (checked here, on every read)."""
+        verdict = self.sealer.check(seal_scope(self.incident_id, row.text(COL_ID)), row.cells, SEALED_COLUMNS,
                                     row.value(COL_SEAL))
         return _question_of(row, verdict)
 
