@@ -60,8 +60,13 @@ class SlackClient:
 
     # ------------------------------------------------------------------ identity
     def auth_test(self) -> dict:
-        """Who the token is: team, url, user_id, bot_id."""
-        return dict(self.call("auth.test").data)
+        """Who the token is: team, url, user_id, bot_id. The token's own user and team are remembered for the
+        process (``token_user_id``, ``SlackPeople.home_team``), whoever asked."""
+        answer = dict(self.call("auth.test").data)
+        known = [(name, str(answer[key])) for name, key in (("me", "user_id"), ("team", "team_id")) if answer.get(key)]
+        if known:
+            TOKEN_USERS.remember(self.workspace, known)
+        return answer
 
     @property
     def is_user_token(self) -> bool:
@@ -70,13 +75,7 @@ class SlackClient:
 
     def token_user_id(self) -> str:
         """The user ID of the token's own user (the app's bot user for a bot token), asked once per process."""
-        known = TOKEN_USERS.get(self.workspace, "me")
-        if known:
-            return known
-        user_id = str(self.auth_test().get("user_id") or "")
-        if user_id:
-            TOKEN_USERS.remember(self.workspace, [("me", user_id)])
-        return user_id
+        return TOKEN_USERS.get(self.workspace, "me") or str(self.auth_test().get("user_id") or "")
 
     # ------------------------------------------------------------------ channels
     def channel_info(self, channel_id: str) -> Channel:

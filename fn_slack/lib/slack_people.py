@@ -40,14 +40,9 @@ class SlackPeople:
         return PEOPLE.get(self.slack.workspace, user_id)
 
     def home_team(self) -> str:
-        """The ID of the app's own team (auth.test's ``team_id``), asked once per process and workspace."""
-        known = TOKEN_USERS.get(self.slack.workspace, "team")
-        if known:
-            return known
-        team = str(self.slack.auth_test().get("team_id") or "")
-        if team:
-            TOKEN_USERS.remember(self.slack.workspace, [("team", team)])
-        return team
+        """The ID of the app's own team (auth.test's ``team_id``), asked once per process and workspace (any
+        auth.test of the process answers it, see SlackClient.auth_test)."""
+        return TOKEN_USERS.get(self.slack.workspace, "team") or str(self.slack.auth_test().get("team_id") or "")
 
 
 __all__ = ["SlackPeople"]
