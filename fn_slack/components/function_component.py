@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from resilient_circuits import AppFunctionComponent, FunctionResult, StatusMessage, app_function
+from resilient_circuits.action_message import StatusMessageEvent
 
+from fn_slack.lib.invocation import running_event, telling
 from fn_slack.lib.results import function_result
 from fn_slack.lib.settings import PACKAGE, check_settings_at_startup
 
@@ -32,12 +34,21 @@ class SlackFunctionComponent(AppFunctionComponent):
         check_settings_at_startup(self)
 
     def _to_soar(self, steps: Iterable[str | Outcome]) -> Iterator[StatusMessage | FunctionResult]:
-        """A flow's steps as SOAR takes them: each text a status message, the outcome the FunctionResult."""
-        for step in steps:
-            if isinstance(step, str):
-                yield self.status_message(step)
-            else:
-                yield function_result(step.result(), user_info=getattr(step, "user_info", None))
+        """A flow's steps as SOAR takes them: each text a status message, the outcome the FunctionResult. While a
+        step runs, what it ``tell``s (a wait it must make) reaches SOAR at once as a status message too."""
+        with telling(self._live_status()):
+            for step in steps:
+                if isinstance(step, str):
+                    yield self.status_message(step)
+                else:
+                    yield function_result(step.result(), user_info=getattr(step, "user_info", None))
+
+    def _live_status(self) -> Callable[[str], None] | None:
+        """How a step running in this thread sends a status message before it yields (None outside a run)."""
+        event = running_event()
+        if event is None:
+            return None
+        return lambda text: self.fire(StatusMessageEvent(parent=event, message=text))
 
 
 Start = Callable[[SlackFunctionComponent, object], Iterable[str | Outcome]]
