@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
                         "the results already in --output")
     parser.add_argument("--update", action="store_true", help="keep the other scenarios' results already in "
                         "--output (same plan) and replace only the ones run now")
+    parser.add_argument("--s5-kinds", help="scenario 5's kinds of run, comma-separated: first, linked, burst "
+                        "(default all)")
+    parser.add_argument("--s5-brokers", help="scenario 5's brokers for first and linked posts: builtin, activemq "
+                        "(default both)")
+    parser.add_argument("--s5-burst-brokers", help="scenario 5's brokers for the burst (default activemq)")
+    parser.add_argument("--s5-processes", help="scenario 5's numbers of run processes (default 1,2,3)")
+    parser.add_argument("--s5-burst", type=int, help="scenario 5's burst: how many new incidents (default 200)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
@@ -53,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = scenarios.QUICK if args.quick else scenarios.FULL
     if args.latency:
         plan = replace(plan, latencies=tuple(args.latency))
+    plan = _scenario_5_choices(plan, args)
     chosen = {s.strip() for s in args.scenarios.split(",") if s.strip()}
     results: list[Measurement] = []
     if args.report:
@@ -108,12 +116,34 @@ def main(argv: list[str] | None = None) -> int:
         meta["elapsed_s"] = round(time.monotonic() - started, 1)
     print(f"fn_slack benchmarks ({plan.name} plan, {meta['elapsed_s']:.0f} s)\n")
     print(report.table(results))
+    scale_out = report.scale_out_table(results)
+    if scale_out:
+        print("\nScenario 5, one line per run:\n" + scale_out)
     print("\nTargets:")
     print(report.target_lines(found))
     print("\nMethod:\n" + "\n".join(f"- {note}" for note in METHOD_NOTES))
     report.write_json(args.output, plan.name, results, found, meta)
     print(f"\nResults written to {args.output}")
     return 0
+
+
+def _scenario_5_choices(plan: scenarios.Plan, args: argparse.Namespace) -> scenarios.Plan:
+    """The plan with the scenario-5 runs the command line chose."""
+    def items(text: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+    changes: dict[str, object] = {}
+    if args.s5_kinds:
+        changes["throughput_kinds"] = items(args.s5_kinds)
+    if args.s5_brokers:
+        changes["throughput_brokers"] = items(args.s5_brokers)
+    if args.s5_burst_brokers:
+        changes["throughput_burst_brokers"] = items(args.s5_burst_brokers)
+    if args.s5_processes:
+        changes["throughput_processes"] = tuple(int(n) for n in items(args.s5_processes))
+    if args.s5_burst:
+        changes["throughput_burst_incidents"] = args.s5_burst
+    return replace(plan, **changes)
 
 
 if __name__ == "__main__":

@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
 
     plan = replace(scenarios.FULL, throughput_processes=(1,))
     for fmt, out in (("flamegraph", args.output), ("raw", folded)):
-        measurement = throughput.run_throughput(plan, args.latency, not args.first_posts, args.broker, 1,
-                                                attach=attach_as(fmt, out))
+        kind = "first" if args.first_posts else "linked"
+        measurement = throughput.run_throughput(plan, args.latency, kind, args.broker, 1, attach=attach_as(fmt, out))
         print(f"{fmt}: {measurement.case}: {measurement.extra.get('calls_per_second', 0):.1f} calls/s, "
               f"CPU ms per call {measurement.extra.get('cpu_ms_per_call')}")
         if recorders[-1].returncode:

@@ -212,6 +212,34 @@ def _flat_cost_targets(s7: list) -> list[Target]:
     return out
 
 
+def scale_out_table(results: list[Measurement]) -> str:
+    """Scenario 5 as doc/benchmarks.md's scale-out table: one markdown row per run, with failed calls, wasted
+    channel creations, time ÷ floor and CPU per call of each run process."""
+    rows = [m for m in results if m.scenario == "5" and m.strategy == "ours" and m.ops]
+    if not rows:
+        return ""
+    lines = ["| case | calls | processes | Slack/op (429s) | SOAR/op | total | floor | time ÷ floor | failed | "
+             "channels (creates, wasted) | dup | CPU ms/call: each run process / SOAR / ActiveMQ / Slack | "
+             "function time median / p95 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for m in rows:
+        parts = m.case.split(", ")
+        x = m.extra
+        cpu = x.get("cpu_ms_per_call") or {}
+        each = " + ".join(f"{v:g}" for k, v in sorted(cpu.items()) if k.startswith("run process"))
+        others = " / ".join(f"{cpu[k]:g}" if cpu.get(k) is not None else "–"
+                            for k in ("soar sandbox", "activemq", "slack sandbox"))
+        creates = (f"{x.get('channels_created')} ({x.get('create_answers')}, +{x.get('wasted_creates', 0)})"
+                   if not parts[0].startswith("channels linked") else "–")
+        floor = x.get("floor_s")
+        lines.append(
+            f"| {parts[0]}, {parts[-1]} | {m.ops} | {x.get('processes')} | {m.slack_calls:.2f} ({m.rate_limited:.3f}) "
+            f"| {m.soar_calls:.2f} | {x.get('elapsed_s', 0):.1f} s | {floor:g} s | {x.get('time_over_floor')}× "
+            f"| {x.get('failed', 0) + x.get('timed_out', 0)} | {creates} | {x.get('duplicates', 0)} "
+            f"| {each} / {others} | {m.median_s * 1000:,.0f} ms / {m.p95_s:.1f} s |")
+    return "\n".join(lines)
+
+
 def _short_case(case: str) -> str:
     """Scenario 5's case without the sizes: what the calls do, how many processes, which broker."""
     parts = case.split(", ")

@@ -51,6 +51,11 @@ class Plan:
     throughput_latencies: tuple[float, ...] | None = None   # None: every latency of the plan
     throughput_brokers: tuple[str, ...] = ("builtin", "activemq")
     throughput_processes: tuple[int, ...] = (1, 2, 3)
+    # Scenario 5's kinds of run: "first" (each incident's first call creates its channel), "linked" (channels
+    # linked beforehand) and "burst" (that many new incidents at once, one first post each, on these brokers).
+    throughput_kinds: tuple[str, ...] = ("first", "linked", "burst")
+    throughput_burst_incidents: int = 200
+    throughput_burst_brokers: tuple[str, ...] = ("activemq",)
     # Scenario 7: mirrored channels, each with people posting 1 msg/s, so the offered load is this many events a
     # second: 8/s is the Events API's 30,000 events an hour for one app; then as many messages as a backlog.
     mirror_channels: int = 8
@@ -77,7 +82,8 @@ QUICK = Plan(name="quick", latencies=(0.0, 20.0), channels=1_000, post_ops=3, in
              export_sizes=(500, 2_000), baseline_export_cap={0.0: 500}, rated_messages=1_000,
              baseline_rated_latencies=(0.0,), repeat_small_exports=False,
              throughput_calls=40, throughput_incidents=10, throughput_workers=25, throughput_latencies=(0.0,),
-             throughput_processes=(1, 2), mirror_channels=8, mirror_messages=48)
+             throughput_processes=(1, 2), throughput_burst_incidents=30, throughput_burst_brokers=("builtin",),
+             mirror_channels=8, mirror_messages=48)
 
 
 def threads_and_files(messages: int) -> tuple[int, int]:

@@ -45,28 +45,50 @@ SHUFFLE_SEED = 5
 BROKER_NAMES = {"builtin": "built-in broker", "activemq": "ActiveMQ"}
 
 
+KINDS = {"first": "first call creates the channel", "linked": "channels linked beforehand",
+         "burst": "burst of new incidents, one first post each"}
+
+
 def scenario_5(plan: Plan) -> Iterator[Measurement]:
-    """First posts (each incident's channel created by its first call), then posts to already linked channels,
-    on each broker with each number of `run` processes."""
+    """First posts (each incident's channel created by its first call), posts to already linked channels, and a
+    burst of new incidents (one first post each), on each broker with each number of `run` processes."""
     latencies = plan.latencies if plan.throughput_latencies is None else plan.throughput_latencies
     for latency in latencies:
-        for broker in plan.throughput_brokers:
+        for kind, broker, processes in _runs(plan):
+            case = _case(plan, kind, broker, processes)
+            if broker == "activemq" and not activemq_installed():
+                yield skipped("5", case, "ours", latency, "not measured: Apache ActiveMQ is not installed "
+                                                          "(make activemq)")
+                continue
+            LOG.info("scenario 5 at %g ms: %s", latency, case)
+            yield run_throughput(plan, latency, kind, broker, processes)
+
+
+def _runs(plan: Plan) -> Iterator[tuple[str, str, int]]:
+    """(kind, broker, processes) of every run the plan asks for: bursts last, they take longest."""
+    for broker in plan.throughput_brokers:
+        for processes in plan.throughput_processes:
+            for kind in ("first", "linked"):
+                if kind in plan.throughput_kinds:
+                    yield kind, broker, processes
+    if "burst" in plan.throughput_kinds:
+        for broker in plan.throughput_burst_brokers:
             for processes in plan.throughput_processes:
-                for linked in (False, True):
-                    case = _case(plan, linked, broker, processes)
-                    if broker == "activemq" and not activemq_installed():
-                        yield skipped("5", case, "ours", latency, "not measured: Apache ActiveMQ is not installed "
-                                                                  "(make activemq)")
-                        continue
-                    LOG.info("scenario 5 at %g ms: %s", latency, case)
-                    yield run_throughput(plan, latency, linked, broker, processes)
+                yield "burst", broker, processes
 
 
-def _case(plan: Plan, linked: bool, broker: str = "builtin", processes: int = 1) -> str:
-    return (("channels linked beforehand" if linked else "first call creates the channel")
-            + f", {plan.throughput_calls} post_message calls, {plan.throughput_incidents} incidents, "
-              f"num_workers {plan.throughput_workers}, {processes} process{'es' if processes > 1 else ''}, "
-              f"{BROKER_NAMES[broker]}")
+def _sizes(plan: Plan, kind: str) -> tuple[int, int]:
+    """(calls, incidents) of a run of this kind."""
+    if kind == "burst":
+        return plan.throughput_burst_incidents, plan.throughput_burst_incidents
+    return plan.throughput_calls, plan.throughput_incidents
+
+
+def _case(plan: Plan, kind: str, broker: str = "builtin", processes: int = 1) -> str:
+    calls, incidents = _sizes(plan, kind)
+    return (KINDS[kind] + f", {calls} post_message calls, {incidents} incidents, "
+            f"num_workers {plan.throughput_workers}, {processes} process{'es' if processes > 1 else ''}, "
+            f"{BROKER_NAMES[broker]}")
 
 
 def _function_message(function: dict, incident: dict, text: str) -> dict:
@@ -114,7 +136,9 @@ def _start_circuits(soar: SoarHost, slack: SlackHost, work: Path, workers: int) 
     """One `resilient-circuits run` in `work` (its own app.config, lock file and log)."""
     work.mkdir(parents=True, exist_ok=True)
     config = soar.app_config_section(str(work), num_workers=workers) + (
-        f"\n[fn_slack]\napi_token = {slack.token}\nslack_api_url = {slack.base_url}\nusername = SOAR\n")
+        f"\n[fn_slack]\napi_token = {slack.token}\nslack_api_url = {slack.base_url}\nusername = SOAR\n"
+        # as `resilient-circuits config -c` writes a new 3.x section (no user_info list on every post)
+        "result_user_info = false\n")
     (work / "app.config").write_text(config, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["APP_CONFIG_FILE"] = str(work / "app.config")
@@ -134,11 +158,11 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-def run_throughput(plan: Plan, latency: float, linked: bool, broker: str = "builtin", processes: int = 1, *,
+def run_throughput(plan: Plan, latency: float, kind: str, broker: str = "builtin", processes: int = 1, *,
                    attach: Callable[[int], subprocess.Popen] | None = None) -> Measurement:
-    """One run of scenario 5; `attach(pid)` starts a profiler on the first `run` process just before the
-    messages are published (the run waits for it to finish)."""
-    case = _case(plan, linked, broker, processes)
+    """One run of scenario 5 (``kind``: first, linked or burst); `attach(pid)` starts a profiler on the first
+    `run` process just before the messages are published (the run waits for it to finish)."""
+    case = _case(plan, kind, broker, processes)
     with SlackHost(latency_ms=latency, rate_limits=True, time_scale=TIME_SCALE) as slack, \
             SoarHost(broker=broker, track_deliveries=False) as soar, \
             tempfile.TemporaryDirectory(prefix="fn_slack_bench_") as tmp:
@@ -153,7 +177,7 @@ def run_throughput(plan: Plan, latency: float, linked: bool, broker: str = "buil
                 tail = (work / "run-1" / "resilient-circuits.out").read_text(encoding="utf-8", errors="replace")
                 return skipped("5", case, "ours", latency, f"not measured: resilient-circuits did not subscribe "
                                                            f"to {queue} within {START_TIMEOUT:g} s: {tail[-600:]}")
-            return _drive(plan, latency, case, soar, slack, runs, function, queue, linked, attach)
+            return _drive(plan, latency, case, soar, slack, runs, function, queue, kind, attach)
         finally:
             for run in runs:
                 _stop(run)
@@ -175,18 +199,20 @@ def _link_beforehand(soar: SoarHost, slack: SlackHost, incidents: list[dict]) ->
 def _cpu_now(soar: SoarHost, slack: SlackHost, runs: list[subprocess.Popen]) -> dict[str, float | None]:
     run_times = [_cpu_seconds(run.pid) for run in runs]
     return {"resilient-circuits": None if None in run_times else sum(run_times),
+            **{f"run process {k}": seconds for k, seconds in enumerate(run_times, start=1)},
             "soar sandbox": _cpu_seconds(soar.pid), "activemq": _cpu_seconds(soar.info.get("broker_pid")),
             "slack sandbox": _cpu_seconds(slack.pid)}
 
 
 def _drive(plan: Plan, latency: float, case: str, soar: SoarHost, slack: SlackHost,  # noqa: PLR0917, PLR0914
-           runs: list[subprocess.Popen], function: dict, queue: str, linked: bool,
+           runs: list[subprocess.Popen], function: dict, queue: str, kind: str,
            attach: Callable[[int], subprocess.Popen] | None = None) -> Measurement:
-    incidents = soar.call("create_incidents", [f"Benchmark incident {k + 1}"
-                                               for k in range(plan.throughput_incidents)])
+    calls, wanted = _sizes(plan, kind)
+    linked = kind == "linked"
+    incidents = soar.call("create_incidents", [f"Benchmark incident {k + 1}" for k in range(wanted)])
     if linked:
         _link_beforehand(soar, slack, incidents)
-    order = [incidents[i % len(incidents)] for i in range(plan.throughput_calls)]
+    order = [incidents[i % len(incidents)] for i in range(calls)]
     random.Random(SHUFFLE_SEED).shuffle(order)
     rss_idle = max((_peak_rss(run.pid)[1] or 0) for run in runs) or None
     slack.call_counts()
@@ -225,7 +251,6 @@ def _drive(plan: Plan, latency: float, case: str, soar: SoarHost, slack: SlackHo
         else:
             execution.append(results["metrics"]["execution_time_ms"] / 1000.0)
     end_to_end = [r[1] - published[c] for c, r in finals.items() if r is not None]
-    calls = plan.throughput_calls
     cpu = {name: round((cpu_after[name] - before) * 1000 / calls, 1)
            for name, before in cpu_before.items() if before is not None and cpu_after[name] is not None}
 
@@ -234,7 +259,7 @@ def _drive(plan: Plan, latency: float, case: str, soar: SoarHost, slack: SlackHo
     # two processes race to create one incident's channel, the loser's name_taken answer spends the
     # Tier-2 budget too, and that waste must show as time over the floor, not raise the floor.
     needed = {**counts["ok_by_method"], "conversations.create": 0 if linked else len(incidents)}
-    floor = max(rate_floor(needed, TIME_SCALE), _post_floor(plan))
+    floor = max(rate_floor(needed, TIME_SCALE), _post_floor(calls, len(incidents)))
     return Measurement(
         scenario="5", case=case, strategy="ours", latency_ms=latency, ops=calls,
         slack_calls=counts["total"] / calls, rate_limited=counts["rate_limited"] / calls,
@@ -254,9 +279,9 @@ def _drive(plan: Plan, latency: float, case: str, soar: SoarHost, slack: SlackHo
              "largest resilient-circuits process; cpu_ms_per_call: CPU time of each side per call")
 
 
-def _post_floor(plan: Plan) -> float:
+def _post_floor(calls: int, incidents: int) -> float:
     """Slack's per-channel posting pace: each incident channel takes its posts at about one a second."""
-    per_channel = -(-plan.throughput_calls // plan.throughput_incidents)
+    per_channel = -(-calls // incidents)
     return max(0, per_channel - POST_PER_CHANNEL_BURST) * POST_PER_CHANNEL_INTERVAL * TIME_SCALE
 
 
@@ -287,4 +312,5 @@ def _duplicates(soar: SoarHost, slack: SlackHost, incidents: list[dict], create_
               f"({int(create_answers)} conversations.create answers), {extra_rows} extra rows, "
               f"{wrong_rows} rows pointing elsewhere, {missing} incidents without channel or row")
     return {"duplicates": total, "duplicate_detail": detail, "channels_created": int(created),
-            "create_answers": int(create_answers), "incidents_unlinked": missing}
+            "create_answers": int(create_answers), "wasted_creates": max(0, int(create_answers) - int(created)),
+            "incidents_unlinked": missing}
