@@ -3,12 +3,16 @@ is told or refused."""
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from fn_slack.lib.invocation import telling
 from fn_slack.lib.retry import WaitBudget
+from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_pace import Line, PaceLines, Turn
+from fn_slack.lib.slack_transport import SlackTransport
+from tests.functions.harness import TOKEN
 
 WORKSPACE = ("https://slack.example/api/", 1)
 
@@ -218,3 +222,26 @@ def test_a_short_wait_is_not_told(lines, clock):
     time.sleep(0.05)
 
     assert told == []
+
+
+def test_two_integration_servers_share_a_spent_method_without_starving_each_other(slack):
+    """Two processes, each with its own lines, learn from Slack's answers alone: a burst of creations from
+    both is made in full, both make progress in every minute, and each sends one call at a time while paced."""
+    slack.set_rate_limits(True, time_scale=0.05)                   # Tier 2: 20 per 3 s
+    servers = {name: PaceLines() for name in ("a", "b")}
+    settings = SlackSettings(token=TOKEN, api_url=slack.base_url, max_rate_limit_wait=120, timeout=5)
+
+    def create(name: str, n: int) -> str:
+        transport = SlackTransport(settings, lines=servers[name])
+        return transport.call("conversations.create", name=f"{name}-{n:02d}", is_private=False)["channel"]["id"]
+
+    with ThreadPoolExecutor(20) as pool:
+        made = list(pool.map(lambda job: create(*job), [(name, n) for n in range(30) for name in ("a", "b")]))
+
+    assert len(set(made)) == 60
+    created = [c.params["name"][0] for c in slack.calls_to("conversations.create") if c.http_status == 200]
+    last = {name: max(i for i, server in enumerate(created) if server == name) for name in servers}
+    assert abs(last["a"] - last["b"]) <= 20, f"one server finished a minute before the other: {''.join(created)}"
+    refused = [c for c in slack.calls_to("conversations.create") if c.http_status == 429]
+    print(f"\n{''.join(created)}: {len(refused)} refusals")
+    assert len(refused) <= 60
