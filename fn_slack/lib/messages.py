@@ -445,6 +445,29 @@ def rate_limit_budget_spent(method: str, max_wait: float) -> str:
             f"{max_wait:g} s) is used up; run the action again later or raise max_rate_limit_wait.")
 
 
+def rate_limit_wait_beyond_ceiling(method: str, expected: float, max_wait: float) -> str:
+    return (f"Slack rate-limited {method} and the wait for it (about {_duration(expected)}) would pass what one "
+            f"call may wait ([{SECTION}] max_rate_limit_wait = {max_wait:g} s); nothing was sent. Run the action "
+            f"again later or raise max_rate_limit_wait.")
+
+
+def waiting_in_line(method: str, per_minute: int, per_channel: bool, place: int, expected: float,  # noqa: PLR0913, PLR0917
+                    max_wait: float) -> str:
+    limit = f"about {per_minute} a minute {'per channel' if per_channel else 'per workspace'}"
+    ahead = "next in line" if place == 0 else f"{place} call{'s' if place != 1 else ''} ahead in this process"
+    return (f"Waiting for Slack: {method} is rate-limited (Slack allows {limit}); {ahead}, expected wait about "
+            f"{_duration(expected)} (at most {max_wait:g} s per call, [{SECTION}] max_rate_limit_wait).")
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as a person reads it: "45 s", "3 min 20 s"."""
+    whole = max(1, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+
+
 def slack_failed_to_answer(method: str, status: int | None) -> str:
     return f"Slack failed to answer {method} (HTTP {status}) after retrying; try again later."
 

@@ -1,10 +1,11 @@
 """The retry policy of every Slack call: rate limits and transient failures waited out within one call's budget.
 
-Strategy objects in slack_sdk's shape: a ``WaitBudget`` (the total sleep one function call may spend), one
+Strategy objects in slack_sdk's shape: a ``WaitBudget`` (the total wait one function call may spend), one
 interval calculator (exponential backoff with a little jitter), and the three ``RetryHandler``s the WebClient
-runs (HTTP 429, HTTP 200 ``rate_limited``, transient failures). The file upload, which goes to Slack's upload
-URL outside the WebClient, and the writes resent after a lost answer ask the same ``RetryPolicy`` for each
-next attempt (``RetryPolicy.retries``). The listener's own retries have their pauses here too: reconnecting
+runs (HTTP 429, HTTP 200 ``rate_limited``, transient failures). A rate-limited call waits in its method's line
+(``slack_pace``, through ``RefusalWaits``) rather than sleeping on its own. The file upload, which goes to
+Slack's upload URL outside the WebClient, and the writes resent after a lost answer ask the same ``RetryPolicy``
+for each next attempt (``RetryPolicy.retries``). The listener's own retries have their pauses here too: reconnecting
 (``ReconnectBackoff``) and a click's work, which Slack does not deliver twice (``ClickRetries``).
 """
 
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.client import HTTPException, RemoteDisconnected
+from typing import Protocol
 from urllib.error import URLError
 
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
@@ -102,7 +104,8 @@ class ClickRetries:
 
 
 class WaitBudget:
-    """The total time one function call may spend sleeping before retries (``max_rate_limit_wait``)."""
+    """The total time one function call may spend waiting before retries and in Slack methods' lines
+    (``max_rate_limit_wait``)."""
 
     def __init__(self, seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
         self.total = float(seconds)
@@ -114,6 +117,11 @@ class WaitBudget:
         """Seconds still allowed."""
         with self._lock:
             return max(0.0, self.total - self.spent)
+
+    def spend(self, seconds: float) -> None:
+        """Count ``seconds`` waited elsewhere (in a Slack method's line, ``slack_pace``)."""
+        with self._lock:
+            self.spent += max(0.0, seconds)
 
     def try_wait(self, seconds: float) -> bool:
         """Sleep ``seconds`` if the budget still holds them; False (and no sleep) otherwise."""
@@ -144,13 +152,17 @@ def retry_after_seconds(response: HttpResponse | None) -> float:
         return DEFAULT_RETRY_AFTER
     for name, values in (response.headers or {}).items():
         if name.lower() == "retry-after":
-            value = values[0] if isinstance(values, list | tuple) else values
-            try:
-                seconds = float(value)
-            except (TypeError, ValueError):
-                return DEFAULT_RETRY_AFTER
-            return seconds if seconds > 0 else DEFAULT_RETRY_AFTER
+            return retry_after_value(values[0] if isinstance(values, list | tuple) else values)
     return DEFAULT_RETRY_AFTER
+
+
+def retry_after_value(value: object) -> float:
+    """One ``Retry-After`` header's value in seconds (1 when unreadable or 0; fractions kept)."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    return seconds if seconds > 0 else DEFAULT_RETRY_AFTER
 
 
 def is_transient_error(error: Exception | None) -> bool:
@@ -189,10 +201,18 @@ class RetryPolicy:
         """A fresh series of transient retries of one request under this policy."""
         return Retries(self)
 
-    def handlers(self) -> list[RetryHandler]:
-        """The WebClient's retry handlers under this policy."""
-        return [BudgetedRateLimitHandler(self.budget), RateLimitedAnswerHandler(self.budget),
+    def handlers(self, lines: RefusalWaits | None = None) -> list[RetryHandler]:
+        """The WebClient's retry handlers under this policy; with ``lines``, a rate-limited call waits out its
+        refusal in its method's line (``slack_pace``) instead of sleeping on its own."""
+        return [BudgetedRateLimitHandler(self.budget, lines), RateLimitedAnswerHandler(self.budget, lines),
                 BudgetedTransientErrorHandler(self)]
+
+
+class RefusalWaits(Protocol):
+    """Where a rate-limited call waits before it is sent again (the transport's line of the call's method)."""
+
+    def wait_after_refusal(self, seconds: float) -> bool:
+        """Wait ``seconds`` of Slack's Retry-After and for the call's turn; False when the ceiling forbids it."""
 
 
 class Retries:
@@ -211,12 +231,20 @@ class Retries:
         return True
 
 
-class BudgetedRateLimitHandler(RetryHandler):
-    """Retries HTTP 429 after ``Retry-After`` for as long as the call's budget allows."""
+def wait_out(budget: WaitBudget, lines: RefusalWaits | None, seconds: float) -> bool:
+    """Wait ``seconds`` after a rate limit: in the method's line when there is one, else a sleep on the budget."""
+    if lines is not None:
+        return lines.wait_after_refusal(seconds)
+    return budget.try_wait(seconds)
 
-    def __init__(self, budget: WaitBudget) -> None:
+
+class BudgetedRateLimitHandler(RetryHandler):
+    """Retries HTTP 429 after ``Retry-After`` (in the method's line, with ``lines``) as long as the budget allows."""
+
+    def __init__(self, budget: WaitBudget, lines: RefusalWaits | None = None) -> None:
         super().__init__(max_retry_count=10_000)
         self.budget = budget
+        self.lines = lines
         self.waited_out = 0
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
@@ -225,9 +253,9 @@ class BudgetedRateLimitHandler(RetryHandler):
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: HttpResponse | None = None, error: Exception | None = None) -> None:
-        """Sleep out ``Retry-After`` (plus jitter) if the budget holds it; else let slack_sdk raise the 429."""
+        """Wait out ``Retry-After`` (plus jitter) if the budget holds it; else let slack_sdk raise the 429."""
         wait = ProportionalJitter().recalculate(retry_after_seconds(response))
-        if not self.budget.try_wait(wait):
+        if not wait_out(self.budget, self.lines, wait):
             state.next_attempt_requested = False
             return
         self.waited_out += 1
@@ -252,9 +280,10 @@ class RateLimitedAnswerHandler(RetryHandler):
     so the wait starts at Slack's documented default of one second and doubles. Safe for writes too: Slack
     refused the request, so sending it again cannot double it."""
 
-    def __init__(self, budget: WaitBudget) -> None:
+    def __init__(self, budget: WaitBudget, lines: RefusalWaits | None = None) -> None:
         super().__init__(max_retry_count=10_000)
         self.budget = budget
+        self.lines = lines
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
                    error: Exception | None = None) -> bool:
@@ -264,7 +293,7 @@ class RateLimitedAnswerHandler(RetryHandler):
                                  response: HttpResponse | None = None, error: Exception | None = None) -> None:
         """Sleep out the doubling wait if the budget holds it; else let the refusal through (RateLimitedError)."""
         wait = DEFAULT_RETRY_AFTER * 2 ** min(state.current_attempt, MAX_RATE_LIMITED_DOUBLINGS)
-        if not self.budget.try_wait(wait):
+        if not wait_out(self.budget, self.lines, wait):
             state.next_attempt_requested = False
             return
         state.next_attempt_requested = True

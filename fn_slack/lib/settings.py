@@ -25,7 +25,10 @@ SECTION = "fn_slack"
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_USERNAME = "SOAR"
 DEFAULT_TIMEOUT = 30
-DEFAULT_MAX_RATE_LIMIT_WAIT = 120
+# The most one function call waits for Slack's rate limits, in its method's line and Retry-After together: a
+# burst of 200 new incidents needs ten minutes of conversations.create's 20 a minute; half an hour rides out that
+# and more, yet still ends a call Slack keeps refusing.
+DEFAULT_MAX_RATE_LIMIT_WAIT = 1800
 # How long Slack may still carry out a write after fn_slack stopped waiting for its answer (its connection
 # ended: `timeout` passed, or it dropped). Slack documents no such limit; this is fn_slack's assumption, the
 # same as the default `timeout`: a call Slack has not finished within that is given as long again. A lost

@@ -4,6 +4,8 @@ One slack_sdk WebClient with the call's retry policy (``retry.py``: 429, HTTP 20
 transient failures waited out within one budget), TLS and proxy settings, a client that never follows a
 redirect, cursor paging, and the translation of whatever slack_sdk raises into fn_slack's errors: a Slack
 refusal becomes ``SlackError`` (Slack's code and response kept), no usable answer ``SlackUnreachableError``.
+Every request (each page of a paged read too) first takes its turn in its method's line (``slack_pace``):
+straight through while Slack has not rate-limited the method, in order once it has.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import logging
 import re
 import socket
 import ssl
+import threading
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from urllib.error import HTTPError, URLError
 
@@ -26,6 +29,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
 from fn_slack.lib.retry import RATE_LIMITED_CODES, RetryPolicy, WaitBudget
 from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.slack_pace import LINES, PaceLines, Turn
 
 # slack_sdk logs whole requests and responses (user profiles, e-mails) when its logger's own level is DEBUG;
 # fn_slack's client logger stays at INFO whatever the app's log level, so debug logs hold no workspace data.
@@ -46,23 +50,50 @@ FnSlackErrorType = SlackError | SlackUnreachableError
 class SlackTransport:
     """One function call's connection to the Web API. It owns that call's wait budget and retry policy."""
 
-    def __init__(self, settings: SlackSettings, budget: WaitBudget | None = None) -> None:
+    def __init__(self, settings: SlackSettings, budget: WaitBudget | None = None, lines: PaceLines = LINES) -> None:
         self.settings = settings
         self.budget = budget or WaitBudget(settings.max_rate_limit_wait)
         self.retry = RetryPolicy(self.budget, writes=WRITE_METHODS)
         self.ssl = settings.ssl_context()
+        self.lines = lines
+        self.workspace = (settings.api_url, hash(settings.token))
+        self._turns = threading.local()   # the turn of the request this thread has in Slack
         self.client = TokenKeepingWebClient(token=settings.token, base_url=settings.api_url,
                                             timeout=settings.timeout, ssl=self.ssl, proxy=settings.proxy,
-                                            logger=SDK_LOG, retry_handlers=self.retry.handlers())
+                                            logger=SDK_LOG, retry_handlers=self.retry.handlers(self))
         self.calls = 0
 
     @contextmanager
-    def answers_of(self, method: str) -> Iterator[None]:
-        """Turn what slack_sdk raises for ``method`` into fn_slack's errors."""
+    def turn_in_line(self, method: str, channel: str | None = None) -> Iterator[Turn]:
+        """Take this request's turn in the line of ``method`` (and ``channel``, for a method Slack paces per
+        channel) for as long as the block runs; refused at once (``RateLimitedError``, nothing sent) when the
+        wait would pass ``max_rate_limit_wait``."""
+        turn = self.lines.line(self.workspace, method, channel).turn(self.budget)
+        if turn.refusal is not None:
+            raise RateLimitedError(turn.refusal, code="ratelimited", method=method)
+        outer = getattr(self._turns, "turn", None)
+        self._turns.turn = turn
+        try:
+            yield turn
+        finally:
+            self._turns.turn = outer
+            turn.answered()
+
+    def wait_after_refusal(self, seconds: float) -> bool:
+        """Slack rate-limited the request this thread has in Slack: wait ``seconds`` and its turn in its line."""
+        turn = getattr(self._turns, "turn", None)
+        if turn is None:
+            return self.budget.try_wait(seconds)
+        return turn.refused(seconds)
+
+    @contextmanager
+    def answers_of(self, method: str, turn: Turn | None = None) -> Iterator[None]:
+        """Turn what slack_sdk raises for ``method`` into fn_slack's errors (a rate limit the request's ``turn``
+        could not wait out: its refusal's text)."""
         try:
             yield
         except SlackApiError as err:
-            raise self._translate(method, err) from None
+            raise self._translate(method, err, turn) from None
         except (URLError, OSError, SlackClientError) as err:
             reason = getattr(err, "reason", None) or err
             raise SlackUnreachableError(messages.slack_not_reached(self.settings.api_url, method, reason),
@@ -73,18 +104,21 @@ class SlackTransport:
         """Call a Web API method. slack_sdk's retry handlers apply the policy: 429s and HTTP 200 ``rate_limited``
         are waited out within the call's budget, transient failures retried for reads only."""
         params = {k: v for k, v in params.items() if v is not None}
-        self.calls += 1
-        with self.answers_of(method):
-            if json is not None:
-                return self.client.api_call(method, http_verb="POST", json=json)
-            return self.client.api_call(method, http_verb=http_verb, params=params)
+        channel = params.get("channel") or (json or {}).get("channel") or (json or {}).get("channel_id")
+        with self.turn_in_line(method, str(channel or "")) as turn:
+            self.calls += 1
+            with self.answers_of(method, turn):
+                if json is not None:
+                    return self.client.api_call(method, http_verb="POST", json=json)
+                return self.client.api_call(method, http_verb=http_verb, params=params)
 
     def pages(self, method: str, first: SlackResponse) -> Iterator[SlackResponse]:
         """``first`` and every later page of a cursor-paged read, fetched by slack_sdk's response iteration."""
         pages = iter(first)
         fetched = 0
         while True:
-            with self.answers_of(method):
+            # The first page is ``first`` itself; each later one is a request, which takes its turn in line.
+            with (self.turn_in_line(method) if fetched else nullcontext()) as turn, self.answers_of(method, turn):
                 page = next(pages, None)
             if page is None:
                 return
@@ -92,14 +126,15 @@ class SlackTransport:
             fetched += 1
             yield page
 
-    def _translate(self, method: str, err: SlackApiError) -> FnSlackErrorType:
+    def _translate(self, method: str, err: SlackApiError, turn: Turn | None) -> FnSlackErrorType:
         response = err.response
         status = getattr(response, "status_code", None)
         data = response.data if isinstance(getattr(response, "data", None), dict) else {}
         code = data.get("error") or ""
         if status == 429 or code in RATE_LIMITED_CODES:
-            return RateLimitedError(messages.rate_limit_budget_spent(method, self.settings.max_rate_limit_wait),
-                                    code="ratelimited", response=response, method=method)
+            text = (turn.refusal if turn is not None else None) or \
+                messages.rate_limit_budget_spent(method, self.settings.max_rate_limit_wait)
+            return RateLimitedError(text, code="ratelimited", response=response, method=method)
         if status and 300 <= status < 400:
             return SlackUnreachableError(messages.slack_redirected(method, status, self.settings.api_url),
                                          method=method, status=status, in_flight=False)

@@ -14,13 +14,16 @@ import urllib.request
 from urllib.error import HTTPError, URLError
 
 from fn_slack.lib import messages
-from fn_slack.lib.errors import SlackError, SlackUnreachableError
-from fn_slack.lib.retry import TRANSIENT_STATUS, is_transient_error
+from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
+from fn_slack.lib.retry import TRANSIENT_STATUS, Retries, is_transient_error, retry_after_value
 from fn_slack.lib.slack_client import SlackClient, channel_error
+from fn_slack.lib.slack_pace import Turn
 from fn_slack.lib.slack_vocabulary import Channel, UploadedFile, given, share_ts
 
 LOG = logging.getLogger(__name__)
 
+UPLOAD_METHOD = "files.upload"   # the line of the bytes' POST to Slack's upload URL
+HTTP_TOO_MANY_REQUESTS = 429
 SHARE_WAIT_SECONDS = 3.0    # how long to wait for a file share to appear before using the file's permalink
 
 
@@ -125,6 +128,14 @@ class SlackUploads:
             handlers.append(urllib.request.ProxyHandler({"http": settings.proxy, "https": settings.proxy}))
         opener = urllib.request.build_opener(*handlers)
         retries = self.transport.retry.retries()
+        with self.transport.turn_in_line(UPLOAD_METHOD) as turn:
+            self._send_bytes_in_turn(opener, url, data, retries, turn)
+
+    def _send_bytes_in_turn(self, opener: urllib.request.OpenerDirector, url: str, data: bytes,  # noqa: PLR0913, PLR0917
+                            retries: Retries, turn: Turn) -> None:
+        """The bytes' attempts: a 429 waits out its Retry-After in the upload's line, a transient failure is
+        retried with the policy's backoff."""
+        settings = self.client.settings
         while True:
             self.transport.calls += 1
             # The upload URL is the URL Slack itself returned from files.getUploadURLExternal.
@@ -135,7 +146,11 @@ class SlackUploads:
                     response.read()
                     return
             except HTTPError as err:
-                transient = err.code == 429 or err.code in TRANSIENT_STATUS
+                if err.code == HTTP_TOO_MANY_REQUESTS:
+                    if not turn.refused(retry_after_value(err.headers.get("Retry-After"))):
+                        raise RateLimitedError(turn.refusal or "", code="ratelimited", method=UPLOAD_METHOD) from None
+                    continue
+                transient = err.code in TRANSIENT_STATUS
                 detail = f"HTTP {err.code}"
             except (URLError, OSError) as err:
                 if not is_transient_error(err):

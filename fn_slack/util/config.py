@@ -19,8 +19,9 @@ username = SOAR
 # Seconds Slack may still carry out a post after fn_slack stopped waiting for its answer: a post whose answer
 # was lost is looked for until then, and sent again only if it has not appeared (never posted twice)
 #write_settle_seconds = 30
-# Most seconds one function call may spend waiting out Slack rate limits before it fails
-#max_rate_limit_wait = 120
+# Most seconds one function call may wait for Slack's rate limits (in line behind this server's other calls of the
+# same method, and Slack's Retry-After); a call whose expected wait is longer fails at once, sending nothing
+#max_rate_limit_wait = 1800
 # Let slack_post_attachment upload artifacts of type Malware Sample (default false)
 #allow_malware_samples = false
 # Refuse uploads above this size (MB), before anything is sent; Slack's own limit is 1 GB

@@ -38,10 +38,15 @@ FAULT_BODIES = ("json", "html")
 POST_LIMIT_ANSWERS = ("http_429", "ok_false")
 
 
-def retry_after_header(wait: float, time_scale: float) -> str:
-    """Whole seconds for Retry-After: at least 1 at real speed; scaled runs may say 0 (exact value elsewhere)."""
+def retry_after_header(wait: float, time_scale: float, fractions: bool = True) -> str:
+    """Retry-After: whole seconds, at least 1, at real speed (as Slack sends it). Below real speed the scaled
+    wait, rounded up to the millisecond (``fractions``), so that a scaled run waits as long, in proportion, as
+    a client of Slack does; without ``fractions``, whole seconds rounded down (possibly 0), for clients that
+    read only whole seconds (slack_sdk's built-in RateLimitErrorRetryHandler)."""
     if time_scale >= 1:
         return str(max(1, math.ceil(wait)))
+    if fractions:
+        return f"{max(0.001, math.ceil(wait * 1000) / 1000):.3f}"
     return str(int(wait))
 
 
@@ -52,11 +57,13 @@ class RateLimiter:
         self.enabled = enabled
         self.time_scale = time_scale
         self.post_limit_answer = "http_429"
+        self.fractions = True
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
-    def configure(self, enabled: bool, time_scale: float, post_limit_answer: str = "http_429") -> None:
+    def configure(self, enabled: bool, time_scale: float, post_limit_answer: str = "http_429",
+                  fractions: bool = True) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         if post_limit_answer not in POST_LIMIT_ANSWERS:
@@ -65,6 +72,7 @@ class RateLimiter:
             self.enabled = enabled
             self.time_scale = time_scale
             self.post_limit_answer = post_limit_answer
+            self.fractions = fractions
             self._windows.clear()
             self._buckets.clear()
 

@@ -199,10 +199,14 @@ class SlackSandbox:
         self.socket_mode.reset()
 
     # ----- settings --------------------------------------------------------------------------------------
-    def set_rate_limits(self, enabled: bool, time_scale: float = 1.0, post_limit_answer: str | None = None) -> None:
+    def set_rate_limits(self, enabled: bool, time_scale: float = 1.0, post_limit_answer: str | None = None,
+                        retry_after_fractions: bool = True) -> None:
         """Switch Slack's tier limits on or off; windows are 60 s * time_scale. ``post_limit_answer``
-        ("http_429" or "ok_false") says how chat.postMessage's per-channel pace refuses."""
-        self._limiter.configure(enabled, time_scale, post_limit_answer or self._limiter.post_limit_answer)
+        ("http_429" or "ok_false") says how chat.postMessage's per-channel pace refuses. Below real speed
+        Retry-After is the scaled wait in fractions of a second; ``retry_after_fractions=False`` rounds it
+        down to whole seconds (for clients that read only whole seconds)."""
+        self._limiter.configure(enabled, time_scale, post_limit_answer or self._limiter.post_limit_answer,
+                                retry_after_fractions)
 
     @property
     def realism(self) -> Realism:
@@ -584,7 +588,7 @@ class SlackSandbox:
             body = {"ok": False, "error": "ratelimited"}
             self._record(stamp, "apps.connections.open", {}, token, 429, body)
             response = _json_response(body, status=429)
-            response.headers["Retry-After"] = retry_after_header(wait, self.time_scale)
+            response.headers["Retry-After"] = retry_after_header(wait, self.time_scale, self._limiter.fractions)
             response.headers["X-Sandbox-Retry-After-Seconds"] = f"{wait:.3f}"
             return response
         body = self.socket_mode.open_connection(token)
@@ -711,7 +715,7 @@ class SlackSandbox:
                 body = {"ok": False, "error": "ratelimited"}
                 self._record(stamp, method, params, token, 429, body)
                 response = _json_response(body, status=429)
-                response.headers["Retry-After"] = retry_after_header(wait, self.time_scale)
+                response.headers["Retry-After"] = retry_after_header(wait, self.time_scale, self._limiter.fractions)
                 response.headers["X-Sandbox-Retry-After-Seconds"] = f"{wait:.3f}"
                 return response
             body = self._dispatch(stamp.ws, method, values, token, request.host_url)

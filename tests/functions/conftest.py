@@ -6,6 +6,7 @@ import pytest
 from resilient_circuits.actions_test_component import ResilientTestActions
 
 from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY, PEOPLE, TOKEN_USERS, USER_IDS
+from fn_slack.lib.slack_pace import LINES
 from fn_slack.lib.soar.columns import forget_table_columns
 from sandbox.slack.realism import tidy
 from tests.functions.harness import slack_sandbox
@@ -38,6 +39,7 @@ def slack(request):
     if marker is not None:
         sandbox.set_realism(**tidy(*marker.args))
     CHANNEL_DIRECTORY.clear()
+    LINES.clear()
     USER_IDS.clear()
     TOKEN_USERS.clear()
     PEOPLE.clear()

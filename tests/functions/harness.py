@@ -29,11 +29,12 @@ def slack_sandbox() -> SlackSandbox:
         return _sandbox
 
 
-def config_data(**fn_slack: object) -> str:
+def config_data(*, num_workers: int = 10, **fn_slack: object) -> str:
     """app.config text for a test module: [resilient] points at the SOAR sandbox's REST API, [fn_slack] at the
     Slack sandbox. The tests hand each function message straight to the app (SubmitTestFunction, as
     pytest-resilient-circuits does), so the app runs without STOMP: ``resilient_mock`` is resilient-circuits'
-    only way to that, and the "mock" it names is resilient's own HTTPS adapter (``soar_org.RealHttps``)."""
+    only way to that, and the "mock" it names is resilient's own HTTPS adapter (``soar_org.RealHttps``).
+    ``num_workers``: how many function calls the app runs at once (resilient-circuits' default is 10)."""
     settings = {
         "api_token": TOKEN,
         "slack_api_url": slack_sandbox().base_url,
@@ -56,7 +57,7 @@ resilient_mock = tests.functions.soar_org.RealHttps
 request_max_retries = 1
 request_retry_delay = 0
 max_connection_retries = 1
-num_workers = 10
+num_workers = {num_workers}
 
 [fn_slack]
 {lines}

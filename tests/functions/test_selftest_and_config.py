@@ -61,7 +61,7 @@ def test_selftest_with_a_missing_or_placeholder_token_names_the_key(slack, token
     ({"timeout": "-1"}, "[fn_slack] timeout must be at least 1 (got -1)."),
     ({"max_rate_limit_wait": "1e9"}, "[fn_slack] max_rate_limit_wait must be at most 86400 (got 1000000000)."),
     ({"max_rate_limit_wait": "NaN"},
-     "[fn_slack] max_rate_limit_wait must be a number (got 'NaN'); remove it to use the default 120."),
+     "[fn_slack] max_rate_limit_wait must be a number (got 'NaN'); remove it to use the default 1800."),
     ({"max_upload_mb": "-inf"}, "[fn_slack] max_upload_mb must be a number (got '-inf'); remove it to use the default "
                                 "1024."),
     ({"max_upload_mb": "99999999"}, "[fn_slack] max_upload_mb must be at most 1048576 (got 99999999)."),

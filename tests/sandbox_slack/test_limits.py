@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,9 @@ def test_tier_2_allows_twenty_a_minute_then_429(sb, make_client):
     resp = rate_limited(client.conversations_list)
     wait = float(resp.headers["X-Sandbox-Retry-After-Seconds"])
     assert 0 < wait <= 0.6
-    assert resp.headers["Retry-After"] == "0"  # whole scaled seconds, rounded down below real speed
+    # the scaled wait rounded up to the millisecond (the exact header is rounded to the nearest one)
+    assert re.fullmatch(r"0\.\d{3}", resp.headers["Retry-After"])
+    assert 0 <= float(resp.headers["Retry-After"]) - wait <= 0.0015
     time.sleep(wait + 0.05)
     assert client.conversations_list()["ok"] is True
 
@@ -66,8 +69,17 @@ def test_post_message_bursts_then_one_per_second_per_channel(sb, make_client, id
     assert client.chat_postMessage(channel=other, text="another channel")["ok"] is True
 
 
+def test_whole_seconds_below_real_speed_on_request(sb, make_client):
+    sb.set_rate_limits(True, time_scale=0.01, retry_after_fractions=False)
+    client = make_client(retry_handlers=[])
+    for _ in range(20):
+        client.conversations_list()
+    assert rate_limited(client.conversations_list).headers["Retry-After"] == "0"
+
+
 def test_slack_sdk_rate_limit_handler_recovers(sb, make_client):
-    sb.set_rate_limits(True, time_scale=0.01)
+    # slack_sdk's built-in handler reads Retry-After as whole seconds only
+    sb.set_rate_limits(True, time_scale=0.01, retry_after_fractions=False)
     client = make_client(retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=10)])
     for _ in range(22):
         assert client.conversations_list()["ok"] is True

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
 FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "mirror_catch_up",
          "questions", "question_answer", "post_threads"}
 SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
-              "slack_people", "retry", "socket_listener"}
+              "slack_people", "slack_pace", "retry", "socket_listener"}
 SOAR_EDGE = {"soar"}   # the package fn_slack/lib/soar: every SOAR REST call
 SOAR_MODULES = {"rest", "columns", "tables", "links", "mirror_log", "claimed_notes", "question_rows", "incidents",
                 "files", "org", "seals", "routes"}

@@ -29,7 +29,7 @@ def test_token_never_appears_in_repr():
 
 def test_defaults_follow_the_spec():
     s = settings()
-    assert (s.api_url, s.username, s.timeout, s.max_rate_limit_wait) == ("https://slack.com/api/", "SOAR", 30, 120)
+    assert (s.api_url, s.username, s.timeout, s.max_rate_limit_wait) == ("https://slack.com/api/", "SOAR", 30, 1800)
     assert s.allow_malware_samples is False and s.verify is True
     assert s.write_settle_seconds == 30
     assert s.max_upload_bytes == 1024 * 1024 * 1024
@@ -64,7 +64,7 @@ def test_verify_false_gives_an_unverified_context():
 @pytest.mark.parametrize("key", ["timeout", "max_rate_limit_wait", "max_upload_mb", "write_settle_seconds"])
 @pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "Infinity", "1e400"])
 def test_nan_and_infinity_are_not_numbers(key, raw):
-    default = {"timeout": 30, "max_rate_limit_wait": 120, "max_upload_mb": 1024, "write_settle_seconds": 30}[key]
+    default = {"timeout": 30, "max_rate_limit_wait": 1800, "max_upload_mb": 1024, "write_settle_seconds": 30}[key]
     with pytest.raises(ConfigError) as err:
         settings(**{key: raw})
     assert str(err.value) == (f"[fn_slack] {key} must be a number (got {raw!r}); remove it to use the default "
