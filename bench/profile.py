@@ -1,10 +1,11 @@
 """Profile one ``resilient-circuits run`` process under scenario 5 with py-spy (a sampling profiler).
 
-``python -m bench.profile [--broker activemq] [--first-posts] [--py-spy PATH]`` runs one scenario 5 case with a
-single run process, attaches ``py-spy record`` to it while the messages are processed (all threads, idle ones
-left out), writes a flame graph (SVG) and the folded stacks, and prints where the samples went, grouped by
-the code they were in (innermost frame that belongs to a known part). py-spy is a diagnostic tool, not a
-project dependency: ``pip install py-spy`` where you want it and pass its path if it is not on PATH.
+``python -m bench.profile [--broker activemq] [--first-posts] [--gil] [--py-spy PATH]`` runs one scenario 5 case
+with a single run process, attaches ``py-spy record`` to it while the messages are processed (all threads, idle
+ones left out; with ``--gil`` only the thread holding the interpreter), writes a flame graph (SVG) and the folded
+stacks, and prints where the samples went, grouped by the code they were in (innermost frame that belongs to a
+known part). py-spy is a development tool (requirements-dev.txt), not a dependency of the package; pass its path
+if it is not on PATH (``.venv/bin/py-spy``).
 """
 
 from __future__ import annotations
