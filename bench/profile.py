@@ -1,10 +1,11 @@
 """Profile one ``resilient-circuits run`` process under scenario 5 with py-spy (a sampling profiler).
 
-``python -m bench.profile [--broker activemq] [--first-posts] [--py-spy PATH]`` runs one scenario 5 case with a
-single run process, attaches ``py-spy record`` to it while the messages are processed (all threads, idle ones
-left out), writes a flame graph (SVG) and the folded stacks, and prints where the samples went, grouped by
-the code they were in (innermost frame that belongs to a known part). py-spy is a diagnostic tool, not a
-project dependency: ``pip install py-spy`` where you want it and pass its path if it is not on PATH.
+``python -m bench.profile [--broker activemq] [--first-posts] [--gil] [--py-spy PATH]`` runs one scenario 5 case
+with a single run process, attaches ``py-spy record`` to it while the messages are processed (all threads, idle
+ones left out; with ``--gil`` only the thread holding the interpreter), writes a flame graph (SVG) and the folded
+stacks, and prints where the samples went, grouped by the code they were in (innermost frame that belongs to a
+known part). py-spy is a development tool (requirements-dev.txt), not a dependency of the package; pass its path
+if it is not on PATH (``.venv/bin/py-spy``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ PARTS = [
     ("circuits (event loop)", ("(circuits/",)),
     ("logging", ("(logging/",)),
     ("json", ("(json/",)),
+    ("urllib.request (opener and its handlers)", ("(urllib/request.py",)),
     ("http.client, socket, selectors", ("(http/client.py", "(socket.py", "(selectors.py")),
     ("threading, queue, worker pool", ("(threading.py", "(queue.py", "(multiprocessing/", "(concurrent/")),
 ]
@@ -71,10 +73,11 @@ def fn_slack_detail(folded: Path) -> list[tuple[str, float]]:
         if FN_SLACK not in stack_text or not count.isdigit():
             continue
         frames = stack_text.split(";")
-        inner = next((name for frame in reversed(frames) for name, needles in PARTS
-                      if any(needle in frame for needle in needles)), None)
-        if inner is None:
-            inner = "fn_slack's own code" if FN_SLACK in frames[-1] else "other"
+        # Only what fn_slack called: the frames below its innermost one (the callers above it are not its work).
+        below = frames[max(i for i, frame in enumerate(frames) if FN_SLACK in frame) + 1:]
+        inner = next((name for frame in reversed(below) for name, needles in PARTS
+                      if any(needle in frame for needle in needles)), "fn_slack's own code (and the standard "
+                                                                       "library it calls directly)")
         counts[inner] += int(count)
         total += int(count)
     return [(name, n / (total or 1)) for name, n in counts.most_common()]
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=20.0)
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--duration", type=int, default=30, help="seconds to sample")
+    parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL (Python's CPU "
+                        "work, not threads that are runnable but waiting for the interpreter)")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy")
     parser.add_argument("--summarize", type=Path, help="only print the summary of folded stacks already recorded")
     parser.add_argument("--output", type=Path, default=DOC / "scenario5-run-process-flamegraph.svg")
@@ -104,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         def attach(pid: int) -> subprocess.Popen:
             process = subprocess.Popen([args.py_spy, "record", "--pid", str(pid), "--rate", str(args.rate),
                                         "--duration", str(args.duration), "--format", fmt, "--output", str(out),
-                                        "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        "--nonblocking", *(["--gil"] if args.gil else [])],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             recorders.append(process)
             return process
         return attach

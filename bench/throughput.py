@@ -137,7 +137,8 @@ def _start_circuits(soar: SoarHost, slack: SlackHost, work: Path, workers: int) 
     work.mkdir(parents=True, exist_ok=True)
     config = soar.app_config_section(str(work), num_workers=workers) + (
         f"\n[fn_slack]\napi_token = {slack.token}\nslack_api_url = {slack.base_url}\nusername = SOAR\n"
-        # as `resilient-circuits config -c` writes a new 3.x section (no user_info list on every post)
+        # as `resilient-circuits config -c` writes it: a section without the key is a 2.x one, whose posts fill
+        # results.user_info (conversations.members and users.info on every post)
         "result_user_info = false\n")
     (work / "app.config").write_text(config, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench import report
 from bench.measure import Measurement
-from bench.profile import summarize
+from bench.profile import fn_slack_detail, summarize
 
 CASE = ("first call creates the channel, 500 post_message calls, 50 incidents, num_workers 25, 2 processes, "
         "ActiveMQ")
@@ -45,3 +45,18 @@ def test_profile_tally_charges_a_sample_to_fn_slack_when_fn_slack_is_on_its_stac
     assert tally["fn_slack's function and what it calls (slack_sdk, SOAR REST, TLS)"] == (6, 0.6)
     assert tally["logging"] == (3, 0.3)
     assert tally["circuits (event loop)"] == (1, 0.1)
+
+
+def test_within_fn_slack_a_sample_is_charged_to_what_fn_slack_called_not_to_its_callers(tmp_path):
+    """resilient-circuits' worker calls fn_slack: a sample in fn_slack's own code (or a standard-library call such
+    as urllib's build_opener) is fn_slack's work, not resilient-circuits' or slack_sdk's around it."""
+    folded = tmp_path / "stacks.txt"
+    worker = "worker (multiprocessing/pool.py:125);_invoke (resilient_circuits/decorators.py:304)"
+    sdk = "api_call (slack_sdk/web/base_client.py:168);_perform (fn_slack/lib/slack_transport.py:151)"
+    folded.write_text(
+        f"{worker};run (fn_slack/lib/message_post.py:91);seal_secret (fn_slack/lib/settings.py:222) 2\n"
+        f"{worker};{sdk};build_opener (urllib/request.py:597);add_handler (urllib/request.py:444) 5\n"
+        f"{worker};{sdk};open (urllib/request.py:519);request (http/client.py:1294) 3\n", encoding="utf-8")
+    detail = dict(fn_slack_detail(folded))
+    assert detail == {"urllib.request (opener and its handlers)": 0.5, "http.client, socket, selectors": 0.3,
+                      "fn_slack's own code (and the standard library it calls directly)": 0.2}

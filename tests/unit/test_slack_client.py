@@ -246,6 +246,26 @@ def test_tls_to_slack_reuses_one_context_instead_of_loading_the_ca_store_per_cal
         sandbox.stop()
 
 
+def test_slack_calls_share_one_url_opener_per_process_instead_of_building_one_per_call(slack, monkeypatch):
+    """urllib's build_opener inspects a dozen handlers (about a millisecond of CPU); a linked post makes two Slack
+    calls, each function call its own SlackClient: none of them builds an opener once the process has one."""
+    import urllib.request  # noqa: PLC0415
+
+    general = channel_of(slack, "general")
+    utils(slack).auth_test()     # the process's first call makes the opener
+    built = []
+    real = urllib.request.build_opener
+    monkeypatch.setattr(urllib.request, "build_opener", lambda *a: built.append(1) or real(*a))
+
+    for n in range(3):           # three function calls: a post and its permalink each
+        client = utils(slack)
+        posted = client.post_message(general, f"update {n}")
+        assert client.permalink_if_given(general, posted.ts)
+
+    assert [m["text"] for m in slack.messages(general.id)][-3:] == ["update 0", "update 1", "update 2"]
+    assert built == []
+
+
 def test_the_policys_handlers_wait_out_http_200_rate_limited_inside_slack_sdk(slack):
     """chat.postMessage's own limit is HTTP 200 with ok=false: the policy's retry handlers wait it out in
     slack_sdk's retry chain, so any WebClient built with them posts every message once."""

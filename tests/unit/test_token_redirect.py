@@ -106,3 +106,18 @@ def test_without_a_redirect_the_token_still_reaches_slack_api_url(servers):
 
     assert slack.auth_test()["team"] == "t"
     assert configured.seen == [("POST", "/api/auth.test", f"Bearer {TOKEN}")]
+
+
+def test_a_configured_proxy_carries_slack_calls_even_after_calls_without_one(servers):
+    """Slack calls share one urllib opener per TLS context and proxy: a proxy setting gets its own, never the one
+    made earlier for direct calls."""
+    direct = servers()
+    assert SlackClient(SlackSettings(token=TOKEN, api_url=direct.base_url + "/api/", timeout=5)).auth_test()
+    proxy = servers()
+    # Nothing listens on port 9: only the proxy can answer.
+    proxied = SlackClient(SlackSettings(token=TOKEN, api_url="http://127.0.0.1:9/api/", timeout=5,
+                                        proxy=proxy.base_url))
+
+    assert proxied.auth_test()["team"] == "t"
+    assert proxy.seen == [("POST", "http://127.0.0.1:9/api/auth.test", f"Bearer {TOKEN}")]
+    assert len(direct.seen) == 1
