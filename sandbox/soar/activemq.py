@@ -184,6 +184,7 @@ class ActiveMQBroker(ReplyLog):
         self.acked: list[str] = []
         # (sandbox message-id, login of the consumer, connection number) for every dispatch ActiveMQ logged.
         self.deliveries: list[tuple[str, str, int]] = []
+        self.ended_connections: set[int] = set()   # numbers of the connections whose consumers went away
         self._published: dict[str, str] = {}  # sandbox message-id -> destination
         self._by_correlation: dict[str, str] = {}
         self._amq_ids: dict[str, str] = {}  # ActiveMQ message-id -> sandbox message-id
@@ -369,7 +370,9 @@ class ActiveMQBroker(ReplyLog):
                         consumers.add(match["consumer"])
                     else:
                         consumers.discard(match["consumer"])
-                        self._release(_connection_of(match["consumer"]))
+                        connection = _connection_of(match["consumer"])
+                        self.ended_connections.add(self._connection_numbers.get(connection, 0))
+                        self._release(connection)
         elif line.startswith("Adding Connection"):
             match = _CONNECTION_ADDED.search(line)
             if match:
