@@ -98,6 +98,7 @@ def test_a_connection_dropped_mid_call_leaves_one_result_and_one_post_per_action
         time.sleep(0.5)   # every worker is now inside chat.postMessage
         cut_login = sorted(runs)[0]
         cut_held = {mid for mid, login in stack.soar.broker.holders(QUEUE) if login == cut_login}
+        assert cut_held, "the process to cut holds none of the calls"
         assert runs[cut_login][1].cut() == 1
         results = [click.result() for click in clicks]
 
