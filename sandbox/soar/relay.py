@@ -119,7 +119,6 @@ class StompPath:
         """Reset every connection on the path (what was held is lost); returns how many were cut."""
         with self._lock:
             live = [pair for pair in self._pairs if not pair.closed]
-            self._holding = False
         self._wake(b"c")
         # The loop thread owns the sockets; it resets them and answers through the event.
         self._cut_done.wait(5)
@@ -173,7 +172,9 @@ class StompPath:
             with self._lock:
                 pairs, self._pairs = self._pairs, []
             for pair in pairs:
-                self._close(pair)
+                self._close(pair)   # what was held goes with it, never delivered
+            with self._lock:
+                self._holding = False   # new connections are forwarded as they come
             self._cut_done.set()
 
     def _close(self, pair: _Pair) -> None:
