@@ -160,6 +160,12 @@ def permalink_unavailable(channel_name: str) -> str:
 REDELIVERED_REASON = "SOAR delivered this action again after an interruption"
 
 
+def waiting_for_earlier_delivery(waited: float) -> str:
+    return (f"{REDELIVERED_REASON} (the integration server that ran it first stopped or lost its connection to "
+            f"SOAR). The first delivery may still be writing to Slack: fn_slack looks for its message or file for "
+            f"up to {waited:g} s before writing, so that nothing appears twice.")
+
+
 def post_uncertain(channel_name: str, reason: object, waited: float, in_thread: bool) -> str:
     where = f"its thread in #{channel_name}" if in_thread else f"#{channel_name}"
     return (f"Slack did not answer the post to {where} ({reason}), and {waited:g} s later fn_slack still cannot "

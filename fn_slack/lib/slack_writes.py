@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError, WriteUncertainError
+from fn_slack.lib.invocation import tell
 from fn_slack.lib.retry import LandingWatch
 from fn_slack.lib.slack_memory import USER_IDS
 from fn_slack.lib.slack_vocabulary import Channel, InviteOutcome, ts_order
@@ -302,17 +303,22 @@ class SlackWrites:
         ``find()`` until that write can no longer land — it was sent before now, its connection ended
         ``timeout`` later at the latest, and Slack may carry it out up to ``write_settle_seconds`` after that.
         None when it did not land; ``WriteUncertainError(uncertain(seconds waited))`` when Slack answered no
-        look, so nobody can tell."""
+        look, so nobody can tell. When the first look does not find it, the analyst is told at once that the
+        action waits, and for how long at most (the first delivery may never have started, so the whole wait
+        is spent)."""
         waited = self.settings.timeout + self.settings.write_settle_seconds
-        landing = self.await_landing(find, time.monotonic() + waited)
+        landing = self.await_landing(find, time.monotonic() + waited,
+                                     not_yet=lambda: tell(messages.waiting_for_earlier_delivery(waited)))
         if not landing.settled:
             raise WriteUncertainError(uncertain(waited), method=method)
         return landing.found
 
-    def await_landing(self, find: Callable[[], V | None], deadline: float) -> Landing[V]:
+    def await_landing(self, find: Callable[[], V | None], deadline: float,
+                      not_yet: Callable[[], None] | None = None) -> Landing[V]:
         """``find()`` at once and again with backoff until ``deadline`` (monotonic). A look that gets no usable
         answer is not a "no": the watch goes on, and the outcome is settled only when the look made at the
-        deadline got Slack's answer."""
+        deadline got Slack's answer. ``not_yet()`` runs once, after the first look that did not find it, when
+        more looks are to come."""
         watch = LandingWatch(deadline)
         settled = False
         while watch.look_again():
@@ -321,10 +327,13 @@ class SlackWrites:
             except (SlackUnreachableError, RateLimitedError) as err:
                 LOG.info("Looking for a write that may still land failed (%s); looking again.", err)
                 settled = False
-                continue
-            if found is not None:
-                return Landing(found, settled=True)
-            settled = True
+            else:
+                if found is not None:
+                    return Landing(found, settled=True)
+                settled = True
+            if not_yet is not None and time.monotonic() < deadline:
+                not_yet()
+                not_yet = None
         return Landing(None, settled=settled)
 
     def find_post(self, channel: Channel, post: PostMark, *, since: float | None) -> dict | None:

@@ -184,6 +184,7 @@ class ActiveMQBroker(ReplyLog):
         self.acked: list[str] = []
         # (sandbox message-id, login of the consumer, connection number) for every dispatch ActiveMQ logged.
         self.deliveries: list[tuple[str, str, int]] = []
+        self.ended_connections: set[int] = set()   # numbers of the connections whose consumers went away
         self._published: dict[str, str] = {}  # sandbox message-id -> destination
         self._by_correlation: dict[str, str] = {}
         self._amq_ids: dict[str, str] = {}  # ActiveMQ message-id -> sandbox message-id
@@ -276,12 +277,14 @@ class ActiveMQBroker(ReplyLog):
             self._write_users()
 
     def _wait_until_listening(self, deadline: float) -> None:
+        # ActiveMQ logs the line once the connector is bound. No probe connection: one that closes without a
+        # TLS handshake leaves "Transport Connection ... failed: Remote host terminated the handshake" in the
+        # log, which reads like a dropped client. The sandbox's own STOMP connection (`_connect`) follows.
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ActiveMQError(f"ActiveMQ exited with {self.process.returncode}:\n{self.log_tail()}")
-            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), timeout=0.5):
-                if "Connector stomp+ssl started" in self._read(self.data / "activemq.log"):
-                    return
+            if "Connector stomp+ssl started" in self._read(self.data / "activemq.log"):
+                return
             time.sleep(0.05)
         raise ActiveMQError(f"ActiveMQ did not listen on {self.host}:{self.port} in time:\n{self.log_tail()}")
 
@@ -369,7 +372,9 @@ class ActiveMQBroker(ReplyLog):
                         consumers.add(match["consumer"])
                     else:
                         consumers.discard(match["consumer"])
-                        self._release(_connection_of(match["consumer"]))
+                        connection = _connection_of(match["consumer"])
+                        self.ended_connections.add(self._connection_numbers.get(connection, 0))
+                        self._release(connection)
         elif line.startswith("Adding Connection"):
             match = _CONNECTION_ADDED.search(line)
             if match:

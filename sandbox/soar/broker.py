@@ -306,6 +306,7 @@ class StompBroker(ReplyLog):
         self.acked: list[str] = []
         # (message-id, login of the consumer, connection number) for every delivery, redeliveries included.
         self.deliveries: list[tuple[str, str, int]] = []
+        self.ended_connections: set[int] = set()   # numbers of the connections that closed or dropped
         self._stopping = threading.Event()
 
     # ---------------------------------------------------------------- life cycle
@@ -538,6 +539,7 @@ class StompBroker(ReplyLog):
     def _connection_closed(self, conn: _Connection) -> None:
         with self.lock:
             self._connections.discard(conn)
+            self.ended_connections.add(conn.number)
             touched = set()
             for sub in conn.subscriptions.values():
                 if sub in self._subscribers[sub.destination]:

@@ -18,9 +18,10 @@ CLI = [sys.executable, "-m", "resilient_circuits.bin.resilient_circuits_cmd"]
 def write_app_config(directory: str | os.PathLike, soar: SoarSandbox, slack_api_url: str, *,
                      api_token: str = "xoxb-sandbox-token", num_workers: int = 10,  # noqa: S107 - sandbox token
                      fn_slack: dict[str, str] | None = None, name: str = "app.config",
-                     api_key: tuple[str, str] | None = None) -> Path:
+                     api_key: tuple[str, str] | None = None, stomp_port: int | None = None) -> Path:
     """Write an app.config for resilient-circuits and fn_slack into `directory` and return its path
-    (`api_key` is (id, secret) of a key added with `soar.add_api_key`; default the sandbox's own)."""
+    (`api_key` is (id, secret) of a key added with `soar.add_api_key`; default the sandbox's own;
+    `stomp_port` another way to the broker, such as a `relay.StompPath`'s port)."""
     directory = Path(directory)
     logdir = directory / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
@@ -29,7 +30,8 @@ def write_app_config(directory: str | os.PathLike, soar: SoarSandbox, slack_api_
     section = {"api_token": api_token, "slack_api_url": slack_api_url, "username": "SOAR",
                "result_user_info": "false"}
     section.update(fn_slack or {})
-    text = soar.app_config_section(str(logdir), num_workers=num_workers, api_key=api_key)
+    text = soar.app_config_section(str(logdir), num_workers=num_workers, api_key=api_key,
+                                   stomp_port=stomp_port)
     text += "\n[fn_slack]\n" + "".join(f"{key} = {value}\n" for key, value in section.items()
                                         if value is not None)
     path = directory / name

@@ -30,6 +30,7 @@ class MessageBroker(Protocol):
 
     port: int
     deliveries: list[tuple[str, str, int]]
+    ended_connections: set[int]
     acked: list[str]
     reply_listeners: list
 
@@ -319,13 +320,14 @@ class SoarSandbox:
         return handle
 
     def app_config_section(self, logdir: str, num_workers: int = 10, api_key: tuple[str, str] | None = None,
-                           **extra: Any) -> str:
+                           stomp_port: int | None = None, **extra: Any) -> str:
         """The [resilient] section of an app.config that points resilient-circuits at this sandbox
-        (logs go to `logdir`; `api_key` is (id, secret), default the sandbox's first key; `extra` adds keys)."""
+        (logs go to `logdir`; `api_key` is (id, secret), default the sandbox's first key; `stomp_port` another
+        port that leads to the broker, such as a `relay.StompPath`'s; `extra` adds keys)."""
         key_id, secret = api_key or (self.api_key_id, self.api_key_secret)
         lines = ["[resilient]", f"host = {self.host}", f"port = {self.rest_port}", f"org = {self.org_name}",
                  f"api_key_id = {key_id}", f"api_key_secret = {secret}",
-                 "cafile = false", f"stomp_port = {self.stomp_port}", f"num_workers = {num_workers}",
+                 "cafile = false", f"stomp_port = {stomp_port or self.stomp_port}", f"num_workers = {num_workers}",
                  f"logdir = {logdir}", "loglevel = INFO"]
         lines += [f"{key} = {value}" for key, value in extra.items()]
         return "\n".join(lines) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import tempfile
 from collections.abc import Iterator
@@ -9,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from resilient_circuits.constants import STOMP_RECONNECT_INITIAL_DELAY
 
+from fn_slack.lib.settings import DEFAULT_TIMEOUT, DEFAULT_WRITE_SETTLE_SECONDS
 from sandbox.slack import SlackSandbox
 from sandbox.soar import SoarSandbox
 from sandbox.soar.activemq import activemq_installed
@@ -17,6 +20,41 @@ from sandbox.soar.circuits import CircuitsProcess, run_cli, write_app_config
 from sandbox.soar.driver import SoarDriver
 
 QUEUE = "actions.201.slack"
+# How long the driver waits for one click's result when nothing goes wrong with its delivery.
+CALL_WAIT = 60.0
+
+
+def redelivery_wait(fn_slack: dict[str, str] | None = None) -> float:
+    """How long a click may take when its function message is delivered again (the process that held it lost
+    its STOMP connection or died), for processes with these [fn_slack] settings: the call's own allowance
+    (the first delivery's work up to the drop and the redelivered run's together make one call), plus the
+    redelivered run's wait for a write of the first delivery that may still land (fn_slack's ``timeout`` +
+    ``write_settle_seconds``: a message the first process never received waits all of it), plus
+    resilient-circuits' reconnect delay (``STOMP_RECONNECT_INITIAL_DELAY``, 20 s), after which a message
+    that comes back to the process that dropped it is answered."""
+    settings = fn_slack or {}
+    earlier_write = (float(settings.get("timeout", DEFAULT_TIMEOUT))
+                     + float(settings.get("write_settle_seconds", DEFAULT_WRITE_SETTLE_SECONDS)))
+    return CALL_WAIT + earlier_write + STOMP_RECONNECT_INITIAL_DELAY
+
+
+def assert_each_answered_once(stack: Stack, results: list) -> None:
+    """SOAR got exactly one final result for each click, and each function message was delivered once — or
+    twice, when the connection it was first delivered on ended before it was acknowledged (the broker then
+    gives it to a process again, with redelivered:true)."""
+    for result in results:
+        finals = [r for r in stack.soar.broker.replies_for(result.correlation_id)
+                  if isinstance(r.body, dict) and r.body.get("complete")]
+        assert len(finals) == 1, f"{len(finals)} final results for one action: {[r.body for r in finals]}"
+    message_ids = {r.message_id for r in results}
+    deliveries = [(mid, conn) for mid, _, conn in stack.soar.broker.deliveries if mid in message_ids]
+    per_message = collections.Counter(mid for mid, _ in deliveries)
+    assert set(per_message) == message_ids, "every message was delivered"
+    for message_id, count in per_message.items():
+        if count != 1:
+            first = next(conn for mid, conn in deliveries if mid == message_id)
+            assert count == 2 and first in stack.soar.broker.ended_connections, \
+                f"{message_id} delivered {count} times, first on connection {first}, which had not dropped"
 
 
 @dataclass
@@ -65,7 +103,7 @@ def start_stack(workdir: Path, broker: str = "builtin") -> Stack:
         slack.stop()
         raise
     config = write_app_config(workdir, soar, slack.base_url)
-    return Stack(soar=soar, slack=slack, workdir=workdir, config=config, driver=SoarDriver(soar, timeout=60))
+    return Stack(soar=soar, slack=slack, workdir=workdir, config=config, driver=SoarDriver(soar, timeout=CALL_WAIT))
 
 
 def stop_stack(stack: Stack) -> None:
