@@ -152,14 +152,14 @@ class ChannelPost:
 
     @contextmanager
     def _claimed(self) -> Iterator[None]:
-        """Step 1b: a post that found nothing linked and names a channel to find or create claims the incident's
+        """Step 1b: a post that found nothing linked and names a channel it may create claims the incident's
         (or task's) channel in SOAR (``soar.channel_claims``) for the rest of the post: exactly one integration
         server creates or finds it and links it, the others wait for its link and post there. Posts to a
         linked incident, and posts to a channel given by ID, never claim. Without ``slack_messages_db`` (the
         package upgraded before ``customize``) the post goes on without a claim, and says so."""
         request = self.request
-        if self.link is not None or request.channel_id or not request.channel_name:
-            yield
+        if self.link is not None or request.channel_id or not request.channel_name or request.is_private is None:
+            yield   # nothing to create: a post without slack_is_channel_private only finds a channel
             return
         if not claims_ready(self.table.rest):
             self.notices.append(messages.channel_claims_unavailable())
