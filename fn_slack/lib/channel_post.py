@@ -167,7 +167,8 @@ class ChannelPost:
             return
         settings = self.slack.settings
         claim = ChannelClaim(self.table.rest, request.incident_id, request.task_id,
-                             ClaimTiming(settings.event_claim_seconds, settings.max_rate_limit_wait),
+                             ClaimTiming(settings.event_claim_seconds,
+                                         max(settings.max_rate_limit_wait, 2 * settings.event_claim_seconds)),
                              object_label=request.object_label, channel_name=request.channel_name)
         granted = claim.acquire(lambda: trusted(self.table.find_link(request.task_id)), tell)
         if granted.claim is None:   # another server linked it: post there like any post to a linked incident
