@@ -6,7 +6,9 @@ Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
    incident's lock, so that posts to a linked incident never wait; under it the link is read again only when
    another post of this process linked the same incident (or task) since that read. A link changed in SOAR
    behind fn_slack's back (its seal no longer fits: ``soar.links``) is not used: the post is refused, naming
-   the cells changed, before anything is asked of Slack.
+   the cells changed, before anything is asked of Slack. A post that still finds nothing linked and may create
+   its channel claims it across integration servers (``_claimed``, ``soar.channel_claims``): one creates and
+   links it, the others wait for its link and post there like any post to a linked incident.
 2. It decides the channel: ``slack_channel_id``; else ``slack_channel`` (found, or created as
    ``slack_is_channel_private`` says; when that flag is empty a missing channel is refused before any Slack
    write, as IBM 1.x and 2.x did: an incident channel never becomes public because nobody chose); else the
