@@ -6,7 +6,9 @@ Steps (behavior.md §3.1, §3.2, §5), in the order a post takes them:
    incident's lock, so that posts to a linked incident never wait; under it the link is read again only when
    another post of this process linked the same incident (or task) since that read. A link changed in SOAR
    behind fn_slack's back (its seal no longer fits: ``soar.links``) is not used: the post is refused, naming
-   the cells changed, before anything is asked of Slack.
+   the cells changed, before anything is asked of Slack. A post that still finds nothing linked and may create
+   its channel claims it across integration servers (``_claimed``, ``soar.channel_claims``): one creates and
+   links it, the others wait for its link and post there like any post to a linked incident.
 2. It decides the channel: ``slack_channel_id``; else ``slack_channel`` (found, or created as
    ``slack_is_channel_private`` says; when that flag is empty a missing channel is refused before any Slack
    write, as IBM 1.x and 2.x did: an incident channel never becomes public because nobody chose); else the
@@ -28,9 +30,11 @@ from dataclasses import dataclass, field
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.errors import ChannelStateError, InputError, SlackError
+from fn_slack.lib.invocation import tell
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import Channel
+from fn_slack.lib.soar.channel_claims import ChannelClaim, ClaimTiming, claims_ready
 from fn_slack.lib.soar.links import TABLE, ChannelLink, ConversationsTable
 
 
@@ -140,12 +144,41 @@ class ChannelPost:
         with incident_lock(incident_id) if self.link is None else nullcontext():
             if self.link is None and incident_lock.links_added(incident_id, task_id) != seen:
                 self.link = trusted(self.table.find_link(task_id))   # another post of this process linked it
-            self.channel = self._decide_channel()
-            self._check_channel()
-            if vet is not None:
-                vet(self)
-            self._invite()
-            yield self
+            with self._claimed():
+                self.channel = self._decide_channel()
+                self._check_channel()
+                if vet is not None:
+                    vet(self)
+                self._invite()
+                yield self
+
+    @contextmanager
+    def _claimed(self) -> Iterator[None]:
+        """Step 1b: a post that found nothing linked and names a channel it may create claims the incident's
+        (or task's) channel in SOAR (``soar.channel_claims``) for the rest of the post: exactly one integration
+        server creates or finds it and links it, the others wait for its link and post there. Posts to a
+        linked incident, and posts to a channel given by ID, never claim. Without ``slack_messages_db`` (the
+        package upgraded before ``customize``) the post goes on without a claim, and says so."""
+        request = self.request
+        if self.link is not None or request.channel_id or not request.channel_name or request.is_private is None:
+            yield   # nothing to create: a post without slack_is_channel_private only finds a channel
+            return
+        if not claims_ready(self.table.rest):
+            self.notices.append(messages.channel_claims_unavailable())
+            yield
+            return
+        settings = self.slack.settings
+        claim = ChannelClaim(self.table.rest, request.incident_id, request.task_id,
+                             ClaimTiming(settings.event_claim_seconds,
+                                         max(settings.max_rate_limit_wait, 2 * settings.event_claim_seconds)),
+                             object_label=request.object_label, channel_name=request.channel_name)
+        granted = claim.acquire(lambda: trusted(self.table.find_link(request.task_id)), tell)
+        if granted.claim is None:   # another server linked it: post there like any post to a linked incident
+            self.link = granted.link
+            yield
+            return
+        with claim.held(granted.claim):
+            yield
 
     def finish(self, url: str, ts: str, user_info: list[str] | None = None, *, thread_ts: str | None = None,
                mirror: bool = False) -> PostOutcome:
@@ -177,8 +210,8 @@ class ChannelPost:
             if link is not None and link.channel_name == request.channel_name:
                 return channel_of_link(self.slack, link)
             channel = self._find_or_create(request.channel_name, request.is_private)
-            if link is not None:
-                self.notices.append(messages.linked_channel_not_used(request.object_label, link.channel_name,
+            if self.link is not None and not self.link.names(channel.name, channel.id):
+                self.notices.append(messages.linked_channel_not_used(request.object_label, self.link.channel_name,
                                                                      channel.name))
             return channel
         if link is not None:
@@ -187,23 +220,35 @@ class ChannelPost:
 
     def _find_or_create(self, name: str, is_private: bool | None) -> Channel:
         """The named channel; created when missing and the flag is set (a name this process knows is checked, not
-        created); refused before any Slack write when missing and the flag is empty."""
+        created); refused before any Slack write when missing and the flag is empty. A lookup that waited in
+        Slack's rate-limit line is followed by one more read of the link before anything is created: another
+        integration server may have linked the incident meanwhile."""
+        waited = self.slack.waited_seconds()
         if is_private is not None and not self.slack.remembers_channel(name):
-            try:
-                return self._create(name, is_private)
-            except SlackError as err:
-                if err.code != "name_taken":
-                    raise
-                found = self.slack.find_channel_by_name(name)
-                if found is None:
-                    raise
-                return found
+            return self._create_or_find(name, is_private)
         found = self.slack.find_channel_by_name(name)
         if found is not None:
             return found
         if is_private is None:
             raise InputError(messages.private_flag_needed_to_create(name))
-        return self._create(name, is_private)
+        if self.link is None and self.slack.waited_seconds() > waited:
+            self.link = trusted(self.table.find_link(self.request.task_id))
+            if self.link is not None and self.link.channel_name == name:
+                return channel_of_link(self.slack, self.link)
+        return self._create_or_find(name, is_private)
+
+    def _create_or_find(self, name: str, is_private: bool) -> Channel:
+        """Create the channel; ``name_taken`` means it is there already (made by a server that died before
+        linking it, by another post, or by hand): it is found by name and used, never created a second time."""
+        try:
+            return self._create(name, is_private)
+        except SlackError as err:
+            if err.code != "name_taken":
+                raise
+            found = self.slack.find_channel_by_name(name)
+            if found is None:
+                raise
+            return found
 
     def _create(self, name: str, is_private: bool) -> Channel:
         channel = self.slack.create_channel(name, is_private)

@@ -184,6 +184,22 @@ def channel_created(name: str, channel_type: str) -> str:
     return f"Channel #{name} was created in your workspace ({channel_type.lower()})."
 
 
+def channel_being_created_elsewhere(name: str, object_label: str) -> str:
+    return (f"Another integration server is creating or finding the channel #{name} for {object_label}; this "
+            f"post waits for it to be linked and then posts there.")
+
+
+def channel_creation_pending(name: str, object_label: str, max_wait: float) -> str:
+    return (f"Another integration server is still creating or finding the channel #{name} for {object_label} "
+            f"after {max_wait:g} s ([{SECTION}] max_rate_limit_wait), so nothing was posted: run the action again "
+            f"later (the channel is then linked), or raise max_rate_limit_wait if Slack's rate limits are long.")
+
+
+def channel_claims_unavailable() -> str:
+    return ("The data table slack_messages_db is missing, so integration servers cannot agree which of them creates "
+            f"an incident's channel (each may try, and one finds the other's): {CUSTOMIZE}.")
+
+
 def private_flag_needed_to_create(name: str) -> str:
     return (f"The Slack app sees no channel #{name} and slack_is_channel_private is empty, so nothing was created "
             f"or posted: to create the channel, set slack_is_channel_private to Yes (private) or No (public) and "

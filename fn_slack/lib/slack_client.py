@@ -58,6 +58,10 @@ class SlackClient:
         """Call a Web API method (``SlackTransport.call``)."""
         return self.transport.call(method, http_verb=http_verb, json=json, **params)
 
+    def waited_seconds(self) -> float:
+        """How long this call has waited so far in Slack's rate-limit line and before retries (its budget spent)."""
+        return self.transport.budget.spent
+
     # ------------------------------------------------------------------ identity
     def auth_test(self) -> dict:
         """Who the token is: team, url, user_id, bot_id. The token's own user and team are remembered for the

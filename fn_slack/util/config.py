@@ -39,7 +39,8 @@ result_user_info = false
 # Two-way channels (Socket Mode): the app-level token (xapp-..., scope connections:write) of the same Slack
 # app. Unset: no listener, nothing changes. See the user guide, section 12.
 #app_token = $SLACK_APP_TOKEN
-# Seconds another integration server waits before taking over a Slack event whose writer went silent
+# Seconds another integration server waits before taking over a claim whose holder went silent (a Slack event,
+# a first post creating its incident's channel)
 #event_claim_seconds = 30
 # How slack_post_message shows SOAR data: attachment (default, the legacy attachment) or blocks (Block Kit)
 #message_style = attachment

@@ -7,6 +7,7 @@ two and with three (skipped where ActiveMQ is not installed; `make activemq` ins
 from __future__ import annotations
 
 import collections
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ POST_INCIDENT = "Example: Post Incident to Slack"
 KEYS = {"run-a": ("app-key-a", "app-secret-a"), "run-b": ("app-key-b", "app-secret-b"),
         "run-c": ("app-key-c", "app-secret-c")}
 SETUPS = [("builtin", 2), ("activemq", 2), ("activemq", 3)]
+LEASE_SECONDS = 5   # event_claim_seconds: a killed process's claim of a channel is taken over after it
 
 
 @pytest.fixture(scope="module", params=SETUPS, ids=[f"{broker}-{n}-processes" for broker, n in SETUPS])
@@ -43,7 +45,8 @@ def app_configs(scale_stack):
     for name, key in list(KEYS.items())[:count]:
         stack.soar.add_api_key(*key)
         configs[key[0]] = (name, write_app_config(stack.workdir, stack.soar, stack.slack.base_url,
-                                                  name=f"{name}.config", api_key=key, num_workers=10))
+                                                  name=f"{name}.config", api_key=key, num_workers=10,
+                                                  fn_slack={"event_claim_seconds": str(LEASE_SECONDS)}))
     return configs
 
 
@@ -90,6 +93,35 @@ def test_fifty_invocations_are_each_processed_exactly_once_across_the_processes(
         assert len(stack.soar.state.notes_of(incident["id"])) == 1
 
 
+def test_simultaneous_first_posts_for_the_same_incidents_create_each_channel_once(two_runs):
+    """Ten new incidents, three first posts each, all published at once in shuffled order over every process:
+    every call succeeds, each incident has one channel and one link row, and Slack answered exactly one
+    conversations.create per channel (no name_taken: no creation of the workspace's 20 a minute wasted)."""
+    stack, processes = two_runs
+    incidents = [stack.soar.create_incident(f"Simultaneous first posts {i}")["id"] for i in range(10)]
+    names = {incident_id: f"first-{incident_id}" for incident_id in incidents}
+    posts = [incident_id for incident_id in incidents for _ in range(3)]
+    random.Random(21).shuffle(posts)
+    with ThreadPoolExecutor(max_workers=len(posts)) as pool:
+        results = list(pool.map(lambda incident_id: _post_incident(stack, incident_id, names[incident_id]), posts))
+
+    failed = [r.report() for r in results if not r.completed]
+    assert not failed, "\n".join(failed[:3]) + stack.logs()
+    ours = {r.message_id for r in results}
+    by_process = collections.Counter(login for mid, login, _ in stack.soar.broker.deliveries if mid in ours)
+    assert set(by_process) == set(processes), f"every process took first posts: {by_process}"
+    creates = [c for c in stack.slack.calls_to("conversations.create") if c.params.get("name") in names.values()]
+    assert [c.error for c in creates if not c.ok] == [], "no creation was refused (name_taken, ratelimited)"
+    assert len(creates) == len(incidents), f"{len(creates)} conversations.create answers for {len(incidents)} channels"
+    for incident_id, name in names.items():
+        named = [c for c in stack.slack.state_json()["channels"] if c["name"] == name]
+        assert len(named) == 1
+        assert len(stack.slack.messages(named[0]["id"])) == 3
+        [row] = stack.soar.state.rows_of(incident_id)
+        assert row["slack_db_channel_id"] == named[0]["id"]
+        assert stack.soar.state.rows_of(incident_id, "slack_messages_db") == [], "every claim was removed"
+
+
 def test_a_process_killed_mid_call_has_its_message_completed_by_another(two_runs):
     stack, processes = two_runs
     incident = stack.soar.create_incident("Killed mid-call")
@@ -117,6 +149,13 @@ def test_a_process_killed_mid_call_has_its_message_completed_by_another(two_runs
     assert delivered_to[1] in processes and delivered_to[1] != login, "redelivered to a live process"
     named = [c for c in stack.slack.state_json()["channels"] if c["name"] == channel]
     assert len(named) == 1, "the retry reused the channel the killed process had created"
+    # The killed process held the channel's claim: it was waited out for the lease, then taken over, and Slack's
+    # name_taken for the claimed name found the channel.
+    assert any(f"Another integration server is creating or finding the channel #{channel}" in m
+               for m in result.status_messages), result.report()
+    creates = [c.error for c in stack.slack.calls_to("conversations.create") if c.params.get("name") == channel]
+    assert creates == [None, "name_taken"], creates
+    assert stack.soar.state.rows_of(incident["id"], "slack_messages_db") == []
     assert len(stack.soar.state.rows_of(incident["id"])) == 1
     assert len(stack.soar.state.notes_of(incident["id"])) == 1
     # The killed process's post lands after it died: the redelivered run waits for it instead of posting again.

@@ -43,8 +43,10 @@ def test_a_post_before_customize_succeeds_once_links_by_name_and_says_to_run_cus
 
     channel = slack.channel("inc-2095")
     assert outcome.content["channel_id"] == channel["id"] and outcome.content["linked"] is True
-    [notice] = [s for s in outcome.statuses if CUSTOMIZE in s]
+    [notice] = [s for s in outcome.statuses if CUSTOMIZE in s and "slack_conversations_db" in s]
     assert "slack_conversations_db has no column slack_db_channel_id" in notice
+    # No slack_messages_db either: the first post went on without claiming the channel, and said so once.
+    assert len([s for s in outcome.statuses if CUSTOMIZE in s and "slack_messages_db is missing" in s]) == 1
     assert "later posts and the archive find the channel by its name" in notice
     assert [m["text"] for m in slack.messages(channel["id"])] == ["first"]   # posted once
     [row] = old_org.rows_of(INCIDENT)

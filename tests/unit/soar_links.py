@@ -42,6 +42,15 @@ class Org:
     def verbs(self) -> list[str]:
         return [c.method for c in self.soar.state.calls[self.since:] if f"/{self.incident}/table_data/" in c.path]
 
+    def link_verbs(self) -> list[str]:
+        """The verbs of the calls on the incident's link table (``slack_conversations_db``) only."""
+        return [c.method for c in self.soar.state.calls[self.since:]
+                if f"/{self.incident}/table_data/slack_conversations_db" in c.path]
+
+    def claims(self) -> list[dict]:
+        """The incident's claim rows (``slack_messages_db``)."""
+        return self.soar.state.rows_of(self.incident, "slack_messages_db")
+
     def type_reads(self) -> list[str]:
         return [c.path.split("/types/")[1].split("?")[0] for c in self.soar.state.calls[self.since:]
                 if "/types/" in c.path]

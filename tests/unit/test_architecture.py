@@ -13,8 +13,8 @@ FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "
 SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
               "slack_people", "slack_pace", "retry", "socket_listener"}
 SOAR_EDGE = {"soar"}   # the package fn_slack/lib/soar: every SOAR REST call
-SOAR_MODULES = {"rest", "columns", "tables", "links", "mirror_log", "claimed_notes", "question_rows", "incidents",
-                "files", "org", "seals", "routes"}
+SOAR_MODULES = {"rest", "columns", "tables", "links", "mirror_log", "channel_claims", "claimed_notes", "question_rows",
+                "incidents", "files", "org", "seals", "routes"}
 # Inside the SOAR edge: the REST edge and the learned columns under the engine, the declared tables on it.
 SOAR_BASE = {"rest", "columns", "tables"}
 FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit", "event_notes", "route_notes",

@@ -38,12 +38,17 @@ def channel_post(slack, rest, **fields) -> ChannelPost:
     return ChannelPost(utils, ConversationsTable(rest.rest, rest.incident, SEALER), request(rest.incident, **fields))
 
 
-def test_a_first_post_reads_the_link_twice_and_writes_it_once_at_finish(slack, rest):
+def test_a_first_post_claims_the_channel_writes_the_link_once_at_finish_and_releases_the_claim(slack, rest):
     with channel_post(slack, rest, channel_name="inc-2095", is_private=False).enter() as target:
-        assert rest.verbs() == ["GET"]     # nothing linked: the incident's lock is taken, with no second read
+        # the link read; nothing linked: the channel's claim (added, read back) and the link read again under it
+        assert rest.verbs() == ["GET", "POST", "GET", "GET"]
+        assert [row["slack_msg_key"] for row in rest.soar.state.rows_of(rest.incident, "slack_messages_db")] \
+            == ["channel/incident"]
         outcome = target.finish("https://permalink", "1.2")
 
-    assert rest.verbs() == ["GET", "POST", "GET"]    # the write, and (under the lock) the check that it won
+    # the write, the check that it won, and the claim removed
+    assert rest.verbs() == ["GET", "POST", "GET", "GET", "POST", "GET", "DELETE"]
+    assert rest.soar.state.rows_of(rest.incident, "slack_messages_db") == []
     assert outcome.created and outcome.linked
     assert [row["slack_db_channel_id"] for row in rest.values()] == [slack.channel("inc-2095")["id"]]
 
@@ -67,7 +72,9 @@ def test_a_post_that_waited_for_the_lock_while_this_process_linked_the_incident_
 
     assert outcome["second"].channel.id == outcome["first"].channel.id and not outcome["second"].linked
     assert len(rest.values()) == 1
-    assert rest.verbs() == ["GET", "GET", "POST", "GET", "GET"]   # the waiting post's read again comes last
+    # the first post's read and claim; the waiting post's first read; the link written, the claim removed; the
+    # waiting post's read again comes last
+    assert rest.verbs() == ["GET", "POST", "GET", "GET", "GET", "POST", "GET", "DELETE", "GET"]
 
 
 def test_a_post_to_the_linked_channel_reads_once_and_writes_nothing(slack, rest):
@@ -100,7 +107,8 @@ def test_nothing_is_written_to_the_table_when_the_post_fails_before_finish(slack
     with pytest.raises(RuntimeError), channel_post(slack, rest, channel_name="inc-2095", is_private=True).enter():
         raise RuntimeError("chat.postMessage failed")
 
-    assert "POST" not in rest.verbs() and rest.values() == []
+    assert "POST" not in rest.link_verbs() and rest.values() == []
+    assert rest.claims() == [], "the failed post removed its claim of the channel at once"
 
 
 def test_a_named_channel_that_does_not_exist_is_refused_when_the_flag_is_empty(slack, rest):
@@ -110,7 +118,7 @@ def test_a_named_channel_that_does_not_exist_is_refused_when_the_flag_is_empty(s
     assert "slack_is_channel_private is empty" in str(caught.value)
     assert slack.channel("new-room") is None
     assert [call.method for call in slack.calls] == ["conversations.list"]
-    assert "POST" not in rest.verbs() and rest.values() == []
+    assert "POST" not in rest.link_verbs() and rest.values() == [] and rest.claims() == []
 
 
 def test_a_channel_this_process_remembers_but_slack_lost_is_created_when_the_flag_is_set(slack, rest):

@@ -155,6 +155,12 @@ class MirrorLog(IncidentTable):
         written, _left_out = self.put(claim.row, {COL_STATE: WRITING, COL_CLAIMED: int(self.clock() * 1000)})
         return _claim_of(written) if written is not None else None
 
+    def renew(self, claim: Claim) -> Claim | None:
+        """Renew a held claim's time (the whole row written): a holder that works long is not taken for dead.
+        None when the row is gone: another process took the claim over."""
+        written, _left_out = self.put(claim.row, {COL_CLAIMED: int(self.clock() * 1000)})
+        return _claim_of(written) if written is not None else None
+
     def holds(self, claim: Claim) -> bool:
         """Whether ``claim``'s row is still there and still this process's, open (read from SOAR)."""
         row = self.row(claim.row_id)
