@@ -102,6 +102,9 @@ def test_simultaneous_first_posts_for_the_same_incidents_create_each_channel_onc
     names = {incident_id: f"first-{incident_id}" for incident_id in incidents}
     posts = [incident_id for incident_id in incidents for _ in range(3)]
     random.Random(21).shuffle(posts)
+    # Each creation takes a second, so one process's workers (and its broker prefetch of num_workers) stay busy
+    # and the broker hands the rest to the others: every process meets the race.
+    stack.slack.faults.add("conversations.create", "delay", delay=1.0, times=len(incidents))
     with ThreadPoolExecutor(max_workers=len(posts)) as pool:
         results = list(pool.map(lambda incident_id: _post_incident(stack, incident_id, names[incident_id]), posts))
 
