@@ -157,6 +157,11 @@ def test_a_run_whose_connection_dropped_while_it_waited_writes_nothing_more(two_
     incident = stack.soar.create_incident("Dropped while waiting")
     channel = f"waiting-{incident['id']}"
     stack.slack.faults.add("chat.postMessage", "ratelimit", retry_after=RETRY_AFTER, times=1)
+    started = time.time()
+
+    def posts_since(moment: float) -> list:
+        return [c for c in stack.slack.calls_to("chat.postMessage") if c.time >= moment]
+
     for _process, path in runs.values():
         path.hold()
     outcome = {}
@@ -166,8 +171,8 @@ def test_a_run_whose_connection_dropped_while_it_waited_writes_nothing_more(two_
     [(message_id, holder)] = stack.soar.broker.holders(QUEUE)
     for _process, path in runs.values():
         path.release()
-    assert _wait_for(lambda: stack.slack.calls_to("chat.postMessage")), "A never got as far as posting" + stack.logs()
-    [refused] = stack.slack.calls_to("chat.postMessage")
+    assert _wait_for(lambda: posts_since(started)), "A never got as far as posting" + stack.logs()
+    [refused] = posts_since(started)
     assert refused.http_status == 429
     cut_at = time.time()
     assert runs[holder][1].cut() == 1
@@ -179,7 +184,7 @@ def test_a_run_whose_connection_dropped_while_it_waited_writes_nothing_more(two_
     assert delivered_to[0] == holder and delivered_to[1] != holder, delivered_to
     # A's 429 wait ends RETRY_AFTER s after its post was refused: give it that long to write (it must not).
     _wait_for(lambda: False, timeout=max(0.0, refused.time + RETRY_AFTER + 5 - time.time()))
-    posts_after_cut = [c for c in stack.slack.calls_to("chat.postMessage") if c.time >= cut_at]
+    posts_after_cut = posts_since(cut_at)
     assert len(posts_after_cut) == 1 and posts_after_cut[0].ok, posts_after_cut
     # B's post is its last Slack write; anything written after it is A's.
     later_writes = [c.method for c in stack.slack.calls if c.time > posts_after_cut[0].time
