@@ -4,11 +4,6 @@ the way a flow's steps reach SOAR (each text a status message, the outcome the f
 Not a component of its own: resilient-circuits loads the ``FunctionComponent`` of each ``funct_*`` module
 (setup.py's entry points), each made by :func:`slack_function` from the function's name and the step that
 reads its inputs and starts its flow.
-
-Each component also tells ``invocation.BROKER`` what resilient-circuits fires about the process's STOMP
-connection (``Disconnected``, ``Connected``) and each message it receives, in circuits' own thread, in the order
-they happen; a run is fenced to the message it started from, so it writes nothing to Slack once that message may
-be another integration server's.
 """
 
 from __future__ import annotations
@@ -16,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from circuits import Event, handler
 from resilient_circuits import AppFunctionComponent, FunctionResult, StatusMessage, app_function
 from resilient_circuits.action_message import StatusMessageEvent
 
-from fn_slack.lib.invocation import BROKER, fenced, running_event, telling
+from fn_slack.lib.invocation import running_event, telling
 from fn_slack.lib.results import function_result
 from fn_slack.lib.settings import PACKAGE, check_settings_at_startup
 
@@ -42,7 +36,7 @@ class SlackFunctionComponent(AppFunctionComponent):
     def _to_soar(self, steps: Iterable[str | Outcome]) -> Iterator[StatusMessage | FunctionResult]:
         """A flow's steps as SOAR takes them: each text a status message, the outcome the FunctionResult. While a
         step runs, what it ``tell``s (a wait it must make) reaches SOAR at once as a status message too."""
-        with telling(self._live_status()), fenced(self._message_id()):
+        with telling(self._live_status()):
             for step in steps:
                 if isinstance(step, str):
                     yield self.status_message(step)
@@ -55,31 +49,6 @@ class SlackFunctionComponent(AppFunctionComponent):
         if event is None:
             return None
         return lambda text: self.fire(StatusMessageEvent(parent=event, message=text))
-
-
-    @staticmethod
-    def _message_id() -> str | None:
-        """The STOMP message-id of the function message running in this thread (None outside a run)."""
-        headers = getattr(running_event(), "headers", None) or {}
-        return str(headers.get("message-id") or "") or None
-
-    @handler("Message", channel="*")
-    def _broker_message(self, event: Event, *args: object, **kwargs: object) -> None:
-        """A message came from SOAR's broker on the process's current connection."""
-        headers = getattr(getattr(event, "frame", None), "headers", None) or {}
-        message_id = headers.get("message-id")
-        if message_id:
-            BROKER.received(str(message_id))
-
-    @handler("Disconnected", channel="*")
-    def _broker_lost(self, *args: object, **kwargs: object) -> None:
-        """The process's STOMP connection ended: what it received on it may be redelivered elsewhere."""
-        BROKER.lost()
-
-    @handler("Connected", channel="*")
-    def _broker_connected(self, *args: object, **kwargs: object) -> None:
-        """The process is connected to SOAR's broker again."""
-        BROKER.connected()
 
 
 Start = Callable[[SlackFunctionComponent, object], Iterable[str | Outcome]]

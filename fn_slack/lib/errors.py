@@ -65,11 +65,6 @@ class WriteUncertainError(FnSlackError):
         self.method = method
 
 
-class BrokerConnectionLostError(FnSlackError):
-    """The process lost its connection to SOAR's broker while the run went on: the broker gave the run's message
-    to another integration server, so this run writes nothing more to Slack."""
-
-
 class ChannelStateError(FnSlackError):
     """The channel cannot be used for the action (archived, gone, invisible to the app); ``reason`` says which."""
 

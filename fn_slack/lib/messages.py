@@ -166,12 +166,6 @@ def waiting_for_earlier_delivery(waited: float) -> str:
             f"up to {waited:g} s before writing, so that nothing appears twice.")
 
 
-def broker_connection_lost(method: str) -> str:
-    return (f"The connection to SOAR's message broker was lost while this action ran, before its {method} call to "
-            f"Slack. SOAR delivers the action again to a connected integration server, which finishes it; nothing "
-            f"more was written to Slack by this run, so that nothing appears twice.")
-
-
 def post_uncertain(channel_name: str, reason: object, waited: float, in_thread: bool) -> str:
     where = f"its thread in #{channel_name}" if in_thread else f"#{channel_name}"
     return (f"Slack did not answer the post to {where} ({reason}), and {waited:g} s later fn_slack still cannot "

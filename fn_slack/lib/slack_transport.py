@@ -5,9 +5,7 @@ transient failures waited out within one budget), TLS and proxy settings, a clie
 redirect, cursor paging, and the translation of whatever slack_sdk raises into fn_slack's errors: a Slack
 refusal becomes ``SlackError`` (Slack's code and response kept), no usable answer ``SlackUnreachableError``.
 Every request (each page of a paged read too) first takes its turn in its method's line (``slack_pace``):
-straight through while Slack has not rate-limited the method, in order once it has. Each attempt of a write
-(also one sent again after a rate-limit wait) first asks whether the function run's message is still this
-process's (``invocation.still_holds_message``): after a lost broker connection it is not, and nothing is sent.
+straight through while Slack has not rate-limited the method, in order once it has.
 """
 
 from __future__ import annotations
@@ -29,8 +27,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse
 
 from fn_slack.lib import messages
-from fn_slack.lib.errors import BrokerConnectionLostError, RateLimitedError, SlackError, SlackUnreachableError
-from fn_slack.lib.invocation import still_holds_message
+from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableError
 from fn_slack.lib.retry import RATE_LIMITED_CODES, RetryPolicy, WaitBudget
 from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_pace import LINES, PaceLines, Turn
@@ -49,13 +46,6 @@ WRITE_METHODS = frozenset({"chat.postMessage", "conversations.create", "conversa
 SLACK_ERROR_CODE = re.compile(r"[a-z0-9_.]+")   # Slack's own error codes ("internal_error", "fatal_error")
 
 FnSlackErrorType = SlackError | SlackUnreachableError
-
-
-def fence_write(method: str) -> None:
-    """Before a write is sent: stop the run (``BrokerConnectionLostError``, nothing sent) when its function
-    message may be another integration server's now (this process lost its broker connection since)."""
-    if not still_holds_message():
-        raise BrokerConnectionLostError(messages.broker_connection_lost(method))
 
 
 class SlackTransport:
@@ -190,9 +180,6 @@ class TokenKeepingWebClient(WebClient):
     def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
         if not url.lower().startswith(("https://", "http://")):
             raise SlackClientError(f"Only http(s) URLs are called: {url.split(':', 1)[0]}")
-        method = url.split("?", 1)[0].rsplit("/", 1)[-1]
-        if method in WRITE_METHODS:
-            fence_write(method)   # every attempt: the first, and each after a wait
         # The URL is slack_api_url plus a method name: http(s) only, checked above.
         resp = slack_opener(self.ssl, self.proxy).open(req, timeout=self.timeout)
         charset = resp.headers.get_content_charset() or "utf-8"

@@ -18,7 +18,6 @@ from fn_slack.lib.errors import RateLimitedError, SlackError, SlackUnreachableEr
 from fn_slack.lib.retry import TRANSIENT_STATUS, Retries, is_transient_error, retry_after_value
 from fn_slack.lib.slack_client import SlackClient, channel_error
 from fn_slack.lib.slack_pace import Turn
-from fn_slack.lib.slack_transport import fence_write
 from fn_slack.lib.slack_vocabulary import Channel, UploadedFile, given, share_ts
 
 LOG = logging.getLogger(__name__)
@@ -138,7 +137,6 @@ class SlackUploads:
         retried with the policy's backoff."""
         settings = self.client.settings
         while True:
-            fence_write(UPLOAD_METHOD)   # the bytes are a write: none after this process lost its broker connection
             self.transport.calls += 1
             # The upload URL is the URL Slack itself returned from files.getUploadURLExternal.
             request = urllib.request.Request(url, data=data, method="POST",  # noqa: S310

@@ -15,8 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from fn_slack.lib.messages import REDELIVERED_REASON, broker_connection_lost
-from fn_slack.lib.slack_transport import WRITE_METHODS
+from fn_slack.lib.messages import REDELIVERED_REASON
 from sandbox.soar.circuits import write_app_config
 from sandbox.soar.relay import StompPath
 
@@ -142,56 +141,3 @@ def test_a_message_the_dropped_process_never_received_is_posted_once_by_the_othe
     assert any(m.startswith(REDELIVERED_REASON) for m in result.status_messages), result.report()
     assert len(stack.slack.messages(stack.slack.channel(channel)["id"])) == 1
     assert len(stack.soar.state.rows_of(incident["id"])) == 1
-
-
-# Longer than the redelivered run's look for the first delivery's post (timeout + write_settle_seconds) and than
-# resilient-circuits' reconnect delay (20 s): the first run is still waiting when the other one posts.
-RETRY_AFTER = 30
-
-
-def test_a_run_whose_connection_dropped_while_it_waited_writes_nothing_more(two_runs):
-    """Process A's post waits out Slack's 429 when A's connection drops. The broker gives the message to B at
-    once; B looks for A's post as long as one could land, then posts. A's wait ends after that: A's message is
-    B's now, so A sends nothing to Slack (without the fence it posted a second time) and says why."""
-    stack, runs = two_runs
-    incident = stack.soar.create_incident("Dropped while waiting")
-    channel = f"waiting-{incident['id']}"
-    stack.slack.faults.add("chat.postMessage", "ratelimit", retry_after=RETRY_AFTER, times=1)
-    started = time.time()
-
-    def posts_since(moment: float) -> list:
-        return [c for c in stack.slack.calls_to("chat.postMessage") if c.time >= moment]
-
-    for _process, path in runs.values():
-        path.hold()
-    outcome = {}
-    clicker = threading.Thread(target=lambda: outcome.setdefault("result", _post(stack, incident["id"], channel)))
-    clicker.start()
-    assert _wait_for(lambda: stack.soar.broker.holders(QUEUE)), "the message was never dispatched"
-    [(message_id, holder)] = stack.soar.broker.holders(QUEUE)
-    for _process, path in runs.values():
-        path.release()
-    assert _wait_for(lambda: posts_since(started)), "A never got as far as posting" + stack.logs()
-    [refused] = posts_since(started)
-    assert refused.http_status == 429
-    cut_at = time.time()
-    assert runs[holder][1].cut() == 1
-    clicker.join(CLICK_WAIT + 10)
-
-    result = outcome["result"]
-    assert result.completed, result.report() + stack.logs()
-    delivered_to = [who for mid, who, _ in stack.soar.broker.deliveries if mid == message_id]
-    assert delivered_to[0] == holder and delivered_to[1] != holder, delivered_to
-    # A's 429 wait ends RETRY_AFTER s after its post was refused; then it stops, saying why, or posts.
-    told = broker_connection_lost("chat.postMessage")
-    _wait_for(lambda: told in runs[holder][0].log() or len(posts_since(cut_at)) > 1,
-              timeout=max(0.0, refused.time + RETRY_AFTER + 15 - time.time()))
-    posts_after_cut = posts_since(cut_at)
-    assert len(posts_after_cut) == 1 and posts_after_cut[0].ok, posts_after_cut
-    # B's post is its last Slack write; anything written after it is A's.
-    later_writes = [c.method for c in stack.slack.calls if c.time > posts_after_cut[0].time
-                    and c.method in WRITE_METHODS]
-    assert later_writes == [], later_writes
-    assert len(stack.slack.messages(stack.slack.channel(channel)["id"])) == 1, f"#{channel}: posted once"
-    assert len(stack.soar.state.rows_of(incident["id"])) == 1
-    assert told in runs[holder][0].log(), "A did not say why it stopped" + stack.logs()
