@@ -300,8 +300,11 @@ def test_package_swapped_before_customize_posts_once_links_by_name_and_customize
     first = click("Example: Post Incident to Slack", {
         "rule_slack_channel": inc_channel, "rule_slack_is_channel_private": False,
         "rule_slack_participant_emails": "alice@example.com", "rule_slack_text": "first"})
-    [notice] = [m for m in first.status_messages if CUSTOMIZE in m]
+    [notice] = [m for m in first.status_messages if CUSTOMIZE in m and "slack_messages_db" not in m]
     assert "has no column slack_db_channel_id" in notice, first.status_messages
+    # without slack_messages_db the first post cannot claim its channel across servers: it goes on, and says so
+    [unclaimed] = [m for m in first.status_messages if "slack_messages_db is missing" in m]
+    assert CUSTOMIZE in unclaimed, first.status_messages
     channel_id = slack.channel(inc_channel)["id"]
     # IBM's 2.1 script still lists the channel's people: the section has no result_user_info key
     assert _described(stack, "alice") in first.notes[0]["text"]
