@@ -18,6 +18,7 @@ import pytest
 from fn_slack.lib.messages import REDELIVERED_REASON
 from sandbox.soar.circuits import write_app_config
 from sandbox.soar.relay import StompPath
+from tests.polling import wait_until
 
 from .conftest import QUEUE, assert_each_answered_once, customized, redelivery_wait, require_broker
 
@@ -70,15 +71,6 @@ def _post(stack, incident_id: int, channel: str):
                                           "rule_slack_text": "connection drop"})
 
 
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_a_connection_dropped_mid_call_leaves_one_result_and_one_post_per_action(two_runs):
     """Both processes are inside chat.postMessage for their share of ten actions when one's connection drops:
     its posts land, the other process gets its messages again, finds each post and answers; nothing twice."""
@@ -94,7 +86,7 @@ def test_a_connection_dropped_mid_call_leaves_one_result_and_one_post_per_action
             return (len(held) == len(incidents) and len({login for _, login in held}) == len(runs)
                     and all(stack.slack.channel(name) is not None for name in channels))
 
-        assert _wait_for(all_posting), "the calls never all got as far as posting" + stack.logs()
+        assert wait_until(all_posting), "the calls never all got as far as posting" + stack.logs()
         time.sleep(0.5)   # every worker is now inside chat.postMessage
         cut_login = sorted(runs)[0]
         cut_held = {mid for mid, login in stack.soar.broker.holders(QUEUE) if login == cut_login}
@@ -125,7 +117,7 @@ def test_a_message_the_dropped_process_never_received_is_posted_once_by_the_othe
     outcome = {}
     clicker = threading.Thread(target=lambda: outcome.setdefault("result", _post(stack, incident["id"], channel)))
     clicker.start()
-    assert _wait_for(lambda: stack.soar.broker.holders(QUEUE)), "the message was never dispatched"
+    assert wait_until(lambda: stack.soar.broker.holders(QUEUE)), "the message was never dispatched"
     [(message_id, holder)] = stack.soar.broker.holders(QUEUE)
     for login, (_process, path) in runs.items():
         if login != holder:
