@@ -97,8 +97,7 @@ class Line:
 
     def expected_wait(self, ticket: int, now: float) -> float:
         """What remains of Retry-After plus one interval for each call ahead (in line or in Slack)."""
-        ahead = bisect.bisect_left(self.waiting, ticket) + self.in_flight
-        return max(0.0, self.closed_until - now) + ahead * self.interval
+        return max(0.0, self.closed_until - now) + self.place(ticket) * self.interval
 
     def place(self, ticket: int) -> int:
         """How many calls are ahead of ``ticket`` in this process (in line or in Slack)."""

@@ -152,13 +152,13 @@ class MirrorLog(IncidentTable):
     def begin_write(self, claim: Claim) -> Claim | None:
         """Check the claim just before the write and say the write began (the whole row written, its claim time
         renewed); None when the row is gone: another process took the claim over and writes instead."""
-        written, _left_out = self.put(claim.row, {COL_STATE: WRITING, COL_CLAIMED: int(self.clock() * 1000)})
-        return _claim_of(written) if written is not None else None
+        return self.renew(claim, state=WRITING)
 
-    def renew(self, claim: Claim) -> Claim | None:
-        """Renew a held claim's time (the whole row written): a holder that works long is not taken for dead.
-        None when the row is gone: another process took the claim over."""
-        written, _left_out = self.put(claim.row, {COL_CLAIMED: int(self.clock() * 1000)})
+    def renew(self, claim: Claim, *, state: str | None = None) -> Claim | None:
+        """Renew a held claim's time (the whole row written; its state too, when given): a holder that works
+        long is not taken for dead. None when the row is gone: another process took the claim over."""
+        changes = {COL_CLAIMED: int(self.clock() * 1000), **({COL_STATE: state} if state else {})}
+        written, _left_out = self.put(claim.row, changes)
         return _claim_of(written) if written is not None else None
 
     def holds(self, claim: Claim) -> bool:
