@@ -116,6 +116,7 @@ class SocketModeHub:
         self._conns: dict[int, _Conn] = {}
         self._numbers = itertools.count(1)
         self._rr = 0
+        self.first_choice: int | None = None  # a connection every first delivery goes to while it is open
         self._pending: dict[str, _Pending] = {}
         self._backlog: list[str] = []  # envelope ids waiting for any connection
         self.deliveries: list[Delivery] = []
@@ -172,6 +173,7 @@ class SocketModeHub:
             self.drop_reasons.clear()
             self.too_many.clear()
             self._events_published = 0
+            self.first_choice = None
             self.event_hold_seconds, self.duplicate_events = self._defaults
 
     # ----- apps.connections.open -------------------------------------------------------------------------
@@ -193,6 +195,11 @@ class SocketModeHub:
     def connection_count(self) -> int:
         with self._lock:
             return sum(1 for c in self._conns.values() if c.open)
+
+    def open_connections(self) -> list[int]:
+        """The numbers of the open connections, oldest first (a test names one as ``first_choice``)."""
+        with self._lock:
+            return sorted(n for n, c in self._conns.items() if c.open)
 
     def wait_for_connections(self, n: int, timeout: float = 30.0) -> bool:
         end = time.monotonic() + timeout
@@ -355,6 +362,9 @@ class SocketModeHub:
         open_conns = [c for n, c in sorted(self._conns.items()) if c.open]
         if not open_conns:
             return None
+        chosen = self._conns.get(self.first_choice) if self.first_choice is not None and not avoid else None
+        if chosen is not None and chosen.open:   # a test decides who gets the first delivery; retries go elsewhere
+            return chosen
         fresh = [c for c in open_conns if c.number not in avoid] or open_conns
         self._rr += 1
         return fresh[self._rr % len(fresh)]
