@@ -9,7 +9,7 @@ ARGS   ?=
 # -qq shows pip's errors only.
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: install test test-duplicates lint demo bench screenshots clean python-check activemq
+.PHONY: install test test-duplicates lint demo bench screenshots clean python-check activemq chromium
 
 python-check:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -56,6 +56,13 @@ activemq:
 	@if dpkg -s activemq >/dev/null 2>&1; then echo "activemq is installed"; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends activemq >/dev/null \
 	  && echo "activemq installed"; fi
+
+# Debian's Chromium and its driver, for the browser tests and `make screenshots` (needs root and the package
+# index; does nothing when it is already installed). Playwright drives this browser; it downloads none.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium is installed"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	  chromium-driver >/dev/null && echo "chromium installed"; fi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
