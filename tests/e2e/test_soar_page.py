@@ -326,3 +326,25 @@ def test_the_command_line_prints_the_page_address_and_the_page_answers():
     finally:
         proc.terminate()
     assert proc.wait(10) == 0
+
+
+def test_a_task_playbook_started_on_the_page_runs_on_that_task(running_stack: Stack):
+    soar, slack = running_stack.soar, running_stack.slack
+    inc = soar.create_incident("Playbook on a task")["id"]
+    task = soar.create_task(inc, "Reset passwords")
+    channel = f"inc-{inc}-task-pb"
+    session = requests.Session()
+    page = BeautifulSoup(session.get(f"{soar.ui_url}incidents/{inc}", timeout=10).text, "html.parser")
+    button = page.select_one(f'[data-task-id="{task["id"]}"] button[data-playbook="Example: Post Task to Slack (PB)"]')
+    assert button is not None
+    response = _submit_activation(soar, inc, {"hook": "playbook", "name": "Example: Post Task to Slack (PB)"},
+                                  {"rule_slack_channel": channel, "rule_slack_is_channel_private": "yes"})
+    assert response.status_code == 303
+    number = response.headers["Location"].rsplit("-", 1)[1]
+    assert wait_until(lambda: _action(soar, inc, number)["data-state"] != "running", timeout=CALL_WAIT)
+    action = _action(soar, inc, number)
+    assert action["data-state"] == "succeeded", action.get_text() + running_stack.logs()
+    assert f"task {task['id']}" in action.select_one(".action-head").get_text()
+    created = slack.channel(channel)
+    assert created is not None and created["is_private"]
+    assert [r.get("slack_db_res_id") for r in soar.state.rows_of(inc)] == [f"RES-{inc}-{task['id']}"]
