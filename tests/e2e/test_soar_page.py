@@ -348,3 +348,19 @@ def test_a_task_playbook_started_on_the_page_runs_on_that_task(running_stack: St
     created = slack.channel(channel)
     assert created is not None and created["is_private"]
     assert [r.get("slack_db_res_id") for r in soar.state.rows_of(inc)] == [f"RES-{inc}-{task['id']}"]
+
+
+def test_an_automatic_playbook_soar_starts_on_a_row_of_the_incident_shows_in_its_activity(running_stack: Stack):
+    soar = running_stack.soar
+    inc = soar.create_incident("Answered question")["id"]
+    row = soar.state.add_row(inc, "slack_questions_db", {"slack_q_status": {"value": "open"}})
+    soar.web.driver.watch_rows()
+    try:
+        soar.web.driver.edit_row(inc, "slack_questions_db", row["id"], {"slack_q_status": "answered"})
+        soar.web.driver.wait_for_automatic_runs(timeout=CALL_WAIT)
+    finally:
+        soar.web.driver.stop_watching_rows()
+    [run] = _page(soar, f"/incidents/{inc}").select('section[data-section="activity"] [data-automatic-run]')
+    assert "Example: Act on a verified Slack answer" in run.select_one(".action-head").get_text()
+    assert f"slack_questions_db row {row['id']}" in run.get_text()
+    assert run["data-state"] in {"succeeded", "failed"} and run.select("ol.steps li")
