@@ -50,7 +50,7 @@ def section(markdown: str, heading: str) -> str:
 def table_rows(markdown: str) -> list[list[str]]:
     """The body rows of the markdown tables in ``markdown``, each a list of its stripped cells."""
     rows = []
-    for line in markdown.splitlines():
+    for line in (line.strip() for line in markdown.splitlines()):
         if line.startswith("|") and not re.match(r"^\|[\s:|-]+\|$", line):
             rows.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
     return [row for row in rows if row and not _is_header(row)]
