@@ -187,6 +187,18 @@ def test_every_anchor_and_relative_link_resolves(doc):
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_table_row_stands_alone_or_twice(doc):
+    """A table row after a blank line, without a header, renders as stray text (migration.md had one, repeating
+    a row of the table above it)."""
+    lines = without_code(text_of(doc)).splitlines()
+    stray = [line for before, line, after in zip(["", *lines[:-1]], lines, [*lines[1:], ""], strict=True)
+             if line.startswith("|") and not before.strip() and not re.match(r"^\|[\s:|-]+\|\s*$", after)]
+    assert stray == []
+    rows = [line for line in lines if line.startswith("| **")]
+    assert sorted({row for row in rows if rows.count(row) > 1}) == []
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_doc_points_outside_the_repository(doc):
     """Users have the repository only: no link or path to the maintainers' shared folder."""
     assert not re.search(r"\.\./shared|/work/shared|(?<![\w/-])shared/spec", text_of(doc))
@@ -284,6 +296,25 @@ def test_the_settings_table_gives_the_codes_defaults_and_ranges():
         if not row[4] or not row[5]:
             wrong.append(f"{key}: cost and purpose are empty")
     assert wrong == []
+
+
+def test_the_migration_guide_names_every_new_key_and_a_rollback_of_the_new_objects():
+    migration = text_of(ROOT / "doc" / "migration.md")
+    kept = next(row for row in table_rows(section(migration, "What stays the same"))
+                if row[0] == "app.config section and keys")
+    old_keys = re.findall(r"`(\w+)`", kept[1].split(":", 1)[1])
+    new_row = next(row for row in table_rows(section(migration, "What changed, and why"))
+                   if "New optional app.config keys" in row[0])
+    new_keys = re.findall(r"`(\w+)`", new_row[0])
+    assert sorted(new_keys) == sorted(set(keys_the_code_reads()) - set(old_keys))
+    rollback = section(migration, "Rolling back")
+    for name in TABLES:
+        if name != "slack_conversations_db":
+            assert name in rollback, name
+    new_functions = [f["name"] for f in EXPORT["functions"]
+                     if f["name"] not in ("slack_post_message", "slack_post_attachment", "slack_archive_channel")]
+    assert all(name in rollback for name in new_functions)
+    assert "Example: Ask a Question in Slack" in rollback and "Example: Act on a verified Slack answer" in rollback
 
 
 # ---------------------------------------------------------------------------------------------- commands
