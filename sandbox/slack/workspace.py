@@ -216,8 +216,8 @@ class Workspace:
 
         bot = spec.get("bot", {})
         self.bot_user_id = self.add_user(
-            bot.get("name", "fn_slack"), None, real_name=bot.get("real_name", "fn_slack"),
-            display_name=bot.get("display_name", ""), user_id=bot.get("user_id"), is_bot=True,
+            bot.get("name", "soar"), None, real_name=bot.get("real_name", "SOAR"),
+            display_name=bot.get("display_name", "SOAR"), user_id=bot.get("user_id"), is_bot=True,
             bot_id=bot.get("bot_id"), app_id=bot.get("app_id"),
         )
         default_people = "users" not in spec
@@ -599,7 +599,8 @@ class Workspace:
     # ----- Slack-shaped objects --------------------------------------------------------------------------
     def bot_profile(self, user: User) -> dict:
         icon = f"https://avatars.slack-edge.com/sandbox/{user.bot_id}"
-        return {"id": user.bot_id, "deleted": False, "name": user.name, "updated": user.updated,
+        # The app's name (the manifest's display_information.name), which Slack shows as a bot post's author.
+        return {"id": user.bot_id, "deleted": False, "name": user.real_name or user.name, "updated": user.updated,
                 "app_id": user.app_id, "team_id": self.team_id,
                 "icons": {"image_36": icon + "_36.png", "image_48": icon + "_48.png", "image_72": icon + "_72.png"}}
 

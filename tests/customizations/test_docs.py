@@ -23,12 +23,14 @@ CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_pr
                "question_expiry_minutes", "seal_key"]
 
 
-def test_readme_opens_with_the_two_command_quick_start():
+def test_readme_opens_with_the_three_command_quick_start():
     first_block = README.split("```", 2)[1]
     assert first_block == (
         "\nmake demo    # runs fn_slack end to end against the local Slack and SOAR sandboxes (needs Python >= 3.11 "
         "as python3)\n"
-        "make test    # ruff + the whole test suite\n")
+        "make test    # ruff + the whole test suite\n"
+        "make try     # the same sandboxes kept running to click yourself: prints the SOAR page URL and the Slack "
+        "view URL\n")
     assert README.index("```") < README.index("## ")
 
 

@@ -52,9 +52,14 @@ def test_plain_demo_passes_in_a_screenful_and_leaves_no_work_directory(tmp_path)
     output = result.stdout + result.stderr
 
     assert result.returncode == 0, output[-4000:]
-    checks = re.search(r"Checks: (\d+) of (\d+) as specified", output)
+    checks = re.search(r"Checks: (\d+) of (\d+) passed - every step did what it should\.", output)
     assert checks and checks.group(1) == checks.group(2), output[-4000:]
     lines = output.splitlines()
+    # Without --verbose a click, a playbook included, is one line: its steps are --verbose's.
+    assert not [line for line in lines if line.startswith("     ")], output
+    # The output names nothing the reader lacks (a spec) and no mention Slack would show as typed.
+    assert "spec" not in output and "<@alice>" not in output, output
+    assert "[ok  ] the Additional Text's mention notified Alice" in output, output
     assert len(lines) <= 80, f"{len(lines)} lines:\n{output}"
     assert not [line for line in lines if re.search(r"warning|traceback", line, re.IGNORECASE)], output
     assert list(tmp_path.glob("fn-slack-demo-*")) == []

@@ -18,7 +18,7 @@ def test_auth_test_describes_the_bot_and_team(sb, client):
     assert resp["team"] == "sandbox"
     assert resp["team_id"] == "T0SANDBOX1"
     assert resp["url"] == "https://sandbox.slack.com/"
-    assert resp["user"] == "fn_slack"
+    assert resp["user"] == "soar"   # the bot user of the app the manifest creates
     assert resp["user_id"] == sb.bot_user_id
     assert resp["user_id"].startswith("U")
     assert resp["bot_id"].startswith("B")

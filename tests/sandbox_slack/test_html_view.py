@@ -147,7 +147,7 @@ def test_people_show_their_display_name_and_apps_their_username_with_an_app_badg
     assert first.select_one(".badge.app") is None
     assert second.select_one(".author").get_text() == "IBM SOAR"
     assert second.select_one(".badge.app").get_text() == "APP"
-    assert third.select_one(".author").get_text() == "fn_slack"
+    assert third.select_one(".author").get_text() == "SOAR"   # the app's name, as the manifest sets it
     assert third.select_one(".badge.app") is not None
     time = first.select_one(".time time")
     assert time["title"].endswith(" UTC")

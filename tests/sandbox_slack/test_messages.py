@@ -59,7 +59,7 @@ def test_username_override_needs_chat_write_customize(sb, make_client, room):
     # Slack ignores the override silently: posted as the app, no username in the message.
     quiet = make_client("xoxb-plain").chat_postMessage(channel=room, text="y", username="SOAR", icon_emoji=":x:")
     assert "username" not in quiet["message"] and "icons" not in quiet["message"]
-    assert quiet["message"].get("subtype") is None and quiet["message"]["bot_profile"]["name"] == "fn_slack"
+    assert quiet["message"].get("subtype") is None and quiet["message"]["bot_profile"]["name"] == "SOAR"
     assert "username" not in sb.messages(room)[-1]
     # The opt-in strict mode refuses instead.
     sb.set_realism(username_without_scope="missing_scope")
