@@ -93,9 +93,9 @@ def test_state_and_calls_endpoints_mask_tokens(sb, client):
     general = [c for c in state["channels"] if c["name"] == "general"][0]
     assert [m["text"] for m in general["messages"]] == ["state me"]
     assert sorted(general["members"]) == sorted(sb.channel("general")["members"])
-    # The default people's own tokens (xoxp-sandbox-alice...) are masked too.
+    # The default people's own tokens (xoxp-sandbox-alice... and the guest's) are masked too.
     assert {t["token"] for t in state["tokens"]} == {"xoxb-****oken", "xoxp-****oken", "xoxp-****lice",
-                                                     "xoxp-****-bob", "xoxp-****arol"}
+                                                     "xoxp-****-bob", "xoxp-****arol", "xoxp-****gina"}
     calls = json.loads(raw_calls)
     assert calls[-1]["method"] == "chat.postMessage" and calls[-1]["token"] == "xoxb-****oken"
 
