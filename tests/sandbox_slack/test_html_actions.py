@@ -231,8 +231,9 @@ def test_a_button_clicks_as_the_person_and_their_ephemeral_answer_is_shown_to_th
     question = soup.select_one(f'div.msg[data-ts="{ts}"]')
     assert [b.get_text() for b in question.select("button[data-action-id]")] == ["Yes", "No"]
 
-    browser.submit(question.select_one("button[data-action-id]").find_parent("form"),
-                   question.select_one('button[data-action-id="answer_no"]'))
+    clicked = browser.submit(question.select_one("button[data-action-id]").find_parent("form"),
+                             question.select_one('button[data-action-id="answer_no"]'))
+    assert "answer_no" in clicked.select_one("[data-notice]").get_text() and error_of(clicked) is None
 
     assert wait_until(lambda: any(r.type == "interactive" for r in app), timeout=10)
     [click] = [r.payload for r in app if r.type == "interactive"]
@@ -250,6 +251,9 @@ def test_a_button_clicks_as_the_person_and_their_ephemeral_answer_is_shown_to_th
     assert ephemeral.select_one(".text").get_text() == "Thanks Bob, noted: No"
     assert "Only visible to you" in ephemeral.get_text()
     assert Browser(sb).get(f"/_sandbox/channels/{room}?as=alice").select("[data-ephemeral]") == []
+    # A click on a button the message no longer has is refused with the sandbox's code.
+    form = question.select_one("button[data-action-id]").find_parent("form")
+    assert error_of(browser.submit(form, action_id="answer_maybe")) == "action_not_found"
     # Nobody sees the buttons but cannot click them.
     nobody = Browser(sb).get(f"/_sandbox/channels/{room}")
     assert all(b.has_attr("disabled") for b in nobody.select("button[data-action-id]"))
