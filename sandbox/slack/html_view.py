@@ -27,7 +27,9 @@ SECURITY_HEADERS = {
                                 "form-action 'self'; frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # Links to elsewhere get no referrer; the page's own forms keep their Origin (under no-referrer a browser
+    # sends "Origin: null", which the forms' check refuses).
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 SIDEBAR_MAX_CHANNELS = 200
