@@ -751,7 +751,7 @@ def _picker(viewer: Viewer, here: str) -> str:
         label = person["shown"] + (" (guest)" if person.get("is_restricted") else "")
         selected = " selected" if person["name"] == current else ""
         options.append(f'<option value="{esc(person["name"])}"{selected}>{esc(label)}</option>')
-    options.append(f'<option value="{NOBODY}"{" selected" if current == NOBODY else ""}>nobody (read only)</option>')
+    options.append(f'<option value="{NOBODY}"{" selected" if current == NOBODY else ""}>nobody</option>')
     shown = (f'{esc(viewer.person["shown"])} <span class="handle">@{esc(viewer.person["name"])}</span>'
              if viewer.person else "nobody")
     return (f'<div class="you">You are <span data-current-person="{esc(current)}">{shown}</span></div>'
