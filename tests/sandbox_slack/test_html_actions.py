@@ -303,3 +303,32 @@ def test_actions_take_only_a_post(sb: SlackSandbox) -> None:
     status, headers, _ = Browser(sb).open("/_sandbox/actions/post")
     assert status == 405 and headers["Allow"] == "POST"
     assert Browser(sb).open("/_sandbox/actions/launch", {"csrf": sb.page_actions.csrf})[0] == 404
+
+
+def test_a_question_in_a_direct_message_is_listed_for_its_person_only_who_clicks_and_writes_there(
+        sb: SlackSandbox, app: list[SocketModeRequest]) -> None:
+    bot = WebClient(token=sb.default_token, base_url=sb.base_url)
+    dm = bot.conversations_open(users=sb.user("alice")["id"])["channel"]["id"]
+    yes = {"type": "button", "action_id": "answer_yes", "value": "Yes", "text": {"type": "plain_text", "text": "Yes"}}
+    ts = bot.chat_postMessage(channel=dm, text="Isolate host-7?",
+                              blocks=[{"type": "actions", "elements": [yes]}])["ts"]
+    assert Browser(sb).get("/_sandbox/?as=bob").select("nav a.dm") == []  # not bob's conversation
+    alice = Browser(sb)
+    [link] = alice.get("/_sandbox/?as=alice").select("nav a.dm")
+    assert link.get_text() == "fn_slack" and link["href"] == f"/_sandbox/channels/{dm}"
+
+    soup = alice.get(link["href"])
+    assert "direct message" in soup.select_one(".channel-head").get_text()
+    button = soup.select_one(f'div.msg[data-ts="{ts}"] button[data-action-id="answer_yes"]')
+    alice.submit(button.find_parent("form"), button)
+    soup = alice.submit(alice.get(link["href"]).select_one("form[data-compose]"), text="and block the sender")
+
+    assert wait_until(lambda: any(r.type == "interactive" for r in app) and any(
+        r.payload["event"].get("text") == "and block the sender" for r in app if r.type == "events_api"), timeout=10)
+    [click] = [r.payload for r in app if r.type == "interactive"]
+    assert click["user"]["id"] == sb.user("alice")["id"] and click["channel"]["id"] == dm
+    [event] = [r.payload["event"] for r in app if r.type == "events_api" and r.payload["event"].get("user")
+               == sb.user("alice")["id"]]
+    assert event["channel_type"] == "im"
+    assert error_of(soup) is None
+    assert [m["text"] for m in sb.messages(dm)] == ["Isolate host-7?", "and block the sender"]
