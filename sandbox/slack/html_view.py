@@ -61,6 +61,18 @@ def _emphasis(marker: str) -> re.Pattern[str]:
 
 
 _EMPHASIS = ((_emphasis("*"), "b"), (_emphasis("_"), "i"), (_emphasis("~"), "s"))
+# Emoji shortcodes Slack draws as emoji: the ones fn_slack writes and a few common ones; others stay as typed.
+EMOJI = {"white_check_mark": "\u2705", "heavy_check_mark": "\u2714\ufe0f", "x": "\u274c", "hourglass": "\u231b",
+         "hourglass_flowing_sand": "\u23f3", "warning": "\u26a0\ufe0f", "rotating_light": "\U0001f6a8",
+         "question": "\u2753", "exclamation": "\u2757", "no_entry": "\u26d4", "lock": "\U0001f512",
+         "eyes": "\U0001f440", "thumbsup": "\U0001f44d", "+1": "\U0001f44d", "thumbsdown": "\U0001f44e",
+         "-1": "\U0001f44e", "fire": "\U0001f525", "memo": "\U0001f4dd", "link": "\U0001f517"}
+_EMOJI_RE = re.compile(r":([a-z0-9_+-]{1,40}):")
+
+
+def emoji(escaped: str) -> str:
+    """Known :shortcodes: in already escaped text as the emoji Slack shows."""
+    return _EMOJI_RE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), escaped)
 _BROADCASTS = ("here", "channel", "everyone")
 
 
@@ -181,7 +193,7 @@ class MrkdwnRenderer:
             text = _CODE_SPAN_RE.sub(lambda m: stash(f'<code>{self._tokens_only(m.group(1))}</code>'), text)
         text = _TOKEN_RE.sub(lambda m: stash(self.token(m.group(1))), text)
         text = _BARE_URL_RE.sub(lambda m: stash(self._bare_url(m.group(0))), text)
-        out = esc(slack_unescape(text))
+        out = emoji(esc(slack_unescape(text)))
         if formatting:
             for pattern, tag in _EMPHASIS:
                 out = pattern.sub(rf"<{tag}>\1</{tag}>", out)
@@ -583,7 +595,8 @@ class ChannelPage:
             return ""
         if obj.get("type") == "mrkdwn":
             return self.md.render(obj.get("text", ""))
-        return esc(obj.get("text", ""))
+        shown = esc(obj.get("text", ""))
+        return emoji(shown) if obj.get("emoji", True) else shown
 
 
 _CSS = """
