@@ -261,7 +261,15 @@ def test_files_show_title_name_size_and_permalink_and_download_as_attachments(
 # ----- hostile data ------------------------------------------------------------------------------------------
 
 def _assert_inert(soup: BeautifulSoup) -> None:
-    assert soup.find_all(["script", "img", "iframe", "object", "embed", "svg", "form"]) == []
+    assert soup.find_all(["script", "img", "iframe", "object", "embed", "svg"]) == []
+    # The only forms are the page's own: the person picker (a GET) and actions posted with the CSRF token.
+    for form in soup.find_all("form"):
+        assert form["action"].startswith("/_sandbox/"), form
+        if form["method"] == "post":
+            assert form["action"].startswith("/_sandbox/actions/"), form
+            assert form.select_one('input[type="hidden"][name="csrf"]') is not None, form
+        else:
+            assert form["method"] == "get" and form.has_attr("data-person"), form
     for tag in soup.find_all(True):
         assert not [attr for attr in tag.attrs if attr.lower().startswith("on")], tag
         for attr in ("href", "src"):
@@ -355,12 +363,16 @@ def test_pages_are_read_only(sb: SlackSandbox, method: str) -> None:
     assert sb.messages(general) == []
 
 
-def test_pages_hold_no_forms_scripts_or_external_assets(sb: SlackSandbox, client: WebClient) -> None:
+def test_pages_hold_no_scripts_or_external_assets_and_nobody_gets_only_the_person_picker(
+        sb: SlackSandbox, client: WebClient) -> None:
     general = sb.channel("general")["id"]
     client.chat_postMessage(channel=general, text="hello <https://example.com|there>")
     for soup in (page(sb, "/_sandbox/"), channel_page(sb, general)):
-        assert soup.find_all(["form", "input", "script", "link", "img"]) == []
+        assert soup.find_all(["script", "link", "img"]) == []
         assert soup.find("style") is not None
+        # Nobody is chosen: the one form is the person picker, which changes nothing in the workspace.
+        assert [form.has_attr("data-person") for form in soup.find_all("form")] == [True]
+        assert soup.select_one("[data-current-person]")["data-current-person"] == "nobody"
 
 
 def test_a_channel_name_in_the_address_leads_to_the_channel_page(sb: SlackSandbox) -> None:
@@ -405,6 +417,21 @@ def test_broadcast_and_user_group_mentions_and_blocks(sb: SlackSandbox, client: 
     assert body.select_one(".fields i").get_text() == "Owner"
     assert body.find("hr") is not None
     assert body.select_one(".context").get_text() == "posted by SOAR"
+
+
+def test_known_emoji_shortcodes_are_drawn_as_slack_draws_them_others_stay_as_typed(
+        sb: SlackSandbox, client: WebClient) -> None:
+    general = sb.channel("general")["id"]
+    sb.add_message(general, "alice", ":white_check_mark: done :hourglass: :not_an_emoji: `:x:`")
+    client.chat_postMessage(channel=general, text="fallback", blocks=[
+        {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: Incident"}},
+        {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: as typed", "emoji": False}}])
+
+    first, second = messages(channel_page(sb, general))
+
+    assert own_text(first).get_text() == "\u2705 done \u231b :not_an_emoji: :x:"
+    headers = [h.get_text() for h in second.select(".block-header")]
+    assert headers == ["\U0001f6a8 Incident", ":rotating_light: as typed"]
 
 
 # ----- the screenshot tool ---------------------------------------------------------------------------------------
