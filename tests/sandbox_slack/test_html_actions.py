@@ -260,7 +260,7 @@ def test_a_question_in_a_direct_message_is_listed_for_its_person_only_who_clicks
     assert Browser(sb).get("/_sandbox/?as=bob").select("nav a.dm") == []  # not bob's conversation
     alice = Browser(sb)
     [link] = alice.get("/_sandbox/?as=alice").select("nav a.dm")
-    assert link.get_text() == "fn_slack" and link["href"] == f"/_sandbox/channels/{dm}"
+    assert link.get_text() == "SOAR" and link["href"] == f"/_sandbox/channels/{dm}"
 
     soup = alice.get(link["href"])
     assert "direct message" in soup.select_one(".channel-head").get_text()
