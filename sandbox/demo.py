@@ -563,6 +563,8 @@ def main(argv: list[str] | None = None) -> int:
         demo.summary()
         print(f"  Took {time.monotonic() - started:.0f} s." + (
             "" if args.verbose else " Every step, and what Slack and SOAR hold now: make demo ARGS=--verbose"))
+        if not args.keep:
+            print("  To click it yourself in a browser: make try")
         if args.keep and demo.soar is not None and demo.slack is not None:
             demo.stop_circuits()
             _keep_running(demo)
@@ -583,6 +585,8 @@ def keep_instructions(demo: Demo) -> list[str]:
     with_config = f"APP_CONFIG_FILE={config} {_relative(circuits)}"
     return [
         heading("Sandboxes left running (Ctrl-C stops them)"),
+        f"  SOAR page of the demo incident        {demo.soar.ui_url}incidents/{demo.ids['incident']}"
+        if demo.ids else f"  SOAR page                             {demo.soar.ui_url}",
         f"  Slack channels, as Slack shows them   {demo._slack_view_url()}",
         f"  Slack Web API                         {demo.slack.base_url}",
         f"  SOAR state (JSON)                     {demo.soar.rest_url}_sandbox/state",

@@ -105,10 +105,11 @@ def test_keep_prints_commands_and_views_that_work_against_the_kept_sandboxes(tmp
         assert selftest.returncode == 0, selftest.stdout[-3000:] + selftest.stderr[-3000:]
         assert "selftest: success" in selftest.stdout + selftest.stderr
 
-        views = dict(re.findall(r"^ {2}(Slack channels, as Slack shows them|SOAR state \(JSON\)) +(\S+)$", output,
-                                re.MULTILINE))
-        assert set(views) == {"Slack channels, as Slack shows them", "SOAR state (JSON)"}, output[-3000:]
-        assert [_get(url) for url in views.values()] == [200, 200]
+        views = dict(re.findall(r"^ {2}(SOAR page of the demo incident|Slack channels, as Slack shows them|"
+                                r"SOAR state \(JSON\)) +(\S+)$", output, re.MULTILINE))
+        assert set(views) == {"SOAR page of the demo incident", "Slack channels, as Slack shows them",
+                              "SOAR state (JSON)"}, output[-3000:]
+        assert [_get(url) for url in views.values()] == [200, 200, 200]
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
