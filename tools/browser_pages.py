@@ -277,11 +277,11 @@ _DRAWN_JS = """
     const tag = node.tagName.toLowerCase();
     if (tag === 'script') return;
     const attrs = [];
+    const secret = (node.getAttribute('name') || '') === 'csrf';
     for (const attr of Array.from(node.attributes).sort((a, b) => a.name.localeCompare(b.name))) {
-      const secret = attr.name === 'value' && (node.getAttribute('name') || '') === 'csrf';
-      attrs.push(attr.name + '=' + JSON.stringify(secret ? '<csrf>' : attr.value));
+      attrs.push(attr.name + '=' + JSON.stringify(secret && attr.name === 'value' ? '<csrf>' : attr.value));
     }
-    if (tag === 'input' || tag === 'textarea' || tag === 'select') attrs.push('current=' + JSON.stringify(node.value));
+    if (['input', 'textarea', 'select'].includes(tag) && !secret) attrs.push('current=' + JSON.stringify(node.value));
     lines.push(pad + '<' + tag + (attrs.length ? ' ' + attrs.join(' ') : '') + '>');
     if (tag === 'style') return;
     for (const child of node.childNodes) walk(child, depth + 1);
