@@ -1,9 +1,11 @@
-"""Read-only HTML pages under /_sandbox/ that show the sandbox's channels and messages the way Slack displays them."""
+"""HTML pages under /_sandbox/ that show the sandbox's channels and messages the way Slack displays them, with
+forms to act as a person of the workspace (the forms' handlers are in html_actions.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -12,16 +14,19 @@ from urllib.parse import quote
 from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
+    from .html_actions import Viewer
     from .server import SlackSandbox
 
 PREFIX = "/_sandbox"
 HTML_TYPE = "text/html; charset=utf-8"
+NOBODY = "nobody"
 # The pages show hostile incident data: even if an escaping bug slipped through, the browser runs no script,
-# loads nothing from elsewhere and submits nothing.
+# loads nothing from elsewhere and submits forms only to the sandbox itself.
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-                                "form-action 'none'; frame-ancestors 'none'"),
+                                "form-action 'self'; frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
@@ -343,6 +348,50 @@ def _badges(ch: dict) -> str:
     return "".join(out)
 
 
+# Messages Slack offers no thread for.
+_NO_THREAD_SUBTYPES = frozenset({"tombstone", "channel_join", "channel_leave", "channel_topic", "channel_purpose",
+                                 "channel_name", "channel_archive", "channel_unarchive"})
+
+
+def _hidden(**fields: str) -> str:
+    return "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in fields.items())
+
+
+class Forms:
+    """The forms a chosen person gets on a channel page; each posts to /_sandbox/actions/<op> with the
+    sandbox's CSRF token, the channel and the person (the handlers are in html_actions.py)."""
+
+    def __init__(self, viewer: Viewer, channel_id: str) -> None:
+        self.viewer = viewer
+        self.channel_id = channel_id
+
+    def _open(self, op: str, hook: str, css: str, **fields: str) -> str:
+        person = self.viewer.person["name"] if self.viewer.person else NOBODY
+        return (f'<form method="post" action="{PREFIX}/actions/{op}" class="{css}" {hook}>'
+                + _hidden(csrf=self.viewer.csrf, channel=self.channel_id, **{"as": person}, **fields))
+
+    def compose(self, channel_name: str) -> str:
+        return (self._open("post", "data-compose", "compose")
+                + f'<textarea name="text" rows="3" placeholder="Message #{esc(channel_name)}"></textarea>'
+                  '<button type="submit" class="send">Send</button></form>')
+
+    def reply(self, ts: str) -> str:
+        return (self._open("reply", f'data-reply="{esc(ts)}"', "reply-form", thread_ts=ts)
+                + '<textarea name="text" rows="1" placeholder="Reply…"></textarea>'
+                  '<button type="submit">Reply</button></form>')
+
+    def edit_and_delete(self, ts: str, text: str) -> str:
+        return ('<div class="own">'
+                + self._open("edit", f'data-edit="{esc(ts)}"', "edit-form", ts=ts)
+                + f'<textarea name="text" rows="1">{esc(slack_unescape(text))}</textarea>'
+                  '<button type="submit">Save edit</button></form>'
+                + self._open("delete", f'data-delete="{esc(ts)}"', "delete-form", ts=ts)
+                + '<button type="submit" class="danger">Delete</button></form></div>')
+
+    def click(self, ts: str, buttons: str) -> str:
+        return self._open("click", "data-click", "actions", ts=ts) + buttons + "</form>"
+
+
 def _message_count(ch: dict) -> tuple[int, int]:
     messages = ch.get("messages", [])
     return len(messages), sum(len(m.get("replies", [])) for m in messages)
@@ -351,11 +400,14 @@ def _message_count(ch: dict) -> tuple[int, int]:
 class ChannelPage:
     """Renders one channel's messages, threads, attachments and files."""
 
-    def __init__(self, state: dict, channel: dict, now: datetime | None = None) -> None:
+    def __init__(self, state: dict, channel: dict, now: datetime | None = None, viewer: Viewer | None = None) -> None:
         self.state = state
         self.channel = channel
         self.directory = Directory(state)
         self.md = MrkdwnRenderer(self.directory, now)
+        self.viewer = viewer
+        # Forms only for a chosen person; nobody (and the plain read-only rendering) sees none.
+        self.forms = Forms(viewer, channel["id"]) if viewer is not None and viewer.person else None
 
     def author(self, msg: dict) -> tuple[str, bool]:
         """(name shown, is an app) for a message."""
@@ -383,7 +435,26 @@ class ChannelPage:
             body.append(self.message(msg))
         if ch.get("is_archived"):
             body.append('<div class="archived-note">This channel has been archived. It is read-only.</div>')
+        if self.viewer is not None:
+            body.extend(self.ephemeral(e) for e in self.viewer.ephemerals)
+            if self.forms is not None:
+                body.append(self.forms.compose(ch["name"]))
+            else:
+                body.append('<p class="hint">Choose a person at the top left to post, reply, edit, delete and '
+                            'click buttons as them.</p>')
         return "".join(body)
+
+    def ephemeral(self, eph: dict) -> str:
+        """A message only the current person sees (chat.postEphemeral or a click's response URL), as Slack
+        shows it at the bottom of the channel: from the app, marked "Only visible to you"."""
+        name = str(self.state.get("bot", {}).get("name") or "app")
+        moment = _ts_datetime(eph.get("ts"))
+        content = self.blocks(eph["blocks"]) if eph.get("blocks") else \
+            f'<div class="text">{self.md.render(eph.get("text", ""))}</div>'
+        return (f'<div class="eph" data-ephemeral data-ts="{esc(eph.get("ts", ""))}">{_avatar(name, True)}'
+                f'<div class="msg-body"><div class="msg-head"><span class="author">{esc(name)}</span>'
+                f'<span class="badge app">APP</span><span class="time">{_clock(moment)}</span>'
+                f'<span class="note">Only visible to you</span></div>{content}</div></div>')
 
     def _header(self) -> str:
         ch = self.channel
@@ -401,19 +472,23 @@ class ChannelPage:
                      f' · <code>{esc(ch["id"])}</code></div></header>')
         return "".join(parts)
 
-    def message(self, msg: dict, *, reply: bool = False) -> str:
+    def message(self, msg: dict, *, parent: str | None = None) -> str:
+        """One message with its thread (a reply when ``parent`` names its thread's ts)."""
+        reply = parent is not None
         name, is_app = self.author(msg)
-        moment = _ts_datetime(msg.get("ts"))
+        ts = str(msg.get("ts", ""))
+        moment = _ts_datetime(ts)
         app = '<span class="badge app">APP</span>' if is_app else ""
-        parts = [f'<div class="msg{" reply" if reply else ""}" id="m{esc(str(msg.get("ts", "")).replace(".", ""))}">',
-                 _avatar(name, is_app), '<div class="msg-body">',
+        thread = f' data-thread-ts="{esc(parent)}"' if reply else ""
+        parts = [f'<div class="msg{" reply" if reply else ""}" id="m{esc(ts.replace(".", ""))}" data-ts="{esc(ts)}"'
+                 f'{thread}>', _avatar(name, is_app), '<div class="msg-body">',
                  f'<div class="msg-head"><span class="author">{esc(name)}</span>{app}'
                  f'<span class="time">{_clock(moment)}</span>']
         if msg.get("subtype") == "thread_broadcast":
             parts.append('<span class="note">also sent to the channel</span>')
         parts.append("</div>")
         if msg.get("blocks"):
-            parts.append(self.blocks(msg["blocks"]))
+            parts.append(self.blocks(msg["blocks"], ts=ts))
         elif msg.get("text"):
             parts.append(f'<div class="text">{self.md.render(msg["text"])}</div>')
         for attachment in msg.get("attachments") or []:
@@ -429,10 +504,20 @@ class ChannelPage:
             parts.append(f'<div class="thread-summary">{count} repl{"ies" if count != 1 else "y"}'
                          f'<span class="last">Last reply {_clock(last)}</span></div>')
             parts.append('<div class="thread">')
-            parts.extend(self.message(r, reply=True) for r in replies)
+            parts.extend(self.message(r, parent=ts) for r in replies)
             parts.append("</div>")
+        if self.forms is not None:
+            if self._own(msg):
+                parts.append(self.forms.edit_and_delete(ts, str(msg.get("text") or "")))
+            if not reply and msg.get("subtype") not in _NO_THREAD_SUBTYPES:
+                parts.append(self.forms.reply(ts))
         parts.append("</div></div>")
         return "".join(parts)
+
+    def _own(self, msg: dict) -> bool:
+        """A message the current person wrote themselves (what Slack offers to edit and delete)."""
+        return (self.viewer is not None and msg.get("user") == self.viewer.person_id and not msg.get("bot_id")
+                and msg.get("subtype") in (None, "thread_broadcast"))
 
     def attachment(self, att: dict) -> str:
         mrkdwn_in = att.get("mrkdwn_in")
@@ -494,8 +579,9 @@ class ChannelPage:
                 f'<div class="file-meta">{esc(name)} · {esc(_human_size(file.get("size")))} · {esc(kind)}'
                 f'{download}</div></div></div>')
 
-    def blocks(self, blocks: list) -> str:
-        """The common Block Kit blocks; Slack shows blocks instead of the text when both are present."""
+    def blocks(self, blocks: list, ts: str | None = None) -> str:
+        """The common Block Kit blocks; Slack shows blocks instead of the text when both are present. Buttons
+        click as the current person when the message is in the channel (``ts``) and a person is chosen."""
         out = []
         for block in blocks:
             if not isinstance(block, dict):
@@ -516,9 +602,34 @@ class ChannelPage:
                 items = [self._text_object(e) for e in block.get("elements") or []
                          if isinstance(e, dict) and e.get("type") in ("mrkdwn", "plain_text")]
                 out.append(f'<div class="context">{" ".join(items)}</div>')
+            elif kind == "actions":
+                out.append(self.actions(block, ts))
             else:
                 out.append(f'<div class="context">[{esc(kind)} block]</div>')
         return "".join(out)
+
+    def actions(self, block: dict, ts: str | None) -> str:
+        """An actions block: its buttons (other elements as their type), in a form that clicks as the person."""
+        items = []
+        for element in block.get("elements") or []:
+            if not isinstance(element, dict):
+                continue
+            if element.get("type") != "button":
+                items.append(f'<span class="element">[{esc(element.get("type", "element"))}]</span>')
+                continue
+            style = element.get("style") if element.get("style") in ("primary", "danger") else "default"
+            label = self._text_object(element.get("text"))
+            action_id = esc(element.get("action_id", ""))
+            if self.forms is None or ts is None:
+                items.append(f'<button type="button" class="btn {style}" data-action-id="{action_id}" disabled>'
+                             f'{label}</button>')
+            else:
+                items.append(f'<button type="submit" name="action_id" value="{action_id}" class="btn {style}" '
+                             f'data-action-id="{action_id}">{label}</button>')
+        buttons = "".join(items)
+        if self.forms is None or ts is None:
+            return f'<div class="actions">{buttons}</div>'
+        return self.forms.click(ts, buttons)
 
     def _text_object(self, obj: Any) -> str:
         if not isinstance(obj, dict):
@@ -598,10 +709,55 @@ th,td{text-align:left;padding:6px 14px 6px 0;border-bottom:1px solid #eee;vertic
 th{font-size:12px;color:#616061;font-weight:700}
 td.num{text-align:right}
 .links{padding:0 20px;color:#616061;font-size:13px}
+nav .you{padding:10px 16px 2px;font-size:13px;color:#cfc3cf}nav .you [data-current-person]{color:#fff;font-weight:700}
+nav .you .handle{font-weight:400;color:#cfc3cf}
+nav form.person{display:flex;gap:6px;padding:4px 16px 10px;border-bottom:1px solid #5d2c5d}
+nav form.person select{flex:1;min-width:0;font:inherit;font-size:13px;border-radius:4px;border:1px solid #5d2c5d;
+padding:2px 4px}
+nav form.person button{font:inherit;font-size:12px;border-radius:4px;border:1px solid #cfc3cf;background:#3f0e40;
+color:#fff;padding:2px 8px;cursor:pointer}
+.error{margin:12px 20px 0;padding:10px 14px;background:#fde8ec;border:1px solid #e01e5a;border-radius:6px;
+color:#86102f;font-size:14px}
+.hint{color:#616061;font-size:13px;margin:16px 20px}
+form{margin:0}
+textarea{font:inherit;font-size:14px;border:1px solid #bbb;border-radius:6px;padding:6px 8px;resize:vertical;
+flex:1;min-width:0}
+form button,.btn{font:inherit;font-size:13px;font-weight:700;border-radius:4px;border:1px solid #bbb;
+background:#fff;color:#1d1c1d;padding:3px 12px;cursor:pointer}
+.btn.primary{background:#007a5a;border-color:#007a5a;color:#fff}
+.btn.danger,button.danger{color:#e01e5a;border-color:#e01e5a}
+.btn[disabled]{opacity:.6;cursor:default}
+.actions{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0}.element{color:#616061;font-size:12px}
+.compose{display:flex;gap:8px;align-items:flex-end;margin:16px 20px 0;border:1px solid #bbb;border-radius:8px;
+padding:8px}.compose textarea{border:none}
+.compose .send{background:#007a5a;border-color:#007a5a;color:#fff}
+.reply-form,.edit-form{display:flex;gap:6px;align-items:flex-start;margin-top:4px;max-width:760px}
+.reply-form textarea,.edit-form textarea{font-size:13px;padding:3px 6px}
+.reply-form button,.edit-form button,.delete-form button{font-size:12px;font-weight:400;padding:2px 8px}
+.own{display:flex;gap:6px;align-items:flex-start;opacity:.8}.own .edit-form{flex:1}
+.eph{display:flex;padding:8px 20px;background:#f4f8fb;border-left:4px solid #1264a3;margin:8px 0}
 """
 
 
-def _page(state: dict, title: str, content: str, current: str | None = None) -> str:
+def _picker(viewer: Viewer, here: str) -> str:
+    """Who you are: the person picker (a GET form; the choice is kept in a cookie)."""
+    current = viewer.person["name"] if viewer.person else NOBODY
+    options = []
+    for person in viewer.people:
+        label = person["shown"] + (" (guest)" if person.get("is_restricted") else "")
+        selected = " selected" if person["name"] == current else ""
+        options.append(f'<option value="{esc(person["name"])}"{selected}>{esc(label)}</option>')
+    options.append(f'<option value="{NOBODY}"{" selected" if current == NOBODY else ""}>nobody (read only)</option>')
+    shown = (f'{esc(viewer.person["shown"])} <span class="handle">@{esc(viewer.person["name"])}</span>'
+             if viewer.person else "nobody")
+    return (f'<div class="you">You are <span data-current-person="{esc(current)}">{shown}</span></div>'
+            f'<form class="person" method="get" action="{esc(here)}" data-person>'
+            f'<select name="as" aria-label="Act as">{"".join(options)}</select>'
+            '<button type="submit">Switch</button></form>')
+
+
+def _page(state: dict, title: str, content: str, *, current: str | None = None, viewer: Viewer | None = None,
+          here: str = f"{PREFIX}/") -> str:
     team = state.get("team", {})
     channels = state.get("channels", [])
     links = []
@@ -610,14 +766,15 @@ def _page(state: dict, title: str, content: str, current: str | None = None) -> 
         links.append(f'<a class="{cls}" href="{esc(channel_href(ch["id"]))}">{_mark(ch)}{esc(ch["name"])}</a>')
     if len(channels) > SIDEBAR_MAX_CHANNELS:
         links.append(f'<div class="more"><a href="{PREFIX}/">{len(channels) - SIDEBAR_MAX_CHANNELS} more…</a></div>')
+    picker = _picker(viewer, here) if viewer is not None else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<meta name=\"robots\" content=\"noindex\"><title>{esc(title)}</title><style>{_CSS}</style></head>"
             f"<body><nav><div class=\"team\"><a href=\"{PREFIX}/\">{esc(team.get('name', ''))}</a></div>"
-            f"<h2>Channels</h2>{''.join(links)}</nav><main>{content}</main></body></html>\n")
+            f"{picker}<h2>Channels</h2>{''.join(links)}</nav><main>{content}</main></body></html>\n")
 
 
-def render_index(state: dict) -> str:
+def render_index(state: dict, viewer: Viewer | None = None) -> str:
     """The index page: the team and every channel with its badges, member and message counts."""
     team = state.get("team", {})
     rows = []
@@ -630,21 +787,63 @@ def render_index(state: dict) -> str:
     content = (f'<header class="page-head"><h1>{esc(team.get("name", ""))}</h1>'
                f'<div class="meta">Slack sandbox workspace <code>{esc(team.get("id", ""))}</code> · '
                f'{esc(team.get("url", ""))} · {len(state.get("users", []))} users · '
-               f'{len(state.get("channels", []))} channels · read-only view</div></header>'
+               f'{len(state.get("channels", []))} channels</div></header>'
                '<table><thead><tr><th>Channel</th><th></th><th>Members</th><th>Messages</th><th>Replies</th>'
                f'<th>ID</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
                f'<p class="links">JSON: <a href="{PREFIX}/state">state</a> · <a href="{PREFIX}/calls">call log</a></p>')
-    return _page(state, f"{team.get('name', '')} · Slack sandbox", content)
+    return _page(state, f"{team.get('name', '')} · Slack sandbox", content, viewer=viewer)
 
 
-def render_channel(state: dict, channel_id: str, now: datetime | None = None) -> str | None:
-    """The channel page as Slack shows it, or None when the workspace has no channel with this id."""
+def render_channel(state: dict, channel_id: str, now: datetime | None = None,
+                   viewer: Viewer | None = None) -> str | None:
+    """The channel page as Slack shows it, or None when the workspace has no channel with this id. With a
+    viewer: the person picker, the notice of a refused action, their ephemeral messages and their forms."""
     channel = next((c for c in state.get("channels", []) if c["id"] == channel_id), None)
     if channel is None:
         return None
-    content = ChannelPage(state, channel, now).render()
+    content = ChannelPage(state, channel, now, viewer).render()
+    if viewer is not None and viewer.notice is not None:
+        content = _notice(viewer.notice) + content
     team = state.get("team", {}).get("name", "")
-    return _page(state, f"#{channel['name']} · {team} · Slack sandbox", content, current=channel_id)
+    return _page(state, f"#{channel['name']} · {team} · Slack sandbox", content, current=channel_id, viewer=viewer,
+                 here=channel_href(channel_id))
+
+
+# What a refused action's error code means, for the person who clicked (Slack's method pages).
+_ERROR_HINTS = {
+    "not_in_channel": "you are not a member of this channel",
+    "channel_not_found": "this channel does not exist for you (a private channel you are not in)",
+    "is_archived": "the channel is archived: nobody can post in it",
+    "cant_update_message": "only the author can edit a message",
+    "cant_delete_message": "only the author can delete a message",
+    "message_not_found": "the message is gone",
+    "no_text": "there is nothing to send",
+    "not_authed": "choose a person first",
+    "invalid_auth": "choose a person first",
+    "restricted_action": "a workspace setting keeps you from posting here",
+    "user_is_restricted": "guests may not do this",
+    "msg_too_long": "the message is too long",
+    "ratelimited": "too many calls: wait and try again",
+    "rate_limited": "too many messages in this channel: wait and try again",
+    "action_not_found": "the message no longer has this button",
+    "thread_not_found": "the thread is gone",
+}
+_OP_METHODS = {"post": "chat.postMessage", "reply": "chat.postMessage (reply)", "edit": "chat.update",
+               "delete": "chat.delete", "click": "a button click"}
+
+
+def _notice(notice: dict) -> str:
+    """The refusal of the last action, shown as Slack's error code."""
+    code = str(notice.get("error"))
+    hint = _ERROR_HINTS.get(code, "")
+    extra = []
+    if notice.get("needed"):
+        extra.append(f'needed <code>{esc(notice["needed"])}</code>')
+    for problem in (notice.get("errors") or [])[:5]:
+        extra.append(esc(problem if isinstance(problem, str) else json.dumps(problem)))
+    return (f'<div class="error" role="alert">{esc(_OP_METHODS.get(notice.get("op"), notice.get("op")))} as '
+            f'{esc(notice.get("person"))} was refused: <code data-error="{esc(code)}">{esc(code)}</code>'
+            f'{" — " + esc(hint) if hint else ""}{"; " + "; ".join(extra) if extra else ""}</div>')
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -657,42 +856,49 @@ def _html_response(body: str, status: int = 200) -> Response:
     return response
 
 
-def _not_found(state: dict, what: str) -> Response:
+def _not_found(state: dict, what: str, viewer: Viewer | None = None) -> Response:
     content = (f'<header class="page-head"><h1>Not found</h1><div class="meta">{esc(what)}</div></header>'
                f'<p class="links"><a href="{PREFIX}/">All channels</a></p>')
-    return _html_response(_page(state, "Not found · Slack sandbox", content), status=404)
+    return _html_response(_page(state, "Not found · Slack sandbox", content, viewer=viewer), status=404)
 
 
 def respond(sandbox: SlackSandbox, request: Request) -> Response:
-    """Answer a GET under /_sandbox (other than the JSON endpoints): index, channel page or file download."""
+    """Answer a GET under /_sandbox (other than the JSON endpoints and the actions): index, channel page or
+    file download, as the person chosen by ``?as=`` (kept in a cookie) or the cookie."""
     path = request.path
     if request.method not in ("GET", "HEAD"):
-        response = Response("Method Not Allowed: the sandbox pages are read-only", status=405,
-                            mimetype="text/plain")
+        response = Response("Method Not Allowed: the sandbox's pages are read with GET; their forms post to "
+                            f"{PREFIX}/actions/", status=405, mimetype="text/plain")
         response.headers["Allow"] = "GET, HEAD"
         return response
     if path == PREFIX:
         return Response(status=308, headers={"Location": f"{PREFIX}/"})
-    state = sandbox.state_json()
     channels, files = f"{PREFIX}/channels/", f"{PREFIX}/files/"
+    channel_id = path[len(channels):] if path.startswith(channels) else None
+    viewer, keep = sandbox.page_actions.viewer(request, channel_id)
+    state = sandbox.state_json()
     # What follows the prefix is the whole id: ids from a workspace file may hold any character, '/' included.
     if path == f"{PREFIX}/":
-        return _html_response(render_index(state))
-    if path.startswith(channels):
-        return _channel_response(state, path[len(channels):])
-    if path.startswith(files):
-        return _file_response(sandbox, state, path[len(files):])
-    return _not_found(state, f"No sandbox page at {path}")
+        response = _html_response(render_index(state, viewer))
+    elif channel_id is not None:
+        response = _channel_response(state, channel_id, viewer)
+    elif path.startswith(files):
+        response = _file_response(sandbox, state, path[len(files):])
+    else:
+        response = _not_found(state, f"No sandbox page at {path}", viewer)
+    if keep is not None:
+        sandbox.page_actions.keep_person(response, keep)
+    return response
 
 
-def _channel_response(state: dict, channel_id: str) -> Response:
-    page = render_channel(state, channel_id)
+def _channel_response(state: dict, channel_id: str, viewer: Viewer) -> Response:
+    page = render_channel(state, channel_id, viewer=viewer)
     if page is None:
         # A name (or #name) typed into the address bar leads to the channel's canonical id page.
         named = next((c for c in state.get("channels", []) if c["name"] == channel_id.lstrip("#")), None)
         if named is not None:
             return Response(status=302, headers={"Location": channel_href(named["id"])})
-        return _not_found(state, f"No channel with id {channel_id}")
+        return _not_found(state, f"No channel with id {channel_id}", viewer)
     return _html_response(page)
 
 

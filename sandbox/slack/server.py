@@ -16,7 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import api, html_view, interactivity, tls
+from . import api, html_actions, html_view, interactivity, tls
 from .limits import Faults, RateLimiter, retry_after_header
 from .realism import Realism, make_realism
 from .socket_mode import SocketModeHub, event_payload
@@ -108,6 +108,8 @@ class SlackSandbox:
         # Socket Mode: the WebSocket side (started with the server) and the interactivity state.
         self.socket_mode = SocketModeHub(lambda: self._ws.users[self._ws.bot_user_id].app_id or "A0SANDBOX")
         self.interactions = interactivity.Interactions(self)
+        # The page's forms (post, reply, edit, delete, click as a person): CSRF token and notices, per sandbox.
+        self.page_actions = html_actions.PageActions(self)
         self._ws.on_event = self._on_workspace_event
 
     def _apply_settings(self) -> None:
@@ -177,12 +179,28 @@ class SlackSandbox:
         return f"{scheme}://127.0.0.1:{self._upload_port}/" if self._upload_server is not None else ""
 
     def user_token(self, name: str) -> str:
-        """The default workspace's user token of alice, bob or carol (``xoxp-sandbox-<name>``)."""
-        token = USER_TOKEN_PREFIX + name
+        """A person's user token: ``xoxp-sandbox-<name>`` in the default workspace (alice, bob, carol and the
+        guest gina), else the first active user token a workspace file gives that person."""
         with self._lock:
-            if token not in self._ws.tokens:
-                raise WorkspaceError(f"no user token for {name!r} in this workspace")
-        return token
+            ws = self._ws
+            token = USER_TOKEN_PREFIX + name
+            if token in ws.tokens:
+                return token
+            user = ws.find_user(name)
+            for tok in ws.tokens.values():
+                if user is not None and tok.kind == "user" and tok.user_id == user.id and not tok.revoked:
+                    return tok.token
+        raise WorkspaceError(f"no user token for {name!r} in this workspace")
+
+    def people(self) -> list[dict]:
+        """The people the sandbox can act as (its page's person picker): every active person with an active
+        user token, in the order they joined: ``{"id", "name", "shown", "is_restricted"}``."""
+        with self._lock:
+            ws = self._ws
+            holders = {t.user_id for t in ws.tokens.values() if t.kind == "user" and not t.revoked}
+            return [{"id": u.id, "name": u.name, "shown": u.display_name or u.real_name or u.name,
+                     "is_restricted": u.is_restricted}
+                    for u in ws.users.values() if u.id in holders and not (u.deleted or u.is_bot)]
 
     def reset(self, workspace: dict | str | os.PathLike | None = None) -> None:
         """Fresh workspace (the given one, else the one the sandbox started with); logs, faults, limits cleared."""
@@ -196,6 +214,7 @@ class SlackSandbox:
             self.faults.clear()
             self._apply_settings()
             self.interactions.reset()
+            self.page_actions.reset()
         self.socket_mode.reset()
 
     # ----- settings --------------------------------------------------------------------------------------
@@ -556,6 +575,8 @@ class SlackSandbox:
             response = self._connections_open(request)
         elif path.startswith("/api/"):
             response = self._api(request, path[len("/api/"):], environ)
+        elif path.startswith(html_actions.ACTIONS):
+            response = self.page_actions.respond(request)
         elif path.startswith("/_sandbox/interact/"):
             response = self.interactions.respond(request, path[len("/_sandbox/interact/"):])
         elif path.startswith("/upload/") and request.method == "POST":

@@ -41,7 +41,8 @@ DEFAULT_EXTRA_USERS = (
     {"name": "erin", "email": "erin@partner.example", "real_name": "Erin External", "display_name": "Erin",
      "team_id": PARTNER_TEAM},
 )
-# User tokens of the default people, so tests and the demo can act as them.
+# User tokens of the default people and the guest, so tests, the demo and the sandbox's page can act as them.
+DEFAULT_TOKEN_PEOPLE = (*(name for name, *_ in DEFAULT_USERS), "gina")
 DEFAULT_USER_SCOPES = (
     "channels:read", "groups:read", "channels:write", "groups:write", "chat:write", "channels:history",
     "groups:history", "users:read", "users:read.email", "files:write", "files:read",
@@ -238,7 +239,7 @@ class Workspace:
             self.usergroups[gid] = Usergroup(gid, group["handle"], [self.resolve_user(u) for u in group["users"]])
         self.add_token(DEFAULT_TOKEN, list(DEFAULT_BOT_SCOPES), kind="bot", user_id=self.bot_user_id)
         if default_people:
-            for name, *_ in DEFAULT_USERS:
+            for name in DEFAULT_TOKEN_PEOPLE:
                 self.add_token(USER_TOKEN_PREFIX + name, list(DEFAULT_USER_SCOPES), kind="user",
                                user_id=self.resolve_user(name))
         for tok in spec.get("tokens", []):

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,7 @@ class ClickResult:
     inputs: dict[str, Any] = field(default_factory=dict)
     message_id: str | None = None
     correlation_id: str | None = None
+    destination: str | None = None   # where the function message went (actions.<org>.<destination handle>)
     status_messages: list[str] = field(default_factory=list)
     results: dict[str, Any] | None = None
     error: str | None = None
@@ -98,6 +100,7 @@ class SoarDriver:
         self.automatic_runs: list[ClickResult] = []
         self._automatic_threads: list[threading.Thread] = []
         self._automatic_lock = threading.Lock()
+        self.clicks: list[BackgroundClick] = []   # see start_click
 
     @property
     def customizations(self) -> Customizations:
@@ -162,19 +165,24 @@ class SoarDriver:
     # ---------------------------------------------------------------- the click
     def click(self, rule_name: str, *, incident_id: int, task_id: int | None = None,
               object_id: int | None = None, properties: dict[str, Any] | None = None,
-              timeout: float | None = None, enforce_conditions: bool = True) -> ClickResult:
+              timeout: float | None = None, enforce_conditions: bool = True,
+              on_start: Callable[[ClickResult], None] | None = None) -> ClickResult:
         """Click the menu item `rule_name` on an object and run its workflow to the end.
 
         `object_id` is the note, artifact or attachment id for those object types; `properties` are the
         values the analyst types into the item's dialog (rule fields by API name). With
         `enforce_conditions=False` the workflow runs even where SOAR would not show the item (as when
-        another workflow or a script starts it), to show what the function itself does.
+        another workflow or a script starts it), to show what the function itself does. `on_start` is called
+        with the result as soon as the click begins: it fills in as the click goes on (``correlation_id``, then
+        the broker's replies), for a caller that shows the click while it runs (see :class:`BackgroundClick`).
         """
         started = time.monotonic()
         rule = self.customizations.rule(rule_name)
         objects = self._objects(rule.object_type, incident_id, task_id, object_id)
         obj = objects["object"]
         result = ClickResult(rule=rule_name, object_type=rule.object_type, object_id=obj["id"])
+        if on_start is not None:
+            on_start(result)
         try:
             self._run(rule, objects, properties or {}, result, timeout=timeout or self.timeout,
                       enforce_conditions=enforce_conditions)
@@ -232,7 +240,8 @@ class SoarDriver:
     # ---------------------------------------------------------------- a manual playbook
     def run_playbook(self, playbook_name: str, *, incident_id: int, task_id: int | None = None,
                      object_id: int | None = None, inputs: dict[str, Any] | None = None,
-                     timeout: float | None = None, enforce_conditions: bool = True) -> ClickResult:
+                     timeout: float | None = None, enforce_conditions: bool = True,
+                     on_start: Callable[[ClickResult], None] | None = None) -> ClickResult:
         """Start the manual playbook `playbook_name` (API or display name) on an object, as an analyst does
         from the object's Actions menu, and run it to the end.
 
@@ -245,6 +254,8 @@ class SoarDriver:
         objects = self._objects(playbook.object_type, incident_id, task_id, object_id)
         result = ClickResult(rule=playbook.display_name, object_type=playbook.object_type,
                              object_id=objects["object"]["id"])
+        if on_start is not None:
+            on_start(result)
         try:
             self._run_playbook(playbook, objects, inputs or {}, result, timeout=timeout or self.timeout,
                                enforce_conditions=enforce_conditions)
@@ -381,6 +392,23 @@ class SoarDriver:
         with self._automatic_lock:
             return list(self.automatic_runs)
 
+    # ---------------------------------------------------------------- a click that runs in the background
+    def start_click(self, kind: str, name: str, *, incident_id: int, **kwargs: Any) -> BackgroundClick:
+        """Start :meth:`click` (``kind`` "menu item") or :meth:`run_playbook` (``kind`` "playbook") in a
+        background thread and return its handle at once: the handle shows the status messages and the result
+        as they arrive. ``kwargs`` are those of the method. Every click started so far is in ``clicks``."""
+        if kind not in BackgroundClick.KINDS:
+            raise DriverError(f"kind must be one of {', '.join(BackgroundClick.KINDS)}, not {kind!r}")
+        with self._automatic_lock:
+            handle = BackgroundClick(number=len(self.clicks) + 1, kind=kind, name=name, incident_id=incident_id,
+                                     driver=self)
+            self.clicks.append(handle)
+        run = self.click if kind == "menu item" else self.run_playbook
+        thread = threading.Thread(target=handle.run, args=(run, incident_id, kwargs), daemon=True,
+                                  name=f"click-{handle.number}")
+        thread.start()
+        return handle
+
     def _store_notes(self, ctx: ScriptContext, objects: dict, result: ClickResult) -> None:
         for added in ctx.notes_added:
             task = added.target_id if added.target == "task" else None
@@ -396,6 +424,7 @@ class SoarDriver:
         result.correlation_id = correlation_id
         body = self._function_message(function, workflow, objects, result.inputs, input_fields)
         destination = f"actions.{self.sandbox.org_id}.{function['destination_handle']}"
+        result.destination = destination
         result.message_id = self.sandbox.broker.publish(destination, json.dumps(body), {
             "reply-to": f"acks.{self.sandbox.org_id}.{function['destination_handle']}",
             "correlation-id": correlation_id,
@@ -470,6 +499,93 @@ class SoarDriver:
                        "type_name": object_type, "name": obj.get("name") or obj.get("value") or str(obj["id"]),
                        "object_type": object_type},
         }
+
+
+class BackgroundClick:
+    """One click made by :meth:`SoarDriver.start_click`, running in its own thread: its state, the status
+    messages the function has sent so far (read from the broker by the click's correlation id) and, once it
+    has ended, its :class:`ClickResult`."""
+
+    KINDS = ("menu item", "playbook")
+
+    def __init__(self, *, number: int, kind: str, name: str, incident_id: int, driver: SoarDriver) -> None:
+        self.number = number
+        self.kind = kind
+        self.name = name
+        self.incident_id = incident_id
+        self.started_at = time.time()
+        self.result: ClickResult | None = None   # set as soon as the click begins, complete once it ended
+        self.crash: str | None = None            # the click could not be made at all (unknown rule, object...)
+        self._driver = driver
+        self._ended = threading.Event()
+
+    def run(self, method: Callable[..., ClickResult], incident_id: int, kwargs: dict[str, Any]) -> None:
+        """The thread's work: the click, to its end."""
+        try:
+            self.result = method(self.name, incident_id=incident_id, on_start=self._began, **kwargs)
+        except (DriverError, NotFound, KeyError, ValueError) as err:
+            self.crash = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+        except Exception as err:  # noqa: BLE001 - shown on the click like a failed step, never lost in a thread
+            self.crash = f"{type(err).__name__}: {err}"
+        finally:
+            self._ended.set()
+
+    def _began(self, result: ClickResult) -> None:
+        self.result = result
+
+    @property
+    def running(self) -> bool:
+        return not self._ended.is_set()
+
+    @property
+    def state(self) -> str:
+        """``running``, ``succeeded`` (the function succeeded and its scripts ran) or ``failed``."""
+        if self.running:
+            return "running"
+        return "succeeded" if self.crash is None and self.result is not None and self.result.completed else "failed"
+
+    @property
+    def error(self) -> str | None:
+        if self.crash is not None:
+            return self.crash
+        return None if self.running or self.result is None else self.result.error
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the click has ended; whether it has."""
+        return self._ended.wait(timeout)
+
+    def status_messages(self) -> list[str]:
+        """The function's status messages so far, in the order they arrived."""
+        result = self.result
+        if result is None:
+            return []
+        if not self.running:
+            return list(result.status_messages)
+        broker = self._driver.sandbox.broker
+        if result.correlation_id is None or broker is None:
+            return []
+        return [str(reply.body.get("message", "")) if isinstance(reply.body, dict) else str(reply.body)
+                for reply in broker.replies_for(result.correlation_id)
+                if not (isinstance(reply.body, dict) and reply.body.get("complete"))]
+
+    def final_reply(self) -> dict | None:
+        """The function's final message (its result, or its error), once it has arrived."""
+        result = self.result
+        broker = self._driver.sandbox.broker
+        if result is None or result.correlation_id is None or broker is None:
+            return None
+        return next((reply.body for reply in broker.replies_for(result.correlation_id)
+                     if isinstance(reply.body, dict) and reply.body.get("complete")), None)
+
+    def waiting_for_server(self) -> str | None:
+        """While the function message waits for an integration server: the destination nobody subscribes to."""
+        result = self.result
+        broker = self._driver.sandbox.broker
+        if not self.running or result is None or result.destination is None or broker is None:
+            return None
+        if self.final_reply() is not None or broker.consumers(result.destination) > 0:
+            return None
+        return result.destination
 
 
 def _wire_value(value: Any, spec: dict) -> Any:

@@ -7,7 +7,7 @@ import io
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -15,6 +15,9 @@ from .broker import Reply, StompBroker
 from .rest import SoarRestApp
 from .state import DOTTED_PATCH, ORG_ID, ORG_NAME, ROW_VERSIONS, UNKNOWN_COLUMNS, SoarState, default_row_versions
 from .tls import SandboxCertificate
+
+if TYPE_CHECKING:
+    from .web import SoarWebServer
 
 DEFAULT_API_KEY_ID = "sandbox-api-key-id"
 DEFAULT_API_KEY_SECRET = "sandbox-api-key-secret"  # noqa: S105 - a local test credential
@@ -156,7 +159,7 @@ class SoarSandbox:
                  org_id: int = ORG_ID, org_name: str = ORG_NAME, broker: BrokerKind = "builtin",
                  track_deliveries: bool = True, unknown_columns: str = "refuse",
                  dotted_patch: str = "refuse", row_versions: str | None = None,
-                 keepalive_seconds: float = KEEPALIVE_SECONDS) -> None:
+                 keepalive_seconds: float = KEEPALIVE_SECONDS, ui_port: int = 0) -> None:
         """`broker`: "builtin" (this package's STOMP broker, the default) or "activemq" (Apache ActiveMQ
         Classic from Debian's package, started as a child process; see sandbox/soar/activemq.py).
         `track_deliveries` (ActiveMQ only): follow ActiveMQ's dispatch log, for `deliveries`/`holders`.
@@ -167,7 +170,8 @@ class SoarSandbox:
         `row_versions`: a data table row PUT with a stale ``version`` is refused with HTTP 409 and changes only
         the cells sent ("checked"), or the version is ignored and the PUT replaces the whole row ("ignored");
         unset: $FN_SLACK_SANDBOX_ROW_VERSIONS, else "ignored"; see README.
-        `keepalive_seconds`: how long an idle HTTP/1.1 connection stays open."""
+        `keepalive_seconds`: how long an idle HTTP/1.1 connection stays open.
+        `ui_port`: the port of the web page (plain HTTP on the same host; 0 = any free port)."""
         if broker not in BROKERS:
             raise ValueError(f"broker must be one of {', '.join(BROKERS)}, not {broker!r}")
         if unknown_columns not in UNKNOWN_COLUMNS:
@@ -195,6 +199,8 @@ class SoarSandbox:
         self._open_connections: set[socket.socket] = set()
         self.connections_opened = 0   # HTTPS connections accepted (each one a TLS handshake)
         self._thread: threading.Thread | None = None
+        self._requested_ui_port = ui_port
+        self.web: SoarWebServer | None = None   # the web page, see ui_url
         self.broker: MessageBroker | None = None
         self.state.add_api_key(api_key_id, api_key_secret)
         self.app = SoarRestApp(self.state)
@@ -213,6 +219,9 @@ class SoarSandbox:
         self._thread.start()
         try:
             self.broker = self._start_broker()
+            from .web import SoarWebServer  # noqa: PLC0415 - the page's driver imports this module
+
+            self.web = SoarWebServer(self, self.host, self._requested_ui_port).start()
         except BaseException:
             self.stop()
             raise
@@ -230,6 +239,9 @@ class SoarSandbox:
                            self._cert.server_context(), host=self.host, port=self._requested_stomp_port).start()
 
     def stop(self) -> None:
+        if self.web is not None:
+            self.web.stop()
+            self.web = None
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
@@ -272,6 +284,11 @@ class SoarSandbox:
     @property
     def stomp_port(self) -> int:
         return self.broker.port if self.broker else 0
+
+    @property
+    def ui_url(self) -> str:
+        """The web page's address, ``http://127.0.0.1:<port>/``: incidents, their objects and menu items."""
+        return self.web.url if self.web is not None else ""
 
     @property
     def rest_url(self) -> str:
