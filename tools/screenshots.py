@@ -111,7 +111,7 @@ def play(stack: TryStack, browser: Browser, out: Path | None = None,
     pictures = Pictures(out, {incident: "incident"})
     soar = SoarPage(new_page(browser), stack.soar_page_url)
     view = SlackView(new_page(browser), stack.slack_view_url)
-    email = {name: slack.user(name)["email"] for name in ("alice", "bob", "carol")}
+    email = {name: slack.user(name)["profile"]["email"] for name in ("alice", "bob", "carol")}
     incident_channel, task_channel = f"inc-{incident}-phishing", f"inc-{incident}-password-resets"
 
     pictures.take(soar.open(), "soar-incident.png",

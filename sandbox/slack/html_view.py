@@ -27,7 +27,7 @@ SECURITY_HEADERS = {
                                 "form-action 'self'; frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer makes Chromium send "Origin: null" with the forms
     "Cache-Control": "no-store",
 }
 SIDEBAR_MAX_CHANNELS = 200

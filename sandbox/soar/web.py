@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
                                 "frame-ancestors 'none'; base-uri 'none'"),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer makes Chromium send "Origin: null" with the forms
     "Cache-Control": "no-store",
 }
 SEVERITIES = ("Low", "Medium", "High")

@@ -36,7 +36,7 @@ def posted(stack, soar: SoarPage, incident_channel: str):
     """Example: Post Incident to Slack clicked on the SOAR page, Bob named as the participant (once a module)."""
     return soar.click_menu_item(POST_INCIDENT, {
         "rule_slack_channel": incident_channel, "rule_slack_is_channel_private": False,
-        "rule_slack_participant_emails": stack.slack.user("bob")["email"], "rule_slack_text": POST_TEXT})
+        "rule_slack_participant_emails": stack.slack.user("bob")["profile"]["email"], "rule_slack_text": POST_TEXT})
 
 
 def test_post_incident_clicked_on_the_soar_page_shows_in_the_slack_view(stack, posted, view: SlackView,
@@ -62,7 +62,7 @@ def test_a_question_answered_by_a_click_in_the_slack_view_is_answered_on_the_soa
     assert posted.state == "succeeded", str(posted)
     asked = soar.click_menu_item(ASK_QUESTION, {"rule_slack_question": QUESTION,
                                                 "rule_slack_question_options": "Yes|No",
-                                                "rule_slack_participant_emails": stack.slack.user("alice")["email"]})
+                                                "rule_slack_participant_emails": stack.slack.user("alice")["profile"]["email"]})
     assert asked.state == "succeeded", str(asked)
     view.open_channel(incident_channel, "alice")
     question = view.message(QUESTION)
