@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -300,15 +301,20 @@ _DRAWN_JS = """
 _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+"), "<host>"),
     (re.compile(r"\b\d{9,10}\.\d{6}\b"), "<ts>"),                                   # Slack message ts
+    (re.compile(r"(?<!\d)\d{16}(?!\d)"), "<ts>"),                                    # ts without its dot (links)
     (re.compile(r"\b1\d{12}\b"), "<epoch-ms>"),                                     # SOAR times
     (re.compile(r"\b1\d{9}\b"), "<epoch>"),
     (re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"), "<time>"),
     (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AP]M)?(?:\s?UTC)?", re.IGNORECASE), "<time>"),
-    (re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?"
-                r"(?:,? \d{4})?"), "<date>"),
+    (re.compile(r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
+                r"|Dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?"), "<date>"),
     (re.compile(r"\b[CDFGTUWBSE](?=[A-Z0-9]*\d)[A-Z0-9]{8,12}\b"), "<slack-id>"),  # channel, user, file ... ids
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds?|minutes?|min)\b(?: ago)?"), "<duration>"),
-    (re.compile(r"\b[0-9a-f]{32,64}\b"), "<hex>"),                                   # tokens, seals, hashes
+    (re.compile(r'"execution_time_ms": \d+'), '"execution_time_ms": <ms>'),           # a result's metrics
+    (re.compile(r'"host": "[^"]*"'), '"host": "<host>"'),
+    (re.compile(rf"\b{re.escape(socket.gethostname())}:\d+\b"), "<server>"),        # an integration server
+    (re.compile(r"\bv1\.[A-Za-z0-9_.=-]+"), "<seal>"),                              # fn_slack's row seals
+    (re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,64}\b"), "<hex>"),    # tokens, question ids
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
 ]
 

@@ -75,6 +75,7 @@ class Picture:
     name: str
     shows: str
     sha256: str
+    drawn: str = field(repr=False, compare=False)  # the normalised page text the hash is of
 
 
 @dataclass
@@ -88,13 +89,20 @@ class Pictures:
     def take(self, page: Page, name: str, shows: str, selector: str | None = None) -> None:
         """Picture ``page`` (or its part ``selector``) as ``name``."""
         assert name not in {p.name for p in self.taken}, f"{name} pictured twice"
-        self.taken.append(Picture(name, shows, content_hash(normalise(drawn(page, selector), self.names))))
+        text = normalise(drawn(page, selector), self.names)
+        self.taken.append(Picture(name, shows, content_hash(text), text))
         if self.out is not None:
             target = self.out / name
             if selector:
                 page.locator(selector).first.screenshot(path=str(target))
             else:
                 page.screenshot(path=str(target), full_page=True)
+
+    def write_drawn(self, folder: Path) -> None:
+        """Each picture's page as the hash sees it (``<name>.txt``): to see what changed between two runs."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for picture in self.taken:
+            (folder / f"{picture.name}.txt").write_text(picture.drawn, encoding="utf-8")
 
     def as_json(self) -> dict:
         return {"about": "Written by make screenshots, checked by tests/browser/test_pictures_fresh.py: for each "
@@ -202,6 +210,7 @@ def write(pictures: Pictures, staged: Path, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(OUT), help="folder for the PNG files and pages.json")
+    parser.add_argument("--drawn", help="also write each page as its hash sees it to this folder (<picture>.txt)")
     parser.add_argument("--chromium", help="path of the Chromium binary (default: chromium on PATH)")
     args = parser.parse_args(argv)
 
@@ -225,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make try's stack is up ({time.monotonic() - started:.0f} s); playing the demo in Chromium")
             pictures = play(stack, browser, staged, log=lambda line: print(f"  {line}"))
         write(pictures, staged, Path(args.out))
+        if args.drawn:
+            pictures.write_drawn(Path(args.drawn))
     print(f"{len(pictures.taken)} pictures in {time.monotonic() - started:.0f} s")
     return 0
 
