@@ -308,7 +308,7 @@ _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AP]M)?(?:\s?UTC)?", re.IGNORECASE), "<time>"),
     (re.compile(r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
                 r"|Dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?"), "<date>"),
-    (re.compile(r"\b[CDFGTUWBSE](?=[A-Z0-9]*\d)[A-Z0-9]{8,12}\b"), "<slack-id>"),  # channel, user, file ... ids
+    (re.compile(r"\b[ABCDFGSU][A-Z0-9]{10}\b"), "<slack-id>"),                      # channel, user, file ... ids
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds?|minutes?|min)\b(?: ago)?"), "<duration>"),
     (re.compile(r'"execution_time_ms": \d+'), '"execution_time_ms": <ms>'),           # a result's metrics
     (re.compile(r'"host": "[^"]*"'), '"host": "<host>"'),

@@ -13,14 +13,19 @@ from tools import screenshots
 from tools.screenshots import OUT, PAGES_FILE, play
 
 
-def test_every_committed_picture_is_what_the_code_draws_now(stack, browser: Browser):
+def test_every_committed_picture_is_what_the_code_draws_now(stack, browser: Browser, tmp_path_factory):
     committed = json.loads((OUT / PAGES_FILE).read_text(encoding="utf-8"))["pictures"]
-    drawn = {picture.name: picture.sha256 for picture in play(stack, browser).taken}
+    pictures = play(stack, browser)
+    drawn = {picture.name: picture.sha256 for picture in pictures.taken}
 
     stale = [f"{name}: the page it shows has changed since the picture was taken" for name in drawn
              if name in committed and committed[name]["sha256"] != drawn[name]]
     stale += [f"{name}: not taken yet" for name in drawn if name not in committed]
     stale += [f"{name}: no longer taken" for name in committed if name not in drawn]
+    if stale:
+        folder = tmp_path_factory.mktemp("drawn")
+        pictures.write_drawn(folder)
+        stale.append(f"(each page as its hash sees it: {folder}; make screenshots ARGS='--drawn DIR' writes the same)")
     assert not stale, "Pictures in doc/screenshots are out of date - run make screenshots:\n" + "\n".join(stale)
 
 
