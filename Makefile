@@ -9,7 +9,7 @@ ARGS   ?=
 # -qq shows pip's errors only.
 PIP_QUIET := -qq --disable-pip-version-check
 
-.PHONY: install test test-duplicates lint demo bench screenshots clean python-check activemq chromium
+.PHONY: install test test-duplicates lint demo try bench screenshots clean python-check activemq chromium
 
 python-check:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -42,6 +42,11 @@ test-duplicates: $(STAMP)
 
 demo: $(STAMP)
 	@$(PY) -m sandbox.demo $(ARGS)
+
+# Both sandboxes, a real resilient-circuits run and the demo incident, to click by hand until Ctrl-C: prints the
+# SOAR page of the incident and the Slack channel view.
+try: $(STAMP)
+	@$(PY) -m sandbox.try_it $(ARGS)
 
 # Retakes doc/screenshots/*.png from the current code (needs Chromium: apt-get install -y chromium)
 screenshots: $(STAMP)

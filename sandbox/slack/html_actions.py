@@ -128,8 +128,9 @@ class PageActions:
             method, fields = _API_OPS[op]
             answer = self._call_api(method, token, {k: form.get(k, "") for k in fields})
         location = channel_href(channel)
-        if not answer.get("ok"):
-            location += "?notice=" + self._remember(op, person, answer)
+        if not answer.get("ok") or op == "click":
+            # A refusal, or a click: the app answers it later, so the page says where the click went.
+            location += "?notice=" + self._remember(op, person, answer, form.get("action_id", ""))
         elif op != "delete":
             stamp = answer.get("ts") or form.get("ts", "")
             location += f"#m{stamp.replace('.', '')}" if stamp else ""
@@ -145,10 +146,11 @@ class PageActions:
             return "Forbidden: the form was sent from another site"
         return None
 
-    def _remember(self, op: str, person: dict | None, answer: dict) -> str:
+    def _remember(self, op: str, person: dict | None, answer: dict, action_id: str) -> str:
         notice_id = secrets.token_urlsafe(12)
-        notice = {"op": op, "person": person["name"] if person else NOBODY, "error": str(answer.get("error")),
-                  "needed": answer.get("needed"), "errors": answer.get("errors")}
+        notice = {"op": op, "person": person["name"] if person else NOBODY, "ok": bool(answer.get("ok")),
+                  "error": str(answer.get("error")), "needed": answer.get("needed"), "errors": answer.get("errors"),
+                  "action_id": action_id, "envelope_id": answer.get("envelope_id")}
         with self._lock:
             self._notices[notice_id] = notice
             while len(self._notices) > MAX_NOTICES:

@@ -27,7 +27,9 @@ SECURITY_HEADERS = {
                                 "form-action 'self'; frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",  # no-referrer makes Chromium send "Origin: null" with the forms
+    # Links to elsewhere get no referrer; the page's own forms keep their Origin (under no-referrer a browser
+    # sends "Origin: null", which the forms' check refuses).
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 SIDEBAR_MAX_CHANNELS = 200
@@ -718,6 +720,8 @@ nav form.person button{font:inherit;font-size:12px;border-radius:4px;border:1px 
 color:#fff;padding:2px 8px;cursor:pointer}
 .error{margin:12px 20px 0;padding:10px 14px;background:#fde8ec;border:1px solid #e01e5a;border-radius:6px;
 color:#86102f;font-size:14px}
+.info{margin:12px 20px 0;padding:10px 14px;background:#e8f5fa;border:1px solid #36c5f0;border-radius:6px;
+font-size:14px}
 .hint{color:#616061;font-size:13px;margin:16px 20px}
 form{margin:0}
 textarea{font:inherit;font-size:14px;border:1px solid #bbb;border-radius:6px;padding:6px 8px;resize:vertical;
@@ -747,7 +751,7 @@ def _picker(viewer: Viewer, here: str) -> str:
         label = person["shown"] + (" (guest)" if person.get("is_restricted") else "")
         selected = " selected" if person["name"] == current else ""
         options.append(f'<option value="{esc(person["name"])}"{selected}>{esc(label)}</option>')
-    options.append(f'<option value="{NOBODY}"{" selected" if current == NOBODY else ""}>nobody (read only)</option>')
+    options.append(f'<option value="{NOBODY}"{" selected" if current == NOBODY else ""}>nobody</option>')
     shown = (f'{esc(viewer.person["shown"])} <span class="handle">@{esc(viewer.person["name"])}</span>'
              if viewer.person else "nobody")
     return (f'<div class="you">You are <span data-current-person="{esc(current)}">{shown}</span></div>'
@@ -803,7 +807,7 @@ def render_channel(state: dict, channel_id: str, now: datetime | None = None,
         return None
     content = ChannelPage(state, channel, now, viewer).render()
     if viewer is not None and viewer.notice is not None:
-        content = _notice(viewer.notice) + content
+        content = _notice(viewer.notice, channel_id) + content
     team = state.get("team", {}).get("name", "")
     return _page(state, f"#{channel['name']} · {team} · Slack sandbox", content, current=channel_id, viewer=viewer,
                  here=channel_href(channel_id))
@@ -832,8 +836,13 @@ _OP_METHODS = {"post": "chat.postMessage", "reply": "chat.postMessage (reply)", 
                "delete": "chat.delete", "click": "a button click"}
 
 
-def _notice(notice: dict) -> str:
-    """The refusal of the last action, shown as Slack's error code."""
+def _notice(notice: dict, channel_id: str) -> str:
+    """The refusal of the last action, shown as Slack's error code; or where a click went."""
+    if notice.get("ok"):
+        return (f'<div class="info" data-notice>{esc(notice.get("person"))} clicked '
+                f'<code>{esc(notice.get("action_id"))}</code>: the app got it as <code>block_actions</code> '
+                f'(envelope <code>{esc(notice.get("envelope_id"))}</code>). '
+                f'<a href="{esc(channel_href(channel_id))}">Reload</a> to see its answer.</div>')
     code = str(notice.get("error"))
     hint = _ERROR_HINTS.get(code, "")
     extra = []

@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox.soar", description=__doc__)
     parser.add_argument("--rest-port", type=int, default=0, help="HTTPS port (0 = any free port)")
     parser.add_argument("--stomp-port", type=int, default=0, help="STOMP/TLS port (0 = any free port)")
+    parser.add_argument("--ui-port", type=int, default=0,
+                        help="port of the web page, plain HTTP on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--api-key-id", default=DEFAULT_API_KEY_ID)
     parser.add_argument("--api-key-secret", default=DEFAULT_API_KEY_SECRET)
     parser.add_argument("--broker", choices=["builtin", "activemq"], default="builtin",
@@ -34,8 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = SoarSandbox(api_key_id=args.api_key_id, api_key_secret=args.api_key_secret,
                           rest_port=args.rest_port, stomp_port=args.stomp_port, broker=args.broker,
                           unknown_columns=args.unknown_columns, dotted_patch=args.dotted_patch,
-                          row_versions=args.row_versions).start()
+                          row_versions=args.row_versions, ui_port=args.ui_port).start()
     print(sandbox.describe(), flush=True)
+    print(f"SOAR sandbox page {sandbox.ui_url}  (incidents, menu items to click: they need fn_slack's "
+          "customizations imported with resilient-circuits customize)", flush=True)
     try:
         wait_for_stop_signal()
     finally:

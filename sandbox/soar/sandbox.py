@@ -325,6 +325,9 @@ class SoarSandbox:
         for key_id, secret in self._api_keys.items():
             fresh.add_api_key(key_id, secret)
         self.state = self.app.state = fresh
+        if self.web is not None:   # the page's clicks were on the old org's objects
+            self.web.driver.clicks.clear()
+            self.web.driver.automatic_runs.clear()
         return fresh
 
     def add_api_key(self, key_id: str, secret: str) -> int:

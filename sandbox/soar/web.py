@@ -29,7 +29,7 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .driver import BackgroundClick, SoarDriver
+from .driver import BackgroundClick, ClickResult, SoarDriver
 from .notes_html import sanitize_note_html
 from .scripting import Customizations, rule_matches
 from .state import NotFound
@@ -407,6 +407,8 @@ class IncidentView:
             self.rows = {name: [dict(r) for r in state.rows.get((inc_id, name), [])] for name in self.tables}
         self.customizations = views.customizations
         self.clicks = [c for c in views.page.driver.clicks if c.incident_id == inc_id]
+        row_ids = {row["id"] for rows in self.rows.values() for row in rows}
+        self.automatic = [run for run in list(views.page.driver.automatic_runs) if run.object_id in row_ids]
 
     def response(self) -> Response:
         inc = self.incident
@@ -460,9 +462,10 @@ class IncidentView:
 
     # ---------------------------------------------------------------- clicks
     def activity(self) -> str:
-        if not self.clicks:
+        if not self.clicks and not self.automatic:
             return '<p class="empty">Nothing clicked yet.</p>'
-        return "".join(_click_html(click) for click in reversed(self.clicks))
+        return ("".join(_click_html(click) for click in reversed(self.clicks))
+                + "".join(_automatic_html(run) for run in reversed(self.automatic)))
 
     # ---------------------------------------------------------------- objects
     def task_list(self) -> str:
@@ -587,6 +590,23 @@ def _click_html(click: BackgroundClick) -> str:
         parts.append(f'<details><summary>Steps</summary><ol class="steps">{steps}</ol></details>')
     return (f'<div class="card action" id="action-{click.number}" data-action-id="{click.number}" '
             f'data-state="{state}">{"".join(parts)}</div>')
+
+
+def _automatic_html(run: ClickResult) -> str:
+    """An automatic playbook SOAR started on a data table row of the incident (it has ended)."""
+    state = "succeeded" if run.completed else "failed"
+    parts = [f'<div class="action-head"><span class="state state-{state}">{state}</span> <b>{esc(run.rule)}</b>'
+             f'<span class="muted">automatic playbook on {esc(run.object_type)} row {run.object_id} · '
+             f'{run.elapsed:.1f} s</span></div>']
+    if run.status_messages:
+        parts.append('<ul class="status">' + "".join(f"<li>{esc(m)}</li>" for m in run.status_messages) + "</ul>")
+    if run.error:
+        parts.append(f'<p class="error">{esc(run.error)}</p>')
+    if run.results is not None:
+        parts.append(f"<pre>{esc(json.dumps(run.results, indent=2, sort_keys=True))}</pre>")
+    steps = "".join(f"<li>{esc(step)}</li>" for step in run.steps)
+    parts.append(f'<details><summary>Steps</summary><ol class="steps">{steps}</ol></details>')
+    return f'<div class="card action" data-automatic-run data-state="{state}">{"".join(parts)}</div>'
 
 
 class _QuietHandler(WSGIRequestHandler):

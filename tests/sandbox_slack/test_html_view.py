@@ -259,7 +259,15 @@ def test_files_show_title_name_size_and_permalink_and_download_as_attachments(
 # ----- hostile data ------------------------------------------------------------------------------------------
 
 def _assert_inert(soup: BeautifulSoup) -> None:
-    assert soup.find_all(["script", "img", "iframe", "object", "embed", "svg", "form"]) == []
+    assert soup.find_all(["script", "img", "iframe", "object", "embed", "svg"]) == []
+    # The only forms are the page's own: the person picker (a GET) and actions posted with the CSRF token.
+    for form in soup.find_all("form"):
+        assert form["action"].startswith("/_sandbox/"), form
+        if form["method"] == "post":
+            assert form["action"].startswith("/_sandbox/actions/"), form
+            assert form.select_one('input[type="hidden"][name="csrf"]') is not None, form
+        else:
+            assert form["method"] == "get" and form.has_attr("data-person"), form
     for tag in soup.find_all(True):
         assert not [attr for attr in tag.attrs if attr.lower().startswith("on")], tag
         for attr in ("href", "src"):
@@ -353,12 +361,16 @@ def test_pages_are_read_only(sb: SlackSandbox, method: str) -> None:
     assert sb.messages(general) == []
 
 
-def test_pages_hold_no_forms_scripts_or_external_assets(sb: SlackSandbox, client: WebClient) -> None:
+def test_pages_hold_no_scripts_or_external_assets_and_nobody_gets_only_the_person_picker(
+        sb: SlackSandbox, client: WebClient) -> None:
     general = sb.channel("general")["id"]
     client.chat_postMessage(channel=general, text="hello <https://example.com|there>")
     for soup in (page(sb, "/_sandbox/"), channel_page(sb, general)):
-        assert soup.find_all(["form", "input", "script", "link", "img"]) == []
+        assert soup.find_all(["script", "link", "img"]) == []
         assert soup.find("style") is not None
+        # Nobody is chosen: the one form is the person picker, which changes nothing in the workspace.
+        assert [form.has_attr("data-person") for form in soup.find_all("form")] == [True]
+        assert soup.select_one("[data-current-person]")["data-current-person"] == "nobody"
 
 
 def test_a_channel_name_in_the_address_leads_to_the_channel_page(sb: SlackSandbox) -> None:

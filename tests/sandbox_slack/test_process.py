@@ -93,9 +93,9 @@ def test_state_and_calls_endpoints_mask_tokens(sb, client):
     general = [c for c in state["channels"] if c["name"] == "general"][0]
     assert [m["text"] for m in general["messages"]] == ["state me"]
     assert sorted(general["members"]) == sorted(sb.channel("general")["members"])
-    # The default people's own tokens (xoxp-sandbox-alice...) are masked too.
+    # The default people's own tokens (xoxp-sandbox-alice... and the guest's) are masked too.
     assert {t["token"] for t in state["tokens"]} == {"xoxb-****oken", "xoxp-****oken", "xoxp-****lice",
-                                                     "xoxp-****-bob", "xoxp-****arol"}
+                                                     "xoxp-****-bob", "xoxp-****arol", "xoxp-****gina"}
     calls = json.loads(raw_calls)
     assert calls[-1]["method"] == "chat.postMessage" and calls[-1]["token"] == "xoxb-****oken"
 
@@ -127,6 +127,14 @@ def test_example_workspace_through_the_api(sb, make_client):
     # dave is deactivated: not found by e-mail, still known by id.
     assert slack_error(bot.users_lookupByEmail, email="dave@example.com")["error"] == "users_not_found"
     assert bot.users_info(user=sb.user("dave")["id"])["user"]["deleted"] is True
+    # gina is a partner's single-channel guest: in #soc-incidents only, refused elsewhere.
+    gina = bot.users_lookupByEmail(email="gina@partner.example")["user"]
+    assert gina["is_restricted"] is True and gina["is_ultra_restricted"] is True
+    assert [c["name"] for c in sb.state_json()["channels"] if gina["id"] in c["members"]] == ["soc-incidents"]
+    guest = make_client(sb.user_token("gina"))
+    assert slack_error(guest.chat_postMessage, channel="general", text="hi")["error"] == "not_in_channel"
+    assert guest.chat_postMessage(channel="soc-incidents", text="hi")["message"]["user"] == gina["id"]
+    assert [p["name"] for p in sb.people()] == ["alice", "bob", "carol", "gina"]  # the page's person picker
 
 
 def test_workspace_dict_with_usergroups_and_mentions(sb, client):
