@@ -161,6 +161,12 @@ class SoarPage:
                       [m.strip() for m in element.locator("li[data-status-message]").all_inner_texts()],
                       result.first.inner_text() if result.count() else "")
 
+    def wait_until_idle(self) -> Page:
+        """The incident page once no click on it is running (automatic playbooks included)."""
+        self.open()
+        expect(self.page.locator('[data-action-id][data-state="running"]')).to_have_count(0)
+        return self.page
+
     def note(self, text: str) -> Locator:
         return self.section("notes").locator("article[data-note-id]").filter(has_text=text)
 

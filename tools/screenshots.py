@@ -66,6 +66,7 @@ BOB_MESSAGE = "Blocked the sender domain on the gateway."
 CAROL_MESSAGE = "All 3 passwords reset."
 QUESTION = "Block invoices-example.net for good?"
 ANSWER = "Yes"
+VERIFIED_NOTE = "Verified Slack answer: Yes by Alice Adams"
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,8 @@ def play(stack: TryStack, browser: Browser, out: Path | None = None,
 
     row = soar.wait_for_row("slack_questions_db", "slack_q_status", "answered")
     assert soar.cell(row, "slack_q_answer").inner_text().strip() == ANSWER
+    soar.wait_for_note(VERIFIED_NOTE)   # SOAR's automatic playbook on the answered row, then nothing running
+    soar.wait_until_idle()
     pictures.take(soar.page, "soar-question-answered.png",
                   "The incident's data tables on the SOAR page: the question's row, answered by Alice",
                   'section[data-section="tables"]')
@@ -181,7 +184,7 @@ def play(stack: TryStack, browser: Browser, out: Path | None = None,
     pictures.take(view.page, "slack-archived-channel.png",
                   "The task channel after Example: Archive Task Slack Channel")
     pictures.take(view.open_index("alice"), "slack-channels.png", "The Slack sandbox's channel list")
-    pictures.take(soar.open(), "soar-incident-after.png",
+    pictures.take(soar.wait_until_idle(), "soar-incident-after.png",
                   "The incident on the SOAR page at the end: every click's status messages and result, the notes, "
                   "the data tables")
     return pictures

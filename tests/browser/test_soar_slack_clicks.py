@@ -60,9 +60,10 @@ def test_bobs_reply_in_the_slack_view_becomes_a_note_on_the_soar_page(posted, so
 def test_a_question_answered_by_a_click_in_the_slack_view_is_answered_on_the_soar_page(
         stack, posted, soar: SoarPage, view: SlackView, incident_channel: str):
     assert posted.state == "succeeded", str(posted)
+    alice = stack.slack.user("alice")["profile"]["email"]
     asked = soar.click_menu_item(ASK_QUESTION, {"rule_slack_question": QUESTION,
                                                 "rule_slack_question_options": "Yes|No",
-                                                "rule_slack_participant_emails": stack.slack.user("alice")["profile"]["email"]})
+                                                "rule_slack_participant_emails": alice})
     assert asked.state == "succeeded", str(asked)
     view.open_channel(incident_channel, "alice")
     question = view.message(QUESTION)
