@@ -13,8 +13,14 @@ from tools import screenshots
 from tools.screenshots import OUT, PAGES_FILE, play
 
 
+def committed_pictures() -> dict[str, dict]:
+    """What doc/screenshots/pages.json recorded when the pictures were taken."""
+    assert (OUT / PAGES_FILE).exists(), f"{OUT / PAGES_FILE} is missing - run make screenshots"
+    return json.loads((OUT / PAGES_FILE).read_text(encoding="utf-8"))["pictures"]
+
+
 def test_every_committed_picture_is_what_the_code_draws_now(stack, browser: Browser, tmp_path_factory):
-    committed = json.loads((OUT / PAGES_FILE).read_text(encoding="utf-8"))["pictures"]
+    committed = committed_pictures()
     pictures = play(stack, browser)
     drawn = {picture.name: picture.sha256 for picture in pictures.taken}
 
@@ -30,7 +36,7 @@ def test_every_committed_picture_is_what_the_code_draws_now(stack, browser: Brow
 
 
 def test_the_pictures_on_disk_are_the_pictures_recorded():
-    committed = set(json.loads((OUT / PAGES_FILE).read_text(encoding="utf-8"))["pictures"])
+    committed = set(committed_pictures())
     on_disk = {path.name for path in OUT.glob("*.png")}
     assert on_disk == committed, (f"doc/screenshots holds {sorted(on_disk - committed)} not in {PAGES_FILE} and lacks "
                                   f"{sorted(committed - on_disk)} - run make screenshots")
