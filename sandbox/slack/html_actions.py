@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from .html_view import NOBODY, PREFIX, channel_href
+from .html_common import NOBODY, PREFIX, channel_href
 
 if TYPE_CHECKING:
     from .server import SlackSandbox

@@ -1,25 +1,23 @@
 """HTML pages under /_sandbox/ that show the sandbox's channels and messages the way Slack displays them, with
-forms to act as a person of the workspace (the forms' handlers are in html_actions.py)."""
+forms to act as a person of the workspace (drawn by html_forms.py, handled by html_actions.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
+
+from .html_common import PREFIX, channel_href, esc, file_href, slack_unescape
+from .html_forms import Forms, notice_banner, person_picker
 
 if TYPE_CHECKING:
     from .html_actions import Viewer
     from .server import SlackSandbox
 
-PREFIX = "/_sandbox"
 HTML_TYPE = "text/html; charset=utf-8"
-NOBODY = "nobody"
 # The pages show hostile incident data: even if an escaping bug slipped through, the browser runs no script,
 # loads nothing from elsewhere and submits forms only to the sandbox itself.
 SECURITY_HEADERS = {
@@ -50,8 +48,6 @@ _CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
 _TOKEN_RE = re.compile(r"<([^<>\n]*)>")
 # A URL typed without <...>; it ends at white space, a token, or Slack's escaped < or >.
 _BARE_URL_RE = re.compile(r"\bhttps?://(?:(?!&[lg]t;)[^\s<>\ue000\ue001])+", re.IGNORECASE)
-_SLACK_ENTITY_RE = re.compile(r"&(amp|lt|gt);")
-_SLACK_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 # A line starting with ">" (sent raw or as Slack's &gt;) is a block quote; the line break is part of the block.
 _QUOTE_RE = re.compile(r"^&gt; ?(.*)(?:\n|$)", re.MULTILINE)
 _DATE_TOKEN_RE = re.compile(r"\{(\w+)\}")
@@ -100,16 +96,6 @@ class Directory:
 # --------------------------------------------------------------------------------------------------------
 # mrkdwn -> HTML
 # --------------------------------------------------------------------------------------------------------
-
-def esc(value: Any) -> str:
-    """HTML-escape any value for element content and quoted attributes."""
-    return html.escape(str(value), quote=True)
-
-
-def slack_unescape(text: str) -> str:
-    """Slack's three entities (&amp; &lt; &gt;) back to the characters they display as."""
-    return _SLACK_ENTITY_RE.sub(lambda m: _SLACK_ENTITIES[m.group(1)], text)
-
 
 def safe_url(url: str) -> str | None:
     """The URL if a browser may follow it from this page (http, https, mailto), else None."""
@@ -286,14 +272,6 @@ class MrkdwnRenderer:
 # Pages
 # --------------------------------------------------------------------------------------------------------
 
-def channel_href(channel_id: str) -> str:
-    return f"{PREFIX}/channels/{quote(channel_id, safe='')}"
-
-
-def file_href(file_id: str) -> str:
-    return f"{PREFIX}/files/{quote(file_id, safe='')}"
-
-
 def _human_size(size: Any) -> str:
     try:
         value = float(size)
@@ -353,45 +331,6 @@ def _badges(ch: dict) -> str:
 # Messages Slack offers no thread for.
 _NO_THREAD_SUBTYPES = frozenset({"tombstone", "channel_join", "channel_leave", "channel_topic", "channel_purpose",
                                  "channel_name", "channel_archive", "channel_unarchive"})
-
-
-def _hidden(**fields: str) -> str:
-    return "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in fields.items())
-
-
-class Forms:
-    """The forms a chosen person gets on a channel page; each posts to /_sandbox/actions/<op> with the
-    sandbox's CSRF token, the channel and the person (the handlers are in html_actions.py)."""
-
-    def __init__(self, viewer: Viewer, channel_id: str) -> None:
-        self.viewer = viewer
-        self.channel_id = channel_id
-
-    def _open(self, op: str, hook: str, css: str, **fields: str) -> str:
-        person = self.viewer.person["name"] if self.viewer.person else NOBODY
-        return (f'<form method="post" action="{PREFIX}/actions/{op}" class="{css}" {hook}>'
-                + _hidden(csrf=self.viewer.csrf, channel=self.channel_id, **{"as": person}, **fields))
-
-    def compose(self, channel_name: str) -> str:
-        return (self._open("post", "data-compose", "compose")
-                + f'<textarea name="text" rows="3" placeholder="Message #{esc(channel_name)}"></textarea>'
-                  '<button type="submit" class="send">Send</button></form>')
-
-    def reply(self, ts: str) -> str:
-        return (self._open("reply", f'data-reply="{esc(ts)}"', "reply-form", thread_ts=ts)
-                + '<textarea name="text" rows="1" placeholder="Reply…"></textarea>'
-                  '<button type="submit">Reply</button></form>')
-
-    def edit_and_delete(self, ts: str, text: str) -> str:
-        return ('<div class="own">'
-                + self._open("edit", f'data-edit="{esc(ts)}"', "edit-form", ts=ts)
-                + f'<textarea name="text" rows="1">{esc(slack_unescape(text))}</textarea>'
-                  '<button type="submit">Save edit</button></form>'
-                + self._open("delete", f'data-delete="{esc(ts)}"', "delete-form", ts=ts)
-                + '<button type="submit" class="danger">Delete</button></form></div>')
-
-    def click(self, ts: str, buttons: str) -> str:
-        return self._open("click", "data-click", "actions", ts=ts) + buttons + "</form>"
 
 
 def _message_count(ch: dict) -> tuple[int, int]:
@@ -743,23 +682,6 @@ padding:8px}.compose textarea{border:none}
 """
 
 
-def _picker(viewer: Viewer, here: str) -> str:
-    """Who you are: the person picker (a GET form; the choice is kept in a cookie)."""
-    current = viewer.person["name"] if viewer.person else NOBODY
-    options = []
-    for person in viewer.people:
-        label = person["shown"] + (" (guest)" if person.get("is_restricted") else "")
-        selected = " selected" if person["name"] == current else ""
-        options.append(f'<option value="{esc(person["name"])}"{selected}>{esc(label)}</option>')
-    options.append(f'<option value="{NOBODY}"{" selected" if current == NOBODY else ""}>nobody</option>')
-    shown = (f'{esc(viewer.person["shown"])} <span class="handle">@{esc(viewer.person["name"])}</span>'
-             if viewer.person else "nobody")
-    return (f'<div class="you">You are <span data-current-person="{esc(current)}">{shown}</span></div>'
-            f'<form class="person" method="get" action="{esc(here)}" data-person>'
-            f'<select name="as" aria-label="Act as">{"".join(options)}</select>'
-            '<button type="submit">Switch</button></form>')
-
-
 def _page(state: dict, title: str, content: str, *, current: str | None = None, viewer: Viewer | None = None,
           here: str = f"{PREFIX}/") -> str:
     team = state.get("team", {})
@@ -770,7 +692,7 @@ def _page(state: dict, title: str, content: str, *, current: str | None = None, 
         links.append(f'<a class="{cls}" href="{esc(channel_href(ch["id"]))}">{_mark(ch)}{esc(ch["name"])}</a>')
     if len(channels) > SIDEBAR_MAX_CHANNELS:
         links.append(f'<div class="more"><a href="{PREFIX}/">{len(channels) - SIDEBAR_MAX_CHANNELS} more…</a></div>')
-    picker = _picker(viewer, here) if viewer is not None else ""
+    picker = person_picker(viewer, here) if viewer is not None else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<meta name=\"robots\" content=\"noindex\"><title>{esc(title)}</title><style>{_CSS}</style></head>"
@@ -807,52 +729,10 @@ def render_channel(state: dict, channel_id: str, now: datetime | None = None,
         return None
     content = ChannelPage(state, channel, now, viewer).render()
     if viewer is not None and viewer.notice is not None:
-        content = _notice(viewer.notice, channel_id) + content
+        content = notice_banner(viewer.notice, channel_id) + content
     team = state.get("team", {}).get("name", "")
     return _page(state, f"#{channel['name']} · {team} · Slack sandbox", content, current=channel_id, viewer=viewer,
                  here=channel_href(channel_id))
-
-
-# What a refused action's error code means, for the person who clicked (Slack's method pages).
-_ERROR_HINTS = {
-    "not_in_channel": "you are not a member of this channel",
-    "channel_not_found": "this channel does not exist for you (a private channel you are not in)",
-    "is_archived": "the channel is archived: nobody can post in it",
-    "cant_update_message": "only the author can edit a message",
-    "cant_delete_message": "only the author can delete a message",
-    "message_not_found": "the message is gone",
-    "no_text": "there is nothing to send",
-    "not_authed": "choose a person first",
-    "invalid_auth": "choose a person first",
-    "restricted_action": "a workspace setting keeps you from posting here",
-    "user_is_restricted": "guests may not do this",
-    "msg_too_long": "the message is too long",
-    "ratelimited": "too many calls: wait and try again",
-    "rate_limited": "too many messages in this channel: wait and try again",
-    "action_not_found": "the message no longer has this button",
-    "thread_not_found": "the thread is gone",
-}
-_OP_METHODS = {"post": "chat.postMessage", "reply": "chat.postMessage (reply)", "edit": "chat.update",
-               "delete": "chat.delete", "click": "a button click"}
-
-
-def _notice(notice: dict, channel_id: str) -> str:
-    """The refusal of the last action, shown as Slack's error code; or where a click went."""
-    if notice.get("ok"):
-        return (f'<div class="info" data-notice>{esc(notice.get("person"))} clicked '
-                f'<code>{esc(notice.get("action_id"))}</code>: the app got it as <code>block_actions</code> '
-                f'(envelope <code>{esc(notice.get("envelope_id"))}</code>). '
-                f'<a href="{esc(channel_href(channel_id))}">Reload</a> to see its answer.</div>')
-    code = str(notice.get("error"))
-    hint = _ERROR_HINTS.get(code, "")
-    extra = []
-    if notice.get("needed"):
-        extra.append(f'needed <code>{esc(notice["needed"])}</code>')
-    for problem in (notice.get("errors") or [])[:5]:
-        extra.append(esc(problem if isinstance(problem, str) else json.dumps(problem)))
-    return (f'<div class="error" role="alert">{esc(_OP_METHODS.get(notice.get("op"), notice.get("op")))} as '
-            f'{esc(notice.get("person"))} was refused: <code data-error="{esc(code)}">{esc(code)}</code>'
-            f'{" — " + esc(hint) if hint else ""}{"; " + "; ".join(extra) if extra else ""}</div>')
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -924,4 +804,4 @@ def _file_response(sandbox: SlackSandbox, state: dict, file_id: str) -> Response
 
 
 __all__ = ["Directory", "MrkdwnRenderer", "format_slack_date", "render_channel", "render_index", "respond",
-           "safe_color", "safe_url"]
+           "safe_color", "safe_url", "slack_unescape"]
