@@ -131,11 +131,12 @@ class SoarPage:
             if on_form is not None:
                 on_form(self.page)
             submit(self.page, form.locator("button[type=submit]"))
+        answer = f"{self.page.url}: {' '.join(self.page.locator('main').all_inner_texts())[:500]}"
         new = [a for a in self._action_ids() if a not in before]
         if not new:  # the answer was an action page elsewhere: the incident page lists the click
             self.open()
             new = [a for a in self._action_ids() if a not in before]
-        assert len(new) == 1, f"one new action expected on {self.page.url}, found {new}"
+        assert len(new) == 1, f"one new action expected, found {new}; the page answered {answer}"
         return self.wait_for_action(new[0])
 
     def _fill(self, form: Locator, fields: dict[str, str | bool | None]) -> None:
