@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="fn-slack-try-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    print("Starting the Slack and SOAR sandboxes and resilient-circuits run (about 15 s) ...", flush=True)
+    print("Starting the Slack and SOAR sandboxes and resilient-circuits run (about 10 s) ...", flush=True)
     stack = TryStack(workdir)
     keep_workdir = args.workdir is not None
     try:

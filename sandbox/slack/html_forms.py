@@ -29,9 +29,10 @@ class Forms:
         return (f'<form method="post" action="{PREFIX}/actions/{op}" class="{css}" {hook}>'
                 + hidden_fields(csrf=self.viewer.csrf, channel=self.channel_id, **{"as": person}, **fields))
 
-    def compose(self, channel_name: str) -> str:
+    def compose(self, label: str) -> str:
+        """The message box at the bottom; ``label`` is the conversation as shown ("#general", "Alice, Bob")."""
         return (self._open("post", "data-compose", "compose")
-                + f'<textarea name="text" rows="3" placeholder="Message #{esc(channel_name)}"></textarea>'
+                + f'<textarea name="text" rows="3" placeholder="Message {esc(label)}"></textarea>'
                   '<button type="submit" class="send">Send</button></form>')
 
     def reply(self, ts: str) -> str:

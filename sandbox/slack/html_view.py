@@ -61,6 +61,18 @@ def _emphasis(marker: str) -> re.Pattern[str]:
 
 
 _EMPHASIS = ((_emphasis("*"), "b"), (_emphasis("_"), "i"), (_emphasis("~"), "s"))
+# Emoji shortcodes Slack draws as emoji: the ones fn_slack writes and a few common ones; others stay as typed.
+EMOJI = {"white_check_mark": "\u2705", "heavy_check_mark": "\u2714\ufe0f", "x": "\u274c", "hourglass": "\u231b",
+         "hourglass_flowing_sand": "\u23f3", "warning": "\u26a0\ufe0f", "rotating_light": "\U0001f6a8",
+         "question": "\u2753", "exclamation": "\u2757", "no_entry": "\u26d4", "lock": "\U0001f512",
+         "eyes": "\U0001f440", "thumbsup": "\U0001f44d", "+1": "\U0001f44d", "thumbsdown": "\U0001f44e",
+         "-1": "\U0001f44e", "fire": "\U0001f525", "memo": "\U0001f4dd", "link": "\U0001f517"}
+_EMOJI_RE = re.compile(r":([a-z0-9_+-]{1,40}):")
+
+
+def emoji(escaped: str) -> str:
+    """Known :shortcodes: in already escaped text as the emoji Slack shows."""
+    return _EMOJI_RE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), escaped)
 _BROADCASTS = ("here", "channel", "everyone")
 
 
@@ -181,7 +193,7 @@ class MrkdwnRenderer:
             text = _CODE_SPAN_RE.sub(lambda m: stash(f'<code>{self._tokens_only(m.group(1))}</code>'), text)
         text = _TOKEN_RE.sub(lambda m: stash(self.token(m.group(1))), text)
         text = _BARE_URL_RE.sub(lambda m: stash(self._bare_url(m.group(0))), text)
-        out = esc(slack_unescape(text))
+        out = emoji(esc(slack_unescape(text)))
         if formatting:
             for pattern, tag in _EMPHASIS:
                 out = pattern.sub(rf"<{tag}>\1</{tag}>", out)
@@ -311,13 +323,18 @@ def _avatar(name: str, is_app: bool) -> str:
 
 
 def _mark(ch: dict) -> str:
-    """'#' before a public channel's name; a padlock (drawn in CSS: emoji fonts may be missing) before a private one."""
+    """'#' before a public channel's name; a padlock (drawn in CSS: emoji fonts may be missing) before a private one;
+    nothing before a direct message's people."""
+    if ch.get("is_im") or ch.get("is_mpim"):
+        return '<span class="hash"></span>'
     return '<span class="lock" title="private"></span>' if ch.get("is_private") else '<span class="hash">#</span>'
 
 
 def _badges(ch: dict) -> str:
     out = []
-    if ch.get("is_private"):
+    if ch.get("is_im") or ch.get("is_mpim"):
+        out.append(f'<span class="badge private">{"group DM" if ch.get("is_mpim") else "direct message"}</span>')
+    elif ch.get("is_private"):
         out.append('<span class="badge private">private</span>')
     else:
         out.append('<span class="badge public">public</span>')
@@ -379,7 +396,8 @@ class ChannelPage:
         if self.viewer is not None:
             body.extend(self.ephemeral(e) for e in self.viewer.ephemerals)
             if self.forms is not None:
-                body.append(self.forms.compose(ch["name"]))
+                dm = ch.get("is_im") or ch.get("is_mpim")
+                body.append(self.forms.compose(("" if dm else "#") + ch["name"]))
             else:
                 body.append('<p class="hint">Choose a person at the top left to post, reply, edit, delete and '
                             'click buttons as them.</p>')
@@ -577,7 +595,8 @@ class ChannelPage:
             return ""
         if obj.get("type") == "mrkdwn":
             return self.md.render(obj.get("text", ""))
-        return esc(obj.get("text", ""))
+        shown = esc(obj.get("text", ""))
+        return emoji(shown) if obj.get("emoji", True) else shown
 
 
 _CSS = """
@@ -682,6 +701,21 @@ padding:8px}.compose textarea{border:none}
 """
 
 
+def direct_messages(state: dict, viewer: Viewer | None) -> list[dict]:
+    """The app's DMs and group DMs the viewer is in (all of them for nobody), each named as Slack names it for
+    the viewer: the other people in it, the app by its name."""
+    directory = Directory(state)
+    me = viewer.person_id if viewer is not None else None
+    shown = []
+    for dm in state.get("direct_messages", []):
+        if me is not None and me not in dm.get("members", []):
+            continue
+        others = [m for m in dm.get("members", []) if m != me] or [me]
+        names = [directory.user_name(m) or m for m in others]
+        shown.append({**dm, "name": ", ".join(str(n) for n in names)})
+    return shown
+
+
 def _page(state: dict, title: str, content: str, *, current: str | None = None, viewer: Viewer | None = None,
           here: str = f"{PREFIX}/") -> str:
     team = state.get("team", {})
@@ -692,6 +726,12 @@ def _page(state: dict, title: str, content: str, *, current: str | None = None, 
         links.append(f'<a class="{cls}" href="{esc(channel_href(ch["id"]))}">{_mark(ch)}{esc(ch["name"])}</a>')
     if len(channels) > SIDEBAR_MAX_CHANNELS:
         links.append(f'<div class="more"><a href="{PREFIX}/">{len(channels) - SIDEBAR_MAX_CHANNELS} more…</a></div>')
+    dms = direct_messages(state, viewer)[:SIDEBAR_MAX_CHANNELS]
+    if dms:
+        links.append("<h2>Direct messages</h2>")
+        for dm in dms:
+            cls = "ch dm" + (" current" if dm["id"] == current else "")
+            links.append(f'<a class="{cls}" href="{esc(channel_href(dm["id"]))}">{esc(dm["name"])}</a>')
     picker = person_picker(viewer, here) if viewer is not None else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -725,13 +765,18 @@ def render_channel(state: dict, channel_id: str, now: datetime | None = None,
     """The channel page as Slack shows it, or None when the workspace has no channel with this id. With a
     viewer: the person picker, the notice of a refused action, their ephemeral messages and their forms."""
     channel = next((c for c in state.get("channels", []) if c["id"] == channel_id), None)
+    if channel is None:  # a direct message, named for the viewer (nobody reads them all)
+        channel = next((c for c in direct_messages(state, None) if c["id"] == channel_id), None)
+        if viewer is not None and viewer.person_id and channel is not None:
+            channel = next((c for c in direct_messages(state, viewer) if c["id"] == channel_id), channel)
     if channel is None:
         return None
     content = ChannelPage(state, channel, now, viewer).render()
     if viewer is not None and viewer.notice is not None:
         content = notice_banner(viewer.notice, channel_id) + content
     team = state.get("team", {}).get("name", "")
-    return _page(state, f"#{channel['name']} · {team} · Slack sandbox", content, current=channel_id, viewer=viewer,
+    mark = "" if channel.get("is_im") or channel.get("is_mpim") else "#"
+    return _page(state, f"{mark}{channel['name']} · {team} · Slack sandbox", content, current=channel_id, viewer=viewer,
                  here=channel_href(channel_id))
 
 

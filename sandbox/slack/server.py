@@ -553,6 +553,10 @@ class SlackSandbox:
                 "usergroups": [{"id": g.id, "handle": g.handle, "users": list(g.users)}
                                for g in ws.usergroups.values()],
                 "channels": channels,
+                # The app's direct messages and group DMs (conversations.open), in the order they were opened.
+                "direct_messages": [{**_channel_snapshot(ch), "is_im": ch.is_im, "is_mpim": ch.is_mpim,
+                                     "messages": _channel_messages(ch)}
+                                    for ch in ws.channels.values() if ch.is_im or ch.is_mpim],
                 "files": [{"id": f.id, "name": f.name, "title": f.title, "user": f.user,
                            "declared_length": f.length, "size": len(f.data) if f.data is not None else None,
                            "completed": f.completed, "mode": f.mode, "shares": f.shares}

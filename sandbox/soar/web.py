@@ -221,6 +221,7 @@ class PageViews:
     def activate(self, request: Request, inc_id: int) -> Response:
         target = ClickTarget.from_form(request.args, self.customizations)
         incident = self.state.incident(inc_id)
+        target.check_object(self.state, inc_id)
         fields = target.fields(self.customizations)
         inputs = "".join(_field_input(field) for field in fields)
         hidden = "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in target.hidden())
@@ -237,6 +238,7 @@ class PageViews:
     def start_action(self, request: Request, inc_id: int) -> Response:
         self.state.incident(inc_id)
         target = ClickTarget.from_form(request.form, self.customizations)
+        target.check_object(self.state, inc_id)
         values = target.values(request.form, self.customizations)
         kwargs: dict[str, Any] = {"task_id": target.task_id, "object_id": target.object_id, "timeout": CLICK_TIMEOUT}
         kwargs["properties" if target.kind == "menu item" else "inputs"] = values
@@ -288,6 +290,23 @@ class ClickTarget:
         pairs += [(key, value) for key, value in (("task_id", self.task_id), ("object_id", self.object_id))
                   if value is not None]
         return pairs
+
+    def check_object(self, state: Any, inc_id: int) -> None:
+        """The object the click names is one of the incident's (NotFound, a 404, otherwise; 400 when the form
+        leaves out the id the item's object type needs)."""
+        needed = {"task": self.task_id, "note": self.object_id, "artifact": self.object_id,
+                  "attachment": self.object_id}
+        if self.object_type in needed and needed[self.object_type] is None:
+            key = "task_id" if self.object_type == "task" else "object_id"
+            raise Refused(400, f"{self.name!r} is on a {self.object_type}: name it with {key}.")
+        if self.task_id is not None and state.task(self.task_id)["inc_id"] != inc_id:
+            raise NotFound(f"task {self.task_id} of incident {inc_id}")
+        if self.object_type == "note":
+            state.note(inc_id, self.object_id, self.task_id)
+        elif self.object_type == "artifact":
+            state.artifact(inc_id, self.object_id)
+        elif self.object_type == "attachment":
+            state.attachment(self.object_id, inc_id=inc_id)
 
     def object_label(self) -> str:
         if self.object_type == "incident":

@@ -221,7 +221,15 @@ def test_bad_form_values_are_refused_naming_the_field_with_no_side_effect(soar):
     response = requests.post(f"{soar.ui_url}incidents/{inc}/actions", timeout=10, allow_redirects=False, data={
         "csrf": token, "rule": "Example: No such item"})
     assert response.status_code == 400 and "No such item" in response.text
-    assert len(soar.state.incidents) == 1 and soar.web.driver.clicks == [] and soar.broker.queue_depth(QUEUE) == 0
+    other = soar.create_incident("Another")["id"]
+    foreign_note = soar.add_note(other, "<p>not this incident's</p>")["id"]
+    response = requests.post(f"{soar.ui_url}incidents/{inc}/actions", timeout=10, allow_redirects=False, data={
+        "csrf": token, "rule": "Example: Post Note to Slack", "object_id": str(foreign_note)})
+    assert response.status_code == 404
+    response = requests.post(f"{soar.ui_url}incidents/{inc}/actions", timeout=10, allow_redirects=False, data={
+        "csrf": token, "rule": "Example: Post Task to Slack"})
+    assert response.status_code == 400 and "task_id" in response.text
+    assert len(soar.state.incidents) == 2 and soar.web.driver.clicks == [] and soar.broker.queue_depth(QUEUE) == 0
 
 
 # ---------------------------------------------------------------- clicks

@@ -25,6 +25,7 @@ from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar.circuits import behind_by, run_cli, write_app_config
 from sandbox.soar.edit_export import edit_pre_script
 from sandbox.soar.scripting import default_export_path
+from tests.sandbox_slack.helpers import Browser
 
 from .conftest import Stack, start_stack, stop_stack
 
@@ -165,6 +166,26 @@ def test_the_listener_starts_with_run_and_replies_become_notes(stack):
     [link] = stack.soar.state.rows_of(incident["id"])
     assert link["slack_db_mirror"] is True
     assert stack.soar.state.incident(incident["id"])["properties"]["slack_mirror_channels"] == channel
+
+
+def test_a_reply_and_an_edit_bob_makes_on_the_slack_page_become_notes_in_his_name(stack):
+    _runs(stack, ["run-a"])
+    incident, channel = _open_incident_channel(stack, "Replies from the page")
+    root = stack.slack.messages(channel)[-1]
+    bob = Browser(stack.slack)
+    page = bob.get(f"/_sandbox/channels/{channel}?as=bob")
+
+    page = bob.submit(page.select_one(f'form[data-reply="{root["ts"]}"]'), text="Confirmed from the page")
+    [reply] = stack.slack.messages(channel)[-1]["replies"]
+    bob.submit(page.select_one(f'form[data-edit="{reply["ts"]}"]'), text="Confirmed, hash matches")
+
+    assert _wait(lambda: _settled(stack, incident["id"], 2)), stack.logs()
+    notes = [n["text"] for n in _mirrored(stack, incident["id"])]
+    bob_id = stack.slack.user("bob")["id"]
+    [replied] = [n for n in notes if "replied in a thread" in n]
+    assert f"<b>Bob Brown &lt;bob@example.com&gt; ({bob_id})</b>" in replied and "Confirmed from the page" in replied
+    [edited] = [n for n in notes if "edited a message" in n]
+    assert "Bob Brown" in edited and "Confirmed, hash matches" in edited
 
 
 def test_a_file_a_person_shares_arrives_as_file_share_and_becomes_a_note_with_its_link(stack):

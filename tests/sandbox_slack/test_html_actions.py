@@ -3,7 +3,6 @@ delete and click a question's button; every action reaches Slack's API and the a
 
 from __future__ import annotations
 
-import http.cookiejar
 import threading
 import urllib.error
 import urllib.parse
@@ -11,7 +10,6 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from bs4 import BeautifulSoup, Tag
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -20,62 +18,9 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from sandbox.slack import SlackSandbox
 from sandbox.slack.socket_mode import APP_TOKEN
 from tests.polling import wait_until
+from tests.sandbox_slack.helpers import Browser, error_of
 
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # the test looks at the 303 itself, then follows it
-
-
-class Browser:
-    """One person's browser: keeps the sandbox's cookie, submits forms with what the page put in them."""
-
-    def __init__(self, sb: SlackSandbox) -> None:
-        self.base = f"http://127.0.0.1:{sb.port}"
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                                  urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
-
-    def open(self, path: str, data: dict | None = None,
-             headers: dict | None = None) -> tuple[int, dict, bytes]:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        # A browser names the page's origin on every form post (the page's Referrer-Policy lets it).
-        headers = {"Origin": self.base, **(headers or {})} if data is not None else headers or {}
-        request = urllib.request.Request(self.base + path, data=body, headers=headers)
-        try:
-            with self.opener.open(request, timeout=15) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read()
-
-    def get(self, path: str) -> BeautifulSoup:
-        status, headers, body = self.open(path)
-        assert status == 200, body[:300]
-        assert "form-action 'self'" in headers["Content-Security-Policy"]
-        assert "script-src" not in headers["Content-Security-Policy"]
-        # Under "no-referrer" Chromium sends "Origin: null" with the forms, which the sandbox refuses.
-        assert headers["Referrer-Policy"] == "same-origin"
-        return BeautifulSoup(body.decode("utf-8"), "html.parser")
-
-    def submit(self, form: Tag, button: Tag | None = None, **values: str) -> BeautifulSoup:
-        """Send a form as a browser does (its inputs, textareas and the clicked button), expect Slack's page
-        back through a 303, and return the page it leads to."""
-        fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
-        fields.update({t["name"]: t.get_text() for t in form.select("textarea[name]")})
-        if button is not None and button.has_attr("name"):
-            fields[button["name"]] = button["value"]
-        fields.update(values)
-        assert form["method"] == "post"
-        status, headers, body = self.open(form["action"], fields)
-        assert status == 303, body[:300]
-        return self.get(headers["Location"])
-
-
-def error_of(soup: BeautifulSoup) -> str | None:
-    shown = soup.select_one("[data-error]")
-    return shown["data-error"] if shown is not None else None
 
 
 @pytest.fixture
@@ -303,3 +248,32 @@ def test_actions_take_only_a_post(sb: SlackSandbox) -> None:
     status, headers, _ = Browser(sb).open("/_sandbox/actions/post")
     assert status == 405 and headers["Allow"] == "POST"
     assert Browser(sb).open("/_sandbox/actions/launch", {"csrf": sb.page_actions.csrf})[0] == 404
+
+
+def test_a_question_in_a_direct_message_is_listed_for_its_person_only_who_clicks_and_writes_there(
+        sb: SlackSandbox, app: list[SocketModeRequest]) -> None:
+    bot = WebClient(token=sb.default_token, base_url=sb.base_url)
+    dm = bot.conversations_open(users=sb.user("alice")["id"])["channel"]["id"]
+    yes = {"type": "button", "action_id": "answer_yes", "value": "Yes", "text": {"type": "plain_text", "text": "Yes"}}
+    ts = bot.chat_postMessage(channel=dm, text="Isolate host-7?",
+                              blocks=[{"type": "actions", "elements": [yes]}])["ts"]
+    assert Browser(sb).get("/_sandbox/?as=bob").select("nav a.dm") == []  # not bob's conversation
+    alice = Browser(sb)
+    [link] = alice.get("/_sandbox/?as=alice").select("nav a.dm")
+    assert link.get_text() == "fn_slack" and link["href"] == f"/_sandbox/channels/{dm}"
+
+    soup = alice.get(link["href"])
+    assert "direct message" in soup.select_one(".channel-head").get_text()
+    button = soup.select_one(f'div.msg[data-ts="{ts}"] button[data-action-id="answer_yes"]')
+    alice.submit(button.find_parent("form"), button)
+    soup = alice.submit(alice.get(link["href"]).select_one("form[data-compose]"), text="and block the sender")
+
+    assert wait_until(lambda: any(r.type == "interactive" for r in app) and any(
+        r.payload["event"].get("text") == "and block the sender" for r in app if r.type == "events_api"), timeout=10)
+    [click] = [r.payload for r in app if r.type == "interactive"]
+    assert click["user"]["id"] == sb.user("alice")["id"] and click["channel"]["id"] == dm
+    [event] = [r.payload["event"] for r in app if r.type == "events_api" and r.payload["event"].get("user")
+               == sb.user("alice")["id"]]
+    assert event["channel_type"] == "im"
+    assert error_of(soup) is None
+    assert [m["text"] for m in sb.messages(dm)] == ["Isolate host-7?", "and block the sender"]

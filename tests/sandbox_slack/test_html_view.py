@@ -415,3 +415,19 @@ def test_broadcast_and_user_group_mentions_and_blocks(sb: SlackSandbox, client: 
     assert body.select_one(".fields i").get_text() == "Owner"
     assert body.find("hr") is not None
     assert body.select_one(".context").get_text() == "posted by SOAR"
+
+
+def test_known_emoji_shortcodes_are_drawn_as_slack_draws_them_others_stay_as_typed(
+        sb: SlackSandbox, client: WebClient) -> None:
+    general = sb.channel("general")["id"]
+    sb.add_message(general, "alice", ":white_check_mark: done :hourglass: :not_an_emoji: `:x:`")
+    client.chat_postMessage(channel=general, text="fallback", blocks=[
+        {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: Incident"}},
+        {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: as typed", "emoji": False}}])
+
+    first, second = messages(channel_page(sb, general))
+
+    assert own_text(first).get_text() == "\u2705 done \u231b :not_an_emoji: :x:"
+    headers = [h.get_text() for h in second.select(".block-header")]
+    assert headers == ["\U0001f6a8 Incident", ":rotating_light: as typed"]
+
