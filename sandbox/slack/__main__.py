@@ -1,4 +1,5 @@
-"""Command line: run the Slack sandbox until SIGTERM or SIGINT."""
+"""Command line: run the Slack sandbox until SIGTERM or SIGINT. Its page, http://127.0.0.1:PORT/_sandbox/, shows the
+channels as Slack does; pick a person there to post, reply, edit, delete and click buttons as them."""
 
 from __future__ import annotations
 
