@@ -48,7 +48,8 @@ demo: $(STAMP)
 try: $(STAMP)
 	@$(PY) -m sandbox.try_it $(ARGS)
 
-# Retakes doc/screenshots/*.png from the current code (needs Chromium: apt-get install -y chromium)
+# Retakes every doc/screenshots/*.png by clicking through make try's pages in Chromium (make chromium), and
+# writes doc/screenshots/pages.json, the content hashes tests/browser/test_pictures_fresh.py compares
 screenshots: $(STAMP)
 	$(PY) tools/screenshots.py $(ARGS)
 

@@ -1,16 +1,19 @@
-"""Seed a demo Slack sandbox through fn_slack's own code and screenshot its HTML view with headless Chromium.
+"""`make screenshots`: every picture in doc/screenshots/ retaken from the running product, through the browser.
+
+Starts what `make try` starts (both sandboxes, `resilient-circuits run` with the Socket Mode listener, the demo
+incident), then plays the demo's story in headless Chromium as a person would — the SOAR sandbox's incident page
+and the Slack sandbox's channel view, clicked — and pictures each page on the way. Next to the pictures it
+writes doc/screenshots/pages.json: for each picture, a SHA-256 of the page as the code draws it (its DOM and
+styles, with what varies from run to run — ports, Slack ids and ts, times, SOAR object numbers — replaced), so
+that tests/browser/test_pictures_fresh.py can tell when the committed pictures are older than the code.
 
 Usage (from the repository root):
 
-    make screenshots                            # the same as the next line, in the project's .venv
-    python tools/screenshots.py                 # writes doc/screenshots/slack-sandbox-*.png
-    python tools/screenshots.py --out DIR       # somewhere else
-    python tools/screenshots.py --serve         # seed, print the page URLs and serve until Ctrl-C
+    make screenshots                        # the same as the next line, in the project's .venv
+    python tools/screenshots.py             # writes doc/screenshots/*.png and pages.json
+    python tools/screenshots.py --out DIR   # somewhere else
 
-Needs Chromium (Debian: ``apt-get install chromium``) unless --serve is given. This is a documentation tool,
-not part of ``make test``; but what it posts in fn_slack's name is: every message and file of the seeding is
-recorded (:class:`SeededPost`), and tests/functions/test_screenshot_seeding.py posts the same slack_text through
-the real slack_post_message / slack_post_attachment functions and fails when the two differ.
+Needs Chromium (Debian: ``apt-get install -y chromium``, or ``make chromium``).
 """
 
 from __future__ import annotations
@@ -19,256 +22,224 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the sandbox package lives in the repository, not in site-packages
 
-from slack_sdk import WebClient  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
-from fn_slack.lib.message_format import render_message  # noqa: E402
-from fn_slack.lib.messages import ARCHIVE_NOTICE as NOTICE  # noqa: E402
-from fn_slack.lib.settings import SlackSettings, soar_link_builder  # noqa: E402
-from fn_slack.lib.slack_client import SlackClient  # noqa: E402
-from fn_slack.lib.slack_uploads import SlackUploads  # noqa: E402
-from fn_slack.lib.slack_vocabulary import Channel  # noqa: E402
-from sandbox.slack import SlackSandbox  # noqa: E402
+from tools.browser_pages import (  # noqa: E402
+    SlackView,
+    SoarPage,
+    chromium_browser,
+    content_hash,
+    drawn,
+    find_chromium,
+    new_page,
+    normalise,
+)
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM_TIMEOUT = 90
-SOAR_OPTS = {"resilient": {"host": "soar.example.com", "port": 443}}
-SOAR_ORG_ID = 201
-INCIDENT_ID = 2095
-TASK_ID = 7
+if TYPE_CHECKING:
+    from sandbox.try_it import TryStack
+
+OUT = ROOT / "doc" / "screenshots"
+PAGES_FILE = "pages.json"
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 
-WORKSPACE = {
-    "team": {"id": "T0ACMESOC1", "name": "acme-soc", "domain": "acme-soc"},
-    "bot": {"name": "fn_slack", "real_name": "SOAR"},
-    "users": [
-        {"name": "alice", "email": "alice@acme.example", "real_name": "Alice Adams", "display_name": "Alice"},
-        {"name": "bob", "email": "bob@acme.example", "real_name": "Bob Brown", "display_name": "Bob (IR)"},
-        {"name": "carol", "email": "carol@acme.example", "real_name": "Carol Clark", "display_name": "Carol"},
-    ],
-    "channels": [
-        {"name": "general", "is_general": True, "members": ["alice", "bob", "carol"],
-         "purpose": "Company-wide announcements"},
-        {"name": "soc-leads", "is_private": True, "members": ["alice", "carol"],
-         "purpose": "Shift hand-over for the SOC leads"},
-    ],
-}
+# The demo's story (the names and words of `make demo`).
+POST_INCIDENT = "Example: Post Incident to Slack"
+POST_TASK = "Example: Post Task to Slack"
+ASK_QUESTION = "Example: Ask a Question in Slack"
+ARCHIVE_TASK = "Example: Archive Task Slack Channel"
+POST_TEXT = "New phishing incident, please join"
+TASK_TEXT = "Please reset these passwords today"
+ALICE_REPLY = "I'll take a look asap."
+BOB_MESSAGE = "Blocked the sender domain on the gateway."
+CAROL_MESSAGE = "All 3 passwords reset."
+QUESTION = "Block invoices-example.net for good?"
+ANSWER = "Yes"
+VERIFIED_NOTE = "Verified Slack answer: Yes by Alice Adams"
 
 
 @dataclass(frozen=True)
-class SeededPost:
-    """One thing the seeding posted in fn_slack's name, as a function call would have been asked to."""
-
-    channel_id: str
-    ts: str
-    slack_text: str
-    file_name: str | None = None  # a file upload (slack_post_attachment of an artifact's file) ...
-    file_data: bytes | None = None  # ... with these bytes
-
-
-# What slack_post_attachment titles an artifact's file (funct_slack_post_attachment).
-ARTIFACT_FILE_TITLE = "Incident ID {incident_id} Artifact Attachment: {name}"
-
-
-@dataclass(frozen=True)
-class Shot:
-    """One screenshot: the file name, the page path and the window height that fits the page."""
+class Picture:
+    """One picture: its file name, what it shows, and the hash of the page as the code draws it."""
 
     name: str
-    path: str
-    height: int
+    shows: str
+    sha256: str
+    drawn: str = field(repr=False, compare=False)  # the normalised page text the hash is of
 
 
-def find_chromium(explicit: str | None) -> str | None:
-    if explicit:
-        return explicit if Path(explicit).exists() or shutil.which(explicit) else None
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+@dataclass
+class Pictures:
+    """The pictures of one run of the story; with ``out`` set, each is also written there as a PNG."""
+
+    out: Path | None
+    names: dict[int, str]
+    taken: list[Picture] = field(default_factory=list)
+
+    def take(self, page: Page, name: str, shows: str, selector: str | None = None) -> None:
+        """Picture ``page`` (or its part ``selector``) as ``name``."""
+        assert name not in {p.name for p in self.taken}, f"{name} pictured twice"
+        text = normalise(drawn(page, selector), self.names)
+        self.taken.append(Picture(name, shows, content_hash(text), text))
+        if self.out is not None:
+            target = self.out / name
+            if selector:
+                page.locator(selector).first.screenshot(path=str(target))
+            else:
+                page.screenshot(path=str(target), full_page=True)
+
+    def write_drawn(self, folder: Path) -> None:
+        """Each picture's page as the hash sees it (``<name>.txt``): to see what changed between two runs."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for picture in self.taken:
+            (folder / f"{picture.name}.txt").write_text(picture.drawn, encoding="utf-8")
+
+    def as_json(self) -> dict:
+        return {"about": "Written by make screenshots, checked by tests/browser/test_pictures_fresh.py: for each "
+                         "picture, the SHA-256 of its page as the code draws it (DOM and styles, with ports, ids, "
+                         "ts and times replaced). A test failing on it means: run make screenshots.",
+                "pictures": {p.name: {"shows": p.shows, "sha256": p.sha256} for p in self.taken}}
 
 
-def _hours_ago_ms(hours: float) -> int:
-    return int((time.time() - hours * 3600) * 1000)
+def play(stack: TryStack, browser: Browser, out: Path | None = None,
+         log: Callable[[str], None] = lambda _line: None) -> Pictures:
+    """The demo's story, clicked in the browser, with a picture at each step (the same every run)."""
+    slack = stack.slack
+    incident = stack.incident_id
+    pictures = Pictures(out, {incident: "incident"})
+    soar = SoarPage(new_page(browser), stack.soar_page_url)
+    view = SlackView(new_page(browser), stack.slack_view_url)
+    email = {name: slack.user(name)["profile"]["email"] for name in ("alice", "bob", "carol")}
+    incident_channel, task_channel = f"inc-{incident}-phishing", f"inc-{incident}-password-resets"
+
+    pictures.take(soar.open(), "soar-incident.png",
+                  "The demo incident on the SOAR sandbox's page: tasks, notes, artifacts, attachments, menu items")
+    action = soar.click_menu_item(
+        POST_INCIDENT, {"rule_slack_channel": incident_channel, "rule_slack_is_channel_private": False,
+                        "rule_slack_participant_emails": f"{email['alice']}, {email['bob']}",
+                        "rule_slack_text": POST_TEXT},
+        on_form=lambda page: pictures.take(page, "soar-post-incident-form.png",
+                                           f"The activation form of {POST_INCIDENT}, filled in",
+                                           "form[data-activation]"))
+    _succeeded(action, POST_INCIDENT, log)
+    action = soar.click_menu_item(
+        POST_TASK, {"rule_slack_channel": task_channel, "rule_slack_is_channel_private": True,
+                    "rule_slack_participant_emails": email["carol"], "rule_slack_text": TASK_TEXT},
+        within=soar.first_task())
+    _succeeded(action, POST_TASK, log)
+
+    view.open_channel(incident_channel, "alice")
+    view.reply(view.message(POST_TEXT), ALICE_REPLY)
+    view.open_channel(incident_channel, "bob")
+    view.post(BOB_MESSAGE)
+    pictures.take(view.page, "slack-incident-channel.png",
+                  "The incident channel in the Slack sandbox's view: fn_slack's post, Alice's thread reply, Bob")
+    view.open_channel(task_channel, "carol")
+    view.post(CAROL_MESSAGE)
+    pictures.take(view.page, "slack-task-channel.png", "The task's private channel, as Carol sees it")
+    log("people wrote in Slack")
+
+    soar.wait_for_note(ALICE_REPLY)
+    soar.wait_for_note(BOB_MESSAGE)
+    pictures.take(soar.page, "soar-mirrored-notes.png",
+                  "The incident's notes on the SOAR page: what Alice and Bob wrote in Slack, mirrored",
+                  'section[data-section="notes"]')
+
+    action = soar.click_menu_item(ASK_QUESTION, {"rule_slack_question": QUESTION, "rule_slack_question_options":
+                                                 "Yes|No", "rule_slack_participant_emails": email["alice"]})
+    _succeeded(action, ASK_QUESTION, log)
+    view.open_channel(incident_channel, "alice")
+    question = view.message(QUESTION)
+    pictures.take(view.page, "slack-question.png", "The question in Slack with its buttons, as Alice (asked) sees it",
+                  f'div.msg[data-ts="{question.get_attribute("data-ts")}"]')
+    ts = question.get_attribute("data-ts")
+    view.click_button(question, ANSWER)
+    view.wait_for_answered(ts, ANSWER)
+    pictures.take(view.page, "slack-question-answered.png", "The question after Alice clicked Yes",
+                  f'div.msg[data-ts="{ts}"]')
+    log("Alice answered the question")
+
+    row = soar.wait_for_row("slack_questions_db", "slack_q_status", "answered")
+    assert soar.cell(row, "slack_q_answer").inner_text().strip() == ANSWER
+    soar.wait_for_note(VERIFIED_NOTE)   # SOAR's automatic playbook on the answered row, then nothing running
+    soar.wait_until_idle()
+    pictures.take(soar.page, "soar-question-answered.png",
+                  "The incident's data tables on the SOAR page: the question's row, answered by Alice",
+                  'section[data-section="tables"]')
+
+    action = soar.click_menu_item(ARCHIVE_TASK, {}, within=soar.first_task())
+    _succeeded(action, ARCHIVE_TASK, log)
+    view.open_channel(task_channel, "carol")
+    pictures.take(view.page, "slack-archived-channel.png",
+                  "The task channel after Example: Archive Task Slack Channel")
+    pictures.take(view.open_index("alice"), "slack-channels.png", "The Slack sandbox's channel list")
+    pictures.take(soar.wait_until_idle(), "soar-incident-after.png",
+                  "The incident on the SOAR page at the end: every click's status messages and result, the notes, "
+                  "the data tables")
+    return pictures
 
 
-def seed(sb: SlackSandbox, posted: list[SeededPost] | None = None) -> dict[str, str]:
-    """Fill the sandbox the way fn_slack would during an incident; returns channel ids by role.
-
-    fn_slack's messages are rendered and posted by the code the functions use; each is added to ``posted``."""
-    posted = [] if posted is None else posted
-    settings = SlackSettings.from_app_configs({"api_token": sb.default_token, "slack_api_url": sb.base_url})
-    slack = SlackClient(settings)
-    uploads = SlackUploads(slack, share_wait=5)
-    link = soar_link_builder(SOAR_OPTS, SOAR_ORG_ID)
-    people = {name: sb.user(name)["id"] for name in ("alice", "bob", "carol")}
-    for name, uid in people.items():
-        sb.add_token(f"xoxp-demo-{name}", ["chat:write", "channels:history", "groups:history"], kind="user",
-                     user_id=uid)
-
-    def person(name: str) -> WebClient:
-        return WebClient(token=f"xoxp-demo-{name}", base_url=sb.base_url, timeout=10)
-
-    def post_container(channel: Channel, container: dict) -> str:
-        slack_text = json.dumps(container, ensure_ascii=False)
-        message = render_message(slack_text, link)
-        ts = slack.post_message(channel, message.text, attachments=message.attachments,
-                                username=settings.username).ts
-        posted.append(SeededPost(channel.id, ts, slack_text))
-        return ts
-
-    def upload_artifact_file(channel: Channel, data: bytes, name: str, comment: str) -> None:
-        title = ARTIFACT_FILE_TITLE.format(incident_id=INCIDENT_ID, name=name)
-        uploaded = uploads.upload_file(channel, data, name, title, initial_comment=comment)
-        posted.append(SeededPost(channel.id, uploaded.share_ts or "", comment, file_name=name, file_data=data))
-
-    general = sb.channel("general")["id"]
-    person("carol").chat_postMessage(channel=general, text="Reminder: the quarterly phishing drill starts "
-                                                           "on Monday. Questions go to <#" + general + ">.")
-
-    # An older incident whose channel was archived from SOAR, as slack_archive_channel does it.
-    old = slack.create_channel("incident-2071", is_private=False)
-    slack.invite_by_email(old, ["bob@acme.example"])
-    post_container(old, {
-        "Additional Text": {"type": "string", "data": "Closing this one, the scan was authorised."},
-        "Resilient URL": {"type": "incident", "data": 2071},
-        "Type of data": {"type": "string", "data": "Incident"},
-        "Incident name": {"type": "string", "data": "Port scan from 10.20.0.15"},
-        "Severity": {"type": "string", "data": "Low"},
-    })
-    slack.post_message(old, NOTICE, username=settings.username)
-    slack.archive(old)
-
-    # The incident channel: created and populated by the example workflows.
-    channel = slack.create_channel(f"incident-{INCIDENT_ID}", is_private=False)
-    slack.invite_by_email(channel, ["alice@acme.example", "bob@acme.example"])
-    incident_ts = post_container(channel, {
-        "Additional Text": {"type": "string",
-                            "data": f"Please have a look <@{people['alice']}>, the mail reached 14 mailboxes."},
-        "Resilient URL": {"type": "incident", "data": INCIDENT_ID},
-        "Type of data": {"type": "string", "data": "Incident"},
-        "Incident ID": {"type": "number", "data": INCIDENT_ID},
-        "Incident name": {"type": "string", "data": "Phishing: \"Invoice overdue\" <billing@examp1e.com>"},
-        "Description": {"type": "richtext", "data": (
-            "<p>User reported a <b>phishing</b> e-mail with a macro attachment. "
-            "See the <a href=\"https://wiki.acme.example/ir/phishing\">phishing playbook</a>.</p>"
-            "<p>The attachment was opened on <i>WS-0231</i>.</p>")},
-        "Incident Types": {"type": "string", "data": "Phishing, Malware"},
-        "NIST Attack Vectors": {"type": "string", "data": "E-mail"},
-        "Confirmed": {"type": "boolean", "data": True},
-        "Date Created": {"type": "datetime", "data": _hours_ago_ms(2.5)},
-        "Date Discovered": {"type": "datetime", "data": _hours_ago_ms(3)},
-        "Severity": {"type": "string", "data": "High"},
-    })
-    person("alice").chat_postMessage(channel=channel.id, thread_ts=incident_ts,
-                                     text="On it. Blocking the sender domain at the gateway now.")
-    person("bob").chat_postMessage(channel=channel.id, thread_ts=incident_ts,
-                                   text="WS-0231 is isolated. Pulling a memory image, ETA _30 min_.")
-    post_container(channel, {
-        "Additional Text": {"type": "string", "data": ""},
-        "Resilient URL": {"type": "incident", "data": INCIDENT_ID},
-        "Type of data": {"type": "string", "data": "Artifact"},
-        "Type": {"type": "string", "data": "URL"},
-        "Value": {"type": "string", "data": "https://examp1e-billing.com/invoice?id=8812&ref=mail"},
-        "Description": {"type": "richtext", "data": "<p>Link in the mail body; resolves to 185.220.101.4</p>"},
-        "Created": {"type": "datetime", "data": _hours_ago_ms(1)},
-    })
-    report = (b"timestamp,host,process,action\n"
-              b"2026-11-27T09:12:44Z,WS-0231,WINWORD.EXE,spawned powershell.exe\n"
-              b"2026-11-27T09:12:45Z,WS-0231,powershell.exe,connect 185.220.101.4:443\n")
-    upload_artifact_file(channel, report, "edr-timeline.csv", "EDR timeline of WS-0231, from the incident in SOAR.")
-    person("alice").chat_postMessage(channel=channel.id, text=(
-        "Sender domain blocked. `examp1e-billing.com` added to the *deny list*; "
-        "no further deliveries since <!date^" + str(int(time.time()) - 1200) + "^{date_num} {time_secs}|earlier>."))
-
-    # The task channel of one of the incident's tasks.
-    task = slack.create_channel(f"incident-{INCIDENT_ID}-task-{TASK_ID}", is_private=True)
-    slack.invite_by_email(task, ["bob@acme.example"])
-    post_container(task, {
-        "Additional Text": {"type": "string", "data": f"<@{people['bob']}> this one is yours."},
-        "Resilient URL": {"type": "incident", "data": f"{INCIDENT_ID}?task_id={TASK_ID}"},
-        "Type of data": {"type": "string", "data": "Task"},
-        "Task name": {"type": "string", "data": "Collect memory image of WS-0231"},
-        "Instructions": {"type": "richtext", "data": "<ol><li>Isolate the host</li><li>Run the collector</li></ol>"},
-        "Due date": {"type": "datetime", "data": _hours_ago_ms(-4)},
-    })
-    return {"incident": channel.id, "task": task.id, "archived": old.id, "general": general}
+def _succeeded(action: object, what: str, log: Callable[[str], None]) -> None:
+    assert getattr(action, "state", None) == "succeeded", f"{what} did not succeed:\n{action}"
+    log(f"{what}: succeeded")
 
 
-def take(chromium: str, url: str, target: Path, height: int) -> None:
-    """Screenshot one page; raises RuntimeError with Chromium's own words when it fails."""
-    with tempfile.TemporaryDirectory(prefix="fn-slack-chromium-") as profile:
-        command = [chromium, "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                   "--hide-scrollbars", f"--user-data-dir={profile}", f"--window-size=1280,{height}",
-                   f"--screenshot={target}", url]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.insert(2, "--no-sandbox")  # Chromium refuses to start as root with its sandbox on
-        if target.exists():
-            target.unlink()
-        result = subprocess.run(command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT,  # noqa: S603
-                                check=False)
-    if result.returncode != 0 or not target.exists():
-        raise RuntimeError(f"Chromium could not screenshot {url} (exit {result.returncode}):\n{result.stderr[-2000:]}")
+def write(pictures: Pictures, staged: Path, out: Path) -> None:
+    """Move the pictures of ``staged`` into ``out``, remove the pictures no longer taken, write pages.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = {p.name for p in pictures.taken}
+    for old in out.glob("*.png"):
+        if old.name not in names:
+            old.unlink()
+            print(f"removed {old} (no longer taken)")
+    for picture in pictures.taken:
+        shutil.move(str(staged / picture.name), out / picture.name)
+        print(f"{out / picture.name} ({(out / picture.name).stat().st_size // 1024} KB)")
+    (out / PAGES_FILE).write_text(json.dumps(pictures.as_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"{out / PAGES_FILE}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(ROOT / "doc" / "screenshots"), help="folder for the PNG files")
-    parser.add_argument("--chromium", help="path of the Chromium (or Chrome) binary")
-    parser.add_argument("--serve", action="store_true", help="seed and serve the pages until Ctrl-C; no screenshots")
+    parser.add_argument("--out", default=str(OUT), help="folder for the PNG files and pages.json")
+    parser.add_argument("--drawn", help="also write each page as its hash sees it to this folder (<picture>.txt)")
+    parser.add_argument("--chromium", help="path of the Chromium binary (default: chromium on PATH)")
     args = parser.parse_args(argv)
 
-    chromium = None
-    if not args.serve:
-        chromium = find_chromium(args.chromium)
-        if chromium is None:
-            print("Chromium not found" + (f" at {args.chromium}" if args.chromium else " on PATH") +
-                  ". Install it (Debian/Ubuntu: apt-get update && apt-get install -y chromium) or pass "
-                  "--chromium /path/to/chromium.", file=sys.stderr)
-            return 2
-
+    chromium = (args.chromium if Path(args.chromium).exists() else shutil.which(args.chromium)) if args.chromium \
+        else find_chromium()
+    if chromium is None:
+        print("Chromium not found" + (f" at {args.chromium}" if args.chromium else " on PATH") +
+              ". Install it (Debian/Ubuntu: make chromium, or apt-get update && apt-get install -y chromium) or "
+              "pass --chromium /path/to/chromium.", file=sys.stderr)
+        return 2
     for name in _PROXY_VARS:  # slack_sdk ignores NO_PROXY: 127.0.0.1 traffic must not go to a proxy
         os.environ.pop(name, None)
-    with SlackSandbox(WORKSPACE) as sb:
-        ids = seed(sb)
-        base = f"http://127.0.0.1:{sb.port}/_sandbox"
-        shots = [
-            Shot("slack-sandbox-channels.png", "/", 420),
-            Shot("slack-sandbox-incident-channel.png", f"/channels/{ids['incident']}", 1000),
-            Shot("slack-sandbox-task-channel.png", f"/channels/{ids['task']}", 420),
-            Shot("slack-sandbox-archived-channel.png", f"/channels/{ids['archived']}", 440),
-        ]
-        if args.serve:
-            print(f"Slack sandbox pages: {base}/  (Ctrl-C stops)")
-            for shot in shots:
-                print(f"  {base}{shot.path}")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return 0
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for shot in shots:
-            target = out / shot.name
-            try:
-                take(chromium, base + shot.path, target, shot.height)
-            except (RuntimeError, subprocess.TimeoutExpired, OSError) as err:
-                print(f"Screenshot {shot.name} failed: {err}", file=sys.stderr)
-                return 1
-            print(f"{target} ({target.stat().st_size // 1024} KB)")
+    from sandbox.try_it import TryStack  # noqa: PLC0415 - starts make try's stack: loaded only when needed
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="fn-slack-screenshots-") as work:
+        staged = Path(work) / "pictures"
+        staged.mkdir()
+        (Path(work) / "stack").mkdir()
+        with TryStack(Path(work) / "stack") as stack, chromium_browser(chromium) as browser:
+            print(f"make try's stack is up ({time.monotonic() - started:.0f} s); playing the demo in Chromium")
+            pictures = play(stack, browser, staged, log=lambda line: print(f"  {line}"))
+        write(pictures, staged, Path(args.out))
+        if args.drawn:
+            pictures.write_drawn(Path(args.drawn))
+    print(f"{len(pictures.taken)} pictures in {time.monotonic() - started:.0f} s")
     return 0
 
 

@@ -43,7 +43,7 @@ SECURITY_HEADERS = {
                                 "frame-ancestors 'none'; base-uri 'none'"),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # no-referrer makes Chromium send "Origin: null" with the forms
     "Cache-Control": "no-store",
 }
 SEVERITIES = ("Low", "Medium", "High")
@@ -156,8 +156,9 @@ class PageViews:
         return self.page.driver.customizations
 
     # ---------------------------------------------------------------- page frame
-    def layout(self, title: str, body: str, *, refresh: bool = False, status: int = 200) -> Response:
-        meta = f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' if refresh else ""
+    def layout(self, title: str, body: str, *, refresh: str | None = None, status: int = 200) -> Response:
+        # The refresh names its page: Chromium does not reload a page whose address has a #fragment (#action-<n>)
+        meta = f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}; url={esc(refresh)}">' if refresh else ""
         org = esc(self.page.sandbox.org_name)
         document = (
             '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -451,7 +452,7 @@ class IncidentView:
             f'<nav class="tabs">{tabs}</nav>'
             + "".join(f'<section id="{key}" data-section="{key}"><h2>{esc(title)}</h2>{content}</section>'
                       for key, title, content in sections))
-        return self.views.layout(inc["name"], body, refresh=running)
+        return self.views.layout(inc["name"], body, refresh=f"/incidents/{inc['id']}" if running else None)
 
     # ---------------------------------------------------------------- menu items
     def menu(self, object_type: str, obj: dict, *, task_id: int | None = None, object_id: int | None = None) -> str:

@@ -243,7 +243,8 @@ def test_a_click_with_no_integration_server_subscribed_says_so_on_the_page(soar)
     warning = action.select_one("[data-no-server]").get_text()
     assert "No integration server is subscribed to actions.201.slack" in warning
     page = requests.get(f"{soar.ui_url}incidents/{inc}", timeout=10).text
-    assert '<meta http-equiv="refresh" content="1">' in page, "a page with a running click reloads itself"
+    assert f'<meta http-equiv="refresh" content="1; url=/incidents/{inc}">' in page, \
+        "a page with a running click reloads itself (to its address without the #action fragment)"
 
 
 class SlowApp:

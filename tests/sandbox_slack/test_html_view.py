@@ -11,9 +11,7 @@ from bs4 import BeautifulSoup, Tag
 from slack_sdk import WebClient
 
 from fn_slack.lib.message_format import render_message
-from fn_slack.lib.slack_memory import CHANNEL_DIRECTORY
 from sandbox.slack import SlackSandbox
-from tools import screenshots
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = '"><img src=x onerror=alert(document.cookie)>'
@@ -433,30 +431,3 @@ def test_known_emoji_shortcodes_are_drawn_as_slack_draws_them_others_stay_as_typ
     headers = [h.get_text() for h in second.select(".block-header")]
     assert headers == ["\U0001f6a8 Incident", ":rotating_light: as typed"]
 
-
-# ----- the screenshot tool ---------------------------------------------------------------------------------------
-
-def test_screenshot_tool_seeds_the_demo_through_fn_slack(sb: SlackSandbox) -> None:
-    sb.reset(screenshots.WORKSPACE)
-    sb.set_realism(join_messages=False, rewrite_text=False)
-    try:
-        ids = screenshots.seed(sb)
-    finally:
-        CHANNEL_DIRECTORY.clear()  # fn_slack's process-wide channel cache must not outlive this workspace
-
-    incident = channel_page(sb, ids["incident"])
-    _assert_inert(incident)
-    top = messages(incident)
-    assert top[0].select_one(".author").get_text() == "SOAR"
-    assert top[0].select_one(".att-title a")["href"] == "https://soar.example.com:443/#incidents/2095?orgId=201"
-    assert len(top[0].select(".thread .msg.reply")) == 2
-    assert incident.select_one(".file-title").get_text() == "Incident ID 2095 Artifact Attachment: edr-timeline.csv"
-    assert sb.channel(ids["archived"])["is_archived"]
-    assert sb.channel(ids["task"])["is_private"]
-
-
-def test_screenshot_tool_says_clearly_when_chromium_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
-    assert screenshots.main(["--chromium", "/nonexistent/chromium", "--out", "/nonexistent/out"]) == 2
-    err = capsys.readouterr().err
-    assert "Chromium not found at /nonexistent/chromium" in err
-    assert "apt-get install -y chromium" in err
