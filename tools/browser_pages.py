@@ -320,6 +320,7 @@ _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r'"execution_time_ms": \d+'), '"execution_time_ms": <ms>'),           # a result's metrics
     (re.compile(r'"host": "[^"]*"'), '"host": "<host>"'),
     (re.compile(rf"\b{re.escape(socket.gethostname())}:\d+\b"), "<server>"),        # an integration server
+    (re.compile(r"\bv1\.[A-Za-z0-9_.=-]+…[A-Za-z0-9_.=-]+"), "<seal>"),              # a seal cut to its ends
     (re.compile(r"\bv1\.[A-Za-z0-9_.=-]+"), "<seal>"),                              # fn_slack's row seals
     (re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,64}\b"), "<hex>"),    # tokens, question ids
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),

@@ -569,6 +569,10 @@ def _shows(item: Any, obj: dict) -> bool:
         return False
 
 
+# A cell value longer than this with no space in it (a seal, a key) is shown by its ends, as SOAR's grid cuts it.
+LONG_TOKEN = 40
+
+
 def _cell(value: Any, spec: dict) -> str:
     if value is None:
         return ""
@@ -578,7 +582,10 @@ def _cell(value: Any, spec: dict) -> str:
         return sanitize_note_html(value if isinstance(value, str) else json.dumps(value))
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    return esc(value if not isinstance(value, list | dict) else json.dumps(value))
+    text = str(value) if not isinstance(value, list | dict) else json.dumps(value)
+    if len(text) > LONG_TOKEN and not any(ch.isspace() for ch in text):   # a seal, a key: its ends, whole on hover
+        return f'<span class="long" title="{esc(text)}">{esc(text[:12])}…{esc(text[-6:])}</span>'
+    return esc(text)
 
 
 def _click_html(click: BackgroundClick) -> str:
