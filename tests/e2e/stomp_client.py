@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -87,3 +88,35 @@ def hang_up(conn: stomp.StompConnection12, timeout: float = 5.0) -> None:
     closer.join(timeout)
     if closer.is_alive() and conn.transport.socket is not None:
         conn.transport.socket.shutdown(socket.SHUT_RDWR)
+
+
+class ScriptedApp:
+    """Plays an integration server on the sandbox broker: consumes ``queue`` and answers the first function
+    message with ``replies``; with ``hold_after`` N it sends the first N, then waits for ``release`` (or
+    ``close``) before the rest, as a function that is still running."""
+
+    def __init__(self, soar: Any, replies: list[dict], *, queue: str, login: tuple[str, str],
+                 hold_after: int | None = None) -> None:
+        self.conn, self.seen = connect(soar.stomp_port, *login)
+        self.replies, self.hold_after = replies, hold_after
+        self.release = threading.Event()
+        self.conn.subscribe(queue, id="scripted", ack="client-individual")
+        assert soar.broker.wait_for_consumers(queue, 1)
+        self.thread = threading.Thread(target=self._answer, daemon=True)
+        self.thread.start()
+
+    def _answer(self) -> None:
+        if not self.seen.wait_until(lambda: self.seen.messages, timeout=30):
+            return
+        message = self.seen.messages[0]
+        for number, reply in enumerate(self.replies):
+            if number == self.hold_after:
+                self.release.wait(30)
+            self.conn.send(message.headers["reply-to"], json.dumps(reply),
+                           headers={"correlation-id": message.headers["correlation-id"]})
+        self.conn.ack(message.headers["ack"])
+
+    def close(self) -> None:
+        self.release.set()
+        self.thread.join(10)
+        hang_up(self.conn)

@@ -5,7 +5,6 @@ A stomp.py client plays the app here, so the message SOAR sends can be inspected
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
@@ -13,7 +12,7 @@ from sandbox.soar import SoarSandbox
 from sandbox.soar.driver import DriverError, SoarDriver
 from sandbox.soar.scripting import default_export_path
 
-from .stomp_client import connect, hang_up
+from .stomp_client import ScriptedApp
 
 pytestmark = pytest.mark.e2e
 
@@ -29,29 +28,9 @@ def soar():
         yield sandbox
 
 
-class FakeApp:
+def FakeApp(soar: SoarSandbox, replies: list[dict]) -> ScriptedApp:  # noqa: N802 - reads as the app it plays
     """Consumes the slack destination and answers each function message with scripted replies."""
-
-    def __init__(self, soar: SoarSandbox, replies: list[dict]) -> None:
-        self.conn, self.seen = connect(soar.stomp_port, KEY, SECRET)
-        self.replies = replies
-        self.conn.subscribe(QUEUE, id="fake", ack="client-individual")
-        assert soar.broker.wait_for_consumers(QUEUE, 1)
-        self.thread = threading.Thread(target=self._answer, daemon=True)
-        self.thread.start()
-
-    def _answer(self) -> None:
-        if not self.seen.wait_until(lambda: self.seen.messages, timeout=30):
-            return
-        message = self.seen.messages[0]
-        for reply in self.replies:
-            self.conn.send(message.headers["reply-to"], json.dumps(reply),
-                           headers={"correlation-id": message.headers["correlation-id"]})
-        self.conn.ack(message.headers["ack"])
-
-    def close(self) -> None:
-        self.thread.join(10)
-        hang_up(self.conn)
+    return ScriptedApp(soar, replies, queue=QUEUE, login=(KEY, SECRET))
 
 
 def _v2(content: dict, success: bool = True, reason: str | None = None) -> dict:

@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 
 import pytest
 import requests
@@ -20,7 +19,7 @@ from sandbox.soar.scripting import default_export_path
 from tests.polling import wait_until
 
 from .conftest import CALL_WAIT, QUEUE, Stack
-from .stomp_client import connect, hang_up
+from .stomp_client import ScriptedApp
 
 pytestmark = pytest.mark.e2e
 
@@ -247,37 +246,15 @@ def test_a_click_with_no_integration_server_subscribed_says_so_on_the_page(soar)
         "a page with a running click reloads itself (to its address without the #action fragment)"
 
 
-class SlowApp:
+def SlowApp(soar: SoarSandbox) -> ScriptedApp:  # noqa: N802 - reads as the app it plays
     """Plays an integration server: answers the function message with one status message, then waits until
     the test lets it send the result."""
-
-    def __init__(self, soar: SoarSandbox) -> None:
-        self.conn, self.seen = connect(soar.stomp_port, soar.api_key_id, soar.api_key_secret)
-        self.conn.subscribe(QUEUE, id="slow", ack="client-individual")
-        assert soar.broker.wait_for_consumers(QUEUE, 1)
-        self.release = threading.Event()
-        self.thread = threading.Thread(target=self._answer, daemon=True)
-        self.thread.start()
-
-    def _answer(self) -> None:
-        if not self.seen.wait_until(lambda: self.seen.messages, timeout=30):
-            return
-        message = self.seen.messages[0]
-        reply = message.headers["reply-to"]
-        correlation = {"correlation-id": message.headers["correlation-id"]}
-        self.conn.send(reply, json.dumps({"message_type": 0, "message": "Channel #slow <b>created</b>",
-                                          "complete": False}), headers=correlation)
-        self.release.wait(30)
-        content = {"channel": "slow", "url": "https://sandbox.slack.com/archives/C1/p1"}
-        self.conn.send(reply, json.dumps({"message_type": 0, "message": "Completed", "complete": True, "results": {
+    content = {"channel": "slow", "url": "https://sandbox.slack.com/archives/C1/p1"}
+    return ScriptedApp(soar, [
+        {"message_type": 0, "message": "Channel #slow <b>created</b>", "complete": False},
+        {"message_type": 0, "message": "Completed", "complete": True, "results": {
             "version": 2.0, "success": True, "reason": None, "content": content, "raw": None, "inputs": {},
-            "metrics": {}}}), headers=correlation)
-        self.conn.ack(message.headers["ack"])
-
-    def close(self) -> None:
-        self.release.set()
-        self.thread.join(10)
-        hang_up(self.conn)
+            "metrics": {}}}], queue=QUEUE, login=(soar.api_key_id, soar.api_key_secret), hold_after=1)
 
 
 def test_status_messages_show_while_the_function_runs_and_the_result_when_it_ends(soar):
