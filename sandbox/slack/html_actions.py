@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from .html_common import NOBODY, PREFIX, channel_href
+from .html_common import NOBODY, PREFIX, channel_href, slack_escape
 
 if TYPE_CHECKING:
     from .server import SlackSandbox
@@ -126,7 +126,10 @@ class PageActions:
             answer = self._sb.interactions.click(token, channel, form.get("ts", ""), form.get("action_id", ""))
         else:
             method, fields = _API_OPS[op]
-            answer = self._call_api(method, token, {k: form.get(k, "") for k in fields})
+            params = {k: form.get(k, "") for k in fields}
+            if "text" in params:   # typed, as a person types in Slack's client
+                params["text"] = slack_escape(params["text"])
+            answer = self._call_api(method, token, params)
         location = channel_href(channel)
         if not answer.get("ok") or op == "click":
             # A refusal, or a click: the app answers it later, so the page says where the click went.

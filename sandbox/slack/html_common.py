@@ -19,6 +19,13 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def slack_escape(text: str) -> str:
+    """What a person types, as Slack's own clients send it: &, < and > as Slack's three entities, so that typed
+    angle brackets stay text and never become a link, a mention or a broadcast (Slack: "Formatting text for app
+    surfaces", escaping text)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_unescape(text: str) -> str:
     """Slack's three entities (&amp; &lt; &gt;) back to the characters they display as."""
     return _SLACK_ENTITY_RE.sub(lambda m: _SLACK_ENTITIES[m.group(1)], text)

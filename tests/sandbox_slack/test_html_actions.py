@@ -221,6 +221,23 @@ def test_hostile_text_posted_through_the_form_is_shown_escaped(sb: SlackSandbox,
     assert soup.select_one(f'form[data-edit="{ts}"] textarea').get_text() == HOSTILE
 
 
+def test_angle_brackets_typed_on_the_page_are_sent_as_slacks_client_sends_them(sb: SlackSandbox, room: str) -> None:
+    """Slack's clients send what a person types with &, < and > as entities: typed brackets stay text, never a
+    link, a mention or a broadcast, in Slack and in what the app reads back."""
+    typed = "if a < b && c > d: <b>bold?</b> <!channel> <@U0ALICE01>"
+    browser = Browser(sb)
+    soup = browser.submit(browser.get(f"/_sandbox/channels/{room}?as=bob").select_one("form[data-compose]"),
+                          text=typed)
+    [message] = sb.messages(room)
+    assert message["text"] == ("if a &lt; b &amp;&amp; c &gt; d: &lt;b&gt;bold?&lt;/b&gt; &lt;!channel&gt; "
+                               "&lt;@U0ALICE01&gt;")
+    shown = soup.select_one(f'div.msg[data-ts="{message["ts"]}"] .text')
+    assert shown.get_text() == typed and shown.select("a, .mention") == []
+    assert soup.select_one(f'form[data-edit="{message["ts"]}"] textarea').get_text() == typed
+    soup = browser.submit(soup.select_one(f'form[data-edit="{message["ts"]}"]'), text=typed + " (edited)")
+    assert sb.messages(room)[0]["text"].endswith("&lt;!channel&gt; &lt;@U0ALICE01&gt; (edited)")
+
+
 @pytest.mark.parametrize("forgery", ["no token", "wrong token", "another site", "an opaque origin"])
 def test_a_post_without_the_pages_csrf_token_or_from_another_site_is_refused_and_changes_nothing(
         sb: SlackSandbox, room: str, forgery: str) -> None:
