@@ -27,7 +27,7 @@ DEFAULT_BOT_SCOPES = (
     # two-way channels: questions in direct messages, and replies there
     "im:write", "mpim:write", "im:history",
     # the channel kept in step with its incident: the pinned summary and the bookmark to the incident
-    "pins:write", "pins:read", "bookmarks:write", "bookmarks:read",
+    "pins:write", "bookmarks:write", "bookmarks:read",
 )
 DEFAULT_USERS = (
     ("alice", "alice@example.com", "Alice Adams", "Alice"),

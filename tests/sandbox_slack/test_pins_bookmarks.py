@@ -3,13 +3,17 @@ pins.add/list/remove and bookmarks.add/list/edit/remove, and what the sandbox vi
 
 from __future__ import annotations
 
+from sandbox.slack.workspace import DEFAULT_BOT_SCOPES
+
 from .helpers import slack_error
 from .test_html_view import channel_page
 
 SOAR = "https://soar.example.com/#incidents/2101"
 
 
-def test_pin_lists_marks_and_unpins_a_message(sb, client):
+def test_pin_lists_marks_and_unpins_a_message(sb, make_client):
+    sb.add_token("xoxb-pins-reader", [*DEFAULT_BOT_SCOPES, "pins:read"])   # fn_slack never lists pins
+    client = make_client("xoxb-pins-reader")
     room = sb.add_channel("pins", members=["bot", "alice"])
     ts = client.chat_postMessage(channel=room, text="summary")["ts"]
     assert client.pins_add(channel=room, timestamp=ts)["ok"]
