@@ -13,6 +13,7 @@ Steps, under the incident's lock:
    wrote (``SyncState`` in ``slack_db_sync_state``, sealed on its own: a state changed outside fn_slack is
    refused, nothing is written). No link, or a link with sync off and no ``slack_sync_start`` → no Slack call.
 2. The channel as Slack describes it now: archived → a clear error, nothing written.
+   (When no part changed since the last run, step 3 has nothing to do and Slack is not asked anything.)
 3. The three parts as they should be, and a digest of each. Each part whose digest differs from the one
    recorded is written with one Slack write (``slack_channel_parts``): the topic with ``conversations.setTopic``,
    the bookmark with ``bookmarks.add`` (first run) or ``bookmarks.edit``, the summary with ``chat.update`` —
@@ -110,10 +111,14 @@ class ChannelSync:
                 yield messages.sync_not_on(channel.name)
                 yield SyncOutcome(channel=channel, synced=False, written=(), state=state, slack_writes=0)
                 return
+            parts = sync_parts(facts, self.soar_link(request.incident_id, None))
+            if link.sync and state is not None and not _changed(parts, state):
+                yield messages.sync_unchanged(channel.name)   # no Slack call at all
+                yield SyncOutcome(channel=channel, synced=True, written=(), state=state, slack_writes=0)
+                return
             channel = slack.channel_info(channel.id)
             if channel.is_archived:
                 raise ChannelStateError(messages.sync_channel_archived(channel.name), reason="archived")
-            parts = sync_parts(facts, self.soar_link(request.incident_id, None))
             writer = _PartWriter(ChannelParts(slack), table, link, channel, state or SyncState())
             yield from writer.write(parts, invocation)
             if not link.sync:
@@ -123,6 +128,13 @@ class ChannelSync:
                 yield messages.sync_unchanged(channel.name)
         yield SyncOutcome(channel=channel, synced=True, written=tuple(writer.written), state=writer.state,
                           slack_writes=writer.parts.calls)
+
+
+def _changed(parts: SyncParts, state: SyncState) -> bool:
+    """Whether any part differs from what was last written (or was never written in full)."""
+    digests = parts.digests()
+    return (digests["topic"] != state.topic or digests["bookmark"] != state.bookmark or not state.bookmark_id
+            or digests["summary"] != state.summary or not state.summary_ts or not state.summary_pinned)
 
 
 class _PartWriter:
