@@ -432,6 +432,84 @@ def channel_is_already_archived(channel_name: str) -> str:
     return f"Slack channel #{channel_name} is already archived."
 
 
+# ---------------------------------------------------------------------------------------------- channel in step
+NO_OWNER = "no owner"
+SYNC_SUMMARY_LABELS = {"severity": "Severity", "owner": "Owner", "phase": "Phase/status", "open_tasks": "Open tasks",
+                       "last_update": "Last update"}
+
+
+def incident_status(closed: bool) -> str:
+    return "Closed" if closed else "Active"
+
+
+def sync_link_label(incident_id: int) -> str:
+    return f"SOAR {incident_id}"
+
+
+def sync_bookmark_title(incident_id: int) -> str:
+    return f"SOAR incident {incident_id}"
+
+
+def sync_untitled(incident_id: int) -> str:
+    return f"Incident {incident_id}"
+
+
+def sync_summary_fallback(escaped_name: str, incident_id: int) -> str:
+    return f"Incident {incident_id}: {escaped_name}"
+
+
+def sync_summary_context(incident_id: int) -> str:
+    return f"Kept up to date from SOAR incident {incident_id} by fn_slack; edits made in Slack are replaced."
+
+
+def no_linked_channel_for_sync(kind: str) -> str:
+    return (f"No Slack channel is linked to this {kind}: post to Slack first (Example: Post Incident to Slack), "
+            f"then keep the channel in step.")
+
+
+def sync_not_on(channel_name: str) -> str:
+    return (f"Slack channel #{channel_name} is not kept in step with the incident: run slack_sync_channel once with "
+            f"slack_sync_start = Yes (Example: Keep Slack Channel in Step) to turn it on. Nothing was written.")
+
+
+def sync_channel_archived(channel_name: str) -> str:
+    return (f"Slack channel #{channel_name} is archived: its topic, bookmark and summary cannot change any more, "
+            f"and nothing was written. A reopened incident gets a new channel from its next post to Slack.")
+
+
+def sync_state_changed(table: str, res_id: str) -> str:
+    return (f"The {table} row {res_id} holds a sync state fn_slack did not write (slack_db_sync_state was changed "
+            f"outside fn_slack): nothing was written. Clear slack_db_sync_state in the row to start the channel's "
+            f"topic, bookmark and summary afresh.")
+
+
+def sync_started(channel_name: str) -> str:
+    return f"Slack channel #{channel_name} is now kept in step with the incident."
+
+
+def sync_wrote(part: str, channel_name: str) -> str:
+    return {"topic": f"Set the topic of #{channel_name}.",
+            "bookmark": f"Set the bookmark to the incident in #{channel_name}.",
+            "summary": f"Updated the pinned summary in #{channel_name}.",
+            "summary_posted": f"Posted and pinned the incident's summary in #{channel_name}."}[part]
+
+
+def sync_unchanged(channel_name: str) -> str:
+    return f"#{channel_name} already shows the incident as it is: nothing was written to Slack."
+
+
+def sync_summary_gone(channel_name: str) -> str:
+    return (f"The pinned summary in #{channel_name} was deleted in Slack: a new one is posted and pinned.")
+
+
+def link_row_gone(table: str, res_id: str) -> str:
+    return f"The {table} row {res_id} was removed in SOAR while the channel was being kept in step: run it again."
+
+
+def incident_not_found(incident_id: int) -> str:
+    return f"SOAR has no incident {incident_id}: check incident_id."
+
+
 # ---------------------------------------------------------------------------------------------- Slack answers
 _SLACK_EXPLANATIONS = {
     "invalid_auth": "Slack rejected the api_token in [fn_slack] (invalid_auth): check the token in app.config.",

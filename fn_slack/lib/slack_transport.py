@@ -41,7 +41,8 @@ SDK_LOG.setLevel(logging.INFO)
 # took effect: fn_slack finds out before it sends one again (Slack's method pages: "it's possible some aspect
 # of the operation succeeded"). chat.postEphemeral is one too, and the one that cannot be looked for (an
 # ephemeral message is in no history): after a lost answer it is not sent again, so a person is told at most once.
-WRITE_METHODS = frozenset({"chat.postMessage", "conversations.create", "conversations.invite",
+WRITE_METHODS = frozenset({"chat.postMessage", "conversations.create", "conversations.invite", "conversations.setTopic",
+                           "bookmarks.add",
                            "files.completeUploadExternal", "conversations.archive", "chat.postEphemeral"})
 SLACK_ERROR_CODE = re.compile(r"[a-z0-9_.]+")   # Slack's own error codes ("internal_error", "fatal_error")
 

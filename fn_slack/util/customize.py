@@ -15,10 +15,11 @@ def codegen_reload_data() -> dict:
         "package": "fn_slack",
         "message_destinations": ["slack"],
         "functions": ["slack_archive_channel", "slack_ask_question", "slack_post_attachment", "slack_post_message",
-                      "slack_question_answer"],
+                      "slack_question_answer", "slack_sync_channel"],
         "workflows": [
             "archive_slack_channel",
             "example_ask_question_in_slack",
+            "example_keep_slack_channel_in_step",
             "create_slack_message",
             "create_slack_reply",
             "example_post_attachment_to_slack__artifact",
@@ -31,6 +32,7 @@ def codegen_reload_data() -> dict:
             "Example: Archive Incident Slack Channel",
             "Example: Ask a Question in Slack",
             "Example: Archive Task Slack Channel",
+            "Example: Keep Slack Channel in Step",
             "Example: Post Artifact Attachment to Slack",
             "Example: Post Artifact to Slack",
             "Example: Post Incident / Task Attachment to Slack",
@@ -55,6 +57,7 @@ def codegen_reload_data() -> dict:
             "example_post_incident_to_slack_pb",
             "example_post_note_to_slack_pb",
             "example_post_task_to_slack_pb",
+            "example_slack_channel_follows_the_incident",
         ],
     }
 

@@ -27,6 +27,8 @@ MAX_ATTACHMENTS = 100
 MAX_INVITE_USERS = 1000
 MAX_LIST_LIMIT = 999  # "an integer under 1000" (conversations.list method page)
 MAX_TOPIC = 250
+MAX_BOOKMARKS = 100  # "Conversations are limited to 100 bookmarks." (bookmarks.add method page)
+BOOKMARK_TYPES = ("link",)  # "bookmarks.add currently accepts the following types: link"
 NEVER = float("inf")  # a share_delay that never shares
 RESTRICTION_ACTIONS = {
     "posting": ("restricted_action", "posting_to_channel_denied"),
@@ -620,6 +622,120 @@ def conversations_rename(ctx: Context) -> dict:
     return {"channel": ctx.ws.conversation_obj(ch, ctx.user.id)}
 
 
+# ----- pins and bookmarks ----------------------------------------------------------------------------------
+def _pin_target(ctx: Context, scope: str) -> tuple[Channel, dict | None]:
+    ctx.require(scope)
+    ch = ctx.channel(ctx.params.str("channel"))
+    if scope.endswith(":write"):
+        if ch.is_archived:
+            raise SlackError("is_archived")
+        if ctx.user.id not in ch.members:
+            raise SlackError("not_in_channel")
+    ts = ctx.params.str("timestamp")
+    if scope == "pins:read":
+        return ch, None
+    if not ts:
+        raise SlackError("no_item_specified")
+    if parse_ts(ts) is None:
+        raise SlackError("bad_timestamp")
+    msg = ch.by_ts.get(ts)
+    if msg is None or msg.get("subtype") == "tombstone":
+        raise SlackError("message_not_found")
+    return ch, msg
+
+
+def pins_add(ctx: Context) -> dict:
+    ch, msg = _pin_target(ctx, "pins:write")
+    assert msg is not None
+    if msg["ts"] in ch.pins:
+        raise SlackError("already_pinned")
+    ctx.ws.pin(ch, msg, ctx.user.id)
+    return {}
+
+
+def pins_remove(ctx: Context) -> dict:
+    ch, msg = _pin_target(ctx, "pins:write")
+    assert msg is not None
+    if msg["ts"] not in ch.pins:
+        raise SlackError("no_pin")
+    ctx.ws.unpin(ch, msg)
+    return {}
+
+
+def pins_list(ctx: Context) -> dict:
+    ch, _ = _pin_target(ctx, "pins:read")
+    items = [{"type": "message", "created": pin["created"], "created_by": pin["created_by"], "channel": ch.id,
+              "message": copy_message(ch.by_ts[ts])} for ts, pin in reversed(ch.pins.items())]
+    return {"items": items}
+
+
+def _bookmark_channel(ctx: Context, scope: str) -> Channel:
+    ctx.require(scope)
+    ch = ctx.channel(ctx.params.str("channel_id"))
+    if scope == "bookmarks:write":
+        if ch.is_archived:
+            raise SlackError("is_archived")
+        if ctx.user.id not in ch.members:
+            raise SlackError("not_in_channel")
+    return ch
+
+
+def _bookmark(ch: Channel, bookmark_id: str | None) -> dict:
+    for mark in ch.bookmarks:
+        if mark["id"] == bookmark_id:
+            return mark
+    raise SlackError("not_found")
+
+
+def _bookmark_link(link: str | None) -> str:
+    if not link or not link.startswith(("http://", "https://")):
+        raise SlackError("invalid_link")
+    return link
+
+
+def bookmarks_add(ctx: Context) -> dict:
+    ch = _bookmark_channel(ctx, "bookmarks:write")
+    title, kind = ctx.params.str("title"), ctx.params.str("type")
+    if not title or not kind:
+        raise invalid_arguments("title and type are required")
+    if kind not in BOOKMARK_TYPES:
+        raise SlackError("invalid_bookmark_type")
+    link = _bookmark_link(ctx.params.str("link"))
+    if len(ch.bookmarks) >= MAX_BOOKMARKS:
+        raise SlackError("too_many_bookmarks")
+    mark = {"id": ctx.ws.new_id("Bk", 12), "channel_id": ch.id, "title": title, "link": link,
+            "emoji": ctx.params.str("emoji"), "icon_url": None, "type": kind, "entity_id": None,
+            "date_created": int(time.time()), "date_updated": 0, "rank": chr(ord("a") + len(ch.bookmarks) % 26),
+            "last_updated_by_user_id": ctx.user.id, "last_updated_by_team_id": ctx.ws.team_id,
+            "shortcut_id": None, "app_id": ctx.user.app_id}
+    ch.bookmarks.append(mark)
+    return {"bookmark": dict(mark)}
+
+
+def bookmarks_edit(ctx: Context) -> dict:
+    ch = _bookmark_channel(ctx, "bookmarks:write")
+    mark = _bookmark(ch, ctx.params.str("bookmark_id"))
+    title, link = ctx.params.str("title"), ctx.params.str("link")
+    if link is not None:
+        mark["link"] = _bookmark_link(link)
+    if title:
+        mark["title"] = title
+    mark["date_updated"] = int(time.time())
+    mark["last_updated_by_user_id"] = ctx.user.id
+    return {"bookmark": dict(mark)}
+
+
+def bookmarks_remove(ctx: Context) -> dict:
+    ch = _bookmark_channel(ctx, "bookmarks:write")
+    ch.bookmarks.remove(_bookmark(ch, ctx.params.str("bookmark_id")))
+    return {}
+
+
+def bookmarks_list(ctx: Context) -> dict:
+    ch = _bookmark_channel(ctx, "bookmarks:read")
+    return {"bookmarks": [dict(m) for m in ch.bookmarks]}
+
+
 # ----- users -----------------------------------------------------------------------------------------------
 def users_lookup_by_email(ctx: Context) -> dict:
     ctx.require("users:read.email")
@@ -976,6 +1092,13 @@ METHODS: dict[str, Callable[[Context], dict]] = {
     "conversations.setTopic": conversations_set_topic,
     "conversations.setPurpose": conversations_set_purpose,
     "conversations.rename": conversations_rename,
+    "pins.add": pins_add,
+    "pins.remove": pins_remove,
+    "pins.list": pins_list,
+    "bookmarks.add": bookmarks_add,
+    "bookmarks.edit": bookmarks_edit,
+    "bookmarks.remove": bookmarks_remove,
+    "bookmarks.list": bookmarks_list,
     "users.lookupByEmail": users_lookup_by_email,
     "users.info": users_info,
     "users.list": users_list,

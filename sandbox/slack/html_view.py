@@ -425,6 +425,10 @@ class ChannelPage:
             parts.append(f'<div class="topic">{self.md.render(ch["topic"])}</div>')
         if ch.get("purpose"):
             parts.append(f'<div class="purpose">{self.md.render(ch["purpose"])}</div>')
+        if ch.get("bookmarks"):
+            marks = "".join(f'<a class="bookmark" href="{esc(m.get("link", ""))}" rel="noopener noreferrer">'
+                            f'🔖 {esc(m.get("title", ""))}</a> ' for m in ch["bookmarks"])
+            parts.append(f'<nav class="meta bookmarks" aria-label="Bookmarks">{marks}</nav>')
         member_list = ", ".join(esc(m) for m in members) or "nobody"
         parts.append(f'<div class="meta">{len(members)} member{"s" if len(members) != 1 else ""}: {member_list}'
                      f' · {top} message{"s" if top != 1 else ""}, {replies} repl{"ies" if replies != 1 else "y"}'
@@ -445,6 +449,8 @@ class ChannelPage:
                  f'<span class="time">{_clock(moment)}</span>']
         if msg.get("subtype") == "thread_broadcast":
             parts.append('<span class="note">also sent to the channel</span>')
+        if msg.get("pinned_to"):
+            parts.append('<span class="note pinned" data-pinned>📌 Pinned</span>')
         parts.append("</div>")
         if msg.get("blocks"):
             parts.append(self.blocks(msg["blocks"], ts=ts))

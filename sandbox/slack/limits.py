@@ -19,6 +19,8 @@ METHOD_LIMITS: dict[str, int] = {
     "conversations.create": TIER_2, "conversations.archive": TIER_2, "conversations.unarchive": TIER_2,
     "conversations.list": TIER_2, "users.list": TIER_2, "conversations.setTopic": TIER_2,
     "conversations.setPurpose": TIER_2, "conversations.rename": TIER_2,
+    "pins.add": TIER_2, "pins.remove": TIER_2, "pins.list": TIER_2,
+    "bookmarks.add": TIER_2, "bookmarks.edit": TIER_2, "bookmarks.remove": TIER_2, "bookmarks.list": TIER_3,
     "conversations.invite": TIER_3, "conversations.info": TIER_3, "conversations.join": TIER_3,
     "conversations.history": TIER_3, "conversations.replies": TIER_3, "users.lookupByEmail": TIER_3,
     "conversations.open": TIER_3, "chat.update": TIER_3, "chat.delete": TIER_3,

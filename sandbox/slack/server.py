@@ -879,7 +879,8 @@ def _read_params(request: Request) -> tuple[dict, str | None]:
 def _channel_snapshot(ch: Channel) -> dict:
     return {"id": ch.id, "name": ch.name, "is_private": ch.is_private, "is_archived": ch.is_archived,
             "is_general": ch.is_general, "members": list(ch.members), "created": ch.created,
-            "creator": ch.creator, "topic": ch.topic, "purpose": ch.purpose}
+            "creator": ch.creator, "topic": ch.topic, "purpose": ch.purpose,
+            "bookmarks": [dict(m) for m in ch.bookmarks], "pins": list(ch.pins)}
 
 
 def _channel_messages(ch: Channel) -> list[dict]:

@@ -26,6 +26,8 @@ DEFAULT_BOT_SCOPES = (
     "channels:history", "groups:history", "channels:join",
     # two-way channels: questions in direct messages, and replies there
     "im:write", "mpim:write", "im:history",
+    # the channel kept in step with its incident: the pinned summary and the bookmark to the incident
+    "pins:write", "bookmarks:write", "bookmarks:read",
 )
 DEFAULT_USERS = (
     ("alice", "alice@example.com", "Alice Adams", "Alice"),
@@ -148,6 +150,8 @@ class Channel:
     members: dict[str, None] = field(default_factory=dict)  # insertion-ordered set of user ids
     topic: str = ""
     purpose: str = ""
+    pins: dict[str, dict] = field(default_factory=dict)  # pinned message ts -> {"created", "created_by"}
+    bookmarks: list[dict] = field(default_factory=list)  # the bookmarks bar, in the order they were added
     # Top-level messages (and thread broadcasts) in ts order, with their integer keys for bisecting.
     ts_keys: list[int] = field(default_factory=list)
     messages: list[dict] = field(default_factory=list)
@@ -445,6 +449,19 @@ class Workspace:
         ch.topic = topic
         return self.system_message(ch, "channel_topic", user_id, f"<@{user_id}> set the channel topic: {topic}",
                                    topic=topic)
+
+    def pin(self, ch: Channel, msg: dict, user_id: str) -> None:
+        """Pin a message: Slack lists it in pins.list and marks the message with ``pinned_to``."""
+        ch.pins[msg["ts"]] = {"created": int(time.time()), "created_by": user_id}
+        msg["pinned_to"] = [*msg.get("pinned_to", []), ch.id]
+
+    def unpin(self, ch: Channel, msg: dict) -> None:
+        ch.pins.pop(msg["ts"], None)
+        rest = [c for c in msg.get("pinned_to", []) if c != ch.id]
+        if rest:
+            msg["pinned_to"] = rest
+        else:
+            msg.pop("pinned_to", None)
 
     def set_purpose(self, ch: Channel, user_id: str, purpose: str) -> str:
         ch.purpose = purpose

@@ -26,7 +26,7 @@ from .scripting import (
     run_post_processing,
     run_pre_processing,
 )
-from .state import SANDBOX_USER, NotFound, RowChange
+from .state import SANDBOX_USER, IncidentChange, NotFound, RowChange
 
 # SOAR's numeric type ids of the objects a menu item can sit on (the "object" part of a function message).
 OBJECT_TYPE_IDS = {"incident": 0, "task": 1, "note": 2, "artifact": 4, "attachment": 5}
@@ -356,6 +356,61 @@ class SoarDriver:
                 with self._automatic_lock:
                     self._automatic_threads.append(thread)
                 thread.start()
+
+    # ---------------------------------------------------------------- automatic playbooks on incident updates
+    def watch_incidents(self) -> None:
+        """From now on, start the org's enabled automatic playbooks on incidents as SOAR does: after an incident is
+        updated (a PATCH through REST, fn_slack's own included, or :meth:`edit_incident`) so that a playbook's
+        activation conditions hold — ``changed``/``changed_to`` compare the incident before and after, with the
+        playbook's ``any``/``all`` logic — the playbook runs in the background (``automatic_runs``)."""
+        if self._on_incident_change not in self.sandbox.state.incident_watchers:
+            self.sandbox.state.incident_watchers.append(self._on_incident_change)
+
+    def stop_watching_incidents(self) -> None:
+        """Automatic playbooks on incidents start no more (runs under way finish)."""
+        if self._on_incident_change in self.sandbox.state.incident_watchers:
+            self.sandbox.state.incident_watchers.remove(self._on_incident_change)
+
+    def edit_incident(self, incident_id: int, changes: dict[str, Any]) -> dict:
+        """An analyst changing fields of an incident in SOAR (field → new value, by name: ``severity_code``
+        "High", ``plan_status`` "C"): one update, seen by the watchers as the page's (``ui``)."""
+        incident = self.sandbox.state.incident(incident_id)
+        patch = [{"field": {"name": name}, "old_value": {"object": incident.get(name)},
+                  "new_value": {"object": value}} for name, value in changes.items()]
+        answer = self.sandbox.state.patch_incident(incident_id, patch, origin="ui")
+        if not answer.get("success"):
+            raise DriverError(f"incident {incident_id} changed meanwhile: {answer.get('field_failures')}")
+        return self.sandbox.state.incident(incident_id)
+
+    def _on_incident_change(self, change: IncidentChange) -> None:
+        for playbook in self.customizations.playbooks:
+            if playbook.activation_type != "automatic" or not playbook.enabled or playbook.object_type != "incident":
+                continue
+            if activation_holds(playbook, change.after, change.before):
+                thread = threading.Thread(target=self._run_automatic_on_incident, args=(playbook, change),
+                                          daemon=True, name=f"playbook-{playbook.name}-{change.inc_id}")
+                with self._automatic_lock:
+                    self._automatic_threads.append(thread)
+                thread.start()
+
+    def _run_automatic_on_incident(self, playbook: Playbook, change: IncidentChange) -> None:
+        started = time.monotonic()
+        result = ClickResult(rule=playbook.display_name, object_type="incident", object_id=change.inc_id)
+        try:
+            incident = self.sandbox.state.incident(change.inc_id)
+            description = incident.get("description")
+            incident["description"] = {"format": "html", "content": description} if description else None
+            objects = {"incident": incident, "task": None, "object": incident}
+            self._run_playbook(playbook, objects, {}, result, timeout=self.timeout, enforce_conditions=True,
+                               activation=f"{change.origin} change of incident {change.inc_id}: "
+                                          + _conditions_text(playbook))
+        except Exception as err:  # noqa: BLE001 - a run that breaks is reported like a failed step
+            result.error = f"{type(err).__name__}: {err}"
+            result.step("playbook", False, result.error)
+        finally:
+            result.elapsed = time.monotonic() - started
+            with self._automatic_lock:
+                self.automatic_runs.append(result)
 
     def _run_automatic(self, playbook: Playbook, change: RowChange) -> None:
         started = time.monotonic()

@@ -152,6 +152,17 @@ class RowChange:
     origin: str
 
 
+@dataclass(frozen=True)
+class IncidentChange:
+    """An incident updated (PATCH through REST, or an analyst's edit on the page): its fields before and after,
+    and where the change came from (``api`` or ``ui``), as SOAR evaluates automatic rules and playbooks on it."""
+
+    inc_id: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+    origin: str
+
+
 @dataclass
 class CallRecord:
     """One REST request as the sandbox saw it (for tests and the demo report)."""
@@ -202,6 +213,8 @@ class SoarState:
         # Called after each row added or updated (outside the lock), as SOAR evaluates its automatic rules and
         # playbooks on the object's change (SoarDriver.watch_rows).
         self.row_watchers: list[Callable[[RowChange], None]] = []
+        # Called after each incident update that changed something (outside the lock): SoarDriver.watch_incidents.
+        self.incident_watchers: list[Callable[[IncidentChange], None]] = []
 
     # ------------------------------------------------------------------ API keys
     def add_api_key(self, key_id: str, secret: str) -> int:
@@ -295,10 +308,18 @@ class SoarState:
                                           if name in field_handles}
         return {"recordsTotal": total, "recordsFiltered": len(found), "data": found[start:start + length]}
 
-    def patch_incident(self, inc_id: int, changes: list[dict]) -> dict:
+    def patch_incident(self, inc_id: int, changes: list[dict], *, origin: str = "api") -> dict:
         """PATCH /incidents/<id> (resilient's Patch: ``field`` names, ``old_value``/``new_value`` as
         ``{"object": v}``). A field whose old value is not the current one fails the whole patch with HTTP 200
-        ``success: false`` and ``field_failures``, as SOAR answers; nothing changes then."""
+        ``success: false`` and ``field_failures``, as SOAR answers; nothing changes then. A patch that changed
+        the incident is told to the ``incident_watchers`` (``origin``: ``api`` or ``ui``)."""
+        answer, change = self._patch_incident(inc_id, changes, origin)
+        if change is not None:
+            for watcher in list(self.incident_watchers):
+                watcher(change)
+        return answer
+
+    def _patch_incident(self, inc_id: int, changes: list[dict], origin: str) -> tuple[dict, IncidentChange | None]:
         custom: set[str] = set()   # the incident's custom fields: they live in ``properties``
 
         def name_of(change: dict) -> str:
@@ -328,7 +349,9 @@ class SoarState:
                     failures.append({"field": name, "your_original_value": old,
                                      "actual_current_value": read(incident, name)})
             if failures:
-                return {"success": False, "field_failures": failures, "message": "Field conflicts", "hints": []}
+                return {"success": False, "field_failures": failures, "message": "Field conflicts",
+                        "hints": []}, None
+            before = copy.deepcopy(incident)
             for change in changes:
                 name = name_of(change)
                 new = next(iter((change.get("new_value") or {}).values()), None)
@@ -338,7 +361,8 @@ class SoarState:
                     incident[name] = new
             incident["vers"] = incident.get("vers", 1) + 1
             incident["inc_last_modified_date"] = now_ms()
-            return {"success": True, "field_failures": [], "message": None, "hints": []}
+            return ({"success": True, "field_failures": [], "message": None, "hints": []},
+                    IncidentChange(inc_id, before, copy.deepcopy(incident), origin))
 
     # ------------------------------------------------------------------ holding requests (tests)
     def hold(self, method: str, path_pattern: str, *, after: int = 0) -> Hold:

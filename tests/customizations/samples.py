@@ -99,6 +99,8 @@ VERIFIED_ANSWER_RESULT = {"question_id": "4f1c2a9be07d4c1a", "status": "answered
                           "verified": True}
 ARCHIVE_RESULT = {"channel": "incident-2103", "channel_id": "C0AAA", "attachment_id": 12,
                   "attachment_name": "Slack_channel_incident-2103_history.txt", "message_count": 42}
+SYNC_RESULT = {"channel": "incident-2103", "channel_id": "C08A1B2C3D4", "synced": True, "written": ["topic", "summary"],
+               "slack_writes": 2, "summary_ts": "1764238542.000200", "bookmark_id": "Bk08A1B2C3D4E"}
 
 
 def soar_link(incident_id: int, task_id: int | None) -> str:

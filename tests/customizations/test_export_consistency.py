@@ -22,13 +22,16 @@ FUNCTION_UUIDS = {"slack_post_message": "ded2826c-6528-4a26-b2c8-0cf215dce3c3",
                   "slack_post_attachment": "5fed4dd5-9ccc-492a-90e1-4f17e6a5c5c8",
                   "slack_archive_channel": "8f3a9d1d-8182-4c5b-b422-cfeee33de0dc",
                   "slack_ask_question": build_export.stable_uuid("function", "slack_ask_question"),
-                  "slack_question_answer": build_export.stable_uuid("function", "slack_question_answer")}
+                  "slack_question_answer": build_export.stable_uuid("function", "slack_question_answer"),
+                  "slack_sync_channel": build_export.stable_uuid("function", "slack_sync_channel")}
 DISPLAY_NAMES = {"slack_post_message": "Post message to Slack",
                  "slack_post_attachment": "Post attachment to Slack",
                  "slack_archive_channel": "Archive Slack Channel",
                  "slack_ask_question": "Ask a question in Slack",
-                 "slack_question_answer": "Read a verified Slack answer"}
+                 "slack_question_answer": "Read a verified Slack answer",
+                 "slack_sync_channel": "Keep Slack channel in step"}
 INPUT_FIELDS = {  # behavior.md §1: name → (uuid, type)
+    "slack_sync_start": (build_export.stable_uuid("input", "slack_sync_start"), "boolean"),
     "incident_id": ("3f35f1a9-f5d6-440a-a825-66a340aeaefe", "number"),
     "task_id": ("958f0953-8b6f-4472-b786-b9ae4351ddfe", "number"),
     "artifact_id": ("d63d16a1-c5bd-4015-9850-05316b22564c", "number"),
@@ -65,6 +68,7 @@ RULES = {  # behavior.md §8: rule → (object, function, condition method)
     "Example: Archive Incident Slack Channel": ("incident", "slack_archive_channel", None),
     "Example: Archive Task Slack Channel": ("task", "slack_archive_channel", None),
     "Example: Ask a Question in Slack": ("incident", "slack_ask_question", None),
+    "Example: Keep Slack Channel in Step": ("incident", "slack_sync_channel", None),
 }
 
 
@@ -133,6 +137,7 @@ def test_each_function_shows_exactly_the_inputs_it_reads():
                                "slack_is_channel_private", "slack_channel_id", "slack_participant_emails",
                                "incident_id", "task_id"],
         "slack_question_answer": ["incident_id", "slack_question_id"],
+        "slack_sync_channel": ["incident_id", "task_id", "slack_sync_start"],
     }
     for function in EXPORT["functions"]:
         assert all(item["field_type"] == "__function" for item in function["view_items"])
@@ -155,7 +160,7 @@ def test_rule_fields_are_activity_fields_read_as_rule_properties():
         assert (field["export_key"], field["prefix"]) == (f"actioninvocation/{name}", "properties")
 
 
-def test_data_table_has_the_nine_columns_in_order():
+def test_data_table_has_the_eleven_columns_in_order():
     table = next(t for t in EXPORT["types"] if t["type_name"] == "slack_conversations_db")
     assert (table["type_name"], table["display_name"], table["uuid"], table["type_id"], table["parent_types"]) \
         == ("slack_conversations_db", "Slack Conversations", "e2036bf3-61ea-4752-8d6f-2b4ea262bb1b", 8,
@@ -171,9 +176,12 @@ def test_data_table_has_the_nine_columns_in_order():
         ("slack_db_mirror", "Mirrored into SOAR", "boolean", False),
         ("slack_db_thread_ts", "Thread", "text", False),
         ("slack_db_seal", "Seal", "text", False),
+        ("slack_db_sync", "Kept in step", "boolean", False),
+        ("slack_db_sync_state", "Sync state", "text", False),
     ]
-    assert [c["order"] for c in columns] == list(range(9))
-    assert [c["name"] for c in columns if c["read_only"]] == ["slack_db_seal"], "only fn_slack writes the seal"
+    assert [c["order"] for c in columns] == list(range(11))
+    assert [c["name"] for c in columns if c["read_only"]] == ["slack_db_seal", "slack_db_sync_state"], \
+        "only fn_slack writes the seal and the sync state"
     for name, column in table["fields"].items():
         assert (column["name"], column["export_key"], column["type_id"]) == \
             (name, f"slack_conversations_db/{name}", 1000)
@@ -197,6 +205,7 @@ def test_rule_starts_one_workflow_of_its_object_calling_its_function(rule_name):
     expected_fields = (  # IBM 2.1's order: the Post Artifact item alone asks for the channel ID last
         tuple(build_export.QUESTION_FIELDS) if function_name == "slack_ask_question" else
         ("slack_channel_id",) if function_name == "slack_archive_channel" else
+        () if function_name == "slack_sync_channel" else   # nothing to ask: the incident's linked channel
         ("rule_slack_channel", "rule_slack_is_channel_private", "rule_slack_participant_emails", "rule_slack_text",
          "slack_channel_id") if rule_name == "Example: Post Artifact to Slack" else
         ("rule_slack_channel", "rule_slack_is_channel_private", "slack_channel_id", "rule_slack_participant_emails",

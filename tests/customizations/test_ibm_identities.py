@@ -34,7 +34,8 @@ OUR_FUNCTIONS = {"slack_ask_question": [
     "slack_question", "slack_question_options", "slack_question_free_text", "slack_question_direct",
     "slack_question_anyone", "slack_question_expiry_minutes", "slack_channel", "slack_is_channel_private",
     "slack_channel_id", "slack_participant_emails", "incident_id", "task_id"],
-    "slack_question_answer": ["incident_id", "slack_question_id"]}
+    "slack_question_answer": ["incident_id", "slack_question_id"],
+    "slack_sync_channel": ["incident_id", "task_id", "slack_sync_start"]}
 
 OUR_FIELDS = {
     "__function/slack_mirror": ("input", "slack_mirror"),
@@ -47,16 +48,19 @@ OUR_FIELDS = {
     "__function/slack_question_anyone": ("input", "slack_question_anyone"),
     "__function/slack_question_expiry_minutes": ("input", "slack_question_expiry_minutes"),
     "__function/slack_question_id": ("input", "slack_question_id"),
+    "__function/slack_sync_start": ("input", "slack_sync_start"),
     "actioninvocation/rule_slack_question": ("field", "rule_slack_question"),
     "actioninvocation/rule_slack_question_options": ("field", "rule_slack_question_options"),
     "actioninvocation/rule_slack_question_direct": ("field", "rule_slack_question_direct"),
     "actioninvocation/rule_slack_question_anyone": ("field", "rule_slack_question_anyone"),
     "incident/slack_mirror_channels": ("field", "slack_mirror_channels"),
 }
-OUR_RULES = {"Example: Ask a Question in Slack": "example_ask_question_in_slack"}
+OUR_RULES = {"Example: Ask a Question in Slack": "example_ask_question_in_slack",
+             "Example: Keep Slack Channel in Step": "example_keep_slack_channel_in_step"}
 # playbook → its activation fields (the automatic one has none)
 OUR_PLAYBOOKS = {"example_ask_question_in_slack_pb": build_export.QUESTION_FIELDS,
-                 "example_act_on_verified_slack_answer": []}
+                 "example_act_on_verified_slack_answer": [],
+                 "example_slack_channel_follows_the_incident": []}
 OUR_TABLES = ["slack_messages_db", "slack_questions_db"]
 
 
@@ -151,7 +155,8 @@ def test_data_table_and_ibms_columns_keep_their_identity():
 
 def test_the_channel_id_column_is_ours_with_a_stable_uuid_after_ibms_columns():
     assert sorted(set(TABLE["fields"]) - set(ibm21.TABLE_COLUMNS)) == \
-        ["slack_db_channel_id", "slack_db_mirror", "slack_db_seal", "slack_db_thread_ts"]
+        ["slack_db_channel_id", "slack_db_mirror", "slack_db_seal", "slack_db_sync", "slack_db_sync_state",
+         "slack_db_thread_ts"]
     column = TABLE["fields"]["slack_db_channel_id"]
     assert (column["uuid"], column["order"]) == (CHANNEL_ID_COLUMN_UUID, len(ibm21.TABLE_COLUMNS))
 
@@ -229,7 +234,7 @@ def _export_uuids() -> set[str]:
 
 def _our_uuids() -> set[str]:
     uuids = {CHANNEL_ID_COLUMN_UUID, _ours("column", "slack_db_mirror"), _ours("column", "slack_db_thread_ts"),
-             _ours("column", "slack_db_seal")}
+             _ours("column", "slack_db_seal"), _ours("column", "slack_db_sync"), _ours("column", "slack_db_sync_state")}
     uuids |= {_ours("function", name) for name in OUR_FUNCTIONS} | {_ours(*v) for v in OUR_FIELDS.values()}
     uuids |= {_ours("rule", name) for name in OUR_RULES} | {_ours("workflow", w) for w in OUR_RULES.values()}
     for table in OUR_TABLES:

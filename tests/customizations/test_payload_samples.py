@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from fn_slack.lib.channel_post import PostOutcome
+from fn_slack.lib.channel_sync import SyncOutcome
 from fn_slack.lib.question_answer import VerifiedAnswer
 from fn_slack.lib.questions import AskOutcome
 from fn_slack.lib.slack_vocabulary import Channel
@@ -29,10 +30,11 @@ CONTENT_KEYS = {
     "slack_ask_question": list(AskOutcome("q", Channel(id="C1", name="x", is_private=False), "1.2", "https://x", 0,
                                           []).result()),
     "slack_question_answer": list(VerifiedAnswer("q", "open", "", "", "", None).result()),
+    "slack_sync_channel": list(SyncOutcome(None, False, (), None, 0).result()),
 }
 TEST_RESULTS = {"slack_post_message": s.POST_RESULT, "slack_post_attachment": s.ATTACHMENT_RESULT,
                 "slack_archive_channel": s.ARCHIVE_RESULT, "slack_ask_question": s.QUESTION_RESULT,
-                "slack_question_answer": s.VERIFIED_ANSWER_RESULT}
+                "slack_question_answer": s.VERIFIED_ANSWER_RESULT, "slack_sync_channel": s.SYNC_RESULT}
 # The key a payload's schema requires first (the legacy flat layout): the channel, or for the function that reads
 # SOAR only, the question.
 FIRST_KEY = dict.fromkeys(TEST_RESULTS, "channel") | {"slack_question_answer": "question_id"}

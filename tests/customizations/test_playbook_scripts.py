@@ -44,10 +44,46 @@ CASES = {
 
 
 VERIFIED = "example_act_on_verified_slack_answer"
+FOLLOWS = "example_slack_channel_follows_the_incident"
 
 
 def test_every_playbook_is_covered():
-    assert sorted(p.name for p in CUSTOMIZATIONS.playbooks) == sorted([*CASES, VERIFIED])
+    assert sorted(p.name for p in CUSTOMIZATIONS.playbooks) == sorted([*CASES, VERIFIED, FOLLOWS])
+
+
+# --- the automatic playbook on the incident's severity, phase, owner and status -----------------------------------
+@pytest.mark.parametrize(("field", "value", "starts"), [
+    ("severity_code", "High", True), ("phase_id", "Complete", True), ("owner_id", "bob@example.com", True),
+    ("plan_status", "C", True), ("description", "changed", False), ("name", "renamed", False)])
+def test_the_follow_playbook_starts_on_the_fields_the_channel_shows(field, value, starts):
+    playbook = CUSTOMIZATIONS.playbook(FOLLOWS)
+    assert (playbook.activation_type, playbook.object_type, playbook.function_name) == \
+        ("automatic", "incident", "slack_sync_channel")
+    before = dict(s.INCIDENT, severity_code="Low", phase_id="Respond", owner_id="a@example.com", plan_status="A")
+    assert activation_holds(playbook, dict(before, **{field: value}), before) is starts
+    assert not activation_holds(playbook, before, before)
+
+
+def test_the_follow_playbook_sends_only_the_incident_never_turning_sync_on():
+    playbook = CUSTOMIZATIONS.playbook(FOLLOWS)
+    inputs = run_pre_processing(playbook.pre_script, ScriptContext(incident=s.INCIDENT, playbook_inputs={}),
+                                input_types=CUSTOMIZATIONS.input_types("slack_sync_channel"))
+    assert inputs == {"incident_id": s.INCIDENT["id"]}
+
+
+def _follow_notes(payload: dict) -> list:
+    playbook = CUSTOMIZATIONS.playbook(FOLLOWS)
+    ctx = ScriptContext(incident=s.INCIDENT, playbook_inputs={})
+    ctx.playbook_results[playbook.result_name] = payload
+    ((script_name, script),) = playbook.scripts
+    run_playbook_script(script, ctx, label=script_name)
+    return ctx.notes_added
+
+
+def test_the_follow_playbook_is_quiet_when_it_worked_and_notes_a_failure():
+    assert _follow_notes(s.v2_payload({"synced": True, "written": ["topic"]})) == []
+    (note,) = _follow_notes(s.v2_payload({}, success=False, reason="Slack channel #inc-1 is archived"))
+    assert note.target == "incident" and "#inc-1 is archived" in note.html
 
 
 # --- the automatic playbook on a question's row ------------------------------------------------------------------

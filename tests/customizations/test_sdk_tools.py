@@ -129,7 +129,7 @@ def test_package_builds_the_app_host_zip(package_copy, validate_report, sdk_env)
     assert app_json["minimum_resilient_version"]["version"] == EXPORT["server_version"]["version"]
     assert sorted(f["name"] for f in packaged_export["functions"]) == \
         ["slack_archive_channel", "slack_ask_question", "slack_post_attachment", "slack_post_message",
-         "slack_question_answer"]
+         "slack_question_answer", "slack_sync_channel"]
 
 
 def test_codegen_reads_the_export_back_without_losing_anything(tmp_path, sdk_env):

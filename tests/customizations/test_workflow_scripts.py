@@ -368,3 +368,22 @@ def test_message_containers_survive_every_hostile_character_in_every_field(name)
     assert container["Additional Text"]["data"] == weird
     message, attachment = rendered(inputs)
     assert "<!here>" not in attachment["text"]
+
+
+# --- Example: Keep Slack Channel in Step --------------------------------------------------------------------
+
+def test_keep_in_step_turns_sync_on_for_the_incident():
+    ctx = ScriptContext(incident=s.INCIDENT)
+    assert run_pre("example_keep_slack_channel_in_step", ctx) == {"incident_id": 2103, "slack_sync_start": True}
+
+
+def test_keep_in_step_notes_the_channel_escaped_or_the_reason():
+    ctx = ScriptContext(incident=s.INCIDENT)
+    notes = run_post("example_keep_slack_channel_in_step", ctx, {"synced": True, "channel": "inc-<2103>"})
+    assert notes == [("incident", 2103, "Slack channel #inc-&lt;2103&gt; now follows this incident: its topic, "
+                      "bookmark and pinned summary change with severity, phase, owner and status.")]
+    ctx = ScriptContext(incident=s.INCIDENT)
+    notes = run_post("example_keep_slack_channel_in_step", ctx, {}, success=False,
+                     reason="Slack channel #inc-2103 is archived")
+    assert notes == [("incident", 2103, "The Slack channel could not be kept in step: Slack channel #inc-2103 is "
+                      "archived")]

@@ -93,6 +93,7 @@ def _tiers(sb, client) -> dict:
     ts = sb.add_message(room, "bot", "to edit")
     doomed = iter([sb.add_message(room, "bot", f"to delete {n}") for n in range(60)])
     names = iter(f"tiers-{n}" for n in range(60))
+    to_pin = iter([sb.add_message(room, "bot", f"to pin {n}") for n in range(30)])
     app = WebClient(base_url=sb.base_url, retry_handlers=[])
     return {
         "chat.update": (lambda: client.chat_update(channel=room, ts=ts, text="x"), 50),
@@ -103,12 +104,16 @@ def _tiers(sb, client) -> dict:
         "conversations.setPurpose": (lambda: client.conversations_setPurpose(channel=room, purpose="p"), 20),
         "conversations.rename": (lambda: client.conversations_rename(channel=room, name=next(names)), 20),
         "apps.connections.open": (lambda: app.apps_connections_open(app_token=APP_TOKEN), 3),
+        "pins.add": (lambda: client.pins_add(channel=room, timestamp=next(to_pin)), 20),
+        "bookmarks.add": (lambda: client.bookmarks_add(channel_id=room, title="t", type="link",
+                                                       link="https://soar.example.com/"), 20),
+        "bookmarks.list": (lambda: client.bookmarks_list(channel_id=room), 50),
     }
 
 
 @pytest.mark.parametrize("method", ["chat.update", "chat.delete", "chat.postEphemeral", "conversations.open",
                                     "conversations.setTopic", "conversations.setPurpose", "conversations.rename",
-                                    "apps.connections.open"])
+                                    "apps.connections.open", "pins.add", "bookmarks.add", "bookmarks.list"])
 def test_each_method_is_limited_to_its_tier(sb, make_client, method):
     client = make_client(retry_handlers=[])
     call, allowed = _tiers(sb, client)[method]

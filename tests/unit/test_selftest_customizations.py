@@ -42,10 +42,11 @@ def test_an_org_with_ibm_2_1_s_customizations_lacks_every_3x_object_by_name(soar
     assert missing == [
         "inputs slack_mirror, slack_thread, slack_direct of function slack_post_message",
         "inputs slack_thread of function slack_post_attachment",
+        "function slack_sync_channel",
         "function slack_ask_question",
         "function slack_question_answer",
-        "columns slack_db_channel_id, slack_db_mirror, slack_db_seal, slack_db_thread_ts of data table "
-        "slack_conversations_db",
+        "columns slack_db_channel_id, slack_db_mirror, slack_db_seal, slack_db_sync, slack_db_sync_state, "
+        "slack_db_thread_ts of data table slack_conversations_db",
         "data table slack_messages_db",
         "data table slack_questions_db",
         "incident field slack_mirror_channels",
@@ -61,7 +62,7 @@ def test_after_customize_nothing_is_missing(soar):
     soar.state.install(json.loads(default_export_path().read_text(encoding="utf-8")))
 
     assert missing_customizations(_client(soar)) == []
-    assert check_customizations(_opts(soar)) == (True, messages.selftest_customizations_current(5, 3))
+    assert check_customizations(_opts(soar)) == (True, messages.selftest_customizations_current(6, 3))
 
 
 def test_an_org_without_any_customization_lacks_everything(soar):
@@ -69,7 +70,7 @@ def test_an_org_without_any_customization_lacks_everything(soar):
 
     assert [m for m in missing if m.startswith("function ")] == [
         "function slack_post_message", "function slack_post_attachment", "function slack_archive_channel",
-        "function slack_ask_question", "function slack_question_answer"]
+        "function slack_sync_channel", "function slack_ask_question", "function slack_question_answer"]
     assert "data table slack_conversations_db" in missing
 
 

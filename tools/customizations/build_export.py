@@ -100,6 +100,10 @@ FUNCTION_INPUTS: dict[str, tuple[str, str, bool, str]] = {
     "slack_direct": (stable_uuid("input", "slack_direct"), "boolean", False,
                      "Yes: post to the people of slack_participant_emails in a direct message (a group DM for "
                      "several, at most 8) instead of a channel; no channel is created or linked."),
+    "slack_sync_start": (stable_uuid("input", "slack_sync_start"), "boolean", False,
+                         "Yes: from now on, keep the linked channel's topic, bookmark and pinned summary in step with "
+                         "the incident (recorded on the link). Empty or No: bring the channel in step only when its "
+                         "link already says so; otherwise nothing is written."),
     "slack_question": (stable_uuid("input", "slack_question"), "text", False,
                        "The question to ask in Slack (plain text, at most 2900 characters)."),
     "slack_question_options": (stable_uuid("input", "slack_question_options"), "text", False,
@@ -147,6 +151,13 @@ FUNCTIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "included) as an attachment, then archive the channel. The channel is not archived when the "
         "history could not be saved.",
         ["incident_id", "slack_channel_id", "task_id"]),
+    "slack_sync_channel": (
+        stable_uuid("function", "slack_sync_channel"), "Keep Slack channel in step",
+        "Bring the Slack channel linked to the incident (or task) in step with the incident: its topic (severity, "
+        "phase/status, owner, a link to SOAR), a bookmark to the incident and one pinned summary updated in place. "
+        "One Slack write per part that changed, none when nothing changed. slack_sync_start turns it on for the "
+        "link; without it, links that are not on are left alone. An archived channel fails, with nothing written.",
+        ["incident_id", "task_id", "slack_sync_start"]),
     "slack_ask_question": (
         stable_uuid("function", "slack_ask_question"), "Ask a question in Slack",
         "Ask a question with answer buttons in a Slack channel (the same channel choice as Post message to "
@@ -232,9 +243,15 @@ TABLE_COLUMNS: dict[str, tuple[str, str, str, bool, int, str]] = {
     "slack_db_seal": (stable_uuid("column", "slack_db_seal"), "Seal", "text", False, 120,
                       "fn_slack's seal over the link: a link changed outside fn_slack is refused and never "
                       "mirrors"),
+    "slack_db_sync": (stable_uuid("column", "slack_db_sync"), "Kept in step", "boolean", False, 80,
+                      "Yes: the channel's topic, bookmark and pinned summary follow the incident (set by "
+                      "slack_sync_channel with slack_sync_start)"),
+    "slack_db_sync_state": (stable_uuid("column", "slack_db_sync_state"), "Sync state", "text", False, 120,
+                            "What slack_sync_channel last wrote: the summary's ts, the bookmark's ID and a digest "
+                            "of each part, sealed"),
 }
 # Columns only fn_slack writes: SOAR's UI does not offer them for editing (a hint; the seal is the protection).
-TABLE_READ_ONLY = frozenset({"slack_db_seal"})
+TABLE_READ_ONLY = frozenset({"slack_db_seal", "slack_db_sync_state"})
 
 # --- two-way channels (3.x): the mirrored-messages table and the channel index field --------------------------
 MESSAGES_TABLE_NAME = "slack_messages_db"
@@ -353,13 +370,20 @@ RULES: dict[str, RuleSpec] = {
         "slack_ask_question", [], QUESTION_FIELDS,
         "Asks a question with answer buttons in the incident's Slack channel (or directly of people); the answer "
         "arrives as a note and in the Slack Questions data table."),
+    "Example: Keep Slack Channel in Step": RuleSpec(
+        stable_uuid("rule", "Example: Keep Slack Channel in Step"), "incident", "example_keep_slack_channel_in_step",
+        stable_uuid("workflow", "example_keep_slack_channel_in_step"), "example_keep_slack_channel_in_step",
+        "slack_sync_channel", [], [],
+        "Turns on keeping the incident's linked Slack channel in step with the incident (topic, bookmark, pinned "
+        "summary) and brings it in step now."),
 }
 
 RESULT_NAMES = {"slack_ask_question": "ask_question_result",
                 "slack_question_answer": "question_answer_result",
                 "slack_post_message": "post_message_result",
                 "slack_post_attachment": "post_attachment_result",
-                "slack_archive_channel": "archive_channel_result"}
+                "slack_archive_channel": "archive_channel_result",
+                "slack_sync_channel": "sync_result"}
 
 DESTINATION = {"api_keys": [], "destination_type": 0, "expect_ack": True, "export_key": "slack",
                "name": "slack", "programmatic_name": "slack", "tags": [], "users": [],
@@ -702,6 +726,12 @@ class AutomaticPlaybookSpec:
     script_name: str
     conditions: list[dict[str, Any]]
     description: str
+    logic_type: str = "all"
+
+
+def _changed(field: str) -> dict[str, Any]:
+    return {"evaluation_id": None, "field_name": f"incident.{field}", "method": "changed", "type": None,
+            "value": None}
 
 
 AUTOMATIC_PLAYBOOKS: dict[str, AutomaticPlaybookSpec] = {
@@ -714,6 +744,14 @@ AUTOMATIC_PLAYBOOKS: dict[str, AutomaticPlaybookSpec] = {
         "through Read a verified Slack answer, which fails when the row was changed outside fn_slack, and notes "
         "the verified answer on the incident. Add the steps that act on the answer after the note, reading the "
         "function's result, never the row."),
+    "example_slack_channel_follows_the_incident": AutomaticPlaybookSpec(
+        "Example: Slack channel follows the incident", "incident", "slack_sync_channel", "sync_result",
+        "example_slack_channel_follows_the_incident", "Note a channel that could not follow",
+        [_changed("severity_code"), _changed("phase_id"), _changed("owner_id"), _changed("plan_status")],
+        "When the incident's severity, phase, owner or status changes, brings its linked Slack channel in step "
+        "(topic, bookmark, pinned summary) through Keep Slack channel in step: only channels turned on with "
+        "Example: Keep Slack Channel in Step are written to, one Slack write per part that changed.",
+        logic_type="any"),
 }
 
 
@@ -728,7 +766,8 @@ def build_automatic_playbook(name: str, spec: AutomaticPlaybookSpec, index: int)
                    f"results = playbook.functions.results.{spec.result_name}\n\n" + read_script(spec.scripts, "post"))
     author = {"display_name": "fn_slack maintainers", "id": 1, "name": AUTHOR, "type": "user"}
     return {
-        "activation_details": {"activation_conditions": {"conditions": spec.conditions, "logic_type": "all"}},
+        "activation_details": {"activation_conditions": {"conditions": spec.conditions,
+                                                         "logic_type": spec.logic_type}},
         "activation_type": "automatic",
         "content": {"content_version": 1, "xml": _playbook_bpmn(
             type_name, name, function=spec.function, pre_script=pre_script, result_name=spec.result_name,

@@ -10,11 +10,13 @@ seal: they post as before, never mirror, and are sealed by the first write fn_sl
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from fn_slack.lib import messages
+from fn_slack.lib.errors import SoarError
 from fn_slack.lib.soar.rest import keep_connections
 from fn_slack.lib.soar.seals import BROKEN, CHANGED, UNSEALED, Sealer, Verdict
 from fn_slack.lib.soar.tables import IncidentTable, Row, TableSpec, claim
@@ -29,8 +31,11 @@ COL_CHANNEL_ID = "slack_db_channel_id"
 COL_THREAD_TS = "slack_db_thread_ts"  # 3.x: the message whose thread slack_thread posts reply in
 COL_MIRROR = "slack_db_mirror"  # 3.x: people's messages in the channel become notes (empty/No for 1.x/2.x rows)
 COL_SEAL = "slack_db_seal"  # 3.x: fn_slack's seal (soar.seals) over SEALED_COLUMNS, written with every write
+COL_SYNC = "slack_db_sync"  # 3.x: the channel is kept in step with the incident (slack_sync_channel)
+COL_SYNC_STATE = "slack_db_sync_state"  # 3.x: what slack_sync_channel last wrote (SyncState), sealed on its own
+SYNC_COLUMNS = (COL_SYNC, COL_SYNC_STATE)
 LINKS = TableSpec(TABLE, columns=(COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK, COL_CHANNEL_ID,
-                                  COL_THREAD_TS, COL_MIRROR, COL_SEAL),
+                                  COL_THREAD_TS, COL_MIRROR, COL_SEAL, COL_SYNC, COL_SYNC_STATE),
                   key=COL_RES_ID, ibm_columns=frozenset({COL_TIME, COL_RES_ID, COL_CHANNEL, COL_TYPE, COL_PERMALINK}))
 # The cells that route: which incident or task (the key), which channel, whether and where it mirrors, and when it
 # was linked (of two links of one channel, the first linked routes it).
@@ -59,6 +64,7 @@ class ChannelLink:
     channel_type: str
     mirror: bool = False
     thread_ts: str | None = None
+    sync: bool = False
     cells: Mapping[str, object] = field(default_factory=dict, compare=False, repr=False)  # the whole row as read
     verdict: Verdict = field(default=Verdict(UNSEALED), compare=False)   # what the row's seal says
 
@@ -211,9 +217,75 @@ class ConversationsTable(IncidentTable):
         verdict = self.link_of(written).verdict if written is not None else link.verdict
         return _kept(replace(link, **changed, verdict=verdict), left_out, link)
 
+    def sync_state(self, link: ChannelLink) -> SyncState | None:
+        """What slack_sync_channel last wrote for the link; None when it never wrote. A state that is not the one
+        fn_slack sealed for this row and channel raises ValueError (the caller refuses to write)."""
+        text = str(link.cells.get(COL_SYNC_STATE) or "").strip()
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError(COL_SYNC_STATE) from None
+        state = SyncState.from_json(data)
+        scope = seal_scope(self.incident_id, link.res_id) + "/sync"
+        cells = {**state.cells(), "channel_id": link.channel_id or ""}
+        if state is None or not self.sealer.check(scope, cells, SyncState.SEALED, data.get("seal")).intact:
+            raise ValueError(COL_SYNC_STATE)
+        return state
+
+    def record_sync(self, link: ChannelLink, state: SyncState) -> ChannelLink:
+        """One write of the link's row: sync on and ``state`` (sealed for this row and channel). A table without
+        the sync columns (customize not run) raises SoarError before Slack is asked anything (see the flow)."""
+        scope = seal_scope(self.incident_id, link.res_id) + "/sync"
+        cells = {**state.cells(), "channel_id": link.channel_id or ""}
+        text = json.dumps({**state.cells(), "seal": self.sealer.seal(scope, cells, SyncState.SEALED)},
+                          sort_keys=True, separators=(",", ":"))
+        row = Row(link.row_id, link.cells) if link.cells else self.row(link.row_id)
+        if row is None:
+            raise SoarError(messages.link_row_gone(TABLE, link.res_id))
+        written, left_out = self.put(row, {COL_SYNC: True, COL_SYNC_STATE: text, COL_SEAL: ""})
+        if left_out and set(left_out) & set(SYNC_COLUMNS):
+            raise SoarError(messages.soar_table_columns_need_customize(TABLE, list(SYNC_COLUMNS),
+                                                                       "keep a channel in step"))
+        if written is None:
+            raise SoarError(messages.link_row_gone(TABLE, link.res_id))
+        return self.link_of(written)
+
     def links(self) -> list[ChannelLink]:
         """Every row of the incident (the incident's and its tasks' links), oldest first, each with its verdict."""
         return [self.link_of(row) for row in self.rows()]
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What slack_sync_channel last wrote to a channel: the pinned summary's ts, the bookmark's id, and the digest
+    of each part (topic, bookmark, summary) as written."""
+
+    summary_ts: str = ""
+    summary_pinned: bool = False
+    bookmark_id: str = ""
+    topic: str = ""
+    bookmark: str = ""
+    summary: str = ""
+    SEALED = ("summary_ts", "summary_pinned", "bookmark_id", "topic", "bookmark", "summary", "channel_id")
+
+    def cells(self) -> dict[str, object]:
+        """The state as the row's JSON holds it (the seal aside)."""
+        return {"summary_ts": self.summary_ts, "summary_pinned": self.summary_pinned,
+                "bookmark_id": self.bookmark_id, "topic": self.topic, "bookmark": self.bookmark,
+                "summary": self.summary}
+
+    @classmethod
+    def from_json(cls, data: object) -> SyncState:
+        """The state a row holds; ValueError for anything else."""
+        if not isinstance(data, dict):
+            raise ValueError(COL_SYNC_STATE)
+        texts = {name: data.get(name, "") for name in ("summary_ts", "bookmark_id", "topic", "bookmark", "summary")}
+        if not all(isinstance(value, str) for value in texts.values()) \
+                or not isinstance(data.get("summary_pinned", False), bool):
+            raise ValueError(COL_SYNC_STATE)
+        return cls(summary_pinned=bool(data.get("summary_pinned", False)), **texts)
 
 
 def _decided(thread_ts: str | None, mirror: bool) -> dict:
@@ -247,6 +319,7 @@ def _link_of(row: Row) -> ChannelLink:
         channel_type=str(row.value(COL_TYPE) or "Public"),
         mirror=row.value(COL_MIRROR) is True,
         thread_ts=row.text(COL_THREAD_TS) or None,
+        sync=row.value(COL_SYNC) is True,
         cells=row.cells,
     )
 

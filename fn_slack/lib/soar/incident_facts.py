@@ -1,0 +1,59 @@
+"""What a linked channel shows of its incident, read from SOAR: name, severity, phase, status, owner, how many
+tasks are open, when it last changed (``IncidentFacts``).
+
+One ``GET /incidents/<id>?handle_format=names`` (severity, phase and owner as their names, not IDs) and one
+``GET /incidents/<id>/tasks?handle_format=names``. Everything read here is text people typed in SOAR: the
+format module that writes it into Slack escapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fn_slack.lib import messages
+from fn_slack.lib.errors import InputError, SoarError
+from fn_slack.lib.soar.rest import call_soar
+
+OPEN_TASK = "O"   # a task's status while it is open (SOAR's TaskDTO: O open, C closed)
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """The incident as its channel shows it."""
+
+    incident_id: int
+    name: str
+    severity: str
+    phase: str
+    closed: bool
+    owner: str
+    open_tasks: int
+    last_update_ms: int
+
+
+def _name(value: object) -> str:
+    """A field SOAR answered by name: a plain value, or an object with a name (an owner may be a group)."""
+    if isinstance(value, Mapping):
+        value = value.get("display_name") or value.get("name")
+    return "" if value is None else str(value)
+
+
+def read_facts(rest_client: object, incident_id: int) -> IncidentFacts:
+    """The incident's facts; a missing incident is an InputError naming incident_id."""
+    def refused(status: int | None, text: str) -> SoarError:
+        return SoarError(messages.soar_refused(f"read incident {incident_id}", status, text))
+
+    def missing() -> InputError:
+        return InputError(messages.incident_not_found(incident_id))
+
+    incident = call_soar(lambda: rest_client.get(f"/incidents/{incident_id}?handle_format=names"),
+                         refused=refused, missing=missing)
+    tasks = call_soar(lambda: rest_client.get(f"/incidents/{incident_id}/tasks?handle_format=names"),
+                      refused=refused, missing=missing)
+    open_tasks = sum(1 for task in tasks or [] if isinstance(task, Mapping) and task.get("status") == OPEN_TASK)
+    return IncidentFacts(
+        incident_id=incident_id, name=_name(incident.get("name")), severity=_name(incident.get("severity_code")),
+        phase=_name(incident.get("phase_id")), closed=incident.get("plan_status") == "C",
+        owner=_name(incident.get("owner_id")), open_tasks=open_tasks,
+        last_update_ms=int(incident.get("inc_last_modified_date") or 0))
