@@ -210,6 +210,8 @@ class Workspace:
         self.pending_shares: list[tuple[float, dict]] = []
         self.notifications: list[dict] = []
         self.ephemerals: list[dict] = []  # chat.postEphemeral: {"channel", "user", "text", "thread_ts", "ts"}
+        self.triggers: dict[str, dict] = {}  # trigger id -> {"user", "issued" (monotonic), "used"}
+        self.views: dict[str, dict] = {}  # view id -> {"user", "view", "open", "errors", "submissions"}
         self.realism = Realism()  # the sandbox replaces it with its own settings
         # Socket Mode: called (under the sandbox lock) as on_event(kind, channel, message, previous) for
         # "message", "message_changed" and "message_deleted"; the sandbox sets it after loading the file.
