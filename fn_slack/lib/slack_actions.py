@@ -114,6 +114,8 @@ class SlackActions:
         return self._answer(command.response_url, messages.command_noted(place.incident_id), "noted", outcome)
 
     def _done(self, command: SlashCommand, place: Place, allowed: Allowed, given: str) -> str:
+        if self._claim(command.trigger_id, place, allowed).claimed():   # a second delivery: the first closes it
+            return self._count("duplicate")
         open_tasks = [t for t in self.actors.tasks(place.incident_id) if t.get("status") != "C"]
         matches = [t for t in open_tasks if str(t.get("id")) == given.lstrip("#")] or \
                   [t for t in open_tasks if str(t.get("name") or "").strip().lower() == given.lower()]
@@ -183,12 +185,15 @@ class SlackActions:
         LOG.info(messages.action_refused_log(action, user_id, channel, why))
         return self._answer(response_url, messages.action_refused(why), "refused")
 
-    def _write_once(self, key: str, place: Place, allowed: Allowed, body: Callable[[], str], link: str = "") -> str:
-        """The action's note, once under its claim (the key: the action's trigger_id, one per action)."""
-        claim_key = f"action/{key}"
-        note_place = NotePlace(place.incident_id, None, claim_key, action_marker(key), allowed.person.label,
+    def _claim(self, key: str, place: Place, allowed: Allowed, link: str = "") -> ClaimedNote:
+        """The action's note under its claim (the key: the action's trigger_id, one per action)."""
+        note_place = NotePlace(place.incident_id, None, f"action/{key}", action_marker(key), allowed.person.label,
                                slack_link_html(link) if link else "")
-        return ClaimedNote(self.rest, note_place, self.edges.timing(), owner=self.edges.owner).write(body)
+        return ClaimedNote(self.rest, note_place, self.edges.timing(), owner=self.edges.owner)
+
+    def _write_once(self, key: str, place: Place, allowed: Allowed, body: Callable[[], str], link: str = "") -> str:
+        """The action's note, written once."""
+        return self._claim(key, place, allowed, link).write(body)
 
     def _answer(self, response_url: str, text: str, outcome: str, written: str = "noted") -> str:
         """Tell the person alone; a second delivery of an action already recorded answers nothing."""

@@ -89,8 +89,10 @@ def test_bob_sends_a_message_carol_and_a_guest_are_refused(stack):
     stack.slack.actions.slash_command(stack.slack.user_token("gina"), channel, "/soar", "note guest words")
 
     assert _answers(stack, channel, "bob", 1) == [f":inbox_tray: Sent to incident {incident_id} as a note."]
-    assert _answers(stack, channel, "carol", 1)[0].startswith(":no_entry: Not done: your SOAR user is neither the owner")
-    assert _answers(stack, channel, "gina", 1) == [":no_entry: Not done: guests of the Slack workspace never act on SOAR."]
+    assert _answers(stack, channel, "carol", 1)[0].startswith(
+        ":no_entry: Not done: your SOAR user is neither the owner")
+    assert _answers(stack, channel, "gina", 1) == [
+        ":no_entry: Not done: guests of the Slack workspace never act on SOAR."]
     [note] = _action_notes(stack, incident_id)
     assert "Bob Brown &lt;bob@example.com&gt;" in note and "phish@evil.example" in note and "Alice Adams" in note
 
