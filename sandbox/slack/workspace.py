@@ -26,6 +26,8 @@ DEFAULT_BOT_SCOPES = (
     "channels:history", "groups:history", "channels:join",
     # two-way channels: questions in direct messages, and replies there
     "im:write", "mpim:write", "im:history",
+    # actions from Slack: the slash command and the message shortcut
+    "commands",
 )
 DEFAULT_USERS = (
     ("alice", "alice@example.com", "Alice Adams", "Alice"),
