@@ -39,7 +39,7 @@ class ActionPermissions:
 
     def __init__(self, actors: SoarActors, roles: tuple[str, ...]) -> None:
         self.actors = actors
-        self.roles = {role.strip().lower(): role for role in roles}
+        self.roles = {role.strip().lower() for role in roles}
 
     def who(self, person: Person) -> SoarUser | Refused:
         """The SOAR user a Slack person acts as, or why they act as nobody (the checks that need no incident)."""
@@ -63,7 +63,7 @@ class ActionPermissions:
             return Allowed(person, user, "owner")
         if people.includes(user.email):
             return Allowed(person, user, "member")
-        held = [self.roles[r.lower()] for r in user.roles if r.lower() in self.roles]
+        held = [r for r in user.roles if r.lower() in self.roles]   # as SOAR spells it
         if held:
             return Allowed(person, user, f"role {held[0]}")
         return Refused("not-member")
