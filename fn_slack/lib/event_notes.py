@@ -124,5 +124,25 @@ def answer_note_html(question_id: str, question: str, answer: str, author: Perso
     return f"<div>{head}{body}{question_marker(question_id)}</div>"
 
 
-__all__ = ["answer_note_html", "failed_note_html", "marker", "message_link", "note_html", "question_marker",
+def action_marker(key: str) -> str:
+    """The reference an action's note carries, so the action is written once."""
+    return _reference(f"slack-action {key}")
+
+
+def action_note_html(key: str, actor: Person, soar_user: str, what: str, where: str, *, link: str = "",
+                     text: str | None = None, author: Person | None = None, detail_html: str = "",
+                     user_name: UserName | None = None) -> str:
+    """The note of an action from Slack: the Slack person and the SOAR user they acted as, what they did and
+    where; then what the person wrote (``text``, quoted as the mirror quotes it, after its ``author`` when that
+    is someone else) or a detail fn_slack made (``detail_html``, already escaped). Everything from Slack is
+    escaped."""
+    head = messages.action_note_header(_shown(actor.label), _shown(soar_user), html.escape(what),
+                                       f"<b>#{_shown(where)}</b>", html.escape(link, quote=True))
+    byline = messages.action_sent_message(_shown(author.label)) if author is not None else ""
+    body = _quoted(text, user_name or (lambda _uid: None)) if text is not None else ""
+    return f"<div>{head}{byline}{body}{detail_html}{action_marker(key)}</div>"
+
+
+__all__ = ["action_marker", "action_note_html", "answer_note_html", "failed_note_html", "marker", "message_link",
+           "note_html", "question_marker",
            "slack_link_html"]

@@ -859,6 +859,11 @@ def config_above_maximum(key: str, maximum: float, value: float) -> str:
     return f"[{SECTION}] {key} must be at most {maximum:.15g} (got {value:.15g})."
 
 
+def slash_command_invalid(raw: str) -> str:
+    return (f"slash_command = {_shown(raw)} is not a Slack command name: a slash and at most 32 lower-case letters, "
+            "digits, - or _ (the command registered in the Slack app, such as /soar).")
+
+
 def config_verify_bundle_missing(where: str, path: str) -> str:
     return (f"[{where}] verify names a CA bundle that does not exist: {path}. Give the path of a PEM file of the CA "
             f"certificates to trust, or true to use the system's.")
@@ -1330,6 +1335,111 @@ def question_expired_line(when: str) -> str:
 
 OPEN_IN_SOAR = "Open in SOAR"
 """The label of the link to SOAR under a container posted as Block Kit."""
+
+
+# ---------------------------------------------------------------------------------- actions from Slack
+def soar_user_label(name: str, email: str) -> str:
+    """A SOAR user as an action's note names them (plain text)."""
+    return f"{name} <{email}>" if name else email
+
+
+ACTION_REFUSALS = {
+    "guest": "guests of the Slack workspace never act on SOAR",
+    "external": "people of another Slack organization (Slack Connect) never act on SOAR",
+    "unverified": "Slack could not say who you are",
+    "no-email": "your Slack profile shows no e-mail, and fn_slack finds your SOAR user by e-mail",
+    "no-soar-user": "no SOAR user has your e-mail address",
+    "inactive": "your SOAR user is disabled or locked",
+    "not-member": "your SOAR user is neither the owner nor a member of this incident, and holds none of the roles "
+                  "allowed to act (actions_roles)",
+    "not-linked": "this channel is not linked two-way to a SOAR incident",
+}
+"""Why a person may not act, by the reason's key (told to them alone, and logged)."""
+
+
+def action_refused(reason: str) -> str:
+    """The ephemeral answer to a refused action (mrkdwn)."""
+    return f":no_entry: Not done: {reason}."
+
+
+def action_refused_log(action: str, user_id: str, channel_id: str, reason: str) -> str:
+    return f"Slack user {user_id} was refused {action} in channel {channel_id}: {reason}."
+
+
+def action_failed(err: object) -> str:
+    """The ephemeral answer when SOAR could not be reached or refused the work (mrkdwn)."""
+    return f":warning: Not done: SOAR did not answer as expected ({err}). Try again in a moment."
+
+
+def action_failed_log(action: str, user_id: str, err: object) -> str:
+    return f"An action from Slack ({action}, Slack user {user_id}) failed: {err}"
+
+
+def command_usage(command: str) -> str:
+    """The answer to an empty or unknown subcommand (mrkdwn)."""
+    return (f"Usage, in a channel linked to a SOAR incident: `{command} status` · `{command} note <text>` · "
+            f"`{command} tasks` · `{command} done <task name or number>`")
+
+
+def command_note_empty(command: str) -> str:
+    return f"Nothing to note: write `{command} note <text>`."
+
+
+def command_status(incident_id: int, name: str, *, severity: str, status: str, phase: str, owner: str,
+                   open_tasks: int) -> str:
+    """The ephemeral answer to ``status`` (mrkdwn; values already escaped for Slack)."""
+    return (f"*{name}* (incident {incident_id}) · severity {severity or '-'} · status {status or '-'} · phase "
+            f"{phase or '-'} · owner {owner or '-'} · {open_tasks} open task{'' if open_tasks == 1 else 's'}")
+
+
+def command_tasks(lines: list[str]) -> str:
+    """The ephemeral answer to ``tasks`` (mrkdwn; one line per open task, already escaped)."""
+    return "Open tasks:\n" + "\n".join(lines) if lines else "No open tasks."
+
+
+def command_task_line(task_id: int, name: str) -> str:
+    return f"• `{task_id}` {name}"
+
+
+def command_task_unknown(given: str) -> str:
+    return f"No open task of this incident is named or numbered {given}: `tasks` lists them."
+
+
+def command_task_ambiguous(given: str, count: int) -> str:
+    return f"{count} open tasks match {given}: give the task's number (`tasks` lists them)."
+
+
+def command_noted(incident_id: int) -> str:
+    return f":memo: Noted on incident {incident_id}."
+
+
+def command_task_closed(name: str, incident_id: int) -> str:
+    return f":white_check_mark: Task *{name}* of incident {incident_id} is done."
+
+
+def sent_to_soar(incident_id: int) -> str:
+    return f":inbox_tray: Sent to incident {incident_id} as a note."
+
+
+ACTION_KINDS = {"note": "noted", "done": "closed a task", "send": "sent a Slack message"}
+"""What each action that changes the incident did, as its note says."""
+
+
+def action_note_header(slack_user: str, soar_user: str, what: str, where: str, link: str = "") -> str:
+    """The first line of an action's note (HTML: values already escaped)."""
+    from_slack = f' (<a href="{link}">Slack</a>)' if link else ""
+    return (f"<p><b>Slack</b> · <b>{slack_user}</b>, acting as the SOAR user <b>{soar_user}</b>, {what} from "
+            f"{where}{from_slack}:</p>")
+
+
+def action_sent_message(author: str) -> str:
+    """The line before a message sent to SOAR with the shortcut (HTML: ``author`` already escaped)."""
+    return f"<p>Message by <b>{author}</b>:</p>"
+
+
+def action_task_closed(task_id: int, name: str) -> str:
+    """The body of a ``done`` action's note (HTML: ``name`` already escaped)."""
+    return f"<p>Task {task_id} <i>{name}</i> closed.</p>"
 
 
 # ---------------------------------------------------------------------------------- threads and Block Kit

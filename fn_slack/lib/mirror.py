@@ -27,8 +27,17 @@ from fn_slack.lib.people import Person
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.route_notes import elsewhere_note_html, finding_text, refused_note_html, route_key, route_marker
 from fn_slack.lib.settings import PACKAGE, SlackSettings
+from fn_slack.lib.slack_actions import ActionEdges, Place, SlackActions
 from fn_slack.lib.slack_client import SlackClient
-from fn_slack.lib.slack_events import EventDispatch, QuestionClick, QuestionReply, Read, SlackEvent
+from fn_slack.lib.slack_events import (
+    EventDispatch,
+    MessageShortcut,
+    QuestionClick,
+    QuestionReply,
+    Read,
+    SlackEvent,
+    SlashCommand,
+)
 from fn_slack.lib.slack_people import SlackPeople
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
 from fn_slack.lib.soar.mirror_log import FAILED, NOTED, Claim, MirrorLog, mirror_log_ready, owner_name
@@ -301,14 +310,26 @@ class MirrorService:
         self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
                                        person=self.mirror.person, pause=self._sleep)
         self.dispatch = EventDispatch(bot_user=lambda: self.mirror.identity().get("user_id"))
+        mirror = self.mirror
+        self.actions = SlackActions(settings.slash_command, settings.actions_roles, rest_client, ActionEdges(
+            respond=self.listener.respond, person=mirror.person, identity=mirror.identity, place=self._place_of,
+            timing=lambda: Timing(settings.event_claim_seconds, clock=mirror.clock, monotonic=mirror.monotonic,
+                                  sleep=mirror.sleep, closing=mirror._closing),  # noqa: SLF001 - its own mirror
+            owner=mirror.owner))
         self.listeners: dict[type, Callable[..., str]] = {
-            QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click}
+            QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click,
+            SlashCommand: self.actions.on_command, MessageShortcut: self.actions.on_message_shortcut}
         """What each kind of event read goes to (``Ignored`` goes nowhere; a ``SlackEvent`` goes to the mirror
         with Slack's delivery count, see ``_deliver``)."""
         self.catch_up = MirrorCatchUp(settings, rest_client, self.dispatch.read,
                                       lambda read: self._deliver(read, {"retry_attempt": 0}), self.log,
                                       route=self._incident_of)
         """What Slack sent while this process was not connected, read from history at each connection."""
+
+    def _place_of(self, channel_id: str) -> Place | None:
+        """The incident (and task) a channel is linked to two-way, for an action from Slack."""
+        target = self.mirror.directory.target(channel_id)
+        return Place(channel_id, target.channel_name, target.incident_id, target.task_id) if target else None
 
     def _incident_of(self, channel_id: str) -> int | None:
         """The incident a channel mirrors into (the mirror's directory: cached, refusals noted), for catch-up."""

@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import math
 import os
+import re
 import ssl
 import threading
 from collections.abc import Callable, Mapping
@@ -46,6 +47,9 @@ DEFAULT_QUESTION_EXPIRY_MINUTES = 1440
 MAX_EVENT_CLAIM_SECONDS = 3600            # an hour before another process takes over an event's claim
 MAX_QUESTION_EXPIRY_MINUTES = 525600      # a year
 MESSAGE_STYLES = ("attachment", "blocks")
+DEFAULT_SLASH_COMMAND = "/soar"
+# Slack's command names: a slash, then at most 32 lower-case letters, digits, - or _ (the manifest's rule).
+SLASH_COMMAND_RE = re.compile(r"^/[a-z0-9_-]{1,32}$")
 MIN_SEAL_KEY_LENGTH = 32
 SEAL_KEY_LABEL = b"fn_slack row seal v1"
 
@@ -162,6 +166,10 @@ class SlackSettings:
     event_claim_seconds: float = DEFAULT_EVENT_CLAIM_SECONDS
     question_expiry_minutes: float = DEFAULT_QUESTION_EXPIRY_MINUTES
     message_style: str = "attachment"  # how slack_post_message shows a container: legacy attachment or Block Kit
+    # Actions from Slack: the slash command fn_slack answers, and the SOAR roles whose holders may act on any
+    # linked incident (besides its owner and members).
+    slash_command: str = DEFAULT_SLASH_COMMAND
+    actions_roles: tuple[str, ...] = ()
     # The secret of the seals on the rows fn_slack decides on (soar.seals): ``seal_key``, or when it is unset a
     # key derived from ``api_token`` (the same on every integration server with the same app.config).
     seal_key: str | None = field(default=None, repr=False)
@@ -215,6 +223,8 @@ class SlackSettings:
                                             MAX_QUESTION_EXPIRY_MINUTES),
             message_style=_message_style(options),
             seal_key=_seal_key(options),
+            slash_command=_slash_command(options),
+            actions_roles=_actions_roles(options),
         )
 
     @property
@@ -276,6 +286,26 @@ def _message_style(options: Mapping[str, Any]) -> str:
     if style not in MESSAGE_STYLES:
         raise ConfigError(messages.message_style_unknown(str(raw), MESSAGE_STYLES))
     return style
+
+
+def _slash_command(options: Mapping[str, Any]) -> str:
+    """``slash_command``: the command registered in the Slack app (default ``/soar``)."""
+    raw = options.get("slash_command")
+    if _is_unset(raw):
+        return DEFAULT_SLASH_COMMAND
+    command = str(raw).strip().lower()
+    command = command if command.startswith("/") else "/" + command
+    if not SLASH_COMMAND_RE.match(command):
+        raise ConfigError(messages.slash_command_invalid(str(raw)))
+    return command
+
+
+def _actions_roles(options: Mapping[str, Any]) -> tuple[str, ...]:
+    """``actions_roles``: comma-separated SOAR role names; unset: only an incident's owner and members act."""
+    raw = options.get("actions_roles")
+    if _is_unset(raw):
+        return ()
+    return tuple(dict.fromkeys(r.strip() for r in str(raw).split(",") if r.strip()))
 
 
 def _seal_key(options: Mapping[str, Any]) -> str | None:

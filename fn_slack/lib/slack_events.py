@@ -15,7 +15,9 @@ The kinds and their readers:
 - ``question_reply``: a reply in the thread of a message of fn_slack's bot (a plain reply or a broadcast)
   → ``QuestionReply``, which the question's answers check against the question; the same envelope is also a
   ``message`` and is mirrored as one;
-- ``block_actions``: a click on one of fn_slack's question buttons → ``QuestionClick``.
+- ``block_actions``: a click on one of fn_slack's question buttons → ``QuestionClick``;
+- ``slash_commands``: a person's slash command → ``SlashCommand`` (slack_actions checks it is fn_slack's);
+- ``message_action``: a message shortcut; fn_slack's *Send to SOAR* → ``MessageShortcut``.
 
 Any other kind (another event type, another interaction, another envelope type) is ignored with a log line.
 """
@@ -74,6 +76,36 @@ class QuestionClick:
 
 
 @dataclass(frozen=True)
+class SlashCommand:
+    """A person's slash command in a channel (``text`` as typed after the command)."""
+
+    command: str
+    text: str
+    user: str
+    channel: str
+    trigger_id: str
+    response_url: str
+
+
+@dataclass(frozen=True)
+class MessageShortcut:
+    """A person's *Send to SOAR* on a message: the message as Slack sent it with the shortcut."""
+
+    user: str
+    channel: str
+    message_ts: str
+    thread_ts: str | None
+    author: str
+    text: str
+    trigger_id: str
+    response_url: str
+
+
+SEND_TO_SOAR = "send_to_soar"
+"""The callback ID of the message shortcut *Send to SOAR* (doc/slack-app-manifest.yml)."""
+
+
+@dataclass(frozen=True)
 class Ignored:
     """An envelope (or one of its kinds) that is not read, and why."""
 
@@ -81,7 +113,7 @@ class Ignored:
     reason: str
 
 
-Read = SlackEvent | QuestionReply | QuestionClick | Ignored
+Read = SlackEvent | QuestionReply | QuestionClick | SlashCommand | MessageShortcut | Ignored
 Reader = Callable[[dict, str | None], Read]
 
 
@@ -173,6 +205,29 @@ def read_question_click(payload: dict, bot_user: str | None) -> Read:
     return Ignored("block_actions", "not a question's button")
 
 
+def read_command(payload: dict, bot_user: str | None) -> Read:
+    """A slash command (its payload's fields as Slack documents them)."""
+    fields = ("command", "user_id", "channel_id", "trigger_id", "response_url")
+    if not all(payload.get(key) for key in fields):
+        return Ignored("slash_commands", "incomplete")
+    return SlashCommand(str(payload["command"]), str(payload.get("text") or ""), str(payload["user_id"]),
+                        str(payload["channel_id"]), str(payload["trigger_id"]), str(payload["response_url"]))
+
+
+def read_message_shortcut(payload: dict, bot_user: str | None) -> Read:
+    """A message shortcut, when it is *Send to SOAR* on a message in a channel."""
+    if payload.get("callback_id") != SEND_TO_SOAR:
+        return Ignored("message_action", "not fn_slack's shortcut")
+    message = payload.get("message") or {}
+    user = str((payload.get("user") or {}).get("id") or "")
+    channel = str((payload.get("channel") or {}).get("id") or "")
+    ts = str(payload.get("message_ts") or message.get("ts") or "")
+    if not (user and channel and ts and payload.get("trigger_id") and payload.get("response_url")):
+        return Ignored("message_action", "incomplete")
+    return MessageShortcut(user, channel, ts, _thread_of(message, ts), str(message.get("user") or ""),
+                           str(message.get("text") or ""), str(payload["trigger_id"]), str(payload["response_url"]))
+
+
 READERS: dict[str, Reader] = {
     "message": read_message,
     "thread_broadcast": read_message,
@@ -182,6 +237,8 @@ READERS: dict[str, Reader] = {
     "message_deleted": read_deletion,
     "question_reply": read_question_reply,
     "block_actions": read_question_click,
+    "slash_commands": read_command,
+    "message_action": read_message_shortcut,
 }
 """One reader per kind."""
 
@@ -243,5 +300,5 @@ class EventDispatch:
         return ignored
 
 
-__all__ = ["PEOPLE_SUBTYPES", "READERS", "EventDispatch", "Ignored", "QuestionClick", "QuestionReply", "Read",
-           "SlackEvent", "kinds_of", "not_by_a_person"]
+__all__ = ["PEOPLE_SUBTYPES", "READERS", "SEND_TO_SOAR", "EventDispatch", "Ignored", "MessageShortcut",
+           "QuestionClick", "QuestionReply", "Read", "SlackEvent", "SlashCommand", "kinds_of", "not_by_a_person"]

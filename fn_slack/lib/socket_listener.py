@@ -7,8 +7,9 @@ app's connections, possibly another integration server's, and the SOAR-side clai
 write single. When SOAR is slower than Slack's 3 seconds, Slack's retry meets the claim and waits for it
 instead of writing twice. A handler that fails does not ack either, so Slack's retries are fn_slack's retries.
 
-Clicks (``interactive``) are acked at once, before the handler runs: Slack never delivers a click again, and
-the person who clicked sees an error next to the button when the ack takes longer than 3 seconds. The handler
+Clicks, shortcuts and slash commands (``interactive``, ``slash_commands``) are acked at once, before the handler
+runs: Slack never delivers them again, and the person sees an error when the ack takes longer than 3 seconds
+(an action's answer then goes to its ``response_url``). The handler
 then does the click's work itself and retries it (``retry.ClickRetries``, in ``questions.QuestionAnswers``).
 """
 
@@ -34,7 +35,7 @@ SDK_LOG = logging.getLogger("fn_slack.socket_mode")
 # (envelope type, payload, delivery facts) → nothing; raising means "do not ack" (an event's envelope).
 Handler = Callable[[str, dict, dict], None]
 # Envelopes Slack sends once: acked before their handler runs.
-ACK_FIRST = frozenset({"interactive"})
+ACK_FIRST = frozenset({"interactive", "slash_commands"})
 
 
 def check_app_token(settings: SlackSettings) -> str | None:

@@ -42,6 +42,11 @@ result_user_info = false
 # Seconds another integration server waits before taking over a claim whose holder went silent (a Slack event,
 # a first post creating its incident's channel)
 #event_claim_seconds = 30
+# Actions from Slack (needs app_token): the slash command registered in the Slack app, and the SOAR roles
+# whose holders may act on any linked incident besides its owner and members (comma-separated; unset: none).
+# See the user guide, section 12.7.
+#slash_command = /soar
+#actions_roles = Incident Commander
 # How slack_post_message shows SOAR data: attachment (default, the legacy attachment) or blocks (Block Kit)
 #message_style = attachment
 # Minutes until a slack_ask_question question expires when the function gives no expiry

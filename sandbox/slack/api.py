@@ -7,6 +7,7 @@ import binascii
 import bisect
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -955,6 +956,65 @@ def chat_post_ephemeral(ctx: Context) -> dict:
     return {"message_ts": ts}
 
 
+# ----- modals ----------------------------------------------------------------------------------------------
+VIEW_TITLE_MAX = 24
+VIEW_BLOCKS_MAX = 100
+TRIGGER_LIFETIME = 3.0
+
+
+def _view_problems(view: object) -> list[str]:
+    """What views.open refuses in a modal view (Slack's view reference: type, title/submit/close limits, blocks)."""
+    if not isinstance(view, dict):
+        return ["view must be a JSON object"]
+    problems = []
+    if view.get("type") != "modal":
+        problems.append("type must be modal")
+    for key, limit, required in (("title", VIEW_TITLE_MAX, True), ("submit", VIEW_TITLE_MAX, False),
+                                 ("close", VIEW_TITLE_MAX, False)):
+        text = view.get(key)
+        if text is None:
+            if required:
+                problems.append(f"missing required field: {key}")
+            continue
+        if not isinstance(text, dict) or text.get("type") != "plain_text" or not str(text.get("text") or ""):
+            problems.append(f"{key} must be a plain_text object with text")
+        elif len(str(text["text"])) > limit:
+            problems.append(f"must be less than {limit + 1} characters [json-pointer:/view/{key}/text]")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or len(blocks) > VIEW_BLOCKS_MAX:
+        problems.append(f"blocks must be an array of at most {VIEW_BLOCKS_MAX} blocks")
+    elif any(b.get("type") == "input" for b in blocks if isinstance(b, dict)) and view.get("submit") is None:
+        problems.append("a view with input blocks needs a submit [json-pointer:/view/submit]")
+    if len(str(view.get("callback_id") or "")) > 255 or len(str(view.get("private_metadata") or "")) > 3000:
+        problems.append("callback_id is at most 255 characters, private_metadata at most 3000")
+    return problems
+
+
+def views_open(ctx: Context) -> dict:
+    """A modal for the person whose action issued ``trigger_id``: the trigger opens one view, within 3 s."""
+    trigger_id = ctx.params.str("trigger_id")
+    if not trigger_id:
+        raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: "
+                                                                              "trigger_id"]})
+    raw = ctx.params.values.get("view")
+    try:
+        view = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        view = None
+    problems = _view_problems(view)
+    if problems:
+        raise SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+    trigger = ctx.ws.triggers.get(trigger_id)
+    if trigger is None or trigger["used"]:
+        raise SlackError("invalid_trigger_id")
+    if time.monotonic() - trigger["issued"] > TRIGGER_LIFETIME:
+        raise SlackError("expired_trigger_id")
+    trigger["used"] = True
+    view_id = "V" + uuid.uuid4().hex[:10].upper()
+    ctx.ws.views[view_id] = {"user": trigger["user"], "view": view, "open": True, "errors": {}, "submissions": []}
+    return {"view": {**view, "id": view_id, "team_id": ctx.ws.team_id, "state": {"values": {}}}}
+
+
 # ----- files -----------------------------------------------------------------------------------------------
 def invalid_arguments(message: str) -> SlackError:
     return SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {message}"]})
@@ -1106,6 +1166,7 @@ METHODS: dict[str, Callable[[Context], dict]] = {
     "chat.postEphemeral": chat_post_ephemeral,
     "conversations.open": conversations_open,
     "chat.getPermalink": chat_get_permalink,
+    "views.open": views_open,
     "chat.update": chat_update,
     "chat.delete": chat_delete,
     "files.getUploadURLExternal": files_get_upload_url_external,

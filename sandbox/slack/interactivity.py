@@ -61,6 +61,18 @@ class Interactions:
         with self._lock:
             return [r for r in self.responses if user is None or r["user"] == user]
 
+    def new_response_url(self, user: str, channel: str, message_ts: str) -> str:
+        """A response URL's id for what a person did in a channel (on a message, or "" for a slash command)."""
+        url_id = uuid.uuid4().hex
+        with self._lock:
+            self._urls[url_id] = {"uses": 0, "expires": time.time() + RESPONSE_URL_LIFETIME,
+                                  "user": user, "channel": channel, "message_ts": message_ts}
+        return url_id
+
+    def response_url(self, url_id: str) -> str:
+        """The URL the app posts its answers to."""
+        return f"http://127.0.0.1:{self._sb.port}/_sandbox/interact/response/{url_id}"
+
     # ----- the click ---------------------------------------------------------------------------------------
     def click(self, token: str, channel: str, message_ts: str, action_id: str, value: str | None = None) -> dict:
         """Click the button ``action_id`` of a message as the owner of a user token; returns the envelope id
@@ -82,10 +94,7 @@ class Interactions:
             if not match:
                 return {"ok": False, "error": "action_not_found"}
             block_id, element = match[0]
-            url_id = uuid.uuid4().hex
-            with self._lock:
-                self._urls[url_id] = {"uses": 0, "expires": time.time() + RESPONSE_URL_LIFETIME,
-                                      "user": user.id, "channel": ch.id, "message_ts": message_ts}
+            url_id = self.new_response_url(user.id, ch.id, message_ts)
             app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
             payload = {
                 "type": "block_actions",
@@ -99,7 +108,7 @@ class Interactions:
                 "channel": {"id": ch.id, "name": ch.name},
                 "message": json.loads(json.dumps(msg)),
                 "state": {"values": {}},
-                "response_url": f"http://127.0.0.1:{sb.port}/_sandbox/interact/response/{url_id}",
+                "response_url": self.response_url(url_id),
                 "actions": [{"action_id": action_id, "block_id": block_id,
                              "value": value if value is not None else element.get("value", ""),
                              "type": element.get("type", "button"), "text": element.get("text"),

@@ -25,7 +25,7 @@ METHOD_LIMITS: dict[str, int] = {
     "conversations.history": TIER_3, "conversations.replies": TIER_3, "users.lookupByEmail": TIER_3,
     "conversations.open": TIER_3, "chat.update": TIER_3, "chat.delete": TIER_3,
     "users.info": TIER_4, "conversations.members": TIER_4, "files.getUploadURLExternal": TIER_4,
-    "files.completeUploadExternal": TIER_4, "files.info": TIER_4, "chat.postEphemeral": TIER_4,
+    "files.completeUploadExternal": TIER_4, "views.open": TIER_4, "files.info": TIER_4, "chat.postEphemeral": TIER_4,
     "chat.getPermalink": SPECIAL_HIGH, "auth.test": SPECIAL_HIGH, "chat.postMessage": SPECIAL_HIGH,
 }
 # chat.postMessage: about one message per second per channel, with a short burst allowed.

@@ -16,7 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from . import api, html_actions, html_view, interactivity, tls
+from . import api, app_actions, html_actions, html_view, interactivity, tls
 from .limits import Faults, RateLimiter, retry_after_header
 from .realism import Realism, make_realism
 from .socket_mode import SocketModeHub, event_payload
@@ -108,6 +108,7 @@ class SlackSandbox:
         # Socket Mode: the WebSocket side (started with the server) and the interactivity state.
         self.socket_mode = SocketModeHub(lambda: self._ws.users[self._ws.bot_user_id].app_id or "A0SANDBOX")
         self.interactions = interactivity.Interactions(self)
+        self.actions = app_actions.AppActions(self)   # slash commands, shortcuts, modal submissions
         # The page's forms (post, reply, edit, delete, click as a person): CSRF token and notices, per sandbox.
         self.page_actions = html_actions.PageActions(self)
         self._ws.on_event = self._on_workspace_event
@@ -214,6 +215,7 @@ class SlackSandbox:
             self.faults.clear()
             self._apply_settings()
             self.interactions.reset()
+            self.actions.reset()
             self.page_actions.reset()
         self.socket_mode.reset()
 
@@ -583,6 +585,8 @@ class SlackSandbox:
             response = self.page_actions.respond(request)
         elif path.startswith("/_sandbox/interact/"):
             response = self.interactions.respond(request, path[len("/_sandbox/interact/"):])
+        elif path.startswith("/_sandbox/act/"):
+            response = self.actions.respond(request, path[len("/_sandbox/act/"):])
         elif path.startswith("/upload/") and request.method == "POST":
             response = self._upload(request, path[len("/upload/"):], environ)
         elif path == "/_sandbox/state":

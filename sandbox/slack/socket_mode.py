@@ -45,6 +45,9 @@ APP_TOKEN = "xapp-1-A0SANDBOXAPP-sandbox-app-token"
 EVENT_HOLD_SECONDS = 300.0
 EVENT_HOLD_ENV = "SLACK_SANDBOX_EVENT_HOLD_SECONDS"
 DUPLICATE_EVENTS_ENV = "SLACK_SANDBOX_DUPLICATE_EVENTS"   # N: every Nth event is delivered twice; 0: none
+DUPLICATE_ACTIONS_ENV = "SLACK_SANDBOX_DUPLICATE_ACTIONS"  # N: every Nth command/shortcut/submission twice
+# Envelopes Slack sends once (a person's click, command, shortcut or submission): no retry fields, 3 s to ack.
+ONCE = frozenset({"interactive", "slash_commands"})
 DROPPED_AFTER_RETRIES = "retries_exhausted"   # unacked after the last retry
 DROPPED_UNCONNECTED = "no_connection"         # held past event_hold_seconds without an open connection
 
@@ -107,6 +110,8 @@ class SocketModeHub:
             int(_env_number(DUPLICATE_EVENTS_ENV, 0)) if duplicate_events is None else duplicate_events)
         self.event_hold_seconds, self.duplicate_events = self._defaults
         self._events_published = 0
+        self._actions_published = 0
+        self.duplicate_actions = int(_env_number(DUPLICATE_ACTIONS_ENV, 0))
         self.duplicated: dict[str, str] = {}  # envelope id of a second delivery -> the first's
         self.drop_reasons: dict[str, str] = {}  # dropped envelope id -> why (DROPPED_*)
         self.too_many: list[int] = []  # connection numbers told too_many_websockets
@@ -173,6 +178,8 @@ class SocketModeHub:
             self.drop_reasons.clear()
             self.too_many.clear()
             self._events_published = 0
+            self._actions_published = 0
+            self.duplicate_actions = int(_env_number(DUPLICATE_ACTIONS_ENV, 0))
             self.first_choice = None
             self.event_hold_seconds, self.duplicate_events = self._defaults
 
@@ -253,13 +260,16 @@ class SocketModeHub:
         """Queue an envelope (``events_api`` or ``interactive``) for delivery; returns its envelope id. An
         interactive envelope (a click) carries no retry fields: Slack sends it once."""
         envelope_id = str(uuid.uuid4())
-        envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind, "accepts_response_payload": False}
-        if kind != "interactive":
+        envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind,
+                    "accepts_response_payload": kind == "slash_commands"}
+        if kind not in ONCE:
             envelope.update(retry_attempt=0, retry_reason="")
         with self._lock:
             self._queue(envelope)
             if kind == "events_api":
                 self._maybe_duplicate(envelope)
+            elif kind in ONCE and payload.get("type") != "block_actions":
+                self._maybe_duplicate_action(envelope)
             self._lock.notify_all()
         return envelope_id
 
@@ -275,6 +285,17 @@ class SocketModeHub:
         self._events_published += 1
         every = int(self.duplicate_events or 0)
         if every > 0 and self._events_published % every == 0:
+            copy = {**envelope, "envelope_id": str(uuid.uuid4())}
+            self.duplicated[copy["envelope_id"]] = envelope["envelope_id"]
+            self._queue(copy)
+
+    def _maybe_duplicate_action(self, envelope: dict) -> None:
+        """Under the lock: with ``duplicate_actions`` N, every Nth command, shortcut or modal submission is
+        queued a second time under another envelope id (a switch, off by default: Slack documents these as sent
+        once, and whether an ack lost with its connection ever brings one back is not documented)."""
+        self._actions_published += 1
+        every = int(self.duplicate_actions or 0)
+        if every > 0 and self._actions_published % every == 0:
             copy = {**envelope, "envelope_id": str(uuid.uuid4())}
             self.duplicated[copy["envelope_id"]] = envelope["envelope_id"]
             self._queue(copy)
@@ -373,7 +394,7 @@ class SocketModeHub:
         """Under the lock: envelopes to send now (new ones, and retries of those not acked in time)."""
         sends: list[tuple[_Conn, dict]] = []
         for eid, pending in list(self._pending.items()):
-            if pending.envelope["type"] == "interactive" and self._timed_out(eid, pending, now):
+            if pending.envelope["type"] in ONCE and self._timed_out(eid, pending, now):
                 continue
             waiting = eid in self._backlog
             if waiting and self._held_too_long(pending, now):
@@ -402,7 +423,7 @@ class SocketModeHub:
             pending.connection = conn.number
             pending.attempts.append(conn.number)
             pending.deadline = now + self.ack_timeout
-            if envelope["type"] == "interactive":   # the 3 s of a click run from the click
+            if envelope["type"] in ONCE:   # the 3 s of a click (command, shortcut) run from the click
                 pending.deadline = pending.published + self.ack_timeout
             self.deliveries.append(Delivery(eid, conn.number, envelope.get("retry_attempt", 0), time.time()))
             sends.append((conn, envelope))

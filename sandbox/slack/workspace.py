@@ -28,6 +28,8 @@ DEFAULT_BOT_SCOPES = (
     "im:write", "mpim:write", "im:history",
     # the channel kept in step with its incident: the pinned summary and the bookmark to the incident
     "pins:write", "bookmarks:write", "bookmarks:read",
+    # actions from Slack: the slash command and the message shortcut
+    "commands",
 )
 DEFAULT_USERS = (
     ("alice", "alice@example.com", "Alice Adams", "Alice"),
@@ -214,6 +216,8 @@ class Workspace:
         self.pending_shares: list[tuple[float, dict]] = []
         self.notifications: list[dict] = []
         self.ephemerals: list[dict] = []  # chat.postEphemeral: {"channel", "user", "text", "thread_ts", "ts"}
+        self.triggers: dict[str, dict] = {}  # trigger id -> {"user", "issued" (monotonic), "used"}
+        self.views: dict[str, dict] = {}  # view id -> {"user", "view", "open", "errors", "submissions"}
         self.realism = Realism()  # the sandbox replaces it with its own settings
         # Socket Mode: called (under the sandbox lock) as on_event(kind, channel, message, previous) for
         # "message", "message_changed" and "message_deleted"; the sandbox sets it after loading the file.

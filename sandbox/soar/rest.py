@@ -39,7 +39,8 @@ _ROUTES = [
     Rule(f"{ORG}/incidents", methods=["POST"], endpoint="incident_create"),
     Rule(f"{ORG}/incidents/<int:inc_id>", methods=["GET", "PATCH", "DELETE"], endpoint="incident"),
     Rule(f"{ORG}/incidents/<int:inc_id>/tasks", methods=["GET"], endpoint="incident_tasks"),
-    Rule(f"{ORG}/tasks/<int:task_id>", methods=["GET"], endpoint="task"),
+    Rule(f"{ORG}/tasks/<int:task_id>", methods=["GET", "PUT"], endpoint="task"),
+    Rule(f"{ORG}/users", methods=["GET"], endpoint="users"),
     Rule(f"{ORG}/incidents/<int:inc_id>/comments", methods=["GET", "POST"], endpoint="incident_comments"),
     Rule(f"{ORG}/incidents/<int:inc_id>/comments/<int:note_id>", methods=["GET", "DELETE"],
          endpoint="incident_comment"),
@@ -262,7 +263,8 @@ class SoarRestApp:
         body = self._body(request) or {}
         if not isinstance(body, dict) or not body.get("name") or not body.get("discovered_date"):
             raise SoarError(400, "An incident needs a name and a discovered_date")
-        values = {key: body[key] for key in ("discovered_date", "plan_status", "severity_code") if key in body}
+        values = {key: body[key] for key in ("discovered_date", "plan_status", "severity_code", "owner_id",
+                                             "members") if key in body}
         return _json(self.state.create_incident(str(body["name"]), str(body.get("description") or ""), **values))
 
     def do_incident(self, request: Request, inc_id: int) -> Response:
@@ -275,6 +277,8 @@ class SoarRestApp:
         incident = self.state.incident(inc_id)
         if not self._names(request):
             incident["severity_code"] = {"Low": 4, "Medium": 5, "High": 6}.get(incident["severity_code"])
+            ids = {p["email"]: p["id"] for p in self.state.people.values()}
+            incident["members"] = [ids.get(m, m) for m in incident.get("members") or []]
         return _json(incident)
 
     def do_incidents_query_paged(self, request: Request) -> Response:
@@ -290,7 +294,21 @@ class SoarRestApp:
             return _json([t for t in self.state.tasks.values() if t["inc_id"] == inc_id])
 
     def do_task(self, request: Request, task_id: int) -> Response:
+        """GET a task; PUT it back with ``status`` ``C`` to close it (the other fields are not changed here)."""
+        if request.method == "PUT":
+            body = self._body(request) or {}
+            if not isinstance(body, dict) or body.get("status") not in ("O", "C"):
+                raise SoarError(400, "A task's status is O or C")
+            current = self.state.task(task_id)
+            if body["status"] == "C" and current["status"] != "C":
+                return _json(self.state.close_task(task_id))
+            return _json(current)
         return _json(self.state.task(task_id))
+
+    def do_users(self, request: Request) -> Response:
+        """GET /users: the org's users (id, email, fname, lname, display_name, status, roles)."""
+        with self.state.lock:
+            return _json([dict(p) for p in self.state.people.values()])
 
     def _post_note(self, request: Request, inc_id: int, task_id: int | None) -> Response:
         body = self._body(request) or {}

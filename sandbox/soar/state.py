@@ -30,6 +30,15 @@ ARTIFACT_TYPE_IDS = {name: type_id for type_id, name in ARTIFACT_TYPES.items()}
 SEVERITIES = {4: "Low", 5: "Medium", 6: "High"}
 
 SANDBOX_USER = {"id": 3, "type": "user", "name": "analyst@example.com", "display_name": "Ann Analyst"}
+# The org's people (GET /users): the API key's own user first, then people whose e-mails match the Slack
+# sandbox's (alice, bob, carol, and gina who is a guest in Slack). Roles are the org roles each holds.
+DEFAULT_PEOPLE = (
+    (3, "analyst@example.com", "Ann", "Analyst", ("Administrator",)),
+    (11, "alice@example.com", "Alice", "Adams", ("Incident Commander",)),
+    (12, "bob@example.com", "Bob", "Brown", ()),
+    (13, "carol@example.com", "Carol", "Chen", ()),
+    (14, "gina@example.com", "Gina", "Guest", ("Incident Commander",)),
+)
 
 
 # A data table row write that names a column the table does not have: "refuse" answers HTTP 400 and writes
@@ -192,6 +201,9 @@ class SoarState:
         self._type_ids = itertools.count(1000)
         self._field_ids = itertools.count(500)
         self.incidents: dict[int, dict] = {}
+        self.people: dict[int, dict] = {}   # the org's users (GET /users), by id
+        for person in DEFAULT_PEOPLE:
+            self.add_person(*person)
         self.tasks: dict[int, dict] = {}
         self.notes: dict[int, dict] = {}
         self.artifacts: dict[int, dict] = {}
@@ -248,11 +260,41 @@ class SoarState:
                 "inc_last_modified_date": created, "plan_status": "A", "phase_id": "Respond",
                 "incident_type_ids": [], "nist_attack_vectors": [], "confirmed": False,
                 "severity_code": "Low", "owner_id": SANDBOX_USER["name"], "creator_id": SANDBOX_USER["name"],
-                "inc_training": False, "properties": {}, "vers": 1,
+                "inc_training": False, "properties": {}, "vers": 1, "members": [],
             }
             incident.update(values)
             self.incidents[inc_id] = incident
             return copy.deepcopy(incident)
+
+    # ------------------------------------------------------------------ people and incident members
+    def add_person(self, user_id: int, email: str, fname: str, lname: str, roles: tuple[str, ...] = (),
+                   *, status: str = "A") -> dict:
+        """Add a user of the org (status ``A`` active, ``D`` disabled) holding the named org roles."""
+        with self.lock:
+            person = {"id": user_id, "email": email, "fname": fname, "lname": lname,
+                      "display_name": f"{fname} {lname}", "status": status, "is_external": False,
+                      "locked": False, "roles": list(roles)}
+            self.people[user_id] = person
+            return copy.deepcopy(person)
+
+    def set_members(self, inc_id: int, emails: list[str], owner: str | None = None) -> dict:
+        """Make these users (by e-mail) the incident's members (and ``owner`` its owner, when given)."""
+        with self.lock:
+            incident = self.incidents.get(inc_id)
+            if incident is None:
+                raise NotFound(f"incident {inc_id}")
+            incident["members"] = list(emails)
+            if owner is not None:
+                incident["owner_id"] = owner
+            return copy.deepcopy(incident)
+
+    def close_task(self, task_id: int) -> dict:
+        """Close a task (``PUT /tasks/<id>`` with ``status`` ``C``)."""
+        with self.lock:
+            if task_id not in self.tasks:
+                raise NotFound(f"task {task_id}")
+            self.tasks[task_id].update(status="C", closed_date=now_ms())
+            return copy.deepcopy(self.tasks[task_id])
 
     def delete_incident(self, inc_id: int) -> None:
         """DELETE /incidents/<id>: the incident goes, with its tasks, notes, files and table rows."""

@@ -17,10 +17,11 @@ EXPORT = json.loads(build_export.EXPORT_PATH.read_text(encoding="utf-8"))
 SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "channels:join", "chat:write",
           "chat:write.public", "chat:write.customize", "users:read", "users:read.email", "files:write",
           "files:read", "channels:history", "groups:history", "im:write", "mpim:write", "im:history", "pins:write",
-          "bookmarks:write", "bookmarks:read"]
+          "bookmarks:write", "bookmarks:read", "commands"]
 CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_proxy", "slack_api_url", "timeout",
                "write_settle_seconds", "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify",
-               "result_user_info", "allow_insecure_http", "app_token", "event_claim_seconds", "message_style",
+               "result_user_info", "allow_insecure_http", "app_token", "event_claim_seconds", "slash_command",
+               "actions_roles", "message_style",
                "question_expiry_minutes", "seal_key"]
 
 

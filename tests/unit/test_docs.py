@@ -253,7 +253,7 @@ def keys_the_code_reads() -> dict[str, object]:
 
 
 def shown(value: object) -> str:
-    if value is None:
+    if value is None or value == ():   # an empty list of names is an unset key
         return "unset"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"

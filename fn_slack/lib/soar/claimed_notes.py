@@ -66,6 +66,11 @@ class ClaimedNote:
         self.log = MirrorLog(rest_client, place.incident_id, owner=owner, clock=timing.clock)
         self.notes = Notes(rest_client)
 
+    def claimed(self) -> bool:
+        """Whether the key is claimed already (by any process): work that comes before the note, and must be
+        done once, is skipped by a second delivery that finds the claim."""
+        return self.log.standing(self.place.key).first is not None
+
     def write(self, body: Callable[[], str], *, failed: Callable[[ClaimedNote, Claim, Exception], str] | None = None,
               look_first: bool = False) -> str:
         """Write the note ``body()`` makes; returns "noted", "recovered" (a dead holder's note adopted),

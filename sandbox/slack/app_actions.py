@@ -1,0 +1,253 @@
+"""People acting on an app from Slack, for the Slack sandbox: slash commands, message shortcuts, global
+shortcuts, and the modals an app opens with ``views.open`` and a person submits (``view_submission``).
+
+Facts followed (each with its source in README.md): a slash command reaches a Socket Mode app as a
+``slash_commands`` envelope whose payload holds the fields Slack documents for the command request
+(``token``, ``team_id``, ``team_domain``, ``channel_id``, ``channel_name``, ``user_id``, ``user_name``,
+``command``, ``text``, ``api_app_id``, ``is_enterprise_install``, ``response_url``, ``trigger_id``); a command
+the app did not register is not sent (Slack tells the person it is not a valid command). Shortcuts arrive as
+``interactive`` envelopes: ``message_action`` (``callback_id``, ``message``, ``message_ts``, ``channel``,
+``user``, ``team``, ``trigger_id``, ``response_url``) for a message shortcut, ``shortcut`` (``callback_id``,
+``user``, ``team``, ``trigger_id``, no response URL) for a global one. Like a click, each is sent once and the
+person sees an error when no ack comes within 3 seconds. A ``trigger_id`` opens one modal, within 3 seconds
+(``expired_trigger_id`` after, ``invalid_trigger_id`` for one already used or never issued). The person fills
+the modal's input blocks and submits it: a ``view_submission`` (``view.state.values``, ``view.callback_id``,
+``view.private_metadata``); an ack whose payload is ``{"response_action": "errors", "errors": {block_id:
+text}}`` keeps the modal open with the errors shown under the blocks; any other ack closes it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from .workspace import ts_str
+
+if TYPE_CHECKING:
+    from .server import SlackSandbox
+
+DEFAULT_COMMANDS = ("/soar",)
+TRIGGER_LIFETIME = 3.0
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
+
+
+def new_trigger_id() -> str:
+    """A trigger id as Slack shapes them (``<seconds>.<number>.<hex>``)."""
+    return f"{int(time.time())}.{uuid.uuid4().int % 10 ** 12}.{uuid.uuid4().hex[:32]}"
+
+
+class AppActions:
+    """Slash commands, shortcuts and modal submissions, made as a person (a user token) and sent to the app
+    over Socket Mode. Answers carry the envelope id, or Slack's error for what the person tried."""
+
+    def __init__(self, sandbox: SlackSandbox) -> None:
+        self._sb = sandbox
+        self.commands: set[str] = set(DEFAULT_COMMANDS)   # the slash commands the app registered (manifest)
+
+    def reset(self) -> None:
+        self.commands = set(DEFAULT_COMMANDS)
+
+    def _person(self, token: str) -> Any:
+        """Under the sandbox lock: the active person owning a user token, or None."""
+        ws = self._sb._ws  # noqa: SLF001 - the sandbox's own workspace
+        tok = ws.tokens.get(token)
+        if tok is None or tok.revoked or tok.kind != "user":
+            return None
+        user = ws.users.get(tok.user_id)
+        return None if user is None or user.deleted else user
+
+    def _user_fields(self, user: Any) -> dict:
+        ws = self._sb._ws  # noqa: SLF001
+        return {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id or ws.team_id}
+
+    def _trigger(self, user_id: str) -> str:
+        """Under the sandbox lock: issue a trigger id for what this person just did."""
+        trigger_id = new_trigger_id()
+        self._sb._ws.triggers[trigger_id] = {"user": user_id, "issued": time.monotonic(), "used": False}  # noqa: SLF001
+        return trigger_id
+
+    def _visible_channel(self, user: Any, channel: str) -> Any:
+        ws = self._sb._ws  # noqa: SLF001
+        ch = ws.find_channel(channel)
+        if ch is None or (ch.is_private and user.id not in ch.members):
+            return None
+        return ch
+
+    # ----- slash commands --------------------------------------------------------------------------------
+    def slash_command(self, token: str, channel: str, command: str, text: str = "") -> dict:
+        """The person types ``command text`` in ``channel``."""
+        sb = self._sb
+        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+            ws = sb._ws  # noqa: SLF001
+            user = self._person(token)
+            if user is None:
+                return {"ok": False, "error": "invalid_auth"}
+            if command not in self.commands:
+                return {"ok": False, "error": "not_a_valid_command"}
+            ch = self._visible_channel(user, channel)
+            if ch is None:
+                return {"ok": False, "error": "channel_not_found"}
+            url_id = sb.interactions.new_response_url(user.id, ch.id, "")
+            trigger_id = self._trigger(user.id)
+            app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
+            payload = {
+                "token": "sandbox-verification-token", "team_id": ws.team_id, "team_domain": ws.team_domain,
+                "channel_id": ch.id, "channel_name": ch.name, "user_id": user.id, "user_name": user.name,
+                "command": command, "text": text, "api_app_id": app_id, "is_enterprise_install": "false",
+                "response_url": sb.interactions.response_url(url_id), "trigger_id": trigger_id,
+            }
+        envelope_id = sb.socket_mode.publish("slash_commands", payload)
+        return {"ok": True, "envelope_id": envelope_id, "trigger_id": trigger_id}
+
+    # ----- shortcuts -------------------------------------------------------------------------------------
+    def message_shortcut(self, token: str, channel: str, message_ts: str, callback_id: str) -> dict:
+        """The person picks the shortcut ``callback_id`` from a message's menu."""
+        sb = self._sb
+        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+            ws = sb._ws  # noqa: SLF001
+            user = self._person(token)
+            if user is None:
+                return {"ok": False, "error": "invalid_auth"}
+            ch = self._visible_channel(user, channel)
+            if ch is None:
+                return {"ok": False, "error": "channel_not_found"}
+            msg = ch.by_ts.get(message_ts)
+            if msg is None:
+                return {"ok": False, "error": "message_not_found"}
+            url_id = sb.interactions.new_response_url(user.id, ch.id, message_ts)
+            trigger_id = self._trigger(user.id)
+            payload = {
+                "type": "message_action", "token": "sandbox-verification-token",
+                "action_ts": ts_str(time.time_ns() // 1000),
+                "team": {"id": ws.team_id, "domain": ws.team_domain}, "user": self._user_fields(user),
+                "channel": {"id": ch.id, "name": ch.name}, "is_enterprise_install": False, "enterprise": None,
+                "callback_id": callback_id, "trigger_id": trigger_id, "message_ts": message_ts,
+                "message": json.loads(json.dumps(msg)), "response_url": sb.interactions.response_url(url_id),
+            }
+        envelope_id = sb.socket_mode.publish("interactive", payload)
+        return {"ok": True, "envelope_id": envelope_id, "trigger_id": trigger_id}
+
+    def global_shortcut(self, token: str, callback_id: str) -> dict:
+        """The person picks the global shortcut ``callback_id`` (from the shortcuts menu or search)."""
+        sb = self._sb
+        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+            ws = sb._ws  # noqa: SLF001
+            user = self._person(token)
+            if user is None:
+                return {"ok": False, "error": "invalid_auth"}
+            trigger_id = self._trigger(user.id)
+            payload = {
+                "type": "shortcut", "token": "sandbox-verification-token",
+                "action_ts": ts_str(time.time_ns() // 1000),
+                "team": {"id": ws.team_id, "domain": ws.team_domain}, "user": self._user_fields(user),
+                "is_enterprise_install": False, "enterprise": None, "callback_id": callback_id,
+                "trigger_id": trigger_id,
+            }
+        envelope_id = sb.socket_mode.publish("interactive", payload)
+        return {"ok": True, "envelope_id": envelope_id, "trigger_id": trigger_id}
+
+    # ----- modals ----------------------------------------------------------------------------------------
+    def open_views(self, user: str | None = None) -> list[dict]:
+        """The modals open now (for one person's Slack ID, or everyone's)."""
+        with self._sb._lock:  # noqa: SLF001
+            views = self._sb._ws.views.values()  # noqa: SLF001
+            return [json.loads(json.dumps(v)) for v in views if v["open"] and (user is None or v["user"] == user)]
+
+    def submit_view(self, token: str, view_id: str, values: dict[str, dict[str, Any]]) -> dict:
+        """The person submits the modal ``view_id`` with ``values`` ({block_id: {action_id: value}}); a value
+        is a string (plain_text_input), or for a select the option's value. Answers the envelope id."""
+        sb = self._sb
+        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+            ws = sb._ws  # noqa: SLF001
+            user = self._person(token)
+            if user is None:
+                return {"ok": False, "error": "invalid_auth"}
+            view = ws.views.get(view_id)
+            if view is None or not view["open"] or view["user"] != user.id:
+                return {"ok": False, "error": "view_not_found"}
+            state = self._state(view["view"], values)
+            if isinstance(state, str):
+                return {"ok": False, "error": state}
+            shown = {**view["view"], "id": view_id, "team_id": ws.team_id, "state": {"values": state},
+                     "hash": uuid.uuid4().hex[:20], "app_id": ws.users[ws.bot_user_id].app_id or "A0SANDBOX",
+                     "bot_id": ws.users[ws.bot_user_id].bot_id}
+            payload = {
+                "type": "view_submission", "team": {"id": ws.team_id, "domain": ws.team_domain},
+                "user": self._user_fields(user), "api_app_id": shown["app_id"],
+                "token": "sandbox-verification-token", "trigger_id": self._trigger(user.id), "view": shown,
+                "response_urls": [], "is_enterprise_install": False, "enterprise": None,
+            }
+        envelope_id = sb.socket_mode.publish("interactive", payload)
+        with sb._lock:  # noqa: SLF001
+            view["submissions"].append(envelope_id)
+        return {"ok": True, "envelope_id": envelope_id}
+
+    def submission_result(self, view_id: str, envelope_id: str, timeout: float = 10.0) -> dict:
+        """What the person sees after submitting: ``{"closed": bool, "errors": {...}}`` once the app acked (the
+        modal closes unless the ack says ``response_action: errors``), ``{"timeout": True}`` when it did not."""
+        hub = self._sb.socket_mode
+        if not hub.wait_acked(envelope_id, timeout=timeout):
+            return {"timeout": True}
+        answer = hub.ack_payloads.get(envelope_id) or {}
+        with self._sb._lock:  # noqa: SLF001
+            view = self._sb._ws.views[view_id]  # noqa: SLF001
+            if answer.get("response_action") == "errors":
+                view["errors"] = dict(answer.get("errors") or {})
+                return {"closed": False, "errors": view["errors"]}
+            view["open"] = False
+            return {"closed": True, "errors": {}}
+
+    @staticmethod
+    def _state(view: dict, values: dict[str, dict[str, Any]]) -> dict | str:
+        """``view.state.values`` for the submitted values, as Slack builds it from the modal's input blocks; an
+        error code when a required input is empty (Slack does not send the submission then)."""
+        state: dict[str, dict] = {}
+        for block in view.get("blocks") or []:
+            if block.get("type") != "input":
+                continue
+            element = block.get("element") or {}
+            block_id, action_id = str(block.get("block_id") or ""), str(element.get("action_id") or "")
+            given = (values.get(block_id) or {}).get(action_id)
+            if (given is None or given == "") and not block.get("optional"):
+                return "required_input_missing"
+            kind = element.get("type")
+            if kind == "static_select":
+                options = {o.get("value"): o for o in element.get("options") or []}
+                if given is not None and given not in options:
+                    return "invalid_option"
+                state[block_id] = {action_id: {"type": kind, "selected_option": options.get(given)}}
+            else:
+                state[block_id] = {action_id: {"type": kind, "value": given}}
+        return state
+
+    # ----- HTTP ------------------------------------------------------------------------------------------
+    def respond(self, request: Request, rest: str) -> Response:
+        """``POST /_sandbox/act/{command,message_shortcut,shortcut,submit}`` with JSON or a form."""
+        if request.method != "POST":
+            return Response("Not Found", status=404, mimetype="text/plain")
+        body = request.get_json(silent=True) or dict(request.form.items())
+        token = str(body.get("token") or "")
+        if rest == "command":
+            return _json(self.slash_command(token, str(body.get("channel") or ""), str(body.get("command") or ""),
+                                            str(body.get("text") or "")))
+        if rest == "message_shortcut":
+            return _json(self.message_shortcut(token, str(body.get("channel") or ""),
+                                               str(body.get("message_ts") or ""), str(body.get("callback_id") or "")))
+        if rest == "shortcut":
+            return _json(self.global_shortcut(token, str(body.get("callback_id") or "")))
+        if rest == "submit":
+            values = body.get("values")
+            if isinstance(values, str):
+                values = json.loads(values or "{}")
+            return _json(self.submit_view(token, str(body.get("view_id") or ""), values or {}))
+        return Response("Not Found", status=404, mimetype="text/plain")
+
+
+__all__ = ["DEFAULT_COMMANDS", "TRIGGER_LIFETIME", "AppActions", "new_trigger_id"]
