@@ -140,9 +140,12 @@ class Demo:
         self.detail(f"\n  $ resilient-circuits customize -y -l fn_slack    (exit {customize.returncode}, "
                     f"{customize.elapsed:.1f} s)")
         self.detail(textwrap.indent(_tail(customize.output, 6), "    | "))
-        self.check("customize imported the slack destination, 5 functions, 9 rules and the 3 data tables",
-                   customize.returncode == 0 and len(self.soar.state.functions) == 5
-                   and len(self.soar.state.rules) == 9
+        shipped = json.loads(default_export_path().read_text(encoding="utf-8"))
+        functions, rules = len(shipped["functions"]), len(shipped["actions"])
+        self.check(f"customize imported the slack destination, {functions} functions, {rules} rules and the 3 data "
+                   "tables",
+                   customize.returncode == 0 and len(self.soar.state.functions) == functions
+                   and len(self.soar.state.rules) == rules
                    and {"slack_conversations_db", "slack_messages_db", "slack_questions_db"}
                    <= set(self.soar.state.tables),
                    customize.output[-500:])
