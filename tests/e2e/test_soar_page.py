@@ -133,7 +133,8 @@ def test_menu_items_are_shown_on_their_objects_only_where_their_conditions_hold(
     page = _page(soar, f"/incidents/{inc}")
     actions = page.select_one('section[data-section="actions"]')
     assert {b["data-menu-item"] for b in actions.select("button[data-menu-item]")} == {
-        POST_INCIDENT, "Example: Archive Incident Slack Channel", "Example: Ask a Question in Slack"}
+        POST_INCIDENT, "Example: Archive Incident Slack Channel", "Example: Ask a Question in Slack",
+        "Example: Keep Slack Channel in Step"}
     playbooks = {b["data-playbook"] for b in actions.select("button[data-playbook]")}
     assert "Example: Post Incident to Slack (PB)" in playbooks
     assert {b["data-menu-item"] for b in page.select(f'[data-task-id="{task["id"]}"] button[data-menu-item]')} == {
