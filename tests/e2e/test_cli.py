@@ -8,8 +8,8 @@ from sandbox.soar.circuits import run_cli, write_app_config
 
 pytestmark = pytest.mark.e2e
 
-FUNCTIONS = ["slack_post_message", "slack_post_attachment", "slack_archive_channel", "slack_ask_question",
-             "slack_question_answer"]
+FUNCTIONS = ["slack_post_message", "slack_post_attachment", "slack_archive_channel", "slack_sync_channel",
+             "slack_ask_question", "slack_question_answer"]
 
 
 def test_customize_imports_the_destination_functions_rules_workflows_and_table(customized_stack):
@@ -19,12 +19,13 @@ def test_customize_imports_the_destination_functions_rules_workflows_and_table(c
     destination = state.message_destinations["slack"]
     assert destination["expect_ack"] is True
     assert destination["api_keys"] == [7], "customize lets the app's API key consume the destination"
-    assert len(state.rules) == 9
-    assert len(state.workflows) == 9
+    assert len(state.rules) == 10
+    assert len(state.workflows) == 10
     columns = state.tables["slack_conversations_db"]["fields"].values()
     assert [c["name"] for c in sorted(columns, key=lambda c: c["order"])] == [
         "slack_db_time", "slack_db_res_id", "slack_db_channel", "slack_db_channel_type", "slack_db_permalink",
-        "slack_db_channel_id", "slack_db_mirror", "slack_db_thread_ts", "slack_db_seal"]
+        "slack_db_channel_id", "slack_db_mirror", "slack_db_thread_ts", "slack_db_seal", "slack_db_sync",
+        "slack_db_sync_state"]
     assert {"slack_messages_db", "slack_questions_db"} <= set(state.tables)
 
 
@@ -34,7 +35,7 @@ def test_customize_again_updates_instead_of_duplicating(customized_stack):
     result = run_cli(customized_stack.config, "customize", "-y", "-l", "fn_slack")
     assert result.returncode == 0, result.output
     assert {name: fn["id"] for name, fn in state.functions.items()} == ids_before
-    assert len(state.rules) == 9
+    assert len(state.rules) == 10
     assert state.message_destinations["slack"]["api_keys"] == [7]
     assert [i["record"]["status"] for i in state.imports.values()] == ["ACCEPTED", "ACCEPTED"]
 

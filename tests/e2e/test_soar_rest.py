@@ -308,8 +308,8 @@ def test_admin_state_is_served_without_auth_and_never_shows_the_key(soar):
     assert response.status_code == 200
     state = response.json()
     assert [f["name"] for f in state["functions"]] == ["slack_post_message", "slack_post_attachment",
-                                                       "slack_archive_channel", "slack_ask_question",
-                                                       "slack_question_answer"]
+                                                       "slack_archive_channel", "slack_sync_channel",
+                                                       "slack_ask_question", "slack_question_answer"]
     assert SECRET not in response.text and KEY not in response.text
     assert any(call["path"].endswith("/configurations/imports") for call in state["calls"])
 

@@ -153,6 +153,9 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
     assert {key: after[key] for key in before} == before
     assert sorted(set(after) - set(before)) == sorted([
         "column slack_db_channel_id", "column slack_db_mirror", "column slack_db_seal", "column slack_db_thread_ts",
+        "column slack_db_sync", "column slack_db_sync_state", "function slack_sync_channel",
+        "rule Example: Keep Slack Channel in Step", "workflow example_keep_slack_channel_in_step",
+        "playbook example_slack_channel_follows_the_incident", "field __function/slack_sync_start",
         "function slack_ask_question", "rule Example: Ask a Question in Slack",
         "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
         "function slack_question_answer", "playbook example_act_on_verified_slack_answer",
@@ -164,8 +167,8 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
                                                   "rule_slack_question_direct", "rule_slack_question_anyone")),
         "field incident/slack_mirror_channels"])
     state = stack.soar.state
-    assert len(state.rules) == 2 * len(ibm21.RULES) + 1  # IBM's (now ours), the org's own copies, and 3.x's
-    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 2 and len(state.functions) == 5
+    assert len(state.rules) == 2 * len(ibm21.RULES) + 2  # IBM's (now ours), the org's own copies, and 3.x's
+    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 3 and len(state.functions) == 6
     assert [d["name"] for d in state.message_destinations.values()] == ["slack"]
     # IBM's workflows now hold fn_slack's scripts; the org's copies keep theirs.
     assert "legacy" not in state.workflows["create_slack_message"]["content"]["xml"]
@@ -243,10 +246,10 @@ def test_every_playbook_runs_like_its_menu_item(upgrade):
 def test_nothing_was_duplicated_by_running_everything(upgrade):
     stack = upgrade["stack"]
     after = _identities(stack)
-    assert len(after) == len(upgrade["before"]) + 25  # the 3.x objects the test above names, once each
+    assert len(after) == len(upgrade["before"]) + 32  # the 3.x objects the test above names, once each
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
-    assert len(state.tables[TABLE]["fields"]) == 9
+    assert len(state.tables[TABLE]["fields"]) == 11
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -283,7 +286,8 @@ def test_package_swapped_before_customize_posts_once_links_by_name_and_customize
     assert selftest_before.returncode == 1, selftest_before.output
     assert "SOAR's customizations are missing or older than this fn_slack package" in selftest_before.output
     for missing in ("function slack_ask_question", "data table slack_questions_db",
-                    "columns slack_db_channel_id, slack_db_mirror, slack_db_seal, slack_db_thread_ts of data table "
+                    "columns slack_db_channel_id, slack_db_mirror, slack_db_seal, slack_db_sync, slack_db_sync_state, "
+                    "slack_db_thread_ts of data table "
                     "slack_conversations_db", "inputs slack_mirror, slack_thread, slack_direct of function "
                     "slack_post_message"):
         assert missing in selftest_before.output, selftest_before.output
