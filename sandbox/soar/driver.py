@@ -394,37 +394,31 @@ class SoarDriver:
                 thread.start()
 
     def _run_automatic_on_incident(self, playbook: Playbook, change: IncidentChange) -> None:
-        started = time.monotonic()
-        result = ClickResult(rule=playbook.display_name, object_type="incident", object_id=change.inc_id)
-        try:
-            incident = self.sandbox.state.incident(change.inc_id)
-            description = incident.get("description")
-            incident["description"] = {"format": "html", "content": description} if description else None
-            objects = {"incident": incident, "task": None, "object": incident}
-            self._run_playbook(playbook, objects, {}, result, timeout=self.timeout, enforce_conditions=True,
-                               activation=f"{change.origin} change of incident {change.inc_id}: "
-                                          + _conditions_text(playbook))
-        except Exception as err:  # noqa: BLE001 - a run that breaks is reported like a failed step
-            result.error = f"{type(err).__name__}: {err}"
-            result.step("playbook", False, result.error)
-        finally:
-            result.elapsed = time.monotonic() - started
-            with self._automatic_lock:
-                self.automatic_runs.append(result)
+        self._run_automatic_playbook(playbook, change.inc_id, ("incident", change.inc_id), change.origin,
+                                     lambda incident: {"object": incident})
 
     def _run_automatic(self, playbook: Playbook, change: RowChange) -> None:
+        row = dict(change.after)
+        self._run_automatic_playbook(playbook, change.inc_id, (playbook.object_type, change.row_id), change.origin,
+                                     lambda _incident: {"row": row, "table": change.table,
+                                                        "object": {"id": change.row_id, **row}})
+
+    def _run_automatic_playbook(self, playbook: Playbook, inc_id: int, changed: tuple[str, int], origin: str,
+                                objects_of: Callable[[dict], dict]) -> None:
+        """Run an automatic playbook SOAR started on a change of ``changed`` (the incident, or one of its rows:
+        object type and id), recorded in ``automatic_runs`` like a click; ``objects_of`` adds the changed object
+        to the incident's."""
         started = time.monotonic()
-        result = ClickResult(rule=playbook.display_name, object_type=playbook.object_type, object_id=change.row_id)
+        object_type, object_id = changed
+        what = f"incident {inc_id}" if object_type == "incident" else f"row {object_id}"
+        result = ClickResult(rule=playbook.display_name, object_type=object_type, object_id=object_id)
         try:
-            incident = self.sandbox.state.incident(change.inc_id)
+            incident = self.sandbox.state.incident(inc_id)
             description = incident.get("description")
             incident["description"] = {"format": "html", "content": description} if description else None
-            row = dict(change.after)
-            objects = {"incident": incident, "task": None, "row": row, "table": change.table,
-                       "object": {"id": change.row_id, **row}}
+            objects = {"incident": incident, "task": None, **objects_of(incident)}
             self._run_playbook(playbook, objects, {}, result, timeout=self.timeout, enforce_conditions=True,
-                               activation=f"{change.origin} change of row {change.row_id}: "
-                                          + _conditions_text(playbook))
+                               activation=f"{origin} change of {what}: " + _conditions_text(playbook))
         except Exception as err:  # noqa: BLE001 - a run that breaks is reported like a failed step
             result.error = f"{type(err).__name__}: {err}"
             result.step("playbook", False, result.error)
