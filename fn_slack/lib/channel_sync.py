@@ -112,7 +112,7 @@ class ChannelSync:
                 yield SyncOutcome(channel=channel, synced=False, written=(), state=state, slack_writes=0)
                 return
             parts = sync_parts(facts, self.soar_link(request.incident_id, None))
-            if link.sync and state is not None and not _changed(parts, state):
+            if link.sync and state is not None and not _stale(parts.digests(), state):
                 yield messages.sync_unchanged(channel.name)   # no Slack call at all
                 yield SyncOutcome(channel=channel, synced=True, written=(), state=state, slack_writes=0)
                 return
@@ -130,11 +130,16 @@ class ChannelSync:
                           slack_writes=writer.parts.calls)
 
 
-def _changed(parts: SyncParts, state: SyncState) -> bool:
-    """Whether any part differs from what was last written (or was never written in full)."""
-    digests = parts.digests()
-    return (digests["topic"] != state.topic or digests["bookmark"] != state.bookmark or not state.bookmark_id
-            or digests["summary"] != state.summary or not state.summary_ts or not state.summary_pinned)
+def _stale(digests: dict[str, str], state: SyncState) -> set[str]:
+    """The parts to write: those whose digest differs from what was last written, or never written in full."""
+    stale = set()
+    if digests["topic"] != state.topic:
+        stale.add("topic")
+    if digests["bookmark"] != state.bookmark or not state.bookmark_id:
+        stale.add("bookmark")
+    if digests["summary"] != state.summary or not state.summary_ts or not state.summary_pinned:
+        stale.add("summary")
+    return stale
 
 
 class _PartWriter:
@@ -157,25 +162,25 @@ class _PartWriter:
     def write(self, parts: SyncParts, invocation: Invocation) -> Iterator[str]:
         """Every part whose digest changed, in order: topic, bookmark, summary."""
         digests = parts.digests()
+        stale = _stale(digests, self.state)
         name = self.channel.name
-        if digests["topic"] != self.state.topic:
+        if "topic" in stale:
             self.parts.set_topic(self.channel, parts.topic)
             self.record(replace(self.state, topic=digests["topic"]))
             self.written.append("topic")
             yield messages.sync_wrote("topic", name)
-        if digests["bookmark"] != self.state.bookmark or not self.state.bookmark_id:
+        if "bookmark" in stale:
             bookmark_id = (self.parts.edit_bookmark(self.channel, self.state.bookmark_id, parts.bookmark_title,
                                                     parts.bookmark_link) if self.state.bookmark_id
                            else self.parts.add_bookmark(self.channel, parts.bookmark_title, parts.bookmark_link))
             self.record(replace(self.state, bookmark=digests["bookmark"], bookmark_id=bookmark_id))
             self.written.append("bookmark")
             yield messages.sync_wrote("bookmark", name)
-        yield from self._summary(parts, digests["summary"], invocation)
+        if "summary" in stale:
+            yield from self._summary(parts, digests["summary"], invocation)
 
     def _summary(self, parts: SyncParts, summary_digest: str, invocation: Invocation) -> Iterator[str]:
         """The pinned summary: updated in place; posted (and pinned) only when there is none."""
-        if self.state.summary_ts and self.state.summary_pinned and summary_digest == self.state.summary:
-            return
         if self.state.summary_ts and summary_digest != self.state.summary:
             if self.parts.update_summary(self.channel, self.state.summary_ts, parts.summary_text,
                                          parts.summary_blocks):

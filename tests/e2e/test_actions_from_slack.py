@@ -16,6 +16,7 @@ from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar.circuits import run_cli, write_app_config
 from sandbox.soar.edit_export import edit_pre_script
 from sandbox.soar.scripting import default_export_path
+from tests.polling import wait_until
 
 from .conftest import Stack, start_stack, stop_stack
 
@@ -46,15 +47,6 @@ def stack() -> Iterator[Stack]:
             stop_stack(stack)
 
 
-def _wait(predicate, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def _linked_room(stack: Stack, title: str) -> tuple[int, str]:
     incident = stack.soar.create_incident(title)
     name = f"act-{incident['id']}"
@@ -73,7 +65,7 @@ def _answers(stack: Stack, channel: str, person: str, count: int) -> list[str]:
     uid = stack.slack.user(person)["id"]
     mine = lambda: [e["text"] for e in stack.slack.ephemerals  # noqa: E731
                     if e["user"] == uid and e["channel"] == channel]
-    assert _wait(lambda: len(mine()) >= count), mine() + [stack.logs()]
+    assert wait_until(lambda: len(mine()) >= count, timeout=60), mine() + [stack.logs()]
     return mine()
 
 
@@ -103,7 +95,7 @@ def test_soar_commands_and_a_duplicated_envelope_act_once(stack):
     bob = stack.slack.user_token("bob")
     for text in ("status", "tasks", "note Sender blocked at the gateway"):
         stack.slack.actions.slash_command(bob, channel, "/soar", text)
-        _wait(lambda: False, 0.3)   # one at a time, in order
+        time.sleep(0.3)   # one at a time, in order
     stack.slack.socket_mode.duplicate_actions = 1
     try:
         stack.slack.actions.slash_command(bob, channel, "/soar", f"done {task['id']}")
@@ -114,6 +106,6 @@ def test_soar_commands_and_a_duplicated_envelope_act_once(stack):
     assert f"`{task['id']}` Block sender" in said[1]
     assert said[2] == f":memo: Noted on incident {incident_id}." and "is done" in said[3]
     assert stack.soar.state.task(task["id"])["status"] == "C"
-    _wait(lambda: False, 3)   # the duplicate's work ends
+    time.sleep(3)   # the duplicate's work ends
     notes = _action_notes(stack, incident_id)
     assert len(notes) == 2 and len(_answers(stack, channel, "bob", 4)) == 4, notes
