@@ -60,11 +60,16 @@ def question_marker(question_id: str) -> str:
 
 def message_link(team_url: str | None, event: SlackEvent) -> str:
     """The Slack link of the event's message (in its thread for a reply), built without a Slack call."""
+    return message_url(team_url, event.channel, event.ts, event.thread_ts)
+
+
+def message_url(team_url: str | None, channel: str, ts: str, thread_ts: str | None = None) -> str:
+    """The Slack link of the message ``ts`` in ``channel`` (in its thread when ``thread_ts`` is given)."""
     base = str(team_url or "https://slack.com/")
     base = base if base.endswith("/") else base + "/"
-    link = f"{base}archives/{event.channel}/p{event.ts.replace('.', '')}"
-    if event.thread_ts:
-        link += f"?thread_ts={event.thread_ts}&cid={event.channel}"
+    link = f"{base}archives/{channel}/p{ts.replace('.', '')}"
+    if thread_ts:
+        link += f"?thread_ts={thread_ts}&cid={channel}"
     return link
 
 

@@ -21,7 +21,7 @@ from fn_slack.lib import messages
 from fn_slack.lib.action_permissions import ActionPermissions, Allowed, Refused
 from fn_slack.lib.block_kit import slack_escape
 from fn_slack.lib.errors import FnSlackError
-from fn_slack.lib.event_notes import action_marker, action_note_html, slack_link_html
+from fn_slack.lib.event_notes import action_marker, action_note_html, message_url, slack_link_html
 from fn_slack.lib.people import Person
 from fn_slack.lib.slack_events import MessageShortcut, SlashCommand
 from fn_slack.lib.soar.actors import SoarActors
@@ -91,7 +91,8 @@ class SlackActions:
 
     def _status(self, command: SlashCommand, place: Place) -> str:
         incident = self.actors.incident(place.incident_id)
-        open_tasks = [t for t in self.actors.tasks(place.incident_id) if t.get("status") != "C"]
+        open_tasks = self.actors.open_tasks(place.incident_id)
+
         def shown(key: str) -> str:
             return slack_escape(str(incident.get(key) or ""))
 
@@ -102,7 +103,7 @@ class SlackActions:
 
     def _tasks(self, command: SlashCommand, place: Place) -> str:
         lines = [messages.command_task_line(int(t["id"]), slack_escape(str(t.get("name") or "")))
-                 for t in self.actors.tasks(place.incident_id) if t.get("status") != "C"]
+                 for t in self.actors.open_tasks(place.incident_id)]
         return self._answer(command.response_url, messages.command_tasks(lines), "answered")
 
     def _note(self, command: SlashCommand, place: Place, allowed: Allowed, text: str) -> str:
@@ -116,7 +117,7 @@ class SlackActions:
     def _done(self, command: SlashCommand, place: Place, allowed: Allowed, given: str) -> str:
         if self._claim(command.trigger_id, place, allowed).claimed():   # a second delivery: the first closes it
             return self._count("duplicate")
-        open_tasks = [t for t in self.actors.tasks(place.incident_id) if t.get("status") != "C"]
+        open_tasks = self.actors.open_tasks(place.incident_id)
         matches = [t for t in open_tasks if str(t.get("id")) == given.lstrip("#")] or \
                   [t for t in open_tasks if str(t.get("name") or "").strip().lower() == given.lower()]
         if not given or not matches:
@@ -156,12 +157,8 @@ class SlackActions:
         return self._answer(shortcut.response_url, messages.sent_to_soar(place.incident_id), "noted", outcome)
 
     def _message_link(self, shortcut: MessageShortcut) -> str:
-        base = str(self.edges.identity().get("url") or "https://slack.com/")
-        base = base if base.endswith("/") else base + "/"
-        link = f"{base}archives/{shortcut.channel}/p{shortcut.message_ts.replace('.', '')}"
-        if shortcut.thread_ts:
-            link += f"?thread_ts={shortcut.thread_ts}&cid={shortcut.channel}"
-        return link
+        return message_url(self.edges.identity().get("url"), shortcut.channel, shortcut.message_ts,
+                           shortcut.thread_ts)
 
     # ------------------------------------------------------------------ the common steps
     def _guarded(self, action: str, user_id: str, channel: str, response_url: str,

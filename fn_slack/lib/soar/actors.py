@@ -98,6 +98,10 @@ class SoarActors:
                            refused=_refused(f"the tasks of incident {incident_id}"))
         return [t for t in listed or [] if isinstance(t, dict)]
 
+    def open_tasks(self, incident_id: int) -> list[dict]:
+        """The incident's tasks that are not closed."""
+        return [t for t in self.tasks(incident_id) if t.get("status") != "C"]
+
     def close_task(self, task: dict) -> dict:
         """Close a task (``PUT /tasks/<id>`` with ``status`` ``C``): closing a closed task changes nothing."""
         if task.get("status") == "C":
