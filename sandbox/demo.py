@@ -23,6 +23,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
+from sandbox.demo_lifecycle import Lifecycle
 from sandbox.slack import SlackSandbox
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
@@ -60,7 +61,8 @@ class Check:
 
 
 def heading(title: str) -> str:
-    return f"\n{'=' * WIDTH}\n{title}\n{'=' * WIDTH}"
+    """One line: a blank line's worth of rule before the part's title, so the plain demo fits a screen."""
+    return f"{'=' * 3} {title} {'=' * max(3, WIDTH - len(title) - 5)}"
 
 
 def strip_html(markup: str) -> str:
@@ -343,6 +345,10 @@ class Demo:
         self.check("the task channel export holds the notice and Carol's message",
                    history and _history_has(state, history[0], [ARCHIVE_NOTICE, "All 3 passwords reset."]))
 
+    def archive_incident(self) -> None:
+        """The incident channel's history saved on the incident, then the channel archived."""
+        ids, names, slack, state = self.ids, self.channels, self.slack, self.soar.state
+        inc, task = ids["incident"], ids["task"]
         result = self.click(ARCHIVE_INCIDENT, "Archive Incident Slack Channel", properties={})
         history = [a for a in state.attachments_of(inc)
                    if a["name"] == f"Slack_channel_{names['incident']}_history.txt"]
@@ -357,6 +363,13 @@ class Demo:
                    sum("was posted to Slack channel" in n for n in notes) == 8
                    and sum("has been archived" in n for n in notes) == 2, "; ".join(notes))
 
+    def lifecycle(self) -> None:
+        """Part 4: the incident channel follows the incident; people act on it from Slack."""
+        self.out(heading("4. The incident channel that runs itself"))
+        part = Lifecycle(self)
+        part.follow()
+        part.act()
+
     def two_way(self, inc: int, channel: str) -> None:
         """The round trip: people's messages became incident notes; a question answered by a click."""
         state, slack = self.soar.state, self.slack
@@ -370,7 +383,7 @@ class Demo:
                    and any("Bob Brown <bob@example.com> (U" in n and "Blocked the sender domain" in n
                            for n in notes), "; ".join(notes))
         for note in notes:
-            self.out(f"    note: {note.split(' at ')[0]}")
+            self.detail(f"    note: {note.split(' at ')[0]}")
         self.driver.watch_rows()   # SOAR starts automatic playbooks when a data table row changes
         result = self.click(ASK_QUESTION, "Ask a Question in Slack: may Alice block the sender domain for good?",
                             properties={"rule_slack_question": "Block invoices-example.net for good?",
@@ -399,7 +412,7 @@ class Demo:
                    and state.rows_of(inc, "slack_questions_db")[0].get("slack_q_status") == "open",
                    "; ".join(refusal_noted()))
         for note in refusal_noted():
-            self.out(f"    note: {note.split('; not recorded')[0]}")
+            self.detail(f"    note: {note.split('; not recorded')[0]}")
         self.out("  Alice clicks Yes in Slack")
         clicked = slack.interactions.click(slack.user_token("alice"), channel, content["ts"], yes)
         acked = clicked.get("ok") and slack.socket_mode.wait_acked(clicked["envelope_id"], timeout=60)
@@ -427,13 +440,13 @@ class Demo:
                                                                           f" ({slack.user('alice')['id']})"],
                    "; ".join(verified) or "; ".join(r.error or "" for r in runs))
         for note in verified:
-            self.out(f"    note: {note}")
+            self.detail(f"    note: {note}")
 
     # ---------------------------------------------------------------- the report
     def report(self) -> None:
         if not self.verbose:
             return
-        self.out(heading("4. Slack, as the channels show it"))
+        self.out(heading("5. Slack, as the channels show it"))
         render = SlackText(self.slack)
         for channel in self.slack.state_json()["channels"]:
             if not channel["messages"]:
@@ -447,21 +460,21 @@ class Demo:
                 for reply in message.get("replies") or []:
                     self._print_message(reply, render, "        | ")
 
-        self.out(heading("5. SOAR: data table slack_conversations_db"))
+        self.out(heading("6. SOAR: data table slack_conversations_db"))
         for row in self.soar.state.rows_of(self.ids["incident"]):
             when = datetime.fromtimestamp((row.get("slack_db_time") or 0) / 1000, UTC).strftime("%H:%M:%S")
             self.out(f"  {row.get('slack_db_res_id', ''):<18} #{row.get('slack_db_channel', ''):<28} "
                      f"{row.get('slack_db_channel_type', ''):<8} {row.get('slack_db_channel_id', ''):<13} {when}  "
                      f"{_href(row.get('slack_db_permalink'))}")
 
-        self.out(heading("6. SOAR: notes"))
+        self.out(heading("7. SOAR: notes"))
         inc, task = self.ids["incident"], self.ids["task"]
         state = self.soar.state
         for label, notes in (("incident", state.notes_of(inc)), ("task", state.notes_of(inc, task))):
             for note in notes:
                 self.out(f"  [{label}] {strip_html(note['text'])}")
 
-        self.out(heading("7. SOAR: exported channel histories"))
+        self.out(heading("8. SOAR: exported channel histories"))
         for attachment in self.soar.state.attachments_of(inc) + self.soar.state.attachments_of(inc, task):
             if attachment["name"].endswith("_history.txt"):
                 where = "task" if attachment["task_id"] else "incident"
@@ -559,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
         if demo.passed:
             demo.create_incident()
             demo.click_everything()
+            demo.lifecycle()
+            demo.archive_incident()
             demo.report()
     except Exception as exc:  # noqa: BLE001 - the demo reports any failure and still stops what it started
         demo.check("the demo ran to the end", False, f"{type(exc).__name__}: {exc}")

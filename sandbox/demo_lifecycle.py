@@ -1,0 +1,141 @@
+"""`make demo`, part 4: the incident channel that runs itself, and people acting on SOAR from Slack.
+
+The demo incident's channel is turned on to follow the incident (*Example: Keep Slack Channel in Step*); a
+severity change in SOAR starts the automatic playbook that rewrites the topic and the pinned summary, once; Bob,
+a member of the incident in SOAR, asks for its status with ``/soar status`` and sends Alice's message to SOAR with
+the *Send to SOAR* shortcut; Carol (not a member) and Gina (a guest of the workspace) are refused. Every check is
+one line of the demo's report, like the other parts."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.demo import Demo
+
+KEEP_IN_STEP = "Example: Keep Slack Channel in Step"
+SLACK_WRITES = ("conversations.setTopic", "bookmarks.add", "bookmarks.edit", "chat.postMessage", "chat.update",
+                "pins.add", "pins.remove", "conversations.archive", "conversations.create", "conversations.invite")
+ACTION_NOTE = "acting as the SOAR user"
+
+
+def wait(predicate: Any, timeout: float = 60.0) -> Any:
+    """The predicate's first true value within ``timeout`` seconds, else its last value."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = predicate()
+    return value
+
+
+class Lifecycle:
+    """Part 4 of the demo, run on the demo's incident and its incident channel."""
+
+    def __init__(self, demo: Demo) -> None:
+        self.demo = demo
+        self.slack, self.soar, self.driver = demo.slack, demo.soar, demo.driver
+        self.inc = demo.ids["incident"]
+        self.channel = self.slack.channel(demo.channels["incident"])["id"]
+
+    # ---------------------------------------------------------------- helpers
+    def _writes_since(self, mark: int) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for call in self.slack.calls[mark:]:
+            if call.method in SLACK_WRITES:
+                counted[call.method] = counted.get(call.method, 0) + 1
+        return counted
+
+    def _runs(self, count: int, timeout: float = 90.0) -> list:
+        runs = []
+        deadline = time.monotonic() + timeout
+        while len(runs) < count and time.monotonic() < deadline:
+            runs += self.driver.wait_for_automatic_runs(timeout=max(1.0, deadline - time.monotonic()))
+        self.driver.automatic_runs.clear()
+        for run in runs:
+            self.demo.detail("\n" + run.report())
+        return runs
+
+    def _ephemerals(self, person: str) -> list[str]:
+        uid = self.slack.user(person)["id"]
+        return [e["text"] for e in self.slack.ephemerals if e["user"] == uid and e["channel"] == self.channel]
+
+    def _answer(self, person: str, before: int) -> str:
+        said = wait(lambda: self._ephemerals(person)[before:])
+        return said[0] if said else ""
+
+    def _action_notes(self) -> list[str]:
+        return [n["text"] for n in self.soar.state.notes_of(self.inc) if ACTION_NOTE in n["text"]]
+
+    # ---------------------------------------------------------------- the channel follows the incident
+    def follow(self) -> None:
+        demo, slack = self.demo, self.slack
+        result = demo.click(KEEP_IN_STEP, "Keep Slack Channel in Step: topic, bookmark and pinned summary",
+                            properties={})
+        topic = slack.channel(self.channel)["topic"]
+        demo.check("the channel's topic shows severity, phase/status and owner; a bookmark and one pinned summary "
+                   "link back to the incident",
+                   result.completed and result.content.get("written") == ["topic", "bookmark", "summary"]
+                   and topic.startswith("High · ") and len(self._pinned()) == 1, result.error or topic)
+
+        self.driver.watch_incidents()
+        self.driver.automatic_runs.clear()
+        mark = len(slack.calls)
+        self.driver.edit_incident(self.inc, {"severity_code": "Medium"})
+        runs = self._runs(1)
+        writes = self._writes_since(mark)
+        calls = len(slack.calls) - mark
+        demo.out(f"  >> An analyst lowers the severity to Medium in SOAR: {calls} Slack calls, "
+                 f"{sum(writes.values())} of them writes {writes}")
+        demo.check("SOAR started 'Example: Slack channel follows the incident': the topic and the pinned summary "
+                   "changed once, in place (one setTopic, one chat.update, no new post)",
+                   len(runs) == 1 and runs[0].completed
+                   and writes == {"conversations.setTopic": 1, "chat.update": 1}
+                   and slack.channel(self.channel)["topic"].startswith("Medium · ") and len(self._pinned()) == 1,
+                   "; ".join(r.error or "" for r in runs) + f" {writes}")
+
+    def _pinned(self) -> list[dict]:
+        return [m for m in self.slack.messages(self.channel) if m.get("pinned_to")]
+
+    # ---------------------------------------------------------------- people act from Slack
+    def act(self) -> None:
+        demo, slack, state = self.demo, self.slack, self.soar.state
+        state.set_members(self.inc, ["bob@example.com"], owner="alice@example.com")
+        slack.add_member(self.channel, "gina")
+        bob = slack.user_token("bob")
+
+        before = len(self._ephemerals("bob"))
+        slack.actions.slash_command(bob, self.channel, "/soar", "status")
+        status = self._answer("bob", before)
+        first = status.splitlines()[0] if status else "-"
+        demo.out(f"  >> Bob, a member of the incident in SOAR: /soar status  →  (to Bob alone) {first}")
+        demo.check("/soar status answered Bob alone with the incident's name, severity and open tasks",
+                   "Phishing campaign against Finance" in status and "Medium" in status, status)
+
+        posted = slack.add_message(self.channel, "alice", "Second wave from invoices-example.org, same macro.")
+        notes = len(self._action_notes())
+        before = len(self._ephemerals("bob"))
+        slack.actions.message_shortcut(bob, self.channel, posted, "send_to_soar")
+        sent = self._answer("bob", before)
+        noted = wait(lambda: self._action_notes()[notes:])
+        demo.out(f"  >> Bob: Send to SOAR on Alice's message  →  {sent}")
+        demo.check("Send to SOAR made Alice's message a note naming Bob, the SOAR user he acted as and the "
+                   "message's author", bool(noted) and "Bob Brown &lt;bob@example.com&gt;" in noted[0]
+                   and "Second wave" in noted[0] and "Alice Adams" in noted[0], sent)
+
+        refused = {}
+        for person, words in (("carol", "note Carol was here"), ("gina", "note guest words")):
+            before = len(self._ephemerals(person))
+            slack.actions.slash_command(slack.user_token(person), self.channel, "/soar", words)
+            refused[person] = self._answer(person, before)
+            demo.detail(f"  {person.title()}: /soar {words}  →  {refused[person]}")
+        demo.out("  >> Carol, not a member of the incident in SOAR, and Gina, a guest: /soar note ...")
+        time.sleep(0.5)
+        demo.check("Carol (not a member of the incident in SOAR) and Gina (a guest) were refused, each told why, "
+                   "and nothing was written", refused["carol"].startswith(":no_entry:")
+                   and "guests" in refused["gina"] and len(self._action_notes()) == notes + 1,
+                   str(refused))
+
+
+__all__ = ["Lifecycle"]
