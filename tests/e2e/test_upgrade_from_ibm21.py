@@ -168,7 +168,7 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
         "field incident/slack_mirror_channels"])
     state = stack.soar.state
     assert len(state.rules) == 2 * len(ibm21.RULES) + 2  # IBM's (now ours), the org's own copies, and 3.x's
-    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 3 and len(state.functions) == 6
+    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 4 and len(state.functions) == 6
     assert [d["name"] for d in state.message_destinations.values()] == ["slack"]
     # IBM's workflows now hold fn_slack's scripts; the org's copies keep theirs.
     assert "legacy" not in state.workflows["create_slack_message"]["content"]["xml"]
