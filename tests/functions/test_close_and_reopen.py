@@ -4,6 +4,7 @@ incident's archived channel alone; a reopened incident gets a new channel, linke
 
 import json
 
+import pytest
 from slack_sdk import WebClient
 
 from tests.functions.conftest import INCIDENT
@@ -87,8 +88,9 @@ def test_an_active_incident_is_archived_with_the_plain_notice(circuits_app, slac
     assert notice["text"] == NOTICE and not notice.get("blocks")
 
 
-def test_sync_of_a_closed_incident_whose_channel_was_archived_writes_nothing(circuits_app, slack, soar):
-    kept_in_step(circuits_app, soar, slack)
+@pytest.mark.parametrize("private", [False, True])
+def test_sync_of_a_closed_incident_whose_channel_was_archived_writes_nothing(circuits_app, slack, soar, private):
+    kept_in_step(circuits_app, soar, slack, private=private)
     close(soar)
     assert run(circuits_app, "slack_archive_channel").error is None
     [row_before] = soar.rows_of(INCIDENT)
@@ -172,7 +174,9 @@ def test_a_channel_archived_by_hand_in_slack_is_not_replaced(circuits_app, slack
     assert slack_writes(slack) == {}
 
 
-def test_a_reopened_private_channel_gets_a_private_successor(circuits_app, slack, soar):
+@pytest.mark.parametrize("visible", [False, True])   # Slack does not say what the app sees of it afterwards
+def test_a_reopened_private_channel_gets_a_private_successor(circuits_app, slack, soar, visible):
+    slack.set_realism(archived_private_visible=visible)
     kept_in_step(circuits_app, soar, slack, private=True)
     close(soar)
     assert run(circuits_app, "slack_archive_channel").error is None
@@ -182,3 +186,7 @@ def test_a_reopened_private_channel_gets_a_private_successor(circuits_app, slack
 
     assert outcome.error is None, outcome.error
     assert slack.channel("inc-2095-2")["is_private"] is True
+    assert soar.rows_of(INCIDENT)[0]["slack_db_channel_type"] == "Private"
+
+    change_incident(soar, plan_status="C")   # closed again: the new channel is kept in step, not replaced
+    assert run(circuits_app, "slack_sync_channel").content["channel"] == "inc-2095-2"
