@@ -35,7 +35,14 @@ def runs_of(stack: Stack, count: int) -> dict[str, object]:
     return {run.rule: run for run in runs}
 
 
-def test_closing_archives_the_channel_with_its_export_and_reopening_links_a_new_one(stack):
+def slack_calls(stack: Stack) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for call in stack.slack.calls:
+        counted[call.method] = counted.get(call.method, 0) + 1
+    return counted
+
+
+def test_closing_archives_the_channel_with_its_export_and_reopening_links_a_new_one(stack, capsys):
     incident = stack.soar.create_incident("Phishing: close the loop")
     posted = stack.driver.click("Example: Post Incident to Slack", incident_id=incident["id"],
                                 properties={"rule_slack_channel": "inc-closes",
@@ -46,6 +53,7 @@ def test_closing_archives_the_channel_with_its_export_and_reopening_links_a_new_
     assert started.completed, started.report()
     stack.slack.add_message(old_id, stack.slack.user("alice")["id"], "All 3 passwords reset.")
 
+    stack.slack.clear_calls()
     stack.driver.edit_incident(incident["id"], {"plan_status": "C", "resolution_id": "Resolved",
                                                 "resolution_summary": "<p>Passwords reset, mail blocked.</p>"})
     closed = runs_of(stack, 2)
@@ -60,8 +68,11 @@ def test_closing_archives_the_channel_with_its_export_and_reopening_links_a_new_
     assert "All 3 passwords reset." in text
     assert "Status: Closed\nResolution: Resolved\n" in text and "Passwords reset, mail blocked." in text
 
+    on_close = slack_calls(stack)
+    stack.slack.clear_calls()
     stack.driver.edit_incident(incident["id"], {"plan_status": "A"})
     reopened = runs_of(stack, 1)[FOLLOWS]
+    on_reopen = slack_calls(stack)
 
     assert reopened.completed and reopened.content["channel"] == "inc-closes-2", reopened.report()
     new = stack.slack.channel("inc-closes-2")
@@ -73,3 +84,8 @@ def test_closing_archives_the_channel_with_its_export_and_reopening_links_a_new_
     followed = runs_of(stack, 1)[FOLLOWS]
     assert followed.completed and followed.content["written"] == ["topic", "summary"], followed.report()
     assert stack.slack.channel(new["id"])["topic"].startswith("High · Respond/Active · ")
+    assert on_reopen.get("conversations.create") == 1 and on_close.get("conversations.archive") == 1
+
+    with capsys.disabled():
+        print(f"\nSlack calls when the incident closes (both playbooks): {sum(on_close.values())}, {on_close}"
+              f"\nSlack calls when it reopens: {sum(on_reopen.values())}, {on_reopen}")
