@@ -9,7 +9,9 @@ nothing after it needs the channel. Steps, under the incident's lock:
    and ended before it could answer (its export is on the task or incident: the run succeeded). ``#general``,
    which Slack never archives → refused before anything is posted or saved.
 2. Post the notice — or reuse this flow's own notice when it is still the newest message written, Slack's
-   system messages aside (a rerun).
+   system messages aside (a rerun). For a closed incident whose link is kept in step (``slack_db_sync``), the
+   notice is the incident's closing summary (``sync_format.closing_summary``: the notice's wording, then name,
+   "Closed", resolution, owner, final severity, tasks), so the export saved next holds it.
 3. Export the whole history, threads included, to a temporary file (streamed: memory does not grow with the
    channel), noting the newest message or reply written in it (Slack's system messages — joins, topic
    changes, ``channel_archive`` — are exported but are not "written").
@@ -49,8 +51,10 @@ from fn_slack.lib.settings import SlackSettings
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import Channel, is_written, ts_order
 from fn_slack.lib.soar.files import SoarFiles
-from fn_slack.lib.soar.links import ConversationsTable
+from fn_slack.lib.soar.incident_facts import read_facts
+from fn_slack.lib.soar.links import ChannelLink, ConversationsTable
 from fn_slack.lib.soar.seals import Sealer
+from fn_slack.lib.sync_format import closing_summary, is_archive_notice
 
 
 @dataclass(frozen=True)
@@ -123,13 +127,13 @@ class ChannelArchive:
         files = SoarFiles(self.rest, request.incident_id, request.task_id)
         files.check_task()
         with incident_lock(request.incident_id):
-            channel = self._channel(slack, request, files, invocation)
+            channel, link = self._channel(slack, request, files, invocation)
             if channel.is_archived:
                 yield from self._archived_by_first_delivery(channel, files, invocation)
                 return
             if channel.is_general:
                 raise ChannelStateError(messages.cannot_archive_general(channel.name), reason="general")
-            notice_ts = self._post_notice(slack, channel, invocation)
+            notice_ts = self._post_notice(slack, channel, invocation, self._closing_summary(request, link))
             yield messages.exporting_history(channel.name)
 
             name = export_name(channel)
@@ -173,36 +177,45 @@ class ChannelArchive:
         yield ArchiveOutcome(channel=channel, attachment=saved, name=name, message_count=None)
 
     def _channel(self, slack: SlackClient, request: ArchiveRequest, files: SoarFiles,
-                 invocation: Invocation) -> Channel:
-        """Step 1: the channel as Slack describes it now."""
+                 invocation: Invocation) -> tuple[Channel, ChannelLink | None]:
+        """Step 1: the channel as Slack describes it now, and the link it was found by (None for an ID given)."""
         if request.channel_id:
-            return slack.channel_info(request.channel_id)
+            return slack.channel_info(request.channel_id), None
         table = ConversationsTable(self.rest, request.incident_id, Sealer(self.settings.seal_secret))
         link = trusted(table.find_link(request.task_id))   # a link changed behind fn_slack's back is refused
         if link is None:
             raise InputError(messages.no_linked_channel_for_archive(files.kind))
         channel = channel_of_link(slack, link)
         if not link.channel_id:
-            return channel
+            return channel, link
         try:
-            return slack.channel_info(channel.id)
+            return slack.channel_info(channel.id), link
         except SlackError as err:
             if err.code != "channel_not_found":
                 raise
             # The archive takes the app out of a private channel, which the app then may no longer see: the
             # redelivery of a run that archived it finds the channel gone and its own export saved.
             if channel.is_private and invocation.redelivered and files.find_saved(export_name(channel), 0):
-                return replace(channel, is_archived=True)
+                return replace(channel, is_archived=True), link
             raise ChannelStateError(messages.linked_channel_gone_for_archive(link.channel_name, link.res_id),
                                     reason="not_found") from None
 
-    def _post_notice(self, slack: SlackClient, channel: Channel, invocation: Invocation) -> str:
-        """Step 2: the notice's ts (a rerun reuses its own notice if nothing came after it)."""
+    def _closing_summary(self, request: ArchiveRequest, link: ChannelLink | None) -> tuple[str, list[dict]] | None:
+        """Step 2's closing summary: for a closed incident whose link is kept in step; None otherwise."""
+        if link is None or not link.sync:
+            return None
+        facts = read_facts(self.rest, request.incident_id)
+        return closing_summary(facts) if facts.closed else None
+
+    def _post_notice(self, slack: SlackClient, channel: Channel, invocation: Invocation,
+                     summary: tuple[str, list[dict]] | None) -> str:
+        """Step 2: the notice's ts (a rerun reuses its own notice, or closing summary, if nothing came after it)."""
         newest = slack.newest_written(channel)
-        if newest and newest.get("text") == messages.ARCHIVE_NOTICE and newest.get("bot_id"):
+        if newest and is_archive_notice(newest.get("text")) and newest.get("bot_id"):
             return newest["ts"]
+        text, blocks = summary or (messages.ARCHIVE_NOTICE, None)
         try:
-            return slack.post_message(channel, messages.ARCHIVE_NOTICE, username=self.settings.username,
+            return slack.post_message(channel, text, blocks=blocks, username=self.settings.username,
                                       key=invocation.key).ts
         except SlackError as err:
             if err.code == "is_archived":

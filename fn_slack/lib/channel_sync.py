@@ -12,8 +12,11 @@ Steps, under the incident's lock:
 1. The incident's facts from SOAR; its link (a link changed outside fn_slack is refused), and what the last run
    wrote (``SyncState`` in ``slack_db_sync_state``, sealed on its own: a state changed outside fn_slack is
    refused, nothing is written). No link, or a link with sync off and no ``slack_sync_start`` → no Slack call.
-2. The channel as Slack describes it now: archived → a clear error, nothing written.
-   (When no part changed since the last run, step 3 has nothing to do and Slack is not asked anything.)
+2. The channel as Slack describes it now (when no part changed since the last run, step 3 has nothing to do and
+   Slack is not asked anything). Archived: with a closed incident (archived with it), ``synced`` false and nothing
+   written; with an incident active again whose channel fn_slack's archive saved, a new channel is linked
+   (``channel_reopen``) and step 3 brings it in step; archived otherwise (by hand, its conversation not saved) →
+   a clear error, nothing written.
 3. The three parts as they should be, and a digest of each. Each part whose digest differs from the one
    recorded is written with one Slack write (``slack_channel_parts``): the topic with ``conversations.setTopic``,
    the bookmark with ``bookmarks.add`` (first run) or ``bookmarks.edit``, the summary with ``chat.update`` —
@@ -29,7 +32,8 @@ from dataclasses import dataclass, replace
 
 from fn_slack.lib import inputs, messages
 from fn_slack.lib.channel_post import channel_of_link, trusted
-from fn_slack.lib.errors import ChannelStateError, InputError
+from fn_slack.lib.channel_reopen import ChannelReopen, saved_export
+from fn_slack.lib.errors import ChannelStateError, InputError, SlackError
 from fn_slack.lib.invocation import Invocation
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.settings import SlackSettings
@@ -37,6 +41,7 @@ from fn_slack.lib.slack_channel_parts import ChannelParts
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_vocabulary import Channel
 from fn_slack.lib.soar.columns import check_table_ready
+from fn_slack.lib.soar.files import SoarFiles
 from fn_slack.lib.soar.incident_facts import read_facts
 from fn_slack.lib.soar.links import SYNC_COLUMNS, TABLE, ChannelLink, ConversationsTable, SyncState
 from fn_slack.lib.soar.seals import Sealer
@@ -100,11 +105,7 @@ class ChannelSync:
             link = trusted(table.find_link(request.task_id))
             if link is None:
                 raise InputError(messages.no_linked_channel_for_sync(kind))
-            try:
-                state = table.sync_state(link)
-            except ValueError:
-                raise ChannelStateError(messages.sync_state_changed(TABLE, link.res_id), reason="state_changed") \
-                    from None
+            state = _state_of(table, link)
             slack = SlackClient(self.settings)
             channel = channel_of_link(slack, link)
             if not link.sync and not request.start:
@@ -116,9 +117,25 @@ class ChannelSync:
                 yield messages.sync_unchanged(channel.name)   # no Slack call at all
                 yield SyncOutcome(channel=channel, synced=True, written=(), state=state, slack_writes=0)
                 return
-            channel = slack.channel_info(channel.id)
+            files = SoarFiles(self.rest, request.incident_id, request.task_id)
+            channel = _as_now(slack, channel, files)
             if channel.is_archived:
-                raise ChannelStateError(messages.sync_channel_archived(channel.name), reason="archived")
+                if facts.closed:   # archived with the incident: never written to, never relinked
+                    yield messages.sync_closed_and_archived(channel.name)
+                    yield SyncOutcome(channel=channel, synced=False, written=(), state=state, slack_writes=0)
+                    return
+                attachment = saved_export(files, channel) if link.sync else None
+                if attachment is None:   # archived in Slack, its conversation not saved by fn_slack: left as it is
+                    raise ChannelStateError(messages.sync_channel_archived(channel.name), reason="archived")
+                label = f"task {request.task_id}" if request.task_id else f"incident {request.incident_id}"
+                reopen = ChannelReopen(slack, table, label)
+                for item in reopen.run(link, channel, attachment, invocation):
+                    if isinstance(item, ChannelLink):
+                        link = item
+                    else:
+                        yield item
+                channel = channel_of_link(slack, link)
+                state = _state_of(table, link)
             writer = _PartWriter(ChannelParts(slack), table, link, channel, state or SyncState())
             yield from writer.write(parts, invocation)
             if not link.sync:
@@ -128,6 +145,25 @@ class ChannelSync:
                 yield messages.sync_unchanged(channel.name)
         yield SyncOutcome(channel=channel, synced=True, written=tuple(writer.written), state=writer.state,
                           slack_writes=writer.parts.calls)
+
+
+def _state_of(table: ConversationsTable, link: ChannelLink) -> SyncState | None:
+    """What the last run wrote for the link; a state changed outside fn_slack is refused."""
+    try:
+        return table.sync_state(link)
+    except ValueError:
+        raise ChannelStateError(messages.sync_state_changed(TABLE, link.res_id), reason="state_changed") from None
+
+
+def _as_now(slack: SlackClient, channel: Channel, files: SoarFiles) -> Channel:
+    """The channel as Slack describes it now. A private channel fn_slack's archive took the app out of may answer
+    ``channel_not_found`` (Slack does not say which): with its export saved by that archive, it is archived."""
+    try:
+        return slack.channel_info(channel.id)
+    except SlackError as err:
+        if err.code == "channel_not_found" and channel.is_private and saved_export(files, channel) is not None:
+            return replace(channel, is_archived=True)
+        raise
 
 
 def _stale(digests: dict[str, str], state: SyncState) -> set[str]:

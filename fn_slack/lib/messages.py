@@ -345,6 +345,23 @@ def upload_failed(detail: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- archive
 ARCHIVE_NOTICE = "This channel has been set to be archived from SOAR."
+CLOSING_LABELS = {"status": "Status", "resolution": "Resolution", "owner": "Owner", "severity": "Final severity",
+                  "tasks": "Tasks", "summary": "Resolution summary"}
+CLOSED = "Closed"
+NO_RESOLUTION = "not given"
+
+
+def closing_tasks(closed: int, still_open: int) -> str:
+    return f"{closed} closed, {still_open} open"
+
+
+def closing_summary_context(incident_id: int) -> str:
+    return (f"SOAR incident {incident_id} was closed. This conversation is saved on the incident before the channel "
+            f"is archived.")
+
+
+def closing_summary_posted(channel_name: str) -> str:
+    return f"Posted the incident's closing summary in #{channel_name}."
 
 
 def exporting_history(channel_name: str) -> str:
@@ -473,8 +490,40 @@ def sync_not_on(channel_name: str) -> str:
 
 
 def sync_channel_archived(channel_name: str) -> str:
-    return (f"Slack channel #{channel_name} is archived: its topic, bookmark and summary cannot change any more, "
-            f"and nothing was written. A reopened incident gets a new channel from its next post to Slack.")
+    return (f"Slack channel #{channel_name} is archived, and its conversation is not saved on the incident (it was "
+            f"not archived by fn_slack's archive): nothing was written, and no new channel is linked. Unarchive it "
+            f"in Slack (a person can; Slack apps cannot) to keep it in step again.")
+
+
+def sync_closed_and_archived(channel_name: str) -> str:
+    return (f"The incident is closed and Slack channel #{channel_name} was archived with the incident: nothing was "
+            f"written. Reopening the incident links a new channel.")
+
+
+def reopen_new_channel(channel_name: str, old_name: str) -> str:
+    return (f"The incident was reopened and #{old_name} is archived (Slack apps cannot unarchive a channel): "
+            f"linking the new channel #{channel_name}.")
+
+
+def reopen_relinked(channel_name: str, old_name: str) -> str:
+    return f"The incident is now linked to Slack channel #{channel_name} instead of the archived #{old_name}."
+
+
+def reopened_message(old_name: str, old_id: str, attachment: str | None) -> str:
+    saved = (f"its conversation is saved on the incident as {attachment}" if attachment
+             else "its conversation was saved on the incident when it was archived")
+    return (f"This SOAR incident was reopened. Its earlier channel <#{old_id}|{old_name}> is archived; {saved}. "
+            f"This channel is now the incident's channel.")
+
+
+def reopen_no_free_name(old_name: str, tried: int) -> str:
+    return (f"No free Slack channel name was found for the reopened incident after #{old_name} ({tried} names "
+            f"tried): nothing was created. Link a channel to the incident by hand (Example: Post Incident to "
+            f"Slack with a channel name), then keep it in step.")
+
+
+def reopen_linked_elsewhere(channel_name: str) -> str:
+    return f"Another integration server linked the reopened incident to #{channel_name}: keeping that channel in step."
 
 
 def sync_state_changed(table: str, res_id: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from fn_slack.lib import messages
-from fn_slack.lib.message_format import escape_untrusted
+from fn_slack.lib.message_format import escape_untrusted, html_to_mrkdwn
 from fn_slack.lib.text_conventions import TimeFormat, utc_time
 
 TOPIC_MAX = 250         # conversations.setTopic: "too_long" beyond 250 characters (its method page)
@@ -23,6 +23,7 @@ SEPARATOR = " · "
 ELLIPSIS = "…"
 HEADER_MAX = 150        # a header block's plain_text (Block Kit reference)
 FIELD_MAX = 2000        # a section field's text (Block Kit reference)
+SECTION_MAX = 3000      # a section block's text (Block Kit reference)
 
 
 class IncidentFacts(Protocol):
@@ -36,6 +37,9 @@ class IncidentFacts(Protocol):
     owner: str
     open_tasks: int
     last_update_ms: int
+    closed_tasks: int
+    resolution: str
+    resolution_summary: str
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,38 @@ def summary(facts: IncidentFacts) -> tuple[str, list[dict]]:
     ]
     text = messages.sync_summary_fallback(escape_untrusted(_cut(name, HEADER_MAX)), facts.incident_id)
     return text, blocks
+
+
+def closing_summary(facts: IncidentFacts) -> tuple[str, list[dict]]:
+    """The closing summary a closed incident's channel gets before it is exported and archived: its text (the
+    archive notice's wording first, then the summary, so that the saved export holds it) and its blocks (name,
+    "Closed", resolution, owner, final severity, tasks closed/open, the resolution summary)."""
+    name = _one_line(facts.name) or messages.sync_untitled(facts.incident_id)
+    labels = messages.CLOSING_LABELS
+    fields = [(labels["status"], messages.CLOSED), (labels["resolution"], facts.resolution or messages.NO_RESOLUTION),
+              (labels["owner"], facts.owner or messages.NO_OWNER), (labels["severity"], facts.severity or "-"),
+              (labels["tasks"], messages.closing_tasks(facts.closed_tasks, facts.open_tasks))]
+    shown = [(label, _cut(escape_untrusted(_one_line(value)), FIELD_MAX - len(label) - 4)) for label, value in fields]
+    resolution_summary = html_to_mrkdwn(facts.resolution_summary).strip()
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(name, HEADER_MAX), "emoji": False}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{value}"} for label, value in shown]},
+    ]
+    lines = [messages.ARCHIVE_NOTICE, messages.sync_summary_fallback(escape_untrusted(_cut(name, HEADER_MAX)),
+                                                                     facts.incident_id)]
+    lines += [f"{label}: {value}" for label, value in shown]
+    if resolution_summary:
+        text = _cut(f"*{labels['summary']}*\n{resolution_summary}", SECTION_MAX)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+        lines.append(f"{labels['summary']}: {_cut(resolution_summary, SECTION_MAX)}")
+    context = f"{messages.ARCHIVE_NOTICE} {messages.closing_summary_context(facts.incident_id)}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
+    return "\n".join(lines), blocks
+
+
+def is_archive_notice(text: object) -> bool:
+    """Whether a message's text is the archive's notice, plain or as a closing summary's first line."""
+    return isinstance(text, str) and text.split("\n", 1)[0] == messages.ARCHIVE_NOTICE
 
 
 def sync_parts(facts: IncidentFacts, link: str) -> SyncParts:

@@ -60,7 +60,8 @@ OUR_RULES = {"Example: Ask a Question in Slack": "example_ask_question_in_slack"
 # playbook → its activation fields (the automatic one has none)
 OUR_PLAYBOOKS = {"example_ask_question_in_slack_pb": build_export.QUESTION_FIELDS,
                  "example_act_on_verified_slack_answer": [],
-                 "example_slack_channel_follows_the_incident": []}
+                 "example_slack_channel_follows_the_incident": [],
+                 "example_archive_the_slack_channel_when_the_incident_closes": []}
 OUR_TABLES = ["slack_messages_db", "slack_questions_db"]
 
 

@@ -45,10 +45,11 @@ CASES = {
 
 VERIFIED = "example_act_on_verified_slack_answer"
 FOLLOWS = "example_slack_channel_follows_the_incident"
+CLOSES = "example_archive_the_slack_channel_when_the_incident_closes"
 
 
 def test_every_playbook_is_covered():
-    assert sorted(p.name for p in CUSTOMIZATIONS.playbooks) == sorted([*CASES, VERIFIED, FOLLOWS])
+    assert sorted(p.name for p in CUSTOMIZATIONS.playbooks) == sorted([*CASES, VERIFIED, FOLLOWS, CLOSES])
 
 
 # --- the automatic playbook on the incident's severity, phase, owner and status -----------------------------------
@@ -69,6 +70,35 @@ def test_the_follow_playbook_sends_only_the_incident_never_turning_sync_on():
     inputs = run_pre_processing(playbook.pre_script, ScriptContext(incident=s.INCIDENT, playbook_inputs={}),
                                 input_types=CUSTOMIZATIONS.input_types("slack_sync_channel"))
     assert inputs == {"incident_id": s.INCIDENT["id"]}
+
+
+# --- the automatic playbook on the incident's close ---------------------------------------------------------------
+@pytest.mark.parametrize(("before", "after", "starts"), [
+    ("A", "C", True), ("C", "A", False), ("A", "A", False), ("C", "C", False)])
+def test_the_close_playbook_starts_only_when_the_incident_closes(before, after, starts):
+    playbook = CUSTOMIZATIONS.playbook(CLOSES)
+    assert (playbook.activation_type, playbook.object_type, playbook.function_name) == \
+        ("automatic", "incident", "slack_archive_channel")
+    old = dict(s.INCIDENT, plan_status=before)
+    assert activation_holds(playbook, dict(old, plan_status=after), old) is starts
+
+
+def test_the_close_playbook_archives_the_incidents_linked_channel_and_notes_it():
+    playbook = CUSTOMIZATIONS.playbook(CLOSES)
+    inputs = run_pre_processing(playbook.pre_script, ScriptContext(incident=s.INCIDENT, playbook_inputs={}),
+                                input_types=CUSTOMIZATIONS.input_types("slack_archive_channel"))
+    assert inputs == {"incident_id": s.INCIDENT["id"]}
+    ctx = ScriptContext(incident=s.INCIDENT, playbook_inputs={})
+    ctx.playbook_results[playbook.result_name] = s.v2_payload({"channel": "inc-<1>", "attachment_name": "x.txt"})
+    ((script_name, script),) = playbook.scripts
+    run_playbook_script(script, ctx, label=script_name)
+    (note,) = ctx.notes_added
+    assert "#inc-&lt;1&gt; was archived" in note.html and "saved as x.txt" in note.html
+    failed = ScriptContext(incident=s.INCIDENT, playbook_inputs={})
+    failed.playbook_results[playbook.result_name] = s.v2_payload({}, success=False, reason="No channel <linked>")
+    run_playbook_script(script, failed, label=script_name)
+    (note,) = failed.notes_added
+    assert "could not be archived with the incident: No channel &lt;linked&gt;" in note.html
 
 
 def _follow_notes(payload: dict) -> list:

@@ -45,7 +45,7 @@ def test_fn_slack_updates_every_ibm_21_object_in_place():
     # IBM's eight of each, updated in place, plus 3.x's question item, workflow, playbook, function, its four
     # menu fields and the mirror, thread and seal columns, the verifying function with its automatic playbook,
     # and the channel sync: its function, menu item, workflow, automatic playbook and two columns
-    assert counts(state) == {"rules": 10, "workflows": 10, "playbooks": 11, "functions": 6, "destinations": 1,
+    assert counts(state) == {"rules": 10, "workflows": 10, "playbooks": 12, "functions": 6, "destinations": 1,
                              "activity fields": 9, "columns": 11}
     assert {name: rule["id"] for name, rule in state.rules.items() if name in ids_before} == ids_before
     assert {name: wf["workflow_id"] for name, wf in state.workflows.items() if name in wf_ids_before} == \

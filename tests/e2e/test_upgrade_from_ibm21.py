@@ -156,6 +156,7 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
         "column slack_db_sync", "column slack_db_sync_state", "function slack_sync_channel",
         "rule Example: Keep Slack Channel in Step", "workflow example_keep_slack_channel_in_step",
         "playbook example_slack_channel_follows_the_incident", "field __function/slack_sync_start",
+        "playbook example_archive_the_slack_channel_when_the_incident_closes",
         "function slack_ask_question", "rule Example: Ask a Question in Slack",
         "workflow example_ask_question_in_slack", "playbook example_ask_question_in_slack_pb",
         "function slack_question_answer", "playbook example_act_on_verified_slack_answer",
@@ -168,7 +169,7 @@ def test_customize_updates_every_ibm_object_in_place_and_adds_only_3x_objects(up
         "field incident/slack_mirror_channels"])
     state = stack.soar.state
     assert len(state.rules) == 2 * len(ibm21.RULES) + 2  # IBM's (now ours), the org's own copies, and 3.x's
-    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 3 and len(state.functions) == 6
+    assert len(state.playbooks) == len(ibm21.PLAYBOOKS) + 4 and len(state.functions) == 6
     assert [d["name"] for d in state.message_destinations.values()] == ["slack"]
     # IBM's workflows now hold fn_slack's scripts; the org's copies keep theirs.
     assert "legacy" not in state.workflows["create_slack_message"]["content"]["xml"]
@@ -246,7 +247,7 @@ def test_every_playbook_runs_like_its_menu_item(upgrade):
 def test_nothing_was_duplicated_by_running_everything(upgrade):
     stack = upgrade["stack"]
     after = _identities(stack)
-    assert len(after) == len(upgrade["before"]) + 32  # the 3.x objects the test above names, once each
+    assert len(after) == len(upgrade["before"]) + 33  # the 3.x objects the test above names, once each
     state = stack.soar.state
     assert sorted(state.tables) == [TABLE, "slack_messages_db", "slack_questions_db"]
     assert len(state.tables[TABLE]["fields"]) == 11

@@ -9,7 +9,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
 FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "mirror_catch_up",
-         "questions", "question_answer", "post_threads", "channel_sync", "slack_actions", "action_permissions"}
+         "questions", "question_answer", "post_threads", "channel_sync", "channel_reopen", "slack_actions",
+         "action_permissions"}
 SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
               "slack_people", "slack_pace", "retry", "socket_listener", "slack_channel_parts"}
 SOAR_EDGE = {"soar"}   # the package fn_slack/lib/soar: every SOAR REST call

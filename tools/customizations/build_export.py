@@ -752,6 +752,15 @@ AUTOMATIC_PLAYBOOKS: dict[str, AutomaticPlaybookSpec] = {
         "(topic, bookmark, pinned summary) through Keep Slack channel in step: only channels turned on with "
         "Example: Keep Slack Channel in Step are written to, one Slack write per part that changed.",
         logic_type="any"),
+    "example_archive_the_slack_channel_when_the_incident_closes": AutomaticPlaybookSpec(
+        "Example: Archive the Slack channel when the incident closes", "incident", "slack_archive_channel",
+        "archive_result", "example_archive_the_slack_channel_when_the_incident_closes", "Note the archive",
+        [{"evaluation_id": None, "field_name": "incident.plan_status", "method": "changed_to", "type": None,
+          "value": "C"}],
+        "When the incident is closed, saves its linked Slack channel's whole conversation as an incident "
+        "attachment and archives the channel through Archive Slack channel. A channel kept in step with the "
+        "incident gets the incident's closing summary first (resolution, owner, final severity, tasks), so the "
+        "saved conversation holds it. Reopening the incident links a new channel (Slack apps cannot unarchive)."),
 }
 
 

@@ -252,6 +252,31 @@ class ConversationsTable(IncidentTable):
             raise SoarError(messages.link_row_gone(TABLE, link.res_id))
         return self.link_of(written)
 
+    def relink(self, link: ChannelLink, old_channel_id: str, channel_name: str, channel_id: str,
+               channel_type: str) -> ChannelLink:
+        """One write of the link's row: it names the new channel (a reopened incident's) from now, linked now,
+        mirroring as before, kept in step with the sync state cleared, no thread; sealed as every write. The row
+        is read again first and written only while it still names ``old_channel_id`` (otherwise the link as it
+        is now is returned). A row changed behind fn_slack's back is never written to."""
+        row = self.row(link.row_id)
+        if row is None:
+            raise SoarError(messages.link_row_gone(TABLE, link.res_id))
+        now = self.link_of(row)
+        if now.tampered:
+            raise ValueError(f"the link {link.res_id} was changed outside fn_slack")   # callers check first
+        if now.channel_id != old_channel_id:
+            return now
+        cells = {COL_TIME: int(time.time() * 1000), COL_CHANNEL: channel_name, COL_CHANNEL_ID: channel_id,
+                 COL_TYPE: channel_type, COL_PERMALINK: "", COL_THREAD_TS: "", COL_SYNC: True, COL_SYNC_STATE: "",
+                 COL_SEAL: ""}
+        written, left_out = self.put(row, cells)
+        if written is None:
+            raise SoarError(messages.link_row_gone(TABLE, link.res_id))
+        if left_out and set(left_out) & {COL_CHANNEL_ID, COL_SYNC, COL_SYNC_STATE}:
+            raise SoarError(messages.soar_table_columns_need_customize(TABLE, list(SYNC_COLUMNS),
+                                                                       "keep a channel in step"))
+        return self.link_of(written)
+
     def links(self) -> list[ChannelLink]:
         """Every row of the incident (the incident's and its tasks' links), oldest first, each with its verdict."""
         return [self.link_of(row) for row in self.rows()]
