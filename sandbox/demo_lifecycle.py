@@ -3,8 +3,9 @@
 The demo incident's channel is turned on to follow the incident (*Example: Keep Slack Channel in Step*); a
 severity change in SOAR starts the automatic playbook that rewrites the topic and the pinned summary, once; Bob,
 a member of the incident in SOAR, asks for its status with ``/soar status`` and sends Alice's message to SOAR with
-the *Send to SOAR* shortcut; Carol (not a member) and Gina (a guest of the workspace) are refused. Every check is
-one line of the demo's report, like the other parts."""
+the *Send to SOAR* shortcut; Carol (not a member) and Gina (a guest of the workspace) are refused. Closing the
+incident archives the channel after its closing summary, with the export saved on the incident; reopening it
+links a new channel. Every check is one line of the demo's report, like the other parts."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ if TYPE_CHECKING:
     from sandbox.demo import Demo
 
 KEEP_IN_STEP = "Example: Keep Slack Channel in Step"
+FOLLOWS = "Example: Slack channel follows the incident"
+CLOSES = "Example: Archive the Slack channel when the incident closes"
+NOTICE = "This channel has been set to be archived from SOAR."
 SLACK_WRITES = ("conversations.setTopic", "bookmarks.add", "bookmarks.edit", "chat.postMessage", "chat.update",
                 "pins.add", "pins.remove", "conversations.archive", "conversations.create", "conversations.invite")
 ACTION_NOTE = "acting as the SOAR user"
@@ -136,6 +140,52 @@ class Lifecycle:
                    "and nothing was written", refused["carol"].startswith(":no_entry:")
                    and "guests" in refused["gina"] and len(self._action_notes()) == notes + 1,
                    str(refused))
+
+
+    # ---------------------------------------------------------------- the incident closes, and reopens
+    def close(self) -> None:
+        demo, slack, state = self.demo, self.slack, self.soar.state
+        name = demo.channels["incident"]
+        mark = len(slack.calls)
+        self.driver.edit_incident(self.inc, {"plan_status": "C", "resolution_id": "Resolved",
+                                             "resolution_summary": "<p>Sender blocked, passwords reset.</p>"})
+        runs = {run.rule: run for run in self._runs(2)}
+        demo.out(f"  >> An analyst closes the incident in SOAR: {len(runs)} automatic playbooks, "
+                 f"{len(slack.calls) - mark} Slack calls")
+        export = f"Slack_channel_{name}_history.txt"
+        saved = [a for a in state.attachments_of(self.inc) if a["name"] == export]
+        text = state.attachment_files[saved[0]["id"]].decode("utf-8", "replace") if saved else ""
+        summaries = [m for m in slack.messages(self.channel) if str(m.get("text", "")).startswith(NOTICE)]
+        demo.check("the channel was archived with the incident, after its closing summary (status, resolution, "
+                   "owner, tasks) was posted once",
+                   CLOSES in runs and runs[CLOSES].completed and slack.channel(self.channel)["is_archived"]
+                   and len(summaries) == 1 and "Resolution: Resolved" in summaries[0]["text"],
+                   "; ".join(r.error or "" for r in runs.values()))
+        demo.check("the export saved on the incident holds the closing summary, the thread reply indented under "
+                   "its parent and the messages people sent to SOAR",
+                   "Status: Closed" in text and "\tI'll take a look asap." in text and "Second wave" in text,
+                   text[-600:])
+
+    def reopen(self) -> None:
+        demo, slack, state = self.demo, self.slack, self.soar.state
+        old = demo.channels["incident"]
+        mark = len(slack.calls)
+        self.driver.edit_incident(self.inc, {"plan_status": "A"})
+        runs = self._runs(1)
+        new = slack.channel(f"{old}-2")
+        demo.out(f"  >> An analyst reopens it: {len(slack.calls) - mark} Slack calls; Slack apps cannot unarchive, "
+                 f"so #{old}-2 is linked")
+        said = [m["text"] for m in slack.messages(new["id"]) if "reopened" in str(m.get("text"))] if new else []
+        members = {slack.user(m)["name"] for m in new["members"] if slack.user(m)} if new else set()
+        rows = [r for r in state.rows_of(self.inc) if r.get("slack_db_res_id") == f"RES-{self.inc}"]
+        demo.check("the reopened incident got a new channel with its owner and member invited, saying the old one is "
+                   "archived and where its conversation is; the link and the topic follow",
+                   len(runs) == 1 and runs[0].completed and new is not None and not new["is_archived"]
+                   and {"alice", "bob"} <= members and len(said) == 1 and f"|{old}> is archived" in said[0]
+                   and [r.get("slack_db_channel") for r in rows] == [f"{old}-2"]
+                   and new["topic"].startswith("Medium · "),
+                   "; ".join(r.error or "" for r in runs) + f" {said} {members}")
+        self.driver.stop_watching_incidents()
 
 
 __all__ = ["Lifecycle"]
