@@ -1,6 +1,7 @@
 """Actions from Slack through a real `resilient-circuits run`: the Socket Mode listener answers a person's *Send to
-SOAR* shortcut (and the artifact buttons of its answer) and `/soar` commands in a channel linked two-way, acting as the SOAR user with the person's e-mail
-only where that user may act, and writes each action to the incident once."""
+SOAR* shortcut (and the artifact buttons of its answer) and `/soar` commands in a channel linked two-way,
+acting as the SOAR user with the person's e-mail only where that user may act, and writes each action to the
+incident once."""
 
 from __future__ import annotations
 
