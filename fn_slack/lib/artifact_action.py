@@ -3,9 +3,10 @@ channel's incident.
 
 The steps, after slack_actions found the channel's incident and checked the clicker (the same permission check
 as every action: the incident is the channel's, never one a button names): the button's value is checked again
-(``iocs.checked_offer``: still an IOC of the artifact type it names, citing a message ts — else refused); an
-artifact of that type and value already on the incident is "already there" (nothing written); else, under the
-click's claim (keyed by its ``trigger_id`` and the offer: a click Slack delivers twice acts once), the artifact
+(``iocs.checked_offer``: still an IOC of the artifact type it names, citing a message ts — else refused); a
+click whose claim (keyed by its ``trigger_id`` and the offer) exists already is a second delivery and answers
+nothing; an artifact of that type and value already on the incident is "already there" (nothing written); else,
+under the click's claim (a click Slack delivers twice acts once), the artifact
 is added once (``soar.artifacts``: looked for by type and value again before a POST whose answer was lost is
 sent again) and the action's note written naming the Slack person and the SOAR user; the ephemeral answer is
 replaced by what was done.
@@ -40,12 +41,14 @@ class LinkedPlace(Protocol):
 @dataclass
 class ArtifactSteps:
     """What the artifact action uses of slack_actions: the answer to a response URL, the app's identity, the
-    claimed note (``write_once(key, place, allowed, body, link)``), the refusal (``refuse(action, user,
-    channel, response_url, reason)``) and the outcome count."""
+    claimed note (``write_once(key, place, allowed, body, link)``; ``claimed(key, place, allowed)``: whether its
+    key is claimed already), the refusal (``refuse(action, user, channel, response_url, reason)``) and the
+    outcome count."""
 
     respond: Callable[[str, dict], bool]
     identity: Callable[[], dict]
     write_once: Callable[..., str]
+    claimed: Callable[..., bool]
     refuse: Callable[[str, str, str, str, str], str]
     count: Callable[[str], str]
 
@@ -70,11 +73,13 @@ class ArtifactAction:
         if offer is None:
             return self.steps.refuse(ACTION, click.user, click.channel, click.response_url, "not-an-ioc")
         incident_id = place.incident_id
+        key = claim_key(click.trigger_id, offer)
+        if self.steps.claimed(key, place, allowed):   # a second delivery of this click: the first answers
+            return self.steps.count("duplicate")
         existing = self.artifacts.find(incident_id, offer.artifact_type, offer.value, same_value)
         if existing is not None:
             return self._tell(click, offer, ArtifactAdded(existing, added=False), incident_id)
         link = message_url(self.steps.identity().get("url"), click.channel, offer.ts, offer.thread_ts)
-        key = claim_key(click.trigger_id, offer)
         made: list[ArtifactAdded] = []
 
         def body() -> str:

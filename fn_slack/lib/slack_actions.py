@@ -68,8 +68,9 @@ class SlackActions:
         self.actors = SoarActors(rest_client)
         self.permissions = ActionPermissions(self.actors, roles)
         self.outcomes: dict[str, int] = {}
-        self.artifacts = ArtifactAction(rest_client, ArtifactSteps(edges.respond, edges.identity, self._write_once,
-                                                                   self._refuse, self._count))
+        self.artifacts = ArtifactAction(rest_client, ArtifactSteps(
+            edges.respond, edges.identity, self._write_once,
+            lambda key, place, allowed: self._claim(key, place, allowed).claimed(), self._refuse, self._count))
 
     # ------------------------------------------------------------------ the slash command
     def on_command(self, command: SlashCommand) -> str:
