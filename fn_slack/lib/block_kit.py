@@ -20,6 +20,8 @@ from fn_slack.lib.text_conventions import TimeFormat, slack_unescape, utc_time
 
 QUESTION_BLOCK_PREFIX = "fn_slack_q"
 ANSWER_ACTION_PREFIX = "fn_slack_answer_"
+IOC_BLOCK_ID = "fn_slack_iocs"
+IOC_ACTION_PREFIX = "fn_slack_ioc_"   # the buttons that add an IOC as an artifact (iocs.offer_blocks)
 MAX_OPTIONS = 10
 MAX_BUTTON_TEXT = 75
 MAX_SECTION_TEXT = 3000
@@ -177,5 +179,6 @@ def expired_blocks(question: str, expired_at: float, *, escape: Escape = slack_e
     ]
 
 
-__all__ = ["ANSWER_ACTION_PREFIX", "MAX_BUTTON_TEXT", "MAX_OPTIONS", "QuestionRef", "answered_blocks",
+__all__ = ["ANSWER_ACTION_PREFIX", "IOC_ACTION_PREFIX", "IOC_BLOCK_ID", "MAX_BUTTON_TEXT",
+           "MAX_OPTIONS", "QuestionRef", "answered_blocks",
            "container_blocks", "expired_blocks", "inert_label", "question_blocks", "question_ref_of", "slack_escape"]

@@ -1402,6 +1402,8 @@ ACTION_REFUSALS = {
     "not-member": "your SOAR user is neither the owner nor a member of this incident, and holds none of the roles "
                   "allowed to act (actions_roles)",
     "not-linked": "this channel is not linked two-way to a SOAR incident",
+    "not-an-ioc": "the button does not hold an IOC of the artifact type it names (it may have been altered); "
+                  "use *Send to SOAR* on the message again",
 }
 """Why a person may not act, by the reason's key (told to them alone, and logged)."""
 
@@ -1470,7 +1472,40 @@ def sent_to_soar(incident_id: int) -> str:
     return f":inbox_tray: Sent to incident {incident_id} as a note."
 
 
-ACTION_KINDS = {"note": "noted", "done": "closed a task", "send": "sent a Slack message"}
+def ioc_offered(values: str) -> str:
+    """The line above the artifact buttons of *Send to SOAR*'s answer (mrkdwn: ``values`` already escaped)."""
+    return f"It names {values}. Add one to the incident as an artifact:"
+
+
+def ioc_button(value: str, artifact_type: str) -> str:
+    """An artifact button's label (plain text)."""
+    return f"Add {value} as {artifact_type}"
+
+
+def artifact_added(value: str, artifact_type: str, artifact_id: int, incident_id: int) -> str:
+    """The answer to an artifact button, replacing the buttons (mrkdwn: ``value`` already escaped)."""
+    return f":pushpin: Added `{value}` as *{artifact_type}* to incident {incident_id} (artifact #{artifact_id})."
+
+
+def artifact_already(value: str, artifact_type: str, artifact_id: int, incident_id: int) -> str:
+    """The answer to an artifact button when the incident holds the artifact already (mrkdwn, escaped)."""
+    return (f":information_source: `{value}` is already on incident {incident_id} as *{artifact_type}* "
+            f"(artifact #{artifact_id}): nothing added.")
+
+
+def artifact_description(slack_user: str, soar_user: str, channel_name: str, link: str) -> str:
+    """An artifact's description (plain text): where it came from and who added it."""
+    return (f"Added from Slack by {slack_user}, acting as the SOAR user {soar_user}, from the message {link} "
+            f"in #{channel_name}.")
+
+
+def action_artifact_added(artifact_type: str, value: str, artifact_id: int) -> str:
+    """The body of an artifact action's note (HTML: values already escaped)."""
+    return f"<p>Artifact {artifact_id}: <i>{artifact_type}</i> <code>{value}</code>.</p>"
+
+
+ACTION_KINDS = {"note": "noted", "done": "closed a task", "send": "sent a Slack message",
+                "artifact": "added an artifact"}
 """What each action that changes the incident did, as its note says."""
 
 

@@ -31,6 +31,7 @@ from fn_slack.lib.slack_actions import ActionEdges, Place, SlackActions
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import (
     EventDispatch,
+    IocClick,
     MessageShortcut,
     QuestionClick,
     QuestionReply,
@@ -318,7 +319,8 @@ class MirrorService:
             owner=mirror.owner))
         self.listeners: dict[type, Callable[..., str]] = {
             QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click,
-            SlashCommand: self.actions.on_command, MessageShortcut: self.actions.on_message_shortcut}
+            SlashCommand: self.actions.on_command, MessageShortcut: self.actions.on_message_shortcut,
+            IocClick: self.actions.on_ioc_click}
         """What each kind of event read goes to (``Ignored`` goes nowhere; a ``SlackEvent`` goes to the mirror
         with Slack's delivery count, see ``_deliver``)."""
         self.catch_up = MirrorCatchUp(settings, rest_client, self.dispatch.read,

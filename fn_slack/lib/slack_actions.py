@@ -8,6 +8,8 @@ the person alone (the action's ``response_url``, ephemeral). An action that chan
 closed task, a message sent) is written to it as a note naming the Slack person and the SOAR user, once under
 the action's claim (soar.claimed_notes, keyed by the action's ``trigger_id``): an action Slack delivers twice
 acts once, and the second delivery answers nothing. Every refusal is answered with its reason and logged.
+*Send to SOAR*'s answer offers the IOCs of the message as artifacts (iocs), one button each; a click goes
+through the same steps to artifact_action.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from dataclasses import dataclass
 
 from fn_slack.lib import messages
 from fn_slack.lib.action_permissions import ActionPermissions, Allowed, Refused
+from fn_slack.lib.artifact_action import ArtifactAction, ArtifactSteps
 from fn_slack.lib.block_kit import slack_escape
 from fn_slack.lib.errors import FnSlackError
 from fn_slack.lib.event_notes import action_marker, action_note_html, message_url, slack_link_html
+from fn_slack.lib.iocs import offer_blocks, offers
 from fn_slack.lib.people import Person
-from fn_slack.lib.slack_events import MessageShortcut, SlashCommand
+from fn_slack.lib.slack_events import IocClick, MessageShortcut, SlashCommand
 from fn_slack.lib.soar.actors import SoarActors
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
 
@@ -64,6 +68,9 @@ class SlackActions:
         self.actors = SoarActors(rest_client)
         self.permissions = ActionPermissions(self.actors, roles)
         self.outcomes: dict[str, int] = {}
+        self.artifacts = ArtifactAction(rest_client, ArtifactSteps(
+            edges.respond, edges.identity, self._write_once,
+            lambda key, place, allowed: self._claim(key, place, allowed).claimed(), self._refuse, self._count))
 
     # ------------------------------------------------------------------ the slash command
     def on_command(self, command: SlashCommand) -> str:
@@ -154,7 +161,15 @@ class SlackActions:
                                     author=author, user_name=lambda uid: self.edges.person(uid).real_name or None)
 
         outcome = self._write_once(shortcut.trigger_id, place, allowed, body, link)
-        return self._answer(shortcut.response_url, messages.sent_to_soar(place.incident_id), "noted", outcome)
+        text = messages.sent_to_soar(place.incident_id)
+        offered = offers(shortcut.text, shortcut.message_ts, shortcut.thread_ts)
+        return self._answer(shortcut.response_url, text, "noted", outcome, blocks=offer_blocks(text, offered))
+
+    def on_ioc_click(self, click: IocClick) -> str:
+        """An artifact button of *Send to SOAR*'s answer: the IOC, added as an artifact of the channel's incident
+        (never of one the button names) when the clicker may act there."""
+        return self._guarded("Add as artifact", click.user, click.channel, click.response_url,
+                             lambda place, allowed: self.artifacts.add(click, place, allowed))
 
     def _message_link(self, shortcut: MessageShortcut) -> str:
         return message_url(self.edges.identity().get("url"), shortcut.channel, shortcut.message_ts,
@@ -192,11 +207,13 @@ class SlackActions:
         """The action's note, written once."""
         return self._claim(key, place, allowed, link).write(body)
 
-    def _answer(self, response_url: str, text: str, outcome: str, written: str = "noted") -> str:
+    def _answer(self, response_url: str, text: str, outcome: str, written: str = "noted", *,
+                blocks: list[dict] | None = None) -> str:
         """Tell the person alone; a second delivery of an action already recorded answers nothing."""
         if written in ("duplicate", "superseded"):
             return self._count("duplicate")
-        self.edges.respond(response_url, {"response_type": "ephemeral", "text": text})
+        self.edges.respond(response_url, {"response_type": "ephemeral", "text": text,
+                                          **({"blocks": blocks} if blocks else {})})
         return self._count(outcome)
 
     def _count(self, outcome: str) -> str:

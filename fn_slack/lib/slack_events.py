@@ -15,7 +15,8 @@ The kinds and their readers:
 - ``question_reply``: a reply in the thread of a message of fn_slack's bot (a plain reply or a broadcast)
   → ``QuestionReply``, which the question's answers check against the question; the same envelope is also a
   ``message`` and is mirrored as one;
-- ``block_actions``: a click on one of fn_slack's question buttons → ``QuestionClick``;
+- ``block_actions``: a click on one of fn_slack's question buttons → ``QuestionClick``; on one of the artifact
+  buttons of *Send to SOAR*'s ephemeral answer → ``IocClick``;
 - ``slash_commands``: a person's slash command → ``SlashCommand`` (slack_actions checks it is fn_slack's);
 - ``message_action``: a message shortcut; fn_slack's *Send to SOAR* → ``MessageShortcut``.
 
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fn_slack.lib import messages
-from fn_slack.lib.block_kit import ANSWER_ACTION_PREFIX, QuestionRef
+from fn_slack.lib.block_kit import ANSWER_ACTION_PREFIX, IOC_ACTION_PREFIX, QuestionRef
 
 LOG = logging.getLogger(__name__)
 PEOPLE_SUBTYPES = {None, "", "thread_broadcast", "file_share", "me_message"}
@@ -76,6 +77,18 @@ class QuestionClick:
 
 
 @dataclass(frozen=True)
+class IocClick:
+    """A click on an artifact button of *Send to SOAR*'s answer (an ephemeral message: Slack sends no copy of it,
+    only its container). ``value`` is the button's, as the click sent it: unchecked."""
+
+    user: str
+    channel: str
+    value: str
+    trigger_id: str
+    response_url: str
+
+
+@dataclass(frozen=True)
 class SlashCommand:
     """A person's slash command in a channel (``text`` as typed after the command)."""
 
@@ -113,7 +126,7 @@ class Ignored:
     reason: str
 
 
-Read = SlackEvent | QuestionReply | QuestionClick | SlashCommand | MessageShortcut | Ignored
+Read = SlackEvent | QuestionReply | QuestionClick | IocClick | SlashCommand | MessageShortcut | Ignored
 Reader = Callable[[dict, str | None], Read]
 
 
@@ -202,7 +215,17 @@ def read_question_click(payload: dict, bot_user: str | None) -> Read:
         if ref is not None and str(action.get("action_id") or "").startswith(ANSWER_ACTION_PREFIX):
             return QuestionClick(ref, user, str(action.get("value") or ""), action.get("action_ts"),
                                  payload.get("response_url"), channel_id, message_ts)
+        if str(action.get("action_id") or "").startswith(IOC_ACTION_PREFIX):
+            return _ioc_click(payload, user, channel_id, action)
     return Ignored("block_actions", "not a question's button")
+
+
+def _ioc_click(payload: dict, user: str, channel_id: str, action: dict) -> Read:
+    """A click on an artifact button: its clicker, channel, value, trigger and response URL must all be there."""
+    trigger_id, response_url = str(payload.get("trigger_id") or ""), str(payload.get("response_url") or "")
+    if not (user and channel_id and trigger_id and response_url):
+        return Ignored("block_actions", "incomplete")
+    return IocClick(user, channel_id, str(action.get("value") or ""), trigger_id, response_url)
 
 
 def read_command(payload: dict, bot_user: str | None) -> Read:
@@ -300,5 +323,5 @@ class EventDispatch:
         return ignored
 
 
-__all__ = ["PEOPLE_SUBTYPES", "READERS", "SEND_TO_SOAR", "EventDispatch", "Ignored", "MessageShortcut",
+__all__ = ["PEOPLE_SUBTYPES", "READERS", "SEND_TO_SOAR", "EventDispatch", "Ignored", "IocClick", "MessageShortcut",
            "QuestionClick", "QuestionReply", "Read", "SlackEvent", "SlashCommand", "kinds_of", "not_by_a_person"]

@@ -13,7 +13,11 @@ person sees an error when no ack comes within 3 seconds. A ``trigger_id`` opens 
 (``expired_trigger_id`` after, ``invalid_trigger_id`` for one already used or never issued). The person fills
 the modal's input blocks and submits it: a ``view_submission`` (``view.state.values``, ``view.callback_id``,
 ``view.private_metadata``); an ack whose payload is ``{"response_action": "errors", "errors": {block_id:
-text}}`` keeps the modal open with the errors shown under the blocks; any other ack closes it.
+text}}`` keeps the modal open with the errors shown under the blocks; any other ack closes it. A button of an
+ephemeral message (one only the person sees, as an app's answer through a response URL) is clicked like any
+other, but the ``block_actions`` payload says so (``container.is_ephemeral`` true, ``container.message_ts``
+the ephemeral's ts, no ``message``: Slack keeps no copy of an ephemeral message); its ``response_url`` may
+replace or delete that ephemeral message, which no Web API method can reach.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from .interactivity import buttons_of
 from .workspace import ts_str
 
 if TYPE_CHECKING:
@@ -50,9 +55,11 @@ class AppActions:
     def __init__(self, sandbox: SlackSandbox) -> None:
         self._sb = sandbox
         self.commands: set[str] = set(DEFAULT_COMMANDS)   # the slash commands the app registered (manifest)
+        self.ephemeral_click_message = False   # a switch: a click on an ephemeral carries a copy of it (README)
 
     def reset(self) -> None:
         self.commands = set(DEFAULT_COMMANDS)
+        self.ephemeral_click_message = False
 
     def _person(self, token: str) -> Any:
         """Under the sandbox lock: the active person owning a user token, or None."""
@@ -153,6 +160,50 @@ class AppActions:
         envelope_id = sb.socket_mode.publish("interactive", payload)
         return {"ok": True, "envelope_id": envelope_id, "trigger_id": trigger_id}
 
+    # ----- buttons of ephemeral messages -----------------------------------------------------------------
+    def click_ephemeral(self, token: str, channel: str, ephemeral_ts: str, action_id: str,
+                        value: str | None = None) -> dict:
+        """The person clicks the button ``action_id`` of an ephemeral message they see in ``channel`` (its ts as
+        the sandbox's ``ephemerals`` list it). ``value`` replaces the button's value, as a crafted request
+        would: a person cannot change it in Slack."""
+        sb = self._sb
+        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+            ws = sb._ws  # noqa: SLF001
+            user = self._person(token)
+            if user is None:
+                return {"ok": False, "error": "invalid_auth"}
+            ch = self._visible_channel(user, channel)
+            if ch is None:
+                return {"ok": False, "error": "channel_not_found"}
+            shown = [e for e in ws.ephemerals if e["channel"] == ch.id and e["user"] == user.id
+                     and e["ts"] == ephemeral_ts]
+            if not shown:
+                return {"ok": False, "error": "message_not_found"}
+            match = [(bid, el) for bid, el in buttons_of(shown[0].get("blocks") or [])
+                     if el.get("action_id") == action_id]
+            if not match:
+                return {"ok": False, "error": "action_not_found"}
+            block_id, element = match[0]
+            url_id = sb.interactions.new_response_url(user.id, ch.id, ephemeral_ts, ephemeral=True)
+            payload = {
+                "type": "block_actions", "user": self._user_fields(user),
+                "api_app_id": ws.users[ws.bot_user_id].app_id or "A0SANDBOX", "token": "sandbox-verification-token",
+                "container": {"type": "message", "message_ts": ephemeral_ts, "channel_id": ch.id,
+                              "is_ephemeral": True},
+                "trigger_id": self._trigger(user.id), "team": {"id": ws.team_id, "domain": ws.team_domain},
+                "enterprise": None, "is_enterprise_install": False, "channel": {"id": ch.id, "name": ch.name},
+                "state": {"values": {}}, "response_url": sb.interactions.response_url(url_id),
+                "actions": [{"action_id": action_id, "block_id": block_id,
+                             "value": value if value is not None else element.get("value", ""),
+                             "type": element.get("type", "button"), "text": element.get("text"),
+                             "action_ts": ts_str(time.time_ns() // 1000)}],
+            }
+            if self.ephemeral_click_message:
+                payload["message"] = {"type": "message", "user": ws.bot_user_id, "ts": ephemeral_ts,
+                                      "text": shown[0].get("text") or "", "blocks": shown[0].get("blocks") or []}
+        envelope_id = sb.socket_mode.publish("interactive", payload)
+        return {"ok": True, "envelope_id": envelope_id, "trigger_id": payload["trigger_id"]}
+
     # ----- modals ----------------------------------------------------------------------------------------
     def open_views(self, user: str | None = None) -> list[dict]:
         """The modals open now (for one person's Slack ID, or everyone's)."""
@@ -228,8 +279,9 @@ class AppActions:
         return state
 
     # ----- HTTP ------------------------------------------------------------------------------------------
-    def respond(self, request: Request, rest: str) -> Response:
-        """``POST /_sandbox/act/{command,message_shortcut,shortcut,submit}`` with JSON or a form."""
+    def respond(self, request: Request, rest: str) -> Response:  # noqa: PLR0911 - one exit per route
+        """``POST /_sandbox/act/{command,message_shortcut,click_ephemeral,shortcut,submit}`` with JSON or a
+        form."""
         if request.method != "POST":
             return Response("Not Found", status=404, mimetype="text/plain")
         body = request.get_json(silent=True) or dict(request.form.items())
@@ -240,6 +292,11 @@ class AppActions:
         if rest == "message_shortcut":
             return _json(self.message_shortcut(token, str(body.get("channel") or ""),
                                                str(body.get("message_ts") or ""), str(body.get("callback_id") or "")))
+        if rest == "click_ephemeral":
+            value = body.get("value")
+            return _json(self.click_ephemeral(token, str(body.get("channel") or ""), str(body.get("ts") or ""),
+                                              str(body.get("action_id") or ""),
+                                              None if value is None else str(value)))
         if rest == "shortcut":
             return _json(self.global_shortcut(token, str(body.get("callback_id") or "")))
         if rest == "submit":

@@ -33,7 +33,7 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
 
 
-def _buttons(blocks: list[dict]) -> list[tuple[str, dict]]:
+def buttons_of(blocks: list[dict]) -> list[tuple[str, dict]]:
     """Every (block_id, element) of an actions block (buttons) in a message."""
     found = []
     for block in blocks or []:
@@ -61,12 +61,13 @@ class Interactions:
         with self._lock:
             return [r for r in self.responses if user is None or r["user"] == user]
 
-    def new_response_url(self, user: str, channel: str, message_ts: str) -> str:
-        """A response URL's id for what a person did in a channel (on a message, or "" for a slash command)."""
+    def new_response_url(self, user: str, channel: str, message_ts: str, *, ephemeral: bool = False) -> str:
+        """A response URL's id for what a person did in a channel (on a message, or "" for a slash command);
+        ``ephemeral``: the message is one only this person sees (its original is that ephemeral message)."""
         url_id = uuid.uuid4().hex
         with self._lock:
-            self._urls[url_id] = {"uses": 0, "expires": time.time() + RESPONSE_URL_LIFETIME,
-                                  "user": user, "channel": channel, "message_ts": message_ts}
+            self._urls[url_id] = {"uses": 0, "expires": time.time() + RESPONSE_URL_LIFETIME, "user": user,
+                                  "channel": channel, "message_ts": message_ts, "ephemeral": ephemeral}
         return url_id
 
     def response_url(self, url_id: str) -> str:
@@ -90,7 +91,7 @@ class Interactions:
             msg = ch.by_ts.get(message_ts)
             if msg is None:
                 return {"ok": False, "error": "message_not_found"}
-            match = [(bid, el) for bid, el in _buttons(msg.get("blocks") or []) if el.get("action_id") == action_id]
+            match = [(bid, el) for bid, el in buttons_of(msg.get("blocks") or []) if el.get("action_id") == action_id]
             if not match:
                 return {"ok": False, "error": "action_not_found"}
             block_id, element = match[0]
@@ -129,7 +130,7 @@ class Interactions:
             return self._response_url(request, rest[len("response/"):])
         return Response("Not Found", status=404, mimetype="text/plain")
 
-    def _response_url(self, request: Request, url_id: str) -> Response:
+    def _response_url(self, request: Request, url_id: str) -> Response:  # noqa: PLR0911 - one exit per answer
         """A post to a click's response URL, as Slack's "Handling user interaction" guide describes it:
         ``delete_original`` deletes the clicked message; ``replace_original`` replaces the whole message with the
         post (its text, blocks and attachments: what the post leaves out is gone, so the old buttons go);
@@ -160,6 +161,8 @@ class Interactions:
             text = str(body.get("text") or "")
             blocks = body.get("blocks") or []
             attachments = body.get("attachments") or []
+            if entry.get("ephemeral") and (body.get("delete_original") or body.get("replace_original")):
+                return self._ephemeral_original(entry, body, text, blocks)
             if body.get("delete_original"):
                 if msg is not None:
                     ws.delete_message(ch, entry["message_ts"])
@@ -177,6 +180,21 @@ class Interactions:
                                       "blocks": blocks, "via": "response_url"})
         return _json({"ok": True})
 
+    def _ephemeral_original(self, entry: dict, body: dict, text: str, blocks: list) -> Response:
+        """Under the sandbox lock: a click on an ephemeral message answered with ``replace_original`` (its text
+        and blocks replaced, seen by the clicker alone still) or ``delete_original`` (it goes). Slack lets a
+        response URL do this to an ephemeral message; chat.update and chat.delete cannot reach one."""
+        ephemerals = self._sb._ws.ephemerals  # noqa: SLF001 - the sandbox's own workspace
+        found = [e for e in ephemerals if e["ts"] == entry["message_ts"] and e["user"] == entry["user"]
+                 and e["channel"] == entry["channel"]]
+        if not found:
+            return _json({"ok": False, "error": "message_not_found"}, status=404)
+        if body.get("delete_original"):
+            ephemerals.remove(found[0])
+        else:
+            found[0].update({"text": text, "blocks": blocks, "replaced": True})
+        return _json({"ok": True})
+
     def _invalid(self, body: dict) -> dict | None:
         """Slack's invalid_blocks answer for the post's blocks, or None when they pass."""
         blocks = body.get("blocks")
@@ -191,4 +209,4 @@ class Interactions:
         return None
 
 
-__all__ = ["Interactions"]
+__all__ = ["Interactions", "buttons_of"]

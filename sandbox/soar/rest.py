@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .state import ARTIFACT_TYPE_IDS, SERVER_VERSION, Conflict, SoarState
+from .state import ARTIFACT_TYPE_IDS, ARTIFACT_TYPES, SERVER_VERSION, Conflict, SoarState
 from .state import NotFound as StateNotFound
 
 LOG = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ _ROUTES = [
          endpoint="incident_comment"),
     Rule(f"{ORG}/tasks/<int:task_id>/comments", methods=["GET", "POST"], endpoint="task_comments"),
     Rule(f"{ORG}/tasks/<int:task_id>/comments/<int:note_id>", methods=["GET", "DELETE"], endpoint="task_comment"),
-    Rule(f"{ORG}/incidents/<int:inc_id>/artifacts", methods=["GET"], endpoint="artifacts"),
+    Rule(f"{ORG}/incidents/<int:inc_id>/artifacts", methods=["GET", "POST"], endpoint="artifacts"),
     Rule(f"{ORG}/incidents/<int:inc_id>/artifacts/<int:art_id>", methods=["GET"], endpoint="artifact"),
     Rule(f"{ORG}/incidents/<int:inc_id>/artifacts/<int:art_id>/contents", methods=["GET"],
          endpoint="artifact_contents"),
@@ -349,8 +349,37 @@ class SoarRestApp:
             artifact["type"] = ARTIFACT_TYPE_IDS[artifact["type"]]
         return artifact
 
+    @staticmethod
+    def _artifact_type(handle: object) -> str:
+        """An artifact type handle as SOAR takes one (its id, its name, or ``{"id": …}``/``{"name": …}``) → the
+        type's name; an unknown type answers 400."""
+        if isinstance(handle, dict):
+            handle = handle.get("id", handle.get("name"))
+        if isinstance(handle, bool):
+            handle = None
+        if isinstance(handle, int) and handle in ARTIFACT_TYPES:
+            return ARTIFACT_TYPES[handle]
+        if isinstance(handle, str) and handle in ARTIFACT_TYPE_IDS:
+            return handle
+        raise SoarError(400, f"Invalid artifact type: {handle!r}")
+
+    def _post_artifact(self, request: Request, inc_id: int) -> Response:
+        """``POST /incidents/<id>/artifacts``: ``type`` (a handle), ``value``, ``description`` (text or
+        ``{"format": "text", "content": …}``) → a list holding the artifact made, as SOAR answers."""
+        body = self._body(request) or {}
+        value = body.get("value")
+        if not isinstance(value, str) or not value.strip():
+            raise SoarError(400, "An artifact needs a value: {'type': {'name': 'IP Address'}, 'value': ...}")
+        description = body.get("description") or ""
+        if isinstance(description, dict):
+            description = description.get("content") or ""
+        artifact = self.state.add_artifact(inc_id, self._artifact_type(body.get("type")), value, str(description))
+        return _json([self._artifact_out(artifact, self._names(request))])
+
     def do_artifacts(self, request: Request, inc_id: int) -> Response:
         self.state.incident(inc_id)
+        if request.method == "POST":
+            return self._post_artifact(request, inc_id)
         with self.state.lock:
             arts = [dict(a) for a in self.state.artifacts.values() if a["inc_id"] == inc_id]
         return _json([self._artifact_out(a, self._names(request)) for a in arts])

@@ -19,12 +19,13 @@ ORG_NAME = "Test Org"
 SERVER_VERSION = {"major": 51, "minor": 0, "build_number": 9339, "version": "51.0.0.0.9339",
                   "v": 51, "r": 0, "m": 0, "f": 0}
 
-# Artifact types as SOAR numbers them in a fresh org; the names are what handle_format=names returns.
+# SOAR's built-in artifact types with the ids SOAR gives them (the same in every org: GET /types/artifact); the
+# names are what handle_format=names returns and what a POST may name the type by.
 ARTIFACT_TYPES = {
-    1: "IP Address", 2: "DNS Name", 3: "URL", 4: "Email Sender", 5: "Email Recipient", 6: "Email Subject",
-    7: "Malware MD5 Hash", 8: "Malware SHA-1 Hash", 9: "Malware SHA-256 Hash", 10: "User Account",
-    11: "System Name", 12: "Malware Sample", 13: "Log File", 14: "Other File", 15: "Email Attachment",
-    16: "RFC 822 Email Message File", 17: "X509 Certificate File", 18: "String", 19: "File Name",
+    1: "IP Address", 2: "DNS Name", 3: "URL", 4: "RFC 822 Email Message File", 5: "Email Subject",
+    7: "Email Attachment", 9: "Email Sender", 12: "Malware Sample", 13: "Malware MD5 Hash",
+    14: "Malware SHA-1 Hash", 15: "Log File", 16: "Other File", 20: "Email Recipient", 23: "User Account",
+    25: "System Name", 29: "String", 31: "File Name", 36: "X509 Certificate File", 38: "Malware SHA-256 Hash",
 }
 ARTIFACT_TYPE_IDS = {name: type_id for type_id, name in ARTIFACT_TYPES.items()}
 SEVERITIES = {4: "Low", 5: "Medium", 6: "High"}

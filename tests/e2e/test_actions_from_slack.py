@@ -1,6 +1,7 @@
 """Actions from Slack through a real `resilient-circuits run`: the Socket Mode listener answers a person's *Send to
-SOAR* shortcut and `/soar` commands in a channel linked two-way, acting as the SOAR user with the person's e-mail
-only where that user may act, and writes each action to the incident once."""
+SOAR* shortcut (and the artifact buttons of its answer) and `/soar` commands in a channel linked two-way,
+acting as the SOAR user with the person's e-mail only where that user may act, and writes each action to the
+incident once."""
 
 from __future__ import annotations
 
@@ -87,6 +88,29 @@ def test_bob_sends_a_message_carol_and_a_guest_are_refused(stack):
         ":no_entry: Not done: guests of the Slack workspace never act on SOAR."]
     [note] = _action_notes(stack, incident_id)
     assert "Bob Brown &lt;bob@example.com&gt;" in note and "phish@evil.example" in note and "Alice Adams" in note
+
+
+def test_bob_adds_an_ioc_of_the_message_he_sent_as_an_artifact(stack):
+    incident_id, channel = _linked_room(stack, "IOC to artifact")
+    posted = stack.slack.add_message(channel, "alice", "Beaconing to 203.0.113.7 every 60 s (agent 1.2.3)")
+    stack.slack.actions.message_shortcut(stack.slack.user_token("bob"), channel, posted, "send_to_soar")
+    _answers(stack, channel, "bob", 1)
+    bob = stack.slack.user("bob")["id"]
+    [shown] = [e for e in stack.slack.ephemerals if e["user"] == bob and e["channel"] == channel]
+    [button] = [el for block in shown["blocks"] if block["type"] == "actions" for el in block["elements"]]
+    assert button["text"]["text"] == "Add 203.0.113.7 as IP Address"
+
+    clicked = stack.slack.actions.click_ephemeral(stack.slack.user_token("bob"), channel, shown["ts"],
+                                                  button["action_id"])
+    assert clicked["ok"], clicked
+    assert wait_until(lambda: "Added" in _answers(stack, channel, "bob", 1)[0], timeout=60), stack.logs()
+    [artifact] = [a for a in stack.soar.state.artifacts.values() if a["inc_id"] == incident_id]
+    assert (artifact["type"], artifact["value"]) == ("IP Address", "203.0.113.7")
+    assert _answers(stack, channel, "bob", 1) == [
+        f":pushpin: Added `203.0.113.7` as *IP Address* to incident {incident_id} (artifact #{artifact['id']})."]
+    sent, added = _action_notes(stack, incident_id)
+    assert "Bob Brown &lt;bob@example.com&gt;" in added and "added an artifact" in added
+    assert f"Artifact {artifact['id']}: <i>IP Address</i> <code>203.0.113.7</code>" in added
 
 
 def test_soar_commands_and_a_duplicated_envelope_act_once(stack):

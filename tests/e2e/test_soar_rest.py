@@ -285,6 +285,24 @@ def test_artifact_type_is_a_name_only_with_handle_format_names(soar):
     assert client.get_content(f"/incidents/{incident['id']}/artifacts/{artifact['id']}/contents") == b"MZ\x90\x00"
 
 
+def test_an_artifact_is_posted_with_its_type_by_name_or_soars_id_and_listed(soar):
+    client = _client(soar)
+    incident = soar.create_incident("x")
+    uri = f"/incidents/{incident['id']}/artifacts"
+    made = client.post(uri + "?handle_format=names", {"type": {"name": "IP Address"}, "value": "203.0.113.7",
+                                                      "description": {"format": "text", "content": "from Slack"}})
+    assert [(a["type"], a["value"], a["description"]) for a in made] == [("IP Address", "203.0.113.7", "from Slack")]
+    client.post(uri, {"type": 38, "value": "a" * 64})   # SOAR's own id of Malware SHA-256 Hash
+    listed = client.get(uri + "?handle_format=names")
+    assert [(a["type"], a["value"]) for a in listed] == [("IP Address", "203.0.113.7"),
+                                                          ("Malware SHA-256 Hash", "a" * 64)]
+    assert [a["type"] for a in client.get(uri)] == [1, 38]
+    for bad in ({"type": {"name": "Nonsense"}, "value": "x"}, {"type": "URL", "value": "  "}):
+        with pytest.raises(resilient.SimpleHTTPException) as refused:
+            client.post(uri, bad)
+        assert refused.value.response.status_code == 400
+
+
 def test_notes_posted_over_rest_are_stored_as_html_on_the_right_object(soar):
     client = _client(soar)
     incident = soar.create_incident("x")

@@ -134,3 +134,125 @@ def test_an_action_slack_delivers_twice_acts_once(slack, soar, room):
     wait_until(lambda: False, timeout=3)   # time for the second delivery's work to end
     assert len(action_notes(soar)) == 1
     assert answers(slack, "bob") == [f":inbox_tray: Sent to incident {INCIDENT} as a note."]
+
+
+# ---------------------------------------------------------------------------------------------- IOCs as artifacts
+def offered(slack, person: str) -> tuple[dict, list[dict]]:
+    """The person's answer to *Send to SOAR* and its artifact buttons."""
+    answers(slack, person)
+    uid = slack.user(person)["id"]
+    [shown] = [e for e in slack.ephemerals if e["user"] == uid]
+    buttons = [el for block in shown.get("blocks") or [] if block.get("type") == "actions"
+               for el in block["elements"]]
+    return shown, buttons
+
+
+def labels(buttons: list[dict]) -> list[str]:
+    return [b["text"]["text"] for b in buttons]
+
+
+def artifacts(soar) -> list[tuple[str, str]]:
+    return [(a["type"], a["value"]) for a in soar.state.artifacts.values() if a["inc_id"] == INCIDENT]
+
+
+def click(slack, person: str, room: str, shown: dict, button: dict, value: str | None = None) -> None:
+    sent = slack.actions.click_ephemeral(slack.user_token(person), room, shown["ts"], button["action_id"], value)
+    assert sent["ok"], sent
+
+
+def test_send_to_soar_offers_the_iocs_of_the_message_as_artifact_buttons(slack, soar, room):
+    posted = slack.add_message(room, "alice", "C2 at 203.0.113.7 and hxxps://bad[.]example/login, "
+                                              "dropper 44d88612fea8a8f36de82e1278abb02f <@U0BOB01> v1.2.3, "
+                                              "mail from <mailto:eve@phish.example|eve@phish.example>")
+    slack.actions.message_shortcut(slack.user_token("bob"), room, posted, "send_to_soar")
+    shown, buttons = offered(slack, "bob")
+    assert shown["text"] == f":inbox_tray: Sent to incident {INCIDENT} as a note."
+    assert labels(buttons) == ["Add eve@phish.example as Email Sender", "Add eve@phish.example as Email Recipient",
+                               "Add https://bad.example/login as URL", "Add 203.0.113.7 as IP Address",
+                               "Add 44d88612fea8a8f36de82e1278abb02f as Malware MD5 Hash"]
+    assert all(str(INCIDENT) not in b["value"] for b in buttons)   # a button never names the incident
+    assert artifacts(soar) == [] and len(action_notes(soar)) == 1   # nothing added until the person picks
+
+
+def test_a_picked_ioc_becomes_one_artifact_with_a_note_and_a_second_click_finds_it_there(slack, soar, room):
+    posted = slack.add_message(room, "alice", "beacon to 203.0.113.7 every minute")
+    slack.actions.message_shortcut(slack.user_token("bob"), room, posted, "send_to_soar")
+    shown, [button] = offered(slack, "bob")
+    click(slack, "bob", room, shown, button)
+    assert wait_until(lambda: "Added" in slack.ephemerals[0]["text"], timeout=30), slack.ephemerals
+    [artifact] = [a for a in soar.state.artifacts.values() if a["inc_id"] == INCIDENT]
+    assert (artifact["type"], artifact["value"]) == ("IP Address", "203.0.113.7")
+    assert slack.ephemerals[0]["text"] == (f":pushpin: Added `203.0.113.7` as *IP Address* to incident {INCIDENT} "
+                                           f"(artifact #{artifact['id']}).")
+    assert slack.ephemerals[0]["blocks"] == []   # the buttons are gone
+    assert "Bob Brown" in artifact["description"] and f"p{posted.replace('.', '')}" in artifact["description"]
+    sent, added = action_notes(soar)
+    assert "added an artifact" in added and "Bob Brown &lt;bob@example.com&gt;" in added
+    assert f"Artifact {artifact['id']}: <i>IP Address</i> <code>203.0.113.7</code>" in added
+
+    slack.actions.message_shortcut(slack.user_token("bob"), room, posted, "send_to_soar")
+    assert wait_until(lambda: len(slack.ephemerals) == 2, timeout=30)
+    again = slack.ephemerals[1]
+    click(slack, "bob", room, again, [el for b in again["blocks"] if b["type"] == "actions" for el in b["elements"]][0])
+    assert wait_until(lambda: "already" in slack.ephemerals[1]["text"], timeout=30), slack.ephemerals
+    assert slack.ephemerals[1]["text"] == (f":information_source: `203.0.113.7` is already on incident {INCIDENT} as "
+                                           f"*IP Address* (artifact #{artifact['id']}): nothing added.")
+    assert artifacts(soar) == [("IP Address", "203.0.113.7")] and len(action_notes(soar)) == 3   # 2 sent, 1 added
+
+
+def test_an_artifact_click_slack_delivers_twice_adds_once(slack, soar, room):
+    posted = slack.add_message(room, "alice", "hash 44d88612fea8a8f36de82e1278abb02f")
+    slack.actions.message_shortcut(slack.user_token("bob"), room, posted, "send_to_soar")
+    shown, [button] = offered(slack, "bob")
+    slack.socket_mode.duplicate_actions = 1
+    slack.actions.ephemeral_click_message = True   # the other way Slack may send it: with a copy of the ephemeral
+    click(slack, "bob", room, shown, button)
+    assert wait_until(lambda: "Added" in slack.ephemerals[0]["text"], timeout=30)
+    wait_until(lambda: False, timeout=3)   # time for the second delivery's work to end
+    assert artifacts(soar) == [("Malware MD5 Hash", "44d88612fea8a8f36de82e1278abb02f")]
+    assert len([n for n in action_notes(soar) if "added an artifact" in n]) == 1
+    assert "Added" in slack.ephemerals[0]["text"]
+
+
+@pytest.mark.parametrize("forged", [
+    '{"t":"URL","v":"203.0.113.7","ts":"1.2"}',                 # an IOC, but not of the type named
+    '{"t":"IP Address","v":"not an address","ts":"1.2"}',       # no IOC at all
+    '{"t":"IP Address","v":"203.0.113.7 203.0.113.8","ts":"1.2"}',
+    '{"t":"Malware Sample","v":"203.0.113.7","ts":"1.2"}',       # a type the buttons never offer
+    '{"t":"IP Address","v":"203.0.113.7","ts":"1.2","incident":1}|',
+    "203.0.113.7",
+])
+def test_a_forged_button_value_is_refused_and_nothing_is_added(slack, soar, room, forged):
+    posted = slack.add_message(room, "alice", "seen 203.0.113.7")
+    slack.actions.message_shortcut(slack.user_token("bob"), room, posted, "send_to_soar")
+    shown, [button] = offered(slack, "bob")
+    click(slack, "bob", room, shown, button, value=forged)
+    refusal = answers(slack, "bob", 2)[-1]
+    assert refusal.startswith(":no_entry: Not done: the button does not hold an IOC of the artifact type it names")
+    assert artifacts(soar) == [] and len(action_notes(soar)) == 1
+
+
+def test_carol_no_longer_a_member_is_refused_when_she_clicks(slack, soar, room):
+    soar.state.set_members(INCIDENT, ["bob@example.com", "carol@example.com"], owner="alice@example.com")
+    posted = slack.add_message(room, "alice", "exfil to evil.example")
+    slack.actions.message_shortcut(slack.user_token("carol"), room, posted, "send_to_soar")
+    shown, [button] = offered(slack, "carol")
+    assert labels([button]) == ["Add evil.example as DNS Name"]
+    soar.state.set_members(INCIDENT, ["bob@example.com"], owner="alice@example.com")
+    click(slack, "carol", room, shown, button)
+    assert answers(slack, "carol", 2)[-1].startswith(
+        ":no_entry: Not done: your SOAR user is neither the owner nor a member")
+    assert artifacts(soar) == []
+
+
+@pytest.mark.parametrize("status", [502, 0], ids=["proxy-502", "dropped"])
+def test_an_artifact_whose_answer_soar_lost_is_found_and_not_posted_again(slack, soar, room, status):
+    posted = slack.add_message(room, "alice", "beacon to 2001:db8::7")
+    slack.actions.message_shortcut(slack.user_token("bob"), room, posted, "send_to_soar")
+    shown, [button] = offered(slack, "bob")
+    lost = soar.state.lose_answers("POST", r"/incidents/[0-9]+/artifacts$", status=status)
+    click(slack, "bob", room, shown, button)
+    assert wait_until(lambda: "Added" in slack.ephemerals[0]["text"], timeout=30), slack.ephemerals
+    assert lost.remaining == 0   # the answer was lost, and the artifact found instead of sent again
+    assert artifacts(soar) == [("IP Address", "2001:db8::7")]
+    assert len([n for n in action_notes(soar) if "added an artifact" in n]) == 1

@@ -160,3 +160,50 @@ def test_duplicate_actions_switch_sends_an_action_twice(sb, app):
     sb.actions.slash_command(sb.user_token("bob"), "general", "/soar", "status")
     first, second = listener.got(2)
     assert first.envelope_id != second.envelope_id and first.payload == second.payload
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+BUTTONS = [{"type": "section", "text": {"type": "mrkdwn", "text": "Sent."}},
+           {"type": "actions", "block_id": "iocs", "elements": [
+               {"type": "button", "action_id": "add_0", "value": "203.0.113.7",
+                "text": {"type": "plain_text", "text": "Add 203.0.113.7"}}]}]
+
+
+def test_a_button_of_an_ephemeral_message_is_clicked_as_slack_sends_it_and_its_response_url_replaces_it(sb, app):
+    listener = app()
+    general = sb.channel("general")["id"]
+    sb.actions.slash_command(sb.user_token("bob"), general, "/soar", "status")
+    shortcut = listener.got()[0].payload
+    assert _post(shortcut["response_url"], {"text": "Sent.", "blocks": BUTTONS})[0] == 200
+    [shown] = sb.ephemerals
+    bob = sb.user("bob")["id"]
+
+    assert sb.actions.click_ephemeral(sb.user_token("carol"), general, shown["ts"], "add_0")["error"] == \
+        "message_not_found"   # only Bob sees it
+    assert sb.actions.click_ephemeral(sb.user_token("bob"), general, shown["ts"], "nope")["error"] == \
+        "action_not_found"
+    _, answer = _post(f"http://127.0.0.1:{sb.port}/_sandbox/act/click_ephemeral",
+                      {"token": sb.user_token("bob"), "channel": general, "ts": shown["ts"], "action_id": "add_0"})
+    assert answer["ok"] is True
+    click = listener.got(2)[1].payload
+    assert click["type"] == "block_actions" and "message" not in click
+    assert click["container"] == {"type": "message", "message_ts": shown["ts"], "channel_id": general,
+                                  "is_ephemeral": True}
+    assert click["user"]["id"] == bob and click["trigger_id"] == answer["trigger_id"]
+    assert click["actions"][0]["value"] == "203.0.113.7" and click["actions"][0]["block_id"] == "iocs"
+
+    assert _post(click["response_url"], {"replace_original": True, "text": "Added."})[0] == 200
+    assert [(e["user"], e["text"], e["blocks"]) for e in sb.ephemerals] == [(bob, "Added.", [])]
+    assert all(m.get("text") != "Added." for m in sb.messages(general))
+    assert _post(click["response_url"], {"delete_original": True})[0] == 200
+    assert sb.ephemerals == []
+    assert _post(click["response_url"], {"replace_original": True, "text": "x"}) == \
+        (404, {"ok": False, "error": "message_not_found"})

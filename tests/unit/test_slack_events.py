@@ -164,3 +164,21 @@ def test_a_kind_without_a_reader_is_ignored_with_a_log_line(readers, caplog, env
 def test_a_click_on_another_app_s_button_is_no_answer():
     reads = dispatch().read(*click(block_id="other_block", action_id="approve"))
     assert reads == [Ignored("block_actions", "not a question's button")]
+
+
+def ephemeral_click(**drop: object) -> tuple[str, dict]:
+    payload = {"type": "block_actions", "user": {"id": "U0BOB01"}, "trigger_id": "1.2.abc",
+               "response_url": "https://hooks.slack.com/actions/T1/1/x",
+               "container": {"type": "message", "message_ts": "1700000000.000300", "channel_id": "C0ROOM01",
+                             "is_ephemeral": True},
+               "channel": {"id": "C0ROOM01"},
+               "actions": [{"action_id": "fn_slack_ioc_0", "block_id": "fn_slack_iocs", "value": "{}"}]}
+    for key in drop:
+        payload.pop(key)
+    return "interactive", payload
+
+
+def test_a_click_on_an_artifact_button_of_an_ephemeral_answer_is_read_with_its_channel_and_trigger():
+    assert dispatch().read(*ephemeral_click()) == [slack_events.IocClick(
+        "U0BOB01", "C0ROOM01", "{}", "1.2.abc", "https://hooks.slack.com/actions/T1/1/x")]
+    assert dispatch().read(*ephemeral_click(response_url=None)) == [Ignored("block_actions", "incomplete")]
