@@ -262,6 +262,56 @@ class SlackView:
         reload_until_visible(self.page, answered)
         return answered.first
 
+    def message_shortcut(self, message: Locator, name: str) -> None:
+        """Pick the app's message shortcut ``name`` from the menu of ``message`` (its "⋯")."""
+        menu = message.locator("details[data-message-menu]").first
+        menu.locator("summary").click()
+        submit(self.page, menu.locator("button[data-message-shortcut]").filter(has_text=name).first)
+        self.expect_no_error()
+
+    def open_shortcuts(self) -> Locator:
+        """The composer's shortcuts menu (Slack's lightning bolt), opened."""
+        menu = self.page.locator("details[data-shortcuts-menu]")
+        menu.locator("summary").click()
+        return menu
+
+    def command(self, line: str) -> None:
+        """Type a slash command (``/soar status``) in the composer and send it."""
+        compose = self.page.locator("form[data-compose]")
+        compose.locator('textarea[name="text"]').fill(line)
+        submit(self.page, compose.locator("button[type=submit]"))
+        self.expect_no_error()
+
+    def wait_for_ephemeral(self, text: str) -> Locator:
+        """The app's message only the current person sees holding ``text``, waited for."""
+        answer = self.page.locator("[data-ephemeral]").filter(has_text=text)
+        reload_until_visible(self.page, answer)
+        return answer.first
+
+    def modal(self) -> Locator:
+        """The modal the app opened for the current person, waited for."""
+        modal = self.page.locator("[data-modal]")
+        reload_until_visible(self.page, modal)
+        return modal.first
+
+    def fill_modal(self, fields: dict[str, str]) -> None:
+        """Fill the modal's inputs by their labels: text typed, a select's option chosen by its label."""
+        for label, value in fields.items():
+            block = self.modal().locator(".input-block").filter(has=self.page.locator("label", has_text=label))
+            field = block.locator("input, textarea, select").first
+            if field.evaluate("element => element.tagName.toLowerCase()") == "select":
+                field.select_option(label=value)
+            else:
+                field.fill(value)
+
+    def submit_modal(self) -> None:
+        submit(self.page, self.modal().locator("[data-modal-submit]"))
+        self.expect_no_error()
+
+    def close_modal(self) -> None:
+        submit(self.page, self.modal().locator("[data-modal-close]"))
+        self.expect_no_error()
+
     def expect_no_error(self) -> None:
         errors = self.page.locator("[data-error]")
         assert not errors.count(), f"the Slack view refused: {errors.all_inner_texts()}"
@@ -315,7 +365,7 @@ _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AP]M)?(?:\s?UTC)?", re.IGNORECASE), "<time>"),
     (re.compile(r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
                 r"|Dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?"), "<date>"),
-    (re.compile(r"\b[ABCDFGSU][A-Z0-9]{10}\b"), "<slack-id>"),                      # channel, user, file ... ids
+    (re.compile(r"\b[ABCDFGSUV][A-Z0-9]{10}\b"), "<slack-id>"),                     # channel, user, file, view ids
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds?|minutes?|min)\b(?: ago)?"), "<duration>"),
     (re.compile(r'"execution_time_ms": \d+'), '"execution_time_ms": <ms>'),           # a result's metrics
     (re.compile(r'"host": "[^"]*"'), '"host": "<host>"'),
