@@ -209,6 +209,13 @@ def _choose(select: Locator, value: str | bool | None) -> None:
     raise AssertionError(f"the select {select} offers no option {wanted[0]!r}: {options}")
 
 
+def _open_menu(menu: Locator) -> None:
+    """Open a menu drawn as ``<details>`` (a click on its summary), unless it is open already."""
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").first.click()
+    expect(menu).to_have_attribute("open", "")
+
+
 class SlackView:
     """The Slack sandbox's channel view in one tab, as a chosen person (the view's person picker, ``?as=``)."""
 
@@ -265,14 +272,14 @@ class SlackView:
     def message_shortcut(self, message: Locator, name: str) -> None:
         """Pick the app's message shortcut ``name`` from the menu of ``message`` (its "⋯")."""
         menu = message.locator("details[data-message-menu]").first
-        menu.locator("summary").click()
+        _open_menu(menu)
         submit(self.page, menu.locator("button[data-message-shortcut]").filter(has_text=name).first)
         self.expect_no_error()
 
     def open_shortcuts(self) -> Locator:
         """The composer's shortcuts menu (Slack's lightning bolt), opened."""
         menu = self.page.locator("details[data-shortcuts-menu]")
-        menu.locator("summary").click()
+        _open_menu(menu)
         return menu
 
     def command(self, line: str) -> None:
