@@ -114,7 +114,7 @@ class PageActions:
         with self._sb._lock:  # noqa: SLF001 - the sandbox's own lock
             ws = self._sb._ws  # noqa: SLF001
             bot = ws.users.get(ws.bot_user_id)
-            return bot.name if bot is not None else "app"
+            return (bot.display_name or bot.real_name or bot.name) if bot is not None else "app"
 
     def _open_views(self, user_id: str) -> list[dict]:
         """The person's open modals with their ids, oldest first (the page draws the newest, on top)."""
