@@ -364,6 +364,8 @@ _DRAWN_JS = """
 # What differs from one run to the next although the code draws the same page; each becomes a placeholder.
 _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+"), "<host>"),
+    (re.compile(r"\b\d{9,10}\.\d{1,12}\.[0-9a-f]{32}\b"), "<trigger-id>"),              # Slack trigger ids
+    (re.compile(r"\baction/\d{5}…[0-9a-f]{6}\b"), "action/<trigger-id>"),              # ... cut to their ends
     (re.compile(r"\b\d{9,10}\.\d{6}\b"), "<ts>"),                                   # Slack message ts
     (re.compile(r"(?<!\d)\d{16}(?!\d)"), "<ts>"),                                    # ts without its dot (links)
     (re.compile(r"\b1\d{12}\b"), "<epoch-ms>"),                                     # SOAR times
