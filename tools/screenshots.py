@@ -198,9 +198,9 @@ def play(stack: TryStack, browser: Browser, out: Path | None = None,
 
 def act_from_slack(stack: TryStack, view: SlackView, channel: str, pictures: Pictures,
                    log: Callable[[str], None]) -> None:
-    """Bob, a member of the incident in SOAR, sends Alice's reply to SOAR from its menu and asks for the status."""
+    """Bob, a member of the incident in SOAR (make try makes him one), sends Alice's reply to SOAR from its menu
+    and asks for the status."""
     slack, incident = stack.slack, stack.incident_id
-    stack.soar.state.set_members(incident, [slack.user("bob")["profile"]["email"]])
     view.open_channel(channel, "bob")
     reply = view.message(ALICE_REPLY)
     reply.locator("details[data-message-menu] summary").first.click()   # the menu, open for the picture
