@@ -2,7 +2,8 @@
 Mode listener, two-way channels on for Example: Post Incident to Slack, and the demo incident; prints the SOAR
 page of that incident and the Slack channel view, and runs until Ctrl-C (or SIGTERM).
 
-It is `make demo`'s set-up (sandbox.demo.Demo) without the clicks: the clicks are yours, on the SOAR page."""
+It is `make demo`'s set-up (sandbox.demo.Demo) without the clicks: the clicks are yours, on the SOAR page. Bob is
+a member of the demo incident in SOAR, so that he may act on it from Slack."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ class TryStack:
             # SOAR starts the automatic playbook of an answered question, as in the demo.
             self.soar.web.driver.watch_rows()
             self.demo.create_incident()
+            # Bob may act on the demo incident from Slack (/soar, Send to SOAR): its owner and members may.
+            self.soar.state.set_members(self.incident_id, [self.slack.user("bob")["profile"]["email"]])
         except BaseException:
             self.stop()
             raise

@@ -209,6 +209,13 @@ def _choose(select: Locator, value: str | bool | None) -> None:
     raise AssertionError(f"the select {select} offers no option {wanted[0]!r}: {options}")
 
 
+def _open_menu(menu: Locator) -> None:
+    """Open a menu drawn as ``<details>`` (a click on its summary), unless it is open already."""
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").first.click()
+    expect(menu).to_have_attribute("open", "")
+
+
 class SlackView:
     """The Slack sandbox's channel view in one tab, as a chosen person (the view's person picker, ``?as=``)."""
 
@@ -262,6 +269,56 @@ class SlackView:
         reload_until_visible(self.page, answered)
         return answered.first
 
+    def message_shortcut(self, message: Locator, name: str) -> None:
+        """Pick the app's message shortcut ``name`` from the menu of ``message`` (its "⋯")."""
+        menu = message.locator("details[data-message-menu]").first
+        _open_menu(menu)
+        submit(self.page, menu.locator("button[data-message-shortcut]").filter(has_text=name).first)
+        self.expect_no_error()
+
+    def open_shortcuts(self) -> Locator:
+        """The composer's shortcuts menu (Slack's lightning bolt), opened."""
+        menu = self.page.locator("details[data-shortcuts-menu]")
+        _open_menu(menu)
+        return menu
+
+    def command(self, line: str) -> None:
+        """Type a slash command (``/soar status``) in the composer and send it."""
+        compose = self.page.locator("form[data-compose]")
+        compose.locator('textarea[name="text"]').fill(line)
+        submit(self.page, compose.locator("button[type=submit]"))
+        self.expect_no_error()
+
+    def wait_for_ephemeral(self, text: str) -> Locator:
+        """The app's message only the current person sees holding ``text``, waited for."""
+        answer = self.page.locator("[data-ephemeral]").filter(has_text=text)
+        reload_until_visible(self.page, answer)
+        return answer.first
+
+    def modal(self) -> Locator:
+        """The modal the app opened for the current person, waited for."""
+        modal = self.page.locator("[data-modal]")
+        reload_until_visible(self.page, modal)
+        return modal.first
+
+    def fill_modal(self, fields: dict[str, str]) -> None:
+        """Fill the modal's inputs by their labels: text typed, a select's option chosen by its label."""
+        for label, value in fields.items():
+            block = self.modal().locator(".input-block").filter(has=self.page.locator("label", has_text=label))
+            field = block.locator("input, textarea, select").first
+            if field.evaluate("element => element.tagName.toLowerCase()") == "select":
+                field.select_option(label=value)
+            else:
+                field.fill(value)
+
+    def submit_modal(self) -> None:
+        submit(self.page, self.modal().locator("[data-modal-submit]"))
+        self.expect_no_error()
+
+    def close_modal(self) -> None:
+        submit(self.page, self.modal().locator("[data-modal-close]"))
+        self.expect_no_error()
+
     def expect_no_error(self) -> None:
         errors = self.page.locator("[data-error]")
         assert not errors.count(), f"the Slack view refused: {errors.all_inner_texts()}"
@@ -307,6 +364,8 @@ _DRAWN_JS = """
 # What differs from one run to the next although the code draws the same page; each becomes a placeholder.
 _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+"), "<host>"),
+    (re.compile(r"\b\d{9,10}\.\d{1,12}\.[0-9a-f]{32}\b"), "<trigger-id>"),              # Slack trigger ids
+    (re.compile(r"\baction/\d{5}…[0-9a-f]{6}\b"), "action/<trigger-id>"),              # ... cut to their ends
     (re.compile(r"\b\d{9,10}\.\d{6}\b"), "<ts>"),                                   # Slack message ts
     (re.compile(r"(?<!\d)\d{16}(?!\d)"), "<ts>"),                                    # ts without its dot (links)
     (re.compile(r"\b1\d{12}\b"), "<epoch-ms>"),                                     # SOAR times
@@ -315,7 +374,7 @@ _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AP]M)?(?:\s?UTC)?", re.IGNORECASE), "<time>"),
     (re.compile(r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
                 r"|Dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?"), "<date>"),
-    (re.compile(r"\b[ABCDFGSU][A-Z0-9]{10}\b"), "<slack-id>"),                      # channel, user, file ... ids
+    (re.compile(r"\b[ABCDFGSUV][A-Z0-9]{10}\b"), "<slack-id>"),                     # channel, user, file, view ids
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds?|minutes?|min)\b(?: ago)?"), "<duration>"),
     (re.compile(r'"execution_time_ms": \d+'), '"execution_time_ms": <ms>'),           # a result's metrics
     (re.compile(r'"host": "[^"]*"'), '"host": "<host>"'),

@@ -45,6 +45,7 @@ from tools.browser_pages import (  # noqa: E402
     find_chromium,
     new_page,
     normalise,
+    submit,
 )
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ CAROL_MESSAGE = "All 3 passwords reset."
 QUESTION = "Block invoices-example.net for good?"
 ANSWER = "Yes"
 VERIFIED_NOTE = "Verified Slack answer: Yes by Alice Adams"
+SEND_TO_SOAR = "Send to SOAR"
+STATUS_COMMAND = "/soar status"
+DECLARE_CALLBACK = "declare_incident"
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,8 @@ def play(stack: TryStack, browser: Browser, out: Path | None = None,
                   "The incident's notes on the SOAR page: what Alice and Bob wrote in Slack, mirrored",
                   'section[data-section="notes"]')
 
+    act_from_slack(stack, view, incident_channel, pictures, log)
+
     action = soar.click_menu_item(ASK_QUESTION, {"rule_slack_question": QUESTION, "rule_slack_question_options":
                                                  "Yes|No", "rule_slack_participant_emails": email["alice"]})
     _succeeded(action, ASK_QUESTION, log)
@@ -188,6 +194,33 @@ def play(stack: TryStack, browser: Browser, out: Path | None = None,
                   "The incident on the SOAR page at the end: every click's status messages and result, the notes, "
                   "the data tables")
     return pictures
+
+
+def act_from_slack(stack: TryStack, view: SlackView, channel: str, pictures: Pictures,
+                   log: Callable[[str], None]) -> None:
+    """Bob, a member of the incident in SOAR (make try makes him one), sends Alice's reply to SOAR from its menu
+    and asks for the status."""
+    slack, incident = stack.slack, stack.incident_id
+    view.open_channel(channel, "bob")
+    reply = view.message(ALICE_REPLY)
+    reply.locator("details[data-message-menu] summary").first.click()   # the menu, open for the picture
+    pictures.take(view.page, "slack-send-to-soar-menu.png",
+                  f"A message's menu in Slack offering the app's shortcut {SEND_TO_SOAR}, as Bob sees it")
+    view.message_shortcut(reply, SEND_TO_SOAR)
+    view.wait_for_ephemeral(f"Sent to incident {incident} as a note")
+    view.command(STATUS_COMMAND)
+    status = view.wait_for_ephemeral(stack.soar.state.incident(incident)["name"])
+    pictures.take(view.page, "slack-soar-status.png", f"The answer to {STATUS_COMMAND}, which only Bob sees",
+                  f'div.eph[data-ts="{status.get_attribute("data-ts")}"]')
+    log(f"Bob used {SEND_TO_SOAR} and {STATUS_COMMAND}")
+    declare = [s for s in slack.actions.shortcuts_of("global") if s["callback_id"] == DECLARE_CALLBACK]
+    if declare:   # the app's global shortcut that opens a modal, once its manifest registers it
+        menu = view.open_shortcuts()
+        submit(view.page, menu.locator(f'button[data-global-shortcut="{DECLARE_CALLBACK}"]'))
+        view.modal()
+        pictures.take(view.page, "slack-declare-incident-modal.png",
+                      f"The modal of the shortcut {declare[0]['name']}, as Bob sees it", "section[data-modal]")
+        view.close_modal()
 
 
 def _succeeded(action: object, what: str, log: Callable[[str], None]) -> None:

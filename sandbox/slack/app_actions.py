@@ -13,7 +13,10 @@ person sees an error when no ack comes within 3 seconds. A ``trigger_id`` opens 
 (``expired_trigger_id`` after, ``invalid_trigger_id`` for one already used or never issued). The person fills
 the modal's input blocks and submits it: a ``view_submission`` (``view.state.values``, ``view.callback_id``,
 ``view.private_metadata``); an ack whose payload is ``{"response_action": "errors", "errors": {block_id:
-text}}`` keeps the modal open with the errors shown under the blocks; any other ack closes it. A button of an
+text}}`` keeps the modal open with the errors shown under the blocks; any other ack closes it. The person
+closes a modal with its close button; Slack tells the app (``view_closed``, ``is_cleared: false``) only when the
+view asked for it with ``notify_on_close``. The app's commands and shortcuts are those its manifest registers
+(``features.slash_commands``, ``features.shortcuts``): the page offers those and no others. A button of an
 ephemeral message (one only the person sees, as an app's answer through a response URL) is clicked like any
 other, but the ``block_actions`` payload says so (``container.is_ephemeral`` true, ``container.message_ts``
 the ephemeral's ts, no ``message``: Slack keeps no copy of an ephemeral message); its ``response_url`` may
@@ -36,6 +39,12 @@ if TYPE_CHECKING:
     from .server import SlackSandbox
 
 DEFAULT_COMMANDS = ("/soar",)
+# The shortcuts fn_slack's manifest registers (features.shortcuts): what a message's menu and the shortcuts menu
+# (Slack's lightning bolt) offer on the page. tests/customizations/test_docs.py compares them with the manifest.
+DEFAULT_SHORTCUTS: tuple[dict[str, str], ...] = (
+    {"name": "Send to SOAR", "type": "message", "callback_id": "send_to_soar",
+     "description": "Add this message to the channel's SOAR incident as a note"},
+)
 TRIGGER_LIFETIME = 3.0
 
 
@@ -55,11 +64,17 @@ class AppActions:
     def __init__(self, sandbox: SlackSandbox) -> None:
         self._sb = sandbox
         self.commands: set[str] = set(DEFAULT_COMMANDS)   # the slash commands the app registered (manifest)
+        self.shortcuts: list[dict[str, str]] = [dict(s) for s in DEFAULT_SHORTCUTS]   # and its shortcuts
         self.ephemeral_click_message = False   # a switch: a click on an ephemeral carries a copy of it (README)
 
     def reset(self) -> None:
         self.commands = set(DEFAULT_COMMANDS)
+        self.shortcuts = [dict(s) for s in DEFAULT_SHORTCUTS]
         self.ephemeral_click_message = False
+
+    def shortcuts_of(self, kind: str) -> list[dict[str, str]]:
+        """The app's registered shortcuts of one type (``message`` or ``global``), in the manifest's order."""
+        return [dict(s) for s in self.shortcuts if s.get("type") == kind]
 
     def _person(self, token: str) -> Any:
         """Under the sandbox lock: the active person owning a user token, or None."""
@@ -240,6 +255,32 @@ class AppActions:
             view["submissions"].append(envelope_id)
         return {"ok": True, "envelope_id": envelope_id}
 
+    def close_view(self, token: str, view_id: str) -> dict:
+        """The person closes the modal ``view_id`` (its close button). Slack sends the app a ``view_closed``
+        only when the view set ``notify_on_close``; the answer carries that envelope's id, else None."""
+        sb = self._sb
+        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+            ws = sb._ws  # noqa: SLF001
+            user = self._person(token)
+            if user is None:
+                return {"ok": False, "error": "invalid_auth"}
+            view = ws.views.get(view_id)
+            if view is None or not view["open"] or view["user"] != user.id:
+                return {"ok": False, "error": "view_not_found"}
+            view["open"] = False
+            payload = None
+            if view["view"].get("notify_on_close"):
+                app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
+                payload = {
+                    "type": "view_closed", "team": {"id": ws.team_id, "domain": ws.team_domain},
+                    "user": self._user_fields(user), "api_app_id": app_id, "token": "sandbox-verification-token",
+                    "view": {**view["view"], "id": view_id, "team_id": ws.team_id, "app_id": app_id,
+                             "state": {"values": {}}},
+                    "is_cleared": False, "is_enterprise_install": False, "enterprise": None,
+                }
+        envelope_id = sb.socket_mode.publish("interactive", payload) if payload is not None else None
+        return {"ok": True, "envelope_id": envelope_id}
+
     def submission_result(self, view_id: str, envelope_id: str, timeout: float = 10.0) -> dict:
         """What the person sees after submitting: ``{"closed": bool, "errors": {...}}`` once the app acked (the
         modal closes unless the ack says ``response_action: errors``), ``{"timeout": True}`` when it did not."""
@@ -307,4 +348,4 @@ class AppActions:
         return Response("Not Found", status=404, mimetype="text/plain")
 
 
-__all__ = ["DEFAULT_COMMANDS", "TRIGGER_LIFETIME", "AppActions", "new_trigger_id"]
+__all__ = ["DEFAULT_COMMANDS", "DEFAULT_SHORTCUTS", "TRIGGER_LIFETIME", "AppActions", "new_trigger_id"]

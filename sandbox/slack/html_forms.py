@@ -30,10 +30,11 @@ class Forms:
                 + hidden_fields(csrf=self.viewer.csrf, channel=self.channel_id, **{"as": person}, **fields))
 
     def compose(self, label: str) -> str:
-        """The message box at the bottom; ``label`` is the conversation as shown ("#general", "Alice, Bob")."""
-        return (self._open("post", "data-compose", "compose")
+        """The message box at the bottom; ``label`` is the conversation as shown ("#general", "Alice, Bob"). A
+        line starting with "/" runs a slash command, as in Slack; the shortcuts menu sits beside it."""
+        return ('<div class="composer">' + self.shortcuts_menu() + self._open("post", "data-compose", "compose")
                 + f'<textarea name="text" rows="3" placeholder="Message {esc(label)}"></textarea>'
-                  '<button type="submit" class="send">Send</button></form>')
+                  '<button type="submit" class="send">Send</button></form></div>')
 
     def reply(self, ts: str) -> str:
         return (self._open("reply", f'data-reply="{esc(ts)}"', "reply-form", thread_ts=ts)
@@ -50,6 +51,36 @@ class Forms:
 
     def click(self, ts: str, buttons: str) -> str:
         return self._open("click", "data-click", "actions", ts=ts) + buttons + "</form>"
+
+    def message_menu(self, ts: str) -> str:
+        """A message's menu (Slack's "More actions", then "More message shortcuts…"): the app's message
+        shortcuts, each a button that sends it for this message. Nothing when the app registered none."""
+        shortcuts = self.viewer.message_shortcuts
+        if not shortcuts:
+            return ""
+        items = "".join(
+            f'<button type="submit" name="callback_id" value="{esc(s["callback_id"])}" '
+            f'data-message-shortcut="{esc(s["callback_id"])}" title="{esc(s.get("description", ""))}">'
+            f'{esc(s["name"])}<span class="app-name">{esc(self.viewer.app_name)}</span></button>'
+            for s in shortcuts)
+        return (f'<details class="msg-menu" data-message-menu="{esc(ts)}"><summary title="More actions">⋯</summary>'
+                + self._open("message_shortcut", "", "menu", ts=ts)
+                + f'<div class="menu-head">Message shortcuts</div>{items}</form></details>')
+
+    def shortcuts_menu(self) -> str:
+        """The composer's shortcuts menu (Slack's lightning bolt): the app's global shortcuts."""
+        shortcuts = self.viewer.global_shortcuts
+        if shortcuts:
+            items = "".join(
+                f'<button type="submit" name="callback_id" value="{esc(s["callback_id"])}" '
+                f'data-global-shortcut="{esc(s["callback_id"])}" title="{esc(s.get("description", ""))}">'
+                f'{esc(s["name"])}<span class="app-name">{esc(self.viewer.app_name)}</span></button>'
+                for s in shortcuts)
+        else:
+            items = '<div class="menu-empty">The app has no global shortcuts.</div>'
+        return ('<details class="shortcuts-menu" data-shortcuts-menu><summary title="Shortcuts">⚡</summary>'
+                + self._open("shortcut", "", "menu")
+                + f'<div class="menu-head">Shortcuts</div>{items}</form></details>')
 
 
 def person_picker(viewer: Viewer, here: str) -> str:
@@ -87,28 +118,51 @@ _ERROR_HINTS = {
     "rate_limited": "too many messages in this channel: wait and try again",
     "action_not_found": "the message no longer has this button",
     "thread_not_found": "the thread is gone",
+    "view_not_found": "the modal is already closed",
+    "invalid_option": "pick one of the menu's options",
+    "app_did_not_answer": "the app did not answer within 3 seconds (Slack keeps the modal open and shows an error)",
 }
 _OP_METHODS = {"post": "chat.postMessage", "reply": "chat.postMessage (reply)", "edit": "chat.update",
-               "delete": "chat.delete", "click": "a button click"}
+               "delete": "chat.delete", "click": "a button click", "command": "the slash command",
+               "message_shortcut": "the message shortcut", "shortcut": "the shortcut",
+               "submit_view": "the modal's submit", "close_view": "closing the modal"}
+# op -> (what the person did, the payload the app got): the notice after an action sent to the app.
+_SENT = {"click": ("clicked", "block_actions"), "command": ("ran", "slash_commands"),
+         "message_shortcut": ("picked the message shortcut", "message_action"),
+         "shortcut": ("picked the shortcut", "shortcut")}
+
+
+def not_a_valid_command(command: str) -> str:
+    """What Slack's client says when a message starts with "/" but names no command the workspace has."""
+    return (f"{command} is not a valid command. In Slack, all messages that start with the \"/\" character are "
+            "interpreted as commands.")
 
 
 def notice_banner(notice: dict, channel_id: str) -> str:
-    """The refusal of the last action, shown as Slack's error code; or where a click went."""
+    """The refusal of the last action, shown as Slack's error code; or where a click, a command or a shortcut
+    went."""
+    op = notice.get("op")
     if notice.get("ok"):
-        return (f'<div class="info" data-notice>{esc(notice.get("person"))} clicked '
-                f'<code>{esc(notice.get("action_id"))}</code>: the app got it as <code>block_actions</code> '
+        if op not in _SENT:
+            return ""
+        did, payload = _SENT[op]
+        return (f'<div class="info" data-notice>{esc(notice.get("person"))} {did} '
+                f'<code>{esc(notice.get("action_id"))}</code>: the app got it as <code>{payload}</code> '
                 f'(envelope <code>{esc(notice.get("envelope_id"))}</code>). '
                 f'<a href="{esc(channel_href(channel_id))}">Reload</a> to see its answer.</div>')
     code = str(notice.get("error"))
+    if code == "not_a_valid_command":
+        return (f'<div class="error" role="alert" data-error="{esc(code)}">'
+                f'{esc(not_a_valid_command(str(notice.get("action_id"))))}</div>')
     hint = _ERROR_HINTS.get(code, "")
     extra = []
     if notice.get("needed"):
         extra.append(f'needed <code>{esc(notice["needed"])}</code>')
     for problem in (notice.get("errors") or [])[:5]:
         extra.append(esc(problem if isinstance(problem, str) else json.dumps(problem)))
-    return (f'<div class="error" role="alert">{esc(_OP_METHODS.get(notice.get("op"), notice.get("op")))} as '
+    return (f'<div class="error" role="alert">{esc(_OP_METHODS.get(op, op))} as '
             f'{esc(notice.get("person"))} was refused: <code data-error="{esc(code)}">{esc(code)}</code>'
             f'{" — " + esc(hint) if hint else ""}{"; " + "; ".join(extra) if extra else ""}</div>')
 
 
-__all__ = ["Forms", "notice_banner", "person_picker"]
+__all__ = ["Forms", "not_a_valid_command", "notice_banner", "person_picker"]

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 
 from .html_common import PREFIX, channel_href, esc, file_href, slack_unescape
 from .html_forms import Forms, notice_banner, person_picker
+from .html_modal import Modal
 
 if TYPE_CHECKING:
     from .html_actions import Viewer
@@ -476,6 +477,8 @@ class ChannelPage:
                 parts.append(self.forms.edit_and_delete(ts, str(msg.get("text") or "")))
             if not reply and msg.get("subtype") not in _NO_THREAD_SUBTYPES:
                 parts.append(self.forms.reply(ts))
+            if msg.get("subtype") != "tombstone":
+                parts.append(self.forms.message_menu(ts))
         parts.append("</div></div>")
         return "".join(parts)
 
@@ -596,6 +599,10 @@ class ChannelPage:
             return f'<div class="actions">{buttons}</div>'
         return self.forms.click(ts, buttons)
 
+    def text_object(self, obj: Any) -> str:
+        """A Block Kit text object (plain_text or mrkdwn) as HTML."""
+        return self._text_object(obj)
+
     def _text_object(self, obj: Any) -> str:
         if not isinstance(obj, dict):
             return ""
@@ -704,6 +711,35 @@ padding:8px}.compose textarea{border:none}
 .reply-form button,.edit-form button,.delete-form button{font-size:12px;font-weight:400;padding:2px 8px}
 .own{display:flex;gap:6px;align-items:flex-start;opacity:.8}.own .edit-form{flex:1}
 .eph{display:flex;padding:8px 20px;background:#f4f8fb;border-left:4px solid #1264a3;margin:8px 0}
+.msg{position:relative}
+.msg-menu{position:absolute;top:4px;right:20px;z-index:2}
+.msg-menu>summary,.shortcuts-menu>summary{list-style:none;cursor:pointer;border:1px solid #ddd;border-radius:6px;
+background:#fff;padding:0 8px;font-weight:700;color:#616061}
+.msg-menu>summary::-webkit-details-marker,.shortcuts-menu>summary::-webkit-details-marker{display:none}
+form.menu{position:absolute;right:0;min-width:260px;background:#fff;border:1px solid #ddd;border-radius:8px;
+box-shadow:0 4px 12px rgba(0,0,0,.15);padding:6px 0;display:flex;flex-direction:column;z-index:3}
+.shortcuts-menu form.menu{left:0;right:auto;bottom:34px}
+form.menu button{border:none;border-radius:0;text-align:left;font-weight:400;font-size:14px;padding:6px 16px;
+display:flex;justify-content:space-between;gap:16px}
+form.menu button:hover{background:#1264a3;color:#fff}
+.menu-head{font-size:12px;font-weight:700;color:#616061;padding:2px 16px 4px}
+.menu-empty{font-size:13px;color:#616061;padding:4px 16px}
+.app-name{color:#616061;font-size:12px}
+.composer{display:flex;gap:8px;align-items:flex-end;margin:16px 20px 0}.composer .compose{flex:1;margin:0}
+.shortcuts-menu{position:relative;padding-bottom:10px}
+.modal-backdrop{position:fixed;inset:0;background:rgba(29,28,29,.55);display:flex;align-items:flex-start;
+justify-content:center;padding-top:60px;z-index:10}
+.modal{background:#fff;border-radius:8px;width:520px;max-width:94vw;max-height:84vh;overflow:auto;
+box-shadow:0 18px 48px rgba(0,0,0,.35)}
+.modal-head{padding:16px 24px;border-bottom:1px solid #eee}.modal-head h2{margin:0;font-size:20px}
+.modal-body{padding:12px 24px}.modal-body .text{margin:6px 0}
+.input-block{margin:12px 0}.input-block label{display:block;font-weight:700;margin-bottom:6px}
+.optional{font-weight:400;color:#616061}
+.input-block input,.input-block select,.input-block textarea{width:100%;font:inherit;font-size:15px;
+border:1px solid #bbb;border-radius:4px;padding:6px 8px}
+.input-block [aria-invalid]{border-color:#e01e5a}
+.input-error{color:#e01e5a;font-size:13px;margin-top:4px}.hint-text{color:#616061;font-size:13px;margin-top:4px}
+.modal-foot{display:flex;justify-content:flex-end;gap:8px;padding:12px 24px;border-top:1px solid #eee}
 """
 
 
@@ -777,13 +813,27 @@ def render_channel(state: dict, channel_id: str, now: datetime | None = None,
             channel = next((c for c in direct_messages(state, viewer) if c["id"] == channel_id), channel)
     if channel is None:
         return None
-    content = ChannelPage(state, channel, now, viewer).render()
+    page = ChannelPage(state, channel, now, viewer)
+    content = page.render()
     if viewer is not None and viewer.notice is not None:
         content = notice_banner(viewer.notice, channel_id) + content
+    if viewer is not None and viewer.person is not None and viewer.views:
+        content += _modal(page, viewer, channel_id)
     team = state.get("team", {}).get("name", "")
     mark = "" if channel.get("is_im") or channel.get("is_mpim") else "#"
     return _page(state, f"{mark}{channel['name']} · {team} · Slack sandbox", content, current=channel_id, viewer=viewer,
                  here=channel_href(channel_id))
+
+
+def _modal(page: ChannelPage, viewer: Viewer, channel_id: str) -> str:
+    """The person's newest open modal, over the page; after a refused submit, with the values they typed and
+    the errors under the inputs."""
+    entry = viewer.views[-1]
+    notice = viewer.notice or {}
+    kept = notice.get("view_id") == entry["id"]
+    modal = Modal(viewer.csrf, viewer.person["name"] if viewer.person else None, channel_id,
+                  page.blocks, page.text_object)
+    return modal.render(entry, notice.get("draft") if kept else None, notice.get("view_errors") if kept else None)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -148,6 +148,20 @@ def test_the_slack_sandbox_models_the_app_the_manifest_creates():
     assert sorted(DEFAULT_BOT_SCOPES) == sorted(SCOPES)
 
 
+def test_the_slack_sandbox_offers_the_commands_and_shortcuts_the_manifest_registers():
+    """The sandbox's page offers a person the app's slash commands and shortcuts: those the manifest creates."""
+    from sandbox.slack.app_actions import DEFAULT_COMMANDS, DEFAULT_SHORTCUTS  # noqa: PLC0415
+
+    manifest = (ROOT / "doc" / "slack-app-manifest.yml").read_text(encoding="utf-8")
+    commands = re.findall(r"^\s{4}- command: (\S+)$", manifest, re.MULTILINE)
+    shortcuts = [{"name": name.strip('"'), "type": kind, "callback_id": callback, "description": about.strip('"')}
+                 for name, kind, callback, about in re.findall(
+                     r"^\s{4}- name: (.+)\n\s{6}type: (\w+)\n\s{6}callback_id: (\S+)\n\s{6}description: (.+)$",
+                     manifest, re.MULTILINE)]
+    assert sorted(DEFAULT_COMMANDS) == sorted(commands)
+    assert list(DEFAULT_SHORTCUTS) == shortcuts
+
+
 def test_the_manifest_the_generated_config_names_ships_in_the_package_and_matches_the_docs():
     [named] = re.findall(r"fn_slack/data/[\w.-]+\.yml", config_section_data())
     packaged = resources.files("fn_slack").joinpath(named.removeprefix("fn_slack/"))
