@@ -104,7 +104,7 @@ class SlackActions:
             return slack_escape(str(incident.get(key) or ""))
 
         text = messages.command_status(place.incident_id, shown("name"), severity=shown("severity_code"),
-                                       status=shown("plan_status"), phase=shown("phase_id"), owner=shown("owner_id"),
+                                       status=messages.incident_status(incident.get("plan_status") == "C"), phase=shown("phase_id"), owner=shown("owner_id"),
                                        open_tasks=len(open_tasks))
         return self._answer(command.response_url, text, "answered")
 

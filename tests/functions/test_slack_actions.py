@@ -95,7 +95,8 @@ def test_soar_status_note_tasks_and_done_answer_the_person_alone(slack, soar, ro
     soar.state.create_task(INCIDENT, "Reset <passwords>", id=TASK + 1)
     command(slack, "bob", room, "status")
     [status] = answers(slack, "bob")
-    assert status.startswith("*Phishing campaign* (incident 2095) · severity Low") and "2 open tasks" in status
+    assert status.startswith("*Phishing campaign* (incident 2095) · severity Low · status Active · ")
+    assert "2 open tasks" in status
 
     command(slack, "bob", room, "tasks")
     tasks = answers(slack, "bob", 2)[-1]
