@@ -158,14 +158,17 @@ class Org:
 
 def _changes(org: Org, incident_id: int) -> dict[str, Callable[[int], None]]:
     """Each case's change of the incident before the i-th run (the values alternate, so each is a change)."""
-    def change(values: Callable[[int], dict]) -> Callable[[int], None]:
-        return lambda i: org.soar.call("change_incident", incident_id, values(i))
+    def change(values: Callable[[int], dict], later_ms: int = 1) -> Callable[[int], None]:
+        return lambda i: org.soar.call("change_incident", incident_id, values(i), later_ms)
 
     return {
         "severity change": change(lambda i: {"severity_code": SEVERITIES[(i + 1) % len(SEVERITIES)]}),
         "owner change": change(lambda i: {"owner_id": OWNERS[(i + 1) % len(OWNERS)]}),
-        "change of a field the channel does not show (description)":
+        "description changed (not shown), same minute":
             change(lambda i: {"description": f"<div>Updated by the bench, edit {i}</div>"}),
+        # The summary's "Last update" shows the minute: an edit in a later minute changes what it shows.
+        "description changed (not shown), a minute later":
+            change(lambda i: {"description": f"<div>Updated by the bench, later edit {i}</div>"}, 60_000),
         "no change": lambda _: None,
     }
 

@@ -44,13 +44,14 @@ def _install_package(soar: SoarSandbox) -> None:
     soar.state.install(json.loads(default_export_path().read_text(encoding="utf-8")))
 
 
-def _change_incident(soar: SoarSandbox, incident_id: int, values: dict) -> None:
-    """An incident's fields changed as a SOAR user's edit changes them (its last-modified time moves on)."""
+def _change_incident(soar: SoarSandbox, incident_id: int, values: dict, later_ms: int = 1) -> None:
+    """An incident's fields changed as a SOAR user's edit changes them: its last-modified time moves on by
+    ``later_ms`` (the default, 1 ms, keeps it in the same minute)."""
     state = soar.state
     with state.lock:
         incident = state.incidents[incident_id]
         incident.update(values)
-        incident["inc_last_modified_date"] = max(int(time.time() * 1000), incident["inc_last_modified_date"] + 1)
+        incident["inc_last_modified_date"] += max(1, later_ms)
 
 
 def _rest_access(soar: SoarSandbox) -> dict:
