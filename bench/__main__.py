@@ -29,6 +29,10 @@ METHOD_NOTES = [
     "app's strategy on slack_sdk (bench/baseline.py).",
     "Scenario 7: Slack and SOAR sandboxes in the benchmark process, 1 or 2 `resilient-circuits run` processes with "
     "the Socket Mode listener; people post at 1 msg/s per mirrored channel; median/p95 is post → SOAR note.",
+    "Scenario 8: slack_sync_channel's flow (ChannelSync) per incident change, Slack sandbox and SOAR sandbox (REST "
+    "over HTTPS, its calls counted) each in its own process; baseline: no sync in the original app, so 'write "
+    "every part each time' (setTopic, bookmark, chat.update). The burst: 30 severity changes in one minute on one "
+    "channel, each a run in a pool of 10 workers, Slack's Tier-2 limits on; its row gives totals.",
 ]
 
 
