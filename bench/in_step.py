@@ -90,10 +90,6 @@ def rest_client(soar: SoarHost) -> CountingRest:
     return CountingRest(client)
 
 
-def _soar_link(incident_id: int, task_id: int | None = None) -> str:
-    return f"{ours.SOAR_URL}/#incidents/{incident_id}" + (f"?taskId={task_id}" if task_id else "")
-
-
 def run_sync(flow: ChannelSync, incident_id: int, start: bool = False) -> SyncOutcome:
     """One run of slack_sync_channel's flow, as a workflow's inputs start it."""
     request = SyncRequest.from_inputs(SimpleNamespace(incident_id=incident_id, task_id=None,
@@ -117,7 +113,7 @@ class NaiveSync:
     def run(self, incident_id: int, channel_id: str) -> None:
         facts = read_facts(self.rest, incident_id)
         self.rest.get(f"/incidents/{incident_id}/table_data/slack_conversations_db?handle_format=names")
-        parts = sync_parts(facts, _soar_link(incident_id))
+        parts = sync_parts(facts, ours.soar_link(incident_id))
         self.slack.conversations_setTopic(channel=channel_id, topic=parts.topic)
         if channel_id not in self.placed:
             mark = self.slack.bookmarks_add(channel_id=channel_id, title=parts.bookmark_title, type="link",
@@ -180,7 +176,7 @@ def scenario_8(plan: Plan, latency: float) -> Iterator[Measurement]:
         org = Org(slack, soar)
         rest = rest_client(soar)
         config = ours.settings(slack.base_url, slack.token)
-        flow = ChannelSync(config, rest, _soar_link)
+        flow = ChannelSync(config, rest, ours.soar_link)
         naive = NaiveSync(WebClient(token=slack.token, base_url=slack.base_url.rstrip("/") + "/"), rest)
 
         def first_sync(strategy: str) -> Workload:
@@ -287,7 +283,7 @@ def scenario_8_burst(plan: Plan, latency: float) -> Measurement:
         org = Org(slack, soar)
         rest = rest_client(soar)
         config = ours.settings(slack.base_url, slack.token)
-        flow = ChannelSync(config, rest, _soar_link)
+        flow = ChannelSync(config, rest, ours.soar_link)
         incident_id, channel_id = org.linked_incident("burst")
         run_sync(flow, incident_id, start=True)
         slack_pace.LINES.clear()

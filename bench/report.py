@@ -72,9 +72,9 @@ def _extra(m: Measurement) -> str:
     if "line_wait_s" in m.extra:
         limited = ", ".join(f"{k} {v}" for k, v in m.extra.get("rate_limited_by_method", {}).items()) or "none"
         parts.append(f"{m.extra['runs']} runs, parts written {m.extra.get('parts_written')}, 429s: {limited}, "
-                     f"{m.extra['line_wait_s']:.2f} s in line, in step {m.extra['in_step_after_last_change_s']:.2f} s "
-                     f"after the last change: topic {_yes(m.extra['final_topic_in_step'])}, summary "
-                     f"{_yes(m.extra['final_summary_in_step'])}, failed runs {len(m.extra.get('failed_runs') or [])}")
+                     f"{m.extra['line_wait_s']:.2f} s in line, last run ended "
+                     f"{m.extra['in_step_after_last_change_s']:.2f} s after the last change, in step: topic "
+                     f"{_yes(m.extra['final_topic_in_step'])}, summary {_yes(m.extra['final_summary_in_step'])}, failed runs {len(m.extra.get('failed_runs') or [])}")
     if "calls_per_second" in m.extra:
         parts.append(f"{m.extra['calls_per_second']:.1f} calls/s, duplicates {m.extra.get('duplicates')}")
     if m.note:
@@ -230,7 +230,7 @@ def _sync_targets(results: list[Measurement]) -> list[Target]:
         ok = x["final_topic_in_step"] and x["final_summary_in_step"] and not x.get("failed_runs")
         out.append(Target("scenario 8: a burst under Tier-2 limits ends in step, no run failed", ok,
                           f"{m.ops} changes: {m.rate_limited:g} answered 429, {x['line_wait_s']:.2f} s in line, "
-                          f"in step {x['in_step_after_last_change_s']:.2f} s after the last change, "
+                          f"last run ended {x['in_step_after_last_change_s']:.2f} s after the last change, "
                           f"{len(x.get('failed_runs') or [])} failed runs"))
     return out
 

@@ -46,7 +46,7 @@ def test_a_burst_with_a_failed_run_is_a_miss_and_one_in_step_passes():
     [failed] = [t for t in report.targets([_burst(failed_runs=["SlackError: ratelimited"])]) if "burst" in t.name]
     [fine] = [t for t in report.targets([_burst()]) if "burst" in t.name]
     assert failed.passed is False and "1 failed runs" in failed.detail
-    assert fine.passed is True and "in step 0.70 s after the last change" in fine.detail
+    assert fine.passed is True and "last run ended 0.70 s after the last change" in fine.detail
 
 
 def test_a_slack_call_when_nothing_changed_is_a_miss():
