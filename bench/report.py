@@ -70,11 +70,12 @@ def _extra(m: Measurement) -> str:
     if "slack_writes" in m.extra:
         parts.append(f"Slack {m.extra['slack_reads']:g} reads + {m.extra['slack_writes']:g} writes")
     if "line_wait_s" in m.extra:
-        limited = ", ".join(f"{k} {v}" for k, v in m.extra.get("rate_limited_by_method", {}).items()) or "none"
-        parts.append(f"{m.extra['runs']} runs, parts written {m.extra.get('parts_written')}, 429s: {limited}, "
-                     f"{m.extra['line_wait_s']:.2f} s in line, last run ended "
-                     f"{m.extra['in_step_after_last_change_s']:.2f} s after the last change, in step: topic "
-                     f"{_yes(m.extra['final_topic_in_step'])}, summary {_yes(m.extra['final_summary_in_step'])}, failed runs {len(m.extra.get('failed_runs') or [])}")
+        x = m.extra
+        limited = ", ".join(f"{k} {v}" for k, v in x.get("rate_limited_by_method", {}).items()) or "none"
+        parts.append(f"{x['runs']} runs, parts written {x.get('parts_written')}, 429s: {limited}, "
+                     f"{x['line_wait_s']:.2f} s in line, last run ended {x['in_step_after_last_change_s']:.2f} s "
+                     f"after the last change, in step: topic {_yes(x['final_topic_in_step'])}, summary "
+                     f"{_yes(x['final_summary_in_step'])}, failed runs {len(x.get('failed_runs') or [])}")
     if "calls_per_second" in m.extra:
         parts.append(f"{m.extra['calls_per_second']:.1f} calls/s, duplicates {m.extra.get('duplicates')}")
     if m.note:
