@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import mirroring, report, scenarios, throughput
+from bench import in_step, mirroring, report, scenarios, throughput
 from bench.measure import Measurement
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
@@ -29,6 +29,10 @@ METHOD_NOTES = [
     "app's strategy on slack_sdk (bench/baseline.py).",
     "Scenario 7: Slack and SOAR sandboxes in the benchmark process, 1 or 2 `resilient-circuits run` processes with "
     "the Socket Mode listener; people post at 1 msg/s per mirrored channel; median/p95 is post → SOAR note.",
+    "Scenario 8: slack_sync_channel's flow (ChannelSync) per incident change, Slack sandbox and SOAR sandbox (REST "
+    "over HTTPS, its calls counted) each in its own process; baseline: no sync in the original app, so 'write "
+    "every part each time' (setTopic, bookmark, chat.update). The burst: 30 severity changes in one minute on one "
+    "channel, each a run in a pool of 10 workers, Slack's Tier-2 limits on; its row gives totals.",
 ]
 
 
@@ -37,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (under a minute)")
     parser.add_argument("--latency", type=float, action="append", help="sandbox latency in ms (repeatable; "
                         "default 0 and 20)")
-    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7", help="comma-separated scenario numbers")
+    parser.add_argument("--scenarios", default="1,2,3,4,5,6,7,8", help="comma-separated scenario numbers")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
     parser.add_argument("--report", action="store_true", help="run nothing: print the table and targets of "
                         "the results already in --output")
@@ -54,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
                         stream=sys.stderr)
     log = logging.getLogger("bench")
-    for noisy in ("slack_sdk", "fn_slack", "urllib3"):
+    for noisy in ("slack_sdk", "fn_slack", "urllib3", "resilient"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     plan = scenarios.QUICK if args.quick else scenarios.FULL
@@ -109,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         log.info("scenario 7")
         for measurement in mirroring.scenario_7(plan):
             keep(measurement)
+    if "8" in chosen:
+        for latency in plan.latencies:
+            log.info("scenario 8 at %g ms", latency)
+            for measurement in in_step.scenario_8(plan, latency):
+                keep(measurement)
+        log.info("scenario 8, a burst of %d severity changes under Tier-2 limits", plan.burst_changes)
+        keep(in_step.scenario_8_burst(plan, max(plan.latencies)))
 
     results = kept + results
     found = report.targets(results)

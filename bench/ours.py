@@ -31,7 +31,7 @@ def forget_channels() -> None:
     CHANNEL_DIRECTORY.clear()
 
 
-def _soar_link(incident_id: int, task_id: int | None = None) -> str:
+def soar_link(incident_id: int, task_id: int | None = None) -> str:
     return f"{SOAR_URL}/#incidents/{incident_id}" + (f"?taskId={task_id}" if task_id else "")
 
 
@@ -42,7 +42,7 @@ def post_message(config: SlackSettings, table: InMemoryTable, incident_id: int, 
     fn_inputs = SimpleNamespace(incident_id=incident_id, slack_channel=channel_name,
                                 slack_is_channel_private=is_private,
                                 slack_participant_emails=",".join(emails or []), slack_text=text)
-    flow = MessagePost(config, rest_client=None, soar_link=_soar_link, tables=lambda _incident: table)
+    flow = MessagePost(config, rest_client=None, soar_link=soar_link, tables=lambda _incident: table)
     status: list[str] = []
     outcome = None
     for step in flow.run(MessageRequest.from_inputs(fn_inputs)):

@@ -67,11 +67,24 @@ def _extra(m: Measurement) -> str:
     if "catch_up_s" in m.extra:
         parts.append(f"caught up in {m.extra['catch_up_s']} s, missing {m.extra.get('missing')}, duplicates "
                      f"{m.extra.get('duplicates')} ({m.extra.get('dropped_by_slack')} events dropped by Slack)")
+    if "slack_writes" in m.extra:
+        parts.append(f"Slack {m.extra['slack_reads']:g} reads + {m.extra['slack_writes']:g} writes")
+    if "line_wait_s" in m.extra:
+        x = m.extra
+        limited = ", ".join(f"{k} {v}" for k, v in x.get("rate_limited_by_method", {}).items()) or "none"
+        parts.append(f"{x['runs']} runs, parts written {x.get('parts_written')}, 429s: {limited}, "
+                     f"{x['line_wait_s']:.2f} s in line, last run ended {x['in_step_after_last_change_s']:.2f} s "
+                     f"after the last change, in step: topic {_yes(x['final_topic_in_step'])}, summary "
+                     f"{_yes(x['final_summary_in_step'])}, failed runs {len(x.get('failed_runs') or [])}")
     if "calls_per_second" in m.extra:
         parts.append(f"{m.extra['calls_per_second']:.1f} calls/s, duplicates {m.extra.get('duplicates')}")
     if m.note:
         parts.append(m.note)
     return "; ".join(parts)
+
+
+def _yes(value: object) -> str:
+    return "yes" if value else "NO"
 
 
 HEADER = ("scenario / case", "lat", "strategy", "Slack/op", "429/op", "SOAR/op", "median", "p95", "peak mem",
@@ -191,6 +204,35 @@ def targets(results: list[Measurement]) -> list[Target]:
     else:
         out.append(Target("scenario 7: every Slack event mirrored exactly once", None, "not run"))
     out.extend(_flat_cost_targets(s7))
+    out.extend(_sync_targets(results))
+    return out
+
+
+def _sync_targets(results: list[Measurement]) -> list[Target]:
+    """Scenario 8: no Slack call when nothing changed; a severity change costs one write per part it changes
+    (topic and summary); a burst under Tier-2 limits ends in step with no failed run."""
+    s8 = [m for m in results if m.scenario == "8" and m.strategy == "ours" and m.ops]
+    still = [m for m in s8 if m.case == "no change"]
+    severity = [m for m in s8 if m.case == "severity change"]
+    bursts = [m for m in s8 if "line_wait_s" in m.extra]
+    if not s8:
+        return [Target("scenario 8: the channel kept in step", None, "not run")]
+    out = []
+    if still:
+        worst = max(m.slack_calls for m in still)
+        out.append(Target("scenario 8: no Slack call when nothing changed", worst == 0,
+                          f"at most {worst:g} Slack calls per run ({len(still)} latencies)"))
+    if severity:
+        writes = sorted({m.extra["slack_writes"] for m in severity})
+        out.append(Target("scenario 8: a severity change writes the topic and the summary once each (2 writes)",
+                          writes == [2], f"{', '.join(f'{w:g}' for w in writes)} Slack writes per change"))
+    for m in bursts:
+        x = m.extra
+        ok = x["final_topic_in_step"] and x["final_summary_in_step"] and not x.get("failed_runs")
+        out.append(Target("scenario 8: a burst under Tier-2 limits ends in step, no run failed", ok,
+                          f"{m.ops} changes: {m.rate_limited:g} answered 429, {x['line_wait_s']:.2f} s in line, "
+                          f"last run ended {x['in_step_after_last_change_s']:.2f} s after the last change, "
+                          f"{len(x.get('failed_runs') or [])} failed runs"))
     return out
 
 

@@ -61,6 +61,11 @@ class Plan:
     mirror_channels: int = 8
     mirror_messages: int = 480
     mirror_table_rows: int = 100_000   # rows already in slack_messages_db for the flat-cost cases
+    # Scenario 8: runs of slack_sync_channel per kind of change; the burst's severity changes in one minute of
+    # Slack's limits, run at this time scale (1: Slack's real windows and Retry-After).
+    sync_ops: int = 10
+    burst_changes: int = 30
+    burst_time_scale: float = 1.0
     notes: list[str] = field(default_factory=list)
 
     def export_ops(self, messages: int, latency: float) -> int:
@@ -83,7 +88,7 @@ QUICK = Plan(name="quick", latencies=(0.0, 20.0), channels=1_000, post_ops=3, in
              baseline_rated_latencies=(0.0,), repeat_small_exports=False,
              throughput_calls=40, throughput_incidents=10, throughput_workers=25, throughput_latencies=(0.0,),
              throughput_processes=(1, 2), throughput_burst_incidents=30, throughput_burst_brokers=("builtin",),
-             mirror_channels=8, mirror_messages=48)
+             mirror_channels=8, mirror_messages=48, sync_ops=3, burst_time_scale=0.25)
 
 
 def threads_and_files(messages: int) -> tuple[int, int]:

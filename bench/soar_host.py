@@ -10,6 +10,7 @@ from typing import Any
 
 from bench.child_host import ChildHost, serve
 from sandbox.soar import SoarSandbox
+from sandbox.soar.scripting import default_export_path
 
 
 def _import(soar: SoarSandbox, export: str) -> None:
@@ -36,6 +37,27 @@ def _rows_of(soar: SoarSandbox, incident_ids: list[int]) -> dict[int, list[dict]
 
 def _rest_calls(soar: SoarSandbox) -> int:
     return len(soar.state.calls)
+
+
+def _install_package(soar: SoarSandbox) -> None:
+    """fn_slack's customizations installed in the org, as after its import."""
+    soar.state.install(json.loads(default_export_path().read_text(encoding="utf-8")))
+
+
+def _change_incident(soar: SoarSandbox, incident_id: int, values: dict, later_ms: int = 1) -> None:
+    """An incident's fields changed as a SOAR user's edit changes them: its last-modified time moves on by
+    ``later_ms`` (the default, 1 ms, keeps it in the same minute)."""
+    state = soar.state
+    with state.lock:
+        incident = state.incidents[incident_id]
+        incident.update(values)
+        incident["inc_last_modified_date"] += max(1, later_ms)
+
+
+def _rest_access(soar: SoarSandbox) -> dict:
+    """What resilient's SimpleClient needs to sign in to the sandbox (its self-signed certificate unverified)."""
+    return {"base_url": soar.rest_url.rstrip("/"), "org_name": soar.org_name, "api_key_id": soar.api_key_id,
+            "api_key_secret": soar.api_key_secret}
 
 
 def _publish_all(soar: SoarSandbox, queue: str, messages: list[tuple[str, dict]]) -> list[float]:
@@ -67,7 +89,8 @@ def _info(soar: SoarSandbox) -> dict:
 
 _OPS = {"import_export": _import, "function": _function, "create_incidents": _create_incidents,
         "add_rows": _add_rows, "rows_of": _rows_of, "rest_calls": _rest_calls, "publish_all": _publish_all,
-        "wait_all": _wait_all, "info": _info}
+        "wait_all": _wait_all, "info": _info,
+        "install_package": _install_package, "change_incident": _change_incident, "rest_access": _rest_access}
 
 
 def _resolve(soar: SoarSandbox, name: str) -> Any:

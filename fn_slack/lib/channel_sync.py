@@ -9,7 +9,8 @@ channels someone turned on follow their incident.
 
 Steps, under the incident's lock:
 
-1. The incident's facts from SOAR; its link (a link changed outside fn_slack is refused), and what the last run
+1. The incident's facts from SOAR (read under the lock, so a run that waited writes the incident as it is now);
+   its link (a link changed outside fn_slack is refused), and what the last run
    wrote (``SyncState`` in ``slack_db_sync_state``, sealed on its own: a state changed outside fn_slack is
    refused, nothing is written). No link, or a link with sync off and no ``slack_sync_start`` → no Slack call.
 2. The channel as Slack describes it now (when no part changed since the last run, step 3 has nothing to do and
@@ -99,8 +100,10 @@ class ChannelSync:
         invocation = invocation or Invocation.fresh()
         kind = "task" if request.task_id else "incident"
         check_table_ready(self.rest, TABLE, SYNC_COLUMNS, "keep a channel in step")
-        facts = read_facts(self.rest, request.incident_id)
         with incident_lock(request.incident_id):
+            # Read under the lock: a run that waited for an earlier one writes the incident as it is now, never
+            # the older facts it would have read before waiting (and runs that waited find nothing left to do).
+            facts = read_facts(self.rest, request.incident_id)
             table = ConversationsTable(self.rest, request.incident_id, Sealer(self.settings.seal_secret))
             link = trusted(table.find_link(request.task_id))
             if link is None:

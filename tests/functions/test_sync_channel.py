@@ -2,6 +2,7 @@
 bookmark and pinned summary follow the incident, one Slack write per part that changed, none when nothing did."""
 
 import json
+import threading
 
 import pytest
 from slack_sdk import WebClient
@@ -164,6 +165,33 @@ class TestSyncChannel:
         assert writes(slack) == {"conversations.setTopic": 1, "chat.update": 1, "chat.postMessage": 1, "pins.add": 1}
         assert pinned_summary(slack, channel_id)["blocks"][1]["fields"][1]["text"] == "*Owner*\nbob@example.com"
         assert any("deleted in Slack" in status for status in outcome.statuses)
+
+    def test_a_run_that_read_the_incident_before_a_newer_run_wrote_leaves_the_newer_severity(
+            self, circuits_app, slack, soar):
+        # Two changes in a row start two runs: the first has read the incident (Low) when the severity becomes
+        # High and the second run starts. The channel must end showing High, never the older Low.
+        channel_id = link(soar, slack)
+        sync(circuits_app, slack_sync_start=True)
+        change_incident(soar, severity_code="Medium")
+        second_started, second_done = threading.Event(), threading.Event()
+
+        def severity_changes_as_the_first_run_reads() -> None:
+            change_incident(soar, severity_code="High")
+            second_started.set()
+            second_done.wait(3)   # the second run finishes now, unless it waits for the first
+
+        soar.on_arrival("GET", rf"/incidents/{INCIDENT}/tasks", severity_changes_as_the_first_run_reads)
+        first: dict = {}
+        runner = threading.Thread(target=lambda: first.update(outcome=sync(circuits_app)))
+        runner.start()
+        assert second_started.wait(10)
+        second = sync(circuits_app)
+        second_done.set()
+        runner.join(30)
+
+        assert first["outcome"].error is None and second.error is None
+        assert slack.channel(channel_id)["topic"].startswith("High · ")
+        assert pinned_summary(slack, channel_id)["blocks"][1]["fields"][0]["text"] == "*Severity*\nHigh"
 
     @pytest.mark.parametrize("incident_id", ["abc", -1])
     def test_a_bad_incident_id_is_named(self, circuits_app, slack, soar, incident_id):
