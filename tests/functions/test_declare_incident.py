@@ -8,6 +8,7 @@ inactive or unknown where a test says so."""
 from __future__ import annotations
 
 import pytest
+from slack_sdk import WebClient
 
 from sandbox.slack.socket_mode import APP_TOKEN
 from tests.functions.harness import config_data as make_config
@@ -152,3 +153,13 @@ def test_when_soar_refuses_the_incident_the_person_is_told_nothing_was_created(s
     [told] = direct_messages(slack, "bob")
     assert told.startswith(":warning: Your incident was not declared:") and "Nothing was created" in told
     assert incidents_named(soar, "Refused") == []
+
+
+def test_what_is_said_in_the_declared_channel_becomes_notes(slack, soar, listening):
+    modal_of(slack, "bob")
+    submit(slack, "bob", "Mirrored", "Low")
+    incident, row = declared(slack, soar, "Mirrored")
+    WebClient(token=slack.user_token("bob"), base_url=slack.base_url).chat_postMessage(
+        channel=row["slack_db_channel_id"], text="host isolated")
+    assert wait_until(lambda: any("host isolated" in str(n["text"]) for n in soar.notes_of(incident["id"])),
+                      timeout=30)
