@@ -207,8 +207,12 @@ class DeclareIncident:
             return self._count("invalid")   # the ack kept the modal open with the errors
         with self._lock:
             view_lock = self._views.setdefault(submission.view_id, threading.Lock())
-        with view_lock:
-            return self._declare(submission, form)
+        try:
+            with view_lock:
+                return self._declare(submission, form)
+        finally:   # a later handling finds the work by its marker, link and note
+            with self._lock:
+                self._views.pop(submission.view_id, None)
 
     def _declare(self, submission: ViewSubmission, form: DeclareForm) -> str:
         user_id = submission.user

@@ -163,3 +163,16 @@ def test_what_is_said_in_the_declared_channel_becomes_notes(slack, soar, listeni
         channel=row["slack_db_channel_id"], text="host isolated")
     assert wait_until(lambda: any("host isolated" in str(n["text"]) for n in soar.notes_of(incident["id"])),
                       timeout=30)
+
+
+def test_a_submission_slack_delivers_twice_declares_once(slack, soar, listening):
+    modal_of(slack, "bob")
+    slack.socket_mode.duplicate_actions = 1
+    answered = submit(slack, "bob", "Twice delivered", "Medium")
+    [copy] = [c for c, first in slack.socket_mode.duplicated.items()]
+    assert answered["closed"] is True and slack.socket_mode.wait_acked(copy, timeout=30)
+    incident, row = declared(slack, soar, "Twice delivered")
+    wait_until(lambda: False, timeout=3)   # time for the second delivery's work to end
+    assert len(incidents_named(soar, "Twice delivered")) == 1
+    assert len(slack.messages(row["slack_db_channel_id"])) == 1
+    assert len([n for n in soar.notes_of(incident["id"]) if "declared this incident" in str(n["text"])]) == 1
