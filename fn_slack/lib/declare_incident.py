@@ -134,11 +134,13 @@ def channel_name(incident_id: int, name: str) -> str:
 @dataclass
 class DeclareEdges:
     """What the flow uses of the listener: who a Slack person is (users.info, remembered), a Slack client for
-    this work, and the SOAR URL of an incident."""
+    this work, the SOAR URL of an incident, and the mirror's word that a channel is linked now (it forgets
+    what it had cached of the channel: a message read before the link counted it unlinked)."""
 
     person: Callable[[str], Person]
     slack: Callable[[], SlackClient]
     soar_link: Callable[[int, int | None], str]
+    linked: Callable[[str], None] = lambda _channel_id: None
 
 
 class DeclareIncident:
@@ -273,7 +275,10 @@ class DeclareIncident:
                 outcome = step
             else:
                 LOG.info("%s", step)
-        return outcome.channel.name if outcome is not None else None
+        if outcome is None:   # pragma: no cover - MessagePost.run ends with its outcome or raises
+            return None
+        self.edges.linked(outcome.channel.id)
+        return outcome.channel.name
 
     def _note(self, incident_id: int, view_id: str, person: Person, who: SoarUser, channel: str | None) -> bool:
         """The note naming who declared the incident, as whom and where, once; False when it was there already."""

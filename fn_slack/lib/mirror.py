@@ -310,7 +310,8 @@ class MirrorService:
         self.mirror = EventMirror(settings, rest_client, sleep=self._sleep)
         self.declare = DeclareIncident(settings, rest_client, DeclareEdges(
             person=self.mirror.person, slack=lambda: SlackClient(settings),
-            soar_link=soar_link or soar_link_builder({}, getattr(rest_client, "org_id", None))))
+            soar_link=soar_link or soar_link_builder({}, getattr(rest_client, "org_id", None)),
+            linked=self.mirror.directory.forget))
         self.listener = SocketListener(settings, self._handle,
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)),
                                        on_connected=self._connected, answer_first=self.declare.answer)

@@ -155,14 +155,22 @@ def test_when_soar_refuses_the_incident_the_person_is_told_nothing_was_created(s
     assert incidents_named(soar, "Refused") == []
 
 
-def test_what_is_said_in_the_declared_channel_becomes_notes(slack, soar, listening):
+def test_what_is_said_in_the_declared_channel_becomes_notes_even_after_a_word_before_the_link(slack, soar,
+                                                                                              listening):
+    held = soar.state.hold("PATCH", r"/incidents/\d+$")   # the index write that makes the channel mirror
     modal_of(slack, "bob")
     submit(slack, "bob", "Mirrored", "Low")
-    incident, row = declared(slack, soar, "Mirrored")
-    WebClient(token=slack.user_token("bob"), base_url=slack.base_url).chat_postMessage(
-        channel=row["slack_db_channel_id"], text="host isolated")
+    assert held.arrived.wait(30), "the channel was never indexed"
+    [early] = incidents_named(soar, "Mirrored")
+    bob = WebClient(token=slack.user_token("bob"), base_url=slack.base_url)
+    channel = soar.state.rows_of(early["id"])[0]["slack_db_channel_id"]
+    bob.chat_postMessage(channel=channel, text="too early")   # the listener finds no link yet
+    wait_until(lambda: False, timeout=1)
+    held.release()
+    incident, _row = declared(slack, soar, "Mirrored")
+    bob.chat_postMessage(channel=channel, text="host isolated")
     assert wait_until(lambda: any("host isolated" in str(n["text"]) for n in soar.notes_of(incident["id"])),
-                      timeout=30)
+                      timeout=30), "a message after the link was not noted"
 
 
 def test_a_submission_slack_delivers_twice_declares_once(slack, soar, listening):
