@@ -1404,6 +1404,7 @@ ACTION_REFUSALS = {
     "not-linked": "this channel is not linked two-way to a SOAR incident",
     "not-an-ioc": "the button does not hold an IOC of the artifact type it names (it may have been altered); "
                   "use *Send to SOAR* on the message again",
+    "no-declare-role": "your SOAR user holds none of the roles allowed to declare incidents (declare_roles)",
 }
 """Why a person may not act, by the reason's key (told to them alone, and logged)."""
 
@@ -1505,7 +1506,7 @@ def action_artifact_added(artifact_type: str, value: str, artifact_id: int) -> s
 
 
 ACTION_KINDS = {"note": "noted", "done": "closed a task", "send": "sent a Slack message",
-                "artifact": "added an artifact"}
+                "artifact": "added an artifact", "declare": "declared this incident"}
 """What each action that changes the incident did, as its note says."""
 
 
@@ -1524,6 +1525,77 @@ def action_sent_message(author: str) -> str:
 def action_task_closed(task_id: int, name: str) -> str:
     """The body of a ``done`` action's note (HTML: ``name`` already escaped)."""
     return f"<p>Task {task_id} <i>{name}</i> closed.</p>"
+
+
+# ---------------------------------------------------------------------------------- Declare incident
+DECLARE_TITLE = "Declare incident"
+"""The title of the *Declare incident* modal and of its refusal (Slack: at most 24 characters)."""
+DECLARE_SUBMIT = "Declare"
+DECLARE_CLOSE = "Cancel"
+DECLARE_REFUSAL_CLOSE = "Close"
+DECLARE_NAME_LABEL = "Incident name"
+DECLARE_SEVERITY_LABEL = "Severity"
+DECLARE_SEVERITY_PLACEHOLDER = "Pick a severity"
+DECLARE_DESCRIPTION_LABEL = "Description"
+DECLARE_DESCRIPTION_HINT = "What happened, as far as you know. Analysts read it in SOAR."
+DECLARE_INTRO = ("Creates a SOAR incident owned by your SOAR user, and a private Slack channel for it with you in "
+                 "it.")
+DECLARE_NAME_BLANK = "Give the incident a name."
+DECLARE_SEVERITY_MISSING = "Pick a severity."
+DECLARE_CHANNEL_INCIDENT = "Incident"
+DECLARE_CHANNEL_SEVERITY = "Severity"
+DECLARE_CHANNEL_DECLARED_BY = "Declared by"
+"""The labels of the fields of the incident channel's first message."""
+
+
+def declare_too_long(limit: int, given: int) -> str:
+    """The error under a modal's input that holds more than Slack's field allows."""
+    return f"At most {limit} characters, please: this has {given}."
+
+
+def declare_refused(reason: str) -> str:
+    """The modal that answers a refused *Declare incident* (mrkdwn)."""
+    return f":no_entry: You cannot declare a SOAR incident from Slack: {reason}."
+
+
+def declare_failed_to_start(err: object) -> str:
+    """The modal that answers a *Declare incident* whose checks could not be made (mrkdwn)."""
+    return f":warning: SOAR did not answer as expected ({err}). Nothing was created; try again in a moment."
+
+
+def declared_marker(view_id: str) -> str:
+    """What the declared incident's description ends with: one per declaration (the modal's view ID)."""
+    return f"(declaration {view_id})"
+
+
+def declared_description_line(person: str, soar_user: str, view_id: str) -> str:
+    """The last line of a declared incident's description (plain text; escaped by the caller)."""
+    return f"Declared in Slack by {person} as the SOAR user {soar_user} {declared_marker(view_id)}"
+
+
+def declared_channel_text(user_id: str) -> str:
+    """The first message's text in a declared incident's channel (mrkdwn: the declarer is mentioned)."""
+    return f":rotating_light: <@{user_id}> declared this incident in Slack."
+
+
+def declare_failed_nothing_created(err: object) -> str:
+    """The app's direct message when a declaration failed before SOAR had the incident (mrkdwn)."""
+    return f":warning: Your incident was not declared: {err}. Nothing was created in SOAR or Slack; declare it again."
+
+
+def declare_failed_no_channel(incident_id: int, link: str, err: object) -> str:
+    """The app's direct message when the incident exists but its channel could not be made (mrkdwn)."""
+    return (f":warning: Incident {incident_id} was created in SOAR (<{link}|open it>), but its Slack channel was "
+            f"not: {err}. Ask an analyst to link a channel to it from SOAR.")
+
+
+def declare_refused_after_submit(reason: str) -> str:
+    """The app's direct message when the person may no longer declare when the modal is submitted (mrkdwn)."""
+    return f":no_entry: Your incident was not declared: {reason}. Nothing was created."
+
+
+def declare_log(outcome: str, user_id: str, detail: object) -> str:
+    return f"Declare incident by Slack user {user_id}: {outcome} ({detail})."
 
 
 # ---------------------------------------------------------------------------------- threads and Block Kit

@@ -20,17 +20,19 @@ from dataclasses import dataclass
 from resilient_lib import RequestsCommon
 
 from fn_slack.lib import messages
+from fn_slack.lib.declare_incident import DeclareEdges, DeclareIncident
 from fn_slack.lib.errors import ConfigError
 from fn_slack.lib.event_notes import failed_note_html, marker, message_link, note_html, slack_link_html
 from fn_slack.lib.mirror_catch_up import MirrorCatchUp
 from fn_slack.lib.people import Person
 from fn_slack.lib.questions import QuestionAnswers
 from fn_slack.lib.route_notes import elsewhere_note_html, finding_text, refused_note_html, route_key, route_marker
-from fn_slack.lib.settings import PACKAGE, SlackSettings
+from fn_slack.lib.settings import PACKAGE, SlackSettings, soar_link_builder
 from fn_slack.lib.slack_actions import ActionEdges, Place, SlackActions
 from fn_slack.lib.slack_client import SlackClient
 from fn_slack.lib.slack_events import (
     EventDispatch,
+    GlobalShortcut,
     IocClick,
     MessageShortcut,
     QuestionClick,
@@ -38,6 +40,7 @@ from fn_slack.lib.slack_events import (
     Read,
     SlackEvent,
     SlashCommand,
+    ViewSubmission,
 )
 from fn_slack.lib.slack_people import SlackPeople
 from fn_slack.lib.soar.claimed_notes import ClaimedNote, NotePlace, Timing
@@ -302,12 +305,17 @@ class EventMirror:
 class MirrorService:
     """The listener and the mirror together, as the component runs them."""
 
-    def __init__(self, settings: SlackSettings, rest_client: object, log: logging.Logger | None = None) -> None:
+    def __init__(self, settings: SlackSettings, rest_client: object, log: logging.Logger | None = None, *,
+                 soar_link: Callable[[int, int | None], str] | None = None) -> None:
         self.log = log or LOG
         self.mirror = EventMirror(settings, rest_client, sleep=self._sleep)
+        self.declare = DeclareIncident(settings, rest_client, DeclareEdges(
+            person=self.mirror.person, slack=lambda: SlackClient(settings),
+            soar_link=soar_link or soar_link_builder({}, getattr(rest_client, "org_id", None)),
+            linked=self.mirror.directory.forget))
         self.listener = SocketListener(settings, self._handle,
                                        on_error=lambda text: self.log.error(messages.listener_cannot_start(text)),
-                                       on_connected=self._connected)
+                                       on_connected=self._connected, answer_first=self.declare.answer)
         self.answers = QuestionAnswers(settings, rest_client, self.listener.respond, user_name=self.mirror.user_name,
                                        person=self.mirror.person, pause=self._sleep)
         self.dispatch = EventDispatch(bot_user=lambda: self.mirror.identity().get("user_id"))
@@ -320,7 +328,8 @@ class MirrorService:
         self.listeners: dict[type, Callable[..., str]] = {
             QuestionReply: self.answers.on_reply, QuestionClick: self.answers.on_click,
             SlashCommand: self.actions.on_command, MessageShortcut: self.actions.on_message_shortcut,
-            IocClick: self.actions.on_ioc_click}
+            IocClick: self.actions.on_ioc_click, GlobalShortcut: self.declare.on_shortcut,
+            ViewSubmission: self.declare.on_submission}
         """What each kind of event read goes to (``Ignored`` goes nowhere; a ``SlackEvent`` goes to the mirror
         with Slack's delivery count, see ``_deliver``)."""
         self.catch_up = MirrorCatchUp(settings, rest_client, self.dispatch.read,
@@ -362,7 +371,8 @@ class MirrorService:
             log.info(messages.listener_off())
             return None
         try:
-            return cls(settings, rest_client(), log)
+            rest = rest_client()
+            return cls(settings, rest, log, soar_link=soar_link_builder(opts, getattr(rest, "org_id", None)))
         except Exception as err:  # noqa: BLE001 - the functions must load even when the listener cannot
             log.error(messages.listener_cannot_start(err))
             return None

@@ -170,6 +170,8 @@ class SlackSettings:
     # linked incident (besides its owner and members).
     slash_command: str = DEFAULT_SLASH_COMMAND
     actions_roles: tuple[str, ...] = ()
+    # Declare incident: the SOAR roles whose holders may declare one (empty: any active SOAR user).
+    declare_roles: tuple[str, ...] = ()
     # The secret of the seals on the rows fn_slack decides on (soar.seals): ``seal_key``, or when it is unset a
     # key derived from ``api_token`` (the same on every integration server with the same app.config).
     seal_key: str | None = field(default=None, repr=False)
@@ -224,7 +226,8 @@ class SlackSettings:
             message_style=_message_style(options),
             seal_key=_seal_key(options),
             slash_command=_slash_command(options),
-            actions_roles=_actions_roles(options),
+            actions_roles=_roles(options.get("actions_roles")),
+            declare_roles=_roles(options.get("declare_roles")),
         )
 
     @property
@@ -300,9 +303,9 @@ def _slash_command(options: Mapping[str, Any]) -> str:
     return command
 
 
-def _actions_roles(options: Mapping[str, Any]) -> tuple[str, ...]:
-    """``actions_roles``: comma-separated SOAR role names; unset: only an incident's owner and members act."""
-    raw = options.get("actions_roles")
+def _roles(raw: object) -> tuple[str, ...]:
+    """``actions_roles`` (unset: only an incident's owner and members act) or ``declare_roles`` (unset: any
+    active SOAR user declares): comma-separated SOAR role names."""
     if _is_unset(raw):
         return ()
     return tuple(dict.fromkeys(r.strip() for r in str(raw).split(",") if r.strip()))

@@ -103,8 +103,9 @@ class SlackActions:
         def shown(key: str) -> str:
             return slack_escape(str(incident.get(key) or ""))
 
+        status = messages.incident_status(incident.get("plan_status") == "C")
         text = messages.command_status(place.incident_id, shown("name"), severity=shown("severity_code"),
-                                       status=messages.incident_status(incident.get("plan_status") == "C"), phase=shown("phase_id"), owner=shown("owner_id"),
+                                       status=status, phase=shown("phase_id"), owner=shown("owner_id"),
                                        open_tasks=len(open_tasks))
         return self._answer(command.response_url, text, "answered")
 

@@ -18,7 +18,9 @@ The kinds and their readers:
 - ``block_actions``: a click on one of fn_slack's question buttons → ``QuestionClick``; on one of the artifact
   buttons of *Send to SOAR*'s ephemeral answer → ``IocClick``;
 - ``slash_commands``: a person's slash command → ``SlashCommand`` (slack_actions checks it is fn_slack's);
-- ``message_action``: a message shortcut; fn_slack's *Send to SOAR* → ``MessageShortcut``.
+- ``message_action``: a message shortcut; fn_slack's *Send to SOAR* → ``MessageShortcut``;
+- ``shortcut``: a global shortcut; fn_slack's *Declare incident* → ``GlobalShortcut``;
+- ``view_submission``: a person submitting one of fn_slack's modals (*Declare incident*) → ``ViewSubmission``.
 
 Any other kind (another event type, another interaction, another envelope type) is ignored with a log line.
 """
@@ -116,6 +118,26 @@ class MessageShortcut:
 
 SEND_TO_SOAR = "send_to_soar"
 """The callback ID of the message shortcut *Send to SOAR* (doc/slack-app-manifest.yml)."""
+DECLARE_INCIDENT = "declare_incident"
+"""The callback ID of the global shortcut *Declare incident* (doc/slack-app-manifest.yml) and of its modal."""
+
+
+@dataclass(frozen=True)
+class GlobalShortcut:
+    """A person's *Declare incident* from Slack's shortcuts menu (no channel, no response URL: a modal answers)."""
+
+    user: str
+    trigger_id: str
+
+
+@dataclass(frozen=True)
+class ViewSubmission:
+    """A person submitting fn_slack's *Declare incident* modal: ``values`` is the view's ``state.values``
+    ({block_id: {action_id: element state}}), as Slack sent it."""
+
+    user: str
+    view_id: str
+    values: dict
 
 
 @dataclass(frozen=True)
@@ -126,7 +148,8 @@ class Ignored:
     reason: str
 
 
-Read = SlackEvent | QuestionReply | QuestionClick | IocClick | SlashCommand | MessageShortcut | Ignored
+Read = (SlackEvent | QuestionReply | QuestionClick | IocClick | SlashCommand | MessageShortcut | GlobalShortcut
+        | ViewSubmission | Ignored)
 Reader = Callable[[dict, str | None], Read]
 
 
@@ -251,6 +274,28 @@ def read_message_shortcut(payload: dict, bot_user: str | None) -> Read:
                            str(message.get("text") or ""), str(payload["trigger_id"]), str(payload["response_url"]))
 
 
+def read_global_shortcut(payload: dict, bot_user: str | None) -> Read:
+    """A global shortcut, when it is *Declare incident*."""
+    if payload.get("callback_id") != DECLARE_INCIDENT:
+        return Ignored("shortcut", "not fn_slack's shortcut")
+    user = str((payload.get("user") or {}).get("id") or "")
+    if not (user and payload.get("trigger_id")):
+        return Ignored("shortcut", "incomplete")
+    return GlobalShortcut(user, str(payload["trigger_id"]))
+
+
+def read_view_submission(payload: dict, bot_user: str | None) -> Read:
+    """A modal submitted, when it is fn_slack's *Declare incident* modal."""
+    view = payload.get("view") or {}
+    if view.get("callback_id") != DECLARE_INCIDENT:
+        return Ignored("view_submission", "not fn_slack's modal")
+    user = str((payload.get("user") or {}).get("id") or "")
+    values = (view.get("state") or {}).get("values")
+    if not (user and view.get("id") and isinstance(values, dict)):
+        return Ignored("view_submission", "incomplete")
+    return ViewSubmission(user, str(view["id"]), values)
+
+
 READERS: dict[str, Reader] = {
     "message": read_message,
     "thread_broadcast": read_message,
@@ -262,6 +307,8 @@ READERS: dict[str, Reader] = {
     "block_actions": read_question_click,
     "slash_commands": read_command,
     "message_action": read_message_shortcut,
+    "shortcut": read_global_shortcut,
+    "view_submission": read_view_submission,
 }
 """One reader per kind."""
 
@@ -323,5 +370,6 @@ class EventDispatch:
         return ignored
 
 
-__all__ = ["PEOPLE_SUBTYPES", "READERS", "SEND_TO_SOAR", "EventDispatch", "Ignored", "IocClick", "MessageShortcut",
-           "QuestionClick", "QuestionReply", "Read", "SlackEvent", "SlashCommand", "kinds_of", "not_by_a_person"]
+__all__ = ["DECLARE_INCIDENT", "PEOPLE_SUBTYPES", "READERS", "SEND_TO_SOAR", "EventDispatch", "GlobalShortcut",
+           "Ignored", "IocClick", "MessageShortcut", "QuestionClick", "QuestionReply", "Read", "SlackEvent",
+           "SlashCommand", "ViewSubmission", "kinds_of", "not_by_a_person", "read_view_submission"]

@@ -43,7 +43,8 @@ SDK_LOG.setLevel(logging.INFO)
 # ephemeral message is in no history): after a lost answer it is not sent again, so a person is told at most once.
 WRITE_METHODS = frozenset({"chat.postMessage", "conversations.create", "conversations.invite", "conversations.setTopic",
                            "bookmarks.add",
-                           "files.completeUploadExternal", "conversations.archive", "chat.postEphemeral"})
+                           "files.completeUploadExternal", "conversations.archive", "chat.postEphemeral",
+                           "views.open"})
 SLACK_ERROR_CODE = re.compile(r"[a-z0-9_.]+")   # Slack's own error codes ("internal_error", "fatal_error")
 
 FnSlackErrorType = SlackError | SlackUnreachableError

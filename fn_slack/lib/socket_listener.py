@@ -11,6 +11,9 @@ Clicks, shortcuts and slash commands (``interactive``, ``slash_commands``) are a
 runs: Slack never delivers them again, and the person sees an error when the ack takes longer than 3 seconds
 (an action's answer then goes to its ``response_url``). The handler
 then does the click's work itself and retries it (``retry.ClickRetries``, in ``questions.QuestionAnswers``).
+A modal's submission (``view_submission``) is answered in its ack: ``answer_first(type, payload)`` — fast, no
+network — gives the ack's payload (``response_action: errors`` keeps the modal open with the errors shown; an
+empty payload closes it), then the handler runs as for any action.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ SDK_LOG = logging.getLogger("fn_slack.socket_mode")
 Handler = Callable[[str, dict, dict], None]
 # Envelopes Slack sends once: acked before their handler runs.
 ACK_FIRST = frozenset({"interactive", "slash_commands"})
+# (envelope type, payload) → the ack's payload, or None for an empty ack (it must not call the network).
+AnswerFirst = Callable[[str, dict], dict | None]
 
 
 def check_app_token(settings: SlackSettings) -> str | None:
@@ -57,11 +62,12 @@ class SocketListener:
 
     def __init__(self, settings: SlackSettings, handler: Handler, *, concurrency: int = 10,
                  on_error: Callable[[str], None] | None = None,
-                 on_connected: Callable[[], None] | None = None) -> None:
+                 on_connected: Callable[[], None] | None = None, answer_first: AnswerFirst | None = None) -> None:
         if not settings.app_token:
             raise ValueError("no app-level token")
         self.settings = settings
         self.handler = handler
+        self.answer_first = answer_first
         self.on_error = on_error or (lambda text: LOG.error("%s", text))
         web = WebClient(base_url=settings.api_url, timeout=settings.timeout, ssl=settings.ssl_context(),
                         proxy=settings.proxy, logger=SDK_LOG)
@@ -120,11 +126,23 @@ class SocketListener:
         if message.get("type") == "hello" and self.on_connected is not None:
             self.on_connected()
 
+    def _ack_payload(self, request: SocketModeRequest) -> dict | None:
+        """What the ack of an action carries (``answer_first``); None (an empty ack) when it fails."""
+        if self.answer_first is None:
+            return None
+        try:
+            return self.answer_first(request.type, request.payload or {})
+        except Exception:  # noqa: BLE001 - the ack must go within 3 seconds; the handler reports the failure
+            LOG.exception("The answer to Slack envelope %s (%s) could not be made", request.envelope_id,
+                          request.type)
+            return None
+
     def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
         facts = {"envelope_id": request.envelope_id, "retry_attempt": request.retry_attempt or 0,
                  "retry_reason": request.retry_reason or ""}
         if request.type in ACK_FIRST:
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id,
+                                                                payload=self._ack_payload(request)))
             try:
                 self.handler(request.type, request.payload or {}, facts)
             except Exception:  # noqa: BLE001 - the handler retries and tells the person; this is a last resort

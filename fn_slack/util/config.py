@@ -47,6 +47,8 @@ result_user_info = false
 # See the user guide, section 12.7.
 #slash_command = /soar
 #actions_roles = Incident Commander
+# Who may use the global shortcut Declare incident: the SOAR roles (comma-separated; unset: any active SOAR user)
+#declare_roles = Incident Commander
 # How slack_post_message shows SOAR data: attachment (default, the legacy attachment) or blocks (Block Kit)
 #message_style = attachment
 # Minutes until a slack_ask_question question expires when the function gives no expiry

@@ -44,6 +44,8 @@ DEFAULT_COMMANDS = ("/soar",)
 DEFAULT_SHORTCUTS: tuple[dict[str, str], ...] = (
     {"name": "Send to SOAR", "type": "message", "callback_id": "send_to_soar",
      "description": "Add this message to the channel's SOAR incident as a note"},
+    {"name": "Declare incident", "type": "global", "callback_id": "declare_incident",
+     "description": "Create a SOAR incident and its Slack channel"},
 )
 TRIGGER_LIFETIME = 3.0
 

@@ -21,7 +21,7 @@ SCOPES = ["channels:read", "groups:read", "channels:manage", "groups:write", "ch
 CONFIG_KEYS = ["api_token", "username", "template_file", "http_proxy", "https_proxy", "slack_api_url", "timeout",
                "write_settle_seconds", "max_rate_limit_wait", "allow_malware_samples", "max_upload_mb", "verify",
                "result_user_info", "allow_insecure_http", "app_token", "event_claim_seconds", "slash_command",
-               "actions_roles", "message_style",
+               "actions_roles", "declare_roles", "message_style",
                "question_expiry_minutes", "seal_key"]
 
 

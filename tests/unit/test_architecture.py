@@ -10,12 +10,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "fn_slack"
 FLOWS = {"message_post", "attachment_post", "channel_post", "channel_archive", "mirror", "mirror_catch_up",
          "questions", "question_answer", "post_threads", "channel_sync", "channel_reopen", "slack_actions",
-         "action_permissions", "artifact_action"}
+         "action_permissions", "artifact_action", "declare_incident"}
 SLACK_EDGE = {"slack_client", "slack_transport", "slack_writes", "slack_uploads", "slack_vocabulary", "slack_memory",
               "slack_people", "slack_pace", "retry", "socket_listener", "slack_channel_parts"}
 SOAR_EDGE = {"soar"}   # the package fn_slack/lib/soar: every SOAR REST call
 SOAR_MODULES = {"rest", "columns", "tables", "links", "mirror_log", "channel_claims", "claimed_notes", "question_rows",
-                "incidents", "files", "org", "seals", "routes", "incident_facts", "actors", "artifacts"}
+                "incidents", "files", "org", "seals", "routes", "incident_facts", "actors", "artifacts",
+                "declared_incidents"}
 # Inside the SOAR edge: the REST edge and the learned columns under the engine, the declared tables on it.
 SOAR_BASE = {"rest", "columns", "tables"}
 FORMAT = {"message_format", "history_export", "mrkdwn_to_html", "block_kit", "event_notes", "route_notes",

@@ -148,7 +148,7 @@ def test_an_edit_that_did_not_change_the_text_is_read_and_ignored(readers):
 
 @pytest.mark.parametrize(("envelope", "kind"), [
     (events_api({"type": "reaction_added", "user": "UALICE", "reaction": "eyes"}), "event reaction_added"),
-    (("interactive", {"type": "view_submission", "user": {"id": "UALICE"}}), "view_submission"),
+    (("interactive", {"type": "view_closed", "user": {"id": "UALICE"}}), "view_closed"),
     (("app_rate_limited", {"minute_rate_limited": 1}), "app_rate_limited"),
 ], ids=["event", "interaction", "envelope"])
 def test_a_kind_without_a_reader_is_ignored_with_a_log_line(readers, caplog, envelope, kind):
