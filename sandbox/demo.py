@@ -362,6 +362,7 @@ class Demo:
         part.act()
         part.close()
         part.reopen()
+        part.declare()
 
     def two_way(self, inc: int, channel: str) -> None:
         """The round trip: people's messages became incident notes; a question answered by a click."""

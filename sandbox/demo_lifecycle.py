@@ -99,6 +99,26 @@ class Lifecycle:
                    and slack.channel(self.channel)["topic"].startswith("Medium · ") and len(self._pinned()) == 1,
                    "; ".join(r.error or "" for r in runs) + f" {writes}")
 
+    def _add_artifact(self, before: int) -> None:
+        """Bob clicks the button that adds the domain the message names as an artifact."""
+        demo, slack, state = self.demo, self.slack, self.soar.state
+        bob = slack.user("bob")["id"]
+        shown = [e for e in slack.ephemerals if e["user"] == bob and e["channel"] == self.channel][before:]
+        buttons = [el for e in shown[:1] for block in e.get("blocks") or [] if block["type"] == "actions"
+                   for el in block["elements"]]
+        offered = [b["text"]["text"] for b in buttons]
+        domain = [b for b in buttons if b["text"]["text"] == "Add invoices-example.org as DNS Name"]
+        if domain:
+            slack.actions.click_ephemeral(slack.user_token("bob"), self.channel, shown[0]["ts"],
+                                          domain[0]["action_id"])
+        answer = wait(lambda: [e["text"] for e in slack.ephemerals if e.get("ts") == shown[0]["ts"]
+                               and e["text"].startswith(":pushpin:")] if shown else [])
+        demo.out(f"  >> Its answer offers {', '.join(offered) or 'nothing'}; Bob clicks the domain's button")
+        artifacts = [(a["type"], a["value"]) for a in state.artifacts.values() if a["inc_id"] == self.inc]
+        demo.check("the domain the message names became an artifact of the incident (DNS Name), once, with the "
+                   "action's note", bool(answer) and artifacts.count(("DNS Name", "invoices-example.org")) == 1
+                   and len(self._action_notes()) >= 2, f"{offered} {answer} {artifacts}")
+
     def _pinned(self) -> list[dict]:
         return [m for m in self.slack.messages(self.channel) if m.get("pinned_to")]
 
@@ -128,6 +148,8 @@ class Lifecycle:
                    "message's author", bool(noted) and "Bob Brown &lt;bob@example.com&gt;" in noted[0]
                    and "Second wave" in noted[0] and "Alice Adams" in noted[0], sent)
 
+        self._add_artifact(before)
+
         refused = {}
         for person, words in (("carol", "note Carol was here"), ("gina", "note guest words")):
             before = len(self._ephemerals(person))
@@ -138,9 +160,38 @@ class Lifecycle:
         time.sleep(0.5)
         demo.check("Carol (not a member of the incident in SOAR) and Gina (a guest) were refused, each told why, "
                    "and nothing was written", refused["carol"].startswith(":no_entry:")
-                   and "guests" in refused["gina"] and len(self._action_notes()) == notes + 1,
+                   and "guests" in refused["gina"] and len(self._action_notes()) == notes + 2,
                    str(refused))
 
+
+    # ---------------------------------------------------------------- Declare incident
+    def declare(self) -> None:
+        demo, slack, state = self.demo, self.slack, self.soar.state
+        bob, token = slack.user("bob")["id"], slack.user_token("bob")
+        slack.actions.global_shortcut(token, "declare_incident")
+        views = wait(lambda: slack.actions.open_views(bob))
+        name = "Ransomware on file server fs-02"
+        sent = slack.actions.submit_view(token, views[0]["id"], {
+            "declare_name": {"name": name}, "declare_severity": {"severity": "High"},
+            "declare_description": {"description": "Files renamed *.locked since 09:40"}}) if views else {}
+        closed = sent.get("ok") and slack.actions.submission_result(views[0]["id"], sent["envelope_id"], timeout=30)
+
+        def declared() -> list[dict]:
+            found = [i for i in state.query_incidents([])["data"] if i["name"] == name]
+            return found if found and any("declared this incident" in str(n["text"])
+                                          for n in state.notes_of(found[0]["id"])) else []
+
+        found = wait(declared)
+        channel = slack.channel(f"inc-{found[0]['id']}-ransomware-on-file-server-fs-02") if found else None
+        demo.out(f"  >> Bob, anywhere in Slack: the shortcut Declare incident, a modal (name, severity, description)"
+                 f"  →  incident {found[0]['id'] if found else '-'}, #{channel['name'] if channel else '-'}")
+        demo.check("Declare incident created the SOAR incident (High, owned by Bob's SOAR user) and its private "
+                   "channel with Bob in it, linked two-way, and noted who declared it",
+                   bool(closed) and closed.get("closed") and bool(found) and found[0]["severity_code"] == "High"
+                   and found[0]["owner_id"] == "bob@example.com" and channel is not None and channel["is_private"]
+                   and bob in channel["members"]
+                   and [r.get("slack_db_channel_id") for r in state.rows_of(found[0]["id"])] == [channel["id"]],
+                   str(closed) + str(found[:1]))
 
     # ---------------------------------------------------------------- the incident closes, and reopens
     def close(self) -> None:

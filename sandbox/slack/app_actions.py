@@ -223,10 +223,11 @@ class AppActions:
 
     # ----- modals ----------------------------------------------------------------------------------------
     def open_views(self, user: str | None = None) -> list[dict]:
-        """The modals open now (for one person's Slack ID, or everyone's)."""
+        """The modals open now (for one person's Slack ID, or everyone's), each with its ``id``."""
         with self._sb._lock:  # noqa: SLF001
-            views = self._sb._ws.views.values()  # noqa: SLF001
-            return [json.loads(json.dumps(v)) for v in views if v["open"] and (user is None or v["user"] == user)]
+            views = self._sb._ws.views.items()  # noqa: SLF001
+            return [{**json.loads(json.dumps(v)), "id": view_id} for view_id, v in views
+                    if v["open"] and (user is None or v["user"] == user)]
 
     def submit_view(self, token: str, view_id: str, values: dict[str, dict[str, Any]]) -> dict:
         """The person submits the modal ``view_id`` with ``values`` ({block_id: {action_id: value}}); a value
