@@ -33,6 +33,9 @@ from pathlib import Path
 
 from bench.measure import Measurement, percentile
 from bench.scenarios import Plan, skipped
+from fn_slack.lib.settings import SlackSettings
+from fn_slack.lib.soar.links import SEALED_COLUMNS, seal_scope
+from fn_slack.lib.soar.seals import Sealer
 from sandbox.slack import SlackSandbox
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
@@ -105,14 +108,19 @@ def _stop(process: subprocess.Popen) -> None:
 def _link(soar: SoarSandbox, slack: SlackSandbox, channels: int) -> list[tuple[dict, str]]:
     """Incidents with a mirroring link to a channel of their own (bot, alice and bob in it)."""
     linked = []
+    sealer = Sealer(SlackSettings(token=slack.default_token).seal_secret)
     for n in range(channels):
         incident = soar.create_incident(f"Mirrored incident {n + 1}")
         channel = slack.add_channel(f"mirror-{incident['id']}", members=["bot", "alice", "bob"])
-        soar.state.add_row(incident["id"], "slack_conversations_db", {
-            "slack_db_time": {"value": int(time.time() * 1000)}, "slack_db_res_id": {"value": f"RES-{incident['id']}"},
-            "slack_db_channel": {"value": f"mirror-{incident['id']}"}, "slack_db_channel_type": {"value": "Public"},
-            "slack_db_permalink": {"value": ""}, "slack_db_channel_id": {"value": channel},
-            "slack_db_mirror": {"value": True}})
+        key = f"RES-{incident['id']}"
+        cells = {"slack_db_time": int(time.time() * 1000), "slack_db_res_id": key,
+                 "slack_db_channel": f"mirror-{incident['id']}", "slack_db_channel_type": "Public",
+                 "slack_db_permalink": "", "slack_db_channel_id": channel, "slack_db_mirror": True}
+        # Sealed as fn_slack seals the links it writes (with the key app.config's bot token gives): only a sealed
+        # link mirrors.
+        cells["slack_db_seal"] = sealer.seal(seal_scope(incident["id"], key), cells, SEALED_COLUMNS)
+        soar.state.add_row(incident["id"], "slack_conversations_db",
+                           {column: {"value": value} for column, value in cells.items()})
         soar.state.patch_incident(incident["id"], [{"field": "slack_mirror_channels",
                                                     "old_value": {"object": None}, "new_value": {"object": channel}}])
         linked.append((incident, channel))
