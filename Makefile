@@ -67,7 +67,7 @@ activemq:
 # index; does nothing when it is already installed). Playwright drives this browser; it downloads none.
 chromium:
 	@if command -v chromium >/dev/null 2>&1; then echo "chromium is installed"; else \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-color-emoji \
 	  chromium-driver >/dev/null && echo "chromium installed"; fi
 
 clean:

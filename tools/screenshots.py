@@ -60,6 +60,7 @@ POST_INCIDENT = "Example: Post Incident to Slack"
 POST_TASK = "Example: Post Task to Slack"
 ASK_QUESTION = "Example: Ask a Question in Slack"
 ARCHIVE_TASK = "Example: Archive Task Slack Channel"
+KEEP_IN_STEP = "Example: Keep Slack Channel in Step"
 POST_TEXT = "New phishing incident, please join"
 TASK_TEXT = "Please reset these passwords today"
 ALICE_REPLY = "I'll take a look asap."
@@ -161,6 +162,7 @@ def play(stack: TryStack, browser: Browser, out: Path | None = None,
                   'section[data-section="notes"]')
 
     act_from_slack(stack, view, incident_channel, pictures, log)
+    keep_in_step(soar, view, incident_channel, pictures, log)
 
     action = soar.click_menu_item(ASK_QUESTION, {"rule_slack_question": QUESTION, "rule_slack_question_options":
                                                  "Yes|No", "rule_slack_participant_emails": email["alice"]})
@@ -221,6 +223,16 @@ def act_from_slack(stack: TryStack, view: SlackView, channel: str, pictures: Pic
         pictures.take(view.page, "slack-declare-incident-modal.png",
                       f"The modal of the shortcut {declare[0]['name']}, as Bob sees it", "section[data-modal]")
         view.close_modal()
+
+
+def keep_in_step(soar: SoarPage, view: SlackView, channel: str, pictures: Pictures,
+                 log: Callable[[str], None]) -> None:
+    """The incident's menu item turns keeping in step on: the channel shows the topic, bookmark and summary."""
+    _succeeded(soar.click_menu_item(KEEP_IN_STEP, {}), KEEP_IN_STEP, log)
+    view.open_channel(channel, "alice")
+    pictures.take(view.page, "slack-channel-in-step.png",
+                  f"The incident channel after {KEEP_IN_STEP}: the topic, the bookmark to the incident and the "
+                  "pinned summary")
 
 
 def _succeeded(action: object, what: str, log: Callable[[str], None]) -> None:

@@ -429,7 +429,7 @@ class ChannelPage:
         if ch.get("bookmarks"):
             marks = "".join(f'<a class="bookmark" href="{esc(m.get("link", ""))}" rel="noopener noreferrer">'
                             f'🔖 {esc(m.get("title", ""))}</a> ' for m in ch["bookmarks"])
-            parts.append(f'<nav class="meta bookmarks" aria-label="Bookmarks">{marks}</nav>')
+            parts.append(f'<div class="meta bookmarks" role="navigation" aria-label="Bookmarks">{marks}</div>')
         member_list = ", ".join(esc(m) for m in members) or "nobody"
         parts.append(f'<div class="meta">{len(members)} member{"s" if len(members) != 1 else ""}: {member_list}'
                      f' · {top} message{"s" if top != 1 else ""}, {replies} repl{"ies" if replies != 1 else "y"}'
