@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
@@ -48,6 +49,14 @@ DEFAULT_SHORTCUTS: tuple[dict[str, str], ...] = (
      "description": "Create a SOAR incident and its Slack channel"},
 )
 TRIGGER_LIFETIME = 3.0
+
+
+class Refused(Exception):
+    """What Slack answers a person instead of sending the app anything: an error code."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -98,108 +107,113 @@ class AppActions:
         return trigger_id
 
     def _visible_channel(self, user: Any, channel: str) -> Any:
+        """Under the sandbox lock: the channel as the person sees it; ``channel_not_found`` when they cannot."""
         ws = self._sb._ws  # noqa: SLF001
         ch = ws.find_channel(channel)
         if ch is None or (ch.is_private and user.id not in ch.members):
-            return None
+            raise Refused("channel_not_found")
         return ch
+
+    def _open_view(self, user: Any, view_id: str) -> dict:
+        """Under the sandbox lock: the person's open modal ``view_id``; ``view_not_found`` for any other."""
+        view = self._sb._ws.views.get(view_id)  # noqa: SLF001
+        if view is None or not view["open"] or view["user"] != user.id:
+            raise Refused("view_not_found")
+        return view
+
+    def _act(self, token: str, build: Callable[[Any, Any], tuple[str, dict] | None]) -> dict:
+        """What a person does, in one step: as the person owning ``token`` and under the sandbox lock,
+        ``build(ws, user)`` makes what Slack sends the app (an envelope type and its payload; None: nothing) or
+        raises ``Refused`` with Slack's error for what the person tried; the payload then goes to the app over
+        Socket Mode. Answers the envelope id (and the payload's trigger id), or the error."""
+        sb = self._sb
+        try:
+            with sb._lock:  # noqa: SLF001 - the sandbox's own lock
+                user = self._person(token)
+                if user is None:
+                    raise Refused("invalid_auth")
+                sent = build(sb._ws, user)  # noqa: SLF001
+        except Refused as refused:
+            return {"ok": False, "error": refused.error}
+        if sent is None:
+            return {"ok": True, "envelope_id": None}
+        kind, payload = sent
+        answer = {"ok": True, "envelope_id": sb.socket_mode.publish(kind, payload)}
+        if payload.get("trigger_id") and payload.get("type") != "view_submission":
+            answer["trigger_id"] = payload["trigger_id"]
+        return answer
 
     # ----- slash commands --------------------------------------------------------------------------------
     def slash_command(self, token: str, channel: str, command: str, text: str = "") -> dict:
         """The person types ``command text`` in ``channel``."""
         sb = self._sb
-        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
-            ws = sb._ws  # noqa: SLF001
-            user = self._person(token)
-            if user is None:
-                return {"ok": False, "error": "invalid_auth"}
+
+        def build(ws: Any, user: Any) -> tuple[str, dict]:
             if command not in self.commands:
-                return {"ok": False, "error": "not_a_valid_command"}
+                raise Refused("not_a_valid_command")
             ch = self._visible_channel(user, channel)
-            if ch is None:
-                return {"ok": False, "error": "channel_not_found"}
             url_id = sb.interactions.new_response_url(user.id, ch.id, "")
-            trigger_id = self._trigger(user.id)
-            app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
-            payload = {
+            return "slash_commands", {
                 "token": "sandbox-verification-token", "team_id": ws.team_id, "team_domain": ws.team_domain,
                 "channel_id": ch.id, "channel_name": ch.name, "user_id": user.id, "user_name": user.name,
-                "command": command, "text": text, "api_app_id": app_id, "is_enterprise_install": "false",
-                "response_url": sb.interactions.response_url(url_id), "trigger_id": trigger_id,
+                "command": command, "text": text, "api_app_id": ws.users[ws.bot_user_id].app_id or "A0SANDBOX",
+                "is_enterprise_install": "false", "response_url": sb.interactions.response_url(url_id),
+                "trigger_id": self._trigger(user.id),
             }
-        envelope_id = sb.socket_mode.publish("slash_commands", payload)
-        return {"ok": True, "envelope_id": envelope_id, "trigger_id": trigger_id}
 
-    # ----- shortcuts -------------------------------------------------------------------------------------
+        return self._act(token, build)
+
     def message_shortcut(self, token: str, channel: str, message_ts: str, callback_id: str) -> dict:
         """The person picks the shortcut ``callback_id`` from a message's menu."""
         sb = self._sb
-        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
-            ws = sb._ws  # noqa: SLF001
-            user = self._person(token)
-            if user is None:
-                return {"ok": False, "error": "invalid_auth"}
+
+        def build(ws: Any, user: Any) -> tuple[str, dict]:
             ch = self._visible_channel(user, channel)
-            if ch is None:
-                return {"ok": False, "error": "channel_not_found"}
             msg = ch.by_ts.get(message_ts)
             if msg is None:
-                return {"ok": False, "error": "message_not_found"}
+                raise Refused("message_not_found")
             url_id = sb.interactions.new_response_url(user.id, ch.id, message_ts)
-            trigger_id = self._trigger(user.id)
-            payload = {
+            return "interactive", {
                 "type": "message_action", "token": "sandbox-verification-token",
                 "action_ts": ts_str(time.time_ns() // 1000),
                 "team": {"id": ws.team_id, "domain": ws.team_domain}, "user": self._user_fields(user),
                 "channel": {"id": ch.id, "name": ch.name}, "is_enterprise_install": False, "enterprise": None,
-                "callback_id": callback_id, "trigger_id": trigger_id, "message_ts": message_ts,
+                "callback_id": callback_id, "trigger_id": self._trigger(user.id), "message_ts": message_ts,
                 "message": json.loads(json.dumps(msg)), "response_url": sb.interactions.response_url(url_id),
             }
-        envelope_id = sb.socket_mode.publish("interactive", payload)
-        return {"ok": True, "envelope_id": envelope_id, "trigger_id": trigger_id}
+
+        return self._act(token, build)
 
     def global_shortcut(self, token: str, callback_id: str) -> dict:
         """The person picks the global shortcut ``callback_id`` (from the shortcuts menu or search)."""
-        sb = self._sb
-        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
-            ws = sb._ws  # noqa: SLF001
-            user = self._person(token)
-            if user is None:
-                return {"ok": False, "error": "invalid_auth"}
-            trigger_id = self._trigger(user.id)
-            payload = {
+        def build(ws: Any, user: Any) -> tuple[str, dict]:
+            return "interactive", {
                 "type": "shortcut", "token": "sandbox-verification-token",
                 "action_ts": ts_str(time.time_ns() // 1000),
                 "team": {"id": ws.team_id, "domain": ws.team_domain}, "user": self._user_fields(user),
                 "is_enterprise_install": False, "enterprise": None, "callback_id": callback_id,
-                "trigger_id": trigger_id,
+                "trigger_id": self._trigger(user.id),
             }
-        envelope_id = sb.socket_mode.publish("interactive", payload)
-        return {"ok": True, "envelope_id": envelope_id, "trigger_id": trigger_id}
 
-    # ----- buttons of ephemeral messages -----------------------------------------------------------------
+        return self._act(token, build)
+
     def click_ephemeral(self, token: str, channel: str, ephemeral_ts: str, action_id: str,
                         value: str | None = None) -> dict:
         """The person clicks the button ``action_id`` of an ephemeral message they see in ``channel`` (its ts as
         the sandbox's ``ephemerals`` list it). ``value`` replaces the button's value, as a crafted request
         would: a person cannot change it in Slack."""
         sb = self._sb
-        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
-            ws = sb._ws  # noqa: SLF001
-            user = self._person(token)
-            if user is None:
-                return {"ok": False, "error": "invalid_auth"}
+
+        def build(ws: Any, user: Any) -> tuple[str, dict]:
             ch = self._visible_channel(user, channel)
-            if ch is None:
-                return {"ok": False, "error": "channel_not_found"}
             shown = [e for e in ws.ephemerals if e["channel"] == ch.id and e["user"] == user.id
                      and e["ts"] == ephemeral_ts]
             if not shown:
-                return {"ok": False, "error": "message_not_found"}
+                raise Refused("message_not_found")
             match = [(bid, el) for bid, el in buttons_of(shown[0].get("blocks") or [])
                      if el.get("action_id") == action_id]
             if not match:
-                return {"ok": False, "error": "action_not_found"}
+                raise Refused("action_not_found")
             block_id, element = match[0]
             url_id = sb.interactions.new_response_url(user.id, ch.id, ephemeral_ts, ephemeral=True)
             payload = {
@@ -218,10 +232,10 @@ class AppActions:
             if self.ephemeral_click_message:
                 payload["message"] = {"type": "message", "user": ws.bot_user_id, "ts": ephemeral_ts,
                                       "text": shown[0].get("text") or "", "blocks": shown[0].get("blocks") or []}
-        envelope_id = sb.socket_mode.publish("interactive", payload)
-        return {"ok": True, "envelope_id": envelope_id, "trigger_id": payload["trigger_id"]}
+            return "interactive", payload
 
-    # ----- modals ----------------------------------------------------------------------------------------
+        return self._act(token, build)
+
     def open_views(self, user: str | None = None) -> list[dict]:
         """The modals open now (for one person's Slack ID, or everyone's), each with its ``id``."""
         with self._sb._lock:  # noqa: SLF001
@@ -232,57 +246,48 @@ class AppActions:
     def submit_view(self, token: str, view_id: str, values: dict[str, dict[str, Any]]) -> dict:
         """The person submits the modal ``view_id`` with ``values`` ({block_id: {action_id: value}}); a value
         is a string (plain_text_input), or for a select the option's value. Answers the envelope id."""
-        sb = self._sb
-        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
-            ws = sb._ws  # noqa: SLF001
-            user = self._person(token)
-            if user is None:
-                return {"ok": False, "error": "invalid_auth"}
-            view = ws.views.get(view_id)
-            if view is None or not view["open"] or view["user"] != user.id:
-                return {"ok": False, "error": "view_not_found"}
+        submitted: list[dict] = []
+
+        def build(ws: Any, user: Any) -> tuple[str, dict]:
+            view = self._open_view(user, view_id)
             state = self._state(view["view"], values)
             if isinstance(state, str):
-                return {"ok": False, "error": state}
+                raise Refused(state)
+            submitted.append(view)
             shown = {**view["view"], "id": view_id, "team_id": ws.team_id, "state": {"values": state},
                      "hash": uuid.uuid4().hex[:20], "app_id": ws.users[ws.bot_user_id].app_id or "A0SANDBOX",
                      "bot_id": ws.users[ws.bot_user_id].bot_id}
-            payload = {
+            return "interactive", {
                 "type": "view_submission", "team": {"id": ws.team_id, "domain": ws.team_domain},
                 "user": self._user_fields(user), "api_app_id": shown["app_id"],
                 "token": "sandbox-verification-token", "trigger_id": self._trigger(user.id), "view": shown,
                 "response_urls": [], "is_enterprise_install": False, "enterprise": None,
             }
-        envelope_id = sb.socket_mode.publish("interactive", payload)
-        with sb._lock:  # noqa: SLF001
-            view["submissions"].append(envelope_id)
-        return {"ok": True, "envelope_id": envelope_id}
+
+        answer = self._act(token, build)
+        if answer["ok"]:
+            with self._sb._lock:  # noqa: SLF001
+                submitted[0]["submissions"].append(answer["envelope_id"])
+        return answer
 
     def close_view(self, token: str, view_id: str) -> dict:
         """The person closes the modal ``view_id`` (its close button). Slack sends the app a ``view_closed``
         only when the view set ``notify_on_close``; the answer carries that envelope's id, else None."""
-        sb = self._sb
-        with sb._lock:  # noqa: SLF001 - the sandbox's own lock
-            ws = sb._ws  # noqa: SLF001
-            user = self._person(token)
-            if user is None:
-                return {"ok": False, "error": "invalid_auth"}
-            view = ws.views.get(view_id)
-            if view is None or not view["open"] or view["user"] != user.id:
-                return {"ok": False, "error": "view_not_found"}
+        def build(ws: Any, user: Any) -> tuple[str, dict] | None:
+            view = self._open_view(user, view_id)
             view["open"] = False
-            payload = None
-            if view["view"].get("notify_on_close"):
-                app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
-                payload = {
-                    "type": "view_closed", "team": {"id": ws.team_id, "domain": ws.team_domain},
-                    "user": self._user_fields(user), "api_app_id": app_id, "token": "sandbox-verification-token",
-                    "view": {**view["view"], "id": view_id, "team_id": ws.team_id, "app_id": app_id,
-                             "state": {"values": {}}},
-                    "is_cleared": False, "is_enterprise_install": False, "enterprise": None,
-                }
-        envelope_id = sb.socket_mode.publish("interactive", payload) if payload is not None else None
-        return {"ok": True, "envelope_id": envelope_id}
+            if not view["view"].get("notify_on_close"):
+                return None
+            app_id = ws.users[ws.bot_user_id].app_id or "A0SANDBOX"
+            return "interactive", {
+                "type": "view_closed", "team": {"id": ws.team_id, "domain": ws.team_domain},
+                "user": self._user_fields(user), "api_app_id": app_id, "token": "sandbox-verification-token",
+                "view": {**view["view"], "id": view_id, "team_id": ws.team_id, "app_id": app_id,
+                         "state": {"values": {}}},
+                "is_cleared": False, "is_enterprise_install": False, "enterprise": None,
+            }
+
+        return self._act(token, build)
 
     def submission_result(self, view_id: str, envelope_id: str, timeout: float = 10.0) -> dict:
         """What the person sees after submitting: ``{"closed": bool, "errors": {...}}`` once the app acked (the

@@ -126,6 +126,9 @@ def test_the_shortcuts_menu_offers_the_apps_global_shortcuts_and_sends_the_one_p
         sb: SlackSandbox, room: str, app: App) -> None:
     browser = Browser(sb)
     menu = browser.get(f"/_sandbox/channels/{room}?as=carol").select_one("details[data-shortcuts-menu]")
+    assert [b["value"] for b in menu.select("button[data-global-shortcut]")] == ["declare_incident"]   # manifest's
+    sb.actions.shortcuts = [s for s in sb.actions.shortcuts if s["type"] != "global"]
+    menu = browser.get(f"/_sandbox/channels/{room}").select_one("details[data-shortcuts-menu]")
     assert menu.select("button[data-global-shortcut]") == [] and "no global shortcuts" in menu.get_text()
     sb.actions.shortcuts.append({"name": HOSTILE, "type": "global", "callback_id": "declare_incident",
                                  "description": "Declare an incident in SOAR"})
