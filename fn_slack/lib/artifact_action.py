@@ -25,6 +25,7 @@ from fn_slack.lib.action_permissions import Allowed
 from fn_slack.lib.block_kit import slack_escape
 from fn_slack.lib.event_notes import action_note_html, message_url
 from fn_slack.lib.iocs import Offer, checked_offer, same_value
+from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.slack_events import IocClick
 from fn_slack.lib.soar.artifacts import ArtifactAdded, Artifacts
 
@@ -76,6 +77,12 @@ class ArtifactAction:
         key = claim_key(click.trigger_id, offer)
         if self.steps.claimed(key, place, allowed):   # a second delivery of this click: the first answers
             return self.steps.count("duplicate")
+        with incident_lock(incident_id):   # two people adding one IOC at once: the second finds the first's
+            return self._add_once(click, offer, key, place, allowed)
+
+    def _add_once(self, click: IocClick, offer: Offer, key: str, place: LinkedPlace, allowed: Allowed) -> str:
+        """Under the incident's lock: "already there", or the artifact and the action's note, once."""
+        incident_id = place.incident_id
         existing = self.artifacts.find(incident_id, offer.artifact_type, offer.value, same_value)
         if existing is not None:
             return self._tell(click, offer, ArtifactAdded(existing, added=False), incident_id)

@@ -215,6 +215,26 @@ def test_an_artifact_click_slack_delivers_twice_adds_once(slack, soar, room):
     assert "Added" in slack.ephemerals[0]["text"]
 
 
+def test_two_people_adding_the_same_ioc_at_once_make_one_artifact(slack, soar, room):
+    posted = slack.add_message(room, "carol", "exfil to 198.51.100.23")
+    for person in ("bob", "alice"):
+        slack.actions.message_shortcut(slack.user_token(person), room, posted, "send_to_soar")
+    (bobs, [bob_button]), (alices, [alice_button]) = offered(slack, "bob"), offered(slack, "alice")
+    held = soar.state.hold("POST", r"/incidents/\d+/artifacts")   # SOAR slow to add Bob's artifact
+    try:
+        click(slack, "bob", room, bobs, bob_button)
+        assert held.arrived.wait(30), "Bob's artifact was never posted"
+        click(slack, "alice", room, alices, alice_button)
+        wait_until(lambda: False, timeout=1.5)   # Alice's click in the listener while Bob's POST waits
+    finally:
+        held.release()
+    said = lambda: [e["text"] for e in slack.ephemerals if e["ts"] in (bobs["ts"], alices["ts"])]  # noqa: E731
+    assert wait_until(lambda: all(t.startswith((":pushpin:", ":information_source:")) for t in said()), timeout=30), \
+        said()
+    assert artifacts(soar) == [("IP Address", "198.51.100.23")]
+    assert sorted(t.split(" ", 1)[0] for t in said()) == [":information_source:", ":pushpin:"], said()
+
+
 @pytest.mark.parametrize("forged", [
     '{"t":"URL","v":"203.0.113.7","ts":"1.2"}',                 # an IOC, but not of the type named
     '{"t":"IP Address","v":"not an address","ts":"1.2"}',       # no IOC at all
