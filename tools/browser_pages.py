@@ -375,6 +375,8 @@ _VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov"
                 r"|Dec)[a-z]* \d{1,2}(?:st|nd|rd|th)?(?:,? \d{4})?"), "<date>"),
     (re.compile(r"\b[ABCDFGSUV][A-Z0-9]{10}\b"), "<slack-id>"),                     # channel, user, file, view ids
+    (re.compile(r"\bBk[A-Za-z0-9]{8,}\b"), "<bookmark-id>"),                          # Slack bookmark ids
+    (re.compile(r"(?<=…)[0-9a-f]{4,12}\b"), "<hex>"),                               # a digest cut to its end
     (re.compile(r"\b\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds?|minutes?|min)\b(?: ago)?"), "<duration>"),
     (re.compile(r'"execution_time_ms": \d+'), '"execution_time_ms": <ms>'),           # a result's metrics
     (re.compile(r'"host": "[^"]*"'), '"host": "<host>"'),
