@@ -16,14 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fn_slack.lib import messages
-from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar.rest import call_soar
+from fn_slack.lib.soar.rest import call_soar, refused_to
 
 USERS_TTL = 60.0
-
-
-def _refused(what: str) -> Callable[[int | None, str], SoarError]:
-    return lambda status, text: SoarError(messages.soar_refused(what, status, text))
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class SoarActors:
         with self._lock:
             cached = self._users
         if cached is None or self.clock() - cached[0] > USERS_TTL:
-            listed = call_soar(lambda: self.rest.get("/users"), refused=_refused("the org's users"))
+            listed = call_soar(lambda: self.rest.get("/users"), refused=refused_to("the org's users"))
             users = {}
             for raw in listed if isinstance(listed, list) else (listed or {}).get("entities") or []:
                 user = _user(raw)
@@ -85,7 +80,7 @@ class SoarActors:
     def incident(self, incident_id: int) -> dict:
         """The incident, with names for its handles."""
         return call_soar(lambda: self.rest.get(f"/incidents/{incident_id}?handle_format=names"),
-                         refused=_refused(f"incident {incident_id}"))
+                         refused=refused_to(f"incident {incident_id}"))
 
     def people(self, incident: dict) -> IncidentPeople:
         """The owner and members of an incident read with ``handle_format=names``."""
@@ -95,7 +90,7 @@ class SoarActors:
     def tasks(self, incident_id: int) -> list[dict]:
         """The incident's tasks, as SOAR lists them."""
         listed = call_soar(lambda: self.rest.get(f"/incidents/{incident_id}/tasks?handle_format=names"),
-                           refused=_refused(f"the tasks of incident {incident_id}"))
+                           refused=refused_to(f"the tasks of incident {incident_id}"))
         return [t for t in listed or [] if isinstance(t, dict)]
 
     def open_tasks(self, incident_id: int) -> list[dict]:
@@ -107,7 +102,7 @@ class SoarActors:
         if task.get("status") == "C":
             return task
         return call_soar(lambda: self.rest.put(f"/tasks/{task['id']}", dict(task, status="C")),
-                         refused=_refused(f"task {task.get('id')}"))
+                         refused=refused_to(f"task {task.get('id')}"))
 
 
 def _user(raw: object) -> SoarUser | None:

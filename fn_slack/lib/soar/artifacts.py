@@ -16,9 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fn_slack.lib import messages
-from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar.rest import call_soar, post_once, post_unretried
+from fn_slack.lib.soar.rest import call_soar, post_once, post_unretried, refused_to
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,7 @@ class Artifacts:
              same: Callable[[str, str, str], bool]) -> int | None:
         """The id of the incident's artifact of ``artifact_type`` whose value is ``same`` as ``value``, if any."""
         listed = call_soar(lambda: self.rest.get(f"/incidents/{incident_id}/artifacts?handle_format=names"),
-                           refused=lambda status, text: SoarError(messages.soar_refused(
-                               f"list the artifacts of incident {incident_id}", status, text)))
+                           refused=refused_to(f"list the artifacts of incident {incident_id}"))
         for artifact in listed or []:
             if isinstance(artifact, dict) and _type_name(artifact) == artifact_type \
                     and same(artifact_type, str(artifact.get("value") or ""), value):
@@ -63,8 +60,7 @@ class Artifacts:
         body = {"type": {"name": artifact_type}, "value": value,
                 "description": {"format": "text", "content": description}}
 
-        def refused(status: int | None, text: str) -> SoarError:
-            return SoarError(messages.soar_refused(f"add an artifact to incident {incident_id}", status, text))
+        refused = refused_to(f"add an artifact to incident {incident_id}")
 
         def look() -> object | None:
             existing = self.find(incident_id, artifact_type, value, same)

@@ -16,15 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fn_slack.lib import messages
-from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar.rest import call_soar, post_once, post_unretried
+from fn_slack.lib.soar.rest import call_soar, post_once, post_unretried, refused_to
 
 LOOK_LENGTH = 20   # incidents of the same name looked through for the marker, newest first
-
-
-def _refused(what: str) -> Callable[[int | None, str], SoarError]:
-    return lambda status, text: SoarError(messages.soar_refused(what, status, text))
 
 
 @dataclass(frozen=True)
@@ -53,7 +47,6 @@ class DeclaredIncidents:
     def __init__(self, rest_client: object, *, clock: Callable[[], float] = time.time) -> None:
         self.rest = rest_client
         self.clock = clock
-        self.posts = 0
 
     def create_once(self, declaration: Declaration) -> DeclaredIncident:
         """The declaration's incident: found when it exists already, else created once (see the module)."""
@@ -63,21 +56,19 @@ class DeclaredIncidents:
         body = {"name": declaration.name, "description": declaration.description_html,
                 "severity_code": declaration.severity, "discovered_date": int(self.clock() * 1000),
                 "owner_id": declaration.owner_email, "plan_status": "A"}
-        looked: list[int] = []
 
         def send(skip_retry: list[int]) -> DeclaredIncident:
-            self.posts += 1
             answer = post_unretried(self.rest, "/incidents", body, skip_retry=skip_retry)
             return DeclaredIncident(int(answer["id"]), created=True)
 
         def look() -> DeclaredIncident | None:
             incident_id = self.find(declaration)
-            looked.append(incident_id or 0)
             return DeclaredIncident(incident_id, created=True) if incident_id is not None else None
 
-        made = post_once(send, look, refused=_refused(f"create the incident {declaration.name!r}"))
+        refused = refused_to(f"create the incident {declaration.name!r}")
+        made = post_once(send, look, refused=refused)
         if made is None:   # pragma: no cover - post_once returns or raises without may_resend
-            raise SoarError(messages.soar_refused(f"create the incident {declaration.name!r}", None, "no answer"))
+            raise refused(None, "no answer")
         return made
 
     def find(self, declaration: Declaration) -> int | None:
@@ -85,7 +76,7 @@ class DeclaredIncidents:
         body = {"filters": [{"conditions": [{"field_name": "name", "method": "equals", "value": declaration.name}]}],
                 "sorts": [{"field_name": "create_date", "type": "desc"}], "start": 0, "length": LOOK_LENGTH}
         answer = call_soar(lambda: self.rest.post("/incidents/query_paged?return_level=partial", body),
-                           refused=_refused(f"search the incidents named {declaration.name!r}"))
+                           refused=refused_to(f"search the incidents named {declaration.name!r}"))
         for incident in sorted(answer.get("data") or [], key=lambda i: int(i.get("id") or 0), reverse=True):
             description = incident.get("description")
             text = description.get("content") if isinstance(description, dict) else description

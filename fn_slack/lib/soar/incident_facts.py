@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fn_slack.lib import messages
-from fn_slack.lib.errors import InputError, SoarError
-from fn_slack.lib.soar.rest import call_soar
+from fn_slack.lib.errors import InputError
+from fn_slack.lib.soar.rest import call_soar, refused_to
 
 OPEN_TASK = "O"   # a task's status while it is open (SOAR's TaskDTO: O open, C closed)
 CLOSED_TASK = "C"
@@ -53,8 +53,7 @@ def _rich_text(value: object) -> str:
 
 def read_facts(rest_client: object, incident_id: int) -> IncidentFacts:
     """The incident's facts; a missing incident is an InputError naming incident_id."""
-    def refused(status: int | None, text: str) -> SoarError:
-        return SoarError(messages.soar_refused(f"read incident {incident_id}", status, text))
+    refused = refused_to(f"read incident {incident_id}")
 
     def missing() -> InputError:
         return InputError(messages.incident_not_found(incident_id))

@@ -19,13 +19,9 @@ from resilient import BasicHTTPException, Patch, PatchConflictException, SimpleH
 
 from fn_slack.lib import messages
 from fn_slack.lib.errors import SoarError
-from fn_slack.lib.soar.rest import call_soar, http_status, post_once, post_unretried, short
+from fn_slack.lib.soar.rest import call_soar, http_status, post_once, post_unretried, refused_to, short
 
 INDEX_FIELD = "slack_mirror_channels"
-
-
-def _refused(what: str) -> Callable[[int | None, str], SoarError]:
-    return lambda status, text: SoarError(messages.soar_refused(what, status, text))
 
 
 class MirrorIndex:
@@ -42,7 +38,7 @@ class MirrorIndex:
                                               "value": channel_id}]}], "start": 0, "length": 20}
         uri = f"/incidents/query_paged?return_level=normal&field_handle={INDEX_FIELD}"
         answer = call_soar(lambda: self.rest.post(uri, body),
-                           refused=_refused("search incidents for a Slack channel"))
+                           refused=refused_to("search incidents for a Slack channel"))
         found = []
         for incident in answer.get("data") or []:
             value = str((incident.get("properties") or {}).get(INDEX_FIELD) or "")
@@ -60,7 +56,7 @@ class MirrorIndex:
             self.calls += 1
             body = {"filters": [{"conditions": conditions}], "start": len(found), "length": page}
             answer = call_soar(lambda body=body: self.rest.post(uri, body),
-                               refused=_refused("search incidents for mirrored Slack channels"))
+                               refused=refused_to("search incidents for mirrored Slack channels"))
             data = answer.get("data") or []
             found += [(int(i["id"]), str((i.get("properties") or {}).get(INDEX_FIELD) or "").split()) for i in data]
             if len(data) < page or len(found) >= int(answer.get("recordsFiltered") or 0):
@@ -70,7 +66,7 @@ class MirrorIndex:
         """Put ``channel_id`` into the incident's field (a concurrent change is read again and retried)."""
         for _ in range(5):
             incident = call_soar(lambda: self.rest.get(f"/incidents/{incident_id}"),
-                                 refused=_refused(f"read incident {incident_id}"))
+                                 refused=refused_to(f"read incident {incident_id}"))
             old = (incident.get("properties") or {}).get(INDEX_FIELD)
             ids = str(old or "").split()
             if channel_id in ids:
@@ -85,7 +81,7 @@ class MirrorIndex:
             except PatchConflictException:
                 continue  # another link of this incident changed the field first: read it again
             except (BasicHTTPException, SimpleHTTPException) as err:
-                raise _refused(f"update incident {incident_id}")(http_status(err), short(err)) from None
+                raise refused_to(f"update incident {incident_id}")(http_status(err), short(err)) from None
         raise SoarError(messages.soar_incident_kept_changing(incident_id))
 
 
@@ -117,7 +113,7 @@ class Notes:
             return int(answer["id"])
 
         return post_once(send, lambda: self.find(incident_id, task_id, marker),
-                         refused=_refused(f"add a note to incident {incident_id}"), may_resend=may_resend)
+                         refused=refused_to(f"add a note to incident {incident_id}"), may_resend=may_resend)
 
     def find(self, incident_id: int, task_id: int | None, marker: str) -> int | None:
         """The id of the oldest note holding ``marker``, if any."""
@@ -128,7 +124,7 @@ class Notes:
         """The ids of every note holding ``marker``, oldest first."""
         self.calls += 1
         notes = call_soar(lambda: self.rest.get(self._uri(incident_id, task_id)),
-                          refused=_refused(f"read the notes of incident {incident_id}"))
+                          refused=refused_to(f"read the notes of incident {incident_id}"))
         found = []
         for note in notes or []:
             text = note.get("text")
@@ -147,7 +143,7 @@ class Notes:
         except (BasicHTTPException, SimpleHTTPException) as err:
             if http_status(err) == 404:
                 return False
-            raise _refused(f"remove note {note_id} of incident {incident_id}")(http_status(err), short(err)) from None
+            raise refused_to(f"remove note {note_id} of incident {incident_id}")(http_status(err), short(err)) from None
 
 
 __all__ = ["INDEX_FIELD", "MirrorIndex", "Notes"]

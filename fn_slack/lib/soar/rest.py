@@ -13,7 +13,8 @@ from requests import ConnectionError as RequestsConnectionError
 from resilient import BasicHTTPException, SimpleHTTPException
 from resilient.co3base import RetryHTTPException
 
-from fn_slack.lib.errors import FnSlackError
+from fn_slack.lib import messages
+from fn_slack.lib.errors import FnSlackError, SoarError
 
 T = TypeVar("T")
 LOG = logging.getLogger(__name__)
@@ -47,6 +48,11 @@ def short(err: Exception, limit: int = 300) -> str:
     """SOAR's error text, cut to a length a status line can hold."""
     text = str(err)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def refused_to(what: str) -> Callable[[int | None, str], SoarError]:
+    """The ``refused`` of a SOAR call: its failure as a SoarError saying *SOAR refused to <what> (HTTP …)*."""
+    return lambda status, text: SoarError(messages.soar_refused(what, status, text))
 
 
 def call_soar(action: Callable[[], T], *, refused: Callable[[int | None, str], FnSlackError],
