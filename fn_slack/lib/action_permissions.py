@@ -63,10 +63,14 @@ class ActionPermissions:
             return Allowed(person, user, "owner")
         if people.includes(user.email):
             return Allowed(person, user, "member")
-        held = [r for r in user.roles if r.lower() in self.roles]   # as SOAR spells it
+        held = self.held_role(user)
         if held:
-            return Allowed(person, user, f"role {held[0]}")
+            return Allowed(person, user, f"role {held}")
         return Refused("not-member")
+
+    def held_role(self, user: SoarUser) -> str | None:
+        """The first of the user's SOAR roles that is mapped (as SOAR spells it), or None."""
+        return next((role for role in user.roles if role.lower() in self.roles), None)
 
 
 __all__ = ["ActionPermissions", "Allowed", "Decision", "Refused"]

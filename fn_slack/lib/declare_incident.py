@@ -151,8 +151,7 @@ class DeclareIncident:
         self.rest = rest_client
         self.edges = edges
         self.actors = SoarActors(rest_client)
-        self.permissions = ActionPermissions(self.actors, ())
-        self.roles = {role.strip().lower() for role in settings.declare_roles}
+        self.permissions = ActionPermissions(self.actors, settings.declare_roles)
         self.incidents = DeclaredIncidents(rest_client)
         self.outcomes: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -162,9 +161,9 @@ class DeclareIncident:
     def who(self, person: Person) -> SoarUser | Refused:
         """The SOAR user the person declares as, or why they may not declare."""
         user = self.permissions.who(person)
-        if isinstance(user, Refused) or not self.roles:
+        if isinstance(user, Refused) or not self.permissions.roles:
             return user
-        return user if any(role.lower() in self.roles for role in user.roles) else Refused("no-declare-role")
+        return user if self.permissions.held_role(user) else Refused("no-declare-role")
 
     # ------------------------------------------------------------------ 1. the shortcut
     def on_shortcut(self, shortcut: GlobalShortcut) -> str:
