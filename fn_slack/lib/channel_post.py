@@ -33,7 +33,7 @@ from fn_slack.lib.errors import ChannelStateError, InputError, SlackError
 from fn_slack.lib.invocation import tell
 from fn_slack.lib.locks import incident_lock
 from fn_slack.lib.slack_client import SlackClient
-from fn_slack.lib.slack_vocabulary import Channel
+from fn_slack.lib.slack_vocabulary import Channel, InviteOutcome
 from fn_slack.lib.soar.channel_claims import ChannelClaim, ClaimTiming, claims_ready
 from fn_slack.lib.soar.links import TABLE, ChannelLink, ConversationsTable
 
@@ -120,6 +120,15 @@ def channel_of_link(slack: SlackClient, link: ChannelLink) -> Channel:
     if channel is None:
         raise ChannelStateError(messages.linked_channel_gone(link.channel_name, link.res_id), reason="not_found")
     return channel
+
+
+def invite_notices(channel_name: str, outcome: InviteOutcome) -> list[str]:
+    """The status messages of an invitation by e-mail: who is not in the workspace, who was invited, who was in
+    the channel already, who could not be invited and why."""
+    return ([messages.user_not_in_workspace(email) for email in outcome.unknown]
+            + ([messages.users_invited(channel_name, outcome.invited)] if outcome.invited else [])
+            + ([messages.already_members(channel_name, outcome.already_members)] if outcome.already_members else [])
+            + [messages.user_not_invited(email, channel_name, reason) for email, reason in outcome.failed.items()])
 
 
 class ChannelPost:
@@ -269,11 +278,4 @@ class ChannelPost:
         self.notices += [messages.malformed_email_skipped(bad) for bad in participants.malformed]
         if not participants.emails:
             return
-        outcome = self.slack.invite_by_email(channel, participants.emails)
-        self.notices += [messages.user_not_in_workspace(email) for email in outcome.unknown]
-        if outcome.invited:
-            self.notices.append(messages.users_invited(channel.name, outcome.invited))
-        if outcome.already_members:
-            self.notices.append(messages.already_members(channel.name, outcome.already_members))
-        self.notices += [messages.user_not_invited(email, channel.name, reason)
-                         for email, reason in outcome.failed.items()]
+        self.notices += invite_notices(channel.name, self.slack.invite_by_email(channel, participants.emails))

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 
 from fn_slack.lib import messages
 from fn_slack.lib.channel_archive import export_name
-from fn_slack.lib.channel_post import trusted
+from fn_slack.lib.channel_post import invite_notices, trusted
 from fn_slack.lib.errors import ChannelStateError, SlackError
 from fn_slack.lib.inputs import MAX_CHANNEL_NAME
 from fn_slack.lib.invocation import Invocation, tell
@@ -34,7 +34,7 @@ from fn_slack.lib.slack_vocabulary import Channel
 from fn_slack.lib.soar.actors import SoarActors
 from fn_slack.lib.soar.channel_claims import ChannelClaim, ClaimTiming, claims_ready
 from fn_slack.lib.soar.files import SoarFiles
-from fn_slack.lib.soar.links import ChannelLink, ConversationsTable
+from fn_slack.lib.soar.links import ChannelLink, ConversationsTable, target_of
 
 MAX_NAMES_TRIED = 20   # -2 ... -21: names taken by other channels beyond that are left to a person
 
@@ -62,7 +62,7 @@ class ChannelReopen:
     def run(self, link: ChannelLink, old: Channel, attachment: dict | None,
             invocation: Invocation) -> Iterator[str | ChannelLink]:
         """The steps of the module docstring; the last item is the link as the table holds it."""
-        task_id = _task_of(link)
+        task_id = (target_of(link.res_id) or (0, None))[1]
         settings = self.slack.settings
 
         def relinked() -> ChannelLink | None:
@@ -122,15 +122,4 @@ class ChannelReopen:
         emails = sorted(e for e in {people.owner, *people.members} if "@" in e)
         if not emails:
             return
-        outcome = self.slack.invite_by_email(channel, emails)
-        yield from (messages.user_not_in_workspace(email) for email in outcome.unknown)
-        if outcome.invited:
-            yield messages.users_invited(channel.name, outcome.invited)
-        if outcome.already_members:
-            yield messages.already_members(channel.name, outcome.already_members)
-        yield from (messages.user_not_invited(email, channel.name, reason) for email, reason in outcome.failed.items())
-
-
-def _task_of(link: ChannelLink) -> int | None:
-    parts = link.res_id.split("-")
-    return int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else None
+        yield from invite_notices(channel.name, self.slack.invite_by_email(channel, emails))
