@@ -23,7 +23,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from sandbox.demo_lifecycle import Lifecycle
+from sandbox.demo_lifecycle import Lifecycle, wait
 from sandbox.slack import SlackSandbox
 from sandbox.slack.socket_mode import APP_TOKEN
 from sandbox.soar import SoarSandbox
@@ -368,7 +368,7 @@ class Demo:
         """The round trip: people's messages became incident notes; a question answered by a click."""
         state, slack = self.soar.state, self.slack
         self.out("  Two-way: the incident channel mirrors (slack_mirror); people wrote in it")
-        mirrored = _wait(lambda: len([n for n in state.notes_of(inc) if "slack-event " in n["text"]]) >= 2)
+        mirrored = wait(lambda: len([n for n in state.notes_of(inc) if "slack-event " in n["text"]]) >= 2)
         notes = [strip_html(n["text"]) for n in state.notes_of(inc) if "slack-event " in n["text"]]
         self.check("Alice's thread reply and Bob's message became incident notes, fn_slack's own posts did not; "
                    "each note names its author by real name, e-mail and Slack ID (users.info)",
@@ -399,7 +399,7 @@ class Demo:
         def refusal_noted() -> list[str]:
             return [strip_html(n["text"]) for n in state.notes_of(inc) if "answer refused" in n["text"]]
 
-        told = _wait(lambda: [r for r in slack.interactions.responses_for(bob)
+        told = wait(lambda: [r for r in slack.interactions.responses_for(bob)
                               if r["body"].get("response_type") == "ephemeral"] and refusal_noted())
         self.check("Bob's answer was refused: he was told in Slack, the question stays open, a note records it",
                    bool(refused.get("ok")) and told
@@ -509,15 +509,6 @@ def _export_with_mirroring() -> dict:
     """fn_slack's export with ``inputs.slack_mirror = True`` added to Example: Post Incident to Slack's script."""
     export = json.loads(default_export_path().read_text(encoding="utf-8"))
     return edit_pre_script(export, "create_slack_message", lambda text: text + MIRROR_LINE)
-
-
-def _wait(predicate: Any, timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _file_names(slack: SlackSandbox, channel_name: str) -> list[str]:
